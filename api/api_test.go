@@ -1,0 +1,345 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/learnhub/analytics-service/api"
+	"github.com/learnhub/analytics-service/events"
+	"github.com/learnhub/analytics-service/graph/model"
+	"github.com/learnhub/analytics-service/platform/auth"
+	"github.com/learnhub/analytics-service/platform/kv/kvtest"
+	"github.com/learnhub/analytics-service/platform/telemetry"
+	"github.com/learnhub/analytics-service/resolvers"
+	"github.com/learnhub/analytics-service/store"
+	"github.com/learnhub/analytics-service/store/storetest"
+)
+
+var testSecret = []byte("0123456789abcdef0123456789abcdef-test")
+
+// harness is a real HTTP server on a loopback port in front of the real
+// GraphQL handler, backed by the embedded ClickHouse engine and a real
+// redis-server (APQ).
+type harness struct {
+	t      *testing.T
+	url    string
+	db     *store.DB
+	signer *auth.HMACSigner
+	logs   *bytes.Buffer
+}
+
+type harnessOpts struct {
+	maxComplexity int
+	maxDepth      int
+	// hasRole replaces the @hasRole directive (the panic test uses it).
+	hasRole func(ctx context.Context, obj any, next graphql.Resolver, role model.Role) (any, error)
+}
+
+func newHarness(t *testing.T, o harnessOpts) *harness {
+	t.Helper()
+	ctx := context.Background()
+	db := storetest.Embedded(t)
+	_, err := store.Migrate(ctx, db, store.MigrateOptions{})
+	require.NoError(t, err)
+
+	rdb := redis.NewClient(&redis.Options{Addr: kvtest.StartRedis(t)})
+	t.Cleanup(func() { _ = rdb.Close() })
+
+	verifier, err := auth.NewHMACVerifier(testSecret, auth.VerifyOptions{})
+	require.NoError(t, err)
+	signer, err := auth.NewHMACSigner(testSecret)
+	require.NoError(t, err)
+
+	r := &resolvers.Resolver{
+		Info:            resolvers.ServerInfo{Version: "test", ClickHouseVersion: "26.7", Mode: "embedded"},
+		Events:          events.NewService(db),
+		MinPollInterval: 100 * time.Millisecond,
+	}
+	cfg := r.Config()
+	if o.hasRole != nil {
+		cfg.Directives.HasRole = o.hasRole
+	}
+	logs := &bytes.Buffer{}
+	log := slog.New(slog.NewJSONHandler(logs, nil))
+	gql := api.NewGraphQLHandler(api.GraphQLConfig{
+		Schema: cfg, Verifier: verifier, Redis: rdb, Log: log,
+		MaxComplexity: o.maxComplexity, MaxDepth: o.maxDepth,
+	})
+	srv := httptest.NewServer(api.NewRouter(api.RouterConfig{
+		GraphQL: gql, Verifier: verifier, Metrics: telemetry.NewMetrics(), Log: log,
+		Checks: []api.Check{{Name: "clickhouse", Probe: db.Ping}, {Name: "redis", Probe: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
+	}))
+	t.Cleanup(srv.Close)
+	return &harness{t: t, url: srv.URL, db: db, signer: signer, logs: logs}
+}
+
+func (h *harness) token(tenant string, role auth.Role) string {
+	h.t.Helper()
+	tok, err := h.signer.Sign(auth.Principal{Subject: "u-" + tenant, Tenant: tenant, Roles: []auth.Role{role}}, time.Hour)
+	require.NoError(h.t, err)
+	return tok
+}
+
+type gqlResponse struct {
+	Data   map[string]json.RawMessage `json:"data"`
+	Errors []struct {
+		Message    string         `json:"message"`
+		Extensions map[string]any `json:"extensions"`
+	} `json:"errors"`
+}
+
+func (r gqlResponse) code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+func (h *harness) post(token string, body map[string]any) gqlResponse {
+	h.t.Helper()
+	raw, err := json.Marshal(body)
+	require.NoError(h.t, err)
+	req, err := http.NewRequest(http.MethodPost, h.url+"/graphql", bytes.NewReader(raw))
+	require.NoError(h.t, err)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(h.t, err)
+	defer res.Body.Close()
+	out, err := io.ReadAll(res.Body)
+	require.NoError(h.t, err)
+	var gr gqlResponse
+	require.NoError(h.t, json.Unmarshal(out, &gr), string(out))
+	return gr
+}
+
+func (h *harness) query(token, q string, vars map[string]any) gqlResponse {
+	h.t.Helper()
+	return h.post(token, map[string]any{"query": q, "variables": vars})
+}
+
+// insertEvents writes events straight into the events table (the firehose
+// is not under test here).
+func (h *harness) insertEvents(tenant string, evs ...event) {
+	h.t.Helper()
+	rows := make([][]any, len(evs))
+	for i, e := range evs {
+		rows[i] = []any{tenant, e.id, e.typ, "user-1", "", e.at, e.at, map[string]any{}}
+	}
+	require.NoError(h.t, h.db.Insert(context.Background(), store.Insert{
+		Table:   "events",
+		Columns: []string{"tenant_id", "event_id", "type", "user_id", "session_id", "occurred_at", "received_at", "properties"},
+		Rows:    rows,
+	}))
+}
+
+type event struct {
+	id  string
+	typ string
+	at  time.Time
+}
+
+func TestViewerRequiresToken(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	res := h.query(h.token("demo", auth.RoleViewer), `{ viewer { subject tenant roles } }`, nil)
+	require.Empty(t, res.Errors)
+	assert.JSONEq(t, `{"subject":"u-demo","tenant":"demo","roles":["VIEWER"]}`, string(res.Data["viewer"]))
+
+	res = h.query("", `{ viewer { tenant } }`, nil)
+	assert.Equal(t, "UNAUTHENTICATED", res.code())
+
+	res = h.query("not-a-jwt", `{ viewer { tenant } }`, nil)
+	assert.Equal(t, "UNAUTHENTICATED", res.code())
+	assert.NotEmpty(t, res.Errors[0].Message)
+
+	other, err := auth.NewHMACSigner([]byte("another-secret-another-secret-0123456789"))
+	require.NoError(t, err)
+	forged, err := other.Sign(auth.Principal{Subject: "x", Tenant: "demo", Roles: []auth.Role{auth.RoleAdmin}}, time.Hour)
+	require.NoError(t, err)
+	res = h.query(forged, `{ viewer { tenant } }`, nil)
+	assert.Equal(t, "UNAUTHENTICATED", res.code(), "a token signed with another secret must be refused")
+}
+
+func TestRoles(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	res := h.query(h.token("demo", auth.RoleViewer), `{ serverInfo { version mode } }`, nil)
+	assert.Equal(t, "FORBIDDEN", res.code())
+	assert.Contains(t, res.Errors[0].Message, "admin")
+
+	res = h.query(h.token("demo", auth.RoleAdmin), `{ serverInfo { version clickhouseVersion mode } }`, nil)
+	require.Empty(t, res.Errors)
+	assert.JSONEq(t, `{"version":"test","clickhouseVersion":"26.7","mode":"embedded"}`, string(res.Data["serverInfo"]))
+}
+
+func TestEventTypeCountsIsTenantScoped(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	now := time.Now().UTC()
+	h.insertEvents("tenant-a",
+		event{"a1", "lesson.completed", now.Add(-time.Hour)},
+		event{"a2", "lesson.completed", now.Add(-2 * time.Hour)},
+		event{"a3", "user.login", now.Add(-3 * time.Hour)},
+		event{"a-old", "user.login", now.Add(-40 * 24 * time.Hour)},
+	)
+	h.insertEvents("tenant-a", event{"a1", "lesson.completed", now.Add(-time.Hour)}) // redelivered duplicate
+	h.insertEvents("tenant-b", event{"b1", "quiz.submitted", now.Add(-time.Hour)})
+
+	q := `query($r: TimeRange!) { eventTypeCounts(timeRange: $r) { type count } }`
+	last30 := map[string]any{"r": map[string]any{"last": "30d"}}
+
+	res := h.query(h.token("tenant-a", auth.RoleViewer), q, last30)
+	require.Empty(t, res.Errors)
+	assert.JSONEq(t, `[{"type":"lesson.completed","count":2},{"type":"user.login","count":1}]`, string(res.Data["eventTypeCounts"]))
+
+	res = h.query(h.token("tenant-b", auth.RoleViewer), q, last30)
+	require.Empty(t, res.Errors)
+	assert.JSONEq(t, `[{"type":"quiz.submitted","count":1}]`, string(res.Data["eventTypeCounts"]), "tenant B must see only its own rows")
+
+	res = h.query(h.token("tenant-c", auth.RoleAdmin), q, last30)
+	require.Empty(t, res.Errors)
+	assert.JSONEq(t, `[]`, string(res.Data["eventTypeCounts"]))
+
+	from := now.Add(-50 * 24 * time.Hour).Format(time.RFC3339)
+	to := now.Add(-30 * 24 * time.Hour).Format(time.RFC3339)
+	res = h.query(h.token("tenant-a", auth.RoleViewer), q, map[string]any{"r": map[string]any{"from": from, "to": to}})
+	require.Empty(t, res.Errors)
+	assert.JSONEq(t, `[{"type":"user.login","count":1}]`, string(res.Data["eventTypeCounts"]))
+}
+
+func TestEventTypeCountsRejectsBadRanges(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	q := `query($r: TimeRange!) { eventTypeCounts(timeRange: $r) { type count } }`
+	for _, tc := range []struct {
+		r     map[string]any
+		field string
+	}{
+		{map[string]any{}, "timeRange"},
+		{map[string]any{"last": "30d", "from": "2026-01-01T00:00:00Z"}, "timeRange"},
+		{map[string]any{"last": "thirty days"}, "timeRange.last"},
+		{map[string]any{"from": "2026-02-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}, "timeRange.to"},
+	} {
+		res := h.query(h.token("demo", auth.RoleViewer), q, map[string]any{"r": tc.r})
+		require.NotEmpty(t, res.Errors, "%v", tc.r)
+		assert.Equal(t, "BAD_USER_INPUT", res.code())
+		assert.Equal(t, tc.field, res.Errors[0].Extensions["field"])
+	}
+}
+
+func TestLimits(t *testing.T) {
+	h := newHarness(t, harnessOpts{maxComplexity: 3, maxDepth: 2})
+	tok := h.token("demo", auth.RoleAdmin)
+
+	res := h.query(tok, `{ viewer { tenant } }`, nil)
+	require.Empty(t, res.Errors)
+
+	res = h.query(tok, `{ viewer { tenant subject roles } serverInfo { version mode } }`, nil)
+	require.Equal(t, "BAD_USER_INPUT", res.code())
+	assert.Contains(t, res.Errors[0].Message, "complexity")
+	assert.EqualValues(t, 3, res.Errors[0].Extensions["limit"])
+	assert.Greater(t, res.Errors[0].Extensions["complexity"], float64(3))
+
+	res = h.query(tok, `query { viewer { tenant ... on Viewer { roles } } a: viewer { tenant } }`, nil)
+	require.Equal(t, "BAD_USER_INPUT", res.code(), "aliases add complexity too")
+}
+
+func TestIntrospectionIsForAdmins(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	q := `{ __schema { queryType { name } } }`
+	res := h.query(h.token("demo", auth.RoleAdmin), q, nil)
+	require.Empty(t, res.Errors)
+	assert.JSONEq(t, `{"queryType":{"name":"Query"}}`, string(res.Data["__schema"]))
+
+	res = h.query(h.token("demo", auth.RoleViewer), q, nil)
+	require.NotEmpty(t, res.Errors)
+	res = h.query("", q, nil)
+	require.NotEmpty(t, res.Errors)
+}
+
+func TestSuggestionsAreOff(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	res := h.query(h.token("demo", auth.RoleAdmin), `{ viewr { tenant } }`, nil)
+	require.NotEmpty(t, res.Errors)
+	assert.NotContains(t, res.Errors[0].Message, "Did you mean")
+}
+
+func TestPersistedQueries(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	tok := h.token("demo", auth.RoleViewer)
+	q := `{ viewer { tenant } }`
+	sum := sha256.Sum256([]byte(q))
+	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
+
+	res := h.post(tok, map[string]any{"extensions": ext})
+	require.NotEmpty(t, res.Errors)
+	assert.Equal(t, "PERSISTED_QUERY_NOT_FOUND", res.code())
+
+	res = h.post(tok, map[string]any{"query": q, "extensions": ext})
+	require.Empty(t, res.Errors)
+
+	res = h.post(tok, map[string]any{"extensions": ext})
+	require.Empty(t, res.Errors, "the hash alone must now be enough")
+	assert.JSONEq(t, `{"tenant":"demo"}`, string(res.Data["viewer"]))
+}
+
+// TestPanicIsRecovered proves that, with the embedded engine loaded in this
+// process, a nil dereference in a resolver becomes an INTERNAL error and the
+// server keeps serving (chDB's signal handlers would otherwise kill the
+// process with SIGSEGV; see DESIGN.md §7).
+func TestPanicIsRecovered(t *testing.T) {
+	h := newHarness(t, harnessOpts{hasRole: func(ctx context.Context, obj any, next graphql.Resolver, role model.Role) (any, error) {
+		if p, _ := auth.PrincipalFrom(ctx); p.Subject == "u-boom" {
+			var nilPrincipal *auth.Principal
+			return nilPrincipal.Tenant, nil // nil dereference
+		}
+		return resolvers.HasRole(ctx, obj, next, role)
+	}})
+	require.NoError(t, h.db.Ping(context.Background()), "the engine must be up before the panic")
+
+	res := h.query(h.token("boom", auth.RoleViewer), `{ viewer { tenant } }`, nil)
+	require.NotEmpty(t, res.Errors)
+	assert.Equal(t, "INTERNAL", res.code())
+	assert.NotContains(t, res.Errors[0].Message, "nil pointer", "panic text must not leak")
+	assert.Contains(t, h.logs.String(), "nil pointer dereference", "the panic is logged")
+
+	res = h.query(h.token("demo", auth.RoleViewer), `{ viewer { tenant } }`, nil)
+	require.Empty(t, res.Errors, "the server keeps serving")
+}
+
+func TestHealthReadinessMetrics(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	for path, want := range map[string]string{
+		"/healthz":    `"status":"ok"`,
+		"/readyz":     `"clickhouse":"ok"`,
+		"/playground": "<html",
+	} {
+		res, err := http.Get(h.url + path)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		assert.Equal(t, http.StatusOK, res.StatusCode, path)
+		assert.Contains(t, string(body), want, path)
+		assert.NotEmpty(t, res.Header.Get("X-Request-Id"))
+	}
+	res, err := http.Get(h.url + "/metrics")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	assert.True(t, strings.Contains(string(body), "analytics_http_request_duration_seconds"))
+}

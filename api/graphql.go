@@ -1,0 +1,109 @@
+// Package api is the HTTP surface of analyticsd: GraphQL over POST, GET and
+// WebSocket (graphql-transport-ws), the playground, health, readiness and
+// Prometheus metrics, with request ids, authentication and panic recovery
+// around every request.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/coder/websocket"
+	"github.com/redis/go-redis/v9"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/learnhub/analytics-service/graph"
+	"github.com/learnhub/analytics-service/platform/auth"
+	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/platform/reqid"
+)
+
+// WebSocket protocol constants.
+const (
+	wsKeepAlive      = 15 * time.Second // how often the server pings clients
+	wsCloseForbidden = 4403             // graphql-transport-ws: connection_init refused
+	wsMaxCloseReason = 123              // bytes a close frame's reason may hold
+)
+
+// GraphQLConfig configures the GraphQL handler.
+type GraphQLConfig struct {
+	Schema   graph.Config
+	Verifier auth.Verifier         // verifies WebSocket connection_init tokens
+	Redis    redis.UniversalClient // APQ cache shared by replicas; nil disables APQ
+	Log      *slog.Logger
+	// MaxComplexity, MaxDepth and MaxTokens bound each operation; zero means
+	// DefaultMaxComplexity, DefaultMaxDepth and DefaultMaxTokens.
+	MaxComplexity int
+	MaxDepth      int
+	MaxTokens     int
+}
+
+// NewGraphQLHandler builds the gqlgen server with explicit transports and
+// extensions (never the deprecated default server).
+func NewGraphQLHandler(cfg GraphQLConfig) *handler.Server {
+	if cfg.MaxComplexity <= 0 {
+		cfg.MaxComplexity = DefaultMaxComplexity
+	}
+	if cfg.MaxDepth <= 0 {
+		cfg.MaxDepth = DefaultMaxDepth
+	}
+	if cfg.MaxTokens <= 0 {
+		cfg.MaxTokens = DefaultMaxTokens
+	}
+	srv := handler.New(graph.NewExecutableSchema(cfg.Schema))
+	srv.AddTransport(transport.Websocket{
+		KeepAlivePingInterval: wsKeepAlive,
+		// Bearer tokens, not cookies, authenticate: a cross-origin page cannot
+		// ride on a user's session, so any origin may connect.
+		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{OriginPatterns: []string{"*"}}},
+		InitFunc:       wsInit(cfg.Verifier),
+	})
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetParserTokenLimit(cfg.MaxTokens)
+	srv.SetDisableSuggestion(true)
+	srv.SetErrorPresenter(presentError(cfg.Log))
+	srv.SetRecoverFunc(recoverPanic(cfg.Log))
+
+	srv.Use(adminIntrospection{})
+	srv.Use(&limits{maxComplexity: cfg.MaxComplexity, maxDepth: cfg.MaxDepth})
+	if cfg.Redis != nil {
+		srv.Use(extension.AutomaticPersistedQuery{Cache: apqCache{rdb: cfg.Redis}})
+	}
+	return srv
+}
+
+// wsInit authenticates a WebSocket connection from its connection_init
+// payload ({"Authorization": "Bearer …"}); a missing or invalid token closes
+// the connection with 4403 (graphql-transport-ws "Forbidden") and the reason.
+func wsInit(v auth.Verifier) transport.WebsocketInitFunc {
+	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+		ctx = reqid.With(ctx, reqid.New())
+		raw, ok := auth.BearerFromHeader(payload.Authorization())
+		var err error
+		if !ok {
+			err = errs.E("api.wsInit", errs.KindUnauthenticated,
+				`authentication required: send {"Authorization": "Bearer <token>"} in connection_init`)
+		} else {
+			var p auth.Principal
+			if p, err = v.Verify(ctx, raw); err == nil {
+				return auth.WithPrincipal(ctx, p), nil, nil
+			}
+		}
+		reason := errs.PublicMessage(err)
+		if len(reason) > wsMaxCloseReason {
+			reason = reason[:wsMaxCloseReason]
+		}
+		ctx = transport.WithWebsocketCloseCode(ctx, wsCloseForbidden)
+		ctx = transport.AppendCloseReason(ctx, reason)
+		return ctx, nil, errs.Wrap("api.wsInit", errs.KindUnauthenticated, err, reason)
+	}
+}

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/learnhub/analytics-service/platform/auth"
+	"github.com/learnhub/analytics-service/platform/bus"
+	"github.com/learnhub/analytics-service/platform/config"
+	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/platform/kv"
+	"github.com/learnhub/analytics-service/platform/telemetry"
+	"github.com/learnhub/analytics-service/store"
+	"github.com/learnhub/analytics-service/store/chembedded"
+	"github.com/learnhub/analytics-service/store/chserver"
+)
+
+// devTokenTTL is how long the admin token printed in embedded mode lives.
+const devTokenTTL = 7 * 24 * time.Hour
+
+// devTenant is the tenant of the printed dev token and of the demo data.
+const devTenant = "demo"
+
+// app holds the adapters one process opened; close releases them in reverse.
+type app struct {
+	cfg       config.Config
+	log       *slog.Logger
+	metrics   *telemetry.Metrics
+	db        *store.DB
+	chVersion string
+	kv        *kv.KV
+	bus       *bus.Bus
+	verifier  auth.Verifier
+	signer    *auth.HMACSigner // nil when HS256 is not enabled
+	devToken  string           // printed and pre-filled in dev mode
+	closers   []func() error
+}
+
+// openApp opens ClickHouse (and migrates it), Redis and NATS, and builds the
+// token verifier.
+func openApp(ctx context.Context, cfg config.Config, stderr io.Writer) (*app, error) {
+	a := &app{cfg: cfg, log: telemetry.NewLogger(stderr, cfg.LogLevel), metrics: telemetry.NewMetrics()}
+	ok := false
+	defer func() {
+		if !ok {
+			a.close()
+		}
+	}()
+	if err := a.openStore(ctx); err != nil {
+		return nil, err
+	}
+	k, err := kv.Open(ctx, kv.Config{URL: cfg.RedisURL})
+	if err != nil {
+		return nil, err
+	}
+	a.kv = k
+	a.closers = append(a.closers, k.Close)
+	b, err := bus.Open(ctx, bus.Config{URL: cfg.NATSURL, DataDir: filepath.Join(cfg.DataDir, "nats")})
+	if err != nil {
+		return nil, err
+	}
+	a.bus = b
+	a.closers = append(a.closers, b.Close)
+	if err := a.openAuth(); err != nil {
+		return nil, err
+	}
+	ok = true
+	return a, nil
+}
+
+func (a *app) openStore(ctx context.Context) error {
+	opts := store.Options{MaxExecutionTime: a.cfg.QueryTimeout, Observe: a.metrics.ObserveStore}
+	var backend store.Backend
+	if a.cfg.Embedded() {
+		b, err := chembedded.Open(ctx, chembedded.Options{
+			LibPath:  a.cfg.ChDBLib,
+			Path:     filepath.Join(a.cfg.DataDir, "clickhouse"),
+			Database: a.cfg.Database,
+		})
+		if err != nil {
+			return err
+		}
+		backend, opts.Mode = b, "embedded"
+	} else {
+		b, err := chserver.Open(ctx, chserver.Options{URL: a.cfg.ClickHouseURL, Cluster: a.cfg.ClickHouseCluster})
+		if err != nil {
+			return err
+		}
+		backend, opts.Mode = b, "server"
+	}
+	a.db = store.New(backend, opts)
+	a.closers = append(a.closers, a.db.Close)
+	v, err := a.db.ServerVersion(ctx)
+	if err != nil {
+		return err
+	}
+	a.chVersion = v
+	applied, err := store.Migrate(ctx, a.db, store.MigrateOptions{Cluster: a.cfg.ClickHouseCluster})
+	if err != nil {
+		return err
+	}
+	a.log.Info("clickhouse ready", "mode", opts.Mode, "version", v, "migrations_applied", applied)
+	return nil
+}
+
+// openAuth enables HS256 with the configured secret, or — only when no
+// production verification is configured — with a dev secret kept under the
+// data dir; and RS256/ES256 through JWKS when a URL is set.
+func (a *app) openAuth() error {
+	secret, err := hmacSecret(a.cfg)
+	if err != nil {
+		return err
+	}
+	vopts := auth.VerifyOptions{Issuer: a.cfg.JWTIssuer, Audience: a.cfg.JWTAudience}
+	var vs []auth.AlgorithmVerifier
+	if secret != nil {
+		hv, err := auth.NewHMACVerifier(secret, vopts)
+		if err != nil {
+			return err
+		}
+		vs = append(vs, hv)
+		if a.signer, err = auth.NewHMACSigner(secret); err != nil {
+			return err
+		}
+	}
+	if a.cfg.JWKSURL != "" {
+		jv, err := auth.NewJWKSVerifier(a.cfg.JWKSURL, auth.JWKSOptions{VerifyOptions: vopts})
+		if err != nil {
+			return err
+		}
+		vs = append(vs, jv)
+	}
+	chain, err := auth.NewChain(vs...)
+	if err != nil {
+		return err
+	}
+	a.verifier = chain
+	return nil
+}
+
+// hmacSecret is the HS256 secret: configured, or the data dir's dev secret
+// when neither a secret nor a JWKS URL is configured, or nil (HS256 off).
+func hmacSecret(cfg config.Config) ([]byte, error) {
+	switch {
+	case cfg.JWTSecret != "":
+		return []byte(cfg.JWTSecret), nil
+	case cfg.JWKSURL != "":
+		return nil, nil
+	default:
+		return auth.LoadOrCreateSecret(cfg.DataDir)
+	}
+}
+
+// devMode reports whether the process runs with the generated dev secret,
+// in which case it prints an admin token and pre-fills the playground.
+func (a *app) devMode() bool { return a.cfg.JWTSecret == "" && a.cfg.JWKSURL == "" }
+
+func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if err := a.closers[i](); err != nil {
+			a.log.Warn("close", "err", err)
+		}
+	}
+	a.closers = nil
+}
+
+// describe renders an error for the terminal: the classified message first.
+func describe(err error) string {
+	var e *errs.Error
+	if errors.As(err, &e) && e.Msg != "" {
+		if e.Err != nil {
+			return fmt.Sprintf("%s (%v)", e.Msg, e.Err)
+		}
+		return e.Msg
+	}
+	return err.Error()
+}

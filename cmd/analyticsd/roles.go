@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/learnhub/analytics-service/api"
+	"github.com/learnhub/analytics-service/events"
+	"github.com/learnhub/analytics-service/platform/auth"
+	"github.com/learnhub/analytics-service/platform/config"
+	"github.com/learnhub/analytics-service/resolvers"
+)
+
+// runRoles opens the adapters and runs the roles cmd names until ctx ends.
+func runRoles(ctx context.Context, cmd string, cfg config.Config, stdout, stderr io.Writer) error {
+	a, err := openApp(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if cmd == "migrate" {
+		fmt.Fprintln(stdout, "migrations are up to date")
+		return nil
+	}
+	errc := make(chan error, 2)
+	running := 0
+	if cmd == "all" || cmd == "work" {
+		stopWork, err := a.startWork(ctx)
+		if err != nil {
+			return err
+		}
+		defer stopWork()
+	}
+	if cmd == "all" || cmd == "serve" {
+		srv, ln, err := a.httpServer()
+		if err != nil {
+			return err
+		}
+		running++
+		go func() { errc <- srv.Serve(ln) }()
+		a.printWelcome(stdout, ln.Addr())
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+		}()
+	}
+	a.log.Info("analyticsd started", "command", cmd, "version", version)
+	select {
+	case <-ctx.Done():
+		a.log.Info("shutting down")
+		return nil
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	}
+}
+
+// httpServer builds the GraphQL API and binds its listener (so a port in
+// use fails at startup, not later).
+func (a *app) httpServer() (*http.Server, net.Listener, error) {
+	r := &resolvers.Resolver{
+		Info:   resolvers.ServerInfo{Version: version, ClickHouseVersion: a.chVersion, Mode: a.db.Mode()},
+		Events: events.NewService(a.db),
+	}
+	gql := api.NewGraphQLHandler(api.GraphQLConfig{
+		Schema:        r.Config(),
+		Verifier:      a.verifier,
+		Redis:         a.kv.Client(),
+		Log:           a.log,
+		MaxComplexity: a.cfg.MaxComplexity,
+		MaxDepth:      a.cfg.MaxDepth,
+	})
+	var devToken string
+	if a.devMode() {
+		t, err := a.signer.Sign(auth.Principal{Subject: "dev-admin", Tenant: devTenant, Roles: []auth.Role{auth.RoleAdmin}}, devTokenTTL)
+		if err != nil {
+			return nil, nil, err
+		}
+		devToken = t
+	}
+	h := api.NewRouter(api.RouterConfig{
+		GraphQL:  gql,
+		Verifier: a.verifier,
+		DevToken: devToken,
+		Metrics:  a.metrics,
+		Log:      a.log,
+		Checks: []api.Check{
+			{Name: "clickhouse", Probe: a.db.Ping},
+			{Name: "redis", Probe: a.kv.Ping},
+			{Name: "nats", Probe: a.bus.Ping},
+		},
+	})
+	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+	if err != nil {
+		return nil, nil, &config.Error{Setting: "ANALYTICS_HTTP_ADDR (--http-addr)", Msg: fmt.Sprintf("cannot listen on %s: %v", a.cfg.HTTPAddr, err)}
+	}
+	a.devToken = devToken
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	return srv, ln, nil
+}
+
+// printWelcome tells a person where to go. Plain lines on stdout; logs are
+// JSON on stderr.
+func (a *app) printWelcome(w io.Writer, addr net.Addr) {
+	base := "http://" + displayAddr(addr)
+	fmt.Fprintf(w, "\nanalytics-service %s is up (%s ClickHouse %s)\n", version, a.db.Mode(), a.chVersion)
+	fmt.Fprintf(w, "  GraphQL     %s/graphql\n", base)
+	fmt.Fprintf(w, "  Playground  %s/playground\n", base)
+	fmt.Fprintf(w, "  Health      %s/readyz   Metrics %s/metrics\n", base, base)
+	if a.devToken != "" {
+		fmt.Fprintf(w, "  Dev token   (admin, tenant %q, valid %s; pre-filled in the playground)\n\n%s\n\n", devTenant, devTokenTTL, a.devToken)
+		fmt.Fprintf(w, "  Try: curl -s %s/graphql -H 'Authorization: Bearer <token>' -H 'Content-Type: application/json' \\\n", base)
+		fmt.Fprintf(w, "         -d '{\"query\":\"{ viewer { tenant roles } eventTypeCounts(timeRange:{last:\\\"30d\\\"}) { type count } }\"}'\n\n")
+	}
+}
+
+// displayAddr turns a wildcard listen address into one a browser can open.
+func displayAddr(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/learnhub/analytics-service/platform/auth"
+	"github.com/learnhub/analytics-service/platform/config"
+)
+
+// runToken prints a token signed with the HS256 secret the server in the
+// same data dir (or with the same ANALYTICS_JWT_SECRET) accepts.
+func runToken(args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	tenant := fs.String("tenant", "", "tenant id (required)")
+	role := fs.String("role", "viewer", "viewer, analyst or admin")
+	subject := fs.String("subject", "", "subject; default cli-<role>")
+	ttl := fs.Duration("ttl", 24*time.Hour, "lifetime, e.g. 1h or 720h")
+	dataDir := fs.String("data-dir", "", "data directory (default ANALYTICS_DATA_DIR or ./data)")
+	if err := fs.Parse(args); err != nil {
+		return &config.Error{Setting: "token flags", Msg: err.Error() + "; use --tenant T --role viewer|analyst|admin [--subject S] [--ttl 24h]"}
+	}
+	r, ok := auth.ParseRole(strings.ToLower(*role))
+	if !ok {
+		return &config.Error{Setting: "--role", Msg: fmt.Sprintf("%q: use viewer, analyst or admin", *role)}
+	}
+	if *tenant == "" {
+		return &config.Error{Setting: "--tenant", Msg: "required: the tenant the token is for"}
+	}
+	if *ttl <= 0 {
+		return &config.Error{Setting: "--ttl", Msg: "must be positive, e.g. 24h"}
+	}
+	var cargs []string
+	if *dataDir != "" {
+		cargs = []string{"--data-dir", *dataDir}
+	}
+	cfg, err := config.Load(cargs, getenv)
+	if err != nil {
+		return err
+	}
+	secret, err := hmacSecret(cfg)
+	if err != nil {
+		return err
+	}
+	if secret == nil {
+		return &config.Error{Setting: "ANALYTICS_JWT_SECRET", Msg: "HS256 is off (only ANALYTICS_JWKS_URL is set): get tokens from your identity provider"}
+	}
+	signer, err := auth.NewHMACSigner(secret)
+	if err != nil {
+		return err
+	}
+	if *subject == "" {
+		*subject = "cli-" + string(r)
+	}
+	tok, err := signer.Sign(auth.Principal{Subject: *subject, Tenant: *tenant, Roles: []auth.Role{r}}, *ttl)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, tok)
+	return nil
+}

@@ -1,0 +1,102 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/learnhub/analytics-service/platform/errs"
+)
+
+// Defaults for the zero values of Task and ClientConfig.
+const (
+	DefaultMaxRetry  = 10
+	DefaultTimeout   = 30 * time.Minute
+	DefaultRetention = 24 * time.Hour
+)
+
+// ClientConfig tunes a Client.
+type ClientConfig struct {
+	// Retention is how long a completed task is kept. It is also the dedup
+	// horizon: while the completed task is kept, enqueuing the same input is
+	// a no-op. Zero means DefaultRetention.
+	Retention time.Duration
+}
+
+// Client enqueues tasks. It is safe for concurrent use.
+type Client struct {
+	ac  *asynq.Client
+	cfg ClientConfig
+}
+
+// Receipt says what Enqueue did.
+type Receipt struct {
+	ID string // the task's deterministic id
+	// Duplicate is true when a task with the same input already existed, so
+	// nothing new was enqueued.
+	Duplicate bool
+}
+
+// NewClient returns a Client on rc (e.g. kv.KV.Client()). The caller keeps
+// ownership of rc.
+func NewClient(rc redis.UniversalClient, cfg ClientConfig) *Client {
+	if cfg.Retention == 0 {
+		cfg.Retention = DefaultRetention
+	}
+	return &Client{ac: asynq.NewClientFromRedisClient(rc), cfg: cfg}
+}
+
+// Enqueue adds t to its queue under its deterministic TaskID. Enqueuing the
+// same input again while the first task exists (pending, running, retrying,
+// archived, or completed within Retention) is a no-op reported as Duplicate.
+// Redis being unreachable is KindUnavailable.
+func (c *Client) Enqueue(ctx context.Context, t Task) (Receipt, error) {
+	const op = "jobs.Enqueue"
+	if t.Kind == "" {
+		return Receipt{}, errs.E(op, errs.KindInternal, "task has no kind")
+	}
+	id, params, err := TaskID(t)
+	if err != nil {
+		return Receipt{}, err
+	}
+	payload, err := jsonEnvelope(t.Tenant, params)
+	if err != nil {
+		return Receipt{}, errs.Wrap(op, errs.KindInternal, err, "")
+	}
+	_, err = c.ac.EnqueueContext(ctx, asynq.NewTask(t.Kind, payload), c.options(t, id)...)
+	switch {
+	case errors.Is(err, asynq.ErrTaskIDConflict):
+		return Receipt{ID: id, Duplicate: true}, nil
+	case err != nil:
+		return Receipt{}, errs.Wrap(op, errs.KindUnavailable, err, "cannot enqueue "+t.Kind)
+	}
+	return Receipt{ID: id}, nil
+}
+
+func (c *Client) options(t Task, id string) []asynq.Option {
+	queue := t.Queue
+	if queue == "" {
+		queue = QueueDefault
+	}
+	retry := t.MaxRetry
+	switch {
+	case retry == 0:
+		retry = DefaultMaxRetry
+	case retry < 0:
+		retry = 0
+	}
+	timeout := t.Timeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	return []asynq.Option{
+		asynq.TaskID(id),
+		asynq.Queue(queue),
+		asynq.MaxRetry(retry),
+		asynq.Timeout(timeout),
+		asynq.Retention(c.cfg.Retention),
+	}
+}

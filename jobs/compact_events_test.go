@@ -1,0 +1,130 @@
+package jobs_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/learnhub/analytics-service/jobs"
+	"github.com/learnhub/analytics-service/store"
+	"github.com/learnhub/analytics-service/store/storetest"
+)
+
+const eventsDDL = `CREATE TABLE events (
+	tenant_id LowCardinality(String), event_id String, type LowCardinality(String),
+	user_id String, session_id String,
+	occurred_at DateTime64(3, 'UTC'), received_at DateTime64(3, 'UTC'), properties JSON
+) ENGINE = ReplacingMergeTree(received_at)
+PARTITION BY toYYYYMM(occurred_at)
+ORDER BY (tenant_id, type, toDate(occurred_at), user_id, event_id)
+SETTINGS non_replicated_deduplication_window = 1000`
+
+// insertEvents writes events e<from>..e<to-1> of one month in one insert
+// (one part), received at receivedAt.
+func insertEvents(t *testing.T, db *store.DB, month string, from, to int, receivedAt string) {
+	t.Helper()
+	require.NoError(t, db.Exec(context.Background(), `
+		INSERT INTO events
+		SELECT 'acme', concat('e', toString(number)), 'lesson.completed', 'u1', 's1',
+		       toDateTime64(? || '-05 10:00:00', 3, 'UTC') + number,
+		       toDateTime64(?, 3, 'UTC'), '{}'
+		FROM numbers(?, ?)`, month, receivedAt, from, to-from))
+}
+
+// activeParts returns partition id → number of active parts of events.
+func activeParts(t *testing.T, db *store.DB) map[string]int64 {
+	t.Helper()
+	rows, err := db.Query(context.Background(), `
+		SELECT partition_id, count() FROM system.parts
+		WHERE database = currentDatabase() AND table = 'events' AND active
+		GROUP BY partition_id`)
+	require.NoError(t, err)
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var id string
+		var n int64
+		require.NoError(t, rows.Scan(&id, &n))
+		out[id] = n
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
+func count(t *testing.T, db *store.DB, sql string) int64 {
+	t.Helper()
+	var n int64
+	require.NoError(t, db.QueryRow(context.Background(), []any{&n}, sql))
+	return n
+}
+
+func TestCompactEvents(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Embedded(t)
+	require.NoError(t, db.Exec(ctx, eventsDDL))
+
+	// March 2024 is closed; May 2024 is the current month. Each month gets
+	// two inserts that overlap on e5..e9 (redelivered duplicates).
+	for _, month := range []string{"2024-03", "2024-05"} {
+		insertEvents(t, db, month, 0, 10, "2024-05-15 00:00:00")
+		insertEvents(t, db, month, 5, 15, "2024-05-15 00:00:01")
+	}
+	before := activeParts(t, db)
+	require.Equal(t, int64(2), before["202403"], "precondition: two parts in the closed month")
+	require.Equal(t, int64(20), count(t, db, "SELECT count() FROM events WHERE toYYYYMM(occurred_at) = 202403"),
+		"precondition: duplicates are visible without FINAL")
+
+	var logs bytes.Buffer
+	h := jobs.NewCompactEvents(db, jobs.CompactEventsConfig{
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Now:    func() time.Time { return time.Date(2024, 5, 20, 3, 30, 0, 0, time.UTC) },
+	})
+	require.NoError(t, h.ProcessJob(ctx, jobs.Job{Kind: jobs.KindCompactEvents}))
+
+	after := activeParts(t, db)
+	assert.Equal(t, int64(1), after["202403"], "the closed month is one part")
+	assert.Equal(t, int64(15), count(t, db, "SELECT count() FROM events WHERE toYYYYMM(occurred_at) = 202403"),
+		"without FINAL the closed month has no duplicates left")
+	assert.Equal(t, int64(15), count(t, db, "SELECT uniqExact(event_id) FROM events WHERE toYYYYMM(occurred_at) = 202403"))
+	assert.Contains(t, logs.String(), "partition_id=202403")
+	assert.NotContains(t, logs.String(), "partition_id=202405", "the current month is left to background merges")
+
+	// Idempotent: a second run finds nothing to do.
+	logs.Reset()
+	require.NoError(t, h.ProcessJob(ctx, jobs.Job{Kind: jobs.KindCompactEvents}))
+	assert.Equal(t, int64(1), activeParts(t, db)["202403"])
+	assert.False(t, strings.Contains(logs.String(), "compacted"), logs.String())
+}
+
+// TestCompactEventsEndToEnd runs the job the way production does: the
+// scheduler enqueues it, a worker runs it against ClickHouse.
+func TestCompactEventsEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Embedded(t)
+	require.NoError(t, db.Exec(ctx, eventsDDL))
+	insertEvents(t, db, "2024-03", 0, 10, "2024-05-15 00:00:00")
+	insertEvents(t, db, "2024-03", 5, 15, "2024-05-15 00:00:01")
+	require.Equal(t, int64(2), activeParts(t, db)["202403"], "precondition: two parts")
+
+	rc := newRedis(t)
+	compact := jobs.NewCompactEvents(db, jobs.CompactEventsConfig{Logger: quietLogger()})
+	startServer(t, rc, jobs.Config{}, func(s *jobs.Server) { s.Handle(jobs.KindCompactEvents, compact) })
+	sched := jobs.NewScheduler(jobs.NewClient(rc, jobs.ClientConfig{}), jobs.SchedulerConfig{Logger: quietLogger()})
+	require.NoError(t, sched.Register(compact.Entry()))
+
+	r, err := sched.Trigger(ctx, jobs.KindCompactEvents, time.Now())
+	require.NoError(t, err)
+	insp := asynq.NewInspectorFromRedisClient(rc)
+	eventually(t, "the compaction task completes", func() bool {
+		return taskState(t, insp, jobs.QueueLow, r.ID).State == asynq.TaskStateCompleted
+	})
+	assert.Equal(t, int64(1), activeParts(t, db)["202403"])
+	assert.Equal(t, int64(15), count(t, db, "SELECT count() FROM events"))
+}

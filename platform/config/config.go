@@ -1,0 +1,230 @@
+// Package config reads analyticsd's settings from flags and environment
+// variables (a flag wins over its variable) and validates them at startup,
+// naming the bad setting and what it expects. Every setting is listed in
+// Settings so the README table and the code cannot drift apart (a test
+// checks the README mentions each variable).
+package config
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Defaults for settings whose zero value means "use the default".
+const (
+	DefaultHTTPAddr          = ":8080"
+	DefaultDataDir           = "./data"
+	DefaultDatabase          = "analytics"
+	DefaultQueryTimeout      = 60 * time.Second
+	DefaultLogLevel          = "info"
+	DefaultWorkerConcurrency = 4
+	DefaultCompactCron       = "30 3 * * *"
+	DefaultMaxComplexity     = 1000
+	DefaultMaxDepth          = 10
+	DefaultShutdownTimeout   = 20 * time.Second
+)
+
+// Config is the validated configuration of one analyticsd process.
+type Config struct {
+	HTTPAddr          string        // --http-addr, ANALYTICS_HTTP_ADDR; default ":8080"
+	DataDir           string        // --data-dir, ANALYTICS_DATA_DIR; default "./data"
+	ClickHouseURL     string        // ANALYTICS_CLICKHOUSE_URL; empty = embedded engine
+	ClickHouseCluster string        // ANALYTICS_CLICKHOUSE_CLUSTER; empty = single node
+	Database          string        // ANALYTICS_CLICKHOUSE_DATABASE; default "analytics" (embedded; a URL's path wins)
+	ChDBLib           string        // ANALYTICS_CHDB_LIB; empty = where `make chdb` puts it
+	NATSURL           string        // ANALYTICS_NATS_URL; empty = embedded NATS server
+	RedisURL          string        // ANALYTICS_REDIS_URL; empty = embedded Redis protocol server
+	JWTSecret         string        // ANALYTICS_JWT_SECRET; empty = a dev secret generated under the data dir
+	JWKSURL           string        // ANALYTICS_JWKS_URL; empty = no RS256/ES256 verification
+	JWTIssuer         string        // ANALYTICS_JWT_ISSUER; empty = not checked
+	JWTAudience       string        // ANALYTICS_JWT_AUDIENCE; empty = not checked
+	QueryTimeout      time.Duration // ANALYTICS_QUERY_TIMEOUT; default 60s
+	LogLevel          string        // ANALYTICS_LOG_LEVEL; default "info"
+	WorkerConcurrency int           // ANALYTICS_WORKER_CONCURRENCY; default 4
+	CompactCron       string        // ANALYTICS_COMPACT_CRON; default "30 3 * * *" (UTC)
+	MaxComplexity     int           // ANALYTICS_GRAPHQL_MAX_COMPLEXITY; default 1000
+	MaxDepth          int           // ANALYTICS_GRAPHQL_MAX_DEPTH; default 10
+	ShutdownTimeout   time.Duration // ANALYTICS_SHUTDOWN_TIMEOUT; default 20s
+}
+
+// Setting documents one configuration knob.
+type Setting struct {
+	Env     string
+	Flag    string // empty when there is no flag
+	Default string
+	Doc     string
+}
+
+// Settings lists every knob, in README order.
+var Settings = []Setting{
+	{"ANALYTICS_HTTP_ADDR", "http-addr", DefaultHTTPAddr, "address the HTTP server listens on"},
+	{"ANALYTICS_DATA_DIR", "data-dir", DefaultDataDir, "where embedded engines keep their data and the dev JWT secret"},
+	{"ANALYTICS_CLICKHOUSE_URL", "", "(embedded chDB)", "ClickHouse server DSN, e.g. clickhouse://user:pass@host:9000/analytics?secure=true"},
+	{"ANALYTICS_CLICKHOUSE_CLUSTER", "", "(none)", "cluster name: DDL runs ON CLUSTER with Replicated and Distributed tables"},
+	{"ANALYTICS_CLICKHOUSE_DATABASE", "", DefaultDatabase, "database of the embedded engine (a server URL's path names it there)"},
+	{"ANALYTICS_CHDB_LIB", "", "~/.cache/analyticsd/chdb/…/libchdb.so", "path to libchdb.so for the embedded engine (`make chdb` fetches it)"},
+	{"ANALYTICS_NATS_URL", "", "(embedded NATS)", "NATS server URL(s), comma separated"},
+	{"ANALYTICS_REDIS_URL", "", "(embedded)", "Redis URL, redis:// or rediss://"},
+	{"ANALYTICS_JWT_SECRET", "", "(generated dev secret)", "HS256 shared secret (at least 32 bytes)"},
+	{"ANALYTICS_JWKS_URL", "", "(none)", "JWKS URL for RS256/ES256 tokens"},
+	{"ANALYTICS_JWT_ISSUER", "", "(not checked)", "required `iss` claim"},
+	{"ANALYTICS_JWT_AUDIENCE", "", "(not checked)", "required `aud` claim"},
+	{"ANALYTICS_QUERY_TIMEOUT", "", DefaultQueryTimeout.String(), "max_execution_time of every ClickHouse query"},
+	{"ANALYTICS_LOG_LEVEL", "", DefaultLogLevel, "debug, info, warn or error"},
+	{"ANALYTICS_WORKER_CONCURRENCY", "", strconv.Itoa(DefaultWorkerConcurrency), "Asynq worker goroutines"},
+	{"ANALYTICS_COMPACT_CRON", "", DefaultCompactCron, "when closed event partitions are compacted (cron, UTC)"},
+	{"ANALYTICS_GRAPHQL_MAX_COMPLEXITY", "", strconv.Itoa(DefaultMaxComplexity), "maximum complexity of one GraphQL operation"},
+	{"ANALYTICS_GRAPHQL_MAX_DEPTH", "", strconv.Itoa(DefaultMaxDepth), "maximum nesting depth of one GraphQL operation"},
+	{"ANALYTICS_SHUTDOWN_TIMEOUT", "", DefaultShutdownTimeout.String(), "grace period for in-flight requests and jobs on SIGTERM"},
+}
+
+// Error is a configuration error; main exits with code 2 on it.
+type Error struct {
+	Setting string
+	Msg     string
+}
+
+func (e *Error) Error() string { return e.Setting + ": " + e.Msg }
+
+// Load parses args (without the program name and command) over the
+// environment given by getenv.
+func Load(args []string, getenv func(string) string) (Config, error) {
+	env := func(k, def string) string {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+		return def
+	}
+	fs := flag.NewFlagSet("analyticsd", flag.ContinueOnError)
+	fs.SetOutput(new(strings.Builder))
+	httpAddr := fs.String("http-addr", env("ANALYTICS_HTTP_ADDR", DefaultHTTPAddr), "HTTP listen address")
+	dataDir := fs.String("data-dir", env("ANALYTICS_DATA_DIR", DefaultDataDir), "data directory")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, &Error{"flags", err.Error() + "; known flags: --http-addr, --data-dir"}
+	}
+	if fs.NArg() > 0 {
+		return Config{}, &Error{"flags", fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	c := Config{
+		HTTPAddr:          *httpAddr,
+		DataDir:           *dataDir,
+		ClickHouseURL:     env("ANALYTICS_CLICKHOUSE_URL", ""),
+		ClickHouseCluster: env("ANALYTICS_CLICKHOUSE_CLUSTER", ""),
+		Database:          env("ANALYTICS_CLICKHOUSE_DATABASE", DefaultDatabase),
+		ChDBLib:           env("ANALYTICS_CHDB_LIB", ""),
+		NATSURL:           env("ANALYTICS_NATS_URL", ""),
+		RedisURL:          env("ANALYTICS_REDIS_URL", ""),
+		JWTSecret:         env("ANALYTICS_JWT_SECRET", ""),
+		JWKSURL:           env("ANALYTICS_JWKS_URL", ""),
+		JWTIssuer:         env("ANALYTICS_JWT_ISSUER", ""),
+		JWTAudience:       env("ANALYTICS_JWT_AUDIENCE", ""),
+		LogLevel:          env("ANALYTICS_LOG_LEVEL", DefaultLogLevel),
+		CompactCron:       env("ANALYTICS_COMPACT_CRON", DefaultCompactCron),
+	}
+	var err error
+	if c.QueryTimeout, err = duration(env, "ANALYTICS_QUERY_TIMEOUT", DefaultQueryTimeout); err != nil {
+		return Config{}, err
+	}
+	if c.ShutdownTimeout, err = duration(env, "ANALYTICS_SHUTDOWN_TIMEOUT", DefaultShutdownTimeout); err != nil {
+		return Config{}, err
+	}
+	if c.WorkerConcurrency, err = positiveInt(env, "ANALYTICS_WORKER_CONCURRENCY", DefaultWorkerConcurrency); err != nil {
+		return Config{}, err
+	}
+	if c.MaxComplexity, err = positiveInt(env, "ANALYTICS_GRAPHQL_MAX_COMPLEXITY", DefaultMaxComplexity); err != nil {
+		return Config{}, err
+	}
+	if c.MaxDepth, err = positiveInt(env, "ANALYTICS_GRAPHQL_MAX_DEPTH", DefaultMaxDepth); err != nil {
+		return Config{}, err
+	}
+	return c, c.validate()
+}
+
+// Embedded reports whether ClickHouse runs in-process.
+func (c Config) Embedded() bool { return c.ClickHouseURL == "" }
+
+func (c Config) validate() error {
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		return &Error{"ANALYTICS_HTTP_ADDR (--http-addr)", fmt.Sprintf("%q is not host:port; use e.g. :8080 or 127.0.0.1:8080", c.HTTPAddr)}
+	}
+	if c.DataDir == "" {
+		return &Error{"ANALYTICS_DATA_DIR (--data-dir)", "must not be empty"}
+	}
+	if c.ClickHouseURL != "" {
+		u, err := url.Parse(c.ClickHouseURL)
+		if err != nil || (u.Scheme != "clickhouse" && u.Scheme != "tcp") || u.Host == "" {
+			return &Error{"ANALYTICS_CLICKHOUSE_URL", "want clickhouse://[user[:password]@]host:9000[/database][?secure=true]"}
+		}
+	}
+	if c.ClickHouseCluster != "" && c.ClickHouseURL == "" {
+		return &Error{"ANALYTICS_CLICKHOUSE_CLUSTER", "needs ANALYTICS_CLICKHOUSE_URL: the embedded engine is a single node"}
+	}
+	if !validName(c.Database) {
+		return &Error{"ANALYTICS_CLICKHOUSE_DATABASE", fmt.Sprintf("%q: use letters, digits and _ only", c.Database)}
+	}
+	for _, s := range []struct{ name, val string }{{"ANALYTICS_NATS_URL", c.NATSURL}, {"ANALYTICS_REDIS_URL", c.RedisURL}, {"ANALYTICS_JWKS_URL", c.JWKSURL}} {
+		if s.val == "" {
+			continue
+		}
+		for _, one := range strings.Split(s.val, ",") {
+			if u, err := url.Parse(strings.TrimSpace(one)); err != nil || u.Scheme == "" || u.Host == "" {
+				return &Error{s.name, fmt.Sprintf("%q is not a URL with a scheme and host", one)}
+			}
+		}
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
+		return &Error{"ANALYTICS_JWT_SECRET", "must be at least 32 bytes; generate one with `openssl rand -hex 32`"}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return &Error{"ANALYTICS_LOG_LEVEL", fmt.Sprintf("%q: use debug, info, warn or error", c.LogLevel)}
+	}
+	if _, err := cron.ParseStandard(c.CompactCron); err != nil {
+		return &Error{"ANALYTICS_COMPACT_CRON", fmt.Sprintf("%q is not a 5-field cron expression: %v", c.CompactCron, err)}
+	}
+	return nil
+}
+
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func duration(env func(k, def string) string, key string, def time.Duration) (time.Duration, error) {
+	raw := env(key, "")
+	if raw == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(raw)
+	if err != nil || d <= 0 {
+		return 0, &Error{key, fmt.Sprintf("%q is not a positive duration; use e.g. 30s or 2m", raw)}
+	}
+	return d, nil
+}
+
+func positiveInt(env func(k, def string) string, key string, def int) (int, error) {
+	raw := env(key, "")
+	if raw == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n <= 0 {
+		return 0, &Error{key, fmt.Sprintf("%q is not a positive whole number", raw)}
+	}
+	return n, nil
+}

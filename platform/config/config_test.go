@@ -1,0 +1,66 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(nil, envOf(nil))
+	require.NoError(t, err)
+	assert.Equal(t, DefaultHTTPAddr, c.HTTPAddr)
+	assert.Equal(t, DefaultDataDir, c.DataDir)
+	assert.True(t, c.Embedded())
+	assert.Equal(t, DefaultQueryTimeout, c.QueryTimeout)
+}
+
+func TestFlagBeatsEnv(t *testing.T) {
+	c, err := Load([]string{"--http-addr", "127.0.0.1:9999"}, envOf(map[string]string{"ANALYTICS_HTTP_ADDR": ":7000", "ANALYTICS_DATA_DIR": "/tmp/x"}))
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1:9999", c.HTTPAddr)
+	assert.Equal(t, "/tmp/x", c.DataDir)
+}
+
+func TestLoadRejectsBadSettings(t *testing.T) {
+	for _, tc := range []struct {
+		env     map[string]string
+		args    []string
+		setting string
+	}{
+		{map[string]string{"ANALYTICS_HTTP_ADDR": "8080"}, nil, "ANALYTICS_HTTP_ADDR"},
+		{map[string]string{"ANALYTICS_CLICKHOUSE_URL": "http://x:8123"}, nil, "ANALYTICS_CLICKHOUSE_URL"},
+		{map[string]string{"ANALYTICS_CLICKHOUSE_CLUSTER": "c"}, nil, "ANALYTICS_CLICKHOUSE_CLUSTER"},
+		{map[string]string{"ANALYTICS_REDIS_URL": "localhost"}, nil, "ANALYTICS_REDIS_URL"},
+		{map[string]string{"ANALYTICS_JWT_SECRET": "short"}, nil, "ANALYTICS_JWT_SECRET"},
+		{map[string]string{"ANALYTICS_QUERY_TIMEOUT": "soon"}, nil, "ANALYTICS_QUERY_TIMEOUT"},
+		{map[string]string{"ANALYTICS_WORKER_CONCURRENCY": "0"}, nil, "ANALYTICS_WORKER_CONCURRENCY"},
+		{map[string]string{"ANALYTICS_COMPACT_CRON": "every day"}, nil, "ANALYTICS_COMPACT_CRON"},
+		{map[string]string{"ANALYTICS_LOG_LEVEL": "loud"}, nil, "ANALYTICS_LOG_LEVEL"},
+		{map[string]string{"ANALYTICS_CLICKHOUSE_DATABASE": "a-b"}, nil, "ANALYTICS_CLICKHOUSE_DATABASE"},
+		{nil, []string{"--bogus"}, "flags"},
+	} {
+		t.Run(tc.setting, func(t *testing.T) {
+			_, err := Load(tc.args, envOf(tc.env))
+			var ce *Error
+			require.True(t, errors.As(err, &ce), "want a config error, got %v", err)
+			assert.True(t, strings.HasPrefix(ce.Setting, tc.setting), ce.Setting)
+			assert.NotEmpty(t, ce.Msg)
+		})
+	}
+}
+
+// TestREADMEDocumentsEverySetting keeps the README's configuration table true.
+func TestREADMEDocumentsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	for _, s := range Settings {
+		assert.Contains(t, string(readme), s.Env, "README.md must document %s", s.Env)
+	}
+}

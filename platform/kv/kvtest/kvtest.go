@@ -1,0 +1,97 @@
+// Package kvtest starts a real redis-server for tests, one per call, on a free
+// port, and stops it when the test ends.
+package kvtest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// startTimeout bounds how long StartRedis waits for the server to answer.
+const startTimeout = 10 * time.Second
+
+// StartRedis runs `redis-server` on a free local port with persistence off and
+// returns its host:port once it answers PING. The server is killed when t
+// ends. A missing redis-server binary fails the test with the install hint.
+func StartRedis(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatalf("redis-server is not on PATH (install it: apt-get install -y redis-server): %v", err)
+	}
+	// A free port can be taken between probing and binding; try a few.
+	var lastErr error
+	for range 3 {
+		addr, err := start(t, bin)
+		if err == nil {
+			return addr
+		}
+		lastErr = err
+	}
+	t.Fatalf("redis-server did not start: %v", lastErr)
+	return ""
+}
+
+func start(t testing.TB, bin string) (string, error) {
+	t.Helper()
+	port, err := freePort()
+	if err != nil {
+		return "", err
+	}
+	var out bytes.Buffer
+	cmd := exec.Command(bin,
+		"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return "", err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stop := func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	}
+
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	defer c.Close()
+	deadline := time.Now().Add(startTimeout)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		err := c.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			t.Cleanup(stop)
+			return addr, nil
+		}
+		select {
+		case werr := <-exited:
+			exited <- werr
+			stop()
+			return "", fmt.Errorf("exited (%v): %s", werr, out.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return "", fmt.Errorf("no PING answer within %s: %s", startTimeout, out.String())
+		}
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

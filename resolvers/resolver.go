@@ -1,0 +1,82 @@
+// Package resolvers implements the GraphQL schema: each resolver relies on
+// the @hasRole directive for the caller check, calls a domain service and
+// maps the result. No SQL and no business rules live here.
+package resolvers
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/learnhub/analytics-service/events"
+	"github.com/learnhub/analytics-service/graph"
+	"github.com/learnhub/analytics-service/graph/model"
+	"github.com/learnhub/analytics-service/platform/auth"
+	"github.com/learnhub/analytics-service/timerange"
+)
+
+// ServerInfo is what serverInfo reports; fixed at startup.
+type ServerInfo struct {
+	Version           string
+	ClickHouseVersion string
+	Mode              string
+}
+
+// Resolver holds the services the resolvers call. It is built once in the
+// composition root and shared by all requests.
+type Resolver struct {
+	Info   ServerInfo
+	Events *events.Service
+	// Now is the clock; nil means time.Now. Tests inject a fixed one.
+	Now func() time.Time
+	// MinPollInterval bounds subscription polling; zero means one second.
+	MinPollInterval time.Duration
+}
+
+// Config returns the gqlgen configuration for r, with the directives wired.
+func (r *Resolver) Config() graph.Config {
+	c := graph.Config{Resolvers: r}
+	c.Directives.HasRole = HasRole
+	return c
+}
+
+// HasRole implements @hasRole: the caller must hold role (or a higher one).
+func HasRole(ctx context.Context, _ any, next graphql.Resolver, role model.Role) (any, error) {
+	if _, err := auth.Require(ctx, auth.Role(strings.ToLower(string(role)))); err != nil {
+		return nil, err
+	}
+	return next(ctx)
+}
+
+func (r *Resolver) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func timeSpec(in model.TimeRange) timerange.Spec {
+	s := timerange.Spec{From: in.From, To: in.To}
+	if in.Last != nil {
+		s.Last = *in.Last
+	}
+	return s
+}
+
+func toModelCounts(in []events.TypeCount) []*model.EventTypeCount {
+	out := make([]*model.EventTypeCount, len(in))
+	for i, c := range in {
+		out[i] = &model.EventTypeCount{Type: c.Type, Count: c.Count}
+	}
+	return out
+}
+
+func toModelRoles(in []auth.Role) []model.Role {
+	out := make([]model.Role, len(in))
+	for i, r := range in {
+		out[i] = model.Role(strings.ToUpper(string(r)))
+	}
+	return out
+}

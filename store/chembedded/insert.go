@@ -1,0 +1,205 @@
+package chembedded
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"maps"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/store"
+)
+
+const (
+	// insertFormat is the data format of Insert (see encode.go).
+	insertFormat = "JSONCompactEachRow"
+	// insertChunk is how much encoded data is buffered before it is handed
+	// to the engine; appends happen at row boundaries.
+	insertChunk = 1 << 20
+	// insertCtxEvery is how many rows are encoded between context checks.
+	insertCtxEvery = 4096
+)
+
+// Insert streams in.Rows into in.Table through one chdb insert stream:
+// "INSERT INTO `t` (`a`, …) SETTINGS …" with the rows as JSON, appended in
+// chunks of about insertChunk bytes. Settings (including the dedup token
+// store.DB adds) are part of the statement, so nothing outlives it.
+func (b *Backend) Insert(ctx context.Context, in store.Insert) error {
+	const op = "chembedded.Insert"
+	if in.Table == "" || len(in.Columns) == 0 {
+		return errs.E(op, errs.KindInternal, "insert needs a table and at least one column")
+	}
+	if len(in.Rows) == 0 {
+		return nil
+	}
+	settings := withDeadline(ctx, in.Settings)
+	if _, set := settings["date_time_input_format"]; !set {
+		settings = maps.Clone(settings)
+		if settings == nil {
+			settings = store.Settings{}
+		}
+		settings["date_time_input_format"] = "best_effort"
+	}
+	list, err := settingsList(settings)
+	if err != nil {
+		return errs.Wrap(op, errs.KindInternal, err, "")
+	}
+	var q strings.Builder
+	q.WriteString("INSERT INTO ")
+	q.WriteString(store.QuoteIdent(in.Table))
+	q.WriteString(" (")
+	for i, col := range in.Columns {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(store.QuoteIdent(col))
+	}
+	q.WriteString(")")
+	if list != "" {
+		q.WriteString(" SETTINGS ")
+		q.WriteString(list)
+	}
+
+	c, err := b.pool.get(ctx, op)
+	if err != nil {
+		return err
+	}
+	defer b.pool.put(c)
+	var dateCols []bool
+	if hasTime(in.Rows) {
+		// Before the stream opens: the connection runs nothing else while
+		// an insert stream is open.
+		if dateCols, err = dateColumns(ctx, c, in); err != nil {
+			return err
+		}
+	}
+	api := b.api
+	s := api.streamInsert(c.h, q.String(), insertFormat)
+	if s == 0 {
+		c.broken = true
+		return errs.E(op, errs.KindUnavailable, "the embedded engine did not open an insert stream")
+	}
+	defer api.destroyInsertStream(s)
+	if msg := api.streamInsertError(s); msg != "" {
+		c.broken = true
+		return failure(ctx, op, msg)
+	}
+
+	// abort cancels the stream; the connection's state is then unknown.
+	abort := func(err error) error {
+		api.streamCancelInsert(s)
+		c.broken = true
+		return err
+	}
+	flush := func(buf []byte) error {
+		if len(buf) == 0 {
+			return nil
+		}
+		st := api.streamAppend(s, &buf[0], uintptr(len(buf)))
+		runtime.KeepAlive(buf)
+		if st != 0 {
+			msg := api.streamInsertError(s)
+			if msg == "" {
+				msg = "Code: 0. appending insert data failed"
+			}
+			return abort(failure(ctx, op, msg))
+		}
+		return nil
+	}
+
+	buf := make([]byte, 0, insertChunk+insertChunk/4)
+	for i, row := range in.Rows {
+		if i%insertCtxEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return abort(ctxError(op, err))
+			}
+		}
+		if len(row) != len(in.Columns) {
+			return abort(errs.E(op, errs.KindInternal, fmt.Sprintf(
+				"row %d has %d values for %d columns", i, len(row), len(in.Columns))))
+		}
+		var col int
+		buf, col, err = appendRow(buf, row, dateCols)
+		if err != nil {
+			return abort(errs.Wrap(op, errs.KindInternal, fmt.Errorf("row %d column %q: %w", i, in.Columns[col], err), ""))
+		}
+		if len(buf) >= insertChunk {
+			if err := flush(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+	}
+	if err := flush(buf); err != nil {
+		return err
+	}
+	r := api.streamDone(s)
+	if r == 0 {
+		c.broken = true
+		return errs.E(op, errs.KindUnavailable, "the embedded engine did not finish the insert")
+	}
+	msg := api.resultError(r)
+	api.destroyQueryResult(r)
+	if msg != "" {
+		c.broken = true
+		return failure(ctx, op, msg)
+	}
+	return nil
+}
+
+// hasTime reports whether any value in rows is a time.Time.
+func hasTime(rows [][]any) bool {
+	for _, r := range rows {
+		for _, v := range r {
+			if _, ok := v.(time.Time); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// dateColumns marks which of in.Columns are Date or Date32 columns (also
+// inside Nullable or LowCardinality), looked up in system.columns.
+func dateColumns(ctx context.Context, c *conn, in store.Insert) ([]bool, error) {
+	const op = "chembedded.Insert"
+	out, msg := c.query(
+		"SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = {t:String}",
+		"JSONCompactEachRow", []store.Param{{Name: "t", Type: "String", Value: escapeParam(in.Table)}})
+	if msg != "" {
+		c.broken = true
+		return nil, failure(ctx, op, msg)
+	}
+	dates := map[string]bool{}
+	text := []*colType{{kind: kindText}, {kind: kindText}}
+	var v [2]any
+	for line := range bytes.SplitSeq(bytesTrimNewline(out), []byte{'\n'}) {
+		if len(line) == 0 {
+			continue
+		}
+		if err := decodeRow(line, text, v[:]); err != nil {
+			return nil, errs.Wrap(op, errs.KindInternal, err, "")
+		}
+		name, _ := v[0].(string)
+		typ, _ := v[1].(string)
+		dates[name] = parseType(typ).kind == kindDate
+	}
+	cols := make([]bool, len(in.Columns))
+	for i, col := range in.Columns {
+		cols[i] = dates[col]
+	}
+	return cols, nil
+}
+
+// escapeParam renders s in the escaped text form server-side parameters
+// take (backslash escapes, no quotes).
+func escapeParam(s string) string {
+	_, params, err := store.NamedParams("?", []any{s})
+	if err != nil || len(params) != 1 {
+		return s
+	}
+	return params[0].Value
+}
