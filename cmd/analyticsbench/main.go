@@ -31,7 +31,7 @@ type result struct {
 
 func main() {
 	out := flag.String("out", "docs/BENCHMARKS.md", "markdown file to write")
-	dur := flag.Duration("duration", 3*time.Second, "duration of each throughput run")
+	dur := flag.Duration("duration", 2*time.Second, "duration of each throughput run")
 	rows := flag.Int("rows", 1_000_000, "rows for the insert benchmark")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

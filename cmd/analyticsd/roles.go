@@ -27,8 +27,7 @@ func runRoles(ctx context.Context, cmd string, cfg config.Config, stdout, stderr
 		fmt.Fprintln(stdout, "migrations are up to date")
 		return nil
 	}
-	errc := make(chan error, 2)
-	running := 0
+	errc := make(chan error, 1)
 	if cmd == "all" || cmd == "work" {
 		stopWork, err := a.startWork(ctx)
 		if err != nil {
@@ -41,7 +40,6 @@ func runRoles(ctx context.Context, cmd string, cfg config.Config, stdout, stderr
 		if err != nil {
 			return err
 		}
-		running++
 		go func() { errc <- srv.Serve(ln) }()
 		a.printWelcome(stdout, ln.Addr())
 		defer func() {
