@@ -141,13 +141,13 @@ func (b *Backend) Close() error {
 	return nil
 }
 
-// unreachable classifies a failed ping. Engine errors (e.g. wrong password,
-// code 516) keep their classification; transport failures name the
-// address so an operator knows which server did not answer.
+// unreachable classifies a failed ping. Engine errors (e.g. wrong password)
+// and a cancelled ctx keep their classification; transport failures name
+// the address so an operator knows which server did not answer.
 func (b *Backend) unreachable(ctx context.Context, op string, err error) error {
-	if isException(err) {
+	if isException(err) || ctxErr(ctx) != nil {
 		return classify(ctx, op, err)
 	}
-	return errs.Wrap(op, errs.KindUnavailable, classify(ctx, op, err),
+	return errs.Wrap(op, errs.KindUnavailable, err,
 		"cannot reach ClickHouse at "+b.addr+"; check the server is running and the URL's host and port")
 }
