@@ -42,6 +42,11 @@ type Options struct {
 
 // Backend implements store.Backend on the embedded engine. It is safe for
 // concurrent use.
+//
+// A context is honoured while waiting for a connection, between result
+// chunks and between insert chunks. A call into the engine cannot be
+// interrupted from Go, so a context deadline also caps the statement's
+// max_execution_time and the engine stops on its own.
 type Backend struct {
 	api       *chdbAPI
 	pool      *pool
@@ -111,6 +116,9 @@ func (b *Backend) Query(ctx context.Context, st store.Statement) (store.Rows, er
 	if err != nil {
 		return nil, err
 	}
+	if !streams(sql) {
+		return b.queryWhole(ctx, c, text, restore, params)
+	}
 	names, values := paramArrays(params)
 	stream := b.api.streamQueryWithParams(c.h, text, resultFormat, names.first(), values.first(), uintptr(len(params)))
 	runtime.KeepAlive(names)
@@ -130,6 +138,29 @@ func (b *Backend) Query(ctx context.Context, st store.Statement) (store.Rows, er
 	// The first chunk carries the header, and most engine errors (limits,
 	// unknown columns at execution) surface here rather than mid-iteration.
 	r.fetch()
+	if r.err != nil {
+		return nil, r.err
+	}
+	return r, nil
+}
+
+// queryWhole runs a statement the engine cannot stream (SHOW, DESCRIBE,
+// EXPLAIN, EXISTS …; their results are small) to completion and serves its
+// rows from memory.
+func (b *Backend) queryWhole(ctx context.Context, c *conn, text, restore string, params []store.Param) (store.Rows, error) {
+	const op = "chembedded.Query"
+	out, msg := c.query(text, resultFormat, params)
+	if msg != "" {
+		c.broken = true
+	}
+	b.finish(c, restore)
+	if msg != "" {
+		return nil, failure(ctx, op, msg)
+	}
+	r := &rows{ctx: ctx, b: b, buf: out}
+	if len(out) > 0 {
+		r.readHeader()
+	}
 	if r.err != nil {
 		return nil, r.err
 	}

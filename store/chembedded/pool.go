@@ -52,6 +52,7 @@ func (p *pool) get(ctx context.Context, op string) (*conn, error) {
 	p.mu.Unlock()
 	if closed {
 		p.release(c)
+		p.slots <- nil
 		return nil, errs.E(op, errs.KindUnavailable, "the embedded engine backend is closed")
 	}
 	if c != nil {

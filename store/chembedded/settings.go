@@ -27,31 +27,52 @@ import (
 //     connect time, or DEFAULT). A connection whose restore fails is closed
 //     instead of being reused.
 
-// connSettings is each pooled connection's baseline: what the decoder
-// relies on (exact 64-bit integers, nan/inf as strings) and UTC times.
-var connSettings = []struct{ name, value string }{
-	{"session_timezone", "UTC"},
-	{"output_format_json_quote_64bit_integers", "0"},
-	{"output_format_json_quote_denormals", "1"},
-	{"output_format_json_named_tuples_as_objects", "1"},
-}
+// setting is one connection-level setting.
+type setting struct{ name, value string }
 
-// clauseKeywords are the statements that take a trailing SETTINGS clause.
-var clauseKeywords = []string{"SELECT", "WITH", "EXPLAIN", "DESCRIBE", "DESC"}
+// baseline is each pooled connection's session: what the decoder relies on
+// (exact 64-bit integers, nan/inf as strings) and UTC times.
+func baseline() []setting {
+	return []setting{
+		{"session_timezone", "UTC"},
+		{"output_format_json_quote_64bit_integers", "0"},
+		{"output_format_json_quote_denormals", "1"},
+		{"output_format_json_named_tuples_as_objects", "1"},
+	}
+}
 
 // connArgs are the chdb_connect arguments of a pooled connection.
 func connArgs(dataPath string) []string {
 	args := []string{"clickhouse", "--path=" + dataPath}
-	for _, s := range connSettings {
+	for _, s := range baseline() {
 		args = append(args, "--"+s.name+"="+s.value)
 	}
 	return args
 }
 
 // takesClause reports whether sql starts with a statement that accepts a
-// trailing SETTINGS clause. Leading blanks, comments and parentheses are
-// skipped.
+// trailing SETTINGS clause.
 func takesClause(sql string) bool {
+	switch firstKeyword(sql) {
+	case "SELECT", "WITH", "EXPLAIN", "DESCRIBE", "DESC":
+		return true
+	}
+	return false
+}
+
+// streams reports whether sql starts with a statement the engine streams;
+// others run to completion (see Backend.queryWhole).
+func streams(sql string) bool {
+	switch firstKeyword(sql) {
+	case "SELECT", "WITH":
+		return true
+	}
+	return false
+}
+
+// firstKeyword returns sql's first word in upper case. Leading blanks,
+// comments and parentheses are skipped.
+func firstKeyword(sql string) string {
 	i := 0
 	for i < len(sql) {
 		switch c := sql[i]; {
@@ -60,13 +81,13 @@ func takesClause(sql string) bool {
 		case strings.HasPrefix(sql[i:], "--") || c == '#':
 			end := strings.IndexByte(sql[i:], '\n')
 			if end < 0 {
-				return false
+				return ""
 			}
 			i += end + 1
 		case strings.HasPrefix(sql[i:], "/*"):
 			end := strings.Index(sql[i+2:], "*/")
 			if end < 0 {
-				return false
+				return ""
 			}
 			i += 2 + end + 2
 		default:
@@ -74,11 +95,10 @@ func takesClause(sql string) bool {
 			for j < len(sql) && (sql[j] >= 'a' && sql[j] <= 'z' || sql[j] >= 'A' && sql[j] <= 'Z') {
 				j++
 			}
-			word := strings.ToUpper(sql[i:j])
-			return slices.Contains(clauseKeywords, word)
+			return strings.ToUpper(sql[i:j])
 		}
 	}
-	return false
+	return ""
 }
 
 // appendClause adds "SETTINGS list" to the end of a SELECT-like statement.
@@ -132,7 +152,7 @@ func restoreList(s store.Settings) string {
 	parts := make([]string, len(names))
 	for i, k := range names {
 		parts[i] = k + " = DEFAULT"
-		for _, base := range connSettings {
+		for _, base := range baseline() {
 			if base.name == k {
 				parts[i] = k + " = " + store.QuoteString(base.value)
 			}

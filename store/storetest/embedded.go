@@ -34,10 +34,10 @@ func Embedded(t *testing.T) *store.DB {
 	return store.New(EmbeddedBackend(t, chembedded.Options{}), store.Options{Mode: "embedded"})
 }
 
-// EmbeddedBackend is Embedded for tests that need the backend itself or
-// non-default options. opts.Path is always the shared test directory;
+// EmbeddedBackend is Embedded for tests and benchmarks that need the
+// backend itself or non-default options. opts.Path is always the shared test directory;
 // an empty opts.Database gets a fresh name for this test.
-func EmbeddedBackend(t *testing.T, opts chembedded.Options) *chembedded.Backend {
+func EmbeddedBackend(t testing.TB, opts chembedded.Options) *chembedded.Backend {
 	t.Helper()
 	sharedEngine.once.Do(func() {
 		sharedEngine.dir, sharedEngine.err = os.MkdirTemp("", "analyticsd-storetest-")
@@ -55,18 +55,15 @@ func EmbeddedBackend(t *testing.T, opts chembedded.Options) *chembedded.Backend 
 			chembedded.LibPathEnv, err)
 	}
 	t.Cleanup(func() {
-		err := b.Exec(context.Background(), store.Statement{SQL: "DROP DATABASE IF EXISTS " + store.QuoteIdent(opts.Database) + " SYNC"})
-		if err != nil {
-			t.Errorf("storetest: dropping test database %s: %v", opts.Database, err)
-		}
 		_ = b.Close()
+		dropDatabase(t, opts)
 	})
 	return b
 }
 
 // FreshDatabaseName derives a database name unique to this test run from
 // the test's name.
-func FreshDatabaseName(t *testing.T) string {
+func FreshDatabaseName(t testing.TB) string {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString("t_")
@@ -85,4 +82,22 @@ func FreshDatabaseName(t *testing.T) string {
 	b.WriteByte('_')
 	b.WriteString(hex.EncodeToString(suffix[:]))
 	return b.String()
+}
+
+// dropDatabase removes a test's database through a short-lived backend on
+// "default" (the test's own backend may be closed already).
+func dropDatabase(t testing.TB, opts chembedded.Options) {
+	t.Helper()
+	name := opts.Database
+	opts.Database, opts.PoolSize = "default", 1
+	admin, err := chembedded.Open(context.Background(), opts)
+	if err != nil {
+		t.Errorf("storetest: dropping test database %s: %v", name, err)
+		return
+	}
+	defer admin.Close()
+	err = admin.Exec(context.Background(), store.Statement{SQL: "DROP DATABASE IF EXISTS " + store.QuoteIdent(name) + " SYNC"})
+	if err != nil {
+		t.Errorf("storetest: dropping test database %s: %v", name, err)
+	}
 }

@@ -17,3 +17,109 @@ PARTITION BY toYYYYMM(occurred_at)
 ORDER BY (tenant_id, type, toDate(occurred_at), user_id, event_id)
 SETTINGS non_replicated_deduplication_window = 1000;
 
+-- dead_letters
+CREATE TABLE IF NOT EXISTS `dead_letters` 
+(
+    tenant_id   LowCardinality(String) COMMENT 'tenant of the subject, or _unknown',
+    received_at DateTime64(3, 'UTC')   COMMENT 'when the firehose stored the envelope',
+    subject     String                 COMMENT 'NATS subject the envelope arrived on',
+    reason_code LowCardinality(String) COMMENT 'machine reason, e.g. missing_field',
+    reason      String                 COMMENT 'what was wrong and what would be right',
+    payload     String                 COMMENT 'the original bytes'
+)
+ENGINE = MergeTree()
+PARTITION BY toYYYYMM(received_at)
+ORDER BY (tenant_id, received_at)
+TTL toDateTime(received_at) + INTERVAL 30 DAY
+SETTINGS non_replicated_deduplication_window = 1000;
+
+-- metrics
+CREATE TABLE IF NOT EXISTS `metrics` 
+(
+    tenant_id  LowCardinality(String),
+    metric_id  String,
+    key        String,
+    version    UInt64,
+    is_deleted UInt8,
+    status     LowCardinality(String),
+    definition String COMMENT 'JSON of metrics.Definition',
+    updated_at DateTime64(3, 'UTC'),
+    updated_by String
+)
+ENGINE = ReplacingMergeTree(version, is_deleted)
+ORDER BY (tenant_id, metric_id);
+
+-- metrics
+CREATE TABLE IF NOT EXISTS `metric_versions` 
+(
+    tenant_id  LowCardinality(String),
+    metric_id  String,
+    version    UInt64,
+    action     LowCardinality(String),
+    definition String COMMENT 'JSON of metrics.Definition at this version',
+    updated_at DateTime64(3, 'UTC'),
+    updated_by String
+)
+ENGINE = ReplacingMergeTree(updated_at)
+ORDER BY (tenant_id, metric_id, version);
+
+-- metrics
+CREATE TABLE IF NOT EXISTS `audit_log` 
+(
+    tenant_id   LowCardinality(String),
+    at          DateTime64(3, 'UTC'),
+    actor       String,
+    action      LowCardinality(String),
+    entity_type LowCardinality(String),
+    entity_id   String,
+    request_id  String,
+    before      String COMMENT 'JSON, empty on create',
+    after       String COMMENT 'JSON'
+)
+ENGINE = MergeTree()
+PARTITION BY toYYYYMM(at)
+ORDER BY (tenant_id, entity_type, entity_id, at);
+
+-- metrics
+CREATE TABLE IF NOT EXISTS `metrics_daily` 
+(
+    tenant_id   LowCardinality(String),
+    day         Date,
+    type        LowCardinality(String),
+    course_id   String,
+    events      SimpleAggregateFunction(sum, UInt64),
+    users       AggregateFunction(uniqExact, String),
+    score_sum   SimpleAggregateFunction(sum, Float64),
+    score_n     SimpleAggregateFunction(sum, UInt64),
+    score_min   SimpleAggregateFunction(min, Nullable(Float64)),
+    score_max   SimpleAggregateFunction(max, Nullable(Float64)),
+    seconds_sum SimpleAggregateFunction(sum, Float64),
+    seconds_n   SimpleAggregateFunction(sum, UInt64),
+    seconds_min SimpleAggregateFunction(min, Nullable(Float64)),
+    seconds_max SimpleAggregateFunction(max, Nullable(Float64))
+)
+ENGINE = AggregatingMergeTree()
+PARTITION BY toYYYYMM(day)
+ORDER BY (tenant_id, day, type, course_id);
+
+-- metrics
+CREATE MATERIALIZED VIEW IF NOT EXISTS `metrics_daily_mv` 
+TO `metrics_daily` AS
+SELECT
+    tenant_id,
+    toDate(occurred_at) AS day,
+    type,
+    ifNull(accurateCastOrNull(properties.`course_id`, 'String'), '') AS course_id,
+    toUInt64(count()) AS events,
+    uniqExactState(user_id) AS users,
+    ifNull(sum(accurateCastOrNull(properties.`score`, 'Float64')), 0) AS score_sum,
+    toUInt64(count(accurateCastOrNull(properties.`score`, 'Float64'))) AS score_n,
+    min(accurateCastOrNull(properties.`score`, 'Float64')) AS score_min,
+    max(accurateCastOrNull(properties.`score`, 'Float64')) AS score_max,
+    ifNull(sum(accurateCastOrNull(properties.`seconds`, 'Float64')), 0) AS seconds_sum,
+    toUInt64(count(accurateCastOrNull(properties.`seconds`, 'Float64'))) AS seconds_n,
+    min(accurateCastOrNull(properties.`seconds`, 'Float64')) AS seconds_min,
+    max(accurateCastOrNull(properties.`seconds`, 'Float64')) AS seconds_max
+FROM `events`
+GROUP BY tenant_id, day, type, course_id;
+
