@@ -19,9 +19,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnhub/analytics-service/adhoc"
 	"github.com/learnhub/analytics-service/api"
 	"github.com/learnhub/analytics-service/events"
 	"github.com/learnhub/analytics-service/graph/model"
+	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/kv/kvtest"
 	"github.com/learnhub/analytics-service/platform/telemetry"
@@ -65,9 +67,13 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	signer, err := auth.NewHMACSigner(testSecret)
 	require.NoError(t, err)
 
+	registry := metrics.NewRegistry(db, metrics.Config{Locks: rdb})
 	r := &resolvers.Resolver{
 		Info:            resolvers.ServerInfo{Version: "test", ClickHouseVersion: "26.7", Mode: "embedded"},
 		Events:          events.NewService(db),
+		MetricsRegistry: registry,
+		Metrics:         metrics.NewQuerier(db, registry, metrics.QuerierConfig{}),
+		Adhoc:           adhoc.NewService(db, adhoc.Config{}),
 		MinPollInterval: 100 * time.Millisecond,
 	}
 	cfg := r.Config()
@@ -78,7 +84,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	gql := api.NewGraphQLHandler(api.GraphQLConfig{
 		Schema: cfg, Verifier: verifier, Redis: rdb, Log: log,
-		MaxComplexity: o.maxComplexity, MaxDepth: o.maxDepth,
+		MaxComplexity: o.maxComplexity, MaxDepth: o.maxDepth, PerOperation: r.WithMetricsLoader,
 	})
 	srv := httptest.NewServer(api.NewRouter(api.RouterConfig{
 		GraphQL: gql, Verifier: verifier, Metrics: telemetry.NewMetrics(), Log: log,

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -41,6 +42,9 @@ type GraphQLConfig struct {
 	MaxComplexity int
 	MaxDepth      int
 	MaxTokens     int
+	// PerOperation, when set, decorates each operation's context (per-request
+	// dataloaders live there).
+	PerOperation func(context.Context) context.Context
 }
 
 // NewGraphQLHandler builds the gqlgen server with explicit transports and
@@ -73,6 +77,11 @@ func NewGraphQLHandler(cfg GraphQLConfig) *handler.Server {
 	srv.SetErrorPresenter(presentError(cfg.Log))
 	srv.SetRecoverFunc(recoverPanic(cfg.Log))
 
+	if cfg.PerOperation != nil {
+		srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+			return next(cfg.PerOperation(ctx))
+		})
+	}
 	srv.Use(adminIntrospection{})
 	srv.Use(&limits{maxComplexity: cfg.MaxComplexity, maxDepth: cfg.MaxDepth})
 	if cfg.Redis != nil {

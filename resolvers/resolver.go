@@ -10,9 +10,11 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
+	"github.com/learnhub/analytics-service/adhoc"
 	"github.com/learnhub/analytics-service/events"
 	"github.com/learnhub/analytics-service/graph"
 	"github.com/learnhub/analytics-service/graph/model"
+	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/timerange"
 )
@@ -29,6 +31,11 @@ type ServerInfo struct {
 type Resolver struct {
 	Info   ServerInfo
 	Events *events.Service
+	// Metrics answers metric definitions and queries; Querier reads values.
+	MetricsRegistry *metrics.Registry
+	Metrics         *metrics.Querier
+	// Adhoc runs tenant SQL through the restricted grammar.
+	Adhoc *adhoc.Service
 	// Now is the clock; nil means time.Now. Tests inject a fixed one.
 	Now func() time.Time
 	// MinPollInterval bounds subscription polling; zero means one second.
@@ -61,6 +68,9 @@ func timeSpec(in model.TimeRange) timerange.Spec {
 	s := timerange.Spec{From: in.From, To: in.To}
 	if in.Last != nil {
 		s.Last = *in.Last
+	}
+	if in.ToDate != nil {
+		s.ToDate = timerange.ToDate(*in.ToDate)
 	}
 	return s
 }

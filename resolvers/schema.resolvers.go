@@ -12,10 +12,45 @@ import (
 
 	"github.com/learnhub/analytics-service/graph"
 	"github.com/learnhub/analytics-service/graph/model"
+	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/timerange"
 )
+
+func (r *mutationResolver) CreateMetric(ctx context.Context, input model.MetricInput) (*model.Metric, error) {
+	d, err := r.MetricsRegistry.Create(ctx, toMetricInput(input))
+	if err != nil {
+		return nil, err
+	}
+	return toModelMetric(d), nil
+}
+
+func (r *mutationResolver) UpdateMetric(ctx context.Context, id string, expectedVersion int, input model.MetricInput) (*model.Metric, error) {
+	if expectedVersion < 1 {
+		return nil, errs.Invalid("resolvers.updateMetric", "expectedVersion", "expectedVersion must be the version you read (1 or more)")
+	}
+	d, err := r.MetricsRegistry.Update(ctx, id, uint64(expectedVersion), toMetricInput(input))
+	if err != nil {
+		return nil, err
+	}
+	return toModelMetric(d), nil
+}
+
+func (r *mutationResolver) DeprecateMetric(ctx context.Context, id string, expectedVersion int, replacement *string, sunset *time.Time) (*model.MetricDeprecation, error) {
+	if expectedVersion < 1 {
+		return nil, errs.Invalid("resolvers.deprecateMetric", "expectedVersion", "expectedVersion must be the version you read (1 or more)")
+	}
+	dep, err := r.MetricsRegistry.Deprecate(ctx, id, uint64(expectedVersion), metrics.DeprecateInput{Replacement: deref(replacement), Sunset: sunset})
+	if err != nil {
+		return nil, err
+	}
+	out := &model.MetricDeprecation{Metric: toModelMetric(dep.Metric), UsedBy: []*model.MetricUsage{}}
+	for _, u := range dep.UsedBy {
+		out.UsedBy = append(out.UsedBy, &model.MetricUsage{EntityType: u.EntityType, EntityID: u.EntityID, Name: u.Name})
+	}
+	return out, nil
+}
 
 func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 	p, ok := auth.PrincipalFrom(ctx)
@@ -39,6 +74,80 @@ func (r *queryResolver) EventTypeCounts(ctx context.Context, timeRange model.Tim
 		return nil, err
 	}
 	return toModelCounts(counts), nil
+}
+
+func (r *queryResolver) Metric(ctx context.Context, id *string, key *string) (*model.Metric, error) {
+	var (
+		d   *metrics.Definition
+		err error
+	)
+	switch {
+	case (id == nil) == (key == nil):
+		return nil, errs.Invalid("resolvers.metric", "id", "give exactly one of id or key")
+	case id != nil:
+		d, err = r.MetricsRegistry.Get(ctx, *id)
+	default:
+		d, err = r.MetricsRegistry.GetByKey(ctx, *key)
+	}
+	if errs.Is(err, errs.KindNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return toModelMetric(d), nil
+}
+
+func (r *queryResolver) Metrics(ctx context.Context, filter *model.MetricListFilter, first *int, after *string) (*model.MetricConnection, error) {
+	n := deref(first)
+	if n < 1 || n > 200 {
+		return nil, errs.Invalid("resolvers.metrics", "first", "first must be between 1 and 200")
+	}
+	var f metrics.ListFilter
+	if filter != nil {
+		f = metrics.ListFilter{Tag: deref(filter.Tag), KeyMetric: deref(filter.KeyMetric), Search: deref(filter.Search)}
+		if filter.Status != nil {
+			f.Status = metrics.Status(*filter.Status)
+		}
+	}
+	page, err := r.MetricsRegistry.List(ctx, f, n, deref(after))
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.MetricConnection{TotalCount: page.Total, Edges: []*model.MetricEdge{},
+		PageInfo: &model.PageInfo{HasNextPage: page.HasNext, EndCursor: ptrIf(page.EndCursor)}}
+	for _, d := range page.Metrics {
+		conn.Edges = append(conn.Edges, &model.MetricEdge{Cursor: metrics.Cursor(d), Node: toModelMetric(d)})
+	}
+	return conn, nil
+}
+
+func (r *queryResolver) MetricQuery(ctx context.Context, id *string, key *string, dimensions []string, filters []*model.MetricFilterInput, timeRange model.TimeRange, grain *model.Grain, timezone *string, compareTo *model.CompareTo, orderBy *model.MetricOrder, limit *int) (*model.MetricQueryResult, error) {
+	req, err := metricRequest(id, key, dimensions, filters, timeRange, grain, timezone, compareTo, orderBy, limit)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.loadMetric(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return toModelResult(res), nil
+}
+
+func (r *queryResolver) EventsQuery(ctx context.Context, sql string, limit *int) (*model.EventsQueryResult, error) {
+	res, err := r.Adhoc.Run(ctx, sql, deref(limit))
+	if err != nil {
+		return nil, err
+	}
+	out := &model.EventsQueryResult{Rows: res.Rows, Truncated: res.Truncated, Limit: res.Limit,
+		ElapsedMs: int(res.Elapsed.Milliseconds()), Columns: make([]*model.ResultColumn, len(res.Columns))}
+	for i, c := range res.Columns {
+		out.Columns[i] = &model.ResultColumn{Name: c.Name, Type: c.Type}
+	}
+	if out.Rows == nil {
+		out.Rows = [][]any{}
+	}
+	return out, nil
 }
 
 func (r *subscriptionResolver) EventTypeCounts(ctx context.Context, timeRange model.TimeRange, everySeconds *int) (<-chan []*model.EventTypeCount, error) {
@@ -99,11 +208,14 @@ func (r *subscriptionResolver) EventTypeCounts(ctx context.Context, timeRange mo
 	return ch, nil
 }
 
+func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
+
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
 func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
 
 type (
+	mutationResolver     struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
 	subscriptionResolver struct{ *Resolver }
 )

@@ -21,6 +21,10 @@ type Spec struct {
 	From *time.Time
 	To   *time.Time
 	Last string // e.g. "30d", "12h", "90m", "2w"
+	// ToDate is a calendar window up to now such as MONTH_TO_DATE; it
+	// excludes From, To and Last. Resolve takes it in UTC, ResolveIn in a
+	// given zone.
+	ToDate ToDate
 }
 
 // Range is a resolved window: From inclusive, To exclusive, both UTC.
@@ -36,6 +40,9 @@ var lastRe = regexp.MustCompile(`^([0-9]{1,6})([mhdw])$`)
 func Resolve(spec Spec, now time.Time, field string) (Range, error) {
 	const op = "timerange.Resolve"
 	now = now.UTC()
+	if spec.ToDate != "" {
+		return ResolveIn(spec, now, time.UTC, field)
+	}
 	switch {
 	case spec.Last != "" && (spec.From != nil || spec.To != nil):
 		return Range{}, errs.Invalid(op, field, field+": give either from/to or last, not both")

@@ -75,6 +75,12 @@ func run(ctx context.Context, out string, dur time.Duration, rows int) error {
 		return fmt.Errorf("insert: %w", err)
 	}
 	results = append(results, r...)
+	fmt.Fprintln(os.Stderr, "metrics: raw vs rollup, batched vs separate …")
+	r, err = benchMetrics(ctx, db)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	results = append(results, r...)
 	return os.WriteFile(out, []byte(render(results, chVersion)), 0o644)
 }
 

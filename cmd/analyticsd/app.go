@@ -66,7 +66,7 @@ func openApp(ctx context.Context, cfg config.Config, stderr io.Writer) (*app, er
 	}
 	a.bus = b
 	a.closers = append(a.closers, b.Close)
-	if err := a.openAuth(); err != nil {
+	if err := a.openAuth(ctx); err != nil {
 		return nil, err
 	}
 	ok = true
@@ -111,7 +111,7 @@ func (a *app) openStore(ctx context.Context) error {
 // openAuth enables HS256 with the configured secret, or — only when no
 // production verification is configured — with a dev secret kept under the
 // data dir; and RS256/ES256 through JWKS when a URL is set.
-func (a *app) openAuth() error {
+func (a *app) openAuth(ctx context.Context) error {
 	secret, err := hmacSecret(a.cfg)
 	if err != nil {
 		return err
@@ -132,6 +132,11 @@ func (a *app) openAuth() error {
 		jv, err := auth.NewJWKSVerifier(a.cfg.JWKSURL, auth.JWKSOptions{VerifyOptions: vopts})
 		if err != nil {
 			return err
+		}
+		// Fetch the keys now so a wrong URL shows at startup; an identity
+		// provider that is briefly down is retried on the first token.
+		if err := jv.Refresh(ctx); err != nil {
+			a.log.Warn("could not fetch the JWKS key set yet; will retry on the first token", "url", a.cfg.JWKSURL, "err", err)
 		}
 		vs = append(vs, jv)
 	}

@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/learnhub/analytics-service/adhoc"
 	"github.com/learnhub/analytics-service/api"
 	"github.com/learnhub/analytics-service/events"
+	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/config"
 	"github.com/learnhub/analytics-service/resolvers"
@@ -64,12 +66,17 @@ func runRoles(ctx context.Context, cmd string, cfg config.Config, stdout, stderr
 // httpServer builds the GraphQL API and binds its listener (so a port in
 // use fails at startup, not later).
 func (a *app) httpServer() (*http.Server, net.Listener, error) {
+	registry := metrics.NewRegistry(a.db, metrics.Config{Locks: a.kv.Client()})
 	r := &resolvers.Resolver{
-		Info:   resolvers.ServerInfo{Version: version, ClickHouseVersion: a.chVersion, Mode: a.db.Mode()},
-		Events: events.NewService(a.db),
+		Info:            resolvers.ServerInfo{Version: version, ClickHouseVersion: a.chVersion, Mode: a.db.Mode()},
+		Events:          events.NewService(a.db),
+		MetricsRegistry: registry,
+		Metrics:         metrics.NewQuerier(a.db, registry, metrics.QuerierConfig{}),
+		Adhoc:           adhoc.NewService(a.db, adhoc.Config{}),
 	}
 	gql := api.NewGraphQLHandler(api.GraphQLConfig{
 		Schema:        r.Config(),
+		PerOperation:  r.WithMetricsLoader,
 		Verifier:      a.verifier,
 		Redis:         a.kv.Client(),
 		Log:           a.log,

@@ -18,8 +18,326 @@ type EventTypeCount struct {
 	Count int64 `json:"count"`
 }
 
+// The result of an ad-hoc query.
+type EventsQueryResult struct {
+	// Columns, in order.
+	Columns []*ResultColumn `json:"columns"`
+	// Rows of JSON cells in column order; times are RFC 3339 strings, 64-bit integers numbers.
+	Rows [][]any `json:"rows"`
+	// True when more rows existed than the limit allowed.
+	Truncated bool `json:"truncated"`
+	// The row limit applied.
+	Limit int `json:"limit"`
+	// Server-side time in milliseconds.
+	ElapsedMs int `json:"elapsedMs"`
+}
+
+// A metric definition: what to count and how to show it. Every change makes a new version.
+type Metric struct {
+	// Stable id.
+	ID string `json:"id"`
+	// Tenant-unique key used in formulas and queries, e.g. `lesson_completions`.
+	Key string `json:"key"`
+	// Display name.
+	Name string `json:"name"`
+	// What the metric means.
+	Description string `json:"description"`
+	// How it aggregates.
+	Kind MetricKind `json:"kind"`
+	// ACTIVE or DEPRECATED.
+	Status MetricStatus `json:"status"`
+	// Event types it reads.
+	EventTypes []string `json:"eventTypes"`
+	// Counts only each user's first event (e.g. new learners).
+	FirstSeen bool `json:"firstSeen"`
+	// The value property for SUM, AVG, MIN, MAX and PERCENTILE.
+	Value *MetricValue `json:"value,omitempty"`
+	// The quantile for PERCENTILE, between 0 and 1.
+	Percentile *float64 `json:"percentile,omitempty"`
+	// RATIO numerator metric key.
+	Numerator *string `json:"numerator,omitempty"`
+	// RATIO denominator metric key.
+	Denominator *string `json:"denominator,omitempty"`
+	// FORMULA expression over metric keys.
+	Expression *string `json:"expression,omitempty"`
+	// CONVERSION funnel.
+	Conversion *MetricConversion `json:"conversion,omitempty"`
+	// CUMULATIVE base metric key.
+	Base *string `json:"base,omitempty"`
+	// Conditions every event must meet.
+	Filters []*MetricFilter `json:"filters"`
+	// Dimensions queries may split or filter by.
+	Dimensions []*MetricDimension `json:"dimensions"`
+	// Default bucket size.
+	DefaultGrain Grain `json:"defaultGrain"`
+	// Unit, e.g. users, minutes, %.
+	Unit string `json:"unit"`
+	// Display hint, e.g. 0.0%.
+	Format string `json:"format"`
+	// Who owns the definition.
+	Owner string `json:"owner"`
+	// Free tags.
+	Tags []string `json:"tags"`
+	// Watched by alerts.
+	KeyMetric bool `json:"keyMetric"`
+	// When deprecated: the key to use instead.
+	Replacement *string `json:"replacement,omitempty"`
+	// When deprecated: after this the metric stops answering.
+	Sunset *time.Time `json:"sunset,omitempty"`
+	// Version, incremented by every change; pass it back as expectedVersion.
+	Version int `json:"version"`
+	// When the metric was created.
+	CreatedAt time.Time `json:"createdAt"`
+	// When it last changed.
+	UpdatedAt time.Time `json:"updatedAt"`
+	// Who last changed it.
+	UpdatedBy string `json:"updatedBy"`
+}
+
+// A page of metrics (Relay connection).
+type MetricConnection struct {
+	// The metrics on this page.
+	Edges []*MetricEdge `json:"edges"`
+	// Paging state.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// Matches over all pages.
+	TotalCount int `json:"totalCount"`
+}
+
+// A CONVERSION metric's funnel.
+type MetricConversion struct {
+	// The event that starts the funnel.
+	StartEvent string `json:"startEvent"`
+	// The event that completes it.
+	EndEvent string `json:"endEvent"`
+	// How long after the start the end may happen, e.g. 30d.
+	Window string `json:"window"`
+}
+
+// A CONVERSION metric's funnel.
+type MetricConversionInput struct {
+	// The event that starts the funnel.
+	StartEvent string `json:"startEvent"`
+	// The event that completes it.
+	EndEvent string `json:"endEvent"`
+	// How long after the start the end may happen, e.g. 30d; default 30d.
+	Window *string `json:"window,omitempty"`
+}
+
+// The result of deprecating a metric.
+type MetricDeprecation struct {
+	// The metric, now DEPRECATED.
+	Metric *Metric `json:"metric"`
+	// Dashboards, widgets and cohorts that still use it.
+	UsedBy []*MetricUsage `json:"usedBy"`
+}
+
+// A dimension a metric may be split or filtered by.
+type MetricDimension struct {
+	// An event column (`type`, `user_id`, `session_id`) or a property path (`properties.course_id`).
+	Path string `json:"path"`
+	// Its type.
+	Type ValueType `json:"type"`
+}
+
+// A dimension a metric may be split or filtered by.
+type MetricDimensionInput struct {
+	// An event column (`type`, `user_id`, `session_id`) or a property path (`properties.course_id`).
+	Path string `json:"path"`
+	// Its type; required for property paths.
+	Type *ValueType `json:"type,omitempty"`
+}
+
+// One metric in a page.
+type MetricEdge struct {
+	// Pass as `after` to continue after this one.
+	Cursor string `json:"cursor"`
+	// The metric.
+	Node *Metric `json:"node"`
+}
+
+// A condition on a dimension, as stored.
+type MetricFilter struct {
+	// Dimension path.
+	Dimension string `json:"dimension"`
+	// The operator.
+	Op FilterOp `json:"op"`
+	// Operand(s) as text.
+	Values []string `json:"values"`
+}
+
+// A condition on a dimension.
+type MetricFilterInput struct {
+	// Dimension path, e.g. `type` or `properties.course_id`.
+	Dimension string `json:"dimension"`
+	// The operator.
+	Op FilterOp `json:"op"`
+	// Operand(s) as text; IN / NOT_IN take several.
+	Values []string `json:"values"`
+	// Type of a property path not declared by the metric; default the declared type.
+	Type *ValueType `json:"type,omitempty"`
+}
+
+// A metric definition to create or replace.
+type MetricInput struct {
+	// Tenant-unique key: a lower-case letter, then letters, digits or _ (at most 64).
+	Key string `json:"key"`
+	// Display name.
+	Name string `json:"name"`
+	// What the metric means.
+	Description *string `json:"description,omitempty"`
+	// How it aggregates.
+	Kind MetricKind `json:"kind"`
+	// Event types it reads (not for RATIO, FORMULA, CUMULATIVE).
+	EventTypes []string `json:"eventTypes,omitempty"`
+	// Count only each user's first event.
+	FirstSeen *bool `json:"firstSeen,omitempty"`
+	// Value property for SUM, AVG, MIN, MAX, PERCENTILE.
+	Value *MetricValueInput `json:"value,omitempty"`
+	// Quantile for PERCENTILE, between 0 and 1.
+	Percentile *float64 `json:"percentile,omitempty"`
+	// RATIO numerator metric key.
+	Numerator *string `json:"numerator,omitempty"`
+	// RATIO denominator metric key.
+	Denominator *string `json:"denominator,omitempty"`
+	// FORMULA expression over metric keys.
+	Expression *string `json:"expression,omitempty"`
+	// CONVERSION funnel.
+	Conversion *MetricConversionInput `json:"conversion,omitempty"`
+	// CUMULATIVE base metric key.
+	Base *string `json:"base,omitempty"`
+	// Conditions every event must meet.
+	Filters []*MetricFilterInput `json:"filters,omitempty"`
+	// Dimensions queries may use.
+	Dimensions []*MetricDimensionInput `json:"dimensions,omitempty"`
+	// Default bucket size; default DAY.
+	DefaultGrain *Grain `json:"defaultGrain,omitempty"`
+	// Unit.
+	Unit *string `json:"unit,omitempty"`
+	// Display hint.
+	Format *string `json:"format,omitempty"`
+	// Owner; default the caller.
+	Owner *string `json:"owner,omitempty"`
+	// Free tags.
+	Tags []string `json:"tags,omitempty"`
+	// Watched by alerts.
+	KeyMetric *bool `json:"keyMetric,omitempty"`
+}
+
+// Narrows a metrics listing.
+type MetricListFilter struct {
+	// Only this status.
+	Status *MetricStatus `json:"status,omitempty"`
+	// Only metrics with this tag.
+	Tag *string `json:"tag,omitempty"`
+	// Only key metrics.
+	KeyMetric *bool `json:"keyMetric,omitempty"`
+	// Case-insensitive substring of key or name.
+	Search *string `json:"search,omitempty"`
+}
+
+// A value in one bucket. Null values mean no data (e.g. an average of nothing).
+type MetricPoint struct {
+	// Bucket start in the request's time zone.
+	Bucket time.Time `json:"bucket"`
+	// The value.
+	Value *float64 `json:"value,omitempty"`
+	// The value in the comparison window.
+	CompareValue *float64 `json:"compareValue,omitempty"`
+	// value - compareValue.
+	Delta *float64 `json:"delta,omitempty"`
+	// delta / compareValue * 100.
+	DeltaPercent *float64 `json:"deltaPercent,omitempty"`
+}
+
+// A metric's values.
+type MetricQueryResult struct {
+	// The metric answered.
+	Metric *Metric `json:"metric"`
+	// Start of the window read (inclusive).
+	From time.Time `json:"from"`
+	// End of the window (exclusive).
+	To time.Time `json:"to"`
+	// Start of the comparison window, when compareTo was given.
+	CompareFrom *time.Time `json:"compareFrom,omitempty"`
+	// End of the comparison window.
+	CompareTo *time.Time `json:"compareTo,omitempty"`
+	// Bucket size used.
+	Grain Grain `json:"grain"`
+	// Dimensions of each series' values, in order.
+	Dimensions []string `json:"dimensions"`
+	// One series per dimension combination (one series without dimensions).
+	Series []*MetricSeries `json:"series"`
+	// The metric over the whole window and all series.
+	Totals *MetricPoint `json:"totals"`
+	// Things to know, e.g. a deprecation notice.
+	Notices []string `json:"notices"`
+	// raw (from events) or rollup (from daily pre-aggregates).
+	Path string `json:"path"`
+}
+
+// The values of one dimension combination.
+type MetricSeries struct {
+	// Dimension values, in MetricQueryResult.dimensions order; "other" for the folded rest.
+	Values []string `json:"values"`
+	// One point per bucket, oldest first; every bucket present.
+	Points []*MetricPoint `json:"points"`
+	// The series over the whole window.
+	Total *MetricPoint `json:"total"`
+}
+
+// Something that uses a metric.
+type MetricUsage struct {
+	// dashboard, widget or cohort.
+	EntityType string `json:"entityType"`
+	// Its id.
+	EntityID string `json:"entityId"`
+	// Its name.
+	Name string `json:"name"`
+}
+
+// A property that holds a metric's value.
+type MetricValue struct {
+	// Property path, e.g. `properties.score`.
+	Path string `json:"path"`
+	// Its type.
+	Type ValueType `json:"type"`
+	// Multiplier applied to the value (e.g. 1/60 for seconds to minutes); 0 means 1.
+	Scale float64 `json:"scale"`
+}
+
+// The property that holds a metric's value.
+type MetricValueInput struct {
+	// Property path, e.g. `properties.score`.
+	Path string `json:"path"`
+	// Its type.
+	Type ValueType `json:"type"`
+	// Multiplier applied to the value; omit for 1.
+	Scale *float64 `json:"scale,omitempty"`
+}
+
+// Changes to definitions; each needs the admin role and writes an audit record.
+type Mutation struct {
+}
+
+// Relay paging state.
+type PageInfo struct {
+	// Whether another page follows.
+	HasNextPage bool `json:"hasNextPage"`
+	// Cursor of the last edge; pass as `after`.
+	EndCursor *string `json:"endCursor,omitempty"`
+}
+
 // Read-only entry points.
 type Query struct {
+}
+
+// A column of an ad-hoc query result.
+type ResultColumn struct {
+	// Column name.
+	Name string `json:"name"`
+	// ClickHouse type, e.g. UInt64 or LowCardinality(String).
+	Type string `json:"type"`
 }
 
 // Facts about this server, for support and compatibility checks.
@@ -46,6 +364,8 @@ type TimeRange struct {
 	To *time.Time `json:"to,omitempty"`
 	// A window ending now: a positive number followed by m (minutes), h, d or w, e.g. 30d.
 	Last *string `json:"last,omitempty"`
+	// A calendar window from the start of the current period to now, e.g. MONTH_TO_DATE.
+	ToDate *ToDate `json:"toDate,omitempty"`
 }
 
 // The verified caller, as the server sees the bearer token.
@@ -56,6 +376,426 @@ type Viewer struct {
 	Tenant string `json:"tenant"`
 	// The roles granted by the token.
 	Roles []Role `json:"roles"`
+}
+
+// Earlier windows a metric can be compared with.
+type CompareTo string
+
+const (
+	// The window of the same length just before.
+	CompareToPreviousPeriod CompareTo = "PREVIOUS_PERIOD"
+	// The same dates a year earlier.
+	CompareToPreviousYear CompareTo = "PREVIOUS_YEAR"
+)
+
+var AllCompareTo = []CompareTo{
+	CompareToPreviousPeriod,
+	CompareToPreviousYear,
+}
+
+func (e CompareTo) IsValid() bool {
+	switch e {
+	case CompareToPreviousPeriod, CompareToPreviousYear:
+		return true
+	}
+	return false
+}
+
+func (e CompareTo) String() string {
+	return string(e)
+}
+
+func (e *CompareTo) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CompareTo(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CompareTo", str)
+	}
+	return nil
+}
+
+func (e CompareTo) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CompareTo) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CompareTo) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Comparison operators; each dimension type allows some (strings: EQ NEQ IN NOT_IN CONTAINS STARTS_WITH; numbers: EQ NEQ IN NOT_IN GT GTE LT LTE).
+type FilterOp string
+
+const (
+	// Equal to the single value.
+	FilterOpEq FilterOp = "EQ"
+	// Not equal to the single value.
+	FilterOpNeq FilterOp = "NEQ"
+	// One of the values.
+	FilterOpIn FilterOp = "IN"
+	// None of the values.
+	FilterOpNotIn FilterOp = "NOT_IN"
+	// Greater than.
+	FilterOpGt FilterOp = "GT"
+	// Greater than or equal.
+	FilterOpGte FilterOp = "GTE"
+	// Less than.
+	FilterOpLt FilterOp = "LT"
+	// Less than or equal.
+	FilterOpLte FilterOp = "LTE"
+	// Contains the text.
+	FilterOpContains FilterOp = "CONTAINS"
+	// Starts with the text.
+	FilterOpStartsWith FilterOp = "STARTS_WITH"
+)
+
+var AllFilterOp = []FilterOp{
+	FilterOpEq,
+	FilterOpNeq,
+	FilterOpIn,
+	FilterOpNotIn,
+	FilterOpGt,
+	FilterOpGte,
+	FilterOpLt,
+	FilterOpLte,
+	FilterOpContains,
+	FilterOpStartsWith,
+}
+
+func (e FilterOp) IsValid() bool {
+	switch e {
+	case FilterOpEq, FilterOpNeq, FilterOpIn, FilterOpNotIn, FilterOpGt, FilterOpGte, FilterOpLt, FilterOpLte, FilterOpContains, FilterOpStartsWith:
+		return true
+	}
+	return false
+}
+
+func (e FilterOp) String() string {
+	return string(e)
+}
+
+func (e *FilterOp) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = FilterOp(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid FilterOp", str)
+	}
+	return nil
+}
+
+func (e FilterOp) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *FilterOp) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e FilterOp) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Bucket size of a time series.
+type Grain string
+
+const (
+	// No buckets: one total over the range.
+	GrainNone Grain = "NONE"
+	// Minutes.
+	GrainMinute Grain = "MINUTE"
+	// Hours.
+	GrainHour Grain = "HOUR"
+	// Days.
+	GrainDay Grain = "DAY"
+	// Weeks starting Monday.
+	GrainWeek Grain = "WEEK"
+	// Calendar months.
+	GrainMonth Grain = "MONTH"
+	// Calendar quarters.
+	GrainQuarter Grain = "QUARTER"
+	// Calendar years.
+	GrainYear Grain = "YEAR"
+)
+
+var AllGrain = []Grain{
+	GrainNone,
+	GrainMinute,
+	GrainHour,
+	GrainDay,
+	GrainWeek,
+	GrainMonth,
+	GrainQuarter,
+	GrainYear,
+}
+
+func (e Grain) IsValid() bool {
+	switch e {
+	case GrainNone, GrainMinute, GrainHour, GrainDay, GrainWeek, GrainMonth, GrainQuarter, GrainYear:
+		return true
+	}
+	return false
+}
+
+func (e Grain) String() string {
+	return string(e)
+}
+
+func (e *Grain) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Grain(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Grain", str)
+	}
+	return nil
+}
+
+func (e Grain) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Grain) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Grain) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How a metric aggregates matching events.
+type MetricKind string
+
+const (
+	// Number of matching events.
+	MetricKindCount MetricKind = "COUNT"
+	// Distinct users among matching events.
+	MetricKindUniqueUsers MetricKind = "UNIQUE_USERS"
+	// Sum of the value property.
+	MetricKindSum MetricKind = "SUM"
+	// Mean of the value property.
+	MetricKindAvg MetricKind = "AVG"
+	// Smallest value.
+	MetricKindMin MetricKind = "MIN"
+	// Largest value.
+	MetricKindMax MetricKind = "MAX"
+	// The `percentile`-th quantile of the value.
+	MetricKindPercentile MetricKind = "PERCENTILE"
+	// numerator / denominator (metric keys).
+	MetricKindRatio MetricKind = "RATIO"
+	// Arithmetic over other metrics' keys, e.g. `completions / enrolments * 100`.
+	MetricKindFormula MetricKind = "FORMULA"
+	// Share of users doing the start event and then the end event within the window.
+	MetricKindConversion MetricKind = "CONVERSION"
+	// Running total of the base metric over the buckets.
+	MetricKindCumulative MetricKind = "CUMULATIVE"
+)
+
+var AllMetricKind = []MetricKind{
+	MetricKindCount,
+	MetricKindUniqueUsers,
+	MetricKindSum,
+	MetricKindAvg,
+	MetricKindMin,
+	MetricKindMax,
+	MetricKindPercentile,
+	MetricKindRatio,
+	MetricKindFormula,
+	MetricKindConversion,
+	MetricKindCumulative,
+}
+
+func (e MetricKind) IsValid() bool {
+	switch e {
+	case MetricKindCount, MetricKindUniqueUsers, MetricKindSum, MetricKindAvg, MetricKindMin, MetricKindMax, MetricKindPercentile, MetricKindRatio, MetricKindFormula, MetricKindConversion, MetricKindCumulative:
+		return true
+	}
+	return false
+}
+
+func (e MetricKind) String() string {
+	return string(e)
+}
+
+func (e *MetricKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MetricKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MetricKind", str)
+	}
+	return nil
+}
+
+func (e MetricKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MetricKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MetricKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Order of series in a metric result.
+type MetricOrder string
+
+const (
+	// Largest total first.
+	MetricOrderValueDesc MetricOrder = "VALUE_DESC"
+	// Smallest total first.
+	MetricOrderValueAsc MetricOrder = "VALUE_ASC"
+	// By dimension values.
+	MetricOrderDimension MetricOrder = "DIMENSION"
+)
+
+var AllMetricOrder = []MetricOrder{
+	MetricOrderValueDesc,
+	MetricOrderValueAsc,
+	MetricOrderDimension,
+}
+
+func (e MetricOrder) IsValid() bool {
+	switch e {
+	case MetricOrderValueDesc, MetricOrderValueAsc, MetricOrderDimension:
+		return true
+	}
+	return false
+}
+
+func (e MetricOrder) String() string {
+	return string(e)
+}
+
+func (e *MetricOrder) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MetricOrder(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MetricOrder", str)
+	}
+	return nil
+}
+
+func (e MetricOrder) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MetricOrder) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MetricOrder) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Lifecycle of a metric.
+type MetricStatus string
+
+const (
+	// In use.
+	MetricStatusActive MetricStatus = "ACTIVE"
+	// Retired; still answers with a notice until its sunset.
+	MetricStatusDeprecated MetricStatus = "DEPRECATED"
+)
+
+var AllMetricStatus = []MetricStatus{
+	MetricStatusActive,
+	MetricStatusDeprecated,
+}
+
+func (e MetricStatus) IsValid() bool {
+	switch e {
+	case MetricStatusActive, MetricStatusDeprecated:
+		return true
+	}
+	return false
+}
+
+func (e MetricStatus) String() string {
+	return string(e)
+}
+
+func (e *MetricStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MetricStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MetricStatus", str)
+	}
+	return nil
+}
+
+func (e MetricStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MetricStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MetricStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // What a caller may do within its tenant; each role includes the ones before it.
@@ -114,6 +854,137 @@ func (e *Role) UnmarshalJSON(b []byte) error {
 }
 
 func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Calendar windows that start at the beginning of the current period and end now.
+type ToDate string
+
+const (
+	// Since midnight.
+	ToDateDayToDate ToDate = "DAY_TO_DATE"
+	// Since Monday 00:00.
+	ToDateWeekToDate ToDate = "WEEK_TO_DATE"
+	// Since the 1st of the month.
+	ToDateMonthToDate ToDate = "MONTH_TO_DATE"
+	// Since the start of the quarter.
+	ToDateQuarterToDate ToDate = "QUARTER_TO_DATE"
+	// Since January 1st.
+	ToDateYearToDate ToDate = "YEAR_TO_DATE"
+)
+
+var AllToDate = []ToDate{
+	ToDateDayToDate,
+	ToDateWeekToDate,
+	ToDateMonthToDate,
+	ToDateQuarterToDate,
+	ToDateYearToDate,
+}
+
+func (e ToDate) IsValid() bool {
+	switch e {
+	case ToDateDayToDate, ToDateWeekToDate, ToDateMonthToDate, ToDateQuarterToDate, ToDateYearToDate:
+		return true
+	}
+	return false
+}
+
+func (e ToDate) String() string {
+	return string(e)
+}
+
+func (e *ToDate) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ToDate(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ToDate", str)
+	}
+	return nil
+}
+
+func (e ToDate) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ToDate) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ToDate) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Type of a property value or dimension.
+type ValueType string
+
+const (
+	// Text.
+	ValueTypeString ValueType = "STRING"
+	// Whole number.
+	ValueTypeInt64 ValueType = "INT64"
+	// Decimal number.
+	ValueTypeFloat64 ValueType = "FLOAT64"
+	// true or false.
+	ValueTypeBool ValueType = "BOOL"
+)
+
+var AllValueType = []ValueType{
+	ValueTypeString,
+	ValueTypeInt64,
+	ValueTypeFloat64,
+	ValueTypeBool,
+}
+
+func (e ValueType) IsValid() bool {
+	switch e {
+	case ValueTypeString, ValueTypeInt64, ValueTypeFloat64, ValueTypeBool:
+		return true
+	}
+	return false
+}
+
+func (e ValueType) String() string {
+	return string(e)
+}
+
+func (e *ValueType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ValueType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ValueType", str)
+	}
+	return nil
+}
+
+func (e ValueType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ValueType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ValueType) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -37,6 +37,27 @@ TTL toDateTime(received_at) + INTERVAL 30 DAY;
 -- dead_letters
 CREATE TABLE IF NOT EXISTS `dead_letters` ON CLUSTER `analytics` AS `dead_letters_local` ENGINE = Distributed(`analytics`, currentDatabase(), `dead_letters_local`, cityHash64(tenant_id));
 
+-- query_audit
+CREATE TABLE IF NOT EXISTS `query_audit_local` ON CLUSTER `analytics`
+(
+    tenant_id      LowCardinality(String) COMMENT 'tenant of the verified caller',
+    at             DateTime64(3, 'UTC')   COMMENT 'when the query was received',
+    subject        String                 COMMENT 'token subject of the caller',
+    request_id     String                 COMMENT 'request id; joins system.query_log.log_comment',
+    sql            String                 COMMENT 'the query as the tenant wrote it',
+    printed_sha256 String                 COMMENT 'hex sha256 of the SQL that ran; empty when refused before printing',
+    duration_ms    UInt32,
+    rows           UInt64                 COMMENT 'rows returned to the caller',
+    error_code     LowCardinality(String) COMMENT 'empty on success, else BAD_USER_INPUT, RATE_LIMITED …',
+    error          String                 COMMENT 'empty on success'
+)
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
+PARTITION BY toYYYYMM(at)
+ORDER BY (tenant_id, at);
+
+-- query_audit
+CREATE TABLE IF NOT EXISTS `query_audit` ON CLUSTER `analytics` AS `query_audit_local` ENGINE = Distributed(`analytics`, currentDatabase(), `query_audit_local`, cityHash64(tenant_id));
+
 -- metrics
 CREATE TABLE IF NOT EXISTS `metrics_local` ON CLUSTER `analytics`
 (

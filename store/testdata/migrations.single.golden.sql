@@ -33,6 +33,24 @@ ORDER BY (tenant_id, received_at)
 TTL toDateTime(received_at) + INTERVAL 30 DAY
 SETTINGS non_replicated_deduplication_window = 1000;
 
+-- query_audit
+CREATE TABLE IF NOT EXISTS `query_audit` 
+(
+    tenant_id      LowCardinality(String) COMMENT 'tenant of the verified caller',
+    at             DateTime64(3, 'UTC')   COMMENT 'when the query was received',
+    subject        String                 COMMENT 'token subject of the caller',
+    request_id     String                 COMMENT 'request id; joins system.query_log.log_comment',
+    sql            String                 COMMENT 'the query as the tenant wrote it',
+    printed_sha256 String                 COMMENT 'hex sha256 of the SQL that ran; empty when refused before printing',
+    duration_ms    UInt32,
+    rows           UInt64                 COMMENT 'rows returned to the caller',
+    error_code     LowCardinality(String) COMMENT 'empty on success, else BAD_USER_INPUT, RATE_LIMITED …',
+    error          String                 COMMENT 'empty on success'
+)
+ENGINE = MergeTree()
+PARTITION BY toYYYYMM(at)
+ORDER BY (tenant_id, at);
+
 -- metrics
 CREATE TABLE IF NOT EXISTS `metrics` 
 (

@@ -1,0 +1,89 @@
+package metrics_test
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/learnhub/analytics-service/metrics"
+)
+
+// dashboard is a set of compatible requests (same range, grain, dimensions).
+func dashboard() []metrics.Request {
+	var out []metrics.Request
+	for _, k := range []string{"enrolments", "lesson_completions", "active_learners_dau", "avg_quiz_score", "learning_minutes", "course_completion_rate", "quiz_pass_rate"} {
+		out = append(out, metrics.Request{MetricKey: k, TimeRange: january, Grain: "WEEK", Dimensions: []string{"properties.course_id"}, CompareTo: metrics.ComparePreviousPeriod})
+	}
+	return out
+}
+
+func TestLoaderBatchesCompatibleRequests(t *testing.T) {
+	e := newEnv(t)
+	seed(t, e.db, "acme", 3000, 0)
+	ctx := as("acme")
+	reqs := dashboard()
+	// Separate answers first (also installs the catalog).
+	want := make([]*metrics.Result, len(reqs))
+	for i, r := range reqs {
+		res, err := e.raw.Query(ctx, r)
+		require.NoError(t, err)
+		want[i] = res
+	}
+	for _, q := range []*metrics.Querier{e.raw, e.q} {
+		loader := metrics.NewLoader(q, metrics.LoaderConfig{})
+		before := e.counter.queries.Load()
+		got := make([]*metrics.Result, len(reqs))
+		var wg sync.WaitGroup
+		for i, r := range reqs {
+			wg.Go(func() {
+				res, err := loader.Load(ctx, r)
+				assert.NoError(t, err)
+				got[i] = res
+			})
+		}
+		wg.Wait()
+		// One metadata read, then per path (raw, rollup) one SELECT for the
+		// range and one for the comparison: quiz_pass_rate filters on the
+		// score, which the rollup does not keep, so it reads raw.
+		paths := map[string]bool{}
+		for _, g := range got {
+			paths[g.Path] = true
+		}
+		assert.Equal(t, int64(1+2*len(paths)), e.counter.queries.Load()-before, "queries for %d requests (paths %v)", len(reqs), paths)
+		for i := range reqs {
+			require.NotNil(t, got[i])
+			assert.Equal(t, 2, got[i].SQLCount)
+			assertSameResult(t, want[i], got[i])
+		}
+	}
+}
+
+// assertSameResult compares values of two results, ignoring the path.
+func assertSameResult(t *testing.T, want, got *metrics.Result) {
+	t.Helper()
+	require.Len(t, got.Series, len(want.Series), want.Metric.Key)
+	for i := range want.Series {
+		assert.Equal(t, want.Series[i].Values, got.Series[i].Values, want.Metric.Key)
+		require.Len(t, got.Series[i].Points, len(want.Series[i].Points))
+		for j := range want.Series[i].Points {
+			w, g := want.Series[i].Points[j], got.Series[i].Points[j]
+			assert.Equal(t, w.Bucket, g.Bucket)
+			assertNum(t, w.Value, g.Value, want.Metric.Key)
+			assertNum(t, w.CompareValue, g.CompareValue, want.Metric.Key)
+			assertNum(t, w.Delta, g.Delta, want.Metric.Key)
+		}
+		assertNum(t, want.Series[i].Total.Value, got.Series[i].Total.Value, want.Metric.Key)
+	}
+	assertNum(t, want.Totals.Value, got.Totals.Value, want.Metric.Key)
+}
+
+func assertNum(t *testing.T, want, got *float64, msg string) {
+	t.Helper()
+	if want == nil || got == nil {
+		assert.Equal(t, want == nil, got == nil, msg)
+		return
+	}
+	assert.InDelta(t, *want, *got, 1e-9, msg)
+}

@@ -1,0 +1,92 @@
+package metrics
+
+import (
+	"context"
+	"time"
+
+	"github.com/learnhub/analytics-service/store"
+)
+
+// QuerierConfig configures a Querier.
+type QuerierConfig struct {
+	// Now is the clock relative ranges resolve against; nil means time.Now.
+	Now func() time.Time
+	// DisableRollups makes every query read the events table; false (the
+	// default) uses the daily rollup whenever it answers exactly.
+	DisableRollups bool
+}
+
+// Querier answers metric requests for the caller's tenant.
+type Querier struct {
+	db  *store.DB
+	reg *Registry
+	cfg QuerierConfig
+}
+
+// NewQuerier returns a Querier reading definitions from reg and data from db.
+func NewQuerier(db *store.DB, reg *Registry, cfg QuerierConfig) *Querier {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Querier{db: db, reg: reg, cfg: cfg}
+}
+
+// Query answers one request with its own statements.
+func (q *Querier) Query(ctx context.Context, req Request) (*Result, error) {
+	res, errs := q.QueryBatch(ctx, []Request{req})
+	return res[0], errs[0]
+}
+
+// QueryBatch answers several requests of the caller's tenant, sharing one
+// SELECT (with -If aggregates) among requests with the same range, grain,
+// zone, dimensions, filters and comparison. Results and errors are in
+// request order; one bad request does not fail the others.
+func (q *Querier) QueryBatch(ctx context.Context, reqs []Request) ([]*Result, []error) {
+	results, errs := make([]*Result, len(reqs)), make([]error, len(reqs))
+	fail := func(err error) ([]*Result, []error) {
+		for i := range errs {
+			errs[i] = err
+		}
+		return results, errs
+	}
+	scope, all, err := q.reg.load(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	now := q.cfg.Now()
+	var order []string
+	groups := map[string][]int{}
+	plans := make([]*plan, len(reqs))
+	for i, req := range reqs {
+		p, err := newPlan(req, scope, all, now)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		if q.cfg.DisableRollups {
+			p.path = PathRaw
+		}
+		plans[i] = p
+		k := p.groupKey()
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], i)
+	}
+	for _, k := range order {
+		idx := groups[k]
+		ps := make([]*plan, len(idx))
+		for j, i := range idx {
+			ps[j] = plans[i]
+		}
+		res, err := newGroup(ps).run(ctx, q.db)
+		for j, i := range idx {
+			if err != nil {
+				errs[i] = err
+				continue
+			}
+			results[i] = res[j]
+		}
+	}
+	return results, errs
+}
