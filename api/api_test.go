@@ -22,9 +22,13 @@ import (
 	"github.com/learnhub/analytics-service/adhoc"
 	"github.com/learnhub/analytics-service/api"
 	"github.com/learnhub/analytics-service/events"
+	"github.com/learnhub/analytics-service/exports"
+	"github.com/learnhub/analytics-service/jobs"
 	"github.com/learnhub/analytics-service/graph/model"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
+	"github.com/learnhub/analytics-service/platform/blob"
+	"github.com/learnhub/analytics-service/platform/bus"
 	"github.com/learnhub/analytics-service/platform/kv/kvtest"
 	"github.com/learnhub/analytics-service/platform/telemetry"
 	"github.com/learnhub/analytics-service/resolvers"
@@ -68,12 +72,22 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	require.NoError(t, err)
 
 	registry := metrics.NewRegistry(db, metrics.Config{Locks: rdb})
+	querier := metrics.NewQuerier(db, registry, metrics.QuerierConfig{})
+	nats, err := bus.Open(ctx, bus.Config{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = nats.Close() })
+	blobs, err := blob.NewLocal(blob.LocalConfig{Dir: t.TempDir(), BaseURL: "http://localhost/blobs", Secret: testSecret})
+	require.NoError(t, err)
+	exp, err := exports.NewService(exports.Deps{DB: db, Blobs: blobs, Jobs: jobs.NewClient(rdb, jobs.ClientConfig{}), Bus: nats,
+		Metrics: querier, SQL: adhoc.NewService(db, adhoc.Config{})}, exports.Config{})
+	require.NoError(t, err)
 	r := &resolvers.Resolver{
 		Info:            resolvers.ServerInfo{Version: "test", ClickHouseVersion: "26.7", Mode: "embedded"},
 		Events:          events.NewService(db),
 		MetricsRegistry: registry,
-		Metrics:         metrics.NewQuerier(db, registry, metrics.QuerierConfig{}),
+		Metrics:         querier,
 		Adhoc:           adhoc.NewService(db, adhoc.Config{}),
+		Exports:         exp,
 		MinPollInterval: 100 * time.Millisecond,
 	}
 	cfg := r.Config()

@@ -52,6 +52,28 @@ type ComplexityRoot struct {
 		Truncated func(childComplexity int) int
 	}
 
+	ExportJob struct {
+		Bytes        func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		Error        func(childComplexity int) int
+		FileName     func(childComplexity int) int
+		FinishedAt   func(childComplexity int) int
+		Format       func(childComplexity int) int
+		ID           func(childComplexity int) int
+		RequestedBy  func(childComplexity int) int
+		Rows         func(childComplexity int) int
+		Source       func(childComplexity int) int
+		StartedAt    func(childComplexity int) int
+		Status       func(childComplexity int) int
+		URL          func(childComplexity int) int
+		URLExpiresAt func(childComplexity int) int
+	}
+
+	ExportJobConnection struct {
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
 	Metric struct {
 		Base         func(childComplexity int) int
 		Conversion   func(childComplexity int) int
@@ -158,8 +180,10 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		CancelExport    func(childComplexity int, id string) int
 		CreateMetric    func(childComplexity int, input model.MetricInput) int
 		DeprecateMetric func(childComplexity int, id string, expectedVersion int, replacement *string, sunset *time.Time) int
+		ExportQuery     func(childComplexity int, input model.ExportInput) int
 		UpdateMetric    func(childComplexity int, id string, expectedVersion int, input model.MetricInput) int
 	}
 
@@ -171,6 +195,8 @@ type ComplexityRoot struct {
 	Query struct {
 		EventTypeCounts func(childComplexity int, timeRange model.TimeRange) int
 		EventsQuery     func(childComplexity int, sql string, limit *int) int
+		ExportJob       func(childComplexity int, id string) int
+		ExportJobs      func(childComplexity int, first *int, after *string) int
 		Metric          func(childComplexity int, id *string, key *string) int
 		MetricQuery     func(childComplexity int, id *string, key *string, dimensions []string, filters []*model.MetricFilterInput, timeRange model.TimeRange, grain *model.Grain, timezone *string, compareTo *model.CompareTo, orderBy *model.MetricOrder, limit *int) int
 		Metrics         func(childComplexity int, filter *model.MetricListFilter, first *int, after *string) int
@@ -191,6 +217,7 @@ type ComplexityRoot struct {
 
 	Subscription struct {
 		EventTypeCounts func(childComplexity int, timeRange model.TimeRange, everySeconds *int) int
+		ExportProgress  func(childComplexity int, id string) int
 	}
 
 	Viewer struct {
@@ -208,6 +235,8 @@ type MutationResolver interface {
 	CreateMetric(ctx context.Context, input model.MetricInput) (*model.Metric, error)
 	UpdateMetric(ctx context.Context, id string, expectedVersion int, input model.MetricInput) (*model.Metric, error)
 	DeprecateMetric(ctx context.Context, id string, expectedVersion int, replacement *string, sunset *time.Time) (*model.MetricDeprecation, error)
+	ExportQuery(ctx context.Context, input model.ExportInput) (*model.ExportJob, error)
+	CancelExport(ctx context.Context, id string) (*model.ExportJob, error)
 }
 type QueryResolver interface {
 	Viewer(ctx context.Context) (*model.Viewer, error)
@@ -217,9 +246,12 @@ type QueryResolver interface {
 	Metrics(ctx context.Context, filter *model.MetricListFilter, first *int, after *string) (*model.MetricConnection, error)
 	MetricQuery(ctx context.Context, id *string, key *string, dimensions []string, filters []*model.MetricFilterInput, timeRange model.TimeRange, grain *model.Grain, timezone *string, compareTo *model.CompareTo, orderBy *model.MetricOrder, limit *int) (*model.MetricQueryResult, error)
 	EventsQuery(ctx context.Context, sql string, limit *int) (*model.EventsQueryResult, error)
+	ExportJob(ctx context.Context, id string) (*model.ExportJob, error)
+	ExportJobs(ctx context.Context, first *int, after *string) (*model.ExportJobConnection, error)
 }
 type SubscriptionResolver interface {
 	EventTypeCounts(ctx context.Context, timeRange model.TimeRange, everySeconds *int) (<-chan []*model.EventTypeCount, error)
+	ExportProgress(ctx context.Context, id string) (<-chan *model.ExportJob, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -283,6 +315,104 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EventsQueryResult.Truncated(childComplexity), true
+
+	case "ExportJob.bytes":
+		if e.ComplexityRoot.ExportJob.Bytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportJob.Bytes(childComplexity), true
+	case "ExportJob.createdAt":
+		if e.ComplexityRoot.ExportJob.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportJob.CreatedAt(childComplexity), true
+	case "ExportJob.error":
+		if e.ComplexityRoot.ExportJob.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportJob.Error(childComplexity), true
+	case "ExportJob.fileName":
+		if e.ComplexityRoot.ExportJob.FileName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportJob.FileName(childComplexity), true
+	case "ExportJob.finishedAt":
+		if e.ComplexityRoot.ExportJob.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportJob.FinishedAt(childComplexity), true
+	case "ExportJob.format":
+		if e.ComplexityRoot.ExportJob.Format == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportJob.Format(childComplexity), true
+	case "ExportJob.id":
+		if e.ComplexityRoot.ExportJob.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportJob.ID(childComplexity), true
+	case "ExportJob.requestedBy":
+		if e.ComplexityRoot.ExportJob.RequestedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportJob.RequestedBy(childComplexity), true
+	case "ExportJob.rows":
+		if e.ComplexityRoot.ExportJob.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportJob.Rows(childComplexity), true
+	case "ExportJob.source":
+		if e.ComplexityRoot.ExportJob.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportJob.Source(childComplexity), true
+	case "ExportJob.startedAt":
+		if e.ComplexityRoot.ExportJob.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportJob.StartedAt(childComplexity), true
+	case "ExportJob.status":
+		if e.ComplexityRoot.ExportJob.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportJob.Status(childComplexity), true
+	case "ExportJob.url":
+		if e.ComplexityRoot.ExportJob.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportJob.URL(childComplexity), true
+	case "ExportJob.urlExpiresAt":
+		if e.ComplexityRoot.ExportJob.URLExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportJob.URLExpiresAt(childComplexity), true
+
+	case "ExportJobConnection.nodes":
+		if e.ComplexityRoot.ExportJobConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportJobConnection.Nodes(childComplexity), true
+	case "ExportJobConnection.pageInfo":
+		if e.ComplexityRoot.ExportJobConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportJobConnection.PageInfo(childComplexity), true
 
 	case "Metric.base":
 		if e.ComplexityRoot.Metric.Base == nil {
@@ -710,6 +840,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MetricValue.Type(childComplexity), true
 
+	case "Mutation.cancelExport":
+		if e.ComplexityRoot.Mutation.CancelExport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelExport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelExport(childComplexity, args["id"].(string)), true
 	case "Mutation.createMetric":
 		if e.ComplexityRoot.Mutation.CreateMetric == nil {
 			break
@@ -732,6 +873,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeprecateMetric(childComplexity, args["id"].(string), args["expectedVersion"].(int), args["replacement"].(*string), args["sunset"].(*time.Time)), true
+	case "Mutation.exportQuery":
+		if e.ComplexityRoot.Mutation.ExportQuery == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_exportQuery_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ExportQuery(childComplexity, args["input"].(model.ExportInput)), true
 	case "Mutation.updateMetric":
 		if e.ComplexityRoot.Mutation.UpdateMetric == nil {
 			break
@@ -779,6 +931,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.EventsQuery(childComplexity, args["sql"].(string), args["limit"].(*int)), true
+	case "Query.exportJob":
+		if e.ComplexityRoot.Query.ExportJob == nil {
+			break
+		}
+
+		args, err := ec.field_Query_exportJob_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ExportJob(childComplexity, args["id"].(string)), true
+	case "Query.exportJobs":
+		if e.ComplexityRoot.Query.ExportJobs == nil {
+			break
+		}
+
+		args, err := ec.field_Query_exportJobs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ExportJobs(childComplexity, args["first"].(*int), args["after"].(*string)), true
 
 	case "Query.metric":
 		if e.ComplexityRoot.Query.Metric == nil {
@@ -869,6 +1043,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.EventTypeCounts(childComplexity, args["timeRange"].(model.TimeRange), args["everySeconds"].(*int)), true
+	case "Subscription.exportProgress":
+		if e.ComplexityRoot.Subscription.ExportProgress == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_exportProgress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ExportProgress(childComplexity, args["id"].(string)), true
 
 	case "Viewer.roles":
 		if e.ComplexityRoot.Viewer.Roles == nil {
@@ -898,6 +1083,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("ExportEventsInput", ec.unmarshalInputExportEventsInput),
+			graphql.NewInputUnmarshaler("ExportInput", ec.unmarshalInputExportInput),
 			graphql.NewInputUnmarshaler("MetricConversionInput", ec.unmarshalInputMetricConversionInput),
 			graphql.NewInputUnmarshaler("MetricDimensionInput", ec.unmarshalInputMetricDimensionInput),
 			graphql.NewInputUnmarshaler("MetricFilterInput", ec.unmarshalInputMetricFilterInput),
@@ -1124,6 +1311,114 @@ type Query {
   and audited. Errors point at line:column. Default limit 100, at most 10 000 rows.
   """
   eventsQuery(sql: String!, limit: Int): EventsQueryResult! @hasRole(role: ANALYST)
+  "One export job of the tenant, or null."
+  exportJob(id: ID!): ExportJob @hasRole(role: ANALYST)
+  "The tenant's export jobs, newest first."
+  exportJobs(first: Int = 20, after: String): ExportJobConnection! @hasRole(role: ANALYST)
+}
+
+"File formats of exports."
+enum ExportFormat {
+  "Comma-separated values with a header row."
+  CSV
+  "Excel workbook; a new sheet every 1 048 576 rows."
+  XLSX
+  "One JSON array of objects."
+  JSON
+  "One JSON object per line."
+  NDJSON
+  "Apache Parquet with typed columns."
+  PARQUET
+}
+
+"Lifecycle of an export job."
+enum ExportStatus {
+  "Waiting for a worker."
+  QUEUED
+  "Being written."
+  RUNNING
+  "Done; the file is available until urlExpiresAt."
+  SUCCEEDED
+  "Failed; see error."
+  FAILED
+  "Cancelled before it finished."
+  CANCELLED
+  "The file was removed after its retention."
+  EXPIRED
+}
+
+"Raw events to export."
+input ExportEventsInput {
+  "The window of occurred_at."
+  timeRange: TimeRange!
+  "Only these event types; default all."
+  types: [String!]
+  "Columns to include (event_id, type, user_id, session_id, occurred_at, received_at, properties); default all."
+  columns: [String!]
+}
+
+"What to export and how. Give exactly one of metricKey, events or sql."
+input ExportInput {
+  "Export a metric query: the metric's key."
+  metricKey: String
+  "With metricKey: the query's window."
+  metricTimeRange: TimeRange
+  "With metricKey: bucket size."
+  metricGrain: Grain
+  "With metricKey: dimensions to split by."
+  metricDimensions: [String!]
+  "Export raw events."
+  events: ExportEventsInput
+  "Export the result of an ad-hoc SQL query (same rules as eventsQuery)."
+  sql: String
+  "File format."
+  format: ExportFormat!
+  "IANA time zone for times in the file; default UTC."
+  timezone: String
+  "Compress text formats with gzip."
+  gzip: Boolean
+  "File name without extension; default export-<id>."
+  fileName: String
+}
+
+"An asynchronous export."
+type ExportJob {
+  "Job id."
+  id: ID!
+  "Where it is in its lifecycle."
+  status: ExportStatus!
+  "File format."
+  format: ExportFormat!
+  "METRIC, EVENTS or SQL."
+  source: String!
+  "Rows written so far."
+  rows: Int64!
+  "Bytes written (when finished)."
+  bytes: Int64!
+  "Why it failed."
+  error: String
+  "A signed download URL, when SUCCEEDED."
+  url: String
+  "When the URL (and the file) stop working."
+  urlExpiresAt: DateTime
+  "The downloaded file's name."
+  fileName: String!
+  "Who asked for it."
+  requestedBy: String!
+  "When it was requested."
+  createdAt: DateTime!
+  "When a worker started it."
+  startedAt: DateTime
+  "When it finished."
+  finishedAt: DateTime
+}
+
+"A page of export jobs."
+type ExportJobConnection {
+  "Jobs on this page."
+  nodes: [ExportJob!]!
+  "Paging state."
+  pageInfo: PageInfo!
 }
 
 "Any JSON value (used for ad-hoc query cells)."
@@ -1565,6 +1860,14 @@ type Mutation {
   Returns what still uses it.
   """
   deprecateMetric(id: ID!, expectedVersion: Int!, replacement: String, sunset: DateTime): MetricDeprecation! @hasRole(role: ADMIN)
+  """
+  Start an asynchronous export of a metric query, raw events or an ad-hoc SQL query
+  (exactly one source). Returns the job QUEUED; follow it with exportJob or the
+  exportProgress subscription; the file is served through a signed, expiring URL.
+  """
+  exportQuery(input: ExportInput!): ExportJob! @hasRole(role: ANALYST)
+  "Cancel a queued or running export; a finished one is a CONFLICT."
+  cancelExport(id: ID!): ExportJob! @hasRole(role: ANALYST)
 }
 
 "Pushed updates over graphql-transport-ws."
@@ -1574,6 +1877,8 @@ type Subscription {
   minimum 1) and pushed only when it changed. The first value is sent immediately.
   """
   eventTypeCounts(timeRange: TimeRange!, everySeconds: Int = 5): [EventTypeCount!]! @hasRole(role: VIEWER)
+  "An export job's state, pushed on every change until it finishes."
+  exportProgress(id: ID!): ExportJob! @hasRole(role: ANALYST)
 }
 `, BuiltIn: false},
 }
@@ -1607,6 +1912,50 @@ func (ec *executionContext) childFields_EventsQueryResult(ctx context.Context, f
 		return ec.fieldContext_EventsQueryResult_elapsedMs(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EventsQueryResult", field.Name)
+}
+
+func (ec *executionContext) childFields_ExportJob(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ExportJob_id(ctx, field)
+	case "status":
+		return ec.fieldContext_ExportJob_status(ctx, field)
+	case "format":
+		return ec.fieldContext_ExportJob_format(ctx, field)
+	case "source":
+		return ec.fieldContext_ExportJob_source(ctx, field)
+	case "rows":
+		return ec.fieldContext_ExportJob_rows(ctx, field)
+	case "bytes":
+		return ec.fieldContext_ExportJob_bytes(ctx, field)
+	case "error":
+		return ec.fieldContext_ExportJob_error(ctx, field)
+	case "url":
+		return ec.fieldContext_ExportJob_url(ctx, field)
+	case "urlExpiresAt":
+		return ec.fieldContext_ExportJob_urlExpiresAt(ctx, field)
+	case "fileName":
+		return ec.fieldContext_ExportJob_fileName(ctx, field)
+	case "requestedBy":
+		return ec.fieldContext_ExportJob_requestedBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ExportJob_createdAt(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_ExportJob_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_ExportJob_finishedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExportJob", field.Name)
+}
+
+func (ec *executionContext) childFields_ExportJobConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_ExportJobConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ExportJobConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExportJobConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_Metric(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1993,6 +2342,20 @@ func (ec *executionContext) dir_hasRole_args(ctx context.Context, rawArgs map[st
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_cancelExport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createMetric_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2042,6 +2405,20 @@ func (ec *executionContext) field_Mutation_deprecateMetric_args(ctx context.Cont
 		return nil, err
 	}
 	args["sunset"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_exportQuery_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ExportInput, error) {
+			return ec.unmarshalNExportInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -2122,6 +2499,42 @@ func (ec *executionContext) field_Query_eventsQuery_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["limit"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_exportJob_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_exportJobs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -2282,6 +2695,20 @@ func (ec *executionContext) field_Subscription_eventTypeCounts_args(ctx context.
 		return nil, err
 	}
 	args["everySeconds"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_exportProgress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -2527,6 +2954,392 @@ func (ec *executionContext) _EventsQueryResult_elapsedMs(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_EventsQueryResult_elapsedMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("EventsQueryResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ExportJob_id(ctx context.Context, field graphql.CollectedField, obj *model.ExportJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExportJob_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExportJob_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExportJob", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ExportJob_status(ctx context.Context, field graphql.CollectedField, obj *model.ExportJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExportJob_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ExportStatus) graphql.Marshaler {
+			return ec.marshalNExportStatus2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExportJob_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExportJob", field, false, false, "ExportStatus")
+}
+
+func (ec *executionContext) _ExportJob_format(ctx context.Context, field graphql.CollectedField, obj *model.ExportJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExportJob_format(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Format, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ExportFormat) graphql.Marshaler {
+			return ec.marshalNExportFormat2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportFormat(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExportJob_format(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExportJob", field, false, false, "ExportFormat")
+}
+
+func (ec *executionContext) _ExportJob_source(ctx context.Context, field graphql.CollectedField, obj *model.ExportJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExportJob_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExportJob_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExportJob", field, false, false, "String")
+}
+
+func (ec *executionContext) _ExportJob_rows(ctx context.Context, field graphql.CollectedField, obj *model.ExportJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExportJob_rows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExportJob_rows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExportJob", field, false, false, "Int64")
+}
+
+func (ec *executionContext) _ExportJob_bytes(ctx context.Context, field graphql.CollectedField, obj *model.ExportJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExportJob_bytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bytes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExportJob_bytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExportJob", field, false, false, "Int64")
+}
+
+func (ec *executionContext) _ExportJob_error(ctx context.Context, field graphql.CollectedField, obj *model.ExportJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExportJob_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ExportJob_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExportJob", field, false, false, "String")
+}
+
+func (ec *executionContext) _ExportJob_url(ctx context.Context, field graphql.CollectedField, obj *model.ExportJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExportJob_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ExportJob_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExportJob", field, false, false, "String")
+}
+
+func (ec *executionContext) _ExportJob_urlExpiresAt(ctx context.Context, field graphql.CollectedField, obj *model.ExportJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExportJob_urlExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URLExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ExportJob_urlExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExportJob", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ExportJob_fileName(ctx context.Context, field graphql.CollectedField, obj *model.ExportJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExportJob_fileName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExportJob_fileName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExportJob", field, false, false, "String")
+}
+
+func (ec *executionContext) _ExportJob_requestedBy(ctx context.Context, field graphql.CollectedField, obj *model.ExportJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExportJob_requestedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExportJob_requestedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExportJob", field, false, false, "String")
+}
+
+func (ec *executionContext) _ExportJob_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.ExportJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExportJob_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExportJob_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExportJob", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ExportJob_startedAt(ctx context.Context, field graphql.CollectedField, obj *model.ExportJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExportJob_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ExportJob_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExportJob", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ExportJob_finishedAt(ctx context.Context, field graphql.CollectedField, obj *model.ExportJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExportJob_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ExportJob_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExportJob", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ExportJobConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.ExportJobConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExportJobConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ExportJob) graphql.Marshaler {
+			return ec.marshalNExportJob2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportJobᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExportJobConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExportJobConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExportJob(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExportJobConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ExportJobConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExportJobConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExportJobConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExportJobConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Metric_id(ctx context.Context, field graphql.CollectedField, obj *model.Metric) (ret graphql.Marshaler) {
@@ -4428,6 +5241,130 @@ func (ec *executionContext) fieldContext_Mutation_deprecateMetric(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_exportQuery(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_exportQuery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ExportQuery(ctx, fc.Args["input"].(model.ExportInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *model.ExportJob
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ExportJob
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ExportJob) graphql.Marshaler {
+			return ec.marshalNExportJob2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportJob(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_exportQuery(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExportJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_exportQuery_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelExport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelExport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelExport(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *model.ExportJob
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ExportJob
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ExportJob) graphql.Marshaler {
+			return ec.marshalNExportJob2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportJob(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelExport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExportJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelExport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4884,6 +5821,130 @@ func (ec *executionContext) fieldContext_Query_eventsQuery(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_exportJob(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_exportJob(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ExportJob(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *model.ExportJob
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ExportJob
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ExportJob) graphql.Marshaler {
+			return ec.marshalOExportJob2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportJob(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_exportJob(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExportJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_exportJob_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_exportJobs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_exportJobs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ExportJobs(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *model.ExportJobConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ExportJobConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ExportJobConnection) graphql.Marshaler {
+			return ec.marshalNExportJobConnection2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportJobConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_exportJobs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExportJobConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_exportJobs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5131,6 +6192,68 @@ func (ec *executionContext) fieldContext_Subscription_eventTypeCounts(ctx contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_eventTypeCounts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_exportProgress(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_exportProgress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ExportProgress(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *model.ExportJob
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ExportJob
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ExportJob) graphql.Marshaler {
+			return ec.marshalNExportJob2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportJob(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_exportProgress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExportJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_exportProgress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6279,6 +7402,167 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputExportEventsInput(ctx context.Context, obj any) (model.ExportEventsInput, error) {
+	var it model.ExportEventsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"timeRange", "types", "columns"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "timeRange":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeRange"))
+			data, err := ec.unmarshalNTimeRange2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐTimeRange(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeRange = data
+		case "types":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("types"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Types = data
+		case "columns":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("columns"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Columns = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalExportEventsInput unmarshals raw into the ExportEventsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalExportEventsInput(ctx context.Context, raw any) (model.ExportEventsInput, error) {
+	var out model.ExportEventsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ExportEventsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputExportInput(ctx context.Context, obj any) (model.ExportInput, error) {
+	var it model.ExportInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"metricKey", "metricTimeRange", "metricGrain", "metricDimensions", "events", "sql", "format", "timezone", "gzip", "fileName"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "metricKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metricKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MetricKey = data
+		case "metricTimeRange":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metricTimeRange"))
+			data, err := ec.unmarshalOTimeRange2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐTimeRange(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MetricTimeRange = data
+		case "metricGrain":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metricGrain"))
+			data, err := ec.unmarshalOGrain2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐGrain(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MetricGrain = data
+		case "metricDimensions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metricDimensions"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MetricDimensions = data
+		case "events":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("events"))
+			data, err := ec.unmarshalOExportEventsInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportEventsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Events = data
+		case "sql":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sql"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SQL = data
+		case "format":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("format"))
+			data, err := ec.unmarshalNExportFormat2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportFormat(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Format = data
+		case "timezone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Timezone = data
+		case "gzip":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gzip"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Gzip = data
+		case "fileName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fileName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FileName = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalExportInput unmarshals raw into the ExportInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalExportInput(ctx context.Context, raw any) (model.ExportInput, error) {
+	var out model.ExportInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ExportInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputMetricConversionInput(ctx context.Context, obj any) (model.MetricConversionInput, error) {
 	var it model.MetricConversionInput
 	if obj == nil {
@@ -6890,6 +8174,142 @@ func (ec *executionContext) _EventsQueryResult(ctx context.Context, sel ast.Sele
 			}
 		case "elapsedMs":
 			out.Values[i] = ec._EventsQueryResult_elapsedMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var exportJobImplementors = []string{"ExportJob"}
+
+func (ec *executionContext) _ExportJob(ctx context.Context, sel ast.SelectionSet, obj *model.ExportJob) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, exportJobImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ExportJob")
+		case "id":
+			out.Values[i] = ec._ExportJob_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._ExportJob_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "format":
+			out.Values[i] = ec._ExportJob_format(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._ExportJob_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rows":
+			out.Values[i] = ec._ExportJob_rows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bytes":
+			out.Values[i] = ec._ExportJob_bytes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._ExportJob_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._ExportJob_url(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "urlExpiresAt":
+			out.Values[i] = ec._ExportJob_urlExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fileName":
+			out.Values[i] = ec._ExportJob_fileName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestedBy":
+			out.Values[i] = ec._ExportJob_requestedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._ExportJob_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startedAt":
+			out.Values[i] = ec._ExportJob_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "finishedAt":
+			out.Values[i] = ec._ExportJob_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var exportJobConnectionImplementors = []string{"ExportJobConnection"}
+
+func (ec *executionContext) _ExportJobConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ExportJobConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, exportJobConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ExportJobConnection")
+		case "nodes":
+			out.Values[i] = ec._ExportJobConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ExportJobConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -7631,6 +9051,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "exportQuery":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_exportQuery(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelExport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelExport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -7746,6 +9180,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_eventsQuery(ctx, field)
+				})
+		case "exportJob":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_exportJob(ctx, field)
+				})
+		case "exportJobs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_exportJobs(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -7874,6 +9320,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	switch fields[0].Name {
 	case "eventTypeCounts":
 		return ec._Subscription_eventTypeCounts(ctx, fields[0])
+	case "exportProgress":
+		return ec._Subscription_exportProgress(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -8344,6 +9792,63 @@ func (ec *executionContext) marshalNEventsQueryResult2ᚖgithubᚗcomᚋlearnhub
 	return ec._EventsQueryResult(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNExportFormat2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportFormat(ctx context.Context, v any) (model.ExportFormat, error) {
+	var res model.ExportFormat
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNExportFormat2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportFormat(ctx context.Context, sel ast.SelectionSet, v model.ExportFormat) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNExportInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportInput(ctx context.Context, v any) (model.ExportInput, error) {
+	res, err := ec.unmarshalInputExportInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNExportJob2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportJobᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ExportJob) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNExportJob2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportJob(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNExportJob2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportJob(ctx context.Context, sel ast.SelectionSet, v *model.ExportJob) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ExportJob!")
+		return graphql.Null
+	}
+	return ec._ExportJob(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNExportJobConnection2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportJobConnection(ctx context.Context, sel ast.SelectionSet, v *model.ExportJobConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ExportJobConnection!")
+		return graphql.Null
+	}
+	return ec._ExportJobConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNExportStatus2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportStatus(ctx context.Context, v any) (model.ExportStatus, error) {
+	var res model.ExportStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNExportStatus2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportStatus(ctx context.Context, sel ast.SelectionSet, v model.ExportStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNFilterOp2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFilterOp(ctx context.Context, v any) (model.FilterOp, error) {
 	var res model.FilterOp
 	err := res.UnmarshalGQL(v)
@@ -8811,6 +10316,11 @@ func (ec *executionContext) unmarshalNTimeRange2githubᚗcomᚋlearnhubᚋanalyt
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNTimeRange2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐTimeRange(ctx context.Context, v any) (*model.TimeRange, error) {
+	res, err := ec.unmarshalInputTimeRange(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNValueType2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐValueType(ctx context.Context, v any) (model.ValueType, error) {
 	var res model.ValueType
 	err := res.UnmarshalGQL(v)
@@ -9033,6 +10543,21 @@ func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context,
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOExportEventsInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportEventsInput(ctx context.Context, v any) (*model.ExportEventsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputExportEventsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOExportJob2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportJob(ctx context.Context, sel ast.SelectionSet, v *model.ExportJob) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ExportJob(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
@@ -9284,6 +10809,14 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOTimeRange2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐTimeRange(ctx context.Context, v any) (*model.TimeRange, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTimeRange(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOToDate2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐToDate(ctx context.Context, v any) (*model.ToDate, error) {

@@ -63,7 +63,7 @@ type Config struct {
 type Registry struct {
 	db        *store.DB
 	cfg       Config
-	locks     locker
+	locks     Locker
 	installed sync.Map // tenant → struct{}: catalog checked in this process
 }
 
@@ -105,7 +105,7 @@ func NewRegistry(db *store.DB, cfg Config) *Registry {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Registry{db: db, cfg: cfg, locks: locker{client: cfg.Locks, ttl: cfg.LockTTL}}
+	return &Registry{db: db, cfg: cfg, locks: NewLocker(cfg.Locks, cfg.LockTTL)}
 }
 
 // Create validates and stores a new metric at version 1.
@@ -115,7 +115,7 @@ func (r *Registry) Create(ctx context.Context, in Input) (*Definition, error) {
 	if err != nil {
 		return nil, err
 	}
-	unlock, err := r.locks.lock(ctx, lockKey(scope, "key:"+in.Key))
+	unlock, err := r.locks.Lock(ctx, lockKey(scope, "key:"+in.Key))
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func (r *Registry) Create(ctx context.Context, in Input) (*Definition, error) {
 		return nil, errs.E(op, errs.KindConflict, fmt.Sprintf("a metric with key %q already exists", in.Key)).With("field", "key")
 	}
 	now := r.now()
-	d := &Definition{ID: uuid.NewString(), Status: StatusActive, Version: 1, CreatedAt: now, UpdatedAt: now, UpdatedBy: actor(ctx)}
+	d := &Definition{ID: uuid.NewString(), Status: StatusActive, Version: 1, CreatedAt: now, UpdatedAt: now, UpdatedBy: Actor(ctx)}
 	in.apply(d)
 	if err := Validate(d, lookupIn(all)); err != nil {
 		return nil, err
@@ -287,7 +287,7 @@ func (r *Registry) change(ctx context.Context, id string, expected uint64, actio
 	if err := r.ensureCatalog(ctx, scope); err != nil {
 		return nil, err
 	}
-	unlock, err := r.locks.lock(ctx, lockKey(scope, "id:"+id))
+	unlock, err := r.locks.Lock(ctx, lockKey(scope, "id:"+id))
 	if err != nil {
 		return nil, err
 	}
@@ -312,7 +312,7 @@ func (r *Registry) change(ctx context.Context, id string, expected uint64, actio
 		return nil, err
 	}
 	after.Version = before.Version + 1
-	after.UpdatedAt, after.UpdatedBy = r.now(), actor(ctx)
+	after.UpdatedAt, after.UpdatedBy = r.now(), Actor(ctx)
 	return after, r.write(ctx, scope, action, before, after)
 }
 
@@ -338,7 +338,7 @@ func (r *Registry) writeMany(ctx context.Context, scope store.Scope, action stri
 	if err := r.db.Insert(ctx, store.Insert{Table: versionsTable, Columns: versionColumns, Rows: hist}); err != nil {
 		return err
 	}
-	if err := writeAudit(ctx, r.db, audit); err != nil {
+	if err := WriteAudit(ctx, r.db, audit); err != nil {
 		return err
 	}
 	return r.db.Insert(ctx, store.Insert{Table: metricsTable, Columns: metricColumns, Rows: cur})

@@ -11,7 +11,9 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/learnhub/analytics-service/adhoc"
+	"github.com/learnhub/analytics-service/dashboards"
 	"github.com/learnhub/analytics-service/events"
+	"github.com/learnhub/analytics-service/exports"
 	"github.com/learnhub/analytics-service/graph"
 	"github.com/learnhub/analytics-service/graph/model"
 	"github.com/learnhub/analytics-service/metrics"
@@ -36,6 +38,10 @@ type Resolver struct {
 	Metrics         *metrics.Querier
 	// Adhoc runs tenant SQL through the restricted grammar.
 	Adhoc *adhoc.Service
+	// Exports queues and tracks asynchronous exports.
+	Exports *exports.Service
+	// Dashboards stores and renders dashboards.
+	Dashboards *dashboards.Service
 	// Now is the clock; nil means time.Now. Tests inject a fixed one.
 	Now func() time.Time
 	// MinPollInterval bounds subscription polling; zero means one second.

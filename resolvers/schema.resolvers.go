@@ -52,6 +52,26 @@ func (r *mutationResolver) DeprecateMetric(ctx context.Context, id string, expec
 	return out, nil
 }
 
+func (r *mutationResolver) ExportQuery(ctx context.Context, input model.ExportInput) (*model.ExportJob, error) {
+	spec, err := exportSpec(input)
+	if err != nil {
+		return nil, err
+	}
+	j, err := r.Exports.Request(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	return r.toModelExport(ctx, j)
+}
+
+func (r *mutationResolver) CancelExport(ctx context.Context, id string) (*model.ExportJob, error) {
+	j, err := r.Exports.Cancel(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.toModelExport(ctx, j)
+}
+
 func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 	p, ok := auth.PrincipalFrom(ctx)
 	if !ok {
@@ -150,6 +170,37 @@ func (r *queryResolver) EventsQuery(ctx context.Context, sql string, limit *int)
 	return out, nil
 }
 
+func (r *queryResolver) ExportJob(ctx context.Context, id string) (*model.ExportJob, error) {
+	j, err := r.Exports.Get(ctx, id)
+	if errs.Is(err, errs.KindNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.toModelExport(ctx, j)
+}
+
+func (r *queryResolver) ExportJobs(ctx context.Context, first *int, after *string) (*model.ExportJobConnection, error) {
+	n := deref(first)
+	if n < 1 || n > 200 {
+		return nil, errs.Invalid("resolvers.exportJobs", "first", "first must be between 1 and 200")
+	}
+	page, err := r.Exports.List(ctx, n, deref(after))
+	if err != nil {
+		return nil, err
+	}
+	out := &model.ExportJobConnection{Nodes: []*model.ExportJob{}, PageInfo: &model.PageInfo{HasNextPage: page.HasNext, EndCursor: ptrIf(page.EndCursor)}}
+	for _, j := range page.Jobs {
+		m, err := r.toModelExport(ctx, j)
+		if err != nil {
+			return nil, err
+		}
+		out.Nodes = append(out.Nodes, m)
+	}
+	return out, nil
+}
+
 func (r *subscriptionResolver) EventTypeCounts(ctx context.Context, timeRange model.TimeRange, everySeconds *int) (<-chan []*model.EventTypeCount, error) {
 	const op = "resolvers.Subscription.EventTypeCounts"
 	every := 5 * time.Second
@@ -200,6 +251,29 @@ func (r *subscriptionResolver) EventTypeCounts(ctx context.Context, timeRange mo
 			last = cur
 			select {
 			case ch <- cur:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return ch, nil
+}
+
+func (r *subscriptionResolver) ExportProgress(ctx context.Context, id string) (<-chan *model.ExportJob, error) {
+	updates, err := r.Exports.Watch(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	ch := make(chan *model.ExportJob, 1)
+	go func() {
+		defer close(ch)
+		for j := range updates {
+			m, err := r.toModelExport(ctx, &j)
+			if err != nil {
+				return
+			}
+			select {
+			case ch <- m:
 			case <-ctx.Done():
 				return
 			}

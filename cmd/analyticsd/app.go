@@ -38,6 +38,7 @@ type app struct {
 	verifier  auth.Verifier
 	signer    *auth.HMACSigner // nil when HS256 is not enabled
 	devToken  string           // printed and pre-filled in dev mode
+	svc       *services
 	closers   []func() error
 }
 
@@ -67,6 +68,9 @@ func openApp(ctx context.Context, cfg config.Config, stderr io.Writer) (*app, er
 	a.bus = b
 	a.closers = append(a.closers, b.Close)
 	if err := a.openAuth(ctx); err != nil {
+		return nil, err
+	}
+	if a.svc, err = a.openServices(ctx); err != nil {
 		return nil, err
 	}
 	ok = true

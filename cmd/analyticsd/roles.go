@@ -9,10 +9,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/learnhub/analytics-service/adhoc"
 	"github.com/learnhub/analytics-service/api"
-	"github.com/learnhub/analytics-service/events"
-	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/config"
 	"github.com/learnhub/analytics-service/resolvers"
@@ -66,13 +63,14 @@ func runRoles(ctx context.Context, cmd string, cfg config.Config, stdout, stderr
 // httpServer builds the GraphQL API and binds its listener (so a port in
 // use fails at startup, not later).
 func (a *app) httpServer() (*http.Server, net.Listener, error) {
-	registry := metrics.NewRegistry(a.db, metrics.Config{Locks: a.kv.Client()})
 	r := &resolvers.Resolver{
 		Info:            resolvers.ServerInfo{Version: version, ClickHouseVersion: a.chVersion, Mode: a.db.Mode()},
-		Events:          events.NewService(a.db),
-		MetricsRegistry: registry,
-		Metrics:         metrics.NewQuerier(a.db, registry, metrics.QuerierConfig{}),
-		Adhoc:           adhoc.NewService(a.db, adhoc.Config{}),
+		Events:          a.svc.events,
+		MetricsRegistry: a.svc.registry,
+		Metrics:         a.svc.querier,
+		Adhoc:           a.svc.adhoc,
+		Exports:         a.svc.exports,
+		Dashboards:      a.svc.dashboards,
 	}
 	gql := api.NewGraphQLHandler(api.GraphQLConfig{
 		Schema:        r.Config(),
@@ -97,6 +95,7 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 		DevToken: devToken,
 		Metrics:  a.metrics,
 		Log:      a.log,
+		Routes:   a.routes(),
 		Checks: []api.Check{
 			{Name: "clickhouse", Probe: a.db.Ping},
 			{Name: "redis", Probe: a.kv.Ping},
@@ -137,4 +136,13 @@ func displayAddr(addr net.Addr) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// routes are the HTTP endpoints beside GraphQL.
+func (a *app) routes() map[string]http.Handler {
+	r := map[string]http.Handler{}
+	if a.svc.blobRoute != nil {
+		r["GET /blobs/"] = a.svc.blobRoute
+	}
+	return r
 }

@@ -3,13 +3,14 @@ package main
 import (
 	"context"
 
+	"github.com/learnhub/analytics-service/exports"
 	"github.com/learnhub/analytics-service/jobs"
 )
 
 // startWork starts the Asynq workers (after their recovery hooks ran) and
 // the scheduler; the returned func stops both gracefully.
 func (a *app) startWork(ctx context.Context) (func(), error) {
-	client := jobs.NewClient(a.kv.Client(), jobs.ClientConfig{})
+	client := a.svc.jobs
 	srv, err := jobs.NewServer(a.kv.Client(), jobs.Config{
 		Concurrency:     a.cfg.WorkerConcurrency,
 		ShutdownTimeout: a.cfg.ShutdownTimeout,
@@ -21,10 +22,18 @@ func (a *app) startWork(ctx context.Context) (func(), error) {
 	}
 	compact := jobs.NewCompactEvents(a.db, jobs.CompactEventsConfig{Spec: a.cfg.CompactCron, Table: compactTable(a.cfg.ClickHouseCluster), Logger: a.log})
 	srv.Handle(jobs.KindCompactEvents, compact)
+	srv.Handle(exports.KindRun, a.svc.exports.Runner())
+	srv.Handle(exports.KindJanitor, a.svc.exports.Janitor())
+	srv.AddRecoverer(a.svc.exports.Recoverer())
 
+	// One janitor task per hour (the TaskID is keyed by the hour).
+	exportsJanitor := jobs.Entry{Name: exports.KindJanitor, Spec: exports.DefaultJanitorSpec,
+		Task: jobs.Task{Kind: exports.KindJanitor, Queue: jobs.QueueLow}, KeyLayout: "2006-01-02T15"}
 	sched := jobs.NewScheduler(client, jobs.SchedulerConfig{Logger: a.log})
-	if err := sched.Register(compact.Entry()); err != nil {
-		return nil, err
+	for _, e := range []jobs.Entry{compact.Entry(), exportsJanitor} {
+		if err := sched.Register(e); err != nil {
+			return nil, err
+		}
 	}
 	if err := srv.Start(ctx); err != nil {
 		return nil, err

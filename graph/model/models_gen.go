@@ -32,6 +32,80 @@ type EventsQueryResult struct {
 	ElapsedMs int `json:"elapsedMs"`
 }
 
+// Raw events to export.
+type ExportEventsInput struct {
+	// The window of occurred_at.
+	TimeRange *TimeRange `json:"timeRange"`
+	// Only these event types; default all.
+	Types []string `json:"types,omitempty"`
+	// Columns to include (event_id, type, user_id, session_id, occurred_at, received_at, properties); default all.
+	Columns []string `json:"columns,omitempty"`
+}
+
+// What to export and how. Give exactly one of metricKey, events or sql.
+type ExportInput struct {
+	// Export a metric query: the metric's key.
+	MetricKey *string `json:"metricKey,omitempty"`
+	// With metricKey: the query's window.
+	MetricTimeRange *TimeRange `json:"metricTimeRange,omitempty"`
+	// With metricKey: bucket size.
+	MetricGrain *Grain `json:"metricGrain,omitempty"`
+	// With metricKey: dimensions to split by.
+	MetricDimensions []string `json:"metricDimensions,omitempty"`
+	// Export raw events.
+	Events *ExportEventsInput `json:"events,omitempty"`
+	// Export the result of an ad-hoc SQL query (same rules as eventsQuery).
+	SQL *string `json:"sql,omitempty"`
+	// File format.
+	Format ExportFormat `json:"format"`
+	// IANA time zone for times in the file; default UTC.
+	Timezone *string `json:"timezone,omitempty"`
+	// Compress text formats with gzip.
+	Gzip *bool `json:"gzip,omitempty"`
+	// File name without extension; default export-<id>.
+	FileName *string `json:"fileName,omitempty"`
+}
+
+// An asynchronous export.
+type ExportJob struct {
+	// Job id.
+	ID string `json:"id"`
+	// Where it is in its lifecycle.
+	Status ExportStatus `json:"status"`
+	// File format.
+	Format ExportFormat `json:"format"`
+	// METRIC, EVENTS or SQL.
+	Source string `json:"source"`
+	// Rows written so far.
+	Rows int64 `json:"rows"`
+	// Bytes written (when finished).
+	Bytes int64 `json:"bytes"`
+	// Why it failed.
+	Error *string `json:"error,omitempty"`
+	// A signed download URL, when SUCCEEDED.
+	URL *string `json:"url,omitempty"`
+	// When the URL (and the file) stop working.
+	URLExpiresAt *time.Time `json:"urlExpiresAt,omitempty"`
+	// The downloaded file's name.
+	FileName string `json:"fileName"`
+	// Who asked for it.
+	RequestedBy string `json:"requestedBy"`
+	// When it was requested.
+	CreatedAt time.Time `json:"createdAt"`
+	// When a worker started it.
+	StartedAt *time.Time `json:"startedAt,omitempty"`
+	// When it finished.
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
+}
+
+// A page of export jobs.
+type ExportJobConnection struct {
+	// Jobs on this page.
+	Nodes []*ExportJob `json:"nodes"`
+	// Paging state.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
 // A metric definition: what to count and how to show it. Every change makes a new version.
 type Metric struct {
 	// Stable id.
@@ -431,6 +505,143 @@ func (e *CompareTo) UnmarshalJSON(b []byte) error {
 }
 
 func (e CompareTo) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// File formats of exports.
+type ExportFormat string
+
+const (
+	// Comma-separated values with a header row.
+	ExportFormatCSV ExportFormat = "CSV"
+	// Excel workbook; a new sheet every 1 048 576 rows.
+	ExportFormatXlsx ExportFormat = "XLSX"
+	// One JSON array of objects.
+	ExportFormatJSON ExportFormat = "JSON"
+	// One JSON object per line.
+	ExportFormatNdjson ExportFormat = "NDJSON"
+	// Apache Parquet with typed columns.
+	ExportFormatParquet ExportFormat = "PARQUET"
+)
+
+var AllExportFormat = []ExportFormat{
+	ExportFormatCSV,
+	ExportFormatXlsx,
+	ExportFormatJSON,
+	ExportFormatNdjson,
+	ExportFormatParquet,
+}
+
+func (e ExportFormat) IsValid() bool {
+	switch e {
+	case ExportFormatCSV, ExportFormatXlsx, ExportFormatJSON, ExportFormatNdjson, ExportFormatParquet:
+		return true
+	}
+	return false
+}
+
+func (e ExportFormat) String() string {
+	return string(e)
+}
+
+func (e *ExportFormat) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ExportFormat(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ExportFormat", str)
+	}
+	return nil
+}
+
+func (e ExportFormat) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ExportFormat) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ExportFormat) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Lifecycle of an export job.
+type ExportStatus string
+
+const (
+	// Waiting for a worker.
+	ExportStatusQueued ExportStatus = "QUEUED"
+	// Being written.
+	ExportStatusRunning ExportStatus = "RUNNING"
+	// Done; the file is available until urlExpiresAt.
+	ExportStatusSucceeded ExportStatus = "SUCCEEDED"
+	// Failed; see error.
+	ExportStatusFailed ExportStatus = "FAILED"
+	// Cancelled before it finished.
+	ExportStatusCancelled ExportStatus = "CANCELLED"
+	// The file was removed after its retention.
+	ExportStatusExpired ExportStatus = "EXPIRED"
+)
+
+var AllExportStatus = []ExportStatus{
+	ExportStatusQueued,
+	ExportStatusRunning,
+	ExportStatusSucceeded,
+	ExportStatusFailed,
+	ExportStatusCancelled,
+	ExportStatusExpired,
+}
+
+func (e ExportStatus) IsValid() bool {
+	switch e {
+	case ExportStatusQueued, ExportStatusRunning, ExportStatusSucceeded, ExportStatusFailed, ExportStatusCancelled, ExportStatusExpired:
+		return true
+	}
+	return false
+}
+
+func (e ExportStatus) String() string {
+	return string(e)
+}
+
+func (e *ExportStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ExportStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ExportStatus", str)
+	}
+	return nil
+}
+
+func (e ExportStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ExportStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ExportStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -52,6 +52,15 @@ type Config struct {
 	MaxComplexity     int           // ANALYTICS_GRAPHQL_MAX_COMPLEXITY; default 1000
 	MaxDepth          int           // ANALYTICS_GRAPHQL_MAX_DEPTH; default 10
 	ShutdownTimeout   time.Duration // ANALYTICS_SHUTDOWN_TIMEOUT; default 20s
+	PublicURL         string        // ANALYTICS_PUBLIC_URL; empty = http://localhost:<port> (base of signed download URLs)
+	BlobSecret        string        // ANALYTICS_BLOB_SECRET; empty = derived from the HS256 secret
+	S3Bucket          string        // ANALYTICS_S3_BUCKET; empty = blobs in <data-dir>/blobs
+	S3Endpoint        string        // ANALYTICS_S3_ENDPOINT; empty = AWS
+	S3Region          string        // ANALYTICS_S3_REGION; empty = us-east-1
+	S3Prefix          string        // ANALYTICS_S3_PREFIX; empty = bucket root
+	S3AccessKeyID     string        // ANALYTICS_S3_ACCESS_KEY_ID
+	S3SecretAccessKey string        // ANALYTICS_S3_SECRET_ACCESS_KEY
+	S3PathStyle       bool          // ANALYTICS_S3_PATH_STYLE; default false (virtual-host style)
 }
 
 // Setting documents one configuration knob.
@@ -83,6 +92,15 @@ var Settings = []Setting{
 	{"ANALYTICS_GRAPHQL_MAX_COMPLEXITY", "", strconv.Itoa(DefaultMaxComplexity), "maximum complexity of one GraphQL operation"},
 	{"ANALYTICS_GRAPHQL_MAX_DEPTH", "", strconv.Itoa(DefaultMaxDepth), "maximum nesting depth of one GraphQL operation"},
 	{"ANALYTICS_SHUTDOWN_TIMEOUT", "", DefaultShutdownTimeout.String(), "grace period for in-flight requests and jobs on SIGTERM"},
+	{"ANALYTICS_PUBLIC_URL", "", "http://localhost:<port>", "public base URL of this service (signed export download links)"},
+	{"ANALYTICS_BLOB_SECRET", "", "(derived from the HS256 secret)", "secret signing download URLs of the local blob store (at least 32 bytes)"},
+	{"ANALYTICS_S3_BUCKET", "", "(local directory)", "S3 bucket for exports; unset keeps files under <data-dir>/blobs"},
+	{"ANALYTICS_S3_ENDPOINT", "", "(AWS)", "S3-compatible endpoint URL, e.g. http://minio:9000"},
+	{"ANALYTICS_S3_REGION", "", "us-east-1", "S3 region"},
+	{"ANALYTICS_S3_PREFIX", "", "(none)", "key prefix inside the bucket"},
+	{"ANALYTICS_S3_ACCESS_KEY_ID", "", "", "S3 access key id"},
+	{"ANALYTICS_S3_SECRET_ACCESS_KEY", "", "", "S3 secret access key"},
+	{"ANALYTICS_S3_PATH_STYLE", "", "false", "path-style S3 URLs (MinIO and most S3-compatible stores)"},
 }
 
 // Error is a configuration error; main exits with code 2 on it.
@@ -127,6 +145,15 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		JWTAudience:       env("ANALYTICS_JWT_AUDIENCE", ""),
 		LogLevel:          env("ANALYTICS_LOG_LEVEL", DefaultLogLevel),
 		CompactCron:       env("ANALYTICS_COMPACT_CRON", DefaultCompactCron),
+		PublicURL:         strings.TrimSuffix(env("ANALYTICS_PUBLIC_URL", ""), "/"),
+		BlobSecret:        env("ANALYTICS_BLOB_SECRET", ""),
+		S3Bucket:          env("ANALYTICS_S3_BUCKET", ""),
+		S3Endpoint:        env("ANALYTICS_S3_ENDPOINT", ""),
+		S3Region:          env("ANALYTICS_S3_REGION", ""),
+		S3Prefix:          env("ANALYTICS_S3_PREFIX", ""),
+		S3AccessKeyID:     env("ANALYTICS_S3_ACCESS_KEY_ID", ""),
+		S3SecretAccessKey: env("ANALYTICS_S3_SECRET_ACCESS_KEY", ""),
+		S3PathStyle:       env("ANALYTICS_S3_PATH_STYLE", "") == "true",
 	}
 	var err error
 	if c.QueryTimeout, err = duration(env, "ANALYTICS_QUERY_TIMEOUT", DefaultQueryTimeout); err != nil {
@@ -177,6 +204,14 @@ func (c Config) validate() error {
 			if u, err := url.Parse(strings.TrimSpace(one)); err != nil || u.Scheme == "" || u.Host == "" {
 				return &Error{s.name, fmt.Sprintf("%q is not a URL with a scheme and host", one)}
 			}
+		}
+	}
+	if c.BlobSecret != "" && len(c.BlobSecret) < 32 {
+		return &Error{"ANALYTICS_BLOB_SECRET", "must be at least 32 bytes; generate one with `openssl rand -hex 32`"}
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &Error{"ANALYTICS_PUBLIC_URL", fmt.Sprintf("%q: want http(s)://host[:port]", c.PublicURL)}
 		}
 	}
 	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {

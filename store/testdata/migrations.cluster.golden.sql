@@ -160,3 +160,51 @@ SELECT
 FROM `events_local`
 GROUP BY tenant_id, day, type, course_id;
 
+-- dashboards
+CREATE TABLE IF NOT EXISTS `dashboards_local` ON CLUSTER `analytics`
+(
+    tenant_id    LowCardinality(String),
+    dashboard_id String,
+    slug         String,
+    version      UInt64,
+    is_deleted   UInt8,
+    title        String,
+    definition   String COMMENT 'JSON of dashboards.Dashboard',
+    updated_at   DateTime64(3, 'UTC'),
+    updated_by   String
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', version, is_deleted)
+ORDER BY (tenant_id, dashboard_id);
+
+-- dashboards
+CREATE TABLE IF NOT EXISTS `dashboards` ON CLUSTER `analytics` AS `dashboards_local` ENGINE = Distributed(`analytics`, currentDatabase(), `dashboards_local`, cityHash64(tenant_id));
+
+-- exports
+CREATE TABLE IF NOT EXISTS `export_jobs_local` ON CLUSTER `analytics`
+(
+    tenant_id      LowCardinality(String),
+    job_id         String,
+    version        UInt64,
+    is_deleted     UInt8,
+    status         LowCardinality(String),
+    format         LowCardinality(String),
+    source         LowCardinality(String),
+    spec           String COMMENT 'JSON of exports.Spec',
+    requested_by   String,
+    object_key     String,
+    rows           UInt64,
+    bytes          UInt64,
+    error          String,
+    created_at     DateTime64(3, 'UTC'),
+    started_at     Nullable(DateTime64(3, 'UTC')),
+    finished_at    Nullable(DateTime64(3, 'UTC')),
+    url_expires_at Nullable(DateTime64(3, 'UTC')),
+    expires_at     Nullable(DateTime64(3, 'UTC')) COMMENT 'when the janitor deletes the object',
+    updated_at     DateTime64(3, 'UTC')
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', version, is_deleted)
+ORDER BY (tenant_id, job_id);
+
+-- exports
+CREATE TABLE IF NOT EXISTS `export_jobs` ON CLUSTER `analytics` AS `export_jobs_local` ENGINE = Distributed(`analytics`, currentDatabase(), `export_jobs_local`, cityHash64(tenant_id));
+

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"net"
+	"net/http"
+	"path/filepath"
+
+	"github.com/learnhub/analytics-service/adhoc"
+	"github.com/learnhub/analytics-service/dashboards"
+	"github.com/learnhub/analytics-service/events"
+	"github.com/learnhub/analytics-service/exports"
+	"github.com/learnhub/analytics-service/jobs"
+	"github.com/learnhub/analytics-service/metrics"
+	"github.com/learnhub/analytics-service/platform/blob"
+	"github.com/learnhub/analytics-service/platform/config"
+)
+
+// services are the domain services, shared by the serve and work roles.
+type services struct {
+	events     *events.Service
+	registry   *metrics.Registry
+	querier    *metrics.Querier
+	adhoc      *adhoc.Service
+	dashboards *dashboards.Service
+	exports    *exports.Service
+	jobs       *jobs.Client
+	// blobRoute serves signed downloads of the local blob store; nil with S3.
+	blobRoute http.Handler
+}
+
+// openServices builds the domain services over the adapters.
+func (a *app) openServices(ctx context.Context) (*services, error) {
+	s := &services{events: events.NewService(a.db), jobs: jobs.NewClient(a.kv.Client(), jobs.ClientConfig{})}
+	usage := &lateUsage{}
+	s.registry = metrics.NewRegistry(a.db, metrics.Config{Locks: a.kv.Client(), Usage: usage})
+	s.querier = metrics.NewQuerier(a.db, s.registry, metrics.QuerierConfig{})
+	s.adhoc = adhoc.NewService(a.db, adhoc.Config{})
+	dash := dashboards.NewService(a.db, s.registry, func() *metrics.Loader { return metrics.NewLoader(s.querier, metrics.LoaderConfig{}) },
+		dashboards.Config{Locks: a.kv.Client(), Cache: a.kv.Client()})
+	s.dashboards, usage.finder = dash, dash
+
+	blobs, route, err := a.openBlobs()
+	if err != nil {
+		return nil, err
+	}
+	s.blobRoute = route
+	s.exports, err = exports.NewService(exports.Deps{
+		DB: a.db, Blobs: blobs, Jobs: s.jobs, Bus: a.bus, Metrics: s.querier,
+		SQL: adhoc.NewService(a.db, adhoc.Config{MaxLimit: exports.DefaultMaxRows}),
+	}, exports.Config{})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// lateUsage lets the registry ask dashboards (built after it, since they
+// need the registry) what uses a metric.
+type lateUsage struct{ finder metrics.UsageFinder }
+
+func (l *lateUsage) MetricUsages(ctx context.Context, tenant, metricID, key string) ([]metrics.Usage, error) {
+	if l.finder == nil {
+		return nil, nil
+	}
+	return l.finder.MetricUsages(ctx, tenant, metricID, key)
+}
+
+// openBlobs picks S3 when a bucket is configured, else a local directory
+// whose signed URLs analyticsd serves itself under /blobs/.
+func (a *app) openBlobs() (blob.Store, http.Handler, error) {
+	c := a.cfg
+	if c.S3Bucket != "" {
+		st, err := blob.NewS3(blob.S3Config{Bucket: c.S3Bucket, Prefix: c.S3Prefix, Endpoint: c.S3Endpoint, Region: c.S3Region,
+			AccessKeyID: c.S3AccessKeyID, SecretAccessKey: c.S3SecretAccessKey, PathStyle: c.S3PathStyle})
+		return st, nil, err
+	}
+	secret, err := a.blobSecret()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := blob.NewLocal(blob.LocalConfig{Dir: filepath.Join(c.DataDir, "blobs"), BaseURL: a.publicURL() + "/blobs", Secret: secret})
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, http.StripPrefix("/blobs", blob.LocalHandler(st, secret)), nil
+}
+
+// blobSecret signs local download URLs: configured, or derived from the
+// HS256 secret (which every replica already shares).
+func (a *app) blobSecret() ([]byte, error) {
+	if a.cfg.BlobSecret != "" {
+		return []byte(a.cfg.BlobSecret), nil
+	}
+	hs, err := hmacSecret(a.cfg)
+	if err != nil {
+		return nil, err
+	}
+	if hs == nil {
+		return nil, &config.Error{Setting: "ANALYTICS_BLOB_SECRET", Msg: "required when only ANALYTICS_JWKS_URL is set and files are kept locally (or set ANALYTICS_S3_BUCKET)"}
+	}
+	m := hmac.New(sha256.New, hs)
+	m.Write([]byte("analyticsd blob url signing v1"))
+	return m.Sum(nil), nil
+}
+
+// publicURL is where clients reach this service.
+func (a *app) publicURL() string {
+	if a.cfg.PublicURL != "" {
+		return a.cfg.PublicURL
+	}
+	_, port, err := net.SplitHostPort(a.cfg.HTTPAddr)
+	if err != nil {
+		port = "8080"
+	}
+	return "http://localhost:" + port
+}
