@@ -100,7 +100,7 @@ func TestMetricMutations(t *testing.T) {
 	res = h.query(admin, `{ metrics(first: 3, filter: {search: "learners"}) { totalCount edges { node { key } } pageInfo { hasNextPage endCursor } } }`, nil)
 	require.Empty(t, res.Errors, "%+v", res.Errors)
 	var page struct {
-		TotalCount int `json:"totalCount"`
+		TotalCount int        `json:"totalCount"`
 		Edges      []struct{} `json:"edges"`
 		PageInfo   struct {
 			HasNextPage bool `json:"hasNextPage"`

@@ -16,6 +16,7 @@ import (
 	"github.com/learnhub/analytics-service/exports"
 	"github.com/learnhub/analytics-service/graph"
 	"github.com/learnhub/analytics-service/graph/model"
+	"github.com/learnhub/analytics-service/ingest"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/timerange"
@@ -38,10 +39,12 @@ type Resolver struct {
 	Metrics         *metrics.Querier
 	// Adhoc runs tenant SQL through the restricted grammar.
 	Adhoc *adhoc.Service
+	// DeadLetters lists events the firehose refused.
+	DeadLetterLog *ingest.DeadLetters
 	// Exports queues and tracks asynchronous exports.
 	Exports *exports.Service
 	// Dashboards stores and renders dashboards.
-	Dashboards *dashboards.Service
+	DashboardService *dashboards.Service
 	// Now is the clock; nil means time.Now. Tests inject a fixed one.
 	Now func() time.Time
 	// MinPollInterval bounds subscription polling; zero means one second.

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/learnhub/analytics-service/dashboards"
 	"github.com/learnhub/analytics-service/graph"
 	"github.com/learnhub/analytics-service/graph/model"
 	"github.com/learnhub/analytics-service/metrics"
@@ -17,6 +18,19 @@ import (
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/timerange"
 )
+
+func (r *dashboardResolver) Render(ctx context.Context, obj *model.Dashboard, filters []*model.MetricFilterInput, timeRange *model.TimeRange) (*model.DashboardRender, error) {
+	var tr *timerange.Spec
+	if timeRange != nil {
+		spec := timeSpec(*timeRange)
+		tr = &spec
+	}
+	res, err := r.DashboardService.Render(ctx, obj.ID, toMetricFilters(filters), tr)
+	if err != nil {
+		return nil, err
+	}
+	return toModelRender(res), nil
+}
 
 func (r *mutationResolver) CreateMetric(ctx context.Context, input model.MetricInput) (*model.Metric, error) {
 	d, err := r.MetricsRegistry.Create(ctx, toMetricInput(input))
@@ -62,6 +76,89 @@ func (r *mutationResolver) ExportQuery(ctx context.Context, input model.ExportIn
 		return nil, err
 	}
 	return r.toModelExport(ctx, j)
+}
+
+func (r *mutationResolver) CreateDashboard(ctx context.Context, input model.DashboardInput, widgets []*model.WidgetInput) (*model.Dashboard, error) {
+	ws := make([]dashboards.WidgetInput, len(widgets))
+	for i, w := range widgets {
+		ws[i] = toWidgetInput(*w)
+	}
+	d, err := r.DashboardService.Create(ctx, toDashboardInput(input), ws)
+	if err != nil {
+		return nil, err
+	}
+	return toModelDashboard(d), nil
+}
+
+func (r *mutationResolver) UpdateDashboard(ctx context.Context, id string, expectedVersion int, input model.DashboardInput) (*model.Dashboard, error) {
+	v, err := expected("resolvers.updateDashboard", expectedVersion)
+	if err != nil {
+		return nil, err
+	}
+	d, err := r.DashboardService.Update(ctx, id, v, toDashboardInput(input))
+	if err != nil {
+		return nil, err
+	}
+	return toModelDashboard(d), nil
+}
+
+func (r *mutationResolver) DeleteDashboard(ctx context.Context, id string, expectedVersion int) (bool, error) {
+	v, err := expected("resolvers.deleteDashboard", expectedVersion)
+	if err != nil {
+		return false, err
+	}
+	if err := r.DashboardService.Delete(ctx, id, v); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func (r *mutationResolver) AddWidget(ctx context.Context, dashboardID string, expectedVersion int, widget model.WidgetInput) (*model.Dashboard, error) {
+	v, err := expected("resolvers.addWidget", expectedVersion)
+	if err != nil {
+		return nil, err
+	}
+	d, err := r.DashboardService.AddWidget(ctx, dashboardID, v, toWidgetInput(widget))
+	if err != nil {
+		return nil, err
+	}
+	return toModelDashboard(d), nil
+}
+
+func (r *mutationResolver) UpdateWidget(ctx context.Context, dashboardID string, expectedVersion int, widgetID string, widget model.WidgetInput) (*model.Dashboard, error) {
+	v, err := expected("resolvers.updateWidget", expectedVersion)
+	if err != nil {
+		return nil, err
+	}
+	d, err := r.DashboardService.UpdateWidget(ctx, dashboardID, v, widgetID, toWidgetInput(widget))
+	if err != nil {
+		return nil, err
+	}
+	return toModelDashboard(d), nil
+}
+
+func (r *mutationResolver) RemoveWidget(ctx context.Context, dashboardID string, expectedVersion int, widgetID string) (*model.Dashboard, error) {
+	v, err := expected("resolvers.removeWidget", expectedVersion)
+	if err != nil {
+		return nil, err
+	}
+	d, err := r.DashboardService.RemoveWidget(ctx, dashboardID, v, widgetID)
+	if err != nil {
+		return nil, err
+	}
+	return toModelDashboard(d), nil
+}
+
+func (r *mutationResolver) ReorderWidgets(ctx context.Context, dashboardID string, expectedVersion int, widgetIds []string) (*model.Dashboard, error) {
+	v, err := expected("resolvers.reorderWidgets", expectedVersion)
+	if err != nil {
+		return nil, err
+	}
+	d, err := r.DashboardService.ReorderWidgets(ctx, dashboardID, v, widgetIds)
+	if err != nil {
+		return nil, err
+	}
+	return toModelDashboard(d), nil
 }
 
 func (r *mutationResolver) CancelExport(ctx context.Context, id string) (*model.ExportJob, error) {
@@ -166,6 +263,41 @@ func (r *queryResolver) EventsQuery(ctx context.Context, sql string, limit *int)
 	}
 	if out.Rows == nil {
 		out.Rows = [][]any{}
+	}
+	return out, nil
+}
+
+func (r *queryResolver) Dashboard(ctx context.Context, idOrSlug string) (*model.Dashboard, error) {
+	d, err := r.DashboardService.Get(ctx, idOrSlug)
+	if errs.Is(err, errs.KindNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return toModelDashboard(d), nil
+}
+
+func (r *queryResolver) Dashboards(ctx context.Context, first *int, after *string) (*model.DashboardConnection, error) {
+	page, err := r.DashboardService.List(ctx, deref(first), deref(after))
+	if err != nil {
+		return nil, err
+	}
+	out := &model.DashboardConnection{Nodes: []*model.Dashboard{}, PageInfo: &model.PageInfo{HasNextPage: page.HasNext, EndCursor: ptrIf(page.EndCursor)}}
+	for _, d := range page.Dashboards {
+		out.Nodes = append(out.Nodes, toModelDashboard(d))
+	}
+	return out, nil
+}
+
+func (r *queryResolver) DeadLetters(ctx context.Context, limit *int) ([]*model.DeadLetter, error) {
+	recs, err := r.DeadLetterLog.Recent(ctx, deref(limit))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.DeadLetter, len(recs))
+	for i, d := range recs {
+		out[i] = &model.DeadLetter{ReceivedAt: d.ReceivedAt, Subject: d.Subject, Reason: string(d.Reason), Message: d.Message, Payload: d.Payload}
 	}
 	return out, nil
 }
@@ -282,6 +414,8 @@ func (r *subscriptionResolver) ExportProgress(ctx context.Context, id string) (<
 	return ch, nil
 }
 
+func (r *Resolver) Dashboard() graph.DashboardResolver { return &dashboardResolver{r} }
+
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
 
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
@@ -289,6 +423,7 @@ func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
 
 type (
+	dashboardResolver    struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
 	subscriptionResolver struct{ *Resolver }

@@ -75,6 +75,12 @@ func run(ctx context.Context, out string, dur time.Duration, rows int) error {
 		return fmt.Errorf("insert: %w", err)
 	}
 	results = append(results, r...)
+	fmt.Fprintln(os.Stderr, "ingest: NATS → ClickHouse, NATS → Kafka → ClickHouse …")
+	r, err = benchIngest(ctx, db, 100_000)
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	results = append(results, r...)
 	fmt.Fprintln(os.Stderr, "metrics: raw vs rollup, batched vs separate …")
 	r, err = benchMetrics(ctx, db)
 	if err != nil {

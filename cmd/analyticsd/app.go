@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/learnhub/analytics-service/ingest"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/bus"
 	"github.com/learnhub/analytics-service/platform/config"
@@ -39,7 +40,9 @@ type app struct {
 	signer    *auth.HMACSigner // nil when HS256 is not enabled
 	devToken  string           // printed and pre-filled in dev mode
 	svc       *services
-	closers   []func() error
+	// ingestMetrics are shared by the ingest pipelines and the HTTP ingest route.
+	ingestMetrics *ingest.Metrics
+	closers       []func() error
 }
 
 // openApp opens ClickHouse (and migrates it), Redis and NATS, and builds the
@@ -67,6 +70,11 @@ func openApp(ctx context.Context, cfg config.Config, stderr io.Writer) (*app, er
 	}
 	a.bus = b
 	a.closers = append(a.closers, b.Close)
+	// The firehose stream exists before any role publishes or consumes.
+	if _, err := ingest.EnsureStream(ctx, b.JetStream(), ingest.StreamConfig{}); err != nil {
+		return nil, err
+	}
+	a.ingestMetrics = ingest.NewMetrics(a.metrics.Registry)
 	if err := a.openAuth(ctx); err != nil {
 		return nil, err
 	}

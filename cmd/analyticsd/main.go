@@ -12,8 +12,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 
+	"github.com/learnhub/analytics-service/demo"
 	"github.com/learnhub/analytics-service/platform/config"
 )
 
@@ -30,9 +33,11 @@ const (
 const usage = `usage: analyticsd [command] [flags]
 
 commands:
-  all       serve + work (default)
-  serve     GraphQL API over HTTP and WebSocket
+  all       serve + work + ingest (default); seeds demo data on first start when embedded
+  serve     GraphQL API over HTTP and WebSocket, POST /v1/events
   work      Asynq workers and the job scheduler
+  ingest    the firehose: NATS JetStream (→ Kafka) → ClickHouse
+  seed      publish demo events on the firehose: seed [--seed N] [--learners N] [--days N]
   migrate   apply ClickHouse schema migrations and exit
   token     print a signed token: token --tenant T --role viewer|analyst|admin [--subject S] [--ttl 24h]
 
@@ -62,11 +67,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "token":
 		err = runToken(args, getenv, stdout)
-	case "all", "serve", "work", "migrate":
-		var cfg config.Config
-		cfg, err = config.Load(args, getenv)
+	case "all", "serve", "work", "ingest", "migrate", "seed":
+		var (
+			cfg  config.Config
+			opts demo.Options
+		)
+		if cmd == "seed" {
+			opts, args, err = seedFlags(args)
+		}
 		if err == nil {
-			err = runRoles(ctx, cmd, cfg, stdout, stderr)
+			cfg, err = config.Load(args, getenv)
+		}
+		if err == nil {
+			err = runRoles(ctx, cmd, cfg, opts, stdout, stderr)
 		}
 	default:
 		fmt.Fprintf(stderr, "analyticsd: unknown command %q\n\n%s", cmd, usage)
@@ -81,4 +94,39 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitUsage
 	}
 	return exitFailed
+}
+
+// seedFlags takes the seed command's own flags off args.
+func seedFlags(args []string) (demo.Options, []string, error) {
+	var opts demo.Options
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		name, val, hasVal := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		switch name {
+		case "seed", "learners", "days":
+		default:
+			rest = append(rest, args[i])
+			continue
+		}
+		if !hasVal {
+			if i+1 >= len(args) {
+				return opts, nil, &config.Error{Setting: "--" + name, Msg: "needs a number"}
+			}
+			i++
+			val = args[i]
+		}
+		n, err := strconv.Atoi(val)
+		if err != nil || n <= 0 {
+			return opts, nil, &config.Error{Setting: "--" + name, Msg: fmt.Sprintf("%q is not a positive whole number", val)}
+		}
+		switch name {
+		case "seed":
+			opts.Seed = uint64(n)
+		case "learners":
+			opts.Learners = n
+		case "days":
+			opts.Days = n
+		}
+	}
+	return opts, rest, nil
 }

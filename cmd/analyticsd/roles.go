@@ -10,13 +10,15 @@ import (
 	"time"
 
 	"github.com/learnhub/analytics-service/api"
+	"github.com/learnhub/analytics-service/demo"
+	"github.com/learnhub/analytics-service/ingest"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/config"
 	"github.com/learnhub/analytics-service/resolvers"
 )
 
 // runRoles opens the adapters and runs the roles cmd names until ctx ends.
-func runRoles(ctx context.Context, cmd string, cfg config.Config, stdout, stderr io.Writer) error {
+func runRoles(ctx context.Context, cmd string, cfg config.Config, seedOpts demo.Options, stdout, stderr io.Writer) error {
 	a, err := openApp(ctx, cfg, stderr)
 	if err != nil {
 		return err
@@ -26,7 +28,19 @@ func runRoles(ctx context.Context, cmd string, cfg config.Config, stdout, stderr
 		fmt.Fprintln(stdout, "migrations are up to date")
 		return nil
 	}
-	errc := make(chan error, 1)
+	if cmd == "seed" {
+		n, err := a.seedDemo(ctx, stdout, seedOpts)
+		if err == nil {
+			fmt.Fprintf(stdout, "published %d demo events on the firehose; the ingest role loads them into ClickHouse\n", n)
+		}
+		return err
+	}
+	errc := make(chan error, 4)
+	if cmd == "all" || cmd == "ingest" {
+		if err := a.startIngest(ctx, errc); err != nil {
+			return err
+		}
+	}
 	if cmd == "all" || cmd == "work" {
 		stopWork, err := a.startWork(ctx)
 		if err != nil {
@@ -41,6 +55,9 @@ func runRoles(ctx context.Context, cmd string, cfg config.Config, stdout, stderr
 		}
 		go func() { errc <- srv.Serve(ln) }()
 		a.printWelcome(stdout, ln.Addr())
+		if cmd == "all" && cfg.SeedDemo {
+			go a.seedOnFirstStart(ctx, stdout)
+		}
 		defer func() {
 			sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 			defer cancel()
@@ -64,13 +81,14 @@ func runRoles(ctx context.Context, cmd string, cfg config.Config, stdout, stderr
 // use fails at startup, not later).
 func (a *app) httpServer() (*http.Server, net.Listener, error) {
 	r := &resolvers.Resolver{
-		Info:            resolvers.ServerInfo{Version: version, ClickHouseVersion: a.chVersion, Mode: a.db.Mode()},
-		Events:          a.svc.events,
-		MetricsRegistry: a.svc.registry,
-		Metrics:         a.svc.querier,
-		Adhoc:           a.svc.adhoc,
-		Exports:         a.svc.exports,
-		Dashboards:      a.svc.dashboards,
+		Info:             resolvers.ServerInfo{Version: version, ClickHouseVersion: a.chVersion, Mode: a.db.Mode()},
+		Events:           a.svc.events,
+		MetricsRegistry:  a.svc.registry,
+		Metrics:          a.svc.querier,
+		Adhoc:            a.svc.adhoc,
+		Exports:          a.svc.exports,
+		DashboardService: a.svc.dashboards,
+		DeadLetterLog:    ingest.NewDeadLetters(a.db),
 	}
 	gql := api.NewGraphQLHandler(api.GraphQLConfig{
 		Schema:        r.Config(),
@@ -140,9 +158,24 @@ func displayAddr(addr net.Addr) string {
 
 // routes are the HTTP endpoints beside GraphQL.
 func (a *app) routes() map[string]http.Handler {
-	r := map[string]http.Handler{}
+	r := map[string]http.Handler{"POST /v1/events": a.ingestRoute()}
 	if a.svc.blobRoute != nil {
 		r["GET /blobs/"] = a.svc.blobRoute
 	}
 	return r
+}
+
+// seedOnFirstStart publishes the demo data set once: when tenant demo has no
+// events yet. Ingest (running in this process) loads it within seconds.
+func (a *app) seedOnFirstStart(ctx context.Context, w io.Writer) {
+	seeded, err := a.demoSeeded(ctx)
+	if err != nil || seeded {
+		return
+	}
+	n, err := a.seedDemo(ctx, w, demo.Options{})
+	if err != nil {
+		a.log.Warn("demo seed failed", "err", err)
+		return
+	}
+	fmt.Fprintf(w, "published %d demo events (tenants demo, acme-corp, northwind-school); they appear in queries as ingest loads them\n", n)
 }

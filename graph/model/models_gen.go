@@ -10,6 +10,114 @@ import (
 	"time"
 )
 
+// A dashboard: widgets over metrics, rendered on demand and cached per widget for 60 s.
+type Dashboard struct {
+	// Dashboard id.
+	ID string `json:"id"`
+	// URL-friendly name.
+	Slug string `json:"slug"`
+	// Title.
+	Title string `json:"title"`
+	// Description.
+	Description string `json:"description"`
+	// Timezone of buckets.
+	Timezone string `json:"timezone"`
+	// Dashboard-level filters with defaults.
+	Filters []*DashboardFilter `json:"filters"`
+	// Grid columns.
+	Columns int `json:"columns"`
+	// Widgets in order.
+	Widgets []*Widget `json:"widgets"`
+	// Bumped by every change; pass back as expectedVersion.
+	Version int `json:"version"`
+	// When it was created.
+	CreatedAt time.Time `json:"createdAt"`
+	// Who created it.
+	CreatedBy string `json:"createdBy"`
+	// When it last changed.
+	UpdatedAt time.Time `json:"updatedAt"`
+	// Who last changed it.
+	UpdatedBy string `json:"updatedBy"`
+	// Data for every widget. `filters` override the dashboard's defaults per dimension;
+	// `timeRange` overrides its default window. A failing widget carries its error and
+	// does not fail the others.
+	Render *DashboardRender `json:"render"`
+}
+
+// A page of dashboards.
+type DashboardConnection struct {
+	// Dashboards on this page.
+	Nodes []*Dashboard `json:"nodes"`
+	// Paging state.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A dashboard-level filter and its default values.
+type DashboardFilter struct {
+	// Dimension path.
+	Dimension string `json:"dimension"`
+	// Operator.
+	Op FilterOp `json:"op"`
+	// Default values; empty means not applied.
+	Values []string `json:"values"`
+	// Display name.
+	Label string `json:"label"`
+}
+
+// A dashboard-level filter.
+type DashboardFilterInput struct {
+	// Dimension path, e.g. properties.course_id.
+	Dimension string `json:"dimension"`
+	// Operator.
+	Op FilterOp `json:"op"`
+	// Default values; empty means not applied until the viewer picks some.
+	Values []string `json:"values,omitempty"`
+	// Display name; default the dimension.
+	Label *string `json:"label,omitempty"`
+}
+
+// A dashboard's settings.
+type DashboardInput struct {
+	// URL-friendly name, unique in the tenant.
+	Slug string `json:"slug"`
+	// Title.
+	Title string `json:"title"`
+	// Description.
+	Description *string `json:"description,omitempty"`
+	// Default window; default the last 30 days.
+	TimeRange *TimeRange `json:"timeRange,omitempty"`
+	// IANA time zone of buckets; default UTC.
+	Timezone *string `json:"timezone,omitempty"`
+	// Dashboard-level filters.
+	Filters []*DashboardFilterInput `json:"filters,omitempty"`
+	// Grid columns; default 12.
+	Columns *int `json:"columns,omitempty"`
+}
+
+// A rendered dashboard.
+type DashboardRender struct {
+	// Start of the window (inclusive).
+	From time.Time `json:"from"`
+	// End of the window (exclusive).
+	To time.Time `json:"to"`
+	// Data per widget, in widget order.
+	Widgets []*WidgetData `json:"widgets"`
+}
+
+// An event the firehose refused, kept with the reason (see docs/events.md for reason codes).
+type DeadLetter struct {
+	// When it arrived.
+	ReceivedAt time.Time `json:"receivedAt"`
+	// The NATS subject it was published on.
+	Subject string `json:"subject"`
+	// Machine-readable reason, e.g. missing_field.
+	Reason string `json:"reason"`
+	// What was wrong, for a person.
+	Message string `json:"message"`
+	// The original bytes as text.
+	Payload string `json:"payload"`
+}
+
 // How many events of one type the tenant recorded in a time range (duplicates counted once).
 type EventTypeCount struct {
 	// Event type, e.g. lesson.completed.
@@ -450,6 +558,96 @@ type Viewer struct {
 	Tenant string `json:"tenant"`
 	// The roles granted by the token.
 	Roles []Role `json:"roles"`
+}
+
+// A chart on a dashboard.
+type Widget struct {
+	// Widget id.
+	ID string `json:"id"`
+	// Title.
+	Title string `json:"title"`
+	// Chart type.
+	Kind WidgetKind `json:"kind"`
+	// Metric keys it shows (several for comparisons).
+	MetricKeys []string `json:"metricKeys"`
+	// Dimensions to split by.
+	Dimensions []string `json:"dimensions"`
+	// Bucket size; null means the default for the kind.
+	Grain *Grain `json:"grain,omitempty"`
+	// Top-N limit for TABLE/BAR/PIE.
+	Limit *int `json:"limit,omitempty"`
+	// Grid position.
+	Position *WidgetPosition `json:"position"`
+	// Bumped whenever the widget changes (part of its cache key).
+	Version int `json:"version"`
+}
+
+// One widget's data.
+type WidgetData struct {
+	// The widget.
+	WidgetID string `json:"widgetId"`
+	// One result per metric key, in the widget's order; empty when error is set.
+	Results []*MetricQueryResult `json:"results"`
+	// Why this widget has no data.
+	Error *WidgetError `json:"error,omitempty"`
+	// Things to know, e.g. deprecations or filters this widget ignores.
+	Notices []string `json:"notices"`
+	// When the data was computed.
+	ComputedAt time.Time `json:"computedAt"`
+	// Until when it is served from the cache.
+	FreshUntil time.Time `json:"freshUntil"`
+	// Whether it came from the cache.
+	Cached bool `json:"cached"`
+}
+
+// A widget-level failure.
+type WidgetError struct {
+	// Error code, as in extensions.code.
+	Code string `json:"code"`
+	// What went wrong.
+	Message string `json:"message"`
+}
+
+// A chart to add or replace.
+type WidgetInput struct {
+	// Title.
+	Title string `json:"title"`
+	// Chart type.
+	Kind WidgetKind `json:"kind"`
+	// Metric keys (at least one).
+	MetricKeys []string `json:"metricKeys"`
+	// Dimensions to split by; each allowed by every metric.
+	Dimensions []string `json:"dimensions,omitempty"`
+	// Bucket size; default: a total for KPI/BAR/TABLE/PIE, the metric's grain for LINE/AREA.
+	Grain *Grain `json:"grain,omitempty"`
+	// Top-N limit.
+	Limit *int `json:"limit,omitempty"`
+	// Grid position.
+	Position *WidgetPositionInput `json:"position,omitempty"`
+}
+
+// Where a widget sits on the grid.
+type WidgetPosition struct {
+	// Column.
+	X int `json:"x"`
+	// Row.
+	Y int `json:"y"`
+	// Width in columns.
+	W int `json:"w"`
+	// Height in rows.
+	H int `json:"h"`
+}
+
+// Where a widget sits on the grid.
+type WidgetPositionInput struct {
+	// Column.
+	X int `json:"x"`
+	// Row.
+	Y int `json:"y"`
+	// Width in columns.
+	W int `json:"w"`
+	// Height in rows.
+	H int `json:"h"`
 }
 
 // Earlier windows a metric can be compared with.
@@ -1196,6 +1394,76 @@ func (e *ValueType) UnmarshalJSON(b []byte) error {
 }
 
 func (e ValueType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Chart types of widgets.
+type WidgetKind string
+
+const (
+	// One number per metric.
+	WidgetKindKpi WidgetKind = "KPI"
+	// Series over time.
+	WidgetKindLine WidgetKind = "LINE"
+	// Values per dimension value.
+	WidgetKindBar WidgetKind = "BAR"
+	// Series over time, filled.
+	WidgetKindArea WidgetKind = "AREA"
+	// Rows per dimension value (top-N with limit).
+	WidgetKindTable WidgetKind = "TABLE"
+	// Shares per dimension value.
+	WidgetKindPie WidgetKind = "PIE"
+)
+
+var AllWidgetKind = []WidgetKind{
+	WidgetKindKpi,
+	WidgetKindLine,
+	WidgetKindBar,
+	WidgetKindArea,
+	WidgetKindTable,
+	WidgetKindPie,
+}
+
+func (e WidgetKind) IsValid() bool {
+	switch e {
+	case WidgetKindKpi, WidgetKindLine, WidgetKindBar, WidgetKindArea, WidgetKindTable, WidgetKindPie:
+		return true
+	}
+	return false
+}
+
+func (e WidgetKind) String() string {
+	return string(e)
+}
+
+func (e *WidgetKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = WidgetKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid WidgetKind", str)
+	}
+	return nil
+}
+
+func (e WidgetKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *WidgetKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e WidgetKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -40,6 +40,8 @@ type Config struct {
 	Database          string        // ANALYTICS_CLICKHOUSE_DATABASE; default "analytics" (embedded; a URL's path wins)
 	ChDBLib           string        // ANALYTICS_CHDB_LIB; empty = where `make chdb` puts it
 	NATSURL           string        // ANALYTICS_NATS_URL; empty = embedded NATS server
+	KafkaBrokers      []string      // ANALYTICS_KAFKA_BROKERS; empty = no Kafka (JetStream feeds ClickHouse directly)
+	SeedDemo          bool          // ANALYTICS_SEED_DEMO; default true in embedded mode (demo data on first start)
 	RedisURL          string        // ANALYTICS_REDIS_URL; empty = embedded Redis protocol server
 	JWTSecret         string        // ANALYTICS_JWT_SECRET; empty = a dev secret generated under the data dir
 	JWKSURL           string        // ANALYTICS_JWKS_URL; empty = no RS256/ES256 verification
@@ -80,6 +82,8 @@ var Settings = []Setting{
 	{"ANALYTICS_CLICKHOUSE_DATABASE", "", DefaultDatabase, "database of the embedded engine (a server URL's path names it there)"},
 	{"ANALYTICS_CHDB_LIB", "", "~/.cache/analyticsd/chdb/…/libchdb.so", "path to libchdb.so for the embedded engine (`make chdb` fetches it)"},
 	{"ANALYTICS_NATS_URL", "", "(embedded NATS)", "NATS server URL(s), comma separated"},
+	{"ANALYTICS_KAFKA_BROKERS", "", "(none)", "Kafka brokers host:port, comma separated: NATS → Kafka → ClickHouse"},
+	{"ANALYTICS_SEED_DEMO", "", "true (embedded)", "`all` publishes demo events through the firehose on first start"},
 	{"ANALYTICS_REDIS_URL", "", "(embedded)", "Redis URL, redis:// or rediss://"},
 	{"ANALYTICS_JWT_SECRET", "", "(generated dev secret)", "HS256 shared secret (at least 32 bytes)"},
 	{"ANALYTICS_JWKS_URL", "", "(none)", "JWKS URL for RS256/ES256 tokens"},
@@ -146,6 +150,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		LogLevel:          env("ANALYTICS_LOG_LEVEL", DefaultLogLevel),
 		CompactCron:       env("ANALYTICS_COMPACT_CRON", DefaultCompactCron),
 		PublicURL:         strings.TrimSuffix(env("ANALYTICS_PUBLIC_URL", ""), "/"),
+		KafkaBrokers:      splitList(env("ANALYTICS_KAFKA_BROKERS", "")),
 		BlobSecret:        env("ANALYTICS_BLOB_SECRET", ""),
 		S3Bucket:          env("ANALYTICS_S3_BUCKET", ""),
 		S3Endpoint:        env("ANALYTICS_S3_ENDPOINT", ""),
@@ -155,6 +160,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		S3SecretAccessKey: env("ANALYTICS_S3_SECRET_ACCESS_KEY", ""),
 		S3PathStyle:       env("ANALYTICS_S3_PATH_STYLE", "") == "true",
 	}
+	c.SeedDemo = env("ANALYTICS_SEED_DEMO", strconv.FormatBool(c.Embedded())) == "true"
 	var err error
 	if c.QueryTimeout, err = duration(env, "ANALYTICS_QUERY_TIMEOUT", DefaultQueryTimeout); err != nil {
 		return Config{}, err
@@ -206,6 +212,11 @@ func (c Config) validate() error {
 			}
 		}
 	}
+	for _, b := range c.KafkaBrokers {
+		if _, _, err := net.SplitHostPort(b); err != nil {
+			return &Error{"ANALYTICS_KAFKA_BROKERS", fmt.Sprintf("%q is not host:port", b)}
+		}
+	}
 	if c.BlobSecret != "" && len(c.BlobSecret) < 32 {
 		return &Error{"ANALYTICS_BLOB_SECRET", "must be at least 32 bytes; generate one with `openssl rand -hex 32`"}
 	}
@@ -226,6 +237,16 @@ func (c Config) validate() error {
 		return &Error{"ANALYTICS_COMPACT_CRON", fmt.Sprintf("%q is not a 5-field cron expression: %v", c.CompactCron, err)}
 	}
 	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func validName(s string) bool {

@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/learnhub/analytics-service/ingest"
+	"github.com/learnhub/analytics-service/platform/bus"
+	"github.com/learnhub/analytics-service/store"
+)
+
+// Ingest benchmark tenants: each phase writes its own, so phases and other
+// benchmarks sharing the events table never see each other's rows.
+const (
+	ingestTenantRaw     = "bench-ingest-raw"
+	ingestTenantDirect  = "bench-ingest-direct"
+	ingestTenantKafka   = "bench-ingest-kafka"
+	ingestTenantLatency = "bench-ingest-latency"
+	// ingestLatencyRate and ingestLatencyDuration shape the latency run:
+	// a steady trickle, as live traffic looks, not a preloaded backlog.
+	ingestLatencyRate     = 1000 // events per second
+	ingestLatencyDuration = 5 * time.Second
+	ingestTimeout         = 10 * time.Minute
+)
+
+// benchIngest measures the firehose: throughput of a preloaded JetStream
+// backlog into ClickHouse directly and through Kafka (kfake in-process),
+// each against store.Insert of the same rows in this run, and publish →
+// queryable latency under a steady trickle.
+func benchIngest(ctx context.Context, db *store.DB, events int) ([]result, error) {
+	ctx, cancel := context.WithTimeout(ctx, ingestTimeout)
+	defer cancel()
+	at := time.Now().UTC().Add(-time.Hour)
+
+	// Baseline: the sink's rows inserted straight, in the sink's batch size.
+	raw := benchEvents(ingestTenantRaw, events, at)
+	start := time.Now()
+	for off := 0; off < len(raw); off += ingest.DefaultBatchRows {
+		batch := raw[off:min(off+ingest.DefaultBatchRows, len(raw))]
+		rows := make([][]any, len(batch))
+		for i, e := range batch {
+			rows[i] = []any{e.TenantID, e.ID, e.Type, e.UserID, e.SessionID, e.OccurredAt, at, e.Properties}
+		}
+		if err := db.Insert(ctx, store.Insert{Table: ingest.EventsTable, Columns: eventColumns, Rows: rows}); err != nil {
+			return nil, err
+		}
+	}
+	rawRate := float64(events) / time.Since(start).Seconds()
+
+	direct, err := ingestThroughput(ctx, db, ingestTenantDirect, events, at, false)
+	if err != nil {
+		return nil, fmt.Errorf("direct: %w", err)
+	}
+	kafkaRate, err := ingestThroughput(ctx, db, ingestTenantKafka, events, at, true)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: %w", err)
+	}
+	p50, p95, err := ingestLatency(ctx, db)
+	if err != nil {
+		return nil, fmt.Errorf("latency: %w", err)
+	}
+	ratio := func(r float64) string {
+		mark := "✓"
+		if r/rawRate < 0.5 {
+			mark = "✗"
+		}
+		return fmt.Sprintf("%.2f× %s", r/rawRate, mark)
+	}
+	latMark := "✓"
+	if p95 > 1500*time.Millisecond {
+		latMark = "✗"
+	}
+	baseline := fmt.Sprintf("%.0f events/s store.Insert of the same rows", rawRate)
+	return []result{
+		{
+			Name:  fmt.Sprintf("ingest NATS → ClickHouse (direct), %d events", events),
+			Value: fmt.Sprintf("%.0f events/s", direct), Baseline: baseline, Ratio: ratio(direct), Target: "≥ 0.5×",
+			Note: "preloaded JetStream backlog (file store) drained by the durable consumer: fetch, validate, insert, ack",
+		},
+		{
+			Name:  fmt.Sprintf("ingest NATS → Kafka → ClickHouse, %d events", events),
+			Value: fmt.Sprintf("%.0f events/s", kafkaRate), Baseline: baseline, Ratio: ratio(kafkaRate), Target: "≥ 0.5×",
+			Note: "bridge (acks=all) and consumer group running together; broker is kfake in the same process",
+		},
+		{
+			Name:  fmt.Sprintf("ingest latency publish → queryable (direct, %d events/s)", ingestLatencyRate),
+			Value: fmt.Sprintf("p50 %d ms, p95 %d ms", p50.Milliseconds(), p95.Milliseconds()), Baseline: "—",
+			Ratio: "p95 " + latMark, Target: "p95 ≤ 1.5 s",
+			Note: "default batching (50 000 rows / 1 s); visible = counted by a query polled every 20 ms",
+		},
+	}, nil
+}
+
+// benchEvents builds n valid learning events for tenant.
+func benchEvents(tenant string, n int, at time.Time) []ingest.Event {
+	types := []string{ingest.TypeUserLogin, ingest.TypeLessonStarted, ingest.TypeLessonCompleted, ingest.TypeVideoWatched, ingest.TypeQuizSubmitted}
+	out := make([]ingest.Event, n)
+	for i := range out {
+		typ := types[i%len(types)]
+		props := fmt.Sprintf(`{"course_id":"c-%d","lesson_id":"l-%d","score":%d,"seconds":%d}`, i%40, i%400, i%101, i%3600)
+		out[i] = ingest.Event{ID: fmt.Sprintf("%s-%d", tenant, i), TenantID: tenant, Type: typ,
+			UserID: fmt.Sprintf("user-%d", i%5000), SessionID: fmt.Sprintf("s-%d", i/20),
+			OccurredAt: at.Add(time.Duration(i) * time.Millisecond), Properties: json.RawMessage(props)}
+	}
+	return out
+}
+
+// ingestThroughput preloads a fresh embedded NATS with n events, then times
+// the pipeline draining them into ClickHouse.
+func ingestThroughput(ctx context.Context, db *store.DB, tenant string, n int, at time.Time, viaKafka bool) (float64, error) {
+	b, cleanup, err := benchBus(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer cleanup()
+	res, err := ingest.NewPublisher(b.JetStream()).Publish(ctx, benchEvents(tenant, n, at))
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range res {
+		if e != nil {
+			return 0, e
+		}
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	start := time.Now()
+	done, err := startPipeline(runCtx, b, db, viaKafka)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { stop(); done() }()
+	for {
+		var c uint64
+		if err := db.QueryRow(ctx, []any{&c}, "SELECT count() FROM events WHERE tenant_id = ?", tenant); err != nil {
+			return 0, err
+		}
+		if c >= uint64(n) {
+			return float64(n) / time.Since(start).Seconds(), nil
+		}
+		if err := pause(ctx, 20*time.Millisecond); err != nil {
+			return 0, fmt.Errorf("%d of %d events arrived: %w", c, n, err)
+		}
+	}
+}
+
+// ingestLatency publishes a steady trickle and times each event from its
+// publish to the first query that counts it. Delivery is in order, so a
+// count of c means events 0..c-1 are visible.
+func ingestLatency(ctx context.Context, db *store.DB) (p50, p95 time.Duration, err error) {
+	b, cleanup, err := benchBus(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer cleanup()
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	done, err := startPipeline(runCtx, b, db, false)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer func() { stop(); done() }()
+
+	n := int(ingestLatencyRate * ingestLatencyDuration.Seconds())
+	events := benchEvents(ingestTenantLatency, n, time.Now().UTC())
+	published := make([]time.Time, n)
+	pub := ingest.NewPublisher(b.JetStream())
+	pubErr := make(chan error, 1)
+	go func() {
+		const tick = 50 * time.Millisecond
+		per := int(ingestLatencyRate * tick.Seconds())
+		next := time.Now()
+		for off := 0; off < n; off += per {
+			chunk := events[off:min(off+per, n)]
+			now := time.Now()
+			for i := range chunk {
+				published[off+i] = now
+			}
+			if _, err := pub.Publish(ctx, chunk); err != nil {
+				pubErr <- err
+				return
+			}
+			next = next.Add(tick)
+			if err := pause(ctx, time.Until(next)); err != nil {
+				pubErr <- err
+				return
+			}
+		}
+		pubErr <- nil
+	}()
+	lat := make([]time.Duration, 0, n)
+	seen := 0
+	for seen < n {
+		var c uint64
+		if err := db.QueryRow(ctx, []any{&c}, "SELECT count() FROM events WHERE tenant_id = ?", ingestTenantLatency); err != nil {
+			return 0, 0, err
+		}
+		now := time.Now()
+		for ; seen < int(c) && seen < n; seen++ {
+			lat = append(lat, now.Sub(published[seen]))
+		}
+		if err := pause(ctx, 20*time.Millisecond); err != nil {
+			return 0, 0, err
+		}
+	}
+	if err := <-pubErr; err != nil {
+		return 0, 0, err
+	}
+	slices.Sort(lat)
+	return lat[len(lat)/2], lat[len(lat)*95/100], nil
+}
+
+// startPipeline runs the direct consumer, or kfake + bridge + Kafka
+// consumer, until ctx ends; the returned function waits for them to stop.
+func startPipeline(ctx context.Context, b *bus.Bus, db *store.DB, viaKafka bool) (wait func(), err error) {
+	var runners []interface{ Run(context.Context) error }
+	var closeKafka func()
+	if !viaKafka {
+		runners = append(runners, ingest.NewDirectConsumer(b, db, nil, nil, ingest.DirectConfig{}))
+	} else {
+		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(ingest.DefaultKafkaPartitions, ingest.DefaultKafkaTopic, ingest.DefaultKafkaDLQTopic))
+		if err != nil {
+			return nil, err
+		}
+		closeKafka = c.Close
+		kcfg := ingest.KafkaConfig{Brokers: c.ListenAddrs()}
+		bridge, err := ingest.NewKafkaBridge(b, nil, nil, ingest.BridgeConfig{Kafka: kcfg})
+		if err != nil {
+			return nil, err
+		}
+		sink, err := ingest.NewKafkaConsumer(nil, db, nil, nil, ingest.KafkaConsumerConfig{Kafka: kcfg})
+		if err != nil {
+			return nil, err
+		}
+		runners = append(runners, bridge, sink)
+	}
+	done := make(chan error, len(runners))
+	for _, r := range runners {
+		go func() { done <- r.Run(ctx) }()
+	}
+	return func() {
+		for range runners {
+			if err := <-done; err != nil {
+				fmt.Fprintln(os.Stderr, "ingest bench pipeline:", err)
+			}
+		}
+		if closeKafka != nil {
+			closeKafka()
+		}
+	}, nil
+}
+
+// benchBus starts a fresh embedded NATS with the firehose stream.
+func benchBus(ctx context.Context) (*bus.Bus, func(), error) {
+	dir, err := os.MkdirTemp("", "analyticsbench-nats-*")
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := bus.Open(ctx, bus.Config{DataDir: dir})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	cleanup := func() { _ = b.Close(); os.RemoveAll(dir) }
+	if _, err := ingest.EnsureStream(ctx, b.JetStream(), ingest.StreamConfig{}); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return b, cleanup, nil
+}
+
+// pause waits d or until ctx ends.
+func pause(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,106 @@
+package ingest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/learnhub/analytics-service/platform/bus"
+	"github.com/learnhub/analytics-service/store"
+)
+
+// fetchRetryWait is the pause after a failed fetch (NATS unreachable).
+const fetchRetryWait = time.Second
+
+// DirectConfig configures the embedded-mode pipeline JetStream → ClickHouse.
+type DirectConfig struct {
+	// Stream is the firehose stream, created or updated at Run.
+	Stream StreamConfig
+	// Consumer is the durable pull consumer; an empty Durable means
+	// DefaultDirectDurable.
+	Consumer ConsumerConfig
+	// Sink shapes batches and the ClickHouse writes.
+	Sink SinkConfig
+}
+
+// DirectConsumer feeds the events table straight from a durable JetStream
+// consumer: fetch a batch, Sink.Commit it (token from the stream
+// sequences), then acknowledge. It never acknowledges an event ClickHouse
+// does not have, and fetches nothing while a commit is retrying.
+type DirectConsumer struct {
+	b    *bus.Bus
+	sink *Sink
+	cfg  DirectConfig
+	m    *Metrics
+	log  *slog.Logger
+}
+
+// NewDirectConsumer builds the direct pipeline on b and db. m and log may be nil.
+func NewDirectConsumer(b *bus.Bus, db *store.DB, m *Metrics, log *slog.Logger, cfg DirectConfig) *DirectConsumer {
+	if m == nil {
+		m = NewMetrics(nil)
+	}
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	sink := NewSink(db, b.Conn(), m, log, cfg.Sink)
+	cfg.Sink = sink.Config()
+	cfg.Stream = cfg.Stream.withDefaults()
+	cfg.Consumer = cfg.Consumer.withDefaults(DefaultDirectDurable, cfg.Sink.BatchRows)
+	return &DirectConsumer{b: b, sink: sink, cfg: cfg, m: m, log: log}
+}
+
+// Run consumes until ctx ends and returns nil then; it fails early only
+// when the stream or consumer cannot be set up. A stopped consumer
+// acknowledges nothing more: a batch interrupted after its insert is
+// redelivered and deduplicated by its token.
+func (c *DirectConsumer) Run(ctx context.Context) error {
+	js := c.b.JetStream()
+	s, err := EnsureStream(ctx, js, c.cfg.Stream)
+	if err != nil {
+		return err
+	}
+	cons, err := ensureConsumer(ctx, s, c.cfg.Consumer, DefaultDirectDurable, c.cfg.Sink.BatchRows)
+	if err != nil {
+		return err
+	}
+	dlq := jetStreamDLQ{js: js}
+	lag := &lagGauge{cons: cons, m: c.m, name: c.cfg.Consumer.Durable}
+	for ctx.Err() == nil {
+		batch, err := fetchBatch(ctx, cons, c.cfg.Stream.Name, c.cfg.Sink.BatchRows, c.cfg.Sink.BatchWait)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			c.log.Warn("ingest: fetch failed; retrying", "consumer", c.cfg.Consumer.Durable, "err", err)
+			sleepCtx(ctx, fetchRetryWait)
+			continue
+		}
+		lag.refresh(ctx)
+		if len(batch.raw) == 0 {
+			continue
+		}
+		keepAlive := batch.keepAlive(c.cfg.Consumer.AckWait / 3)
+		if err := c.sink.Commit(ctx, batch.msgs, batch.token(c.cfg.Stream.Name), dlq, keepAlive); err != nil {
+			break
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		if err := batch.ack(); err != nil {
+			c.log.Warn("ingest: ack failed; the batch will be redelivered and deduplicated", "err", err)
+		}
+	}
+	return nil
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

@@ -1,0 +1,188 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/learnhub/analytics-service/platform/auth"
+	"github.com/learnhub/analytics-service/platform/errs"
+)
+
+// Defaults for the zero values of HTTPConfig.
+const (
+	DefaultMaxBodyBytes = 8 << 20
+	DefaultMaxEvents    = 10_000
+)
+
+// HTTPConfig limits the HTTP ingest endpoint.
+type HTTPConfig struct {
+	// MaxBodyBytes bounds a request body; zero means DefaultMaxBodyBytes
+	// (8 MiB). Larger bodies get 413.
+	MaxBodyBytes int64
+	// MaxEvents bounds the events of one request; zero means
+	// DefaultMaxEvents (10 000). More get 413.
+	MaxEvents int
+}
+
+// HTTPResult is the answer of POST /v1/events.
+type HTTPResult struct {
+	Accepted int         `json:"accepted"`
+	Rejected int         `json:"rejected"`
+	Errors   []LineError `json:"errors"`
+}
+
+// LineError says why one event of a request was refused. Line is 1-based:
+// the array element or the NDJSON line.
+type LineError struct {
+	Line    int    `json:"line"`
+	Reason  Reason `json:"reason"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+// httpError is the body of a request refused as a whole.
+type httpError struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
+}
+
+// reasonUnavailable marks an event the firehose could not store (retry it).
+const reasonUnavailable Reason = "unavailable"
+
+// HTTPHandler serves POST /v1/events: a JSON array of envelopes or NDJSON
+// (one per line), for the tenant of the verified token (auth.Middleware
+// runs before it). tenant_id may be omitted; a different one is refused
+// for that event. Valid events are published on the firehose and awaited;
+// the answer is 200 when all were accepted, 207 when some were refused, 422
+// when none was accepted, with {accepted, rejected, errors:[{line, reason,
+// field, message}]}; 401 without a token, 413 over the limits, 503 when the
+// firehose is down (retry: publishing is idempotent by event id).
+func HTTPHandler(pub *Publisher, dec *Decoder, cfg HTTPConfig) http.Handler {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxEvents <= 0 {
+		cfg.MaxEvents = DefaultMaxEvents
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			writeJSON(w, http.StatusMethodNotAllowed, httpError{Error: "use POST", Code: errs.KindInvalid.String()})
+			return
+		}
+		tenant, ok := auth.TenantFrom(r.Context())
+		if !ok {
+			msg := "send a bearer token issued for your tenant"
+			if err := auth.ErrorFrom(r.Context()); err != nil {
+				msg = errs.PublicMessage(err)
+			}
+			w.Header().Set("WWW-Authenticate", "Bearer")
+			writeJSON(w, http.StatusUnauthorized, httpError{Error: msg, Code: errs.KindUnauthenticated.String()})
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, cfg.MaxBodyBytes))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				writeJSON(w, http.StatusRequestEntityTooLarge, httpError{
+					Error: "the body exceeds " + strconv.Itoa(int(cfg.MaxBodyBytes)) + " bytes; send fewer events per request", Code: errs.KindInvalid.String()})
+				return
+			}
+			writeJSON(w, http.StatusBadRequest, httpError{Error: "could not read the body", Code: errs.KindInvalid.String()})
+			return
+		}
+		items, perr := splitBody(body)
+		if perr != "" {
+			writeJSON(w, http.StatusBadRequest, httpError{Error: perr, Code: errs.KindInvalid.String()})
+			return
+		}
+		if len(items) > cfg.MaxEvents {
+			writeJSON(w, http.StatusRequestEntityTooLarge, httpError{
+				Error: "a request may carry at most " + strconv.Itoa(cfg.MaxEvents) + " events", Code: errs.KindInvalid.String()})
+			return
+		}
+		res := HTTPResult{Errors: []LineError{}}
+		now := time.Now()
+		var events []Event
+		var lines []int
+		for _, it := range items {
+			ev, rej := dec.DecodeForTenant(tenant, it.data, now)
+			if rej != nil {
+				res.Errors = append(res.Errors, LineError{Line: it.line, Reason: rej.Code, Field: rej.Field, Message: rej.Message})
+				continue
+			}
+			events = append(events, ev)
+			lines = append(lines, it.line)
+		}
+		results, err := pub.Publish(r.Context(), events)
+		if err != nil {
+			return // the client went away
+		}
+		unavailable := 0
+		for i, perr := range results {
+			if perr != nil {
+				unavailable++
+				res.Errors = append(res.Errors, LineError{Line: lines[i], Reason: reasonUnavailable, Message: errs.PublicMessage(perr)})
+				continue
+			}
+			res.Accepted++
+		}
+		res.Rejected = len(res.Errors)
+		status := http.StatusOK
+		switch {
+		case res.Accepted == 0 && unavailable > 0:
+			status = http.StatusServiceUnavailable
+		case res.Accepted == 0 && res.Rejected > 0:
+			status = http.StatusUnprocessableEntity
+		case res.Rejected > 0:
+			status = http.StatusMultiStatus
+		}
+		writeJSON(w, status, res)
+	})
+}
+
+// bodyItem is one envelope of a request with its 1-based position.
+type bodyItem struct {
+	line int
+	data []byte
+}
+
+// splitBody reads a JSON array of objects or NDJSON. A broken array is
+// refused as a whole (its elements cannot be told apart); NDJSON lines are
+// judged one by one, and blank lines are skipped.
+func splitBody(body []byte) ([]bodyItem, string) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return nil, "the body is empty: send a JSON array of events or one event per line (NDJSON)"
+	}
+	if trimmed[0] == '[' {
+		var raws []json.RawMessage
+		if err := json.Unmarshal(trimmed, &raws); err != nil {
+			return nil, "the body starts with [ but is not a valid JSON array: send an array of events or NDJSON"
+		}
+		items := make([]bodyItem, len(raws))
+		for i, r := range raws {
+			items[i] = bodyItem{line: i + 1, data: r}
+		}
+		return items, ""
+	}
+	var items []bodyItem
+	for i, line := range bytes.Split(body, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		items = append(items, bodyItem{line: i + 1, data: line})
+	}
+	return items, ""
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,104 @@
+package ingest_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/learnhub/analytics-service/ingest"
+	"github.com/learnhub/analytics-service/platform/auth"
+)
+
+func TestHTTPIngest(t *testing.T) {
+	b := openBus(t)
+	js := b.JetStream()
+	_, err := ingest.EnsureStream(context.Background(), js, ingest.StreamConfig{})
+	require.NoError(t, err)
+	secret := bytes.Repeat([]byte("k"), 32)
+	verifier, err := auth.NewHMACVerifier(secret, auth.VerifyOptions{})
+	require.NoError(t, err)
+	signer, err := auth.NewHMACSigner(secret)
+	require.NoError(t, err)
+	token, err := signer.Sign(auth.Principal{Subject: "svc", Tenant: "web", Roles: []auth.Role{auth.RoleAnalyst}}, time.Hour)
+	require.NoError(t, err)
+	h := auth.Middleware(verifier)(ingest.HTTPHandler(ingest.NewPublisher(js), ingest.NewDecoder(ingest.DecoderConfig{}),
+		ingest.HTTPConfig{MaxBodyBytes: 64 << 10}))
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+
+	at := time.Now().UTC().Add(-time.Minute).Format(time.RFC3339Nano)
+	good := func(id string) string {
+		return fmt.Sprintf(`{"id":%q,"type":"user.login","user_id":"u1","occurred_at":%q}`, id, at)
+	}
+	arr := "[" + strings.Join([]string{
+		good("h1"),
+		fmt.Sprintf(`{"id":"h2","tenant_id":"web","type":"quiz.submitted","user_id":"u1","occurred_at":%q,"properties":{"score":88}}`, at),
+		fmt.Sprintf(`{"id":"h3","tenant_id":"other","type":"user.login","user_id":"u1","occurred_at":%q}`, at),
+		`{"id":"h4"}`,
+	}, ",") + "]"
+	ndjson := good("n1") + "\n\n" + good("n2") + "\n" + `not json` + "\n"
+
+	tests := []struct {
+		name, body, token string
+		status            int
+		accepted          int
+		errors            []ingest.LineError
+	}{
+		{"array mixed", arr, token, http.StatusMultiStatus, 2, []ingest.LineError{
+			{Line: 3, Reason: ingest.ReasonTenantMismatch, Field: "tenant_id"},
+			{Line: 4, Reason: ingest.ReasonMissingField, Field: "type"},
+		}},
+		{"ndjson", ndjson, token, http.StatusMultiStatus, 2, []ingest.LineError{{Line: 4, Reason: ingest.ReasonInvalidJSON}}},
+		{"all good", "[" + good("g1") + "," + good("g2") + "]", token, http.StatusOK, 2, []ingest.LineError{}},
+		{"retry is idempotent", "[" + good("g1") + "]", token, http.StatusOK, 1, []ingest.LineError{}},
+		{"none good", `[{"id":1}]`, token, http.StatusUnprocessableEntity, 0, []ingest.LineError{{Line: 1, Reason: ingest.ReasonInvalidField, Field: "id"}}},
+		{"no token", arr, "", http.StatusUnauthorized, 0, nil},
+		{"bad token", arr, "nope", http.StatusUnauthorized, 0, nil},
+		{"broken array", `[{"id":"x"},`, token, http.StatusBadRequest, 0, nil},
+		{"too large", "[" + strings.Repeat(good("big")+",", 1000) + good("z") + "]", token, http.StatusRequestEntityTooLarge, 0, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPost, srv.URL+"/v1/events", strings.NewReader(tc.body))
+			require.NoError(t, err)
+			if tc.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tc.token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			require.Equal(t, tc.status, resp.StatusCode)
+			if tc.errors == nil {
+				var e map[string]string
+				require.NoError(t, json.NewDecoder(resp.Body).Decode(&e))
+				assert.NotEmpty(t, e["error"])
+				return
+			}
+			var res ingest.HTTPResult
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&res))
+			assert.Equal(t, tc.accepted, res.Accepted)
+			assert.Equal(t, len(tc.errors), res.Rejected)
+			for i := range res.Errors {
+				assert.NotEmpty(t, res.Errors[i].Message)
+				res.Errors[i].Message = ""
+			}
+			assert.Equal(t, tc.errors, res.Errors)
+		})
+	}
+
+	// Exactly the accepted events are on the firehose, for the token's tenant.
+	s, err := js.Stream(context.Background(), ingest.DefaultStreamName)
+	require.NoError(t, err)
+	info, err := s.Info(context.Background(), jetstreamSubjects())
+	require.NoError(t, err)
+	assert.Equal(t, map[string]uint64{"events.web.user.login": 5, "events.web.quiz.submitted": 1}, info.State.Subjects)
+}

@@ -1,0 +1,66 @@
+// Package ingesttest has test doubles for the ingest pipeline: a
+// fault-injecting store.Backend that makes ClickHouse unavailable on demand
+// or stops the test's consumer right after an insert succeeded.
+package ingesttest
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/store"
+)
+
+// FaultyBackend wraps a real backend. While Down is set, inserts fail as
+// unavailable without reaching the engine; AfterInsert, when set, runs after
+// every successful insert (e.g. to cancel the consumer between its insert
+// and its acknowledgement).
+type FaultyBackend struct {
+	store.Backend
+	down     atomic.Bool
+	failed   atomic.Int64
+	inserted atomic.Int64
+
+	mu          sync.Mutex
+	afterInsert func(store.Insert)
+}
+
+// NewFaultyBackend wraps b.
+func NewFaultyBackend(b store.Backend) *FaultyBackend { return &FaultyBackend{Backend: b} }
+
+// SetDown makes inserts fail (true) or pass through (false).
+func (f *FaultyBackend) SetDown(down bool) { f.down.Store(down) }
+
+// SetAfterInsert installs a hook run after each successful insert (nil
+// removes it).
+func (f *FaultyBackend) SetAfterInsert(fn func(store.Insert)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.afterInsert = fn
+}
+
+// FailedInserts is how many inserts were refused while down.
+func (f *FaultyBackend) FailedInserts() int64 { return f.failed.Load() }
+
+// Inserts is how many inserts succeeded.
+func (f *FaultyBackend) Inserts() int64 { return f.inserted.Load() }
+
+// Insert implements store.Backend.
+func (f *FaultyBackend) Insert(ctx context.Context, in store.Insert) error {
+	if f.down.Load() {
+		f.failed.Add(1)
+		return errs.E("ingesttest.FaultyBackend", errs.KindUnavailable, "ClickHouse is down (injected)")
+	}
+	if err := f.Backend.Insert(ctx, in); err != nil {
+		return err
+	}
+	f.inserted.Add(1)
+	f.mu.Lock()
+	hook := f.afterInsert
+	f.mu.Unlock()
+	if hook != nil {
+		hook(in)
+	}
+	return nil
+}

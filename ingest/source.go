@@ -1,0 +1,122 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// lagEvery is how often a consumer refreshes its lag gauge at most.
+const lagEvery = time.Second
+
+// jsBatch is one fetch from a durable JetStream consumer.
+type jsBatch struct {
+	raw  []jetstream.Msg
+	msgs []Message
+	// firstSeq, lastSeq and hash describe the stream sequences, the base of
+	// the batch's dedup token.
+	firstSeq, lastSeq uint64
+	hash              uint64
+}
+
+// fetchBatch pulls up to n messages, waiting at most wait (or until ctx
+// ends). An empty batch is not an error.
+func fetchBatch(ctx context.Context, cons jetstream.Consumer, stream string, n int, wait time.Duration) (*jsBatch, error) {
+	fctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	mb, err := cons.Fetch(n, jetstream.FetchContext(fctx))
+	if err != nil {
+		return nil, err
+	}
+	b := &jsBatch{}
+	h := fnv.New64a()
+	var buf [8]byte
+	for m := range mb.Messages() {
+		meta, err := m.Metadata()
+		if err != nil {
+			// Not a JetStream message: nothing to store or acknowledge.
+			continue
+		}
+		seq := meta.Sequence.Stream
+		if b.firstSeq == 0 || seq < b.firstSeq {
+			b.firstSeq = seq
+		}
+		b.lastSeq = max(b.lastSeq, seq)
+		for i := range buf {
+			buf[i] = byte(seq >> (8 * i))
+		}
+		h.Write(buf[:])
+		b.raw = append(b.raw, m)
+		b.msgs = append(b.msgs, Message{
+			ID: streamMessageID(stream, seq), Subject: m.Subject(), Data: m.Data(), ReceivedAt: meta.Timestamp,
+		})
+	}
+	b.hash = h.Sum64()
+	if err := mb.Error(); err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) &&
+		!errors.Is(err, jetstream.ErrNoMessages) && len(b.raw) == 0 {
+		return nil, err
+	}
+	return b, nil
+}
+
+// token is the batch's dedup token: the stream, the sequence range and a
+// hash of every sequence (a redelivered batch with the same messages gets
+// the same token; any other set of messages gets another).
+func (b *jsBatch) token(stream string) string {
+	return fmt.Sprintf("nats/%s/%d-%d/%s", stream, b.firstSeq, b.lastSeq, strconv.FormatUint(b.hash, 36))
+}
+
+// ack acknowledges every message of the batch.
+func (b *jsBatch) ack() error {
+	var first error
+	for _, m := range b.raw {
+		if err := m.Ack(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// keepAlive returns a function that tells the server the batch is still
+// being worked on (resetting AckWait), at most once per interval.
+func (b *jsBatch) keepAlive(interval time.Duration) func() {
+	var mu sync.Mutex
+	var last time.Time
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(last) < interval {
+			return
+		}
+		last = time.Now()
+		for _, m := range b.raw {
+			_ = m.InProgress()
+		}
+	}
+}
+
+// lagGauge refreshes a consumer's lag gauge at most once per lagEvery.
+type lagGauge struct {
+	cons jetstream.Consumer
+	m    *Metrics
+	name string
+	last time.Time
+}
+
+func (g *lagGauge) refresh(ctx context.Context) {
+	if time.Since(g.last) < lagEvery {
+		return
+	}
+	g.last = time.Now()
+	ictx, cancel := context.WithTimeout(ctx, lagEvery)
+	defer cancel()
+	if info, err := g.cons.Info(ictx); err == nil {
+		g.m.Lag.WithLabelValues(g.name).Set(float64(info.NumPending))
+	}
+}

@@ -1,0 +1,99 @@
+package resolvers
+
+import (
+	"github.com/learnhub/analytics-service/dashboards"
+	"github.com/learnhub/analytics-service/graph/model"
+	"github.com/learnhub/analytics-service/metrics"
+	"github.com/learnhub/analytics-service/platform/errs"
+)
+
+func toDashboardInput(in model.DashboardInput) dashboards.Input {
+	out := dashboards.Input{Slug: in.Slug, Title: in.Title, Description: deref(in.Description), Timezone: deref(in.Timezone),
+		Layout: dashboards.Layout{Columns: deref(in.Columns)}}
+	if in.TimeRange != nil {
+		out.TimeRange = timeSpec(*in.TimeRange)
+	}
+	for _, f := range in.Filters {
+		out.Filters = append(out.Filters, dashboards.FilterDef{Dimension: f.Dimension, Op: metrics.Op(toOp(f.Op)), Values: f.Values, Label: deref(f.Label)})
+	}
+	return out
+}
+
+func toOp(op model.FilterOp) string {
+	s := []byte(op)
+	for i, c := range s {
+		if c >= 'A' && c <= 'Z' {
+			s[i] = c + 'a' - 'A'
+		}
+	}
+	return string(s)
+}
+
+func toWidgetInput(in model.WidgetInput) dashboards.WidgetInput {
+	out := dashboards.WidgetInput{Title: in.Title, Kind: dashboards.WidgetKind(in.Kind), MetricKeys: in.MetricKeys,
+		Dimensions: in.Dimensions, Limit: deref(in.Limit)}
+	if in.Grain != nil {
+		out.Grain = toGrain(*in.Grain)
+	}
+	if in.Position != nil {
+		out.Position = dashboards.Position{X: in.Position.X, Y: in.Position.Y, W: in.Position.W, H: in.Position.H}
+	}
+	return out
+}
+
+func toModelDashboard(d *dashboards.Dashboard) *model.Dashboard {
+	out := &model.Dashboard{ID: d.ID, Slug: d.Slug, Title: d.Title, Description: d.Description, Timezone: d.Timezone,
+		Columns: d.Layout.Columns, Version: int(d.Version), CreatedAt: d.CreatedAt, CreatedBy: d.CreatedBy,
+		UpdatedAt: d.UpdatedAt, UpdatedBy: d.UpdatedBy, Filters: []*model.DashboardFilter{}, Widgets: []*model.Widget{}}
+	for _, f := range d.Filters {
+		label := f.Label
+		if label == "" {
+			label = f.Dimension
+		}
+		out.Filters = append(out.Filters, &model.DashboardFilter{Dimension: f.Dimension, Op: model.FilterOp(toUpper(string(f.Op))), Values: nonNil(f.Values), Label: label})
+	}
+	for _, w := range d.Widgets {
+		mw := &model.Widget{ID: w.ID, Title: w.Title, Kind: model.WidgetKind(w.Kind), MetricKeys: nonNil(w.MetricKeys),
+			Dimensions: nonNil(w.Dimensions), Limit: ptrIf(w.Limit), Version: int(w.Version),
+			Position: &model.WidgetPosition{X: w.Position.X, Y: w.Position.Y, W: w.Position.W, H: w.Position.H}}
+		if w.Grain != "" {
+			g := fromGrain(w.Grain)
+			mw.Grain = &g
+		}
+		out.Widgets = append(out.Widgets, mw)
+	}
+	return out
+}
+
+func toUpper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - ('a' - 'A')
+		}
+	}
+	return string(b)
+}
+
+func toModelRender(r *dashboards.Rendering) *model.DashboardRender {
+	out := &model.DashboardRender{From: r.Range.From, To: r.Range.To, Widgets: make([]*model.WidgetData, 0, len(r.Widgets))}
+	for _, w := range r.Widgets {
+		wd := &model.WidgetData{WidgetID: w.WidgetID, Notices: nonNil(w.Notices), ComputedAt: w.ComputedAt,
+			FreshUntil: w.FreshUntil, Cached: w.Cached, Results: []*model.MetricQueryResult{}}
+		if w.Error != nil {
+			wd.Error = &model.WidgetError{Code: w.Error.Code, Message: w.Error.Message}
+		}
+		for _, res := range w.Results {
+			wd.Results = append(wd.Results, toModelResult(res))
+		}
+		out.Widgets = append(out.Widgets, wd)
+	}
+	return out
+}
+
+func expected(op string, v int) (uint64, error) {
+	if v < 1 {
+		return 0, errs.Invalid(op, "expectedVersion", "expectedVersion must be the version you read (1 or more)")
+	}
+	return uint64(v), nil
+}
