@@ -21,9 +21,11 @@ import (
 
 	"github.com/learnhub/analytics-service/adhoc"
 	"github.com/learnhub/analytics-service/api"
+	"github.com/learnhub/analytics-service/dashboards"
 	"github.com/learnhub/analytics-service/events"
 	"github.com/learnhub/analytics-service/exports"
 	"github.com/learnhub/analytics-service/graph/model"
+	"github.com/learnhub/analytics-service/ingest"
 	"github.com/learnhub/analytics-service/jobs"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
@@ -88,6 +90,9 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		Metrics:         querier,
 		Adhoc:           adhoc.NewService(db, adhoc.Config{}),
 		Exports:         exp,
+		DashboardService: dashboards.NewService(db, registry, func() *metrics.Loader { return metrics.NewLoader(querier, metrics.LoaderConfig{}) },
+			dashboards.Config{Locks: rdb, Cache: rdb}),
+		DeadLetterLog:   ingest.NewDeadLetters(db),
 		MinPollInterval: 100 * time.Millisecond,
 	}
 	cfg := r.Config()

@@ -1,0 +1,77 @@
+package api_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/learnhub/analytics-service/platform/auth"
+)
+
+func TestDashboardRenderIsTenantScoped(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	now := time.Now().UTC()
+	h.insertEvents("tenant-a", event{"a1", "course.enrolled", now.Add(-time.Hour)}, event{"a2", "course.enrolled", now.Add(-2 * time.Hour)})
+	h.insertEvents("tenant-b", event{"b1", "course.enrolled", now.Add(-time.Hour)})
+
+	q := `{ dashboard(idOrSlug: "learner-progress") { id slug widgets { id kind metricKeys }
+	        render(timeRange: {last: "7d"}) { widgets { widgetId error { code } results { metric { key } totals { value } } } } } }`
+	type render struct {
+		ID      string `json:"id"`
+		Widgets []struct {
+			ID         string   `json:"id"`
+			MetricKeys []string `json:"metricKeys"`
+		} `json:"widgets"`
+		Render struct {
+			Widgets []struct {
+				Error   *struct{ Code string } `json:"error"`
+				Results []struct {
+					Metric struct{ Key string }     `json:"metric"`
+					Totals struct{ Value *float64 } `json:"totals"`
+				} `json:"results"`
+			} `json:"widgets"`
+		} `json:"render"`
+	}
+	enrolments := func(tenant string) (string, float64) {
+		res := h.query(h.token(tenant, auth.RoleViewer), q, nil)
+		require.Empty(t, res.Errors, "%+v", res.Errors)
+		var d render
+		require.NoError(t, json.Unmarshal(res.Data["dashboard"], &d))
+		require.NotEmpty(t, d.Widgets, "the preset has widgets")
+		require.Len(t, d.Render.Widgets, len(d.Widgets))
+		total := -1.0
+		for _, w := range d.Render.Widgets {
+			assert.Nil(t, w.Error, "every preset widget renders")
+			for _, r := range w.Results {
+				if r.Metric.Key == "enrolments" && r.Totals.Value != nil && total < 0 {
+					total = *r.Totals.Value
+				}
+			}
+		}
+		return d.ID, total
+	}
+	idA, totalA := enrolments("tenant-a")
+	idB, totalB := enrolments("tenant-b")
+	assert.NotEqual(t, idA, idB, "each tenant has its own preset")
+	assert.Equal(t, 2.0, totalA)
+	assert.Equal(t, 1.0, totalB, "tenant B's render sees only its own rows")
+
+	res := h.query(h.token("tenant-b", auth.RoleViewer), `query($id: String!) { dashboard(idOrSlug: $id) { id } }`, map[string]any{"id": idA})
+	require.Empty(t, res.Errors)
+	assert.JSONEq(t, `null`, string(res.Data["dashboard"]), "tenant B cannot load tenant A's dashboard by id")
+
+	res = h.query(h.token("tenant-a", auth.RoleViewer), `mutation { createDashboard(input: {slug: "x", title: "X"}) { id } }`, nil)
+	assert.Equal(t, "FORBIDDEN", res.code())
+}
+
+func TestDeadLettersAreAdminOnlyAndScoped(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	res := h.query(h.token("tenant-a", auth.RoleAnalyst), `{ deadLetters { reason } }`, nil)
+	assert.Equal(t, "FORBIDDEN", res.code())
+	res = h.query(h.token("tenant-a", auth.RoleAdmin), `{ deadLetters(limit: 10) { reason message } }`, nil)
+	require.Empty(t, res.Errors, "%+v", res.Errors)
+	assert.JSONEq(t, `[]`, string(res.Data["deadLetters"]))
+}
