@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"context"
+	"github.com/learnhub/analytics-service/metrics/metricstest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnhub/analytics-service/metrics"
-	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/kv/kvtest"
 	"github.com/learnhub/analytics-service/store"
 	"github.com/learnhub/analytics-service/store/storetest"
@@ -80,26 +80,6 @@ func newEnv(t *testing.T) *env {
 	return &env{db: db, counter: counter, clock: c, reg: reg, q: q, svc: svc, cache: rc}
 }
 
-// as is a context of a verified admin of tenant.
-func as(tenant string) context.Context {
-	return auth.WithPrincipal(context.Background(), auth.Principal{Subject: "tester@" + tenant, Tenant: tenant, Roles: []auth.Role{"admin"}})
-}
-
-// seed inserts n learning events for tenant in January 2026 (six types,
-// 40 users, 5 courses, scores 0–99, seconds 0–599).
-func seed(t *testing.T, db *store.DB, tenant string, n, salt int) {
-	t.Helper()
-	require.NoError(t, db.Exec(context.Background(), `
-		INSERT INTO events (tenant_id, event_id, type, user_id, session_id, occurred_at, received_at, properties)
-		SELECT ?, concat(?, '-', toString(number)),
-		       ['course.enrolled','lesson.completed','quiz.submitted','video.watched','course.completed','user.login'][(number + ?) % 6 + 1],
-		       concat('u', toString((number * 7 + ?) % 40)), concat('s', toString(number % 90)),
-		       toDateTime64('2026-01-01 00:00:00', 3, 'UTC') + toIntervalSecond((number * 3917 + ?) % (31 * 86400)),
-		       toDateTime64('2026-02-01 00:00:00', 3, 'UTC'),
-		       toJSONString(map('course_id', concat('c', toString(number % 5)), 'score', toString((number * 13 + ?) % 100), 'seconds', toString((number * 31) % 600)))
-		FROM numbers(?)`, tenant, tenant, salt, salt, salt*1000, salt, n))
-}
-
 // mustScope is a scope for tenant (tests only).
 func mustScope(t *testing.T, tenant string) store.Scope {
 	t.Helper()
@@ -107,3 +87,9 @@ func mustScope(t *testing.T, tenant string) store.Scope {
 	require.NoError(t, err)
 	return s
 }
+
+// as and seed are the shared fixtures, named short for the tests here.
+var (
+	as   = metricstest.As
+	seed = metricstest.SeedJanuary
+)

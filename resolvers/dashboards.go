@@ -1,6 +1,8 @@
 package resolvers
 
 import (
+	"strings"
+
 	"github.com/learnhub/analytics-service/dashboards"
 	"github.com/learnhub/analytics-service/graph/model"
 	"github.com/learnhub/analytics-service/metrics"
@@ -14,19 +16,9 @@ func toDashboardInput(in model.DashboardInput) dashboards.Input {
 		out.TimeRange = timeSpec(*in.TimeRange)
 	}
 	for _, f := range in.Filters {
-		out.Filters = append(out.Filters, dashboards.FilterDef{Dimension: f.Dimension, Op: metrics.Op(toOp(f.Op)), Values: f.Values, Label: deref(f.Label)})
+		out.Filters = append(out.Filters, dashboards.FilterDef{Dimension: f.Dimension, Op: metrics.Op(strings.ToLower(string(f.Op))), Values: f.Values, Label: deref(f.Label)})
 	}
 	return out
-}
-
-func toOp(op model.FilterOp) string {
-	s := []byte(op)
-	for i, c := range s {
-		if c >= 'A' && c <= 'Z' {
-			s[i] = c + 'a' - 'A'
-		}
-	}
-	return string(s)
 }
 
 func toWidgetInput(in model.WidgetInput) dashboards.WidgetInput {
@@ -50,7 +42,7 @@ func toModelDashboard(d *dashboards.Dashboard) *model.Dashboard {
 		if label == "" {
 			label = f.Dimension
 		}
-		out.Filters = append(out.Filters, &model.DashboardFilter{Dimension: f.Dimension, Op: model.FilterOp(toUpper(string(f.Op))), Values: nonNil(f.Values), Label: label})
+		out.Filters = append(out.Filters, &model.DashboardFilter{Dimension: f.Dimension, Op: model.FilterOp(strings.ToUpper(string(f.Op))), Values: nonNil(f.Values), Label: label})
 	}
 	for _, w := range d.Widgets {
 		mw := &model.Widget{ID: w.ID, Title: w.Title, Kind: model.WidgetKind(w.Kind), MetricKeys: nonNil(w.MetricKeys),
@@ -63,16 +55,6 @@ func toModelDashboard(d *dashboards.Dashboard) *model.Dashboard {
 		out.Widgets = append(out.Widgets, mw)
 	}
 	return out
-}
-
-func toUpper(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'a' && c <= 'z' {
-			b[i] = c - ('a' - 'A')
-		}
-	}
-	return string(b)
 }
 
 func toModelRender(r *dashboards.Rendering) *model.DashboardRender {
