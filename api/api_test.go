@@ -52,6 +52,7 @@ type harness struct {
 }
 
 type harnessOpts struct {
+	limits        api.TenantLimits
 	maxComplexity int
 	maxDepth      int
 	// hasRole replaces the @hasRole directive (the panic test uses it).
@@ -103,7 +104,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	gql := api.NewGraphQLHandler(api.GraphQLConfig{
 		Schema: cfg, Verifier: verifier, Redis: rdb, Log: log,
-		MaxComplexity: o.maxComplexity, MaxDepth: o.maxDepth, PerOperation: r.WithMetricsLoader,
+		MaxComplexity: o.maxComplexity, MaxDepth: o.maxDepth, PerOperation: r.WithMetricsLoader, Limits: o.limits,
 	})
 	srv := httptest.NewServer(api.NewRouter(api.RouterConfig{
 		GraphQL: gql, Verifier: verifier, Metrics: telemetry.NewMetrics(), Log: log,
@@ -367,4 +368,26 @@ func TestHealthReadinessMetrics(t *testing.T) {
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	assert.True(t, strings.Contains(string(body), "analytics_http_request_duration_seconds"))
+}
+
+func TestTenantRateLimit(t *testing.T) {
+	h := newHarness(t, harnessOpts{limits: api.TenantLimits{Rate: 1, Burst: 3}})
+	q := `{ viewer { tenant } }`
+	for i := range 3 {
+		res := h.query(h.token("noisy", auth.RoleViewer), q, nil)
+		require.Empty(t, res.Errors, "request %d is within the burst", i)
+	}
+	res := h.query(h.token("noisy", auth.RoleViewer), q, nil)
+	require.Equal(t, "RATE_LIMITED", res.code())
+	assert.EqualValues(t, 1, res.Errors[0].Extensions["retryAfterSeconds"])
+	res = h.query(h.token("quiet", auth.RoleViewer), q, nil)
+	assert.Empty(t, res.Errors, "another tenant has its own budget")
+}
+
+func TestTenantConcurrencySlotsAreReleased(t *testing.T) {
+	h := newHarness(t, harnessOpts{limits: api.TenantLimits{Rate: 1000, Burst: 1000, Concurrency: 1}})
+	for i := range 20 {
+		res := h.query(h.token("serial", auth.RoleViewer), `{ viewer { tenant } }`, nil)
+		require.Empty(t, res.Errors, "request %d: a finished operation must free its slot", i)
+	}
 }

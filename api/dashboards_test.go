@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"testing"
 	"time"
 
@@ -74,4 +75,34 @@ func TestDeadLettersAreAdminOnlyAndScoped(t *testing.T) {
 	res = h.query(h.token("tenant-a", auth.RoleAdmin), `{ deadLetters(limit: 10) { reason message } }`, nil)
 	require.Empty(t, res.Errors, "%+v", res.Errors)
 	assert.JSONEq(t, `[]`, string(res.Data["deadLetters"]))
+}
+
+func TestDashboardRESTAlias(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.insertEvents("tenant-a", event{"a1", "course.enrolled", time.Now().UTC().Add(-time.Hour)})
+	get := func(token, path string) (int, map[string]any) {
+		req, err := http.NewRequest(http.MethodGet, h.url+path, nil)
+		require.NoError(t, err)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		var body map[string]any
+		require.NoError(t, json.NewDecoder(res.Body).Decode(&body))
+		return res.StatusCode, body
+	}
+	code, body := get(h.token("tenant-a", auth.RoleViewer), "/v1/dashboards/learner-progress?last=7d")
+	require.Equal(t, http.StatusOK, code, "%v", body)
+	dash := body["data"].(map[string]any)["dashboard"].(map[string]any)
+	assert.Equal(t, "learner-progress", dash["slug"])
+	assert.NotEmpty(t, dash["render"].(map[string]any)["widgets"])
+
+	code, _ = get("", "/v1/dashboards/learner-progress")
+	assert.Equal(t, http.StatusUnauthorized, code)
+	code, _ = get(h.token("tenant-a", auth.RoleViewer), "/v1/dashboards/no-such-board")
+	assert.Equal(t, http.StatusNotFound, code)
+	code, _ = get(h.token("tenant-a", auth.RoleViewer), "/v1/dashboards/learner-progress?last=forever")
+	assert.Equal(t, http.StatusBadRequest, code)
 }

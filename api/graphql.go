@@ -42,6 +42,8 @@ type GraphQLConfig struct {
 	MaxComplexity int
 	MaxDepth      int
 	MaxTokens     int
+	// Limits bound each tenant's operations per replica.
+	Limits TenantLimits
 	// PerOperation, when set, decorates each operation's context (per-request
 	// dataloaders live there).
 	PerOperation func(context.Context) context.Context
@@ -83,6 +85,7 @@ func NewGraphQLHandler(cfg GraphQLConfig) *handler.Server {
 		})
 	}
 	srv.Use(adminIntrospection{})
+	srv.Use(newTenantLimiter(cfg.Limits))
 	srv.Use(&limits{maxComplexity: cfg.MaxComplexity, maxDepth: cfg.MaxDepth})
 	if cfg.Redis != nil {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: apqCache{rdb: cfg.Redis}})

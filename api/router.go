@@ -46,6 +46,7 @@ type RouterConfig struct {
 func NewRouter(cfg RouterConfig) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", cfg.GraphQL)
+	mux.Handle("GET /v1/dashboards/{idOrSlug}", DashboardAlias(cfg.GraphQL))
 	var headers map[string]string
 	if cfg.DevToken != "" {
 		headers = map[string]string{"Authorization": "Bearer " + cfg.DevToken}

@@ -98,6 +98,7 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 		Log:           a.log,
 		MaxComplexity: a.cfg.MaxComplexity,
 		MaxDepth:      a.cfg.MaxDepth,
+		Limits:        api.TenantLimits{Rate: float64(a.cfg.TenantRate), Burst: a.cfg.TenantBurst, Concurrency: a.cfg.TenantConcurrency},
 	})
 	var devToken string
 	if a.devMode() {

@@ -53,6 +53,9 @@ type Config struct {
 	CompactCron       string        // ANALYTICS_COMPACT_CRON; default "30 3 * * *" (UTC)
 	MaxComplexity     int           // ANALYTICS_GRAPHQL_MAX_COMPLEXITY; default 1000
 	MaxDepth          int           // ANALYTICS_GRAPHQL_MAX_DEPTH; default 10
+	TenantRate        int           // ANALYTICS_TENANT_RATE; default 50 operations/s per tenant per replica
+	TenantBurst       int           // ANALYTICS_TENANT_BURST; default 100
+	TenantConcurrency int           // ANALYTICS_TENANT_CONCURRENCY; default 16 in flight per tenant per replica
 	ShutdownTimeout   time.Duration // ANALYTICS_SHUTDOWN_TIMEOUT; default 20s
 	PublicURL         string        // ANALYTICS_PUBLIC_URL; empty = http://localhost:<port> (base of signed download URLs)
 	BlobSecret        string        // ANALYTICS_BLOB_SECRET; empty = derived from the HS256 secret
@@ -95,6 +98,9 @@ var Settings = []Setting{
 	{"ANALYTICS_COMPACT_CRON", "", DefaultCompactCron, "when closed event partitions are compacted (cron, UTC)"},
 	{"ANALYTICS_GRAPHQL_MAX_COMPLEXITY", "", strconv.Itoa(DefaultMaxComplexity), "maximum complexity of one GraphQL operation"},
 	{"ANALYTICS_GRAPHQL_MAX_DEPTH", "", strconv.Itoa(DefaultMaxDepth), "maximum nesting depth of one GraphQL operation"},
+	{"ANALYTICS_TENANT_RATE", "", "50", "GraphQL operations per second per tenant, per replica (RATE_LIMITED beyond)"},
+	{"ANALYTICS_TENANT_BURST", "", "100", "operations a tenant may send at once after idling"},
+	{"ANALYTICS_TENANT_CONCURRENCY", "", "16", "GraphQL operations of one tenant in flight at once, per replica"},
 	{"ANALYTICS_SHUTDOWN_TIMEOUT", "", DefaultShutdownTimeout.String(), "grace period for in-flight requests and jobs on SIGTERM"},
 	{"ANALYTICS_PUBLIC_URL", "", "http://localhost:<port>", "public base URL of this service (signed export download links)"},
 	{"ANALYTICS_BLOB_SECRET", "", "(derived from the HS256 secret)", "secret signing download URLs of the local blob store (at least 32 bytes)"},
@@ -175,6 +181,15 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	if c.MaxDepth, err = positiveInt(env, "ANALYTICS_GRAPHQL_MAX_DEPTH", DefaultMaxDepth); err != nil {
+		return Config{}, err
+	}
+	if c.TenantRate, err = positiveInt(env, "ANALYTICS_TENANT_RATE", 50); err != nil {
+		return Config{}, err
+	}
+	if c.TenantBurst, err = positiveInt(env, "ANALYTICS_TENANT_BURST", 100); err != nil {
+		return Config{}, err
+	}
+	if c.TenantConcurrency, err = positiveInt(env, "ANALYTICS_TENANT_CONCURRENCY", 16); err != nil {
 		return Config{}, err
 	}
 	return c, c.validate()
