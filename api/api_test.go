@@ -27,6 +27,7 @@ import (
 	"github.com/learnhub/analytics-service/graph/model"
 	"github.com/learnhub/analytics-service/ingest"
 	"github.com/learnhub/analytics-service/jobs"
+	"github.com/learnhub/analytics-service/live"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/blob"
@@ -49,6 +50,7 @@ type harness struct {
 	db     *store.DB
 	signer *auth.HMACSigner
 	logs   *bytes.Buffer
+	bus    *bus.Bus
 }
 
 type harnessOpts struct {
@@ -94,6 +96,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		DashboardService: dashboards.NewService(db, registry, func() *metrics.Loader { return metrics.NewLoader(querier, metrics.LoaderConfig{}) },
 			dashboards.Config{Locks: rdb, Cache: rdb}),
 		DeadLetterLog:   ingest.NewDeadLetters(db),
+		Live:            live.NewHub(live.Config{Conn: nats.Conn()}),
 		MinPollInterval: 100 * time.Millisecond,
 	}
 	cfg := r.Config()
@@ -111,7 +114,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		Checks: []api.Check{{Name: "clickhouse", Probe: db.Ping}, {Name: "redis", Probe: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
 	}))
 	t.Cleanup(srv.Close)
-	return &harness{t: t, url: srv.URL, db: db, signer: signer, logs: logs}
+	return &harness{t: t, url: srv.URL, db: db, signer: signer, logs: logs, bus: nats}
 }
 
 func (h *harness) token(tenant string, role auth.Role) string {

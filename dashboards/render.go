@@ -116,8 +116,10 @@ type render struct {
 // identical renders, from the loader.
 func (r *render) widget(ctx context.Context, w Widget) *WidgetData {
 	key := cacheKey(r.scope, r.d, w, r.rng, r.filters)
-	if wd, ok := r.s.cacheGet(ctx, key); ok {
-		return wd
+	if !fresh(ctx) {
+		if wd, ok := r.s.cacheGet(ctx, key); ok {
+			return wd
+		}
 	}
 	v, _, _ := r.s.flights.Do(key, func() (any, error) {
 		wd := r.compute(context.WithoutCancel(ctx), w)

@@ -270,8 +270,10 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
+		DashboardData   func(childComplexity int, idOrSlug string, filters []*model.MetricFilterInput, timeRange *model.TimeRange) int
 		EventTypeCounts func(childComplexity int, timeRange model.TimeRange, everySeconds *int) int
 		ExportProgress  func(childComplexity int, id string) int
+		WidgetData      func(childComplexity int, dashboardID string, widgetID string, filters []*model.MetricFilterInput, timeRange *model.TimeRange) int
 	}
 
 	Viewer struct {
@@ -352,6 +354,8 @@ type QueryResolver interface {
 }
 type SubscriptionResolver interface {
 	EventTypeCounts(ctx context.Context, timeRange model.TimeRange, everySeconds *int) (<-chan []*model.EventTypeCount, error)
+	DashboardData(ctx context.Context, idOrSlug string, filters []*model.MetricFilterInput, timeRange *model.TimeRange) (<-chan *model.DashboardRender, error)
+	WidgetData(ctx context.Context, dashboardID string, widgetID string, filters []*model.MetricFilterInput, timeRange *model.TimeRange) (<-chan *model.WidgetData, error)
 	ExportProgress(ctx context.Context, id string) (<-chan *model.ExportJob, error)
 }
 
@@ -1421,6 +1425,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ServerInfo.Version(childComplexity), true
 
+	case "Subscription.dashboardData":
+		if e.ComplexityRoot.Subscription.DashboardData == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_dashboardData_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.DashboardData(childComplexity, args["idOrSlug"].(string), args["filters"].([]*model.MetricFilterInput), args["timeRange"].(*model.TimeRange)), true
 	case "Subscription.eventTypeCounts":
 		if e.ComplexityRoot.Subscription.EventTypeCounts == nil {
 			break
@@ -1443,6 +1458,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.ExportProgress(childComplexity, args["id"].(string)), true
+	case "Subscription.widgetData":
+		if e.ComplexityRoot.Subscription.WidgetData == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_widgetData_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.WidgetData(childComplexity, args["dashboardId"].(string), args["widgetId"].(string), args["filters"].([]*model.MetricFilterInput), args["timeRange"].(*model.TimeRange)), true
 
 	case "Viewer.roles":
 		if e.ComplexityRoot.Viewer.Roles == nil {
@@ -2642,6 +2668,14 @@ type Subscription {
   minimum 1) and pushed only when it changed. The first value is sent immediately.
   """
   eventTypeCounts(timeRange: TimeRange!, everySeconds: Int = 5): [EventTypeCount!]! @hasRole(role: VIEWER)
+  """
+  A dashboard's data, pushed whenever it changes: recomputed when new events of the
+  tenant are committed (sub-second) or every 30 s. All subscribers of the same
+  dashboard, filters and window share one refresher.
+  """
+  dashboardData(idOrSlug: String!, filters: [MetricFilterInput!], timeRange: TimeRange): DashboardRender! @hasRole(role: VIEWER)
+  "One widget's data, pushed whenever it changes (see dashboardData)."
+  widgetData(dashboardId: String!, widgetId: ID!, filters: [MetricFilterInput!], timeRange: TimeRange): WidgetData! @hasRole(role: VIEWER)
   "An export job's state, pushed on every change until it finishes."
   exportProgress(id: ID!): ExportJob! @hasRole(role: ANALYST)
 }
@@ -3869,6 +3903,36 @@ func (ec *executionContext) field_Query_metrics_args(ctx context.Context, rawArg
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_dashboardData_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "idOrSlug",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idOrSlug"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "filters",
+		func(ctx context.Context, v any) ([]*model.MetricFilterInput, error) {
+			return ec.unmarshalOMetricFilterInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetricFilterInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filters"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "timeRange",
+		func(ctx context.Context, v any) (*model.TimeRange, error) {
+			return ec.unmarshalOTimeRange2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐTimeRange(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["timeRange"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Subscription_eventTypeCounts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3902,6 +3966,44 @@ func (ec *executionContext) field_Subscription_exportProgress_args(ctx context.C
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_widgetData_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "dashboardId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dashboardId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "widgetId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["widgetId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filters",
+		func(ctx context.Context, v any) ([]*model.MetricFilterInput, error) {
+			return ec.unmarshalOMetricFilterInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetricFilterInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filters"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "timeRange",
+		func(ctx context.Context, v any) (*model.TimeRange, error) {
+			return ec.unmarshalOTimeRange2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐTimeRange(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["timeRange"] = arg3
 	return args, nil
 }
 
@@ -8721,6 +8823,130 @@ func (ec *executionContext) fieldContext_Subscription_eventTypeCounts(ctx contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_dashboardData(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_dashboardData(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().DashboardData(ctx, fc.Args["idOrSlug"].(string), fc.Args["filters"].([]*model.MetricFilterInput), fc.Args["timeRange"].(*model.TimeRange))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.DashboardRender
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.DashboardRender
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DashboardRender) graphql.Marshaler {
+			return ec.marshalNDashboardRender2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐDashboardRender(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_dashboardData(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DashboardRender(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_dashboardData_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_widgetData(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_widgetData(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().WidgetData(ctx, fc.Args["dashboardId"].(string), fc.Args["widgetId"].(string), fc.Args["filters"].([]*model.MetricFilterInput), fc.Args["timeRange"].(*model.TimeRange))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.WidgetData
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.WidgetData
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WidgetData) graphql.Marshaler {
+			return ec.marshalNWidgetData2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐWidgetData(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_widgetData(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WidgetData(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_widgetData_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Subscription_exportProgress(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -13018,6 +13244,10 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	switch fields[0].Name {
 	case "eventTypeCounts":
 		return ec._Subscription_eventTypeCounts(ctx, fields[0])
+	case "dashboardData":
+		return ec._Subscription_dashboardData(ctx, fields[0])
+	case "widgetData":
+		return ec._Subscription_widgetData(ctx, fields[0])
 	case "exportProgress":
 		return ec._Subscription_exportProgress(ctx, fields[0])
 	default:

@@ -17,6 +17,7 @@ import (
 	"github.com/learnhub/analytics-service/graph"
 	"github.com/learnhub/analytics-service/graph/model"
 	"github.com/learnhub/analytics-service/ingest"
+	"github.com/learnhub/analytics-service/live"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/timerange"
@@ -39,6 +40,8 @@ type Resolver struct {
 	Metrics         *metrics.Querier
 	// Adhoc runs tenant SQL through the restricted grammar.
 	Adhoc *adhoc.Service
+	// Live shares refreshers of live subscriptions.
+	Live *live.Hub
 	// DeadLetters lists events the firehose refused.
 	DeadLetterLog *ingest.DeadLetters
 	// Exports queues and tracks asynchronous exports.

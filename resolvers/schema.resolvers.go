@@ -391,6 +391,34 @@ func (r *subscriptionResolver) EventTypeCounts(ctx context.Context, timeRange mo
 	return ch, nil
 }
 
+func (r *subscriptionResolver) DashboardData(ctx context.Context, idOrSlug string, filters []*model.MetricFilterInput, timeRange *model.TimeRange) (<-chan *model.DashboardRender, error) {
+	key, err := liveKey(ctx, "dashboard:"+idOrSlug, filters, timeRange)
+	if err != nil {
+		return nil, err
+	}
+	in, err := r.subscribeRender(ctx, key, idOrSlug, filters, timeRange, allWidgets)
+	if err != nil {
+		return nil, err
+	}
+	return forward(ctx, in, func(v any) *model.DashboardRender { return toModelRender(v.(*dashboards.Rendering)) }), nil
+}
+
+func (r *subscriptionResolver) WidgetData(ctx context.Context, dashboardID string, widgetID string, filters []*model.MetricFilterInput, timeRange *model.TimeRange) (<-chan *model.WidgetData, error) {
+	key, err := liveKey(ctx, "widget:"+dashboardID+"/"+widgetID, filters, timeRange)
+	if err != nil {
+		return nil, err
+	}
+	pick := widgetOf(widgetID)
+	in, err := r.subscribeRender(ctx, key, dashboardID, filters, timeRange, pick)
+	if err != nil {
+		return nil, err
+	}
+	return forward(ctx, in, func(v any) *model.WidgetData {
+		ws, _ := pick(v.(*dashboards.Rendering))
+		return toModelRender(&dashboards.Rendering{Widgets: ws}).Widgets[0]
+	}), nil
+}
+
 func (r *subscriptionResolver) ExportProgress(ctx context.Context, id string) (<-chan *model.ExportJob, error) {
 	updates, err := r.Exports.Watch(ctx, id)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/learnhub/analytics-service/api"
 	"github.com/learnhub/analytics-service/demo"
 	"github.com/learnhub/analytics-service/ingest"
+	"github.com/learnhub/analytics-service/live"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/config"
 	"github.com/learnhub/analytics-service/resolvers"
@@ -89,6 +90,7 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 		Exports:          a.svc.exports,
 		DashboardService: a.svc.dashboards,
 		DeadLetterLog:    ingest.NewDeadLetters(a.db),
+		Live:             live.NewHub(live.Config{Conn: a.bus.Conn(), Log: a.log}),
 	}
 	gql := api.NewGraphQLHandler(api.GraphQLConfig{
 		Schema:        r.Config(),
