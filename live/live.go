@@ -131,7 +131,7 @@ func (h *Hub) watchTenant(tenant string) error {
 	}
 	w := &tenantWatch{groups: 1}
 	if h.cfg.Conn != nil {
-		sub, err := h.cfg.Conn.Subscribe(ingest.NoticeSubject(tenant), func(*nats.Msg) { h.poke(tenant) })
+		sub, err := h.cfg.Conn.Subscribe(ingest.NoticeSubject(tenant), func(*nats.Msg) { h.Poke(tenant) })
 		if err != nil {
 			return err
 		}
@@ -141,8 +141,9 @@ func (h *Hub) watchTenant(tenant string) error {
 	return nil
 }
 
-// poke asks every refresher of tenant to recompute (non-blocking).
-func (h *Hub) poke(tenant string) {
+// Poke asks every refresher of tenant to recompute (non-blocking), as an
+// ingest notice does.
+func (h *Hub) Poke(tenant string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for k, g := range h.groups {
