@@ -21,6 +21,7 @@ import (
 
 	"github.com/learnhub/analytics-service/adhoc"
 	"github.com/learnhub/analytics-service/api"
+	"github.com/learnhub/analytics-service/cohorts"
 	"github.com/learnhub/analytics-service/dashboards"
 	"github.com/learnhub/analytics-service/events"
 	"github.com/learnhub/analytics-service/exports"
@@ -97,6 +98,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 			dashboards.Config{Locks: rdb, Cache: rdb}),
 		DeadLetterLog:   ingest.NewDeadLetters(db),
 		Live:            live.NewHub(live.Config{Conn: nats.Conn()}),
+		CohortService:   cohorts.NewService(db, nats, cohorts.Config{Locks: rdb}),
 		MinPollInterval: 100 * time.Millisecond,
 	}
 	cfg := r.Config()

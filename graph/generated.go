@@ -29,6 +29,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Cohort() CohortResolver
 	Dashboard() DashboardResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
@@ -40,6 +41,38 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	Cohort struct {
+		Active          func(childComplexity int) int
+		Criteria        func(childComplexity int) int
+		Description     func(childComplexity int) int
+		ID              func(childComplexity int) int
+		LastEvaluatedAt func(childComplexity int) int
+		Members         func(childComplexity int, first *int, after *string) int
+		Name            func(childComplexity int) int
+		Size            func(childComplexity int) int
+		SizeHistory     func(childComplexity int, limit *int) int
+		StaticUserCount func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
+		UpdatedBy       func(childComplexity int) int
+		Version         func(childComplexity int) int
+	}
+
+	CohortEvaluation struct {
+		Entered      func(childComplexity int) int
+		Error        func(childComplexity int) int
+		EvaluatedAt  func(childComplexity int) int
+		Exited       func(childComplexity int) int
+		ScheduledFor func(childComplexity int) int
+		Size         func(childComplexity int) int
+		Version      func(childComplexity int) int
+	}
+
+	CohortMembers struct {
+		EndCursor   func(childComplexity int) int
+		HasNextPage func(childComplexity int) int
+		UserIds     func(childComplexity int) int
+	}
+
 	Dashboard struct {
 		Columns     func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
@@ -226,13 +259,17 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AddWidget       func(childComplexity int, dashboardID string, expectedVersion int, widget model.WidgetInput) int
 		CancelExport    func(childComplexity int, id string) int
+		CreateCohort    func(childComplexity int, input model.CohortInput) int
 		CreateDashboard func(childComplexity int, input model.DashboardInput, widgets []*model.WidgetInput) int
 		CreateMetric    func(childComplexity int, input model.MetricInput) int
+		DeleteCohort    func(childComplexity int, id string, expectedVersion int) int
 		DeleteDashboard func(childComplexity int, id string, expectedVersion int) int
 		DeprecateMetric func(childComplexity int, id string, expectedVersion int, replacement *string, sunset *time.Time) int
+		EvaluateCohort  func(childComplexity int, id string) int
 		ExportQuery     func(childComplexity int, input model.ExportInput) int
 		RemoveWidget    func(childComplexity int, dashboardID string, expectedVersion int, widgetID string) int
 		ReorderWidgets  func(childComplexity int, dashboardID string, expectedVersion int, widgetIds []string) int
+		UpdateCohort    func(childComplexity int, id string, expectedVersion int, input model.CohortInput) int
 		UpdateDashboard func(childComplexity int, id string, expectedVersion int, input model.DashboardInput) int
 		UpdateMetric    func(childComplexity int, id string, expectedVersion int, input model.MetricInput) int
 		UpdateWidget    func(childComplexity int, dashboardID string, expectedVersion int, widgetID string, widget model.WidgetInput) int
@@ -244,6 +281,8 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		Cohort          func(childComplexity int, id string) int
+		Cohorts         func(childComplexity int) int
 		Dashboard       func(childComplexity int, idOrSlug string) int
 		Dashboards      func(childComplexity int, first *int, after *string) int
 		DeadLetters     func(childComplexity int, limit *int) int
@@ -321,6 +360,12 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type CohortResolver interface {
+	Size(ctx context.Context, obj *model.Cohort) (*int64, error)
+	LastEvaluatedAt(ctx context.Context, obj *model.Cohort) (*time.Time, error)
+	SizeHistory(ctx context.Context, obj *model.Cohort, limit *int) ([]*model.CohortEvaluation, error)
+	Members(ctx context.Context, obj *model.Cohort, first *int, after *string) (*model.CohortMembers, error)
+}
 type DashboardResolver interface {
 	Render(ctx context.Context, obj *model.Dashboard, filters []*model.MetricFilterInput, timeRange *model.TimeRange) (*model.DashboardRender, error)
 }
@@ -336,6 +381,10 @@ type MutationResolver interface {
 	UpdateWidget(ctx context.Context, dashboardID string, expectedVersion int, widgetID string, widget model.WidgetInput) (*model.Dashboard, error)
 	RemoveWidget(ctx context.Context, dashboardID string, expectedVersion int, widgetID string) (*model.Dashboard, error)
 	ReorderWidgets(ctx context.Context, dashboardID string, expectedVersion int, widgetIds []string) (*model.Dashboard, error)
+	CreateCohort(ctx context.Context, input model.CohortInput) (*model.Cohort, error)
+	UpdateCohort(ctx context.Context, id string, expectedVersion int, input model.CohortInput) (*model.Cohort, error)
+	DeleteCohort(ctx context.Context, id string, expectedVersion int) (bool, error)
+	EvaluateCohort(ctx context.Context, id string) (*model.CohortEvaluation, error)
 	CancelExport(ctx context.Context, id string) (*model.ExportJob, error)
 }
 type QueryResolver interface {
@@ -349,6 +398,8 @@ type QueryResolver interface {
 	Dashboard(ctx context.Context, idOrSlug string) (*model.Dashboard, error)
 	Dashboards(ctx context.Context, first *int, after *string) (*model.DashboardConnection, error)
 	DeadLetters(ctx context.Context, limit *int) ([]*model.DeadLetter, error)
+	Cohort(ctx context.Context, id string) (*model.Cohort, error)
+	Cohorts(ctx context.Context) ([]*model.Cohort, error)
 	ExportJob(ctx context.Context, id string) (*model.ExportJob, error)
 	ExportJobs(ctx context.Context, first *int, after *string) (*model.ExportJobConnection, error)
 }
@@ -376,6 +427,157 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "Cohort.active":
+		if e.ComplexityRoot.Cohort.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cohort.Active(childComplexity), true
+	case "Cohort.criteria":
+		if e.ComplexityRoot.Cohort.Criteria == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cohort.Criteria(childComplexity), true
+	case "Cohort.description":
+		if e.ComplexityRoot.Cohort.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cohort.Description(childComplexity), true
+	case "Cohort.id":
+		if e.ComplexityRoot.Cohort.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cohort.ID(childComplexity), true
+	case "Cohort.lastEvaluatedAt":
+		if e.ComplexityRoot.Cohort.LastEvaluatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cohort.LastEvaluatedAt(childComplexity), true
+	case "Cohort.members":
+		if e.ComplexityRoot.Cohort.Members == nil {
+			break
+		}
+
+		args, err := ec.field_Cohort_members_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Cohort.Members(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Cohort.name":
+		if e.ComplexityRoot.Cohort.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cohort.Name(childComplexity), true
+	case "Cohort.size":
+		if e.ComplexityRoot.Cohort.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cohort.Size(childComplexity), true
+	case "Cohort.sizeHistory":
+		if e.ComplexityRoot.Cohort.SizeHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Cohort_sizeHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Cohort.SizeHistory(childComplexity, args["limit"].(*int)), true
+	case "Cohort.staticUserCount":
+		if e.ComplexityRoot.Cohort.StaticUserCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cohort.StaticUserCount(childComplexity), true
+	case "Cohort.updatedAt":
+		if e.ComplexityRoot.Cohort.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cohort.UpdatedAt(childComplexity), true
+	case "Cohort.updatedBy":
+		if e.ComplexityRoot.Cohort.UpdatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cohort.UpdatedBy(childComplexity), true
+	case "Cohort.version":
+		if e.ComplexityRoot.Cohort.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cohort.Version(childComplexity), true
+
+	case "CohortEvaluation.entered":
+		if e.ComplexityRoot.CohortEvaluation.Entered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortEvaluation.Entered(childComplexity), true
+	case "CohortEvaluation.error":
+		if e.ComplexityRoot.CohortEvaluation.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortEvaluation.Error(childComplexity), true
+	case "CohortEvaluation.evaluatedAt":
+		if e.ComplexityRoot.CohortEvaluation.EvaluatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortEvaluation.EvaluatedAt(childComplexity), true
+	case "CohortEvaluation.exited":
+		if e.ComplexityRoot.CohortEvaluation.Exited == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortEvaluation.Exited(childComplexity), true
+	case "CohortEvaluation.scheduledFor":
+		if e.ComplexityRoot.CohortEvaluation.ScheduledFor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortEvaluation.ScheduledFor(childComplexity), true
+	case "CohortEvaluation.size":
+		if e.ComplexityRoot.CohortEvaluation.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortEvaluation.Size(childComplexity), true
+	case "CohortEvaluation.version":
+		if e.ComplexityRoot.CohortEvaluation.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortEvaluation.Version(childComplexity), true
+
+	case "CohortMembers.endCursor":
+		if e.ComplexityRoot.CohortMembers.EndCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortMembers.EndCursor(childComplexity), true
+	case "CohortMembers.hasNextPage":
+		if e.ComplexityRoot.CohortMembers.HasNextPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortMembers.HasNextPage(childComplexity), true
+	case "CohortMembers.userIds":
+		if e.ComplexityRoot.CohortMembers.UserIds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortMembers.UserIds(childComplexity), true
 
 	case "Dashboard.columns":
 		if e.ComplexityRoot.Dashboard.Columns == nil {
@@ -1145,6 +1347,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelExport(childComplexity, args["id"].(string)), true
+	case "Mutation.createCohort":
+		if e.ComplexityRoot.Mutation.CreateCohort == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCohort_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCohort(childComplexity, args["input"].(model.CohortInput)), true
 	case "Mutation.createDashboard":
 		if e.ComplexityRoot.Mutation.CreateDashboard == nil {
 			break
@@ -1167,6 +1380,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateMetric(childComplexity, args["input"].(model.MetricInput)), true
+	case "Mutation.deleteCohort":
+		if e.ComplexityRoot.Mutation.DeleteCohort == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteCohort_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteCohort(childComplexity, args["id"].(string), args["expectedVersion"].(int)), true
 	case "Mutation.deleteDashboard":
 		if e.ComplexityRoot.Mutation.DeleteDashboard == nil {
 			break
@@ -1189,6 +1413,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeprecateMetric(childComplexity, args["id"].(string), args["expectedVersion"].(int), args["replacement"].(*string), args["sunset"].(*time.Time)), true
+	case "Mutation.evaluateCohort":
+		if e.ComplexityRoot.Mutation.EvaluateCohort == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_evaluateCohort_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EvaluateCohort(childComplexity, args["id"].(string)), true
 	case "Mutation.exportQuery":
 		if e.ComplexityRoot.Mutation.ExportQuery == nil {
 			break
@@ -1222,6 +1457,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReorderWidgets(childComplexity, args["dashboardId"].(string), args["expectedVersion"].(int), args["widgetIds"].([]string)), true
+	case "Mutation.updateCohort":
+		if e.ComplexityRoot.Mutation.UpdateCohort == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateCohort_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCohort(childComplexity, args["id"].(string), args["expectedVersion"].(int), args["input"].(model.CohortInput)), true
 	case "Mutation.updateDashboard":
 		if e.ComplexityRoot.Mutation.UpdateDashboard == nil {
 			break
@@ -1269,6 +1515,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
 
+	case "Query.cohort":
+		if e.ComplexityRoot.Query.Cohort == nil {
+			break
+		}
+
+		args, err := ec.field_Query_cohort_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Cohort(childComplexity, args["id"].(string)), true
+	case "Query.cohorts":
+		if e.ComplexityRoot.Query.Cohorts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Cohorts(childComplexity), true
 	case "Query.dashboard":
 		if e.ComplexityRoot.Query.Dashboard == nil {
 			break
@@ -1634,6 +1897,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("CohortInput", ec.unmarshalInputCohortInput),
 			graphql.NewInputUnmarshaler("DashboardFilterInput", ec.unmarshalInputDashboardFilterInput),
 			graphql.NewInputUnmarshaler("DashboardInput", ec.unmarshalInputDashboardInput),
 			graphql.NewInputUnmarshaler("ExportEventsInput", ec.unmarshalInputExportEventsInput),
@@ -1872,6 +2136,10 @@ type Query {
   dashboards(first: Int = 20, after: String): DashboardConnection! @hasRole(role: VIEWER)
   "The tenant's most recent dead letters (events the firehose refused), newest first."
   deadLetters(limit: Int = 50): [DeadLetter!]! @hasRole(role: ADMIN)
+  "One cohort of the tenant, or null."
+  cohort(id: ID!): Cohort @hasRole(role: VIEWER)
+  "The tenant's cohorts, by name."
+  cohorts: [Cohort!]! @hasRole(role: VIEWER)
   "One export job of the tenant, or null."
   exportJob(id: ID!): ExportJob @hasRole(role: ANALYST)
   "The tenant's export jobs, newest first."
@@ -2092,6 +2360,85 @@ type DeadLetter {
   message: String!
   "The original bytes as text."
   payload: String!
+}
+
+"""
+A group of learners: behavioural (criteria over their events, re-evaluated hourly when
+active) or static (an uploaded list).
+"""
+type Cohort {
+  "Cohort id."
+  id: ID!
+  "Name."
+  name: String!
+  "Description."
+  description: String!
+  "Evaluated by the hourly schedule."
+  active: Boolean!
+  "The criteria tree, or null for a static cohort."
+  criteria: JSON
+  "Members of a static cohort."
+  staticUserCount: Int!
+  "Bumped by every change; pass back as expectedVersion."
+  version: Int!
+  "When it last changed."
+  updatedAt: DateTime!
+  "Who last changed it."
+  updatedBy: String!
+  "Members at the latest successful evaluation; null before the first."
+  size: Int64
+  "When the latest evaluation ran."
+  lastEvaluatedAt: DateTime
+  "Evaluations, newest first (failed ones carry their error)."
+  sizeHistory(limit: Int = 30): [CohortEvaluation!]!
+  "Members of the latest successful evaluation, by user id."
+  members(first: Int = 100, after: String): CohortMembers!
+}
+
+"A cohort definition to create or replace."
+input CohortInput {
+  "Name."
+  name: String!
+  "Description."
+  description: String
+  "Evaluate hourly."
+  active: Boolean
+  """
+  Criteria tree (JSON): one of {"and": [...]}, {"or": [...]}, {"not": {...}},
+  {"performed": {"type", "count", "op": gte|gt|eq|lt|lte, "within": "30d", "where": {"prop": "value"}}},
+  {"firstSeen": {"before"|"after": "30d" or RFC 3339}}, {"lastSeen": {...}}, {"inCohort": "<id>"}.
+  """
+  criteria: JSON
+  "User ids of a static cohort (at most 100 000)."
+  staticUsers: [String!]
+}
+
+"One evaluation of a cohort."
+type CohortEvaluation {
+  "Membership version (unix minutes of the slot)."
+  version: Int64!
+  "The slot it evaluated."
+  scheduledFor: DateTime!
+  "When it ran."
+  evaluatedAt: DateTime!
+  "Members."
+  size: Int64!
+  "Users who were not members before."
+  entered: Int64!
+  "Users who left."
+  exited: Int64!
+  "Why it failed; the previous membership stays in force."
+  error: String
+}
+
+"A page of cohort members."
+type CohortMembers {
+  "User ids, ascending."
+  userIds: [String!]!
+  "Whether more follow."
+  hasNextPage: Boolean!
+  "Pass as ` + "`" + `after` + "`" + ` for the next page."
+  endCursor: String
 }
 
 "File formats of exports."
@@ -2657,6 +3004,20 @@ type Mutation {
   removeWidget(dashboardId: ID!, expectedVersion: Int!, widgetId: ID!): Dashboard! @hasRole(role: ADMIN)
   "Put the widgets in this order (all ids, each once)."
   reorderWidgets(dashboardId: ID!, expectedVersion: Int!, widgetIds: [ID!]!): Dashboard! @hasRole(role: ADMIN)
+  """
+  Define a cohort: ` + "`" + `criteria` + "`" + ` (a JSON tree, see docs/ARCHITECTURE.md#cohorts) for a
+  behavioural cohort, or ` + "`" + `staticUsers` + "`" + ` for an uploaded list.
+  """
+  createCohort(input: CohortInput!): Cohort! @hasRole(role: ADMIN)
+  "Replace a cohort's definition; a stale expectedVersion is a CONFLICT naming the current one."
+  updateCohort(id: ID!, expectedVersion: Int!, input: CohortInput!): Cohort! @hasRole(role: ADMIN)
+  "Delete a cohort (its past memberships stay for audit)."
+  deleteCohort(id: ID!, expectedVersion: Int!): Boolean! @hasRole(role: ADMIN)
+  """
+  Evaluate a cohort now: materialise its members, compute who entered and exited, and
+  publish analytics.cohort.evaluated.v1. Evaluating twice in the same minute is one evaluation.
+  """
+  evaluateCohort(id: ID!): CohortEvaluation! @hasRole(role: ANALYST)
   "Cancel a queued or running export; a finished one is a CONFLICT."
   cancelExport(id: ID!): ExportJob! @hasRole(role: ANALYST)
 }
@@ -2686,6 +3047,70 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_Cohort(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Cohort_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Cohort_name(ctx, field)
+	case "description":
+		return ec.fieldContext_Cohort_description(ctx, field)
+	case "active":
+		return ec.fieldContext_Cohort_active(ctx, field)
+	case "criteria":
+		return ec.fieldContext_Cohort_criteria(ctx, field)
+	case "staticUserCount":
+		return ec.fieldContext_Cohort_staticUserCount(ctx, field)
+	case "version":
+		return ec.fieldContext_Cohort_version(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Cohort_updatedAt(ctx, field)
+	case "updatedBy":
+		return ec.fieldContext_Cohort_updatedBy(ctx, field)
+	case "size":
+		return ec.fieldContext_Cohort_size(ctx, field)
+	case "lastEvaluatedAt":
+		return ec.fieldContext_Cohort_lastEvaluatedAt(ctx, field)
+	case "sizeHistory":
+		return ec.fieldContext_Cohort_sizeHistory(ctx, field)
+	case "members":
+		return ec.fieldContext_Cohort_members(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Cohort", field.Name)
+}
+
+func (ec *executionContext) childFields_CohortEvaluation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_CohortEvaluation_version(ctx, field)
+	case "scheduledFor":
+		return ec.fieldContext_CohortEvaluation_scheduledFor(ctx, field)
+	case "evaluatedAt":
+		return ec.fieldContext_CohortEvaluation_evaluatedAt(ctx, field)
+	case "size":
+		return ec.fieldContext_CohortEvaluation_size(ctx, field)
+	case "entered":
+		return ec.fieldContext_CohortEvaluation_entered(ctx, field)
+	case "exited":
+		return ec.fieldContext_CohortEvaluation_exited(ctx, field)
+	case "error":
+		return ec.fieldContext_CohortEvaluation_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CohortEvaluation", field.Name)
+}
+
+func (ec *executionContext) childFields_CohortMembers(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "userIds":
+		return ec.fieldContext_CohortMembers_userIds(ctx, field)
+	case "hasNextPage":
+		return ec.fieldContext_CohortMembers_hasNextPage(ctx, field)
+	case "endCursor":
+		return ec.fieldContext_CohortMembers_endCursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CohortMembers", field.Name)
+}
 
 func (ec *executionContext) childFields_Dashboard(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -3295,6 +3720,42 @@ func (ec *executionContext) dir_hasRole_args(ctx context.Context, rawArgs map[st
 	return args, nil
 }
 
+func (ec *executionContext) field_Cohort_members_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Cohort_sizeHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Dashboard_render_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3361,6 +3822,20 @@ func (ec *executionContext) field_Mutation_cancelExport_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createCohort_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CohortInput, error) {
+			return ec.unmarshalNCohortInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createDashboard_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3394,6 +3869,28 @@ func (ec *executionContext) field_Mutation_createMetric_args(ctx context.Context
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteCohort_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -3454,6 +3951,20 @@ func (ec *executionContext) field_Mutation_deprecateMetric_args(ctx context.Cont
 		return nil, err
 	}
 	args["sunset"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_evaluateCohort_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -3528,6 +4039,36 @@ func (ec *executionContext) field_Mutation_reorderWidgets_args(ctx context.Conte
 		return nil, err
 	}
 	args["widgetIds"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateCohort_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CohortInput, error) {
+			return ec.unmarshalNCohortInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
 	return args, nil
 }
 
@@ -3640,6 +4181,20 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_cohort_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -4080,6 +4635,577 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _Cohort_id(ctx context.Context, field graphql.CollectedField, obj *model.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cohort", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Cohort_name(ctx context.Context, field graphql.CollectedField, obj *model.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cohort", field, false, false, "String")
+}
+
+func (ec *executionContext) _Cohort_description(ctx context.Context, field graphql.CollectedField, obj *model.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cohort", field, false, false, "String")
+}
+
+func (ec *executionContext) _Cohort_active(ctx context.Context, field graphql.CollectedField, obj *model.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_active(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Active, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cohort", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Cohort_criteria(ctx context.Context, field graphql.CollectedField, obj *model.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_criteria(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Criteria, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_criteria(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cohort", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Cohort_staticUserCount(ctx context.Context, field graphql.CollectedField, obj *model.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_staticUserCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StaticUserCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_staticUserCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cohort", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Cohort_version(ctx context.Context, field graphql.CollectedField, obj *model.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cohort", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Cohort_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cohort", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Cohort_updatedBy(ctx context.Context, field graphql.CollectedField, obj *model.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_updatedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cohort", field, false, false, "String")
+}
+
+func (ec *executionContext) _Cohort_size(ctx context.Context, field graphql.CollectedField, obj *model.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Cohort().Size(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt642ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cohort", field, true, true, "Int64")
+}
+
+func (ec *executionContext) _Cohort_lastEvaluatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_lastEvaluatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Cohort().LastEvaluatedAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_lastEvaluatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cohort", field, true, true, "DateTime")
+}
+
+func (ec *executionContext) _Cohort_sizeHistory(ctx context.Context, field graphql.CollectedField, obj *model.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_sizeHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Cohort().SizeHistory(ctx, obj, fc.Args["limit"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CohortEvaluation) graphql.Marshaler {
+			return ec.marshalNCohortEvaluation2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortEvaluationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_sizeHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cohort",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CohortEvaluation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Cohort_sizeHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Cohort_members(ctx context.Context, field graphql.CollectedField, obj *model.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Cohort().Members(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CohortMembers) graphql.Marshaler {
+			return ec.marshalNCohortMembers2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortMembers(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_members(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cohort",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CohortMembers(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Cohort_members_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CohortEvaluation_version(ctx context.Context, field graphql.CollectedField, obj *model.CohortEvaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortEvaluation_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortEvaluation_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CohortEvaluation", field, false, false, "Int64")
+}
+
+func (ec *executionContext) _CohortEvaluation_scheduledFor(ctx context.Context, field graphql.CollectedField, obj *model.CohortEvaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortEvaluation_scheduledFor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScheduledFor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortEvaluation_scheduledFor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CohortEvaluation", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CohortEvaluation_evaluatedAt(ctx context.Context, field graphql.CollectedField, obj *model.CohortEvaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortEvaluation_evaluatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EvaluatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortEvaluation_evaluatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CohortEvaluation", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CohortEvaluation_size(ctx context.Context, field graphql.CollectedField, obj *model.CohortEvaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortEvaluation_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Size, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortEvaluation_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CohortEvaluation", field, false, false, "Int64")
+}
+
+func (ec *executionContext) _CohortEvaluation_entered(ctx context.Context, field graphql.CollectedField, obj *model.CohortEvaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortEvaluation_entered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortEvaluation_entered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CohortEvaluation", field, false, false, "Int64")
+}
+
+func (ec *executionContext) _CohortEvaluation_exited(ctx context.Context, field graphql.CollectedField, obj *model.CohortEvaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortEvaluation_exited(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Exited, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortEvaluation_exited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CohortEvaluation", field, false, false, "Int64")
+}
+
+func (ec *executionContext) _CohortEvaluation_error(ctx context.Context, field graphql.CollectedField, obj *model.CohortEvaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortEvaluation_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CohortEvaluation_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CohortEvaluation", field, false, false, "String")
+}
+
+func (ec *executionContext) _CohortMembers_userIds(ctx context.Context, field graphql.CollectedField, obj *model.CohortMembers) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortMembers_userIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserIds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortMembers_userIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CohortMembers", field, false, false, "String")
+}
+
+func (ec *executionContext) _CohortMembers_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.CohortMembers) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortMembers_hasNextPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasNextPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortMembers_hasNextPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CohortMembers", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CohortMembers_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.CohortMembers) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortMembers_endCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CohortMembers_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CohortMembers", field, false, false, "String")
+}
 
 func (ec *executionContext) _Dashboard_id(ctx context.Context, field graphql.CollectedField, obj *model.Dashboard) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -7742,6 +8868,254 @@ func (ec *executionContext) fieldContext_Mutation_reorderWidgets(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createCohort(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createCohort(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateCohort(ctx, fc.Args["input"].(model.CohortInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.Cohort
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.Cohort
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Cohort) graphql.Marshaler {
+			return ec.marshalNCohort2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohort(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createCohort(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cohort(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createCohort_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateCohort(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateCohort(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateCohort(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(int), fc.Args["input"].(model.CohortInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.Cohort
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.Cohort
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Cohort) graphql.Marshaler {
+			return ec.marshalNCohort2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohort(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateCohort(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cohort(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateCohort_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteCohort(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteCohort(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteCohort(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal bool
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteCohort(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteCohort_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_evaluateCohort(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_evaluateCohort(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EvaluateCohort(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *model.CohortEvaluation
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CohortEvaluation
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CohortEvaluation) graphql.Marshaler {
+			return ec.marshalNCohortEvaluation2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortEvaluation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_evaluateCohort(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CohortEvaluation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_evaluateCohort_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_cancelExport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8442,6 +9816,118 @@ func (ec *executionContext) fieldContext_Query_deadLetters(ctx context.Context, 
 	if fc.Args, err = ec.field_Query_deadLetters_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_cohort(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_cohort(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Cohort(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.Cohort
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.Cohort
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Cohort) graphql.Marshaler {
+			return ec.marshalOCohort2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohort(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_cohort(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cohort(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_cohort_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_cohorts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_cohorts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Cohorts(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal []*model.Cohort
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*model.Cohort
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Cohort) graphql.Marshaler {
+			return ec.marshalNCohort2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_cohorts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cohort(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -10684,6 +12170,76 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputCohortInput(ctx context.Context, obj any) (model.CohortInput, error) {
+	var it model.CohortInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "description", "active", "criteria", "staticUsers"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "active":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("active"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Active = data
+		case "criteria":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("criteria"))
+			data, err := ec.unmarshalOJSON2interface(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Criteria = data
+		case "staticUsers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("staticUsers"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StaticUsers = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCohortInput unmarshals raw into the CohortInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCohortInput(ctx context.Context, raw any) (model.CohortInput, error) {
+	var out model.CohortInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CohortInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputDashboardFilterInput(ctx context.Context, obj any) (model.DashboardFilterInput, error) {
 	var it model.DashboardFilterInput
 	if obj == nil {
@@ -11678,6 +13234,209 @@ func UnmarshalWidgetPositionInput(ctx context.Context, raw any) (model.WidgetPos
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var cohortImplementors = []string{"Cohort"}
+
+func (ec *executionContext) _Cohort(ctx context.Context, sel ast.SelectionSet, obj *model.Cohort) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cohortImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Cohort")
+		case "id":
+			out.Values[i] = ec._Cohort_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Cohort_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Cohort_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "active":
+			out.Values[i] = ec._Cohort_active(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "criteria":
+			out.Values[i] = ec._Cohort_criteria(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "staticUserCount":
+			out.Values[i] = ec._Cohort_staticUserCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._Cohort_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Cohort_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedBy":
+			out.Values[i] = ec._Cohort_updatedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "size":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Cohort_size(ctx, field, obj)
+				})
+		case "lastEvaluatedAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Cohort_lastEvaluatedAt(ctx, field, obj)
+				})
+		case "sizeHistory":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Cohort_sizeHistory(ctx, field, obj)
+				})
+		case "members":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Cohort_members(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cohortEvaluationImplementors = []string{"CohortEvaluation"}
+
+func (ec *executionContext) _CohortEvaluation(ctx context.Context, sel ast.SelectionSet, obj *model.CohortEvaluation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cohortEvaluationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CohortEvaluation")
+		case "version":
+			out.Values[i] = ec._CohortEvaluation_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scheduledFor":
+			out.Values[i] = ec._CohortEvaluation_scheduledFor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "evaluatedAt":
+			out.Values[i] = ec._CohortEvaluation_evaluatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "size":
+			out.Values[i] = ec._CohortEvaluation_size(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entered":
+			out.Values[i] = ec._CohortEvaluation_entered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "exited":
+			out.Values[i] = ec._CohortEvaluation_exited(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._CohortEvaluation_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cohortMembersImplementors = []string{"CohortMembers"}
+
+func (ec *executionContext) _CohortMembers(ctx context.Context, sel ast.SelectionSet, obj *model.CohortMembers) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cohortMembersImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CohortMembers")
+		case "userIds":
+			out.Values[i] = ec._CohortMembers_userIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hasNextPage":
+			out.Values[i] = ec._CohortMembers_hasNextPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endCursor":
+			out.Values[i] = ec._CohortMembers_endCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var dashboardImplementors = []string{"Dashboard"}
 
@@ -12964,6 +14723,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createCohort":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createCohort(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateCohort":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateCohort(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteCohort":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteCohort(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "evaluateCohort":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_evaluateCohort(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "cancelExport":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_cancelExport(ctx, field)
@@ -13104,6 +14891,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_deadLetters(ctx, field)
+				})
+		case "cohort":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_cohort(ctx, field)
+				})
+		case "cohorts":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_cohorts(ctx, field)
 				})
 		case "exportJob":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -13894,6 +15693,67 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNCohort2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Cohort) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCohort2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohort(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCohort2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohort(ctx context.Context, sel ast.SelectionSet, v *model.Cohort) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Cohort!")
+		return graphql.Null
+	}
+	return ec._Cohort(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCohortEvaluation2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortEvaluationᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CohortEvaluation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCohortEvaluation2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortEvaluation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCohortEvaluation2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortEvaluation(ctx context.Context, sel ast.SelectionSet, v *model.CohortEvaluation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CohortEvaluation!")
+		return graphql.Null
+	}
+	return ec._CohortEvaluation(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCohortInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortInput(ctx context.Context, v any) (model.CohortInput, error) {
+	res, err := ec.unmarshalInputCohortInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCohortMembers2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortMembers(ctx context.Context, sel ast.SelectionSet, v *model.CohortMembers) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CohortMembers!")
+		return graphql.Null
+	}
+	return ec._CohortMembers(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNDashboard2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐDashboardᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Dashboard) graphql.Marshaler {
@@ -14880,6 +16740,13 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) marshalOCohort2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohort(ctx context.Context, sel ast.SelectionSet, v *model.Cohort) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Cohort(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOCompareTo2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCompareTo(ctx context.Context, v any) (*model.CompareTo, error) {
 	if v == nil {
 		return nil, nil
@@ -15019,6 +16886,24 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalInt(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOInt642ᚖint64(ctx context.Context, v any) (*int64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalInt64(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInt642ᚖint64(ctx context.Context, sel ast.SelectionSet, v *int64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalInt64(*v)
 	return res
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/learnhub/analytics-service/adhoc"
+	"github.com/learnhub/analytics-service/cohorts"
 	"github.com/learnhub/analytics-service/dashboards"
 	"github.com/learnhub/analytics-service/events"
 	"github.com/learnhub/analytics-service/exports"
@@ -40,6 +41,8 @@ type Resolver struct {
 	Metrics         *metrics.Querier
 	// Adhoc runs tenant SQL through the restricted grammar.
 	Adhoc *adhoc.Service
+	// CohortService defines and evaluates cohorts.
+	CohortService *cohorts.Service
 	// Live shares refreshers of live subscriptions.
 	Live *live.Hub
 	// DeadLetters lists events the firehose refused.

@@ -19,6 +19,47 @@ import (
 	"github.com/learnhub/analytics-service/timerange"
 )
 
+func (r *cohortResolver) Size(ctx context.Context, obj *model.Cohort) (*int64, error) {
+	e, err := r.lastGood(ctx, obj.ID)
+	if err != nil || e == nil {
+		return nil, err
+	}
+	n := int64(e.Size)
+	return &n, nil
+}
+
+func (r *cohortResolver) LastEvaluatedAt(ctx context.Context, obj *model.Cohort) (*time.Time, error) {
+	hist, err := r.CohortService.History(ctx, obj.ID, 1)
+	if err != nil || len(hist) == 0 {
+		return nil, err
+	}
+	return &hist[0].EvaluatedAt, nil
+}
+
+func (r *cohortResolver) SizeHistory(ctx context.Context, obj *model.Cohort, limit *int) ([]*model.CohortEvaluation, error) {
+	hist, err := r.CohortService.History(ctx, obj.ID, deref(limit))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.CohortEvaluation, len(hist))
+	for i, e := range hist {
+		out[i] = toModelEvaluation(e)
+	}
+	return out, nil
+}
+
+func (r *cohortResolver) Members(ctx context.Context, obj *model.Cohort, first *int, after *string) (*model.CohortMembers, error) {
+	ids, more, err := r.CohortService.Members(ctx, obj.ID, deref(first), deref(after))
+	if err != nil {
+		return nil, err
+	}
+	out := &model.CohortMembers{UserIds: ids, HasNextPage: more}
+	if len(ids) > 0 {
+		out.EndCursor = &ids[len(ids)-1]
+	}
+	return out, nil
+}
+
 func (r *dashboardResolver) Render(ctx context.Context, obj *model.Dashboard, filters []*model.MetricFilterInput, timeRange *model.TimeRange) (*model.DashboardRender, error) {
 	var tr *timerange.Spec
 	if timeRange != nil {
@@ -161,6 +202,53 @@ func (r *mutationResolver) ReorderWidgets(ctx context.Context, dashboardID strin
 	return toModelDashboard(d), nil
 }
 
+func (r *mutationResolver) CreateCohort(ctx context.Context, input model.CohortInput) (*model.Cohort, error) {
+	c, err := toCohort(input)
+	if err != nil {
+		return nil, err
+	}
+	created, err := r.CohortService.Create(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return toModelCohort(created), nil
+}
+
+func (r *mutationResolver) UpdateCohort(ctx context.Context, id string, expectedVersion int, input model.CohortInput) (*model.Cohort, error) {
+	v, err := expected("resolvers.updateCohort", expectedVersion)
+	if err != nil {
+		return nil, err
+	}
+	c, err := toCohort(input)
+	if err != nil {
+		return nil, err
+	}
+	updated, err := r.CohortService.Update(ctx, id, v, c)
+	if err != nil {
+		return nil, err
+	}
+	return toModelCohort(updated), nil
+}
+
+func (r *mutationResolver) DeleteCohort(ctx context.Context, id string, expectedVersion int) (bool, error) {
+	v, err := expected("resolvers.deleteCohort", expectedVersion)
+	if err != nil {
+		return false, err
+	}
+	if err := r.CohortService.Delete(ctx, id, v); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func (r *mutationResolver) EvaluateCohort(ctx context.Context, id string) (*model.CohortEvaluation, error) {
+	e, err := r.CohortService.Evaluate(ctx, id, r.now())
+	if err != nil {
+		return nil, err
+	}
+	return toModelEvaluation(e), nil
+}
+
 func (r *mutationResolver) CancelExport(ctx context.Context, id string) (*model.ExportJob, error) {
 	j, err := r.Exports.Cancel(ctx, id)
 	if err != nil {
@@ -298,6 +386,29 @@ func (r *queryResolver) DeadLetters(ctx context.Context, limit *int) ([]*model.D
 	out := make([]*model.DeadLetter, len(recs))
 	for i, d := range recs {
 		out[i] = &model.DeadLetter{ReceivedAt: d.ReceivedAt, Subject: d.Subject, Reason: string(d.Reason), Message: d.Message, Payload: d.Payload}
+	}
+	return out, nil
+}
+
+func (r *queryResolver) Cohort(ctx context.Context, id string) (*model.Cohort, error) {
+	c, err := r.CohortService.Get(ctx, id)
+	if errs.Is(err, errs.KindNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return toModelCohort(c), nil
+}
+
+func (r *queryResolver) Cohorts(ctx context.Context) ([]*model.Cohort, error) {
+	cs, err := r.CohortService.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Cohort, len(cs))
+	for i, c := range cs {
+		out[i] = toModelCohort(c)
 	}
 	return out, nil
 }
@@ -442,6 +553,8 @@ func (r *subscriptionResolver) ExportProgress(ctx context.Context, id string) (<
 	return ch, nil
 }
 
+func (r *Resolver) Cohort() graph.CohortResolver { return &cohortResolver{r} }
+
 func (r *Resolver) Dashboard() graph.DashboardResolver { return &dashboardResolver{r} }
 
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
@@ -451,6 +564,7 @@ func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
 
 type (
+	cohortResolver       struct{ *Resolver }
 	dashboardResolver    struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
 	queryResolver        struct{ *Resolver }

@@ -89,6 +89,7 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 		Adhoc:            a.svc.adhoc,
 		Exports:          a.svc.exports,
 		DashboardService: a.svc.dashboards,
+		CohortService:    a.svc.cohorts,
 		DeadLetterLog:    ingest.NewDeadLetters(a.db),
 		Live:             live.NewHub(live.Config{Conn: a.bus.Conn(), Log: a.log}),
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/learnhub/analytics-service/adhoc"
+	"github.com/learnhub/analytics-service/cohorts"
 	"github.com/learnhub/analytics-service/dashboards"
 	"github.com/learnhub/analytics-service/events"
 	"github.com/learnhub/analytics-service/exports"
@@ -25,6 +26,7 @@ type services struct {
 	querier    *metrics.Querier
 	adhoc      *adhoc.Service
 	dashboards *dashboards.Service
+	cohorts    *cohorts.Service
 	exports    *exports.Service
 	jobs       *jobs.Client
 	// blobRoute serves signed downloads of the local blob store; nil with S3.
@@ -41,6 +43,7 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 	dash := dashboards.NewService(a.db, s.registry, func() *metrics.Loader { return metrics.NewLoader(s.querier, metrics.LoaderConfig{}) },
 		dashboards.Config{Locks: a.kv.Client(), Cache: a.kv.Client()})
 	s.dashboards, usage.finder = dash, dash
+	s.cohorts = cohorts.NewService(a.db, a.bus, cohorts.Config{Locks: a.kv.Client()})
 
 	blobs, route, err := a.openBlobs()
 	if err != nil {

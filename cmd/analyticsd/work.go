@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 
+	"github.com/learnhub/analytics-service/cohorts"
 	"github.com/learnhub/analytics-service/exports"
 	"github.com/learnhub/analytics-service/jobs"
 )
@@ -25,12 +26,14 @@ func (a *app) startWork(ctx context.Context) (func(), error) {
 	srv.Handle(exports.KindRun, a.svc.exports.Runner())
 	srv.Handle(exports.KindJanitor, a.svc.exports.Janitor())
 	srv.AddRecoverer(a.svc.exports.Recoverer())
+	srv.Handle(cohorts.KindEvaluate, a.svc.cohorts.EvaluateHandler())
+	srv.Handle(cohorts.KindEvaluateAll, a.svc.cohorts.EvaluateAllHandler(client))
 
 	// One janitor task per hour (the TaskID is keyed by the hour).
 	exportsJanitor := jobs.Entry{Name: exports.KindJanitor, Spec: exports.DefaultJanitorSpec,
 		Task: jobs.Task{Kind: exports.KindJanitor, Queue: jobs.QueueLow}, KeyLayout: "2006-01-02T15"}
 	sched := jobs.NewScheduler(client, jobs.SchedulerConfig{Logger: a.log})
-	for _, e := range []jobs.Entry{compact.Entry(), exportsJanitor} {
+	for _, e := range []jobs.Entry{compact.Entry(), exportsJanitor, cohorts.Entry("")} {
 		if err := sched.Register(e); err != nil {
 			return nil, err
 		}

@@ -10,6 +10,81 @@ import (
 	"time"
 )
 
+// A group of learners: behavioural (criteria over their events, re-evaluated hourly when
+// active) or static (an uploaded list).
+type Cohort struct {
+	// Cohort id.
+	ID string `json:"id"`
+	// Name.
+	Name string `json:"name"`
+	// Description.
+	Description string `json:"description"`
+	// Evaluated by the hourly schedule.
+	Active bool `json:"active"`
+	// The criteria tree, or null for a static cohort.
+	Criteria any `json:"criteria,omitempty"`
+	// Members of a static cohort.
+	StaticUserCount int `json:"staticUserCount"`
+	// Bumped by every change; pass back as expectedVersion.
+	Version int `json:"version"`
+	// When it last changed.
+	UpdatedAt time.Time `json:"updatedAt"`
+	// Who last changed it.
+	UpdatedBy string `json:"updatedBy"`
+	// Members at the latest successful evaluation; null before the first.
+	Size *int64 `json:"size,omitempty"`
+	// When the latest evaluation ran.
+	LastEvaluatedAt *time.Time `json:"lastEvaluatedAt,omitempty"`
+	// Evaluations, newest first (failed ones carry their error).
+	SizeHistory []*CohortEvaluation `json:"sizeHistory"`
+	// Members of the latest successful evaluation, by user id.
+	Members *CohortMembers `json:"members"`
+}
+
+// One evaluation of a cohort.
+type CohortEvaluation struct {
+	// Membership version (unix minutes of the slot).
+	Version int64 `json:"version"`
+	// The slot it evaluated.
+	ScheduledFor time.Time `json:"scheduledFor"`
+	// When it ran.
+	EvaluatedAt time.Time `json:"evaluatedAt"`
+	// Members.
+	Size int64 `json:"size"`
+	// Users who were not members before.
+	Entered int64 `json:"entered"`
+	// Users who left.
+	Exited int64 `json:"exited"`
+	// Why it failed; the previous membership stays in force.
+	Error *string `json:"error,omitempty"`
+}
+
+// A cohort definition to create or replace.
+type CohortInput struct {
+	// Name.
+	Name string `json:"name"`
+	// Description.
+	Description *string `json:"description,omitempty"`
+	// Evaluate hourly.
+	Active *bool `json:"active,omitempty"`
+	// Criteria tree (JSON): one of {"and": [...]}, {"or": [...]}, {"not": {...}},
+	// {"performed": {"type", "count", "op": gte|gt|eq|lt|lte, "within": "30d", "where": {"prop": "value"}}},
+	// {"firstSeen": {"before"|"after": "30d" or RFC 3339}}, {"lastSeen": {...}}, {"inCohort": "<id>"}.
+	Criteria any `json:"criteria,omitempty"`
+	// User ids of a static cohort (at most 100 000).
+	StaticUsers []string `json:"staticUsers,omitempty"`
+}
+
+// A page of cohort members.
+type CohortMembers struct {
+	// User ids, ascending.
+	UserIds []string `json:"userIds"`
+	// Whether more follow.
+	HasNextPage bool `json:"hasNextPage"`
+	// Pass as `after` for the next page.
+	EndCursor *string `json:"endCursor,omitempty"`
+}
+
 // A dashboard: widgets over metrics, rendered on demand and cached per widget for 60 s.
 type Dashboard struct {
 	// Dashboard id.

@@ -208,3 +208,56 @@ ORDER BY (tenant_id, job_id);
 -- exports
 CREATE TABLE IF NOT EXISTS `export_jobs` ON CLUSTER `analytics` AS `export_jobs_local` ENGINE = Distributed(`analytics`, currentDatabase(), `export_jobs_local`, cityHash64(tenant_id));
 
+-- cohorts
+CREATE TABLE IF NOT EXISTS `cohorts_local` ON CLUSTER `analytics`
+(
+    tenant_id  LowCardinality(String),
+    cohort_id  String,
+    version    UInt64,
+    is_deleted UInt8,
+    name       String,
+    active     UInt8,
+    definition String COMMENT 'JSON of cohorts.Cohort',
+    updated_at DateTime64(3, 'UTC'),
+    updated_by String
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', version, is_deleted)
+ORDER BY (tenant_id, cohort_id);
+
+-- cohorts
+CREATE TABLE IF NOT EXISTS `cohorts` ON CLUSTER `analytics` AS `cohorts_local` ENGINE = Distributed(`analytics`, currentDatabase(), `cohorts_local`, cityHash64(tenant_id));
+
+-- cohorts
+CREATE TABLE IF NOT EXISTS `cohort_users_local` ON CLUSTER `analytics`
+(
+    tenant_id LowCardinality(String),
+    cohort_id String,
+    version   UInt64 COMMENT 'the evaluation: unix minutes of its scheduled time',
+    user_id   String
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
+PARTITION BY intDiv(version, 43200)
+ORDER BY (tenant_id, cohort_id, version, user_id);
+
+-- cohorts
+CREATE TABLE IF NOT EXISTS `cohort_users` ON CLUSTER `analytics` AS `cohort_users_local` ENGINE = Distributed(`analytics`, currentDatabase(), `cohort_users_local`, cityHash64(tenant_id, cohort_id));
+
+-- cohorts
+CREATE TABLE IF NOT EXISTS `cohort_evaluations_local` ON CLUSTER `analytics`
+(
+    tenant_id     LowCardinality(String),
+    cohort_id     String,
+    version       UInt64,
+    scheduled_for DateTime64(3, 'UTC'),
+    evaluated_at  DateTime64(3, 'UTC'),
+    size          UInt64,
+    entered       UInt64,
+    exited        UInt64,
+    error         String COMMENT 'empty on success; the last good membership stays in force otherwise'
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', evaluated_at)
+ORDER BY (tenant_id, cohort_id, version);
+
+-- cohorts
+CREATE TABLE IF NOT EXISTS `cohort_evaluations` ON CLUSTER `analytics` AS `cohort_evaluations_local` ENGINE = Distributed(`analytics`, currentDatabase(), `cohort_evaluations_local`, cityHash64(tenant_id));
+

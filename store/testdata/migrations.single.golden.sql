@@ -183,3 +183,47 @@ CREATE TABLE IF NOT EXISTS `export_jobs`
 ENGINE = ReplacingMergeTree(version, is_deleted)
 ORDER BY (tenant_id, job_id);
 
+-- cohorts
+CREATE TABLE IF NOT EXISTS `cohorts` 
+(
+    tenant_id  LowCardinality(String),
+    cohort_id  String,
+    version    UInt64,
+    is_deleted UInt8,
+    name       String,
+    active     UInt8,
+    definition String COMMENT 'JSON of cohorts.Cohort',
+    updated_at DateTime64(3, 'UTC'),
+    updated_by String
+)
+ENGINE = ReplacingMergeTree(version, is_deleted)
+ORDER BY (tenant_id, cohort_id);
+
+-- cohorts
+CREATE TABLE IF NOT EXISTS `cohort_users` 
+(
+    tenant_id LowCardinality(String),
+    cohort_id String,
+    version   UInt64 COMMENT 'the evaluation: unix minutes of its scheduled time',
+    user_id   String
+)
+ENGINE = ReplacingMergeTree()
+PARTITION BY intDiv(version, 43200)
+ORDER BY (tenant_id, cohort_id, version, user_id);
+
+-- cohorts
+CREATE TABLE IF NOT EXISTS `cohort_evaluations` 
+(
+    tenant_id     LowCardinality(String),
+    cohort_id     String,
+    version       UInt64,
+    scheduled_for DateTime64(3, 'UTC'),
+    evaluated_at  DateTime64(3, 'UTC'),
+    size          UInt64,
+    entered       UInt64,
+    exited        UInt64,
+    error         String COMMENT 'empty on success; the last good membership stays in force otherwise'
+)
+ENGINE = ReplacingMergeTree(evaluated_at)
+ORDER BY (tenant_id, cohort_id, version);
+

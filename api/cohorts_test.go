@@ -1,0 +1,50 @@
+package api_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/learnhub/analytics-service/platform/auth"
+)
+
+func TestCohortsOverGraphQL(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	now := time.Now().UTC()
+	h.insertEvents("tenant-a", event{"a1", "quiz.submitted", now.Add(-time.Hour)}, event{"a2", "user.login", now.Add(-time.Hour)})
+	h.insertEvents("tenant-b", event{"b1", "quiz.submitted", now.Add(-time.Hour)})
+	admin := h.token("tenant-a", auth.RoleAdmin)
+
+	create := `mutation($in: CohortInput!) { createCohort(input: $in) { id version criteria } }`
+	in := map[string]any{"in": map[string]any{"name": "Quizzers", "active": true,
+		"criteria": map[string]any{"performed": map[string]any{"type": "quiz.submitted", "count": 1, "within": "7d"}}}}
+	res := h.query(h.token("tenant-a", auth.RoleViewer), create, in)
+	assert.Equal(t, "FORBIDDEN", res.code())
+
+	res = h.query(admin, create, map[string]any{"in": map[string]any{"name": "Typo", "criteria": map[string]any{"performd": map[string]any{}}}})
+	require.Equal(t, "BAD_USER_INPUT", res.code())
+	assert.Equal(t, "input.criteria", res.Errors[0].Extensions["field"])
+
+	res = h.query(admin, create, in)
+	require.Empty(t, res.Errors, "%+v", res.Errors)
+	var c struct{ ID string }
+	require.NoError(t, json.Unmarshal(res.Data["createCohort"], &c))
+
+	res = h.query(h.token("tenant-a", auth.RoleAnalyst), `mutation($id: ID!) { evaluateCohort(id: $id) { size entered exited error } }`, map[string]any{"id": c.ID})
+	require.Empty(t, res.Errors, "%+v", res.Errors)
+	assert.JSONEq(t, `{"size":1,"entered":1,"exited":0,"error":null}`, string(res.Data["evaluateCohort"]))
+
+	q := `query($id: ID!) { cohort(id: $id) { name size members(first: 10) { userIds hasNextPage } sizeHistory { size } } }`
+	res = h.query(h.token("tenant-a", auth.RoleViewer), q, map[string]any{"id": c.ID})
+	require.Empty(t, res.Errors, "%+v", res.Errors)
+	assert.JSONEq(t, `{"name":"Quizzers","size":1,"members":{"userIds":["user-1"],"hasNextPage":false},"sizeHistory":[{"size":1}]}`, string(res.Data["cohort"]))
+
+	res = h.query(h.token("tenant-b", auth.RoleAdmin), q, map[string]any{"id": c.ID})
+	require.Empty(t, res.Errors)
+	assert.JSONEq(t, `null`, string(res.Data["cohort"]), "tenant B cannot see tenant A's cohort")
+	res = h.query(h.token("tenant-b", auth.RoleAdmin), `mutation($id: ID!) { evaluateCohort(id: $id) { size } }`, map[string]any{"id": c.ID})
+	assert.Equal(t, "NOT_FOUND", res.code(), "nor evaluate it")
+}

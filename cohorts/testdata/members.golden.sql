@@ -1,0 +1,14 @@
+SELECT user_id FROM `events` FINAL WHERE `tenant_id` = ? AND user_id != '' GROUP BY user_id HAVING ((countIf(type = ? AND occurred_at >= ? AND toString(properties.`course_id`) = ?) >= ?) AND (NOT (countIf(type = ?) > ?)) AND ((min(occurred_at) >= ?) OR (user_id IN (SELECT user_id FROM `cohort_users` WHERE `tenant_id` = ? AND cohort_id = ? AND version = (SELECT max(version) FROM `cohort_evaluations` FINAL WHERE `tenant_id` = ? AND cohort_id = ? AND error = '')))))
+-- args:
+--   acme
+--   lesson.completed
+--   2026-05-02 12:00:00 +0000 UTC
+--   c1
+--   3
+--   certificate.issued
+--   0
+--   2026-03-03 12:00:00 +0000 UTC
+--   acme
+--   cohort-7
+--   acme
+--   cohort-7
