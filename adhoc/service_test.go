@@ -119,3 +119,15 @@ func TestRunAudits(t *testing.T) {
 	assert.Equal(t, []any{tenantA, "analyst@acme", "req-audit-1", "SELECT count() FROM events", uint64(64), uint64(1), "", uint64(0)}, rows[0])
 	assert.Equal(t, []any{tenantA, "analyst@acme", "req-audit-2", "SELECT * FROM system.users", uint64(0), uint64(0), "BAD_USER_INPUT", uint64(1)}, rows[1])
 }
+
+func TestPrepareChecksThePlan(t *testing.T) {
+	f := newFixture(t)
+	svc := adhoc.NewService(f.full, adhoc.Config{})
+	p, err := svc.Prepare(as(tenantA), "SELECT count() FROM events", 10)
+	require.NoError(t, err)
+	assert.Contains(t, p.SQL, "tenant_id")
+	_, err = svc.Prepare(as(tenantA), "SELECT * FROM numbers(10)", 10)
+	require.Error(t, err, "table functions never pass")
+	_, err = svc.Prepare(context.Background(), "SELECT 1", 10)
+	require.Error(t, err, "no tenant, no SQL")
+}

@@ -46,11 +46,12 @@ type MetricQuerier interface {
 	Query(ctx context.Context, req metrics.Request) (*metrics.Result, error)
 }
 
-// SQLPrinter prints tenant SQL with the ad-hoc guards (*adhoc.Service). Give
-// exports its own adhoc.Service whose MaxLimit is Config.MaxRows: Print caps
-// the rows of a query at its MaxLimit.
+// SQLPrinter prepares tenant SQL with the ad-hoc walls (*adhoc.Service):
+// our grammar re-printed with tenant guards and bound values, then the
+// engine's plan check. Give exports its own adhoc.Service whose MaxLimit is
+// Config.MaxRows: Prepare caps the rows of a query at its MaxLimit.
 type SQLPrinter interface {
-	Print(ctx context.Context, sql string, limit int) (*adhoc.Printed, error)
+	Prepare(ctx context.Context, sql string, limit int) (*adhoc.Printed, error)
 }
 
 // Deps are the Service's collaborators. DB, Blobs and Jobs are required;

@@ -234,7 +234,7 @@ func (s *Service) validate(ctx context.Context, spec *Spec) (SourceKind, error) 
 		if s.deps.SQL == nil {
 			return "", errs.E(op, errs.KindInternal, "SQL exports are not configured")
 		}
-		if _, err := s.deps.SQL.Print(ctx, spec.SQL.Query, s.cfg.MaxRows); err != nil {
+		if _, err := s.deps.SQL.Prepare(ctx, spec.SQL.Query, s.cfg.MaxRows); err != nil {
 			return "", err
 		}
 	}

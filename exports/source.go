@@ -44,7 +44,7 @@ func (s *Service) open(ctx context.Context, j *Job) (rowStream, error) {
 		if s.deps.SQL == nil {
 			return nil, errs.E(op, errs.KindInternal, "SQL exports are not configured")
 		}
-		p, err := s.deps.SQL.Print(ctx, j.Spec.SQL.Query, s.cfg.MaxRows)
+		p, err := s.deps.SQL.Prepare(ctx, j.Spec.SQL.Query, s.cfg.MaxRows)
 		if err != nil {
 			return nil, err
 		}

@@ -87,6 +87,12 @@ func run(ctx context.Context, out string, dur time.Duration, rows int) error {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	results = append(results, r...)
+	fmt.Fprintln(os.Stderr, "cohorts: evaluation vs hand-written SQL …")
+	r, err = benchCohorts(ctx, db)
+	if err != nil {
+		return fmt.Errorf("cohorts: %w", err)
+	}
+	results = append(results, r...)
 	fmt.Fprintln(os.Stderr, "dashboards: render vs hand-written SQL, cache, live …")
 	r, err = benchDashboards(ctx, db)
 	if err != nil {
