@@ -65,7 +65,7 @@ func (s *Service) Render(ctx context.Context, idOrSlug string, filters []metrics
 	if err != nil {
 		return nil, err
 	}
-	d, err := s.get(ctx, scope, op, idOrSlug)
+	d, err := s.getForRender(ctx, scope, op, idOrSlug)
 	if err != nil {
 		return nil, err
 	}

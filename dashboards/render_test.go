@@ -74,7 +74,7 @@ func TestRenderCache(t *testing.T) {
 	before := e.counter.queries.Load()
 	hit, err := e.svc.Render(ctx, PresetSlug, nil, january())
 	require.NoError(t, err)
-	assert.Equal(t, int64(1), e.counter.queries.Load()-before, "a cached render reads only the dashboard")
+	assert.Equal(t, int64(0), e.counter.queries.Load()-before, "a cached render reads nothing from ClickHouse: the definition's version is checked in Redis")
 	for i, wd := range hit.Widgets {
 		assert.True(t, wd.Cached, "widget %d", i)
 		assert.Equal(t, first.Widgets[i].ComputedAt, wd.ComputedAt)
@@ -177,4 +177,28 @@ func TestWidgetErrorsArePartial(t *testing.T) {
 	use, err := e.svc.MetricUsages(ctx, "acme", old.ID, "old_logins")
 	require.NoError(t, err)
 	assert.Len(t, use, 1)
+}
+
+// TestRenderSeesANewDefinitionAtOnce: renders keep an in-process copy of the
+// definition only while Redis says its version is current.
+func TestRenderSeesANewDefinitionAtOnce(t *testing.T) {
+	e := newEnv(t)
+	ctx := as("acme")
+	d, err := e.svc.Get(ctx, PresetSlug)
+	require.NoError(t, err)
+	r, err := e.svc.Render(ctx, PresetSlug, nil, january())
+	require.NoError(t, err)
+	require.Equal(t, d.Title, r.Dashboard.Title)
+
+	in := d.Input
+	in.Title = "Renamed"
+	_, err = e.svc.Update(ctx, d.ID, d.Version, in)
+	require.NoError(t, err)
+	r, err = e.svc.Render(ctx, PresetSlug, nil, january())
+	require.NoError(t, err)
+	assert.Equal(t, "Renamed", r.Dashboard.Title)
+
+	require.NoError(t, e.svc.Delete(ctx, d.ID, d.Version+1))
+	_, err = e.svc.Render(ctx, PresetSlug, nil, january())
+	require.Error(t, err, "a deleted dashboard no longer renders")
 }

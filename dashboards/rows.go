@@ -119,8 +119,12 @@ func (s *Service) write(ctx context.Context, scope store.Scope, action string, b
 	if deleted {
 		del = 1
 	}
-	return s.db.Insert(ctx, store.Insert{Table: table, Columns: columns, Rows: [][]any{{
-		scope.Tenant(), after.ID, after.Slug, after.Version, del, after.Title, string(js), after.UpdatedAt, after.UpdatedBy}}})
+	if err := s.db.Insert(ctx, store.Insert{Table: table, Columns: columns, Rows: [][]any{{
+		scope.Tenant(), after.ID, after.Slug, after.Version, del, after.Title, string(js), after.UpdatedAt, after.UpdatedBy}}}); err != nil {
+		return err
+	}
+	s.publishVersion(ctx, scope, after)
+	return nil
 }
 
 func (s *Service) query(ctx context.Context, sql string, args ...any) ([]*Dashboard, error) {

@@ -64,6 +64,7 @@ type Service struct {
 	locks     metrics.Locker
 	flights   singleflight.Group
 	installed sync.Map // tenant → struct{}: preset checked in this process
+	defs      sync.Map // tenant\x00idOrSlug → cachedDef: definitions for renders
 }
 
 // NewService returns a Service on db (migrated to at least 0005) that
