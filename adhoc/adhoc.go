@@ -122,6 +122,10 @@ type Printed struct {
 	// Exact is set when the query's own LIMIT is within the row cap, so
 	// it cannot be truncated.
 	Exact bool
+	// Settings are the engine settings of the third wall (readonly,
+	// rows-to-read and memory limits) that the query must run with; set by
+	// Prepare. The caller adds its own time limit and result-row handling.
+	Settings store.Settings
 }
 
 // Print parses sql and prints it for the caller's tenant with at most
@@ -150,14 +154,15 @@ func (s *Service) Print(ctx context.Context, sql string, limit int) (*Printed, e
 
 // Prepare is Print followed by the second wall (the engine's EXPLAIN QUERY
 // TREE must show only allowed tables and no table function): the SQL and
-// arguments it returns are safe to run read-only for the caller's tenant.
-// Exports run tenant SQL through it.
+// arguments it returns are safe to run, with Printed.Settings, for the
+// caller's tenant. Exports run tenant SQL through it.
 func (s *Service) Prepare(ctx context.Context, sql string, limit int) (*Printed, error) {
 	pq, err := s.Print(ctx, sql, limit)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkPlan(store.WithSettings(ctx, store.Settings{"readonly": 1}), pq.SQL, pq.Args); err != nil {
+	pq.Settings = s.runSettings()
+	if err := s.checkPlan(store.WithSettings(ctx, pq.Settings), pq.SQL, pq.Args); err != nil {
 		return nil, err
 	}
 	return pq, nil
@@ -206,11 +211,8 @@ func (s *Service) run(ctx context.Context, scope store.Scope, sql string, limit 
 	sum := sha256.Sum256([]byte(pq.SQL))
 	rec.printed = hex.EncodeToString(sum[:])
 	rowCap := s.rowCap(limit)
-	ctx = store.WithSettings(ctx, store.Settings{
-		"readonly":           1,
+	ctx = store.WithSettings(store.WithSettings(ctx, s.runSettings()), store.Settings{
 		"max_execution_time": max(1, int(s.cfg.MaxExecutionTime/time.Second)),
-		"max_rows_to_read":   s.cfg.MaxRowsToRead,
-		"max_memory_usage":   s.cfg.MaxMemoryUsage,
 	})
 	if err := s.checkPlan(ctx, pq.SQL, pq.Args); err != nil {
 		return nil, err
@@ -250,6 +252,15 @@ func (s *Service) run(ctx context.Context, scope store.Scope, sql string, limit 
 		return nil, engineError(op, err)
 	}
 	return res, nil
+}
+
+// runSettings are the third wall's engine settings, bar the time limit.
+func (s *Service) runSettings() store.Settings {
+	return store.Settings{
+		"readonly":         1,
+		"max_rows_to_read": s.cfg.MaxRowsToRead,
+		"max_memory_usage": s.cfg.MaxMemoryUsage,
+	}
 }
 
 // rowCap is the row cap for a requested limit.

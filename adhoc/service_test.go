@@ -10,6 +10,7 @@ import (
 	"github.com/learnhub/analytics-service/adhoc"
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/platform/reqid"
+	"github.com/learnhub/analytics-service/store"
 )
 
 func TestRunLimits(t *testing.T) {
@@ -126,6 +127,8 @@ func TestPrepareChecksThePlan(t *testing.T) {
 	p, err := svc.Prepare(as(tenantA), "SELECT count() FROM events", 10)
 	require.NoError(t, err)
 	assert.Contains(t, p.SQL, "tenant_id")
+	assert.Equal(t, store.Settings{"readonly": 1, "max_rows_to_read": int64(adhoc.DefaultMaxRowsToRead),
+		"max_memory_usage": int64(adhoc.DefaultMaxMemoryUsage)}, p.Settings, "the third wall's settings go with the SQL")
 	_, err = svc.Prepare(as(tenantA), "SELECT * FROM numbers(10)", 10)
 	require.Error(t, err, "table functions never pass")
 	_, err = svc.Prepare(context.Background(), "SELECT 1", 10)

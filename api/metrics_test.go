@@ -29,7 +29,7 @@ func TestMetricQueryIsTenantScopedAndBatched(t *testing.T) {
 	}`
 	res := h.query(h.token("tenant-a", auth.RoleViewer), q, nil)
 	require.Empty(t, res.Errors, "%+v", res.Errors)
-	assert.JSONEq(t, `{"totals":{"value":2},"path":"raw","metric":{"key":"lesson_completions","kind":"COUNT"}}`, string(res.Data["completions"]))
+	assert.JSONEq(t, `{"totals":{"value":2},"path":"rollup","metric":{"key":"lesson_completions","kind":"COUNT"}}`, string(res.Data["completions"]))
 	assert.JSONEq(t, `{"totals":{"value":1}}`, string(res.Data["enrolments"]))
 	var daily struct {
 		Series []struct {
@@ -49,7 +49,7 @@ func TestMetricQueryIsTenantScopedAndBatched(t *testing.T) {
 
 	res = h.query(h.token("tenant-b", auth.RoleViewer), q, nil)
 	require.Empty(t, res.Errors)
-	assert.JSONEq(t, `{"totals":{"value":1},"path":"raw","metric":{"key":"lesson_completions","kind":"COUNT"}}`, string(res.Data["completions"]), "tenant B sees only its own rows")
+	assert.JSONEq(t, `{"totals":{"value":1},"path":"rollup","metric":{"key":"lesson_completions","kind":"COUNT"}}`, string(res.Data["completions"]), "tenant B sees only its own rows")
 	assert.JSONEq(t, `{"totals":{"value":0}}`, string(res.Data["enrolments"]))
 
 	res = h.query(h.token("tenant-a", auth.RoleViewer), `{ metricQuery(key: "lesson_completions", timeRange: {last: "7d"}, dimensions: ["nope"]) { path } }`, nil)

@@ -23,41 +23,13 @@ type Cohort struct {
 	UpdatedBy string
 }
 
-// Criteria is one node of the criteria tree: exactly one field is set.
-type Criteria struct {
-	And []Criteria `json:"and,omitempty"`
-	Or  []Criteria `json:"or,omitempty"`
-	Not *Criteria  `json:"not,omitempty"`
-	// Performed: the user did the event (matching Where) Count times (compared
-	// with Op) within Within, e.g. at least 3 lesson.completed in the last 30d.
-	Performed *Performed `json:"performed,omitempty"`
-	// FirstSeen / LastSeen: the user's first or last event is before or after
-	// a moment (an absolute time or a window back from now).
-	FirstSeen *Seen `json:"firstSeen,omitempty"`
-	LastSeen  *Seen `json:"lastSeen,omitempty"`
-	// InCohort: the user is in the latest evaluation of another cohort.
-	InCohort string `json:"inCohort,omitempty"`
-}
-
-// Performed counts matching events per user.
-type Performed struct {
-	Type string `json:"type"`
-	// Where restricts to events whose string properties equal these values.
-	Where map[string]string `json:"where,omitempty"`
-	// Op compares the count: gte (default), gt, eq, lt, lte.
-	Op    string `json:"op,omitempty"`
-	Count int    `json:"count"`
-	// Within is a window back from the evaluation time, e.g. "30d"; empty
-	// means all of the hot tier.
-	Within string `json:"within,omitempty"`
-}
-
-// Seen compares a user's first or last event time with a moment.
-type Seen struct {
-	// Before or After, one of them: an RFC 3339 time or a window back from
-	// the evaluation time ("30d" means 30 days before it).
-	Before string `json:"before,omitempty"`
-	After  string `json:"after,omitempty"`
+// SizePoint is one point of a cohort's size history.
+type SizePoint struct {
+	Version      uint64
+	ScheduledFor time.Time
+	Size         uint64
+	Entered      uint64
+	Exited       uint64
 }
 
 // Evaluation is one evaluation's outcome.
@@ -81,11 +53,23 @@ type Evaluated struct {
 	Size         uint64    `json:"size"`
 	Entered      uint64    `json:"entered"`
 	Exited       uint64    `json:"exited"`
-	// EnteredUsers and ExitedUsers hold at most MaxIDsInEvent ids each; page
-	// the rest with the GraphQL field cohort(id).members.
+	// EnteredUsers and ExitedUsers hold at most MaxIDsInEvent ids each,
+	// ordered by user id; Truncated says more changed than listed.
 	EnteredUsers []string `json:"entered_users"`
 	ExitedUsers  []string `json:"exited_users"`
 	Truncated    bool     `json:"truncated"`
+	// More says how to page the ids left out (nil when none were).
+	More *MorePaging `json:"more,omitempty"`
+}
+
+// MorePaging tells a consumer of a truncated event how to read the rest:
+// the GraphQL field cohort(id).changes(version, direction, first, after)
+// (Service.Changes) pages entered or exited ids from the given cursor, and
+// cohort(id).members(first, after) pages the whole membership.
+type MorePaging struct {
+	Query        string `json:"query"`
+	EnteredAfter string `json:"entered_after,omitempty"`
+	ExitedAfter  string `json:"exited_after,omitempty"`
 }
 
 // Subjects and limits.

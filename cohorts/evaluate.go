@@ -66,6 +66,15 @@ func (s *Service) evaluate(ctx context.Context, scope store.Scope, id string, sc
 		msg := Evaluated{Tenant: scope.Tenant(), CohortID: id, Version: v, ScheduledFor: ev.ScheduledFor, Size: ev.Size,
 			Entered: ev.Entered, Exited: ev.Exited, EnteredUsers: entered.ids, ExitedUsers: exited.ids,
 			Truncated: ev.Entered > MaxIDsInEvent || ev.Exited > MaxIDsInEvent}
+		if msg.Truncated {
+			msg.More = &MorePaging{Query: fmt.Sprintf(`cohort(id: %q) { changes(version: %d, direction: ENTERED|EXITED, first: %d, after: <cursor>) }`, id, v, maxPage)}
+			if ev.Entered > MaxIDsInEvent {
+				msg.More.EnteredAfter = entered.ids[len(entered.ids)-1]
+			}
+			if ev.Exited > MaxIDsInEvent {
+				msg.More.ExitedAfter = exited.ids[len(exited.ids)-1]
+			}
+		}
 		if err := s.pub.Publish(ctx, SubjectEvaluated, msg, fmt.Sprintf("cohort.evaluated/%s/%s/%d", scope.Tenant(), id, v)); err != nil {
 			return nil, err
 		}
@@ -82,7 +91,11 @@ func (s *Service) materialise(ctx context.Context, scope store.Scope, c *Cohort,
 		}
 		return s.db.Insert(ctx, store.Insert{Table: "cohort_users", Columns: []string{"tenant_id", "cohort_id", "version", "user_id"}, Rows: rows})
 	}
-	members, args, refs, err := membersSQL(scope, c.Criteria, at.UTC())
+	defs, err := s.metricDefs(ctx, *c.Criteria)
+	if err != nil {
+		return err
+	}
+	members, args, refs, err := membersSQL(scope, c.Criteria, at.UTC(), defs)
 	if err != nil {
 		return err
 	}
@@ -105,6 +118,13 @@ func (s *Service) previousVersion(ctx context.Context, scope store.Scope, id str
 	return prev, err
 }
 
+// diffFlags is the per-user presence in version v and prev, with its args.
+func diffFlags(scope store.Scope, id string, v, prev uint64) (string, []any) {
+	guard, tenant := scope.Predicate("")
+	return "SELECT user_id, max(version = ?) AS now_in, max(version = ?) AS was_in FROM cohort_users FINAL WHERE " + guard +
+		" AND cohort_id = ? AND version IN (?, ?) GROUP BY user_id", []any{v, prev, tenant, id, v, prev}
+}
+
 // side is one direction of a membership diff.
 type side struct {
 	size  uint64
@@ -114,10 +134,7 @@ type side struct {
 
 // diff compares version v with prev (0: nobody before).
 func (s *Service) diff(ctx context.Context, scope store.Scope, id string, v, prev uint64) (entered, exited side, err error) {
-	guard, tenant := scope.Predicate("")
-	flags := "SELECT user_id, max(version = ?) AS now_in, max(version = ?) AS was_in FROM cohort_users FINAL WHERE " + guard +
-		" AND cohort_id = ? AND version IN (?, ?) GROUP BY user_id"
-	fargs := []any{v, prev, tenant, id, v, prev}
+	flags, fargs := diffFlags(scope, id, v, prev)
 	if err = s.db.QueryRow(ctx, []any{&entered.size, &entered.count, &exited.count},
 		"SELECT countIf(now_in), countIf(now_in AND NOT was_in), countIf(was_in AND NOT now_in) FROM ("+flags+")", fargs...); err != nil {
 		return
@@ -167,10 +184,72 @@ func (s *Service) evaluation(ctx context.Context, scope store.Scope, id string, 
 	return hist[0], nil
 }
 
+// Changes pages the users who entered (entered true) or exited the
+// cohort at evaluation version, ordered by user id, first at a time (1 to
+// 500) after the user id cursor: the rest of an event's truncated lists.
+func (s *Service) Changes(ctx context.Context, id string, version uint64, entered bool, first int, after string) ([]string, bool, error) {
+	scope, err := store.ScopeFrom(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if _, err := s.get(ctx, scope, id); err != nil {
+		return nil, false, err
+	}
+	if first <= 0 || first > maxPage {
+		return nil, false, errs.Invalid("cohorts.Changes", "first", fmt.Sprintf("first must be between 1 and %d", maxPage))
+	}
+	done, err := s.evaluation(ctx, scope, id, version)
+	if err != nil {
+		return nil, false, err
+	}
+	if done == nil || done.Error != "" {
+		return nil, false, errs.E("cohorts.Changes", errs.KindNotFound, fmt.Sprintf("cohort %s has no good evaluation at version %d", id, version)).With("field", "version")
+	}
+	prev, err := s.previousVersion(ctx, scope, id, version)
+	if err != nil {
+		return nil, false, err
+	}
+	flags, fargs := diffFlags(scope, id, version, prev)
+	where := "now_in AND NOT was_in"
+	if !entered {
+		where = "was_in AND NOT now_in"
+	}
+	ids, err := s.ids(ctx, "SELECT user_id FROM ("+flags+") WHERE "+where+" AND user_id > ? ORDER BY user_id LIMIT least(?, ?)",
+		append(fargs, after, first+1))
+	if err != nil {
+		return nil, false, err
+	}
+	if len(ids) > first {
+		return ids[:first], true, nil
+	}
+	return ids, false, nil
+}
+
+// SizeHistory is the size of every good evaluation, oldest first (at most
+// the last 1 000), for a chart of the cohort over time.
+func (s *Service) SizeHistory(ctx context.Context, id string) ([]SizePoint, error) {
+	hist, err := s.History(ctx, id, 1000)
+	if err != nil {
+		return nil, err
+	}
+	out := []SizePoint{}
+	for i := len(hist) - 1; i >= 0; i-- {
+		e := hist[i]
+		if e.Error != "" {
+			continue
+		}
+		out = append(out, SizePoint{Version: e.Version, ScheduledFor: e.ScheduledFor, Size: e.Size, Entered: e.Entered, Exited: e.Exited})
+	}
+	return out, nil
+}
+
 // History is the cohort's evaluations, newest first (size history).
 func (s *Service) History(ctx context.Context, id string, limit int) ([]*Evaluation, error) {
 	scope, err := store.ScopeFrom(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if _, err := s.get(ctx, scope, id); err != nil {
 		return nil, err
 	}
 	if limit <= 0 || limit > 1000 {

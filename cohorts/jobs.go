@@ -5,8 +5,12 @@ import (
 	"time"
 
 	"github.com/learnhub/analytics-service/jobs"
+	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/store"
 )
+
+// systemActor is the principal of scheduled evaluations (audit rows).
+const systemActor = "system:cohorts"
 
 // evaluateParams is the payload of a cohorts:evaluate task.
 type evaluateParams struct {
@@ -32,6 +36,8 @@ func (s *Service) EvaluateHandler() jobs.Handler {
 		if err != nil {
 			return err
 		}
+		// The metric registry reads the tenant from the caller, as for a request.
+		ctx = auth.WithPrincipal(ctx, auth.Principal{Subject: systemActor, Tenant: j.Tenant, Roles: []auth.Role{auth.RoleAnalyst}})
 		_, err = s.evaluate(ctx, scope, p.CohortID, p.ScheduledFor)
 		return err
 	})

@@ -25,6 +25,15 @@ type Config struct {
 	Locks redis.UniversalClient
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Metrics resolves the metric keys of Metric conditions
+	// (*metrics.Registry implements it); nil means no metric exists, so
+	// such conditions are refused.
+	Metrics MetricLookup
+}
+
+// MetricLookup finds the caller's metric by key, KindNotFound when none.
+type MetricLookup interface {
+	GetByKey(ctx context.Context, key string) (*metrics.Definition, error)
 }
 
 // Service stores, evaluates and answers cohorts of the caller's tenant.
@@ -33,6 +42,7 @@ type Service struct {
 	pub   Publisher
 	locks metrics.Locker
 	now   func() time.Time
+	defs  MetricLookup
 }
 
 // NewService returns a Service; pub may be nil (no events are published).
@@ -40,7 +50,7 @@ func NewService(db *store.DB, pub Publisher, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{db: db, pub: pub, locks: metrics.NewLocker(cfg.Locks, 0), now: cfg.Now}
+	return &Service{db: db, pub: pub, locks: metrics.NewLocker(cfg.Locks, 0), now: cfg.Now, defs: cfg.Metrics}
 }
 
 const maxStatic = 100_000
@@ -172,14 +182,44 @@ func (s *Service) validate(ctx context.Context, scope store.Scope, c *Cohort) er
 	if len(c.Static) > maxStatic {
 		return errs.Invalid(op, "static", fmt.Sprintf("a static cohort holds at most %d users", maxStatic))
 	}
+	for i, u := range c.Static {
+		if u == "" || len(u) > 200 {
+			return errs.Invalid(op, fmt.Sprintf("static[%d]", i), fmt.Sprintf("static[%d]: a user id is 1 to 200 characters", i))
+		}
+	}
 	if c.Criteria == nil {
 		return nil
 	}
-	_, _, refs, err := membersSQL(scope, c.Criteria, s.now())
+	defs, err := s.metricDefs(ctx, *c.Criteria)
+	if err != nil {
+		return err
+	}
+	_, _, refs, err := membersSQL(scope, c.Criteria, s.now(), defs)
 	if err != nil {
 		return err
 	}
 	return s.checkRefs(ctx, scope, c.ID, refs, map[string]bool{c.ID: true})
+}
+
+// metricDefs resolves the metric keys crit names; a missing one is left
+// out, so compiling reports it with the node's path.
+func (s *Service) metricDefs(ctx context.Context, crit Criteria) (map[string]*metrics.Definition, error) {
+	_, keys := crit.references()
+	defs := make(map[string]*metrics.Definition, len(keys))
+	if s.defs == nil {
+		return defs, nil
+	}
+	for _, k := range keys {
+		d, err := s.defs.GetByKey(ctx, k)
+		if errs.Is(err, errs.KindNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		defs[k] = d
+	}
+	return defs, nil
 }
 
 // checkRefs follows InCohort references depth-first; meeting a cohort on
@@ -200,10 +240,7 @@ func (s *Service) checkRefs(ctx context.Context, scope store.Scope, from string,
 		if other.Criteria == nil {
 			continue
 		}
-		_, _, next, err := membersSQL(scope, other.Criteria, s.now())
-		if err != nil {
-			return err
-		}
+		next, _ := other.Criteria.references()
 		path[ref] = true
 		if err := s.checkRefs(ctx, scope, ref, next, path); err != nil {
 			return err

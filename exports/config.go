@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/learnhub/analytics-service/adhoc"
 	"github.com/learnhub/analytics-service/jobs"
 	"github.com/learnhub/analytics-service/metrics"
@@ -24,6 +26,10 @@ const (
 	DefaultMaxExecutionTime       = 30 * time.Minute
 	DefaultJanitorSpec            = "17 * * * *" // hourly
 )
+
+// admitLockTTL bounds how long a crashed replica can hold a tenant's
+// admission lock (a count and one insert take milliseconds).
+const admitLockTTL = 5 * time.Second
 
 // Subjects of the events this package publishes (docs/events.md).
 const (
@@ -65,6 +71,10 @@ type Deps struct {
 	Bus     Publisher
 	Metrics MetricQuerier
 	SQL     SQLPrinter
+	// Locks is Redis (kv.Client()) for the per-tenant admission lock that
+	// keeps the cap of active exports across replicas; nil means the cap
+	// is kept within one process only.
+	Locks redis.UniversalClient
 }
 
 // Config tunes the Service. Zero values mean the defaults above.

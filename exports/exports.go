@@ -97,7 +97,9 @@ type EventsSource struct {
 }
 
 // SQLSource exports the result of tenant SQL, which passes the same guards
-// as ad-hoc queries (adhoc.Service.Print) and runs readonly.
+// as ad-hoc queries (adhoc.Service.Prepare: our grammar re-printed with
+// tenant guards, the engine's plan check) and runs with their readonly,
+// read and memory settings.
 type SQLSource struct {
 	Query string `json:"query"`
 }

@@ -15,8 +15,13 @@ import (
 	"github.com/learnhub/analytics-service/timerange"
 )
 
-// errCancelled stops a run whose job was cancelled.
-var errCancelled = errors.New("export cancelled")
+var (
+	// errCancelled stops a run whose job was cancelled.
+	errCancelled = errors.New("export cancelled")
+	// errUploadStopped is what the encoder sees when the upload ended
+	// before it; the upload's own error is the cause then.
+	errUploadStopped = errors.New("upload stopped")
+)
 
 // Runner returns the jobs.Handler of KindRun.
 //
@@ -82,10 +87,11 @@ func (s *Service) write(ctx context.Context, j *Job) error {
 	if err != nil {
 		return err
 	}
-	rows, err := s.open(ctx, j)
+	src, err := s.open(ctx, j)
 	if err != nil {
 		return err
 	}
+	rows := newPrefetchStream(src)
 	defer rows.Close()
 	pr, pw := io.Pipe()
 	counter := &countingWriter{w: pw}
@@ -96,12 +102,12 @@ func (s *Service) write(ctx context.Context, j *Job) error {
 		done <- err
 	}()
 	putErr := s.deps.Blobs.Put(ctx, j.ObjectKey, pr)
-	pr.CloseWithError(errors.New("upload stopped"))
+	pr.CloseWithError(errUploadStopped)
 	encErr := <-done
-	if encErr != nil {
+	switch {
+	case encErr != nil && (putErr == nil || !errors.Is(encErr, errUploadStopped)):
 		return encErr
-	}
-	if putErr != nil {
+	case putErr != nil:
 		return putErr
 	}
 	j.Bytes = uint64(counter.n.Load())

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/learnhub/analytics-service/jobs"
+	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/store"
@@ -41,9 +42,10 @@ type Service struct {
 	deps Deps
 	cfg  Config
 	repo repo
-	// admit serialises the cap check and the insert of a new job within
-	// this process.
-	admit sync.Mutex
+	// admitMu serialises the cap check and the insert of a new job within
+	// this process; locks does it across replicas (see admit.go).
+	admitMu sync.Mutex
+	locks   metrics.Locker
 }
 
 // NewService returns a Service. DB, Blobs and Jobs are required.
@@ -52,14 +54,13 @@ func NewService(d Deps, cfg Config) (*Service, error) {
 		return nil, errs.E("exports.NewService", errs.KindInternal, "exports need a DB, a blob store and a job client")
 	}
 	cfg = cfg.withDefaults()
-	return &Service{deps: d, cfg: cfg, repo: repo{db: d.DB, now: cfg.Now}}, nil
+	return &Service{deps: d, cfg: cfg, repo: repo{db: d.DB, now: cfg.Now}, locks: metrics.NewLocker(d.Locks, admitLockTTL)}, nil
 }
 
 // Request validates spec, stores a QUEUED job for the caller's tenant and
 // enqueues its run. More than MaxConcurrentPerTenant active exports is
-// RATE_LIMITED.
+// RATE_LIMITED; the cap holds across replicas when Deps.Locks is set.
 func (s *Service) Request(ctx context.Context, spec Spec) (*Job, error) {
-	const op = "exports.Request"
 	scope, err := store.ScopeFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -75,18 +76,7 @@ func (s *Service) Request(ctx context.Context, spec Spec) (*Job, error) {
 		ID: id, Tenant: scope.Tenant(), Status: StatusQueued, Format: spec.Format, Source: src, Spec: spec,
 		RequestedBy: p.Subject, ObjectKey: ObjectKey(scope.Tenant(), id, spec.Format, spec.Options.Gzip), CreatedAt: now,
 	}
-	s.admit.Lock()
-	n, err := s.repo.countActive(ctx, scope)
-	if err == nil && n >= s.cfg.MaxConcurrentPerTenant {
-		err = errs.E(op, errs.KindRateLimited, fmt.Sprintf(
-			"your tenant already has %d exports queued or running (the limit is %d); wait for one to finish or cancel one",
-			n, s.cfg.MaxConcurrentPerTenant)).With("limit", s.cfg.MaxConcurrentPerTenant)
-	}
-	if err == nil {
-		err = s.repo.save(ctx, j)
-	}
-	s.admit.Unlock()
-	if err != nil {
+	if err := s.admit(ctx, scope, j); err != nil {
 		return nil, err
 	}
 	if err := s.repo.audit(ctx, ActionRequest, nil, j); err != nil {

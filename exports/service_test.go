@@ -49,7 +49,11 @@ type harness struct {
 	now   time.Time
 }
 
-func newHarness(t *testing.T) *harness {
+// harnessOption adjusts the Service's dependencies and configuration
+// before it is built (db is the harness's migrated database).
+type harnessOption func(db *store.DB, d *exports.Deps, c *exports.Config)
+
+func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.Embedded(t)
@@ -66,8 +70,12 @@ func newHarness(t *testing.T) *harness {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
 	h.blobs, h.bus = blobs, b
-	h.svc, err = exports.NewService(exports.Deps{DB: db, Blobs: blobs, Jobs: h.q, Bus: b},
-		exports.Config{ProgressEvery: 2, Now: func() time.Time { return h.now }})
+	deps := exports.Deps{DB: db, Blobs: blobs, Jobs: h.q, Bus: b}
+	cfg := exports.Config{ProgressEvery: 2, Now: func() time.Time { return h.now }}
+	for _, o := range opts {
+		o(db, &deps, &cfg)
+	}
+	h.svc, err = exports.NewService(deps, cfg)
 	require.NoError(t, err)
 	require.NoError(t, db.Insert(ctx, store.Insert{
 		Table:   "events",

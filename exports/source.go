@@ -48,8 +48,9 @@ func (s *Service) open(ctx context.Context, j *Job) (rowStream, error) {
 		if err != nil {
 			return nil, err
 		}
-		limits["readonly"] = 1
-		return s.query(store.WithSettings(ctx, limits), p.SQL, p.Args)
+		// the ad-hoc run settings (readonly, read and memory limits), then
+		// the export's own time and row limits
+		return s.query(store.WithSettings(store.WithSettings(ctx, p.Settings), limits), p.SQL, p.Args)
 	case j.Spec.Metric != nil:
 		if s.deps.Metrics == nil {
 			return nil, errs.E(op, errs.KindInternal, "metric exports are not configured")

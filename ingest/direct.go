@@ -26,8 +26,10 @@ type DirectConfig struct {
 
 // DirectConsumer feeds the events table straight from a durable JetStream
 // consumer: fetch a batch, Sink.Commit it (token from the stream
-// sequences), then acknowledge. It never acknowledges an event ClickHouse
-// does not have, and fetches nothing while a commit is retrying.
+// sequences), then acknowledge. Fetching and decoding the next batch
+// overlaps the insert of the current one (see prefetcher). It never
+// acknowledges an event ClickHouse does not have, and fetches nothing while
+// a commit is retrying.
 type DirectConsumer struct {
 	b    *bus.Bus
 	sink *Sink
@@ -66,31 +68,42 @@ func (c *DirectConsumer) Run(ctx context.Context) error {
 		return err
 	}
 	dlq := jetStreamDLQ{js: js}
-	lag := &lagGauge{cons: cons, m: c.m, name: c.cfg.Consumer.Durable}
-	for ctx.Err() == nil {
-		batch, err := fetchBatch(ctx, cons, c.cfg.Stream.Name, c.cfg.Sink.BatchRows, c.cfg.Sink.BatchWait)
-		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
-			c.log.Warn("ingest: fetch failed; retrying", "consumer", c.cfg.Consumer.Durable, "err", err)
-			sleepCtx(ctx, fetchRetryWait)
-			continue
+	g := &gate{}
+	pf := &prefetcher{
+		cons: cons, sink: c.sink, stream: c.cfg.Stream.Name, rows: c.cfg.Sink.BatchRows, wait: c.cfg.Sink.BatchWait,
+		keepAlive: c.cfg.Consumer.AckWait / 3, gate: g, log: c.log,
+		lag: &lagGauge{cons: cons, m: c.m, name: c.cfg.Consumer.Durable},
+	}
+	pctx, stop := context.WithCancel(ctx)
+	next := make(chan prefetched)
+	fetched := make(chan struct{})
+	go func() {
+		defer close(fetched)
+		pf.run(pctx, next)
+	}()
+	defer func() {
+		stop()
+		<-fetched
+	}()
+	for p := range next {
+		keepAlive := p.batch.keepAlive(c.cfg.Consumer.AckWait / 3)
+		failing := func() {
+			g.close()
+			keepAlive()
 		}
-		lag.refresh(ctx)
-		if len(batch.raw) == 0 {
-			continue
-		}
-		keepAlive := batch.keepAlive(c.cfg.Consumer.AckWait / 3)
-		if err := c.sink.Commit(ctx, batch.msgs, batch.token(c.cfg.Stream.Name), dlq, keepAlive); err != nil {
+		t0 := time.Now()
+		if err := c.sink.commit(ctx, p.decoded, p.batch.token(c.cfg.Stream.Name), dlq, failing); err != nil {
 			break
 		}
+		g.open()
 		if ctx.Err() != nil {
 			break
 		}
-		if err := batch.ack(); err != nil {
+		t1 := time.Now()
+		if err := p.batch.ack(); err != nil {
 			c.log.Warn("ingest: ack failed; the batch will be redelivered and deduplicated", "err", err)
 		}
+		println("TMPDBG commit", t1.Sub(t0).String(), "ack", time.Since(t1).String())
 	}
 	return nil
 }

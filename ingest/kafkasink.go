@@ -12,11 +12,15 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/store"
 )
+
+// kafkaFetchMaxWait is how long the broker may hold a fetch of a caught-up
+// partition waiting for new records.
+const kafkaFetchMaxWait = 250 * time.Millisecond
 
 // KafkaConsumerConfig configures the Kafka → ClickHouse sink.
 type KafkaConsumerConfig struct {
@@ -30,6 +34,11 @@ type KafkaConsumerConfig struct {
 // consumer group: collect a batch, Sink.Commit it with the token
 // topic/partition:first-last per partition, then commit the offsets. An
 // offset is never committed before ClickHouse has its rows.
+//
+// It consumes with franz-go's kgo client (the producers stay on
+// segmentio/kafka-go): kafka-go's consumer-group Reader stalled for tens of
+// seconds per partition after catching up with one still being written,
+// which held the sink at a hundredth of the insert rate.
 type KafkaConsumer struct {
 	sink *Sink
 	cfg  KafkaConsumerConfig
@@ -55,82 +64,107 @@ func NewKafkaConsumer(nc *nats.Conn, db *store.DB, m *Metrics, log *slog.Logger,
 	return &KafkaConsumer{sink: sink, cfg: cfg, m: m, log: log}, nil
 }
 
-// Run consumes until ctx ends and returns nil then. A stopped consumer
-// commits nothing more: its last batch is read again by the group and
-// deduplicated by its token.
+// Run consumes until ctx ends and returns nil then; it fails early only
+// when the client cannot be configured. A stopped consumer commits nothing
+// more: its last batch is read again by the group and deduplicated by its
+// token. Rebalances wait while a batch is between poll and commit
+// (BlockRebalanceOnPoll), so a batch's offsets are committed by the member
+// that inserted it.
 func (c *KafkaConsumer) Run(ctx context.Context) error {
-	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers:  c.cfg.Kafka.Brokers,
-		GroupID:  c.cfg.Kafka.GroupID,
-		Topic:    c.cfg.Kafka.Topic,
-		MinBytes: 1,
-		MaxBytes: kafkaBatchBytes,
-		MaxWait:  250 * time.Millisecond,
-		// kafka-go's default (10 s) stalls a reader that caught up with a
-		// partition being written (seen against kfake: ~30 s pauses).
-		ReadBatchTimeout: 2 * time.Second,
-		QueueCapacity:    min(c.cfg.Sink.BatchRows, 10_000),
-		CommitInterval:   0, // synchronous, explicit commits only
-		StartOffset:      kafka.FirstOffset,
-	})
-	defer r.Close()
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(c.cfg.Kafka.Brokers...),
+		kgo.ConsumerGroup(c.cfg.Kafka.GroupID),
+		kgo.ConsumeTopics(c.cfg.Kafka.Topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.DisableAutoCommit(), // offsets are committed only after the insert
+		kgo.BlockRebalanceOnPoll(),
+		kgo.FetchMaxWait(kafkaFetchMaxWait),
+		kgo.FetchMaxPartitionBytes(kafkaBatchBytes),
+	)
+	if err != nil {
+		return errs.Wrap("ingest.KafkaConsumer", errs.KindInvalid, err, "cannot configure the Kafka consumer")
+	}
+	defer cl.CloseAllowingRebalance()
 	dlq := newWriter(c.cfg.Kafka, c.cfg.Kafka.DLQTopic, 1000)
 	defer dlq.Close()
+	lag := map[int32]int64{}
 	for ctx.Err() == nil {
-		batch, err := c.collect(ctx, r)
+		t0 := time.Now()
+		batch, err := c.collect(ctx, cl, lag)
+		t1 := time.Now()
 		if err != nil || len(batch) == 0 {
+			cl.AllowRebalance()
 			if ctx.Err() == nil {
 				c.log.Warn("ingest: Kafka fetch failed; retrying", "err", err)
 				sleepCtx(ctx, fetchRetryWait)
 			}
 			continue
 		}
-		c.m.Lag.WithLabelValues(c.cfg.Kafka.GroupID).Set(float64(r.Stats().Lag))
+		var total int64
+		for _, l := range lag {
+			total += l
+		}
+		c.m.Lag.WithLabelValues(c.cfg.Kafka.GroupID).Set(float64(total))
 		msgs := make([]Message, len(batch))
-		for i, km := range batch {
-			msgs[i] = fromKafka(km)
+		for i, r := range batch {
+			msgs[i] = fromKafka(r)
 		}
 		if err := c.sink.Commit(ctx, msgs, kafkaToken(batch), kafkaDLQ{w: dlq}, nil); err != nil || ctx.Err() != nil {
 			break
 		}
-		if err := r.CommitMessages(ctx, batch...); err != nil {
+		if err := cl.CommitRecords(ctx, batch...); err != nil {
 			c.log.Warn("ingest: offset commit failed; the batch will be read again and deduplicated", "err", err)
 		}
+		cl.AllowRebalance()
+		println("TMPDBG kafka n", len(batch), "collect", t1.Sub(t0).String(), "commit", time.Since(t1).String(), time.Now().Format("05.000"))
 	}
 	return nil
 }
 
-// collect blocks for the first message, then gathers more until BatchRows
-// or BatchWait after the first.
-func (c *KafkaConsumer) collect(ctx context.Context, r *kafka.Reader) ([]kafka.Message, error) {
-	first, err := r.FetchMessage(ctx)
-	if err != nil {
-		return nil, err
+// collect blocks for the first records, then polls more until BatchRows
+// or BatchWait after the first. lag is updated per partition from the
+// fetches' high watermarks.
+func (c *KafkaConsumer) collect(ctx context.Context, cl *kgo.Client, lag map[int32]int64) ([]*kgo.Record, error) {
+	var batch []*kgo.Record
+	poll := func(ctx context.Context) error {
+		fs := cl.PollRecords(ctx, c.cfg.Sink.BatchRows-len(batch))
+		var first error
+		fs.EachError(func(_ string, _ int32, err error) {
+			if first == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+				first = err
+			}
+		})
+		fs.EachPartition(func(p kgo.FetchTopicPartition) {
+			if n := len(p.Records); n > 0 {
+				lag[p.Partition] = max(p.HighWatermark-p.Records[n-1].Offset-1, 0)
+			}
+			batch = append(batch, p.Records...)
+		})
+		return first
 	}
-	batch := []kafka.Message{first}
+	for len(batch) == 0 && ctx.Err() == nil {
+		if err := poll(ctx); err != nil {
+			return batch, err
+		}
+	}
 	wctx, cancel := context.WithTimeout(ctx, c.cfg.Sink.BatchWait)
 	defer cancel()
-	for len(batch) < c.cfg.Sink.BatchRows {
-		m, err := r.FetchMessage(wctx)
-		if err != nil {
-			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-				break
-			}
+	for len(batch) < c.cfg.Sink.BatchRows && wctx.Err() == nil {
+		if err := poll(wctx); err != nil {
 			return batch, nil
 		}
-		batch = append(batch, m)
 	}
 	return batch, nil
 }
 
 // fromKafka restores the firehose message the bridge wrote.
-func fromKafka(km kafka.Message) Message {
+func fromKafka(r *kgo.Record) Message {
 	m := Message{
-		ID:         km.Topic + "/" + strconv.Itoa(km.Partition) + "/" + strconv.FormatInt(km.Offset, 10),
-		Data:       km.Value,
-		ReceivedAt: km.Time,
+		ID:         r.Topic + "/" + strconv.Itoa(int(r.Partition)) + "/" + strconv.FormatInt(r.Offset, 10),
+		Data:       r.Value,
+		ReceivedAt: r.Timestamp,
 	}
-	for _, h := range km.Headers {
+	for _, h := range r.Headers {
 		switch h.Key {
 		case kafkaHeaderSubject:
 			m.Subject = string(h.Value)
@@ -145,18 +179,18 @@ func fromKafka(km kafka.Message) Message {
 
 // kafkaToken is topic/partition:first-last for each partition of the
 // batch, in partition order.
-func kafkaToken(batch []kafka.Message) string {
+func kafkaToken(batch []*kgo.Record) string {
 	type span struct{ first, last int64 }
-	spans := map[int]*span{}
-	for _, m := range batch {
-		s := spans[m.Partition]
+	spans := map[int32]*span{}
+	for _, r := range batch {
+		s := spans[r.Partition]
 		if s == nil {
-			spans[m.Partition] = &span{m.Offset, m.Offset}
+			spans[r.Partition] = &span{r.Offset, r.Offset}
 			continue
 		}
-		s.first, s.last = min(s.first, m.Offset), max(s.last, m.Offset)
+		s.first, s.last = min(s.first, r.Offset), max(s.last, r.Offset)
 	}
-	parts := make([]int, 0, len(spans))
+	parts := make([]int32, 0, len(spans))
 	for p := range spans {
 		parts = append(parts, p)
 	}

@@ -57,6 +57,14 @@ type pending struct {
 	msg Message
 }
 
+// decodedBatch is a batch split by the envelope rules.
+type decodedBatch struct {
+	// valid are the events to insert, in source order.
+	valid []pending
+	// letters are the envelopes refused before reaching ClickHouse.
+	letters []DeadLetter
+}
+
 // NewSink returns a Sink writing to db. nc (may be nil) carries the commit
 // notices; m may be nil (instruments kept unregistered) and log may be nil
 // (discarded).
@@ -87,30 +95,42 @@ func (s *Sink) Config() SinkConfig { return s.cfg }
 // acknowledgement deadline. Messages on dead-letter subjects are skipped.
 // The only error is ctx's: nothing is given up on.
 func (s *Sink) Commit(ctx context.Context, msgs []Message, token string, dlq DeadLetterQueue, keepAlive func()) error {
-	var valid []pending
-	var letters []DeadLetter
+	return s.commit(ctx, s.decode(msgs), token, dlq, keepAlive)
+}
+
+// decode checks a batch against the envelope rules. It touches nothing
+// outside the sink, so a pipelined source runs it for the next batch while
+// the current one is being inserted.
+func (s *Sink) decode(msgs []Message) decodedBatch {
+	var d decodedBatch
+	d.valid = make([]pending, 0, len(msgs))
 	for _, m := range msgs {
 		if strings.HasPrefix(m.Subject, DLQSubjectPrefix) {
 			continue
 		}
 		ev, rej := s.dec.DecodeMessage(m.Subject, m.Data, m.ReceivedAt)
 		if rej != nil {
-			letters = append(letters, newDeadLetter(m, rej))
+			d.letters = append(d.letters, newDeadLetter(m, rej))
 			continue
 		}
-		valid = append(valid, pending{ev: ev, msg: m})
+		d.valid = append(d.valid, pending{ev: ev, msg: m})
 	}
-	refused, err := s.store(ctx, valid, token, keepAlive)
+	return d
+}
+
+// commit is Commit of a batch already decoded.
+func (s *Sink) commit(ctx context.Context, d decodedBatch, token string, dlq DeadLetterQueue, keepAlive func()) error {
+	refused, err := s.store(ctx, d.valid, token, keepAlive)
 	if err != nil {
 		return err
 	}
-	letters = append(letters, refused...)
+	letters := append(d.letters, refused...)
 	if err := s.deadLetters(ctx, letters, token, dlq, keepAlive); err != nil {
 		return err
 	}
-	events := make([]Event, 0, len(valid))
+	events := make([]Event, 0, len(d.valid))
 	done := time.Now()
-	for _, p := range valid {
+	for _, p := range d.valid {
 		events = append(events, p.ev)
 		s.m.EndToEndSeconds.Observe(done.Sub(p.msg.ReceivedAt).Seconds())
 	}

@@ -95,9 +95,14 @@ func (b *jsBatch) keepAlive(interval time.Duration) func() {
 			return
 		}
 		last = time.Now()
-		for _, m := range b.raw {
-			_ = m.InProgress()
-		}
+		b.inProgress()
+	}
+}
+
+// inProgress resets the AckWait of every message of the batch.
+func (b *jsBatch) inProgress() {
+	for _, m := range b.raw {
+		_ = m.InProgress()
 	}
 }
 

@@ -18,6 +18,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden SQL files in testdata")
 
+func ptr[T any](v T) *T { return &v }
+
 // catalogDefs is the catalog as stored definitions, for compiling offline.
 func catalogDefs() []*Definition {
 	var all []*Definition
@@ -51,6 +53,8 @@ func TestCompileGolden(t *testing.T) {
 			{MetricKey: "active_learners_dau", TimeRange: jan, Grain: "DAY", Dimensions: []string{"properties.course_id"}, Filters: []Filter{{Dimension: "type", Op: OpNeq, Values: []string{"x"}}}},
 		}, nil},
 		{"raw_filtered_ratio_top", []Request{{MetricKey: "quiz_pass_rate", TimeRange: jan, Dimensions: []string{"properties.course_id", "type"}, Limit: 3}}, []uint64{1, 2, 3}},
+		{"rollup_users_dau_by_course", []Request{{MetricKey: "active_learners_dau", TimeRange: jan, Grain: "DAY", Dimensions: []string{"properties.course_id"}}}, nil},
+		{"rollup_partial_edge_days", []Request{{MetricKey: "avg_quiz_score", TimeRange: timerange.Spec{From: ptr(from.Add(7 * time.Hour)), To: ptr(to.Add(-90 * time.Minute))}, Grain: "DAY"}}, nil},
 		{"new_learners", []Request{{MetricKey: "new_learners", TimeRange: jan, Grain: "MONTH"}}, nil},
 		{"conversion", []Request{{MetricKey: "enrol_to_complete", TimeRange: jan, Grain: "WEEK", Dimensions: []string{"properties.course_id"}}}, nil},
 	} {
@@ -66,7 +70,7 @@ func TestCompileGolden(t *testing.T) {
 			if plans[0].conversion {
 				gq = compileConversion(plans[0], plans[0].rng, tc.top)
 			} else {
-				gq = compileGroup(plans[0].source(), plans[0], g.comps, plans[0].rng, tc.top)
+				gq = compileGroup(plans[0].source(g.comps, plans[0].rng), plans[0], g.comps, plans[0].rng, tc.top)
 			}
 			var b strings.Builder
 			fmt.Fprintf(&b, "-- path: %s\n%s\n", plans[0].path, strings.ReplaceAll(gq.sql, " FROM ", "\nFROM "))

@@ -43,8 +43,11 @@ func (s convSource) from() (string, []any) {
 	for i, dim := range s.dims {
 		q.add(fmt.Sprintf(", argMinIf(%s, occurred_at, type = ?) AS x%d", rawDimSQL(dim), i), c.StartEvent)
 	}
-	q.add(", windowFunnel("+strconv.FormatInt(int64(d.Seconds()), 10)+")(toDateTime(occurred_at), type = ?, type = ?) AS level",
-		c.StartEvent, c.EndEvent)
+	// Only starts inside the range may begin the chain: the rows read run
+	// to To+window so that late ends count, and a start in that tail must
+	// not convert a user whose starts in the range did not.
+	q.add(", windowFunnel("+strconv.FormatInt(int64(d.Seconds()), 10)+")(toDateTime(occurred_at), type = ? AND occurred_at < ?, type = ?) AS level",
+		c.StartEvent, s.rng.To, c.EndEvent)
 	guard, tenant := s.p.scope.Predicate("")
 	q.add(" FROM "+store.QuoteIdent(eventsTable)+" FINAL WHERE "+guard, tenant)
 	q.add(" AND occurred_at >= ? AND occurred_at < ? AND type IN ?", s.rng.From, s.rng.To.Add(d), []string{c.StartEvent, c.EndEvent})

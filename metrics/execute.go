@@ -57,7 +57,7 @@ func (g *group) run(ctx context.Context, db *store.DB) ([]*Result, error) {
 		if lead.conversion {
 			return runQuery(ctx, db, compileConversion(lead, rng, top), len(g.comps))
 		}
-		return runQuery(ctx, db, compileGroup(lead.source(), lead, g.comps, rng, top), len(g.comps))
+		return runQuery(ctx, db, compileGroup(lead.source(g.comps, rng), lead, g.comps, rng, top), len(g.comps))
 	}
 	main, err := fetch(lead.rng, nil)
 	if err != nil {
@@ -89,10 +89,10 @@ func (g *group) run(ctx context.Context, db *store.DB) ([]*Result, error) {
 	return out, nil
 }
 
-// source is where p reads.
-func (p *plan) source() source {
+// source is where p reads the components comps of its group over rng.
+func (p *plan) source(comps []component, rng timerange.Range) source {
 	if p.path == PathRollup {
-		return rollupSource{}
+		return newRollupSource(p, comps, rng)
 	}
 	return rawSource{tz: p.loc.String()}
 }

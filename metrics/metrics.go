@@ -13,7 +13,10 @@
 //     (tenant, metric id, version); the history a UI can diff.
 //   - audit_log: one row per command (who, what, before/after JSON).
 //   - metrics_daily: per (tenant, day, type, course_id) pre-aggregates kept
-//     current by a materialized view from events.
+//     current by a materialized view from events; redelivered duplicates
+//     are counted twice until RebuildRollupsJob recomputes the day.
+//   - metrics_daily_users: distinct users per (tenant, day, course_id) over
+//     every event type, for active-user metrics that do not use type.
 package metrics
 
 import "github.com/learnhub/analytics-service/timerange"

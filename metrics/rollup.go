@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/learnhub/analytics-service/store"
@@ -10,6 +11,10 @@ import (
 
 // rollupTable holds the daily pre-aggregates (migration 0004).
 const rollupTable = "metrics_daily"
+
+// rollupUsersTable holds distinct users per day and course over every
+// event type (migration 0004).
+const rollupUsersTable = "metrics_daily_users"
 
 // rollupDims maps the dimensions the rollup keeps to its columns.
 var rollupDims = map[string]string{"type": "type", "properties.course_id": "course_id"}
@@ -23,18 +28,49 @@ var rollupBucketFns = map[Grain]string{
 	timerange.GrainQuarter: "toStartOfQuarter", timerange.GrainYear: "toStartOfYear",
 }
 
-// rollupSource reads metrics_daily. Its rows are UTC days.
-type rollupSource struct{}
+// rollupSource reads metrics_daily, or metrics_daily_users when users is
+// set. Its rows are UTC days. When the range starts or ends inside a day
+// ("last 30d", month to date), it reads the whole days from the rollup and
+// the partial days' events from the events table (FINAL), aggregated to
+// rollup rows, in one UNION ALL: the same -Merge and sums then combine both.
+type rollupSource struct {
+	users bool
+	scope store.Scope
+	rng   timerange.Range
+	whole timerange.Range // the whole UTC days of rng
+}
+
+// newRollupSource returns the rollup source of p's group over rng.
+func newRollupSource(p *plan, comps []component, rng timerange.Range) rollupSource {
+	return rollupSource{users: p.usersRollupEligible(comps), scope: p.scope, rng: rng, whole: wholeDays(rng)}
+}
+
+// wholeDays is the UTC days entirely inside r (empty when there are none).
+func wholeDays(r timerange.Range) timerange.Range {
+	from := r.From.UTC().Truncate(24 * time.Hour)
+	if !from.Equal(r.From) {
+		from = from.Add(24 * time.Hour)
+	}
+	return timerange.Range{From: from, To: r.To.UTC().Truncate(24 * time.Hour)}
+}
+
+// partial reports whether the range has a partial day at either end.
+func (s rollupSource) partial() bool {
+	return !s.whole.From.Equal(s.rng.From) || !s.whole.To.Equal(s.rng.To)
+}
 
 // rollupEligible reports whether the daily rollup answers p exactly: UTC,
-// whole-day range and buckets, and only kinds, values, dimensions and
-// filters the rollup keeps.
+// day-or-coarser buckets, at least one whole day in the range (and in the
+// comparison window; partial end days are read raw), and only kinds,
+// values, dimensions and filters the rollup keeps.
 func (p *plan) rollupEligible() bool {
 	if p.conversion || p.loc != time.UTC || (p.grain != timerange.GrainNone && !p.grain.DayOrCoarser()) {
 		return false
 	}
 	for _, r := range []*timerange.Range{&p.rng, p.cmp} {
-		if r != nil && (!midnight(r.From) || !midnight(r.To)) {
+		// Partial days at the ends are read raw; at least one whole day
+		// must remain for the rollup to be worth it.
+		if w := wholeDays(ptrRange(r)); r != nil && !w.From.Before(w.To) {
 			return false
 		}
 	}
@@ -72,11 +108,68 @@ func (p *plan) rollupEligible() bool {
 	return true
 }
 
-func midnight(t time.Time) bool { return t.Equal(t.UTC().Truncate(24 * time.Hour)) }
+// usersRollupEligible reports whether metrics_daily_users answers comps of
+// a rollup plan: every component counts the users of any event (no event
+// types, filters only on the course), and neither the request's
+// dimensions nor its filters use type. Such a group reads about a third
+// of the state metrics_daily would merge (active learners by course).
+func (p *plan) usersRollupEligible(comps []component) bool {
+	onCourse := func(d Dimension) bool { return rollupDims[d.Path] == "course_id" }
+	for _, d := range p.dims {
+		if !onCourse(d) {
+			return false
+		}
+	}
+	for _, f := range p.filters {
+		if !onCourse(f.dim) {
+			return false
+		}
+	}
+	for _, c := range comps {
+		if c.Kind != KindUniqueUsers || c.FirstSeen || len(c.EventTypes) > 0 {
+			return false
+		}
+		for _, f := range c.filters {
+			if !onCourse(f.dim) {
+				return false
+			}
+		}
+	}
+	return len(comps) > 0
+}
 
-func (rollupSource) from() (string, []any) { return store.QuoteIdent(rollupTable), nil }
+// ptrRange is *r, or the zero range for nil.
+func ptrRange(r *timerange.Range) timerange.Range {
+	if r == nil {
+		return timerange.Range{}
+	}
+	return *r
+}
 
-func (rollupSource) timeCond(r timerange.Range) (string, []any) {
+func (s rollupSource) from() (string, []any) {
+	table, cols, group := rollupTable, "type, "+rollupCourseSQL+", toUInt64(count()) AS events, uniqExactState(user_id) AS users, "+
+		rollupValueSQL("score")+", "+rollupValueSQL("seconds"), "tenant_id, day, type, course_id"
+	stored := "tenant_id, day, type, course_id, events, users, score_sum, score_n, score_min, score_max, seconds_sum, seconds_n, seconds_min, seconds_max"
+	if s.users {
+		table, cols, group = rollupUsersTable, rollupCourseSQL+", uniqExactState(user_id) AS users", "tenant_id, day, course_id"
+		stored = "tenant_id, day, course_id, users"
+	}
+	if !s.partial() {
+		return store.QuoteIdent(table), nil
+	}
+	var q query
+	guard, tenant := s.scope.Predicate("")
+	q.add("(SELECT "+stored+" FROM "+store.QuoteIdent(table)+" WHERE "+guard+" AND day >= toDate(?) AND day < toDate(?)", tenant, s.whole.From, s.whole.To)
+	q.add(" UNION ALL SELECT tenant_id, toDate(occurred_at) AS day, "+cols+" FROM "+store.QuoteIdent(eventsTable)+" FINAL WHERE "+guard, tenant)
+	q.add(" AND (occurred_at >= ? AND occurred_at < ? OR occurred_at >= ? AND occurred_at < ?) GROUP BY "+group+")",
+		s.rng.From, s.whole.From, s.whole.To, s.rng.To)
+	return q.b.String(), q.args
+}
+
+func (s rollupSource) timeCond(r timerange.Range) (string, []any) {
+	if s.partial() { // the UNION ALL bounds the rows; partial days are whole rows here
+		return "day >= toDate(?) AND day <= toDate(?)", []any{r.From, r.To.Add(-time.Millisecond)}
+	}
 	return "day >= toDate(?) AND day < toDate(?)", []any{r.From, r.To}
 }
 
@@ -117,25 +210,50 @@ func NewRollups(db *store.DB) *Rollups { return &Rollups{db: db} }
 
 // Rebuild recomputes one tenant's UTC days [from, to) of metrics_daily
 // from events FINAL, removing any double counting left by events
-// redelivered in a different batch. Run it for closed days (the
-// housekeeping job that compacts events is the natural caller); rows
-// inserted for those days while it runs would be lost, so not for today.
+// redelivered in a different batch. Run it for closed days; rows the view
+// adds for those days between the DELETE and the INSERT are counted twice
+// (the next rebuild of the day fixes them), so not for today. The daily
+// RebuildRollupsJob does this for every tenant.
 func (r *Rollups) Rebuild(ctx context.Context, scope store.Scope, from, to time.Time) error {
 	guard, tenant := scope.Predicate("")
-	ctx = store.WithSettings(ctx, store.Settings{"mutations_sync": 2})
-	if err := r.db.Exec(ctx, "ALTER TABLE "+store.QuoteIdent(rollupTable)+" DELETE WHERE "+guard+
-		" AND day >= toDate(?) AND day < toDate(?)", tenant, from, to); err != nil {
-		return err
-	}
-	return r.db.Exec(ctx, "INSERT INTO "+store.QuoteIdent(rollupTable)+" SELECT tenant_id, toDate(occurred_at) AS day, type,"+
-		" ifNull(accurateCastOrNull(properties.`course_id`, 'String'), '') AS course_id, toUInt64(count()), uniqExactState(user_id),"+
-		rollupValueSQL("score")+", "+rollupValueSQL("seconds")+
-		" FROM "+store.QuoteIdent(eventsTable)+" FINAL WHERE "+guard+" AND occurred_at >= ? AND occurred_at < ?"+
-		" GROUP BY tenant_id, day, type, course_id", tenant, from, to)
+	return r.rebuild(ctx, guard, []any{tenant}, from, to)
 }
 
-// rollupValueSQL prints the sum, n, min and max columns of one value.
+// dangerousRebuildAllTenants is Rebuild for every tenant at once: one
+// mutation instead of one per tenant. System work only (RebuildRollupsJob).
+func (r *Rollups) dangerousRebuildAllTenants(ctx context.Context, from, to time.Time) error {
+	return r.rebuild(ctx, "1", nil, from, to)
+}
+
+// rebuild deletes and recomputes the rows matching cond (with its args) in
+// the UTC days [from, to) of metrics_daily and metrics_daily_users.
+func (r *Rollups) rebuild(ctx context.Context, cond string, args []any, from, to time.Time) error {
+	ctx = store.WithSettings(ctx, store.Settings{"mutations_sync": 2})
+	for _, t := range []struct{ table, cols, group string }{
+		{rollupTable, "type, " + rollupCourseSQL + ", toUInt64(count()), uniqExactState(user_id), " +
+			rollupValueSQL("score") + ", " + rollupValueSQL("seconds"), "tenant_id, day, type, course_id"},
+		{rollupUsersTable, rollupCourseSQL + ", uniqExactState(user_id)", "tenant_id, day, course_id"},
+	} {
+		if err := r.db.Exec(ctx, "ALTER TABLE "+store.QuoteIdent(t.table)+" DELETE WHERE "+cond+
+			" AND day >= toDate(?) AND day < toDate(?)", append(slices.Clone(args), from, to)...); err != nil {
+			return err
+		}
+		if err := r.db.Exec(ctx, "INSERT INTO "+store.QuoteIdent(t.table)+" SELECT tenant_id, toDate(occurred_at) AS day, "+t.cols+
+			" FROM "+store.QuoteIdent(eventsTable)+" FINAL WHERE "+cond+" AND occurred_at >= ? AND occurred_at < ?"+
+			" GROUP BY "+t.group, append(slices.Clone(args), from, to)...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rollupCourseSQL is the course_id column of a rollup row from events.
+const rollupCourseSQL = "ifNull(accurateCastOrNull(properties.`course_id`, 'String'), '') AS course_id"
+
+// rollupValueSQL prints the sum, n, min and max columns of one value,
+// named as the rollup's columns.
 func rollupValueSQL(name string) string {
 	v := "accurateCastOrNull(properties." + store.QuoteIdent(name) + ", 'Float64')"
-	return "ifNull(sum(" + v + "), 0), toUInt64(count(" + v + ")), min(" + v + "), max(" + v + ")"
+	return "ifNull(sum(" + v + "), 0) AS " + name + "_sum, toUInt64(count(" + v + ")) AS " + name + "_n, min(" + v + ") AS " +
+		name + "_min, max(" + v + ") AS " + name + "_max"
 }

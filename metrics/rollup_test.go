@@ -3,12 +3,15 @@ package metrics_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnhub/analytics-service/jobs"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/store"
+	"github.com/learnhub/analytics-service/timerange"
 )
 
 func TestRollupMatchesRaw(t *testing.T) {
@@ -45,8 +48,8 @@ func TestRollupNotUsedWhenItCannotAnswer(t *testing.T) {
 		"filter on score": {MetricKey: "quiz_pass_rate", TimeRange: january},
 		"new learners":    {MetricKey: "new_learners", TimeRange: january},
 	} {
-		if name == "partial day" {
-			r.TimeRange.From = ptime("2026-01-01T06:00:00Z")
+		if name == "partial day" { // no whole day inside: nothing for the rollup
+			r.TimeRange = timerange.Spec{From: ptime("2026-01-05T06:00:00Z"), To: ptime("2026-01-05T18:00:00Z")}
 		}
 		res, err := e.q.Query(as("acme"), r)
 		require.NoError(t, err, name)
@@ -74,4 +77,87 @@ func TestRollupRebuildRemovesRedeliveredDuplicates(t *testing.T) {
 	roll, err = e.q.Query(ctx, r)
 	require.NoError(t, err)
 	assertSameResult(t, raw, roll)
+}
+
+// The scheduled job rebuilds closed days of every tenant: after it, a
+// duplicate redelivered in a second batch counts once on both paths.
+func TestRebuildRollupsJobRemovesRedeliveredDuplicates(t *testing.T) {
+	e := newEnv(t)
+	seed(t, e.db, "acme", 600, 0)
+	seed(t, e.db, "globex", 300, 1)
+	// A second batch re-sends acme's events of January 20–31 and a few of
+	// globex's; today (Feb 1, per testNow) would not be rebuilt.
+	require.NoError(t, e.db.Exec(context.Background(), `
+		INSERT INTO events (tenant_id, event_id, type, user_id, session_id, occurred_at, received_at, properties)
+		SELECT tenant_id, event_id, type, user_id, session_id, occurred_at, received_at + 1, properties
+		FROM events WHERE occurred_at >= '2026-01-20' AND (tenant_id = 'acme' OR cityHash64(event_id) % 3 = 0)`))
+	reqs := []metrics.Request{
+		{MetricKey: "enrolments", TimeRange: january, Grain: "DAY"},
+		{MetricKey: "avg_quiz_score", TimeRange: january, Grain: "WEEK", Dimensions: []string{"properties.course_id"}},
+		{MetricKey: "learning_minutes", TimeRange: january, Grain: "DAY"},
+	}
+	differs := func(tenant string) bool {
+		for _, r := range reqs {
+			raw, err := e.raw.Query(as(tenant), r)
+			require.NoError(t, err)
+			roll, err := e.q.Query(as(tenant), r)
+			require.NoError(t, err)
+			require.Equal(t, metrics.PathRollup, roll.Path)
+			if *raw.Totals.Value != *roll.Totals.Value {
+				return true
+			}
+		}
+		return false
+	}
+	require.True(t, differs("acme"), "precondition: the rollup double counts before the job")
+	job := metrics.NewRebuildRollupsJob(e.db, metrics.RebuildRollupsConfig{Days: 14, Now: func() time.Time { return testNow.Add(5 * time.Hour) }})
+	assert.Equal(t, metrics.KindRebuildRollups, job.Entry().Task.Kind)
+	assert.Equal(t, "2006-01-02", job.Entry().KeyLayout)
+	for range 2 { // idempotent: a second run changes nothing
+		require.NoError(t, job.ProcessJob(context.Background(), jobs.Job{Kind: metrics.KindRebuildRollups}))
+		for _, tenant := range []string{"acme", "globex"} {
+			for _, r := range reqs {
+				raw, err := e.raw.Query(as(tenant), r)
+				require.NoError(t, err)
+				roll, err := e.q.Query(as(tenant), r)
+				require.NoError(t, err)
+				assertSameResult(t, raw, roll)
+			}
+		}
+	}
+}
+
+// A range ending now ("last 30d", month to date) reads its whole days from
+// the rollup and its partial first and last days from the events table.
+func TestRollupAnswersPartialEdgeDaysFromRaw(t *testing.T) {
+	e := newEnv(t)
+	seed(t, e.db, "acme", 4000, 0)
+	seed(t, e.db, "globex", 1500, 2)
+	now := func() time.Time { return time.Date(2026, 1, 31, 15, 30, 0, 0, time.UTC) }
+	q := metrics.NewQuerier(e.db, e.reg, metrics.QuerierConfig{Now: now})
+	raw := metrics.NewQuerier(e.db, e.reg, metrics.QuerierConfig{Now: now, DisableRollups: true})
+	last := timerange.Spec{Last: "20d"}
+	mtd := timerange.Spec{ToDate: timerange.MonthToDate}
+	for name, r := range map[string]metrics.Request{
+		"count per day, last 20d":          {MetricKey: "enrolments", TimeRange: last, Grain: "DAY"},
+		"dau by course, last 20d":          {MetricKey: "active_learners_dau", TimeRange: last, Grain: "DAY", Dimensions: []string{"properties.course_id"}},
+		"wau total, month to date":         {MetricKey: "active_learners_wau", TimeRange: mtd, Grain: metrics.GrainTotal},
+		"avg by type per week, last 20d":   {MetricKey: "avg_quiz_score", TimeRange: last, Grain: "WEEK", Dimensions: []string{"type"}},
+		"minutes vs previous period, mtd":  {MetricKey: "learning_minutes", TimeRange: mtd, Grain: "DAY", CompareTo: metrics.ComparePreviousPeriod},
+		"ratio by course, last 20d, top 2": {MetricKey: "course_completion_rate", TimeRange: last, Dimensions: []string{"properties.course_id"}, Limit: 2},
+		"enrolments from 07:15 to 13:45":   {MetricKey: "enrolments", TimeRange: timerange.Spec{From: ptime("2026-01-03T07:15:00Z"), To: ptime("2026-01-29T13:45:00Z")}, Grain: "DAY"},
+	} {
+		for _, tenant := range []string{"acme", "globex"} {
+			t.Run(name+"/"+tenant, func(t *testing.T) {
+				want, err := raw.Query(as(tenant), r)
+				require.NoError(t, err)
+				got, err := q.Query(as(tenant), r)
+				require.NoError(t, err)
+				assert.Equal(t, metrics.PathRollup, got.Path)
+				require.NotNil(t, want.Totals.Value)
+				assert.NotZero(t, *want.Totals.Value)
+				assertSameResult(t, want, got)
+			})
+		}
+	}
 }

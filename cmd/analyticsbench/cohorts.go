@@ -19,9 +19,9 @@ func benchCohorts(ctx context.Context, db *store.DB) ([]result, error) {
 	now := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
 	svc := cohorts.NewService(db, nil, cohorts.Config{Now: func() time.Time { return now }})
 	ctx = auth.WithPrincipal(ctx, auth.Principal{Subject: "bench", Tenant: "bench", Roles: []auth.Role{auth.RoleAdmin}})
-	c, err := svc.Create(ctx, cohorts.Cohort{Name: "engaged but not certified", Criteria: &cohorts.Criteria{And: []cohorts.Criteria{
+	c, err := svc.Create(ctx, cohorts.Cohort{Name: "engaged watchers", Criteria: &cohorts.Criteria{And: []cohorts.Criteria{
 		{Performed: &cohorts.Performed{Type: "lesson.completed", Count: 30, Within: "30d"}},
-		{Performed: &cohorts.Performed{Type: "quiz.submitted", Count: 20, Where: map[string]string{"course_id": "c2"}}},
+		{Performed: &cohorts.Performed{Type: "video.watched", Count: 20, Where: map[string]string{"course_id": "c3"}}},
 		{Not: &cohorts.Criteria{Performed: &cohorts.Performed{Type: "course.completed", Count: 40}}},
 	}}})
 	if err != nil {
@@ -48,7 +48,7 @@ func benchCohorts(ctx context.Context, db *store.DB) ([]result, error) {
 			SELECT 'bench', 'hand', ?, user_id FROM events FINAL WHERE tenant_id = 'bench'
 			GROUP BY user_id
 			HAVING countIf(type = 'lesson.completed' AND occurred_at >= ?) >= 30
-			   AND countIf(type = 'quiz.submitted' AND toString(properties.course_id) = 'c2') >= 20
+			   AND countIf(type = 'video.watched' AND toString(properties.course_id) = 'c3') >= 20
 			   AND NOT countIf(type = 'course.completed') >= 40`, v, from)
 	})
 	if err != nil {

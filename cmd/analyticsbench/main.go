@@ -93,6 +93,12 @@ func run(ctx context.Context, out string, dur time.Duration, rows int) error {
 		return fmt.Errorf("cohorts: %w", err)
 	}
 	results = append(results, r...)
+	fmt.Fprintln(os.Stderr, "exports: formats vs the engine's own CSV …")
+	r, err = benchExports(ctx, db)
+	if err != nil {
+		return fmt.Errorf("exports: %w", err)
+	}
+	results = append(results, r...)
 	fmt.Fprintln(os.Stderr, "dashboards: render vs hand-written SQL, cache, live …")
 	r, err = benchDashboards(ctx, db)
 	if err != nil {

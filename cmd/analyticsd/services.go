@@ -42,8 +42,8 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 	s.adhoc = adhoc.NewService(a.db, adhoc.Config{})
 	dash := dashboards.NewService(a.db, s.registry, func() *metrics.Loader { return metrics.NewLoader(s.querier, metrics.LoaderConfig{}) },
 		dashboards.Config{Locks: a.kv.Client(), Cache: a.kv.Client()})
-	s.dashboards, usage.finder = dash, dash
-	s.cohorts = cohorts.NewService(a.db, a.bus, cohorts.Config{Locks: a.kv.Client()})
+	s.cohorts = cohorts.NewService(a.db, a.bus, cohorts.Config{Locks: a.kv.Client(), Metrics: s.registry})
+	s.dashboards, usage.finder = dash, metrics.UsageFinders{dash, s.cohorts}
 
 	blobs, route, err := a.openBlobs()
 	if err != nil {
@@ -51,7 +51,7 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 	}
 	s.blobRoute = route
 	s.exports, err = exports.NewService(exports.Deps{
-		DB: a.db, Blobs: blobs, Jobs: s.jobs, Bus: a.bus, Metrics: s.querier,
+		DB: a.db, Blobs: blobs, Jobs: s.jobs, Bus: a.bus, Metrics: s.querier, Locks: a.kv.Client(),
 		SQL: adhoc.NewService(a.db, adhoc.Config{MaxLimit: exports.DefaultMaxRows}),
 	}, exports.Config{})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"github.com/learnhub/analytics-service/cohorts"
 	"github.com/learnhub/analytics-service/exports"
 	"github.com/learnhub/analytics-service/jobs"
+	"github.com/learnhub/analytics-service/metrics"
 )
 
 // startWork starts the Asynq workers (after their recovery hooks ran) and
@@ -23,6 +24,8 @@ func (a *app) startWork(ctx context.Context) (func(), error) {
 	}
 	compact := jobs.NewCompactEvents(a.db, jobs.CompactEventsConfig{Spec: a.cfg.CompactCron, Table: compactTable(a.cfg.ClickHouseCluster), Logger: a.log})
 	srv.Handle(jobs.KindCompactEvents, compact)
+	rebuild := metrics.NewRebuildRollupsJob(a.db, metrics.RebuildRollupsConfig{Logger: a.log})
+	srv.Handle(metrics.KindRebuildRollups, rebuild)
 	srv.Handle(exports.KindRun, a.svc.exports.Runner())
 	srv.Handle(exports.KindJanitor, a.svc.exports.Janitor())
 	srv.AddRecoverer(a.svc.exports.Recoverer())
@@ -33,7 +36,7 @@ func (a *app) startWork(ctx context.Context) (func(), error) {
 	exportsJanitor := jobs.Entry{Name: exports.KindJanitor, Spec: exports.DefaultJanitorSpec,
 		Task: jobs.Task{Kind: exports.KindJanitor, Queue: jobs.QueueLow}, KeyLayout: "2006-01-02T15"}
 	sched := jobs.NewScheduler(client, jobs.SchedulerConfig{Logger: a.log})
-	for _, e := range []jobs.Entry{compact.Entry(), exportsJanitor, cohorts.Entry("")} {
+	for _, e := range []jobs.Entry{compact.Entry(), rebuild.Entry(), exportsJanitor, cohorts.Entry("")} {
 		if err := sched.Register(e); err != nil {
 			return nil, err
 		}

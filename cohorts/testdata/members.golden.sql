@@ -1,4 +1,4 @@
-SELECT user_id FROM `events` FINAL WHERE `tenant_id` = ? AND user_id != '' GROUP BY user_id HAVING ((countIf(type = ? AND occurred_at >= ? AND toString(properties.`course_id`) = ?) >= ?) AND (NOT (countIf(type = ?) > ?)) AND ((min(occurred_at) >= ?) OR (user_id IN (SELECT user_id FROM `cohort_users` WHERE `tenant_id` = ? AND cohort_id = ? AND version = (SELECT max(version) FROM `cohort_evaluations` FINAL WHERE `tenant_id` = ? AND cohort_id = ? AND error = '')))))
+SELECT user_id FROM `events` FINAL WHERE `tenant_id` = ? AND user_id != '' GROUP BY user_id HAVING ((countIf(type = ? AND occurred_at >= ? AND ifNull(accurateCastOrNull(`properties`.`course_id`, 'String') = ?, 0)) >= ?) AND (NOT (countIf(type = ?) > ?)) AND ((min(occurred_at) >= ?) OR (user_id IN (SELECT user_id FROM `cohort_users` WHERE `tenant_id` = ? AND cohort_id = ? AND version = (SELECT max(version) FROM `cohort_evaluations` FINAL WHERE `tenant_id` = ? AND cohort_id = ? AND error = '')))) AND (countIf(type = ? AND occurred_at >= ? AND occurred_at < ?) = ?) AND (countIf(type = ? AND ifNull(toFloat64OrNull(accurateCastOrNull(`properties`.`score`, 'String')) < ?, 0)) > ?) AND (countIf(isNotNull(accurateCastOrNull(`properties`.`plan`, 'String')) AND type = ?) > 0 AND ifNull(argMaxIf(accurateCastOrNull(`properties`.`plan`, 'String'), occurred_at, isNotNull(accurateCastOrNull(`properties`.`plan`, 'String')) AND type = ?) != ?, 0)) AND ifNull(avgIf(accurateCastOrNull(`properties`.`score`, 'Float64'), has(?, type) AND occurred_at >= ?) < ?, 0) AND (countIf(has(?, type) AND ifNull(accurateCastOrNull(`properties`.`score`, 'Float64') >= ?, 0)) >= ?))
 -- args:
 --   acme
 --   lesson.completed
@@ -12,3 +12,19 @@ SELECT user_id FROM `events` FINAL WHERE `tenant_id` = ? AND user_id != '' GROUP
 --   cohort-7
 --   acme
 --   cohort-7
+--   course.completed
+--   2026-01-01 00:00:00 +0000 UTC
+--   2026-04-01 00:00:00 +0000 UTC
+--   0
+--   quiz.submitted
+--   60
+--   1
+--   user.login
+--   user.login
+--   free
+--   [quiz.submitted]
+--   2026-05-02 12:00:00 +0000 UTC
+--   60
+--   [quiz.submitted]
+--   60
+--   2

@@ -261,3 +261,67 @@ ORDER BY (tenant_id, cohort_id, version);
 -- cohorts
 CREATE TABLE IF NOT EXISTS `cohort_evaluations` ON CLUSTER `analytics` AS `cohort_evaluations_local` ENGINE = Distributed(`analytics`, currentDatabase(), `cohort_evaluations_local`, cityHash64(tenant_id));
 
+-- privacy
+CREATE TABLE IF NOT EXISTS `erasure_requests_local` ON CLUSTER `analytics`
+(
+    tenant_id        LowCardinality(String),
+    request_id       String,
+    user_hash        String COMMENT 'salted per-tenant hash of the user id',
+    requested_at     DateTime64(3, 'UTC'),
+    step             UInt32 COMMENT '1 requested, 2 hot_started, 3 hot_done, 4 cold_done, 5 completed',
+    status           LowCardinality(String),
+    rollup_days      String COMMENT 'comma-separated UTC days whose rollups are rebuilt',
+    hot_events       UInt64,
+    hot_dead_letters UInt64,
+    hot_cohort_users UInt64,
+    cold_objects     UInt64,
+    cold_rows        UInt64,
+    error            String COMMENT 'last failure of this step; empty when it succeeded',
+    updated_at       DateTime64(3, 'UTC')
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', step)
+ORDER BY (tenant_id, request_id);
+
+-- privacy
+CREATE TABLE IF NOT EXISTS `erasure_requests` ON CLUSTER `analytics` AS `erasure_requests_local` ENGINE = Distributed(`analytics`, currentDatabase(), `erasure_requests_local`, cityHash64(tenant_id));
+
+-- privacy
+CREATE TABLE IF NOT EXISTS `privacy_salts_local` ON CLUSTER `analytics`
+(
+    tenant_id  LowCardinality(String),
+    salt       String,
+    created_at DateTime64(3, 'UTC'),
+    rank       UInt64
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', rank)
+ORDER BY tenant_id;
+
+-- privacy
+CREATE TABLE IF NOT EXISTS `privacy_salts` ON CLUSTER `analytics` AS `privacy_salts_local` ENGINE = Distributed(`analytics`, currentDatabase(), `privacy_salts_local`, cityHash64(tenant_id));
+
+-- metrics_users
+CREATE TABLE IF NOT EXISTS `metrics_daily_users_local` ON CLUSTER `analytics`
+(
+    tenant_id LowCardinality(String),
+    day       Date,
+    course_id String,
+    users     AggregateFunction(uniqExact, String)
+)
+ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
+PARTITION BY toYYYYMM(day)
+ORDER BY (tenant_id, day, course_id);
+
+-- metrics_users
+CREATE TABLE IF NOT EXISTS `metrics_daily_users` ON CLUSTER `analytics` AS `metrics_daily_users_local` ENGINE = Distributed(`analytics`, currentDatabase(), `metrics_daily_users_local`, cityHash64(tenant_id));
+
+-- metrics_users
+CREATE MATERIALIZED VIEW IF NOT EXISTS `metrics_daily_users_mv_local` ON CLUSTER `analytics`
+TO `metrics_daily_users_local` AS
+SELECT
+    tenant_id,
+    toDate(occurred_at) AS day,
+    ifNull(accurateCastOrNull(properties.`course_id`, 'String'), '') AS course_id,
+    uniqExactState(user_id) AS users
+FROM `events_local`
+GROUP BY tenant_id, day, course_id;
+

@@ -227,3 +227,58 @@ CREATE TABLE IF NOT EXISTS `cohort_evaluations`
 ENGINE = ReplacingMergeTree(evaluated_at)
 ORDER BY (tenant_id, cohort_id, version);
 
+-- privacy
+CREATE TABLE IF NOT EXISTS `erasure_requests` 
+(
+    tenant_id        LowCardinality(String),
+    request_id       String,
+    user_hash        String COMMENT 'salted per-tenant hash of the user id',
+    requested_at     DateTime64(3, 'UTC'),
+    step             UInt32 COMMENT '1 requested, 2 hot_started, 3 hot_done, 4 cold_done, 5 completed',
+    status           LowCardinality(String),
+    rollup_days      String COMMENT 'comma-separated UTC days whose rollups are rebuilt',
+    hot_events       UInt64,
+    hot_dead_letters UInt64,
+    hot_cohort_users UInt64,
+    cold_objects     UInt64,
+    cold_rows        UInt64,
+    error            String COMMENT 'last failure of this step; empty when it succeeded',
+    updated_at       DateTime64(3, 'UTC')
+)
+ENGINE = ReplacingMergeTree(step)
+ORDER BY (tenant_id, request_id);
+
+-- privacy
+CREATE TABLE IF NOT EXISTS `privacy_salts` 
+(
+    tenant_id  LowCardinality(String),
+    salt       String,
+    created_at DateTime64(3, 'UTC'),
+    rank       UInt64
+)
+ENGINE = ReplacingMergeTree(rank)
+ORDER BY tenant_id;
+
+-- metrics_users
+CREATE TABLE IF NOT EXISTS `metrics_daily_users` 
+(
+    tenant_id LowCardinality(String),
+    day       Date,
+    course_id String,
+    users     AggregateFunction(uniqExact, String)
+)
+ENGINE = AggregatingMergeTree()
+PARTITION BY toYYYYMM(day)
+ORDER BY (tenant_id, day, course_id);
+
+-- metrics_users
+CREATE MATERIALIZED VIEW IF NOT EXISTS `metrics_daily_users_mv` 
+TO `metrics_daily_users` AS
+SELECT
+    tenant_id,
+    toDate(occurred_at) AS day,
+    ifNull(accurateCastOrNull(properties.`course_id`, 'String'), '') AS course_id,
+    uniqExactState(user_id) AS users
+FROM `events`
+GROUP BY tenant_id, day, course_id;
+

@@ -1,0 +1,127 @@
+package ingest
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// prefetched is a JetStream batch fetched and decoded ahead of its commit.
+type prefetched struct {
+	batch   *jsBatch
+	decoded decodedBatch
+}
+
+// prefetcher is the fetch side of the direct pipeline: it fetches and
+// decodes the next batch while the current one is being inserted, so the
+// two costs overlap instead of adding up. It runs at most one batch ahead
+// (the hand-over channel is unbuffered; the consumer's MaxAckPending of two
+// batches allows exactly that), keeps the batch it holds alive while it
+// waits, and fetches nothing while the sink is failing (its gate is shut),
+// so an outage leaves new events in the stream.
+type prefetcher struct {
+	cons      jetstream.Consumer
+	sink      *Sink
+	stream    string
+	rows      int
+	wait      time.Duration
+	keepAlive time.Duration
+	gate      *gate
+	lag       *lagGauge
+	log       *slog.Logger
+}
+
+// run fetches until ctx ends, then closes out. A batch it still holds then
+// is neither committed nor acknowledged: JetStream redelivers it.
+func (p *prefetcher) run(ctx context.Context, out chan<- prefetched) {
+	defer close(out)
+	for {
+		if err := p.gate.wait(ctx); err != nil {
+			return
+		}
+		t0 := time.Now()
+		batch, err := fetchBatch(ctx, p.cons, p.stream, p.rows, p.wait)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			p.log.Warn("ingest: fetch failed; retrying", "consumer", p.lag.name, "err", err)
+			sleepCtx(ctx, fetchRetryWait)
+			continue
+		}
+		p.lag.refresh(ctx)
+		if len(batch.raw) == 0 {
+			continue
+		}
+		t1 := time.Now()
+		dd := p.sink.decode(batch.msgs)
+		println("TMPDBG fetch", len(batch.raw), t1.Sub(t0).String(), "decode", time.Since(t1).String())
+		if !p.handOver(ctx, out, prefetched{batch: batch, decoded: dd}) {
+			return
+		}
+	}
+}
+
+// handOver waits until the committer takes next, telling the server every
+// keepAlive interval that its events are still being worked on (the
+// committer may be retrying the batch before it for longer than AckWait).
+func (p *prefetcher) handOver(ctx context.Context, out chan<- prefetched, next prefetched) bool {
+	tick := time.NewTicker(p.keepAlive)
+	defer tick.Stop()
+	for {
+		select {
+		case out <- next:
+			return true
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+			next.batch.inProgress()
+		}
+	}
+}
+
+// gate stops the prefetcher while the sink is failing. It starts open.
+type gate struct {
+	mu     sync.Mutex
+	shut   bool
+	opened chan struct{} // closed when a shut gate opens again
+}
+
+// close shuts the gate; fetches already running finish.
+func (g *gate) close() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.shut {
+		g.shut = true
+		g.opened = make(chan struct{})
+	}
+}
+
+// open lets the prefetcher fetch again.
+func (g *gate) open() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.shut {
+		g.shut = false
+		close(g.opened)
+	}
+}
+
+// wait returns when the gate is open, or ctx's error when ctx ends first.
+func (g *gate) wait(ctx context.Context) error {
+	g.mu.Lock()
+	shut, opened := g.shut, g.opened
+	g.mu.Unlock()
+	if !shut {
+		return ctx.Err()
+	}
+	select {
+	case <-opened:
+		return ctx.Err()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
