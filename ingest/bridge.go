@@ -121,7 +121,6 @@ func (k *KafkaBridge) Run(ctx context.Context) error {
 		if err := batch.ack(); err != nil {
 			k.log.Warn("ingest: ack failed; the batch will be bridged again", "err", err)
 		}
-		println("TMPDBG bridge n", len(batch.raw), time.Now().Format("05.000"))
 	}
 	return nil
 }

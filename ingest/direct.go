@@ -91,7 +91,6 @@ func (c *DirectConsumer) Run(ctx context.Context) error {
 			g.close()
 			keepAlive()
 		}
-		t0 := time.Now()
 		if err := c.sink.commit(ctx, p.decoded, p.batch.token(c.cfg.Stream.Name), dlq, failing); err != nil {
 			break
 		}
@@ -99,11 +98,9 @@ func (c *DirectConsumer) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			break
 		}
-		t1 := time.Now()
 		if err := p.batch.ack(); err != nil {
 			c.log.Warn("ingest: ack failed; the batch will be redelivered and deduplicated", "err", err)
 		}
-		println("TMPDBG commit", t1.Sub(t0).String(), "ack", time.Since(t1).String())
 	}
 	return nil
 }

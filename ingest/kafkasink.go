@@ -89,9 +89,7 @@ func (c *KafkaConsumer) Run(ctx context.Context) error {
 	defer dlq.Close()
 	lag := map[int32]int64{}
 	for ctx.Err() == nil {
-		t0 := time.Now()
 		batch, err := c.collect(ctx, cl, lag)
-		t1 := time.Now()
 		if err != nil || len(batch) == 0 {
 			cl.AllowRebalance()
 			if ctx.Err() == nil {
@@ -116,7 +114,6 @@ func (c *KafkaConsumer) Run(ctx context.Context) error {
 			c.log.Warn("ingest: offset commit failed; the batch will be read again and deduplicated", "err", err)
 		}
 		cl.AllowRebalance()
-		println("TMPDBG kafka n", len(batch), "collect", t1.Sub(t0).String(), "commit", time.Since(t1).String(), time.Now().Format("05.000"))
 	}
 	return nil
 }

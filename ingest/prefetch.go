@@ -42,7 +42,6 @@ func (p *prefetcher) run(ctx context.Context, out chan<- prefetched) {
 		if err := p.gate.wait(ctx); err != nil {
 			return
 		}
-		t0 := time.Now()
 		batch, err := fetchBatch(ctx, p.cons, p.stream, p.rows, p.wait)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -56,10 +55,7 @@ func (p *prefetcher) run(ctx context.Context, out chan<- prefetched) {
 		if len(batch.raw) == 0 {
 			continue
 		}
-		t1 := time.Now()
-		dd := p.sink.decode(batch.msgs)
-		println("TMPDBG fetch", len(batch.raw), t1.Sub(t0).String(), "decode", time.Since(t1).String())
-		if !p.handOver(ctx, out, prefetched{batch: batch, decoded: dd}) {
+		if !p.handOver(ctx, out, prefetched{batch: batch, decoded: p.sink.decode(batch.msgs)}) {
 			return
 		}
 	}

@@ -25,12 +25,20 @@ type jsBatch struct {
 	hash              uint64
 }
 
-// fetchBatch pulls up to n messages, waiting at most wait (or until ctx
-// ends). An empty batch is not an error.
+// fetchBatch pulls up to n messages, waiting at most wait. An empty batch
+// is not an error. The wait is the pull request's own expiry (FetchMaxWait),
+// not a context deadline: the server ends the request with a status message
+// behind the last message it sent, so the client reads everything it was
+// given. With a context deadline (FetchContext) the client stopped reading
+// on its own clock, dropping messages still in flight; those stayed
+// delivered-but-unacknowledged until AckWait (30 s) redelivered them, which
+// stalled the pipeline whenever the client fell behind the server. ctx
+// only stops a fetch from starting.
 func fetchBatch(ctx context.Context, cons jetstream.Consumer, stream string, n int, wait time.Duration) (*jsBatch, error) {
-	fctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	mb, err := cons.Fetch(n, jetstream.FetchContext(fctx))
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	mb, err := cons.Fetch(n, jetstream.FetchMaxWait(wait))
 	if err != nil {
 		return nil, err
 	}
