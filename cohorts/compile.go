@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/learnhub/analytics-service/cohorts/membership"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/store"
@@ -116,7 +117,7 @@ func (cp *compiler) node(c Criteria, path string, depth int) (string, error) {
 		return cp.metric(*c.Metric, path+".metric")
 	default:
 		cp.refs = append(cp.refs, c.InCohort)
-		frag, args := MembershipFilter(cp.scope, c.InCohort)
+		frag, args := membership.Filter(cp.scope, c.InCohort)
 		cp.args = append(cp.args, args...)
 		return "(" + frag + ")", nil
 	}

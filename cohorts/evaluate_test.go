@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnhub/analytics-service/cohorts"
+	"github.com/learnhub/analytics-service/cohorts/membership"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/metrics/metricstest"
 	"github.com/learnhub/analytics-service/platform/errs"
@@ -81,7 +82,7 @@ func TestMetricConditionsUsagesAndMissingMetric(t *testing.T) {
 	assert.Contains(t, hist[0].Error, "does not exist", "the failure is recorded in cohort_evaluations")
 }
 
-func TestMembershipFilterIsTenantGuarded(t *testing.T) {
+func TestMembershipIsTenantGuarded(t *testing.T) {
 	db, svc, _ := setup(t)
 	insert(t, db, "a", ev{"u1", "user.login", "", t0.Add(-time.Hour), nil}, ev{"u1", "lesson.completed", "c1", t0.Add(-time.Hour), nil},
 		ev{"u2", "user.login", "", t0.Add(-time.Hour), nil})
@@ -94,7 +95,7 @@ func TestMembershipFilterIsTenantGuarded(t *testing.T) {
 		t.Helper()
 		scope, err := store.DangerousScopeForTenant(tenant)
 		require.NoError(t, err)
-		frag, args := cohorts.MembershipFilter(scope, c.ID)
+		frag, args := membership.Filter(scope, c.ID)
 		var n uint64
 		require.NoError(t, db.QueryRow(context.Background(), []any{&n},
 			"SELECT count() FROM events FINAL WHERE tenant_id = ? AND "+frag, append([]any{tenant}, args...)...))

@@ -62,10 +62,16 @@ type groupQuery struct {
 // OtherBucket. The tenant guard is always the first condition.
 func compileGroup(src source, p *plan, comps []component, rng timerange.Range, top []uint64) groupQuery {
 	var q query
+	with, wargs := p.cohortWith()
+	q.add(with, wargs...)
 	bexpr, bargs := src.bucket(p.grain)
 	q.add("SELECT "+bexpr+" AS b", bargs...)
 	dimExprs := make([]string, len(p.dims))
 	for i, d := range p.dims {
+		if d.Path == CohortDimension {
+			dimExprs[i] = cohortDimSQL
+			continue
+		}
 		dimExprs[i] = src.dim(d)
 	}
 	aliases := make([]string, len(p.dims))
@@ -103,6 +109,9 @@ func compileGroup(src source, p *plan, comps []component, rng timerange.Range, t
 	for _, f := range p.filters {
 		text, arg := f.sql(src.filterExpr(f.dim))
 		q.add(" AND "+text, arg)
+	}
+	for _, c := range p.cohortConds() {
+		q.add(" AND " + c)
 	}
 	var sets []string
 	all := strings.Join(aliases, ", ")

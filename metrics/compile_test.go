@@ -57,6 +57,10 @@ func TestCompileGolden(t *testing.T) {
 		{"rollup_partial_edge_days", []Request{{MetricKey: "avg_quiz_score", TimeRange: timerange.Spec{From: ptr(from.Add(7 * time.Hour)), To: ptr(to.Add(-90 * time.Minute))}, Grain: "DAY"}}, nil},
 		{"new_learners", []Request{{MetricKey: "new_learners", TimeRange: jan, Grain: "MONTH"}}, nil},
 		{"conversion", []Request{{MetricKey: "enrol_to_complete", TimeRange: jan, Grain: "WEEK", Dimensions: []string{"properties.course_id"}}}, nil},
+		{"cohort_filter_breakdown", []Request{{MetricKey: "enrolments", TimeRange: jan, Grain: "DAY", Dimensions: []string{"properties.course_id"},
+			Cohorts: []CohortFilter{{CohortID: "c-keen"}, {CohortID: "c-staff", Exclude: true}}, CohortBreakdown: "c-new"}}, nil},
+		{"conversion_cohort_breakdown", []Request{{MetricKey: "enrol_to_complete", TimeRange: jan, Grain: "WEEK",
+			Cohorts: []CohortFilter{{CohortID: "c-staff", Exclude: true}}, CohortBreakdown: "c-new"}}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var plans []*plan

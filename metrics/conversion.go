@@ -22,7 +22,8 @@ type convSource struct {
 
 // compileConversion prints a CONVERSION plan's query over rng.
 func compileConversion(p *plan, rng timerange.Range, top []uint64) groupQuery {
-	src := convSource{p: p, rng: rng, dims: slices.Clone(p.dims)}
+	// The cohort breakdown is a per-user condition the outer query prints.
+	src := convSource{p: p, rng: rng, dims: slices.DeleteFunc(slices.Clone(p.dims), func(d Dimension) bool { return d.Path == CohortDimension })}
 	for _, f := range p.filters {
 		if !slices.ContainsFunc(src.dims, func(d Dimension) bool { return d.Path == f.dim.Path }) {
 			src.dims = append(src.dims, f.dim)

@@ -235,7 +235,7 @@ func (g *group) rank(i int, t *table) []string {
 // assemble builds plan i's result from the group's tables.
 func (g *group) assemble(i int, main, prev *table, sqlCount int) (*Result, error) {
 	p := g.plans[i]
-	res := &Result{Metric: p.def, Range: p.rng, CompareRange: p.cmp, Grain: p.grain, Dimensions: slices.Clone(p.req.Dimensions),
+	res := &Result{Metric: p.def, Range: p.rng, CompareRange: p.cmp, Grain: p.grain, Dimensions: p.dimNames(),
 		Series: []Series{}, Notices: append([]string{}, p.notices...), Path: p.path, SQLCount: sqlCount}
 	if res.Grain == timerange.GrainNone {
 		res.Grain = GrainTotal

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/learnhub/analytics-service/cohorts/membership"
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/store"
 	"github.com/learnhub/analytics-service/timerange"
@@ -154,6 +155,9 @@ func (p *plan) checkShape(op string) error {
 		}
 		p.filters = append(p.filters, bf)
 	}
+	if err := p.checkCohorts(op); err != nil {
+		return err
+	}
 	switch req.OrderBy {
 	case "", OrderValueDesc, OrderValueAsc, OrderDimension:
 	default:
@@ -164,6 +168,79 @@ func (p *plan) checkShape(op string) error {
 	}
 	return nil
 }
+
+// checkCohorts checks the cohort filters and appends the cohort breakdown
+// to the dimensions. Whether the cohorts exist is the caller's concern: an
+// unknown id matches nobody (see membership.Filter).
+func (p *plan) checkCohorts(op string) error {
+	req := p.req
+	if len(req.Cohorts) > MaxRequestCohorts {
+		return invalid(op, "cohorts", "at most %d cohort filters are allowed, got %d", MaxRequestCohorts, len(req.Cohorts))
+	}
+	for i, c := range req.Cohorts {
+		switch {
+		case c.CohortID == "":
+			return invalid(op, fmt.Sprintf("cohorts[%d].id", i), "cohorts[%d].id is empty; give a cohort id", i)
+		case slices.ContainsFunc(req.Cohorts[:i], func(x CohortFilter) bool { return x.CohortID == c.CohortID }):
+			return invalid(op, fmt.Sprintf("cohorts[%d].id", i), "cohort %q is filtered on twice", c.CohortID)
+		}
+	}
+	if req.CohortBreakdown != "" {
+		if len(p.dims) >= MaxRequestDimensions {
+			return invalid(op, "cohortBreakdown", "a cohort breakdown counts as a dimension; at most %d are allowed", MaxRequestDimensions)
+		}
+		p.dims = append(p.dims, Dimension{Path: CohortDimension, Type: TypeString})
+	}
+	return nil
+}
+
+// dimNames are the paths of the plan's dimensions, the cohort breakdown last.
+func (p *plan) dimNames() []string {
+	out := make([]string, len(p.dims))
+	for i, d := range p.dims {
+		out[i] = d.Path
+	}
+	return out
+}
+
+// cohortWith is the WITH clause naming each cohort condition of the
+// request once: cf0… for the filters, cb for the breakdown. The
+// membership subqueries are tenant-guarded and their ids bound.
+func (p *plan) cohortWith() (string, []any) {
+	var parts []string
+	var args []any
+	add := func(id, alias string) {
+		frag, a := membership.Filter(p.scope, id)
+		parts = append(parts, "("+frag+") AS "+alias)
+		args = append(args, a...)
+	}
+	for i, c := range p.req.Cohorts {
+		add(c.CohortID, fmt.Sprintf("cf%d", i))
+	}
+	if p.req.CohortBreakdown != "" {
+		add(p.req.CohortBreakdown, "cb")
+	}
+	if parts == nil {
+		return "", nil
+	}
+	return "WITH " + strings.Join(parts, ", ") + " ", args
+}
+
+// cohortConds are the WHERE conditions of the cohort filters, over the
+// aliases of cohortWith.
+func (p *plan) cohortConds() []string {
+	out := make([]string, len(p.req.Cohorts))
+	for i, c := range p.req.Cohorts {
+		out[i] = fmt.Sprintf("cf%d", i)
+		if c.Exclude {
+			out[i] = "NOT " + out[i]
+		}
+	}
+	return out
+}
+
+// cohortDimSQL is the cohort breakdown dimension over the cb alias.
+const cohortDimSQL = "if(cb, '" + InCohort + "', '" + NotInCohort + "')"
 
 // expand turns a metric into components appended to p.comps and returns
 // the function that combines their values.
@@ -272,6 +349,12 @@ func (p *plan) groupKey() string {
 	}
 	for _, f := range p.filters {
 		b.WriteString("|f:" + f.text)
+	}
+	for _, c := range p.req.Cohorts {
+		fmt.Fprintf(&b, "|c:%q:%t", c.CohortID, c.Exclude)
+	}
+	if p.req.CohortBreakdown != "" {
+		fmt.Fprintf(&b, "|cb:%q", p.req.CohortBreakdown)
 	}
 	if p.conversion || p.req.Limit > 0 {
 		fmt.Fprintf(&b, "|own:%p", p) // answered alone

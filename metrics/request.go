@@ -58,7 +58,33 @@ type Request struct {
 	// Limit keeps the top Limit series (by OrderBy) and folds the rest into
 	// one OtherBucket series; zero means all series.
 	Limit int
+	// Cohorts keep only the events of users in (or, with Exclude, not in)
+	// each cohort's latest good evaluation.
+	Cohorts []CohortFilter
+	// CohortBreakdown, a cohort id, adds the last dimension CohortDimension
+	// with the values InCohort and NotInCohort.
+	CohortBreakdown string
 }
+
+// CohortFilter is a condition on cohort membership.
+type CohortFilter struct {
+	CohortID string
+	Exclude  bool // users not in the cohort
+}
+
+// CohortDimension names the cohort breakdown among Result.Dimensions; it
+// cannot clash with a metric dimension (those are event columns or
+// properties.… paths).
+const CohortDimension = "cohort"
+
+// The values of CohortDimension.
+const (
+	InCohort    = "in cohort"
+	NotInCohort = "not in cohort"
+)
+
+// MaxRequestCohorts bounds Request.Cohorts.
+const MaxRequestCohorts = 5
 
 // Result is a metric's answer.
 type Result struct {

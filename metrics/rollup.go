@@ -64,7 +64,7 @@ func (s rollupSource) partial() bool {
 // comparison window; partial end days are read raw), and only kinds,
 // values, dimensions and filters the rollup keeps.
 func (p *plan) rollupEligible() bool {
-	if p.conversion || p.loc != time.UTC || (p.grain != timerange.GrainNone && !p.grain.DayOrCoarser()) {
+	if p.conversion || len(p.req.Cohorts) > 0 || p.loc != time.UTC || (p.grain != timerange.GrainNone && !p.grain.DayOrCoarser()) {
 		return false
 	}
 	for _, r := range []*timerange.Range{&p.rng, p.cmp} {
