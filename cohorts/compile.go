@@ -57,9 +57,71 @@ func membersSQL(scope store.Scope, c *Criteria, now time.Time, defs map[string]*
 	if err != nil {
 		return "", nil, nil, err
 	}
-	sql := "SELECT user_id FROM " + store.QuoteIdent("events") + " FINAL WHERE " + guard +
-		" AND user_id != '' GROUP BY user_id HAVING " + having
-	return sql, append([]any{tenant}, cp.args...), cp.refs, nil
+	where, args := guard+" AND user_id != ''", []any{tenant}
+	if types, ok := narrowing(*c); ok {
+		where += " AND type IN ?"
+		args = append(args, types)
+	}
+	sql := "SELECT user_id FROM " + store.QuoteIdent("events") + " FINAL WHERE " + where + " GROUP BY user_id HAVING " + having
+	return sql, append(args, cp.args...), cp.refs, nil
+}
+
+// narrowing returns the event types a tree reads when the scan may skip
+// every other event: when each leaf counts events of one type (performed,
+// didNotPerform) and a user with none of those events is not a member.
+// Such a user's row would only have zero counts, so dropping it changes
+// nothing, while the scan reads (type leads the sort key after the tenant)
+// only the granules of those types. Trees with other leaves, or that hold
+// for a user without events ("didNotPerform X" alone), scan everything.
+func narrowing(c Criteria) ([]string, bool) {
+	var types []string
+	atZero, ok := zeroValue(c, &types)
+	if !ok || atZero {
+		return nil, false
+	}
+	slices.Sort(types)
+	return slices.Compact(types), true
+}
+
+// zeroValue is the tree's value for a user whose counts are all zero,
+// collecting the event types of its leaves; ok is false for a leaf that
+// is not a per-type count (or an invalid tree, which the compiler refuses).
+func zeroValue(c Criteria, types *[]string) (value, ok bool) {
+	switch {
+	case len(c.And) > 0, len(c.Or) > 0:
+		kids, and := c.And, len(c.And) > 0
+		if !and {
+			kids = c.Or
+		}
+		value = and
+		for _, k := range kids {
+			v, ok := zeroValue(k, types)
+			if !ok {
+				return false, false
+			}
+			if and {
+				value = value && v
+			} else {
+				value = value || v
+			}
+		}
+		return value, true
+	case c.Not != nil:
+		v, ok := zeroValue(*c.Not, types)
+		return !v, ok
+	case c.Performed != nil:
+		op, err := comparison(c.Performed.Op, "op", false)
+		if err != nil {
+			return false, false
+		}
+		*types = append(*types, c.Performed.Type)
+		n := c.Performed.Count
+		return map[string]bool{"gte": 0 >= n, "gt": 0 > n, "eq": n == 0, "lt": 0 < n, "lte": 0 <= n}[op], true
+	case c.DidNotPerform != nil:
+		*types = append(*types, c.DidNotPerform.Type)
+		return true, true
+	}
+	return false, false
 }
 
 func (cp *compiler) bind(v any) string {

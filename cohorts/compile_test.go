@@ -106,3 +106,29 @@ func mustTime(s string) time.Time {
 	}
 	return t
 }
+
+func TestNarrowingSkipsOnlyEventsThatCannotMatter(t *testing.T) {
+	did := func(typ string, op string, n int) Criteria {
+		return Criteria{Performed: &Performed{Type: typ, Op: op, Count: n}}
+	}
+	not := func(c Criteria) Criteria { return Criteria{Not: &c} }
+	for _, tc := range []struct {
+		name  string
+		c     Criteria
+		types []string // nil: scan every event
+	}{
+		{"performed", did("lesson.completed", "", 3), []string{"lesson.completed"}},
+		{"and with a negation", Criteria{And: []Criteria{did("b", "gte", 2), not(did("a", "gte", 4))}}, []string{"a", "b"}},
+		{"didNotPerform alone holds without events", Criteria{DidNotPerform: &Performed{Type: "a"}}, nil},
+		{"count below holds at zero", did("a", "lt", 2), nil},
+		{"or with a zero-true branch", Criteria{Or: []Criteria{did("a", "gte", 1), did("b", "eq", 0)}}, nil},
+		{"firstSeen reads every event", Criteria{And: []Criteria{did("a", "gte", 1), {FirstSeen: &Seen{Before: "30d"}}}}, nil},
+		{"inCohort is not a count", Criteria{And: []Criteria{did("a", "gte", 1), {InCohort: "x"}}}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			types, ok := narrowing(tc.c)
+			assert.Equal(t, tc.types != nil, ok)
+			assert.Equal(t, tc.types, types)
+		})
+	}
+}

@@ -31,6 +31,9 @@ type RebuildRollupsConfig struct {
 	Logger *slog.Logger
 	// Now is the clock that decides which days are closed; nil means time.Now.
 	Now func() time.Time
+	// Cluster names the ClickHouse cluster the tables were migrated on;
+	// empty means a single node.
+	Cluster string
 }
 
 // RebuildRollupsJob is the handler of KindRebuildRollups. The materialized
@@ -66,7 +69,7 @@ func NewRebuildRollupsJob(db *store.DB, cfg RebuildRollupsConfig) *RebuildRollup
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &RebuildRollupsJob{rollups: NewRollups(db), cfg: cfg}
+	return &RebuildRollupsJob{rollups: NewRollups(db).OnCluster(cfg.Cluster), cfg: cfg}
 }
 
 // Entry is the daily schedule: one task per day (the TaskID is keyed by

@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/learnhub/analytics-service/store"
@@ -35,14 +36,29 @@ var rollupBucketFns = map[Grain]string{
 // rollup rows, in one UNION ALL: the same -Merge and sums then combine both.
 type rollupSource struct {
 	users bool
-	scope store.Scope
-	rng   timerange.Range
-	whole timerange.Range // the whole UTC days of rng
+	types []string // the union of the components' event types; nil for all
+	// needUsers and needValues say which rollup columns the components
+	// read; the partial days compute only those (the rest are empty).
+	needUsers  bool
+	needValues map[string]bool // by column prefix: score, seconds
+	scope      store.Scope
+	rng        timerange.Range
+	whole      timerange.Range // the whole UTC days of rng
 }
 
 // newRollupSource returns the rollup source of p's group over rng.
 func newRollupSource(p *plan, comps []component, rng timerange.Range) rollupSource {
-	return rollupSource{users: p.usersRollupEligible(comps), scope: p.scope, rng: rng, whole: wholeDays(rng)}
+	src := rollupSource{users: p.usersRollupEligible(comps), types: eventTypeUnion(comps), scope: p.scope, rng: rng, whole: wholeDays(rng),
+		needValues: map[string]bool{}}
+	for _, c := range comps {
+		switch {
+		case c.Kind == KindUniqueUsers:
+			src.needUsers = true
+		case c.Value != nil:
+			src.needValues[rollupValues[c.Value.Path]] = true
+		}
+	}
+	return src
 }
 
 // wholeDays is the UTC days entirely inside r (empty when there are none).
@@ -147,8 +163,20 @@ func ptrRange(r *timerange.Range) timerange.Range {
 }
 
 func (s rollupSource) from() (string, []any) {
-	table, cols, group := rollupTable, "type, "+rollupCourseSQL+", toUInt64(count()) AS events, uniqExactState(user_id) AS users, "+
-		rollupValueSQL("score")+", "+rollupValueSQL("seconds"), "tenant_id, day, type, course_id"
+	// The partial days' rows: every rollup column, but the ones no
+	// component reads are empty (no hashing of users, no JSON reads).
+	users, values := "uniqExactState(user_id) AS users", make([]string, 2)
+	if !s.needUsers {
+		users = "uniqExactStateIf(user_id, 0) AS users"
+	}
+	for i, v := range []string{"score", "seconds"} {
+		values[i] = rollupValueSQL(v)
+		if !s.needValues[v] {
+			values[i] = emptyValueSQL(v)
+		}
+	}
+	table, cols, group := rollupTable, "type, "+rollupCourseSQL+", toUInt64(count()) AS events, "+users+", "+
+		strings.Join(values, ", "), "tenant_id, day, type, course_id"
 	stored := "tenant_id, day, type, course_id, events, users, score_sum, score_n, score_min, score_max, seconds_sum, seconds_n, seconds_min, seconds_max"
 	if s.users {
 		table, cols, group = rollupUsersTable, rollupCourseSQL+", uniqExactState(user_id) AS users", "tenant_id, day, course_id"
@@ -161,8 +189,14 @@ func (s rollupSource) from() (string, []any) {
 	guard, tenant := s.scope.Predicate("")
 	q.add("(SELECT "+stored+" FROM "+store.QuoteIdent(table)+" WHERE "+guard+" AND day >= toDate(?) AND day < toDate(?)", tenant, s.whole.From, s.whole.To)
 	q.add(" UNION ALL SELECT tenant_id, toDate(occurred_at) AS day, "+cols+" FROM "+store.QuoteIdent(eventsTable)+" FINAL WHERE "+guard, tenant)
-	q.add(" AND (occurred_at >= ? AND occurred_at < ? OR occurred_at >= ? AND occurred_at < ?) GROUP BY "+group+")",
-		s.rng.From, s.whole.From, s.whole.To, s.rng.To)
+	q.add(" AND (occurred_at >= ? AND occurred_at < ? OR occurred_at >= ? AND occurred_at < ?)", s.rng.From, s.whole.From, s.whole.To, s.rng.To)
+	if s.types != nil && !s.users {
+		// The partial days read only the event types the group needs (the
+		// outer WHERE keeps just those rows anyway); type leads the sort key
+		// after the tenant, so this skips most of the edge days' granules.
+		q.add(" AND type IN ?", s.types)
+	}
+	q.add(" GROUP BY " + group + ")")
 	return q.b.String(), q.args
 }
 
@@ -203,10 +237,18 @@ func (rollupSource) agg(c component, cond string, args []any, _ store.Scope) (st
 }
 
 // Rollups maintains metrics_daily outside the materialized view.
-type Rollups struct{ db *store.DB }
+type Rollups struct {
+	db      *store.DB
+	cluster string
+}
 
-// NewRollups returns the rollup maintenance service on db.
+// NewRollups returns the rollup maintenance service on db (single node;
+// see OnCluster).
 func NewRollups(db *store.DB) *Rollups { return &Rollups{db: db} }
+
+// OnCluster returns r for tables migrated ON CLUSTER name: its deletes go
+// to the local replicated tables on every node ("" means single node).
+func (r *Rollups) OnCluster(name string) *Rollups { return &Rollups{db: r.db, cluster: name} }
 
 // Rebuild recomputes one tenant's UTC days [from, to) of metrics_daily
 // from events FINAL, removing any double counting left by events
@@ -234,7 +276,7 @@ func (r *Rollups) rebuild(ctx context.Context, cond string, args []any, from, to
 			rollupValueSQL("score") + ", " + rollupValueSQL("seconds"), "tenant_id, day, type, course_id"},
 		{rollupUsersTable, rollupCourseSQL + ", uniqExactState(user_id)", "tenant_id, day, course_id"},
 	} {
-		if err := r.db.Exec(ctx, "ALTER TABLE "+store.QuoteIdent(t.table)+" DELETE WHERE "+cond+
+		if err := r.db.Exec(ctx, "ALTER TABLE "+store.MutationTarget(t.table, r.cluster)+" DELETE WHERE "+cond+
 			" AND day >= toDate(?) AND day < toDate(?)", append(slices.Clone(args), from, to)...); err != nil {
 			return err
 		}
@@ -249,6 +291,12 @@ func (r *Rollups) rebuild(ctx context.Context, cond string, args []any, from, to
 
 // rollupCourseSQL is the course_id column of a rollup row from events.
 const rollupCourseSQL = "ifNull(accurateCastOrNull(properties.`course_id`, 'String'), '') AS course_id"
+
+// emptyValueSQL prints the columns of rollupValueSQL for no values.
+func emptyValueSQL(name string) string {
+	return "toFloat64(0) AS " + name + "_sum, toUInt64(0) AS " + name + "_n, CAST(NULL, 'Nullable(Float64)') AS " + name +
+		"_min, CAST(NULL, 'Nullable(Float64)') AS " + name + "_max"
+}
 
 // rollupValueSQL prints the sum, n, min and max columns of one value,
 // named as the rollup's columns.

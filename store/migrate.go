@@ -214,3 +214,13 @@ func stripComments(s string) string {
 	}
 	return strings.Join(kept, "\n")
 }
+
+// MutationTarget is the table an ALTER … DELETE/UPDATE must name for the
+// rows of table: the table itself on a single node; on a cluster the local
+// replicated table ON CLUSTER (a Distributed table takes no mutations).
+func MutationTarget(table, cluster string) string {
+	if cluster == "" {
+		return QuoteIdent(table)
+	}
+	return QuoteIdent(table+"_local") + onCluster(MigrateOptions{Cluster: cluster})
+}

@@ -65,3 +65,8 @@ func TestMigrationsClusterShape(t *testing.T) {
 		assert.Equal(t, single[i].Checksum, ms[i].Checksum, "topology must not change the checksum")
 	}
 }
+
+func TestMutationTarget(t *testing.T) {
+	assert.Equal(t, "`metrics_daily`", MutationTarget("metrics_daily", ""))
+	assert.Equal(t, "`metrics_daily_local` ON CLUSTER `analytics`", MutationTarget("metrics_daily", "analytics"))
+}

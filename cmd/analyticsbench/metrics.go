@@ -12,24 +12,33 @@ import (
 	"github.com/learnhub/analytics-service/timerange"
 )
 
-// metricsBenchEvents is the size of the generated event set.
-const metricsBenchEvents = 10_000_000
+// The generated event set: metricsBenchEvents events of metricsBenchUsers
+// users (the cohort benchmark reuses it).
+const (
+	metricsBenchEvents = 10_000_000
+	metricsBenchUsers  = 100_000
+)
 
 // benchMetrics measures metric queries over ~10 M generated events: the
 // daily rollup against the raw events table (same request, same answer),
 // and N batched metrics (one Loader) against N separate queries.
 func benchMetrics(ctx context.Context, db *store.DB) ([]result, error) {
 	start := time.Now()
-	if err := db.Exec(ctx, `
+	// In 2 M-row statements: one 10 M-row INSERT … SELECT can pass the
+	// 60 s statement limit on a busy 2-core machine.
+	const chunk = 2_000_000
+	for off := 0; off < metricsBenchEvents; off += chunk {
+		if err := db.Exec(ctx, `
 		INSERT INTO events (tenant_id, event_id, type, user_id, session_id, occurred_at, received_at, properties)
 		SELECT 'bench', toString(number),
 		       ['course.enrolled','lesson.completed','quiz.submitted','video.watched','course.completed','user.login'][number % 6 + 1],
-		       concat('u', toString(number % 50000)), '',
+		       concat('u', toString(number % ?)), '',
 		       toDateTime64('2026-01-01 00:00:00', 3, 'UTC') + toIntervalSecond((number * 7919) % (30 * 86400)),
 		       now64(3),
 		       concat('{"course_id":"c', toString(number % 20), '","score":', toString(number % 100), ',"seconds":', toString(number % 600), '}')
-		FROM numbers(?)`, metricsBenchEvents); err != nil {
-		return nil, err
+		FROM numbers(?, ?)`, metricsBenchUsers, off, min(chunk, metricsBenchEvents-off)); err != nil {
+			return nil, err
+		}
 	}
 	load := time.Since(start)
 	now := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
@@ -73,28 +82,56 @@ func benchMetrics(ctx context.Context, db *store.DB) ([]result, error) {
 		})
 	}
 
-	var reqs []metrics.Request
-	for _, k := range []string{"enrolments", "lesson_completions", "course_completions", "certificates_issued", "quiz_submissions",
-		"quiz_passes", "avg_quiz_score", "learning_minutes", "course_completion_rate", "quiz_pass_rate"} {
-		reqs = append(reqs, metrics.Request{MetricKey: k, TimeRange: jan, Grain: "DAY"})
+	// Batching: N metrics of one dashboard in one Loader against the same N
+	// queries one after another. Over different event types the batched
+	// scan reads the union of the types once, which is the same rows the
+	// separate queries read (type leads the sort key after the tenant), so
+	// the gain is per-statement work; over the same events it reads once
+	// instead of N times.
+	for _, c := range []struct {
+		label string
+		keys  []string
+	}{
+		{"10 metrics over 7 event types", []string{"enrolments", "lesson_completions", "course_completions", "certificates_issued", "quiz_submissions",
+			"quiz_passes", "avg_quiz_score", "learning_minutes", "course_completion_rate", "quiz_pass_rate"}},
+		{"4 metrics over the same events (quiz.submitted)", []string{"quiz_submissions", "quiz_passes", "avg_quiz_score", "quiz_pass_rate"}},
+	} {
+		r, err := benchBatch(ctx, raw, c.keys, jan)
+		if err != nil {
+			return nil, err
+		}
+		r.Name = c.label + ": batched (raw path) vs separate queries"
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// benchBatch times the metrics keys per day over rng through one Loader
+// against the same requests run one after another.
+func benchBatch(ctx context.Context, q *metrics.Querier, keys []string, rng timerange.Spec) (result, error) {
+	reqs := make([]metrics.Request, len(keys))
+	for i, k := range keys {
+		reqs[i] = metrics.Request{MetricKey: k, TimeRange: rng, Grain: "DAY"}
 	}
 	sepT, err := timed(3, func() error {
 		for _, r := range reqs {
-			if _, err := raw.Query(ctx, r); err != nil {
+			if _, err := q.Query(ctx, r); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return result{}, err
 	}
+	var statements int
 	batchT, err := timed(3, func() error {
-		l := metrics.NewLoader(raw, metrics.LoaderConfig{})
+		l := metrics.NewLoader(q, metrics.LoaderConfig{})
 		var wg sync.WaitGroup
+		res := make([]*metrics.Result, len(reqs))
 		errs := make([]error, len(reqs))
 		for i, r := range reqs {
-			wg.Go(func() { _, errs[i] = l.Load(ctx, r) })
+			wg.Go(func() { res[i], errs[i] = l.Load(ctx, r) })
 		}
 		wg.Wait()
 		for _, e := range errs {
@@ -102,20 +139,19 @@ func benchMetrics(ctx context.Context, db *store.DB) ([]result, error) {
 				return e
 			}
 		}
+		statements = res[0].SQLCount
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return result{}, err
 	}
-	out = append(out, result{
-		Name:     fmt.Sprintf("%d metrics batched (raw path) vs separate queries", len(reqs)),
-		Value:    fmt.Sprintf("%.1f ms, 1 SELECT", batchT),
+	return result{
+		Value:    fmt.Sprintf("%.1f ms, %d SELECT", batchT, statements),
 		Baseline: fmt.Sprintf("%.1f ms, %d SELECTs", sepT, len(reqs)),
 		Ratio:    fmt.Sprintf("%.2f×", batchT/sepT),
-		Target:   "≤ 0.5×",
-		Note:     "one Loader; -If aggregates in one scan",
-	})
-	return out, nil
+		Target:   "—",
+		Note:     "one Loader; -If aggregates in one scan of the union of the event types",
+	}, nil
 }
 
 // timed runs f n times and returns the median duration in milliseconds
