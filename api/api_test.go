@@ -35,6 +35,7 @@ import (
 	"github.com/learnhub/analytics-service/platform/bus"
 	"github.com/learnhub/analytics-service/platform/kv/kvtest"
 	"github.com/learnhub/analytics-service/platform/telemetry"
+	"github.com/learnhub/analytics-service/privacy"
 	"github.com/learnhub/analytics-service/resolvers"
 	"github.com/learnhub/analytics-service/store"
 	"github.com/learnhub/analytics-service/store/storetest"
@@ -52,6 +53,9 @@ type harness struct {
 	signer *auth.HMACSigner
 	logs   *bytes.Buffer
 	bus    *bus.Bus
+	// privacy is the erasure service behind requestErasure; tests run its
+	// consumer themselves.
+	privacy *privacy.Service
 }
 
 type harnessOpts struct {
@@ -78,15 +82,17 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	require.NoError(t, err)
 
 	registry := metrics.NewRegistry(db, metrics.Config{Locks: rdb})
-	querier := metrics.NewQuerier(db, registry, metrics.QuerierConfig{})
+	checkRange := privacy.RangeCheck(privacy.DefaultHotMonths, nil)
+	querier := metrics.NewQuerier(db, registry, metrics.QuerierConfig{CheckRange: checkRange})
 	nats, err := bus.Open(ctx, bus.Config{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = nats.Close() })
 	blobs, err := blob.NewLocal(blob.LocalConfig{Dir: t.TempDir(), BaseURL: "http://localhost/blobs", Secret: testSecret})
 	require.NoError(t, err)
 	exp, err := exports.NewService(exports.Deps{DB: db, Blobs: blobs, Jobs: jobs.NewClient(rdb, jobs.ClientConfig{}), Bus: nats,
-		Metrics: querier, SQL: adhoc.NewService(db, adhoc.Config{})}, exports.Config{})
+		Metrics: querier, SQL: adhoc.NewService(db, adhoc.Config{})}, exports.Config{CheckRange: checkRange})
 	require.NoError(t, err)
+	priv := privacy.NewService(db, nats, blobs, privacy.Config{Logger: slog.New(slog.DiscardHandler)})
 	r := &resolvers.Resolver{
 		Info:            resolvers.ServerInfo{Version: "test", ClickHouseVersion: "26.7", Mode: "embedded"},
 		Events:          events.NewService(db),
@@ -99,8 +105,11 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		DeadLetterLog:   ingest.NewDeadLetters(db),
 		Live:            live.NewHub(live.Config{Conn: nats.Conn()}),
 		CohortService:   cohorts.NewService(db, nats, cohorts.Config{Locks: rdb}),
+		Privacy:         priv,
+		Retention:       privacy.NewRetention(db, blobs, jobs.NewClient(rdb, jobs.ClientConfig{}), privacy.RetentionConfig{}),
 		MinPollInterval: 100 * time.Millisecond,
 	}
+	r.ReportService = reportService(t, db, blobs, jobs.NewClient(rdb, jobs.ClientConfig{}), nats, r.DashboardService, querier)
 	cfg := r.Config()
 	if o.hasRole != nil {
 		cfg.Directives.HasRole = o.hasRole
@@ -116,7 +125,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		Checks: []api.Check{{Name: "clickhouse", Probe: db.Ping}, {Name: "redis", Probe: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
 	}))
 	t.Cleanup(srv.Close)
-	return &harness{t: t, url: srv.URL, db: db, signer: signer, logs: logs, bus: nats}
+	return &harness{t: t, url: srv.URL, db: db, signer: signer, logs: logs, bus: nats, privacy: priv}
 }
 
 func (h *harness) token(tenant string, role auth.Role) string {
@@ -171,9 +180,15 @@ func (h *harness) query(token, q string, vars map[string]any) gqlResponse {
 // is not under test here).
 func (h *harness) insertEvents(tenant string, evs ...event) {
 	h.t.Helper()
+	h.insertUserEvents(tenant, "user-1", evs...)
+}
+
+// insertUserEvents is insertEvents for the events of user.
+func (h *harness) insertUserEvents(tenant, user string, evs ...event) {
+	h.t.Helper()
 	rows := make([][]any, len(evs))
 	for i, e := range evs {
-		rows[i] = []any{tenant, e.id, e.typ, "user-1", "", e.at, e.at, map[string]any{}}
+		rows[i] = []any{tenant, e.id, e.typ, user, "", e.at, e.at, map[string]any{}}
 	}
 	require.NoError(h.t, h.db.Insert(context.Background(), store.Insert{
 		Table:   "events",

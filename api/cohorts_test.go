@@ -33,6 +33,13 @@ func TestCohortsOverGraphQL(t *testing.T) {
 	var c struct{ ID string }
 	require.NoError(t, json.Unmarshal(res.Data["createCohort"], &c))
 
+	mq := `query($c: [CohortFilterInput!], $b: ID) { metricQuery(key: "active_learners_dau", timeRange: {last: "1d"}, grain: NONE, cohorts: $c, cohortBreakdown: $b) {
+		dimensions totals { value } series { values total { value } } notices } }`
+	res = h.query(h.token("tenant-a", auth.RoleViewer), mq, map[string]any{"c": []any{map[string]any{"id": c.ID}}})
+	require.Empty(t, res.Errors, "%+v", res.Errors)
+	assert.Contains(t, string(res.Data["metricQuery"]), `"totals":{"value":0}`, "not evaluated yet: no members")
+	assert.Contains(t, string(res.Data["metricQuery"]), "no successful evaluation yet")
+
 	res = h.query(h.token("tenant-a", auth.RoleAnalyst), `mutation($id: ID!) { evaluateCohort(id: $id) { size entered exited error } }`, map[string]any{"id": c.ID})
 	require.Empty(t, res.Errors, "%+v", res.Errors)
 	assert.JSONEq(t, `{"size":1,"entered":1,"exited":0,"error":null}`, string(res.Data["evaluateCohort"]))
@@ -41,6 +48,34 @@ func TestCohortsOverGraphQL(t *testing.T) {
 	res = h.query(h.token("tenant-a", auth.RoleViewer), q, map[string]any{"id": c.ID})
 	require.Empty(t, res.Errors, "%+v", res.Errors)
 	assert.JSONEq(t, `{"name":"Quizzers","size":1,"members":{"userIds":["user-1"],"hasNextPage":false},"sizeHistory":[{"size":1}]}`, string(res.Data["cohort"]))
+
+	res = h.query(h.token("tenant-a", auth.RoleViewer), mq, map[string]any{"c": []any{map[string]any{"id": c.ID}}})
+	require.Empty(t, res.Errors, "%+v", res.Errors)
+	assert.JSONEq(t, `{"dimensions":[],"totals":{"value":1},"series":[{"values":[],"total":{"value":1}}],"notices":[]}`, string(res.Data["metricQuery"]))
+	res = h.query(h.token("tenant-a", auth.RoleViewer), mq, map[string]any{"c": []any{map[string]any{"id": c.ID, "member": false}}})
+	require.Empty(t, res.Errors, "%+v", res.Errors)
+	assert.Contains(t, string(res.Data["metricQuery"]), `"totals":{"value":0}`, "user-1 is in the cohort")
+	res = h.query(h.token("tenant-a", auth.RoleViewer), mq, map[string]any{"b": c.ID})
+	require.Empty(t, res.Errors, "%+v", res.Errors)
+	assert.JSONEq(t, `{"dimensions":["cohort"],"totals":{"value":1},"series":[{"values":["in cohort"],"total":{"value":1}}],"notices":[]}`, string(res.Data["metricQuery"]))
+	res = h.query(h.token("tenant-a", auth.RoleViewer), `query($id: ID!) { cohort(id: $id) { sizeHistory { version } } }`, map[string]any{"id": c.ID})
+	require.Empty(t, res.Errors, "%+v", res.Errors)
+	var hist struct {
+		SizeHistory []struct{ Version json.Number }
+	}
+	require.NoError(t, json.Unmarshal(res.Data["cohort"], &hist))
+	require.Len(t, hist.SizeHistory, 1)
+	changes := `query($id: ID!, $v: Int64!, $d: CohortChangeDirection!) { cohort(id: $id) { changes(version: $v, direction: $d, first: 1) { userIds hasNextPage } } }`
+	res = h.query(h.token("tenant-a", auth.RoleViewer), changes, map[string]any{"id": c.ID, "v": hist.SizeHistory[0].Version, "d": "ENTERED"})
+	require.Empty(t, res.Errors, "%+v", res.Errors)
+	assert.JSONEq(t, `{"changes":{"userIds":["user-1"],"hasNextPage":false}}`, string(res.Data["cohort"]))
+	res = h.query(h.token("tenant-a", auth.RoleViewer), changes, map[string]any{"id": c.ID, "v": hist.SizeHistory[0].Version, "d": "EXITED"})
+	require.Empty(t, res.Errors, "%+v", res.Errors)
+	assert.JSONEq(t, `{"changes":{"userIds":[],"hasNextPage":false}}`, string(res.Data["cohort"]))
+
+	res = h.query(h.token("tenant-b", auth.RoleViewer), mq, map[string]any{"c": []any{map[string]any{"id": c.ID}}})
+	require.Equal(t, "NOT_FOUND", res.code(), "tenant B cannot filter by tenant A's cohort")
+	assert.Equal(t, "cohorts[0].id", res.Errors[0].Extensions["field"])
 
 	res = h.query(h.token("tenant-b", auth.RoleAdmin), q, map[string]any{"id": c.ID})
 	require.Empty(t, res.Errors)

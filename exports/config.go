@@ -11,6 +11,7 @@ import (
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/blob"
 	"github.com/learnhub/analytics-service/store"
+	"github.com/learnhub/analytics-service/timerange"
 )
 
 // Defaults for the zero values of Config.
@@ -109,6 +110,11 @@ type Config struct {
 	Timeout time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// CheckRange refuses, when the export is requested, an events or
+	// metric window the engine cannot answer: the composition root passes
+	// the privacy hot horizon check, so a window in the cold tier fails at
+	// once rather than exporting an empty file. nil means no check.
+	CheckRange func(timerange.Range) error
 }
 
 func (c Config) withDefaults() Config {

@@ -56,9 +56,7 @@ func (g *gatedPuts) Put(ctx context.Context, key string, r io.Reader) error {
 // runTask runs the last enqueued task as attempt retried of maxRetry.
 func (h *harness) runTask(t *testing.T, retried, maxRetry int) error {
 	t.Helper()
-	h.q.mu.Lock()
-	task := h.q.tasks[len(h.q.tasks)-1]
-	h.q.mu.Unlock()
+	task := h.q.Last()
 	id, params, err := jobs.TaskID(task)
 	require.NoError(t, err)
 	return h.svc.Runner().ProcessJob(context.Background(), jobs.Job{

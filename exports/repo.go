@@ -2,7 +2,6 @@ package exports
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -95,7 +94,7 @@ func (r repo) page(ctx context.Context, scope store.Scope, first int, after stri
 	sql := selectJobs + " WHERE " + guard
 	args := []any{tenant}
 	if after != "" {
-		at, id, err := decodeCursor(after)
+		at, id, err := store.DecodeKeysetCursor("exports.List", after)
 		if err != nil {
 			return nil, err
 		}
@@ -153,23 +152,7 @@ func (r repo) query(ctx context.Context, sql string, args ...any) ([]*Job, error
 }
 
 // Cursor is the opaque paging cursor just after j in a listing.
-func Cursor(j *Job) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(j.CreatedAt.UnixMilli(), 10) + "|" + j.ID))
-}
-
-func decodeCursor(s string) (time.Time, string, error) {
-	bad := errs.Invalid("exports.List", "after", "after is not a cursor from a previous page")
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return time.Time{}, "", bad
-	}
-	ms, id, ok := strings.Cut(string(raw), "|")
-	n, err := strconv.ParseInt(ms, 10, 64)
-	if !ok || err != nil {
-		return time.Time{}, "", bad
-	}
-	return time.UnixMilli(n).UTC(), id, nil
-}
+func Cursor(j *Job) string { return store.KeysetCursor(j.CreatedAt, j.ID) }
 
 // optTime is a nullable time as an insert value.
 func optTime(t *time.Time) any {

@@ -2,6 +2,7 @@ package exports
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -218,6 +219,9 @@ func (s *Service) validate(ctx context.Context, spec *Spec) (SourceKind, error) 
 		if spec.Metric.MetricID == "" && spec.Metric.MetricKey == "" {
 			return "", errs.Invalid(op, "metric.metricKey", "name the metric by id or key")
 		}
+		if err := s.checkMetricRange(spec.Metric); err != nil {
+			return "", err
+		}
 	case SourceEvents:
 		return src, s.validateEvents(spec.Events)
 	case SourceSQL:
@@ -231,10 +235,42 @@ func (s *Service) validate(ctx context.Context, spec *Spec) (SourceKind, error) 
 	return src, nil
 }
 
+// checkMetricRange applies Config.CheckRange to a metric source's window.
+func (s *Service) checkMetricRange(m *metrics.Request) error {
+	if s.cfg.CheckRange == nil {
+		return nil
+	}
+	loc, err := timerange.Location(m.Timezone, "metric.timezone")
+	if err != nil {
+		return err
+	}
+	r, err := timerange.ResolveIn(m.TimeRange, s.cfg.Now(), loc, "metric.timeRange")
+	if err != nil {
+		return err
+	}
+	return s.checkRange(r, "metric.timeRange")
+}
+
+// checkRange applies Config.CheckRange to r, naming field in the error.
+func (s *Service) checkRange(r timerange.Range, field string) error {
+	if s.cfg.CheckRange == nil {
+		return nil
+	}
+	err := s.cfg.CheckRange(r)
+	var e *errs.Error
+	if errors.As(err, &e) {
+		return e.With("field", field)
+	}
+	return err
+}
+
 func (s *Service) validateEvents(ev *EventsSource) error {
 	const op = "exports.Request"
 	r, err := timerange.Resolve(ev.TimeRange, s.cfg.Now(), "events.timeRange")
 	if err != nil {
+		return err
+	}
+	if err := s.checkRange(r, "events.timeRange"); err != nil {
 		return err
 	}
 	ev.From, ev.To = r.From, r.To

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 
 	"github.com/learnhub/analytics-service/exports"
 	"github.com/learnhub/analytics-service/jobs"
+	"github.com/learnhub/analytics-service/jobs/jobstest"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/blob"
 	"github.com/learnhub/analytics-service/platform/bus"
@@ -26,25 +26,11 @@ import (
 
 var secret = []byte("exports-test-secret-0123456789")
 
-// recorder is an Enqueuer that keeps the tasks (the test runs them).
-type recorder struct {
-	mu    sync.Mutex
-	tasks []jobs.Task
-}
-
-func (r *recorder) Enqueue(_ context.Context, t jobs.Task) (jobs.Receipt, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.tasks = append(r.tasks, t)
-	id, _, err := jobs.TaskID(t)
-	return jobs.Receipt{ID: id}, err
-}
-
 type harness struct {
 	svc   *exports.Service
 	blobs *blob.Local
 	bus   *bus.Bus
-	q     *recorder
+	q     *jobstest.Recorder
 	db    *store.DB
 	now   time.Time
 }
@@ -59,7 +45,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	db := storetest.Embedded(t)
 	_, err := store.Migrate(ctx, db, store.MigrateOptions{})
 	require.NoError(t, err)
-	h := &harness{q: &recorder{}, db: db, now: time.Date(2026, 5, 10, 12, 0, 0, 0, time.UTC)}
+	h := &harness{q: &jobstest.Recorder{}, db: db, now: time.Date(2026, 5, 10, 12, 0, 0, 0, time.UTC)}
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -97,9 +83,7 @@ func tenantCtx(tenant string) context.Context {
 // runLast runs the last enqueued task through the worker handler.
 func (h *harness) runLast(t *testing.T) error {
 	t.Helper()
-	h.q.mu.Lock()
-	task := h.q.tasks[len(h.q.tasks)-1]
-	h.q.mu.Unlock()
+	task := h.q.Last()
 	id, params, err := jobs.TaskID(task)
 	require.NoError(t, err)
 	return h.svc.Runner().ProcessJob(context.Background(), jobs.Job{ID: id, Kind: task.Kind, Tenant: task.Tenant, Params: params, MaxRetry: 3})
@@ -129,9 +113,9 @@ func TestExportFlow(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, exports.StatusQueued, j.Status)
 	assert.Equal(t, "tenants/a/exports/"+j.ID+".csv", j.ObjectKey)
-	require.Len(t, h.q.tasks, 1)
-	assert.Equal(t, exports.KindRun, h.q.tasks[0].Kind)
-	assert.Equal(t, "a", h.q.tasks[0].Tenant)
+	require.Len(t, h.q.Tasks(), 1)
+	assert.Equal(t, exports.KindRun, h.q.Tasks()[0].Kind)
+	assert.Equal(t, "a", h.q.Tasks()[0].Tenant)
 
 	// the worker run twice: one object, one event
 	require.NoError(t, h.runLast(t))
@@ -221,12 +205,12 @@ func TestCapCancelRecoverFail(t *testing.T) {
 	assert.NoError(t, err, "the cap is per tenant")
 
 	// recoverer re-enqueues the active jobs with the same task ids
-	before := len(h.q.tasks)
+	before := len(h.q.Tasks())
 	require.NoError(t, h.svc.Recoverer().Recover(context.Background()))
-	assert.Len(t, h.q.tasks, before+3)
-	id0, _, _ := jobs.TaskID(h.q.tasks[0])
+	assert.Len(t, h.q.Tasks(), before+3)
+	id0, _, _ := jobs.TaskID(h.q.Tasks()[0])
 	var ids []string
-	for _, task := range h.q.tasks[before:] {
+	for _, task := range h.q.Tasks()[before:] {
 		id, _, _ := jobs.TaskID(task)
 		ids = append(ids, id)
 	}
@@ -238,7 +222,7 @@ func TestCapCancelRecoverFail(t *testing.T) {
 	assert.Equal(t, exports.StatusCancelled, c.Status)
 	_, err = h.svc.Cancel(ctxA, j1.ID)
 	assert.True(t, errs.Is(err, errs.KindConflict))
-	id, params, _ := jobs.TaskID(h.q.tasks[0])
+	id, params, _ := jobs.TaskID(h.q.Tasks()[0])
 	require.NoError(t, h.svc.Runner().ProcessJob(context.Background(), jobs.Job{ID: id, Kind: exports.KindRun, Tenant: "a", Params: params}))
 	objs, _ := h.blobs.List(context.Background(), "tenants/a/")
 	assert.Empty(t, objs)

@@ -175,7 +175,7 @@ func TestSQLExportPassesTheAdhocWalls(t *testing.T) {
 	}
 	_, err := h.svc.Request(context.Background(), exports.Spec{SQL: &exports.SQLSource{Query: "SELECT 1"}, Format: exports.FormatCSV})
 	assert.True(t, errs.Is(err, errs.KindUnauthenticated), "fails closed without a tenant: %v", err)
-	assert.Empty(t, h.q.tasks, "nothing refused was enqueued")
+	assert.Empty(t, h.q.Tasks(), "nothing refused was enqueued")
 }
 
 func TestSQLExportRunsWithTheAdhocLimits(t *testing.T) {

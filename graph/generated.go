@@ -43,6 +43,7 @@ type DirectiveRoot struct {
 type ComplexityRoot struct {
 	Cohort struct {
 		Active          func(childComplexity int) int
+		Changes         func(childComplexity int, version int64, direction model.CohortChangeDirection, first *int, after *string) int
 		Criteria        func(childComplexity int) int
 		Description     func(childComplexity int) int
 		ID              func(childComplexity int) int
@@ -114,6 +115,35 @@ type ComplexityRoot struct {
 		Reason     func(childComplexity int) int
 		ReceivedAt func(childComplexity int) int
 		Subject    func(childComplexity int) int
+	}
+
+	ErasureColdCounts struct {
+		Objects func(childComplexity int) int
+		Rows    func(childComplexity int) int
+	}
+
+	ErasureHotCounts struct {
+		CohortUsers func(childComplexity int) int
+		DeadLetters func(childComplexity int) int
+		Events      func(childComplexity int) int
+		RollupDays  func(childComplexity int) int
+	}
+
+	ErasureRequest struct {
+		Cold        func(childComplexity int) int
+		Error       func(childComplexity int) int
+		Hot         func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Progress    func(childComplexity int) int
+		RequestedAt func(childComplexity int) int
+		Status      func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+		UserHash    func(childComplexity int) int
+	}
+
+	ErasureRequestConnection struct {
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
 	}
 
 	EventTypeCount struct {
@@ -262,16 +292,22 @@ type ComplexityRoot struct {
 		CreateCohort    func(childComplexity int, input model.CohortInput) int
 		CreateDashboard func(childComplexity int, input model.DashboardInput, widgets []*model.WidgetInput) int
 		CreateMetric    func(childComplexity int, input model.MetricInput) int
+		CreateReport    func(childComplexity int, input model.ReportInput) int
 		DeleteCohort    func(childComplexity int, id string, expectedVersion int) int
 		DeleteDashboard func(childComplexity int, id string, expectedVersion int) int
+		DeleteReport    func(childComplexity int, id string, expectedVersion int) int
 		DeprecateMetric func(childComplexity int, id string, expectedVersion int, replacement *string, sunset *time.Time) int
 		EvaluateCohort  func(childComplexity int, id string) int
 		ExportQuery     func(childComplexity int, input model.ExportInput) int
 		RemoveWidget    func(childComplexity int, dashboardID string, expectedVersion int, widgetID string) int
 		ReorderWidgets  func(childComplexity int, dashboardID string, expectedVersion int, widgetIds []string) int
+		RequestErasure  func(childComplexity int, userID string) int
+		RunReportNow    func(childComplexity int, id string) int
+		RunRetention    func(childComplexity int, dryRun bool) int
 		UpdateCohort    func(childComplexity int, id string, expectedVersion int, input model.CohortInput) int
 		UpdateDashboard func(childComplexity int, id string, expectedVersion int, input model.DashboardInput) int
 		UpdateMetric    func(childComplexity int, id string, expectedVersion int, input model.MetricInput) int
+		UpdateReport    func(childComplexity int, id string, expectedVersion int, input model.ReportInput) int
 		UpdateWidget    func(childComplexity int, dashboardID string, expectedVersion int, widgetID string, widget model.WidgetInput) int
 	}
 
@@ -286,20 +322,111 @@ type ComplexityRoot struct {
 		Dashboard       func(childComplexity int, idOrSlug string) int
 		Dashboards      func(childComplexity int, first *int, after *string) int
 		DeadLetters     func(childComplexity int, limit *int) int
+		ErasureRequests func(childComplexity int, first *int, after *string) int
+		ErasureStatus   func(childComplexity int, id string) int
 		EventTypeCounts func(childComplexity int, timeRange model.TimeRange) int
 		EventsQuery     func(childComplexity int, sql string, limit *int) int
 		ExportJob       func(childComplexity int, id string) int
 		ExportJobs      func(childComplexity int, first *int, after *string) int
 		Metric          func(childComplexity int, id *string, key *string) int
-		MetricQuery     func(childComplexity int, id *string, key *string, dimensions []string, filters []*model.MetricFilterInput, timeRange model.TimeRange, grain *model.Grain, timezone *string, compareTo *model.CompareTo, orderBy *model.MetricOrder, limit *int) int
+		MetricQuery     func(childComplexity int, id *string, key *string, dimensions []string, filters []*model.MetricFilterInput, timeRange model.TimeRange, grain *model.Grain, timezone *string, compareTo *model.CompareTo, orderBy *model.MetricOrder, limit *int, cohorts []*model.CohortFilterInput, cohortBreakdown *string) int
 		Metrics         func(childComplexity int, filter *model.MetricListFilter, first *int, after *string) int
+		Report          func(childComplexity int, id string) int
+		ReportRuns      func(childComplexity int, reportID string, first *int, after *string) int
+		Reports         func(childComplexity int, first *int, after *string) int
+		RetentionReport func(childComplexity int) int
 		ServerInfo      func(childComplexity int) int
 		Viewer          func(childComplexity int) int
+	}
+
+	Report struct {
+		CreatedAt  func(childComplexity int) int
+		Cron       func(childComplexity int) int
+		Dashboard  func(childComplexity int) int
+		Deliveries func(childComplexity int) int
+		Enabled    func(childComplexity int) int
+		Filters    func(childComplexity int) int
+		Format     func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Metrics    func(childComplexity int) int
+		Name       func(childComplexity int) int
+		NextRunAt  func(childComplexity int) int
+		Owner      func(childComplexity int) int
+		Preset     func(childComplexity int) int
+		Timezone   func(childComplexity int) int
+		UpdatedAt  func(childComplexity int) int
+		Version    func(childComplexity int) int
+	}
+
+	ReportConnection struct {
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ReportDelivery struct {
+		Kind func(childComplexity int) int
+		To   func(childComplexity int) int
+		URL  func(childComplexity int) int
+	}
+
+	ReportMetricQuery struct {
+		Chart      func(childComplexity int) int
+		Dimensions func(childComplexity int) int
+		MetricKey  func(childComplexity int) int
+		Title      func(childComplexity int) int
+	}
+
+	ReportRun struct {
+		ArtifactURL          func(childComplexity int) int
+		ArtifactURLExpiresAt func(childComplexity int) int
+		Bytes                func(childComplexity int) int
+		Deliveries           func(childComplexity int) int
+		Error                func(childComplexity int) int
+		FileName             func(childComplexity int) int
+		FinishedAt           func(childComplexity int) int
+		ID                   func(childComplexity int) int
+		PeriodFrom           func(childComplexity int) int
+		PeriodTo             func(childComplexity int) int
+		ReportID             func(childComplexity int) int
+		ScheduledFor         func(childComplexity int) int
+		StartedAt            func(childComplexity int) int
+		Status               func(childComplexity int) int
+		Trigger              func(childComplexity int) int
+	}
+
+	ReportRunConnection struct {
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ReportRunDelivery struct {
+		Attempts      func(childComplexity int) int
+		DeliveredAt   func(childComplexity int) int
+		Kind          func(childComplexity int) int
+		LastAttemptAt func(childComplexity int) int
+		LastError     func(childComplexity int) int
+		Status        func(childComplexity int) int
+		Target        func(childComplexity int) int
 	}
 
 	ResultColumn struct {
 		Name func(childComplexity int) int
 		Type func(childComplexity int) int
+	}
+
+	RetentionMonth struct {
+		Month func(childComplexity int) int
+		Rows  func(childComplexity int) int
+	}
+
+	RetentionReport struct {
+		ColdHorizon   func(childComplexity int) int
+		ColdMonths    func(childComplexity int) int
+		DryRun        func(childComplexity int) int
+		ExpiredMonths func(childComplexity int) int
+		HotHorizon    func(childComplexity int) int
+		Months        func(childComplexity int) int
+		Queued        func(childComplexity int) int
 	}
 
 	ServerInfo struct {
@@ -365,6 +492,7 @@ type CohortResolver interface {
 	LastEvaluatedAt(ctx context.Context, obj *model.Cohort) (*time.Time, error)
 	SizeHistory(ctx context.Context, obj *model.Cohort, limit *int) ([]*model.CohortEvaluation, error)
 	Members(ctx context.Context, obj *model.Cohort, first *int, after *string) (*model.CohortMembers, error)
+	Changes(ctx context.Context, obj *model.Cohort, version int64, direction model.CohortChangeDirection, first *int, after *string) (*model.CohortMembers, error)
 }
 type DashboardResolver interface {
 	Render(ctx context.Context, obj *model.Dashboard, filters []*model.MetricFilterInput, timeRange *model.TimeRange) (*model.DashboardRender, error)
@@ -386,6 +514,12 @@ type MutationResolver interface {
 	DeleteCohort(ctx context.Context, id string, expectedVersion int) (bool, error)
 	EvaluateCohort(ctx context.Context, id string) (*model.CohortEvaluation, error)
 	CancelExport(ctx context.Context, id string) (*model.ExportJob, error)
+	RequestErasure(ctx context.Context, userID string) (*model.ErasureRequest, error)
+	RunRetention(ctx context.Context, dryRun bool) (*model.RetentionReport, error)
+	CreateReport(ctx context.Context, input model.ReportInput) (*model.Report, error)
+	UpdateReport(ctx context.Context, id string, expectedVersion int, input model.ReportInput) (*model.Report, error)
+	DeleteReport(ctx context.Context, id string, expectedVersion int) (bool, error)
+	RunReportNow(ctx context.Context, id string) (*model.ReportRun, error)
 }
 type QueryResolver interface {
 	Viewer(ctx context.Context) (*model.Viewer, error)
@@ -393,7 +527,7 @@ type QueryResolver interface {
 	EventTypeCounts(ctx context.Context, timeRange model.TimeRange) ([]*model.EventTypeCount, error)
 	Metric(ctx context.Context, id *string, key *string) (*model.Metric, error)
 	Metrics(ctx context.Context, filter *model.MetricListFilter, first *int, after *string) (*model.MetricConnection, error)
-	MetricQuery(ctx context.Context, id *string, key *string, dimensions []string, filters []*model.MetricFilterInput, timeRange model.TimeRange, grain *model.Grain, timezone *string, compareTo *model.CompareTo, orderBy *model.MetricOrder, limit *int) (*model.MetricQueryResult, error)
+	MetricQuery(ctx context.Context, id *string, key *string, dimensions []string, filters []*model.MetricFilterInput, timeRange model.TimeRange, grain *model.Grain, timezone *string, compareTo *model.CompareTo, orderBy *model.MetricOrder, limit *int, cohorts []*model.CohortFilterInput, cohortBreakdown *string) (*model.MetricQueryResult, error)
 	EventsQuery(ctx context.Context, sql string, limit *int) (*model.EventsQueryResult, error)
 	Dashboard(ctx context.Context, idOrSlug string) (*model.Dashboard, error)
 	Dashboards(ctx context.Context, first *int, after *string) (*model.DashboardConnection, error)
@@ -402,6 +536,12 @@ type QueryResolver interface {
 	Cohorts(ctx context.Context) ([]*model.Cohort, error)
 	ExportJob(ctx context.Context, id string) (*model.ExportJob, error)
 	ExportJobs(ctx context.Context, first *int, after *string) (*model.ExportJobConnection, error)
+	ErasureStatus(ctx context.Context, id string) (*model.ErasureRequest, error)
+	ErasureRequests(ctx context.Context, first *int, after *string) (*model.ErasureRequestConnection, error)
+	RetentionReport(ctx context.Context) (*model.RetentionReport, error)
+	Report(ctx context.Context, id string) (*model.Report, error)
+	Reports(ctx context.Context, first *int, after *string) (*model.ReportConnection, error)
+	ReportRuns(ctx context.Context, reportID string, first *int, after *string) (*model.ReportRunConnection, error)
 }
 type SubscriptionResolver interface {
 	EventTypeCounts(ctx context.Context, timeRange model.TimeRange, everySeconds *int) (<-chan []*model.EventTypeCount, error)
@@ -434,6 +574,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Cohort.Active(childComplexity), true
+	case "Cohort.changes":
+		if e.ComplexityRoot.Cohort.Changes == nil {
+			break
+		}
+
+		args, err := ec.field_Cohort_changes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Cohort.Changes(childComplexity, args["version"].(int64), args["direction"].(model.CohortChangeDirection), args["first"].(*int), args["after"].(*string)), true
 	case "Cohort.criteria":
 		if e.ComplexityRoot.Cohort.Criteria == nil {
 			break
@@ -756,6 +907,112 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeadLetter.Subject(childComplexity), true
+
+	case "ErasureColdCounts.objects":
+		if e.ComplexityRoot.ErasureColdCounts.Objects == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureColdCounts.Objects(childComplexity), true
+	case "ErasureColdCounts.rows":
+		if e.ComplexityRoot.ErasureColdCounts.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureColdCounts.Rows(childComplexity), true
+
+	case "ErasureHotCounts.cohortUsers":
+		if e.ComplexityRoot.ErasureHotCounts.CohortUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureHotCounts.CohortUsers(childComplexity), true
+	case "ErasureHotCounts.deadLetters":
+		if e.ComplexityRoot.ErasureHotCounts.DeadLetters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureHotCounts.DeadLetters(childComplexity), true
+	case "ErasureHotCounts.events":
+		if e.ComplexityRoot.ErasureHotCounts.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureHotCounts.Events(childComplexity), true
+	case "ErasureHotCounts.rollupDays":
+		if e.ComplexityRoot.ErasureHotCounts.RollupDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureHotCounts.RollupDays(childComplexity), true
+
+	case "ErasureRequest.cold":
+		if e.ComplexityRoot.ErasureRequest.Cold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequest.Cold(childComplexity), true
+	case "ErasureRequest.error":
+		if e.ComplexityRoot.ErasureRequest.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequest.Error(childComplexity), true
+	case "ErasureRequest.hot":
+		if e.ComplexityRoot.ErasureRequest.Hot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequest.Hot(childComplexity), true
+	case "ErasureRequest.id":
+		if e.ComplexityRoot.ErasureRequest.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequest.ID(childComplexity), true
+	case "ErasureRequest.progress":
+		if e.ComplexityRoot.ErasureRequest.Progress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequest.Progress(childComplexity), true
+	case "ErasureRequest.requestedAt":
+		if e.ComplexityRoot.ErasureRequest.RequestedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequest.RequestedAt(childComplexity), true
+	case "ErasureRequest.status":
+		if e.ComplexityRoot.ErasureRequest.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequest.Status(childComplexity), true
+	case "ErasureRequest.updatedAt":
+		if e.ComplexityRoot.ErasureRequest.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequest.UpdatedAt(childComplexity), true
+	case "ErasureRequest.userHash":
+		if e.ComplexityRoot.ErasureRequest.UserHash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequest.UserHash(childComplexity), true
+
+	case "ErasureRequestConnection.nodes":
+		if e.ComplexityRoot.ErasureRequestConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequestConnection.Nodes(childComplexity), true
+	case "ErasureRequestConnection.pageInfo":
+		if e.ComplexityRoot.ErasureRequestConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequestConnection.PageInfo(childComplexity), true
 
 	case "EventTypeCount.count":
 		if e.ComplexityRoot.EventTypeCount.Count == nil {
@@ -1380,6 +1637,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateMetric(childComplexity, args["input"].(model.MetricInput)), true
+	case "Mutation.createReport":
+		if e.ComplexityRoot.Mutation.CreateReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateReport(childComplexity, args["input"].(model.ReportInput)), true
 	case "Mutation.deleteCohort":
 		if e.ComplexityRoot.Mutation.DeleteCohort == nil {
 			break
@@ -1402,6 +1670,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteDashboard(childComplexity, args["id"].(string), args["expectedVersion"].(int)), true
+	case "Mutation.deleteReport":
+		if e.ComplexityRoot.Mutation.DeleteReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteReport(childComplexity, args["id"].(string), args["expectedVersion"].(int)), true
 	case "Mutation.deprecateMetric":
 		if e.ComplexityRoot.Mutation.DeprecateMetric == nil {
 			break
@@ -1457,6 +1736,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReorderWidgets(childComplexity, args["dashboardId"].(string), args["expectedVersion"].(int), args["widgetIds"].([]string)), true
+	case "Mutation.requestErasure":
+		if e.ComplexityRoot.Mutation.RequestErasure == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestErasure_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestErasure(childComplexity, args["userId"].(string)), true
+	case "Mutation.runReportNow":
+		if e.ComplexityRoot.Mutation.RunReportNow == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_runReportNow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RunReportNow(childComplexity, args["id"].(string)), true
+	case "Mutation.runRetention":
+		if e.ComplexityRoot.Mutation.RunRetention == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_runRetention_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RunRetention(childComplexity, args["dryRun"].(bool)), true
 	case "Mutation.updateCohort":
 		if e.ComplexityRoot.Mutation.UpdateCohort == nil {
 			break
@@ -1490,6 +1802,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateMetric(childComplexity, args["id"].(string), args["expectedVersion"].(int), args["input"].(model.MetricInput)), true
+	case "Mutation.updateReport":
+		if e.ComplexityRoot.Mutation.UpdateReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateReport(childComplexity, args["id"].(string), args["expectedVersion"].(int), args["input"].(model.ReportInput)), true
 	case "Mutation.updateWidget":
 		if e.ComplexityRoot.Mutation.UpdateWidget == nil {
 			break
@@ -1565,6 +1888,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DeadLetters(childComplexity, args["limit"].(*int)), true
+	case "Query.erasureRequests":
+		if e.ComplexityRoot.Query.ErasureRequests == nil {
+			break
+		}
+
+		args, err := ec.field_Query_erasureRequests_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ErasureRequests(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.erasureStatus":
+		if e.ComplexityRoot.Query.ErasureStatus == nil {
+			break
+		}
+
+		args, err := ec.field_Query_erasureStatus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ErasureStatus(childComplexity, args["id"].(string)), true
 	case "Query.eventTypeCounts":
 		if e.ComplexityRoot.Query.EventTypeCounts == nil {
 			break
@@ -1631,7 +1976,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.MetricQuery(childComplexity, args["id"].(*string), args["key"].(*string), args["dimensions"].([]string), args["filters"].([]*model.MetricFilterInput), args["timeRange"].(model.TimeRange), args["grain"].(*model.Grain), args["timezone"].(*string), args["compareTo"].(*model.CompareTo), args["orderBy"].(*model.MetricOrder), args["limit"].(*int)), true
+		return e.ComplexityRoot.Query.MetricQuery(childComplexity, args["id"].(*string), args["key"].(*string), args["dimensions"].([]string), args["filters"].([]*model.MetricFilterInput), args["timeRange"].(model.TimeRange), args["grain"].(*model.Grain), args["timezone"].(*string), args["compareTo"].(*model.CompareTo), args["orderBy"].(*model.MetricOrder), args["limit"].(*int), args["cohorts"].([]*model.CohortFilterInput), args["cohortBreakdown"].(*string)), true
 	case "Query.metrics":
 		if e.ComplexityRoot.Query.Metrics == nil {
 			break
@@ -1643,6 +1988,45 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Metrics(childComplexity, args["filter"].(*model.MetricListFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.report":
+		if e.ComplexityRoot.Query.Report == nil {
+			break
+		}
+
+		args, err := ec.field_Query_report_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Report(childComplexity, args["id"].(string)), true
+	case "Query.reportRuns":
+		if e.ComplexityRoot.Query.ReportRuns == nil {
+			break
+		}
+
+		args, err := ec.field_Query_reportRuns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReportRuns(childComplexity, args["reportId"].(string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.reports":
+		if e.ComplexityRoot.Query.Reports == nil {
+			break
+		}
+
+		args, err := ec.field_Query_reports_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Reports(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.retentionReport":
+		if e.ComplexityRoot.Query.RetentionReport == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.RetentionReport(childComplexity), true
 	case "Query.serverInfo":
 		if e.ComplexityRoot.Query.ServerInfo == nil {
 			break
@@ -1656,6 +2040,307 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
 
+	case "Report.createdAt":
+		if e.ComplexityRoot.Report.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.CreatedAt(childComplexity), true
+	case "Report.cron":
+		if e.ComplexityRoot.Report.Cron == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Cron(childComplexity), true
+	case "Report.dashboard":
+		if e.ComplexityRoot.Report.Dashboard == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Dashboard(childComplexity), true
+	case "Report.deliveries":
+		if e.ComplexityRoot.Report.Deliveries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Deliveries(childComplexity), true
+	case "Report.enabled":
+		if e.ComplexityRoot.Report.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Enabled(childComplexity), true
+	case "Report.filters":
+		if e.ComplexityRoot.Report.Filters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Filters(childComplexity), true
+	case "Report.format":
+		if e.ComplexityRoot.Report.Format == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Format(childComplexity), true
+	case "Report.id":
+		if e.ComplexityRoot.Report.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.ID(childComplexity), true
+	case "Report.metrics":
+		if e.ComplexityRoot.Report.Metrics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Metrics(childComplexity), true
+	case "Report.name":
+		if e.ComplexityRoot.Report.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Name(childComplexity), true
+	case "Report.nextRunAt":
+		if e.ComplexityRoot.Report.NextRunAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.NextRunAt(childComplexity), true
+	case "Report.owner":
+		if e.ComplexityRoot.Report.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Owner(childComplexity), true
+	case "Report.preset":
+		if e.ComplexityRoot.Report.Preset == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Preset(childComplexity), true
+	case "Report.timezone":
+		if e.ComplexityRoot.Report.Timezone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Timezone(childComplexity), true
+	case "Report.updatedAt":
+		if e.ComplexityRoot.Report.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.UpdatedAt(childComplexity), true
+	case "Report.version":
+		if e.ComplexityRoot.Report.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Version(childComplexity), true
+
+	case "ReportConnection.nodes":
+		if e.ComplexityRoot.ReportConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportConnection.Nodes(childComplexity), true
+	case "ReportConnection.pageInfo":
+		if e.ComplexityRoot.ReportConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportConnection.PageInfo(childComplexity), true
+
+	case "ReportDelivery.kind":
+		if e.ComplexityRoot.ReportDelivery.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportDelivery.Kind(childComplexity), true
+	case "ReportDelivery.to":
+		if e.ComplexityRoot.ReportDelivery.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportDelivery.To(childComplexity), true
+	case "ReportDelivery.url":
+		if e.ComplexityRoot.ReportDelivery.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportDelivery.URL(childComplexity), true
+
+	case "ReportMetricQuery.chart":
+		if e.ComplexityRoot.ReportMetricQuery.Chart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportMetricQuery.Chart(childComplexity), true
+	case "ReportMetricQuery.dimensions":
+		if e.ComplexityRoot.ReportMetricQuery.Dimensions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportMetricQuery.Dimensions(childComplexity), true
+	case "ReportMetricQuery.metricKey":
+		if e.ComplexityRoot.ReportMetricQuery.MetricKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportMetricQuery.MetricKey(childComplexity), true
+	case "ReportMetricQuery.title":
+		if e.ComplexityRoot.ReportMetricQuery.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportMetricQuery.Title(childComplexity), true
+
+	case "ReportRun.artifactUrl":
+		if e.ComplexityRoot.ReportRun.ArtifactURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.ArtifactURL(childComplexity), true
+	case "ReportRun.artifactUrlExpiresAt":
+		if e.ComplexityRoot.ReportRun.ArtifactURLExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.ArtifactURLExpiresAt(childComplexity), true
+	case "ReportRun.bytes":
+		if e.ComplexityRoot.ReportRun.Bytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.Bytes(childComplexity), true
+	case "ReportRun.deliveries":
+		if e.ComplexityRoot.ReportRun.Deliveries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.Deliveries(childComplexity), true
+	case "ReportRun.error":
+		if e.ComplexityRoot.ReportRun.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.Error(childComplexity), true
+	case "ReportRun.fileName":
+		if e.ComplexityRoot.ReportRun.FileName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.FileName(childComplexity), true
+	case "ReportRun.finishedAt":
+		if e.ComplexityRoot.ReportRun.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.FinishedAt(childComplexity), true
+	case "ReportRun.id":
+		if e.ComplexityRoot.ReportRun.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.ID(childComplexity), true
+	case "ReportRun.periodFrom":
+		if e.ComplexityRoot.ReportRun.PeriodFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.PeriodFrom(childComplexity), true
+	case "ReportRun.periodTo":
+		if e.ComplexityRoot.ReportRun.PeriodTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.PeriodTo(childComplexity), true
+	case "ReportRun.reportId":
+		if e.ComplexityRoot.ReportRun.ReportID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.ReportID(childComplexity), true
+	case "ReportRun.scheduledFor":
+		if e.ComplexityRoot.ReportRun.ScheduledFor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.ScheduledFor(childComplexity), true
+	case "ReportRun.startedAt":
+		if e.ComplexityRoot.ReportRun.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.StartedAt(childComplexity), true
+	case "ReportRun.status":
+		if e.ComplexityRoot.ReportRun.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.Status(childComplexity), true
+	case "ReportRun.trigger":
+		if e.ComplexityRoot.ReportRun.Trigger == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.Trigger(childComplexity), true
+
+	case "ReportRunConnection.nodes":
+		if e.ComplexityRoot.ReportRunConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRunConnection.Nodes(childComplexity), true
+	case "ReportRunConnection.pageInfo":
+		if e.ComplexityRoot.ReportRunConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRunConnection.PageInfo(childComplexity), true
+
+	case "ReportRunDelivery.attempts":
+		if e.ComplexityRoot.ReportRunDelivery.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRunDelivery.Attempts(childComplexity), true
+	case "ReportRunDelivery.deliveredAt":
+		if e.ComplexityRoot.ReportRunDelivery.DeliveredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRunDelivery.DeliveredAt(childComplexity), true
+	case "ReportRunDelivery.kind":
+		if e.ComplexityRoot.ReportRunDelivery.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRunDelivery.Kind(childComplexity), true
+	case "ReportRunDelivery.lastAttemptAt":
+		if e.ComplexityRoot.ReportRunDelivery.LastAttemptAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRunDelivery.LastAttemptAt(childComplexity), true
+	case "ReportRunDelivery.lastError":
+		if e.ComplexityRoot.ReportRunDelivery.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRunDelivery.LastError(childComplexity), true
+	case "ReportRunDelivery.status":
+		if e.ComplexityRoot.ReportRunDelivery.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRunDelivery.Status(childComplexity), true
+	case "ReportRunDelivery.target":
+		if e.ComplexityRoot.ReportRunDelivery.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRunDelivery.Target(childComplexity), true
+
 	case "ResultColumn.name":
 		if e.ComplexityRoot.ResultColumn.Name == nil {
 			break
@@ -1668,6 +2353,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ResultColumn.Type(childComplexity), true
+
+	case "RetentionMonth.month":
+		if e.ComplexityRoot.RetentionMonth.Month == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionMonth.Month(childComplexity), true
+	case "RetentionMonth.rows":
+		if e.ComplexityRoot.RetentionMonth.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionMonth.Rows(childComplexity), true
+
+	case "RetentionReport.coldHorizon":
+		if e.ComplexityRoot.RetentionReport.ColdHorizon == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionReport.ColdHorizon(childComplexity), true
+	case "RetentionReport.coldMonths":
+		if e.ComplexityRoot.RetentionReport.ColdMonths == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionReport.ColdMonths(childComplexity), true
+	case "RetentionReport.dryRun":
+		if e.ComplexityRoot.RetentionReport.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionReport.DryRun(childComplexity), true
+	case "RetentionReport.expiredMonths":
+		if e.ComplexityRoot.RetentionReport.ExpiredMonths == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionReport.ExpiredMonths(childComplexity), true
+	case "RetentionReport.hotHorizon":
+		if e.ComplexityRoot.RetentionReport.HotHorizon == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionReport.HotHorizon(childComplexity), true
+	case "RetentionReport.months":
+		if e.ComplexityRoot.RetentionReport.Months == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionReport.Months(childComplexity), true
+	case "RetentionReport.queued":
+		if e.ComplexityRoot.RetentionReport.Queued == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionReport.Queued(childComplexity), true
 
 	case "ServerInfo.clickhouseVersion":
 		if e.ComplexityRoot.ServerInfo.ClickhouseVersion == nil {
@@ -1897,6 +2638,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("CohortFilterInput", ec.unmarshalInputCohortFilterInput),
 			graphql.NewInputUnmarshaler("CohortInput", ec.unmarshalInputCohortInput),
 			graphql.NewInputUnmarshaler("DashboardFilterInput", ec.unmarshalInputDashboardFilterInput),
 			graphql.NewInputUnmarshaler("DashboardInput", ec.unmarshalInputDashboardInput),
@@ -1908,6 +2650,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("MetricInput", ec.unmarshalInputMetricInput),
 			graphql.NewInputUnmarshaler("MetricListFilter", ec.unmarshalInputMetricListFilter),
 			graphql.NewInputUnmarshaler("MetricValueInput", ec.unmarshalInputMetricValueInput),
+			graphql.NewInputUnmarshaler("ReportDeliveryInput", ec.unmarshalInputReportDeliveryInput),
+			graphql.NewInputUnmarshaler("ReportInput", ec.unmarshalInputReportInput),
+			graphql.NewInputUnmarshaler("ReportMetricQueryInput", ec.unmarshalInputReportMetricQueryInput),
+			graphql.NewInputUnmarshaler("ReportScheduleInput", ec.unmarshalInputReportScheduleInput),
+			graphql.NewInputUnmarshaler("ReportSourceInput", ec.unmarshalInputReportSourceInput),
 			graphql.NewInputUnmarshaler("TimeRange", ec.unmarshalInputTimeRange),
 			graphql.NewInputUnmarshaler("WidgetInput", ec.unmarshalInputWidgetInput),
 			graphql.NewInputUnmarshaler("WidgetPositionInput", ec.unmarshalInputWidgetPositionInput),
@@ -2122,6 +2869,10 @@ type Query {
     orderBy: MetricOrder
     "Keep the top N series and fold the rest into one \"other\" series."
     limit: Int
+    "Keep only the events of users in (or not in) each cohort's latest evaluation."
+    cohorts: [CohortFilterInput!]
+    "Split by membership of this cohort: adds the last dimension ` + "`" + `cohort` + "`" + ` with the values ` + "`" + `in cohort` + "`" + ` and ` + "`" + `not in cohort` + "`" + `."
+    cohortBreakdown: ID
   ): MetricQueryResult! @hasRole(role: VIEWER)
   """
   Run a read-only SELECT over the tenant's events (ClickHouse dialect, restricted: allowed
@@ -2393,6 +3144,19 @@ type Cohort {
   sizeHistory(limit: Int = 30): [CohortEvaluation!]!
   "Members of the latest successful evaluation, by user id."
   members(first: Int = 100, after: String): CohortMembers!
+  """
+  The users who entered (or exited) the cohort at one evaluation version, by user id: the
+  rest of an ` + "`" + `analytics.cohort.evaluated.v1` + "`" + ` event's truncated lists. ` + "`" + `first` + "`" + ` is 1 to 500.
+  """
+  changes(version: Int64!, direction: CohortChangeDirection!, first: Int = 100, after: String): CohortMembers!
+}
+
+"Which side of an evaluation's diff to page."
+enum CohortChangeDirection {
+  "Users who were not members at the previous version."
+  ENTERED
+  "Users who were members at the previous version and are no longer."
+  EXITED
 }
 
 "A cohort definition to create or replace."
@@ -2688,6 +3452,14 @@ input MetricFilterInput {
   values: [String!]!
   "Type of a property path not declared by the metric; default the declared type."
   type: ValueType
+}
+
+"A condition on cohort membership for metricQuery."
+input CohortFilterInput {
+  "The cohort."
+  id: ID!
+  "true (default): users in the cohort; false: users not in it."
+  member: Boolean = true
 }
 
 "A condition on a dimension, as stored."
@@ -3040,6 +3812,413 @@ type Subscription {
   "An export job's state, pushed on every change until it finishes."
   exportProgress(id: ID!): ExportJob! @hasRole(role: ANALYST)
 }
+
+# Privacy
+#
+# The learner's right to erasure and the two-tier retention of events (package privacy;
+# see docs/ARCHITECTURE.md "Privacy" and docs/events.md). Admin-only; the tenant is always
+# the caller's, from the verified token.
+
+extend type Query {
+  "One erasure request of the caller's tenant by id; null when there is none (or it is another tenant's)."
+  erasureStatus(id: ID!): ErasureRequest @hasRole(role: ADMIN)
+  "The caller's tenant's erasure requests, newest first."
+  erasureRequests(first: Int = 20, after: String): ErasureRequestConnection! @hasRole(role: ADMIN)
+  """
+  What the daily retention job would do now for the caller's tenant (a dry run: nothing
+  changes) and which months its cold tier holds.
+  """
+  retentionReport: RetentionReport! @hasRole(role: ADMIN)
+}
+
+extend type Mutation {
+  """
+  Erases a learner from the caller's tenant: every row of the user is deleted from the hot
+  tier (events, dead letters, cohort membership, rollups rebuilt) and pseudonymised in the
+  cold tier (user id → salted hash, PII properties removed). Runs in the background; poll
+  ` + "`" + `erasureStatus(id)` + "`" + ` until COMPLETED. A receipt ` + "`" + `analytics.erasure.completed.v1` + "`" + ` follows.
+  """
+  requestErasure(userId: String!): ErasureRequest! @hasRole(role: ADMIN)
+  """
+  Runs retention now. With ` + "`" + `dryRun` + "`" + ` (the default) nothing changes and the report says what
+  the next run would move; without it a run of the daily job is queued (it spans every
+  tenant, moving only what the schedule would move anyway) and the report is the plan it
+  starts from, with ` + "`" + `queued` + "`" + ` true.
+  """
+  runRetention(dryRun: Boolean! = true): RetentionReport! @hasRole(role: ADMIN)
+}
+
+"How far an erasure request got; each step is recorded, so a retried request resumes."
+enum ErasureStatus {
+  "Accepted, not yet picked up by a worker."
+  REQUESTED
+  "The user's hot rows are counted and being deleted."
+  HOT_STARTED
+  "The hot tier holds nothing of the user; the cold tier is being rewritten."
+  HOT_DONE
+  "The cold tier is pseudonymised; the receipt is being published."
+  COLD_DONE
+  "Done: the receipt is published and the audit record written."
+  COMPLETED
+}
+
+"One erasure request and its progress."
+type ErasureRequest {
+  "The request id (also the receipt's ` + "`" + `request_id` + "`" + `)."
+  id: ID!
+  "The user as the receipt and the cold tier name them: a salted per-tenant hash, never the raw id."
+  userHash: String!
+  "The furthest step reached."
+  status: ErasureStatus!
+  "Percentage of the saga's steps done: 0 when requested, 100 when completed."
+  progress: Int!
+  "When it was requested."
+  requestedAt: DateTime!
+  "When its state last changed."
+  updatedAt: DateTime!
+  "What the hot tier (ClickHouse) lost; counted before the delete."
+  hot: ErasureHotCounts!
+  "What the cold tier (Parquet) had rewritten; zero until COLD_DONE."
+  cold: ErasureColdCounts!
+  "The last failure of the current step; the request is retried. Null when none."
+  error: String
+}
+
+"Rows of one erasure in the hot tier."
+type ErasureHotCounts {
+  "Events deleted (duplicates counted once)."
+  events: Int64!
+  "Refused envelopes deleted because they named the user."
+  deadLetters: Int64!
+  "Cohort membership rows deleted (every version)."
+  cohortUsers: Int64!
+  "Days of the daily rollups recomputed without the user."
+  rollupDays: Int64!
+}
+
+"Rows of one erasure in the cold tier."
+type ErasureColdCounts {
+  "Parquet objects rewritten."
+  objects: Int64!
+  "Rows of the user pseudonymised in them."
+  rows: Int64!
+}
+
+"A page of erasure requests."
+type ErasureRequestConnection {
+  "Requests on this page."
+  nodes: [ErasureRequest!]!
+  "Paging state."
+  pageInfo: PageInfo!
+}
+
+"What retention does for the caller's tenant: months leaving the hot tier and cold months expiring."
+type RetentionReport {
+  "True for a plan only (retentionReport, runRetention with dryRun); false when a run was queued."
+  dryRun: Boolean!
+  "True when runRetention queued a run of the retention job."
+  queued: Boolean!
+  "The first instant the hot tier keeps; queries and exports must start on or after it."
+  hotHorizon: DateTime!
+  "Cold months starting before this instant are deleted."
+  coldHorizon: DateTime!
+  "The tenant's months in the hot tier past the horizon, which the next run moves to the cold tier."
+  months: [RetentionMonth!]!
+  "Cold months (YYYY-MM) the next run deletes."
+  expiredMonths: [String!]!
+  "Months (YYYY-MM) the tenant's cold tier holds."
+  coldMonths: [String!]!
+}
+
+"One month of the tenant's events leaving the hot tier."
+type RetentionMonth {
+  "The month, YYYY-MM."
+  month: String!
+  "Events of the tenant in it (duplicates counted once)."
+  rows: Int64!
+}
+
+# Reports
+#
+# Scheduled reports (package reports; see docs/ARCHITECTURE.md "Reports" and docs/events.md):
+# a dashboard or a list of metric queries rendered on a cron schedule in a time zone as PDF,
+# XLSX or zipped CSV, stored behind a signed URL and delivered by email or webhook. Admins
+# define and run them; viewers read them and their history.
+
+extend type Query {
+  "One report of the caller's tenant, or null."
+  report(id: ID!): Report @hasRole(role: VIEWER)
+  "The tenant's reports, newest first."
+  reports(first: Int = 20, after: String): ReportConnection! @hasRole(role: VIEWER)
+  "A report's runs, newest scheduled time first, each with its deliveries."
+  reportRuns(reportId: ID!, first: Int = 20, after: String): ReportRunConnection! @hasRole(role: VIEWER)
+}
+
+extend type Mutation {
+  "Define a scheduled report; its schedule takes effect now (earlier slots never run)."
+  createReport(input: ReportInput!): Report! @hasRole(role: ADMIN)
+  """
+  Replace a report's definition; a stale expectedVersion is a CONFLICT naming the current
+  one. A webhook given without a secret keeps the secret stored for the same URL.
+  """
+  updateReport(id: ID!, expectedVersion: Int!, input: ReportInput!): Report! @hasRole(role: ADMIN)
+  "Delete a report; its past runs and files stay."
+  deleteReport(id: ID!, expectedVersion: Int!): Boolean! @hasRole(role: ADMIN)
+  "Run a report now (enabled or not), over its period as of now; returns the run QUEUED."
+  runReportNow(id: ID!): ReportRun! @hasRole(role: ADMIN)
+}
+
+"File formats of a report."
+enum ReportFormat {
+  "A4 PDF: title, period, filters, KPI tiles, charts and tables."
+  PDF
+  "A workbook with one sheet per widget (or metric query)."
+  XLSX
+  "A zip of CSV files, one per widget (or metric query)."
+  CSV_ZIP
+}
+
+"Named schedules, at 06:00 in the schedule's time zone."
+enum ReportSchedulePreset {
+  "Every day."
+  DAILY
+  "Mondays."
+  WEEKLY
+  "The first day of each month."
+  MONTHLY
+}
+
+"How a report's file reaches people."
+enum ReportDeliveryKind {
+  "An email with the file attached (a link when it is larger than 10 MB)."
+  EMAIL
+  "A POST of the analytics.report.generated.v1 payload, signed with HMAC-SHA256 (header X-Analytics-Signature)."
+  WEBHOOK
+}
+
+"Where a report run is."
+enum ReportRunStatus {
+  "Waiting for a worker."
+  QUEUED
+  "A worker is rendering it."
+  RUNNING
+  "The file is stored; deliveries follow."
+  SUCCEEDED
+  "It failed after its retries; error says why."
+  FAILED
+}
+
+"Why a run happened."
+enum ReportTrigger {
+  "A slot of the schedule."
+  SCHEDULED
+  "runReportNow."
+  MANUAL
+}
+
+"Where one delivery of a run is."
+enum ReportDeliveryStatus {
+  "Not tried yet."
+  PENDING
+  "Failed; will be retried with backoff."
+  RETRYING
+  "Delivered."
+  SUCCEEDED
+  "Gave up; lastError says why."
+  FAILED
+}
+
+"One section of a report sourced from metrics."
+input ReportMetricQueryInput {
+  "Section title; default the metric key."
+  title: String
+  "The metric's key."
+  metricKey: String!
+  "How the section is drawn; default KPI."
+  chart: WidgetKind
+  "Dimensions to split by."
+  dimensions: [String!]
+  "Bucket size of LINE and AREA sections; default the metric's."
+  grain: Grain
+  "Keep the top N series."
+  limit: Int
+}
+
+"Where a report's data comes from: give exactly one of dashboard and metrics."
+input ReportSourceInput {
+  "A dashboard id or slug; each widget becomes a section."
+  dashboard: String
+  "Filters overriding the dashboard's defaults (dashboard sources only)."
+  filters: [MetricFilterInput!]
+  "Metric queries, one section each."
+  metrics: [ReportMetricQueryInput!]
+  "The period of each run, relative to its scheduled time; default the dashboard's window, or the last 7 days."
+  timeRange: TimeRange
+}
+
+"When a report runs: give exactly one of cron and preset."
+input ReportScheduleInput {
+  "A 5-field cron expression (minute hour day-of-month month day-of-week), e.g. ` + "`" + `30 6 * * 1-5` + "`" + `."
+  cron: String
+  "A named schedule."
+  preset: ReportSchedulePreset
+  "IANA time zone the schedule is read in, e.g. Europe/Berlin; default UTC. See docs/ARCHITECTURE.md for the DST rule."
+  timezone: String
+}
+
+"One destination of every run."
+input ReportDeliveryInput {
+  "EMAIL or WEBHOOK."
+  kind: ReportDeliveryKind!
+  "Recipients of an EMAIL delivery."
+  to: [String!]
+  "URL of a WEBHOOK delivery (http or https)."
+  url: String
+  "Secret keying the webhook signature, at least 16 characters; write-only."
+  secret: String
+}
+
+"A report definition."
+input ReportInput {
+  "Display name, 1-200 characters."
+  name: String!
+  "Where the data comes from."
+  source: ReportSourceInput!
+  "When it runs."
+  schedule: ReportScheduleInput!
+  "The file format."
+  format: ReportFormat!
+  "Where each run's file goes (besides the blob store and the event, which every run gets)."
+  deliveries: [ReportDeliveryInput!]
+  "Whether the schedule runs; default true."
+  enabled: Boolean = true
+}
+
+"A scheduled report."
+type Report {
+  "Report id."
+  id: ID!
+  "Display name."
+  name: String!
+  "Dashboard id, when the source is a dashboard."
+  dashboard: String
+  "Filters applied to the dashboard."
+  filters: [MetricFilter!]!
+  "Metric queries, when the source is metrics."
+  metrics: [ReportMetricQuery!]!
+  "The 5-field cron expression the report runs on (the preset's, when one was chosen)."
+  cron: String!
+  "The preset, when one was chosen."
+  preset: ReportSchedulePreset
+  "IANA time zone of the schedule."
+  timezone: String!
+  "The file format."
+  format: ReportFormat!
+  "Destinations (webhook secrets are never returned)."
+  deliveries: [ReportDelivery!]!
+  "Whether the schedule runs."
+  enabled: Boolean!
+  "Who created it."
+  owner: String!
+  "When it runs next; null when disabled."
+  nextRunAt: DateTime
+  "Bumped by every change; pass it as expectedVersion."
+  version: Int!
+  "When it was created."
+  createdAt: DateTime!
+  "When it last changed."
+  updatedAt: DateTime!
+}
+
+"One section of a metrics-sourced report."
+type ReportMetricQuery {
+  "Section title."
+  title: String!
+  "The metric's key."
+  metricKey: String!
+  "How it is drawn."
+  chart: WidgetKind!
+  "Dimensions it is split by."
+  dimensions: [String!]!
+}
+
+"A destination of a report."
+type ReportDelivery {
+  "EMAIL or WEBHOOK."
+  kind: ReportDeliveryKind!
+  "Email recipients."
+  to: [String!]!
+  "Webhook URL."
+  url: String
+}
+
+"One run of a report."
+type ReportRun {
+  "Run id: a function of the report, the trigger and the scheduled time."
+  id: ID!
+  "The report."
+  reportId: ID!
+  "Why it ran."
+  trigger: ReportTrigger!
+  "The schedule slot (or the request time of a manual run)."
+  scheduledFor: DateTime!
+  "Where it is."
+  status: ReportRunStatus!
+  "Why it failed."
+  error: String
+  "Start of the period the file covers (set once started)."
+  periodFrom: DateTime
+  "End of the period (exclusive)."
+  periodTo: DateTime
+  "When a worker started it."
+  startedAt: DateTime
+  "When it finished."
+  finishedAt: DateTime
+  "The file's name."
+  fileName: String!
+  "File size in bytes, when SUCCEEDED."
+  bytes: Int64!
+  "A signed download URL of the file, when SUCCEEDED."
+  artifactUrl: String
+  "When artifactUrl stops working."
+  artifactUrlExpiresAt: DateTime
+  "One state per destination."
+  deliveries: [ReportRunDelivery!]!
+}
+
+"One delivery of a run."
+type ReportRunDelivery {
+  "EMAIL or WEBHOOK."
+  kind: ReportDeliveryKind!
+  "Recipients or URL."
+  target: String!
+  "Where it is."
+  status: ReportDeliveryStatus!
+  "Attempts so far."
+  attempts: Int!
+  "Why the last attempt failed."
+  lastError: String
+  "When it was last tried."
+  lastAttemptAt: DateTime
+  "When it was delivered."
+  deliveredAt: DateTime
+}
+
+"A page of reports."
+type ReportConnection {
+  "Reports on this page."
+  nodes: [Report!]!
+  "Paging state."
+  pageInfo: PageInfo!
+}
+
+"A page of report runs."
+type ReportRunConnection {
+  "Runs on this page."
+  nodes: [ReportRun!]!
+  "Paging state."
+  pageInfo: PageInfo!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -3076,6 +4255,8 @@ func (ec *executionContext) childFields_Cohort(ctx context.Context, field graphq
 		return ec.fieldContext_Cohort_sizeHistory(ctx, field)
 	case "members":
 		return ec.fieldContext_Cohort_members(ctx, field)
+	case "changes":
+		return ec.fieldContext_Cohort_changes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Cohort", field.Name)
 }
@@ -3196,6 +4377,64 @@ func (ec *executionContext) childFields_DeadLetter(ctx context.Context, field gr
 		return ec.fieldContext_DeadLetter_payload(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeadLetter", field.Name)
+}
+
+func (ec *executionContext) childFields_ErasureColdCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "objects":
+		return ec.fieldContext_ErasureColdCounts_objects(ctx, field)
+	case "rows":
+		return ec.fieldContext_ErasureColdCounts_rows(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ErasureColdCounts", field.Name)
+}
+
+func (ec *executionContext) childFields_ErasureHotCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "events":
+		return ec.fieldContext_ErasureHotCounts_events(ctx, field)
+	case "deadLetters":
+		return ec.fieldContext_ErasureHotCounts_deadLetters(ctx, field)
+	case "cohortUsers":
+		return ec.fieldContext_ErasureHotCounts_cohortUsers(ctx, field)
+	case "rollupDays":
+		return ec.fieldContext_ErasureHotCounts_rollupDays(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ErasureHotCounts", field.Name)
+}
+
+func (ec *executionContext) childFields_ErasureRequest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ErasureRequest_id(ctx, field)
+	case "userHash":
+		return ec.fieldContext_ErasureRequest_userHash(ctx, field)
+	case "status":
+		return ec.fieldContext_ErasureRequest_status(ctx, field)
+	case "progress":
+		return ec.fieldContext_ErasureRequest_progress(ctx, field)
+	case "requestedAt":
+		return ec.fieldContext_ErasureRequest_requestedAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ErasureRequest_updatedAt(ctx, field)
+	case "hot":
+		return ec.fieldContext_ErasureRequest_hot(ctx, field)
+	case "cold":
+		return ec.fieldContext_ErasureRequest_cold(ctx, field)
+	case "error":
+		return ec.fieldContext_ErasureRequest_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ErasureRequest", field.Name)
+}
+
+func (ec *executionContext) childFields_ErasureRequestConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_ErasureRequestConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ErasureRequestConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ErasureRequestConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_EventTypeCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3488,6 +4727,146 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_Report(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Report_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Report_name(ctx, field)
+	case "dashboard":
+		return ec.fieldContext_Report_dashboard(ctx, field)
+	case "filters":
+		return ec.fieldContext_Report_filters(ctx, field)
+	case "metrics":
+		return ec.fieldContext_Report_metrics(ctx, field)
+	case "cron":
+		return ec.fieldContext_Report_cron(ctx, field)
+	case "preset":
+		return ec.fieldContext_Report_preset(ctx, field)
+	case "timezone":
+		return ec.fieldContext_Report_timezone(ctx, field)
+	case "format":
+		return ec.fieldContext_Report_format(ctx, field)
+	case "deliveries":
+		return ec.fieldContext_Report_deliveries(ctx, field)
+	case "enabled":
+		return ec.fieldContext_Report_enabled(ctx, field)
+	case "owner":
+		return ec.fieldContext_Report_owner(ctx, field)
+	case "nextRunAt":
+		return ec.fieldContext_Report_nextRunAt(ctx, field)
+	case "version":
+		return ec.fieldContext_Report_version(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Report_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Report_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Report", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_ReportConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ReportConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportDelivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_ReportDelivery_kind(ctx, field)
+	case "to":
+		return ec.fieldContext_ReportDelivery_to(ctx, field)
+	case "url":
+		return ec.fieldContext_ReportDelivery_url(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportDelivery", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportMetricQuery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "title":
+		return ec.fieldContext_ReportMetricQuery_title(ctx, field)
+	case "metricKey":
+		return ec.fieldContext_ReportMetricQuery_metricKey(ctx, field)
+	case "chart":
+		return ec.fieldContext_ReportMetricQuery_chart(ctx, field)
+	case "dimensions":
+		return ec.fieldContext_ReportMetricQuery_dimensions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportMetricQuery", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ReportRun_id(ctx, field)
+	case "reportId":
+		return ec.fieldContext_ReportRun_reportId(ctx, field)
+	case "trigger":
+		return ec.fieldContext_ReportRun_trigger(ctx, field)
+	case "scheduledFor":
+		return ec.fieldContext_ReportRun_scheduledFor(ctx, field)
+	case "status":
+		return ec.fieldContext_ReportRun_status(ctx, field)
+	case "error":
+		return ec.fieldContext_ReportRun_error(ctx, field)
+	case "periodFrom":
+		return ec.fieldContext_ReportRun_periodFrom(ctx, field)
+	case "periodTo":
+		return ec.fieldContext_ReportRun_periodTo(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_ReportRun_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_ReportRun_finishedAt(ctx, field)
+	case "fileName":
+		return ec.fieldContext_ReportRun_fileName(ctx, field)
+	case "bytes":
+		return ec.fieldContext_ReportRun_bytes(ctx, field)
+	case "artifactUrl":
+		return ec.fieldContext_ReportRun_artifactUrl(ctx, field)
+	case "artifactUrlExpiresAt":
+		return ec.fieldContext_ReportRun_artifactUrlExpiresAt(ctx, field)
+	case "deliveries":
+		return ec.fieldContext_ReportRun_deliveries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportRun", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportRunConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_ReportRunConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ReportRunConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportRunConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportRunDelivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_ReportRunDelivery_kind(ctx, field)
+	case "target":
+		return ec.fieldContext_ReportRunDelivery_target(ctx, field)
+	case "status":
+		return ec.fieldContext_ReportRunDelivery_status(ctx, field)
+	case "attempts":
+		return ec.fieldContext_ReportRunDelivery_attempts(ctx, field)
+	case "lastError":
+		return ec.fieldContext_ReportRunDelivery_lastError(ctx, field)
+	case "lastAttemptAt":
+		return ec.fieldContext_ReportRunDelivery_lastAttemptAt(ctx, field)
+	case "deliveredAt":
+		return ec.fieldContext_ReportRunDelivery_deliveredAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportRunDelivery", field.Name)
+}
+
 func (ec *executionContext) childFields_ResultColumn(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -3496,6 +4875,36 @@ func (ec *executionContext) childFields_ResultColumn(ctx context.Context, field 
 		return ec.fieldContext_ResultColumn_type(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ResultColumn", field.Name)
+}
+
+func (ec *executionContext) childFields_RetentionMonth(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "month":
+		return ec.fieldContext_RetentionMonth_month(ctx, field)
+	case "rows":
+		return ec.fieldContext_RetentionMonth_rows(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RetentionMonth", field.Name)
+}
+
+func (ec *executionContext) childFields_RetentionReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "dryRun":
+		return ec.fieldContext_RetentionReport_dryRun(ctx, field)
+	case "queued":
+		return ec.fieldContext_RetentionReport_queued(ctx, field)
+	case "hotHorizon":
+		return ec.fieldContext_RetentionReport_hotHorizon(ctx, field)
+	case "coldHorizon":
+		return ec.fieldContext_RetentionReport_coldHorizon(ctx, field)
+	case "months":
+		return ec.fieldContext_RetentionReport_months(ctx, field)
+	case "expiredMonths":
+		return ec.fieldContext_RetentionReport_expiredMonths(ctx, field)
+	case "coldMonths":
+		return ec.fieldContext_RetentionReport_coldMonths(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RetentionReport", field.Name)
 }
 
 func (ec *executionContext) childFields_ServerInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3720,6 +5129,44 @@ func (ec *executionContext) dir_hasRole_args(ctx context.Context, rawArgs map[st
 	return args, nil
 }
 
+func (ec *executionContext) field_Cohort_changes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "version",
+		func(ctx context.Context, v any) (int64, error) {
+			return ec.unmarshalNInt642int64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["version"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "direction",
+		func(ctx context.Context, v any) (model.CohortChangeDirection, error) {
+			return ec.unmarshalNCohortChangeDirection2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortChangeDirection(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["direction"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Cohort_members_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3872,6 +5319,20 @@ func (ec *executionContext) field_Mutation_createMetric_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReportInput, error) {
+			return ec.unmarshalNReportInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteCohort_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3895,6 +5356,28 @@ func (ec *executionContext) field_Mutation_deleteCohort_args(ctx context.Context
 }
 
 func (ec *executionContext) field_Mutation_deleteDashboard_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -4042,6 +5525,48 @@ func (ec *executionContext) field_Mutation_reorderWidgets_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_requestErasure_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_runReportNow_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_runRetention_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "dryRun",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dryRun"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateCohort_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4124,6 +5649,36 @@ func (ec *executionContext) field_Mutation_updateMetric_args(ctx context.Context
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.MetricInput, error) {
 			return ec.unmarshalNMetricInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetricInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReportInput, error) {
+			return ec.unmarshalNReportInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4245,6 +5800,42 @@ func (ec *executionContext) field_Query_deadLetters_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["limit"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_erasureRequests_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_erasureStatus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -4403,6 +5994,22 @@ func (ec *executionContext) field_Query_metricQuery_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["limit"] = arg9
+	arg10, err := graphql.ProcessArgField(ctx, rawArgs, "cohorts",
+		func(ctx context.Context, v any) ([]*model.CohortFilterInput, error) {
+			return ec.unmarshalOCohortFilterInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortFilterInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cohorts"] = arg10
+	arg11, err := graphql.ProcessArgField(ctx, rawArgs, "cohortBreakdown",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cohortBreakdown"] = arg11
 	return args, nil
 }
 
@@ -4455,6 +6062,72 @@ func (ec *executionContext) field_Query_metrics_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_reportRuns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reportId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reportId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_report_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_reports_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -4971,6 +6644,50 @@ func (ec *executionContext) fieldContext_Cohort_members(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Cohort_members_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Cohort_changes(ctx context.Context, field graphql.CollectedField, obj *model.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Cohort().Changes(ctx, obj, fc.Args["version"].(int64), fc.Args["direction"].(model.CohortChangeDirection), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CohortMembers) graphql.Marshaler {
+			return ec.marshalNCohortMembers2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortMembers(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_changes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cohort",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CohortMembers(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Cohort_changes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5915,6 +7632,433 @@ func (ec *executionContext) _DeadLetter_payload(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_DeadLetter_payload(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeadLetter", field, false, false, "String")
+}
+
+func (ec *executionContext) _ErasureColdCounts_objects(ctx context.Context, field graphql.CollectedField, obj *model.ErasureColdCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureColdCounts_objects(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Objects, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureColdCounts_objects(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureColdCounts", field, false, false, "Int64")
+}
+
+func (ec *executionContext) _ErasureColdCounts_rows(ctx context.Context, field graphql.CollectedField, obj *model.ErasureColdCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureColdCounts_rows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureColdCounts_rows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureColdCounts", field, false, false, "Int64")
+}
+
+func (ec *executionContext) _ErasureHotCounts_events(ctx context.Context, field graphql.CollectedField, obj *model.ErasureHotCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureHotCounts_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Events, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureHotCounts_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureHotCounts", field, false, false, "Int64")
+}
+
+func (ec *executionContext) _ErasureHotCounts_deadLetters(ctx context.Context, field graphql.CollectedField, obj *model.ErasureHotCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureHotCounts_deadLetters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeadLetters, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureHotCounts_deadLetters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureHotCounts", field, false, false, "Int64")
+}
+
+func (ec *executionContext) _ErasureHotCounts_cohortUsers(ctx context.Context, field graphql.CollectedField, obj *model.ErasureHotCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureHotCounts_cohortUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CohortUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureHotCounts_cohortUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureHotCounts", field, false, false, "Int64")
+}
+
+func (ec *executionContext) _ErasureHotCounts_rollupDays(ctx context.Context, field graphql.CollectedField, obj *model.ErasureHotCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureHotCounts_rollupDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RollupDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureHotCounts_rollupDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureHotCounts", field, false, false, "Int64")
+}
+
+func (ec *executionContext) _ErasureRequest_id(ctx context.Context, field graphql.CollectedField, obj *model.ErasureRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequest_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequest_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureRequest", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ErasureRequest_userHash(ctx context.Context, field graphql.CollectedField, obj *model.ErasureRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequest_userHash(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserHash, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequest_userHash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _ErasureRequest_status(ctx context.Context, field graphql.CollectedField, obj *model.ErasureRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequest_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ErasureStatus) graphql.Marshaler {
+			return ec.marshalNErasureStatus2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐErasureStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequest_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureRequest", field, false, false, "ErasureStatus")
+}
+
+func (ec *executionContext) _ErasureRequest_progress(ctx context.Context, field graphql.CollectedField, obj *model.ErasureRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequest_progress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Progress, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequest_progress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureRequest", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ErasureRequest_requestedAt(ctx context.Context, field graphql.CollectedField, obj *model.ErasureRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequest_requestedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequest_requestedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureRequest", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ErasureRequest_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.ErasureRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequest_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequest_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureRequest", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ErasureRequest_hot(ctx context.Context, field graphql.CollectedField, obj *model.ErasureRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequest_hot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hot, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ErasureHotCounts) graphql.Marshaler {
+			return ec.marshalNErasureHotCounts2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐErasureHotCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequest_hot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ErasureRequest",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErasureHotCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ErasureRequest_cold(ctx context.Context, field graphql.CollectedField, obj *model.ErasureRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequest_cold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ErasureColdCounts) graphql.Marshaler {
+			return ec.marshalNErasureColdCounts2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐErasureColdCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequest_cold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ErasureRequest",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErasureColdCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ErasureRequest_error(ctx context.Context, field graphql.CollectedField, obj *model.ErasureRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequest_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequest_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _ErasureRequestConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.ErasureRequestConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequestConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ErasureRequest) graphql.Marshaler {
+			return ec.marshalNErasureRequest2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐErasureRequestᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequestConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ErasureRequestConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErasureRequest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ErasureRequestConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ErasureRequestConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequestConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequestConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ErasureRequestConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _EventTypeCount_type(ctx context.Context, field graphql.CollectedField, obj *model.EventTypeCount) (ret graphql.Marshaler) {
@@ -9178,6 +11322,378 @@ func (ec *executionContext) fieldContext_Mutation_cancelExport(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_requestErasure(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestErasure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestErasure(ctx, fc.Args["userId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.ErasureRequest
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ErasureRequest
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ErasureRequest) graphql.Marshaler {
+			return ec.marshalNErasureRequest2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐErasureRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestErasure(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErasureRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestErasure_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_runRetention(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_runRetention(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RunRetention(ctx, fc.Args["dryRun"].(bool))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.RetentionReport
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RetentionReport
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetentionReport) graphql.Marshaler {
+			return ec.marshalNRetentionReport2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_runRetention(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_runRetention_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateReport(ctx, fc.Args["input"].(model.ReportInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.Report
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.Report
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateReport(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(int), fc.Args["input"].(model.ReportInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.Report
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.Report
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteReport(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal bool
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_runReportNow(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_runReportNow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RunReportNow(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.ReportRun
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ReportRun
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportRun) graphql.Marshaler {
+			return ec.marshalNReportRun2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_runReportNow(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportRun(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_runReportNow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9520,7 +12036,7 @@ func (ec *executionContext) _Query_metricQuery(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().MetricQuery(ctx, fc.Args["id"].(*string), fc.Args["key"].(*string), fc.Args["dimensions"].([]string), fc.Args["filters"].([]*model.MetricFilterInput), fc.Args["timeRange"].(model.TimeRange), fc.Args["grain"].(*model.Grain), fc.Args["timezone"].(*string), fc.Args["compareTo"].(*model.CompareTo), fc.Args["orderBy"].(*model.MetricOrder), fc.Args["limit"].(*int))
+			return ec.Resolvers.Query().MetricQuery(ctx, fc.Args["id"].(*string), fc.Args["key"].(*string), fc.Args["dimensions"].([]string), fc.Args["filters"].([]*model.MetricFilterInput), fc.Args["timeRange"].(model.TimeRange), fc.Args["grain"].(*model.Grain), fc.Args["timezone"].(*string), fc.Args["compareTo"].(*model.CompareTo), fc.Args["orderBy"].(*model.MetricOrder), fc.Args["limit"].(*int), fc.Args["cohorts"].([]*model.CohortFilterInput), fc.Args["cohortBreakdown"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -10056,6 +12572,366 @@ func (ec *executionContext) fieldContext_Query_exportJobs(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_erasureStatus(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_erasureStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ErasureStatus(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.ErasureRequest
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ErasureRequest
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ErasureRequest) graphql.Marshaler {
+			return ec.marshalOErasureRequest2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐErasureRequest(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_erasureStatus(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErasureRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_erasureStatus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_erasureRequests(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_erasureRequests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ErasureRequests(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.ErasureRequestConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ErasureRequestConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ErasureRequestConnection) graphql.Marshaler {
+			return ec.marshalNErasureRequestConnection2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐErasureRequestConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_erasureRequests(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErasureRequestConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_erasureRequests_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_retentionReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_retentionReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().RetentionReport(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.RetentionReport
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RetentionReport
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetentionReport) graphql.Marshaler {
+			return ec.marshalNRetentionReport2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_retentionReport(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionReport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_report(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_report(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Report(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.Report
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.Report
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Report) graphql.Marshaler {
+			return ec.marshalOReport2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReport(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_report(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_report_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_reports(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_reports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Reports(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.ReportConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ReportConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportConnection) graphql.Marshaler {
+			return ec.marshalNReportConnection2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_reports(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_reports_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_reportRuns(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_reportRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ReportRuns(ctx, fc.Args["reportId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.ReportRunConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ReportRunConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportRunConnection) graphql.Marshaler {
+			return ec.marshalNReportRunConnection2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportRunConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_reportRuns(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportRunConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_reportRuns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10132,6 +13008,1205 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Report_id(ctx context.Context, field graphql.CollectedField, obj *model.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Report_name(ctx context.Context, field graphql.CollectedField, obj *model.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "String")
+}
+
+func (ec *executionContext) _Report_dashboard(ctx context.Context, field graphql.CollectedField, obj *model.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_dashboard(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dashboard, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_dashboard(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "String")
+}
+
+func (ec *executionContext) _Report_filters(ctx context.Context, field graphql.CollectedField, obj *model.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_filters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Filters, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MetricFilter) graphql.Marshaler {
+			return ec.marshalNMetricFilter2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetricFilterᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_filters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Report",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricFilter(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Report_metrics(ctx context.Context, field graphql.CollectedField, obj *model.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_metrics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Metrics, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReportMetricQuery) graphql.Marshaler {
+			return ec.marshalNReportMetricQuery2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportMetricQueryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_metrics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Report",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportMetricQuery(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Report_cron(ctx context.Context, field graphql.CollectedField, obj *model.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_cron(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cron, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_cron(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "String")
+}
+
+func (ec *executionContext) _Report_preset(ctx context.Context, field graphql.CollectedField, obj *model.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_preset(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Preset, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportSchedulePreset) graphql.Marshaler {
+			return ec.marshalOReportSchedulePreset2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportSchedulePreset(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_preset(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "ReportSchedulePreset")
+}
+
+func (ec *executionContext) _Report_timezone(ctx context.Context, field graphql.CollectedField, obj *model.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_timezone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Timezone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_timezone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "String")
+}
+
+func (ec *executionContext) _Report_format(ctx context.Context, field graphql.CollectedField, obj *model.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_format(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Format, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ReportFormat) graphql.Marshaler {
+			return ec.marshalNReportFormat2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportFormat(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_format(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "ReportFormat")
+}
+
+func (ec *executionContext) _Report_deliveries(ctx context.Context, field graphql.CollectedField, obj *model.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_deliveries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deliveries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReportDelivery) graphql.Marshaler {
+			return ec.marshalNReportDelivery2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportDeliveryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_deliveries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Report",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportDelivery(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Report_enabled(ctx context.Context, field graphql.CollectedField, obj *model.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Report_owner(ctx context.Context, field graphql.CollectedField, obj *model.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_owner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Owner, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "String")
+}
+
+func (ec *executionContext) _Report_nextRunAt(ctx context.Context, field graphql.CollectedField, obj *model.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_nextRunAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextRunAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_nextRunAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Report_version(ctx context.Context, field graphql.CollectedField, obj *model.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Report_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Report_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ReportConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.ReportConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ReportConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportDelivery_kind(ctx context.Context, field graphql.CollectedField, obj *model.ReportDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportDelivery_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ReportDeliveryKind) graphql.Marshaler {
+			return ec.marshalNReportDeliveryKind2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportDeliveryKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportDelivery_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportDelivery", field, false, false, "ReportDeliveryKind")
+}
+
+func (ec *executionContext) _ReportDelivery_to(ctx context.Context, field graphql.CollectedField, obj *model.ReportDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportDelivery_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportDelivery_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportDelivery", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportDelivery_url(ctx context.Context, field graphql.CollectedField, obj *model.ReportDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportDelivery_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportDelivery_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportDelivery", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportMetricQuery_title(ctx context.Context, field graphql.CollectedField, obj *model.ReportMetricQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportMetricQuery_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportMetricQuery_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportMetricQuery", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportMetricQuery_metricKey(ctx context.Context, field graphql.CollectedField, obj *model.ReportMetricQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportMetricQuery_metricKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MetricKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportMetricQuery_metricKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportMetricQuery", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportMetricQuery_chart(ctx context.Context, field graphql.CollectedField, obj *model.ReportMetricQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportMetricQuery_chart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Chart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.WidgetKind) graphql.Marshaler {
+			return ec.marshalNWidgetKind2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐWidgetKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportMetricQuery_chart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportMetricQuery", field, false, false, "WidgetKind")
+}
+
+func (ec *executionContext) _ReportMetricQuery_dimensions(ctx context.Context, field graphql.CollectedField, obj *model.ReportMetricQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportMetricQuery_dimensions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dimensions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportMetricQuery_dimensions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportMetricQuery", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportRun_id(ctx context.Context, field graphql.CollectedField, obj *model.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ReportRun_reportId(ctx context.Context, field graphql.CollectedField, obj *model.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_reportId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReportID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_reportId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ReportRun_trigger(ctx context.Context, field graphql.CollectedField, obj *model.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_trigger(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Trigger, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ReportTrigger) graphql.Marshaler {
+			return ec.marshalNReportTrigger2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportTrigger(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_trigger(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, false, false, "ReportTrigger")
+}
+
+func (ec *executionContext) _ReportRun_scheduledFor(ctx context.Context, field graphql.CollectedField, obj *model.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_scheduledFor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScheduledFor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_scheduledFor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ReportRun_status(ctx context.Context, field graphql.CollectedField, obj *model.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ReportRunStatus) graphql.Marshaler {
+			return ec.marshalNReportRunStatus2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportRunStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, false, false, "ReportRunStatus")
+}
+
+func (ec *executionContext) _ReportRun_error(ctx context.Context, field graphql.CollectedField, obj *model.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportRun_periodFrom(ctx context.Context, field graphql.CollectedField, obj *model.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_periodFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodFrom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_periodFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ReportRun_periodTo(ctx context.Context, field graphql.CollectedField, obj *model.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_periodTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodTo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_periodTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ReportRun_startedAt(ctx context.Context, field graphql.CollectedField, obj *model.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ReportRun_finishedAt(ctx context.Context, field graphql.CollectedField, obj *model.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ReportRun_fileName(ctx context.Context, field graphql.CollectedField, obj *model.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_fileName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_fileName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportRun_bytes(ctx context.Context, field graphql.CollectedField, obj *model.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_bytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bytes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_bytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, false, false, "Int64")
+}
+
+func (ec *executionContext) _ReportRun_artifactUrl(ctx context.Context, field graphql.CollectedField, obj *model.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_artifactUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ArtifactURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_artifactUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportRun_artifactUrlExpiresAt(ctx context.Context, field graphql.CollectedField, obj *model.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_artifactUrlExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ArtifactURLExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_artifactUrlExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ReportRun_deliveries(ctx context.Context, field graphql.CollectedField, obj *model.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_deliveries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deliveries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReportRunDelivery) graphql.Marshaler {
+			return ec.marshalNReportRunDelivery2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportRunDeliveryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_deliveries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportRun",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportRunDelivery(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportRunConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.ReportRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRunConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReportRun) graphql.Marshaler {
+			return ec.marshalNReportRun2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportRunᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRunConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportRunConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportRun(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportRunConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ReportRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRunConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRunConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportRunConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportRunDelivery_kind(ctx context.Context, field graphql.CollectedField, obj *model.ReportRunDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRunDelivery_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ReportDeliveryKind) graphql.Marshaler {
+			return ec.marshalNReportDeliveryKind2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportDeliveryKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRunDelivery_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRunDelivery", field, false, false, "ReportDeliveryKind")
+}
+
+func (ec *executionContext) _ReportRunDelivery_target(ctx context.Context, field graphql.CollectedField, obj *model.ReportRunDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRunDelivery_target(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Target, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRunDelivery_target(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRunDelivery", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportRunDelivery_status(ctx context.Context, field graphql.CollectedField, obj *model.ReportRunDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRunDelivery_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ReportDeliveryStatus) graphql.Marshaler {
+			return ec.marshalNReportDeliveryStatus2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportDeliveryStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRunDelivery_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRunDelivery", field, false, false, "ReportDeliveryStatus")
+}
+
+func (ec *executionContext) _ReportRunDelivery_attempts(ctx context.Context, field graphql.CollectedField, obj *model.ReportRunDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRunDelivery_attempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRunDelivery_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRunDelivery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportRunDelivery_lastError(ctx context.Context, field graphql.CollectedField, obj *model.ReportRunDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRunDelivery_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRunDelivery_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRunDelivery", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportRunDelivery_lastAttemptAt(ctx context.Context, field graphql.CollectedField, obj *model.ReportRunDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRunDelivery_lastAttemptAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastAttemptAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRunDelivery_lastAttemptAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRunDelivery", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ReportRunDelivery_deliveredAt(ctx context.Context, field graphql.CollectedField, obj *model.ReportRunDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRunDelivery_deliveredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeliveredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRunDelivery_deliveredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRunDelivery", field, false, false, "DateTime")
+}
+
 func (ec *executionContext) _ResultColumn_name(ctx context.Context, field graphql.CollectedField, obj *model.ResultColumn) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10176,6 +14251,222 @@ func (ec *executionContext) _ResultColumn_type(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_ResultColumn_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ResultColumn", field, false, false, "String")
+}
+
+func (ec *executionContext) _RetentionMonth_month(ctx context.Context, field graphql.CollectedField, obj *model.RetentionMonth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionMonth_month(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Month, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionMonth_month(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionMonth", field, false, false, "String")
+}
+
+func (ec *executionContext) _RetentionMonth_rows(ctx context.Context, field graphql.CollectedField, obj *model.RetentionMonth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionMonth_rows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionMonth_rows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionMonth", field, false, false, "Int64")
+}
+
+func (ec *executionContext) _RetentionReport_dryRun(ctx context.Context, field graphql.CollectedField, obj *model.RetentionReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionReport_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionReport_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionReport", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RetentionReport_queued(ctx context.Context, field graphql.CollectedField, obj *model.RetentionReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionReport_queued(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Queued, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionReport_queued(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionReport", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RetentionReport_hotHorizon(ctx context.Context, field graphql.CollectedField, obj *model.RetentionReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionReport_hotHorizon(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HotHorizon, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionReport_hotHorizon(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionReport", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _RetentionReport_coldHorizon(ctx context.Context, field graphql.CollectedField, obj *model.RetentionReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionReport_coldHorizon(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ColdHorizon, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionReport_coldHorizon(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionReport", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _RetentionReport_months(ctx context.Context, field graphql.CollectedField, obj *model.RetentionReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionReport_months(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Months, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RetentionMonth) graphql.Marshaler {
+			return ec.marshalNRetentionMonth2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionMonthᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionReport_months(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionMonth(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionReport_expiredMonths(ctx context.Context, field graphql.CollectedField, obj *model.RetentionReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionReport_expiredMonths(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiredMonths, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionReport_expiredMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _RetentionReport_coldMonths(ctx context.Context, field graphql.CollectedField, obj *model.RetentionReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionReport_coldMonths(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ColdMonths, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionReport_coldMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionReport", field, false, false, "String")
 }
 
 func (ec *executionContext) _ServerInfo_version(ctx context.Context, field graphql.CollectedField, obj *model.ServerInfo) (ret graphql.Marshaler) {
@@ -12170,6 +16461,59 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputCohortFilterInput(ctx context.Context, obj any) (model.CohortFilterInput, error) {
+	var it model.CohortFilterInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["member"]; !present {
+		asMap["member"] = true
+	}
+
+	fieldsInOrder := [...]string{"id", "member"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "member":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("member"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Member = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCohortFilterInput unmarshals raw into the CohortFilterInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCohortFilterInput(ctx context.Context, raw any) (model.CohortFilterInput, error) {
+	var out model.CohortFilterInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CohortFilterInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCohortInput(ctx context.Context, obj any) (model.CohortInput, error) {
 	var it model.CohortInput
 	if obj == nil {
@@ -13017,6 +17361,346 @@ func UnmarshalMetricValueInput(ctx context.Context, raw any) (model.MetricValueI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputReportDeliveryInput(ctx context.Context, obj any) (model.ReportDeliveryInput, error) {
+	var it model.ReportDeliveryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"kind", "to", "url", "secret"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNReportDeliveryKind2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportDeliveryKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = data
+		case "secret":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("secret"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Secret = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReportDeliveryInput unmarshals raw into the ReportDeliveryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReportDeliveryInput(ctx context.Context, raw any) (model.ReportDeliveryInput, error) {
+	var out model.ReportDeliveryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportDeliveryInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReportInput(ctx context.Context, obj any) (model.ReportInput, error) {
+	var it model.ReportInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["enabled"]; !present {
+		asMap["enabled"] = true
+	}
+
+	fieldsInOrder := [...]string{"name", "source", "schedule", "format", "deliveries", "enabled"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalNReportSourceInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportSourceInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "schedule":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("schedule"))
+			data, err := ec.unmarshalNReportScheduleInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportScheduleInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Schedule = data
+		case "format":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("format"))
+			data, err := ec.unmarshalNReportFormat2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportFormat(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Format = data
+		case "deliveries":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deliveries"))
+			data, err := ec.unmarshalOReportDeliveryInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportDeliveryInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Deliveries = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReportInput unmarshals raw into the ReportInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReportInput(ctx context.Context, raw any) (model.ReportInput, error) {
+	var out model.ReportInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReportMetricQueryInput(ctx context.Context, obj any) (model.ReportMetricQueryInput, error) {
+	var it model.ReportMetricQueryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "metricKey", "chart", "dimensions", "grain", "limit"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "metricKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metricKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MetricKey = data
+		case "chart":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("chart"))
+			data, err := ec.unmarshalOWidgetKind2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐWidgetKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Chart = data
+		case "dimensions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dimensions"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Dimensions = data
+		case "grain":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grain"))
+			data, err := ec.unmarshalOGrain2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐGrain(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Grain = data
+		case "limit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("limit"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Limit = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReportMetricQueryInput unmarshals raw into the ReportMetricQueryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReportMetricQueryInput(ctx context.Context, raw any) (model.ReportMetricQueryInput, error) {
+	var out model.ReportMetricQueryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportMetricQueryInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReportScheduleInput(ctx context.Context, obj any) (model.ReportScheduleInput, error) {
+	var it model.ReportScheduleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"cron", "preset", "timezone"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "cron":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cron"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Cron = data
+		case "preset":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preset"))
+			data, err := ec.unmarshalOReportSchedulePreset2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportSchedulePreset(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Preset = data
+		case "timezone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Timezone = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReportScheduleInput unmarshals raw into the ReportScheduleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReportScheduleInput(ctx context.Context, raw any) (model.ReportScheduleInput, error) {
+	var out model.ReportScheduleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportScheduleInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReportSourceInput(ctx context.Context, obj any) (model.ReportSourceInput, error) {
+	var it model.ReportSourceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"dashboard", "filters", "metrics", "timeRange"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "dashboard":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dashboard"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Dashboard = data
+		case "filters":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filters"))
+			data, err := ec.unmarshalOMetricFilterInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetricFilterInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filters = data
+		case "metrics":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metrics"))
+			data, err := ec.unmarshalOReportMetricQueryInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportMetricQueryInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Metrics = data
+		case "timeRange":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeRange"))
+			data, err := ec.unmarshalOTimeRange2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐTimeRange(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeRange = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReportSourceInput unmarshals raw into the ReportSourceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReportSourceInput(ctx context.Context, raw any) (model.ReportSourceInput, error) {
+	var out model.ReportSourceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportSourceInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputTimeRange(ctx context.Context, obj any) (model.TimeRange, error) {
 	var it model.TimeRange
 	if obj == nil {
@@ -13314,6 +17998,12 @@ func (ec *executionContext) _Cohort(ctx context.Context, sel ast.SelectionSet, o
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Cohort_members(ctx, field, obj)
+				})
+		case "changes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Cohort_changes(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -13699,6 +18389,203 @@ func (ec *executionContext) _DeadLetter(ctx context.Context, sel ast.SelectionSe
 			}
 		case "payload":
 			out.Values[i] = ec._DeadLetter_payload(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var erasureColdCountsImplementors = []string{"ErasureColdCounts"}
+
+func (ec *executionContext) _ErasureColdCounts(ctx context.Context, sel ast.SelectionSet, obj *model.ErasureColdCounts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, erasureColdCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ErasureColdCounts")
+		case "objects":
+			out.Values[i] = ec._ErasureColdCounts_objects(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rows":
+			out.Values[i] = ec._ErasureColdCounts_rows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var erasureHotCountsImplementors = []string{"ErasureHotCounts"}
+
+func (ec *executionContext) _ErasureHotCounts(ctx context.Context, sel ast.SelectionSet, obj *model.ErasureHotCounts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, erasureHotCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ErasureHotCounts")
+		case "events":
+			out.Values[i] = ec._ErasureHotCounts_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deadLetters":
+			out.Values[i] = ec._ErasureHotCounts_deadLetters(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cohortUsers":
+			out.Values[i] = ec._ErasureHotCounts_cohortUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rollupDays":
+			out.Values[i] = ec._ErasureHotCounts_rollupDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var erasureRequestImplementors = []string{"ErasureRequest"}
+
+func (ec *executionContext) _ErasureRequest(ctx context.Context, sel ast.SelectionSet, obj *model.ErasureRequest) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, erasureRequestImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ErasureRequest")
+		case "id":
+			out.Values[i] = ec._ErasureRequest_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userHash":
+			out.Values[i] = ec._ErasureRequest_userHash(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._ErasureRequest_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "progress":
+			out.Values[i] = ec._ErasureRequest_progress(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestedAt":
+			out.Values[i] = ec._ErasureRequest_requestedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._ErasureRequest_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hot":
+			out.Values[i] = ec._ErasureRequest_hot(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cold":
+			out.Values[i] = ec._ErasureRequest_cold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._ErasureRequest_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var erasureRequestConnectionImplementors = []string{"ErasureRequestConnection"}
+
+func (ec *executionContext) _ErasureRequestConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ErasureRequestConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, erasureRequestConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ErasureRequestConnection")
+		case "nodes":
+			out.Values[i] = ec._ErasureRequestConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ErasureRequestConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -14758,6 +19645,48 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "requestErasure":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestErasure(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "runRetention":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_runRetention(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createReport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createReport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateReport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateReport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteReport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteReport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "runReportNow":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_runReportNow(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14916,6 +19845,42 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_exportJobs(ctx, field)
 				})
+		case "erasureStatus":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_erasureStatus(ctx, field)
+				})
+		case "erasureRequests":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_erasureRequests(ctx, field)
+				})
+		case "retentionReport":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_retentionReport(ctx, field)
+				})
+		case "report":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_report(ctx, field)
+				})
+		case "reports":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_reports(ctx, field)
+				})
+		case "reportRuns":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_reportRuns(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -14929,6 +19894,447 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportImplementors = []string{"Report"}
+
+func (ec *executionContext) _Report(ctx context.Context, sel ast.SelectionSet, obj *model.Report) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Report")
+		case "id":
+			out.Values[i] = ec._Report_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Report_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dashboard":
+			out.Values[i] = ec._Report_dashboard(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "filters":
+			out.Values[i] = ec._Report_filters(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "metrics":
+			out.Values[i] = ec._Report_metrics(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cron":
+			out.Values[i] = ec._Report_cron(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "preset":
+			out.Values[i] = ec._Report_preset(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "timezone":
+			out.Values[i] = ec._Report_timezone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "format":
+			out.Values[i] = ec._Report_format(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deliveries":
+			out.Values[i] = ec._Report_deliveries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "enabled":
+			out.Values[i] = ec._Report_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "owner":
+			out.Values[i] = ec._Report_owner(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nextRunAt":
+			out.Values[i] = ec._Report_nextRunAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._Report_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Report_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Report_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportConnectionImplementors = []string{"ReportConnection"}
+
+func (ec *executionContext) _ReportConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ReportConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportConnection")
+		case "nodes":
+			out.Values[i] = ec._ReportConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ReportConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportDeliveryImplementors = []string{"ReportDelivery"}
+
+func (ec *executionContext) _ReportDelivery(ctx context.Context, sel ast.SelectionSet, obj *model.ReportDelivery) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportDeliveryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportDelivery")
+		case "kind":
+			out.Values[i] = ec._ReportDelivery_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._ReportDelivery_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._ReportDelivery_url(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportMetricQueryImplementors = []string{"ReportMetricQuery"}
+
+func (ec *executionContext) _ReportMetricQuery(ctx context.Context, sel ast.SelectionSet, obj *model.ReportMetricQuery) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportMetricQueryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportMetricQuery")
+		case "title":
+			out.Values[i] = ec._ReportMetricQuery_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "metricKey":
+			out.Values[i] = ec._ReportMetricQuery_metricKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "chart":
+			out.Values[i] = ec._ReportMetricQuery_chart(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dimensions":
+			out.Values[i] = ec._ReportMetricQuery_dimensions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportRunImplementors = []string{"ReportRun"}
+
+func (ec *executionContext) _ReportRun(ctx context.Context, sel ast.SelectionSet, obj *model.ReportRun) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportRunImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportRun")
+		case "id":
+			out.Values[i] = ec._ReportRun_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reportId":
+			out.Values[i] = ec._ReportRun_reportId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "trigger":
+			out.Values[i] = ec._ReportRun_trigger(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scheduledFor":
+			out.Values[i] = ec._ReportRun_scheduledFor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._ReportRun_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._ReportRun_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "periodFrom":
+			out.Values[i] = ec._ReportRun_periodFrom(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "periodTo":
+			out.Values[i] = ec._ReportRun_periodTo(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "startedAt":
+			out.Values[i] = ec._ReportRun_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "finishedAt":
+			out.Values[i] = ec._ReportRun_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fileName":
+			out.Values[i] = ec._ReportRun_fileName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bytes":
+			out.Values[i] = ec._ReportRun_bytes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "artifactUrl":
+			out.Values[i] = ec._ReportRun_artifactUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "artifactUrlExpiresAt":
+			out.Values[i] = ec._ReportRun_artifactUrlExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "deliveries":
+			out.Values[i] = ec._ReportRun_deliveries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportRunConnectionImplementors = []string{"ReportRunConnection"}
+
+func (ec *executionContext) _ReportRunConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ReportRunConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportRunConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportRunConnection")
+		case "nodes":
+			out.Values[i] = ec._ReportRunConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ReportRunConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportRunDeliveryImplementors = []string{"ReportRunDelivery"}
+
+func (ec *executionContext) _ReportRunDelivery(ctx context.Context, sel ast.SelectionSet, obj *model.ReportRunDelivery) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportRunDeliveryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportRunDelivery")
+		case "kind":
+			out.Values[i] = ec._ReportRunDelivery_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "target":
+			out.Values[i] = ec._ReportRunDelivery_target(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._ReportRunDelivery_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attempts":
+			out.Values[i] = ec._ReportRunDelivery_attempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastError":
+			out.Values[i] = ec._ReportRunDelivery_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastAttemptAt":
+			out.Values[i] = ec._ReportRunDelivery_lastAttemptAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "deliveredAt":
+			out.Values[i] = ec._ReportRunDelivery_deliveredAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -14965,6 +20371,107 @@ func (ec *executionContext) _ResultColumn(ctx context.Context, sel ast.Selection
 			}
 		case "type":
 			out.Values[i] = ec._ResultColumn_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var retentionMonthImplementors = []string{"RetentionMonth"}
+
+func (ec *executionContext) _RetentionMonth(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionMonth) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, retentionMonthImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RetentionMonth")
+		case "month":
+			out.Values[i] = ec._RetentionMonth_month(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rows":
+			out.Values[i] = ec._RetentionMonth_rows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var retentionReportImplementors = []string{"RetentionReport"}
+
+func (ec *executionContext) _RetentionReport(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, retentionReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RetentionReport")
+		case "dryRun":
+			out.Values[i] = ec._RetentionReport_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "queued":
+			out.Values[i] = ec._RetentionReport_queued(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hotHorizon":
+			out.Values[i] = ec._RetentionReport_hotHorizon(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "coldHorizon":
+			out.Values[i] = ec._RetentionReport_coldHorizon(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "months":
+			out.Values[i] = ec._RetentionReport_months(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiredMonths":
+			out.Values[i] = ec._RetentionReport_expiredMonths(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "coldMonths":
+			out.Values[i] = ec._RetentionReport_coldMonths(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -15719,6 +21226,16 @@ func (ec *executionContext) marshalNCohort2ᚖgithubᚗcomᚋlearnhubᚋanalytic
 	return ec._Cohort(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCohortChangeDirection2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortChangeDirection(ctx context.Context, v any) (model.CohortChangeDirection, error) {
+	var res model.CohortChangeDirection
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCohortChangeDirection2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortChangeDirection(ctx context.Context, sel ast.SelectionSet, v model.CohortChangeDirection) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNCohortEvaluation2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortEvaluationᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CohortEvaluation) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -15741,6 +21258,11 @@ func (ec *executionContext) marshalNCohortEvaluation2ᚖgithubᚗcomᚋlearnhub�
 		return graphql.Null
 	}
 	return ec._CohortEvaluation(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCohortFilterInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortFilterInput(ctx context.Context, v any) (*model.CohortFilterInput, error) {
+	res, err := ec.unmarshalInputCohortFilterInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNCohortInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortInput(ctx context.Context, v any) (model.CohortInput, error) {
@@ -15866,6 +21388,64 @@ func (ec *executionContext) marshalNDeadLetter2ᚖgithubᚗcomᚋlearnhubᚋanal
 		return graphql.Null
 	}
 	return ec._DeadLetter(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNErasureColdCounts2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐErasureColdCounts(ctx context.Context, sel ast.SelectionSet, v *model.ErasureColdCounts) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ErasureColdCounts!")
+		return graphql.Null
+	}
+	return ec._ErasureColdCounts(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNErasureHotCounts2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐErasureHotCounts(ctx context.Context, sel ast.SelectionSet, v *model.ErasureHotCounts) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ErasureHotCounts!")
+		return graphql.Null
+	}
+	return ec._ErasureHotCounts(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNErasureRequest2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐErasureRequestᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ErasureRequest) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNErasureRequest2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐErasureRequest(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNErasureRequest2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐErasureRequest(ctx context.Context, sel ast.SelectionSet, v *model.ErasureRequest) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ErasureRequest!")
+		return graphql.Null
+	}
+	return ec._ErasureRequest(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNErasureRequestConnection2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐErasureRequestConnection(ctx context.Context, sel ast.SelectionSet, v *model.ErasureRequestConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ErasureRequestConnection!")
+		return graphql.Null
+	}
+	return ec._ErasureRequestConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNErasureStatus2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐErasureStatus(ctx context.Context, v any) (model.ErasureStatus, error) {
+	var res model.ErasureStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNErasureStatus2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐErasureStatus(ctx context.Context, sel ast.SelectionSet, v model.ErasureStatus) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNEventTypeCount2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐEventTypeCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.EventTypeCount) graphql.Marshaler {
@@ -16349,6 +21929,217 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋlearnhubᚋanalyt
 	return ec._PageInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNReport2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Report) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReport2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReport(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReport2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReport(ctx context.Context, sel ast.SelectionSet, v *model.Report) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Report!")
+		return graphql.Null
+	}
+	return ec._Report(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReportConnection2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportConnection(ctx context.Context, sel ast.SelectionSet, v *model.ReportConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportConnection!")
+		return graphql.Null
+	}
+	return ec._ReportConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReportDelivery2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportDeliveryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReportDelivery) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportDelivery2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportDelivery(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReportDelivery2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportDelivery(ctx context.Context, sel ast.SelectionSet, v *model.ReportDelivery) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportDelivery!")
+		return graphql.Null
+	}
+	return ec._ReportDelivery(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReportDeliveryInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportDeliveryInput(ctx context.Context, v any) (*model.ReportDeliveryInput, error) {
+	res, err := ec.unmarshalInputReportDeliveryInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNReportDeliveryKind2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportDeliveryKind(ctx context.Context, v any) (model.ReportDeliveryKind, error) {
+	var res model.ReportDeliveryKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportDeliveryKind2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportDeliveryKind(ctx context.Context, sel ast.SelectionSet, v model.ReportDeliveryKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNReportDeliveryStatus2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportDeliveryStatus(ctx context.Context, v any) (model.ReportDeliveryStatus, error) {
+	var res model.ReportDeliveryStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportDeliveryStatus2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportDeliveryStatus(ctx context.Context, sel ast.SelectionSet, v model.ReportDeliveryStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNReportFormat2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportFormat(ctx context.Context, v any) (model.ReportFormat, error) {
+	var res model.ReportFormat
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportFormat2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportFormat(ctx context.Context, sel ast.SelectionSet, v model.ReportFormat) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNReportInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportInput(ctx context.Context, v any) (model.ReportInput, error) {
+	res, err := ec.unmarshalInputReportInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportMetricQuery2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportMetricQueryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReportMetricQuery) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportMetricQuery2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportMetricQuery(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReportMetricQuery2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportMetricQuery(ctx context.Context, sel ast.SelectionSet, v *model.ReportMetricQuery) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportMetricQuery!")
+		return graphql.Null
+	}
+	return ec._ReportMetricQuery(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReportMetricQueryInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportMetricQueryInput(ctx context.Context, v any) (*model.ReportMetricQueryInput, error) {
+	res, err := ec.unmarshalInputReportMetricQueryInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportRun2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportRunᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReportRun) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportRun2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportRun(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReportRun2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportRun(ctx context.Context, sel ast.SelectionSet, v *model.ReportRun) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportRun!")
+		return graphql.Null
+	}
+	return ec._ReportRun(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReportRunConnection2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportRunConnection(ctx context.Context, sel ast.SelectionSet, v *model.ReportRunConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportRunConnection!")
+		return graphql.Null
+	}
+	return ec._ReportRunConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReportRunDelivery2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportRunDeliveryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReportRunDelivery) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportRunDelivery2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportRunDelivery(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReportRunDelivery2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportRunDelivery(ctx context.Context, sel ast.SelectionSet, v *model.ReportRunDelivery) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportRunDelivery!")
+		return graphql.Null
+	}
+	return ec._ReportRunDelivery(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReportRunStatus2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportRunStatus(ctx context.Context, v any) (model.ReportRunStatus, error) {
+	var res model.ReportRunStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportRunStatus2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportRunStatus(ctx context.Context, sel ast.SelectionSet, v model.ReportRunStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNReportScheduleInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportScheduleInput(ctx context.Context, v any) (*model.ReportScheduleInput, error) {
+	res, err := ec.unmarshalInputReportScheduleInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNReportSourceInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportSourceInput(ctx context.Context, v any) (*model.ReportSourceInput, error) {
+	res, err := ec.unmarshalInputReportSourceInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNReportTrigger2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportTrigger(ctx context.Context, v any) (model.ReportTrigger, error) {
+	var res model.ReportTrigger
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportTrigger2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportTrigger(ctx context.Context, sel ast.SelectionSet, v model.ReportTrigger) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNResultColumn2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐResultColumnᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ResultColumn) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -16371,6 +22162,38 @@ func (ec *executionContext) marshalNResultColumn2ᚖgithubᚗcomᚋlearnhubᚋan
 		return graphql.Null
 	}
 	return ec._ResultColumn(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRetentionMonth2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionMonthᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RetentionMonth) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRetentionMonth2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionMonth(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRetentionMonth2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionMonth(ctx context.Context, sel ast.SelectionSet, v *model.RetentionMonth) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RetentionMonth!")
+		return graphql.Null
+	}
+	return ec._RetentionMonth(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRetentionReport2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionReport(ctx context.Context, sel ast.SelectionSet, v *model.RetentionReport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RetentionReport!")
+		return graphql.Null
+	}
+	return ec._RetentionReport(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (model.Role, error) {
@@ -16747,6 +22570,23 @@ func (ec *executionContext) marshalOCohort2ᚖgithubᚗcomᚋlearnhubᚋanalytic
 	return ec._Cohort(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOCohortFilterInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortFilterInputᚄ(ctx context.Context, v any) ([]*model.CohortFilterInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.CohortFilterInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCohortFilterInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortFilterInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalOCompareTo2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCompareTo(ctx context.Context, v any) (*model.CompareTo, error) {
 	if v == nil {
 		return nil, nil
@@ -16803,6 +22643,13 @@ func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context,
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOErasureRequest2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐErasureRequest(ctx context.Context, sel ast.SelectionSet, v *model.ErasureRequest) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ErasureRequest(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOExportEventsInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportEventsInput(ctx context.Context, v any) (*model.ExportEventsInput, error) {
@@ -17036,6 +22883,63 @@ func (ec *executionContext) unmarshalOMetricValueInput2ᚖgithubᚗcomᚋlearnhu
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOReport2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReport(ctx context.Context, sel ast.SelectionSet, v *model.Report) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Report(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOReportDeliveryInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportDeliveryInputᚄ(ctx context.Context, v any) ([]*model.ReportDeliveryInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ReportDeliveryInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNReportDeliveryInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportDeliveryInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOReportMetricQueryInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportMetricQueryInputᚄ(ctx context.Context, v any) ([]*model.ReportMetricQueryInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ReportMetricQueryInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNReportMetricQueryInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportMetricQueryInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOReportSchedulePreset2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportSchedulePreset(ctx context.Context, v any) (*model.ReportSchedulePreset, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.ReportSchedulePreset)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOReportSchedulePreset2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportSchedulePreset(ctx context.Context, sel ast.SelectionSet, v *model.ReportSchedulePreset) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	if v == nil {
 		return nil, nil
@@ -17151,6 +23055,22 @@ func (ec *executionContext) unmarshalOWidgetInput2ᚕᚖgithubᚗcomᚋlearnhub�
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) unmarshalOWidgetKind2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐWidgetKind(ctx context.Context, v any) (*model.WidgetKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.WidgetKind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOWidgetKind2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐWidgetKind(ctx context.Context, sel ast.SelectionSet, v *model.WidgetKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOWidgetPositionInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐWidgetPositionInput(ctx context.Context, v any) (*model.WidgetPositionInput, error) {

@@ -2,9 +2,12 @@ package metrics
 
 import (
 	"context"
+	"errors"
 	"time"
 
+	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/store"
+	"github.com/learnhub/analytics-service/timerange"
 )
 
 // QuerierConfig configures a Querier.
@@ -14,6 +17,11 @@ type QuerierConfig struct {
 	// DisableRollups makes every query read the events table; false (the
 	// default) uses the daily rollup whenever it answers exactly.
 	DisableRollups bool
+	// CheckRange refuses a resolved range (and a comparison range) the
+	// engine cannot answer: the composition root passes the privacy hot
+	// horizon check, so a range in the cold tier fails instead of reading
+	// as empty. nil means every range is answered.
+	CheckRange func(timerange.Range) error
 }
 
 // Querier answers metric requests for the caller's tenant.
@@ -59,6 +67,9 @@ func (q *Querier) QueryBatch(ctx context.Context, reqs []Request) ([]*Result, []
 	plans := make([]*plan, len(reqs))
 	for i, req := range reqs {
 		p, err := newPlan(req, scope, all, now)
+		if err == nil {
+			err = q.checkRange(p)
+		}
 		if err != nil {
 			errs[i] = err
 			continue
@@ -89,4 +100,24 @@ func (q *Querier) QueryBatch(ctx context.Context, reqs []Request) ([]*Result, []
 		}
 	}
 	return results, errs
+}
+
+// checkRange applies CheckRange to the plan's range and to its comparison
+// range (an error on the latter names the field compareTo).
+func (q *Querier) checkRange(p *plan) error {
+	if q.cfg.CheckRange == nil {
+		return nil
+	}
+	if err := q.cfg.CheckRange(p.rng); err != nil {
+		return err
+	}
+	if p.cmp == nil {
+		return nil
+	}
+	err := q.cfg.CheckRange(*p.cmp)
+	var e *errs.Error
+	if errors.As(err, &e) {
+		return e.With("field", "compareTo")
+	}
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,10 +18,21 @@ import (
 // under ColdPrefix(tenant) + "YYYY/MM/".
 func ColdPrefix(tenant string) string { return blob.TenantPrefix(tenant) + "cold/events/" }
 
-// ColdKey is the object retention writes for one tenant and month:
-// tenants/<t>/cold/events/YYYY/MM/part-0.parquet.
-func ColdKey(tenant string, month time.Time) string {
-	return ColdPrefix(tenant) + month.UTC().Format("2006/01") + "/part-0.parquet"
+// ColdMonthPrefix is where a tenant's cold objects of one month live:
+// ColdPrefix(tenant) + "YYYY/MM/".
+func ColdMonthPrefix(tenant string, month time.Time) string {
+	return ColdPrefix(tenant) + month.UTC().Format("2006/01") + "/"
+}
+
+// ColdKey is the object retention writes for one tenant and month from the
+// events partition whose first block number is block:
+// tenants/<t>/cold/events/YYYY/MM/part-<block>.parquet. A partition keeps
+// its first block number through merges and mutations, so a rerun after a
+// failed move rewrites the same object; rows that arrive for a month
+// already moved form a new partition with a higher first block, so the next
+// move adds an object beside the earlier ones instead of replacing them.
+func ColdKey(tenant string, month time.Time, block uint64) string {
+	return ColdMonthPrefix(tenant, month) + "part-" + strconv.FormatUint(block, 10) + ".parquet"
 }
 
 // eraseCold pseudonymises the user in every cold object of the tenant that

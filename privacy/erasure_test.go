@@ -75,7 +75,7 @@ func TestErasureEndToEnd(t *testing.T) {
 	seedTenant(t, e, "beta")
 	_, err := e.retention(e.db, e.blobs).Run(ctx)
 	require.NoError(t, err)
-	acmeCold := ColdKey("acme", oldMonth)
+	acmeCold := coldKey(t, e.blobs, "acme", oldMonth)
 	acmeColdBytes := readBlob(t, e.blobs, acmeCold)
 	require.Equal(t, [3]uint64{3, 2, 2}, userRows(t, e.db, "acme", "u1"))
 	require.Equal(t, uint64(3), rollupUsers(t, e.db, "acme"))
@@ -97,8 +97,11 @@ func TestErasureEndToEnd(t *testing.T) {
 	assert.Error(t, err, "acme cannot see beta's request")
 
 	// Tenant acme erases its u1.
-	req, err := e.svc.RequestErasure(caller("acme"), "u1")
+	started, err := e.svc.RequestErasure(caller("acme"), "u1")
 	require.NoError(t, err)
+	assert.Equal(t, StepRequested, started.Step)
+	assert.Equal(t, now, started.RequestedAt)
+	req := Request{Tenant: "acme", UserID: "u1", RequestID: started.RequestID, RequestedAt: started.RequestedAt}
 	eventually(t, "acme's erasure", func() bool { return status(t, e, "acme", req.RequestID).Step == StepCompleted })
 	st := status(t, e, "acme", req.RequestID)
 	want := Status{Hot: HotCounts{Events: 3, DeadLetters: 2, CohortUsers: 2, RollupDays: 2}, Cold: ColdCounts{Objects: 1, Rows: 2}}
@@ -116,6 +119,7 @@ func TestErasureEndToEnd(t *testing.T) {
 	hash, err := e.svc.UserHash(ctx, mustScope(t, "acme"), "u1")
 	require.NoError(t, err)
 	assert.Equal(t, st.UserHash, hash)
+	assert.Equal(t, hash, started.UserHash, "the first state already names the user by hash")
 	var hashed int
 	for _, r := range readCold(t, e.blobs, acmeCold) {
 		assert.NotEqual(t, "u1", r.user)
@@ -211,4 +215,43 @@ func mustScope(t *testing.T, tenant string) store.Scope {
 	s, err := store.DangerousScopeForTenant(tenant)
 	require.NoError(t, err)
 	return s
+}
+
+func TestListErasureRequests(t *testing.T) {
+	e := newEnv(t)
+	for range 3 {
+		_, err := e.svc.RequestErasure(caller("acme"), "u1")
+		require.NoError(t, err)
+	}
+	_, err := e.svc.RequestErasure(caller("beta"), "u1")
+	require.NoError(t, err)
+
+	page, err := e.svc.List(caller("acme"), 2, "")
+	require.NoError(t, err)
+	ids := func(p Page) []string {
+		var out []string
+		for _, st := range p.Requests {
+			out = append(out, st.RequestID)
+		}
+		return out
+	}
+	assert.Equal(t, []string{"req-3", "req-2"}, ids(page), "newest first (equal times: by id)")
+	require.True(t, page.HasNext)
+	page, err = e.svc.List(caller("acme"), 2, page.EndCursor)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"req-1"}, ids(page))
+	assert.False(t, page.HasNext)
+	assert.Empty(t, page.EndCursor)
+
+	page, err = e.svc.List(caller("beta"), 0, "")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"req-4"}, ids(page), "each tenant sees its own")
+	assert.Equal(t, StepRequested, page.Requests[0].Step)
+
+	_, err = e.svc.List(caller("acme"), 2, "not-a-cursor")
+	assert.ErrorContains(t, err, "after")
+	_, err = e.svc.List(caller("acme"), MaxPageSize+1, "")
+	assert.ErrorContains(t, err, "first")
+	_, err = e.svc.List(context.Background(), 2, "")
+	assert.Error(t, err)
 }

@@ -52,7 +52,7 @@ func newEnv(t *testing.T) *env {
 
 // retention returns a retention job on db and blobs at the test clock.
 func (e *env) retention(db *store.DB, blobs blob.Store) *Retention {
-	return NewRetention(db, blobs, RetentionConfig{Now: func() time.Time { return now }, Logger: quiet()})
+	return NewRetention(db, blobs, nil, RetentionConfig{Now: func() time.Time { return now }, Logger: quiet()})
 }
 
 // caller is a context with a verified caller of tenant.
@@ -111,6 +111,26 @@ func readCold(t *testing.T, blobs blob.Store, key string) []coldRow {
 		return nil
 	}))
 	return out
+}
+
+// coldKeys are the cold objects of tenant's month, by key.
+func coldKeys(t *testing.T, blobs blob.Store, tenant string, month time.Time) []string {
+	t.Helper()
+	objs, err := blobs.List(context.Background(), ColdMonthPrefix(tenant, month))
+	require.NoError(t, err)
+	keys := make([]string, len(objs))
+	for i, o := range objs {
+		keys[i] = o.Key
+	}
+	return keys
+}
+
+// coldKey is the only cold object of tenant's month.
+func coldKey(t *testing.T, blobs blob.Store, tenant string, month time.Time) string {
+	t.Helper()
+	keys := coldKeys(t, blobs, tenant, month)
+	require.Len(t, keys, 1, "cold objects of %s %s", tenant, month.Format("2006-01"))
+	return keys[0]
 }
 
 func readBlob(t *testing.T, blobs blob.Store, key string) []byte {

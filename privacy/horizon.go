@@ -12,6 +12,11 @@ import (
 // and the 12 before it.
 const DefaultHotMonths = 13
 
+// ReasonRangeInColdTier is the extensions.reason of CheckHotRange's error
+// (its code is BAD_USER_INPUT, like every invalid input): clients tell a
+// range past the horizon from other bad ranges by it.
+const ReasonRangeInColdTier = "RANGE_IN_COLD_TIER"
+
 // HotHorizon is the first instant still in the hot tier at now when it
 // keeps months months (the current one included): the start of the UTC
 // month months-1 before now's. Zero or negative months means DefaultHotMonths.
@@ -38,7 +43,19 @@ func CheckHotRangeMonths(r timerange.Range, now time.Time, months int) error {
 	}
 	return errs.Invalid("privacy.CheckHotRange", "timeRange", fmt.Sprintf(
 		"the time range starts on %s, but events before %s (the %d-month hot horizon) are in the cold tier and cannot be queried here; start the range on or after %s",
-		r.From.UTC().Format(dayLayout), h.Format(dayLayout), normMonths(months), h.Format(dayLayout)))
+		r.From.UTC().Format(dayLayout), h.Format(dayLayout), normMonths(months), h.Format(dayLayout))).
+		With("reason", ReasonRangeInColdTier).With("firstQueryableDate", h.Format(dayLayout))
+}
+
+// RangeCheck is CheckHotRangeMonths at now() (nil means time.Now) for a hot
+// tier of months months, as a function: the composition root hands it to
+// the metric querier and to exports, which cannot import this package
+// (it uses them).
+func RangeCheck(months int, now func() time.Time) func(timerange.Range) error {
+	if now == nil {
+		now = time.Now
+	}
+	return func(r timerange.Range) error { return CheckHotRangeMonths(r, now(), months) }
 }
 
 // normMonths applies the default to a month count.

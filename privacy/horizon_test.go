@@ -35,8 +35,15 @@ func TestCheckHotRange(t *testing.T) {
 			assert.Contains(t, errs.PublicMessage(err), "2025-11-01")
 			assert.Contains(t, errs.PublicMessage(err), "cold tier")
 			assert.Equal(t, "timeRange", errs.PublicFields(err)["field"])
+			assert.Equal(t, ReasonRangeInColdTier, errs.PublicFields(err)["reason"])
+			assert.Equal(t, "2025-11-01", errs.PublicFields(err)["firstQueryableDate"])
 		})
 	}
 	assert.Equal(t, day(2026, 11, 1), HotHorizon(now, 1))
 	assert.Equal(t, day(2025, 11, 1), HotHorizon(now, 0))
+	check := RangeCheck(2, func() time.Time { return now })
+	assert.NoError(t, check(timerange.Range{From: day(2026, 10, 1), To: now}))
+	assert.Error(t, check(timerange.Range{From: day(2026, 9, 30), To: now}), "a 2-month hot tier starts on October 1st")
+	assert.Equal(t, []int{0, 25, 50, 75, 100}, []int{StepRequested.Progress(), StepHotStarted.Progress(), StepHotDone.Progress(),
+		StepColdDone.Progress(), StepCompleted.Progress()})
 }

@@ -83,7 +83,7 @@ func (s *Service) eraseHot(ctx context.Context, scope store.Scope, userID string
 	mctx := store.WithSettings(ctx, store.Settings{"mutations_sync": 2})
 	for _, t := range targets {
 		guard, tenant := scope.Predicate("")
-		if err := s.db.Exec(mctx, "ALTER TABLE "+store.QuoteIdent(t.table)+" DELETE WHERE "+guard+" AND "+t.cond,
+		if err := s.db.Exec(mctx, "ALTER TABLE "+store.MutationTarget(t.table, s.cfg.Cluster)+" DELETE WHERE "+guard+" AND "+t.cond,
 			append([]any{tenant}, t.args...)...); err != nil {
 			return errs.Wrap(op, errs.KindOf(err), err, "cannot delete the user's rows from "+t.table)
 		}

@@ -85,6 +85,10 @@ type Config struct {
 	// Logger receives one line per processed request; nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// Cluster names the ClickHouse cluster the tables were migrated on:
+	// deletes then go to the local replicated tables ON CLUSTER. Empty
+	// means a single node.
+	Cluster string
 }
 
 // Service runs erasure requests: it publishes them, processes them and
@@ -128,7 +132,7 @@ func NewService(db *store.DB, b *bus.Bus, blobs blob.Store, cfg Config) *Service
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{db: db, bus: b, blobs: blobs, rollups: metrics.NewRollups(db), cfg: cfg, salts: map[string]string{}}
+	return &Service{db: db, bus: b, blobs: blobs, rollups: metrics.NewRollups(db).OnCluster(cfg.Cluster), cfg: cfg, salts: map[string]string{}}
 }
 
 // DefaultPIIKeys are the property keys treated as personal data when

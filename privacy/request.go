@@ -25,37 +25,38 @@ type Request struct {
 
 // RequestErasure asks for every row of userID in the caller's tenant (from
 // the verified token) to be erased: it records the request, writes an audit
-// row and publishes it for the Consumer. It returns the request, whose id
-// Status reports on.
-func (s *Service) RequestErasure(ctx context.Context, userID string) (Request, error) {
+// row and publishes it for the Consumer. It returns the request's first
+// state (StepRequested); Status reports on its id later.
+func (s *Service) RequestErasure(ctx context.Context, userID string) (Status, error) {
 	const op = "privacy.RequestErasure"
 	scope, err := store.ScopeFrom(ctx)
 	if err != nil {
-		return Request{}, err
+		return Status{}, err
 	}
 	req := Request{Tenant: scope.Tenant(), UserID: userID, RequestID: s.cfg.NewID(), RequestedAt: s.now()}
 	if err := req.validate(op); err != nil {
-		return Request{}, err
+		return Status{}, err
 	}
 	if err := s.ensureStream(ctx); err != nil {
-		return Request{}, err
+		return Status{}, err
 	}
 	hash, err := s.UserHash(ctx, scope, userID)
 	if err != nil {
-		return Request{}, err
+		return Status{}, err
 	}
 	st := Status{Tenant: req.Tenant, RequestID: req.RequestID, UserHash: hash, RequestedAt: req.RequestedAt, Step: StepRequested}
 	if err := s.saveState(ctx, st); err != nil {
-		return Request{}, err
+		return Status{}, err
 	}
 	if err := metrics.WriteAudit(ctx, s.db, [][]any{metrics.AuditRow(ctx, req.Tenant, req.RequestedAt,
 		"erasure.requested", "erasure_request", req.RequestID, "", `{"user_hash":"`+hash+`"}`)}); err != nil {
-		return Request{}, err
+		return Status{}, err
 	}
 	if err := s.bus.Publish(ctx, SubjectErasureRequested, req, req.RequestID); err != nil {
-		return Request{}, err
+		return Status{}, err
 	}
-	return req, nil
+	st.UpdatedAt = req.RequestedAt
+	return st, nil
 }
 
 // validate checks a request from the bus or the caller.

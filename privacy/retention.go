@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +27,9 @@ const (
 	DefaultColdYears     = 5
 )
 
+// retentionTask is the task of one retention run.
+var retentionTask = jobs.Task{Kind: KindRetention, Queue: jobs.QueueLow, Timeout: 6 * time.Hour}
+
 // exportColumns are the events columns written to the cold tier.
 const exportColumns = "tenant_id, event_id, type, user_id, session_id, occurred_at, received_at, properties"
 
@@ -45,25 +49,36 @@ type RetentionConfig struct {
 	Logger *slog.Logger
 	// Now is the clock that places the horizons; nil means time.Now.
 	Now func() time.Time
+	// Cluster names the ClickHouse cluster the tables were migrated on:
+	// partitions are then listed on the local table and dropped ON
+	// CLUSTER. Empty means a single node.
+	Cluster string
+}
+
+// Enqueuer queues a task; *jobs.Client is one.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, t jobs.Task) (jobs.Receipt, error)
 }
 
 // Retention is the handler of KindRetention. For each month of the events
 // table before the hot horizon it exports every tenant's rows (FINAL, so
-// deduplicated) to ColdKey(tenant, month), reads each object back and
-// compares its row count and checksum (sum of the first 8 bytes of
-// MD5(event_id)) with ClickHouse's, checks once more that the partition
-// still holds exactly the exported rows, and only then drops the partition
-// from events and from the daily rollups (metrics_daily, and
-// metrics_daily_users when it exists): the hot tier no longer answers for
-// that month (see CheckHotRange). Any failure stops before the drop, so
-// every row is always in at least one tier; a rerun overwrites the objects
-// (Put is atomic) and carries on. Then it deletes cold objects whose month
+// deduplicated) to ColdKey(tenant, month, first block of the partition),
+// reads each object back and compares its row count and checksum (sum of
+// the first 8 bytes of MD5(event_id)) with ClickHouse's, checks once more
+// that the partition still holds exactly the exported rows, and only then
+// drops the partition from events and from the daily rollups
+// (metrics_daily, and metrics_daily_users when it exists): the hot tier no
+// longer answers for that month (see CheckHotRange). Any failure stops
+// before the drop, so every row is always in at least one tier; a rerun
+// overwrites the same objects (Put is atomic) and carries on, while rows
+// that arrive for a month already moved get objects of their own. Then it deletes cold objects whose month
 // started more than ColdYears before the current one.
 //
 // It is system work over all tenants (no params, no tenant).
 type Retention struct {
 	db    *store.DB
 	blobs blob.Store
+	jobs  Enqueuer
 	cfg   RetentionConfig
 }
 
@@ -78,6 +93,10 @@ type Report struct {
 	Months      []MonthMove `json:"months"`
 	// Expired are the cold object keys deleted (or to delete).
 	Expired []string `json:"expired"`
+	// ColdMonths are the months the cold tier holds (TenantReport only).
+	ColdMonths []time.Time `json:"cold_months,omitempty"`
+	// Queued is true when RunNow queued a run of the job.
+	Queued bool `json:"queued,omitempty"`
 }
 
 // MonthMove is one month of the events table leaving the hot tier.
@@ -87,6 +106,13 @@ type MonthMove struct {
 	Tenants   []TenantMove `json:"tenants"`
 	// Dropped is true once the partition is gone from the hot tier.
 	Dropped bool `json:"dropped"`
+}
+
+// Month is the first instant of the partition's month (UTC); zero for an
+// unexpected partition id.
+func (m MonthMove) Month() time.Time {
+	t, _ := time.Parse("200601", m.Partition)
+	return t
 }
 
 // TenantMove is one tenant's rows of a month.
@@ -105,8 +131,9 @@ type retentionParams struct {
 	DryRun bool `json:"dry_run"`
 }
 
-// NewRetention returns the retention handler on db and blobs.
-func NewRetention(db *store.DB, blobs blob.Store, cfg RetentionConfig) *Retention {
+// NewRetention returns the retention handler on db and blobs; jobs queues
+// RunNow's runs (nil: RunNow is unavailable).
+func NewRetention(db *store.DB, blobs blob.Store, jobs Enqueuer, cfg RetentionConfig) *Retention {
 	if cfg.Spec == "" {
 		cfg.Spec = DefaultRetentionSpec
 	}
@@ -122,17 +149,60 @@ func NewRetention(db *store.DB, blobs blob.Store, cfg RetentionConfig) *Retentio
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Retention{db: db, blobs: blobs, cfg: cfg}
+	return &Retention{db: db, blobs: blobs, jobs: jobs, cfg: cfg}
 }
 
 // Entry is the daily schedule: one task per day, in the low queue.
 func (r *Retention) Entry() jobs.Entry {
-	return jobs.Entry{
-		Name:      KindRetention,
-		Spec:      r.cfg.Spec,
-		Task:      jobs.Task{Kind: KindRetention, Queue: jobs.QueueLow, Timeout: 6 * time.Hour},
-		KeyLayout: "2006-01-02",
+	return jobs.Entry{Name: KindRetention, Spec: r.cfg.Spec, Task: retentionTask, KeyLayout: "2006-01-02"}
+}
+
+// TenantReport is a dry run restricted to the caller's tenant (from the
+// verified token): the horizons, the tenant's months that the next run
+// moves, its cold objects that it expires, and the months its cold tier
+// holds. Other tenants' rows are never read.
+func (r *Retention) TenantReport(ctx context.Context) (Report, error) {
+	scope, err := store.ScopeFrom(ctx)
+	if err != nil {
+		return Report{}, err
 	}
+	rep, err := r.run(ctx, true, &scope)
+	if err != nil {
+		return rep, err
+	}
+	objs, err := r.blobs.List(ctx, ColdPrefix(scope.Tenant()))
+	if err != nil {
+		return rep, err
+	}
+	for _, o := range objs {
+		if m, ok := ColdMonth(o.Key); ok && !slices.ContainsFunc(rep.ColdMonths, m.Equal) {
+			rep.ColdMonths = append(rep.ColdMonths, m)
+		}
+	}
+	return rep, nil
+}
+
+// RunNow queues a run of the retention job (at most one per minute: the
+// task id is keyed by it) and returns TenantReport as of now — the plan the
+// run starts from — with Queued set and DryRun cleared. The job spans every
+// tenant, as the daily run does; running it early moves nothing the
+// schedule would not move on its next run.
+func (r *Retention) RunNow(ctx context.Context) (Report, error) {
+	const op = "privacy.RunNow"
+	if r.jobs == nil {
+		return Report{}, errs.E(op, errs.KindUnavailable, "retention runs cannot be queued by this server")
+	}
+	rep, err := r.TenantReport(ctx)
+	if err != nil {
+		return rep, err
+	}
+	t := retentionTask
+	t.Key = "now-" + r.cfg.Now().UTC().Format("2006-01-02T15:04")
+	if _, err := r.jobs.Enqueue(ctx, t); err != nil {
+		return rep, err
+	}
+	rep.DryRun, rep.Queued = false, true
+	return rep, nil
 }
 
 // ProcessJob runs retention; params {"dry_run": true} only log the plan.
@@ -156,46 +226,65 @@ func (r *Retention) ProcessJob(ctx context.Context, j jobs.Job) error {
 }
 
 // Plan is a dry run: what Run would move and expire now, changing nothing.
-func (r *Retention) Plan(ctx context.Context) (Report, error) { return r.run(ctx, true) }
+func (r *Retention) Plan(ctx context.Context) (Report, error) { return r.run(ctx, true, nil) }
 
 // Run moves every month before the hot horizon to the cold tier and expires
 // old cold objects, returning what it did (so far, when it fails).
-func (r *Retention) Run(ctx context.Context) (Report, error) { return r.run(ctx, false) }
+func (r *Retention) Run(ctx context.Context) (Report, error) { return r.run(ctx, false, nil) }
 
-// run is Plan and Run.
-func (r *Retention) run(ctx context.Context, dry bool) (Report, error) {
+// run is Plan and Run; a dry run may be restricted to one tenant (only).
+func (r *Retention) run(ctx context.Context, dry bool, only *store.Scope) (Report, error) {
 	now := r.cfg.Now()
 	rep := Report{DryRun: dry, Horizon: HotHorizon(now, r.cfg.HotMonths), ColdHorizon: monthStart(now).AddDate(-r.cfg.ColdYears, 0, 0)}
 	parts, err := r.oldPartitions(ctx, rep.Horizon)
 	if err != nil {
 		return rep, err
 	}
+	prefix := "tenants/"
+	if only != nil {
+		prefix = blob.TenantPrefix(only.Tenant())
+	}
 	for _, p := range parts {
-		m, err := r.moveMonth(ctx, p, dry)
-		rep.Months = append(rep.Months, m)
+		m, err := r.moveMonth(ctx, p.id, p.block, dry, only)
 		if err != nil {
+			rep.Months = append(rep.Months, m)
 			return rep, err
 		}
+		if only == nil || len(m.Tenants) > 0 {
+			rep.Months = append(rep.Months, m)
+		}
 	}
-	rep.Expired, err = r.expire(ctx, rep.ColdHorizon, dry)
+	rep.Expired, err = r.expire(ctx, rep.ColdHorizon, dry, prefix)
 	return rep, err
 }
 
-// oldPartitions lists the events partitions (YYYYMM) before horizon.
-func (r *Retention) oldPartitions(ctx context.Context, horizon time.Time) ([]string, error) {
-	rows, err := r.db.Query(ctx, `SELECT DISTINCT partition_id FROM system.parts
-		WHERE database = currentDatabase() AND table = ? AND active AND partition_id < ? ORDER BY partition_id`,
-		eventsTable, horizon.Format("200601"))
+// partition is an events partition and its first block number.
+type partition struct {
+	id    string // YYYYMM
+	block uint64
+}
+
+// oldPartitions lists the events partitions before horizon.
+func (r *Retention) oldPartitions(ctx context.Context, horizon time.Time) ([]partition, error) {
+	parts := "system.parts"
+	if r.cfg.Cluster != "" { // every node's parts, not only this one's
+		parts = "clusterAllReplicas(" + store.QuoteIdent(r.cfg.Cluster) + ", system.parts)"
+	}
+	rows, err := r.db.Query(ctx, `SELECT partition_id, min(min_block_number) FROM `+parts+`
+		WHERE database = currentDatabase() AND table = ? AND active AND partition_id < ? GROUP BY partition_id ORDER BY partition_id`,
+		localTable(eventsTable, r.cfg.Cluster), horizon.Format("200601"))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []string
+	var out []partition
 	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
+		var p partition
+		var block int64
+		if err := rows.Scan(&p.id, &block); err != nil {
 			return nil, errs.Wrap("privacy.Retention", errs.KindInternal, err, "")
 		}
+		p.block = uint64(max(block, 0))
 		out = append(out, p)
 	}
 	if err := rows.Err(); err != nil {
@@ -204,8 +293,9 @@ func (r *Retention) oldPartitions(ctx context.Context, horizon time.Time) ([]str
 	return out, rows.Close()
 }
 
-// moveMonth exports, verifies and drops one partition.
-func (r *Retention) moveMonth(ctx context.Context, partition string, dry bool) (MonthMove, error) {
+// moveMonth exports, verifies and drops one partition; only (dry runs)
+// restricts it to one tenant.
+func (r *Retention) moveMonth(ctx context.Context, partition string, block uint64, dry bool, only *store.Scope) (MonthMove, error) {
 	const op = "privacy.Retention"
 	m := MonthMove{Partition: partition}
 	month, err := time.Parse("200601", partition)
@@ -213,12 +303,15 @@ func (r *Retention) moveMonth(ctx context.Context, partition string, dry bool) (
 		return m, errs.Wrap(op, errs.KindInternal, err, "unexpected partition id "+partition)
 	}
 	from, to := month, month.AddDate(0, 1, 0)
-	tenants, err := r.tenantTotals(ctx, from, to)
+	if only != nil && !dry {
+		return m, errs.E(op, errs.KindInternal, "a retention run cannot be restricted to one tenant")
+	}
+	tenants, err := r.tenantTotals(ctx, from, to, only)
 	if err != nil {
 		return m, err
 	}
 	for _, t := range tenants {
-		t.Key = ColdKey(t.Tenant, month)
+		t.Key = ColdKey(t.Tenant, month, block)
 		if !dry {
 			if err := r.export(ctx, t, from, to); err != nil {
 				m.Tenants = append(m.Tenants, t)
@@ -244,7 +337,7 @@ func (r *Retention) moveMonth(ctx context.Context, partition string, dry bool) (
 	}
 	// Rows that arrived for this month since the export would be lost by
 	// the drop: check the partition holds exactly what was verified.
-	again, err := r.tenantTotals(ctx, from, to)
+	again, err := r.tenantTotals(ctx, from, to, nil)
 	if err != nil {
 		return m, err
 	}
@@ -258,7 +351,7 @@ func (r *Retention) moveMonth(ctx context.Context, partition string, dry bool) (
 			}
 			continue
 		}
-		if err := r.db.Exec(ctx, "ALTER TABLE "+store.QuoteIdent(table)+" DROP PARTITION ID ?", partition); err != nil {
+		if err := r.db.Exec(ctx, "ALTER TABLE "+store.MutationTarget(table, r.cfg.Cluster)+" DROP PARTITION ID ?", partition); err != nil {
 			return m, errs.Wrap(op, errs.KindOf(err), err, "cannot drop partition "+partition+" of "+table)
 		}
 	}
@@ -268,10 +361,16 @@ func (r *Retention) moveMonth(ctx context.Context, partition string, dry bool) (
 	return m, nil
 }
 
-// tenantTotals counts and checksums each tenant's rows in [from, to).
-func (r *Retention) tenantTotals(ctx context.Context, from, to time.Time) ([]TenantMove, error) {
+// tenantTotals counts and checksums each tenant's rows in [from, to), or
+// only one tenant's when only is set.
+func (r *Retention) tenantTotals(ctx context.Context, from, to time.Time, only *store.Scope) ([]TenantMove, error) {
+	where, args := "", []any{}
+	if only != nil {
+		guard, tenant := only.Predicate("")
+		where, args = guard+" AND ", []any{tenant}
+	}
 	rows, err := r.db.Query(ctx, "SELECT tenant_id, count(), "+checksumSQL+" FROM "+store.QuoteIdent(eventsTable)+
-		" FINAL WHERE occurred_at >= ? AND occurred_at < ? GROUP BY tenant_id ORDER BY tenant_id", from, to)
+		" FINAL WHERE "+where+"occurred_at >= ? AND occurred_at < ? GROUP BY tenant_id ORDER BY tenant_id", append(args, from, to)...)
 	if err != nil {
 		return nil, err
 	}
@@ -382,16 +481,16 @@ func (r *Retention) readBack(ctx context.Context, tenant, key string) (uint64, u
 	return n, sum, err
 }
 
-// expire deletes (unless dry) cold event objects whose month starts before
-// horizon; keys are tenants/<t>/cold/events/YYYY/MM/<name>.
-func (r *Retention) expire(ctx context.Context, horizon time.Time, dry bool) ([]string, error) {
-	objs, err := r.blobs.List(ctx, "tenants/")
+// expire deletes (unless dry) cold event objects under prefix whose month
+// starts before horizon; keys are tenants/<t>/cold/events/YYYY/MM/<name>.
+func (r *Retention) expire(ctx context.Context, horizon time.Time, dry bool, prefix string) ([]string, error) {
+	objs, err := r.blobs.List(ctx, prefix)
 	if err != nil {
 		return nil, err
 	}
 	var out []string
 	for _, o := range objs {
-		month, ok := coldMonth(o.Key)
+		month, ok := ColdMonth(o.Key)
 		if !ok || !month.Before(horizon) {
 			continue
 		}
@@ -407,7 +506,7 @@ func (r *Retention) expire(ctx context.Context, horizon time.Time, dry bool) ([]
 }
 
 // coldMonth parses the month of a cold event object key.
-func coldMonth(key string) (time.Time, bool) {
+func ColdMonth(key string) (time.Time, bool) {
 	tenant, ok := blob.TenantOf(key)
 	if !ok {
 		return time.Time{}, false
@@ -422,4 +521,13 @@ func coldMonth(key string) (time.Time, bool) {
 	}
 	m, err := time.Parse("2006/01", parts[0]+"/"+parts[1])
 	return m, err == nil
+}
+
+// localTable is the table system.parts lists for table: itself on a single
+// node, the local replicated table on a cluster.
+func localTable(table, cluster string) string {
+	if cluster == "" {
+		return table
+	}
+	return table + "_local"
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnhub/analytics-service/jobs"
 	"github.com/learnhub/analytics-service/store"
 )
 
@@ -100,8 +101,7 @@ func TestRetentionMovesMonth(t *testing.T) {
 	assert.Equal(t, uint64(40), plan.Months[0].Tenants[0].Rows, "FINAL: the duplicate counts once")
 	assert.Equal(t, []string{expiredKey}, plan.Expired)
 	assert.Equal(t, uint64(84), count(t, e.db, "SELECT count() FROM events FINAL"), "a dry run changes nothing")
-	_, err = e.blobs.Open(ctx, ColdKey("acme", oldMonth))
-	assert.Error(t, err, "a dry run writes nothing")
+	assert.Empty(t, coldKeys(t, e.blobs, "acme", oldMonth), "a dry run writes nothing")
 
 	rep, err := r.Run(ctx)
 	require.NoError(t, err)
@@ -110,7 +110,8 @@ func TestRetentionMovesMonth(t *testing.T) {
 	for _, tm := range rep.Months[0].Tenants {
 		assert.True(t, tm.Verified, tm.Tenant)
 		assert.Equal(t, uint64(40), tm.Rows)
-		assert.Equal(t, ColdKey(tm.Tenant, oldMonth), tm.Key)
+		assert.Equal(t, coldKey(t, e.blobs, tm.Tenant, oldMonth), tm.Key)
+		assert.Regexp(t, `^tenants/`+tm.Tenant+`/cold/events/2024/01/part-[0-9]+\.parquet$`, tm.Key)
 		cold := readCold(t, e.blobs, tm.Key)
 		assert.Len(t, cold, 40)
 		var sum uint64
@@ -133,6 +134,34 @@ func TestRetentionMovesMonth(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, again.Months, "a second run has nothing to move")
 	assert.Empty(t, again.Expired)
+}
+
+func TestRetentionKeepsAMonthMovedBeforeWhenLateRowsArrive(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	seedOld(t, e.db, 20, "acme")
+	r := e.retention(e.db, e.blobs)
+	_, err := r.Run(ctx)
+	require.NoError(t, err)
+	first := coldKey(t, e.blobs, "acme", oldMonth)
+	firstBytes := readBlob(t, e.blobs, first)
+
+	// A backfill (or a very late producer) writes into the moved month.
+	insert(t, e.db, "acme", ev{id: "acme-late-1", user: "u9", typ: "user.login", at: oldMonth.Add(48 * time.Hour)})
+	rep, err := r.Run(ctx)
+	require.NoError(t, err)
+	require.Len(t, rep.Months, 1)
+	assert.True(t, rep.Months[0].Dropped)
+	keys := coldKeys(t, e.blobs, "acme", oldMonth)
+	require.Len(t, keys, 2, "the late rows get an object of their own")
+	assert.Contains(t, keys, first)
+	assert.Equal(t, firstBytes, readBlob(t, e.blobs, first), "the month moved before is not replaced")
+	var total int
+	for _, k := range keys {
+		total += len(readCold(t, e.blobs, k))
+	}
+	assert.Equal(t, 21, total, "every row of the month is in the cold tier once")
+	assert.Equal(t, uint64(0), count(t, e.db, "SELECT count() FROM events WHERE toYYYYMM(occurred_at) = 202401"))
 }
 
 func TestRetentionChecksumMatchesEngine(t *testing.T) {
@@ -169,8 +198,8 @@ func TestRetentionFailureKeepsEveryRow(t *testing.T) {
 			for _, tenant := range []string{"acme", "beta"} {
 				hot := count(t, e.db, "SELECT count() FROM events FINAL WHERE tenant_id = ? AND toYYYYMM(occurred_at) = 202401", tenant)
 				var cold int
-				if _, err := e.blobs.Open(ctx, ColdKey(tenant, oldMonth)); err == nil {
-					cold = len(readCold(t, e.blobs, ColdKey(tenant, oldMonth)))
+				for _, k := range coldKeys(t, e.blobs, tenant, oldMonth) {
+					cold += len(readCold(t, e.blobs, k))
 				}
 				assert.True(t, hot == 30 || cold == 30, "%s: every row is in a tier (hot %d, cold %d)", tenant, hot, cold)
 				assert.Equal(t, uint64(30), hot, "%s: nothing leaves the hot tier before the drop", tenant)
@@ -181,9 +210,58 @@ func TestRetentionFailureKeepsEveryRow(t *testing.T) {
 			require.Len(t, rep.Months, 1)
 			assert.True(t, rep.Months[0].Dropped)
 			for _, tenant := range []string{"acme", "beta"} {
-				assert.Len(t, readCold(t, e.blobs, ColdKey(tenant, oldMonth)), 30)
+				assert.Len(t, readCold(t, e.blobs, coldKey(t, e.blobs, tenant, oldMonth)), 30, "the rerun rewrote the same object")
 			}
 			assert.Equal(t, uint64(0), count(t, e.db, "SELECT count() FROM events WHERE toYYYYMM(occurred_at) = 202401"))
 		})
 	}
+}
+
+// enqueued records the tasks a Retention queues.
+type enqueued struct{ tasks []jobs.Task }
+
+func (e *enqueued) Enqueue(_ context.Context, t jobs.Task) (jobs.Receipt, error) {
+	e.tasks = append(e.tasks, t)
+	return jobs.Receipt{ID: t.Key}, nil
+}
+
+func TestRetentionTenantReportAndRunNow(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	seedOld(t, e.db, 10, "acme", "beta")
+	insert(t, e.db, "beta", ev{id: "beta-older", user: "u1", typ: "user.login", at: oldMonth.AddDate(0, -1, 0)})
+	for _, k := range []string{"tenants/acme/cold/events/2022/01/part-0.parquet", "tenants/acme/cold/events/2020/01/part-0.parquet",
+		"tenants/beta/cold/events/2021/03/part-0.parquet"} {
+		require.NoError(t, e.blobs.Put(ctx, k, strings.NewReader("old")))
+	}
+	q := &enqueued{}
+	r := NewRetention(e.db, e.blobs, q, RetentionConfig{Now: func() time.Time { return now }, Logger: quiet()})
+
+	rep, err := r.TenantReport(caller("acme"))
+	require.NoError(t, err)
+	assert.True(t, rep.DryRun)
+	require.Len(t, rep.Months, 1, "beta's older month is not acme's")
+	assert.Equal(t, oldMonth, rep.Months[0].Month())
+	require.Len(t, rep.Months[0].Tenants, 1)
+	got := rep.Months[0].Tenants[0]
+	assert.Equal(t, TenantMove{Tenant: "acme", Key: got.Key, Rows: 10, Checksum: got.Checksum}, got)
+	assert.Regexp(t, `^tenants/acme/cold/events/2024/01/part-[0-9]+\.parquet$`, got.Key)
+	assert.Equal(t, []string{"tenants/acme/cold/events/2020/01/part-0.parquet"}, rep.Expired)
+	assert.Equal(t, []time.Time{time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC)}, rep.ColdMonths)
+	assert.Empty(t, q.tasks)
+
+	rep, err = r.RunNow(caller("acme"))
+	require.NoError(t, err)
+	assert.True(t, rep.Queued)
+	assert.False(t, rep.DryRun)
+	require.Len(t, q.tasks, 1)
+	assert.Equal(t, KindRetention, q.tasks[0].Kind)
+	assert.Empty(t, q.tasks[0].Tenant, "the run is system work over every tenant")
+	assert.Equal(t, "now-2026-11-27T12:00", q.tasks[0].Key, "one run per minute")
+	assert.Equal(t, uint64(10+10+4+1), count(t, e.db, "SELECT count() FROM events FINAL"), "neither report nor RunNow moves anything")
+
+	_, err = r.TenantReport(context.Background())
+	assert.Error(t, err, "a report needs a verified caller")
+	_, err = NewRetention(e.db, e.blobs, nil, RetentionConfig{}).RunNow(caller("acme"))
+	assert.Error(t, err)
 }

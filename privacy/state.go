@@ -2,11 +2,20 @@ package privacy
 
 import (
 	"context"
+	"encoding/base64"
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/store"
+)
+
+// Paging of List.
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 200
 )
 
 // Step is how far an erasure request got; the erasure_requests row with the
@@ -39,6 +48,15 @@ func (s Step) String() string {
 	return "unknown"
 }
 
+// Progress is how far a request got, as a percentage of the saga's steps:
+// 0 when requested, 100 when completed.
+func (s Step) Progress() int {
+	if s < StepRequested {
+		return 0
+	}
+	return int(min(s, StepCompleted)-StepRequested) * 100 / int(StepCompleted-StepRequested)
+}
+
 // Status is the state of one erasure request as erasure_requests holds it.
 type Status struct {
 	Tenant      string
@@ -56,9 +74,20 @@ type Status struct {
 	UpdatedAt time.Time
 }
 
+// Page is one page of List.
+type Page struct {
+	Requests []Status
+	HasNext  bool
+	// EndCursor is the after of the next page; empty on the last page.
+	EndCursor string
+}
+
 // requestColumns are the erasure_requests columns in insert order.
 var requestColumns = []string{"tenant_id", "request_id", "user_hash", "requested_at", "step", "status", "rollup_days",
 	"hot_events", "hot_dead_letters", "hot_cohort_users", "cold_objects", "cold_rows", "error", "updated_at"}
+
+// selectRequests reads requestColumns; FINAL and the conditions follow.
+var selectRequests = "SELECT " + strings.Join(quoted(requestColumns), ", ") + " FROM " + store.QuoteIdent(requestsTable)
 
 // Status returns the state of one of the caller's tenant's erasure
 // requests; an unknown id is KindNotFound.
@@ -77,34 +106,93 @@ func (s *Service) Status(ctx context.Context, requestID string) (Status, error) 
 	return st, nil
 }
 
+// List returns a page of the caller's tenant's erasure requests, newest
+// first; after is the EndCursor of the previous page. first is 1 to
+// MaxPageSize; zero means DefaultPageSize.
+func (s *Service) List(ctx context.Context, first int, after string) (Page, error) {
+	const op = "privacy.List"
+	switch {
+	case first < 0 || first > MaxPageSize:
+		return Page{}, errs.Invalid(op, "first", fmt.Sprintf("first %d must be between 1 and %d", first, MaxPageSize))
+	case first == 0:
+		first = DefaultPageSize
+	}
+	scope, err := store.ScopeFrom(ctx)
+	if err != nil {
+		return Page{}, err
+	}
+	guard, tenant := scope.Predicate("")
+	sql := selectRequests + " FINAL WHERE " + guard
+	args := []any{tenant}
+	if after != "" {
+		at, id, err := decodeCursor(after)
+		if err != nil {
+			return Page{}, err
+		}
+		sql += " AND (requested_at, request_id) < (?, ?)"
+		args = append(args, at, id)
+	}
+	list, err := s.queryStates(ctx, sql+" ORDER BY requested_at DESC, request_id DESC LIMIT ?", append(args, first+1)...)
+	if err != nil {
+		return Page{}, err
+	}
+	p := Page{Requests: list}
+	if len(list) > first {
+		p.Requests, p.HasNext = list[:first], true
+		last := p.Requests[first-1]
+		p.EndCursor = base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(last.RequestedAt.UnixMilli(), 10) + "|" + last.RequestID))
+	}
+	return p, nil
+}
+
+// decodeCursor reads a List cursor.
+func decodeCursor(s string) (time.Time, string, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	ms, id, ok := strings.Cut(string(raw), "|")
+	n, perr := strconv.ParseInt(ms, 10, 64)
+	if err != nil || perr != nil || !ok {
+		return time.Time{}, "", errs.Invalid("privacy.List", "after", "after is not a cursor from a previous page")
+	}
+	return time.UnixMilli(n).UTC(), id, nil
+}
+
 // loadState reads the furthest state of a request.
 func (s *Service) loadState(ctx context.Context, scope store.Scope, requestID string) (Status, bool, error) {
 	guard, tenant := scope.Predicate("")
-	rows, err := s.db.Query(ctx, "SELECT "+strings.Join(quoted(requestColumns), ", ")+" FROM "+store.QuoteIdent(requestsTable)+
-		" FINAL WHERE "+guard+" AND request_id = ? LIMIT 1", tenant, requestID)
-	if err != nil {
+	list, err := s.queryStates(ctx, selectRequests+" FINAL WHERE "+guard+" AND request_id = ? LIMIT 1", tenant, requestID)
+	if err != nil || len(list) == 0 {
 		return Status{}, false, err
 	}
+	return list[0], true, nil
+}
+
+// queryStates runs a selectRequests statement.
+func (s *Service) queryStates(ctx context.Context, sql string, args ...any) ([]Status, error) {
+	rows, err := s.db.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
 	defer rows.Close()
-	var st Status
-	found := rows.Next()
-	if found {
+	var out []Status
+	for rows.Next() {
+		var st Status
 		var step uint32
 		var status, days string
 		if err := rows.Scan(&st.Tenant, &st.RequestID, &st.UserHash, &st.RequestedAt, &step, &status, &days,
 			&st.Hot.Events, &st.Hot.DeadLetters, &st.Hot.CohortUsers, &st.Cold.Objects, &st.Cold.Rows, &st.Error, &st.UpdatedAt); err != nil {
-			return Status{}, false, errs.Wrap("privacy.loadState", errs.KindInternal, err, "")
+			return nil, errs.Wrap("privacy.loadState", errs.KindInternal, err, "")
 		}
 		st.Step = Step(step)
 		if days != "" {
 			st.RollupDays = strings.Split(days, ",")
 		}
 		st.Hot.RollupDays = uint64(len(st.RollupDays))
+		out = append(out, st)
 	}
 	if err := rows.Err(); err != nil {
-		return Status{}, false, err
+		return nil, err
 	}
-	return st, found, rows.Close()
+	return out, rows.Close()
 }
 
 // saveState writes st as the request's state (the highest step wins; at an

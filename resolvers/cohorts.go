@@ -24,7 +24,8 @@ func toCohort(in model.CohortInput) (cohorts.Cohort, error) {
 		var crit cohorts.Criteria
 		if err := dec.Decode(&crit); err != nil {
 			return c, errs.Invalid("resolvers.cohort", "input.criteria", "criteria: "+err.Error()+
-				`; allowed keys: and, or, not, performed{type,count,op,within,where}, firstSeen{before,after}, lastSeen{before,after}, inCohort`)
+				`; allowed keys: and, or, not, performed / didNotPerform {type, where, filters[{property, op, value}], op, count, within, between{from, to}}, `+
+				`firstSeen / lastSeen {before, after}, property {property, op, value}, metric {key, op, value, within}, inCohort`)
 		}
 		c.Criteria = &crit
 	}
@@ -60,4 +61,16 @@ func (r *Resolver) lastGood(ctx context.Context, id string) (*cohorts.Evaluation
 		}
 	}
 	return nil, nil
+}
+
+// userPage maps a page of user ids (members or changes) onto CohortMembers.
+func userPage(ids []string, more bool, err error) (*model.CohortMembers, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := &model.CohortMembers{UserIds: ids, HasNextPage: more}
+	if len(ids) > 0 {
+		out.EndCursor = &ids[len(ids)-1]
+	}
+	return out, nil
 }

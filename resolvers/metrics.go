@@ -2,8 +2,11 @@ package resolvers
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/learnhub/analytics-service/cohorts"
 	"github.com/learnhub/analytics-service/graph/model"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/errs"
@@ -176,14 +179,18 @@ func toModelResult(res *metrics.Result) *model.MetricQueryResult {
 
 // metricRequest maps metricQuery arguments onto a metrics.Request.
 func metricRequest(id, key *string, dimensions []string, filters []*model.MetricFilterInput, tr model.TimeRange,
-	grain *model.Grain, timezone *string, compareTo *model.CompareTo, orderBy *model.MetricOrder, limit *int) (metrics.Request, error) {
+	grain *model.Grain, timezone *string, compareTo *model.CompareTo, orderBy *model.MetricOrder, limit *int,
+	cohortFilters []*model.CohortFilterInput, cohortBreakdown *string) (metrics.Request, error) {
 	const op = "resolvers.metricQuery"
 	if (id == nil) == (key == nil) {
 		return metrics.Request{}, errs.Invalid(op, "id", "give exactly one of id or key")
 	}
 	req := metrics.Request{
 		MetricID: deref(id), MetricKey: deref(key), Dimensions: dimensions, Filters: toMetricFilters(filters),
-		TimeRange: timeSpec(tr), Timezone: deref(timezone), Limit: deref(limit),
+		TimeRange: timeSpec(tr), Timezone: deref(timezone), Limit: deref(limit), CohortBreakdown: deref(cohortBreakdown),
+	}
+	for _, c := range cohortFilters {
+		req.Cohorts = append(req.Cohorts, metrics.CohortFilter{CohortID: c.ID, Exclude: c.Member != nil && !*c.Member})
 	}
 	if grain != nil {
 		req.Grain = toGrain(*grain)
@@ -195,4 +202,39 @@ func metricRequest(id, key *string, dimensions []string, filters []*model.Metric
 		req.OrderBy = metrics.Order(*orderBy)
 	}
 	return req, nil
+}
+
+// cohortNotices checks that the request's cohorts are the tenant's (an
+// unknown id is NOT_FOUND naming the field) and returns a notice for each
+// cohort without a successful evaluation: it has no members yet.
+func (r *Resolver) cohortNotices(ctx context.Context, req metrics.Request) ([]string, error) {
+	type ref struct{ id, field string }
+	var refs []ref
+	for i, c := range req.Cohorts {
+		refs = append(refs, ref{c.CohortID, fmt.Sprintf("cohorts[%d].id", i)})
+	}
+	if req.CohortBreakdown != "" {
+		refs = append(refs, ref{req.CohortBreakdown, "cohortBreakdown"})
+	}
+	var notices []string
+	for _, c := range refs {
+		if c.id == "" {
+			continue // metrics names the empty id
+		}
+		if _, err := r.CohortService.Get(ctx, c.id); err != nil {
+			if errs.Is(err, errs.KindNotFound) {
+				return nil, errs.E("resolvers.metricQuery", errs.KindNotFound,
+					fmt.Sprintf("%s: no cohort %q; list the tenant's cohorts with the cohorts query", c.field, c.id)).With("field", c.field)
+			}
+			return nil, err
+		}
+		hist, err := r.CohortService.History(ctx, c.id, 50)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.ContainsFunc(hist, func(e *cohorts.Evaluation) bool { return e.Error == "" }) {
+			notices = append(notices, fmt.Sprintf("cohort %q has no successful evaluation yet, so it has no members; run evaluateCohort", c.id))
+		}
+	}
+	return notices, nil
 }

@@ -21,6 +21,8 @@ import (
 	"github.com/learnhub/analytics-service/live"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
+	"github.com/learnhub/analytics-service/privacy"
+	"github.com/learnhub/analytics-service/reports"
 	"github.com/learnhub/analytics-service/timerange"
 )
 
@@ -51,6 +53,12 @@ type Resolver struct {
 	Exports *exports.Service
 	// Dashboards stores and renders dashboards.
 	DashboardService *dashboards.Service
+	// Reports defines scheduled reports, runs them now and lists their runs.
+	ReportService *reports.Service
+	// Privacy takes and reports erasure requests; Retention reports and
+	// queues retention runs.
+	Privacy   *privacy.Service
+	Retention *privacy.Retention
 	// Now is the clock; nil means time.Now. Tests inject a fixed one.
 	Now func() time.Time
 	// MinPollInterval bounds subscription polling; zero means one second.

@@ -49,15 +49,14 @@ func (r *cohortResolver) SizeHistory(ctx context.Context, obj *model.Cohort, lim
 }
 
 func (r *cohortResolver) Members(ctx context.Context, obj *model.Cohort, first *int, after *string) (*model.CohortMembers, error) {
-	ids, more, err := r.CohortService.Members(ctx, obj.ID, deref(first), deref(after))
-	if err != nil {
-		return nil, err
+	return userPage(r.CohortService.Members(ctx, obj.ID, deref(first), deref(after)))
+}
+
+func (r *cohortResolver) Changes(ctx context.Context, obj *model.Cohort, version int64, direction model.CohortChangeDirection, first *int, after *string) (*model.CohortMembers, error) {
+	if version < 0 {
+		return nil, errs.Invalid("resolvers.cohort.changes", "version", "version must be an evaluation version from sizeHistory")
 	}
-	out := &model.CohortMembers{UserIds: ids, HasNextPage: more}
-	if len(ids) > 0 {
-		out.EndCursor = &ids[len(ids)-1]
-	}
-	return out, nil
+	return userPage(r.CohortService.Changes(ctx, obj.ID, uint64(version), direction == model.CohortChangeDirectionEntered, deref(first), deref(after)))
 }
 
 func (r *dashboardResolver) Render(ctx context.Context, obj *model.Dashboard, filters []*model.MetricFilterInput, timeRange *model.TimeRange) (*model.DashboardRender, error) {
@@ -257,6 +256,65 @@ func (r *mutationResolver) CancelExport(ctx context.Context, id string) (*model.
 	return r.toModelExport(ctx, j)
 }
 
+func (r *mutationResolver) RequestErasure(ctx context.Context, userID string) (*model.ErasureRequest, error) {
+	st, err := r.Privacy.RequestErasure(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	return toModelErasure(st), nil
+}
+
+func (r *mutationResolver) RunRetention(ctx context.Context, dryRun bool) (*model.RetentionReport, error) {
+	run := r.Retention.RunNow
+	if dryRun {
+		run = r.Retention.TenantReport
+	}
+	rep, err := run(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return toModelRetention(rep), nil
+}
+
+func (r *mutationResolver) CreateReport(ctx context.Context, input model.ReportInput) (*model.Report, error) {
+	rep, err := r.ReportService.Create(ctx, toReportInput(input))
+	if err != nil {
+		return nil, err
+	}
+	return r.toModelReport(rep), nil
+}
+
+func (r *mutationResolver) UpdateReport(ctx context.Context, id string, expectedVersion int, input model.ReportInput) (*model.Report, error) {
+	v, err := expected("resolvers.updateReport", expectedVersion)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := r.ReportService.Update(ctx, id, v, toReportInput(input))
+	if err != nil {
+		return nil, err
+	}
+	return r.toModelReport(rep), nil
+}
+
+func (r *mutationResolver) DeleteReport(ctx context.Context, id string, expectedVersion int) (bool, error) {
+	v, err := expected("resolvers.deleteReport", expectedVersion)
+	if err != nil {
+		return false, err
+	}
+	if err := r.ReportService.Delete(ctx, id, v); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func (r *mutationResolver) RunReportNow(ctx context.Context, id string) (*model.ReportRun, error) {
+	run, err := r.ReportService.RunNow(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.toModelReportRun(ctx, run)
+}
+
 func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 	p, ok := auth.PrincipalFrom(ctx)
 	if !ok {
@@ -327,8 +385,12 @@ func (r *queryResolver) Metrics(ctx context.Context, filter *model.MetricListFil
 	return conn, nil
 }
 
-func (r *queryResolver) MetricQuery(ctx context.Context, id *string, key *string, dimensions []string, filters []*model.MetricFilterInput, timeRange model.TimeRange, grain *model.Grain, timezone *string, compareTo *model.CompareTo, orderBy *model.MetricOrder, limit *int) (*model.MetricQueryResult, error) {
-	req, err := metricRequest(id, key, dimensions, filters, timeRange, grain, timezone, compareTo, orderBy, limit)
+func (r *queryResolver) MetricQuery(ctx context.Context, id *string, key *string, dimensions []string, filters []*model.MetricFilterInput, timeRange model.TimeRange, grain *model.Grain, timezone *string, compareTo *model.CompareTo, orderBy *model.MetricOrder, limit *int, cohorts []*model.CohortFilterInput, cohortBreakdown *string) (*model.MetricQueryResult, error) {
+	req, err := metricRequest(id, key, dimensions, filters, timeRange, grain, timezone, compareTo, orderBy, limit, cohorts, cohortBreakdown)
+	if err != nil {
+		return nil, err
+	}
+	notices, err := r.cohortNotices(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -336,7 +398,9 @@ func (r *queryResolver) MetricQuery(ctx context.Context, id *string, key *string
 	if err != nil {
 		return nil, err
 	}
-	return toModelResult(res), nil
+	out := toModelResult(res)
+	out.Notices = append(out.Notices, notices...)
+	return out, nil
 }
 
 func (r *queryResolver) EventsQuery(ctx context.Context, sql string, limit *int) (*model.EventsQueryResult, error) {
@@ -442,6 +506,52 @@ func (r *queryResolver) ExportJobs(ctx context.Context, first *int, after *strin
 		out.Nodes = append(out.Nodes, m)
 	}
 	return out, nil
+}
+
+func (r *queryResolver) ErasureStatus(ctx context.Context, id string) (*model.ErasureRequest, error) {
+	st, err := r.Privacy.Status(ctx, id)
+	if errs.Is(err, errs.KindNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return toModelErasure(st), nil
+}
+
+func (r *queryResolver) ErasureRequests(ctx context.Context, first *int, after *string) (*model.ErasureRequestConnection, error) {
+	page, err := r.Privacy.List(ctx, deref(first), deref(after))
+	if err != nil {
+		return nil, err
+	}
+	return toModelErasurePage(page), nil
+}
+
+func (r *queryResolver) RetentionReport(ctx context.Context) (*model.RetentionReport, error) {
+	rep, err := r.Retention.TenantReport(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return toModelRetention(rep), nil
+}
+
+func (r *queryResolver) Report(ctx context.Context, id string) (*model.Report, error) {
+	rep, err := r.ReportService.Get(ctx, id)
+	if errs.Is(err, errs.KindNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.toModelReport(rep), nil
+}
+
+func (r *queryResolver) Reports(ctx context.Context, first *int, after *string) (*model.ReportConnection, error) {
+	return r.reportPage(ctx, first, after)
+}
+
+func (r *queryResolver) ReportRuns(ctx context.Context, reportID string, first *int, after *string) (*model.ReportRunConnection, error) {
+	return r.reportRunPage(ctx, reportID, first, after)
 }
 
 func (r *subscriptionResolver) EventTypeCounts(ctx context.Context, timeRange model.TimeRange, everySeconds *int) (<-chan []*model.EventTypeCount, error) {

@@ -89,7 +89,10 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 		Adhoc:            a.svc.adhoc,
 		Exports:          a.svc.exports,
 		DashboardService: a.svc.dashboards,
+		ReportService:    a.svc.reports,
 		CohortService:    a.svc.cohorts,
+		Privacy:          a.svc.privacy,
+		Retention:        a.svc.retention,
 		DeadLetterLog:    ingest.NewDeadLetters(a.db),
 		Live:             live.NewHub(live.Config{Conn: a.bus.Conn(), Log: a.log}),
 	}

@@ -17,6 +17,8 @@ import (
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/blob"
 	"github.com/learnhub/analytics-service/platform/config"
+	"github.com/learnhub/analytics-service/privacy"
+	"github.com/learnhub/analytics-service/reports"
 )
 
 // services are the domain services, shared by the serve and work roles.
@@ -28,6 +30,9 @@ type services struct {
 	dashboards *dashboards.Service
 	cohorts    *cohorts.Service
 	exports    *exports.Service
+	privacy    *privacy.Service   // erasure requests (work consumes them)
+	retention  *privacy.Retention // moves old months to the cold tier
+	reports    *reports.Service   // scheduled reports (work runs and delivers them)
 	jobs       *jobs.Client
 	// blobRoute serves signed downloads of the local blob store; nil with S3.
 	blobRoute http.Handler
@@ -38,7 +43,9 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 	s := &services{events: events.NewService(a.db), jobs: jobs.NewClient(a.kv.Client(), jobs.ClientConfig{})}
 	usage := &lateUsage{}
 	s.registry = metrics.NewRegistry(a.db, metrics.Config{Locks: a.kv.Client(), Usage: usage})
-	s.querier = metrics.NewQuerier(a.db, s.registry, metrics.QuerierConfig{})
+	// Ranges past the hot horizon are refused, not answered as empty.
+	checkRange := privacy.RangeCheck(a.cfg.HotMonths, nil)
+	s.querier = metrics.NewQuerier(a.db, s.registry, metrics.QuerierConfig{CheckRange: checkRange})
 	s.adhoc = adhoc.NewService(a.db, adhoc.Config{})
 	dash := dashboards.NewService(a.db, s.registry, func() *metrics.Loader { return metrics.NewLoader(s.querier, metrics.LoaderConfig{}) },
 		dashboards.Config{Locks: a.kv.Client(), Cache: a.kv.Client()})
@@ -53,11 +60,29 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 	s.exports, err = exports.NewService(exports.Deps{
 		DB: a.db, Blobs: blobs, Jobs: s.jobs, Bus: a.bus, Metrics: s.querier, Locks: a.kv.Client(),
 		SQL: adhoc.NewService(a.db, adhoc.Config{MaxLimit: exports.DefaultMaxRows}),
-	}, exports.Config{})
+	}, exports.Config{CheckRange: checkRange})
 	if err != nil {
 		return nil, err
 	}
+	if s.reports, err = a.openReports(blobs, s); err != nil {
+		return nil, err
+	}
+	s.privacy = privacy.NewService(a.db, a.bus, blobs, privacy.Config{PIIKeys: a.cfg.PIIKeys, Logger: a.log, Cluster: a.cfg.ClickHouseCluster})
+	s.retention = privacy.NewRetention(a.db, blobs, s.jobs, privacy.RetentionConfig{
+		Spec: a.cfg.RetentionCron, HotMonths: a.cfg.HotMonths, ColdYears: a.cfg.ColdYears, Logger: a.log, Cluster: a.cfg.ClickHouseCluster})
 	return s, nil
+}
+
+// openReports builds the report service: data through the dashboards
+// render and the querier, files in the blob store, email through
+// ANALYTICS_SMTP_ADDR when it is set (without it, email deliveries are
+// refused when a report is defined).
+func (a *app) openReports(blobs blob.Store, s *services) (*reports.Service, error) {
+	deps := reports.Deps{DB: a.db, Blobs: blobs, Jobs: s.jobs, Bus: a.bus, Dashboards: s.dashboards, Metrics: s.querier}
+	if c := a.cfg; c.SMTPAddr != "" {
+		deps.Mailer = &reports.SMTPMailer{Addr: c.SMTPAddr, From: c.SMTPFrom, Username: c.SMTPUsername, Password: c.SMTPPassword}
+	}
+	return reports.NewService(deps, reports.Config{})
 }
 
 // lateUsage lets the registry ask dashboards (built after it, since they

@@ -39,6 +39,9 @@ type Cohort struct {
 	SizeHistory []*CohortEvaluation `json:"sizeHistory"`
 	// Members of the latest successful evaluation, by user id.
 	Members *CohortMembers `json:"members"`
+	// The users who entered (or exited) the cohort at one evaluation version, by user id: the
+	// rest of an `analytics.cohort.evaluated.v1` event's truncated lists. `first` is 1 to 500.
+	Changes *CohortMembers `json:"changes"`
 }
 
 // One evaluation of a cohort.
@@ -57,6 +60,14 @@ type CohortEvaluation struct {
 	Exited int64 `json:"exited"`
 	// Why it failed; the previous membership stays in force.
 	Error *string `json:"error,omitempty"`
+}
+
+// A condition on cohort membership for metricQuery.
+type CohortFilterInput struct {
+	// The cohort.
+	ID string `json:"id"`
+	// true (default): users in the cohort; false: users not in it.
+	Member *bool `json:"member,omitempty"`
 }
 
 // A cohort definition to create or replace.
@@ -191,6 +202,56 @@ type DeadLetter struct {
 	Message string `json:"message"`
 	// The original bytes as text.
 	Payload string `json:"payload"`
+}
+
+// Rows of one erasure in the cold tier.
+type ErasureColdCounts struct {
+	// Parquet objects rewritten.
+	Objects int64 `json:"objects"`
+	// Rows of the user pseudonymised in them.
+	Rows int64 `json:"rows"`
+}
+
+// Rows of one erasure in the hot tier.
+type ErasureHotCounts struct {
+	// Events deleted (duplicates counted once).
+	Events int64 `json:"events"`
+	// Refused envelopes deleted because they named the user.
+	DeadLetters int64 `json:"deadLetters"`
+	// Cohort membership rows deleted (every version).
+	CohortUsers int64 `json:"cohortUsers"`
+	// Days of the daily rollups recomputed without the user.
+	RollupDays int64 `json:"rollupDays"`
+}
+
+// One erasure request and its progress.
+type ErasureRequest struct {
+	// The request id (also the receipt's `request_id`).
+	ID string `json:"id"`
+	// The user as the receipt and the cold tier name them: a salted per-tenant hash, never the raw id.
+	UserHash string `json:"userHash"`
+	// The furthest step reached.
+	Status ErasureStatus `json:"status"`
+	// Percentage of the saga's steps done: 0 when requested, 100 when completed.
+	Progress int `json:"progress"`
+	// When it was requested.
+	RequestedAt time.Time `json:"requestedAt"`
+	// When its state last changed.
+	UpdatedAt time.Time `json:"updatedAt"`
+	// What the hot tier (ClickHouse) lost; counted before the delete.
+	Hot *ErasureHotCounts `json:"hot"`
+	// What the cold tier (Parquet) had rewritten; zero until COLD_DONE.
+	Cold *ErasureColdCounts `json:"cold"`
+	// The last failure of the current step; the request is retried. Null when none.
+	Error *string `json:"error,omitempty"`
+}
+
+// A page of erasure requests.
+type ErasureRequestConnection struct {
+	// Requests on this page.
+	Nodes []*ErasureRequest `json:"nodes"`
+	// Paging state.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
 // How many events of one type the tenant recorded in a time range (duplicates counted once).
@@ -589,12 +650,230 @@ type PageInfo struct {
 type Query struct {
 }
 
+// A scheduled report.
+type Report struct {
+	// Report id.
+	ID string `json:"id"`
+	// Display name.
+	Name string `json:"name"`
+	// Dashboard id, when the source is a dashboard.
+	Dashboard *string `json:"dashboard,omitempty"`
+	// Filters applied to the dashboard.
+	Filters []*MetricFilter `json:"filters"`
+	// Metric queries, when the source is metrics.
+	Metrics []*ReportMetricQuery `json:"metrics"`
+	// The 5-field cron expression the report runs on (the preset's, when one was chosen).
+	Cron string `json:"cron"`
+	// The preset, when one was chosen.
+	Preset *ReportSchedulePreset `json:"preset,omitempty"`
+	// IANA time zone of the schedule.
+	Timezone string `json:"timezone"`
+	// The file format.
+	Format ReportFormat `json:"format"`
+	// Destinations (webhook secrets are never returned).
+	Deliveries []*ReportDelivery `json:"deliveries"`
+	// Whether the schedule runs.
+	Enabled bool `json:"enabled"`
+	// Who created it.
+	Owner string `json:"owner"`
+	// When it runs next; null when disabled.
+	NextRunAt *time.Time `json:"nextRunAt,omitempty"`
+	// Bumped by every change; pass it as expectedVersion.
+	Version int `json:"version"`
+	// When it was created.
+	CreatedAt time.Time `json:"createdAt"`
+	// When it last changed.
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// A page of reports.
+type ReportConnection struct {
+	// Reports on this page.
+	Nodes []*Report `json:"nodes"`
+	// Paging state.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A destination of a report.
+type ReportDelivery struct {
+	// EMAIL or WEBHOOK.
+	Kind ReportDeliveryKind `json:"kind"`
+	// Email recipients.
+	To []string `json:"to"`
+	// Webhook URL.
+	URL *string `json:"url,omitempty"`
+}
+
+// One destination of every run.
+type ReportDeliveryInput struct {
+	// EMAIL or WEBHOOK.
+	Kind ReportDeliveryKind `json:"kind"`
+	// Recipients of an EMAIL delivery.
+	To []string `json:"to,omitempty"`
+	// URL of a WEBHOOK delivery (http or https).
+	URL *string `json:"url,omitempty"`
+	// Secret keying the webhook signature, at least 16 characters; write-only.
+	Secret *string `json:"secret,omitempty"`
+}
+
+// A report definition.
+type ReportInput struct {
+	// Display name, 1-200 characters.
+	Name string `json:"name"`
+	// Where the data comes from.
+	Source *ReportSourceInput `json:"source"`
+	// When it runs.
+	Schedule *ReportScheduleInput `json:"schedule"`
+	// The file format.
+	Format ReportFormat `json:"format"`
+	// Where each run's file goes (besides the blob store and the event, which every run gets).
+	Deliveries []*ReportDeliveryInput `json:"deliveries,omitempty"`
+	// Whether the schedule runs; default true.
+	Enabled *bool `json:"enabled,omitempty"`
+}
+
+// One section of a metrics-sourced report.
+type ReportMetricQuery struct {
+	// Section title.
+	Title string `json:"title"`
+	// The metric's key.
+	MetricKey string `json:"metricKey"`
+	// How it is drawn.
+	Chart WidgetKind `json:"chart"`
+	// Dimensions it is split by.
+	Dimensions []string `json:"dimensions"`
+}
+
+// One section of a report sourced from metrics.
+type ReportMetricQueryInput struct {
+	// Section title; default the metric key.
+	Title *string `json:"title,omitempty"`
+	// The metric's key.
+	MetricKey string `json:"metricKey"`
+	// How the section is drawn; default KPI.
+	Chart *WidgetKind `json:"chart,omitempty"`
+	// Dimensions to split by.
+	Dimensions []string `json:"dimensions,omitempty"`
+	// Bucket size of LINE and AREA sections; default the metric's.
+	Grain *Grain `json:"grain,omitempty"`
+	// Keep the top N series.
+	Limit *int `json:"limit,omitempty"`
+}
+
+// One run of a report.
+type ReportRun struct {
+	// Run id: a function of the report, the trigger and the scheduled time.
+	ID string `json:"id"`
+	// The report.
+	ReportID string `json:"reportId"`
+	// Why it ran.
+	Trigger ReportTrigger `json:"trigger"`
+	// The schedule slot (or the request time of a manual run).
+	ScheduledFor time.Time `json:"scheduledFor"`
+	// Where it is.
+	Status ReportRunStatus `json:"status"`
+	// Why it failed.
+	Error *string `json:"error,omitempty"`
+	// Start of the period the file covers (set once started).
+	PeriodFrom *time.Time `json:"periodFrom,omitempty"`
+	// End of the period (exclusive).
+	PeriodTo *time.Time `json:"periodTo,omitempty"`
+	// When a worker started it.
+	StartedAt *time.Time `json:"startedAt,omitempty"`
+	// When it finished.
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
+	// The file's name.
+	FileName string `json:"fileName"`
+	// File size in bytes, when SUCCEEDED.
+	Bytes int64 `json:"bytes"`
+	// A signed download URL of the file, when SUCCEEDED.
+	ArtifactURL *string `json:"artifactUrl,omitempty"`
+	// When artifactUrl stops working.
+	ArtifactURLExpiresAt *time.Time `json:"artifactUrlExpiresAt,omitempty"`
+	// One state per destination.
+	Deliveries []*ReportRunDelivery `json:"deliveries"`
+}
+
+// A page of report runs.
+type ReportRunConnection struct {
+	// Runs on this page.
+	Nodes []*ReportRun `json:"nodes"`
+	// Paging state.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// One delivery of a run.
+type ReportRunDelivery struct {
+	// EMAIL or WEBHOOK.
+	Kind ReportDeliveryKind `json:"kind"`
+	// Recipients or URL.
+	Target string `json:"target"`
+	// Where it is.
+	Status ReportDeliveryStatus `json:"status"`
+	// Attempts so far.
+	Attempts int `json:"attempts"`
+	// Why the last attempt failed.
+	LastError *string `json:"lastError,omitempty"`
+	// When it was last tried.
+	LastAttemptAt *time.Time `json:"lastAttemptAt,omitempty"`
+	// When it was delivered.
+	DeliveredAt *time.Time `json:"deliveredAt,omitempty"`
+}
+
+// When a report runs: give exactly one of cron and preset.
+type ReportScheduleInput struct {
+	// A 5-field cron expression (minute hour day-of-month month day-of-week), e.g. `30 6 * * 1-5`.
+	Cron *string `json:"cron,omitempty"`
+	// A named schedule.
+	Preset *ReportSchedulePreset `json:"preset,omitempty"`
+	// IANA time zone the schedule is read in, e.g. Europe/Berlin; default UTC. See docs/ARCHITECTURE.md for the DST rule.
+	Timezone *string `json:"timezone,omitempty"`
+}
+
+// Where a report's data comes from: give exactly one of dashboard and metrics.
+type ReportSourceInput struct {
+	// A dashboard id or slug; each widget becomes a section.
+	Dashboard *string `json:"dashboard,omitempty"`
+	// Filters overriding the dashboard's defaults (dashboard sources only).
+	Filters []*MetricFilterInput `json:"filters,omitempty"`
+	// Metric queries, one section each.
+	Metrics []*ReportMetricQueryInput `json:"metrics,omitempty"`
+	// The period of each run, relative to its scheduled time; default the dashboard's window, or the last 7 days.
+	TimeRange *TimeRange `json:"timeRange,omitempty"`
+}
+
 // A column of an ad-hoc query result.
 type ResultColumn struct {
 	// Column name.
 	Name string `json:"name"`
 	// ClickHouse type, e.g. UInt64 or LowCardinality(String).
 	Type string `json:"type"`
+}
+
+// One month of the tenant's events leaving the hot tier.
+type RetentionMonth struct {
+	// The month, YYYY-MM.
+	Month string `json:"month"`
+	// Events of the tenant in it (duplicates counted once).
+	Rows int64 `json:"rows"`
+}
+
+// What retention does for the caller's tenant: months leaving the hot tier and cold months expiring.
+type RetentionReport struct {
+	// True for a plan only (retentionReport, runRetention with dryRun); false when a run was queued.
+	DryRun bool `json:"dryRun"`
+	// True when runRetention queued a run of the retention job.
+	Queued bool `json:"queued"`
+	// The first instant the hot tier keeps; queries and exports must start on or after it.
+	HotHorizon time.Time `json:"hotHorizon"`
+	// Cold months starting before this instant are deleted.
+	ColdHorizon time.Time `json:"coldHorizon"`
+	// The tenant's months in the hot tier past the horizon, which the next run moves to the cold tier.
+	Months []*RetentionMonth `json:"months"`
+	// Cold months (YYYY-MM) the next run deletes.
+	ExpiredMonths []string `json:"expiredMonths"`
+	// Months (YYYY-MM) the tenant's cold tier holds.
+	ColdMonths []string `json:"coldMonths"`
 }
 
 // Facts about this server, for support and compatibility checks.
@@ -725,6 +1004,64 @@ type WidgetPositionInput struct {
 	H int `json:"h"`
 }
 
+// Which side of an evaluation's diff to page.
+type CohortChangeDirection string
+
+const (
+	// Users who were not members at the previous version.
+	CohortChangeDirectionEntered CohortChangeDirection = "ENTERED"
+	// Users who were members at the previous version and are no longer.
+	CohortChangeDirectionExited CohortChangeDirection = "EXITED"
+)
+
+var AllCohortChangeDirection = []CohortChangeDirection{
+	CohortChangeDirectionEntered,
+	CohortChangeDirectionExited,
+}
+
+func (e CohortChangeDirection) IsValid() bool {
+	switch e {
+	case CohortChangeDirectionEntered, CohortChangeDirectionExited:
+		return true
+	}
+	return false
+}
+
+func (e CohortChangeDirection) String() string {
+	return string(e)
+}
+
+func (e *CohortChangeDirection) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CohortChangeDirection(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CohortChangeDirection", str)
+	}
+	return nil
+}
+
+func (e CohortChangeDirection) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CohortChangeDirection) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CohortChangeDirection) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // Earlier windows a metric can be compared with.
 type CompareTo string
 
@@ -778,6 +1115,73 @@ func (e *CompareTo) UnmarshalJSON(b []byte) error {
 }
 
 func (e CompareTo) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How far an erasure request got; each step is recorded, so a retried request resumes.
+type ErasureStatus string
+
+const (
+	// Accepted, not yet picked up by a worker.
+	ErasureStatusRequested ErasureStatus = "REQUESTED"
+	// The user's hot rows are counted and being deleted.
+	ErasureStatusHotStarted ErasureStatus = "HOT_STARTED"
+	// The hot tier holds nothing of the user; the cold tier is being rewritten.
+	ErasureStatusHotDone ErasureStatus = "HOT_DONE"
+	// The cold tier is pseudonymised; the receipt is being published.
+	ErasureStatusColdDone ErasureStatus = "COLD_DONE"
+	// Done: the receipt is published and the audit record written.
+	ErasureStatusCompleted ErasureStatus = "COMPLETED"
+)
+
+var AllErasureStatus = []ErasureStatus{
+	ErasureStatusRequested,
+	ErasureStatusHotStarted,
+	ErasureStatusHotDone,
+	ErasureStatusColdDone,
+	ErasureStatusCompleted,
+}
+
+func (e ErasureStatus) IsValid() bool {
+	switch e {
+	case ErasureStatusRequested, ErasureStatusHotStarted, ErasureStatusHotDone, ErasureStatusColdDone, ErasureStatusCompleted:
+		return true
+	}
+	return false
+}
+
+func (e ErasureStatus) String() string {
+	return string(e)
+}
+
+func (e *ErasureStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ErasureStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ErasureStatus", str)
+	}
+	return nil
+}
+
+func (e ErasureStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ErasureStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ErasureStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -1277,6 +1681,372 @@ func (e *MetricStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e MetricStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How a report's file reaches people.
+type ReportDeliveryKind string
+
+const (
+	// An email with the file attached (a link when it is larger than 10 MB).
+	ReportDeliveryKindEmail ReportDeliveryKind = "EMAIL"
+	// A POST of the analytics.report.generated.v1 payload, signed with HMAC-SHA256 (header X-Analytics-Signature).
+	ReportDeliveryKindWebhook ReportDeliveryKind = "WEBHOOK"
+)
+
+var AllReportDeliveryKind = []ReportDeliveryKind{
+	ReportDeliveryKindEmail,
+	ReportDeliveryKindWebhook,
+}
+
+func (e ReportDeliveryKind) IsValid() bool {
+	switch e {
+	case ReportDeliveryKindEmail, ReportDeliveryKindWebhook:
+		return true
+	}
+	return false
+}
+
+func (e ReportDeliveryKind) String() string {
+	return string(e)
+}
+
+func (e *ReportDeliveryKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ReportDeliveryKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ReportDeliveryKind", str)
+	}
+	return nil
+}
+
+func (e ReportDeliveryKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ReportDeliveryKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ReportDeliveryKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where one delivery of a run is.
+type ReportDeliveryStatus string
+
+const (
+	// Not tried yet.
+	ReportDeliveryStatusPending ReportDeliveryStatus = "PENDING"
+	// Failed; will be retried with backoff.
+	ReportDeliveryStatusRetrying ReportDeliveryStatus = "RETRYING"
+	// Delivered.
+	ReportDeliveryStatusSucceeded ReportDeliveryStatus = "SUCCEEDED"
+	// Gave up; lastError says why.
+	ReportDeliveryStatusFailed ReportDeliveryStatus = "FAILED"
+)
+
+var AllReportDeliveryStatus = []ReportDeliveryStatus{
+	ReportDeliveryStatusPending,
+	ReportDeliveryStatusRetrying,
+	ReportDeliveryStatusSucceeded,
+	ReportDeliveryStatusFailed,
+}
+
+func (e ReportDeliveryStatus) IsValid() bool {
+	switch e {
+	case ReportDeliveryStatusPending, ReportDeliveryStatusRetrying, ReportDeliveryStatusSucceeded, ReportDeliveryStatusFailed:
+		return true
+	}
+	return false
+}
+
+func (e ReportDeliveryStatus) String() string {
+	return string(e)
+}
+
+func (e *ReportDeliveryStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ReportDeliveryStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ReportDeliveryStatus", str)
+	}
+	return nil
+}
+
+func (e ReportDeliveryStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ReportDeliveryStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ReportDeliveryStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// File formats of a report.
+type ReportFormat string
+
+const (
+	// A4 PDF: title, period, filters, KPI tiles, charts and tables.
+	ReportFormatPDF ReportFormat = "PDF"
+	// A workbook with one sheet per widget (or metric query).
+	ReportFormatXlsx ReportFormat = "XLSX"
+	// A zip of CSV files, one per widget (or metric query).
+	ReportFormatCSVZip ReportFormat = "CSV_ZIP"
+)
+
+var AllReportFormat = []ReportFormat{
+	ReportFormatPDF,
+	ReportFormatXlsx,
+	ReportFormatCSVZip,
+}
+
+func (e ReportFormat) IsValid() bool {
+	switch e {
+	case ReportFormatPDF, ReportFormatXlsx, ReportFormatCSVZip:
+		return true
+	}
+	return false
+}
+
+func (e ReportFormat) String() string {
+	return string(e)
+}
+
+func (e *ReportFormat) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ReportFormat(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ReportFormat", str)
+	}
+	return nil
+}
+
+func (e ReportFormat) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ReportFormat) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ReportFormat) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where a report run is.
+type ReportRunStatus string
+
+const (
+	// Waiting for a worker.
+	ReportRunStatusQueued ReportRunStatus = "QUEUED"
+	// A worker is rendering it.
+	ReportRunStatusRunning ReportRunStatus = "RUNNING"
+	// The file is stored; deliveries follow.
+	ReportRunStatusSucceeded ReportRunStatus = "SUCCEEDED"
+	// It failed after its retries; error says why.
+	ReportRunStatusFailed ReportRunStatus = "FAILED"
+)
+
+var AllReportRunStatus = []ReportRunStatus{
+	ReportRunStatusQueued,
+	ReportRunStatusRunning,
+	ReportRunStatusSucceeded,
+	ReportRunStatusFailed,
+}
+
+func (e ReportRunStatus) IsValid() bool {
+	switch e {
+	case ReportRunStatusQueued, ReportRunStatusRunning, ReportRunStatusSucceeded, ReportRunStatusFailed:
+		return true
+	}
+	return false
+}
+
+func (e ReportRunStatus) String() string {
+	return string(e)
+}
+
+func (e *ReportRunStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ReportRunStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ReportRunStatus", str)
+	}
+	return nil
+}
+
+func (e ReportRunStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ReportRunStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ReportRunStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Named schedules, at 06:00 in the schedule's time zone.
+type ReportSchedulePreset string
+
+const (
+	// Every day.
+	ReportSchedulePresetDaily ReportSchedulePreset = "DAILY"
+	// Mondays.
+	ReportSchedulePresetWeekly ReportSchedulePreset = "WEEKLY"
+	// The first day of each month.
+	ReportSchedulePresetMonthly ReportSchedulePreset = "MONTHLY"
+)
+
+var AllReportSchedulePreset = []ReportSchedulePreset{
+	ReportSchedulePresetDaily,
+	ReportSchedulePresetWeekly,
+	ReportSchedulePresetMonthly,
+}
+
+func (e ReportSchedulePreset) IsValid() bool {
+	switch e {
+	case ReportSchedulePresetDaily, ReportSchedulePresetWeekly, ReportSchedulePresetMonthly:
+		return true
+	}
+	return false
+}
+
+func (e ReportSchedulePreset) String() string {
+	return string(e)
+}
+
+func (e *ReportSchedulePreset) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ReportSchedulePreset(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ReportSchedulePreset", str)
+	}
+	return nil
+}
+
+func (e ReportSchedulePreset) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ReportSchedulePreset) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ReportSchedulePreset) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Why a run happened.
+type ReportTrigger string
+
+const (
+	// A slot of the schedule.
+	ReportTriggerScheduled ReportTrigger = "SCHEDULED"
+	// runReportNow.
+	ReportTriggerManual ReportTrigger = "MANUAL"
+)
+
+var AllReportTrigger = []ReportTrigger{
+	ReportTriggerScheduled,
+	ReportTriggerManual,
+}
+
+func (e ReportTrigger) IsValid() bool {
+	switch e {
+	case ReportTriggerScheduled, ReportTriggerManual:
+		return true
+	}
+	return false
+}
+
+func (e ReportTrigger) String() string {
+	return string(e)
+}
+
+func (e *ReportTrigger) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ReportTrigger(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ReportTrigger", str)
+	}
+	return nil
+}
+
+func (e ReportTrigger) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ReportTrigger) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ReportTrigger) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

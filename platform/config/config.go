@@ -29,6 +29,10 @@ const (
 	DefaultMaxComplexity     = 1000
 	DefaultMaxDepth          = 10
 	DefaultShutdownTimeout   = 20 * time.Second
+	DefaultRetentionCron     = "45 3 * * *"
+	DefaultHotMonths         = 13
+	DefaultColdYears         = 5
+	DefaultSMTPFrom          = "analytics@localhost"
 )
 
 // Config is the validated configuration of one analyticsd process.
@@ -66,6 +70,14 @@ type Config struct {
 	S3AccessKeyID     string        // ANALYTICS_S3_ACCESS_KEY_ID
 	S3SecretAccessKey string        // ANALYTICS_S3_SECRET_ACCESS_KEY
 	S3PathStyle       bool          // ANALYTICS_S3_PATH_STYLE; default false (virtual-host style)
+	RetentionCron     string        // ANALYTICS_RETENTION_CRON; default "45 3 * * *" (UTC)
+	HotMonths         int           // ANALYTICS_HOT_MONTHS; default 13 (the current month and 12 before it)
+	ColdYears         int           // ANALYTICS_COLD_YEARS; default 5
+	PIIKeys           []string      // ANALYTICS_PII_KEYS; empty = privacy.DefaultPIIKeys()
+	SMTPAddr          string        // ANALYTICS_SMTP_ADDR; empty = email deliveries of reports refused
+	SMTPFrom          string        // ANALYTICS_SMTP_FROM; default "analytics@localhost"
+	SMTPUsername      string        // ANALYTICS_SMTP_USERNAME; empty = no SMTP authentication
+	SMTPPassword      string        // ANALYTICS_SMTP_PASSWORD
 }
 
 // Setting documents one configuration knob.
@@ -111,6 +123,14 @@ var Settings = []Setting{
 	{"ANALYTICS_S3_ACCESS_KEY_ID", "", "", "S3 access key id"},
 	{"ANALYTICS_S3_SECRET_ACCESS_KEY", "", "", "S3 secret access key"},
 	{"ANALYTICS_S3_PATH_STYLE", "", "false", "path-style S3 URLs (MinIO and most S3-compatible stores)"},
+	{"ANALYTICS_RETENTION_CRON", "", DefaultRetentionCron, "when months past the hot horizon move to the cold tier (cron, UTC)"},
+	{"ANALYTICS_HOT_MONTHS", "", strconv.Itoa(DefaultHotMonths), "months of events ClickHouse keeps, the current one included; older ranges are refused"},
+	{"ANALYTICS_COLD_YEARS", "", strconv.Itoa(DefaultColdYears), "years a month stays in the cold tier (Parquet in the blob store)"},
+	{"ANALYTICS_PII_KEYS", "", "email, name, first_name, last_name, phone, ip, ip_address, address, user_agent", "event property keys removed from an erased user's cold rows, comma separated"},
+	{"ANALYTICS_SMTP_ADDR", "", "(none)", "SMTP server host:port for report emails (STARTTLS when offered); unset refuses email deliveries"},
+	{"ANALYTICS_SMTP_FROM", "", DefaultSMTPFrom, "sender address of report emails"},
+	{"ANALYTICS_SMTP_USERNAME", "", "(no auth)", "SMTP PLAIN username (sent only over TLS or to localhost)"},
+	{"ANALYTICS_SMTP_PASSWORD", "", "", "SMTP PLAIN password"},
 }
 
 // Error is a configuration error; main exits with code 2 on it.
@@ -165,6 +185,12 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		S3AccessKeyID:     env("ANALYTICS_S3_ACCESS_KEY_ID", ""),
 		S3SecretAccessKey: env("ANALYTICS_S3_SECRET_ACCESS_KEY", ""),
 		S3PathStyle:       env("ANALYTICS_S3_PATH_STYLE", "") == "true",
+		RetentionCron:     env("ANALYTICS_RETENTION_CRON", DefaultRetentionCron),
+		PIIKeys:           splitList(env("ANALYTICS_PII_KEYS", "")),
+		SMTPAddr:          env("ANALYTICS_SMTP_ADDR", ""),
+		SMTPFrom:          env("ANALYTICS_SMTP_FROM", DefaultSMTPFrom),
+		SMTPUsername:      env("ANALYTICS_SMTP_USERNAME", ""),
+		SMTPPassword:      env("ANALYTICS_SMTP_PASSWORD", ""),
 	}
 	c.SeedDemo = env("ANALYTICS_SEED_DEMO", strconv.FormatBool(c.Embedded())) == "true"
 	var err error
@@ -190,6 +216,12 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	if c.TenantConcurrency, err = positiveInt(env, "ANALYTICS_TENANT_CONCURRENCY", 16); err != nil {
+		return Config{}, err
+	}
+	if c.HotMonths, err = positiveInt(env, "ANALYTICS_HOT_MONTHS", DefaultHotMonths); err != nil {
+		return Config{}, err
+	}
+	if c.ColdYears, err = positiveInt(env, "ANALYTICS_COLD_YEARS", DefaultColdYears); err != nil {
 		return Config{}, err
 	}
 	return c, c.validate()
@@ -248,8 +280,13 @@ func (c Config) validate() error {
 	default:
 		return &Error{"ANALYTICS_LOG_LEVEL", fmt.Sprintf("%q: use debug, info, warn or error", c.LogLevel)}
 	}
-	if _, err := cron.ParseStandard(c.CompactCron); err != nil {
-		return &Error{"ANALYTICS_COMPACT_CRON", fmt.Sprintf("%q is not a 5-field cron expression: %v", c.CompactCron, err)}
+	for _, s := range []struct{ name, val string }{{"ANALYTICS_COMPACT_CRON", c.CompactCron}, {"ANALYTICS_RETENTION_CRON", c.RetentionCron}} {
+		if _, err := cron.ParseStandard(s.val); err != nil {
+			return &Error{s.name, fmt.Sprintf("%q is not a 5-field cron expression: %v", s.val, err)}
+		}
+	}
+	if c.ColdYears*12 < c.HotMonths {
+		return &Error{"ANALYTICS_COLD_YEARS", fmt.Sprintf("%d years is shorter than the %d-month hot tier (ANALYTICS_HOT_MONTHS): months would expire before they reach the cold tier", c.ColdYears, c.HotMonths)}
 	}
 	return nil
 }

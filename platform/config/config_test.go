@@ -19,6 +19,10 @@ func TestLoadDefaults(t *testing.T) {
 	assert.Equal(t, DefaultDataDir, c.DataDir)
 	assert.True(t, c.Embedded())
 	assert.Equal(t, DefaultQueryTimeout, c.QueryTimeout)
+	assert.Equal(t, DefaultRetentionCron, c.RetentionCron)
+	assert.Equal(t, 13, c.HotMonths)
+	assert.Equal(t, 5, c.ColdYears)
+	assert.Nil(t, c.PIIKeys, "nil: the privacy package's defaults")
 }
 
 func TestFlagBeatsEnv(t *testing.T) {
@@ -42,6 +46,9 @@ func TestLoadRejectsBadSettings(t *testing.T) {
 		{map[string]string{"ANALYTICS_QUERY_TIMEOUT": "soon"}, nil, "ANALYTICS_QUERY_TIMEOUT"},
 		{map[string]string{"ANALYTICS_WORKER_CONCURRENCY": "0"}, nil, "ANALYTICS_WORKER_CONCURRENCY"},
 		{map[string]string{"ANALYTICS_COMPACT_CRON": "every day"}, nil, "ANALYTICS_COMPACT_CRON"},
+		{map[string]string{"ANALYTICS_RETENTION_CRON": "daily"}, nil, "ANALYTICS_RETENTION_CRON"},
+		{map[string]string{"ANALYTICS_HOT_MONTHS": "0"}, nil, "ANALYTICS_HOT_MONTHS"},
+		{map[string]string{"ANALYTICS_HOT_MONTHS": "36", "ANALYTICS_COLD_YEARS": "2"}, nil, "ANALYTICS_COLD_YEARS"},
 		{map[string]string{"ANALYTICS_LOG_LEVEL": "loud"}, nil, "ANALYTICS_LOG_LEVEL"},
 		{map[string]string{"ANALYTICS_CLICKHOUSE_DATABASE": "a-b"}, nil, "ANALYTICS_CLICKHOUSE_DATABASE"},
 		{nil, []string{"--bogus"}, "flags"},

@@ -325,3 +325,76 @@ SELECT
 FROM `events_local`
 GROUP BY tenant_id, day, course_id;
 
+-- reports
+CREATE TABLE IF NOT EXISTS `reports_local` ON CLUSTER `analytics`
+(
+    tenant_id      LowCardinality(String),
+    report_id      String,
+    version        UInt64,
+    is_deleted     UInt8,
+    name           String,
+    enabled        UInt8,
+    definition     String COMMENT 'JSON of reports.Input (webhook secrets included)',
+    owner          String,
+    created_at     DateTime64(3, 'UTC'),
+    updated_at     DateTime64(3, 'UTC'),
+    scheduled_from DateTime64(3, 'UTC') COMMENT 'slots before it never run'
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', version, is_deleted)
+ORDER BY (tenant_id, report_id);
+
+-- reports
+CREATE TABLE IF NOT EXISTS `reports` ON CLUSTER `analytics` AS `reports_local` ENGINE = Distributed(`analytics`, currentDatabase(), `reports_local`, cityHash64(tenant_id));
+
+-- reports
+CREATE TABLE IF NOT EXISTS `report_runs_local` ON CLUSTER `analytics`
+(
+    tenant_id     LowCardinality(String),
+    report_id     String,
+    run_id        String COMMENT 'hash of (report, trigger, scheduled_for): the unique run key',
+    version       UInt64,
+    is_deleted    UInt8,
+    trigger       LowCardinality(String),
+    scheduled_for DateTime64(3, 'UTC'),
+    status        LowCardinality(String),
+    format        LowCardinality(String),
+    object_key    String,
+    bytes         UInt64,
+    period_from   DateTime64(3, 'UTC'),
+    period_to     DateTime64(3, 'UTC'),
+    error         String,
+    created_at    DateTime64(3, 'UTC'),
+    started_at    Nullable(DateTime64(3, 'UTC')),
+    finished_at   Nullable(DateTime64(3, 'UTC')),
+    updated_at    DateTime64(3, 'UTC')
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', version, is_deleted)
+ORDER BY (tenant_id, report_id, run_id);
+
+-- reports
+CREATE TABLE IF NOT EXISTS `report_runs` ON CLUSTER `analytics` AS `report_runs_local` ENGINE = Distributed(`analytics`, currentDatabase(), `report_runs_local`, cityHash64(tenant_id));
+
+-- reports
+CREATE TABLE IF NOT EXISTS `report_deliveries_local` ON CLUSTER `analytics`
+(
+    tenant_id       LowCardinality(String),
+    report_id       String,
+    run_id          String,
+    idx             UInt16 COMMENT 'position of the delivery in the report',
+    version         UInt64,
+    is_deleted      UInt8,
+    kind            LowCardinality(String),
+    target          String,
+    status          LowCardinality(String),
+    attempts        UInt32,
+    last_error      String,
+    last_attempt_at Nullable(DateTime64(3, 'UTC')),
+    delivered_at    Nullable(DateTime64(3, 'UTC')),
+    updated_at      DateTime64(3, 'UTC')
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', version, is_deleted)
+ORDER BY (tenant_id, report_id, run_id, idx);
+
+-- reports
+CREATE TABLE IF NOT EXISTS `report_deliveries` ON CLUSTER `analytics` AS `report_deliveries_local` ENGINE = Distributed(`analytics`, currentDatabase(), `report_deliveries_local`, cityHash64(tenant_id));
+

@@ -1,0 +1,172 @@
+package reports
+
+import (
+	"bytes"
+	"image/color"
+	"math"
+	"strconv"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/learnhub/analytics-service/dashboards"
+	"github.com/learnhub/analytics-service/platform/errs"
+)
+
+// chartDPI is the resolution charts are drawn at; the PDF scales them to
+// their box, so text stays sharp when printed.
+const chartDPI = 200
+
+// palette colours the series of a chart, in order.
+var palette = []color.RGBA{
+	{0x25, 0x63, 0xeb, 0xff}, // blue
+	{0x0d, 0x94, 0x88, 0xff}, // teal
+	{0xd9, 0x77, 0x06, 0xff}, // amber
+	{0xe1, 0x1d, 0x48, 0xff}, // rose
+	{0x7c, 0x3a, 0xed, 0xff}, // violet
+	{0x47, 0x55, 0x69, 0xff}, // slate
+}
+
+var (
+	gridColor = color.RGBA{0xe2, 0xe8, 0xf0, 0xff}
+	axisColor = color.RGBA{0x64, 0x74, 0x8b, 0xff}
+)
+
+// chartPNG draws a section as a PNG of w×h points: lines over time for
+// LINE and AREA, bars per label for BAR and PIE. ok is false for a section
+// with nothing to draw.
+func chartPNG(sec *Section, loc *time.Location, w, h vg.Length) (png []byte, ok bool, err error) {
+	p := plot.New()
+	style(p)
+	switch {
+	case len(sec.Buckets) > 0 && len(sec.Series) > 0:
+		ok, err = lines(p, sec, loc)
+	case len(sec.Labels) > 0 && len(sec.Series) > 0:
+		ok, err = bars(p, sec)
+	}
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	if top := maxValue(sec); top > 0 {
+		p.Y.Max = top * 1.12
+	}
+	c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(chartDPI), vgimg.UseBackgroundColor(color.White))
+	p.Draw(draw.New(c))
+	var buf bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
+		return nil, false, errs.Wrap("reports.chart", errs.KindInternal, err, "")
+	}
+	return buf.Bytes(), true, nil
+}
+
+// style gives a plot the report's look: no title (the PDF prints it), light
+// grid, slate axes.
+func style(p *plot.Plot) {
+	p.BackgroundColor = color.White
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		a.Color = axisColor
+		a.LineStyle.Color = axisColor
+		a.Tick.Color = axisColor
+		a.Tick.Label.Color = axisColor
+		a.Tick.Label.Font.Size = vg.Points(8)
+		a.Tick.Label.Font.Variant = "Sans"
+		a.Padding = vg.Points(2)
+	}
+	p.Y.Min = 0
+	p.Y.Tick.Marker = tidyTicks{}
+	grid := plotter.NewGrid()
+	grid.Vertical.Color = color.Transparent
+	grid.Horizontal.Color = gridColor
+	p.Add(grid)
+}
+
+func lines(p *plot.Plot, sec *Section, loc *time.Location) (bool, error) {
+	p.X.Tick.Marker = plot.TimeTicks{Format: "2 Jan", Time: func(t float64) time.Time { return time.Unix(int64(t), 0).In(loc) }}
+	drawn := false
+	for i, s := range sec.Series {
+		pts := plotter.XYs{}
+		for j, v := range s.Values {
+			if !math.IsNaN(v) {
+				pts = append(pts, plotter.XY{X: float64(sec.Buckets[j].Unix()), Y: v})
+			}
+		}
+		if len(pts) == 0 {
+			continue
+		}
+		l, err := plotter.NewLine(pts)
+		if err != nil {
+			return false, errs.Wrap("reports.chart", errs.KindInternal, err, "")
+		}
+		c := seriesColor(i)
+		l.LineStyle.Color, l.LineStyle.Width = c, vg.Points(1.6)
+		if sec.Kind == dashboards.KindArea {
+			l.FillColor = color.NRGBA{c.R, c.G, c.B, 0x38}
+		}
+		p.Add(l)
+		drawn = true
+	}
+	return drawn, nil
+}
+
+func bars(p *plot.Plot, sec *Section) (bool, error) {
+	vals := plotter.Values{}
+	for _, v := range sec.Series[0].Values {
+		if math.IsNaN(v) {
+			v = 0
+		}
+		vals = append(vals, v)
+	}
+	if len(vals) == 0 {
+		return false, nil
+	}
+	width := vg.Points(min(36, 360/float64(len(vals))))
+	b, err := plotter.NewBarChart(vals, width)
+	if err != nil {
+		return false, errs.Wrap("reports.chart", errs.KindInternal, err, "")
+	}
+	b.Color, b.LineStyle.Width = palette[0], 0
+	p.Add(b)
+	p.NominalX(sec.Labels...)
+	p.X.Min, p.X.Max = -0.6, float64(len(vals))-0.4
+	p.X.Tick.Label.Font.Size = vg.Points(7.5)
+	if len(sec.Labels) > 8 {
+		p.X.Tick.Label.Rotation = math.Pi / 5
+		p.X.Tick.Label.XAlign = draw.XRight
+	}
+	return true, nil
+}
+
+// maxValue is the largest value of a section's series (0 when none).
+func maxValue(sec *Section) float64 {
+	top := 0.0
+	for _, s := range sec.Series {
+		for _, v := range s.Values {
+			if !math.IsNaN(v) && v > top {
+				top = v
+			}
+		}
+	}
+	return top
+}
+
+// seriesColor is the colour of series i in charts (and in the PDF legend).
+func seriesColor(i int) color.RGBA { return palette[i%len(palette)] }
+
+// tidyTicks are plot.DefaultTicks labelled without trailing zeros ("50",
+// not "50.00").
+type tidyTicks struct{}
+
+// Ticks returns the default ticks between min and max, relabelled.
+func (tidyTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'f', -1, 64)
+		}
+	}
+	return ticks
+}

@@ -1,0 +1,329 @@
+package reports
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/learnhub/analytics-service/metrics"
+	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/store"
+)
+
+// Tables written by this package (migration 0010; audit_log through
+// metrics.WriteAudit).
+const (
+	reportsTable    = "reports"
+	runsTable       = "report_runs"
+	deliveriesTable = "report_deliveries"
+)
+
+var (
+	reportColumns = []string{"tenant_id", "report_id", "version", "is_deleted", "name", "enabled", "definition", "owner",
+		"created_at", "updated_at", "scheduled_from"}
+	runColumns = []string{"tenant_id", "report_id", "run_id", "version", "is_deleted", "trigger", "scheduled_for", "status",
+		"format", "object_key", "bytes", "period_from", "period_to", "error", "created_at", "started_at", "finished_at", "updated_at"}
+	deliveryColumns = []string{"tenant_id", "report_id", "run_id", "idx", "version", "is_deleted", "kind", "target", "status",
+		"attempts", "last_error", "last_attempt_at", "delivered_at", "updated_at"}
+
+	selectReports    = "SELECT " + strings.Join(reportColumns, ", ") + " FROM " + store.QuoteIdent(reportsTable) + " FINAL"
+	selectRuns       = "SELECT " + strings.Join(runColumns, ", ") + " FROM " + store.QuoteIdent(runsTable) + " FINAL"
+	selectDeliveries = "SELECT " + strings.Join(deliveryColumns, ", ") + " FROM " + store.QuoteIdent(deliveriesTable) + " FINAL"
+)
+
+// repo reads and writes the three report tables.
+type repo struct {
+	db  *store.DB
+	now func() time.Time
+}
+
+// version is the next version of a row: max(previous+1, now in µs), so the
+// last writer wins and versions only grow.
+func (r repo) version(prev uint64) (uint64, time.Time) {
+	now := r.now().UTC()
+	return max(prev+1, uint64(now.UnixMicro())), now.Truncate(time.Millisecond)
+}
+
+// saveReport writes rep as a new version (deleted writes a tombstone).
+func (r repo) saveReport(ctx context.Context, rep *Report, deleted bool) error {
+	rep.Version, rep.UpdatedAt = r.version(rep.Version)
+	def, err := json.Marshal(rep.Input)
+	if err != nil {
+		return errs.Wrap("reports.save", errs.KindInternal, err, "")
+	}
+	row := []any{rep.Tenant, rep.ID, rep.Version, boolByte(deleted), rep.Name, boolByte(rep.Enabled), string(def), rep.Owner,
+		rep.CreatedAt, rep.UpdatedAt, rep.ScheduledFrom}
+	return r.db.Insert(ctx, store.Insert{Table: reportsTable, Columns: reportColumns, Rows: [][]any{row}})
+}
+
+// audit writes one audit_log row for a command on a report. Webhook
+// secrets are left out of the record.
+func (r repo) audit(ctx context.Context, action string, before, after *Report) error {
+	enc := func(rep *Report) string {
+		if rep == nil {
+			return ""
+		}
+		cp := *rep
+		cp.Deliveries = redacted(rep.Deliveries)
+		b, _ := json.Marshal(cp)
+		return string(b)
+	}
+	return metrics.WriteAudit(ctx, r.db, [][]any{metrics.AuditRow(ctx, after.Tenant, after.UpdatedAt, action, "report", after.ID, enc(before), enc(after))})
+}
+
+// getReport reads one report of the scope's tenant; missing is KindNotFound.
+func (r repo) getReport(ctx context.Context, scope store.Scope, id string) (*Report, error) {
+	guard, tenant := scope.Predicate("")
+	list, err := r.queryReports(ctx, selectReports+" WHERE "+guard+" AND report_id = ?", tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, errs.E("reports.Get", errs.KindNotFound, "report "+strconv.Quote(id)+" not found").With("field", "id")
+	}
+	return list[0], nil
+}
+
+// pageReports lists the tenant's reports newest first after a cursor.
+func (r repo) pageReports(ctx context.Context, scope store.Scope, first int, after string) (*Page, error) {
+	guard, tenant := scope.Predicate("")
+	sql, args, err := pageQuery(selectReports+" WHERE "+guard, []any{tenant}, "created_at", "report_id", first, after)
+	if err != nil {
+		return nil, err
+	}
+	list, err := r.queryReports(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	p := &Page{Reports: list}
+	if len(list) > first {
+		p.Reports, p.HasNext = list[:first], true
+		p.EndCursor = store.KeysetCursor(p.Reports[first-1].CreatedAt, p.Reports[first-1].ID)
+	}
+	return p, nil
+}
+
+// dangerousUnscopedEnabled lists every tenant's enabled reports (for the
+// tick, which runs without a caller).
+func (r repo) dangerousUnscopedEnabled(ctx context.Context) ([]*Report, error) {
+	return r.queryReports(ctx, selectReports+" WHERE enabled = 1 ORDER BY tenant_id, report_id")
+}
+
+func (r repo) queryReports(ctx context.Context, sql string, args ...any) ([]*Report, error) {
+	rows, err := r.db.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*Report{}
+	for rows.Next() {
+		rep := &Report{}
+		var deleted, enabled uint8
+		var def string
+		if err := rows.Scan(&rep.Tenant, &rep.ID, &rep.Version, &deleted, &rep.Name, &enabled, &def, &rep.Owner,
+			&rep.CreatedAt, &rep.UpdatedAt, &rep.ScheduledFrom); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(def), &rep.Input); err != nil {
+			return nil, errs.Wrap("reports.load", errs.KindInternal, err, "")
+		}
+		rep.Enabled = enabled == 1
+		out = append(out, rep)
+	}
+	return out, rows.Err()
+}
+
+// saveRun writes run as a new version.
+func (r repo) saveRun(ctx context.Context, run *Run) error {
+	var updated time.Time
+	run.Version, updated = r.version(run.Version)
+	row := []any{run.Tenant, run.ReportID, run.ID, run.Version, uint8(0), string(run.Trigger), run.ScheduledFor, string(run.Status),
+		string(run.Format), run.ObjectKey, run.Bytes, run.PeriodFrom, run.PeriodTo, run.Error, run.CreatedAt,
+		optTime(run.StartedAt), optTime(run.FinishedAt), updated}
+	return r.db.Insert(ctx, store.Insert{Table: runsTable, Columns: runColumns, Rows: [][]any{row}})
+}
+
+// getRun reads one run of the scope's tenant; missing is KindNotFound.
+func (r repo) getRun(ctx context.Context, scope store.Scope, reportID, runID string) (*Run, error) {
+	guard, tenant := scope.Predicate("")
+	list, err := r.queryRuns(ctx, selectRuns+" WHERE "+guard+" AND report_id = ? AND run_id = ?", tenant, reportID, runID)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, errs.E("reports.Run", errs.KindNotFound, "report run "+strconv.Quote(runID)+" not found")
+	}
+	return list[0], nil
+}
+
+// pageRuns lists a report's runs newest slot first after a cursor.
+func (r repo) pageRuns(ctx context.Context, scope store.Scope, reportID string, first int, after string) (*RunPage, error) {
+	guard, tenant := scope.Predicate("")
+	sql, args, err := pageQuery(selectRuns+" WHERE "+guard+" AND report_id = ?", []any{tenant, reportID}, "scheduled_for", "run_id", first, after)
+	if err != nil {
+		return nil, err
+	}
+	list, err := r.queryRuns(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	p := &RunPage{Runs: list}
+	if len(list) > first {
+		p.Runs, p.HasNext = list[:first], true
+		p.EndCursor = store.KeysetCursor(p.Runs[first-1].ScheduledFor, p.Runs[first-1].ID)
+	}
+	return p, nil
+}
+
+// dangerousUnscopedLastScheduled is the latest scheduled slot stored per
+// report of every tenant, keyed by tenant + "/" + report id.
+func (r repo) dangerousUnscopedLastScheduled(ctx context.Context) (map[string]time.Time, error) {
+	rows, err := r.db.Query(ctx, "SELECT tenant_id, report_id, max(scheduled_for) FROM "+store.QuoteIdent(runsTable)+
+		" FINAL WHERE trigger = ? GROUP BY tenant_id, report_id", string(TriggerScheduled))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var tenant, report string
+		var at time.Time
+		if err := rows.Scan(&tenant, &report, &at); err != nil {
+			return nil, err
+		}
+		out[tenant+"/"+report] = at
+	}
+	return out, rows.Err()
+}
+
+// dangerousUnscopedActiveRuns lists every tenant's QUEUED and RUNNING runs
+// (for the recoverer).
+func (r repo) dangerousUnscopedActiveRuns(ctx context.Context) ([]*Run, error) {
+	return r.queryRuns(ctx, selectRuns+" WHERE status IN (?, ?) ORDER BY tenant_id, scheduled_for", string(RunQueued), string(RunRunning))
+}
+
+func (r repo) queryRuns(ctx context.Context, sql string, args ...any) ([]*Run, error) {
+	rows, err := r.db.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*Run{}
+	for rows.Next() {
+		run := &Run{}
+		var deleted uint8
+		var trigger, status, format string
+		var updated time.Time
+		if err := rows.Scan(&run.Tenant, &run.ReportID, &run.ID, &run.Version, &deleted, &trigger, &run.ScheduledFor, &status,
+			&format, &run.ObjectKey, &run.Bytes, &run.PeriodFrom, &run.PeriodTo, &run.Error, &run.CreatedAt,
+			&run.StartedAt, &run.FinishedAt, &updated); err != nil {
+			return nil, err
+		}
+		run.Trigger, run.Status, run.Format = Trigger(trigger), RunStatus(status), Format(format)
+		out = append(out, run)
+	}
+	return out, rows.Err()
+}
+
+// saveDelivery writes d as a new version.
+func (r repo) saveDelivery(ctx context.Context, d *DeliveryState) error {
+	var updated time.Time
+	d.Version, updated = r.version(d.Version)
+	row := []any{d.Tenant, d.ReportID, d.RunID, uint16(d.Index), d.Version, uint8(0), string(d.Kind), d.Target, string(d.Status),
+		uint32(d.Attempts), d.LastError, optTime(d.LastAttemptAt), optTime(d.DeliveredAt), updated}
+	return r.db.Insert(ctx, store.Insert{Table: deliveriesTable, Columns: deliveryColumns, Rows: [][]any{row}})
+}
+
+// dangerousUnscopedOpenDeliveries lists every tenant's deliveries that are
+// PENDING or RETRYING (for the recoverer).
+func (r repo) dangerousUnscopedOpenDeliveries(ctx context.Context) ([]*DeliveryState, error) {
+	return r.queryDeliveries(ctx, selectDeliveries+" WHERE status IN (?, ?) ORDER BY tenant_id, run_id, idx",
+		string(DeliveryPending), string(DeliveryRetrying))
+}
+
+// deliveries reads the delivery states of runs of one report, by run id,
+// each in delivery order.
+func (r repo) deliveries(ctx context.Context, scope store.Scope, reportID string, runIDs ...string) (map[string][]*DeliveryState, error) {
+	out := map[string][]*DeliveryState{}
+	if len(runIDs) == 0 {
+		return out, nil
+	}
+	guard, tenant := scope.Predicate("")
+	args := []any{tenant, reportID}
+	marks := make([]string, len(runIDs))
+	for i, id := range runIDs {
+		args, marks[i] = append(args, id), "?"
+	}
+	list, err := r.queryDeliveries(ctx, selectDeliveries+" WHERE "+guard+" AND report_id = ? AND run_id IN ("+strings.Join(marks, ", ")+
+		") ORDER BY run_id, idx", args...)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range list {
+		out[d.RunID] = append(out[d.RunID], d)
+	}
+	return out, nil
+}
+
+func (r repo) queryDeliveries(ctx context.Context, sql string, args ...any) ([]*DeliveryState, error) {
+	rows, err := r.db.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*DeliveryState{}
+	for rows.Next() {
+		d := &DeliveryState{}
+		var idx, attempts uint64
+		var deleted uint8
+		var kind, status string
+		var updated time.Time
+		if err := rows.Scan(&d.Tenant, &d.ReportID, &d.RunID, &idx, &d.Version, &deleted, &kind, &d.Target, &status,
+			&attempts, &d.LastError, &d.LastAttemptAt, &d.DeliveredAt, &updated); err != nil {
+			return nil, err
+		}
+		d.Index, d.Attempts, d.Kind, d.Status = int(idx), int(attempts), DeliveryKind(kind), DeliveryStatus(status)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// pageQuery appends the keyset condition of after, the order (newest
+// first) and the limit (first+1, to know whether a next page exists).
+func pageQuery(sql string, args []any, atCol, idCol string, first int, after string) (string, []any, error) {
+	if after != "" {
+		at, id, err := store.DecodeKeysetCursor("reports.List", after)
+		if err != nil {
+			return "", nil, err
+		}
+		sql += " AND (" + atCol + ", " + idCol + ") < (?, ?)"
+		args = append(args, at, id)
+	}
+	return sql + " ORDER BY " + atCol + " DESC, " + idCol + " DESC LIMIT ?", append(args, first+1), nil
+}
+
+// redacted is ds without webhook secrets.
+func redacted(ds []Delivery) []Delivery {
+	out := make([]Delivery, len(ds))
+	for i, d := range ds {
+		d.Secret = ""
+		out[i] = d
+	}
+	return out
+}
+
+func optTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return *t
+}
+
+func boolByte(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,151 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/learnhub/analytics-service/platform/errs"
+)
+
+// Headers of a webhook delivery.
+const (
+	// HeaderSignature is "t=<unix seconds>,v1=<hex HMAC-SHA256 of
+	// "<t>.<body>" keyed by the delivery's secret>".
+	HeaderSignature = "X-Analytics-Signature"
+	// HeaderEvent is the event subject of the body.
+	HeaderEvent = "X-Analytics-Event"
+	// HeaderDelivery is "<run id>/<delivery index>", the same on every
+	// retry: receivers deduplicate on it.
+	HeaderDelivery = "X-Analytics-Delivery"
+)
+
+// errPrivateAddress refuses a webhook connection to an address inside the
+// service's own network.
+var errPrivateAddress = errors.New("webhook address is not public")
+
+// Sign is the HeaderSignature value of body sent at t with secret.
+func Sign(secret string, t time.Time, body []byte) string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+	return "t=" + ts + ",v1=" + hex.EncodeToString(mac(secret, ts, body))
+}
+
+// VerifySignature checks a HeaderSignature value against body and secret
+// and that its time is within tolerance of now (replays of old bodies
+// fail). Receivers can call it, or repeat its three lines.
+func VerifySignature(secret, header string, body []byte, now time.Time, tolerance time.Duration) error {
+	const op = "reports.VerifySignature"
+	var ts, sig string
+	for part := range strings.SplitSeq(header, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch k {
+		case "t":
+			ts = v
+		case "v1":
+			sig = v
+		}
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || sig == "" {
+		return errs.E(op, errs.KindUnauthenticated, "signature header is not t=<unix>,v1=<hex>")
+	}
+	if d := now.Sub(time.Unix(sec, 0)); d > tolerance || d < -tolerance {
+		return errs.E(op, errs.KindUnauthenticated, "signature is too old or from the future")
+	}
+	want := mac(secret, ts, body)
+	got, err := hex.DecodeString(sig)
+	if err != nil || !hmac.Equal(want, got) {
+		return errs.E(op, errs.KindUnauthenticated, "signature does not match the body")
+	}
+	return nil
+}
+
+func mac(secret, ts string, body []byte) []byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(ts))
+	m.Write([]byte("."))
+	m.Write(body)
+	return m.Sum(nil)
+}
+
+// postWebhook POSTs the event as JSON, signed. 2xx is delivered; 408, 429
+// and 5xx or no answer are retried; any other status is FAILED at once.
+func (s *Service) postWebhook(ctx context.Context, d Delivery, ev *Generated, deliveryID string) error {
+	const op = "reports.webhook"
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return errs.Wrap(op, errs.KindInternal, err, "")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(body))
+	if err != nil {
+		return errs.Wrap(op, errs.KindInvalid, err, "webhook URL is not usable")
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "analyticsd-reports/1")
+	req.Header.Set(HeaderEvent, SubjectGenerated)
+	req.Header.Set(HeaderDelivery, deliveryID)
+	req.Header.Set(HeaderSignature, Sign(d.Secret, s.cfg.Now(), body))
+	resp, err := s.webhookClient().Do(req)
+	if errors.Is(err, errPrivateAddress) {
+		return errs.Wrap(op, errs.KindInvalid, err, "webhook URL resolves to a loopback, private or link-local address; use a public one")
+	}
+	if err != nil {
+		return errs.Wrap(op, errs.KindUnavailable, err, "webhook did not answer")
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	switch c := resp.StatusCode; {
+	case c >= 200 && c < 300:
+		return nil
+	case c == http.StatusRequestTimeout || c == http.StatusTooManyRequests || c >= 500:
+		return errs.E(op, errs.KindUnavailable, fmt.Sprintf("webhook answered %d", c))
+	default:
+		return errs.E(op, errs.KindInvalid, fmt.Sprintf("webhook answered %d; fix the receiver or the URL", c))
+	}
+}
+
+// webhookClient is Deps.HTTP, or a client whose dialer refuses loopback,
+// private, link-local and unspecified addresses unless
+// Config.AllowPrivateWebhooks: a tenant must not make the worker call
+// Redis, ClickHouse or a cloud metadata endpoint. The check runs on the
+// resolved address of every connection (redirects and DNS rebinding
+// included).
+func (s *Service) webhookClient() *http.Client {
+	if s.deps.HTTP != nil {
+		return s.deps.HTTP
+	}
+	allow := s.cfg.AllowPrivateWebhooks
+	dialer := &net.Dialer{Timeout: 10 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
+		host, _, err := net.SplitHostPort(address)
+		if err != nil {
+			return errPrivateAddress
+		}
+		ip, err := netip.ParseAddr(host)
+		if err != nil {
+			return errPrivateAddress
+		}
+		ip = ip.Unmap()
+		if !allow && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+			ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast()) {
+			return errPrivateAddress
+		}
+		return nil
+	}}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.Proxy = nil
+	transport.DialContext = dialer.DialContext
+	return &http.Client{Timeout: DefaultWebhookTimeout, Transport: transport}
+}
