@@ -42,7 +42,7 @@ func CheckHotRangeMonths(r timerange.Range, now time.Time, months int) error {
 		return nil
 	}
 	return errs.Invalid("privacy.CheckHotRange", "timeRange", fmt.Sprintf(
-		"the time range starts on %s, but events before %s (the %d-month hot horizon) are in the cold tier and cannot be queried here; start the range on or after %s",
+		"the window starts on %s, but events before %s (the %d-month hot horizon) are in the cold tier and cannot be queried here; start the range on or after %s",
 		r.From.UTC().Format(dayLayout), h.Format(dayLayout), normMonths(months), h.Format(dayLayout))).
 		With("reason", ReasonRangeInColdTier).With("firstQueryableDate", h.Format(dayLayout))
 }
