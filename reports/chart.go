@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"image/color"
 	"math"
-	"strconv"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -42,6 +41,7 @@ var (
 func chartPNG(sec *Section, loc *time.Location, w, h vg.Length) (png []byte, ok bool, err error) {
 	p := plot.New()
 	style(p)
+	p.Y.Tick.Marker = formatTicks{format: sec.Format}
 	switch {
 	case len(sec.Buckets) > 0 && len(sec.Series) > 0:
 		ok, err = lines(p, sec, loc)
@@ -77,7 +77,6 @@ func style(p *plot.Plot) {
 		a.Padding = vg.Points(2)
 	}
 	p.Y.Min = 0
-	p.Y.Tick.Marker = tidyTicks{}
 	grid := plotter.NewGrid()
 	grid.Vertical.Color = color.Transparent
 	grid.Horizontal.Color = gridColor
@@ -156,16 +155,17 @@ func maxValue(sec *Section) float64 {
 // seriesColor is the colour of series i in charts (and in the PDF legend).
 func seriesColor(i int) color.RGBA { return palette[i%len(palette)] }
 
-// tidyTicks are plot.DefaultTicks labelled without trailing zeros ("50",
-// not "50.00").
-type tidyTicks struct{}
+// formatTicks are plot.DefaultTicks labelled with the section's number
+// format, without needless decimals ("20%", "1,500", "2.5"), so an axis
+// reads like the tiles and tables.
+type formatTicks struct{ format NumberFormat }
 
 // Ticks returns the default ticks between min and max, relabelled.
-func (tidyTicks) Ticks(lo, hi float64) []plot.Tick {
+func (t formatTicks) Ticks(lo, hi float64) []plot.Tick {
 	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
 	for i := range ticks {
 		if ticks[i].Label != "" {
-			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'f', -1, 64)
+			ticks[i].Label = t.format.Tick(ticks[i].Value)
 		}
 	}
 	return ticks

@@ -26,6 +26,9 @@ const (
 	DefaultWebhookTimeout   = 30 * time.Second
 	DefaultMaxAttachment    = 10 << 20 // bigger files are sent as a link only
 	DefaultMaxReports       = 100      // per tenant
+	DefaultRetention        = 90 * 24 * time.Hour
+	// DefaultJanitorSpec runs the janitor hourly.
+	DefaultJanitorSpec = "41 * * * *"
 	// TickSpec fires the tick every minute; its TaskID is keyed by the
 	// minute, so replicas tick once together.
 	TickSpec = "* * * * *"
@@ -103,6 +106,10 @@ type Config struct {
 	MaxAttachment int
 	// MaxReports caps the reports of a tenant; zero means DefaultMaxReports.
 	MaxReports int
+	// Retention is how long a run's file is kept after the run finished;
+	// the janitor then deletes it and marks the run expired. Zero means
+	// DefaultRetention.
+	Retention time.Duration
 	// AllowPrivateWebhooks lets webhooks reach loopback, private and
 	// link-local addresses; false (the default) refuses them, so tenants
 	// cannot reach the service's own network. For tests and single-host
@@ -121,6 +128,7 @@ func (c Config) withDefaults() Config {
 	c.MaxAttachment = cmp.Or(c.MaxAttachment, DefaultMaxAttachment)
 	c.MaxReports = cmp.Or(c.MaxReports, DefaultMaxReports)
 	c.URLTTL = cmp.Or(c.URLTTL, DefaultURLTTL)
+	c.Retention = cmp.Or(c.Retention, DefaultRetention)
 	c.RunTimeout = cmp.Or(c.RunTimeout, DefaultRunTimeout)
 	c.DeliveryTimeout = cmp.Or(c.DeliveryTimeout, DefaultDeliveryTimeout)
 	c.Queue = cmp.Or(c.Queue, jobs.QueueDefault)

@@ -5,15 +5,20 @@ import (
 	"time"
 )
 
-// Generated is the payload of analytics.report.generated.v1, also the body
-// of webhook deliveries.
-type Generated struct {
+// RunRef names the run an event is about; both run events start with it.
+type RunRef struct {
 	Tenant       string    `json:"tenant_id"`
 	ReportID     string    `json:"report_id"`
 	ReportName   string    `json:"report_name"`
 	RunID        string    `json:"run_id"`
 	Trigger      Trigger   `json:"trigger"`
 	ScheduledFor time.Time `json:"scheduled_for"`
+}
+
+// Generated is the payload of analytics.report.generated.v1, also the body
+// of webhook deliveries.
+type Generated struct {
+	RunRef
 	PeriodFrom   time.Time `json:"period_from"`
 	PeriodTo     time.Time `json:"period_to"`
 	Format       Format    `json:"format"`
@@ -22,6 +27,24 @@ type Generated struct {
 	URL          string    `json:"url"`
 	URLExpiresAt time.Time `json:"url_expires_at"`
 	GeneratedAt  time.Time `json:"generated_at"`
+}
+
+// Failed is the payload of analytics.report.failed.v1: a run that ended
+// FAILED (after its retries, or at once for bad input such as a deleted
+// dashboard).
+type Failed struct {
+	RunRef
+	// Error is the client-safe reason, as in the run history.
+	Error    string    `json:"error"`
+	FailedAt time.Time `json:"failed_at"`
+}
+
+// publishFailed sends the event of a FAILED run with Nats-Msg-Id
+// "report.failed/<run id>", so a run is announced failed once however often
+// its last attempt is redelivered.
+func (s *Service) publishFailed(ctx context.Context, rep *Report, run *Run) error {
+	ev := &Failed{RunRef: runRef(rep, run), Error: run.Error, FailedAt: deref(run.FinishedAt)}
+	return s.deps.Bus.Publish(ctx, SubjectFailed, ev, "report.failed/"+run.ID)
 }
 
 // generated is the event of a SUCCEEDED run, with a URL signed until
@@ -33,8 +56,7 @@ func (s *Service) generated(ctx context.Context, rep *Report, run *Run) (*Genera
 	if err != nil {
 		return nil, err
 	}
-	return &Generated{Tenant: run.Tenant, ReportID: run.ReportID, ReportName: rep.Name, RunID: run.ID, Trigger: run.Trigger,
-		ScheduledFor: run.ScheduledFor, PeriodFrom: run.PeriodFrom, PeriodTo: run.PeriodTo, Format: run.Format,
+	return &Generated{RunRef: runRef(rep, run), PeriodFrom: run.PeriodFrom, PeriodTo: run.PeriodTo, Format: run.Format,
 		FileName: run.FileName(), Bytes: run.Bytes, URL: url, URLExpiresAt: exp, GeneratedAt: finished}, nil
 }
 
@@ -42,6 +64,11 @@ func (s *Service) generated(ctx context.Context, rep *Report, run *Run) (*Genera
 // "report.generated/<run id>", so a run finished twice is announced once.
 func (s *Service) publishGenerated(ctx context.Context, ev *Generated) error {
 	return s.deps.Bus.Publish(ctx, SubjectGenerated, ev, "report.generated/"+ev.RunID)
+}
+
+func runRef(rep *Report, run *Run) RunRef {
+	return RunRef{Tenant: run.Tenant, ReportID: run.ReportID, ReportName: rep.Name, RunID: run.ID, Trigger: run.Trigger,
+		ScheduledFor: run.ScheduledFor}
 }
 
 func deref(t *time.Time) time.Time {

@@ -233,6 +233,19 @@ func (h *harness) object(t *testing.T, key string) []byte {
 	return b
 }
 
+// manualRun creates the dashboard report in format f and asks for a run
+// now; it returns the report and the run's queued task.
+func (h *harness) manualRun(t *testing.T, ctx context.Context, f reports.Format) (*reports.Report, jobs.Task) {
+	t.Helper()
+	rep, err := h.svc.Create(ctx, dashboardReport(f))
+	require.NoError(t, err)
+	_, err = h.svc.RunNow(ctx, rep.ID)
+	require.NoError(t, err)
+	tasks := h.q.Take(reports.KindRun)
+	require.Len(t, tasks, 1)
+	return rep, tasks[0]
+}
+
 // onlyRun is the single run of a report.
 func (h *harness) onlyRun(t *testing.T, ctx context.Context, reportID string) *reports.Run {
 	t.Helper()

@@ -139,7 +139,10 @@ func (d *pdfDoc) kpis() {
 			if len(sec.KPIs) > 1 {
 				label, caption = k.Label, sec.Title
 			}
-			tiles = append(tiles, tile{label, FormatValue(k.Value), caption})
+			if k.Unit != "" && k.Unit != "ratio" && k.Unit != "percent" {
+				caption += " · " + k.Unit
+			}
+			tiles = append(tiles, tile{label, k.Format.Format(k.Value), caption})
 		}
 	}
 	if len(tiles) == 0 {
@@ -279,7 +282,12 @@ func (d *pdfDoc) table(sec *Section, x, width float64) {
 	if len(sec.Columns) == 0 {
 		return
 	}
-	widths := columnWidths(len(sec.Columns), width)
+	f.SetFont("Helvetica", "B", 8.5)
+	first := f.GetStringWidth(d.tr(columnLabel(sec.Columns[0])))
+	for _, row := range sec.Rows[:min(len(sec.Rows), maxTableRows)] {
+		first = max(first, f.GetStringWidth(d.tr(row[0].Text)))
+	}
+	widths := columnWidths(len(sec.Columns), width, first+4)
 	tableW := 0.0
 	for _, w := range widths {
 		tableW += w
@@ -372,12 +380,13 @@ func (d *pdfDoc) fit(s string, w float64) string {
 }
 
 // columnWidths sizes a table of n columns within width: value columns of
-// 40 mm at most after a first column of at most 70 mm.
-func columnWidths(n int, width float64) []float64 {
+// 40 mm at most after a first column of at most 70 mm, no wider than its
+// widest text (need) when the value columns can use the room.
+func columnWidths(n int, width, need float64) []float64 {
 	if n == 1 {
 		return []float64{width}
 	}
-	first := min(70, width*0.45)
+	first := min(70, width*0.45, max(need, 18))
 	vw := min(40, (width-first)/float64(n-1))
 	out := make([]float64, n)
 	out[0] = min(first, width-vw*float64(n-1))

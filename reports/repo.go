@@ -12,28 +12,31 @@ import (
 	"github.com/learnhub/analytics-service/store"
 )
 
-// Tables written by this package (migration 0010; audit_log through
-// metrics.WriteAudit).
+// Tables written by this package (migrations 0010 and 0011; audit_log
+// through metrics.WriteAudit).
 const (
 	reportsTable    = "reports"
 	runsTable       = "report_runs"
 	deliveriesTable = "report_deliveries"
+	schedulesTable  = "report_schedules"
 )
 
 var (
 	reportColumns = []string{"tenant_id", "report_id", "version", "is_deleted", "name", "enabled", "definition", "owner",
 		"created_at", "updated_at", "scheduled_from"}
 	runColumns = []string{"tenant_id", "report_id", "run_id", "version", "is_deleted", "trigger", "scheduled_for", "status",
-		"format", "object_key", "bytes", "period_from", "period_to", "error", "created_at", "started_at", "finished_at", "updated_at"}
+		"format", "object_key", "bytes", "period_from", "period_to", "error", "created_at", "started_at", "finished_at", "updated_at", "expired_at"}
 	deliveryColumns = []string{"tenant_id", "report_id", "run_id", "idx", "version", "is_deleted", "kind", "target", "status",
 		"attempts", "last_error", "last_attempt_at", "delivered_at", "updated_at"}
+	scheduleColumns = []string{"tenant_id", "report_id", "version", "is_deleted", "next_run_at", "last_slot", "report_version"}
 
 	selectReports    = "SELECT " + strings.Join(reportColumns, ", ") + " FROM " + store.QuoteIdent(reportsTable) + " FINAL"
 	selectRuns       = "SELECT " + strings.Join(runColumns, ", ") + " FROM " + store.QuoteIdent(runsTable) + " FINAL"
 	selectDeliveries = "SELECT " + strings.Join(deliveryColumns, ", ") + " FROM " + store.QuoteIdent(deliveriesTable) + " FINAL"
+	selectSchedules  = "SELECT " + strings.Join(scheduleColumns, ", ") + " FROM " + store.QuoteIdent(schedulesTable) + " FINAL"
 )
 
-// repo reads and writes the three report tables.
+// repo reads and writes the four report tables.
 type repo struct {
 	db  *store.DB
 	now func() time.Time
@@ -105,12 +108,6 @@ func (r repo) pageReports(ctx context.Context, scope store.Scope, first int, aft
 	return p, nil
 }
 
-// dangerousUnscopedEnabled lists every tenant's enabled reports (for the
-// tick, which runs without a caller).
-func (r repo) dangerousUnscopedEnabled(ctx context.Context) ([]*Report, error) {
-	return r.queryReports(ctx, selectReports+" WHERE enabled = 1 ORDER BY tenant_id, report_id")
-}
-
 func (r repo) queryReports(ctx context.Context, sql string, args ...any) ([]*Report, error) {
 	rows, err := r.db.Query(ctx, sql, args...)
 	if err != nil {
@@ -141,7 +138,7 @@ func (r repo) saveRun(ctx context.Context, run *Run) error {
 	run.Version, updated = r.version(run.Version)
 	row := []any{run.Tenant, run.ReportID, run.ID, run.Version, uint8(0), string(run.Trigger), run.ScheduledFor, string(run.Status),
 		string(run.Format), run.ObjectKey, run.Bytes, run.PeriodFrom, run.PeriodTo, run.Error, run.CreatedAt,
-		optTime(run.StartedAt), optTime(run.FinishedAt), updated}
+		optTime(run.StartedAt), optTime(run.FinishedAt), updated, optTime(run.ExpiredAt)}
 	return r.db.Insert(ctx, store.Insert{Table: runsTable, Columns: runColumns, Rows: [][]any{row}})
 }
 
@@ -177,23 +174,46 @@ func (r repo) pageRuns(ctx context.Context, scope store.Scope, reportID string, 
 	return p, nil
 }
 
-// dangerousUnscopedLastScheduled is the latest scheduled slot stored per
-// report of every tenant, keyed by tenant + "/" + report id.
-func (r repo) dangerousUnscopedLastScheduled(ctx context.Context) (map[string]time.Time, error) {
-	rows, err := r.db.Query(ctx, "SELECT tenant_id, report_id, max(scheduled_for) FROM "+store.QuoteIdent(runsTable)+
-		" FINAL WHERE trigger = ? GROUP BY tenant_id, report_id", string(TriggerScheduled))
+// saveSchedule writes the scheduling state of a report (a tombstone when
+// deleted: the report is gone or disabled).
+func (r repo) saveSchedule(ctx context.Context, st *scheduleState, deleted bool) error {
+	st.Version, _ = r.version(st.Version)
+	row := []any{st.Tenant, st.ReportID, st.Version, boolByte(deleted), st.NextRunAt, st.LastSlot, st.ReportVersion}
+	return r.db.Insert(ctx, store.Insert{Table: schedulesTable, Columns: scheduleColumns, Rows: [][]any{row}})
+}
+
+// getSchedule reads the scheduling state of one report of the scope's
+// tenant; ok is false when there is none (never scheduled, or deleted).
+func (r repo) getSchedule(ctx context.Context, scope store.Scope, reportID string) (*scheduleState, bool, error) {
+	guard, tenant := scope.Predicate("")
+	list, err := r.querySchedules(ctx, selectSchedules+" WHERE "+guard+" AND report_id = ?", tenant, reportID)
+	if err != nil || len(list) == 0 {
+		return nil, false, err
+	}
+	return list[0], true, nil
+}
+
+// dangerousUnscopedDue lists every tenant's reports whose next_run_at has
+// passed at now (for the tick): the rows of due reports only, found through
+// the minmax index on next_run_at, never the runs.
+func (r repo) dangerousUnscopedDue(ctx context.Context, now time.Time) ([]*scheduleState, error) {
+	return r.querySchedules(ctx, selectSchedules+" WHERE next_run_at <= ? ORDER BY next_run_at, tenant_id, report_id", now.UTC())
+}
+
+func (r repo) querySchedules(ctx context.Context, sql string, args ...any) ([]*scheduleState, error) {
+	rows, err := r.db.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]time.Time{}
+	out := []*scheduleState{}
 	for rows.Next() {
-		var tenant, report string
-		var at time.Time
-		if err := rows.Scan(&tenant, &report, &at); err != nil {
+		st := &scheduleState{}
+		var deleted uint8
+		if err := rows.Scan(&st.Tenant, &st.ReportID, &st.Version, &deleted, &st.NextRunAt, &st.LastSlot, &st.ReportVersion); err != nil {
 			return nil, err
 		}
-		out[tenant+"/"+report] = at
+		out = append(out, st)
 	}
 	return out, rows.Err()
 }
@@ -202,6 +222,13 @@ func (r repo) dangerousUnscopedLastScheduled(ctx context.Context) (map[string]ti
 // (for the recoverer).
 func (r repo) dangerousUnscopedActiveRuns(ctx context.Context) ([]*Run, error) {
 	return r.queryRuns(ctx, selectRuns+" WHERE status IN (?, ?) ORDER BY tenant_id, scheduled_for", string(RunQueued), string(RunRunning))
+}
+
+// dangerousUnscopedFinishedBefore lists every tenant's SUCCEEDED runs
+// whose file is still stored and that finished before t (for the janitor).
+func (r repo) dangerousUnscopedFinishedBefore(ctx context.Context, t time.Time) ([]*Run, error) {
+	return r.queryRuns(ctx, selectRuns+" WHERE status = ? AND expired_at IS NULL AND finished_at < ? ORDER BY tenant_id, finished_at",
+		string(RunSucceeded), t.UTC())
 }
 
 func (r repo) queryRuns(ctx context.Context, sql string, args ...any) ([]*Run, error) {
@@ -218,7 +245,7 @@ func (r repo) queryRuns(ctx context.Context, sql string, args ...any) ([]*Run, e
 		var updated time.Time
 		if err := rows.Scan(&run.Tenant, &run.ReportID, &run.ID, &run.Version, &deleted, &trigger, &run.ScheduledFor, &status,
 			&format, &run.ObjectKey, &run.Bytes, &run.PeriodFrom, &run.PeriodTo, &run.Error, &run.CreatedAt,
-			&run.StartedAt, &run.FinishedAt, &updated); err != nil {
+			&run.StartedAt, &run.FinishedAt, &updated, &run.ExpiredAt); err != nil {
 			return nil, err
 		}
 		run.Trigger, run.Status, run.Format = Trigger(trigger), RunStatus(status), Format(format)

@@ -7,21 +7,24 @@
 // tenants/<tenant>/reports/<report>/<run>.<ext> and announces it on
 // JetStream as analytics.report.generated.v1.
 //
-// The flow: the scheduler fires KindTick every minute; the tick reads every
-// enabled report, computes the latest scheduled slot that has not run yet
-// (schedule.go: wall-clock cron in the report's zone, DST rules documented
-// there) and enqueues KindRun with a TaskID derived from (report, slot), so
-// a slot runs once however many replicas tick and however often. A slot
-// missed during downtime runs once when the tick catches up (only the latest
-// missed slot). The run (runner.go) reads the data through the same
+// The flow: the scheduler fires KindTick every minute; the tick reads the
+// reports whose next_run_at has passed (tick.go), computes each one's latest
+// scheduled slot that has not run yet (schedule.go: wall-clock cron in the
+// report's zone, DST rules documented there), records the run QUEUED and
+// enqueues KindRun with a TaskID derived from (report, slot), so a slot runs
+// once however many replicas tick and however often. A slot missed during
+// downtime runs once when the tick catches up (only the latest missed slot). The run (runner.go) reads the data through the same
 // dashboards render service the API uses, renders the file, writes it (its
 // key is a function of the run id, so a retried run leaves one object),
 // publishes the event with Nats-Msg-Id = the run id, and enqueues one
 // KindDeliver task per delivery; failed deliveries are retried by Asynq with
-// backoff and their attempts are recorded in report_deliveries.
+// backoff and their attempts are recorded in report_deliveries. A run that
+// fails for good publishes analytics.report.failed.v1 once. KindJanitor
+// deletes files older than Config.Retention (janitor.go).
 //
-// Storage (migration 0010_reports.sql): reports, report_runs and
-// report_deliveries, ReplacingMergeTree rows read with FINAL.
+// Storage (migrations 0010_reports.sql and 0011_reports_schedule.sql):
+// reports, report_runs, report_deliveries and report_schedules,
+// ReplacingMergeTree rows read with FINAL.
 package reports
 
 import (
@@ -38,10 +41,16 @@ const (
 	KindTick    = "reports:tick"
 	KindRun     = "reports:run"
 	KindDeliver = "reports:deliver"
+	KindJanitor = "reports:janitor"
 )
 
-// SubjectGenerated is the event of a finished run (docs/events.md).
-const SubjectGenerated = "analytics.report.generated.v1"
+// Events of runs (docs/events.md).
+const (
+	// SubjectGenerated announces a SUCCEEDED run and its file.
+	SubjectGenerated = "analytics.report.generated.v1"
+	// SubjectFailed announces a FAILED run and why.
+	SubjectFailed = "analytics.report.failed.v1"
+)
 
 // Format is the file format of a report.
 type Format string
@@ -193,6 +202,9 @@ type Run struct {
 	CreatedAt  time.Time
 	StartedAt  *time.Time
 	FinishedAt *time.Time
+	// ExpiredAt is when the janitor deleted the file after
+	// Config.Retention; such a run has no download URL.
+	ExpiredAt *time.Time
 	// Deliveries are the per-destination states (read from
 	// report_deliveries; filled by Service.Runs and Service.Run).
 	Deliveries []*DeliveryState

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -132,7 +133,7 @@ func TestScheduledPDFRun(t *testing.T) {
 			}
 			v := r.Widgets[i].Results[0].Totals.Value
 			require.NotNil(t, v, w.Title)
-			assert.Contains(t, text, reports.FormatValue(v), "KPI %q", w.Title)
+			assert.Contains(t, text, reports.MetricFormat(r.Widgets[i].Results[0].Metric).Format(v), "KPI %q", w.Title)
 			if u := unfiltered.Widgets[i].Results[0].Totals.Value; w.Title == "Active learners" {
 				assert.NotEqual(t, *u, *v, "the filter narrows the numbers")
 			}
@@ -140,6 +141,19 @@ func TestScheduledPDFRun(t *testing.T) {
 			kpis++
 		}
 		assert.Equal(t, 2, kpis)
+		for i, w := range r.Dashboard.Widgets {
+			if w.Title != "Completion rate by course" {
+				continue
+			}
+			res := r.Widgets[i].Results[0]
+			require.Equal(t, "0.0%", res.Metric.Format, "a ratio metric")
+			require.NotEmpty(t, res.Series)
+			for _, se := range res.Series {
+				want := reports.MetricFormat(res.Metric).Format(se.Total.Value)
+				assert.Regexp(t, `^\d{1,3}\.\d%$`, want, "a rate shows as a percentage")
+				assert.Regexp(t, regexp.QuoteMeta(se.Values[0])+`\s+`+regexp.QuoteMeta(want), text, "course %s", se.Values[0])
+			}
+		}
 		for _, want := range []string{"Weekly learner progress", "Learner progress", "1 Jan 2026 – 31 Jan 2026 (UTC)", "Course in c0, c1, c2",
 			"Completion rate by course", "Top courses", "Page 1 of"} {
 			assert.Contains(t, text, want)
@@ -216,16 +230,28 @@ func TestXLSXAndCSV(t *testing.T) {
 		res := r.Widgets[i].Results[0]
 		switch w.Kind {
 		case dashboards.KindKPI:
-			v, err := f.GetCellValue(w.Title, "B2")
+			raw, err := f.GetCellValue(w.Title, "B2", excelize.Options{RawCellValue: true})
 			require.NoError(t, err)
-			assert.Equal(t, formatExcel(*res.Totals.Value), v, w.Title)
-		case dashboards.KindTable:
-			rows, err := f.GetRows(w.Title)
+			assert.Equal(t, formatExcel(*res.Totals.Value), raw, w.Title)
+			shown, err := f.GetCellValue(w.Title, "B2")
+			require.NoError(t, err)
+			assert.Equal(t, reports.MetricFormat(res.Metric).Format(res.Totals.Value), shown, "%s in its display format %q", w.Title, res.Metric.Format)
+			typ, err := f.GetCellType(w.Title, "B2")
+			require.NoError(t, err)
+			assert.NotEqual(t, excelize.CellTypeSharedString, typ, "a number, not text")
+		case dashboards.KindTable, dashboards.KindBar:
+			rows, err := f.GetRows(w.Title, excelize.Options{RawCellValue: true})
+			require.NoError(t, err)
+			shown, err := f.GetRows(w.Title)
 			require.NoError(t, err)
 			require.Len(t, rows, len(res.Series)+1)
 			assert.Equal(t, []string{"properties.course_id", res.Metric.Name}, rows[0])
 			for j, se := range res.Series {
 				assert.Equal(t, []string{se.Values[0], formatExcel(*se.Total.Value)}, rows[j+1])
+				assert.Equal(t, []string{se.Values[0], reports.MetricFormat(res.Metric).Format(se.Total.Value)}, shown[j+1])
+			}
+			if w.Kind == dashboards.KindBar {
+				assert.Contains(t, shown[1][1], "%", "the completion rate is a percentage")
 			}
 		case dashboards.KindLine:
 			rows, err := f.GetRows(w.Title)
@@ -425,17 +451,12 @@ func TestRunRetriedAfterCrash(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t, c.opt)
 			ctx := as("acme")
-			rep, err := h.svc.Create(ctx, dashboardReport(c.format))
-			require.NoError(t, err)
-			_, err = h.svc.RunNow(ctx, rep.ID)
-			require.NoError(t, err)
-			tasks := h.q.Take(reports.KindRun)
-			require.Len(t, tasks, 1)
-			require.Error(t, h.process(t, h.svc.Runner(), tasks[0], 0, 3))
+			rep, task := h.manualRun(t, ctx, c.format)
+			require.Error(t, h.process(t, h.svc.Runner(), task, 0, 3))
 			assert.Zero(t, h.msgs(t, reports.SubjectGenerated))
 			assert.NotEqual(t, reports.RunFailed, h.onlyRun(t, ctx, rep.ID).Status, "not final before the last attempt")
-			require.NoError(t, h.process(t, h.svc.Runner(), tasks[0], 1, 3))
-			require.NoError(t, h.process(t, h.svc.Runner(), tasks[0], 2, 3), "a redelivered task of a finished run")
+			require.NoError(t, h.process(t, h.svc.Runner(), task, 1, 3))
+			require.NoError(t, h.process(t, h.svc.Runner(), task, 2, 3), "a redelivered task of a finished run")
 
 			objs, err := h.blobs.List(context.Background(), "tenants/acme/reports/")
 			require.NoError(t, err)
@@ -450,7 +471,7 @@ func TestRunRetriedAfterCrash(t *testing.T) {
 }
 
 // TestCatchUp: slots missed while no worker ticked run once, for the
-// latest slot; a disabled report does not run.
+// latest slot; a lost task is recovered; a disabled report does not run.
 func TestCatchUp(t *testing.T) {
 	h := newHarness(t)
 	ctx := as("acme")
@@ -480,11 +501,15 @@ func TestCatchUp(t *testing.T) {
 	}
 	first := tick()
 	require.Len(t, first, 1, "one run for the missed slots")
-	assert.Equal(t, ids(first), ids(tick()), "a second tick before the run enqueues the same TaskID (a no-op in Asynq)")
+	assert.Empty(t, tick(), "a second tick finds the slot enqueued")
+	queued := h.onlyRun(t, ctx, rep.ID)
+	assert.Equal(t, reports.RunQueued, queued.Status, "the tick records the run before enqueuing it")
 	_, err = h.svc.RunNow(ctx, rep.ID) // a manual run does not count as the slot
 	require.NoError(t, err)
 	require.Equal(t, []error{nil}, h.runAll(t, reports.KindRun, h.svc.Runner(), 0, 3))
-	again := tick()
+	// Redis lost the scheduled task: the recoverer enqueues the same TaskID
+	require.NoError(t, h.svc.Recoverer().Recover(context.Background()))
+	again := h.q.Take(reports.KindRun)
 	require.Len(t, again, 1)
 	assert.Equal(t, ids(first), ids(again))
 	require.NoError(t, h.process(t, h.svc.Runner(), again[0], 0, 3))

@@ -18,8 +18,8 @@ import (
 // so a run retried after a crash leaves one object; the event carries the
 // run id as Nats-Msg-Id, so it is stored once; a run already SUCCEEDED only
 // re-publishes its (deduplicated) event and re-enqueues its (deduplicated)
-// deliveries, which covers a crash between any two steps; a FAILED run is
-// left alone.
+// deliveries, which covers a crash between any two steps; a run already
+// FAILED only re-publishes its (deduplicated) failure event.
 func (s *Service) Runner() jobs.Handler { return jobs.HandlerFunc(s.run) }
 
 func (s *Service) run(ctx context.Context, tj jobs.Job) error {
@@ -56,7 +56,7 @@ func (s *Service) run(ctx context.Context, tj jobs.Job) error {
 	case RunSucceeded:
 		return s.announce(ctx, rep, run)
 	case RunFailed:
-		return nil
+		return s.publishFailed(ctx, rep, run) // deduplicated: covers a crash before the first publish
 	}
 	now := s.now()
 	run.Status, run.StartedAt, run.Error = RunRunning, &now, ""
@@ -64,7 +64,7 @@ func (s *Service) run(ctx context.Context, tj jobs.Job) error {
 		return err
 	}
 	if err := s.produce(ctx, rep, run); err != nil {
-		return s.fail(ctx, tj, run, err)
+		return s.fail(ctx, tj, rep, run, err)
 	}
 	return s.succeed(ctx, rep, run)
 }
@@ -145,8 +145,10 @@ func (s *Service) announce(ctx context.Context, rep *Report, run *Run) error {
 }
 
 // fail records a failed run: on the last attempt (or for bad input) the
-// run becomes FAILED; otherwise the error goes back to Asynq for a retry.
-func (s *Service) fail(ctx context.Context, tj jobs.Job, run *Run, cause error) error {
+// run becomes FAILED and analytics.report.failed.v1 is published (once per
+// run: its msg id is the run id); otherwise the error goes back to Asynq
+// for a retry.
+func (s *Service) fail(ctx context.Context, tj jobs.Job, rep *Report, run *Run, cause error) error {
 	if !errs.Is(cause, errs.KindInvalid) && tj.Retried < tj.MaxRetry {
 		return cause
 	}
@@ -154,6 +156,9 @@ func (s *Service) fail(ctx context.Context, tj jobs.Job, run *Run, cause error) 
 	now := s.now()
 	run.Status, run.FinishedAt, run.Error = RunFailed, &now, errs.PublicMessage(cause)
 	if err := s.repo.saveRun(ctx, run); err != nil {
+		return errors.Join(cause, err)
+	}
+	if err := s.publishFailed(ctx, rep, run); err != nil {
 		return errors.Join(cause, err)
 	}
 	return cause

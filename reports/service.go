@@ -76,6 +76,9 @@ func (s *Service) Create(ctx context.Context, in Input) (*Report, error) {
 	if err := s.repo.saveReport(ctx, rep, false); err != nil {
 		return nil, err
 	}
+	if err := s.reschedule(ctx, rep, false); err != nil {
+		return nil, err
+	}
 	return rep, s.repo.audit(ctx, ActionCreate, nil, rep)
 }
 
@@ -107,6 +110,9 @@ func (s *Service) Update(ctx context.Context, id string, expectedVersion uint64,
 	if err := s.repo.saveReport(ctx, &after, false); err != nil {
 		return nil, err
 	}
+	if err := s.reschedule(ctx, &after, false); err != nil {
+		return nil, err
+	}
 	return &after, s.repo.audit(ctx, ActionUpdate, before, &after)
 }
 
@@ -120,6 +126,9 @@ func (s *Service) Delete(ctx context.Context, id string, expectedVersion uint64)
 	after := *before
 	after.Enabled = false
 	if err := s.repo.saveReport(ctx, &after, true); err != nil {
+		return err
+	}
+	if err := s.reschedule(ctx, &after, true); err != nil {
 		return err
 	}
 	return s.repo.audit(ctx, ActionDelete, before, &after)
@@ -222,7 +231,8 @@ func (s *Service) Runs(ctx context.Context, reportID string, first int, after st
 }
 
 // URL signs a download URL of a SUCCEEDED run of the caller's tenant,
-// valid for Config.URLTTL.
+// valid for Config.URLTTL; a run whose file expired (ExpiredAt) has none
+// (KindConflict).
 func (s *Service) URL(ctx context.Context, run *Run) (string, time.Time, error) {
 	scope, err := store.ScopeFrom(ctx)
 	if err != nil {
@@ -233,6 +243,10 @@ func (s *Service) URL(ctx context.Context, run *Run) (string, time.Time, error) 
 	}
 	if run.Status != RunSucceeded {
 		return "", time.Time{}, errs.E("reports.URL", errs.KindConflict, fmt.Sprintf("run %q is %s; only SUCCEEDED runs have a file", run.ID, run.Status))
+	}
+	if run.ExpiredAt != nil {
+		return "", time.Time{}, errs.E("reports.URL", errs.KindConflict, fmt.Sprintf("the file of run %q was deleted on %s, after the retention period",
+			run.ID, run.ExpiredAt.UTC().Format(time.DateOnly)))
 	}
 	exp := s.cfg.Now().Add(s.cfg.URLTTL)
 	u, err := s.deps.Blobs.SignedURL(ctx, run.ObjectKey, exp)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -51,6 +50,9 @@ type Section struct {
 	Series  []ChartSeries
 	Buckets []time.Time
 	Labels  []string
+	// Format is how the chart's value axis is labelled: the format of the
+	// section's first metric.
+	Format NumberFormat
 	// Columns and Rows are the section as a table (every kind has one: it
 	// is what XLSX and CSV hold).
 	Columns []string
@@ -61,8 +63,11 @@ type Section struct {
 
 // KPI is one headline number.
 type KPI struct {
-	Label string
-	Value *float64
+	Label  string
+	Value  *float64
+	Format NumberFormat
+	// Unit is the metric's unit ("learners", "points"), for the caption.
+	Unit string
 }
 
 // ChartSeries is one line or one set of bars.
@@ -71,45 +76,12 @@ type ChartSeries struct {
 	Values []float64 // NaN where there is no value
 }
 
-// Cell is one table cell: a number (Num set) or text.
+// Cell is one table cell: a number (Num set, Text is it printed with
+// Format) or text.
 type Cell struct {
-	Text string
-	Num  *float64
-}
-
-// FormatValue is how a report prints a number: integers with thousands
-// separators ("12,345"), others with two decimals ("78.25"), "–" for none.
-// The PDF, the email and the tests share it.
-func FormatValue(v *float64) string {
-	if v == nil || math.IsNaN(*v) || math.IsInf(*v, 0) {
-		return "–"
-	}
-	x := *v
-	neg := x < 0
-	if neg {
-		x = -x
-	}
-	var s string
-	if x == math.Trunc(x) && x < 1e15 {
-		s = strconv.FormatFloat(x, 'f', 0, 64)
-	} else {
-		s = strconv.FormatFloat(x, 'f', 2, 64)
-	}
-	intPart, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	for i, r := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if frac != "" {
-		b.WriteString("." + frac)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	Text   string
+	Num    *float64
+	Format NumberFormat
 }
 
 // snapshot reads the data of a run: the dashboard render, or the metric
@@ -210,6 +182,12 @@ func buildSection(title string, kind dashboards.WidgetKind, keys []string, resul
 		}
 		return keys[i]
 	}
+	for _, r := range results {
+		if r != nil {
+			sec.Format = MetricFormat(r.Metric)
+			break
+		}
+	}
 	bucketed := false
 	for _, r := range results {
 		if r != nil && r.Grain != metrics.GrainTotal && r.Grain != "" {
@@ -219,13 +197,16 @@ func buildSection(title string, kind dashboards.WidgetKind, keys []string, resul
 	switch {
 	case kind == dashboards.KindKPI || (!bucketed && allTotals(results)):
 		sec.Columns = []string{"Metric", "Value"}
-		for i := range results {
-			var v *float64
-			if r := results[i]; r != nil {
-				v = r.Totals.Value
+		for i, r := range results {
+			k := KPI{Label: name(i)}
+			if r != nil {
+				k.Value, k.Format = r.Totals.Value, MetricFormat(r.Metric)
+				if r.Metric != nil {
+					k.Unit = r.Metric.Unit
+				}
 			}
-			sec.KPIs = append(sec.KPIs, KPI{Label: name(i), Value: v})
-			sec.Rows = append(sec.Rows, []Cell{{Text: name(i)}, numCell(v)})
+			sec.KPIs = append(sec.KPIs, k)
+			sec.Rows = append(sec.Rows, []Cell{{Text: name(i)}, numCell(k.Value, k.Format)})
 		}
 		if kind != dashboards.KindKPI {
 			sec.Labels = []string{}
@@ -276,11 +257,13 @@ func timeSection(sec *Section, results []*metrics.Result, name func(int) string,
 		index[b.UnixMilli()] = i
 	}
 	sec.Columns = []string{"Period"}
+	var formats []NumberFormat // of each series
 	for i, r := range results {
 		if r == nil {
 			continue
 		}
 		for _, se := range r.Series {
+			formats = append(formats, MetricFormat(r.Metric))
 			label := name(i)
 			if len(se.Values) > 0 {
 				label += " (" + strings.Join(se.Values, ", ") + ")"
@@ -298,8 +281,8 @@ func timeSection(sec *Section, results []*metrics.Result, name func(int) string,
 		if b.In(loc).Hour() == 0 && b.In(loc).Minute() == 0 {
 			row[0].Text = b.In(loc).Format("2006-01-02")
 		}
-		for _, cs := range sec.Series {
-			row = append(row, floatCell(cs.Values[i]))
+		for j, cs := range sec.Series {
+			row = append(row, floatCell(cs.Values[i], formats[j]))
 		}
 		sec.Rows = append(sec.Rows, row)
 	}
@@ -343,8 +326,12 @@ func dimensionSection(sec *Section, results []*metrics.Result, name func(int) st
 		for _, v := range labels[key] {
 			row = append(row, Cell{Text: v})
 		}
-		for _, v := range values[key] {
-			row = append(row, numCell(v))
+		for i, v := range values[key] {
+			var f NumberFormat
+			if results[i] != nil {
+				f = MetricFormat(results[i].Metric)
+			}
+			row = append(row, numCell(v, f))
 		}
 		sec.Rows = append(sec.Rows, row)
 		sec.Labels = append(sec.Labels, strings.Join(labels[key], " / "))
@@ -369,19 +356,19 @@ func filterLines(fs []metrics.Filter, defs []dashboards.FilterDef) []string {
 	return out
 }
 
-func numCell(v *float64) Cell {
+func numCell(v *float64, f NumberFormat) Cell {
 	if v == nil {
 		return Cell{}
 	}
 	x := *v
-	return Cell{Text: FormatValue(&x), Num: &x}
+	return Cell{Text: f.Format(&x), Num: &x, Format: f}
 }
 
-func floatCell(v float64) Cell {
+func floatCell(v float64, f NumberFormat) Cell {
 	if math.IsNaN(v) {
 		return Cell{}
 	}
-	return numCell(&v)
+	return numCell(&v, f)
 }
 
 func floatOr(v *float64) float64 {

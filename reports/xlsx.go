@@ -23,6 +23,7 @@ func writeXLSX(w io.Writer, snap *Snapshot) error {
 	if err != nil {
 		return errs.Wrap(op, errs.KindInternal, err, "")
 	}
+	styles := &numberStyles{f: f, ids: map[NumberFormat]int{}}
 	names := sheetNames(snap.Sections)
 	for i, sec := range snap.Sections {
 		if i == 0 {
@@ -31,7 +32,7 @@ func writeXLSX(w io.Writer, snap *Snapshot) error {
 			_, err = f.NewSheet(names[i])
 		}
 		if err == nil {
-			err = writeSheet(f, names[i], &sec, bold)
+			err = writeSheet(f, names[i], &sec, bold, styles)
 		}
 		if err != nil {
 			return errs.Wrap(op, errs.KindInternal, err, "")
@@ -51,7 +52,30 @@ func writeXLSX(w io.Writer, snap *Snapshot) error {
 	return nil
 }
 
-func writeSheet(f *excelize.File, sheet string, sec *Section, bold int) error {
+// numberStyles are the cell styles of the number formats in use, made once
+// per workbook.
+type numberStyles struct {
+	f   *excelize.File
+	ids map[NumberFormat]int
+}
+
+// id is the style of cells printed with nf; 0 (General) for the zero value.
+func (s *numberStyles) id(nf NumberFormat) (int, error) {
+	if nf.Excel() == "" {
+		return 0, nil
+	}
+	if id, ok := s.ids[nf]; ok {
+		return id, nil
+	}
+	code := nf.Excel()
+	id, err := s.f.NewStyle(&excelize.Style{CustomNumFmt: &code})
+	s.ids[nf] = id
+	return id, err
+}
+
+// writeSheet writes a section's table; numbers stay numbers, shown with
+// their metric's number format ("0.0%" shows 0.625 as 62.5%).
+func writeSheet(f *excelize.File, sheet string, sec *Section, bold int, styles *numberStyles) error {
 	if sec.Error != "" {
 		if err := f.SetCellValue(sheet, "A1", "No data"); err != nil {
 			return err
@@ -77,12 +101,23 @@ func writeSheet(f *excelize.File, sheet string, sec *Section, bold int) error {
 	for r, row := range sec.Rows {
 		for c, cell := range row {
 			name, _ := excelize.CoordinatesToCellName(c+1, r+2)
-			var v any = cell.Text
-			if cell.Num != nil {
-				v = *cell.Num
+			if cell.Num == nil {
+				if err := f.SetCellValue(sheet, name, cell.Text); err != nil {
+					return err
+				}
+				continue
 			}
-			if err := f.SetCellValue(sheet, name, v); err != nil {
+			if err := f.SetCellValue(sheet, name, *cell.Num); err != nil {
 				return err
+			}
+			style, err := styles.id(cell.Format)
+			if err != nil {
+				return err
+			}
+			if style != 0 {
+				if err := f.SetCellStyle(sheet, name, name, style); err != nil {
+					return err
+				}
 			}
 		}
 	}

@@ -69,7 +69,8 @@ func (r *Resolver) toModelReport(rep *reports.Report) *model.Report {
 	return out
 }
 
-// toModelReportRun maps a run; a SUCCEEDED run gets a freshly signed URL.
+// toModelReportRun maps a run; a SUCCEEDED run whose file is still kept
+// gets a freshly signed URL.
 func (r *Resolver) toModelReportRun(ctx context.Context, run *reports.Run) (*model.ReportRun, error) {
 	out := &model.ReportRun{ID: run.ID, ReportID: run.ReportID, Trigger: model.ReportTrigger(run.Trigger), ScheduledFor: run.ScheduledFor,
 		Status: model.ReportRunStatus(run.Status), Error: ptrIf(run.Error), StartedAt: run.StartedAt, FinishedAt: run.FinishedAt,
@@ -77,7 +78,7 @@ func (r *Resolver) toModelReportRun(ctx context.Context, run *reports.Run) (*mod
 	if !run.PeriodFrom.IsZero() {
 		out.PeriodFrom, out.PeriodTo = &run.PeriodFrom, &run.PeriodTo
 	}
-	if run.Status == reports.RunSucceeded {
+	if run.Status == reports.RunSucceeded && run.ExpiredAt == nil {
 		url, exp, err := r.ReportService.URL(ctx, run)
 		if err != nil {
 			return nil, err

@@ -76,13 +76,15 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 // openReports builds the report service: data through the dashboards
 // render and the querier, files in the blob store, email through
 // ANALYTICS_SMTP_ADDR when it is set (without it, email deliveries are
-// refused when a report is defined).
+// refused when a report is defined), files kept for
+// ANALYTICS_REPORT_RETENTION, webhooks to private addresses only with
+// ANALYTICS_REPORT_WEBHOOK_ALLOW_PRIVATE.
 func (a *app) openReports(blobs blob.Store, s *services) (*reports.Service, error) {
 	deps := reports.Deps{DB: a.db, Blobs: blobs, Jobs: s.jobs, Bus: a.bus, Dashboards: s.dashboards, Metrics: s.querier}
 	if c := a.cfg; c.SMTPAddr != "" {
 		deps.Mailer = &reports.SMTPMailer{Addr: c.SMTPAddr, From: c.SMTPFrom, Username: c.SMTPUsername, Password: c.SMTPPassword}
 	}
-	return reports.NewService(deps, reports.Config{})
+	return reports.NewService(deps, reports.Config{Retention: a.cfg.ReportRetention, AllowPrivateWebhooks: a.cfg.ReportWebhookAllowPrivate})
 }
 
 // lateUsage lets the registry ask dashboards (built after it, since they

@@ -38,13 +38,14 @@ func (a *app) startWork(ctx context.Context) (func(), error) {
 	srv.Handle(reports.KindTick, a.svc.reports.Tick(a.log))
 	srv.Handle(reports.KindRun, a.svc.reports.Runner())
 	srv.Handle(reports.KindDeliver, a.svc.reports.Deliverer())
+	srv.Handle(reports.KindJanitor, a.svc.reports.Janitor())
 	srv.AddRecoverer(a.svc.reports.Recoverer())
 
 	// One janitor task per hour (the TaskID is keyed by the hour).
 	exportsJanitor := jobs.Entry{Name: exports.KindJanitor, Spec: exports.DefaultJanitorSpec,
 		Task: jobs.Task{Kind: exports.KindJanitor, Queue: jobs.QueueLow}, KeyLayout: "2006-01-02T15"}
 	sched := jobs.NewScheduler(client, jobs.SchedulerConfig{Logger: a.log})
-	for _, e := range []jobs.Entry{compact.Entry(), rebuild.Entry(), exportsJanitor, cohorts.Entry(""), a.svc.retention.Entry(), reports.Entry()} {
+	for _, e := range []jobs.Entry{compact.Entry(), rebuild.Entry(), exportsJanitor, cohorts.Entry(""), a.svc.retention.Entry(), reports.Entry(), reports.JanitorEntry()} {
 		if err := sched.Register(e); err != nil {
 			return nil, err
 		}

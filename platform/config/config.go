@@ -33,6 +33,7 @@ const (
 	DefaultHotMonths         = 13
 	DefaultColdYears         = 5
 	DefaultSMTPFrom          = "analytics@localhost"
+	DefaultReportRetention   = 90 * 24 * time.Hour
 )
 
 // Config is the validated configuration of one analyticsd process.
@@ -78,6 +79,11 @@ type Config struct {
 	SMTPFrom          string        // ANALYTICS_SMTP_FROM; default "analytics@localhost"
 	SMTPUsername      string        // ANALYTICS_SMTP_USERNAME; empty = no SMTP authentication
 	SMTPPassword      string        // ANALYTICS_SMTP_PASSWORD
+	ReportRetention   time.Duration // ANALYTICS_REPORT_RETENTION; default 90 days ("90d", or a Go duration)
+	// ReportWebhookAllowPrivate is ANALYTICS_REPORT_WEBHOOK_ALLOW_PRIVATE;
+	// default false (webhooks to loopback, private and link-local
+	// addresses are refused; true is for local development only).
+	ReportWebhookAllowPrivate bool
 }
 
 // Setting documents one configuration knob.
@@ -131,6 +137,8 @@ var Settings = []Setting{
 	{"ANALYTICS_SMTP_FROM", "", DefaultSMTPFrom, "sender address of report emails"},
 	{"ANALYTICS_SMTP_USERNAME", "", "(no auth)", "SMTP PLAIN username (sent only over TLS or to localhost)"},
 	{"ANALYTICS_SMTP_PASSWORD", "", "", "SMTP PLAIN password"},
+	{"ANALYTICS_REPORT_RETENTION", "", "90d", "how long report files are kept; an hourly janitor deletes older ones (days as 30d, or a Go duration)"},
+	{"ANALYTICS_REPORT_WEBHOOK_ALLOW_PRIVATE", "", "false", "let report webhooks reach loopback, private and link-local addresses (local development only)"},
 }
 
 // Error is a configuration error; main exits with code 2 on it.
@@ -222,6 +230,12 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	if c.ColdYears, err = positiveInt(env, "ANALYTICS_COLD_YEARS", DefaultColdYears); err != nil {
+		return Config{}, err
+	}
+	if c.ReportRetention, err = days(env, "ANALYTICS_REPORT_RETENTION", DefaultReportRetention); err != nil {
+		return Config{}, err
+	}
+	if c.ReportWebhookAllowPrivate, err = boolean(env, "ANALYTICS_REPORT_WEBHOOK_ALLOW_PRIVATE"); err != nil {
 		return Config{}, err
 	}
 	return c, c.validate()
@@ -323,6 +337,30 @@ func duration(env func(k, def string) string, key string, def time.Duration) (ti
 		return 0, &Error{key, fmt.Sprintf("%q is not a positive duration; use e.g. 30s or 2m", raw)}
 	}
 	return d, nil
+}
+
+// days reads a positive duration given in days ("90d") or as a Go
+// duration ("2160h").
+func days(env func(k, def string) string, key string, def time.Duration) (time.Duration, error) {
+	raw := env(key, "")
+	if n, ok := strings.CutSuffix(raw, "d"); ok {
+		d, err := strconv.Atoi(n)
+		if err != nil || d <= 0 {
+			return 0, &Error{key, fmt.Sprintf("%q is not a positive number of days; use e.g. 90d", raw)}
+		}
+		return time.Duration(d) * 24 * time.Hour, nil
+	}
+	return duration(env, key, def)
+}
+
+// boolean reads true or false (default false).
+func boolean(env func(k, def string) string, key string) (bool, error) {
+	raw := env(key, "false")
+	b, err := strconv.ParseBool(raw)
+	if err != nil {
+		return false, &Error{key, fmt.Sprintf("%q: use true or false", raw)}
+	}
+	return b, nil
 }
 
 func positiveInt(env func(k, def string) string, key string, def int) (int, error) {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,6 +24,27 @@ func TestLoadDefaults(t *testing.T) {
 	assert.Equal(t, 13, c.HotMonths)
 	assert.Equal(t, 5, c.ColdYears)
 	assert.Nil(t, c.PIIKeys, "nil: the privacy package's defaults")
+	assert.Equal(t, 90*24*time.Hour, c.ReportRetention)
+	assert.False(t, c.ReportWebhookAllowPrivate, "private webhook addresses are refused unless asked for")
+}
+
+func TestReportSettings(t *testing.T) {
+	for _, tc := range []struct {
+		retention, private string
+		want               time.Duration
+		allow              bool
+	}{
+		{"30d", "true", 30 * 24 * time.Hour, true},
+		{"36h", "false", 36 * time.Hour, false},
+		{"", "1", DefaultReportRetention, true},
+	} {
+		t.Run(tc.retention+"/"+tc.private, func(t *testing.T) {
+			c, err := Load(nil, envOf(map[string]string{"ANALYTICS_REPORT_RETENTION": tc.retention, "ANALYTICS_REPORT_WEBHOOK_ALLOW_PRIVATE": tc.private}))
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, c.ReportRetention)
+			assert.Equal(t, tc.allow, c.ReportWebhookAllowPrivate)
+		})
+	}
 }
 
 func TestFlagBeatsEnv(t *testing.T) {
@@ -51,6 +73,9 @@ func TestLoadRejectsBadSettings(t *testing.T) {
 		{map[string]string{"ANALYTICS_HOT_MONTHS": "36", "ANALYTICS_COLD_YEARS": "2"}, nil, "ANALYTICS_COLD_YEARS"},
 		{map[string]string{"ANALYTICS_LOG_LEVEL": "loud"}, nil, "ANALYTICS_LOG_LEVEL"},
 		{map[string]string{"ANALYTICS_CLICKHOUSE_DATABASE": "a-b"}, nil, "ANALYTICS_CLICKHOUSE_DATABASE"},
+		{map[string]string{"ANALYTICS_REPORT_RETENTION": "0d"}, nil, "ANALYTICS_REPORT_RETENTION"},
+		{map[string]string{"ANALYTICS_REPORT_RETENTION": "three months"}, nil, "ANALYTICS_REPORT_RETENTION"},
+		{map[string]string{"ANALYTICS_REPORT_WEBHOOK_ALLOW_PRIVATE": "yes please"}, nil, "ANALYTICS_REPORT_WEBHOOK_ALLOW_PRIVATE"},
 		{nil, []string{"--bogus"}, "flags"},
 	} {
 		t.Run(tc.setting, func(t *testing.T) {

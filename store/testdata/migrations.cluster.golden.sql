@@ -398,3 +398,35 @@ ORDER BY (tenant_id, report_id, run_id, idx);
 -- reports
 CREATE TABLE IF NOT EXISTS `report_deliveries` ON CLUSTER `analytics` AS `report_deliveries_local` ENGINE = Distributed(`analytics`, currentDatabase(), `report_deliveries_local`, cityHash64(tenant_id));
 
+-- reports_schedule
+CREATE TABLE IF NOT EXISTS `report_schedules_local` ON CLUSTER `analytics`
+(
+    tenant_id      LowCardinality(String),
+    report_id      String,
+    version        UInt64,
+    is_deleted     UInt8,
+    next_run_at    DateTime64(3, 'UTC') COMMENT 'the tick looks at the report once this has passed',
+    last_slot      DateTime64(3, 'UTC') COMMENT 'latest scheduled slot enqueued (zero: none yet)',
+    report_version UInt64 COMMENT 'version of the report row next_run_at was computed from',
+    INDEX next_run_idx next_run_at TYPE minmax GRANULARITY 1
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', version, is_deleted)
+ORDER BY (tenant_id, report_id);
+
+-- reports_schedule
+CREATE TABLE IF NOT EXISTS `report_schedules` ON CLUSTER `analytics` AS `report_schedules_local` ENGINE = Distributed(`analytics`, currentDatabase(), `report_schedules_local`, cityHash64(tenant_id));
+
+-- reports_schedule
+INSERT INTO report_schedules (tenant_id, report_id, version, is_deleted, next_run_at, last_slot, report_version)
+SELECT r.tenant_id, r.report_id, 1, 0, r.scheduled_from, ifNull(l.last_slot, toDateTime64(0, 3, 'UTC')), r.version
+FROM (SELECT tenant_id, report_id, version, scheduled_from FROM reports FINAL WHERE enabled = 1) AS r
+LEFT JOIN (SELECT tenant_id, report_id, max(scheduled_for) AS last_slot FROM report_runs FINAL
+           WHERE trigger = 'SCHEDULED' GROUP BY tenant_id, report_id) AS l
+       ON r.tenant_id = l.tenant_id AND r.report_id = l.report_id;
+
+-- reports_schedule
+ALTER TABLE `report_runs_local` ON CLUSTER `analytics` ADD COLUMN IF NOT EXISTS expired_at Nullable(DateTime64(3, 'UTC'));
+
+-- reports_schedule
+ALTER TABLE report_runs ON CLUSTER `analytics` ADD COLUMN IF NOT EXISTS expired_at Nullable(DateTime64(3, 'UTC'));
+
