@@ -84,7 +84,8 @@ type Config struct {
 	// means DefaultMaxConcurrentPerTenant.
 	MaxConcurrentPerTenant int
 	// ProgressEvery is how many rows pass between progress updates of the
-	// job row; zero means DefaultProgressEvery.
+	// job row, stored at most once per WatchInterval; zero means
+	// DefaultProgressEvery.
 	ProgressEvery int
 	// URLTTL is how long a signed URL works; zero means DefaultURLTTL
 	// (capped at the object's expiry).

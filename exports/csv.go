@@ -1,6 +1,7 @@
 package exports
 
 import (
+	"bufio"
 	"encoding/csv"
 	"io"
 	"time"
@@ -17,7 +18,9 @@ type csvEncoder struct {
 }
 
 func newCSVEncoder(w io.Writer, loc *time.Location) *csvEncoder {
-	return &csvEncoder{w: csv.NewWriter(w), loc: loc}
+	// csv.Writer's own buffer is 4 KB: each flush is a hand-off through the
+	// upload pipe, so a larger one (which csv.NewWriter then uses as is).
+	return &csvEncoder{w: csv.NewWriter(bufio.NewWriterSize(w, 64<<10)), loc: loc}
 }
 
 func (e *csvEncoder) Begin(cols []store.Column) error {

@@ -1,7 +1,6 @@
 package exports
 
 import (
-	"encoding/json"
 	"io"
 	"strconv"
 	"strings"
@@ -115,7 +114,7 @@ func text(v any, k colKind, loc *time.Location) string {
 		}
 		return x.In(loc).Format(dateTimeLayout)
 	}
-	b, err := json.Marshal(v)
+	b, err := appendJSON(nil, v)
 	if err != nil {
 		return ""
 	}

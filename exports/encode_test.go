@@ -37,7 +37,12 @@ func queryAll(t *testing.T, db *store.DB, sql string) ([]store.Column, [][]any) 
 	t.Helper()
 	rows, err := db.Query(context.Background(), sql)
 	require.NoError(t, err)
-	st := newStoreStream(rows)
+	return drain(t, newStoreStream(rows))
+}
+
+// drain returns the columns and every row of st, and closes it.
+func drain(t *testing.T, st rowStream) ([]store.Column, [][]any) {
+	t.Helper()
 	defer st.Close()
 	var out [][]any
 	for st.Next() {

@@ -6,13 +6,14 @@
 // in ClickHouse and enqueues an Asynq task whose TaskID derives from the job
 // id. The worker (Runner, kind KindRun) marks the job RUNNING, streams the
 // rows from ClickHouse through the encoder into blob.Store.Put (never the
-// whole result in memory), records progress every Config.ProgressEvery rows,
-// then marks it SUCCEEDED and publishes analytics.export.completed.v1 — or
-// FAILED with analytics.export.failed.v1. Events carry Nats-Msg-Id = the job
-// id, so a job run twice publishes once; the object key is a function of the
-// job id, so it is written once. Recoverer re-enqueues jobs left QUEUED or
-// RUNNING when a worker starts; Janitor (KindJanitor) deletes expired objects
-// and marks their jobs EXPIRED.
+// whole result in memory; a large events window is read in time windows,
+// see window.go), records progress every Config.ProgressEvery rows (at most
+// once per Config.WatchInterval), then marks it SUCCEEDED and publishes
+// analytics.export.completed.v1 — or FAILED with analytics.export.failed.v1.
+// Events carry Nats-Msg-Id = the job id, so a job run twice publishes once;
+// the object key is a function of the job id, so it is written once.
+// Recoverer re-enqueues jobs left QUEUED or RUNNING when a worker starts;
+// Janitor (KindJanitor) deletes expired objects and marks their jobs EXPIRED.
 //
 // Progress for subscriptions: Service.Watch polls the job row (see watch.go).
 package exports

@@ -19,6 +19,7 @@ type jsonEncoder struct {
 	keys  [][]byte
 	kinds []colKind
 	n     int
+	line  []byte // the current row, reused
 }
 
 func (e *jsonEncoder) Begin(cols []store.Column) error {
@@ -36,31 +37,36 @@ func (e *jsonEncoder) Begin(cols []store.Column) error {
 }
 
 func (e *jsonEncoder) Row(vals []any) error {
+	b := e.line[:0]
 	switch {
 	case e.array && e.n > 0:
-		e.bw.WriteString(",\n")
+		b = append(b, ",\n"...)
 	case e.array:
-		e.bw.WriteString("\n")
+		b = append(b, '\n')
 	}
 	e.n++
-	e.bw.WriteByte('{')
+	b = append(b, '{')
 	for i, v := range vals {
 		if i > 0 {
-			e.bw.WriteByte(',')
+			b = append(b, ',')
 		}
-		e.bw.Write(e.keys[i])
-		e.bw.WriteByte(':')
-		b, err := json.Marshal(jsonValue(v, e.kinds[i], e.loc))
-		if err != nil {
+		b = append(b, e.keys[i]...)
+		b = append(b, ':')
+		var err error
+		if t, ok := v.(time.Time); ok && e.kinds[i] == kindDateTime {
+			// the layout's characters need no escaping
+			b = append(t.In(e.loc).AppendFormat(append(b, '"'), dateTimeLayout), '"')
+		} else if b, err = appendJSON(b, jsonValue(v, e.kinds[i], e.loc)); err != nil {
 			return err
 		}
-		e.bw.Write(b)
 	}
-	e.bw.WriteByte('}')
+	b = append(b, '}')
 	if !e.array {
-		e.bw.WriteByte('\n')
+		b = append(b, '\n')
 	}
-	return nil
+	e.line = b
+	_, err := e.bw.Write(b)
+	return err
 }
 
 func (e *jsonEncoder) Close() error {

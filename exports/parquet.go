@@ -1,7 +1,6 @@
 package exports
 
 import (
-	"encoding/json"
 	"io"
 	"slices"
 	"strconv"
@@ -120,7 +119,7 @@ func (e *parquetEncoder) value(v any, k colKind) parquet.Value {
 	if s, ok := v.(string); ok {
 		return parquet.ByteArrayValue([]byte(s))
 	}
-	b, _ := json.Marshal(v)
+	b, _ := appendJSON(nil, v)
 	return parquet.ByteArrayValue(b)
 }
 

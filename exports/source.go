@@ -38,8 +38,7 @@ func (s *Service) open(ctx context.Context, j *Job) (rowStream, error) {
 	}
 	switch {
 	case j.Spec.Events != nil:
-		sql, args := eventsSQL(scope, j.Spec.Events)
-		return s.query(store.WithSettings(ctx, limits), sql, args)
+		return s.queryEvents(store.WithSettings(ctx, limits), scope, j.Spec.Events, windowRows)
 	case j.Spec.SQL != nil:
 		if s.deps.SQL == nil {
 			return nil, errs.E(op, errs.KindInternal, "SQL exports are not configured")
@@ -82,17 +81,23 @@ func eventsSQL(scope store.Scope, ev *EventsSource) (string, []any) {
 	for i, c := range cols {
 		quoted[i] = store.QuoteIdent(c)
 	}
+	where, args := eventsWhere(scope, ev)
+	return "SELECT " + strings.Join(quoted, ", ") + " FROM " + store.QuoteIdent("events") + " FINAL WHERE " + where +
+		" ORDER BY occurred_at, event_id", args
+}
+
+// eventsWhere is the condition selecting the events of ev for the tenant.
+func eventsWhere(scope store.Scope, ev *EventsSource) (string, []any) {
 	guard, tenant := scope.Predicate("")
-	sql := "SELECT " + strings.Join(quoted, ", ") + " FROM " + store.QuoteIdent("events") + " FINAL WHERE " + guard +
-		" AND occurred_at >= ? AND occurred_at < ?"
+	where := guard + " AND occurred_at >= ? AND occurred_at < ?"
 	args := []any{tenant, ev.From, ev.To}
 	if len(ev.Types) > 0 {
-		sql += " AND type IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(ev.Types)), ", ") + ")"
+		where += " AND type IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(ev.Types)), ", ") + ")"
 		for _, t := range ev.Types {
 			args = append(args, t)
 		}
 	}
-	return sql + " ORDER BY occurred_at, event_id", args
+	return where, args
 }
 
 // storeStream reads store.Rows into reused value slots.

@@ -1,6 +1,8 @@
 package exports
 
 import (
+	"archive/zip"
+	"bufio"
 	"io"
 	"strconv"
 	"time"
@@ -16,9 +18,11 @@ const maxSheetRows = 1_048_576
 // maxExactFloat is the largest integer a spreadsheet number holds exactly.
 const maxExactFloat = 1 << 53
 
-// xlsxEncoder writes rows through excelize's StreamWriter (which spills to
-// temporary files, so memory stays bounded), starting a new sheet with the
-// header again when one is full. Numbers are numbers except integers beyond
+// xlsxEncoder writes rows through excelize's StreamWriter (which spills
+// each sheet to a temporary file past 16 MB, so memory stays bounded),
+// starting a new sheet with the header again when one is full. The archive
+// is written straight to w: excelize's File.Write would build the whole
+// zip in a memory buffer first. Numbers are numbers except integers beyond
 // 2^53, which are text so no digit is lost; date-times are text in the
 // export's zone.
 type xlsxEncoder struct {
@@ -36,6 +40,11 @@ type xlsxEncoder struct {
 
 func (e *xlsxEncoder) Begin(cols []store.Column) error {
 	e.f = excelize.NewFile()
+	// File.Write hands the zip writer a memory buffer; this one ignores it
+	// and writes to w, leaving the buffer empty. (excelize patches the
+	// version of zip64 entries, parts over 4 GB, in that buffer only: a
+	// sheet's XML gets there only with rows of more than 4 KB.)
+	e.f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(bufio.NewWriterSize(e.w, 64<<10)) })
 	for _, c := range cols {
 		e.header = append(e.header, c.Name)
 		e.kinds = append(e.kinds, kindOf(c.Type))
@@ -105,7 +114,7 @@ func (e *xlsxEncoder) Close() error {
 	if err := e.sw.Flush(); err != nil {
 		return err
 	}
-	if err := e.f.Write(e.w); err != nil {
+	if err := e.f.Write(io.Discard); err != nil {
 		return err
 	}
 	return e.f.Close()

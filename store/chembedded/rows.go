@@ -4,17 +4,21 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"runtime"
 
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/store"
 )
 
-// resultFormat is the output format of every query (see decode.go).
+// resultFormat is the output format of queries that run to completion and
+// of streamed results the binary decoder cannot read (see decode.go).
 const resultFormat = "JSONCompactEachRowWithNamesAndTypes"
 
 // rows streams a query's result chunk by chunk: only the current chunk (the
-// engine's output for one block, about a megabyte) is held in memory. The
-// connection stays checked out until the stream ends or Close is called.
+// engine's output for one block, a few megabytes at most) is held in
+// memory. The connection stays checked out until the stream ends or Close
+// is called. A stream is RowBinary (binary set, see rowbinary.go) or
+// JSON text lines.
 type rows struct {
 	ctx     context.Context
 	b       *Backend
@@ -26,8 +30,12 @@ type rows struct {
 	types  []*colType
 	header []byte // the names and types lines; every chunk repeats them
 
+	binary      bool       // the stream is binaryFormat
+	btypes      []*binType // binary: the columns' layouts
+	unsupported bool       // binary: a column type btypes cannot hold
+
 	buf []byte // current chunk
-	pos int    // start of the next line in buf
+	pos int    // start of the next line (or binary row) in buf
 	cur []any  // the current row's values
 	has bool   // cur holds a row
 	err error
@@ -42,6 +50,16 @@ func (r *rows) Columns() []store.Column { return r.cols }
 func (r *rows) Next() bool {
 	r.has = false
 	for r.err == nil {
+		if r.pos < len(r.buf) && r.binary {
+			br := binReader{b: r.buf, i: r.pos}
+			if err := br.row(r.btypes, r.cur); err != nil {
+				r.err = errs.Wrap("chembedded.Rows.Next", errs.KindInternal, err, "")
+				r.release(true)
+				return false
+			}
+			r.pos, r.has = br.i, true
+			return true
+		}
 		if r.pos < len(r.buf) {
 			line := r.buf[r.pos:]
 			if end := bytes.IndexByte(line, '\n'); end >= 0 {
@@ -103,6 +121,44 @@ func (r *rows) Close() error {
 	return nil
 }
 
+// start runs text as a stream in r's format and fetches the first chunk;
+// r.c is checked out and r.restore set.
+func (r *rows) start(text string, params []store.Param) {
+	const op = "chembedded.Query"
+	api := r.c.api
+	format := resultFormat
+	if r.binary {
+		format = binaryFormat
+	}
+	names, values := paramArrays(params)
+	stream := api.streamQueryWithParams(r.c.h, text, format, names.first(), values.first(), uintptr(len(params)))
+	runtime.KeepAlive(names)
+	runtime.KeepAlive(values)
+	if stream == 0 {
+		r.err = errs.E(op, errs.KindUnavailable, "the embedded engine returned no result")
+		r.c.broken = true
+		r.release(false)
+		return
+	}
+	r.stream = stream
+	if msg := api.resultError(stream); msg != "" {
+		r.err = failure(r.ctx, op, msg)
+		r.c.broken = true
+		r.release(false)
+		return
+	}
+	// The first chunk carries the header, and most engine errors (limits,
+	// unknown columns at execution) surface here rather than mid-iteration.
+	r.fetch()
+}
+
+// abandon cancels the stream but keeps the connection, for a new start.
+func (r *rows) abandon() {
+	r.c.api.streamCancelQuery(r.c.h, r.stream)
+	r.c.api.destroyQueryResult(r.stream)
+	r.stream = 0
+}
+
 // fetch reads the next chunk into buf. At the end of the stream, or on an
 // error, the connection is released.
 func (r *rows) fetch() {
@@ -129,11 +185,35 @@ func (r *rows) fetch() {
 		r.release(false)
 	case len(r.buf) == 0:
 		r.release(false)
+	case r.header == nil && r.binary:
+		r.readBinaryHeader()
 	case r.header == nil:
 		r.readHeader()
 	case bytes.HasPrefix(r.buf, r.header):
 		r.pos = len(r.header)
 	}
+}
+
+// readBinaryHeader takes the column names and types from the first chunk
+// of a binary stream; a type the binary decoder does not read sets
+// unsupported.
+func (r *rows) readBinaryHeader() {
+	br := binReader{b: r.buf}
+	h, err := br.header()
+	if err != nil {
+		r.err = errs.Wrap("chembedded.Query", errs.KindInternal, err, "")
+		r.release(true)
+		return
+	}
+	for i, name := range h.names {
+		t, ok := parseBinType(h.types[i])
+		r.unsupported = r.unsupported || !ok
+		r.cols = append(r.cols, store.Column{Name: name, Type: h.types[i]})
+		r.btypes = append(r.btypes, t)
+	}
+	r.header = bytes.Clone(r.buf[:br.i])
+	r.cur = make([]any, len(r.cols))
+	r.pos = br.i
 }
 
 // readHeader takes the column names and types from the first chunk.
@@ -181,10 +261,12 @@ func (r *rows) release(cancel bool) {
 		return
 	}
 	r.c = nil
-	if cancel && !c.broken {
-		c.api.streamCancelQuery(c.h, r.stream)
+	if r.stream != 0 {
+		if cancel && !c.broken {
+			c.api.streamCancelQuery(c.h, r.stream)
+		}
+		c.api.destroyQueryResult(r.stream)
+		r.stream = 0
 	}
-	c.api.destroyQueryResult(r.stream)
-	r.stream = 0
 	r.b.finish(c, r.restore)
 }

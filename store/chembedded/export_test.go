@@ -1,0 +1,26 @@
+package chembedded
+
+import (
+	"context"
+
+	"github.com/learnhub/analytics-service/store"
+)
+
+// QueryAs runs sql as a stream in the binary or the text result format,
+// for tests that compare the two decoders.
+func QueryAs(ctx context.Context, b *Backend, sql string, binary bool) (store.Rows, error) {
+	c, text, restore, err := b.prepare(ctx, "chembedded.Query", sql, nil)
+	if err != nil {
+		return nil, err
+	}
+	r := &rows{ctx: ctx, b: b, c: c, restore: restore, binary: binary}
+	r.start(text, nil)
+	if r.err != nil {
+		return nil, r.err
+	}
+	return r, nil
+}
+
+// Unsupported reports whether rows is a binary stream that met a column
+// type the binary decoder does not read.
+func Unsupported(r store.Rows) bool { return r.(*rows).unsupported }
