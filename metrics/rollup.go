@@ -41,6 +41,7 @@ type rollupSource struct {
 	// read; the partial days compute only those (the rest are empty).
 	needUsers  bool
 	needValues map[string]bool // by column prefix: score, seconds
+	needCourse bool            // a dimension or filter reads course_id
 	scope      store.Scope
 	rng        timerange.Range
 	whole      timerange.Range // the whole UTC days of rng
@@ -50,12 +51,22 @@ type rollupSource struct {
 func newRollupSource(p *plan, comps []component, rng timerange.Range) rollupSource {
 	src := rollupSource{users: p.usersRollupEligible(comps), types: eventTypeUnion(comps), scope: p.scope, rng: rng, whole: wholeDays(rng),
 		needValues: map[string]bool{}}
+	onCourse := func(d Dimension) bool { return rollupDims[d.Path] == "course_id" }
+	for _, d := range p.dims {
+		src.needCourse = src.needCourse || onCourse(d)
+	}
+	for _, f := range p.filters {
+		src.needCourse = src.needCourse || onCourse(f.dim)
+	}
 	for _, c := range comps {
 		switch {
 		case c.Kind == KindUniqueUsers:
 			src.needUsers = true
 		case c.Value != nil:
 			src.needValues[rollupValues[c.Value.Path]] = true
+		}
+		for _, f := range c.filters {
+			src.needCourse = src.needCourse || onCourse(f.dim)
 		}
 	}
 	return src
@@ -175,11 +186,15 @@ func (s rollupSource) from() (string, []any) {
 			values[i] = emptyValueSQL(v)
 		}
 	}
-	table, cols, group := rollupTable, "type, "+rollupCourseSQL+", toUInt64(count()) AS events, "+users+", "+
+	course := rollupCourseSQL
+	if !s.needCourse {
+		course = "'' AS course_id"
+	}
+	table, cols, group := rollupTable, "type, "+course+", toUInt64(count()) AS events, "+users+", "+
 		strings.Join(values, ", "), "tenant_id, day, type, course_id"
 	stored := "tenant_id, day, type, course_id, events, users, score_sum, score_n, score_min, score_max, seconds_sum, seconds_n, seconds_min, seconds_max"
 	if s.users {
-		table, cols, group = rollupUsersTable, rollupCourseSQL+", uniqExactState(user_id) AS users", "tenant_id, day, course_id"
+		table, cols, group = rollupUsersTable, course+", uniqExactState(user_id) AS users", "tenant_id, day, course_id"
 		stored = "tenant_id, day, course_id, users"
 	}
 	if !s.partial() {

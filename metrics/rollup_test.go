@@ -146,6 +146,12 @@ func TestRollupAnswersPartialEdgeDaysFromRaw(t *testing.T) {
 		"minutes vs previous period, mtd":  {MetricKey: "learning_minutes", TimeRange: mtd, Grain: "DAY", CompareTo: metrics.ComparePreviousPeriod},
 		"ratio by course, last 20d, top 2": {MetricKey: "course_completion_rate", TimeRange: last, Dimensions: []string{"properties.course_id"}, Limit: 2},
 		"enrolments from 07:15 to 13:45":   {MetricKey: "enrolments", TimeRange: timerange.Spec{From: ptime("2026-01-03T07:15:00Z"), To: ptime("2026-01-29T13:45:00Z")}, Grain: "DAY"},
+		// The edge days compute only the columns a group reads: these read
+		// the course through a filter only, and a value and users together.
+		"enrolments in two courses, last 20d": {MetricKey: "enrolments", TimeRange: last, Grain: "DAY",
+			Filters: []metrics.Filter{{Dimension: "properties.course_id", Op: metrics.OpIn, Values: []string{"c1", "c2"}}}},
+		"avg score of one course, mtd": {MetricKey: "avg_quiz_score", TimeRange: mtd, Grain: "DAY",
+			Filters: []metrics.Filter{{Dimension: "properties.course_id", Op: metrics.OpEq, Values: []string{"c1"}}}},
 	} {
 		for _, tenant := range []string{"acme", "globex"} {
 			t.Run(name+"/"+tenant, func(t *testing.T) {
