@@ -115,7 +115,11 @@ func (k *KafkaBridge) Run(ctx context.Context) error {
 			k.log.Warn("ingest: Kafka write failed; retrying", "attempt", attempt, "err", err)
 			keepAlive()
 		})
-		if err != nil || ctx.Err() != nil {
+		if err != nil {
+			batch.release() // stopped while Kafka was failing: redeliver it now
+			break
+		}
+		if ctx.Err() != nil {
 			break
 		}
 		if err := batch.ack(); err != nil {

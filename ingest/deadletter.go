@@ -48,12 +48,68 @@ type jetStreamDLQ struct {
 	js jetstream.JetStream
 }
 
+// DeadLetterWriter stores envelopes refused outside the sink (the lines
+// POST /v1/events refuses) the way the sink stores its own: published on
+// the JetStream dead-letter subject events.dlq.<tenant> and recorded in the
+// dead_letters table, counted by reason. One attempt per Write: its caller
+// answers a request and lets the client retry.
+type DeadLetterWriter struct {
+	q  DeadLetterQueue
+	db *store.DB
+	m  *Metrics
+}
+
+// attemptFunc runs one step of storing dead letters (stage names it for
+// metrics and logs); the sink retries it with backoff, the HTTP endpoint
+// tries once.
+type attemptFunc func(ctx context.Context, stage string, op func(context.Context) error) error
+
 // newDeadLetter builds the letter for a refused message.
 func newDeadLetter(m Message, rej *Rejection) DeadLetter {
 	return DeadLetter{
 		SourceID: m.ID, TenantID: TenantOfSubject(m.Subject), ReceivedAt: m.ReceivedAt.UTC().Truncate(time.Millisecond),
 		Subject: m.Subject, Reason: rej.Code, Message: rej.Error(), Payload: m.Data,
 	}
+}
+
+// NewDeadLetterWriter publishes on js and records in db; m may be nil
+// (instruments kept unregistered).
+func NewDeadLetterWriter(js jetstream.JetStream, db *store.DB, m *Metrics) *DeadLetterWriter {
+	if m == nil {
+		m = NewMetrics(nil)
+	}
+	return &DeadLetterWriter{q: jetStreamDLQ{js: js}, db: db, m: m}
+}
+
+// Write stores letters durably or fails (unavailable). token must be a
+// deterministic function of the letters, so a retried Write records them
+// once; the JetStream publishes deduplicate by SourceID.
+func (w *DeadLetterWriter) Write(ctx context.Context, letters []DeadLetter, token string) error {
+	return storeDeadLetters(ctx, w.db, w.q, w.m, letters, token, func(ctx context.Context, _ string, op func(context.Context) error) error {
+		return op(ctx)
+	})
+}
+
+// storeDeadLetters publishes letters to q (nil: none), records them in the
+// dead_letters table with token, then counts them. attempt runs each step.
+func storeDeadLetters(ctx context.Context, db *store.DB, q DeadLetterQueue, m *Metrics, letters []DeadLetter, token string, attempt attemptFunc) error {
+	if len(letters) == 0 {
+		return nil
+	}
+	if q != nil {
+		if err := attempt(ctx, "dlq", func(ctx context.Context) error { return q.Publish(ctx, letters) }); err != nil {
+			return err
+		}
+	}
+	if err := attempt(ctx, "dead_letters", func(ctx context.Context) error {
+		return recordDeadLetters(ctx, db, letters, token)
+	}); err != nil {
+		return err
+	}
+	for _, dl := range letters {
+		m.DeadLetters.WithLabelValues(string(dl.Reason)).Inc()
+	}
+	return nil
 }
 
 // Publish implements DeadLetterQueue: one publish per letter, awaited, with

@@ -56,7 +56,8 @@ func NewDirectConsumer(b *bus.Bus, db *store.DB, m *Metrics, log *slog.Logger, c
 // Run consumes until ctx ends and returns nil then; it fails early only
 // when the stream or consumer cannot be set up. A stopped consumer
 // acknowledges nothing more: a batch interrupted after its insert is
-// redelivered and deduplicated by its token.
+// redelivered and deduplicated by its token; batches it fetched and did not
+// store are released for immediate redelivery.
 func (c *DirectConsumer) Run(ctx context.Context) error {
 	js := c.b.JetStream()
 	s, err := EnsureStream(ctx, js, c.cfg.Stream)
@@ -92,6 +93,7 @@ func (c *DirectConsumer) Run(ctx context.Context) error {
 			keepAlive()
 		}
 		if err := c.sink.commit(ctx, p.decoded, p.batch.token(c.cfg.Stream.Name), dlq, failing); err != nil {
+			p.batch.release() // stopped while retrying: redeliver it now
 			break
 		}
 		g.open()

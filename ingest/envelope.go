@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -27,6 +28,9 @@ const (
 	maxTypeLen   = 64
 )
 
+// jsonSpace is the whitespace JSON allows around a value.
+const jsonSpace = " \t\r\n"
+
 // reservedTenant cannot be a tenant: its subject prefix is the dead letters'.
 const reservedTenant = "dlq"
 
@@ -48,16 +52,19 @@ type Decoder struct {
 	cfg DecoderConfig
 }
 
-// rawEnvelope keeps each field raw so a missing field and a field of the
-// wrong JSON type get different reasons.
+// rawEnvelope keeps each field as its raw JSON value (nil when absent) so
+// a missing field and a field of the wrong JSON type get different reasons.
 type rawEnvelope struct {
-	ID         json.RawMessage `json:"id"`
-	TenantID   json.RawMessage `json:"tenant_id"`
-	Type       json.RawMessage `json:"type"`
-	UserID     json.RawMessage `json:"user_id"`
-	OccurredAt json.RawMessage `json:"occurred_at"`
-	SessionID  json.RawMessage `json:"session_id"`
-	Properties json.RawMessage `json:"properties"`
+	ID         []byte
+	TenantID   []byte
+	Type       []byte
+	UserID     []byte
+	OccurredAt []byte
+	SessionID  []byte
+	Properties []byte
+	// propertiesSpaced is set when Properties holds insignificant
+	// whitespace (it must be compacted).
+	propertiesSpaced bool
 }
 
 // NewDecoder returns a Decoder with cfg's rules.
@@ -150,12 +157,12 @@ func (d *Decoder) decode(data []byte, receivedAt time.Time, defaultTenant string
 	if len(data) > d.cfg.MaxSize {
 		return Event{}, reject(ReasonTooLarge, "", "the envelope has %d bytes; the limit is %d", len(data), d.cfg.MaxSize)
 	}
-	trimmed := bytes.TrimSpace(data)
+	trimmed := bytes.Trim(data, jsonSpace)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return Event{}, reject(ReasonInvalidJSON, "", "the envelope must be a JSON object")
 	}
-	var raw rawEnvelope
-	if err := json.Unmarshal(trimmed, &raw); err != nil {
+	raw, err := scanEnvelope(trimmed)
+	if err != nil {
 		return Event{}, reject(ReasonInvalidJSON, "", "the envelope is not valid JSON: %s", clip(err.Error()))
 	}
 	var ev Event
@@ -189,7 +196,7 @@ func (d *Decoder) decode(data []byte, receivedAt time.Time, defaultTenant string
 	if ev.OccurredAt, rej = d.occurredAt(raw.OccurredAt, ev.ReceivedAt); rej != nil {
 		return Event{}, rej
 	}
-	if ev.Properties, rej = properties(raw.Properties); rej != nil {
+	if ev.Properties, rej = properties(raw.Properties, raw.propertiesSpaced); rej != nil {
 		return Event{}, rej
 	}
 	if rej = checkProperties(ev.Type, ev.Properties); rej != nil {
@@ -200,7 +207,7 @@ func (d *Decoder) decode(data []byte, receivedAt time.Time, defaultTenant string
 
 // occurredAt parses an RFC 3339 time with an offset and checks it against
 // the window around receivedAt.
-func (d *Decoder) occurredAt(raw json.RawMessage, receivedAt time.Time) (time.Time, *Rejection) {
+func (d *Decoder) occurredAt(raw []byte, receivedAt time.Time) (time.Time, *Rejection) {
 	s, rej := requiredString(raw, "occurred_at", 64)
 	if rej != nil {
 		return time.Time{}, rej
@@ -224,24 +231,60 @@ func (d *Decoder) occurredAt(raw json.RawMessage, receivedAt time.Time) (time.Ti
 	return t, nil
 }
 
-// properties returns the compact object, {} when absent or null.
-func properties(raw json.RawMessage) (json.RawMessage, *Rejection) {
+// scanEnvelope validates data, one JSON object, in a single pass and picks
+// out the envelope fields. Keys match exactly; other members are ignored,
+// and an envelope field given twice is refused (which value was meant is
+// unknowable).
+func scanEnvelope(data []byte) (rawEnvelope, error) {
+	var raw rawEnvelope
+	err := scanObject(data, func(m member) error {
+		var f *[]byte
+		switch string(m.key) {
+		case "id":
+			f = &raw.ID
+		case "tenant_id":
+			f = &raw.TenantID
+		case "type":
+			f = &raw.Type
+		case "user_id":
+			f = &raw.UserID
+		case "occurred_at":
+			f = &raw.OccurredAt
+		case "session_id":
+			f = &raw.SessionID
+		case "properties":
+			f = &raw.Properties
+			raw.propertiesSpaced = m.spaced
+		default:
+			return nil
+		}
+		if *f != nil {
+			return fmt.Errorf("field %q appears twice", m.key)
+		}
+		*f = m.value
+		return nil
+	})
+	return raw, err
+}
+
+// properties returns the compact object, {} when absent or null. raw is
+// valid JSON already; when it is compact as sent it is returned as it is
+// (sharing the envelope's memory).
+func properties(raw []byte, spaced bool) (json.RawMessage, *Rejection) {
 	if isNull(raw) {
 		return json.RawMessage("{}"), nil
 	}
 	if raw[0] != '{' {
 		return nil, reject(ReasonInvalidProperties, "properties", "properties must be a JSON object (or absent)")
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(raw))
-	if err := json.Compact(&buf, raw); err != nil {
-		return nil, reject(ReasonInvalidProperties, "properties", "properties is not valid JSON")
+	if !spaced {
+		return raw, nil
 	}
-	return buf.Bytes(), nil
+	return compactJSON(make([]byte, 0, len(raw)), raw), nil
 }
 
 // requiredString reads a non-empty JSON string of at most max bytes.
-func requiredString(raw json.RawMessage, field string, max int) (string, *Rejection) {
+func requiredString(raw []byte, field string, max int) (string, *Rejection) {
 	if isNull(raw) {
 		return "", reject(ReasonMissingField, field, "%s is required", field)
 	}
@@ -254,14 +297,11 @@ func requiredString(raw json.RawMessage, field string, max int) (string, *Reject
 
 // stringField reads a JSON string of at most max bytes without control
 // characters.
-func stringField(raw json.RawMessage, field string, max int) (string, *Rejection) {
+func stringField(raw []byte, field string, max int) (string, *Rejection) {
 	if raw[0] != '"' {
 		return "", reject(ReasonInvalidField, field, "%s must be a JSON string", field)
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", reject(ReasonInvalidField, field, "%s must be a JSON string", field)
-	}
+	s := unquote(raw)
 	if len(s) > max {
 		return "", reject(ReasonInvalidField, field, "%s has %d bytes; the limit is %d", field, len(s), max)
 	}
@@ -301,7 +341,7 @@ func validType(s string) *Rejection {
 	return nil
 }
 
-func isNull(raw json.RawMessage) bool {
+func isNull(raw []byte) bool {
 	return len(raw) == 0 || string(raw) == "null"
 }
 

@@ -103,6 +103,54 @@ func TestDecodeMessage(t *testing.T) {
 	}
 }
 
+// TestDecodeJSONForms covers the JSON the envelope scanner must read as
+// encoding/json does (escapes, whitespace) and the forms it refuses.
+func TestDecodeJSONForms(t *testing.T) {
+	dec := ingest.NewDecoder(ingest.DecoderConfig{})
+	const tail = `"tenant_id":"t1","type":"quiz.submitted","occurred_at":"2026-03-10T11:00:00Z"`
+	tests := []struct {
+		name       string
+		data       string
+		reason     ingest.Reason
+		id, user   string
+		properties string
+	}{
+		{"escapes and spaces", " {\r\n \"\\u0069d\" : \"\\ud83d\\ude00\\/\\\"x\" , \"user_id\":\"caf\\u00e9\"," + tail +
+			`,"properties":{ "score" : 72 , "tags" : [ "a b" , "c\\" ] } }` + "\t", "", "😀/\"x", "café", `{"score":72,"tags":["a b","c\\"]}`},
+		{"compact properties kept", `{"id":"e1","user_id":"u1",` + tail + `,"properties":{"score":0,"x":{"y":[null,true,false,-1.5e3]}}}`,
+			"", "e1", "u1", `{"score":0,"x":{"y":[null,true,false,-1.5e3]}}`},
+		{"unknown members ignored", `{"id":"e1","user_id":"u1","extra":{"a":[1,2]},` + tail + `,"properties":{"score":1}}`, "", "e1", "u1", `{"score":1}`},
+		{"last score wins", `{"id":"e1","user_id":"u1",` + tail + `,"properties":{"score":500,"score":50}}`, "", "e1", "u1", `{"score":500,"score":50}`},
+		{"field given twice", `{"id":"e1","id":"e2","user_id":"u1",` + tail + `,"properties":{"score":1}}`, ingest.ReasonInvalidJSON, "", "", ""},
+		{"trailing data", `{"id":"e1","user_id":"u1",` + tail + `,"properties":{"score":1}} {}`, ingest.ReasonInvalidJSON, "", "", ""},
+		{"trailing comma", `{"id":"e1","user_id":"u1",` + tail + `,"properties":{"score":1},}`, ingest.ReasonInvalidJSON, "", "", ""},
+		{"bad escape", `{"id":"e\x","user_id":"u1",` + tail + `,"properties":{"score":1}}`, ingest.ReasonInvalidJSON, "", "", ""},
+		{"raw control character", "{\"id\":\"e\x01\",\"user_id\":\"u1\"," + tail + `,"properties":{"score":1}}`, ingest.ReasonInvalidJSON, "", "", ""},
+		{"bad number", `{"id":"e1","user_id":"u1",` + tail + `,"properties":{"score":01}}`, ingest.ReasonInvalidJSON, "", "", ""},
+		{"lone surrogate", `{"id":"\ud800","user_id":"u1",` + tail + `,"properties":{"score":1}}`, ingest.ReasonInvalidField, "", "", ""},
+		{"escaped control character", `{"id":"e\u0007","user_id":"u1",` + tail + `,"properties":{"score":1}}`, ingest.ReasonInvalidField, "", "", ""},
+		{"invalid UTF-8", "{\"id\":\"e\xff\",\"user_id\":\"u1\"," + tail + `,"properties":{"score":1}}`, ingest.ReasonInvalidField, "", "", ""},
+		{"score null", `{"id":"e1","user_id":"u1",` + tail + `,"properties":{"score":null}}`, ingest.ReasonInvalidProperty, "", "", ""},
+		{"score string", `{"id":"e1","user_id":"u1",` + tail + `,"properties":{"score":"72"}}`, ingest.ReasonInvalidProperty, "", "", ""},
+		{"score overflows", `{"id":"e1","user_id":"u1",` + tail + `,"properties":{"score":1e999}}`, ingest.ReasonInvalidProperty, "", "", ""},
+		{"score only nested", `{"id":"e1","user_id":"u1",` + tail + `,"properties":{"x":{"score":1}}}`, ingest.ReasonInvalidProperty, "", "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ev, rej := dec.DecodeMessage("events.t1.quiz.submitted", []byte(tc.data), received)
+			if tc.reason != "" {
+				require.NotNil(t, rej, "expected %s", tc.reason)
+				assert.Equal(t, tc.reason, rej.Code, rej.Message)
+				return
+			}
+			require.Nil(t, rej)
+			assert.Equal(t, tc.id, ev.ID)
+			assert.Equal(t, tc.user, ev.UserID)
+			assert.Equal(t, tc.properties, string(ev.Properties))
+		})
+	}
+}
+
 func TestDecodeForTenant(t *testing.T) {
 	dec := ingest.NewDecoder(ingest.DecoderConfig{})
 	body := []byte(`{"id":"e1","type":"user.login","user_id":"u1","occurred_at":"2026-03-10T11:00:00Z"}`)
@@ -139,5 +187,29 @@ func TestDecoderConfigLimits(t *testing.T) {
 			require.NotNil(t, rej)
 			assert.Equal(t, tc.reason, rej.Code)
 		})
+	}
+}
+
+// BenchmarkDecodeMessage is the decoder's cost per envelope on the shapes
+// the firehose carries (the analyticsbench ingest events).
+func BenchmarkDecodeMessage(b *testing.B) {
+	dec := ingest.NewDecoder(ingest.DecoderConfig{})
+	types := []string{ingest.TypeUserLogin, ingest.TypeLessonCompleted, ingest.TypeVideoWatched, ingest.TypeQuizSubmitted}
+	subjects := make([]string, len(types))
+	envelopes := make([][]byte, len(types))
+	for i, typ := range types {
+		ev := ingest.Event{ID: "bench-ingest-direct-12345", TenantID: "bench-ingest-direct", Type: typ, UserID: "user-4211",
+			SessionID: "s-617", OccurredAt: received.Add(-time.Hour),
+			Properties: json.RawMessage(`{"course_id":"c-17","lesson_id":"l-217","score":42,"seconds":1234}`)}
+		data, err := json.Marshal(ev)
+		require.NoError(b, err)
+		subjects[i], envelopes[i] = ev.Subject(), data
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		k := i % len(types)
+		if _, rej := dec.DecodeMessage(subjects[k], envelopes[k], received); rej != nil {
+			b.Fatal(rej)
+		}
 	}
 }

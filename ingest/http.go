@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -51,18 +53,25 @@ type httpError struct {
 	Code  string `json:"code"`
 }
 
+// HTTPDeadLetterSubject starts the subject recorded for a dead letter of
+// the HTTP endpoint ("POST /v1/events line 3"): the line came in over HTTP,
+// not on a NATS subject.
+const HTTPDeadLetterSubject = "POST /v1/events"
+
 // reasonUnavailable marks an event the firehose could not store (retry it).
 const reasonUnavailable Reason = "unavailable"
 
 // HTTPHandler serves POST /v1/events: a JSON array of envelopes or NDJSON
 // (one per line), for the tenant of the verified token (auth.Middleware
 // runs before it). tenant_id may be omitted; a different one is refused
-// for that event. Valid events are published on the firehose and awaited;
-// the answer is 200 when all were accepted, 207 when some were refused, 422
-// when none was accepted, with {accepted, rejected, errors:[{line, reason,
-// field, message}]}; 401 without a token, 413 over the limits, 503 when the
-// firehose is down (retry: publishing is idempotent by event id).
-func HTTPHandler(pub *Publisher, dec *Decoder, cfg HTTPConfig) http.Handler {
+// for that event. Refused events become dead letters through letters (the
+// original line, the reason, the time) before the valid ones are published
+// on the firehose and awaited; the answer is 200 when all were accepted,
+// 207 when some were refused, 422 when none was accepted, with {accepted,
+// rejected, errors:[{line, reason, field, message}]}; 401 without a token,
+// 413 over the limits, 503 when the firehose or the dead-letter store is
+// down (retry: publishing and dead letters are idempotent).
+func HTTPHandler(pub *Publisher, dec *Decoder, letters *DeadLetterWriter, cfg HTTPConfig) http.Handler {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -110,14 +119,24 @@ func HTTPHandler(pub *Publisher, dec *Decoder, cfg HTTPConfig) http.Handler {
 		now := time.Now()
 		var events []Event
 		var lines []int
+		var refused []DeadLetter
+		bodyID := httpBodyID(tenant, body)
 		for _, it := range items {
 			ev, rej := dec.DecodeForTenant(tenant, it.data, now)
 			if rej != nil {
 				res.Errors = append(res.Errors, LineError{Line: it.line, Reason: rej.Code, Field: rej.Field, Message: rej.Message})
+				refused = append(refused, httpDeadLetter(tenant, bodyID, it, rej, now, dec.MaxSize()))
 				continue
 			}
 			events = append(events, ev)
 			lines = append(lines, it.line)
+		}
+		if err := letters.Write(r.Context(), refused, "http/"+bodyID); err != nil {
+			if r.Context().Err() == nil {
+				writeJSON(w, http.StatusServiceUnavailable, httpError{
+					Error: "the refused events could not be recorded; retry the request (nothing is stored twice)", Code: errs.KindUnavailable.String()})
+			}
+			return
 		}
 		results, err := pub.Publish(r.Context(), events)
 		if err != nil {
@@ -150,6 +169,28 @@ func HTTPHandler(pub *Publisher, dec *Decoder, cfg HTTPConfig) http.Handler {
 type bodyItem struct {
 	line int
 	data []byte
+}
+
+// httpBodyID identifies a request body of a tenant: the base of its dead
+// letters' ids, so a retried request stores each of them once.
+func httpBodyID(tenant string, body []byte) string {
+	sum := sha256.Sum256(body)
+	return tenant + ":" + hex.EncodeToString(sum[:16])
+}
+
+// httpDeadLetter is the dead letter of a refused request line. Its subject
+// names the endpoint and the line; a line over the envelope size limit is
+// kept up to the limit (the firehose carries nothing larger).
+func httpDeadLetter(tenant, bodyID string, it bodyItem, rej *Rejection, at time.Time, maxSize int) DeadLetter {
+	payload := it.data
+	if len(payload) > maxSize {
+		payload = payload[:maxSize]
+	}
+	line := strconv.Itoa(it.line)
+	return DeadLetter{
+		SourceID: "http:" + bodyID + ":" + line, TenantID: tenant, ReceivedAt: at.UTC().Truncate(time.Millisecond),
+		Subject: HTTPDeadLetterSubject + " line " + line, Reason: rej.Code, Message: rej.Error(), Payload: payload,
+	}
 }
 
 // splitBody reads a JSON array of objects or NDJSON. A broken array is

@@ -11,29 +11,35 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnhub/analytics-service/ingest"
 	"github.com/learnhub/analytics-service/platform/auth"
+	"github.com/learnhub/analytics-service/store"
 )
 
-func TestHTTPIngest(t *testing.T) {
-	b := openBus(t)
-	js := b.JetStream()
-	_, err := ingest.EnsureStream(context.Background(), js, ingest.StreamConfig{})
-	require.NoError(t, err)
+// httpIngest serves POST /v1/events on js and db behind token checks and
+// returns its URL and a token for tenant web.
+func httpIngest(t *testing.T, js jetstream.JetStream, db *store.DB, cfg ingest.HTTPConfig) (url, token string) {
+	t.Helper()
 	secret := bytes.Repeat([]byte("k"), 32)
 	verifier, err := auth.NewHMACVerifier(secret, auth.VerifyOptions{})
 	require.NoError(t, err)
 	signer, err := auth.NewHMACSigner(secret)
 	require.NoError(t, err)
-	token, err := signer.Sign(auth.Principal{Subject: "svc", Tenant: "web", Roles: []auth.Role{auth.RoleAnalyst}}, time.Hour)
+	token, err = signer.Sign(auth.Principal{Subject: "svc", Tenant: "web", Roles: []auth.Role{auth.RoleAnalyst}}, time.Hour)
 	require.NoError(t, err)
-	h := auth.Middleware(verifier)(ingest.HTTPHandler(ingest.NewPublisher(js), ingest.NewDecoder(ingest.DecoderConfig{}),
-		ingest.HTTPConfig{MaxBodyBytes: 64 << 10}))
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(auth.Middleware(verifier)(ingest.HTTPHandler(ingest.NewPublisher(js),
+		ingest.NewDecoder(ingest.DecoderConfig{}), ingest.NewDeadLetterWriter(js, db, nil), cfg)))
 	t.Cleanup(srv.Close)
+	return srv.URL, token
+}
+
+func TestHTTPIngest(t *testing.T) {
+	_, js, db, _ := firehose(t)
+	url, token := httpIngest(t, js, db, ingest.HTTPConfig{MaxBodyBytes: 64 << 10})
 
 	at := time.Now().UTC().Add(-time.Minute).Format(time.RFC3339Nano)
 	good := func(id string) string {
@@ -58,6 +64,10 @@ func TestHTTPIngest(t *testing.T) {
 			{Line: 4, Reason: ingest.ReasonMissingField, Field: "type"},
 		}},
 		{"ndjson", ndjson, token, http.StatusMultiStatus, 2, []ingest.LineError{{Line: 4, Reason: ingest.ReasonInvalidJSON}}},
+		{"retried request stores its dead letters once", arr, token, http.StatusMultiStatus, 2, []ingest.LineError{
+			{Line: 3, Reason: ingest.ReasonTenantMismatch, Field: "tenant_id"},
+			{Line: 4, Reason: ingest.ReasonMissingField, Field: "type"},
+		}},
 		{"all good", "[" + good("g1") + "," + good("g2") + "]", token, http.StatusOK, 2, []ingest.LineError{}},
 		{"retry is idempotent", "[" + good("g1") + "]", token, http.StatusOK, 1, []ingest.LineError{}},
 		{"none good", `[{"id":1}]`, token, http.StatusUnprocessableEntity, 0, []ingest.LineError{{Line: 1, Reason: ingest.ReasonInvalidField, Field: "id"}}},
@@ -68,7 +78,7 @@ func TestHTTPIngest(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			req, err := http.NewRequest(http.MethodPost, srv.URL+"/v1/events", strings.NewReader(tc.body))
+			req, err := http.NewRequest(http.MethodPost, url+"/v1/events", strings.NewReader(tc.body))
 			require.NoError(t, err)
 			if tc.token != "" {
 				req.Header.Set("Authorization", "Bearer "+tc.token)
@@ -95,10 +105,60 @@ func TestHTTPIngest(t *testing.T) {
 		})
 	}
 
-	// Exactly the accepted events are on the firehose, for the token's tenant.
+	// Exactly the accepted events are on the firehose, for the token's
+	// tenant, and each refused line once as a dead letter.
 	s, err := js.Stream(context.Background(), ingest.DefaultStreamName)
 	require.NoError(t, err)
 	info, err := s.Info(context.Background(), jetstreamSubjects())
 	require.NoError(t, err)
-	assert.Equal(t, map[string]uint64{"events.web.user.login": 5, "events.web.quiz.submitted": 1}, info.State.Subjects)
+	assert.Equal(t, map[string]uint64{"events.web.user.login": 5, "events.web.quiz.submitted": 1, "events.dlq.web": 4}, info.State.Subjects)
+
+	// The dead letters keep the original line, the reason and the time.
+	rows, err := db.Query(context.Background(),
+		"SELECT subject, reason_code, reason, payload, received_at FROM dead_letters WHERE tenant_id = ? ORDER BY subject, payload", "web")
+	require.NoError(t, err)
+	defer rows.Close()
+	type letter struct{ subject, code, payload string }
+	var got []letter
+	for rows.Next() {
+		var l letter
+		var reason string
+		var at time.Time
+		require.NoError(t, rows.Scan(&l.subject, &l.code, &reason, &l.payload, &at))
+		assert.NotEmpty(t, reason)
+		assert.WithinDuration(t, time.Now(), at, time.Minute)
+		got = append(got, l)
+	}
+	require.NoError(t, rows.Err())
+	assert.Equal(t, []letter{
+		{"POST /v1/events line 1", string(ingest.ReasonInvalidField), `{"id":1}`},
+		{"POST /v1/events line 3", string(ingest.ReasonTenantMismatch), fmt.Sprintf(`{"id":"h3","tenant_id":"other","type":"user.login","user_id":"u1","occurred_at":%q}`, at)},
+		{"POST /v1/events line 4", string(ingest.ReasonInvalidJSON), `not json`},
+		{"POST /v1/events line 4", string(ingest.ReasonMissingField), `{"id":"h4"}`},
+	}, got)
+}
+
+// TestHTTPIngestDeadLetterStoreDown: when the refused lines cannot be
+// recorded, nothing of the request is published and the client is told to
+// retry.
+func TestHTTPIngestDeadLetterStoreDown(t *testing.T) {
+	_, js, db, fb := firehose(t)
+	url, token := httpIngest(t, js, db, ingest.HTTPConfig{})
+	fb.SetDown(true)
+
+	at := time.Now().UTC().Add(-time.Minute).Format(time.RFC3339Nano)
+	body := fmt.Sprintf(`{"id":"d1","type":"user.login","user_id":"u1","occurred_at":%q}`, at) + "\n" + `{"id":"d2"}`
+	req, err := http.NewRequest(http.MethodPost, url+"/v1/events", strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	assert.Equal(t, int64(1), fb.FailedInserts())
+	s, err := js.Stream(context.Background(), ingest.DefaultStreamName)
+	require.NoError(t, err)
+	info, err := s.Info(context.Background(), jetstreamSubjects())
+	require.NoError(t, err)
+	assert.Zero(t, info.State.Subjects["events.web.user.login"], "no event of the refused request is published")
 }

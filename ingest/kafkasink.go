@@ -35,10 +35,12 @@ type KafkaConsumerConfig struct {
 // topic/partition:first-last per partition, then commit the offsets. An
 // offset is never committed before ClickHouse has its rows.
 //
-// It consumes with franz-go's kgo client (the producers stay on
-// segmentio/kafka-go): kafka-go's consumer-group Reader stalled for tens of
-// seconds per partition after catching up with one still being written,
-// which held the sink at a hundredth of the insert rate.
+// It consumes with franz-go's kgo client, not the kafka-go consumer group
+// the issue named (the producers stay on segmentio/kafka-go): kgo polls
+// whole batches, commits exactly the records of an inserted batch, and
+// BlockRebalanceOnPoll holds a rebalance off between insert and commit. The
+// stalls once blamed on kafka-go's Reader came from the JetStream fetch;
+// docs/ARCHITECTURE.md (Ingest) has the measured comparison.
 type KafkaConsumer struct {
 	sink *Sink
 	cfg  KafkaConsumerConfig

@@ -35,7 +35,7 @@ type prefetcher struct {
 }
 
 // run fetches until ctx ends, then closes out. A batch it still holds then
-// is neither committed nor acknowledged: JetStream redelivers it.
+// is neither committed nor acknowledged: it is released for redelivery.
 func (p *prefetcher) run(ctx context.Context, out chan<- prefetched) {
 	defer close(out)
 	for {
@@ -56,6 +56,7 @@ func (p *prefetcher) run(ctx context.Context, out chan<- prefetched) {
 			continue
 		}
 		if !p.handOver(ctx, out, prefetched{batch: batch, decoded: p.sink.decode(batch.msgs)}) {
+			batch.release()
 			return
 		}
 	}

@@ -197,27 +197,11 @@ func (s *Sink) insert(ctx context.Context, items []pending, token string) error 
 	return err
 }
 
-// deadLetters publishes and records refused envelopes.
+// deadLetters publishes and records refused envelopes, retrying each step.
 func (s *Sink) deadLetters(ctx context.Context, letters []DeadLetter, token string, dlq DeadLetterQueue, keepAlive func()) error {
-	if len(letters) == 0 {
-		return nil
-	}
-	if dlq != nil {
-		if err := s.cfg.Retry.retry(ctx, func(ctx context.Context) error {
-			return dlq.Publish(ctx, letters)
-		}, s.onFail("dlq", keepAlive)); err != nil {
-			return err
-		}
-	}
-	if err := s.cfg.Retry.retry(ctx, func(ctx context.Context) error {
-		return recordDeadLetters(ctx, s.db, letters, token+"/dlq")
-	}, s.onFail("dead_letters", keepAlive)); err != nil {
-		return err
-	}
-	for _, dl := range letters {
-		s.m.DeadLetters.WithLabelValues(string(dl.Reason)).Inc()
-	}
-	return nil
+	return storeDeadLetters(ctx, s.db, dlq, s.m, letters, token+"/dlq", func(ctx context.Context, stage string, op func(context.Context) error) error {
+		return s.cfg.Retry.retry(ctx, op, s.onFail(stage, keepAlive))
+	})
 }
 
 // onFail counts and logs a failed attempt and keeps the batch alive.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -43,8 +44,7 @@ func fetchBatch(ctx context.Context, cons jetstream.Consumer, stream string, n i
 		return nil, err
 	}
 	b := &jsBatch{}
-	h := fnv.New64a()
-	var buf [8]byte
+	var seqs []uint64
 	for m := range mb.Messages() {
 		meta, err := m.Metadata()
 		if err != nil {
@@ -56,21 +56,34 @@ func fetchBatch(ctx context.Context, cons jetstream.Consumer, stream string, n i
 			b.firstSeq = seq
 		}
 		b.lastSeq = max(b.lastSeq, seq)
-		for i := range buf {
-			buf[i] = byte(seq >> (8 * i))
-		}
-		h.Write(buf[:])
+		seqs = append(seqs, seq)
 		b.raw = append(b.raw, m)
 		b.msgs = append(b.msgs, Message{
 			ID: streamMessageID(stream, seq), Subject: m.Subject(), Data: m.Data(), ReceivedAt: meta.Timestamp,
 		})
 	}
-	b.hash = h.Sum64()
+	b.hash = hashSequences(seqs)
 	if err := mb.Error(); err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) &&
 		!errors.Is(err, jetstream.ErrNoMessages) && len(b.raw) == 0 {
 		return nil, err
 	}
 	return b, nil
+}
+
+// hashSequences hashes a set of stream sequences: sorted first, so the
+// same messages redelivered in another order (released ones behind those
+// whose AckWait ran out) hash the same.
+func hashSequences(seqs []uint64) uint64 {
+	slices.Sort(seqs)
+	h := fnv.New64a()
+	var buf [8]byte
+	for _, seq := range seqs {
+		for i := range buf {
+			buf[i] = byte(seq >> (8 * i))
+		}
+		h.Write(buf[:])
+	}
+	return h.Sum64()
 }
 
 // token is the batch's dedup token: the stream, the sequence range and a
@@ -89,6 +102,16 @@ func (b *jsBatch) ack() error {
 		}
 	}
 	return first
+}
+
+// release hands the batch back to the server for immediate redelivery
+// (a negative acknowledgement per message), for a batch dropped unstored
+// at shutdown: the next consumer gets it at once, and whole, instead of
+// message by message as each AckWait runs out.
+func (b *jsBatch) release() {
+	for _, m := range b.raw {
+		_ = m.Nak()
+	}
 }
 
 // keepAlive returns a function that tells the server the batch is still

@@ -1,9 +1,6 @@
 package ingest
 
-import (
-	"encoding/json"
-	"math"
-)
+import "strconv"
 
 // The learning event types supported out of the box. Other types are
 // accepted as they are; these also have their key properties checked.
@@ -29,8 +26,8 @@ func KnownTypes() []string {
 }
 
 // checkProperties validates the properties a known type relies on. props is
-// a JSON object already.
-func checkProperties(typ string, props json.RawMessage) *Rejection {
+// a valid JSON object already.
+func checkProperties(typ string, props []byte) *Rejection {
 	var key string
 	var lo, hi float64
 	switch typ {
@@ -41,17 +38,17 @@ func checkProperties(typ string, props json.RawMessage) *Rejection {
 	default:
 		return nil
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(props, &fields); err != nil {
-		return reject(ReasonInvalidProperties, "properties", "properties must be a JSON object")
-	}
-	raw, ok := fields[key]
+	raw, ok := lookup(props, key)
 	if !ok {
 		return reject(ReasonInvalidProperty, "properties."+key,
 			"%s needs properties.%s, a number from %g to %g", typ, key, lo, hi)
 	}
-	var v float64
-	if err := json.Unmarshal(raw, &v); err != nil || math.IsNaN(v) || v < lo || v > hi {
+	if c := raw[0]; c != '-' && (c < '0' || c > '9') {
+		return reject(ReasonInvalidProperty, "properties."+key,
+			"properties.%s of %s must be a number from %g to %g", key, typ, lo, hi)
+	}
+	v, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil || v < lo || v > hi {
 		return reject(ReasonInvalidProperty, "properties."+key,
 			"properties.%s of %s must be a number from %g to %g", key, typ, lo, hi)
 	}

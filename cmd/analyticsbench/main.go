@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,16 +35,42 @@ func main() {
 	out := flag.String("out", "docs/BENCHMARKS.md", "markdown file to write")
 	dur := flag.Duration("duration", 2*time.Second, "duration of each throughput run")
 	rows := flag.Int("rows", 1_000_000, "rows for the insert benchmark")
+	onlyList := flag.String("only", "", "comma-separated benchmark groups to run (graphql, insert, ingest, metrics, cohorts, exports, dashboards); "+
+		"a partial run prints its table to stdout and leaves -out alone")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
+	only := map[string]bool{}
+	for _, name := range strings.Split(*onlyList, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			only[name] = true
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *out, *dur, *rows); err != nil {
+	if err := run(ctx, *out, *cpuProfile, *dur, *rows, only); err != nil {
 		fmt.Fprintln(os.Stderr, "analyticsbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, out string, dur time.Duration, rows int) error {
+func run(ctx context.Context, out, cpuProfile string, dur time.Duration, rows int, only map[string]bool) error {
+	all := cases(nil, dur, rows)
+	for name := range only {
+		if !slices.ContainsFunc(all, func(c benchCase) bool { return c.name == name }) {
+			return fmt.Errorf("-only: no benchmark group %q", name)
+		}
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	dir, err := os.MkdirTemp("", "analyticsbench-*")
 	if err != nil {
 		return err
@@ -63,49 +91,47 @@ func run(ctx context.Context, out string, dur time.Duration, rows int) error {
 	}
 
 	var results []result
-	fmt.Fprintln(os.Stderr, "graphql overhead …")
-	r, err := benchGraphQL(ctx, db, dur)
-	if err != nil {
-		return fmt.Errorf("graphql: %w", err)
+	for _, c := range cases(db, dur, rows) {
+		if len(only) > 0 && !only[c.name] {
+			continue
+		}
+		fmt.Fprintln(os.Stderr, c.label+" …")
+		r, err := c.run(ctx)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+		results = append(results, r...)
 	}
-	results = append(results, r...)
-	fmt.Fprintln(os.Stderr, "embedded insert …")
-	r, err = benchInsert(ctx, db, rows)
-	if err != nil {
-		return fmt.Errorf("insert: %w", err)
+	if len(only) > 0 {
+		// A partial run must not replace the full results file.
+		_, err := os.Stdout.WriteString(render(results, chVersion))
+		return err
 	}
-	results = append(results, r...)
-	fmt.Fprintln(os.Stderr, "ingest: NATS → ClickHouse, NATS → Kafka → ClickHouse …")
-	r, err = benchIngest(ctx, db, 100_000)
-	if err != nil {
-		return fmt.Errorf("ingest: %w", err)
-	}
-	results = append(results, r...)
-	fmt.Fprintln(os.Stderr, "metrics: raw vs rollup, batched vs separate …")
-	r, err = benchMetrics(ctx, db)
-	if err != nil {
-		return fmt.Errorf("metrics: %w", err)
-	}
-	results = append(results, r...)
-	fmt.Fprintln(os.Stderr, "cohorts: evaluation vs hand-written SQL …")
-	r, err = benchCohorts(ctx, db)
-	if err != nil {
-		return fmt.Errorf("cohorts: %w", err)
-	}
-	results = append(results, r...)
-	fmt.Fprintln(os.Stderr, "exports: formats vs the engine's own CSV …")
-	r, err = benchExports(ctx, db)
-	if err != nil {
-		return fmt.Errorf("exports: %w", err)
-	}
-	results = append(results, r...)
-	fmt.Fprintln(os.Stderr, "dashboards: render vs hand-written SQL, cache, live …")
-	r, err = benchDashboards(ctx, db)
-	if err != nil {
-		return fmt.Errorf("dashboards: %w", err)
-	}
-	results = append(results, r...)
 	return os.WriteFile(out, []byte(render(results, chVersion)), 0o644)
+}
+
+// benchCase is one benchmark group, selectable with -only.
+type benchCase struct {
+	name  string
+	label string
+	run   func(context.Context) ([]result, error)
+}
+
+// cases are the benchmark groups in the order they run.
+func cases(db *store.DB, dur time.Duration, rows int) []benchCase {
+	return []benchCase{
+		{"graphql", "graphql overhead", func(ctx context.Context) ([]result, error) { return benchGraphQL(ctx, db, dur) }},
+		{"insert", "embedded insert", func(ctx context.Context) ([]result, error) { return benchInsert(ctx, db, rows) }},
+		{"ingest", "ingest: NATS → ClickHouse, NATS → Kafka → ClickHouse", func(ctx context.Context) ([]result, error) {
+			return benchIngest(ctx, db, 100_000)
+		}},
+		{"metrics", "metrics: raw vs rollup, batched vs separate", func(ctx context.Context) ([]result, error) { return benchMetrics(ctx, db) }},
+		{"cohorts", "cohorts: evaluation vs hand-written SQL", func(ctx context.Context) ([]result, error) { return benchCohorts(ctx, db) }},
+		{"exports", "exports: formats vs the engine's own CSV", func(ctx context.Context) ([]result, error) { return benchExports(ctx, db) }},
+		{"dashboards", "dashboards: render vs hand-written SQL, cache, live", func(ctx context.Context) ([]result, error) {
+			return benchDashboards(ctx, db)
+		}},
+	}
 }
 
 func render(results []result, chVersion string) string {

@@ -47,9 +47,12 @@ func (a *app) startIngest(ctx context.Context, errc chan<- error) error {
 }
 
 // ingestRoute is POST /v1/events: clients that do not speak NATS publish
-// onto the same firehose, with the tenant of their token.
+// onto the same firehose, with the tenant of their token; refused lines
+// become dead letters like the firehose's.
 func (a *app) ingestRoute() http.Handler {
-	return ingest.HTTPHandler(ingest.NewPublisher(a.bus.JetStream()), ingest.NewDecoder(ingest.DecoderConfig{}), ingest.HTTPConfig{})
+	js := a.bus.JetStream()
+	return ingest.HTTPHandler(ingest.NewPublisher(js), ingest.NewDecoder(ingest.DecoderConfig{}),
+		ingest.NewDeadLetterWriter(js, a.db, a.ingestMetrics), ingest.HTTPConfig{})
 }
 
 // seedDemo publishes the demo data set through the firehose (never straight
