@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"image/color"
 	"math"
+	"strings"
 	"time"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -73,6 +75,7 @@ func style(p *plot.Plot) {
 		a.Tick.Color = axisColor
 		a.Tick.Label.Color = axisColor
 		a.Tick.Label.Font.Size = vg.Points(8)
+		a.Tick.Label.Font.Typeface = "Liberation"
 		a.Tick.Label.Font.Variant = "Sans"
 		a.Padding = vg.Points(2)
 	}
@@ -129,14 +132,35 @@ func bars(p *plot.Plot, sec *Section) (bool, error) {
 	}
 	b.Color, b.LineStyle.Width = palette[0], 0
 	p.Add(b)
-	p.NominalX(sec.Labels...)
-	p.X.Min, p.X.Max = -0.6, float64(len(vals))-0.4
 	p.X.Tick.Label.Font.Size = vg.Points(7.5)
+	face := font.DefaultCache.Lookup(p.X.Tick.Label.Font, p.X.Tick.Label.Font.Size)
+	labels := make([]string, len(sec.Labels))
+	for i, l := range sec.Labels {
+		labels[i] = chartLabel(face, l)
+	}
+	p.NominalX(labels...)
+	p.X.Min, p.X.Max = -0.6, float64(len(vals))-0.4
 	if len(sec.Labels) > 8 {
 		p.X.Tick.Label.Rotation = math.Pi / 5
 		p.X.Tick.Label.XAlign = draw.XRight
 	}
 	return true, nil
+}
+
+// chartLabel is s as pdfText writes it, with the runes face lacks shown
+// as "□", as PDF viewers show them: gonum/plot would leave them out, and a
+// label in CJK only would vanish.
+func chartLabel(face font.Face, s string) string {
+	s = pdfText(s)
+	if face.Face == nil {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if g, err := face.Face.GlyphIndex(nil, r); err != nil || g == 0 {
+			return '□'
+		}
+		return r
+	}, s)
 }
 
 // maxValue is the largest value of a section's series (0 when none).

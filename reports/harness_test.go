@@ -246,6 +246,20 @@ func (h *harness) manualRun(t *testing.T, ctx context.Context, f reports.Format)
 	return rep, tasks[0]
 }
 
+// runNow creates a report from in, runs it at once and returns the run,
+// which must have succeeded.
+func (h *harness) runNow(t *testing.T, ctx context.Context, in reports.Input) *reports.Run {
+	t.Helper()
+	rep, err := h.svc.Create(ctx, in)
+	require.NoError(t, err)
+	_, err = h.svc.RunNow(ctx, rep.ID)
+	require.NoError(t, err)
+	require.Equal(t, []error{nil}, h.runAll(t, reports.KindRun, h.svc.Runner(), 0, 3))
+	run := h.onlyRun(t, ctx, rep.ID)
+	require.Equal(t, reports.RunSucceeded, run.Status, run.Error)
+	return run
+}
+
 // onlyRun is the single run of a report.
 func (h *harness) onlyRun(t *testing.T, ctx context.Context, reportID string) *reports.Run {
 	t.Helper()

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/go-pdf/fpdf"
 	"gonum.org/v1/plot/vg"
@@ -50,7 +52,6 @@ var (
 // pdfDoc writes one snapshot as a PDF.
 type pdfDoc struct {
 	f    *fpdf.Fpdf
-	tr   func(string) string
 	snap *Snapshot
 	imgs int
 }
@@ -65,8 +66,8 @@ func writePDF(w io.Writer, snap *Snapshot) error {
 	f.SetModificationDate(snap.GeneratedAt)
 	f.SetCatalogSort(true)
 	f.AliasNbPages("")
-	d := &pdfDoc{f: f, tr: f.UnicodeTranslatorFromDescriptor(""), snap: snap}
-	f.SetTitle(d.tr(snap.Title), false)
+	d := &pdfDoc{f: f, snap: snap}
+	f.SetTitle(pdfText(snap.Title), true)
 	f.SetCreator("LearnHub Analytics", false)
 	f.SetFooterFunc(d.footer)
 	f.AddPage()
@@ -96,11 +97,11 @@ func (d *pdfDoc) header() {
 	d.fill(accent)
 	f.Rect(0, 34, pageW, 1.2, "F")
 	f.SetXY(margin, 9)
-	f.SetFont("Helvetica", "B", 20)
+	d.font("B", 20)
 	f.SetTextColor(0xff, 0xff, 0xff)
 	f.CellFormat(contentW, 10, d.fit(s.Title, contentW), "", 1, "L", false, 0, "")
 	f.SetX(margin)
-	f.SetFont("Helvetica", "", 10.5)
+	d.font("", 10.5)
 	f.SetTextColor(0xcb, 0xd5, 0xe1)
 	f.CellFormat(contentW, 7, d.fit(s.Subtitle, contentW), "", 1, "L", false, 0, "")
 	f.SetY(41)
@@ -118,10 +119,10 @@ func (d *pdfDoc) header() {
 func (d *pdfDoc) meta(label, value string) {
 	f := d.f
 	f.SetX(margin)
-	f.SetFont("Helvetica", "B", 9)
+	d.font("B", 9)
 	d.color(muted)
-	f.CellFormat(22, 5.5, d.tr(strings.ToUpper(label)), "", 0, "L", false, 0, "")
-	f.SetFont("Helvetica", "", 9.5)
+	f.CellFormat(22, 5.5, strings.ToUpper(label), "", 0, "L", false, 0, "")
+	d.font("", 9.5)
 	d.color(ink)
 	f.CellFormat(contentW-22, 5.5, d.fit(value, contentW-22), "", 1, "L", false, 0, "")
 }
@@ -163,15 +164,15 @@ func (d *pdfDoc) kpis() {
 		d.fill(accent)
 		f.Rect(x, y+3, 1.1, kpiH-6, "F")
 		f.SetXY(x+4, y+3)
-		f.SetFont("Helvetica", "B", 7.5)
+		d.font("B", 7.5)
 		d.color(muted)
 		f.CellFormat(w-6, 4.5, d.fit(strings.ToUpper(t.label), w-6), "", 2, "L", false, 0, "")
 		f.SetX(x + 4)
-		f.SetFont("Helvetica", "B", 18)
+		d.font("B", 18)
 		d.color(ink)
 		f.CellFormat(w-6, 10, d.fit(t.value, w-6), "", 2, "L", false, 0, "")
 		f.SetX(x + 4)
-		f.SetFont("Helvetica", "", 7)
+		d.font("", 7)
 		d.color(muted)
 		f.CellFormat(w-6, 4, d.fit(t.caption, w-6), "", 0, "L", false, 0, "")
 	}
@@ -200,7 +201,7 @@ func (d *pdfDoc) section(sec *Section) error {
 	if sec.Error != "" {
 		d.fill(errFill)
 		d.color(errInk)
-		f.SetFont("Helvetica", "", 9)
+		d.font("", 9)
 		f.SetX(margin)
 		f.CellFormat(contentW, 9, d.fit("  No data: "+sec.Error, contentW), "", 1, "L", true, 0, "")
 		f.Ln(5)
@@ -244,7 +245,7 @@ func (d *pdfDoc) legend(sec *Section) {
 		return
 	}
 	f := d.f
-	f.SetFont("Helvetica", "", 8)
+	d.font("", 8)
 	d.color(muted)
 	x, y := margin, f.GetY()
 	for i, s := range sec.Series {
@@ -267,7 +268,7 @@ func (d *pdfDoc) legend(sec *Section) {
 func (d *pdfDoc) heading(title string) {
 	f := d.f
 	f.SetX(margin)
-	f.SetFont("Helvetica", "B", 12)
+	d.font("B", 12)
 	d.color(ink)
 	f.CellFormat(contentW, 7, d.fit(title, contentW), "", 1, "L", false, 0, "")
 	d.fill(accent)
@@ -282,10 +283,10 @@ func (d *pdfDoc) table(sec *Section, x, width float64) {
 	if len(sec.Columns) == 0 {
 		return
 	}
-	f.SetFont("Helvetica", "B", 8.5)
-	first := f.GetStringWidth(d.tr(columnLabel(sec.Columns[0])))
+	d.font("B", 8.5)
+	first := f.GetStringWidth(pdfText(columnLabel(sec.Columns[0])))
 	for _, row := range sec.Rows[:min(len(sec.Rows), maxTableRows)] {
-		first = max(first, f.GetStringWidth(d.tr(row[0].Text)))
+		first = max(first, f.GetStringWidth(pdfText(row[0].Text)))
 	}
 	widths := columnWidths(len(sec.Columns), width, first+4)
 	tableW := 0.0
@@ -293,7 +294,7 @@ func (d *pdfDoc) table(sec *Section, x, width float64) {
 		tableW += w
 	}
 	head := func() {
-		f.SetFont("Helvetica", "B", 8.5)
+		d.font("B", 8.5)
 		d.fill(headFill)
 		d.color(ink)
 		f.SetX(x)
@@ -307,26 +308,26 @@ func (d *pdfDoc) table(sec *Section, x, width float64) {
 		f.Ln(-1)
 	}
 	if len(sec.Rows) == 0 {
-		f.SetFont("Helvetica", "I", 9)
+		d.font("I", 9)
 		d.color(muted)
 		f.SetX(x)
-		f.CellFormat(tableW, rowH, d.tr("No rows in this period."), "", 1, "L", false, 0, "")
+		f.CellFormat(tableW, rowH, "No rows in this period.", "", 1, "L", false, 0, "")
 		return
 	}
 	head()
-	f.SetFont("Helvetica", "", 8.5)
+	d.font("", 8.5)
 	for n, row := range sec.Rows {
 		if n == maxTableRows {
-			f.SetFont("Helvetica", "I", 8)
+			d.font("I", 8)
 			d.color(muted)
 			f.SetX(x)
-			f.CellFormat(tableW, rowH, d.tr(fmt.Sprintf("… %d more rows in the XLSX or CSV format of this report.", len(sec.Rows)-n)), "", 1, "L", false, 0, "")
+			f.CellFormat(tableW, rowH, fmt.Sprintf("… %d more rows in the XLSX or CSV format of this report.", len(sec.Rows)-n), "", 1, "L", false, 0, "")
 			break
 		}
 		if f.GetY()+rowH > bottom {
 			f.AddPage()
 			head()
-			f.SetFont("Helvetica", "", 8.5)
+			d.font("", 8.5)
 		}
 		fill := n%2 == 1
 		d.fill(zebra)
@@ -358,25 +359,25 @@ func (d *pdfDoc) footer() {
 	f.SetY(-12)
 	d.fill(headFill)
 	f.Rect(margin, f.GetY()-2, contentW, 0.3, "F")
-	f.SetFont("Helvetica", "", 7.5)
+	d.font("", 7.5)
 	d.color(muted)
 	f.SetX(margin)
 	f.CellFormat(contentW/2, 5, d.fit("LearnHub Analytics · "+d.snap.Title, contentW/2), "", 0, "L", false, 0, "")
 	f.CellFormat(contentW/2, 5, fmt.Sprintf("Page %d of {nb}", f.PageNo()), "", 0, "R", false, 0, "")
 }
 
-// fit translates s to the PDF's code page and shortens it with an
-// ellipsis to w millimetres in the current font.
+// fit is s as pdfText writes it, shortened with an ellipsis to w
+// millimetres in the current font.
 func (d *pdfDoc) fit(s string, w float64) string {
-	t := d.tr(s)
+	t := pdfText(s)
 	if d.f.GetStringWidth(t) <= w {
 		return t
 	}
-	ell := d.tr("…")
-	for len(t) > 0 && d.f.GetStringWidth(t+ell) > w {
-		t = t[:len(t)-1]
+	for t != "" && d.f.GetStringWidth(t+"…") > w {
+		_, n := utf8.DecodeLastRuneInString(t)
+		t = t[:len(t)-n]
 	}
-	return t + ell
+	return strings.TrimRightFunc(t, unicode.IsSpace) + "…"
 }
 
 // columnWidths sizes a table of n columns within width: value columns of
