@@ -28,6 +28,7 @@ import (
 	"github.com/learnhub/analytics-service/graph/model"
 	"github.com/learnhub/analytics-service/ingest"
 	"github.com/learnhub/analytics-service/jobs"
+	"github.com/learnhub/analytics-service/jobs/jobstest"
 	"github.com/learnhub/analytics-service/live"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
@@ -56,6 +57,11 @@ type harness struct {
 	// privacy is the erasure service behind requestErasure; tests run its
 	// consumer themselves.
 	privacy *privacy.Service
+	// exports queues into exportJobs; tests run the tasks themselves and
+	// read the files from blobs.
+	exports    *exports.Service
+	exportJobs *jobstest.Recorder
+	blobs      blob.Store
 }
 
 type harnessOpts struct {
@@ -89,8 +95,10 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	t.Cleanup(func() { _ = nats.Close() })
 	blobs, err := blob.NewLocal(blob.LocalConfig{Dir: t.TempDir(), BaseURL: "http://localhost/blobs", Secret: testSecret})
 	require.NoError(t, err)
-	exp, err := exports.NewService(exports.Deps{DB: db, Blobs: blobs, Jobs: jobs.NewClient(rdb, jobs.ClientConfig{}), Bus: nats,
-		Metrics: querier, SQL: adhoc.NewService(db, adhoc.Config{})}, exports.Config{CheckRange: checkRange})
+	cohortService := cohorts.NewService(db, nats, cohorts.Config{Locks: rdb})
+	exportJobs := &jobstest.Recorder{}
+	exp, err := exports.NewService(exports.Deps{DB: db, Blobs: blobs, Jobs: exportJobs, Bus: nats,
+		Metrics: querier, SQL: adhoc.NewService(db, adhoc.Config{}), Cohorts: cohortService}, exports.Config{CheckRange: checkRange})
 	require.NoError(t, err)
 	priv := privacy.NewService(db, nats, blobs, privacy.Config{Logger: slog.New(slog.DiscardHandler)})
 	r := &resolvers.Resolver{
@@ -101,10 +109,10 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		Adhoc:           adhoc.NewService(db, adhoc.Config{}),
 		Exports:         exp,
 		DashboardService: dashboards.NewService(db, registry, func() *metrics.Loader { return metrics.NewLoader(querier, metrics.LoaderConfig{}) },
-			dashboards.Config{Locks: rdb, Cache: rdb}),
+			dashboards.Config{Locks: rdb, Cache: rdb, Cohorts: cohortService}),
 		DeadLetterLog:   ingest.NewDeadLetters(db),
 		Live:            live.NewHub(live.Config{Conn: nats.Conn()}),
-		CohortService:   cohorts.NewService(db, nats, cohorts.Config{Locks: rdb}),
+		CohortService:   cohortService,
 		Privacy:         priv,
 		Retention:       privacy.NewRetention(db, blobs, jobs.NewClient(rdb, jobs.ClientConfig{}), privacy.RetentionConfig{}),
 		MinPollInterval: 100 * time.Millisecond,
@@ -125,7 +133,8 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		Checks: []api.Check{{Name: "clickhouse", Probe: db.Ping}, {Name: "redis", Probe: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
 	}))
 	t.Cleanup(srv.Close)
-	return &harness{t: t, url: srv.URL, db: db, signer: signer, logs: logs, bus: nats, privacy: priv}
+	return &harness{t: t, url: srv.URL, db: db, signer: signer, logs: logs, bus: nats, privacy: priv,
+		exports: exp, exportJobs: exportJobs, blobs: blobs}
 }
 
 func (h *harness) token(tenant string, role auth.Role) string {

@@ -83,3 +83,23 @@ func TestCohortsOverGraphQL(t *testing.T) {
 	res = h.query(h.token("tenant-b", auth.RoleAdmin), `mutation($id: ID!) { evaluateCohort(id: $id) { size } }`, map[string]any{"id": c.ID})
 	assert.Equal(t, "NOT_FOUND", res.code(), "nor evaluate it")
 }
+
+// enrolmentCohort seeds enrolments in the last hours (tenant-a: user-1
+// two, user-2 one; tenant-b: user-1 one) and returns the id of tenant-a's
+// evaluated static cohort {user-1}.
+func (h *harness) enrolmentCohort() string {
+	h.t.Helper()
+	now := time.Now().UTC()
+	h.insertUserEvents("tenant-a", "user-1", event{"a1", "course.enrolled", now.Add(-time.Hour)}, event{"a2", "course.enrolled", now.Add(-2 * time.Hour)})
+	h.insertUserEvents("tenant-a", "user-2", event{"a3", "course.enrolled", now.Add(-time.Hour)})
+	h.insertUserEvents("tenant-b", "user-1", event{"b1", "course.enrolled", now.Add(-time.Hour)})
+	admin := h.token("tenant-a", auth.RoleAdmin)
+	res := h.query(admin, `mutation { createCohort(input: {name: "One", staticUsers: ["user-1"]}) { id } }`, nil)
+	require.Empty(h.t, res.Errors, "%+v", res.Errors)
+	var c struct{ ID string }
+	require.NoError(h.t, json.Unmarshal(res.Data["createCohort"], &c))
+	res = h.query(admin, `mutation($id: ID!) { evaluateCohort(id: $id) { size } }`, map[string]any{"id": c.ID})
+	require.Empty(h.t, res.Errors, "%+v", res.Errors)
+	require.JSONEq(h.t, `{"size":1}`, string(res.Data["evaluateCohort"]))
+	return c.ID
+}

@@ -106,3 +106,30 @@ func TestDashboardRESTAlias(t *testing.T) {
 	code, _ = get(h.token("tenant-a", auth.RoleViewer), "/v1/dashboards/learner-progress?last=forever")
 	assert.Equal(t, http.StatusBadRequest, code)
 }
+
+func TestDashboardWidgetCohortsOverGraphQL(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	cohort := h.enrolmentCohort()
+	adminA, adminB := h.token("tenant-a", auth.RoleAdmin), h.token("tenant-b", auth.RoleAdmin)
+
+	create := `mutation($w: [WidgetInput!]) { createDashboard(input: {slug: "cohorts", title: "Cohorts", timeRange: {last: "7d"}}, widgets: $w) {
+		widgets { cohorts { id member } cohortBreakdown }
+		render { widgets { error { code } results { dimensions totals { value } series { values total { value } } } } } } }`
+	pos := map[string]any{"x": 0, "y": 0, "w": 3, "h": 2}
+	widgets := []any{
+		map[string]any{"title": "Members", "kind": "KPI", "metricKeys": []string{"enrolments"}, "cohorts": []any{map[string]any{"id": cohort}}, "position": pos},
+		map[string]any{"title": "Split", "kind": "PIE", "metricKeys": []string{"enrolments"}, "cohortBreakdown": cohort, "position": pos},
+	}
+	res := h.query(adminA, create, map[string]any{"w": widgets})
+	require.Empty(t, res.Errors, "%+v", res.Errors)
+	assert.JSONEq(t, `{"widgets":[{"cohorts":[{"id":"`+cohort+`","member":true}],"cohortBreakdown":null},{"cohorts":[],"cohortBreakdown":"`+cohort+`"}],
+		"render":{"widgets":[
+		{"error":null,"results":[{"dimensions":[],"totals":{"value":2},"series":[{"values":[],"total":{"value":2}}]}]},
+		{"error":null,"results":[{"dimensions":["cohort"],"totals":{"value":3},"series":[
+			{"values":["in cohort"],"total":{"value":2}},{"values":["not in cohort"],"total":{"value":1}}]}]}]}}`,
+		string(res.Data["createDashboard"]), "user-1's two enrolments in the cohort, user-2's one outside")
+
+	res = h.query(adminB, create, map[string]any{"w": widgets})
+	require.Equal(t, "NOT_FOUND", res.code(), "tenant B cannot use tenant A's cohort")
+	assert.Equal(t, "widgets[0].cohorts[0].id", res.Errors[0].Extensions["field"])
+}

@@ -110,6 +110,12 @@ type WidgetInput struct {
 	// Limit keeps the top Limit series (the rest fold into one "(other)"
 	// series); zero means all. Typical for TABLE and PIE.
 	Limit int
+	// Cohorts keep only the events of users in (or not in) each cohort,
+	// for every metric of the widget; dashboard filters still apply.
+	Cohorts []metrics.CohortFilter
+	// CohortBreakdown, a cohort id, splits each metric into the series
+	// metrics.InCohort and metrics.NotInCohort (the last dimension).
+	CohortBreakdown string
 	// Options are display hints the service stores but does not interpret
 	// (colours, stacking, number format).
 	Options  map[string]string

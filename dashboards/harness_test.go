@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnhub/analytics-service/cohorts"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/kv/kvtest"
 	"github.com/learnhub/analytics-service/store"
@@ -61,6 +62,7 @@ type env struct {
 	q       *metrics.Querier
 	svc     *Service
 	cache   redis.UniversalClient
+	cohorts *cohorts.Service
 }
 
 func newEnv(t *testing.T) *env {
@@ -76,8 +78,9 @@ func newEnv(t *testing.T) *env {
 	reg := metrics.NewRegistry(db, metrics.Config{Now: c.Now, Locks: rc})
 	q := metrics.NewQuerier(db, reg, metrics.QuerierConfig{Now: c.Now})
 	loaders := func() *metrics.Loader { return metrics.NewLoader(q, metrics.LoaderConfig{Wait: 20 * time.Millisecond}) }
-	svc := NewService(db, reg, loaders, Config{Locks: rc, Cache: rc, Now: c.Now})
-	return &env{db: db, counter: counter, clock: c, reg: reg, q: q, svc: svc, cache: rc}
+	cs := cohorts.NewService(db, nil, cohorts.Config{Now: c.Now})
+	svc := NewService(db, reg, loaders, Config{Locks: rc, Cache: rc, Now: c.Now, Cohorts: cs})
+	return &env{db: db, counter: counter, clock: c, reg: reg, q: q, svc: svc, cache: rc, cohorts: cs}
 }
 
 // mustScope is a scope for tenant (tests only).

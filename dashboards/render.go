@@ -137,6 +137,12 @@ func (r *render) compute(ctx context.Context, w Widget) *WidgetData {
 	now := r.s.cfg.Now().UTC()
 	wd := &WidgetData{WidgetID: w.ID, WidgetVersion: w.Version, Results: make([]*metrics.Result, len(w.MetricKeys)),
 		Notices: []string{}, ComputedAt: now, FreshUntil: now.Add(r.s.cfg.CacheTTL)}
+	cohortNotices, err := r.s.checkCohorts(ctx, w)
+	if err != nil {
+		wd.Error = &WidgetError{Code: errs.KindOf(err).String(), Message: errs.PublicMessage(err)}
+		return wd
+	}
+	wd.Notices = append(wd.Notices, cohortNotices...)
 	errsOut := make([]error, len(w.MetricKeys))
 	var wg sync.WaitGroup
 	for i, key := range w.MetricKeys {
@@ -163,11 +169,21 @@ func (r *render) compute(ctx context.Context, w Widget) *WidgetData {
 	return wd
 }
 
+// checkCohorts checks again, at render time, that the widget's cohorts
+// are the tenant's (one may have been deleted since the widget was saved)
+// and returns the notices for those without members yet; a service
+// without Config.Cohorts refuses a widget that names cohorts.
+func (s *Service) checkCohorts(ctx context.Context, w Widget) ([]string, error) {
+	req := metrics.Request{Cohorts: w.Cohorts, CohortBreakdown: w.CohortBreakdown}
+	return metrics.CheckRequestCohorts(ctx, s.cfg.Cohorts, "dashboards.Render", req, "cohorts", "cohortBreakdown")
+}
+
 // request is the metric request of one widget metric; skipped lists the
 // render filters the metric does not allow (they are left out).
 func (r *render) request(ctx context.Context, w Widget, key string) (metrics.Request, []string, error) {
 	req := metrics.Request{MetricKey: key, Dimensions: w.Dimensions, Grain: widgetGrain(w), Limit: w.Limit,
-		Timezone: r.d.Timezone, TimeRange: timerange.Spec{From: &r.rng.From, To: &r.rng.To}}
+		Timezone: r.d.Timezone, TimeRange: timerange.Spec{From: &r.rng.From, To: &r.rng.To},
+		Cohorts: w.Cohorts, CohortBreakdown: w.CohortBreakdown}
 	if len(r.filters) == 0 {
 		return req, nil, nil
 	}

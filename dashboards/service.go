@@ -51,6 +51,10 @@ type Config struct {
 	CacheTTL time.Duration
 	// Now is the clock (ranges, freshness, audit); nil means time.Now.
 	Now func() time.Time
+	// Cohorts checks the cohorts widgets name (*cohorts.Service implements
+	// it). Nil (the default) refuses widgets with cohort filters or a
+	// cohort breakdown, since their cohorts cannot be checked.
+	Cohorts metrics.CohortChecker
 }
 
 // Service stores and renders the caller's dashboards, scoped by the
@@ -93,7 +97,7 @@ func (s *Service) Create(ctx context.Context, in Input, widgets []WidgetInput) (
 		return nil, errs.Invalid(op, "widgets", fmt.Sprintf("a dashboard has at most %d widgets", MaxWidgets))
 	}
 	for i, w := range widgets {
-		if err := validateWidget(ctx, op, fmt.Sprintf("widgets[%d]", i), w, columnsOf(in.Layout), s.reg.GetByKey); err != nil {
+		if err := validateWidget(ctx, op, fmt.Sprintf("widgets[%d]", i), w, columnsOf(in.Layout), s.reg.GetByKey, s.cfg.Cohorts); err != nil {
 			return nil, err
 		}
 	}

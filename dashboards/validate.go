@@ -70,9 +70,14 @@ func validateInput(op string, in Input, now time.Time) error {
 	return nil
 }
 
-// validateWidget checks a widget against the caller's metrics: every key
-// exists and allows every dimension. field names the widget in errors.
-func validateWidget(ctx context.Context, op, field string, w WidgetInput, columns int, lookup metricLookup) error {
+// validateWidget checks a widget against the caller's metrics and cohorts:
+// every key exists and allows every dimension, every cohort is the
+// tenant's. field names the widget in errors.
+func validateWidget(ctx context.Context, op, field string, w WidgetInput, columns int, lookup metricLookup, cohorts metrics.CohortChecker) error {
+	split := len(w.Dimensions)
+	if w.CohortBreakdown != "" {
+		split++
+	}
 	switch {
 	case w.Title == "" || len(w.Title) > MaxTitleLength:
 		return errs.Invalid(op, field+".title", fmt.Sprintf("%s.title must be 1–%d characters", field, MaxTitleLength))
@@ -82,8 +87,10 @@ func validateWidget(ctx context.Context, op, field string, w WidgetInput, column
 		return errs.Invalid(op, field+".metricKeys", fmt.Sprintf("%s.metricKeys needs 1–%d metric keys, got %d", field, MaxWidgetMetrics, len(w.MetricKeys)))
 	case len(w.Dimensions) > metrics.MaxRequestDimensions:
 		return errs.Invalid(op, field+".dimensions", fmt.Sprintf("%s.dimensions has at most %d dimensions", field, metrics.MaxRequestDimensions))
-	case w.Kind == KindPie && len(w.Dimensions) != 1:
-		return errs.Invalid(op, field+".dimensions", fmt.Sprintf("%s: a PIE widget slices by exactly one dimension, got %d", field, len(w.Dimensions)))
+	case split > metrics.MaxRequestDimensions:
+		return errs.Invalid(op, field+".cohortBreakdown", fmt.Sprintf("%s: a cohort breakdown counts as a dimension; at most %d in all", field, metrics.MaxRequestDimensions))
+	case w.Kind == KindPie && split != 1:
+		return errs.Invalid(op, field+".dimensions", fmt.Sprintf("%s: a PIE widget slices by exactly one dimension or the cohort breakdown, got %d", field, split))
 	case w.Limit < 0 || w.Limit > metrics.MaxLimit:
 		return errs.Invalid(op, field+".limit", fmt.Sprintf("%s.limit %d must be between 0 and %d", field, w.Limit, metrics.MaxLimit))
 	case w.Kind == KindKPI && w.Grain != "" && w.Grain != metrics.GrainTotal:
@@ -99,6 +106,10 @@ func validateWidget(ctx context.Context, op, field string, w WidgetInput, column
 		return errs.Invalid(op, field+".position", fmt.Sprintf(
 			"%s.position {x:%d y:%d w:%d h:%d} must have x, y ≥ 0, w, h ≥ 1 and fit the %d columns (x + w ≤ %d)",
 			field, p.X, p.Y, p.W, p.H, columns, columns))
+	}
+	req := metrics.Request{Cohorts: w.Cohorts, CohortBreakdown: w.CohortBreakdown}
+	if _, err := metrics.CheckRequestCohorts(ctx, cohorts, op, req, field+".cohorts", field+".cohortBreakdown"); err != nil {
+		return err
 	}
 	for i, key := range w.MetricKeys {
 		def, err := lookup(ctx, key)

@@ -19,7 +19,7 @@ func (s *Service) AddWidget(ctx context.Context, dashboardID string, expectedVer
 		if len(d.Widgets) >= MaxWidgets {
 			return errs.Invalid(op, "widget", fmt.Sprintf("dashboard %q already has the maximum of %d widgets", d.Slug, MaxWidgets))
 		}
-		if err := validateWidget(ctx, op, "widget", w, columnsOf(d.Layout), s.reg.GetByKey); err != nil {
+		if err := validateWidget(ctx, op, "widget", w, columnsOf(d.Layout), s.reg.GetByKey, s.cfg.Cohorts); err != nil {
 			return err
 		}
 		d.Widgets = append(d.Widgets, Widget{ID: uuid.NewString(), WidgetInput: w, Version: 1})
@@ -36,7 +36,7 @@ func (s *Service) UpdateWidget(ctx context.Context, dashboardID string, expected
 		if err != nil {
 			return err
 		}
-		if err := validateWidget(ctx, op, "widget", w, columnsOf(d.Layout), s.reg.GetByKey); err != nil {
+		if err := validateWidget(ctx, op, "widget", w, columnsOf(d.Layout), s.reg.GetByKey, s.cfg.Cohorts); err != nil {
 			return err
 		}
 		d.Widgets[i].WidgetInput = w

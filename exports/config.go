@@ -76,6 +76,10 @@ type Deps struct {
 	// keeps the cap of active exports across replicas; nil means the cap
 	// is kept within one process only.
 	Locks redis.UniversalClient
+	// Cohorts checks the cohorts a metric source names (*cohorts.Service
+	// implements it); nil refuses metric exports with cohort filters or a
+	// cohort breakdown, since their cohorts cannot be checked.
+	Cohorts metrics.CohortChecker
 }
 
 // Config tunes the Service. Zero values mean the defaults above.

@@ -222,6 +222,9 @@ func (s *Service) validate(ctx context.Context, spec *Spec) (SourceKind, error) 
 		if err := s.checkMetricRange(spec.Metric); err != nil {
 			return "", err
 		}
+		if _, err := metrics.CheckRequestCohorts(ctx, s.deps.Cohorts, op, *spec.Metric, "metricCohorts", "metricCohortBreakdown"); err != nil {
+			return "", err
+		}
 	case SourceEvents:
 		return src, s.validateEvents(spec.Events)
 	case SourceSQL:

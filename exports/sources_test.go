@@ -77,24 +77,9 @@ func TestMetricExportMatchesQuerier(t *testing.T) {
 	req := metrics.Request{MetricKey: "enrolments", TimeRange: january, Grain: "WEEK", Dimensions: []string{"properties.course_id"}}
 
 	ctxA := tenantCtx("a")
-	got := h.runRequested(t, ctxA, exports.Spec{Metric: &req, Format: exports.FormatCSV})
-	want, err := q.Query(ctxA, req)
-	require.NoError(t, err)
-
-	recs, err := csv.NewReader(bytesReader(h.readObject(t, got))).ReadAll()
-	require.NoError(t, err)
-	require.NotEmpty(t, recs)
+	got, recs, want := h.exportMetricCSV(t, ctxA, q, req)
 	assert.Equal(t, []string{"properties.course_id", "bucket", "value"}, recs[0])
-	var expect [][]string
-	for _, s := range want.Series {
-		for _, p := range s.Points {
-			v := ""
-			if p.Value != nil {
-				v = strconv.FormatFloat(*p.Value, 'g', -1, 64)
-			}
-			expect = append(expect, []string{s.Values[0], p.Bucket.UTC().Format("2006-01-02T15:04:05.000Z07:00"), v})
-		}
-	}
+	expect := csvRows(want)
 	require.Len(t, want.Series, 5, "one series per course")
 	require.NotEmpty(t, want.Series[0].Points)
 	assert.Equal(t, expect, recs[1:])
@@ -109,6 +94,35 @@ func TestMetricExportMatchesQuerier(t *testing.T) {
 	require.NotNil(t, want.Totals.Value)
 	assert.Equal(t, *want.Totals.Value, sum, "the file adds up to the metric's total")
 	assert.Positive(t, sum, "the fixture has enrolments")
+}
+
+// exportMetricCSV exports req as CSV for the tenant of ctx and returns
+// the job, the file's records (header first) and the querier's answer.
+func (h *harness) exportMetricCSV(t *testing.T, ctx context.Context, q *metrics.Querier, req metrics.Request) (*exports.Job, [][]string, *metrics.Result) {
+	t.Helper()
+	got := h.runRequested(t, ctx, exports.Spec{Metric: &req, Format: exports.FormatCSV})
+	want, err := q.Query(ctx, req)
+	require.NoError(t, err)
+	recs, err := csv.NewReader(bytesReader(h.readObject(t, got))).ReadAll()
+	require.NoError(t, err)
+	require.NotEmpty(t, recs)
+	return got, recs, want
+}
+
+// csvRows is how a CSV export of res over one dimension reads: the
+// dimension value, the bucket and the value of every point.
+func csvRows(res *metrics.Result) [][]string {
+	var out [][]string
+	for _, s := range res.Series {
+		for _, p := range s.Points {
+			v := ""
+			if p.Value != nil {
+				v = strconv.FormatFloat(*p.Value, 'g', -1, 64)
+			}
+			out = append(out, []string{s.Values[0], p.Bucket.UTC().Format("2006-01-02T15:04:05.000Z07:00"), v})
+		}
+	}
+	return out
 }
 
 func TestSQLExportMatchesAdhoc(t *testing.T) {

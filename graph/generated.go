@@ -68,6 +68,11 @@ type ComplexityRoot struct {
 		Version      func(childComplexity int) int
 	}
 
+	CohortFilter struct {
+		ID     func(childComplexity int) int
+		Member func(childComplexity int) int
+	}
+
 	CohortMembers struct {
 		EndCursor   func(childComplexity int) int
 		HasNextPage func(childComplexity int) int
@@ -449,15 +454,17 @@ type ComplexityRoot struct {
 	}
 
 	Widget struct {
-		Dimensions func(childComplexity int) int
-		Grain      func(childComplexity int) int
-		ID         func(childComplexity int) int
-		Kind       func(childComplexity int) int
-		Limit      func(childComplexity int) int
-		MetricKeys func(childComplexity int) int
-		Position   func(childComplexity int) int
-		Title      func(childComplexity int) int
-		Version    func(childComplexity int) int
+		CohortBreakdown func(childComplexity int) int
+		Cohorts         func(childComplexity int) int
+		Dimensions      func(childComplexity int) int
+		Grain           func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Kind            func(childComplexity int) int
+		Limit           func(childComplexity int) int
+		MetricKeys      func(childComplexity int) int
+		Position        func(childComplexity int) int
+		Title           func(childComplexity int) int
+		Version         func(childComplexity int) int
 	}
 
 	WidgetData struct {
@@ -710,6 +717,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CohortEvaluation.Version(childComplexity), true
+
+	case "CohortFilter.id":
+		if e.ComplexityRoot.CohortFilter.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortFilter.ID(childComplexity), true
+	case "CohortFilter.member":
+		if e.ComplexityRoot.CohortFilter.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortFilter.Member(childComplexity), true
 
 	case "CohortMembers.endCursor":
 		if e.ComplexityRoot.CohortMembers.EndCursor == nil {
@@ -2493,6 +2513,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Viewer.Tenant(childComplexity), true
 
+	case "Widget.cohortBreakdown":
+		if e.ComplexityRoot.Widget.CohortBreakdown == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Widget.CohortBreakdown(childComplexity), true
+	case "Widget.cohorts":
+		if e.ComplexityRoot.Widget.Cohorts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Widget.Cohorts(childComplexity), true
 	case "Widget.dimensions":
 		if e.ComplexityRoot.Widget.Dimensions == nil {
 			break
@@ -2977,6 +3009,10 @@ type Widget {
   grain: Grain
   "Top-N limit for TABLE/BAR/PIE."
   limit: Int
+  "Cohort conditions every metric of the widget is filtered by."
+  cohorts: [CohortFilter!]!
+  "A cohort each metric is split by (the last dimension, ` + "`" + `cohort` + "`" + `: ` + "`" + `in cohort` + "`" + ` / ` + "`" + `not in cohort` + "`" + `)."
+  cohortBreakdown: ID
   "Grid position."
   position: WidgetPosition!
   "Bumped whenever the widget changes (part of its cache key)."
@@ -2997,6 +3033,10 @@ input WidgetInput {
   grain: Grain
   "Top-N limit."
   limit: Int
+  "Keep only the events of users in (or not in) each cohort, as in metricQuery; each must be the tenant's."
+  cohorts: [CohortFilterInput!]
+  "Split each metric by membership of this cohort, as in metricQuery; counts as a dimension (a PIE may slice by it alone)."
+  cohortBreakdown: ID
   "Grid position."
   position: WidgetPositionInput
 }
@@ -3255,6 +3295,10 @@ input ExportInput {
   metricGrain: Grain
   "With metricKey: dimensions to split by."
   metricDimensions: [String!]
+  "With metricKey: cohort conditions, as metricQuery's cohorts; each must be the tenant's."
+  metricCohorts: [CohortFilterInput!]
+  "With metricKey: split by membership of this cohort, as metricQuery's cohortBreakdown; the file gets a ` + "`" + `cohort` + "`" + ` column."
+  metricCohortBreakdown: ID
   "Export raw events."
   events: ExportEventsInput
   "Export the result of an ad-hoc SQL query (same rules as eventsQuery)."
@@ -3454,12 +3498,20 @@ input MetricFilterInput {
   type: ValueType
 }
 
-"A condition on cohort membership for metricQuery."
+"A condition on cohort membership for metricQuery, dashboard widgets and metric exports."
 input CohortFilterInput {
   "The cohort."
   id: ID!
   "true (default): users in the cohort; false: users not in it."
   member: Boolean = true
+}
+
+"A condition on cohort membership, as stored on a widget."
+type CohortFilter {
+  "The cohort."
+  id: ID!
+  "true: users in the cohort; false: users not in it."
+  member: Boolean!
 }
 
 "A condition on a dimension, as stored."
@@ -4281,6 +4333,16 @@ func (ec *executionContext) childFields_CohortEvaluation(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type CohortEvaluation", field.Name)
 }
 
+func (ec *executionContext) childFields_CohortFilter(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CohortFilter_id(ctx, field)
+	case "member":
+		return ec.fieldContext_CohortFilter_member(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CohortFilter", field.Name)
+}
+
 func (ec *executionContext) childFields_CohortMembers(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "userIds":
@@ -4947,6 +5009,10 @@ func (ec *executionContext) childFields_Widget(ctx context.Context, field graphq
 		return ec.fieldContext_Widget_grain(ctx, field)
 	case "limit":
 		return ec.fieldContext_Widget_limit(ctx, field)
+	case "cohorts":
+		return ec.fieldContext_Widget_cohorts(ctx, field)
+	case "cohortBreakdown":
+		return ec.fieldContext_Widget_cohortBreakdown(ctx, field)
 	case "position":
 		return ec.fieldContext_Widget_position(ctx, field)
 	case "version":
@@ -6853,6 +6919,52 @@ func (ec *executionContext) _CohortEvaluation_error(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_CohortEvaluation_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CohortEvaluation", field, false, false, "String")
+}
+
+func (ec *executionContext) _CohortFilter_id(ctx context.Context, field graphql.CollectedField, obj *model.CohortFilter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortFilter_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortFilter_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CohortFilter", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CohortFilter_member(ctx context.Context, field graphql.CollectedField, obj *model.CohortFilter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortFilter_member(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Member, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortFilter_member(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CohortFilter", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _CohortMembers_userIds(ctx context.Context, field graphql.CollectedField, obj *model.CohortMembers) (ret graphql.Marshaler) {
@@ -15016,6 +15128,61 @@ func (ec *executionContext) fieldContext_Widget_limit(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Widget", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Widget_cohorts(ctx context.Context, field graphql.CollectedField, obj *model.Widget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Widget_cohorts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cohorts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CohortFilter) graphql.Marshaler {
+			return ec.marshalNCohortFilter2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortFilterᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Widget_cohorts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Widget",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CohortFilter(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Widget_cohortBreakdown(ctx context.Context, field graphql.CollectedField, obj *model.Widget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Widget_cohortBreakdown(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CohortBreakdown, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Widget_cohortBreakdown(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Widget", field, false, false, "ID")
+}
+
 func (ec *executionContext) _Widget_position(ctx context.Context, field graphql.CollectedField, obj *model.Widget) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16798,7 +16965,7 @@ func (ec *executionContext) unmarshalInputExportInput(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"metricKey", "metricTimeRange", "metricGrain", "metricDimensions", "events", "sql", "format", "timezone", "gzip", "fileName"}
+	fieldsInOrder := [...]string{"metricKey", "metricTimeRange", "metricGrain", "metricDimensions", "metricCohorts", "metricCohortBreakdown", "events", "sql", "format", "timezone", "gzip", "fileName"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -16833,6 +17000,20 @@ func (ec *executionContext) unmarshalInputExportInput(ctx context.Context, obj a
 				return it, err
 			}
 			it.MetricDimensions = data
+		case "metricCohorts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metricCohorts"))
+			data, err := ec.unmarshalOCohortFilterInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortFilterInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MetricCohorts = data
+		case "metricCohortBreakdown":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metricCohortBreakdown"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MetricCohortBreakdown = data
 		case "events":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("events"))
 			data, err := ec.unmarshalOExportEventsInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportEventsInput(ctx, v)
@@ -17775,7 +17956,7 @@ func (ec *executionContext) unmarshalInputWidgetInput(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"title", "kind", "metricKeys", "dimensions", "grain", "limit", "position"}
+	fieldsInOrder := [...]string{"title", "kind", "metricKeys", "dimensions", "grain", "limit", "cohorts", "cohortBreakdown", "position"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -17824,6 +18005,20 @@ func (ec *executionContext) unmarshalInputWidgetInput(ctx context.Context, obj a
 				return it, err
 			}
 			it.Limit = data
+		case "cohorts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cohorts"))
+			data, err := ec.unmarshalOCohortFilterInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortFilterInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Cohorts = data
+		case "cohortBreakdown":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cohortBreakdown"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CohortBreakdown = data
 		case "position":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("position"))
 			data, err := ec.unmarshalOWidgetPositionInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐWidgetPositionInput(ctx, v)
@@ -18066,6 +18261,44 @@ func (ec *executionContext) _CohortEvaluation(ctx context.Context, sel ast.Selec
 		case "error":
 			out.Values[i] = ec._CohortEvaluation_error(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cohortFilterImplementors = []string{"CohortFilter"}
+
+func (ec *executionContext) _CohortFilter(ctx context.Context, sel ast.SelectionSet, obj *model.CohortFilter) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cohortFilterImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CohortFilter")
+		case "id":
+			out.Values[i] = ec._CohortFilter_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "member":
+			out.Values[i] = ec._CohortFilter_member(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -20650,6 +20883,16 @@ func (ec *executionContext) _Widget(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "cohorts":
+			out.Values[i] = ec._Widget_cohorts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cohortBreakdown":
+			out.Values[i] = ec._Widget_cohortBreakdown(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "position":
 			out.Values[i] = ec._Widget_position(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -21258,6 +21501,30 @@ func (ec *executionContext) marshalNCohortEvaluation2ᚖgithubᚗcomᚋlearnhub�
 		return graphql.Null
 	}
 	return ec._CohortEvaluation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCohortFilter2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortFilterᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CohortFilter) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCohortFilter2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortFilter(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCohortFilter2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortFilter(ctx context.Context, sel ast.SelectionSet, v *model.CohortFilter) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CohortFilter!")
+		return graphql.Null
+	}
+	return ec._CohortFilter(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCohortFilterInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortFilterInput(ctx context.Context, v any) (*model.CohortFilterInput, error) {

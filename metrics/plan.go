@@ -174,16 +174,8 @@ func (p *plan) checkShape(op string) error {
 // unknown id matches nobody (see membership.Filter).
 func (p *plan) checkCohorts(op string) error {
 	req := p.req
-	if len(req.Cohorts) > MaxRequestCohorts {
-		return invalid(op, "cohorts", "at most %d cohort filters are allowed, got %d", MaxRequestCohorts, len(req.Cohorts))
-	}
-	for i, c := range req.Cohorts {
-		switch {
-		case c.CohortID == "":
-			return invalid(op, fmt.Sprintf("cohorts[%d].id", i), "cohorts[%d].id is empty; give a cohort id", i)
-		case slices.ContainsFunc(req.Cohorts[:i], func(x CohortFilter) bool { return x.CohortID == c.CohortID }):
-			return invalid(op, fmt.Sprintf("cohorts[%d].id", i), "cohort %q is filtered on twice", c.CohortID)
-		}
+	if err := req.CheckCohortFilters(op, "cohorts"); err != nil {
+		return err
 	}
 	if req.CohortBreakdown != "" {
 		if len(p.dims) >= MaxRequestDimensions {

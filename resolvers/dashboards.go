@@ -23,7 +23,7 @@ func toDashboardInput(in model.DashboardInput) dashboards.Input {
 
 func toWidgetInput(in model.WidgetInput) dashboards.WidgetInput {
 	out := dashboards.WidgetInput{Title: in.Title, Kind: dashboards.WidgetKind(in.Kind), MetricKeys: in.MetricKeys,
-		Dimensions: in.Dimensions, Limit: deref(in.Limit)}
+		Dimensions: in.Dimensions, Limit: deref(in.Limit), Cohorts: toCohortFilters(in.Cohorts), CohortBreakdown: deref(in.CohortBreakdown)}
 	if in.Grain != nil {
 		out.Grain = toGrain(*in.Grain)
 	}
@@ -47,7 +47,11 @@ func toModelDashboard(d *dashboards.Dashboard) *model.Dashboard {
 	for _, w := range d.Widgets {
 		mw := &model.Widget{ID: w.ID, Title: w.Title, Kind: model.WidgetKind(w.Kind), MetricKeys: nonNil(w.MetricKeys),
 			Dimensions: nonNil(w.Dimensions), Limit: ptrIf(w.Limit), Version: int(w.Version),
+			Cohorts: []*model.CohortFilter{}, CohortBreakdown: ptrIf(w.CohortBreakdown),
 			Position: &model.WidgetPosition{X: w.Position.X, Y: w.Position.Y, W: w.Position.W, H: w.Position.H}}
+		for _, c := range w.Cohorts {
+			mw.Cohorts = append(mw.Cohorts, &model.CohortFilter{ID: c.CohortID, Member: !c.Exclude})
+		}
 		if w.Grain != "" {
 			g := fromGrain(w.Grain)
 			mw.Grain = &g

@@ -28,7 +28,7 @@ func exportSpec(in model.ExportInput) (exports.Spec, error) {
 			return spec, errs.Invalid(op, "input.metricTimeRange", "metricTimeRange is required with metricKey")
 		}
 		req := metrics.Request{MetricKey: *in.MetricKey, TimeRange: timeSpec(*in.MetricTimeRange), Dimensions: in.MetricDimensions,
-			Timezone: deref(in.Timezone)}
+			Timezone: deref(in.Timezone), Cohorts: toCohortFilters(in.MetricCohorts), CohortBreakdown: deref(in.MetricCohortBreakdown)}
 		if in.MetricGrain != nil {
 			req.Grain = toGrain(*in.MetricGrain)
 		}

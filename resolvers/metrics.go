@@ -2,11 +2,8 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
-	"slices"
 	"strings"
 
-	"github.com/learnhub/analytics-service/cohorts"
 	"github.com/learnhub/analytics-service/graph/model"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/errs"
@@ -189,9 +186,7 @@ func metricRequest(id, key *string, dimensions []string, filters []*model.Metric
 		MetricID: deref(id), MetricKey: deref(key), Dimensions: dimensions, Filters: toMetricFilters(filters),
 		TimeRange: timeSpec(tr), Timezone: deref(timezone), Limit: deref(limit), CohortBreakdown: deref(cohortBreakdown),
 	}
-	for _, c := range cohortFilters {
-		req.Cohorts = append(req.Cohorts, metrics.CohortFilter{CohortID: c.ID, Exclude: c.Member != nil && !*c.Member})
-	}
+	req.Cohorts = toCohortFilters(cohortFilters)
 	if grain != nil {
 		req.Grain = toGrain(*grain)
 	}
@@ -204,37 +199,23 @@ func metricRequest(id, key *string, dimensions []string, filters []*model.Metric
 	return req, nil
 }
 
+// toCohortFilters maps CohortFilterInput (metricQuery, widgets, exports);
+// member defaults to true.
+func toCohortFilters(in []*model.CohortFilterInput) []metrics.CohortFilter {
+	var out []metrics.CohortFilter
+	for _, c := range in {
+		out = append(out, metrics.CohortFilter{CohortID: c.ID, Exclude: c.Member != nil && !*c.Member})
+	}
+	return out
+}
+
 // cohortNotices checks that the request's cohorts are the tenant's (an
 // unknown id is NOT_FOUND naming the field) and returns a notice for each
 // cohort without a successful evaluation: it has no members yet.
 func (r *Resolver) cohortNotices(ctx context.Context, req metrics.Request) ([]string, error) {
-	type ref struct{ id, field string }
-	var refs []ref
-	for i, c := range req.Cohorts {
-		refs = append(refs, ref{c.CohortID, fmt.Sprintf("cohorts[%d].id", i)})
+	var c metrics.CohortChecker
+	if r.CohortService != nil {
+		c = r.CohortService
 	}
-	if req.CohortBreakdown != "" {
-		refs = append(refs, ref{req.CohortBreakdown, "cohortBreakdown"})
-	}
-	var notices []string
-	for _, c := range refs {
-		if c.id == "" {
-			continue // metrics names the empty id
-		}
-		if _, err := r.CohortService.Get(ctx, c.id); err != nil {
-			if errs.Is(err, errs.KindNotFound) {
-				return nil, errs.E("resolvers.metricQuery", errs.KindNotFound,
-					fmt.Sprintf("%s: no cohort %q; list the tenant's cohorts with the cohorts query", c.field, c.id)).With("field", c.field)
-			}
-			return nil, err
-		}
-		hist, err := r.CohortService.History(ctx, c.id, 50)
-		if err != nil {
-			return nil, err
-		}
-		if !slices.ContainsFunc(hist, func(e *cohorts.Evaluation) bool { return e.Error == "" }) {
-			notices = append(notices, fmt.Sprintf("cohort %q has no successful evaluation yet, so it has no members; run evaluateCohort", c.id))
-		}
-	}
-	return notices, nil
+	return metrics.CheckRequestCohorts(ctx, c, "resolvers.metricQuery", req, "cohorts", "cohortBreakdown")
 }

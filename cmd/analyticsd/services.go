@@ -47,9 +47,9 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 	checkRange := privacy.RangeCheck(a.cfg.HotMonths, nil)
 	s.querier = metrics.NewQuerier(a.db, s.registry, metrics.QuerierConfig{CheckRange: checkRange})
 	s.adhoc = adhoc.NewService(a.db, adhoc.Config{})
-	dash := dashboards.NewService(a.db, s.registry, func() *metrics.Loader { return metrics.NewLoader(s.querier, metrics.LoaderConfig{}) },
-		dashboards.Config{Locks: a.kv.Client(), Cache: a.kv.Client()})
 	s.cohorts = cohorts.NewService(a.db, a.bus, cohorts.Config{Locks: a.kv.Client(), Metrics: s.registry})
+	dash := dashboards.NewService(a.db, s.registry, func() *metrics.Loader { return metrics.NewLoader(s.querier, metrics.LoaderConfig{}) },
+		dashboards.Config{Locks: a.kv.Client(), Cache: a.kv.Client(), Cohorts: s.cohorts})
 	s.dashboards, usage.finder = dash, metrics.UsageFinders{dash, s.cohorts}
 
 	blobs, route, err := a.openBlobs()
@@ -58,7 +58,7 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 	}
 	s.blobRoute = route
 	s.exports, err = exports.NewService(exports.Deps{
-		DB: a.db, Blobs: blobs, Jobs: s.jobs, Bus: a.bus, Metrics: s.querier, Locks: a.kv.Client(),
+		DB: a.db, Blobs: blobs, Jobs: s.jobs, Bus: a.bus, Metrics: s.querier, Locks: a.kv.Client(), Cohorts: s.cohorts,
 		SQL: adhoc.NewService(a.db, adhoc.Config{MaxLimit: exports.DefaultMaxRows}),
 	}, exports.Config{CheckRange: checkRange})
 	if err != nil {

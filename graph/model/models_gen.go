@@ -62,7 +62,15 @@ type CohortEvaluation struct {
 	Error *string `json:"error,omitempty"`
 }
 
-// A condition on cohort membership for metricQuery.
+// A condition on cohort membership, as stored on a widget.
+type CohortFilter struct {
+	// The cohort.
+	ID string `json:"id"`
+	// true: users in the cohort; false: users not in it.
+	Member bool `json:"member"`
+}
+
+// A condition on cohort membership for metricQuery, dashboard widgets and metric exports.
 type CohortFilterInput struct {
 	// The cohort.
 	ID string `json:"id"`
@@ -296,6 +304,10 @@ type ExportInput struct {
 	MetricGrain *Grain `json:"metricGrain,omitempty"`
 	// With metricKey: dimensions to split by.
 	MetricDimensions []string `json:"metricDimensions,omitempty"`
+	// With metricKey: cohort conditions, as metricQuery's cohorts; each must be the tenant's.
+	MetricCohorts []*CohortFilterInput `json:"metricCohorts,omitempty"`
+	// With metricKey: split by membership of this cohort, as metricQuery's cohortBreakdown; the file gets a `cohort` column.
+	MetricCohortBreakdown *string `json:"metricCohortBreakdown,omitempty"`
 	// Export raw events.
 	Events *ExportEventsInput `json:"events,omitempty"`
 	// Export the result of an ad-hoc SQL query (same rules as eventsQuery).
@@ -930,6 +942,10 @@ type Widget struct {
 	Grain *Grain `json:"grain,omitempty"`
 	// Top-N limit for TABLE/BAR/PIE.
 	Limit *int `json:"limit,omitempty"`
+	// Cohort conditions every metric of the widget is filtered by.
+	Cohorts []*CohortFilter `json:"cohorts"`
+	// A cohort each metric is split by (the last dimension, `cohort`: `in cohort` / `not in cohort`).
+	CohortBreakdown *string `json:"cohortBreakdown,omitempty"`
 	// Grid position.
 	Position *WidgetPosition `json:"position"`
 	// Bumped whenever the widget changes (part of its cache key).
@@ -976,6 +992,10 @@ type WidgetInput struct {
 	Grain *Grain `json:"grain,omitempty"`
 	// Top-N limit.
 	Limit *int `json:"limit,omitempty"`
+	// Keep only the events of users in (or not in) each cohort, as in metricQuery; each must be the tenant's.
+	Cohorts []*CohortFilterInput `json:"cohorts,omitempty"`
+	// Split each metric by membership of this cohort, as in metricQuery; counts as a dimension (a PIE may slice by it alone).
+	CohortBreakdown *string `json:"cohortBreakdown,omitempty"`
 	// Grid position.
 	Position *WidgetPositionInput `json:"position,omitempty"`
 }
