@@ -87,7 +87,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	signer, err := auth.NewHMACSigner(testSecret)
 	require.NoError(t, err)
 
-	registry := metrics.NewRegistry(db, metrics.Config{Locks: rdb})
+	registry := metrics.NewRegistry(db, metrics.Config{Locks: rdb, Cache: rdb})
 	checkRange := privacy.RangeCheck(privacy.DefaultHotMonths, nil)
 	querier := metrics.NewQuerier(db, registry, metrics.QuerierConfig{CheckRange: checkRange})
 	nats, err := bus.Open(ctx, bus.Config{})

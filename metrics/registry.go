@@ -51,6 +51,10 @@ type Config struct {
 	Locks redis.UniversalClient
 	// LockTTL bounds a held lock; zero means DefaultLockTTL.
 	LockTTL time.Duration
+	// Cache is the Redis client that publishes each tenant's definitions
+	// generation, so queries reuse an in-process copy of the definitions
+	// while it is current (defcache.go). Nil reads them on every query.
+	Cache redis.UniversalClient
 	// Usage answers "who uses this metric" on Deprecate; nil means nobody.
 	Usage UsageFinder
 	// Now is the clock; nil means time.Now.
@@ -65,6 +69,7 @@ type Registry struct {
 	cfg       Config
 	locks     Locker
 	installed sync.Map // tenant → struct{}: catalog checked in this process
+	defs      sync.Map // tenant → cachedDefs
 }
 
 // ListFilter narrows List; zero fields match everything.
@@ -196,7 +201,7 @@ func (r *Registry) Get(ctx context.Context, id string) (*Definition, error) {
 	}
 	for _, d := range all {
 		if d.ID == id {
-			return d, nil
+			return clone(d), nil // the caller may edit its copy, not the cached one
 		}
 	}
 	return nil, errs.E("metrics.Get", errs.KindNotFound, fmt.Sprintf("metric %q not found", id))
@@ -209,7 +214,7 @@ func (r *Registry) GetByKey(ctx context.Context, key string) (*Definition, error
 		return nil, err
 	}
 	if d, ok := byKey(all)[key]; ok {
-		return d, nil
+		return clone(d), nil
 	}
 	return nil, errs.E("metrics.GetByKey", errs.KindNotFound, fmt.Sprintf("metric %q not found", key))
 }
@@ -246,7 +251,7 @@ func (r *Registry) List(ctx context.Context, f ListFilter, first int, after stri
 			page.HasNext = true
 			break
 		}
-		page.Metrics = append(page.Metrics, d)
+		page.Metrics = append(page.Metrics, clone(d))
 	}
 	if n := len(page.Metrics); n > 0 && page.HasNext {
 		page.EndCursor = Cursor(page.Metrics[n-1])
@@ -341,11 +346,16 @@ func (r *Registry) writeMany(ctx context.Context, scope store.Scope, action stri
 	if err := WriteAudit(ctx, r.db, audit); err != nil {
 		return err
 	}
-	return r.db.Insert(ctx, store.Insert{Table: metricsTable, Columns: metricColumns, Rows: cur})
+	if err := r.db.Insert(ctx, store.Insert{Table: metricsTable, Columns: metricColumns, Rows: cur}); err != nil {
+		return err
+	}
+	r.newGeneration(ctx, scope.Tenant())
+	return nil
 }
 
-// load returns the caller's scope and current metrics, installing the
-// catalog on first access.
+// load returns the caller's scope and current metrics (the in-process copy
+// while its generation is current), installing the catalog on first
+// access. Commands read fresh with reload under their lock.
 func (r *Registry) load(ctx context.Context) (store.Scope, []*Definition, error) {
 	scope, err := store.ScopeFrom(ctx)
 	if err != nil {
@@ -354,7 +364,8 @@ func (r *Registry) load(ctx context.Context) (store.Scope, []*Definition, error)
 	if err := r.ensureCatalog(ctx, scope); err != nil {
 		return store.Scope{}, nil, err
 	}
-	return r.reload(ctx, scope)
+	all, err := r.cached(ctx, scope)
+	return scope, all, err
 }
 
 // reload reads the tenant's current metrics, ordered by key.

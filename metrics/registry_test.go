@@ -160,3 +160,43 @@ func TestCatalogIsValid(t *testing.T) {
 		assert.NoError(t, metrics.Validate(d, func(k string) (*metrics.Definition, bool) { x, ok := all[k]; return x, ok }), d.Key)
 	}
 }
+
+// Two replicas share Redis and ClickHouse: each reuses its copy of the
+// definitions while the generation in Redis is current, and sees the
+// other's change on its next query.
+func TestDefinitionsCacheFollowsOtherReplicas(t *testing.T) {
+	e := newEnv(t)
+	rdb := redis.NewClient(&redis.Options{Addr: kvtest.StartRedis(t)})
+	clock := func() time.Time { return testNow }
+	a := metrics.NewRegistry(e.db, metrics.Config{Locks: rdb, Cache: rdb, Now: clock})
+	b := metrics.NewRegistry(e.db, metrics.Config{Locks: rdb, Cache: rdb, Now: clock})
+	ctx := as("acme")
+
+	first, err := a.GetByKey(ctx, "enrolments")
+	require.NoError(t, err)
+	before := e.counter.queries.Load()
+	again, err := a.GetByKey(ctx, "enrolments")
+	require.NoError(t, err)
+	assert.Equal(t, before, e.counter.queries.Load(), "a current copy answers without reading ClickHouse")
+	assert.Equal(t, first.Name, again.Name)
+
+	again.Name = "edited by the caller"
+	third, err := a.GetByKey(ctx, "enrolments")
+	require.NoError(t, err)
+	assert.Equal(t, first.Name, third.Name, "callers get copies, never the cached definition")
+
+	in := first.Input
+	in.Name = "Enrolments (renamed on replica b)"
+	_, err = b.Update(ctx, first.ID, first.Version, in)
+	require.NoError(t, err)
+	got, err := a.GetByKey(ctx, "enrolments")
+	require.NoError(t, err)
+	assert.Equal(t, in.Name, got.Name, "replica a sees b's change at once")
+
+	// A lost generation (eviction, Redis restart) starts a new one: no copy matches.
+	require.NoError(t, rdb.FlushAll(context.Background()).Err())
+	before = e.counter.queries.Load()
+	_, err = a.GetByKey(ctx, "enrolments")
+	require.NoError(t, err)
+	assert.Greater(t, e.counter.queries.Load(), before, "read again after the generation was lost")
+}

@@ -96,7 +96,7 @@ func benchDashboards(ctx context.Context, db *store.DB) ([]result, error) {
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	defer rdb.Close()
 
-	reg := metrics.NewRegistry(cdb, metrics.Config{Now: clock})
+	reg := metrics.NewRegistry(cdb, metrics.Config{Now: clock, Cache: rdb}) // definitions cached as deployed
 	q := metrics.NewQuerier(cdb, reg, metrics.QuerierConfig{Now: clock, DisableRollups: true})
 	loaders := func() *metrics.Loader { return metrics.NewLoader(q, metrics.LoaderConfig{}) }
 	uncached := dashboards.NewService(cdb, reg, loaders, dashboards.Config{Now: clock})

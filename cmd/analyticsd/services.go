@@ -42,7 +42,7 @@ type services struct {
 func (a *app) openServices(ctx context.Context) (*services, error) {
 	s := &services{events: events.NewService(a.db), jobs: jobs.NewClient(a.kv.Client(), jobs.ClientConfig{})}
 	usage := &lateUsage{}
-	s.registry = metrics.NewRegistry(a.db, metrics.Config{Locks: a.kv.Client(), Usage: usage})
+	s.registry = metrics.NewRegistry(a.db, metrics.Config{Locks: a.kv.Client(), Cache: a.kv.Client(), Usage: usage})
 	// Ranges past the hot horizon are refused, not answered as empty.
 	checkRange := privacy.RangeCheck(a.cfg.HotMonths, nil)
 	s.querier = metrics.NewQuerier(a.db, s.registry, metrics.QuerierConfig{CheckRange: checkRange})

@@ -1,0 +1,83 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/learnhub/analytics-service/store"
+)
+
+// defsMaxAge bounds how long an in-process copy of a tenant's definitions
+// is trusted even while Redis says it is current: a generation lost with a
+// Redis outage during a write costs at most this much staleness.
+const defsMaxAge = time.Minute
+
+// generationKey holds a random token naming the current generation of a
+// tenant's metric definitions. Every write replaces it, so every replica
+// can trust its in-process copy while the tokens match: one Redis GET
+// instead of reading the metrics table on every metricQuery.
+func generationKey(tenant string) string { return "metrics:gen:" + tenant }
+
+// cachedDefs is a tenant's definitions as read under one generation.
+type cachedDefs struct {
+	gen  string
+	at   time.Time
+	defs []*Definition
+}
+
+// cached returns the tenant's definitions from the in-process copy when its
+// generation is current, else reads them and keeps the copy. Without
+// Config.Cache, or when Redis fails, it always reads.
+func (r *Registry) cached(ctx context.Context, scope store.Scope) ([]*Definition, error) {
+	if r.cfg.Cache == nil {
+		_, all, err := r.reload(ctx, scope)
+		return all, err
+	}
+	gen, err := r.generation(ctx, scope.Tenant())
+	if err != nil {
+		_, all, err := r.reload(ctx, scope)
+		return all, err
+	}
+	if v, ok := r.defs.Load(scope.Tenant()); ok {
+		c := v.(cachedDefs)
+		if c.gen == gen && time.Since(c.at) < defsMaxAge {
+			return slices.Clone(c.defs), nil
+		}
+	}
+	// The generation was read before the definitions: a write that lands
+	// in between replaces it, so this copy is re-read on the next call.
+	_, all, err := r.reload(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	r.defs.Store(scope.Tenant(), cachedDefs{gen: gen, at: time.Now(), defs: all})
+	return slices.Clone(all), nil
+}
+
+// generation is the tenant's current generation token; a missing one (first
+// use, or evicted) starts a new generation that no copy matches.
+func (r *Registry) generation(ctx context.Context, tenant string) (string, error) {
+	key := generationKey(tenant)
+	gen, err := r.cfg.Cache.Get(ctx, key).Result()
+	if errors.Is(err, redis.Nil) {
+		if err := r.cfg.Cache.SetNX(ctx, key, uuid.NewString(), 0).Err(); err != nil {
+			return "", err
+		}
+		return r.cfg.Cache.Get(ctx, key).Result()
+	}
+	return gen, err
+}
+
+// newGeneration replaces the tenant's generation after a write, so every
+// replica's copy is stale; this process's copy is dropped at once.
+func (r *Registry) newGeneration(ctx context.Context, tenant string) {
+	r.defs.Delete(tenant)
+	if r.cfg.Cache != nil {
+		_ = r.cfg.Cache.Set(context.WithoutCancel(ctx), generationKey(tenant), uuid.NewString(), 0).Err()
+	}
+}
