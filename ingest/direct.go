@@ -70,29 +70,21 @@ func (c *DirectConsumer) Run(ctx context.Context) error {
 	}
 	dlq := jetStreamDLQ{js: js}
 	g := &gate{}
-	pf := &prefetcher{
-		cons: cons, sink: c.sink, stream: c.cfg.Stream.Name, rows: c.cfg.Sink.BatchRows, wait: c.cfg.Sink.BatchWait,
+	pf := &prefetcher[decodedBatch]{
+		cons: cons, stream: c.cfg.Stream.Name, rows: c.cfg.Sink.BatchRows, wait: c.cfg.Sink.BatchWait,
 		keepAlive: c.cfg.Consumer.AckWait / 3, gate: g, log: c.log,
-		lag: &lagGauge{cons: cons, m: c.m, name: c.cfg.Consumer.Durable},
+		prepare: func(b *jsBatch) decodedBatch { return c.sink.decode(b.msgs) },
+		lag:     &lagGauge{cons: cons, m: c.m, name: c.cfg.Consumer.Durable},
 	}
-	pctx, stop := context.WithCancel(ctx)
-	next := make(chan prefetched)
-	fetched := make(chan struct{})
-	go func() {
-		defer close(fetched)
-		pf.run(pctx, next)
-	}()
-	defer func() {
-		stop()
-		<-fetched
-	}()
+	next, stop := pf.start(ctx)
+	defer stop()
 	for p := range next {
 		keepAlive := p.batch.keepAlive(c.cfg.Consumer.AckWait / 3)
 		failing := func() {
 			g.close()
 			keepAlive()
 		}
-		if err := c.sink.commit(ctx, p.decoded, p.batch.token(c.cfg.Stream.Name), dlq, failing); err != nil {
+		if err := c.sink.commit(ctx, p.prepared, p.batch.token(c.cfg.Stream.Name), dlq, failing); err != nil {
 			p.batch.release() // stopped while retrying: redeliver it now
 			break
 		}

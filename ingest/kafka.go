@@ -19,7 +19,7 @@ const (
 	DefaultKafkaGroupID      = "analytics-clickhouse-sink"
 	DefaultKafkaPartitions   = 6
 	DefaultKafkaReplication  = 1
-	DefaultKafkaBatchTimeout = 10 * time.Millisecond
+	DefaultKafkaBatchTimeout = time.Millisecond
 	DefaultKafkaWriteTimeout = 10 * time.Second
 )
 
@@ -27,11 +27,16 @@ const (
 // message.max.bytes (1 MiB) refuses larger ones.
 const kafkaBatchBytes = 1 << 20
 
+// kafkaFetchPartitionBytes bounds what one fetch takes from a partition.
+// The consumer buffers one fetch while the sink inserts, so a fetch this
+// large (some 40 000 bench envelopes) has most of the next batch ready when
+// the insert returns, instead of 1 MiB and a round trip per 1 MiB after it.
+const kafkaFetchPartitionBytes = 16 << 20
+
 // Kafka record headers set by the bridge.
 const (
 	kafkaHeaderSubject    = "nats-subject"
 	kafkaHeaderReceivedAt = "received-at" // unix milliseconds of the JetStream timestamp
-	kafkaHeaderSource     = "nats-source" // stream:sequence
 )
 
 // KafkaConfig says which Kafka carries the durable log and how.
@@ -51,8 +56,12 @@ type KafkaConfig struct {
 	// DefaultKafkaReplication.
 	ReplicationFactor int
 	// BatchTimeout is how long the producer waits to fill a batch; zero
-	// means DefaultKafkaBatchTimeout (10 ms; kafka-go's own default of 1 s
-	// would add a second to every write).
+	// means DefaultKafkaBatchTimeout (1 ms). Every writer here is
+	// synchronous and hands over all its records at once, so the wait only
+	// delays the last, partly filled batch of each write: kafka-go's own
+	// default of 1 s would add a second to every write, and 10 ms added
+	// 10 ms to each of the bridge's 10 000-record writes (100 000 records
+	// into kfake: 0.24 s at 10 ms, 0.15 s at 1 ms).
 	BatchTimeout time.Duration
 	// WriteTimeout bounds one produce attempt; zero means
 	// DefaultKafkaWriteTimeout.

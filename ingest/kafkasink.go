@@ -81,7 +81,7 @@ func (c *KafkaConsumer) Run(ctx context.Context) error {
 		kgo.DisableAutoCommit(), // offsets are committed only after the insert
 		kgo.BlockRebalanceOnPoll(),
 		kgo.FetchMaxWait(kafkaFetchMaxWait),
-		kgo.FetchMaxPartitionBytes(kafkaBatchBytes),
+		kgo.FetchMaxPartitionBytes(kafkaFetchPartitionBytes),
 	)
 	if err != nil {
 		return errs.Wrap("ingest.KafkaConsumer", errs.KindInvalid, err, "cannot configure the Kafka consumer")
@@ -91,7 +91,7 @@ func (c *KafkaConsumer) Run(ctx context.Context) error {
 	defer dlq.Close()
 	lag := map[int32]int64{}
 	for ctx.Err() == nil {
-		batch, err := c.collect(ctx, cl, lag)
+		batch, decoded, err := c.collect(ctx, cl, lag)
 		if err != nil || len(batch) == 0 {
 			cl.AllowRebalance()
 			if ctx.Err() == nil {
@@ -105,11 +105,7 @@ func (c *KafkaConsumer) Run(ctx context.Context) error {
 			total += l
 		}
 		c.m.Lag.WithLabelValues(c.cfg.Kafka.GroupID).Set(float64(total))
-		msgs := make([]Message, len(batch))
-		for i, r := range batch {
-			msgs[i] = fromKafka(r)
-		}
-		if err := c.sink.Commit(ctx, msgs, kafkaToken(batch), kafkaDLQ{w: dlq}, nil); err != nil || ctx.Err() != nil {
+		if err := c.sink.commit(ctx, decoded, kafkaToken(batch), kafkaDLQ{w: dlq}, nil); err != nil || ctx.Err() != nil {
 			break
 		}
 		if err := cl.CommitRecords(ctx, batch...); err != nil {
@@ -121,10 +117,13 @@ func (c *KafkaConsumer) Run(ctx context.Context) error {
 }
 
 // collect blocks for the first records, then polls more until BatchRows
-// or BatchWait after the first. lag is updated per partition from the
-// fetches' high watermarks.
-func (c *KafkaConsumer) collect(ctx context.Context, cl *kgo.Client, lag map[int32]int64) ([]*kgo.Record, error) {
+// or BatchWait after the first. Each poll is decoded as it arrives, so
+// only the last poll's decoding is left between the batch's end and its
+// insert. lag is updated per partition from the fetches' high watermarks.
+func (c *KafkaConsumer) collect(ctx context.Context, cl *kgo.Client, lag map[int32]int64) ([]*kgo.Record, decodedBatch, error) {
 	var batch []*kgo.Record
+	var msgs []Message
+	var d decodedBatch
 	poll := func(ctx context.Context) error {
 		fs := cl.PollRecords(ctx, c.cfg.Sink.BatchRows-len(batch))
 		var first error
@@ -138,22 +137,27 @@ func (c *KafkaConsumer) collect(ctx context.Context, cl *kgo.Client, lag map[int
 				lag[p.Partition] = max(p.HighWatermark-p.Records[n-1].Offset-1, 0)
 			}
 			batch = append(batch, p.Records...)
+			msgs = msgs[:0]
+			for _, r := range p.Records {
+				msgs = append(msgs, fromKafka(r))
+			}
+			c.sink.decodeInto(&d, msgs)
 		})
 		return first
 	}
 	for len(batch) == 0 && ctx.Err() == nil {
 		if err := poll(ctx); err != nil {
-			return batch, err
+			return batch, d, err
 		}
 	}
 	wctx, cancel := context.WithTimeout(ctx, c.cfg.Sink.BatchWait)
 	defer cancel()
 	for len(batch) < c.cfg.Sink.BatchRows && wctx.Err() == nil {
 		if err := poll(wctx); err != nil {
-			return batch, nil
+			return batch, d, nil
 		}
 	}
-	return batch, nil
+	return batch, d, nil
 }
 
 // fromKafka restores the firehose message the bridge wrote.

@@ -9,34 +9,54 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// prefetched is a JetStream batch fetched and decoded ahead of its commit.
-type prefetched struct {
-	batch   *jsBatch
-	decoded decodedBatch
+// prefetched is a JetStream batch fetched and prepared (decoded for the
+// sink, turned into Kafka records for the bridge) ahead of its turn.
+type prefetched[T any] struct {
+	batch    *jsBatch
+	prepared T
 }
 
-// prefetcher is the fetch side of the direct pipeline: it fetches and
-// decodes the next batch while the current one is being inserted, so the
-// two costs overlap instead of adding up. It runs at most one batch ahead
-// (the hand-over channel is unbuffered; the consumer's MaxAckPending of two
-// batches allows exactly that), keeps the batch it holds alive while it
-// waits, and fetches nothing while the sink is failing (its gate is shut),
-// so an outage leaves new events in the stream.
-type prefetcher struct {
+// prefetcher is the fetch side of a JetStream pipeline (the direct consumer
+// and the Kafka bridge): it fetches and prepares the next batch while the
+// current one is being stored downstream, so the two costs overlap instead
+// of adding up. It runs at most one batch ahead (the hand-over channel is
+// unbuffered; the consumer's MaxAckPending of at least two batches allows
+// exactly that), keeps the batch it holds alive while it waits, and fetches
+// nothing while downstream is failing (its gate is shut), so an outage
+// leaves new events in the stream.
+type prefetcher[T any] struct {
 	cons      jetstream.Consumer
-	sink      *Sink
 	stream    string
 	rows      int
 	wait      time.Duration
 	keepAlive time.Duration
-	gate      *gate
-	lag       *lagGauge
-	log       *slog.Logger
+	// prepare turns a fetched batch into what the committer needs; it must
+	// touch nothing outside the process, as its batch may be dropped unstored.
+	prepare func(*jsBatch) T
+	gate    *gate
+	lag     *lagGauge
+	log     *slog.Logger
+}
+
+// start runs the prefetcher on its own goroutine until ctx ends or stop is
+// called; stop waits for it to finish (releasing a batch it still holds).
+func (p *prefetcher[T]) start(ctx context.Context) (next <-chan prefetched[T], stop func()) {
+	pctx, cancel := context.WithCancel(ctx)
+	out := make(chan prefetched[T])
+	fetched := make(chan struct{})
+	go func() {
+		defer close(fetched)
+		p.run(pctx, out)
+	}()
+	return out, func() {
+		cancel()
+		<-fetched
+	}
 }
 
 // run fetches until ctx ends, then closes out. A batch it still holds then
 // is neither committed nor acknowledged: it is released for redelivery.
-func (p *prefetcher) run(ctx context.Context, out chan<- prefetched) {
+func (p *prefetcher[T]) run(ctx context.Context, out chan<- prefetched[T]) {
 	defer close(out)
 	for {
 		if err := p.gate.wait(ctx); err != nil {
@@ -55,7 +75,7 @@ func (p *prefetcher) run(ctx context.Context, out chan<- prefetched) {
 		if len(batch.raw) == 0 {
 			continue
 		}
-		if !p.handOver(ctx, out, prefetched{batch: batch, decoded: p.sink.decode(batch.msgs)}) {
+		if !p.handOver(ctx, out, prefetched[T]{batch: batch, prepared: p.prepare(batch)}) {
 			batch.release()
 			return
 		}
@@ -65,7 +85,7 @@ func (p *prefetcher) run(ctx context.Context, out chan<- prefetched) {
 // handOver waits until the committer takes next, telling the server every
 // keepAlive interval that its events are still being worked on (the
 // committer may be retrying the batch before it for longer than AckWait).
-func (p *prefetcher) handOver(ctx context.Context, out chan<- prefetched, next prefetched) bool {
+func (p *prefetcher[T]) handOver(ctx context.Context, out chan<- prefetched[T], next prefetched[T]) bool {
 	tick := time.NewTicker(p.keepAlive)
 	defer tick.Stop()
 	for {

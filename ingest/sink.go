@@ -102,8 +102,14 @@ func (s *Sink) Commit(ctx context.Context, msgs []Message, token string, dlq Dea
 // outside the sink, so a pipelined source runs it for the next batch while
 // the current one is being inserted.
 func (s *Sink) decode(msgs []Message) decodedBatch {
-	var d decodedBatch
-	d.valid = make([]pending, 0, len(msgs))
+	d := decodedBatch{valid: make([]pending, 0, len(msgs))}
+	s.decodeInto(&d, msgs)
+	return d
+}
+
+// decodeInto is decode appending to d, for a source that decodes its
+// batch piece by piece as the pieces arrive.
+func (s *Sink) decodeInto(d *decodedBatch, msgs []Message) {
 	for _, m := range msgs {
 		if strings.HasPrefix(m.Subject, DLQSubjectPrefix) {
 			continue
@@ -115,7 +121,6 @@ func (s *Sink) decode(msgs []Message) decodedBatch {
 		}
 		d.valid = append(d.valid, pending{ev: ev, msg: m})
 	}
-	return d
 }
 
 // commit is Commit of a batch already decoded.
