@@ -13,11 +13,11 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/learnhub/analytics-service/exports"
 	"github.com/learnhub/analytics-service/jobs"
+	"github.com/learnhub/analytics-service/jobs/jobstest"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/blob"
 	"github.com/learnhub/analytics-service/store"
@@ -243,7 +243,7 @@ func exportTo() time.Time { return exportFrom.Add(time.Duration(exportRows*7+1) 
 type exporter struct {
 	ctx   context.Context // carries the requesting principal
 	svc   *exports.Service
-	q     *exportQueue
+	q     *jobstest.Recorder
 	blobs blob.Store
 }
 
@@ -252,7 +252,7 @@ func newExporter(ctx context.Context, db *store.DB, dir string) (*exporter, erro
 	if err != nil {
 		return nil, err
 	}
-	q := &exportQueue{}
+	q := &jobstest.Recorder{} // the benchmark runs each task itself
 	svc, err := exports.NewService(exports.Deps{DB: db, Blobs: blobs, Jobs: q, Bus: exportBus{}}, exports.Config{})
 	if err != nil {
 		return nil, err
@@ -296,13 +296,17 @@ func engineCSV(ctx context.Context, db *store.DB, dir string, to time.Time) (flo
 
 // runExport requests an export of the benchmark's events in f and runs its
 // task through the runner, as a worker would.
-func runExport(ctx context.Context, svc *exports.Service, q *exportQueue, f exports.Format, to time.Time) (*exports.Job, error) {
+func runExport(ctx context.Context, svc *exports.Service, q *jobstest.Recorder, f exports.Format, to time.Time) (*exports.Job, error) {
 	from := exportFrom
 	j, err := svc.Request(ctx, exports.Spec{Events: &exports.EventsSource{TimeRange: timerange.Spec{From: &from, To: &to}}, Format: f})
 	if err != nil {
 		return nil, err
 	}
-	task := q.take()
+	tasks := q.Take(exports.KindRun)
+	if len(tasks) != 1 {
+		return nil, fmt.Errorf("%d export tasks queued, want 1", len(tasks))
+	}
+	task := tasks[0]
 	id, params, err := jobs.TaskID(task)
 	if err != nil {
 		return nil, err
@@ -311,29 +315,6 @@ func runExport(ctx context.Context, svc *exports.Service, q *exportQueue, f expo
 		return nil, err
 	}
 	return svc.Get(ctx, j.ID)
-}
-
-// exportQueue is an in-process exports.Enqueuer: the benchmark runs the
-// task itself.
-type exportQueue struct {
-	mu    sync.Mutex
-	tasks []jobs.Task
-}
-
-func (q *exportQueue) Enqueue(_ context.Context, t jobs.Task) (jobs.Receipt, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.tasks = append(q.tasks, t)
-	id, _, err := jobs.TaskID(t)
-	return jobs.Receipt{ID: id}, err
-}
-
-func (q *exportQueue) take() jobs.Task {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	t := q.tasks[len(q.tasks)-1]
-	q.tasks = q.tasks[:len(q.tasks)-1]
-	return t
 }
 
 // exportBus drops the completion events.
