@@ -32,7 +32,7 @@ func TestCriteriaMatchAPlainEvaluator(t *testing.T) {
 	insert(t, db, "p", evs...)
 	insert(t, db, "other", ev{"u01", "quiz.submitted", "c1", t0.Add(-time.Hour), map[string]any{"score": 5}})
 	users := len(goMembers(evs, cohorts.Criteria{LastSeen: &cohorts.Seen{After: "1000d"}}))
-	partial, narrowed := 0, 0
+	partial := 0
 	for i := range 70 {
 		crit := randomCriteria(rng, 0)
 		for i >= 50 { // the last 20 cases: trees that scan only their event types
@@ -43,9 +43,6 @@ func TestCriteriaMatchAPlainEvaluator(t *testing.T) {
 		}
 		if n := len(goMembers(evs, crit)); n > 0 && n < users {
 			partial++
-		}
-		if _, ok := cohorts.Narrowing(crit); ok {
-			narrowed++
 		}
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			c, err := svc.Create(ctx, cohorts.Cohort{Name: fmt.Sprintf("r%d", i), Criteria: &crit})
@@ -58,7 +55,6 @@ func TestCriteriaMatchAPlainEvaluator(t *testing.T) {
 		})
 	}
 	assert.Greater(t, partial, 25, "most cases must split the users, or the comparison proves little")
-	assert.GreaterOrEqual(t, narrowed, 20, "some cases must scan only their event types, so that narrowing is checked too")
 }
 
 // randomEvents makes n events of 30 users over 90 days, at distinct

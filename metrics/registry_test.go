@@ -200,3 +200,32 @@ func TestDefinitionsCacheFollowsOtherReplicas(t *testing.T) {
 	require.NoError(t, err)
 	assert.Greater(t, e.counter.queries.Load(), before, "read again after the generation was lost")
 }
+
+// With the definitions cache on, each tenant's copy stays its own: B never
+// reads A's metric, and B's write leaves A's copy current.
+func TestDefinitionsCacheKeepsTenantsApart(t *testing.T) {
+	e := newEnv(t)
+	rdb := redis.NewClient(&redis.Options{Addr: kvtest.StartRedis(t)})
+	reg := metrics.NewRegistry(e.db, metrics.Config{Locks: rdb, Cache: rdb, Now: func() time.Time { return testNow }})
+	_, err := reg.Create(as("acme"), metrics.Input{Key: "acme_logins", Name: "Logins", Kind: metrics.KindCount, EventTypes: []string{"user.login"}})
+	require.NoError(t, err)
+	_, err = reg.GetByKey(as("acme"), "acme_logins")
+	require.NoError(t, err)
+
+	_, err = reg.GetByKey(as("globex"), "acme_logins")
+	assert.True(t, errs.Is(err, errs.KindNotFound), "globex cannot read acme's metric through the cache: %v", err)
+	page, err := reg.List(as("globex"), metrics.ListFilter{}, 100, "")
+	require.NoError(t, err)
+	for _, d := range page.Metrics {
+		assert.NotEqual(t, "acme_logins", d.Key)
+	}
+
+	_, err = reg.Create(as("globex"), metrics.Input{Key: "globex_logins", Name: "Logins", Kind: metrics.KindCount, EventTypes: []string{"user.login"}})
+	require.NoError(t, err)
+	before := e.counter.queries.Load()
+	_, err = reg.GetByKey(as("acme"), "acme_logins")
+	require.NoError(t, err)
+	assert.Equal(t, before, e.counter.queries.Load(), "globex's write does not invalidate acme's copy")
+	_, err = reg.GetByKey(as("acme"), "globex_logins")
+	assert.True(t, errs.Is(err, errs.KindNotFound))
+}

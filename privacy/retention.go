@@ -182,11 +182,12 @@ func (r *Retention) TenantReport(ctx context.Context) (Report, error) {
 	return rep, nil
 }
 
-// RunNow queues a run of the retention job (at most one per minute: the
-// task id is keyed by it) and returns TenantReport as of now — the plan the
-// run starts from — with Queued set and DryRun cleared. The job spans every
-// tenant, as the daily run does; running it early moves nothing the
-// schedule would not move on its next run.
+// RunNow queues a run of the retention job (at most one per hour, whoever
+// asks: the task id is keyed by the hour) and returns TenantReport as of
+// now — the plan the run starts from — with Queued set and DryRun cleared.
+// The job spans every tenant, as the daily run does; running it early moves
+// only months already past the hot horizon, which queries and exports
+// refuse anyway, so no tenant's answers change — only when the work happens.
 func (r *Retention) RunNow(ctx context.Context) (Report, error) {
 	const op = "privacy.RunNow"
 	if r.jobs == nil {
@@ -197,7 +198,7 @@ func (r *Retention) RunNow(ctx context.Context) (Report, error) {
 		return rep, err
 	}
 	t := retentionTask
-	t.Key = "now-" + r.cfg.Now().UTC().Format("2006-01-02T15:04")
+	t.Key = "now-" + r.cfg.Now().UTC().Format("2006-01-02T15")
 	if _, err := r.jobs.Enqueue(ctx, t); err != nil {
 		return rep, err
 	}

@@ -257,7 +257,7 @@ func TestRetentionTenantReportAndRunNow(t *testing.T) {
 	require.Len(t, q.tasks, 1)
 	assert.Equal(t, KindRetention, q.tasks[0].Kind)
 	assert.Empty(t, q.tasks[0].Tenant, "the run is system work over every tenant")
-	assert.Equal(t, "now-2026-11-27T12:00", q.tasks[0].Key, "one run per minute")
+	assert.Equal(t, "now-2026-11-27T12", q.tasks[0].Key, "one early run per hour, whichever tenant asks")
 	assert.Equal(t, uint64(10+10+4+1), count(t, e.db, "SELECT count() FROM events FINAL"), "neither report nor RunNow moves anything")
 
 	_, err = r.TenantReport(context.Background())

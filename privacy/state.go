@@ -2,9 +2,7 @@ package privacy
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -125,7 +123,7 @@ func (s *Service) List(ctx context.Context, first int, after string) (Page, erro
 	sql := selectRequests + " FINAL WHERE " + guard
 	args := []any{tenant}
 	if after != "" {
-		at, id, err := decodeCursor(after)
+		at, id, err := store.DecodeKeysetCursor(op, after)
 		if err != nil {
 			return Page{}, err
 		}
@@ -140,20 +138,9 @@ func (s *Service) List(ctx context.Context, first int, after string) (Page, erro
 	if len(list) > first {
 		p.Requests, p.HasNext = list[:first], true
 		last := p.Requests[first-1]
-		p.EndCursor = base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(last.RequestedAt.UnixMilli(), 10) + "|" + last.RequestID))
+		p.EndCursor = store.KeysetCursor(last.RequestedAt, last.RequestID)
 	}
 	return p, nil
-}
-
-// decodeCursor reads a List cursor.
-func decodeCursor(s string) (time.Time, string, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	ms, id, ok := strings.Cut(string(raw), "|")
-	n, perr := strconv.ParseInt(ms, 10, 64)
-	if err != nil || perr != nil || !ok {
-		return time.Time{}, "", errs.Invalid("privacy.List", "after", "after is not a cursor from a previous page")
-	}
-	return time.UnixMilli(n).UTC(), id, nil
 }
 
 // loadState reads the furthest state of a request.
