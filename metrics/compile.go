@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,6 +52,33 @@ type groupQuery struct {
 	dims int
 	// totalsOnly: no buckets; series totals double as their single point.
 	totalsOnly bool
+	// fold, when set, computes the grand total in Go from the buckets (one
+	// fold per component) instead of a GROUPING SETS total row: exact for
+	// counts, minima and maxima, and a plain GROUP BY is the cheaper
+	// statement — about a quarter of a small rollup query's time.
+	fold []foldFn
+}
+
+// foldFn combines two bucket values of a component into their total.
+type foldFn func(a, b float64) float64
+
+// totalFolds returns the folds of comps when every one of them has a total
+// that is exactly a fold of its buckets, else nil.
+func totalFolds(comps []component) []foldFn {
+	out := make([]foldFn, len(comps))
+	for i, c := range comps {
+		switch c.Kind {
+		case KindCount:
+			out[i] = func(a, b float64) float64 { return a + b }
+		case KindMin:
+			out[i] = math.Min
+		case KindMax:
+			out[i] = math.Max
+		default:
+			return nil
+		}
+	}
+	return out
 }
 
 // compileGroup prints the SELECT answering every component of a group of
@@ -84,9 +112,16 @@ func compileGroup(src source, p *plan, comps []component, rng timerange.Range, t
 		}
 	}
 	bucketed := p.grain != timerange.GrainNone
-	if bucketed {
+	var fold []foldFn
+	if bucketed && len(aliases) == 0 {
+		fold = totalFolds(comps)
+	}
+	switch {
+	case fold != nil:
+		q.add(", toUInt8(0) AS gb") // every row is a bucket; runQuery folds the total
+	case bucketed:
 		q.add(", grouping(b) AS gb")
-	} else {
+	default:
 		q.add(", toUInt8(1) AS gb") // every row is a total
 	}
 	if len(aliases) > 0 {
@@ -112,6 +147,10 @@ func compileGroup(src source, p *plan, comps []component, rng timerange.Range, t
 	}
 	for _, c := range p.cohortConds() {
 		q.add(" AND " + c)
+	}
+	if fold != nil {
+		q.add(" GROUP BY b")
+		return groupQuery{sql: q.b.String(), args: q.args, fold: fold}
 	}
 	var sets []string
 	all := strings.Join(aliases, ", ")

@@ -46,6 +46,8 @@ func TestCompileGolden(t *testing.T) {
 		top  []uint64
 	}{
 		{"count_total", []Request{{MetricKey: "enrolments", TimeRange: jan, Grain: GrainTotal}}, nil},
+		// Counts per day: the total is folded from the buckets (no GROUPING SETS).
+		{"count_per_day_folded_total", []Request{{MetricKey: "enrolments", TimeRange: jan, Grain: "DAY"}}, nil},
 		{"avg_week_berlin_partial", []Request{{MetricKey: "avg_quiz_score", TimeRange: timerange.Spec{Last: "30d"}, Grain: "WEEK", Timezone: "Europe/Berlin"}}, nil},
 		{"batch_rollup_dims_filters", []Request{
 			{MetricKey: "enrolments", TimeRange: jan, Grain: "DAY", Dimensions: []string{"properties.course_id"}, Filters: []Filter{{Dimension: "type", Op: OpNeq, Values: []string{"x"}}}},

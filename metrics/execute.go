@@ -155,7 +155,28 @@ func runQuery(ctx context.Context, db *store.DB, gq groupQuery, ncomps int) (*ta
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	if gq.fold != nil {
+		t.grand = foldTotals(gq.fold, t.detail[""])
+	}
 	return t, nil
+}
+
+// foldTotals is the grand total of buckets, component by component; a
+// component with no non-NULL bucket has a NULL total, as in SQL.
+func foldTotals(fold []foldFn, buckets map[int64][]*float64) []*float64 {
+	out := make([]*float64, len(fold))
+	for _, vals := range buckets {
+		for i, v := range vals {
+			switch {
+			case v == nil:
+			case out[i] == nil:
+				out[i] = new(*v)
+			default:
+				*out[i] = fold[i](*out[i], *v)
+			}
+		}
+	}
+	return out
 }
 
 // toFloat converts a scanned numeric cell; NULL and NaN are nil.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,6 +45,15 @@ func benchMetrics(ctx context.Context, db *store.DB) ([]result, error) {
 		}
 	}
 	load := time.Since(start)
+	// Measure the state a dashboard meets: the engine merges the rollups'
+	// small parts in the background within seconds of a load (~20 s here),
+	// and a query right after a bulk load would time those merges instead.
+	// The events table is left as the engine keeps it (its month stays in
+	// several parts until the nightly compaction; see the note).
+	parts, err := settleRollupParts(ctx, db, time.Minute)
+	if err != nil {
+		return nil, err
+	}
 	now := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	// As deployed: definitions are reused while their generation in Redis
@@ -77,22 +87,30 @@ func benchMetrics(ctx context.Context, db *store.DB) ([]result, error) {
 		{"enrolments per day, partial edge days", metrics.Request{MetricKey: "enrolments", TimeRange: partial, Grain: "DAY"},
 			"; the two partial days are read from events with FINAL (exact even for duplicates the daily rebuild has not yet removed), which alone costs about 2.5× the same read without FINAL"},
 	} {
+		// Alternating raw and rollup runs: both medians see the same
+		// machine (background merges, other load) rather than one half each.
 		var rawRes, rollRes *metrics.Result
-		rawT, err := timed(5, func() error { var err error; rawRes, err = raw.Query(ctx, c.req); return err })
-		if err != nil {
-			return nil, err
+		var rawXs, rollXs []float64
+		for range 9 {
+			x, err := timed(1, func() error { var err error; rawRes, err = raw.Query(ctx, c.req); return err })
+			if err != nil {
+				return nil, err
+			}
+			rawXs = append(rawXs, x)
+			if x, err = timed(1, func() error { var err error; rollRes, err = auto.Query(ctx, c.req); return err }); err != nil {
+				return nil, err
+			}
+			rollXs = append(rollXs, x)
 		}
-		rollT, err := timed(5, func() error { var err error; rollRes, err = auto.Query(ctx, c.req); return err })
-		if err != nil {
-			return nil, err
-		}
+		rawT, rollT := median(rawXs), median(rollXs)
 		out = append(out, result{
 			Name:     "metric query raw vs rollup: " + c.label + ", ~31 days, 10 M events",
 			Value:    fmt.Sprintf("%.1f ms (path %s)", rollT, rollRes.Path),
 			Baseline: fmt.Sprintf("%.1f ms raw", rawT),
 			Ratio:    fmt.Sprintf("%.1f× faster", rawT/rollT),
 			Target:   "≥ 20×",
-			Note:     fmt.Sprintf("same totals: %v; events loaded in %s", *rawRes.Totals.Value == *rollRes.Totals.Value, load.Round(time.Second)) + c.note,
+			Note: fmt.Sprintf("same totals: %v; events loaded in %s; active parts: %s", *rawRes.Totals.Value == *rollRes.Totals.Value,
+				load.Round(time.Second), parts) + c.note,
 		})
 	}
 
@@ -118,6 +136,49 @@ func benchMetrics(ctx context.Context, db *store.DB) ([]result, error) {
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// settleRollupParts waits, at most max, until every partition of the daily
+// rollups is one part, and describes the active parts of events and the
+// rollups.
+func settleRollupParts(ctx context.Context, db *store.DB, max time.Duration) (string, error) {
+	deadline := time.Now().Add(max)
+	for {
+		var split uint64
+		if err := db.QueryRow(ctx, []any{&split}, `
+			SELECT countIf(n > 1) FROM (
+				SELECT count() AS n FROM system.parts
+				WHERE database = currentDatabase() AND active AND table IN ('metrics_daily', 'metrics_daily_users')
+				GROUP BY table, partition_id)`); err != nil {
+			return "", err
+		}
+		if split == 0 || time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+	rows, err := db.Query(ctx, `
+		SELECT table, count() FROM system.parts
+		WHERE database = currentDatabase() AND active AND table IN ('events', 'metrics_daily', 'metrics_daily_users')
+		GROUP BY table ORDER BY table`)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var table string
+		var n uint64
+		if err := rows.Scan(&table, &n); err != nil {
+			return "", err
+		}
+		out = append(out, fmt.Sprintf("%s %d", table, n))
+	}
+	return strings.Join(out, ", "), rows.Err()
 }
 
 // benchBatch times the metrics keys per day over rng through one Loader
