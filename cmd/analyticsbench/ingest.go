@@ -7,8 +7,10 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/learnhub/analytics-service/ingest"
@@ -38,11 +40,11 @@ func benchIngest(ctx context.Context, db *store.DB, events int) ([]result, error
 	defer cancel()
 	at := time.Now().UTC().Add(-time.Hour)
 
-	direct, directRaw, err := ingestThroughput(ctx, db, ingestTenantDirect, events, at, false)
+	direct, directRaw, directCPU, err := ingestThroughput(ctx, db, ingestTenantDirect, events, at, false)
 	if err != nil {
 		return nil, fmt.Errorf("direct: %w", err)
 	}
-	kafkaRate, kafkaRaw, err := ingestThroughput(ctx, db, ingestTenantKafka, events, at, true)
+	kafkaRate, kafkaRaw, kafkaCPU, err := ingestThroughput(ctx, db, ingestTenantKafka, events, at, true)
 	if err != nil {
 		return nil, fmt.Errorf("kafka: %w", err)
 	}
@@ -68,12 +70,12 @@ func benchIngest(ctx context.Context, db *store.DB, events int) ([]result, error
 		{
 			Name:  fmt.Sprintf("ingest NATS → ClickHouse (direct), %d events", events),
 			Value: fmt.Sprintf("%.0f events/s", direct), Baseline: baseline(directRaw), Ratio: ratio(direct, directRaw), Target: "≥ 0.5×",
-			Note: "preloaded JetStream backlog (file store) drained by the durable consumer: fetch, validate, insert, ack",
+			Note: "preloaded JetStream backlog (file store) drained by the durable consumer: fetch, validate, insert, ack; " + directCPU.String(),
 		},
 		{
 			Name:  fmt.Sprintf("ingest NATS → Kafka → ClickHouse, %d events", events),
 			Value: fmt.Sprintf("%.0f events/s", kafkaRate), Baseline: baseline(kafkaRaw), Ratio: ratio(kafkaRate, kafkaRaw), Target: "≥ 0.5×",
-			Note: "bridge (acks=all) and consumer group running together; broker is kfake in the same process",
+			Note: "bridge (acks=all) and consumer group running together; broker is kfake in the same process; " + kafkaCPU.String(),
 		},
 		{
 			Name:  fmt.Sprintf("ingest latency publish → queryable (direct, %d events/s)", ingestLatencyRate),
@@ -104,60 +106,68 @@ func benchEvents(tenant string, n int, at time.Time) []ingest.Event {
 // (the mean is returned), so both see the same machine load and the same
 // background merges; a baseline taken once at the start of the benchmark
 // drifted by 2× against the later phases on a shared machine.
-func ingestThroughput(ctx context.Context, db *store.DB, tenant string, n int, at time.Time, viaKafka bool) (rate, rawRate float64, err error) {
+func ingestThroughput(ctx context.Context, db *store.DB, tenant string, n int, at time.Time, viaKafka bool) (rate, rawRate float64, cpu cpuPerEvent, err error) {
 	b, cleanup, err := benchBus(ctx)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, cpu, err
 	}
 	defer cleanup()
 	events := benchEvents(tenant, n, at)
 	res, err := ingest.NewPublisher(b.JetStream()).Publish(ctx, events)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, cpu, err
 	}
 	for _, e := range res {
 		if e != nil {
-			return 0, 0, e
+			return 0, 0, cpu, e
 		}
 	}
-	before, err := rawInsert(ctx, db, tenant+"-raw-before", events, at)
+	before, beforeCPU, err := rawInsert(ctx, db, tenant+"-raw-before", events, at)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, cpu, err
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	start := time.Now()
-	done, err := startPipeline(runCtx, b, db, viaKafka)
+	// Progress is read from the sink's events counter, which counts a
+	// batch once its insert returned (the rows are queryable then): polling
+	// count() on the engine every 20 ms took CPU from the pipeline being
+	// measured. The engine's count is checked once at the end.
+	m := ingest.NewMetrics(nil)
+	start, cpu0 := time.Now(), processCPU()
+	done, err := startPipeline(runCtx, b, db, m, viaKafka)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, cpu, err
 	}
 	finish := sync.OnceFunc(func() { stop(); done() })
 	defer finish()
-	for {
-		var c uint64
-		if err := db.QueryRow(ctx, []any{&c}, "SELECT count() FROM events WHERE tenant_id = ?", tenant); err != nil {
-			return 0, 0, err
+	for testutil.ToFloat64(m.Events) < float64(n) {
+		if err := pause(ctx, 2*time.Millisecond); err != nil {
+			return 0, 0, cpu, fmt.Errorf("%.0f of %d events arrived: %w", testutil.ToFloat64(m.Events), n, err)
 		}
-		if c >= uint64(n) {
-			rate = float64(n) / time.Since(start).Seconds()
-			break
-		}
-		if err := pause(ctx, 20*time.Millisecond); err != nil {
-			return 0, 0, fmt.Errorf("%d of %d events arrived: %w", c, n, err)
-		}
+	}
+	rate = float64(n) / time.Since(start).Seconds()
+	cpu.pipeline = (processCPU() - cpu0) / time.Duration(n)
+	var c uint64
+	if err := db.QueryRow(ctx, []any{&c}, "SELECT count() FROM events WHERE tenant_id = ?", tenant); err != nil {
+		return 0, 0, cpu, err
+	}
+	if c != uint64(n) {
+		return 0, 0, cpu, fmt.Errorf("the sink counted %d events inserted but the events table holds %d", n, c)
 	}
 	finish()
-	after, err := rawInsert(ctx, db, tenant+"-raw-after", events, at)
+	after, afterCPU, err := rawInsert(ctx, db, tenant+"-raw-after", events, at)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, cpu, err
 	}
-	return rate, (before + after) / 2, nil
+	cpu.raw = (beforeCPU + afterCPU) / 2
+	return rate, (before + after) / 2, cpu, nil
 }
 
 // rawInsert inserts events under tenant with store.Insert in the sink's
-// batch size (the sink's columns and values) and returns events/s.
-func rawInsert(ctx context.Context, db *store.DB, tenant string, events []ingest.Event, at time.Time) (float64, error) {
-	start := time.Now()
+// batch size (the sink's columns and values) and returns events/s and the
+// process CPU time per event.
+func rawInsert(ctx context.Context, db *store.DB, tenant string, events []ingest.Event, at time.Time) (float64, time.Duration, error) {
+	start, cpu0 := time.Now(), processCPU()
 	for off := 0; off < len(events); off += ingest.DefaultBatchRows {
 		batch := events[off:min(off+ingest.DefaultBatchRows, len(events))]
 		rows := make([][]any, len(batch))
@@ -165,10 +175,28 @@ func rawInsert(ctx context.Context, db *store.DB, tenant string, events []ingest
 			rows[i] = []any{tenant, e.ID, e.Type, e.UserID, e.SessionID, e.OccurredAt, at, e.Properties}
 		}
 		if err := db.Insert(ctx, store.Insert{Table: ingest.EventsTable, Columns: eventColumns, Rows: rows}); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
-	return float64(len(events)) / time.Since(start).Seconds(), nil
+	return float64(len(events)) / time.Since(start).Seconds(), (processCPU() - cpu0) / time.Duration(len(events)), nil
+}
+
+// cpuPerEvent is the process's CPU time (every goroutine and engine thread
+// in it: JetStream, the Kafka broker, ClickHouse) per event while a
+// pipeline drained its backlog, and while store.Insert wrote the same rows.
+type cpuPerEvent struct{ pipeline, raw time.Duration }
+
+func (c cpuPerEvent) String() string {
+	return fmt.Sprintf("CPU per event %.1f µs (store.Insert %.1f µs)", float64(c.pipeline.Nanoseconds())/1000, float64(c.raw.Nanoseconds())/1000)
+}
+
+// processCPU is the user + system CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // ingestLatency publishes a steady trickle and times each event from its
@@ -182,7 +210,7 @@ func ingestLatency(ctx context.Context, db *store.DB) (p50, p95 time.Duration, e
 	defer cleanup()
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	done, err := startPipeline(runCtx, b, db, false)
+	done, err := startPipeline(runCtx, b, db, nil, false)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -239,11 +267,11 @@ func ingestLatency(ctx context.Context, db *store.DB) (p50, p95 time.Duration, e
 
 // startPipeline runs the direct consumer, or kfake + bridge + Kafka
 // consumer, until ctx ends; the returned function waits for them to stop.
-func startPipeline(ctx context.Context, b *bus.Bus, db *store.DB, viaKafka bool) (wait func(), err error) {
+func startPipeline(ctx context.Context, b *bus.Bus, db *store.DB, m *ingest.Metrics, viaKafka bool) (wait func(), err error) {
 	var runners []interface{ Run(context.Context) error }
 	var closeKafka func()
 	if !viaKafka {
-		runners = append(runners, ingest.NewDirectConsumer(b, db, nil, nil, ingest.DirectConfig{}))
+		runners = append(runners, ingest.NewDirectConsumer(b, db, m, nil, ingest.DirectConfig{}))
 	} else {
 		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(ingest.DefaultKafkaPartitions, ingest.DefaultKafkaTopic, ingest.DefaultKafkaDLQTopic))
 		if err != nil {
@@ -251,11 +279,11 @@ func startPipeline(ctx context.Context, b *bus.Bus, db *store.DB, viaKafka bool)
 		}
 		closeKafka = c.Close
 		kcfg := ingest.KafkaConfig{Brokers: c.ListenAddrs()}
-		bridge, err := ingest.NewKafkaBridge(b, nil, nil, ingest.BridgeConfig{Kafka: kcfg})
+		bridge, err := ingest.NewKafkaBridge(b, m, nil, ingest.BridgeConfig{Kafka: kcfg})
 		if err != nil {
 			return nil, err
 		}
-		sink, err := ingest.NewKafkaConsumer(nil, db, nil, nil, ingest.KafkaConsumerConfig{Kafka: kcfg})
+		sink, err := ingest.NewKafkaConsumer(nil, db, m, nil, ingest.KafkaConsumerConfig{Kafka: kcfg})
 		if err != nil {
 			return nil, err
 		}

@@ -47,6 +47,7 @@ flags (every flag also has an ANALYTICS_* environment variable; see README):
 `
 
 func main() {
+	config.ApplyGCDefault(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()

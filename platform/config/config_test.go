@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"os"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -94,5 +95,27 @@ func TestREADMEDocumentsEverySetting(t *testing.T) {
 	require.NoError(t, err)
 	for _, s := range Settings {
 		assert.Contains(t, string(readme), s.Env, "README.md must document %s", s.Env)
+	}
+}
+
+func TestApplyGCDefault(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	unset := func(string) string { return "" }
+	if got := ApplyGCDefault(unset); got != DefaultGCPercent {
+		t.Fatalf("GOGC unset: got %d, want %d", got, DefaultGCPercent)
+	}
+	if got := debug.SetGCPercent(DefaultGCPercent); got != DefaultGCPercent {
+		t.Fatalf("runtime GC percent is %d, want %d", got, DefaultGCPercent)
+	}
+	// With GOGC set the runtime's own reading of it stays.
+	debug.SetGCPercent(150)
+	set := func(k string) string {
+		if k == "GOGC" {
+			return "150"
+		}
+		return ""
+	}
+	if got := ApplyGCDefault(set); got != 150 {
+		t.Fatalf("GOGC=150: got %d", got)
 	}
 }
