@@ -34,11 +34,9 @@ type Page struct {
 // (0 means DefaultPageSize) after the cursor of a previous page.
 func (s *Service) List(ctx context.Context, first int, after string) (*Page, error) {
 	const op = "dashboards.List"
-	switch {
-	case first < 0 || first > MaxPageSize:
-		return nil, errs.Invalid(op, "first", fmt.Sprintf("first %d must be between 1 and %d", first, MaxPageSize))
-	case first == 0:
-		first = DefaultPageSize
+	first, err := store.PageSize(op, first, DefaultPageSize, MaxPageSize)
+	if err != nil {
+		return nil, err
 	}
 	afterSlug := ""
 	if after != "" {

@@ -91,27 +91,16 @@ func (r repo) countActive(ctx context.Context, scope store.Scope) (int, error) {
 // page lists the tenant's jobs newest first after a cursor.
 func (r repo) page(ctx context.Context, scope store.Scope, first int, after string) (*Page, error) {
 	guard, tenant := scope.Predicate("")
-	sql := selectJobs + " WHERE " + guard
-	args := []any{tenant}
-	if after != "" {
-		at, id, err := store.DecodeKeysetCursor("exports.List", after)
-		if err != nil {
-			return nil, err
-		}
-		sql += " AND (created_at, job_id) < (?, ?)"
-		args = append(args, at, id)
+	sql, args, err := store.KeysetPage("exports.List", selectJobs+" WHERE "+guard, []any{tenant}, "created_at", "job_id", first, after)
+	if err != nil {
+		return nil, err
 	}
-	sql += " ORDER BY created_at DESC, job_id DESC LIMIT ?"
-	args = append(args, first+1)
 	list, err := r.query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}
-	p := &Page{Jobs: list}
-	if len(list) > first {
-		p.Jobs, p.HasNext = list[:first], true
-		p.EndCursor = Cursor(p.Jobs[first-1])
-	}
+	p := &Page{}
+	p.Jobs, p.HasNext, p.EndCursor = store.KeysetTrim(list, first, func(j *Job) (time.Time, string) { return j.CreatedAt, j.ID })
 	return p, nil
 }
 

@@ -101,11 +101,9 @@ func (s *Service) Get(ctx context.Context, id string) (*Job, error) {
 // List returns the caller's jobs newest first, first at a time (0 means
 // DefaultPageSize) after the cursor of a previous page.
 func (s *Service) List(ctx context.Context, first int, after string) (*Page, error) {
-	switch {
-	case first < 0 || first > MaxPageSize:
-		return nil, errs.Invalid("exports.List", "first", fmt.Sprintf("first %d must be between 1 and %d", first, MaxPageSize))
-	case first == 0:
-		first = DefaultPageSize
+	first, err := store.PageSize("exports.List", first, DefaultPageSize, MaxPageSize)
+	if err != nil {
+		return nil, err
 	}
 	scope, err := store.ScopeFrom(ctx)
 	if err != nil {
@@ -238,20 +236,14 @@ func (s *Service) validate(ctx context.Context, spec *Spec) (SourceKind, error) 
 	return src, nil
 }
 
-// checkMetricRange applies Config.CheckRange to a metric source's window.
+// checkMetricRange applies Config.CheckRange to a metric source's range
+// and comparison range, as metricQuery does.
 func (s *Service) checkMetricRange(m *metrics.Request) error {
-	if s.cfg.CheckRange == nil {
-		return nil
-	}
-	loc, err := timerange.Location(m.Timezone, "metric.timezone")
+	_, rng, cmp, err := metrics.Ranges(*m, s.cfg.Now(), "metric.")
 	if err != nil {
 		return err
 	}
-	r, err := timerange.ResolveIn(m.TimeRange, s.cfg.Now(), loc, "metric.timeRange")
-	if err != nil {
-		return err
-	}
-	return s.checkRange(r, "metric.timeRange")
+	return metrics.CheckRanges(s.cfg.CheckRange, rng, cmp, "metric.")
 }
 
 // checkRange applies Config.CheckRange to r, naming field in the error.

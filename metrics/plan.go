@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -46,6 +47,58 @@ type plan struct {
 	path       string
 }
 
+// Ranges resolves a request's zone, its time range in that zone and, when
+// it asks for one, its comparison range. Errors name the request's fields
+// behind prefix ("" for metricQuery, "metric." in an export request).
+func Ranges(req Request, now time.Time, prefix string) (*time.Location, timerange.Range, *timerange.Range, error) {
+	loc, err := timerange.Location(req.Timezone, prefix+"timezone")
+	if err != nil {
+		return nil, timerange.Range{}, nil, err
+	}
+	rng, err := timerange.ResolveIn(req.TimeRange, now, loc, prefix+"timeRange")
+	if err != nil {
+		return nil, timerange.Range{}, nil, err
+	}
+	var cmp timerange.Range
+	switch req.CompareTo {
+	case "":
+		return loc, rng, nil, nil
+	case ComparePreviousPeriod:
+		cmp = rng.PreviousPeriod()
+	case ComparePreviousYear:
+		cmp = rng.PreviousYear(loc)
+	default:
+		return nil, timerange.Range{}, nil, invalid("metrics.Query", prefix+"compareTo", "compareTo %q is not a comparison; use %s or %s",
+			req.CompareTo, ComparePreviousPeriod, ComparePreviousYear)
+	}
+	return loc, rng, &cmp, nil
+}
+
+// CheckRanges applies check (nil checks nothing) to a request's range and
+// its comparison range, naming the field of the one refused behind prefix.
+func CheckRanges(check func(timerange.Range) error, rng timerange.Range, cmp *timerange.Range, prefix string) error {
+	if check == nil {
+		return nil
+	}
+	name := func(err error, field string) error {
+		var e *errs.Error
+		if errors.As(err, &e) {
+			return e.With("field", prefix+field)
+		}
+		return err
+	}
+	if err := check(rng); err != nil {
+		return name(err, "timeRange")
+	}
+	if cmp == nil {
+		return nil
+	}
+	if err := check(*cmp); err != nil {
+		return name(err, "compareTo")
+	}
+	return nil
+}
+
 // newPlan checks req against the metric and the tenant's other metrics.
 func newPlan(req Request, scope store.Scope, all []*Definition, now time.Time) (*plan, error) {
 	const op = "metrics.Query"
@@ -77,22 +130,8 @@ func newPlan(req Request, scope store.Scope, all []*Definition, now time.Time) (
 		p.notices = append(p.notices, msg)
 	}
 	var err error
-	if p.loc, err = timerange.Location(req.Timezone, "timezone"); err != nil {
+	if p.loc, p.rng, p.cmp, err = Ranges(req, now, ""); err != nil {
 		return nil, err
-	}
-	if p.rng, err = timerange.ResolveIn(req.TimeRange, now, p.loc, "timeRange"); err != nil {
-		return nil, err
-	}
-	switch req.CompareTo {
-	case "":
-	case ComparePreviousPeriod:
-		c := p.rng.PreviousPeriod()
-		p.cmp = &c
-	case ComparePreviousYear:
-		c := p.rng.PreviousYear(p.loc)
-		p.cmp = &c
-	default:
-		return nil, invalid(op, "compareTo", "compareTo %q is not a comparison; use %s or %s", req.CompareTo, ComparePreviousPeriod, ComparePreviousYear)
 	}
 	if err := p.checkShape(op); err != nil {
 		return nil, err

@@ -2,10 +2,8 @@ package metrics
 
 import (
 	"context"
-	"errors"
 	"time"
 
-	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/store"
 	"github.com/learnhub/analytics-service/timerange"
 )
@@ -105,19 +103,5 @@ func (q *Querier) QueryBatch(ctx context.Context, reqs []Request) ([]*Result, []
 // checkRange applies CheckRange to the plan's range and to its comparison
 // range (an error on the latter names the field compareTo).
 func (q *Querier) checkRange(p *plan) error {
-	if q.cfg.CheckRange == nil {
-		return nil
-	}
-	if err := q.cfg.CheckRange(p.rng); err != nil {
-		return err
-	}
-	if p.cmp == nil {
-		return nil
-	}
-	err := q.cfg.CheckRange(*p.cmp)
-	var e *errs.Error
-	if errors.As(err, &e) {
-		return e.With("field", "compareTo")
-	}
-	return err
+	return CheckRanges(q.cfg.CheckRange, p.rng, p.cmp, "")
 }

@@ -223,11 +223,9 @@ func (r *Registry) GetByKey(ctx context.Context, key string) (*Definition, error
 // time (0 means DefaultPageSize) after the cursor of a previous page.
 func (r *Registry) List(ctx context.Context, f ListFilter, first int, after string) (*Page, error) {
 	const op = "metrics.List"
-	switch {
-	case first < 0 || first > MaxPageSize:
-		return nil, invalid(op, "first", "first %d must be between 1 and %d", first, MaxPageSize)
-	case first == 0:
-		first = DefaultPageSize
+	first, err := store.PageSize(op, first, DefaultPageSize, MaxPageSize)
+	if err != nil {
+		return nil, err
 	}
 	var afterKey string
 	if after != "" {

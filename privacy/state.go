@@ -2,7 +2,6 @@ package privacy
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -109,37 +108,25 @@ func (s *Service) Status(ctx context.Context, requestID string) (Status, error) 
 // MaxPageSize; zero means DefaultPageSize.
 func (s *Service) List(ctx context.Context, first int, after string) (Page, error) {
 	const op = "privacy.List"
-	switch {
-	case first < 0 || first > MaxPageSize:
-		return Page{}, errs.Invalid(op, "first", fmt.Sprintf("first %d must be between 1 and %d", first, MaxPageSize))
-	case first == 0:
-		first = DefaultPageSize
+	first, err := store.PageSize(op, first, DefaultPageSize, MaxPageSize)
+	if err != nil {
+		return Page{}, err
 	}
 	scope, err := store.ScopeFrom(ctx)
 	if err != nil {
 		return Page{}, err
 	}
 	guard, tenant := scope.Predicate("")
-	sql := selectRequests + " FINAL WHERE " + guard
-	args := []any{tenant}
-	if after != "" {
-		at, id, err := store.DecodeKeysetCursor(op, after)
-		if err != nil {
-			return Page{}, err
-		}
-		sql += " AND (requested_at, request_id) < (?, ?)"
-		args = append(args, at, id)
-	}
-	list, err := s.queryStates(ctx, sql+" ORDER BY requested_at DESC, request_id DESC LIMIT ?", append(args, first+1)...)
+	sql, args, err := store.KeysetPage(op, selectRequests+" FINAL WHERE "+guard, []any{tenant}, "requested_at", "request_id", first, after)
 	if err != nil {
 		return Page{}, err
 	}
-	p := Page{Requests: list}
-	if len(list) > first {
-		p.Requests, p.HasNext = list[:first], true
-		last := p.Requests[first-1]
-		p.EndCursor = store.KeysetCursor(last.RequestedAt, last.RequestID)
+	list, err := s.queryStates(ctx, sql, args...)
+	if err != nil {
+		return Page{}, err
 	}
+	var p Page
+	p.Requests, p.HasNext, p.EndCursor = store.KeysetTrim(list, first, func(st Status) (time.Time, string) { return st.RequestedAt, st.RequestID })
 	return p, nil
 }
 

@@ -92,7 +92,7 @@ func (r repo) getReport(ctx context.Context, scope store.Scope, id string) (*Rep
 // pageReports lists the tenant's reports newest first after a cursor.
 func (r repo) pageReports(ctx context.Context, scope store.Scope, first int, after string) (*Page, error) {
 	guard, tenant := scope.Predicate("")
-	sql, args, err := pageQuery(selectReports+" WHERE "+guard, []any{tenant}, "created_at", "report_id", first, after)
+	sql, args, err := store.KeysetPage("reports.List", selectReports+" WHERE "+guard, []any{tenant}, "created_at", "report_id", first, after)
 	if err != nil {
 		return nil, err
 	}
@@ -100,11 +100,8 @@ func (r repo) pageReports(ctx context.Context, scope store.Scope, first int, aft
 	if err != nil {
 		return nil, err
 	}
-	p := &Page{Reports: list}
-	if len(list) > first {
-		p.Reports, p.HasNext = list[:first], true
-		p.EndCursor = store.KeysetCursor(p.Reports[first-1].CreatedAt, p.Reports[first-1].ID)
-	}
+	p := &Page{}
+	p.Reports, p.HasNext, p.EndCursor = store.KeysetTrim(list, first, func(r *Report) (time.Time, string) { return r.CreatedAt, r.ID })
 	return p, nil
 }
 
@@ -158,7 +155,7 @@ func (r repo) getRun(ctx context.Context, scope store.Scope, reportID, runID str
 // pageRuns lists a report's runs newest slot first after a cursor.
 func (r repo) pageRuns(ctx context.Context, scope store.Scope, reportID string, first int, after string) (*RunPage, error) {
 	guard, tenant := scope.Predicate("")
-	sql, args, err := pageQuery(selectRuns+" WHERE "+guard+" AND report_id = ?", []any{tenant, reportID}, "scheduled_for", "run_id", first, after)
+	sql, args, err := store.KeysetPage("reports.Runs", selectRuns+" WHERE "+guard+" AND report_id = ?", []any{tenant, reportID}, "scheduled_for", "run_id", first, after)
 	if err != nil {
 		return nil, err
 	}
@@ -166,11 +163,8 @@ func (r repo) pageRuns(ctx context.Context, scope store.Scope, reportID string, 
 	if err != nil {
 		return nil, err
 	}
-	p := &RunPage{Runs: list}
-	if len(list) > first {
-		p.Runs, p.HasNext = list[:first], true
-		p.EndCursor = store.KeysetCursor(p.Runs[first-1].ScheduledFor, p.Runs[first-1].ID)
-	}
+	p := &RunPage{}
+	p.Runs, p.HasNext, p.EndCursor = store.KeysetTrim(list, first, func(r *Run) (time.Time, string) { return r.ScheduledFor, r.ID })
 	return p, nil
 }
 
@@ -315,20 +309,6 @@ func (r repo) queryDeliveries(ctx context.Context, sql string, args ...any) ([]*
 		out = append(out, d)
 	}
 	return out, rows.Err()
-}
-
-// pageQuery appends the keyset condition of after, the order (newest
-// first) and the limit (first+1, to know whether a next page exists).
-func pageQuery(sql string, args []any, atCol, idCol string, first int, after string) (string, []any, error) {
-	if after != "" {
-		at, id, err := store.DecodeKeysetCursor("reports.List", after)
-		if err != nil {
-			return "", nil, err
-		}
-		sql += " AND (" + atCol + ", " + idCol + ") < (?, ?)"
-		args = append(args, at, id)
-	}
-	return sql + " ORDER BY " + atCol + " DESC, " + idCol + " DESC LIMIT ?", append(args, first+1), nil
 }
 
 // redacted is ds without webhook secrets.

@@ -147,7 +147,7 @@ func (s *Service) Get(ctx context.Context, id string) (*Report, error) {
 // List returns the caller's reports newest first, first at a time (0
 // means DefaultPageSize) after the cursor of a previous page.
 func (s *Service) List(ctx context.Context, first int, after string) (*Page, error) {
-	first, err := pageSize("reports.List", first)
+	first, err := store.PageSize("reports.List", first, DefaultPageSize, MaxPageSize)
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +197,7 @@ func (s *Service) RunNow(ctx context.Context, id string) (*Run, error) {
 // Runs returns the runs of the caller's report, newest slot first, each
 // with its deliveries.
 func (s *Service) Runs(ctx context.Context, reportID string, first int, after string) (*RunPage, error) {
-	first, err := pageSize("reports.Runs", first)
+	first, err := store.PageSize("reports.Runs", first, DefaultPageSize, MaxPageSize)
 	if err != nil {
 		return nil, err
 	}
@@ -403,14 +403,5 @@ func (s *Service) validateDeliveries(op string, ds []Delivery) error {
 	return nil
 }
 
-func pageSize(op string, first int) (int, error) {
-	switch {
-	case first < 0 || first > MaxPageSize:
-		return 0, errs.Invalid(op, "first", fmt.Sprintf("first %d must be between 1 and %d", first, MaxPageSize))
-	case first == 0:
-		return DefaultPageSize, nil
-	}
-	return first, nil
-}
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/learnhub/analytics-service/ingest"
 	"github.com/learnhub/analytics-service/platform/bus"
+	"github.com/learnhub/analytics-service/platform/config"
 	"github.com/learnhub/analytics-service/store"
 )
 
@@ -36,6 +37,8 @@ const (
 // each against store.Insert of the same rows in this run, and publish →
 // queryable latency under a steady trickle.
 func benchIngest(ctx context.Context, db *store.DB, events int) ([]result, error) {
+	// The collector setting `analyticsd ingest` runs with.
+	defer config.ApplyIngestGC(os.Getenv)()
 	ctx, cancel := context.WithTimeout(ctx, ingestTimeout)
 	defer cancel()
 	at := time.Now().UTC().Add(-time.Hour)

@@ -17,7 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/learnhub/analytics-service/platform/config"
 	"github.com/learnhub/analytics-service/store"
 	"github.com/learnhub/analytics-service/store/chembedded"
 )
@@ -47,9 +46,6 @@ func main() {
 	flag.IntVar(&ingestEvents, "ingest-events", ingestEvents, "events in each ingest throughput run")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
-	// The same collector setting analyticsd runs with (the ingest pipeline
-	// measured here is the deployed code).
-	config.ApplyGCDefault(os.Getenv)
 	only := map[string]bool{}
 	for _, name := range strings.Split(*onlyList, ",") {
 		if name = strings.TrimSpace(name); name != "" {
@@ -106,6 +102,12 @@ func run(ctx context.Context, out, cpuProfile string, dur time.Duration, rows in
 		if len(only) > 0 && !only[c.name] {
 			continue
 		}
+		// A phase starts on a quiet engine: background merges of the rows an
+		// earlier phase wrote would otherwise take CPU from one side of its
+		// comparison and not the other.
+		if err := settleMerges(ctx, db, 2*time.Minute); err != nil {
+			return err
+		}
 		fmt.Fprintln(os.Stderr, c.label+" …")
 		r, err := c.run(ctx)
 		if err != nil {
@@ -119,6 +121,32 @@ func run(ctx context.Context, out, cpuProfile string, dur time.Duration, rows in
 		return err
 	}
 	return os.WriteFile(out, []byte(render(results, chVersion)), 0o644)
+}
+
+// settleMerges waits, at most max, until the engine runs no merge and no
+// mutation in the bench database for two seconds in a row.
+func settleMerges(ctx context.Context, db *store.DB, max time.Duration) error {
+	deadline := time.Now().Add(max)
+	quiet := 0
+	for quiet < 2 && time.Now().Before(deadline) {
+		var busy uint64
+		if err := db.QueryRow(ctx, []any{&busy}, `
+			SELECT (SELECT count() FROM system.merges WHERE database = currentDatabase())
+			     + (SELECT count() FROM system.mutations WHERE database = currentDatabase() AND NOT is_done)`); err != nil {
+			return err
+		}
+		if busy == 0 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+	return nil
 }
 
 // benchCase is one benchmark group, selectable with -only.

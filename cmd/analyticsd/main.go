@@ -47,7 +47,6 @@ flags (every flag also has an ANALYTICS_* environment variable; see README):
 `
 
 func main() {
-	config.ApplyGCDefault(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
@@ -78,6 +77,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		if err == nil {
 			cfg, err = config.Load(args, getenv)
+		}
+		if err == nil && cmd == "ingest" {
+			// The firehose role alone gets the collector setting measured
+			// for it; `all` also runs exports, whose heap it would inflate.
+			defer config.ApplyIngestGC(getenv)()
 		}
 		if err == nil {
 			err = runRoles(ctx, cmd, cfg, opts, stdout, stderr)

@@ -98,24 +98,25 @@ func TestREADMEDocumentsEverySetting(t *testing.T) {
 	}
 }
 
-func TestApplyGCDefault(t *testing.T) {
+func TestApplyIngestGC(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
-	unset := func(string) string { return "" }
-	if got := ApplyGCDefault(unset); got != DefaultGCPercent {
-		t.Fatalf("GOGC unset: got %d, want %d", got, DefaultGCPercent)
+	restore := ApplyIngestGC(func(string) string { return "" })
+	if got := debug.SetGCPercent(IngestGCPercent); got != IngestGCPercent {
+		t.Fatalf("GOGC unset: runtime GC percent is %d, want %d", got, IngestGCPercent)
 	}
-	if got := debug.SetGCPercent(DefaultGCPercent); got != DefaultGCPercent {
-		t.Fatalf("runtime GC percent is %d, want %d", got, DefaultGCPercent)
+	restore()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Fatalf("after restore: GC percent %d, want 100", got)
 	}
 	// With GOGC set the runtime's own reading of it stays.
 	debug.SetGCPercent(150)
-	set := func(k string) string {
+	ApplyIngestGC(func(k string) string {
 		if k == "GOGC" {
 			return "150"
 		}
 		return ""
-	}
-	if got := ApplyGCDefault(set); got != 150 {
-		t.Fatalf("GOGC=150: got %d", got)
+	})()
+	if got := debug.SetGCPercent(150); got != 150 {
+		t.Fatalf("GOGC=150: GC percent %d", got)
 	}
 }
