@@ -403,5 +403,4 @@ func (s *Service) validateDeliveries(op string, ds []Delivery) error {
 	return nil
 }
 
-
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
