@@ -34,6 +34,14 @@ type source interface {
 	agg(c component, cond string, condArgs []any, scope store.Scope) (string, []any)
 }
 
+// keyedBucket is a source whose bucket at some grains is a one-to-one
+// function of a column: the statement then groups by that column and
+// computes b from it per result row. Grouping the daily rollup by the
+// bucket expression instead cost about a quarter of a unique-users query.
+type keyedBucket interface {
+	bucketKey(g Grain) string // the column, or "" at grains where there is none
+}
+
 // query is SQL text with its `?` arguments in order.
 type query struct {
 	b    strings.Builder
@@ -112,6 +120,10 @@ func compileGroup(src source, p *plan, comps []component, rng timerange.Range, t
 		}
 	}
 	bucketed := p.grain != timerange.GrainNone
+	bkey := "b"
+	if kb, ok := src.(keyedBucket); ok && kb.bucketKey(p.grain) != "" {
+		bkey = kb.bucketKey(p.grain)
+	}
 	var fold []foldFn
 	if bucketed && len(aliases) == 0 {
 		fold = totalFolds(comps)
@@ -120,7 +132,7 @@ func compileGroup(src source, p *plan, comps []component, rng timerange.Range, t
 	case fold != nil:
 		q.add(", toUInt8(0) AS gb") // every row is a bucket; runQuery folds the total
 	case bucketed:
-		q.add(", grouping(b) AS gb")
+		q.add(", grouping(" + bkey + ") AS gb")
 	default:
 		q.add(", toUInt8(1) AS gb") // every row is a total
 	}
@@ -149,16 +161,16 @@ func compileGroup(src source, p *plan, comps []component, rng timerange.Range, t
 		q.add(" AND " + c)
 	}
 	if fold != nil {
-		q.add(" GROUP BY b")
+		q.add(" GROUP BY " + bkey)
 		return groupQuery{sql: q.b.String(), args: q.args, fold: fold}
 	}
 	var sets []string
 	all := strings.Join(aliases, ", ")
 	switch {
 	case bucketed && len(aliases) > 0:
-		sets = []string{"(b, " + all + ")", "(" + all + ")"}
+		sets = []string{"(" + bkey + ", " + all + ")", "(" + all + ")"}
 	case bucketed:
-		sets = []string{"(b)"}
+		sets = []string{"(" + bkey + ")"}
 	case len(aliases) > 0:
 		sets = []string{"(" + all + ")"}
 	}

@@ -234,25 +234,41 @@ func (rollupSource) bucket(g Grain) (string, []any) {
 	return "toUnixTimestamp(toDateTime(" + fn + "(day), 'UTC'))", nil
 }
 
+// bucketKey: a UTC day bucket is the day column itself.
+func (rollupSource) bucketKey(g Grain) string {
+	if g == timerange.GrainDay {
+		return "day"
+	}
+	return ""
+}
+
 func (rollupSource) dim(d Dimension) string        { return store.QuoteIdent(rollupDims[d.Path]) }
 func (rollupSource) filterExpr(d Dimension) string { return store.QuoteIdent(rollupDims[d.Path]) }
 
 func (rollupSource) agg(c component, cond string, args []any, _ store.Scope) (string, []any) {
 	col := func(suffix string) string { return store.QuoteIdent(rollupValues[c.Value.Path] + suffix) }
+	// aggIf is fn over col under cond; a component reading every row gets
+	// the plain aggregate (uniqExactMergeIf(users, 1) measured ~5% slower).
+	aggIf := func(fn, col string) string {
+		if cond == "1" {
+			return fn + "(" + col + ")"
+		}
+		return fn + "If(" + col + ", " + cond + ")"
+	}
 	switch c.Kind {
 	case KindCount:
-		return "sumIf(events, " + cond + ")", args
+		return aggIf("sum", "events"), args
 	case KindUniqueUsers:
-		return "uniqExactMergeIf(users, " + cond + ")", args
+		return aggIf("uniqExactMerge", "users"), args
 	case KindSum:
-		return "sumIf(" + col("_sum") + ", " + cond + ")", args
+		return aggIf("sum", col("_sum")), args
 	case KindAvg:
 		both := append(append([]any{}, args...), args...)
-		return "sumIf(" + col("_sum") + ", " + cond + ") / nullIf(sumIf(" + col("_n") + ", " + cond + "), 0)", both
+		return aggIf("sum", col("_sum")) + " / nullIf(" + aggIf("sum", col("_n")) + ", 0)", both
 	case KindMin:
-		return "minIf(" + col("_min") + ", " + cond + ")", args
+		return aggIf("min", col("_min")), args
 	}
-	return "maxIf(" + col("_max") + ", " + cond + ")", args
+	return aggIf("max", col("_max")), args
 }
 
 // Rollups maintains metrics_daily outside the materialized view.

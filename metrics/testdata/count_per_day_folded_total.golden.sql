@@ -1,6 +1,6 @@
 -- path: rollup
 SELECT toUnixTimestamp(toDateTime((day), 'UTC')) AS b, toUInt8(0) AS gb, sumIf(events, type IN ?) AS m0
-FROM `metrics_daily` WHERE `tenant_id` = ? AND day >= toDate(?) AND day < toDate(?) AND type IN ? GROUP BY b
+FROM `metrics_daily` WHERE `tenant_id` = ? AND day >= toDate(?) AND day < toDate(?) AND type IN ? GROUP BY day
 -- arg 0: []string{"course.enrolled"}
 -- arg 1: "acme"
 -- arg 2: time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
