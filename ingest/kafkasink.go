@@ -122,6 +122,11 @@ func (c *KafkaConsumer) Run(ctx context.Context) error {
 // only the last poll's decoding is left between the batch's end and its
 // insert. lag is updated per partition from the fetches' high watermarks.
 func (c *KafkaConsumer) collect(ctx context.Context, cl *kgo.Client, lag map[int32]int64, buf *collectBuffers) ([]*kgo.Record, decodedBatch, error) {
+	// The previous batch is committed: drop its references while this one
+	// waits for records.
+	clear(buf.records)
+	clear(buf.msgs)
+	clear(buf.valid)
 	batch, msgs := buf.records[:0], buf.msgs[:0]
 	d := decodedBatch{valid: buf.valid[:0]}
 	defer func() { buf.records, buf.msgs, buf.valid = batch, msgs, d.valid }()

@@ -3,6 +3,7 @@ package metrics
 import (
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,4 +121,21 @@ func FuzzFilterAndExpression(f *testing.F) {
 			_ = e.Eval(vals)
 		}
 	})
+}
+
+func TestTotalFoldMatchesSQL(t *testing.T) {
+	inf := math.Inf(1)
+	f := newTotalFold(totalFolds([]component{{Kind: KindCount}, {Kind: KindMin}, {Kind: KindMax}, {Kind: KindMin}}))
+	f.add([]any{uint64(3), 5.0, 5.0, nil})
+	f.add([]any{uint64(4), inf, inf, nil})
+	f.add([]any{uint64(0), nil, 2.0, nil})
+	got := f.result()
+	require.NotNil(t, got[0])
+	assert.Equal(t, 7.0, *got[0], "counts add up")
+	require.NotNil(t, got[1])
+	assert.Equal(t, 5.0, *got[1], "an infinite bucket does not hide the finite minimum")
+	assert.Nil(t, got[2], "an infinite maximum is shown as nil, as the SQL total would be")
+	assert.Nil(t, got[3], "no non-NULL bucket: NULL total")
+	assert.Nil(t, totalFolds([]component{{Kind: KindCount}, {Kind: KindUniqueUsers}}), "unique users do not fold")
+	assert.Nil(t, totalFolds([]component{{Kind: KindSum}}), "float sums are left to the engine")
 }

@@ -123,6 +123,10 @@ func runQuery(ctx context.Context, db *store.DB, gq groupQuery, ncomps int) (*ta
 	for i := range raw {
 		dest = append(dest, &raw[i])
 	}
+	var total totalFold
+	if gq.fold != nil {
+		total = newTotalFold(gq.fold)
+	}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
@@ -131,6 +135,7 @@ func runQuery(ctx context.Context, db *store.DB, gq groupQuery, ncomps int) (*ta
 		for i, v := range raw {
 			vals[i] = toFloat(v)
 		}
+		total.add(raw)
 		key := strings.Join(dims, "\x00")
 		switch {
 		case gb == 1 && (gq.dims == 0 || gd == 1):
@@ -156,47 +161,73 @@ func runQuery(ctx context.Context, db *store.DB, gq groupQuery, ncomps int) (*ta
 		return nil, err
 	}
 	if gq.fold != nil {
-		t.grand = foldTotals(gq.fold, t.detail[""])
+		t.grand = total.result()
 	}
 	return t, nil
 }
 
-// foldTotals is the grand total of buckets, component by component; a
-// component with no non-NULL bucket has a NULL total, as in SQL.
-func foldTotals(fold []foldFn, buckets map[int64][]*float64) []*float64 {
-	out := make([]*float64, len(fold))
-	for _, vals := range buckets {
-		for i, v := range vals {
-			switch {
-			case v == nil:
-			case out[i] == nil:
-				out[i] = new(*v)
-			default:
-				*out[i] = fold[i](*out[i], *v)
-			}
+// totalFold accumulates the grand total of bucket rows, component by
+// component, over the scanned values themselves (an infinite bucket stays
+// infinite in a minimum, as in SQL, though toFloat shows it as nil). A
+// component with no non-NULL bucket has a NULL total, as in SQL. The zero
+// value folds nothing.
+type totalFold struct {
+	fold []foldFn
+	acc  []float64
+	seen []bool
+}
+
+func newTotalFold(fold []foldFn) totalFold {
+	return totalFold{fold: fold, acc: make([]float64, len(fold)), seen: make([]bool, len(fold))}
+}
+
+// add folds one bucket row's scanned values.
+func (t totalFold) add(raw []any) {
+	for i := range t.fold {
+		f, ok := scannedFloat(raw[i])
+		switch {
+		case !ok:
+		case !t.seen[i]:
+			t.acc[i], t.seen[i] = f, true
+		default:
+			t.acc[i] = t.fold[i](t.acc[i], f)
+		}
+	}
+}
+
+// result is the totals as toFloat shows values.
+func (t totalFold) result() []*float64 {
+	out := make([]*float64, len(t.fold))
+	for i := range t.fold {
+		if t.seen[i] {
+			out[i] = toFloat(t.acc[i])
 		}
 	}
 	return out
 }
 
-// toFloat converts a scanned numeric cell; NULL and NaN are nil.
-func toFloat(v any) *float64 {
-	var f float64
+// scannedFloat is a scanned numeric cell as a float64 (NaN and ±Inf
+// included); false for NULL.
+func scannedFloat(v any) (float64, bool) {
 	switch x := v.(type) {
 	case float64:
-		f = x
+		return x, true
 	case float32:
-		f = float64(x)
+		return float64(x), true
 	case int64:
-		f = float64(x)
+		return float64(x), true
 	case uint64:
-		f = float64(x)
+		return float64(x), true
 	case int:
-		f = float64(x)
-	default:
-		return nil
+		return float64(x), true
 	}
-	if math.IsNaN(f) || math.IsInf(f, 0) {
+	return 0, false
+}
+
+// toFloat converts a scanned numeric cell; NULL, NaN and ±Inf are nil.
+func toFloat(v any) *float64 {
+	f, ok := scannedFloat(v)
+	if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
 		return nil
 	}
 	return &f
