@@ -140,9 +140,6 @@ func (r repo) query(ctx context.Context, sql string, args ...any) ([]*Job, error
 	return out, rows.Err()
 }
 
-// Cursor is the opaque paging cursor just after j in a listing.
-func Cursor(j *Job) string { return store.KeysetCursor(j.CreatedAt, j.ID) }
-
 // optTime is a nullable time as an insert value.
 func optTime(t *time.Time) any {
 	if t == nil {

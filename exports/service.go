@@ -2,7 +2,6 @@ package exports
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -246,26 +245,13 @@ func (s *Service) checkMetricRange(m *metrics.Request) error {
 	return metrics.CheckRanges(s.cfg.CheckRange, rng, cmp, "metric.")
 }
 
-// checkRange applies Config.CheckRange to r, naming field in the error.
-func (s *Service) checkRange(r timerange.Range, field string) error {
-	if s.cfg.CheckRange == nil {
-		return nil
-	}
-	err := s.cfg.CheckRange(r)
-	var e *errs.Error
-	if errors.As(err, &e) {
-		return e.With("field", field)
-	}
-	return err
-}
-
 func (s *Service) validateEvents(ev *EventsSource) error {
 	const op = "exports.Request"
 	r, err := timerange.Resolve(ev.TimeRange, s.cfg.Now(), "events.timeRange")
 	if err != nil {
 		return err
 	}
-	if err := s.checkRange(r, "events.timeRange"); err != nil {
+	if err := metrics.CheckRanges(s.cfg.CheckRange, r, nil, "events."); err != nil {
 		return err
 	}
 	ev.From, ev.To = r.From, r.To

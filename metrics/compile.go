@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -121,8 +122,8 @@ func compileGroup(src source, p *plan, comps []component, rng timerange.Range, t
 	}
 	bucketed := p.grain != timerange.GrainNone
 	bkey := "b"
-	if kb, ok := src.(keyedBucket); ok && kb.bucketKey(p.grain) != "" {
-		bkey = kb.bucketKey(p.grain)
+	if kb, ok := src.(keyedBucket); ok {
+		bkey = cmp.Or(kb.bucketKey(p.grain), bkey)
 	}
 	var fold []foldFn
 	if bucketed && len(aliases) == 0 {
