@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -67,7 +66,7 @@ type attemptFunc func(ctx context.Context, stage string, op func(context.Context
 // newDeadLetter builds the letter for a refused message.
 func newDeadLetter(m Message, rej *Rejection) DeadLetter {
 	return DeadLetter{
-		SourceID: m.ID, TenantID: TenantOfSubject(m.Subject), ReceivedAt: m.ReceivedAt.UTC().Truncate(time.Millisecond),
+		SourceID: m.ID(), TenantID: TenantOfSubject(m.Subject), ReceivedAt: m.ReceivedAt.UTC().Truncate(time.Millisecond),
 		Subject: m.Subject, Reason: rej.Code, Message: rej.Error(), Payload: m.Data,
 	}
 }
@@ -177,9 +176,4 @@ func headerSafe(s string) string {
 		}
 	}
 	return string(out)
-}
-
-// streamMessageID is the Message.ID of a stream sequence.
-func streamMessageID(stream string, seq uint64) string {
-	return stream + ":" + strconv.FormatUint(seq, 10)
 }

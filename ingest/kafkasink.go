@@ -90,7 +90,7 @@ func (c *KafkaConsumer) Run(ctx context.Context) error {
 	dlq := newWriter(c.cfg.Kafka, c.cfg.Kafka.DLQTopic, 1000)
 	defer dlq.Close()
 	lag := map[int32]int64{}
-	var buf collectBuffers
+	buf := collectBuffers{subjects: map[string]string{}}
 	for ctx.Err() == nil {
 		batch, decoded, err := c.collect(ctx, cl, lag, &buf)
 		if err != nil || len(batch) == 0 {
@@ -145,7 +145,7 @@ func (c *KafkaConsumer) collect(ctx context.Context, cl *kgo.Client, lag map[int
 			batch = append(batch, p.Records...)
 			msgs = msgs[:0]
 			for _, r := range p.Records {
-				msgs = append(msgs, fromKafka(r))
+				msgs = append(msgs, fromKafka(r, buf.subjects))
 			}
 			c.sink.decodeInto(&d, msgs)
 		})
@@ -170,22 +170,29 @@ func (c *KafkaConsumer) collect(ctx context.Context, cl *kgo.Client, lag map[int
 // (a batch is committed before the next is collected): growing fresh ones
 // to BatchRows records every batch was about 8% of the Kafka path's CPU.
 type collectBuffers struct {
-	records []*kgo.Record
-	msgs    []Message
-	valid   []pending
+	records  []*kgo.Record
+	msgs     []Message
+	valid    []pending
+	subjects map[string]string
 }
 
-// fromKafka restores the firehose message the bridge wrote.
-func fromKafka(r *kgo.Record) Message {
-	m := Message{
-		ID:         r.Topic + "/" + strconv.Itoa(int(r.Partition)) + "/" + strconv.FormatInt(r.Offset, 10),
-		Data:       r.Value,
-		ReceivedAt: r.Timestamp,
-	}
+// fromKafka restores the firehose message the bridge wrote. subjects
+// interns the subject strings: a batch has a few subjects (one per tenant
+// and event type) and tens of thousands of records.
+func fromKafka(r *kgo.Record, subjects map[string]string) Message {
+	m := Message{Data: r.Value, ReceivedAt: r.Timestamp, log: r.Topic, partition: r.Partition, offset: r.Offset}
 	for _, h := range r.Headers {
 		switch h.Key {
 		case kafkaHeaderSubject:
-			m.Subject = string(h.Value)
+			s, ok := subjects[string(h.Value)]
+			if !ok {
+				if len(subjects) >= maxInternedSubjects {
+					clear(subjects)
+				}
+				s = string(h.Value)
+				subjects[s] = s
+			}
+			m.Subject = s
 		case kafkaHeaderReceivedAt:
 			if ms, err := strconv.ParseInt(string(h.Value), 10, 64); err == nil {
 				m.ReceivedAt = time.UnixMilli(ms).UTC()
@@ -194,6 +201,9 @@ func fromKafka(r *kgo.Record) Message {
 	}
 	return m
 }
+
+// maxInternedSubjects bounds fromKafka's subject table.
+const maxInternedSubjects = 4096
 
 // kafkaToken is topic/partition:first-last for each partition of the
 // batch, in partition order.

@@ -173,7 +173,7 @@ func (s *Sink) store(ctx context.Context, items []pending, token string, keepAli
 		if errors.As(dataErr, &ex) && ex.Name != "" {
 			name = ex.Name
 		}
-		s.log.Warn("ingest: ClickHouse refused an event", "source", items[0].msg.ID, "err", dataErr)
+		s.log.Warn("ingest: ClickHouse refused an event", "source", items[0].msg.ID(), "err", dataErr)
 		return []DeadLetter{newDeadLetter(items[0].msg, reject(ReasonRejectedByStore, "",
 			"ClickHouse refused the event (%s); check properties for values it cannot store", name))}, nil
 	}

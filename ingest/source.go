@@ -43,8 +43,8 @@ func fetchBatch(ctx context.Context, cons jetstream.Consumer, stream string, n i
 	if err != nil {
 		return nil, err
 	}
-	b := &jsBatch{}
-	var seqs []uint64
+	b := &jsBatch{raw: make([]jetstream.Msg, 0, n), msgs: make([]Message, 0, n)}
+	seqs := make([]uint64, 0, n)
 	for m := range mb.Messages() {
 		meta, err := m.Metadata()
 		if err != nil {
@@ -58,9 +58,7 @@ func fetchBatch(ctx context.Context, cons jetstream.Consumer, stream string, n i
 		b.lastSeq = max(b.lastSeq, seq)
 		seqs = append(seqs, seq)
 		b.raw = append(b.raw, m)
-		b.msgs = append(b.msgs, Message{
-			ID: streamMessageID(stream, seq), Subject: m.Subject(), Data: m.Data(), ReceivedAt: meta.Timestamp,
-		})
+		b.msgs = append(b.msgs, streamMessage(stream, seq, m.Subject(), m.Data(), meta.Timestamp))
 	}
 	b.hash = hashSequences(seqs)
 	if err := mb.Error(); err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) &&
