@@ -1,6 +1,6 @@
 -- path: rollup
 SELECT toUnixTimestamp(toDateTime((day), 'UTC')) AS b, `course_id` AS d0, grouping(day) AS gb, grouping(d0) AS gd, cityHash64(d0) AS h, sumIf(events, type IN ?) AS m0, sumIf(events, type IN ?) AS m1, uniqExactMerge(users) AS m2
-FROM `metrics_daily` WHERE `tenant_id` = ? AND day >= toDate(?) AND day < toDate(?) AND `type` != ? GROUP BY GROUPING SETS ((day, d0), (d0), ())
+FROM `metrics_daily` WHERE `tenant_id` = ? AND day >= toDate(?) AND day < toDate(?) AND `type` != ? GROUP BY d0, day WITH ROLLUP
 -- arg 0: []string{"course.enrolled"}
 -- arg 1: []string{"course.completed"}
 -- arg 2: "acme"

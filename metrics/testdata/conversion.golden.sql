@@ -1,7 +1,7 @@
 -- path: raw
 SELECT toUnixTimestamp(toDateTime(toMonday(toDateTime(s, ?)), ?)) AS b, x0 AS d0, grouping(b) AS gb, grouping(d0) AS gd, cityHash64(d0) AS h, countIf(level >= 1) AS m0, countIf(level = 2) AS m1
 FROM (SELECT tenant_id, user_id, minIf(occurred_at, type = ?) AS s, argMinIf(ifNull(accurateCastOrNull(`properties`.`course_id`, 'String'), ''), occurred_at, type = ?) AS x0, windowFunnel(604800)(toDateTime(occurred_at), type = ? AND occurred_at < ?, type = ?) AS level
-FROM `events` FINAL WHERE `tenant_id` = ? AND occurred_at >= ? AND occurred_at < ? AND type IN ? GROUP BY tenant_id, user_id) WHERE `tenant_id` = ? AND level >= 1 AND s >= ? AND s < ? GROUP BY GROUPING SETS ((b, d0), (d0), ())
+FROM `events` FINAL WHERE `tenant_id` = ? AND occurred_at >= ? AND occurred_at < ? AND type IN ? GROUP BY tenant_id, user_id) WHERE `tenant_id` = ? AND level >= 1 AND s >= ? AND s < ? GROUP BY d0, b WITH ROLLUP
 -- arg 0: "UTC"
 -- arg 1: "UTC"
 -- arg 2: "course.enrolled"

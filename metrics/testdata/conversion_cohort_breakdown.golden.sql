@@ -5,7 +5,7 @@ FROM `cohort_evaluations` FINAL WHERE `tenant_id` = ? AND cohort_id = ? AND erro
 FROM `cohort_users` WHERE `tenant_id` = ? AND cohort_id = ? AND version = (SELECT max(version)
 FROM `cohort_evaluations` FINAL WHERE `tenant_id` = ? AND cohort_id = ? AND error = ''))) AS cb SELECT toUnixTimestamp(toDateTime(toMonday(toDateTime(s, ?)), ?)) AS b, if(cb, 'in cohort', 'not in cohort') AS d0, grouping(b) AS gb, grouping(d0) AS gd, cityHash64(d0) AS h, countIf(level >= 1) AS m0, countIf(level = 2) AS m1
 FROM (SELECT tenant_id, user_id, minIf(occurred_at, type = ?) AS s, windowFunnel(604800)(toDateTime(occurred_at), type = ? AND occurred_at < ?, type = ?) AS level
-FROM `events` FINAL WHERE `tenant_id` = ? AND occurred_at >= ? AND occurred_at < ? AND type IN ? GROUP BY tenant_id, user_id) WHERE `tenant_id` = ? AND level >= 1 AND s >= ? AND s < ? AND NOT cf0 GROUP BY GROUPING SETS ((b, d0), (d0), ())
+FROM `events` FINAL WHERE `tenant_id` = ? AND occurred_at >= ? AND occurred_at < ? AND type IN ? GROUP BY tenant_id, user_id) WHERE `tenant_id` = ? AND level >= 1 AND s >= ? AND s < ? AND NOT cf0 GROUP BY d0, b WITH ROLLUP
 -- arg 0: "acme"
 -- arg 1: "c-staff"
 -- arg 2: "acme"

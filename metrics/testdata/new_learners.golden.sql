@@ -1,7 +1,7 @@
 -- path: raw
 SELECT toUnixTimestamp(toDateTime(toStartOfMonth(toDateTime(occurred_at, ?)), ?)) AS b, grouping(b) AS gb, uniqExactIf(user_id, 1 AND (user_id, occurred_at) IN (SELECT user_id, min(occurred_at)
 FROM `events` FINAL WHERE `tenant_id` = ? GROUP BY user_id)) AS m0
-FROM `events` FINAL WHERE `tenant_id` = ? AND occurred_at >= ? AND occurred_at < ? GROUP BY GROUPING SETS ((b), ())
+FROM `events` FINAL WHERE `tenant_id` = ? AND occurred_at >= ? AND occurred_at < ? GROUP BY b WITH ROLLUP
 -- arg 0: "UTC"
 -- arg 1: "UTC"
 -- arg 2: "acme"
