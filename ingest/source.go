@@ -43,8 +43,10 @@ func fetchBatch(ctx context.Context, cons jetstream.Consumer, stream string, n i
 	if err != nil {
 		return nil, err
 	}
-	b := &jsBatch{raw: make([]jetstream.Msg, 0, n), msgs: make([]Message, 0, n)}
-	seqs := make([]uint64, 0, n)
+	// Sized for a busy fetch, capped: an idle one returns few messages.
+	hint := min(n, 4096)
+	b := &jsBatch{raw: make([]jetstream.Msg, 0, hint), msgs: make([]Message, 0, hint)}
+	seqs := make([]uint64, 0, hint)
 	for m := range mb.Messages() {
 		meta, err := m.Metadata()
 		if err != nil {

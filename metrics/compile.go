@@ -62,7 +62,7 @@ type groupQuery struct {
 	// totalsOnly: no buckets; series totals double as their single point.
 	totalsOnly bool
 	// fold, when set, computes the grand total in Go from the buckets (one
-	// fold per component) instead of a GROUPING SETS total row: exact for
+	// fold per component) instead of a ROLLUP or GROUPING SETS total row: exact for
 	// counts, minima and maxima, and a plain GROUP BY is the cheaper
 	// statement — about a quarter of a small rollup query's time.
 	fold []foldFn

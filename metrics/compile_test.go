@@ -56,6 +56,8 @@ func TestCompileGolden(t *testing.T) {
 			{MetricKey: "active_learners_dau", TimeRange: jan, Grain: "DAY", Dimensions: []string{"properties.course_id"}, Filters: []Filter{{Dimension: "type", Op: OpNeq, Values: []string{"x"}}}},
 		}, nil},
 		{"raw_filtered_ratio_top", []Request{{MetricKey: "quiz_pass_rate", TimeRange: jan, Dimensions: []string{"properties.course_id", "type"}, Limit: 3}}, []uint64{1, 2, 3}},
+		// One dimension, no buckets: totals per course and overall by ROLLUP.
+		{"users_by_course_top_total", []Request{{MetricKey: "active_learners_dau", TimeRange: jan, Grain: GrainTotal, Dimensions: []string{"properties.course_id"}, Limit: 3}}, []uint64{1, 2, 3}},
 		{"rollup_users_dau_by_course", []Request{{MetricKey: "active_learners_dau", TimeRange: jan, Grain: "DAY", Dimensions: []string{"properties.course_id"}}}, nil},
 		{"rollup_partial_edge_days", []Request{{MetricKey: "avg_quiz_score", TimeRange: timerange.Spec{From: ptr(from.Add(7 * time.Hour)), To: ptr(to.Add(-90 * time.Minute))}, Grain: "DAY"}}, nil},
 		{"new_learners", []Request{{MetricKey: "new_learners", TimeRange: jan, Grain: "MONTH"}}, nil},

@@ -149,6 +149,14 @@ func settleMerges(ctx context.Context, db *store.DB, max time.Duration) error {
 	return nil
 }
 
+// mark is the ratio column's verdict against a target.
+func mark(ok bool) string {
+	if ok {
+		return "✓"
+	}
+	return "✗"
+}
+
 // benchCase is one benchmark group, selectable with -only.
 type benchCase struct {
 	name  string
