@@ -62,7 +62,7 @@ type groupQuery struct {
 	// totalsOnly: no buckets; series totals double as their single point.
 	totalsOnly bool
 	// fold, when set, computes the grand total in Go from the buckets (one
-	// fold per component) instead of a ROLLUP or GROUPING SETS total row: exact for
+	// fold per component) instead of a ROLLUP total row: exact for
 	// counts, minima and maxima, and a plain GROUP BY is the cheaper
 	// statement — about a quarter of a small rollup query's time.
 	fold []foldFn
@@ -171,29 +171,28 @@ func compileGroup(src source, p *plan, comps []component, rng timerange.Range, t
 
 // groupBy is the GROUP BY of a statement that returns buckets per
 // dimension values (when bucketed), totals per dimension values and one
-// overall total. With at most one dimension those sets are a ROLLUP
-// chain, and ROLLUP computes each coarser set by merging the states of
-// the finer one instead of aggregating every row once per set: unique
-// users by course per day over 10 M events took 1.5 s instead of 2.9 s
-// raw and 92 instead of 110 ms from the rollup, with the same rows. With
-// more dimensions ROLLUP would add sets in between, so those keep
-// GROUPING SETS.
+// overall total. Those sets are a ROLLUP over the dimensions and then the
+// bucket, less the sets in between that ROLLUP adds with two or more
+// dimensions (each has the first dimension and not the last; HAVING drops
+// them). ROLLUP computes each coarser set by merging the states of the
+// finer one instead of aggregating every row once per set, as GROUPING
+// SETS did: over 10 M events, unique users by course per day took 1.5
+// instead of 2.9 s raw (92 instead of 110 ms from the rollup), and by
+// course and type per day 1.7 instead of 3.0 s raw (rollup unchanged),
+// with the same rows.
 func groupBy(aliases []string, bkey string, bucketed bool) string {
 	keys := slices.Clone(aliases)
 	if bucketed {
 		keys = append(keys, bkey)
 	}
-	all := strings.Join(aliases, ", ")
-	switch {
-	case len(keys) == 0:
+	if len(keys) == 0 {
 		return ""
-	case len(aliases) <= 1:
-		return " GROUP BY " + strings.Join(keys, ", ") + " WITH ROLLUP"
-	case bucketed:
-		return " GROUP BY GROUPING SETS ((" + bkey + ", " + all + "), (" + all + "), ())"
-	default:
-		return " GROUP BY GROUPING SETS ((" + all + "), ())"
 	}
+	g := " GROUP BY " + strings.Join(keys, ", ") + " WITH ROLLUP"
+	if len(aliases) > 1 {
+		g += " HAVING grouping(" + aliases[0] + ") = grouping(" + aliases[len(aliases)-1] + ")"
+	}
+	return g
 }
 
 // componentCond is the -If condition of a component: its event types and

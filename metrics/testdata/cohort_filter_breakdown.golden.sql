@@ -6,7 +6,7 @@ FROM `cohort_users` WHERE `tenant_id` = ? AND cohort_id = ? AND version = (SELEC
 FROM `cohort_evaluations` FINAL WHERE `tenant_id` = ? AND cohort_id = ? AND error = ''))) AS cf1, (user_id IN (SELECT user_id
 FROM `cohort_users` WHERE `tenant_id` = ? AND cohort_id = ? AND version = (SELECT max(version)
 FROM `cohort_evaluations` FINAL WHERE `tenant_id` = ? AND cohort_id = ? AND error = ''))) AS cb SELECT toUnixTimestamp(toDateTime(toStartOfDay(toDateTime(occurred_at, ?)), ?)) AS b, ifNull(accurateCastOrNull(`properties`.`course_id`, 'String'), '') AS d0, if(cb, 'in cohort', 'not in cohort') AS d1, grouping(b) AS gb, grouping(d0) AS gd, cityHash64(d0, d1) AS h, countIf(type IN ?) AS m0
-FROM `events` FINAL WHERE `tenant_id` = ? AND occurred_at >= ? AND occurred_at < ? AND type IN ? AND cf0 AND NOT cf1 GROUP BY GROUPING SETS ((b, d0, d1), (d0, d1), ())
+FROM `events` FINAL WHERE `tenant_id` = ? AND occurred_at >= ? AND occurred_at < ? AND type IN ? AND cf0 AND NOT cf1 GROUP BY d0, d1, b WITH ROLLUP HAVING grouping(d0) = grouping(d1)
 -- arg 0: "acme"
 -- arg 1: "c-keen"
 -- arg 2: "acme"
