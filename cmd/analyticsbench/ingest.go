@@ -301,7 +301,7 @@ func ingestLatency(ctx context.Context, db *store.DB) (p50, p95 time.Duration, e
 // them, untimed, after each: with merges running, the pipeline's window,
 // about twice as long as its baseline's, paid for a larger share of the
 // merges of its own parts (the baseline's mostly ran after its clock
-// stopped), which cost the Kafka path 0.03-0.05 of its ratio.
+// stopped), and each window paid for a varying share of them.
 func withoutMerges(ctx context.Context, db *store.DB) (resume func() error, err error) {
 	if err := db.Exec(ctx, "SYSTEM STOP MERGES"); err != nil {
 		return nil, fmt.Errorf("pause merges: %w", err)
