@@ -98,6 +98,9 @@ func totalFolds(comps []component) []foldFn {
 // With top set, dimension combinations whose hash is not in top become
 // OtherBucket. The tenant guard is always the first condition.
 func compileGroup(src source, p *plan, comps []component, rng timerange.Range, top []uint64) groupQuery {
+	if rs, ok := src.(rollupSource); ok && top == nil && rs.rowPerGroup(p) {
+		return compileStoredGroups(rs, p, comps, rng)
+	}
 	var q query
 	with, wargs := p.cohortWith()
 	q.add(with, wargs...)
@@ -145,9 +148,22 @@ func compileGroup(src source, p *plan, comps []component, rng timerange.Range, t
 		expr, args := src.agg(c, cond, cargs, p.scope)
 		q.add(fmt.Sprintf(", %s AS m%d", expr, i), args...)
 	}
-	guard, tenant := p.scope.Predicate("")
 	from, fargs := src.from()
 	q.add(" FROM "+from, fargs...)
+	where(&q, src, p, comps, rng)
+	if fold != nil {
+		q.add(" GROUP BY " + bkey)
+		return groupQuery{sql: q.b.String(), args: q.args, fold: fold}
+	}
+	q.add(groupBy(aliases, bkey, bucketed))
+	return groupQuery{sql: q.b.String(), args: q.args, dims: len(aliases), totalsOnly: !bucketed}
+}
+
+// where adds the WHERE clause of a statement over src: the tenant guard
+// first, then the range, the components' event types, the request's
+// filters and its cohorts.
+func where(q *query, src source, p *plan, comps []component, rng timerange.Range) {
+	guard, tenant := p.scope.Predicate("")
 	q.add(" WHERE "+guard, tenant)
 	tc, targs := src.timeCond(rng)
 	q.add(" AND "+tc, targs...)
@@ -161,12 +177,6 @@ func compileGroup(src source, p *plan, comps []component, rng timerange.Range, t
 	for _, c := range p.cohortConds() {
 		q.add(" AND " + c)
 	}
-	if fold != nil {
-		q.add(" GROUP BY " + bkey)
-		return groupQuery{sql: q.b.String(), args: q.args, fold: fold}
-	}
-	q.add(groupBy(aliases, bkey, bucketed))
-	return groupQuery{sql: q.b.String(), args: q.args, dims: len(aliases), totalsOnly: !bucketed}
 }
 
 // groupBy is the GROUP BY of a statement that returns buckets per

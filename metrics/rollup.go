@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -163,6 +164,81 @@ func (p *plan) usersRollupEligible(comps []component) bool {
 		}
 	}
 	return len(comps) > 0
+}
+
+// rowPerGroup reports whether every finest group of p's statement (a
+// course and a UTC day) is one row of metrics_daily_users once its parts
+// are merged (FINAL): unique users by course per day, over whole days.
+func (s rollupSource) rowPerGroup(p *plan) bool {
+	return s.users && !s.partial() && p.grain == timerange.GrainDay &&
+		len(p.dims) == 1 && rollupDims[p.dims[0].Path] == "course_id"
+}
+
+// compileStoredGroups is compileGroup for a statement whose finest groups
+// are rows of metrics_daily_users (rowPerGroup). It is a UNION ALL whose
+// branches the engine runs side by side:
+//   - the buckets read each (day, course) row after FINAL and take the
+//     count its state already holds (finalizeAggregation); merging every
+//     row's state again into a group of its own, as a ROLLUP over
+//     (course, day) does, was half of that statement's work;
+//   - the totals per course and overall merge states over each half of
+//     the days (uniqExactMergeState) and then the halves' 2 × courses
+//     states (GROUP BY d0 WITH ROLLUP). The engine reads a table this
+//     small in one stream, so one merge of the whole range ran on one
+//     core while the other had only the buckets.
+//
+// Over 10 M events (100 000 users, 20 courses, 31 days) unique users by
+// course per day took 97 ms as one ROLLUP, 76 ms with the buckets apart
+// and 66 ms with the totals in halves (quarters: 68 ms), same rows.
+func compileStoredGroups(s rollupSource, p *plan, comps []component, rng timerange.Range) groupQuery {
+	var q query
+	table := store.QuoteIdent(rollupUsersTable)
+	course := s.dim(p.dims[0])
+	bexpr, _ := s.bucket(p.grain)
+	// columns adds one column per component: every, or under (a format of
+	// the component's condition) when the component has one.
+	columns := func(every, under, alias string) {
+		for i, c := range comps {
+			cond, cargs := componentCond(s, c)
+			if cond == "1" {
+				q.add(fmt.Sprintf(", %s AS %s%d", every, alias, i))
+				continue
+			}
+			q.add(fmt.Sprintf(", "+under+" AS %s%d", cond, alias, i), cargs...)
+		}
+	}
+	q.add("SELECT " + bexpr + " AS b, " + course + " AS d0, toUInt8(0) AS gb, toUInt8(0) AS gd, cityHash64(d0) AS h")
+	columns("finalizeAggregation(users)", "if(%s, finalizeAggregation(users), 0)", "m")
+	q.add(" FROM " + table + " FINAL")
+	where(&q, s, p, comps, rng)
+	q.add(" UNION ALL SELECT toUInt32(0) AS b, d0, toUInt8(1) AS gb, grouping(d0) AS gd, cityHash64(d0) AS h")
+	for i := range comps {
+		q.add(fmt.Sprintf(", uniqExactMerge(s%d) AS m%d", i, i))
+	}
+	q.add(" FROM (")
+	for k, half := range halves(rng) {
+		if k > 0 {
+			q.add(" UNION ALL ")
+		}
+		q.add("SELECT " + course + " AS d0")
+		columns("uniqExactMergeState(users)", "uniqExactMergeStateIf(users, %s)", "s")
+		q.add(" FROM " + table)
+		where(&q, s, p, comps, half)
+		q.add(" GROUP BY d0")
+	}
+	q.add(") GROUP BY d0 WITH ROLLUP")
+	return groupQuery{sql: q.b.String(), args: q.args, dims: 1}
+}
+
+// halves splits a range of whole UTC days into its first and second half
+// of whole days (a single day stays whole).
+func halves(r timerange.Range) []timerange.Range {
+	days := int(r.To.Sub(r.From) / (24 * time.Hour))
+	if days < 2 {
+		return []timerange.Range{r}
+	}
+	mid := r.From.AddDate(0, 0, days/2)
+	return []timerange.Range{{From: r.From, To: mid}, {From: mid, To: r.To}}
 }
 
 // ptrRange is *r, or the zero range for nil.

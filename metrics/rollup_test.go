@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -166,4 +167,75 @@ func TestRollupAnswersPartialEdgeDaysFromRaw(t *testing.T) {
 			})
 		}
 	}
+}
+
+// Unique users by course per whole UTC day read each (day, course) row of
+// metrics_daily_users after FINAL and merge states only for the totals:
+// the answers equal the raw path's with the rows of one key spread over
+// several parts (merges stopped), a metric-level course filter batched
+// beside an unfiltered metric, and another tenant's rows in the table.
+func TestRollupUsersByCoursePerDayMatchesRaw(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	require.NoError(t, e.db.Exec(ctx, "SYSTEM STOP MERGES metrics_daily_users"))
+	t.Cleanup(func() { _ = e.db.Exec(context.Background(), "SYSTEM START MERGES metrics_daily_users") })
+	seed(t, e.db, "acme", 3000, 0)
+	seed(t, e.db, "globex", 1500, 2)
+	// A second part for acme's keys: other events of other users on the
+	// same days and courses.
+	require.NoError(t, e.db.Exec(ctx, `
+		INSERT INTO events (tenant_id, event_id, type, user_id, session_id, occurred_at, received_at, properties)
+		SELECT tenant_id, concat(event_id, '-again'), type, concat(user_id, 'x'), session_id, occurred_at, received_at, properties
+		FROM events WHERE tenant_id = 'acme' AND cityHash64(event_id) % 3 = 0`))
+	var rows, keys uint64
+	require.NoError(t, e.db.QueryRow(ctx, []any{&rows, &keys},
+		"SELECT count(), uniqExact(day, course_id) FROM metrics_daily_users WHERE tenant_id = 'acme'"))
+	require.Greater(t, rows, keys, "precondition: some (day, course) keys are in two parts")
+	for _, tenant := range []string{"acme", "globex"} {
+		_, err := e.reg.Create(as(tenant), metrics.Input{Key: "learners_c1_c2", Name: "Learners of c1 and c2", Kind: metrics.KindUniqueUsers,
+			Filters:    []metrics.Filter{{Dimension: "properties.course_id", Op: metrics.OpIn, Values: []string{"c1", "c2"}}},
+			Dimensions: []metrics.Dimension{{Path: "properties.course_id", Type: metrics.TypeString}}})
+		require.NoError(t, err)
+	}
+	reqs := []metrics.Request{
+		{MetricKey: "active_learners_dau", TimeRange: january, Grain: "DAY", Dimensions: []string{"properties.course_id"}},
+		{MetricKey: "learners_c1_c2", TimeRange: january, Grain: "DAY", Dimensions: []string{"properties.course_id"}},
+	}
+	totals := map[string]float64{}
+	for _, tenant := range []string{"acme", "globex"} {
+		loader := metrics.NewLoader(e.q, metrics.LoaderConfig{})
+		got := make([]*metrics.Result, len(reqs))
+		errs := make([]error, len(reqs))
+		var wg sync.WaitGroup
+		for i, r := range reqs {
+			wg.Go(func() { got[i], errs[i] = loader.Load(as(tenant), r) })
+		}
+		wg.Wait()
+		for i, r := range reqs {
+			require.NoError(t, errs[i])
+			want, err := e.raw.Query(as(tenant), r)
+			require.NoError(t, err)
+			assert.Equal(t, metrics.PathRollup, got[i].Path)
+			assert.Equal(t, 1, got[i].SQLCount, "both metrics in one statement")
+			require.NotNil(t, want.Totals.Value)
+			assert.NotZero(t, *want.Totals.Value)
+			assertSameResult(t, want, got[i])
+			totals[tenant+"/"+r.MetricKey] = *got[i].Totals.Value
+		}
+	}
+	// A single day is not split in halves.
+	day := metrics.Request{MetricKey: "learners_c1_c2", TimeRange: timerange.Spec{From: ptime("2026-01-10T00:00:00Z"), To: ptime("2026-01-11T00:00:00Z")},
+		Grain: "DAY", Dimensions: []string{"properties.course_id"}}
+	want, err := e.raw.Query(as("acme"), day)
+	require.NoError(t, err)
+	got, err := e.q.Query(as("acme"), day)
+	require.NoError(t, err)
+	assert.Equal(t, metrics.PathRollup, got.Path)
+	require.NotNil(t, want.Totals.Value)
+	assert.NotZero(t, *want.Totals.Value)
+	assertSameResult(t, want, got)
+	// 40 users per tenant, and 40 more in acme's second part.
+	assert.Equal(t, 80.0, totals["acme/active_learners_dau"])
+	assert.Equal(t, 40.0, totals["globex/active_learners_dau"])
+	assert.Less(t, totals["acme/learners_c1_c2"], totals["acme/active_learners_dau"])
 }
