@@ -59,6 +59,10 @@ func TestCompileGolden(t *testing.T) {
 		// One dimension, no buckets: totals per course and overall by ROLLUP.
 		{"users_by_course_top_total", []Request{{MetricKey: "active_learners_dau", TimeRange: jan, Grain: GrainTotal, Dimensions: []string{"properties.course_id"}, Limit: 3}}, []uint64{1, 2, 3}},
 		{"rollup_users_dau_by_course", []Request{{MetricKey: "active_learners_dau", TimeRange: jan, Grain: "DAY", Dimensions: []string{"properties.course_id"}}}, nil},
+		// A name ending in _cluster compiles for tables spread over a
+		// cluster's shards: a (day, course) has a row per shard there, so
+		// the buckets merge states.
+		{"rollup_users_dau_by_course_cluster", []Request{{MetricKey: "active_learners_dau", TimeRange: jan, Grain: "DAY", Dimensions: []string{"properties.course_id"}}}, nil},
 		{"rollup_partial_edge_days", []Request{{MetricKey: "avg_quiz_score", TimeRange: timerange.Spec{From: ptr(from.Add(7 * time.Hour)), To: ptr(to.Add(-90 * time.Minute))}, Grain: "DAY"}}, nil},
 		{"new_learners", []Request{{MetricKey: "new_learners", TimeRange: jan, Grain: "MONTH"}}, nil},
 		{"conversion", []Request{{MetricKey: "enrol_to_complete", TimeRange: jan, Grain: "WEEK", Dimensions: []string{"properties.course_id"}}}, nil},
@@ -72,6 +76,7 @@ func TestCompileGolden(t *testing.T) {
 			for _, r := range tc.reqs {
 				p, err := newPlan(r, scope, all, now)
 				require.NoError(t, err)
+				p.sharded = strings.HasSuffix(tc.name, "_cluster")
 				plans = append(plans, p)
 			}
 			g := newGroup(plans)

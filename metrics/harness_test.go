@@ -3,6 +3,8 @@ package metrics_test
 import (
 	"context"
 	"github.com/learnhub/analytics-service/metrics/metricstest"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,15 +19,34 @@ import (
 // testNow is the clock of every test: data lives in January 2026.
 var testNow = time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
 
-// countingBackend counts the statements that return rows.
+// countingBackend counts the statements that return rows and keeps their
+// text.
 type countingBackend struct {
 	store.Backend
 	queries atomic.Int64
+	mu      sync.Mutex
+	texts   []string
 }
 
 func (c *countingBackend) Query(ctx context.Context, st store.Statement) (store.Rows, error) {
 	c.queries.Add(1)
+	c.mu.Lock()
+	c.texts = append(c.texts, st.SQL)
+	c.mu.Unlock()
 	return c.Backend.Query(ctx, st)
+}
+
+// ran reports how many statements run so far contain text.
+func (c *countingBackend) ran(text string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, t := range c.texts {
+		if strings.Contains(t, text) {
+			n++
+		}
+	}
+	return n
 }
 
 // env is a migrated test database with a registry and queriers.

@@ -45,6 +45,8 @@ type plan struct {
 	conversion bool
 	notices    []string
 	path       string
+	// sharded: the tables are spread over a cluster's shards.
+	sharded bool
 }
 
 // Ranges resolves a request's zone, its time range in that zone and, when

@@ -20,6 +20,11 @@ type QuerierConfig struct {
 	// horizon check, so a range in the cold tier fails instead of reading
 	// as empty. nil means every range is answered.
 	CheckRange func(timerange.Range) error
+	// Cluster names the ClickHouse cluster the tables were migrated on
+	// ("" on one node). On a cluster a rollup key has a row on every shard
+	// holding some of its users, so no statement may read a rollup row as
+	// the whole of its group.
+	Cluster string
 }
 
 // Querier answers metric requests for the caller's tenant.
@@ -75,6 +80,7 @@ func (q *Querier) QueryBatch(ctx context.Context, reqs []Request) ([]*Result, []
 		if q.cfg.DisableRollups {
 			p.path = PathRaw
 		}
+		p.sharded = q.cfg.Cluster != ""
 		plans[i] = p
 		k := p.groupKey()
 		if _, ok := groups[k]; !ok {

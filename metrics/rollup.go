@@ -168,9 +168,11 @@ func (p *plan) usersRollupEligible(comps []component) bool {
 
 // rowPerGroup reports whether every finest group of p's statement (a
 // course and a UTC day) is one row of metrics_daily_users once its parts
-// are merged (FINAL): unique users by course per day, over whole days.
+// are merged (FINAL): unique users by course per day, over whole days, on
+// one node. On a cluster each shard holds a row for the users it has, and
+// FINAL merges within a shard only, so the groups merge states there.
 func (s rollupSource) rowPerGroup(p *plan) bool {
-	return s.users && !s.partial() && p.grain == timerange.GrainDay &&
+	return !p.sharded && s.users && !s.partial() && p.grain == timerange.GrainDay &&
 		len(p.dims) == 1 && rollupDims[p.dims[0].Path] == "course_id"
 }
 

@@ -170,10 +170,12 @@ func TestRollupAnswersPartialEdgeDaysFromRaw(t *testing.T) {
 }
 
 // Unique users by course per whole UTC day read each (day, course) row of
-// metrics_daily_users after FINAL and merge states only for the totals:
-// the answers equal the raw path's with the rows of one key spread over
-// several parts (merges stopped), a metric-level course filter batched
-// beside an unfiltered metric, and another tenant's rows in the table.
+// metrics_daily_users after FINAL and merge states only for the totals,
+// over each half of the days: the answers equal the raw path's with the
+// rows of one key spread over several parts (merges stopped), users seen
+// in one half of the range only, a metric-level course filter batched
+// beside an unfiltered metric, request filters, comparisons, a range over
+// a month boundary and another tenant's rows in the table.
 func TestRollupUsersByCoursePerDayMatchesRaw(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -187,6 +189,15 @@ func TestRollupUsersByCoursePerDayMatchesRaw(t *testing.T) {
 		INSERT INTO events (tenant_id, event_id, type, user_id, session_id, occurred_at, received_at, properties)
 		SELECT tenant_id, concat(event_id, '-again'), type, concat(user_id, 'x'), session_id, occurred_at, received_at, properties
 		FROM events WHERE tenant_id = 'acme' AND cityHash64(event_id) % 3 = 0`))
+	// Users of c1 seen only early or only late in January: a total that
+	// lost either half of the days would miss them.
+	require.NoError(t, e.db.Exec(ctx, `
+		INSERT INTO events (tenant_id, event_id, type, user_id, session_id, occurred_at, received_at, properties)
+		SELECT 'acme', concat('half-', toString(number)), 'lesson.completed',
+		       concat(if(number % 2 = 0, 'early-', 'late-'), toString(number % 7)), '',
+		       if(number % 2 = 0, toDateTime64('2026-01-03 10:00:00', 3, 'UTC'), toDateTime64('2026-01-29 10:00:00', 3, 'UTC')) + toIntervalHour(number % 5),
+		       toDateTime64('2026-02-01 00:00:00', 3, 'UTC'), '{"course_id":"c1"}'
+		FROM numbers(60)`))
 	var rows, keys uint64
 	require.NoError(t, e.db.QueryRow(ctx, []any{&rows, &keys},
 		"SELECT count(), uniqExact(day, course_id) FROM metrics_daily_users WHERE tenant_id = 'acme'"))
@@ -223,19 +234,45 @@ func TestRollupUsersByCoursePerDayMatchesRaw(t *testing.T) {
 			totals[tenant+"/"+r.MetricKey] = *got[i].Totals.Value
 		}
 	}
-	// A single day is not split in halves.
-	day := metrics.Request{MetricKey: "learners_c1_c2", TimeRange: timerange.Spec{From: ptime("2026-01-10T00:00:00Z"), To: ptime("2026-01-11T00:00:00Z")},
-		Grain: "DAY", Dimensions: []string{"properties.course_id"}}
-	want, err := e.raw.Query(as("acme"), day)
-	require.NoError(t, err)
-	got, err := e.q.Query(as("acme"), day)
-	require.NoError(t, err)
-	assert.Equal(t, metrics.PathRollup, got.Path)
-	require.NotNil(t, want.Totals.Value)
-	assert.NotZero(t, *want.Totals.Value)
-	assertSameResult(t, want, got)
-	// 40 users per tenant, and 40 more in acme's second part.
-	assert.Equal(t, 80.0, totals["acme/active_learners_dau"])
+	assert.Equal(t, 2, e.counter.ran("finalizeAggregation(users)"), "one statement of this shape per tenant")
+	byCourse := func(key string, spec timerange.Spec) metrics.Request {
+		return metrics.Request{MetricKey: key, TimeRange: spec, Grain: "DAY", Dimensions: []string{"properties.course_id"}}
+	}
+	jan10 := timerange.Spec{From: ptime("2026-01-10T00:00:00Z"), To: ptime("2026-01-11T00:00:00Z")}
+	for name, r := range map[string]metrics.Request{
+		// A single day is not split in halves.
+		"one day": byCourse("learners_c1_c2", jan10),
+		// An odd number of days, the halves 7 and 8 days long, over the
+		// turn of the year (two partitions; December is empty).
+		"over new year": byCourse("active_learners_dau", timerange.Spec{From: ptime("2025-12-25T00:00:00Z"), To: ptime("2026-01-09T00:00:00Z")}),
+		"request filter": func() metrics.Request {
+			r := byCourse("active_learners_dau", january)
+			r.Filters = []metrics.Filter{{Dimension: "properties.course_id", Op: metrics.OpIn, Values: []string{"c1", "c3"}}}
+			return r
+		}(),
+		// The comparison window (December) holds no rows at all.
+		"vs previous period": func() metrics.Request {
+			r := byCourse("active_learners_dau", january)
+			r.CompareTo = metrics.ComparePreviousPeriod
+			return r
+		}(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			before := e.counter.ran("finalizeAggregation(users)")
+			want, err := e.raw.Query(as("acme"), r)
+			require.NoError(t, err)
+			got, err := e.q.Query(as("acme"), r)
+			require.NoError(t, err)
+			assert.Equal(t, metrics.PathRollup, got.Path)
+			assert.Positive(t, e.counter.ran("finalizeAggregation(users)")-before, "the rows-per-group statement ran")
+			require.NotNil(t, want.Totals.Value)
+			assert.NotZero(t, *want.Totals.Value)
+			assertSameResult(t, want, got)
+		})
+	}
+	// 40 users per tenant, 40 more in acme's second part and 14 seen in
+	// one half of January only.
+	assert.Equal(t, 94.0, totals["acme/active_learners_dau"])
 	assert.Equal(t, 40.0, totals["globex/active_learners_dau"])
 	assert.Less(t, totals["acme/learners_c1_c2"], totals["acme/active_learners_dau"])
 }

@@ -45,7 +45,7 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 	s.registry = metrics.NewRegistry(a.db, metrics.Config{Locks: a.kv.Client(), Cache: a.kv.Client(), Usage: usage})
 	// Ranges past the hot horizon are refused, not answered as empty.
 	checkRange := privacy.RangeCheck(a.cfg.HotMonths, nil)
-	s.querier = metrics.NewQuerier(a.db, s.registry, metrics.QuerierConfig{CheckRange: checkRange})
+	s.querier = metrics.NewQuerier(a.db, s.registry, metrics.QuerierConfig{CheckRange: checkRange, Cluster: a.cfg.ClickHouseCluster})
 	s.adhoc = adhoc.NewService(a.db, adhoc.Config{})
 	s.cohorts = cohorts.NewService(a.db, a.bus, cohorts.Config{Locks: a.kv.Client(), Metrics: s.registry})
 	dash := dashboards.NewService(a.db, s.registry, func() *metrics.Loader { return metrics.NewLoader(s.querier, metrics.LoaderConfig{}) },
