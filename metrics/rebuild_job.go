@@ -83,11 +83,23 @@ func (j *RebuildRollupsJob) Entry() jobs.Entry {
 	}
 }
 
-// ProcessJob rebuilds the closed days, oldest first.
+// ProcessJob rebuilds the closed days, oldest first: first every closed day
+// metrics_daily_users lacks (a database upgraded past migration 0009 has
+// none of its earlier days, so unique users by course read them as empty),
+// then the last Days. A run that times out leaves the remaining missing
+// days to the next one.
 func (j *RebuildRollupsJob) ProcessJob(ctx context.Context, _ jobs.Job) error {
 	const op = "metrics.RebuildRollupsJob"
 	today := j.cfg.Now().UTC().Truncate(24 * time.Hour)
-	for d := today.AddDate(0, 0, -j.cfg.Days); d.Before(today); d = d.AddDate(0, 0, 1) {
+	recent := today.AddDate(0, 0, -j.cfg.Days)
+	missing, err := j.rollups.daysWithoutUsers(ctx, recent)
+	if err != nil {
+		return errs.Wrap(op, errs.KindOf(err), err, "cannot list the days metrics_daily_users lacks")
+	}
+	for d := recent; d.Before(today); d = d.AddDate(0, 0, 1) {
+		missing = append(missing, d)
+	}
+	for _, d := range missing {
 		start := time.Now()
 		if err := j.rollups.dangerousRebuildAllTenants(ctx, d, d.AddDate(0, 0, 1)); err != nil {
 			return errs.Wrap(op, errs.KindOf(err), err, "cannot rebuild metrics_daily for "+d.Format(time.DateOnly))

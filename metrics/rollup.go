@@ -402,6 +402,30 @@ func (r *Rollups) rebuild(ctx context.Context, cond string, args []any, from, to
 	return nil
 }
 
+// daysWithoutUsers lists the UTC days before `before`, oldest first, that
+// have rows in metrics_daily but, for some tenant, none in
+// metrics_daily_users: days written before migration 0009 added that table
+// (its view sees only inserts made after it). Both views see every insert,
+// so a complete day has the same (tenant, day) keys in both tables.
+func (r *Rollups) daysWithoutUsers(ctx context.Context, before time.Time) ([]time.Time, error) {
+	rows, err := r.db.Query(ctx, "SELECT DISTINCT day FROM "+store.QuoteIdent(rollupTable)+
+		" WHERE day < toDate(?) AND (tenant_id, day) NOT IN (SELECT tenant_id, day FROM "+store.QuoteIdent(rollupUsersTable)+
+		" WHERE day < toDate(?) GROUP BY tenant_id, day) ORDER BY day", before, before)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var days []time.Time
+	for rows.Next() {
+		var d time.Time
+		if err := rows.Scan(&d); err != nil {
+			return nil, err
+		}
+		days = append(days, d.UTC())
+	}
+	return days, rows.Err()
+}
+
 // rollupCourseSQL is the course_id column of a rollup row from events.
 const rollupCourseSQL = "ifNull(accurateCastOrNull(properties.`course_id`, 'String'), '') AS course_id"
 

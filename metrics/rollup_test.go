@@ -276,3 +276,50 @@ func TestRollupUsersByCoursePerDayMatchesRaw(t *testing.T) {
 	assert.Equal(t, 40.0, totals["globex/active_learners_dau"])
 	assert.Less(t, totals["acme/learners_c1_c2"], totals["acme/active_learners_dau"])
 }
+
+// A database upgraded past migration 0009 has metrics_daily for its
+// earlier days and no metrics_daily_users rows for them: the rebuild job
+// finds those days and recomputes them, after which unique users by course
+// agree with the raw path again.
+func TestRebuildRollupsJobBackfillsDaysTheUsersRollupLacks(t *testing.T) {
+	e := newEnv(t)
+	seed(t, e.db, "acme", 2000, 0)
+	seed(t, e.db, "globex", 1000, 1)
+	ctx := store.WithSettings(context.Background(), store.Settings{"mutations_sync": 2})
+	require.NoError(t, e.db.Exec(ctx, "ALTER TABLE metrics_daily_users DELETE WHERE day < '2026-01-08'"))
+	r := metrics.Request{MetricKey: "active_learners_dau", TimeRange: january, Grain: "DAY", Dimensions: []string{"properties.course_id"}}
+	keys := func(table string) uint64 {
+		var n uint64
+		require.NoError(t, e.db.QueryRow(context.Background(), []any{&n}, "SELECT uniqExact(tenant_id, day) FROM "+table))
+		return n
+	}
+	require.Less(t, keys("metrics_daily_users"), keys("metrics_daily"), "precondition: days without users rows")
+	// The learners of January 1st, over every course.
+	firstDay := func(q *metrics.Querier) float64 {
+		res, err := q.Query(as("acme"), r)
+		require.NoError(t, err)
+		var sum float64
+		for _, s := range res.Series {
+			if v := s.Points[0].Value; v != nil {
+				sum += *v
+			}
+		}
+		return sum
+	}
+	require.Positive(t, firstDay(e.raw))
+	require.Zero(t, firstDay(e.q), "precondition: the early days read empty from the rollup")
+
+	job := metrics.NewRebuildRollupsJob(e.db, metrics.RebuildRollupsConfig{Now: func() time.Time { return testNow.Add(5 * time.Hour) }})
+	for range 2 { // idempotent
+		require.NoError(t, job.ProcessJob(context.Background(), jobs.Job{Kind: metrics.KindRebuildRollups}))
+		assert.Equal(t, keys("metrics_daily"), keys("metrics_daily_users"))
+		for _, tenant := range []string{"acme", "globex"} {
+			want, err := e.raw.Query(as(tenant), r)
+			require.NoError(t, err)
+			got, err := e.q.Query(as(tenant), r)
+			require.NoError(t, err)
+			assert.Equal(t, metrics.PathRollup, got.Path)
+			assertSameResult(t, want, got)
+		}
+	}
+}
