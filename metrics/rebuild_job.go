@@ -94,7 +94,9 @@ func (j *RebuildRollupsJob) ProcessJob(ctx context.Context, _ jobs.Job) error {
 	recent := today.AddDate(0, 0, -j.cfg.Days)
 	missing, err := j.rollups.daysWithoutUsers(ctx, recent)
 	if err != nil {
-		return errs.Wrap(op, errs.KindOf(err), err, "cannot list the days metrics_daily_users lacks")
+		// The recent days are still worth rebuilding; the next run lists again.
+		j.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cannot list the days metrics_daily_users lacks", slog.String("err", err.Error()))
+		missing = nil
 	}
 	for d := recent; d.Before(today); d = d.AddDate(0, 0, 1) {
 		missing = append(missing, d)

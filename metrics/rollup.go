@@ -406,10 +406,12 @@ func (r *Rollups) rebuild(ctx context.Context, cond string, args []any, from, to
 // have rows in metrics_daily but, for some tenant, none in
 // metrics_daily_users: days written before migration 0009 added that table
 // (its view sees only inserts made after it). Both views see every insert,
-// so a complete day has the same (tenant, day) keys in both tables.
+// so a complete day has the same (tenant, day) keys in both tables. GLOBAL:
+// on a cluster both are Distributed tables, and a plain IN over two of them
+// is refused (distributed_product_mode = deny).
 func (r *Rollups) daysWithoutUsers(ctx context.Context, before time.Time) ([]time.Time, error) {
 	rows, err := r.db.Query(ctx, "SELECT DISTINCT day FROM "+store.QuoteIdent(rollupTable)+
-		" WHERE day < toDate(?) AND (tenant_id, day) NOT IN (SELECT tenant_id, day FROM "+store.QuoteIdent(rollupUsersTable)+
+		" WHERE day < toDate(?) AND (tenant_id, day) GLOBAL NOT IN (SELECT tenant_id, day FROM "+store.QuoteIdent(rollupUsersTable)+
 		" WHERE day < toDate(?) GROUP BY tenant_id, day) ORDER BY day", before, before)
 	if err != nil {
 		return nil, err
