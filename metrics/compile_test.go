@@ -63,6 +63,9 @@ func TestCompileGolden(t *testing.T) {
 		// cluster's shards: a (day, course) has a row per shard there, so
 		// the buckets merge states.
 		{"rollup_users_dau_by_course_cluster", []Request{{MetricKey: "active_learners_dau", TimeRange: jan, Grain: "DAY", Dimensions: []string{"properties.course_id"}}}, nil},
+		// No dimension: one row per day in metrics_daily_active.
+		{"rollup_active_dau", []Request{{MetricKey: "active_learners_dau", TimeRange: jan, Grain: "DAY"}}, nil},
+		{"rollup_active_wau_partial", []Request{{MetricKey: "active_learners_wau", TimeRange: timerange.Spec{From: ptr(from.Add(7 * time.Hour)), To: ptr(to.Add(-90 * time.Minute))}, Grain: "WEEK"}}, nil},
 		{"rollup_partial_edge_days", []Request{{MetricKey: "avg_quiz_score", TimeRange: timerange.Spec{From: ptr(from.Add(7 * time.Hour)), To: ptr(to.Add(-90 * time.Minute))}, Grain: "DAY"}}, nil},
 		{"new_learners", []Request{{MetricKey: "new_learners", TimeRange: jan, Grain: "MONTH"}}, nil},
 		{"conversion", []Request{{MetricKey: "enrol_to_complete", TimeRange: jan, Grain: "WEEK", Dimensions: []string{"properties.course_id"}}}, nil},

@@ -17,6 +17,8 @@
 //     are counted twice until RebuildRollupsJob recomputes the day.
 //   - metrics_daily_users: distinct users per (tenant, day, course_id) over
 //     every event type, for active-user metrics that do not use type.
+//   - metrics_daily_active: distinct users per (tenant, day) over every
+//     event, for active-user metrics with no dimension and no filter.
 package metrics
 
 import "github.com/learnhub/analytics-service/timerange"

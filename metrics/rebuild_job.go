@@ -2,7 +2,9 @@ package metrics
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/learnhub/analytics-service/jobs"
@@ -81,6 +83,27 @@ func (j *RebuildRollupsJob) Entry() jobs.Entry {
 		Task:      jobs.Task{Kind: KindRebuildRollups, Queue: jobs.QueueLow, Timeout: 2 * time.Hour},
 		KeyLayout: "2006-01-02",
 	}
+}
+
+// usersRollupMigrations are the migrations that added a users rollup
+// (metrics_daily_users, metrics_daily_active) whose view sees only inserts
+// made after it.
+var usersRollupMigrations = []int{9, 12}
+
+// UpgradeTask is a run of this job to queue at start when applied (the
+// migrations this start applied) upgraded an existing database past a
+// migration that added a users rollup: it backfills that table's earlier
+// days now instead of at the next nightly run. A fresh database (applied
+// has migration 1) needs none. The task is keyed by the applied
+// migrations, so it is queued once per upgrade.
+func (j *RebuildRollupsJob) UpgradeTask(applied []int) (jobs.Task, bool) {
+	if len(applied) == 0 || slices.Contains(applied, 1) ||
+		!slices.ContainsFunc(applied, func(m int) bool { return slices.Contains(usersRollupMigrations, m) }) {
+		return jobs.Task{}, false
+	}
+	t := j.Entry().Task
+	t.Key = fmt.Sprintf("upgrade-%v", applied)
+	return t, true
 }
 
 // ProcessJob rebuilds the closed days, oldest first: first every closed day

@@ -15,8 +15,12 @@ import (
 const rollupTable = "metrics_daily"
 
 // rollupUsersTable holds distinct users per day and course over every
-// event type (migration 0004).
+// event type (migration 0009).
 const rollupUsersTable = "metrics_daily_users"
+
+// rollupActiveTable holds distinct users per day over every event
+// (migration 0012).
+const rollupActiveTable = "metrics_daily_active"
 
 // rollupDims maps the dimensions the rollup keeps to its columns.
 var rollupDims = map[string]string{"type": "type", "properties.course_id": "course_id"}
@@ -37,7 +41,9 @@ var rollupBucketFns = map[Grain]string{
 // rollup rows, in one UNION ALL: the same -Merge and sums then combine both.
 type rollupSource struct {
 	users bool
-	types []string // the union of the components' event types; nil for all
+	// active: users over metrics_daily_active (no dimension, no filter).
+	active bool
+	types  []string // the union of the components' event types; nil for all
 	// needUsers and needValues say which rollup columns the components
 	// read; the partial days compute only those (the rest are empty).
 	needUsers  bool
@@ -50,7 +56,8 @@ type rollupSource struct {
 
 // newRollupSource returns the rollup source of p's group over rng.
 func newRollupSource(p *plan, comps []component, rng timerange.Range) rollupSource {
-	src := rollupSource{users: p.usersRollupEligible(comps), types: eventTypeUnion(comps), scope: p.scope, rng: rng, whole: wholeDays(rng),
+	users := p.usersRollupEligible(comps)
+	src := rollupSource{users: users, active: users && p.activeRollupEligible(comps), types: eventTypeUnion(comps), scope: p.scope, rng: rng, whole: wholeDays(rng),
 		needValues: map[string]bool{}}
 	onCourse := func(d Dimension) bool { return rollupDims[d.Path] == "course_id" }
 	for _, d := range p.dims {
@@ -166,26 +173,32 @@ func (p *plan) usersRollupEligible(comps []component) bool {
 	return len(comps) > 0
 }
 
-// rowPerGroup reports whether every finest group of p's statement (a
-// course and a UTC day) is one row of metrics_daily_users once its parts
-// are merged (FINAL): unique users by course per day, over whole days, on
-// one node. On a cluster each shard holds a row for the users it has, and
-// FINAL merges within a shard only, so the groups merge states there.
+// rowPerGroup reports whether every finest group of p's statement is one
+// row of its users rollup once that table's parts are merged (FINAL):
+// unique users per UTC day (metrics_daily_active) or by course per day
+// (metrics_daily_users), over whole days, on one node. On a cluster each
+// shard holds a row for the users it has, and FINAL merges within a shard
+// only, so the groups merge states there.
 func (s rollupSource) rowPerGroup(p *plan) bool {
-	return !p.sharded && s.users && !s.partial() && p.grain == timerange.GrainDay &&
-		len(p.dims) == 1 && rollupDims[p.dims[0].Path] == "course_id"
+	if p.sharded || !s.users || s.partial() || p.grain != timerange.GrainDay {
+		return false
+	}
+	if s.active {
+		return len(p.dims) == 0
+	}
+	return len(p.dims) == 1 && rollupDims[p.dims[0].Path] == "course_id"
 }
 
 // compileStoredGroups is compileGroup for a statement whose finest groups
-// are rows of metrics_daily_users (rowPerGroup). It is a UNION ALL whose
+// are rows of a users rollup (rowPerGroup). It is a UNION ALL whose
 // branches the engine runs side by side:
-//   - the buckets read each (day, course) row after FINAL and take the
+//   - the buckets read each (day[, course]) row after FINAL and take the
 //     count its state already holds (finalizeAggregation); merging every
 //     row's state again into a group of its own, as a ROLLUP over
 //     (course, day) does, was half of that statement's work;
-//   - the totals per course and overall merge states over each half of
-//     the days (uniqExactMergeState) and then the halves' 2 × courses
-//     states (GROUP BY d0 WITH ROLLUP). The engine reads a table this
+//   - the totals (per course and) overall merge states over each half of
+//     the days (uniqExactMergeState) and then the halves' states (with a
+//     course: GROUP BY d0 WITH ROLLUP). The engine reads a table this
 //     small in one stream, so one merge of the whole range ran on one
 //     core while the other had only the buckets.
 //
@@ -194,9 +207,19 @@ func (s rollupSource) rowPerGroup(p *plan) bool {
 // and 66 ms with the totals in halves (quarters: 68 ms), same rows.
 func compileStoredGroups(s rollupSource, p *plan, comps []component, rng timerange.Range) groupQuery {
 	var q query
-	table := store.QuoteIdent(rollupUsersTable)
-	course := s.dim(p.dims[0])
+	table := store.QuoteIdent(s.table())
 	bexpr, _ := s.bucket(p.grain)
+	// The course columns, or none over metrics_daily_active, whose halves
+	// are one state each and whose total is their merge.
+	bucketDims, totalDims, halfDims, halfGroup, totalGroup := "", "", "SELECT toUInt8(0) AS k", "", ""
+	if len(p.dims) == 1 {
+		course := s.dim(p.dims[0])
+		bucketDims, totalDims = ", "+course+" AS d0, toUInt8(0) AS gb, toUInt8(0) AS gd, cityHash64(d0) AS h", ", d0, toUInt8(1) AS gb, grouping(d0) AS gd, cityHash64(d0) AS h"
+		halfDims, halfGroup = "SELECT "+course+" AS d0", " GROUP BY d0"
+		totalGroup = " GROUP BY d0 WITH ROLLUP"
+	} else {
+		bucketDims, totalDims = ", toUInt8(0) AS gb", ", toUInt8(1) AS gb"
+	}
 	// columns adds one column per component: every, or under (a format of
 	// the component's condition) when the component has one.
 	columns := func(every, under, alias string) {
@@ -209,11 +232,11 @@ func compileStoredGroups(s rollupSource, p *plan, comps []component, rng timeran
 			q.add(fmt.Sprintf(", "+under+" AS %s%d", cond, alias, i), cargs...)
 		}
 	}
-	q.add("SELECT " + bexpr + " AS b, " + course + " AS d0, toUInt8(0) AS gb, toUInt8(0) AS gd, cityHash64(d0) AS h")
+	q.add("SELECT " + bexpr + " AS b" + bucketDims)
 	columns("finalizeAggregation(users)", "if(%s, finalizeAggregation(users), 0)", "m")
 	q.add(" FROM " + table + " FINAL")
 	where(&q, s, p, comps, rng)
-	q.add(" UNION ALL SELECT toUInt32(0) AS b, d0, toUInt8(1) AS gb, grouping(d0) AS gd, cityHash64(d0) AS h")
+	q.add(" UNION ALL SELECT toUInt32(0) AS b" + totalDims)
 	for i := range comps {
 		q.add(fmt.Sprintf(", uniqExactMerge(s%d) AS m%d", i, i))
 	}
@@ -222,14 +245,14 @@ func compileStoredGroups(s rollupSource, p *plan, comps []component, rng timeran
 		if k > 0 {
 			q.add(" UNION ALL ")
 		}
-		q.add("SELECT " + course + " AS d0")
+		q.add(halfDims)
 		columns("uniqExactMergeState(users)", "uniqExactMergeStateIf(users, %s)", "s")
 		q.add(" FROM " + table)
 		where(&q, s, p, comps, half)
-		q.add(" GROUP BY d0")
+		q.add(halfGroup)
 	}
-	q.add(") GROUP BY d0 WITH ROLLUP")
-	return groupQuery{sql: q.b.String(), args: q.args, dims: 1}
+	q.add(")" + totalGroup)
+	return groupQuery{sql: q.b.String(), args: q.args, dims: len(p.dims)}
 }
 
 // halves splits a range of whole UTC days into its first and second half
@@ -241,6 +264,33 @@ func halves(r timerange.Range) []timerange.Range {
 	}
 	mid := r.From.AddDate(0, 0, days/2)
 	return []timerange.Range{{From: r.From, To: mid}, {From: mid, To: r.To}}
+}
+
+// activeRollupEligible reports whether metrics_daily_active answers comps
+// of a users rollup plan (usersRollupEligible): no dimension and no filter
+// at all, so each day's users are one row there instead of a merge of the
+// day's courses (daily active learners).
+func (p *plan) activeRollupEligible(comps []component) bool {
+	if len(p.dims) > 0 || len(p.filters) > 0 {
+		return false
+	}
+	for _, c := range comps {
+		if len(c.filters) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// table is the rollup table s reads.
+func (s rollupSource) table() string {
+	switch {
+	case s.active:
+		return rollupActiveTable
+	case s.users:
+		return rollupUsersTable
+	}
+	return rollupTable
 }
 
 // ptrRange is *r, or the zero range for nil.
@@ -271,7 +321,11 @@ func (s rollupSource) from() (string, []any) {
 	table, cols, group := rollupTable, "type, "+course+", toUInt64(count()) AS events, "+users+", "+
 		strings.Join(values, ", "), "tenant_id, day, type, course_id"
 	stored := "tenant_id, day, type, course_id, events, users, score_sum, score_n, score_min, score_max, seconds_sum, seconds_n, seconds_min, seconds_max"
-	if s.users {
+	switch {
+	case s.active:
+		table, cols, group = rollupActiveTable, "uniqExactState(user_id) AS users", "tenant_id, day"
+		stored = "tenant_id, day, users"
+	case s.users:
 		table, cols, group = rollupUsersTable, course+", uniqExactState(user_id) AS users", "tenant_id, day, course_id"
 		stored = "tenant_id, day, course_id, users"
 	}
@@ -381,13 +435,15 @@ func (r *Rollups) dangerousRebuildAllTenants(ctx context.Context, from, to time.
 }
 
 // rebuild deletes and recomputes the rows matching cond (with its args) in
-// the UTC days [from, to) of metrics_daily and metrics_daily_users.
+// the UTC days [from, to) of metrics_daily, metrics_daily_users and
+// metrics_daily_active.
 func (r *Rollups) rebuild(ctx context.Context, cond string, args []any, from, to time.Time) error {
 	ctx = store.WithSettings(ctx, store.Settings{"mutations_sync": 2})
 	for _, t := range []struct{ table, cols, group string }{
 		{rollupTable, "type, " + rollupCourseSQL + ", toUInt64(count()), uniqExactState(user_id), " +
 			rollupValueSQL("score") + ", " + rollupValueSQL("seconds"), "tenant_id, day, type, course_id"},
 		{rollupUsersTable, rollupCourseSQL + ", uniqExactState(user_id)", "tenant_id, day, course_id"},
+		{rollupActiveTable, "uniqExactState(user_id)", "tenant_id, day"},
 	} {
 		if err := r.db.Exec(ctx, "ALTER TABLE "+store.MutationTarget(t.table, r.cluster)+" DELETE WHERE "+cond+
 			" AND day >= toDate(?) AND day < toDate(?)", append(slices.Clone(args), from, to)...); err != nil {
@@ -404,15 +460,18 @@ func (r *Rollups) rebuild(ctx context.Context, cond string, args []any, from, to
 
 // daysWithoutUsers lists the UTC days before `before`, oldest first, that
 // have rows in metrics_daily but, for some tenant, none in
-// metrics_daily_users: days written before migration 0009 added that table
-// (its view sees only inserts made after it). Both views see every insert,
-// so a complete day has the same (tenant, day) keys in both tables. GLOBAL:
-// on a cluster both are Distributed tables, and a plain IN over two of them
-// is refused (distributed_product_mode = deny).
+// metrics_daily_users or metrics_daily_active: days written before
+// migration 0009 or 0012 added those tables (their views see only inserts
+// made after them). Every view sees every insert, so a complete day has
+// the same (tenant, day) keys in all three tables. GLOBAL: on a cluster
+// they are Distributed tables, and a plain IN over two of them is refused
+// (distributed_product_mode = deny).
 func (r *Rollups) daysWithoutUsers(ctx context.Context, before time.Time) ([]time.Time, error) {
+	keys := func(table string) string {
+		return "(tenant_id, day) GLOBAL NOT IN (SELECT tenant_id, day FROM " + store.QuoteIdent(table) + " WHERE day < toDate(?) GROUP BY tenant_id, day)"
+	}
 	rows, err := r.db.Query(ctx, "SELECT DISTINCT day FROM "+store.QuoteIdent(rollupTable)+
-		" WHERE day < toDate(?) AND (tenant_id, day) GLOBAL NOT IN (SELECT tenant_id, day FROM "+store.QuoteIdent(rollupUsersTable)+
-		" WHERE day < toDate(?) GROUP BY tenant_id, day) ORDER BY day", before, before)
+		" WHERE day < toDate(?) AND ("+keys(rollupUsersTable)+" OR "+keys(rollupActiveTable)+") ORDER BY day", before, before, before)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -178,30 +179,7 @@ func TestRollupAnswersPartialEdgeDaysFromRaw(t *testing.T) {
 // a month boundary and another tenant's rows in the table.
 func TestRollupUsersByCoursePerDayMatchesRaw(t *testing.T) {
 	e := newEnv(t)
-	ctx := context.Background()
-	require.NoError(t, e.db.Exec(ctx, "SYSTEM STOP MERGES metrics_daily_users"))
-	t.Cleanup(func() { _ = e.db.Exec(context.Background(), "SYSTEM START MERGES metrics_daily_users") })
-	seed(t, e.db, "acme", 3000, 0)
-	seed(t, e.db, "globex", 1500, 2)
-	// A second part for acme's keys: other events of other users on the
-	// same days and courses.
-	require.NoError(t, e.db.Exec(ctx, `
-		INSERT INTO events (tenant_id, event_id, type, user_id, session_id, occurred_at, received_at, properties)
-		SELECT tenant_id, concat(event_id, '-again'), type, concat(user_id, 'x'), session_id, occurred_at, received_at, properties
-		FROM events WHERE tenant_id = 'acme' AND cityHash64(event_id) % 3 = 0`))
-	// Users of c1 seen only early or only late in January: a total that
-	// lost either half of the days would miss them.
-	require.NoError(t, e.db.Exec(ctx, `
-		INSERT INTO events (tenant_id, event_id, type, user_id, session_id, occurred_at, received_at, properties)
-		SELECT 'acme', concat('half-', toString(number)), 'lesson.completed',
-		       concat(if(number % 2 = 0, 'early-', 'late-'), toString(number % 7)), '',
-		       if(number % 2 = 0, toDateTime64('2026-01-03 10:00:00', 3, 'UTC'), toDateTime64('2026-01-29 10:00:00', 3, 'UTC')) + toIntervalHour(number % 5),
-		       toDateTime64('2026-02-01 00:00:00', 3, 'UTC'), '{"course_id":"c1"}'
-		FROM numbers(60)`))
-	var rows, keys uint64
-	require.NoError(t, e.db.QueryRow(ctx, []any{&rows, &keys},
-		"SELECT count(), uniqExact(day, course_id) FROM metrics_daily_users WHERE tenant_id = 'acme'"))
-	require.Greater(t, rows, keys, "precondition: some (day, course) keys are in two parts")
+	seedUsersRollupCase(t, e, "metrics_daily_users", "day, course_id")
 	for _, tenant := range []string{"acme", "globex"} {
 		_, err := e.reg.Create(as(tenant), metrics.Input{Key: "learners_c1_c2", Name: "Learners of c1 and c2", Kind: metrics.KindUniqueUsers,
 			Filters:    []metrics.Filter{{Dimension: "properties.course_id", Op: metrics.OpIn, Values: []string{"c1", "c2"}}},
@@ -277,23 +255,26 @@ func TestRollupUsersByCoursePerDayMatchesRaw(t *testing.T) {
 	assert.Less(t, totals["acme/learners_c1_c2"], totals["acme/active_learners_dau"])
 }
 
-// A database upgraded past migration 0009 has metrics_daily for its
-// earlier days and no metrics_daily_users rows for them: the rebuild job
-// finds those days and recomputes them, after which unique users by course
-// agree with the raw path again.
+// A database upgraded past migration 0009 or 0012 has metrics_daily for
+// its earlier days and no metrics_daily_users or metrics_daily_active rows
+// for them: the rebuild job finds those days and recomputes them, after
+// which unique users by course and per day agree with the raw path again.
 func TestRebuildRollupsJobBackfillsDaysTheUsersRollupLacks(t *testing.T) {
 	e := newEnv(t)
 	seed(t, e.db, "acme", 2000, 0)
 	seed(t, e.db, "globex", 1000, 1)
 	ctx := store.WithSettings(context.Background(), store.Settings{"mutations_sync": 2})
 	require.NoError(t, e.db.Exec(ctx, "ALTER TABLE metrics_daily_users DELETE WHERE day < '2026-01-08'"))
+	require.NoError(t, e.db.Exec(ctx, "ALTER TABLE metrics_daily_active DELETE WHERE day >= '2026-01-12' AND day < '2026-01-15'"))
 	r := metrics.Request{MetricKey: "active_learners_dau", TimeRange: january, Grain: "DAY", Dimensions: []string{"properties.course_id"}}
+	perDay := metrics.Request{MetricKey: "active_learners_dau", TimeRange: january, Grain: "DAY"}
 	keys := func(table string) uint64 {
 		var n uint64
 		require.NoError(t, e.db.QueryRow(context.Background(), []any{&n}, "SELECT uniqExact(tenant_id, day) FROM "+table))
 		return n
 	}
 	require.Less(t, keys("metrics_daily_users"), keys("metrics_daily"), "precondition: days without users rows")
+	require.Less(t, keys("metrics_daily_active"), keys("metrics_daily"), "precondition: days without active rows")
 	// The learners of January 1st, over every course.
 	firstDay := func(q *metrics.Querier) float64 {
 		res, err := q.Query(as("acme"), r)
@@ -308,18 +289,135 @@ func TestRebuildRollupsJobBackfillsDaysTheUsersRollupLacks(t *testing.T) {
 	}
 	require.Positive(t, firstDay(e.raw))
 	require.Zero(t, firstDay(e.q), "precondition: the early days read empty from the rollup")
+	rawDays, err := e.raw.Query(as("acme"), perDay)
+	require.NoError(t, err)
+	rollDays, err := e.q.Query(as("acme"), perDay)
+	require.NoError(t, err)
+	require.Zero(t, *rollDays.Series[0].Points[12].Value, "precondition: January 13 reads empty from metrics_daily_active")
+	require.Positive(t, *rawDays.Series[0].Points[12].Value)
 
 	job := metrics.NewRebuildRollupsJob(e.db, metrics.RebuildRollupsConfig{Now: func() time.Time { return testNow.Add(5 * time.Hour) }})
 	for range 2 { // idempotent
 		require.NoError(t, job.ProcessJob(context.Background(), jobs.Job{Kind: metrics.KindRebuildRollups}))
 		assert.Equal(t, keys("metrics_daily"), keys("metrics_daily_users"))
+		assert.Equal(t, keys("metrics_daily"), keys("metrics_daily_active"))
 		for _, tenant := range []string{"acme", "globex"} {
-			want, err := e.raw.Query(as(tenant), r)
-			require.NoError(t, err)
-			got, err := e.q.Query(as(tenant), r)
-			require.NoError(t, err)
-			assert.Equal(t, metrics.PathRollup, got.Path)
-			assertSameResult(t, want, got)
+			for _, r := range []metrics.Request{r, perDay} {
+				want, err := e.raw.Query(as(tenant), r)
+				require.NoError(t, err)
+				got, err := e.q.Query(as(tenant), r)
+				require.NoError(t, err)
+				assert.Equal(t, metrics.PathRollup, got.Path)
+				assertSameResult(t, want, got)
+			}
+		}
+	}
+}
+
+// Unique users with no dimension and no filter read metrics_daily_active,
+// one row per (tenant, day): per day from the rows' stored counts, per
+// week, month or in total by merging them, and with partial edge days
+// from events. Every answer equals the raw path's, with a day's rows in
+// two parts (merges stopped), users seen in one half of January only,
+// comparisons over an empty month and another tenant in the table.
+func TestRollupActiveLearnersMatchRaw(t *testing.T) {
+	e := newEnv(t)
+	seedUsersRollupCase(t, e, "metrics_daily_active", "day")
+	stored := "FROM `metrics_daily_active` FINAL"
+	q := metrics.NewQuerier(e.db, e.reg, metrics.QuerierConfig{Now: func() time.Time { return time.Date(2026, 1, 31, 15, 30, 0, 0, time.UTC) }})
+	raw := metrics.NewQuerier(e.db, e.reg, metrics.QuerierConfig{Now: func() time.Time { return time.Date(2026, 1, 31, 15, 30, 0, 0, time.UTC) }, DisableRollups: true})
+	for name, c := range map[string]struct {
+		r      metrics.Request
+		stored bool // answered from the rows' stored counts
+	}{
+		"dau per day":              {metrics.Request{MetricKey: "active_learners_dau", TimeRange: january, Grain: "DAY"}, true},
+		"dau vs previous period":   {metrics.Request{MetricKey: "active_learners_dau", TimeRange: january, Grain: "DAY", CompareTo: metrics.ComparePreviousPeriod}, true},
+		"dau on one day":           {metrics.Request{MetricKey: "active_learners_dau", TimeRange: timerange.Spec{From: ptime("2026-01-10T00:00:00Z"), To: ptime("2026-01-11T00:00:00Z")}, Grain: "DAY"}, true},
+		"dau over new year":        {metrics.Request{MetricKey: "active_learners_dau", TimeRange: timerange.Spec{From: ptime("2025-12-25T00:00:00Z"), To: ptime("2026-01-09T00:00:00Z")}, Grain: "DAY"}, true},
+		"wau per week":             {metrics.Request{MetricKey: "active_learners_wau", TimeRange: january, Grain: "WEEK"}, false},
+		"mau total":                {metrics.Request{MetricKey: "active_learners_mau", TimeRange: january, Grain: metrics.GrainTotal}, false},
+		"dau per day, last 20d":    {metrics.Request{MetricKey: "active_learners_dau", TimeRange: timerange.Spec{Last: "20d"}, Grain: "DAY"}, false},
+		"wau total, month to date": {metrics.Request{MetricKey: "active_learners_wau", TimeRange: timerange.Spec{ToDate: timerange.MonthToDate}, Grain: metrics.GrainTotal}, false},
+	} {
+		for _, tenant := range []string{"acme", "globex"} {
+			t.Run(name+"/"+tenant, func(t *testing.T) {
+				before, beforeActive := e.counter.ran(stored), e.counter.ran("`metrics_daily_active`")
+				want, err := raw.Query(as(tenant), c.r)
+				require.NoError(t, err)
+				got, err := q.Query(as(tenant), c.r)
+				require.NoError(t, err)
+				assert.Equal(t, metrics.PathRollup, got.Path)
+				assert.Positive(t, e.counter.ran("`metrics_daily_active`")-beforeActive, "read from metrics_daily_active")
+				assert.Equal(t, c.stored, e.counter.ran(stored) > before, "read the stored counts")
+				require.NotNil(t, want.Totals.Value)
+				assert.NotZero(t, *want.Totals.Value)
+				assertSameResult(t, want, got)
+			})
+		}
+	}
+	// A filter or a dimension keeps the per-course table.
+	for _, r := range []metrics.Request{
+		{MetricKey: "active_learners_dau", TimeRange: january, Grain: "DAY", Dimensions: []string{"properties.course_id"}},
+		{MetricKey: "active_learners_dau", TimeRange: january, Grain: "DAY", Filters: []metrics.Filter{{Dimension: "properties.course_id", Op: metrics.OpEq, Values: []string{"c1"}}}},
+	} {
+		before := e.counter.ran("`metrics_daily_active`")
+		want, err := raw.Query(as("acme"), r)
+		require.NoError(t, err)
+		got, err := q.Query(as("acme"), r)
+		require.NoError(t, err)
+		assert.Equal(t, before, e.counter.ran("`metrics_daily_active`"))
+		assertSameResult(t, want, got)
+	}
+}
+
+// seedUsersRollupCase stops the merges of rollup (a users rollup table,
+// keyed by key after the tenant) for the test and seeds acme and globex,
+// then a second part for acme's keys (other users' events on the same days
+// and courses), checked to exist, and users of c1 seen only early or only
+// late in January: a total that lost either half of the days would miss
+// them.
+func seedUsersRollupCase(t *testing.T, e *env, rollup, key string) {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, e.db.Exec(ctx, "SYSTEM STOP MERGES "+rollup))
+	t.Cleanup(func() { _ = e.db.Exec(context.Background(), "SYSTEM START MERGES "+rollup) })
+	seed(t, e.db, "acme", 3000, 0)
+	seed(t, e.db, "globex", 1500, 2)
+	require.NoError(t, e.db.Exec(ctx, `
+		INSERT INTO events (tenant_id, event_id, type, user_id, session_id, occurred_at, received_at, properties)
+		SELECT tenant_id, concat(event_id, '-again'), type, concat(user_id, 'x'), session_id, occurred_at, received_at, properties
+		FROM events WHERE tenant_id = 'acme' AND cityHash64(event_id) % 3 = 0`))
+	require.NoError(t, e.db.Exec(ctx, `
+		INSERT INTO events (tenant_id, event_id, type, user_id, session_id, occurred_at, received_at, properties)
+		SELECT 'acme', concat('half-', toString(number)), 'lesson.completed',
+		       concat(if(number % 2 = 0, 'early-', 'late-'), toString(number % 7)), '',
+		       if(number % 2 = 0, toDateTime64('2026-01-03 10:00:00', 3, 'UTC'), toDateTime64('2026-01-29 10:00:00', 3, 'UTC')) + toIntervalHour(number % 5),
+		       toDateTime64('2026-02-01 00:00:00', 3, 'UTC'), '{"course_id":"c1"}'
+		FROM numbers(60)`))
+	var rows, keys uint64
+	require.NoError(t, e.db.QueryRow(ctx, []any{&rows, &keys}, "SELECT count(), uniqExact("+key+") FROM "+rollup+" WHERE tenant_id = 'acme'"))
+	require.Greater(t, rows, keys, "precondition: some of acme's keys are in two parts of "+rollup)
+}
+
+// A start that upgrades a database past a migration adding a users rollup
+// queues one backfill run; a fresh database or another upgrade does not.
+func TestRebuildRollupsUpgradeTask(t *testing.T) {
+	job := metrics.NewRebuildRollupsJob(nil, metrics.RebuildRollupsConfig{})
+	for _, c := range []struct {
+		applied []int
+		queued  bool
+	}{
+		{nil, false},
+		{[]int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, false}, // fresh: the views saw every insert
+		{[]int{10, 11}, false},
+		{[]int{12}, true},
+		{[]int{9, 10, 11, 12}, true},
+	} {
+		task, ok := job.UpgradeTask(c.applied)
+		assert.Equal(t, c.queued, ok, "%v", c.applied)
+		if ok {
+			assert.Equal(t, metrics.KindRebuildRollups, task.Kind)
+			assert.Equal(t, fmt.Sprintf("upgrade-%v", c.applied), task.Key)
 		}
 	}
 }

@@ -56,8 +56,10 @@ const (
 	cohortUsersTable = "cohort_users"
 	rollupTable      = "metrics_daily"
 	usersRollupTable = "metrics_daily_users" // being added to 0004 by the metrics package; optional
-	requestsTable    = "erasure_requests"
-	saltsTable       = "privacy_salts"
+	// activeRollupTable holds distinct users per day (migration 0012).
+	activeRollupTable = "metrics_daily_active"
+	requestsTable     = "erasure_requests"
+	saltsTable        = "privacy_salts"
 )
 
 // Config tunes a Service.

@@ -67,7 +67,8 @@ type Enqueuer interface {
 // the first 8 bytes of MD5(event_id)) with ClickHouse's, checks once more
 // that the partition still holds exactly the exported rows, and only then
 // drops the partition from events and from the daily rollups
-// (metrics_daily, and metrics_daily_users when it exists): the hot tier no
+// (metrics_daily, and metrics_daily_users and metrics_daily_active when
+// they exist): the hot tier no
 // longer answers for that month (see CheckHotRange). Any failure stops
 // before the drop, so every row is always in at least one tier; a rerun
 // overwrites the same objects (Put is atomic) and carries on, while rows
@@ -345,7 +346,7 @@ func (r *Retention) moveMonth(ctx context.Context, partition string, block uint6
 	if !sameTotals(again, m.Tenants) {
 		return m, errs.E(op, errs.KindUnavailable, "partition "+partition+" changed during the export; it is kept and retried on the next run")
 	}
-	for _, table := range []string{eventsTable, rollupTable, usersRollupTable} {
+	for _, table := range []string{eventsTable, rollupTable, usersRollupTable, activeRollupTable} {
 		if ok, err := tableExists(ctx, r.db, table); err != nil || !ok {
 			if err != nil {
 				return m, err

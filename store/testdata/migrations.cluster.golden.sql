@@ -430,3 +430,27 @@ ALTER TABLE `report_runs_local` ON CLUSTER `analytics` ADD COLUMN IF NOT EXISTS 
 -- reports_schedule
 ALTER TABLE report_runs ON CLUSTER `analytics` ADD COLUMN IF NOT EXISTS expired_at Nullable(DateTime64(3, 'UTC'));
 
+-- metrics_daily_active
+CREATE TABLE IF NOT EXISTS `metrics_daily_active_local` ON CLUSTER `analytics`
+(
+    tenant_id LowCardinality(String),
+    day       Date,
+    users     AggregateFunction(uniqExact, String)
+)
+ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
+PARTITION BY toYYYYMM(day)
+ORDER BY (tenant_id, day);
+
+-- metrics_daily_active
+CREATE TABLE IF NOT EXISTS `metrics_daily_active` ON CLUSTER `analytics` AS `metrics_daily_active_local` ENGINE = Distributed(`analytics`, currentDatabase(), `metrics_daily_active_local`, cityHash64(tenant_id));
+
+-- metrics_daily_active
+CREATE MATERIALIZED VIEW IF NOT EXISTS `metrics_daily_active_mv_local` ON CLUSTER `analytics`
+TO `metrics_daily_active_local` AS
+SELECT
+    tenant_id,
+    toDate(occurred_at) AS day,
+    uniqExactState(user_id) AS users
+FROM `events_local`
+GROUP BY tenant_id, day;
+

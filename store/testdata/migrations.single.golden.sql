@@ -375,3 +375,24 @@ ALTER TABLE `report_runs`  ADD COLUMN IF NOT EXISTS expired_at Nullable(DateTime
 -- reports_schedule
 ALTER TABLE report_runs  ADD COLUMN IF NOT EXISTS expired_at Nullable(DateTime64(3, 'UTC'));
 
+-- metrics_daily_active
+CREATE TABLE IF NOT EXISTS `metrics_daily_active` 
+(
+    tenant_id LowCardinality(String),
+    day       Date,
+    users     AggregateFunction(uniqExact, String)
+)
+ENGINE = AggregatingMergeTree()
+PARTITION BY toYYYYMM(day)
+ORDER BY (tenant_id, day);
+
+-- metrics_daily_active
+CREATE MATERIALIZED VIEW IF NOT EXISTS `metrics_daily_active_mv` 
+TO `metrics_daily_active` AS
+SELECT
+    tenant_id,
+    toDate(occurred_at) AS day,
+    uniqExactState(user_id) AS users
+FROM `events`
+GROUP BY tenant_id, day;
+
