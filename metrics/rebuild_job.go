@@ -2,9 +2,7 @@ package metrics
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/learnhub/analytics-service/jobs"
@@ -85,40 +83,20 @@ func (j *RebuildRollupsJob) Entry() jobs.Entry {
 	}
 }
 
-// usersRollupMigrations are the migrations that added a users rollup
-// (metrics_daily_users, metrics_daily_active) whose view sees only inserts
-// made after it.
-var usersRollupMigrations = []int{9, 12}
-
-// UpgradeTask is a run of this job to queue at start when applied (the
-// migrations this start applied) upgraded an existing database past a
-// migration that added a users rollup: it backfills that table's earlier
-// days now instead of at the next nightly run. A fresh database (applied
-// has migration 1) needs none. The task is keyed by the applied
-// migrations, so it is queued once per upgrade.
-func (j *RebuildRollupsJob) UpgradeTask(applied []int) (jobs.Task, bool) {
-	if len(applied) == 0 || slices.Contains(applied, 1) ||
-		!slices.ContainsFunc(applied, func(m int) bool { return slices.Contains(usersRollupMigrations, m) }) {
-		return jobs.Task{}, false
-	}
-	t := j.Entry().Task
-	t.Key = fmt.Sprintf("upgrade-%v", applied)
-	return t, true
-}
-
-// ProcessJob rebuilds the closed days, oldest first: first every closed day
-// metrics_daily_users lacks (a database upgraded past migration 0009 has
-// none of its earlier days, so unique users by course read them as empty),
-// then the last Days. A run that times out leaves the remaining missing
+// ProcessJob rebuilds the closed days, oldest first: first every older day
+// on which metrics_daily_users or metrics_daily_active is incomplete (a
+// database upgraded past migration 0009 or 0012 lacks their earlier days,
+// fully or in part, and unique users read those days short from them until
+// this run), then the last Days. A run that times out leaves the remaining
 // days to the next one.
 func (j *RebuildRollupsJob) ProcessJob(ctx context.Context, _ jobs.Job) error {
 	const op = "metrics.RebuildRollupsJob"
 	today := j.cfg.Now().UTC().Truncate(24 * time.Hour)
 	recent := today.AddDate(0, 0, -j.cfg.Days)
-	missing, err := j.rollups.daysWithoutUsers(ctx, recent)
+	missing, err := j.rollups.dangerousIncompleteDays(ctx, recent)
 	if err != nil {
 		// The recent days are still worth rebuilding; the next run lists again.
-		j.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cannot list the days metrics_daily_users lacks", slog.String("err", err.Error()))
+		j.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cannot list the days a users rollup lacks", slog.String("err", err.Error()))
 		missing = nil
 	}
 	for d := recent; d.Before(today); d = d.AddDate(0, 0, 1) {

@@ -35,7 +35,7 @@ var rollupBucketFns = map[Grain]string{
 }
 
 // rollupSource reads metrics_daily, or metrics_daily_users when users is
-// set. Its rows are UTC days. When the range starts or ends inside a day
+// set, or metrics_daily_active when active is set too. Its rows are UTC days. When the range starts or ends inside a day
 // ("last 30d", month to date), it reads the whole days from the rollup and
 // the partial days' events from the events table (FINAL), aggregated to
 // rollup rows, in one UNION ALL: the same -Merge and sums then combine both.
@@ -458,20 +458,27 @@ func (r *Rollups) rebuild(ctx context.Context, cond string, args []any, from, to
 	return nil
 }
 
-// daysWithoutUsers lists the UTC days before `before`, oldest first, that
-// have rows in metrics_daily but, for some tenant, none in
-// metrics_daily_users or metrics_daily_active: days written before
-// migration 0009 or 0012 added those tables (their views see only inserts
-// made after them). Every view sees every insert, so a complete day has
-// the same (tenant, day) keys in all three tables. GLOBAL: on a cluster
-// they are Distributed tables, and a plain IN over two of them is refused
-// (distributed_product_mode = deny).
-func (r *Rollups) daysWithoutUsers(ctx context.Context, before time.Time) ([]time.Time, error) {
-	keys := func(table string) string {
-		return "(tenant_id, day) GLOBAL NOT IN (SELECT tenant_id, day FROM " + store.QuoteIdent(table) + " WHERE day < toDate(?) GROUP BY tenant_id, day)"
+// dangerousIncompleteDays lists, over every tenant, the UTC days before
+// `before`, oldest first, on which metrics_daily_users or
+// metrics_daily_active count other users than metrics_daily for some
+// tenant. Those tables came with migrations 0009 and 0012, and their views
+// see only inserts made after them: an upgraded database has no rows for
+// its earlier days, and partial rows for a day that got events both
+// before and after the upgrade (the day of the upgrade, late events for
+// older days). Every view sees every insert and uniqExact is exact, so a
+// complete day counts the same users in all three tables. GLOBAL: on a
+// cluster they are Distributed tables, and a plain JOIN of two of them is
+// refused (distributed_product_mode = deny). System work only
+// (RebuildRollupsJob): it reads every tenant.
+func (r *Rollups) dangerousIncompleteDays(ctx context.Context, before time.Time) ([]time.Time, error) {
+	users := func(table string) string {
+		return "(SELECT tenant_id, day, uniqExactMerge(users) AS n FROM " + store.QuoteIdent(table) +
+			" WHERE day < toDate(?) GROUP BY tenant_id, day)"
 	}
-	rows, err := r.db.Query(ctx, "SELECT DISTINCT day FROM "+store.QuoteIdent(rollupTable)+
-		" WHERE day < toDate(?) AND ("+keys(rollupUsersTable)+" OR "+keys(rollupActiveTable)+") ORDER BY day", before, before, before)
+	rows, err := r.db.Query(ctx, "SELECT d.day FROM "+users(rollupTable)+" AS d"+
+		" GLOBAL LEFT JOIN "+users(rollupUsersTable)+" AS u USING (tenant_id, day)"+
+		" GLOBAL LEFT JOIN "+users(rollupActiveTable)+" AS a USING (tenant_id, day)"+
+		" WHERE u.n != d.n OR a.n != d.n GROUP BY d.day ORDER BY d.day", before, before, before)
 	if err != nil {
 		return nil, err
 	}

@@ -60,6 +60,16 @@ func rollupUsers(t *testing.T, db *store.DB, tenant string) uint64 {
 		tenant, now)
 }
 
+// activeUsers is the distinct users of tenant today in metrics_daily_active
+// and, second, in events (the truth it must match).
+func activeUsers(t *testing.T, db *store.DB, tenant string) [2]uint64 {
+	t.Helper()
+	return [2]uint64{
+		count(t, db, "SELECT uniqExactMerge(users) FROM metrics_daily_active WHERE tenant_id = ? AND day = toDate(?)", tenant, now),
+		count(t, db, "SELECT uniqExact(user_id) FROM events FINAL WHERE tenant_id = ? AND toDate(occurred_at) = toDate(?)", tenant, now),
+	}
+}
+
 func status(t *testing.T, e *env, tenant, id string) Status {
 	t.Helper()
 	st, err := e.svc.Status(caller(tenant), id)
@@ -79,6 +89,8 @@ func TestErasureEndToEnd(t *testing.T) {
 	acmeColdBytes := readBlob(t, e.blobs, acmeCold)
 	require.Equal(t, [3]uint64{3, 2, 2}, userRows(t, e.db, "acme", "u1"))
 	require.Equal(t, uint64(3), rollupUsers(t, e.db, "acme"))
+	activeBefore := activeUsers(t, e.db, "acme")
+	require.Equal(t, activeBefore[1], activeBefore[0])
 
 	done := make(chan error, 1)
 	go func() {
@@ -114,6 +126,9 @@ func TestErasureEndToEnd(t *testing.T) {
 	assert.Equal(t, [3]uint64{1, 1, 0}, userRows(t, e.db, "acme", "u10"))
 	assert.Equal(t, uint64(2), rollupUsers(t, e.db, "acme"), "the rebuilt rollup no longer counts u1")
 	assert.Equal(t, uint64(2), rollupUsers(t, e.db, "beta"), "beta keeps u2 and u10 after its own erasure")
+	activeAfter := activeUsers(t, e.db, "acme")
+	assert.Equal(t, activeBefore[0]-1, activeAfter[0], "metrics_daily_active no longer counts u1")
+	assert.Equal(t, activeAfter[1], activeAfter[0])
 
 	// Cold tier: u1's rows carry the hash and lost their PII keys.
 	hash, err := e.svc.UserHash(ctx, mustScope(t, "acme"), "u1")

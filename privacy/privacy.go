@@ -55,7 +55,7 @@ const (
 	deadLettersTable = "dead_letters"
 	cohortUsersTable = "cohort_users"
 	rollupTable      = "metrics_daily"
-	usersRollupTable = "metrics_daily_users" // being added to 0004 by the metrics package; optional
+	usersRollupTable = "metrics_daily_users" // migration 0009
 	// activeRollupTable holds distinct users per day (migration 0012).
 	activeRollupTable = "metrics_daily_active"
 	requestsTable     = "erasure_requests"

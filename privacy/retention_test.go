@@ -123,7 +123,9 @@ func TestRetentionMovesMonth(t *testing.T) {
 		assert.Equal(t, before[tm.Tenant], coldAggregates(t, cold), "aggregates from the cold tier equal the hot tier's")
 	}
 	assert.Equal(t, uint64(0), count(t, e.db, "SELECT count() FROM events WHERE toYYYYMM(occurred_at) = 202401"))
-	assert.Equal(t, uint64(0), count(t, e.db, "SELECT count() FROM metrics_daily WHERE toYYYYMM(day) = 202401"))
+	for _, rollup := range []string{"metrics_daily", "metrics_daily_users", "metrics_daily_active"} {
+		assert.Equal(t, uint64(0), count(t, e.db, "SELECT count() FROM "+rollup+" WHERE toYYYYMM(day) = 202401"), rollup)
+	}
 	assert.Equal(t, uint64(4), count(t, e.db, "SELECT count() FROM events FINAL"), "the hot months stay")
 	assert.Equal(t, []string{expiredKey}, rep.Expired)
 	_, err = e.blobs.Open(ctx, expiredKey)

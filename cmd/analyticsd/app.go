@@ -34,15 +34,12 @@ type app struct {
 	metrics   *telemetry.Metrics
 	db        *store.DB
 	chVersion string
-	// migrated are the migrations this start applied (all of them on a
-	// fresh database).
-	migrated []int
-	kv       *kv.KV
-	bus      *bus.Bus
-	verifier auth.Verifier
-	signer   *auth.HMACSigner // nil when HS256 is not enabled
-	devToken string           // printed and pre-filled in dev mode
-	svc      *services
+	kv        *kv.KV
+	bus       *bus.Bus
+	verifier  auth.Verifier
+	signer    *auth.HMACSigner // nil when HS256 is not enabled
+	devToken  string           // printed and pre-filled in dev mode
+	svc       *services
 	// ingestMetrics are shared by the ingest pipelines and the HTTP ingest route.
 	ingestMetrics *ingest.Metrics
 	closers       []func() error
@@ -119,7 +116,6 @@ func (a *app) openStore(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.migrated = applied
 	a.log.Info("clickhouse ready", "mode", opts.Mode, "version", v, "migrations_applied", applied)
 	return nil
 }

@@ -54,11 +54,6 @@ func (a *app) startWork(ctx context.Context) (func(), error) {
 		return nil, err
 	}
 	sched.Start()
-	if t, ok := rebuild.UpgradeTask(a.migrated); ok {
-		if _, err := client.Enqueue(ctx, t); err != nil {
-			a.log.Warn("could not queue the rollup backfill; the nightly rebuild does it", "err", err)
-		}
-	}
 	stopErasure := a.runErasureConsumer(ctx)
 	a.log.Info("workers started", "concurrency", a.cfg.WorkerConcurrency, "compact_cron", a.cfg.CompactCron,
 		"retention_cron", a.cfg.RetentionCron, "hot_months", a.cfg.HotMonths)

@@ -4,11 +4,12 @@
 -- per course, so such a query merged each day's course states into the
 -- day; here a day is one row once merged (metrics/rollup.go). uniqExact
 -- makes it duplicate-proof. Its view sees only inserts made after this
--- migration: metrics.RebuildRollupsJob rebuilds every closed day that has
--- metrics_daily rows and none here (and Rollups.Rebuild, which privacy
--- erasure relies on, recomputes it with the other rollups); until then a
--- database upgraded past this migration reads its earlier days as empty
--- from this table. Retention drops its closed months with the others.
+-- migration: the nightly metrics.RebuildRollupsJob rebuilds every older
+-- day on which it counts other users than metrics_daily (and
+-- Rollups.Rebuild, which privacy erasure relies on, recomputes it with the
+-- other rollups); until then a database upgraded past this migration reads
+-- its earlier days short from this table. Retention drops its closed
+-- months with the others.
 CREATE TABLE IF NOT EXISTS {{table "metrics_daily_active"}} {{onCluster}}
 (
     tenant_id LowCardinality(String),
