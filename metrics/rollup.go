@@ -35,8 +35,9 @@ var rollupBucketFns = map[Grain]string{
 }
 
 // rollupSource reads metrics_daily, or metrics_daily_users when users is
-// set, or metrics_daily_active when active is set too. Its rows are UTC days. When the range starts or ends inside a day
-// ("last 30d", month to date), it reads the whole days from the rollup and
+// set, or metrics_daily_active when active is set too. Its rows are UTC
+// days. When the range starts or ends inside a day ("last 30d", month to
+// date), it reads the whole days from the rollup and
 // the partial days' events from the events table (FINAL), aggregated to
 // rollup rows, in one UNION ALL: the same -Merge and sums then combine both.
 type rollupSource struct {
