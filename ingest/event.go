@@ -13,6 +13,8 @@ package ingest
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/learnhub/analytics-service/store"
 )
 
 // Subjects and names of the firehose.
@@ -86,7 +88,7 @@ func Subject(tenant, typ string) string { return SubjectPrefix + tenant + "." + 
 
 // row is the event as a row of EventsTable in eventColumns order.
 func (e Event) row() []any {
-	return []any{e.TenantID, e.ID, e.Type, e.UserID, e.SessionID, e.OccurredAt, e.ReceivedAt, e.Properties}
+	return []any{e.TenantID, e.ID, e.Type, e.UserID, e.SessionID, e.OccurredAt, e.ReceivedAt, store.ValidJSON(e.Properties)}
 }
 
 // eventColumns are the columns the sink writes, in row order.

@@ -58,11 +58,12 @@ func (p *prefetcher[T]) start(ctx context.Context) (next <-chan prefetched[T], s
 // is neither committed nor acknowledged: it is released for redelivery.
 func (p *prefetcher[T]) run(ctx context.Context, out chan<- prefetched[T]) {
 	defer close(out)
+	hint := 0 // the previous fetch's size
 	for {
 		if err := p.gate.wait(ctx); err != nil {
 			return
 		}
-		batch, err := fetchBatch(ctx, p.cons, p.stream, p.rows, p.wait)
+		batch, err := fetchBatch(ctx, p.cons, p.stream, p.rows, hint, p.wait)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -72,6 +73,7 @@ func (p *prefetcher[T]) run(ctx context.Context, out chan<- prefetched[T]) {
 			continue
 		}
 		p.lag.refresh(ctx)
+		hint = len(batch.raw)
 		if len(batch.raw) == 0 {
 			continue
 		}

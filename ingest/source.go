@@ -13,6 +13,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+// minFetchHint is the smallest capacity fetchBatch gives a batch.
+const minFetchHint = 256
+
 // lagEvery is how often a consumer refreshes its lag gauge at most.
 const lagEvery = time.Second
 
@@ -27,7 +30,11 @@ type jsBatch struct {
 }
 
 // fetchBatch pulls up to n messages, waiting at most wait. An empty batch
-// is not an error. The wait is the pull request's own expiry (FetchMaxWait),
+// is not an error. hint sizes the batch's slices (the caller passes the
+// previous fetch's size): growing them from a small guess to a busy
+// fetch's 50 000 messages copied each slice some ten times, 2-3% of the
+// direct pipeline's CPU, while sizing every fetch for n would allocate
+// megabytes for each idle one. The wait is the pull request's own expiry (FetchMaxWait),
 // not a context deadline: the server ends the request with a status message
 // behind the last message it sent, so the client reads everything it was
 // given. With a context deadline (FetchContext) the client stopped reading
@@ -35,7 +42,7 @@ type jsBatch struct {
 // delivered-but-unacknowledged until AckWait (30 s) redelivered them, which
 // stalled the pipeline whenever the client fell behind the server. ctx
 // only stops a fetch from starting.
-func fetchBatch(ctx context.Context, cons jetstream.Consumer, stream string, n int, wait time.Duration) (*jsBatch, error) {
+func fetchBatch(ctx context.Context, cons jetstream.Consumer, stream string, n, hint int, wait time.Duration) (*jsBatch, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -43,8 +50,7 @@ func fetchBatch(ctx context.Context, cons jetstream.Consumer, stream string, n i
 	if err != nil {
 		return nil, err
 	}
-	// Sized for a busy fetch, capped: an idle one returns few messages.
-	hint := min(n, 4096)
+	hint = min(max(hint, minFetchHint), n)
 	b := &jsBatch{raw: make([]jetstream.Msg, 0, hint), msgs: make([]Message, 0, hint)}
 	seqs := make([]uint64, 0, hint)
 	for m := range mb.Messages() {

@@ -53,6 +53,15 @@ type Insert struct {
 	Settings   Settings
 }
 
+// ValidJSON is JSON text its producer has already checked to be exactly one
+// complete JSON value, for an Insert row. Backends store it as they store a
+// json.RawMessage, except that the embedded one, which sends rows as JSON
+// text, appends it without checking it again; it checks a json.RawMessage
+// so that no value can end its row early and start another. Only text that
+// was validated in this process may be ValidJSON: the ingest decoder's,
+// whose fuzz test holds it to encoding/json.
+type ValidJSON []byte
+
 // Settings are ClickHouse settings for one statement. Values are strings,
 // integers, floats or booleans.
 type Settings map[string]any

@@ -6,6 +6,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/learnhub/analytics-service/store"
 )
 
 // Inserts are sent as JSONCompactEachRow: one JSON array per row, values in
@@ -86,6 +88,8 @@ func appendValue(b []byte, v any) ([]byte, error) {
 		b = append(b, '"')
 		b = x.UTC().AppendFormat(b, insertTimeLayout)
 		return append(b, '"'), nil
+	case store.ValidJSON:
+		return append(b, x...), nil
 	case json.RawMessage:
 		if !json.Valid(x) {
 			return b, fmt.Errorf("json.RawMessage is not valid JSON")

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/learnhub/analytics-service/store"
 )
 
 func TestAppendValue(t *testing.T) {
@@ -34,6 +36,7 @@ func TestAppendValue(t *testing.T) {
 		{"anys", []any{uint64(1), nil, "x"}, `[1,null,"x"]`},
 		{"map", map[string]any{"k": []any{true}}, `{"k":[true]}`},
 		{"raw json", json.RawMessage(`{"a":1}`), `{"a":1}`},
+		{"valid json, appended unchecked", store.ValidJSON(`{"a":[1,"b"]}`), `{"a":[1,"b"]}`},
 		{"fallback", []int32{1, 2}, `[1,2]`},
 	}
 	for _, c := range cases {

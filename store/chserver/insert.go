@@ -2,6 +2,7 @@ package chserver
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"reflect"
@@ -107,6 +108,9 @@ func appendRows(batch driver.Batch, in store.Insert) error {
 func coerce(v any, t reflect.Type) (any, error) {
 	if v == nil || t == nil {
 		return v, nil
+	}
+	if j, ok := v.(store.ValidJSON); ok {
+		v = json.RawMessage(j)
 	}
 	rv := reflect.ValueOf(v)
 	if rv.Type() == t {
