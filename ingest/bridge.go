@@ -94,19 +94,26 @@ func (k *KafkaBridge) Run(ctx context.Context) error {
 	w := newWriter(k.cfg.Kafka, k.cfg.Kafka.Topic, k.cfg.BatchRows)
 	defer w.Close()
 	g := &gate{}
-	pf := &prefetcher[[]kafka.Message]{
+	written := newSpares[kafkaBatch]() // the records of batches Kafka took at once
+	pf := &prefetcher[kafkaBatch]{
 		cons: cons, stream: k.cfg.Stream.Name, rows: k.cfg.BatchRows, wait: k.cfg.BatchWait,
 		keepAlive: k.cfg.Consumer.AckWait / 3, gate: g, log: k.log,
-		prepare: func(b *jsBatch) []kafka.Message { return kafkaRecords(b.msgs) },
-		lag:     &lagGauge{cons: cons, m: k.m, name: k.cfg.Consumer.Durable},
+		prepare: func(b *jsBatch) kafkaBatch {
+			spare, _ := written.get()
+			return kafkaRecords(spare, b.msgs)
+		},
+		lag:   &lagGauge{cons: cons, m: k.m, name: k.cfg.Consumer.Durable},
+		spare: newSpares[*jsBatch](),
 	}
 	next, stop := pf.start(ctx)
 	defer stop()
 	for p := range next {
 		keepAlive := p.batch.keepAlive(k.cfg.Consumer.AckWait / 3)
+		failed := false
 		err := k.cfg.Retry.retry(ctx, func(ctx context.Context) error {
-			return w.WriteMessages(ctx, p.prepared...)
+			return w.WriteMessages(ctx, p.prepared.records...)
 		}, func(err error, attempt int) {
+			failed = true
 			k.m.Retries.WithLabelValues("kafka").Inc()
 			k.log.Warn("ingest: Kafka write failed; retrying", "attempt", attempt, "err", err)
 			g.close()
@@ -123,20 +130,45 @@ func (k *KafkaBridge) Run(ctx context.Context) error {
 		if err := p.batch.ack(); err != nil {
 			k.log.Warn("ingest: ack failed; the batch will be bridged again", "err", err)
 		}
+		pf.recycle(p.batch)
+		// A write that failed may have left a produce request of the
+		// batch's records in flight in the Writer, so only the records of
+		// a batch written at the first attempt are reused.
+		if !failed {
+			written.put(p.prepared.reset())
+		}
 	}
 	return nil
 }
 
+// kafkaBatch is a batch's Kafka records and the arrays behind their
+// headers, reused once Kafka has taken them.
+type kafkaBatch struct {
+	records []kafka.Message
+	headers []kafka.Header
+	stamps  []byte
+}
+
+// reset empties b for reuse, dropping its references to the messages.
+func (b kafkaBatch) reset() kafkaBatch {
+	clear(b.records)
+	clear(b.headers)
+	return kafkaBatch{records: b.records[:0], headers: b.headers[:0], stamps: b.stamps[:0]}
+}
+
 // kafkaRecords turns firehose messages into records keyed by tenant,
-// skipping dead letters of the direct mode. Records of one subject share
-// their key and subject bytes, and the headers of a batch share one
-// backing array (kafka-go only reads them), which keeps the bridge's
-// allocations per record low.
-func kafkaRecords(msgs []Message) []kafka.Message {
+// skipping dead letters of the direct mode, in spare's slices when they
+// are large enough. Records of one subject share their key and subject
+// bytes, and the headers of a batch share one backing array (kafka-go only
+// reads them), which keeps the bridge's allocations per record low.
+func kafkaRecords(spare kafkaBatch, msgs []Message) kafkaBatch {
 	type subjectBytes struct{ key, subject []byte }
-	out := make([]kafka.Message, 0, len(msgs))
-	headers := make([]kafka.Header, 0, 2*len(msgs))
-	stamps := make([]byte, 0, 14*len(msgs)) // unix milliseconds: 13 digits until 2286
+	out, headers, stamps := spare.records[:0], spare.headers[:0], spare.stamps[:0]
+	if cap(out) < len(msgs) || cap(headers) < 2*len(msgs) || cap(stamps) < 14*len(msgs) {
+		out = make([]kafka.Message, 0, len(msgs))
+		headers = make([]kafka.Header, 0, 2*len(msgs))
+		stamps = make([]byte, 0, 14*len(msgs)) // unix milliseconds: 13 digits until 2286
+	}
 	subjects := map[string]subjectBytes{}
 	for _, m := range msgs {
 		if strings.HasPrefix(m.Subject, DLQSubjectPrefix) {
@@ -155,5 +187,5 @@ func kafkaRecords(msgs []Message) []kafka.Message {
 			kafka.Header{Key: kafkaHeaderReceivedAt, Value: stamps[from:len(stamps):len(stamps)]})
 		out = append(out, kafka.Message{Key: sb.key, Value: m.Data, Time: m.ReceivedAt, Headers: headers[h:len(headers):len(headers)]})
 	}
-	return out
+	return kafkaBatch{records: out, headers: headers, stamps: stamps}
 }

@@ -70,11 +70,21 @@ func (c *DirectConsumer) Run(ctx context.Context) error {
 	}
 	dlq := jetStreamDLQ{js: js}
 	g := &gate{}
+	decoded := newSpares[[]pending]() // the valid slices of committed batches
 	pf := &prefetcher[decodedBatch]{
 		cons: cons, stream: c.cfg.Stream.Name, rows: c.cfg.Sink.BatchRows, wait: c.cfg.Sink.BatchWait,
 		keepAlive: c.cfg.Consumer.AckWait / 3, gate: g, log: c.log,
-		prepare: func(b *jsBatch) decodedBatch { return c.sink.decode(b.msgs) },
-		lag:     &lagGauge{cons: cons, m: c.m, name: c.cfg.Consumer.Durable},
+		prepare: func(b *jsBatch) decodedBatch {
+			valid, _ := decoded.get()
+			if cap(valid) < len(b.msgs) {
+				valid = make([]pending, 0, len(b.msgs))
+			}
+			d := decodedBatch{valid: valid[:0]}
+			c.sink.decodeInto(&d, b.msgs)
+			return d
+		},
+		lag:   &lagGauge{cons: cons, m: c.m, name: c.cfg.Consumer.Durable},
+		spare: newSpares[*jsBatch](),
 	}
 	next, stop := pf.start(ctx)
 	defer stop()
@@ -95,6 +105,9 @@ func (c *DirectConsumer) Run(ctx context.Context) error {
 		if err := p.batch.ack(); err != nil {
 			c.log.Warn("ingest: ack failed; the batch will be redelivered and deduplicated", "err", err)
 		}
+		clear(p.prepared.valid)
+		decoded.put(p.prepared.valid[:0])
+		pf.recycle(p.batch)
 	}
 	return nil
 }

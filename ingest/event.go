@@ -86,9 +86,10 @@ func (e Event) MarshalJSON() ([]byte, error) {
 // Subject returns events.<tenant>.<type>.
 func Subject(tenant, typ string) string { return SubjectPrefix + tenant + "." + typ }
 
-// row is the event as a row of EventsTable in eventColumns order.
-func (e Event) row() []any {
-	return []any{e.TenantID, e.ID, e.Type, e.UserID, e.SessionID, e.OccurredAt, e.ReceivedAt, store.ValidJSON(e.Properties)}
+// appendRow appends the event's values as a row of EventsTable, in
+// eventColumns order.
+func (e *Event) appendRow(dst []any) []any {
+	return append(dst, e.TenantID, e.ID, e.Type, e.UserID, e.SessionID, e.OccurredAt, e.ReceivedAt, store.ValidJSON(e.Properties))
 }
 
 // eventColumns are the columns the sink writes, in row order.

@@ -25,11 +25,12 @@ type Notice struct {
 // NoticeSubject is the subject of tenant's commit notices.
 func NoticeSubject(tenant string) string { return NoticeSubjectPrefix + tenant }
 
-// notices summarises a batch per tenant, in tenant order.
-func notices(events []Event) []Notice {
+// notices summarises a batch's valid events per tenant, in tenant order.
+func notices(valid []pending) []Notice {
 	byTenant := map[string]*Notice{}
 	types := map[string]map[string]bool{}
-	for _, e := range events {
+	for i := range valid {
+		e := &valid[i].ev
 		n := byTenant[e.TenantID]
 		if n == nil {
 			n = &Notice{Tenant: e.TenantID}
@@ -63,11 +64,11 @@ func notices(events []Event) []Notice {
 }
 
 // publishNotices sends the batch's notices; failures only lose a hint.
-func publishNotices(nc *nats.Conn, events []Event) error {
+func publishNotices(nc *nats.Conn, valid []pending) error {
 	if nc == nil {
 		return nil
 	}
-	for _, n := range notices(events) {
+	for _, n := range notices(valid) {
 		data, err := json.Marshal(n)
 		if err != nil {
 			return err

@@ -36,6 +36,42 @@ type prefetcher[T any] struct {
 	gate    *gate
 	lag     *lagGauge
 	log     *slog.Logger
+	// spare holds batches the pipeline has finished with (see recycle).
+	spare spares[*jsBatch]
+}
+
+// recycle gives a batch the pipeline has acknowledged back for a later
+// fetch to fill.
+func (p *prefetcher[T]) recycle(b *jsBatch) {
+	b.reset()
+	p.spare.put(b)
+}
+
+// spares is a free list of at most two buffers, one per batch a pipeline
+// holds (one being stored, one prefetched): without them a busy pipeline
+// allocated its batch-sized slices afresh for every batch, megabytes each,
+// which the collector had to reclaim and the kernel to fault in again.
+type spares[T any] struct{ ch chan T }
+
+func newSpares[T any]() spares[T] { return spares[T]{ch: make(chan T, 2)} }
+
+// get returns a spare, or false when there is none.
+func (s spares[T]) get() (T, bool) {
+	select {
+	case v := <-s.ch:
+		return v, true
+	default:
+		var zero T
+		return zero, false
+	}
+}
+
+// put keeps v unless two spares are kept already.
+func (s spares[T]) put(v T) {
+	select {
+	case s.ch <- v:
+	default:
+	}
 }
 
 // start runs the prefetcher on its own goroutine until ctx ends or stop is
@@ -63,7 +99,8 @@ func (p *prefetcher[T]) run(ctx context.Context, out chan<- prefetched[T]) {
 		if err := p.gate.wait(ctx); err != nil {
 			return
 		}
-		batch, err := fetchBatch(ctx, p.cons, p.stream, p.rows, hint, p.wait)
+		spare, _ := p.spare.get()
+		batch, err := fetchBatch(ctx, p.cons, p.stream, p.rows, hint, p.wait, spare)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -75,6 +112,7 @@ func (p *prefetcher[T]) run(ctx context.Context, out chan<- prefetched[T]) {
 		p.lag.refresh(ctx)
 		hint = len(batch.raw)
 		if len(batch.raw) == 0 {
+			p.recycle(batch)
 			continue
 		}
 		if !p.handOver(ctx, out, prefetched[T]{batch: batch, prepared: p.prepare(batch)}) {

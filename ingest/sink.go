@@ -133,15 +133,13 @@ func (s *Sink) commit(ctx context.Context, d decodedBatch, token string, dlq Dea
 	if err := s.deadLetters(ctx, letters, token, dlq, keepAlive); err != nil {
 		return err
 	}
-	events := make([]Event, 0, len(d.valid))
 	done := time.Now()
-	for _, p := range d.valid {
-		events = append(events, p.ev)
-		s.m.EndToEndSeconds.Observe(done.Sub(p.msg.ReceivedAt).Seconds())
+	for i := range d.valid {
+		s.m.EndToEndSeconds.Observe(done.Sub(d.valid[i].msg.ReceivedAt).Seconds())
 	}
-	s.m.BatchRows.Observe(float64(len(events)))
-	s.m.Events.Add(float64(len(events)))
-	if err := publishNotices(s.nc, events); err != nil {
+	s.m.BatchRows.Observe(float64(len(d.valid)))
+	s.m.Events.Add(float64(len(d.valid)))
+	if err := publishNotices(s.nc, d.valid); err != nil {
 		s.log.Warn("ingest: commit notice not published", "err", err)
 	}
 	return nil
@@ -186,11 +184,15 @@ func (s *Sink) store(ctx context.Context, items []pending, token string, keepAli
 	return append(a, b...), err
 }
 
-// insert writes the events once.
+// insert writes the events once. The rows share one backing array: one
+// allocation per batch instead of one per event.
 func (s *Sink) insert(ctx context.Context, items []pending, token string) error {
+	vals := make([]any, 0, len(items)*len(eventColumns()))
 	rows := make([][]any, len(items))
-	for i, p := range items {
-		rows[i] = p.ev.row()
+	for i := range items {
+		from := len(vals)
+		vals = items[i].ev.appendRow(vals)
+		rows[i] = vals[from:len(vals):len(vals)]
 	}
 	start := time.Now()
 	err := s.db.Insert(ctx, store.Insert{Table: EventsTable, Columns: eventColumns(), Rows: rows, DedupToken: token})
