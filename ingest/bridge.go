@@ -131,9 +131,9 @@ func (k *KafkaBridge) Run(ctx context.Context) error {
 			k.log.Warn("ingest: ack failed; the batch will be bridged again", "err", err)
 		}
 		pf.recycle(p.batch)
-		// A write that failed may have left a produce request of the
-		// batch's records in flight in the Writer, so only the records of
-		// a batch written at the first attempt are reused.
+		// Only the records of a batch Kafka took at the first attempt are
+		// reused: after a failed attempt, a timed-out request of it could
+		// in principle still be encoding them.
 		if !failed {
 			written.put(p.prepared.reset())
 		}

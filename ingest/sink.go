@@ -133,16 +133,37 @@ func (s *Sink) commit(ctx context.Context, d decodedBatch, token string, dlq Dea
 	if err := s.deadLetters(ctx, letters, token, dlq, keepAlive); err != nil {
 		return err
 	}
+	stored := storedOnly(d.valid, refused)
 	done := time.Now()
-	for i := range d.valid {
-		s.m.EndToEndSeconds.Observe(done.Sub(d.valid[i].msg.ReceivedAt).Seconds())
+	for i := range stored {
+		s.m.EndToEndSeconds.Observe(done.Sub(stored[i].msg.ReceivedAt).Seconds())
 	}
-	s.m.BatchRows.Observe(float64(len(d.valid)))
-	s.m.Events.Add(float64(len(d.valid)))
-	if err := publishNotices(s.nc, d.valid); err != nil {
+	s.m.BatchRows.Observe(float64(len(stored)))
+	s.m.Events.Add(float64(len(stored)))
+	if err := publishNotices(s.nc, stored); err != nil {
 		s.log.Warn("ingest: commit notice not published", "err", err)
 	}
 	return nil
+}
+
+// storedOnly is valid without the events ClickHouse refused (dead letters
+// now), so the counters and notices count what the table holds. valid is
+// returned as it is in the usual case of no refusal.
+func storedOnly(valid []pending, refused []DeadLetter) []pending {
+	if len(refused) == 0 {
+		return valid
+	}
+	gone := make(map[string]bool, len(refused))
+	for _, dl := range refused {
+		gone[dl.SourceID] = true
+	}
+	out := make([]pending, 0, len(valid)-len(refused))
+	for _, p := range valid {
+		if !gone[p.msg.ID()] {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // store inserts the events, retrying transient failures. When ClickHouse

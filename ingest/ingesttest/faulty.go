@@ -5,6 +5,8 @@ package ingesttest
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -46,8 +48,17 @@ func (f *FaultyBackend) FailedInserts() int64 { return f.failed.Load() }
 // Inserts is how many inserts succeeded.
 func (f *FaultyBackend) Inserts() int64 { return f.inserted.Load() }
 
-// Insert implements store.Backend.
+// Insert implements store.Backend. Every store.ValidJSON value must be
+// valid JSON (the embedded backend appends it unchecked into a JSON row);
+// one that is not is a bug in the pipeline, and Insert panics.
 func (f *FaultyBackend) Insert(ctx context.Context, in store.Insert) error {
+	for _, row := range in.Rows {
+		for _, v := range row {
+			if j, ok := v.(store.ValidJSON); ok && !json.Valid(j) {
+				panic(fmt.Sprintf("ingesttest: store.ValidJSON that is not valid JSON: %q", j))
+			}
+		}
+	}
 	if f.down.Load() {
 		f.failed.Add(1)
 		return errs.E("ingesttest.FaultyBackend", errs.KindUnavailable, "ClickHouse is down (injected)")
