@@ -98,12 +98,9 @@ func (k *KafkaBridge) Run(ctx context.Context) error {
 	pf := &prefetcher[kafkaBatch]{
 		cons: cons, stream: k.cfg.Stream.Name, rows: k.cfg.BatchRows, wait: k.cfg.BatchWait,
 		keepAlive: k.cfg.Consumer.AckWait / 3, gate: g, log: k.log,
-		prepare: func(b *jsBatch) kafkaBatch {
-			spare, _ := written.get()
-			return kafkaRecords(spare, b.msgs)
-		},
-		lag:   &lagGauge{cons: cons, m: k.m, name: k.cfg.Consumer.Durable},
-		spare: newSpares[*jsBatch](),
+		prepare: func(b *jsBatch) kafkaBatch { return kafkaRecords(written.get(), b.msgs) },
+		lag:     &lagGauge{cons: cons, m: k.m, name: k.cfg.Consumer.Durable},
+		spare:   newSpares[*jsBatch](),
 	}
 	next, stop := pf.start(ctx)
 	defer stop()

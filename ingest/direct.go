@@ -74,17 +74,9 @@ func (c *DirectConsumer) Run(ctx context.Context) error {
 	pf := &prefetcher[decodedBatch]{
 		cons: cons, stream: c.cfg.Stream.Name, rows: c.cfg.Sink.BatchRows, wait: c.cfg.Sink.BatchWait,
 		keepAlive: c.cfg.Consumer.AckWait / 3, gate: g, log: c.log,
-		prepare: func(b *jsBatch) decodedBatch {
-			valid, _ := decoded.get()
-			if cap(valid) < len(b.msgs) {
-				valid = make([]pending, 0, len(b.msgs))
-			}
-			d := decodedBatch{valid: valid[:0]}
-			c.sink.decodeInto(&d, b.msgs)
-			return d
-		},
-		lag:   &lagGauge{cons: cons, m: c.m, name: c.cfg.Consumer.Durable},
-		spare: newSpares[*jsBatch](),
+		prepare: func(b *jsBatch) decodedBatch { return c.sink.decode(b.msgs, decoded.get()) },
+		lag:     &lagGauge{cons: cons, m: c.m, name: c.cfg.Consumer.Durable},
+		spare:   newSpares[*jsBatch](),
 	}
 	next, stop := pf.start(ctx)
 	defer stop()

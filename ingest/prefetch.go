@@ -55,15 +55,14 @@ type spares[T any] struct{ ch chan T }
 
 func newSpares[T any]() spares[T] { return spares[T]{ch: make(chan T, 2)} }
 
-// get returns a spare, or false when there is none.
-func (s spares[T]) get() (T, bool) {
+// get returns a spare, or the zero value when there is none.
+func (s spares[T]) get() T {
+	var v T
 	select {
-	case v := <-s.ch:
-		return v, true
+	case v = <-s.ch:
 	default:
-		var zero T
-		return zero, false
 	}
+	return v
 }
 
 // put keeps v unless two spares are kept already.
@@ -99,8 +98,7 @@ func (p *prefetcher[T]) run(ctx context.Context, out chan<- prefetched[T]) {
 		if err := p.gate.wait(ctx); err != nil {
 			return
 		}
-		spare, _ := p.spare.get()
-		batch, err := fetchBatch(ctx, p.cons, p.stream, p.rows, hint, p.wait, spare)
+		batch, err := fetchBatch(ctx, p.cons, p.stream, p.rows, hint, p.wait, p.spare.get())
 		if err != nil {
 			if ctx.Err() != nil {
 				return

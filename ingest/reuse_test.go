@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnhub/analytics-service/ingest"
@@ -19,17 +20,17 @@ const reuseEvents = 1500
 // publishMarked publishes reuseEvents valid events over tenants, each with
 // properties.mark = "<tenant>/<event id>", and a malformed envelope after
 // every 97th; it returns how many malformed ones it sent per tenant.
-func publishMarked(t *testing.T, publish func(subject string, data []byte), prefix string, tenants []string) map[string]uint64 {
+func publishMarked(t *testing.T, js jetstream.JetStream, prefix string, tenants []string) map[string]uint64 {
 	t.Helper()
 	bad := map[string]uint64{}
 	now := time.Now().UTC()
 	for i := range reuseEvents {
 		tn := tenants[i%len(tenants)]
 		id := fmt.Sprintf("%s-%d", prefix, i)
-		publish(ingest.Subject(tn, ingest.TypeUserLogin), envelope(tn, id, ingest.TypeUserLogin, now.Add(-time.Duration(i)*time.Second),
-			map[string]any{"mark": tn + "/" + id, "pad": i}))
+		publish(t, js, ingest.Subject(tn, ingest.TypeUserLogin), envelope(tn, id, ingest.TypeUserLogin, now.Add(-time.Duration(i)*time.Second),
+			map[string]any{"mark": tn + "/" + id, "pad": i}), "")
 		if i%97 == 0 {
-			publish(ingest.Subject(tn, ingest.TypeUserLogin), []byte(`{"id":`))
+			publish(t, js, ingest.Subject(tn, ingest.TypeUserLogin), []byte(`{"id":`), "")
 			bad[tn]++
 		}
 	}
@@ -56,6 +57,16 @@ func requireMarkedRows(t *testing.T, db *store.DB, tenants []string) {
 	require.Zero(t, mixed, "rows whose properties belong to another event")
 }
 
+// requireDeadLetters waits until each tenant has its malformed envelopes
+// as dead letters: a batch records them after inserting its valid events.
+func requireDeadLetters(t *testing.T, db *store.DB, bad map[string]uint64) {
+	t.Helper()
+	for tn, n := range bad {
+		eventually(t, testTimeout, func() bool { return countDeadLetters(t, db, tn) >= n }, "%d dead letters of %s", n, tn)
+		require.Equal(t, n, countDeadLetters(t, db, tn), "dead letters of %s", tn)
+	}
+}
+
 // TestDirectBufferReuseKeepsEventsApart runs the direct consumer with tiny
 // batches, dead letters and ClickHouse going up and down, so acknowledged
 // batches hand their buffers back many times, some while a retry holds the
@@ -63,7 +74,7 @@ func requireMarkedRows(t *testing.T, db *store.DB, tenants []string) {
 func TestDirectBufferReuseKeepsEventsApart(t *testing.T) {
 	b, js, db, fb := firehose(t)
 	tenants := []string{"reuse-a", "reuse-b", "reuse-c"}
-	bad := publishMarked(t, func(subject string, data []byte) { publish(t, js, subject, data, "") }, "d", tenants)
+	bad := publishMarked(t, js, "d", tenants)
 	cfg := ingest.DirectConfig{Sink: ingest.SinkConfig{BatchRows: 13, BatchWait: 20 * time.Millisecond,
 		Retry: ingest.Backoff{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond}}}
 	stop := start(t, ingest.NewDirectConsumer(b, db, nil, nil, cfg))
@@ -73,11 +84,9 @@ func TestDirectBufferReuseKeepsEventsApart(t *testing.T) {
 	}
 	fb.SetDown(false)
 	requireMarkedRows(t, db, tenants)
+	requireDeadLetters(t, db, bad)
 	require.NoError(t, stop())
 	require.Positive(t, fb.FailedInserts(), "ClickHouse was never down while batches were in flight")
-	for _, tn := range tenants {
-		require.Equal(t, bad[tn], countDeadLetters(t, db, tn), "dead letters of %s", tn)
-	}
 }
 
 // TestBridgeBufferReuseKeepsEventsApart runs the Kafka bridge with tiny
@@ -86,15 +95,13 @@ func TestBridgeBufferReuseKeepsEventsApart(t *testing.T) {
 	b, js, db, _ := firehose(t)
 	brokers := startKafka(t)
 	tenants := []string{"reuse-k1", "reuse-k2", "reuse-k3"}
-	bad := publishMarked(t, func(subject string, data []byte) { publish(t, js, subject, data, "") }, "k", tenants)
+	bad := publishMarked(t, js, "k", tenants)
 	br, err := ingest.NewKafkaBridge(b, nil, nil, ingest.BridgeConfig{Kafka: ingest.KafkaConfig{Brokers: brokers}, BatchRows: 11, BatchWait: 10 * time.Millisecond})
 	require.NoError(t, err)
 	stopBridge := start(t, br)
 	stopSink := start(t, kafkaSink(t, brokers, db))
 	requireMarkedRows(t, db, tenants)
+	requireDeadLetters(t, db, bad)
 	require.NoError(t, stopSink())
 	require.NoError(t, stopBridge())
-	for _, tn := range tenants {
-		require.Equal(t, bad[tn], countDeadLetters(t, db, tn), "dead letters of %s", tn)
-	}
 }

@@ -95,14 +95,18 @@ func (s *Sink) Config() SinkConfig { return s.cfg }
 // acknowledgement deadline. Messages on dead-letter subjects are skipped.
 // The only error is ctx's: nothing is given up on.
 func (s *Sink) Commit(ctx context.Context, msgs []Message, token string, dlq DeadLetterQueue, keepAlive func()) error {
-	return s.commit(ctx, s.decode(msgs), token, dlq, keepAlive)
+	return s.commit(ctx, s.decode(msgs, nil), token, dlq, keepAlive)
 }
 
 // decode checks a batch against the envelope rules. It touches nothing
 // outside the sink, so a pipelined source runs it for the next batch while
-// the current one is being inserted.
-func (s *Sink) decode(msgs []Message) decodedBatch {
-	d := decodedBatch{valid: make([]pending, 0, len(msgs))}
+// the current one is being inserted. The valid events go into spare when
+// it is large enough (a batch's slice the caller has finished with).
+func (s *Sink) decode(msgs []Message, spare []pending) decodedBatch {
+	if cap(spare) < len(msgs) {
+		spare = make([]pending, 0, len(msgs))
+	}
+	d := decodedBatch{valid: spare[:0]}
 	s.decodeInto(&d, msgs)
 	return d
 }
