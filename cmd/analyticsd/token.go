@@ -1,9 +1,9 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
-	"errors"
 	"io"
 	"io/fs"
 	"path/filepath"
@@ -20,17 +20,17 @@ func runToken(args []string, getenv func(string) string, stdout io.Writer) error
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	tenant := fs.String("tenant", "", "tenant id (required)")
-	role := fs.String("role", "viewer", "viewer, analyst or admin")
+	role := fs.String("role", "viewer", "viewer, analyst, admin or ingest")
 	subject := fs.String("subject", "", "subject; default cli-<role>")
 	ttl := fs.Duration("ttl", 24*time.Hour, "lifetime, e.g. 1h or 720h")
 	dataDir := fs.String("data-dir", "", "data directory (default ANALYTICS_DATA_DIR or ./data)")
 	create := fs.Bool("create-secret", false, "create the dev secret in the data directory when it has none")
 	if err := fs.Parse(args); err != nil {
-		return &config.Error{Setting: "token flags", Msg: err.Error() + "; use --tenant T --role viewer|analyst|admin [--subject S] [--ttl 24h]"}
+		return &config.Error{Setting: "token flags", Msg: err.Error() + "; use --tenant T --role viewer|analyst|admin|ingest [--subject S] [--ttl 24h] [--data-dir D] [--create-secret]"}
 	}
 	r, ok := auth.ParseRole(strings.ToLower(*role))
 	if !ok {
-		return &config.Error{Setting: "--role", Msg: fmt.Sprintf("%q: use viewer, analyst or admin", *role)}
+		return &config.Error{Setting: "--role", Msg: fmt.Sprintf("%q: use viewer, analyst, admin or ingest", *role)}
 	}
 	if *tenant == "" {
 		return &config.Error{Setting: "--tenant", Msg: "required: the tenant the token is for"}

@@ -74,7 +74,7 @@ func (c *tokenClaims) principal(now time.Time, opts VerifyOptions) (Principal, e
 
 // roleNames lists the known roles for messages, least privileged first.
 func roleNames() string {
-	return strings.Join([]string{string(RoleViewer), string(RoleAnalyst), string(RoleAdmin)}, ", ")
+	return strings.Join([]string{string(RoleViewer), string(RoleAnalyst), string(RoleAdmin), string(RoleIngest)}, ", ")
 }
 
 // stamp formats a claim time for a message.

@@ -2,8 +2,8 @@ package auth_test
 
 import (
 	"crypto/ecdsa"
-	"crypto/hmac"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"

@@ -137,12 +137,12 @@ func TestHMACVerifier(t *testing.T) {
 		{
 			name:    "unknown role",
 			token:   hs(claims(t0, map[string]any{"roles": []string{"viewer", "x"}})),
-			wantErr: `unknown role "x"; allowed: viewer, analyst, admin`,
+			wantErr: `unknown role "x"; allowed: viewer, analyst, admin, ingest`,
 		},
 		{
 			name:    "no roles",
 			token:   hs(claims(t0, map[string]any{"roles": []string{}})),
-			wantErr: "token has no roles claim; include at least one of: viewer, analyst, admin",
+			wantErr: "token has no roles claim; include at least one of: viewer, analyst, admin, ingest",
 		},
 		{
 			name:    "roles not an array",
@@ -242,8 +242,8 @@ func TestHMACSigner(t *testing.T) {
 		{"no subject", auth.Principal{Tenant: "demo", Roles: p.Roles}, time.Hour, "principal has no subject; name the user or service the token is for"},
 		{"bad tenant", auth.Principal{Subject: "a", Tenant: "a/b", Roles: p.Roles}, time.Hour, `tenant "a/b" must be 1-64 of a-z, 0-9, _ and -, starting with a letter or digit, and not "dlq"`},
 		{"reserved tenant", auth.Principal{Subject: "a", Tenant: "dlq", Roles: p.Roles}, time.Hour, `tenant "dlq" is reserved (dead letters); use another id`},
-		{"no roles", auth.Principal{Subject: "a", Tenant: "demo"}, time.Hour, "principal has no roles; give at least one of: viewer, analyst, admin"},
-		{"unknown role", auth.Principal{Subject: "a", Tenant: "demo", Roles: []auth.Role{"root"}}, time.Hour, `unknown role "root"; allowed: viewer, analyst, admin`},
+		{"no roles", auth.Principal{Subject: "a", Tenant: "demo"}, time.Hour, "principal has no roles; give at least one of: viewer, analyst, admin, ingest"},
+		{"unknown role", auth.Principal{Subject: "a", Tenant: "demo", Roles: []auth.Role{"root"}}, time.Hour, `unknown role "root"; allowed: viewer, analyst, admin, ingest`},
 		{"zero ttl", p, 0, "token lifetime 0s must be positive, e.g. 24h"},
 	}
 	for _, tc := range bad {
