@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -160,6 +161,11 @@ func (d *Decoder) decode(data []byte, receivedAt time.Time, defaultTenant string
 		return Event{}, reject(ReasonInvalidJSON, "", "the envelope must be a JSON object")
 	}
 	raw, err := scanEnvelope(trimmed)
+	var deep *depthError
+	if errors.As(err, &deep) {
+		return Event{}, reject(ReasonTooDeep, "", "the envelope nests objects and arrays more than %d levels deep (at byte %d); "+
+			"the store cannot keep deeper properties: flatten them", MaxDepth, deep.offset+len(data)-len(bytes.TrimLeft(data, jsonSpace)))
+	}
 	if err != nil {
 		return Event{}, reject(ReasonInvalidJSON, "", "the envelope is not valid JSON: %s", clip(err.Error()))
 	}
