@@ -115,6 +115,20 @@ func TestPublish(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, uint64(n), info.State.Msgs)
 
+	// Newest first, so the first queries show data while the rest loads.
+	occurred := func(seq uint64) time.Time {
+		m, err := s.GetMsg(ctx, seq)
+		require.NoError(t, err)
+		var ev struct {
+			OccurredAt time.Time `json:"occurred_at"`
+		}
+		require.NoError(t, json.Unmarshal(m.Data, &ev))
+		return ev.OccurredAt
+	}
+	first, last := occurred(info.State.FirstSeq), occurred(info.State.LastSeq)
+	assert.True(t, first.After(opts.End.AddDate(0, 0, -2)), "the first event published is from the last days: %s", first)
+	assert.True(t, last.Before(opts.End.AddDate(0, 0, -opts.Days+2)), "the last one from the first days: %s", last)
+
 	_, err = demo.Publish(ctx, b.JetStream(), opts, nil)
 	require.NoError(t, err)
 	info, err = s.Info(ctx)

@@ -2812,6 +2812,8 @@ enum Role {
   ANALYST
   "Analyst, plus definitions, schedules and privacy operations."
   ADMIN
+  "Sends events (POST /v1/events) and reads nothing: a producer's key. Outside the chain above; admin implies it."
+  INGEST
 }
 
 """

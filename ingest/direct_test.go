@@ -34,6 +34,8 @@ func malformed(tenant string, now time.Time) []struct {
 		{ingest.Subject(tenant, "user.login"), []byte(`{"id":"m6","tenant_id":"` + tenant + `","type":"user.login","user_id":"u","occurred_at":"` + at + `","properties":[1]}`), ingest.ReasonInvalidProperties},
 		{ingest.Subject(tenant, "quiz.submitted"), []byte(`{"id":"m7","tenant_id":"` + tenant + `","type":"quiz.submitted","user_id":"u","occurred_at":"` + at + `","properties":{"score":150}}`), ingest.ReasonInvalidProperty},
 		{ingest.Subject(tenant, "user.login"), []byte(`{"id":"m8","tenant_id":"` + tenant + `","type":"user.login","user_id":"u","occurred_at":"2026-01-01 10:00:00"}`), ingest.ReasonInvalidTime},
+		// ClickHouse would refuse it (rejected_by_store); the decoder says why first.
+		{ingest.Subject(tenant, "user.login"), []byte(`{"id":"m9","tenant_id":"` + tenant + `","type":"user.login","user_id":"u","occurred_at":"` + at + `","properties":` + nestedJSON(2000) + `}`), ingest.ReasonTooDeep},
 	}
 }
 
@@ -49,7 +51,11 @@ func TestDirectDuplicatesAndDeadLetters(t *testing.T) {
 
 	types := ingest.KnownTypes()
 	for i := range n {
-		ev := envelope(tenant, fmt.Sprintf("e-%d", i), types[i%len(types)], now.Add(-time.Duration(i)*time.Minute), nil)
+		var props map[string]any
+		if i == 1 { // the deepest envelope accepted (ingest.MaxDepth levels) is stored
+			props = nestedMap(ingest.MaxDepth - 1)
+		}
+		ev := envelope(tenant, fmt.Sprintf("e-%d", i), types[i%len(types)], now.Add(-time.Duration(i)*time.Minute), props)
 		subj := ingest.Subject(tenant, types[i%len(types)])
 		publish(t, js, subj, ev, tenant+":e-"+fmt.Sprint(i))
 		switch {

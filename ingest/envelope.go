@@ -3,10 +3,13 @@ package ingest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/learnhub/analytics-service/platform/tenantid"
 )
 
 // Defaults for the zero values of DecoderConfig.
@@ -23,16 +26,12 @@ const (
 
 // Field limits of the envelope.
 const (
-	maxIDLen     = 128
-	maxTenantLen = 64
-	maxTypeLen   = 64
+	maxIDLen   = 128
+	maxTypeLen = 64
 )
 
 // jsonSpace is the whitespace JSON allows around a value.
 const jsonSpace = " \t\r\n"
-
-// reservedTenant cannot be a tenant: its subject prefix is the dead letters'.
-const reservedTenant = "dlq"
 
 // DecoderConfig sets the envelope rules.
 type DecoderConfig struct {
@@ -162,6 +161,11 @@ func (d *Decoder) decode(data []byte, receivedAt time.Time, defaultTenant string
 		return Event{}, reject(ReasonInvalidJSON, "", "the envelope must be a JSON object")
 	}
 	raw, err := scanEnvelope(trimmed)
+	var deep *depthError
+	if errors.As(err, &deep) {
+		return Event{}, reject(ReasonTooDeep, "", "the envelope nests objects and arrays more than %d levels deep (at byte %d); "+
+			"the store cannot keep deeper properties: flatten them", MaxDepth, deep.offset+len(data)-len(bytes.TrimLeft(data, jsonSpace)))
+	}
 	if err != nil {
 		return Event{}, reject(ReasonInvalidJSON, "", "the envelope is not valid JSON: %s", clip(err.Error()))
 	}
@@ -172,7 +176,7 @@ func (d *Decoder) decode(data []byte, receivedAt time.Time, defaultTenant string
 	}
 	if len(raw.TenantID) == 0 && defaultTenant != "" {
 		ev.TenantID = defaultTenant
-	} else if ev.TenantID, rej = requiredString(raw.TenantID, "tenant_id", maxTenantLen+1); rej != nil {
+	} else if ev.TenantID, rej = requiredString(raw.TenantID, "tenant_id", tenantid.MaxLen+1); rej != nil {
 		return Event{}, rej
 	}
 	if rej = validTenant(ev.TenantID); rej != nil {
@@ -313,16 +317,10 @@ func stringField(raw []byte, field string, max int) (string, *Rejection) {
 	return s, nil
 }
 
-// validTenant checks [a-z0-9][a-z0-9_-]{0,63} and the reserved name.
+// validTenant checks the one tenant-id rule (platform/tenantid).
 func validTenant(s string) *Rejection {
-	ok := len(s) > 0 && len(s) <= maxTenantLen && s != reservedTenant
-	for i := 0; ok && i < len(s); i++ {
-		c := s[i]
-		ok = c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || i > 0 && (c == '_' || c == '-')
-	}
-	if !ok {
-		return reject(ReasonInvalidTenant, "tenant_id",
-			"tenant_id %q must be 1-%d of a-z, 0-9, _ and - starting with a letter or digit (and not %q)", clip(s), maxTenantLen, reservedTenant)
+	if !tenantid.Valid(s) {
+		return reject(ReasonInvalidTenant, "tenant_id", "tenant_id %q must be %s", clip(s), tenantid.Rule)
 	}
 	return nil
 }

@@ -85,6 +85,11 @@ func TestDecodeMessage(t *testing.T) {
 			return with("properties", map[string]any{"seconds": -1})
 		}(), ingest.ReasonInvalidProperty, "properties.seconds"},
 		{"session not a string", "events.t1.user.login", with("session_id", 5), ingest.ReasonInvalidField, "session_id"},
+		// ClickHouse refuses deeper JSON values; the envelope is level 1.
+		{"deepest properties", "events.t1.user.login", with("properties", nestedMap(ingest.MaxDepth-1)), "", ""},
+		{"properties one level too deep", "events.t1.user.login", with("properties", nestedMap(ingest.MaxDepth)), ingest.ReasonTooDeep, ""},
+		{"other member 2000 levels deep", "events.t1.user.login", with("x", json.RawMessage(nestedJSON(2000))), ingest.ReasonTooDeep, ""},
+		{"arrays too deep", "events.t1.user.login", with("properties", map[string]any{"k": json.RawMessage(strings.Repeat("[", 200) + strings.Repeat("]", 200))}), ingest.ReasonTooDeep, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

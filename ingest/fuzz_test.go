@@ -25,12 +25,13 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Add("events.t1.x", []byte(`{"id":"e","tenant_id":"t1","type":"x","user_id":"u","occurred_at":"9999-12-31T23:59:59Z","properties":{"a":{"b":[1,{"c":null}]}}}`))
 	f.Add("events.t1.x", []byte(" {\"\\u0069d\":\"\\ud83d\\ude00\\/\", \"tenant_id\":\"t1\",\"type\":\"x\",\"user_id\":\"\\u00e9\",\"occurred_at\":\"2026-03-10T11:00:00Z\",\"properties\": { \"k\" : [ 1.5e-3 , \"a b\\\"\" ] } } "))
 	f.Add("events.t1.x", []byte("\u00a0{\"id\":\"e\",\"tenant_id\":\"t1\",\"type\":\"x\",\"user_id\":\"u\",\"occurred_at\":\"2026-03-10T11:00:00Z\"}\v"))
+	f.Add("events.t1.x", []byte(`{"id":"e","tenant_id":"t1","type":"x","user_id":"u","occurred_at":"2026-03-10T11:00:00Z","properties":`+strings.Repeat(`{"a":`, 130)+"1"+strings.Repeat("}", 130)+"}"))
 	f.Add("events.t1.x", []byte(`{"id":"e","id":"f","tenant_id":"t1","type":"x","user_id":"u","occurred_at":"2026-03-10T11:00:00Z"}`))
 	dec := ingest.NewDecoder(ingest.DecoderConfig{})
 	known := map[ingest.Reason]bool{}
 	for _, r := range []ingest.Reason{ingest.ReasonTooLarge, ingest.ReasonInvalidJSON, ingest.ReasonMissingField, ingest.ReasonInvalidField,
 		ingest.ReasonInvalidTenant, ingest.ReasonInvalidType, ingest.ReasonInvalidSubject, ingest.ReasonTenantMismatch, ingest.ReasonTypeMismatch,
-		ingest.ReasonInvalidTime, ingest.ReasonTimeInFuture, ingest.ReasonTimeTooOld, ingest.ReasonInvalidProperties, ingest.ReasonInvalidProperty} {
+		ingest.ReasonInvalidTime, ingest.ReasonTimeInFuture, ingest.ReasonTimeTooOld, ingest.ReasonInvalidProperties, ingest.ReasonInvalidProperty, ingest.ReasonTooDeep} {
 		known[r] = true
 	}
 	f.Fuzz(func(t *testing.T, subject string, data []byte) {
@@ -41,7 +42,9 @@ func FuzzDecodeMessage(f *testing.F) {
 				t.Fatalf("rejection %+v has an unknown code or no message", rej)
 			}
 			_, _, subjectOK := ingest.SplitSubject(subject)
-			if !valid && subjectOK && len(data) <= dec.MaxSize() && rej.Code != ingest.ReasonInvalidJSON {
+			// Depth is judged as the scan goes: a text too deep is too_deep
+			// whatever follows.
+			if !valid && subjectOK && len(data) <= dec.MaxSize() && rej.Code != ingest.ReasonInvalidJSON && rej.Code != ingest.ReasonTooDeep {
 				t.Fatalf("invalid JSON refused as %s, not %s", rej.Code, ingest.ReasonInvalidJSON)
 			}
 			if valid && rej.Code == ingest.ReasonInvalidJSON && bytes.HasPrefix(bytes.Trim(data, " \t\r\n"), []byte("{")) &&

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,6 +91,20 @@ func envelope(tenant, id, typ string, at time.Time, props map[string]any) []byte
 	b, _ := json.Marshal(map[string]any{"id": id, "tenant_id": tenant, "type": typ, "user_id": "u-" + id,
 		"occurred_at": at.Format(time.RFC3339Nano), "properties": props})
 	return b
+}
+
+// nestedJSON is an object nested levels deep: {"a":{"a":…1…}}.
+func nestedJSON(levels int) string {
+	return strings.Repeat(`{"a":`, levels) + "1" + strings.Repeat("}", levels)
+}
+
+// nestedMap is nestedJSON as a value for envelope's properties.
+func nestedMap(levels int) map[string]any {
+	m := map[string]any{"a": 1}
+	for range levels - 1 {
+		m = map[string]any{"a": m}
+	}
+	return m
 }
 
 // publish stores data on subject with msgID (none when empty).

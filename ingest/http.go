@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -69,8 +70,10 @@ const reasonUnavailable Reason = "unavailable"
 // on the firehose and awaited; the answer is 200 when all were accepted,
 // 207 when some were refused, 422 when none was accepted, with {accepted,
 // rejected, errors:[{line, reason, field, message}]}; 401 without a token,
-// 413 over the limits, 503 when the firehose or the dead-letter store is
-// down (retry: publishing and dead letters are idempotent).
+// 403 for a token without role ingest (or admin), 400 for a body that is
+// not an array or NDJSON or nests too deep, 413 over the limits, 503 when
+// the firehose or the dead-letter store is down (retry: publishing and dead
+// letters are idempotent).
 func HTTPHandler(pub *Publisher, dec *Decoder, letters *DeadLetterWriter, cfg HTTPConfig) http.Handler {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
@@ -84,16 +87,18 @@ func HTTPHandler(pub *Publisher, dec *Decoder, letters *DeadLetterWriter, cfg HT
 			writeJSON(w, http.StatusMethodNotAllowed, httpError{Error: "use POST", Code: errs.KindInvalid.String()})
 			return
 		}
-		tenant, ok := auth.TenantFrom(r.Context())
-		if !ok {
-			msg := "send a bearer token issued for your tenant"
-			if err := auth.ErrorFrom(r.Context()); err != nil {
-				msg = errs.PublicMessage(err)
-			}
-			w.Header().Set("WWW-Authenticate", "Bearer")
-			writeJSON(w, http.StatusUnauthorized, httpError{Error: msg, Code: errs.KindUnauthenticated.String()})
+		p, err := auth.Require(r.Context(), auth.RoleIngest)
+		if errs.Is(err, errs.KindForbidden) {
+			writeJSON(w, http.StatusForbidden, httpError{Error: errs.PublicMessage(err) +
+				"; sending events takes a token with role ingest (or admin): reading roles cannot write", Code: errs.KindForbidden.String()})
 			return
 		}
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", "Bearer")
+			writeJSON(w, http.StatusUnauthorized, httpError{Error: errs.PublicMessage(err), Code: errs.KindUnauthenticated.String()})
+			return
+		}
+		tenant := p.Tenant
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, cfg.MaxBodyBytes))
 		if err != nil {
 			var tooBig *http.MaxBytesError
@@ -195,13 +200,25 @@ func httpDeadLetter(tenant, bodyID string, it bodyItem, rej *Rejection, at time.
 
 // splitBody reads a JSON array of objects or NDJSON. A broken array is
 // refused as a whole (its elements cannot be told apart); NDJSON lines are
-// judged one by one, and blank lines are skipped.
+// judged one by one, and blank lines are skipped. A body nesting deeper
+// than an envelope may (MaxDepth) is refused as a whole before anything
+// parses it: saying "accepted" for it would be untrue (the store refuses
+// it) and parsing it costs a stack frame per level.
 func splitBody(body []byte) ([]bodyItem, string) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
 		return nil, "the body is empty: send a JSON array of events or one event per line (NDJSON)"
 	}
-	if trimmed[0] == '[' {
+	array := trimmed[0] == '['
+	limit := MaxDepth
+	if array {
+		limit++ // the array holding the events
+	}
+	if at, deep := nestedBeyond(body, limit, !array); deep {
+		return nil, fmt.Sprintf("the body nests objects and arrays more than %d levels deep inside an event (line %d, byte %d): "+
+			"the store cannot keep deeper properties; flatten them", MaxDepth, bytes.Count(body[:at], []byte("\n"))+1, at)
+	}
+	if array {
 		var raws []json.RawMessage
 		if err := json.Unmarshal(trimmed, &raws); err != nil {
 			return nil, "the body starts with [ but is not a valid JSON array: send an array of events or NDJSON"

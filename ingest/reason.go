@@ -24,6 +24,7 @@ const (
 	ReasonInvalidProperties Reason = "invalid_properties" // properties is not a JSON object
 	ReasonInvalidProperty   Reason = "invalid_property"   // a known type's property has the wrong value
 	ReasonRejectedByStore   Reason = "rejected_by_store"  // ClickHouse refused the row itself (not a transient failure)
+	ReasonTooDeep           Reason = "too_deep"           // objects and arrays nested deeper than MaxDepth (128) levels
 )
 
 // Rejection says why an envelope was refused: a machine code, the field at

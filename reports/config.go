@@ -83,6 +83,9 @@ type Deps struct {
 	Mailer     Mailer
 	// HTTP posts webhooks; nil means a client with DefaultWebhookTimeout.
 	HTTP *http.Client
+	// Resolver resolves webhook hosts for the address check; nil means
+	// net.DefaultResolver.
+	Resolver Resolver
 }
 
 // Config tunes the Service. Zero values mean the defaults above.
@@ -111,9 +114,11 @@ type Config struct {
 	// DefaultRetention.
 	Retention time.Duration
 	// AllowPrivateWebhooks lets webhooks reach loopback, private and
-	// link-local addresses; false (the default) refuses them, so tenants
-	// cannot reach the service's own network. For tests and single-host
-	// development only.
+	// link-local addresses and local names (localhost, *.internal); false
+	// (the default) refuses them at creation and at every delivery and
+	// redirect, so tenants cannot reach the service's own network. Tests
+	// set it to post to their loopback receivers; otherwise single-host
+	// development only (ANALYTICS_REPORT_WEBHOOK_ALLOW_PRIVATE).
 	AllowPrivateWebhooks bool
 	// Queue is the Asynq queue of runs and deliveries; empty means
 	// jobs.QueueDefault.

@@ -13,8 +13,6 @@ import (
 	"net/http/httptest"
 	netmail "net/mail"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -568,18 +566,6 @@ func TestValidation(t *testing.T) {
 			assert.Contains(t, errs.PublicMessage(err), c.want)
 		})
 	}
-}
-
-// pdfText extracts a PDF's text with poppler's pdftotext.
-func pdfText(t *testing.T, pdf []byte) string {
-	t.Helper()
-	bin, err := exec.LookPath("pdftotext")
-	require.NoError(t, err, "install poppler-utils (pdftotext)")
-	path := filepath.Join(t.TempDir(), "r.pdf")
-	require.NoError(t, os.WriteFile(path, pdf, 0o600))
-	out, err := exec.Command(bin, "-enc", "UTF-8", path, "-").Output()
-	require.NoError(t, err)
-	return string(out)
 }
 
 // attachment returns the name and bytes of a message's attachment.

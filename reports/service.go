@@ -314,7 +314,7 @@ func (s *Service) validate(ctx context.Context, op string, in *Input) error {
 	if err := s.validateSource(ctx, op, &in.Source); err != nil {
 		return err
 	}
-	return s.validateDeliveries(op, in.Deliveries)
+	return s.validateDeliveries(ctx, op, in.Deliveries)
 }
 
 func (s *Service) validateSource(ctx context.Context, op string, src *Source) error {
@@ -369,7 +369,7 @@ func (s *Service) validateSource(ctx context.Context, op string, src *Source) er
 	return nil
 }
 
-func (s *Service) validateDeliveries(op string, ds []Delivery) error {
+func (s *Service) validateDeliveries(ctx context.Context, op string, ds []Delivery) error {
 	if len(ds) > MaxDeliveries {
 		return errs.Invalid(op, "deliveries", fmt.Sprintf("at most %d deliveries", MaxDeliveries))
 	}
@@ -392,6 +392,12 @@ func (s *Service) validateDeliveries(op string, ds []Delivery) error {
 			u, err := url.Parse(d.URL)
 			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 				return errs.Invalid(op, field+".url", fmt.Sprintf("%s.url must be an absolute http(s) URL, e.g. https://hooks.example.com/reports", field))
+			}
+			if err := s.checkWebhookURL(ctx, d.URL); err != nil {
+				if !errs.Is(err, errs.KindInvalid) {
+					return err
+				}
+				return errs.Invalid(op, field+".url", fmt.Sprintf("%s.url: %s", field, errs.PublicMessage(err)))
 			}
 			if len(d.Secret) < MinSecretLen {
 				return errs.Invalid(op, field+".secret", fmt.Sprintf("%s.secret must have at least %d characters (it keys the body's HMAC-SHA256 signature)", field, MinSecretLen))

@@ -33,6 +33,9 @@ const (
 	HeaderDelivery = "X-Analytics-Delivery"
 )
 
+// maxWebhookRedirects is how many redirects a delivery follows.
+const maxWebhookRedirects = 5
+
 // errPrivateAddress refuses a webhook connection to an address inside the
 // service's own network.
 var errPrivateAddress = errors.New("webhook address is not public")
@@ -85,6 +88,9 @@ func mac(secret, ts string, body []byte) []byte {
 // and 5xx or no answer are retried; any other status is FAILED at once.
 func (s *Service) postWebhook(ctx context.Context, d Delivery, ev *Generated, deliveryID string) error {
 	const op = "reports.webhook"
+	if err := s.checkWebhookURL(ctx, d.URL); err != nil {
+		return err
+	}
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return errs.Wrap(op, errs.KindInternal, err, "")
@@ -99,6 +105,9 @@ func (s *Service) postWebhook(ctx context.Context, d Delivery, ev *Generated, de
 	req.Header.Set(HeaderDelivery, deliveryID)
 	req.Header.Set(HeaderSignature, Sign(d.Secret, s.cfg.Now(), body))
 	resp, err := s.webhookClient().Do(req)
+	if errs.Is(err, errs.KindInvalid) { // a redirect the URL check refused
+		return errs.Wrap(op, errs.KindInvalid, err, "webhook redirected: "+errs.PublicMessage(err))
+	}
 	if errors.Is(err, errPrivateAddress) {
 		return errs.Wrap(op, errs.KindInvalid, err, "webhook URL resolves to a loopback, private or link-local address; use a public one")
 	}
@@ -117,35 +126,38 @@ func (s *Service) postWebhook(ctx context.Context, d Delivery, ev *Generated, de
 	}
 }
 
-// webhookClient is Deps.HTTP, or a client whose dialer refuses loopback,
-// private, link-local and unspecified addresses unless
-// Config.AllowPrivateWebhooks: a tenant must not make the worker call
-// Redis, ClickHouse or a cloud metadata endpoint. The check runs on the
-// resolved address of every connection (redirects and DNS rebinding
-// included).
+// webhookClient is Deps.HTTP, or a client whose dialer refuses addresses
+// checkWebhookURL would (see webhookaddr.go): a tenant must not make the
+// worker call Redis, ClickHouse or a cloud metadata endpoint. The check
+// runs on the resolved address of every connection (redirects and DNS
+// rebinding included), and every redirect target passes checkWebhookURL
+// first, so a refused one is FAILED with its reason, not retried.
 func (s *Service) webhookClient() *http.Client {
+	var c http.Client
 	if s.deps.HTTP != nil {
-		return s.deps.HTTP
+		c = *s.deps.HTTP
+	} else {
+		dialer := &net.Dialer{Timeout: 10 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return errPrivateAddress
+			}
+			ip, err := netip.ParseAddr(host)
+			if err != nil || !s.allowedAddr(ip) {
+				return errPrivateAddress
+			}
+			return nil
+		}}
+		transport := http.DefaultTransport.(*http.Transport).Clone()
+		transport.Proxy = nil
+		transport.DialContext = dialer.DialContext
+		c = http.Client{Timeout: DefaultWebhookTimeout, Transport: transport}
 	}
-	allow := s.cfg.AllowPrivateWebhooks
-	dialer := &net.Dialer{Timeout: 10 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
-		host, _, err := net.SplitHostPort(address)
-		if err != nil {
-			return errPrivateAddress
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= maxWebhookRedirects {
+			return errs.E("reports.webhook", errs.KindInvalid, fmt.Sprintf("more than %d redirects", maxWebhookRedirects))
 		}
-		ip, err := netip.ParseAddr(host)
-		if err != nil {
-			return errPrivateAddress
-		}
-		ip = ip.Unmap()
-		if !allow && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-			ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast()) {
-			return errPrivateAddress
-		}
-		return nil
-	}}
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.Proxy = nil
-	transport.DialContext = dialer.DialContext
-	return &http.Client{Timeout: DefaultWebhookTimeout, Transport: transport}
+		return s.checkWebhookURL(req.Context(), req.URL.String())
+	}
+	return &c
 }

@@ -39,7 +39,7 @@ commands:
   ingest    the firehose: NATS JetStream (→ Kafka) → ClickHouse
   seed      publish demo events on the firehose: seed [--seed N] [--learners N] [--days N]
   migrate   apply ClickHouse schema migrations and exit
-  token     print a signed token: token --tenant T --role viewer|analyst|admin [--subject S] [--ttl 24h]
+  token     print a signed token: token --tenant T --role viewer|analyst|admin|ingest [--subject S] [--ttl 24h] [--data-dir D] [--create-secret]
 
 flags (every flag also has an ANALYTICS_* environment variable; see README):
   --http-addr ADDR   HTTP listen address (default :8080)

@@ -100,17 +100,55 @@ func TestBadConfigurationExitsTwo(t *testing.T) {
 // with the secret the server in the same data dir uses.
 func TestTokenUsesTheDataDirSecret(t *testing.T) {
 	dir := t.TempDir()
+	secret, err := auth.LoadOrCreateSecret(dir) // the server's first start
+	require.NoError(t, err)
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"token", "--tenant", "acme", "--role", "analyst", "--data-dir", dir, "--ttl", "1h"},
 		func(string) string { return "" }, &out, &errOut)
 	require.Equal(t, exitOK, code, errOut.String())
 
-	secret, err := auth.LoadOrCreateSecret(dir)
-	require.NoError(t, err)
 	v, err := auth.NewHMACVerifier(secret, auth.VerifyOptions{})
 	require.NoError(t, err)
 	p, err := v.Verify(context.Background(), strings.TrimSpace(out.String()))
 	require.NoError(t, err)
 	assert.Equal(t, "acme", p.Tenant)
 	assert.Equal(t, []auth.Role{auth.RoleAnalyst}, p.Roles)
+}
+
+// TestTokenRefusesAMissingSecret: run where no server keeps its data, the
+// command says where it looked and what to set instead of signing with a new
+// secret the running server would refuse; --create-secret opts in.
+func TestTokenRefusesAMissingSecret(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "elsewhere")
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+	}{
+		{"flag", []string{"token", "--tenant", "acme", "--data-dir", dir}, nil},
+		{"env", []string{"token", "--tenant", "acme"}, map[string]string{"ANALYTICS_DATA_DIR": dir}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), tc.args, func(k string) string { return tc.env[k] }, &out, &errOut)
+			assert.Equal(t, exitUsage, code, errOut.String())
+			assert.Empty(t, out.String(), "no token may be printed")
+			assert.Contains(t, errOut.String(), "ANALYTICS_DATA_DIR")
+			assert.Contains(t, errOut.String(), "--data-dir")
+			assert.Contains(t, errOut.String(), filepath.Join(dir, "secrets", "jwt-hs256.key"))
+			assert.Contains(t, errOut.String(), "--create-secret")
+			assert.NoDirExists(t, dir, "nothing may be created")
+		})
+	}
+
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"token", "--tenant", "acme", "--data-dir", dir, "--create-secret"},
+		func(string) string { return "" }, &out, &errOut)
+	require.Equal(t, exitOK, code, errOut.String())
+	secret, err := auth.LoadSecret(dir)
+	require.NoError(t, err)
+	v, err := auth.NewHMACVerifier(secret, auth.VerifyOptions{})
+	require.NoError(t, err)
+	_, err = v.Verify(context.Background(), strings.TrimSpace(out.String()))
+	assert.NoError(t, err)
 }

@@ -2082,17 +2082,20 @@ const (
 	RoleAnalyst Role = "ANALYST"
 	// Analyst, plus definitions, schedules and privacy operations.
 	RoleAdmin Role = "ADMIN"
+	// Sends events (POST /v1/events) and reads nothing: a producer's key. Outside the chain above; admin implies it.
+	RoleIngest Role = "INGEST"
 )
 
 var AllRole = []Role{
 	RoleViewer,
 	RoleAnalyst,
 	RoleAdmin,
+	RoleIngest,
 }
 
 func (e Role) IsValid() bool {
 	switch e {
-	case RoleViewer, RoleAnalyst, RoleAdmin:
+	case RoleViewer, RoleAnalyst, RoleAdmin, RoleIngest:
 		return true
 	}
 	return false

@@ -9,10 +9,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/platform/tenantid"
 )
-
-// maxTenantLen is the longest tenant id a token may carry.
-const maxTenantLen = 64
 
 // tokenClaims is the JWT payload this service issues and accepts: the
 // registered claims plus the caller's tenant and roles.
@@ -55,7 +53,7 @@ func (c *tokenClaims) principal(now time.Time, opts VerifyOptions) (Principal, e
 	if c.Tenant == "" {
 		return fail("token has no tenant claim")
 	}
-	if problem := tenantProblem(c.Tenant); problem != "" {
+	if problem := tenantid.Problem(c.Tenant); problem != "" {
 		return fail("token tenant %s", problem)
 	}
 	if len(c.Roles) == 0 {
@@ -74,26 +72,9 @@ func (c *tokenClaims) principal(now time.Time, opts VerifyOptions) (Principal, e
 	return Principal{Subject: c.Subject, Tenant: c.Tenant, Roles: roles}, nil
 }
 
-// tenantProblem describes what is wrong with tenant id t, or returns "" when
-// t is 1–64 characters from A-Z, a-z, 0-9, '_' and '-'.
-func tenantProblem(t string) string {
-	if t == "" {
-		return "is empty"
-	}
-	if len(t) > maxTenantLen {
-		return fmt.Sprintf("is %d characters long; the limit is %d", len(t), maxTenantLen)
-	}
-	for _, r := range t {
-		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return fmt.Sprintf("%q has characters other than A-Z, a-z, 0-9, _ and -", t)
-		}
-	}
-	return ""
-}
-
 // roleNames lists the known roles for messages, least privileged first.
 func roleNames() string {
-	return strings.Join([]string{string(RoleViewer), string(RoleAnalyst), string(RoleAdmin)}, ", ")
+	return strings.Join([]string{string(RoleViewer), string(RoleAnalyst), string(RoleAdmin), string(RoleIngest)}, ", ")
 }
 
 // stamp formats a claim time for a message.

@@ -3,10 +3,13 @@ package auth_test
 import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -134,6 +137,25 @@ func ecJWK(t *testing.T, kid string, k *ecdsa.PublicKey) map[string]any {
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// hs256Raw signs a header and payload given as JSON text, byte for byte, so a
+// test can send what a JSON encoder would never write (duplicate members).
+func hs256Raw(secret []byte, header, payload string) string {
+	in := b64([]byte(header)) + "." + b64([]byte(payload))
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(in))
+	return in + "." + b64(m.Sum(nil))
+}
+
+// payloadJSON is a valid payload's JSON text for t0, with extra members
+// (JSON text, e.g. `"tenant":"x"`) appended after the usual ones.
+func payloadJSON(extra string) string {
+	s := fmt.Sprintf(`{"sub":"user-1","tenant":"demo","roles":["viewer"],"iat":%d,"exp":%d`, t0.Unix(), t0.Add(time.Hour).Unix())
+	if extra != "" {
+		s += "," + extra
+	}
+	return s + "}"
+}
 
 // jwksServer serves a key set that tests can swap, counting fetches.
 type jwksServer struct {

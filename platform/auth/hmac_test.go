@@ -91,7 +91,41 @@ func TestHMACVerifier(t *testing.T) {
 		{
 			name:    "bad tenant chars",
 			token:   hs(claims(t0, map[string]any{"tenant": "de mo;"})),
-			wantErr: `token tenant "de mo;" has characters other than A-Z, a-z, 0-9, _ and -`,
+			wantErr: `token tenant "de mo;" must be 1-64 of a-z, 0-9, _ and -, starting with a letter or digit, and not "dlq"`,
+		},
+		{
+			// Ingest refuses upper case and the dead letters' prefix: a token
+			// for such a tenant could never hold data.
+			name:    "upper-case tenant",
+			token:   hs(claims(t0, map[string]any{"tenant": "Acme"})),
+			wantErr: `token tenant "Acme" must be 1-64 of a-z, 0-9, _ and -, starting with a letter or digit, and not "dlq"`,
+		},
+		{
+			name:    "reserved tenant",
+			token:   hs(claims(t0, map[string]any{"tenant": "dlq"})),
+			wantErr: `token tenant "dlq" is reserved (dead letters); use another id`,
+		},
+		{
+			// Go keeps the last duplicate, other parsers the first: a token
+			// must not mean two things.
+			name:    "duplicate tenant claim",
+			token:   hs256Raw(secret, `{"alg":"HS256","typ":"JWT"}`, payloadJSON(`"tenant":"acme"`)),
+			wantErr: "token payload names tenant more than once; issue a token with each claim once",
+		},
+		{
+			name:    "duplicate roles claim",
+			token:   hs256Raw(secret, `{"alg":"HS256","typ":"JWT"}`, payloadJSON(`"roles":["admin"]`)),
+			wantErr: "token payload names roles more than once; issue a token with each claim once",
+		},
+		{
+			name:    "duplicate header member",
+			token:   hs256Raw(secret, `{"alg":"HS256","typ":"JWT","alg":"HS256"}`, payloadJSON("")),
+			wantErr: "token header names alg more than once; issue a token with each claim once",
+		},
+		{
+			name:  "raw payload without duplicates",
+			token: hs256Raw(secret, `{"alg":"HS256","typ":"JWT"}`, payloadJSON(`"x":{"a":1,"b":[1,{"a":2}]}`)),
+			want:  auth.Principal{Subject: "user-1", Tenant: "demo", Roles: []auth.Role{auth.RoleViewer}},
 		},
 		{
 			name:    "tenant too long",
@@ -103,12 +137,12 @@ func TestHMACVerifier(t *testing.T) {
 		{
 			name:    "unknown role",
 			token:   hs(claims(t0, map[string]any{"roles": []string{"viewer", "x"}})),
-			wantErr: `unknown role "x"; allowed: viewer, analyst, admin`,
+			wantErr: `unknown role "x"; allowed: viewer, analyst, admin, ingest`,
 		},
 		{
 			name:    "no roles",
 			token:   hs(claims(t0, map[string]any{"roles": []string{}})),
-			wantErr: "token has no roles claim; include at least one of: viewer, analyst, admin",
+			wantErr: "token has no roles claim; include at least one of: viewer, analyst, admin, ingest",
 		},
 		{
 			name:    "roles not an array",
@@ -206,9 +240,10 @@ func TestHMACSigner(t *testing.T) {
 		wantErr string
 	}{
 		{"no subject", auth.Principal{Tenant: "demo", Roles: p.Roles}, time.Hour, "principal has no subject; name the user or service the token is for"},
-		{"bad tenant", auth.Principal{Subject: "a", Tenant: "a/b", Roles: p.Roles}, time.Hour, `tenant "a/b" has characters other than A-Z, a-z, 0-9, _ and -`},
-		{"no roles", auth.Principal{Subject: "a", Tenant: "demo"}, time.Hour, "principal has no roles; give at least one of: viewer, analyst, admin"},
-		{"unknown role", auth.Principal{Subject: "a", Tenant: "demo", Roles: []auth.Role{"root"}}, time.Hour, `unknown role "root"; allowed: viewer, analyst, admin`},
+		{"bad tenant", auth.Principal{Subject: "a", Tenant: "a/b", Roles: p.Roles}, time.Hour, `tenant "a/b" must be 1-64 of a-z, 0-9, _ and -, starting with a letter or digit, and not "dlq"`},
+		{"reserved tenant", auth.Principal{Subject: "a", Tenant: "dlq", Roles: p.Roles}, time.Hour, `tenant "dlq" is reserved (dead letters); use another id`},
+		{"no roles", auth.Principal{Subject: "a", Tenant: "demo"}, time.Hour, "principal has no roles; give at least one of: viewer, analyst, admin, ingest"},
+		{"unknown role", auth.Principal{Subject: "a", Tenant: "demo", Roles: []auth.Role{"root"}}, time.Hour, `unknown role "root"; allowed: viewer, analyst, admin, ingest`},
 		{"zero ttl", p, 0, "token lifetime 0s must be positive, e.g. 24h"},
 	}
 	for _, tc := range bad {

@@ -18,6 +18,11 @@ const (
 	RoleAdmin   Role = "admin"   // analyst + definitions, schedules, privacy operations
 )
 
+// RoleIngest sends events over HTTP (POST /v1/events) and reads nothing: the
+// key a producer (an LMS, a mobile backend) holds. It stands outside the
+// chain above, so reading roles never write events; admin implies it.
+const RoleIngest Role = "ingest"
+
 // Principal is a verified caller.
 type Principal struct {
 	Subject string
@@ -34,11 +39,15 @@ var rank = map[Role]int{RoleViewer: 1, RoleAnalyst: 2, RoleAdmin: 3}
 func ParseRole(s string) (Role, bool) {
 	r := Role(s)
 	_, ok := rank[r]
-	return r, ok
+	return r, ok || r == RoleIngest
 }
 
-// Has reports whether p holds role r or a role above it.
+// Has reports whether p holds role r or a role above it (for RoleIngest:
+// ingest or admin).
 func (p Principal) Has(r Role) bool {
+	if r == RoleIngest {
+		return slices.ContainsFunc(p.Roles, func(have Role) bool { return have == RoleIngest || have == RoleAdmin })
+	}
 	need := rank[r]
 	return slices.ContainsFunc(p.Roles, func(have Role) bool { return rank[have] >= need && need > 0 })
 }

@@ -42,6 +42,21 @@ func TestRequire(t *testing.T) {
 			name: "viewer is not analyst", ctx: as(auth.RoleViewer), need: auth.RoleAnalyst,
 			wantKind: errs.KindForbidden, wantMsg: "this operation needs role analyst; your roles: viewer",
 		},
+		// ingest stands outside the reading chain: it writes events only.
+		{name: "ingest sends", ctx: as(auth.RoleIngest), need: auth.RoleIngest},
+		{name: "admin implies ingest", ctx: as(auth.RoleAdmin), need: auth.RoleIngest},
+		{
+			name: "viewer is not ingest", ctx: as(auth.RoleViewer), need: auth.RoleIngest,
+			wantKind: errs.KindForbidden, wantMsg: "this operation needs role ingest; your roles: viewer",
+		},
+		{
+			name: "analyst is not ingest", ctx: as(auth.RoleAnalyst), need: auth.RoleIngest,
+			wantKind: errs.KindForbidden, wantMsg: "this operation needs role ingest; your roles: analyst",
+		},
+		{
+			name: "ingest reads nothing", ctx: as(auth.RoleIngest), need: auth.RoleViewer,
+			wantKind: errs.KindForbidden, wantMsg: "this operation needs role viewer; your roles: ingest",
+		},
 		{
 			name: "anonymous", ctx: context.Background(), need: auth.RoleViewer,
 			wantKind: errs.KindUnauthenticated, wantMsg: "authentication required: send Authorization: Bearer <token>",

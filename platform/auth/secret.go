@@ -17,13 +17,25 @@ import (
 // to the data directory.
 const secretFile = "secrets/jwt-hs256.key"
 
+// LoadSecret returns the dev HS256 secret kept under dataDir by
+// LoadOrCreateSecret; an error matching fs.ErrNotExist when there is none,
+// so a CLI never signs with a secret the server does not hold.
+func LoadSecret(dataDir string) ([]byte, error) {
+	return readSecret(SecretPath(dataDir))
+}
+
+// SecretPath is the file holding the dev HS256 secret of dataDir.
+func SecretPath(dataDir string) string {
+	return filepath.Join(dataDir, filepath.FromSlash(secretFile))
+}
+
 // LoadOrCreateSecret returns the HS256 secret kept in
 // <dataDir>/secrets/jwt-hs256.key, creating it (32 random bytes, hex, file
 // mode 0600 in a 0700 directory) when absent, so dev tokens survive restarts.
 // Concurrent first starts agree on one secret.
 func LoadOrCreateSecret(dataDir string) ([]byte, error) {
 	const op = "auth.LoadOrCreateSecret"
-	path := filepath.Join(dataDir, filepath.FromSlash(secretFile))
+	path := SecretPath(dataDir)
 	secret, err := readSecret(path)
 	if err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return secret, err

@@ -8,6 +8,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/platform/tenantid"
 )
 
 // HMACSigner issues HS256 tokens that HMACVerifier with the same secret
@@ -63,7 +64,7 @@ func checkPrincipal(op string, p Principal) error {
 	if p.Subject == "" {
 		return errs.Invalid(op, "subject", "principal has no subject; name the user or service the token is for")
 	}
-	if problem := tenantProblem(p.Tenant); problem != "" {
+	if problem := tenantid.Problem(p.Tenant); problem != "" {
 		return errs.Invalid(op, "tenant", "tenant "+problem)
 	}
 	if len(p.Roles) == 0 {

@@ -68,6 +68,9 @@ func verifyWithKey(raw, alg string, key any, opts VerifyOptions) (Principal, err
 	if err != nil {
 		return Principal{}, parseError(err)
 	}
+	if err := refuseDuplicateMembers(raw); err != nil {
+		return Principal{}, err
+	}
 	return c.principal(opts.now(), opts)
 }
 
