@@ -9,10 +9,15 @@
 //     several statements and unlisted functions refused with line:column.
 //  2. ClickHouse's analyzer checks the printed SQL (EXPLAIN QUERY TREE):
 //     no table function and no table outside the allow-list may appear.
-//  3. It runs readonly=1 with a time limit, a result-row cap
-//     (result_overflow_mode=break → Result.Truncated), rows-to-read and
-//     memory limits and log_comment = request id; at most
-//     MaxConcurrentPerTenant queries run at once per tenant.
+//  3. It runs readonly=1 with a time limit, a result-row cap (a LIMIT
+//     one above the cap → Result.Truncated), a result-size cap (the
+//     engine's max_result_bytes with result_overflow_mode=throw, and our
+//     own count of the bytes read → BAD_USER_INPUT with reason
+//     RESULT_TOO_LARGE naming the cap), rows-to-read and memory limits;
+//     at most MaxConcurrentPerTenant queries run at once per tenant and
+//     MaxConcurrent in the whole process, so ad-hoc queries hold at most
+//     MaxConcurrent × MaxMemoryUsage of engine memory and about
+//     MaxConcurrent × MaxResultBytes of decoded rows.
 //
 // Every query, run or refused, is written to query_audit.
 //
@@ -26,6 +31,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -42,9 +49,16 @@ const (
 	DefaultMaxLimit               = 10000
 	DefaultMaxExecutionTime       = 10 * time.Second
 	DefaultMaxRowsToRead          = 200_000_000
-	DefaultMaxMemoryUsage         = 2 << 30
+	DefaultMaxMemoryUsage         = 1 << 30
 	DefaultMaxConcurrentPerTenant = 2
+	DefaultMaxConcurrent          = 4
+	DefaultMaxResultBytes         = 16 << 20
 )
+
+// ReasonResultTooLarge is the extensions.reason of a BAD_USER_INPUT whose
+// result is over Config.MaxResultBytes; extensions.maxResultBytes names
+// the cap.
+const ReasonResultTooLarge = "RESULT_TOO_LARGE"
 
 // Config shapes the service. Zero values mean the defaults above.
 type Config struct {
@@ -58,9 +72,21 @@ type Config struct {
 	MaxRowsToRead int64
 	// MaxMemoryUsage bounds one query's memory in bytes (0: DefaultMaxMemoryUsage).
 	MaxMemoryUsage int64
+	// MaxResultBytes bounds the size of one result: the engine's
+	// max_result_bytes and our own count of the decoded values (0:
+	// DefaultMaxResultBytes). Run only; exports stream to files instead.
+	MaxResultBytes int64
 	// MaxConcurrentPerTenant caps queries running at once per tenant
 	// (0: DefaultMaxConcurrentPerTenant).
 	MaxConcurrentPerTenant int
+	// MaxConcurrent caps Run's queries running at once in this Service,
+	// whatever their tenants (0: DefaultMaxConcurrent). The process builds
+	// one Service for eventsQuery, so this is the process-wide cap.
+	MaxConcurrent int
+	// Logger gets one line per refused query (INFO for the caller's own
+	// mistakes, WARN when the process-wide cap refuses), without SQL; the
+	// query itself is in query_audit (nil: no log).
+	Logger *slog.Logger
 	// Tables is the table allow-list (nil: DefaultTables()).
 	Tables []Table
 	// Parse bounds the parser (zero: sqlparse defaults).
@@ -99,8 +125,17 @@ func NewService(db *store.DB, cfg Config) *Service {
 	if cfg.MaxMemoryUsage <= 0 {
 		cfg.MaxMemoryUsage = DefaultMaxMemoryUsage
 	}
+	if cfg.MaxResultBytes <= 0 {
+		cfg.MaxResultBytes = DefaultMaxResultBytes
+	}
 	if cfg.MaxConcurrentPerTenant <= 0 {
 		cfg.MaxConcurrentPerTenant = DefaultMaxConcurrentPerTenant
+	}
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Tables == nil {
 		cfg.Tables = DefaultTables()
@@ -110,7 +145,7 @@ func NewService(db *store.DB, cfg Config) *Service {
 	}
 	return &Service{
 		db: db, cfg: cfg, tables: cfg.Tables, funcs: newFunctionIndex(),
-		limiter: newLimiter(cfg.MaxConcurrentPerTenant),
+		limiter: newLimiter(cfg.MaxConcurrentPerTenant, cfg.MaxConcurrent),
 	}
 }
 
@@ -172,8 +207,11 @@ func (s *Service) Prepare(ctx context.Context, sql string, limit int) (*Printed,
 // (limit ≤ 0 means Config.DefaultLimit; above Config.MaxLimit it is
 // lowered to it). Refusals are BAD_USER_INPUT with line and column fields
 // where they apply; too many concurrent queries is RATE_LIMITED; without a
-// verified tenant it fails closed (UNAUTHENTICATED). The query is audited
-// whatever the outcome.
+// verified tenant it fails closed (UNAUTHENTICATED); a result over
+// Config.MaxResultBytes is BAD_USER_INPUT with reason RESULT_TOO_LARGE.
+// Engine errors the query itself causes (bad casts, too large strings …)
+// are BAD_USER_INPUT with the engine's explanation, without SQL. The query
+// is audited whatever the outcome.
 func (s *Service) Run(ctx context.Context, sql string, limit int) (*Result, error) {
 	start := s.cfg.Now()
 	scope, err := store.ScopeFrom(ctx)
@@ -188,6 +226,7 @@ func (s *Service) Run(ctx context.Context, sql string, limit int) (*Result, erro
 		res.Elapsed = rec.duration
 		rec.rows = len(res.Rows)
 	}
+	s.logRefusal(ctx, scope.Tenant(), err)
 	if aerr := s.audit(ctx, rec, err); aerr != nil && err == nil {
 		return nil, aerr
 	}
@@ -199,9 +238,14 @@ func (s *Service) Run(ctx context.Context, sql string, limit int) (*Result, erro
 
 func (s *Service) run(ctx context.Context, scope store.Scope, sql string, limit int, rec *auditRecord) (*Result, error) {
 	const op = "adhoc.Run"
-	if !s.limiter.acquire(scope.Tenant()) {
-		return nil, errs.E(op, errs.KindRateLimited,
-			"too many ad-hoc queries are running for your tenant; retry when one has finished")
+	switch s.limiter.acquire(scope.Tenant()) {
+	case capTenant:
+		return nil, errs.E(op, errs.KindRateLimited, fmt.Sprintf(
+			"too many ad-hoc queries are running for your tenant (at most %d at once); retry when one has finished", s.cfg.MaxConcurrentPerTenant))
+	case capProcess:
+		return nil, errs.E(op, errs.KindRateLimited, fmt.Sprintf(
+			"the server is running its maximum of %d ad-hoc queries at once; retry in a few seconds", s.cfg.MaxConcurrent)).
+			With("reason", "SERVER_BUSY")
 	}
 	defer s.limiter.release(scope.Tenant())
 	pq, err := s.Print(ctx, sql, limit)
@@ -217,19 +261,23 @@ func (s *Service) run(ctx context.Context, scope store.Scope, sql string, limit 
 	if err := s.checkPlan(ctx, pq.SQL, pq.Args); err != nil {
 		return nil, err
 	}
+	// The printed LIMIT is rowCap+1, so the row limit never throws; the
+	// byte limit does, before the engine builds a result we would refuse.
 	ctx = store.WithSettings(ctx, store.Settings{
 		"max_result_rows":      rowCap + 1,
-		"result_overflow_mode": "break",
+		"max_result_bytes":     s.cfg.MaxResultBytes,
+		"result_overflow_mode": "throw",
 	})
 	rows, err := s.db.Query(ctx, pq.SQL, pq.Args...)
 	if err != nil {
-		return nil, engineError(op, err)
+		return nil, s.engineError(op, err)
 	}
 	defer rows.Close()
 	res := &Result{Limit: rowCap, Rows: [][]any{}}
 	for _, c := range rows.Columns() {
 		res.Columns = append(res.Columns, Column{Name: c.Name, Type: c.Type})
 	}
+	var size int64
 	for rows.Next() {
 		if len(res.Rows) == rowCap {
 			res.Truncated = true
@@ -245,11 +293,15 @@ func (s *Service) run(ctx context.Context, scope store.Scope, sql string, limit 
 		}
 		for i, v := range vals {
 			vals[i] = jsonValue(v)
+			size += valueSize(vals[i])
+		}
+		if size > s.cfg.MaxResultBytes {
+			return nil, s.resultTooLarge(op, nil)
 		}
 		res.Rows = append(res.Rows, vals)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, engineError(op, err)
+		return nil, s.engineError(op, err)
 	}
 	return res, nil
 }

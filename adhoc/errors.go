@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/learnhub/analytics-service/adhoc/sqlparse"
 	"github.com/learnhub/analytics-service/platform/errs"
@@ -61,24 +62,140 @@ func syntaxError(op string, err error) error {
 	return errs.Wrap(op, errs.KindInternal, err, "")
 }
 
+// userErrorNames are engine error names (besides engineHints' codes and
+// the prefixes in userErrorPrefixes) that only the query's own text can
+// cause: the printed query is the tenant's, so the tenant can fix them.
+var userErrorNames = map[string]bool{
+	"BAD_ARGUMENTS":                         true,
+	"TYPE_MISMATCH":                         true,
+	"CANNOT_CONVERT_TYPE":                   true,
+	"ARGUMENT_OUT_OF_BOUND":                 true,
+	"NO_COMMON_TYPE":                        true,
+	"DECIMAL_OVERFLOW":                      true,
+	"CANNOT_COMPILE_REGEXP":                 true,
+	"SIZES_OF_ARRAYS_DONT_MATCH":            true,
+	"NUMBER_OF_ARGUMENTS_DOESNT_MATCH":      true,
+	"TOO_FEW_ARGUMENTS_FOR_FUNCTION":        true,
+	"TOO_MANY_ARGUMENTS_FOR_FUNCTION":       true,
+	"VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE":    true,
+	"SET_SIZE_LIMIT_EXCEEDED":               true,
+	"NOT_AN_AGGREGATE":                      true,
+	"AMBIGUOUS_IDENTIFIER":                  true,
+	"AMBIGUOUS_COLUMN_NAME":                 true,
+	"MULTIPLE_EXPRESSIONS_FOR_ALIAS":        true,
+	"UNKNOWN_IDENTIFIER":                    true,
+	"UNKNOWN_FUNCTION":                      true,
+	"UNKNOWN_AGGREGATE_FUNCTION":            true,
+	"UNKNOWN_TYPE":                          true,
+	"FUNCTION_THROW_IF_VALUE_IS_NON_ZERO":   true,
+	"CANNOT_READ_ARRAY_FROM_TEXT":           true,
+	"INVALID_JOIN_ON_EXPRESSION":            true,
+	"NOT_FOUND_COLUMN_IN_BLOCK":             true,
+	"THERE_IS_NO_COLUMN":                    true,
+	"CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN": true,
+}
+
+// userErrorPrefixes name families of engine errors about values and
+// expressions the query wrote (CANNOT_PARSE_UUID, ILLEGAL_TYPE_OF_ARGUMENT,
+// TOO_LARGE_STRING_SIZE, INCORRECT_DATA …).
+var userErrorPrefixes = []string{"CANNOT_PARSE_", "ILLEGAL_", "TOO_LARGE_", "TOO_DEEP_", "INCORRECT_"}
+
+// engineNoise starts the parts of an engine message that quote the
+// printed query or the engine's internals; the explanation ends there.
+var engineNoise = regexp.MustCompile(`(?i)[:.]?\s*(in scope |while executing|while processing|stack trace|\(version )`)
+
+// engineLeak spots what must never reach a client in what is left: SQL of
+// the printed query, the tenant guard, internal names, file paths.
+var engineLeak = regexp.MustCompile(`(?i)\bselect\b|\bsettings\b|tenant_id|__table|_cast\(|\{p\d|(^|[\s'"(=])/[\w.-]+/`)
+
+// maxEngineDetail bounds the engine's explanation shown to a client.
+const maxEngineDetail = 300
+
 // engineError classifies an engine failure of a printed query. Errors
-// the caller can fix become BAD_USER_INPUT with a hint; limits keep the
-// kind the store gave them; anything else stays INTERNAL.
-func engineError(op string, err error) error {
+// the caller's own SQL causes become BAD_USER_INPUT with a hint and the
+// engine's explanation without the printed SQL; a result over the size
+// cap is RESULT_TOO_LARGE; limits keep the kind the store gave them;
+// anything else stays INTERNAL (our fault, logged at the edge).
+func (s *Service) engineError(op string, err error) error {
 	var ex *store.Exception
-	if !errors.As(err, &ex) || errs.KindOf(err) != errs.KindInternal {
+	if !errors.As(err, &ex) {
 		return err
 	}
-	hint, ok := engineHints[ex.Code]
-	if !ok {
+	if ex.Code == store.CodeTooManyRowsBytes {
+		return s.resultTooLarge(op, err)
+	}
+	if errs.KindOf(err) != errs.KindInternal {
+		return err
+	}
+	hint, hinted := engineHints[ex.Code]
+	if !hinted && !userCaused(ex.Name) {
 		return err
 	}
 	if m := unknownIdentRe.FindStringSubmatch(ex.Message); m != nil {
 		hint = fmt.Sprintf("unknown column or alias %q: %s", m[1], hint)
 	}
-	e := errs.Wrap(op, errs.KindInvalid, err, "ClickHouse rejected the query: "+hint)
+	msg := "ClickHouse rejected the query"
+	if hint != "" {
+		msg += ": " + hint
+	}
+	if d := engineDetail(ex.Message); d != "" {
+		msg += " (" + ex.Name + ": " + d + ")"
+	}
+	e := errs.Wrap(op, errs.KindInvalid, err, msg)
 	if ex.Name != "" {
 		e = e.With("engineError", ex.Name)
 	}
 	return e
+}
+
+// resultTooLarge is the refusal of a result over Config.MaxResultBytes.
+func (s *Service) resultTooLarge(op string, cause error) error {
+	return errs.Wrap(op, errs.KindInvalid, cause, fmt.Sprintf(
+		"the result is larger than %s, the cap on one ad-hoc result (%d bytes): select fewer or narrower columns, aggregate, or ask for fewer rows",
+		humanBytes(s.cfg.MaxResultBytes), s.cfg.MaxResultBytes)).
+		With("reason", ReasonResultTooLarge).With("maxResultBytes", s.cfg.MaxResultBytes)
+}
+
+// userCaused reports whether an engine error of this name can only come
+// from the query's own text.
+func userCaused(name string) bool {
+	if userErrorNames[name] {
+		return true
+	}
+	for _, p := range userErrorPrefixes {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// engineDetail is the engine's explanation of an error, cut before the
+// part that quotes the printed query, or "" when what is left could still
+// show SQL, the tenant guard or a path.
+func engineDetail(msg string) string {
+	if loc := engineNoise.FindStringIndex(msg); loc != nil {
+		msg = msg[:loc[0]]
+	}
+	msg = strings.TrimRight(strings.TrimSpace(msg), ":. ")
+	if msg == "" || engineLeak.MatchString(msg) {
+		return ""
+	}
+	if r := []rune(msg); len(r) > maxEngineDetail {
+		msg = string(r[:maxEngineDetail]) + "…"
+	}
+	return msg
+}
+
+// humanBytes writes n as KiB, MiB or GiB when it is a whole number of them.
+func humanBytes(n int64) string {
+	for _, u := range []struct {
+		size int64
+		name string
+	}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
+		if n >= u.size && n%u.size == 0 {
+			return fmt.Sprintf("%d %s", n/u.size, u.name)
+		}
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

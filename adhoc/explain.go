@@ -27,7 +27,7 @@ func (s *Service) checkPlan(ctx context.Context, sql string, args []any) error {
 	}
 	rows, err := s.db.Query(ctx, "EXPLAIN QUERY TREE "+sql, args...)
 	if err != nil {
-		return engineError(op, err)
+		return s.engineError(op, err)
 	}
 	defer rows.Close()
 	// system.one is the one-row table ClickHouse reads for a SELECT
@@ -49,7 +49,7 @@ func (s *Service) checkPlan(ctx context.Context, sql string, args []any) error {
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return engineError(op, err)
+		return s.engineError(op, err)
 	}
 	return rows.Close()
 }

@@ -59,3 +59,28 @@ func jsonValue(v any) any {
 	}
 	return v
 }
+
+// valueSize approximates the bytes a JSON-friendly value holds once
+// decoded: the text of strings and map keys, 8 per number or flag, and
+// the sum over arrays and maps. Run counts it against MaxResultBytes.
+func valueSize(v any) int64 {
+	switch x := v.(type) {
+	case string:
+		return int64(len(x))
+	case []any:
+		var n int64
+		for _, e := range x {
+			n += valueSize(e)
+		}
+		return n + 8
+	case map[string]any:
+		var n int64
+		for k, e := range x {
+			n += int64(len(k)) + valueSize(e)
+		}
+		return n + 8
+	case []byte:
+		return int64(len(x))
+	}
+	return 8
+}

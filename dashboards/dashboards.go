@@ -122,7 +122,8 @@ type WidgetInput struct {
 	Position Position
 }
 
-// Position places a widget on the layout grid, in grid cells.
+// Position places a widget on the layout grid, in grid cells. The zero
+// Position means "not given": the service places the widget (see place).
 type Position struct {
 	X, Y, W, H int
 }

@@ -16,8 +16,18 @@ import (
 
 // RangeAlign is what "now" is truncated to before a render resolves a
 // relative range, so renders within the same minute ask for the same
-// window (and hit the same cache entries and batches).
+// window (and hit the same cache entries and batches). Live renders
+// (WithFresh) do not align: see liveAlign.
 const RangeAlign = time.Minute
+
+// liveAlign is what "now" is rounded up to in a live render (WithFresh):
+// a live push follows the commit of just-arrived events, so its relative
+// window must end after them, not at the start of the minute (which left
+// an event of the current minute out until the 30 s fallback after the
+// minute turned). Rounding up to the next second covers events stamped
+// a little later than the refresh by a producer's clock, and keeps
+// bucket edges readable.
+const liveAlign = time.Second
 
 // Rendering is a dashboard's data for one set of filters and one window.
 type Rendering struct {
@@ -80,15 +90,26 @@ func (s *Service) Render(ctx context.Context, idOrSlug string, filters []metrics
 	if spec == (timerange.Spec{}) {
 		spec = DefaultTimeRange
 	}
-	rng, err := timerange.ResolveIn(spec, s.cfg.Now().UTC().Truncate(RangeAlign), loc, "timeRange")
+	now := s.cfg.Now().UTC()
+	rng, err := timerange.ResolveIn(spec, now.Truncate(RangeAlign), loc, "timeRange")
 	if err != nil {
 		return nil, err
+	}
+	// A live window that differs from the aligned one is nobody else's
+	// cache entry: computing it must not fill the cache.
+	cacheable := true
+	if fresh(ctx) {
+		live, err := timerange.ResolveIn(spec, ceil(now, liveAlign), loc, "timeRange")
+		if err != nil {
+			return nil, err
+		}
+		cacheable, rng = live == rng, live
 	}
 	eff, err := effectiveFilters(op, d.Filters, filters)
 	if err != nil {
 		return nil, err
 	}
-	r := &render{s: s, scope: scope, d: d, rng: rng, filters: eff, loader: s.loaders()}
+	r := &render{s: s, scope: scope, d: d, rng: rng, filters: eff, loader: s.loaders(), cacheable: cacheable}
 	out := &Rendering{Dashboard: d, Range: rng, Filters: eff, Widgets: make([]*WidgetData, len(d.Widgets))}
 	var wg sync.WaitGroup
 	for i, w := range d.Widgets {
@@ -96,6 +117,14 @@ func (s *Service) Render(ctx context.Context, idOrSlug string, filters []metrics
 	}
 	wg.Wait()
 	return out, nil
+}
+
+// ceil rounds t up to a multiple of d (t itself when it is one).
+func ceil(t time.Time, d time.Duration) time.Time {
+	if tr := t.Truncate(d); !tr.Equal(t) {
+		return tr.Add(d)
+	}
+	return t
 }
 
 // render is the state one Render shares across its widgets.
@@ -106,6 +135,8 @@ type render struct {
 	rng     timerange.Range
 	filters []metrics.Filter
 	loader  *metrics.Loader
+	// cacheable is false for a live window of its own (see Render).
+	cacheable bool
 
 	defsOnce sync.Once
 	defs     map[string]*metrics.Definition
@@ -123,7 +154,7 @@ func (r *render) widget(ctx context.Context, w Widget) *WidgetData {
 	}
 	v, _, _ := r.s.flights.Do(key, func() (any, error) {
 		wd := r.compute(context.WithoutCancel(ctx), w)
-		if wd.Error == nil {
+		if wd.Error == nil && r.cacheable {
 			r.s.cachePut(ctx, key, wd)
 		}
 		return wd, nil

@@ -1,6 +1,7 @@
 package dashboards
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/store"
 	"github.com/learnhub/analytics-service/timerange"
 )
 
@@ -201,4 +203,50 @@ func TestRenderSeesANewDefinitionAtOnce(t *testing.T) {
 	require.NoError(t, e.svc.Delete(ctx, d.ID, d.Version+1))
 	_, err = e.svc.Render(ctx, PresetSlug, nil, january())
 	require.Error(t, err, "a deleted dashboard no longer renders")
+}
+
+// A live render (WithFresh) must include the events whose commit woke it:
+// its relative window ends now, rounded up to the second, while an
+// ordinary render keeps the minute-aligned window of the cache. The live
+// window's answer is nobody else's cache entry.
+func TestLiveRenderIncludesEventsOfTheCurrentMinute(t *testing.T) {
+	e := newEnv(t)
+	ctx := as("acme")
+	_, err := e.svc.Get(ctx, PresetSlug)
+	require.NoError(t, err)
+	e.clock.Advance(30*time.Second + 500*time.Millisecond) // 00:00:30.5
+	for i, at := range []time.Duration{-10 * time.Minute, 20 * time.Second, 30*time.Second + 400*time.Millisecond} {
+		require.NoError(t, e.db.Insert(ctx, store.Insert{Table: "events",
+			Columns: []string{"tenant_id", "event_id", "type", "user_id", "occurred_at", "received_at", "properties"},
+			Rows: [][]any{{"acme", fmt.Sprintf("now-%d", i), "course.enrolled", "u1", testNow.Add(at), testNow.Add(at),
+				map[string]any{"course_id": "c1"}}}}))
+	}
+	hour := &timerange.Spec{Last: "1h"}
+	total := func(r *Rendering) float64 {
+		t.Helper()
+		for _, w := range r.Widgets {
+			for _, res := range w.Results {
+				if res != nil && res.Metric.Key == "enrolments" && res.Totals.Value != nil {
+					return *res.Totals.Value
+				}
+			}
+		}
+		t.Fatalf("no enrolments total")
+		return 0
+	}
+
+	cached, err := e.svc.Render(ctx, PresetSlug, nil, hour)
+	require.NoError(t, err)
+	assert.Equal(t, testNow, cached.Range.To, "an ordinary render ends at the minute")
+	assert.Equal(t, 1.0, total(cached), "only the event before the minute")
+
+	live, err := e.svc.Render(WithFresh(ctx), PresetSlug, nil, hour)
+	require.NoError(t, err)
+	assert.Equal(t, testNow.Add(31*time.Second), live.Range.To, "a live render ends after now, at the next second")
+	assert.Equal(t, 3.0, total(live), "events of the current minute, up to now, are in")
+
+	again, err := e.svc.Render(ctx, PresetSlug, nil, hour)
+	require.NoError(t, err)
+	assert.True(t, again.Widgets[0].Cached, "the ordinary render still hits its own entry")
+	assert.Equal(t, 1.0, total(again), "the live window did not overwrite the minute-aligned entry")
 }

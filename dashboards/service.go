@@ -96,10 +96,13 @@ func (s *Service) Create(ctx context.Context, in Input, widgets []WidgetInput) (
 	if len(widgets) > MaxWidgets {
 		return nil, errs.Invalid(op, "widgets", fmt.Sprintf("a dashboard has at most %d widgets", MaxWidgets))
 	}
+	placed := make([]Widget, 0, len(widgets))
 	for i, w := range widgets {
+		w = place(w, placed, columnsOf(in.Layout))
 		if err := validateWidget(ctx, op, fmt.Sprintf("widgets[%d]", i), w, columnsOf(in.Layout), s.reg.GetByKey, s.cfg.Cohorts); err != nil {
 			return nil, err
 		}
+		placed = append(placed, Widget{WidgetInput: w})
 	}
 	unlock, err := s.locks.Lock(ctx, lockKey(scope, "slug:"+in.Slug))
 	if err != nil {
@@ -112,8 +115,8 @@ func (s *Service) Create(ctx context.Context, in Input, widgets []WidgetInput) (
 	now, who := s.now(), metrics.Actor(ctx)
 	d := &Dashboard{ID: uuid.NewString(), Input: in, Widgets: []Widget{}, Version: 1,
 		CreatedAt: now, CreatedBy: who, UpdatedAt: now, UpdatedBy: who}
-	for _, w := range widgets {
-		d.Widgets = append(d.Widgets, Widget{ID: uuid.NewString(), WidgetInput: w, Version: 1})
+	for _, w := range placed {
+		d.Widgets = append(d.Widgets, Widget{ID: uuid.NewString(), WidgetInput: w.WidgetInput, Version: 1})
 	}
 	return d, s.write(ctx, scope, ActionCreate, nil, d, false)
 }

@@ -16,6 +16,31 @@ func kpi(title, key string) WidgetInput {
 	return WidgetInput{Title: title, Kind: KindKPI, MetricKeys: []string{key}, Position: Position{W: 3, H: 2}}
 }
 
+// Position is optional in the schema: a widget without one is placed
+// below the others instead of failing validation, and an update without
+// one keeps the widget where it was.
+func TestWidgetWithoutPosition(t *testing.T) {
+	e := newEnv(t)
+	ctx := as("acme")
+	bare := func(title string) WidgetInput {
+		return WidgetInput{Title: title, Kind: KindKPI, MetricKeys: []string{"enrolments"}}
+	}
+	d, err := e.svc.Create(ctx, Input{Slug: "bare", Title: "Bare"}, []WidgetInput{kpi("Placed", "enrolments"), bare("A"), bare("B")})
+	require.NoError(t, err)
+	assert.Equal(t, []Position{{W: 3, H: 2}, {Y: 2, W: DefaultWidgetWidth, H: DefaultWidgetHeight}, {Y: 6, W: 6, H: 4}},
+		[]Position{d.Widgets[0].Position, d.Widgets[1].Position, d.Widgets[2].Position})
+	d, err = e.svc.AddWidget(ctx, d.ID, 1, bare("C"))
+	require.NoError(t, err)
+	assert.Equal(t, Position{Y: 10, W: 6, H: 4}, d.Widgets[3].Position)
+	d, err = e.svc.UpdateWidget(ctx, d.ID, 2, d.Widgets[1].ID, bare("A2"))
+	require.NoError(t, err)
+	assert.Equal(t, "A2", d.Widgets[1].Title)
+	assert.Equal(t, Position{Y: 2, W: 6, H: 4}, d.Widgets[1].Position, "an update without a position keeps it")
+	narrow, err := e.svc.Create(ctx, Input{Slug: "narrow", Title: "Narrow", Layout: Layout{Columns: 4}}, []WidgetInput{bare("A")})
+	require.NoError(t, err)
+	assert.Equal(t, Position{W: 4, H: 4}, narrow.Widgets[0].Position, "never wider than the grid")
+}
+
 func TestCommands(t *testing.T) {
 	e := newEnv(t)
 	ctx := as("acme")

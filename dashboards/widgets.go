@@ -11,14 +11,22 @@ import (
 	"github.com/learnhub/analytics-service/store"
 )
 
+// Size of a widget given without a position (GraphQL position is optional).
+const (
+	DefaultWidgetWidth  = 6
+	DefaultWidgetHeight = 4
+)
+
 // AddWidget appends a widget to a dashboard and returns the dashboard at
-// its new version (the widget is last).
+// its new version (the widget is last; without a position it goes below
+// the others).
 func (s *Service) AddWidget(ctx context.Context, dashboardID string, expectedVersion uint64, w WidgetInput) (*Dashboard, error) {
 	const op = "dashboards.AddWidget"
 	return s.change(ctx, op, dashboardID, expectedVersion, ActionWidgetAdd, func(_ store.Scope, d *Dashboard) error {
 		if len(d.Widgets) >= MaxWidgets {
 			return errs.Invalid(op, "widget", fmt.Sprintf("dashboard %q already has the maximum of %d widgets", d.Slug, MaxWidgets))
 		}
+		w = place(w, d.Widgets, columnsOf(d.Layout))
 		if err := validateWidget(ctx, op, "widget", w, columnsOf(d.Layout), s.reg.GetByKey, s.cfg.Cohorts); err != nil {
 			return err
 		}
@@ -27,14 +35,18 @@ func (s *Service) AddWidget(ctx context.Context, dashboardID string, expectedVer
 	})
 }
 
-// UpdateWidget replaces a widget's fields; its own version is bumped too,
-// so its cached data is never served again.
+// UpdateWidget replaces a widget's fields (without a position it keeps
+// its own); its own version is bumped too, so its cached data is never
+// served again.
 func (s *Service) UpdateWidget(ctx context.Context, dashboardID string, expectedVersion uint64, widgetID string, w WidgetInput) (*Dashboard, error) {
 	const op = "dashboards.UpdateWidget"
 	return s.change(ctx, op, dashboardID, expectedVersion, ActionWidgetUpdate, func(_ store.Scope, d *Dashboard) error {
 		i, err := widgetIndex(op, d, widgetID)
 		if err != nil {
 			return err
+		}
+		if w.Position == (Position{}) {
+			w.Position = d.Widgets[i].Position
 		}
 		if err := validateWidget(ctx, op, "widget", w, columnsOf(d.Layout), s.reg.GetByKey, s.cfg.Cohorts); err != nil {
 			return err
@@ -88,4 +100,19 @@ func widgetIndex(op string, d *Dashboard, widgetID string) (int, error) {
 		return 0, errs.E(op, errs.KindNotFound, fmt.Sprintf("widget %q not found on dashboard %q", widgetID, d.Slug)).With("field", "widgetId")
 	}
 	return i, nil
+}
+
+// place gives w, when it has no position, one below every widget in
+// others, at the left edge, DefaultWidgetWidth (at most the grid's width)
+// by DefaultWidgetHeight. A widget with a position is returned as it is.
+func place(w WidgetInput, others []Widget, columns int) WidgetInput {
+	if w.Position != (Position{}) {
+		return w
+	}
+	bottom := 0
+	for _, o := range others {
+		bottom = max(bottom, o.Position.Y+o.Position.H)
+	}
+	w.Position = Position{X: 0, Y: bottom, W: min(DefaultWidgetWidth, columns), H: DefaultWidgetHeight}
+	return w
 }

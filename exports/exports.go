@@ -128,7 +128,8 @@ type Job struct {
 	Source      SourceKind
 	Spec        Spec
 	RequestedBy string
-	// ObjectKey is the blob key, tenants/<tenant>/exports/<id>.<ext>.
+	// ObjectKey is the blob key, tenants/<tenant>/exports/<id>/<FileName>
+	// (tenants/<tenant>/exports/<id>.<ext> for jobs of earlier versions).
 	ObjectKey string
 	// Rows and Bytes written so far (final when SUCCEEDED).
 	Rows  uint64
@@ -165,9 +166,11 @@ func Extension(f Format, gz bool) string {
 	return ext
 }
 
-// ObjectKey is where the object of a tenant's job lives.
-func ObjectKey(tenant, id string, f Format, gz bool) string {
-	return "tenants/" + tenant + "/exports/" + id + Extension(f, gz)
+// ObjectKey is where the object of a tenant's job lives: under the job's
+// id, named as the download (Job.FileName), so the name a browser saves
+// from any store's URL is the one the caller asked for.
+func ObjectKey(tenant, id, fileName string) string {
+	return "tenants/" + tenant + "/exports/" + id + "/" + fileName
 }
 
 // Page is one page of List, newest first.

@@ -74,8 +74,9 @@ func (s *Service) Request(ctx context.Context, spec Spec) (*Job, error) {
 	id := uuid.NewString()
 	j := &Job{
 		ID: id, Tenant: scope.Tenant(), Status: StatusQueued, Format: spec.Format, Source: src, Spec: spec,
-		RequestedBy: p.Subject, ObjectKey: ObjectKey(scope.Tenant(), id, spec.Format, spec.Options.Gzip), CreatedAt: now,
+		RequestedBy: p.Subject, CreatedAt: now,
 	}
+	j.ObjectKey = ObjectKey(scope.Tenant(), id, j.FileName())
 	if err := s.admit(ctx, scope, j); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -112,7 +113,7 @@ func TestExportFlow(t *testing.T) {
 	j, err := h.svc.Request(ctxA, eventsSpec(exports.FormatCSV))
 	require.NoError(t, err)
 	assert.Equal(t, exports.StatusQueued, j.Status)
-	assert.Equal(t, "tenants/a/exports/"+j.ID+".csv", j.ObjectKey)
+	assert.Equal(t, "tenants/a/exports/"+j.ID+"/export-"+j.ID+".csv", j.ObjectKey)
 	require.Len(t, h.q.Tasks(), 1)
 	assert.Equal(t, exports.KindRun, h.q.Tasks()[0].Kind)
 	assert.Equal(t, "a", h.q.Tasks()[0].Tenant)
@@ -153,6 +154,7 @@ func TestExportFlow(t *testing.T) {
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, `attachment; filename=export-`+j.ID+`.csv`, res.Header.Get("Content-Disposition"))
 	recs, err := csv.NewReader(bytesReader(body)).ReadAll()
 	require.NoError(t, err)
 	assert.Equal(t, [][]string{
@@ -188,6 +190,42 @@ func TestExportFlow(t *testing.T) {
 	objs, err = h.blobs.List(context.Background(), "tenants/")
 	require.NoError(t, err)
 	assert.Empty(t, objs)
+}
+
+// The download is named exactly as the caller asked (fileName plus the
+// format's extension), as GraphQL's ExportJob.fileName says.
+func TestDownloadNameIsFileName(t *testing.T) {
+	h := newHarness(t)
+	for _, tc := range []struct {
+		fileName string
+		format   exports.Format
+		gzip     bool
+		want     string
+	}{
+		{"q3-enrolments", exports.FormatCSV, false, "q3-enrolments.csv"},
+		{"Report_2026.05", exports.FormatNDJSON, true, "Report_2026.05.ndjson.gz"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			spec := eventsSpec(tc.format)
+			spec.Options.FileName, spec.Options.Gzip = tc.fileName, tc.gzip
+			j, err := h.svc.Request(tenantCtx("a"), spec)
+			require.NoError(t, err)
+			require.NoError(t, h.runLast(t))
+			got, err := h.svc.Get(tenantCtx("a"), j.ID)
+			require.NoError(t, err)
+			require.Equal(t, exports.StatusSucceeded, got.Status)
+			assert.Equal(t, tc.want, got.FileName())
+			u, _, err := h.svc.URL(tenantCtx("a"), got)
+			require.NoError(t, err)
+			res, err := http.Get(u)
+			require.NoError(t, err)
+			_ = res.Body.Close()
+			require.Equal(t, http.StatusOK, res.StatusCode)
+			_, params, err := mime.ParseMediaType(res.Header.Get("Content-Disposition"))
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, params["filename"], "the saved file is named as requested")
+		})
+	}
 }
 
 func TestCapCancelRecoverFail(t *testing.T) {

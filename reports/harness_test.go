@@ -121,6 +121,7 @@ type harness struct {
 	bus   *bus.Bus
 	mail  *smtpSink
 	rc    redis.UniversalClient
+	reg   *metrics.Registry
 }
 
 // harnessOption adjusts the report service's dependencies before it is built.
@@ -138,6 +139,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Cleanup(func() { _ = rc.Close() })
 	h := &harness{q: &jobstest.Recorder{}, clock: &clock{t: time.Date(2026, 2, 1, 5, 0, 0, 0, time.UTC)}, db: db, rc: rc}
 	reg := metrics.NewRegistry(db, metrics.Config{Now: h.clock.Now, Locks: rc})
+	h.reg = reg
 	querier := metrics.NewQuerier(db, reg, metrics.QuerierConfig{Now: h.clock.Now})
 	h.dash = dashboards.NewService(db, reg, func() *metrics.Loader { return metrics.NewLoader(querier, metrics.LoaderConfig{}) },
 		dashboards.Config{Locks: rc, Cache: rc, Now: h.clock.Now})
@@ -252,7 +254,13 @@ func (h *harness) runNow(t *testing.T, ctx context.Context, in reports.Input) *r
 	t.Helper()
 	rep, err := h.svc.Create(ctx, in)
 	require.NoError(t, err)
-	_, err = h.svc.RunNow(ctx, rep.ID)
+	return h.runReport(t, ctx, rep)
+}
+
+// runReport runs a stored report now and returns its succeeded run.
+func (h *harness) runReport(t *testing.T, ctx context.Context, rep *reports.Report) *reports.Run {
+	t.Helper()
+	_, err := h.svc.RunNow(ctx, rep.ID)
 	require.NoError(t, err)
 	require.Equal(t, []error{nil}, h.runAll(t, reports.KindRun, h.svc.Runner(), 0, 3))
 	run := h.onlyRun(t, ctx, rep.ID)

@@ -38,7 +38,7 @@ func TestPDFText(t *testing.T) {
 			{Title: uni, MetricKey: "enrolments"},
 			{Title: uni + " by course", MetricKey: "enrolments", Chart: dashboards.KindBar, Dimensions: []string{"properties.course_id"}},
 			{Title: "漢字 😀 per day", MetricKey: "course_completions", Chart: dashboards.KindLine, Grain: timerange.GrainDay},
-			{Title: long, MetricKey: "no_such_metric"},
+			{Title: long, MetricKey: "quiz_passes", Chart: dashboards.KindTable, Dimensions: []string{"properties.course_id"}},
 		}}}
 	for _, c := range []struct {
 		name string

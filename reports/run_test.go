@@ -285,9 +285,19 @@ func TestMetricsSource(t *testing.T) {
 			{Title: "Enrolments", MetricKey: "enrolments"},
 			{Title: "Completions per day", MetricKey: "course_completions", Chart: dashboards.KindLine, Grain: timerange.GrainDay},
 			{Title: "Enrolments by course", MetricKey: "enrolments", Chart: dashboards.KindBar, Dimensions: []string{"properties.course_id"}},
-			{Title: "Broken", MetricKey: "no_such_metric"},
+			{Title: "Broken", MetricKey: "quiz_passes"},
 		}}}
-	run := h.runNow(t, ctx, in)
+	rep, err := h.svc.Create(ctx, in)
+	require.NoError(t, err)
+	// The last metric is retired after the report was defined: its section
+	// fails, the run does not.
+	def, err := h.reg.GetByKey(ctx, "quiz_passes")
+	require.NoError(t, err)
+	sunset := h.clock.Now().Add(time.Minute)
+	_, err = h.reg.Deprecate(ctx, def.ID, def.Version, metrics.DeprecateInput{Sunset: &sunset})
+	require.NoError(t, err)
+	h.clock.Set(sunset.Add(time.Minute))
+	run := h.runReport(t, ctx, rep)
 
 	f, err := excelize.OpenReader(bytes.NewReader(h.object(t, run.ObjectKey)))
 	require.NoError(t, err)
@@ -304,7 +314,8 @@ func TestMetricsSource(t *testing.T) {
 	assert.Len(t, courses, 6, "a header and five courses")
 	broken, err := f.GetCellValue("Broken", "A2")
 	require.NoError(t, err)
-	assert.Contains(t, broken, "no_such_metric", "a failed section says why and does not fail the run")
+	assert.Contains(t, broken, "quiz_passes", "a failed section says why and does not fail the run")
+	assert.Contains(t, broken, "retired")
 }
 
 // TestFailingWebhookRetried: a webhook answering 500 is recorded as
@@ -557,12 +568,21 @@ func TestValidation(t *testing.T) {
 		{"bad email", func(in *reports.Input) {
 			in.Deliveries = []reports.Delivery{{Kind: reports.DeliveryEmail, To: []string{"not an address"}}}
 		}, "not a plain email address"},
+		{"unknown metric key", func(in *reports.Input) {
+			in.Source = reports.Source{Metrics: []reports.MetricQuery{{MetricKey: "enrolments"}, {MetricKey: "no_such_metric"}}}
+		}, `source.metrics[1].metricKey "no_such_metric": metric "no_such_metric" not found`},
+		{"dimension the metric does not allow", func(in *reports.Input) {
+			in.Source = reports.Source{Metrics: []reports.MetricQuery{{MetricKey: "enrolments", Chart: dashboards.KindBar, Dimensions: []string{"properties.nope"}}}}
+		}, "source.metrics[0]: "},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			in := dashboardReport(reports.FormatPDF)
 			c.edit(&in)
 			_, err := h.svc.Create(ctx, in)
 			require.Error(t, err)
+			if c.name != "unknown dashboard" { // NOT_FOUND, as dashboard(idOrSlug) says
+				assert.Equal(t, errs.KindInvalid, errs.KindOf(err), "%v", err)
+			}
 			assert.Contains(t, errs.PublicMessage(err), c.want)
 		})
 	}

@@ -311,13 +311,13 @@ func (s *Service) validate(ctx context.Context, op string, in *Input) error {
 	if _, err := in.Schedule.Parse("schedule"); err != nil {
 		return err
 	}
-	if err := s.validateSource(ctx, op, &in.Source); err != nil {
+	if err := s.validateSource(ctx, op, &in.Source, in.Schedule.Timezone); err != nil {
 		return err
 	}
 	return s.validateDeliveries(ctx, op, in.Deliveries)
 }
 
-func (s *Service) validateSource(ctx context.Context, op string, src *Source) error {
+func (s *Service) validateSource(ctx context.Context, op string, src *Source, timezone string) error {
 	if (src.Dashboard == "") == (len(src.Metrics) == 0) {
 		return errs.Invalid(op, "source", "give exactly one source: a dashboard (id or slug) or a list of metric queries")
 	}
@@ -365,8 +365,39 @@ func (s *Service) validateSource(ctx context.Context, op string, src *Source) er
 		if q.Title == "" {
 			q.Title = q.MetricKey
 		}
+		if err := s.checkMetricQuery(ctx, op, field, *q, timezone); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// checkMetricQuery asks the metric layer q's question over the last
+// second, as a run would ask it, so that a key the tenant does not have
+// (or a dimension, grain or limit the metric does not allow) is refused
+// when the report is defined, naming the field, instead of each run
+// "succeeding" with an error line in its file.
+func (s *Service) checkMetricQuery(ctx context.Context, op, field string, q MetricQuery, timezone string) error {
+	loc, err := timerange.Location(timezone, "schedule.timezone")
+	if err != nil {
+		return err
+	}
+	to := s.cfg.Now().UTC()
+	_, err = s.deps.Metrics.Query(ctx, q.request(loc, timerange.Range{From: to.Add(-time.Second), To: to}))
+	switch {
+	case err == nil:
+		return nil
+	case errs.Is(err, errs.KindNotFound):
+		return errs.Invalid(op, field+".metricKey", fmt.Sprintf("%s.metricKey %q: %s; list the tenant's metrics with the metrics query",
+			field, q.MetricKey, errs.PublicMessage(err)))
+	case errs.Is(err, errs.KindInvalid):
+		sub := field
+		if f, ok := errs.PublicFields(err)["field"].(string); ok && f != "" && f != "timeRange" {
+			sub += "." + f
+		}
+		return errs.Invalid(op, sub, field+": "+errs.PublicMessage(err))
+	}
+	return err
 }
 
 func (s *Service) validateDeliveries(ctx context.Context, op string, ds []Delivery) error {

@@ -155,12 +155,7 @@ func (s *Service) metricsSnapshot(ctx context.Context, rep *Report, run *Run) (*
 	var wg sync.WaitGroup
 	for i, q := range rep.Source.Metrics {
 		wg.Go(func() {
-			grain := q.Grain
-			if grain == "" && q.Chart != dashboards.KindLine && q.Chart != dashboards.KindArea {
-				grain = metrics.GrainTotal
-			}
-			res, err := s.deps.Metrics.Query(ctx, metrics.Request{MetricKey: q.MetricKey, Dimensions: q.Dimensions, Grain: grain,
-				Limit: q.Limit, Timezone: loc.String(), TimeRange: timerange.Spec{From: &rng.From, To: &rng.To}})
+			res, err := s.deps.Metrics.Query(ctx, q.request(loc, rng))
 			sec := buildSection(q.Title, q.Chart, []string{q.MetricKey}, []*metrics.Result{res}, loc)
 			if err != nil {
 				sec.Error = fmt.Sprintf("metric %q: %s", q.MetricKey, errs.PublicMessage(err))
@@ -384,4 +379,15 @@ func nanSlice(n int) []float64 {
 		out[i] = math.NaN()
 	}
 	return out
+}
+
+// request is the metric request of q over rng in loc: a total unless the
+// chart is a LINE or AREA or q names a grain.
+func (q MetricQuery) request(loc *time.Location, rng timerange.Range) metrics.Request {
+	grain := q.Grain
+	if grain == "" && q.Chart != dashboards.KindLine && q.Chart != dashboards.KindArea {
+		grain = metrics.GrainTotal
+	}
+	return metrics.Request{MetricKey: q.MetricKey, Dimensions: q.Dimensions, Grain: grain,
+		Limit: q.Limit, Timezone: loc.String(), TimeRange: timerange.Spec{From: &rng.From, To: &rng.To}}
 }

@@ -56,16 +56,12 @@ func (a *app) ingestRoute() http.Handler {
 }
 
 // seedDemo publishes the demo data set through the firehose (never straight
-// into ClickHouse), drawing a progress bar on w.
+// into ClickHouse), reporting progress on w (a bar on a terminal, plain
+// lines elsewhere).
 func (a *app) seedDemo(ctx context.Context, w io.Writer, opts demo.Options) (int, error) {
-	last := -1
-	n, err := demo.Publish(ctx, a.bus.JetStream(), opts, func(done, total int) {
-		if pct := done * 100 / max(total, 1); pct != last && pct%2 == 0 {
-			last = pct
-			fmt.Fprintf(w, "\rseeding demo events [%-50s] %3d%% %d/%d", strings.Repeat("#", pct/2), pct, done, total)
-		}
-	})
-	fmt.Fprintln(w)
+	p := newSeedProgress(w)
+	n, err := demo.Publish(ctx, a.bus.JetStream(), opts, p.update)
+	p.finish()
 	return n, err
 }
 

@@ -46,7 +46,10 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 	// Ranges past the hot horizon are refused, not answered as empty.
 	checkRange := privacy.RangeCheck(a.cfg.HotMonths, nil)
 	s.querier = metrics.NewQuerier(a.db, s.registry, metrics.QuerierConfig{CheckRange: checkRange, Cluster: a.cfg.ClickHouseCluster})
-	s.adhoc = adhoc.NewService(a.db, adhoc.Config{})
+	s.adhoc = adhoc.NewService(a.db, adhoc.Config{
+		MaxResultBytes: a.cfg.AdhocMaxResultBytes, MaxMemoryUsage: a.cfg.AdhocMaxMemory,
+		MaxConcurrent: a.cfg.AdhocMaxConcurrent, Logger: a.log,
+	})
 	s.cohorts = cohorts.NewService(a.db, a.bus, cohorts.Config{Locks: a.kv.Client(), Metrics: s.registry})
 	dash := dashboards.NewService(a.db, s.registry, func() *metrics.Loader { return metrics.NewLoader(s.querier, metrics.LoaderConfig{}) },
 		dashboards.Config{Locks: a.kv.Client(), Cache: a.kv.Client(), Cohorts: s.cohorts})
@@ -59,7 +62,7 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 	s.blobRoute = route
 	s.exports, err = exports.NewService(exports.Deps{
 		DB: a.db, Blobs: blobs, Jobs: s.jobs, Bus: a.bus, Metrics: s.querier, Locks: a.kv.Client(), Cohorts: s.cohorts,
-		SQL: adhoc.NewService(a.db, adhoc.Config{MaxLimit: exports.DefaultMaxRows}),
+		SQL: adhoc.NewService(a.db, adhoc.Config{MaxLimit: exports.DefaultMaxRows, MaxMemoryUsage: a.cfg.AdhocMaxMemory}),
 	}, exports.Config{CheckRange: checkRange})
 	if err != nil {
 		return nil, err

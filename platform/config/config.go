@@ -34,6 +34,10 @@ const (
 	DefaultColdYears         = 5
 	DefaultSMTPFrom          = "analytics@localhost"
 	DefaultReportRetention   = 90 * 24 * time.Hour
+	// Ad-hoc SQL (eventsQuery) caps; adhoc.Config documents them.
+	DefaultAdhocMaxResultBytes = 16 << 20
+	DefaultAdhocMaxMemory      = 1 << 30
+	DefaultAdhocMaxConcurrent  = 4
 )
 
 // Config is the validated configuration of one analyticsd process.
@@ -84,6 +88,15 @@ type Config struct {
 	// default false (webhooks to loopback, private and link-local
 	// addresses are refused; true is for local development only).
 	ReportWebhookAllowPrivate bool
+	// AdhocMaxResultBytes is ANALYTICS_ADHOC_MAX_RESULT_BYTES; default
+	// 16 MiB: a larger eventsQuery result is refused (RESULT_TOO_LARGE).
+	AdhocMaxResultBytes int64
+	// AdhocMaxMemory is ANALYTICS_ADHOC_MAX_MEMORY; default 1 GiB: the
+	// engine's max_memory_usage of one ad-hoc query.
+	AdhocMaxMemory int64
+	// AdhocMaxConcurrent is ANALYTICS_ADHOC_MAX_CONCURRENT; default 4:
+	// ad-hoc queries running at once in the process, all tenants together.
+	AdhocMaxConcurrent int
 }
 
 // Setting documents one configuration knob.
@@ -139,6 +152,9 @@ var Settings = []Setting{
 	{"ANALYTICS_SMTP_PASSWORD", "", "", "SMTP PLAIN password"},
 	{"ANALYTICS_REPORT_RETENTION", "", "90d", "how long report files are kept; an hourly janitor deletes older ones (days as 30d, or a Go duration)"},
 	{"ANALYTICS_REPORT_WEBHOOK_ALLOW_PRIVATE", "", "false", "let report webhooks reach loopback, private and link-local addresses (local development only)"},
+	{"ANALYTICS_ADHOC_MAX_RESULT_BYTES", "", "16MiB", "largest eventsQuery result (bytes, or with KiB/MiB/GiB); larger ones are refused with reason RESULT_TOO_LARGE"},
+	{"ANALYTICS_ADHOC_MAX_MEMORY", "", "1GiB", "engine memory one ad-hoc query may use (max_memory_usage)"},
+	{"ANALYTICS_ADHOC_MAX_CONCURRENT", "", strconv.Itoa(DefaultAdhocMaxConcurrent), "ad-hoc queries running at once in the process, all tenants together (RATE_LIMITED beyond)"},
 }
 
 // Error is a configuration error; main exits with code 2 on it.
@@ -236,6 +252,15 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	if c.ReportWebhookAllowPrivate, err = boolean(env, "ANALYTICS_REPORT_WEBHOOK_ALLOW_PRIVATE"); err != nil {
+		return Config{}, err
+	}
+	if c.AdhocMaxResultBytes, err = byteSize(env, "ANALYTICS_ADHOC_MAX_RESULT_BYTES", DefaultAdhocMaxResultBytes); err != nil {
+		return Config{}, err
+	}
+	if c.AdhocMaxMemory, err = byteSize(env, "ANALYTICS_ADHOC_MAX_MEMORY", DefaultAdhocMaxMemory); err != nil {
+		return Config{}, err
+	}
+	if c.AdhocMaxConcurrent, err = positiveInt(env, "ANALYTICS_ADHOC_MAX_CONCURRENT", DefaultAdhocMaxConcurrent); err != nil {
 		return Config{}, err
 	}
 	return c, c.validate()
@@ -373,4 +398,28 @@ func positiveInt(env func(k, def string) string, key string, def int) (int, erro
 		return 0, &Error{key, fmt.Sprintf("%q is not a positive whole number", raw)}
 	}
 	return n, nil
+}
+
+// byteSize reads a positive number of bytes, plain or with a KiB, MiB or
+// GiB suffix ("16MiB").
+func byteSize(env func(k, def string) string, key string, def int64) (int64, error) {
+	raw := env(key, "")
+	if raw == "" {
+		return def, nil
+	}
+	num, unit := raw, int64(1)
+	for _, u := range []struct {
+		suffix string
+		size   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}} {
+		if n, ok := strings.CutSuffix(raw, u.suffix); ok {
+			num, unit = strings.TrimSpace(n), u.size
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/unit {
+		return 0, &Error{key, fmt.Sprintf("%q is not a positive size; use bytes or e.g. 512KiB, 16MiB, 1GiB", raw)}
+	}
+	return n * unit, nil
 }

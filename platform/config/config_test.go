@@ -48,6 +48,20 @@ func TestReportSettings(t *testing.T) {
 	}
 }
 
+func TestAdhocSettings(t *testing.T) {
+	c, err := Load(nil, envOf(nil))
+	require.NoError(t, err)
+	assert.Equal(t, int64(16<<20), c.AdhocMaxResultBytes)
+	assert.Equal(t, int64(1<<30), c.AdhocMaxMemory)
+	assert.Equal(t, 4, c.AdhocMaxConcurrent)
+	c, err = Load(nil, envOf(map[string]string{"ANALYTICS_ADHOC_MAX_RESULT_BYTES": "512KiB",
+		"ANALYTICS_ADHOC_MAX_MEMORY": "3000000", "ANALYTICS_ADHOC_MAX_CONCURRENT": "9"}))
+	require.NoError(t, err)
+	assert.Equal(t, int64(512<<10), c.AdhocMaxResultBytes)
+	assert.Equal(t, int64(3000000), c.AdhocMaxMemory)
+	assert.Equal(t, 9, c.AdhocMaxConcurrent)
+}
+
 func TestFlagBeatsEnv(t *testing.T) {
 	c, err := Load([]string{"--http-addr", "127.0.0.1:9999"}, envOf(map[string]string{"ANALYTICS_HTTP_ADDR": ":7000", "ANALYTICS_DATA_DIR": "/tmp/x"}))
 	require.NoError(t, err)
@@ -77,6 +91,9 @@ func TestLoadRejectsBadSettings(t *testing.T) {
 		{map[string]string{"ANALYTICS_REPORT_RETENTION": "0d"}, nil, "ANALYTICS_REPORT_RETENTION"},
 		{map[string]string{"ANALYTICS_REPORT_RETENTION": "three months"}, nil, "ANALYTICS_REPORT_RETENTION"},
 		{map[string]string{"ANALYTICS_REPORT_WEBHOOK_ALLOW_PRIVATE": "yes please"}, nil, "ANALYTICS_REPORT_WEBHOOK_ALLOW_PRIVATE"},
+		{map[string]string{"ANALYTICS_ADHOC_MAX_RESULT_BYTES": "lots"}, nil, "ANALYTICS_ADHOC_MAX_RESULT_BYTES"},
+		{map[string]string{"ANALYTICS_ADHOC_MAX_MEMORY": "0GiB"}, nil, "ANALYTICS_ADHOC_MAX_MEMORY"},
+		{map[string]string{"ANALYTICS_ADHOC_MAX_CONCURRENT": "-1"}, nil, "ANALYTICS_ADHOC_MAX_CONCURRENT"},
 		{nil, []string{"--bogus"}, "flags"},
 	} {
 		t.Run(tc.setting, func(t *testing.T) {
