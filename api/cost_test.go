@@ -1,15 +1,19 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnhub/analytics-service/api"
+	"github.com/learnhub/analytics-service/graph/model"
 	"github.com/learnhub/analytics-service/platform/auth"
 )
 
@@ -55,3 +59,30 @@ func TestFragmentFanOutIsRefusedInTimeOfItsSize(t *testing.T) {
 }
 
 const maxInt64 = 1<<63 - 1
+
+// TestOperationStopsWhenClientLeaves: an operation's context is cancelled
+// as soon as its client disconnects, so no work outlives the request.
+func TestOperationStopsWhenClientLeaves(t *testing.T) {
+	cancelled := make(chan time.Duration, 1)
+	e := newEdge(t, edgeOpts{graphql: func(c *api.GraphQLConfig) {
+		c.Schema.Directives.HasRole = func(ctx context.Context, _ any, _ graphql.Resolver, _ model.Role) (any, error) {
+			start := time.Now()
+			select {
+			case <-ctx.Done():
+				cancelled <- time.Since(start)
+			case <-time.After(20 * time.Second):
+			}
+			return nil, ctx.Err()
+		}
+	}})
+	body, _ := json.Marshal(map[string]any{"query": `{ serverInfo { version } }`})
+	_, err := e.do("POST", "/graphql", string(body), map[string]string{"Content-Type": "application/json",
+		"Authorization": "Bearer " + e.token("demo", auth.RoleAdmin)}, 300*time.Millisecond)
+	require.Error(t, err, "the client gives up first")
+	select {
+	case d := <-cancelled:
+		assert.Less(t, d, 5*time.Second)
+	case <-time.After(15 * time.Second):
+		t.Fatal("the operation kept running after its client left")
+	}
+}
