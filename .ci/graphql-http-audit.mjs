@@ -1,5 +1,6 @@
 // Runs the graphql-http server audit (https://github.com/graphql/graphql-http)
-// against a running analyticsd and fails on any warning or error.
+// against a running analyticsd and fails on any warning or error (notices,
+// the spec's MAYs, are printed but pass).
 //
 //   node .ci/graphql-http-audit.mjs <url> <token>
 //
@@ -37,5 +38,5 @@ for (const r of bad) {
 }
 const warn = bad.filter((r) => r.status === 'warn').length;
 const err = bad.filter((r) => r.status === 'error').length;
-console.log(`graphql-http audit: ${ok} ok, ${warn} warnings, ${err} errors of ${results.length}`);
-process.exit(bad.length === 0 ? 0 : 1);
+console.log(`graphql-http audit: ${ok} ok, ${bad.length - warn - err} notices, ${warn} warnings, ${err} errors of ${results.length}`);
+process.exit(warn + err === 0 ? 0 : 1);

@@ -59,11 +59,11 @@ func newEdge(t *testing.T, o edgeOpts) *edge {
 	return &edge{t: t, url: srv.URL, signer: signer, logs: logs}
 }
 
+// token signs an hour-long token for subject "u-<tenant>" with role.
 func (e *edge) token(tenant string, role auth.Role) string {
 	e.t.Helper()
-	tok, err := e.signer.Sign(auth.Principal{Subject: "u-" + tenant, Tenant: tenant, Roles: []auth.Role{role}}, time.Hour)
-	require.NoError(e.t, err)
-	return tok
+	h := harness{t: e.t, signer: e.signer}
+	return h.token(tenant, role)
 }
 
 // rawResponse is an HTTP answer as the client saw it.

@@ -75,6 +75,9 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 		w.Header().Set("Allow", "GET, POST, OPTIONS")
 		status, msg = http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not supported; POST a JSON body (or GET a query)", r.Method)
 	}
+	if status == 0 && params.Query == "" && params.Extensions["persistedQuery"] == nil {
+		status, msg = http.StatusBadRequest, `the request has no "query"; send {"query": "{ viewer { tenant } }"} (or a persisted query hash)`
+	}
 	if status != 0 {
 		t.refuse(w, r, media, status, msg)
 		return

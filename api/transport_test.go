@@ -50,6 +50,8 @@ func TestGraphQLOverHTTPStatuses(t *testing.T) {
 		{"malformed json has no echo", "POST", "/graphql", "application/json", gqlResp, `{"query": "{ viewer }", oops-secret}`, 400, "BAD_REQUEST", "invalid JSON at byte", false},
 		{"query not a string", "POST", "/graphql", "application/json", "application/json", `{"query": 42}`, 400, "BAD_REQUEST", `"query" must not be a JSON number`, false},
 		{"batch", "POST", "/graphql", "application/json", "application/json", `[{"query":"{ viewer { tenant } }"}]`, 400, "BAD_REQUEST", "batched operations are not supported", false},
+		{"no query", "POST", "/graphql", "application/json", "application/json", `{"qeury":"{ viewer { tenant } }"}`, 400, "BAD_REQUEST", `the request has no "query"`, false},
+		{"get no query", "GET", "/graphql", "", "application/json", "", 400, "BAD_REQUEST", `the request has no "query"`, false},
 		{"two values", "POST", "/graphql", "application/json", "application/json", `{"query":"{ viewer { tenant } }"} {}`, 400, "BAD_REQUEST", "more than one JSON value", false},
 		{"no content type", "POST", "/graphql", "", "application/json", `{"query":"{ viewer { tenant } }"}`, 415, "BAD_REQUEST", "send Content-Type: application/json", false},
 		{"text content type", "POST", "/graphql", "text/plain", "application/json", `{"query":"{ viewer { tenant } }"}`, 415, "BAD_REQUEST", "", false},
