@@ -27,7 +27,7 @@ func TestCostMatchesGqlgen(t *testing.T) {
 		`{ __schema { types { name } } viewer { tenant } }`,
 	} {
 		t.Run(q, func(t *testing.T) {
-			doc, errs := gqlparser.LoadQuery(es.Schema(), q)
+			doc, errs := gqlparser.LoadQueryWithRules(es.Schema(), q, nil)
 			require.Empty(t, errs)
 			op := doc.Operations[0]
 			want := complexity.Calculate(ctx, es, op, nil)

@@ -169,3 +169,16 @@ func TestIntrospectionIsForbiddenToNonAdmins(t *testing.T) {
 	assert.JSONEq(t, `{"data":{"__typename":"Query","viewer":{"__typename":"Viewer","tenant":"demo"}}}`, res.body)
 	assert.NotContains(t, e.logs.String(), `"level":"ERROR"`)
 }
+
+// TestClientErrorsAreLoggedAtInfo: a refusal of the caller (here FORBIDDEN
+// from @hasRole) is an INFO line with its code, never an ERROR.
+func TestClientErrorsAreLoggedAtInfo(t *testing.T) {
+	e := newEdge(t, edgeOpts{})
+	res := e.postJSON(e.token("demo", auth.RoleViewer), `{"query":"{ serverInfo { version } }"}`)
+	var gr gqlResponse
+	require.NoError(t, json.Unmarshal([]byte(res.body), &gr), res.body)
+	require.Equal(t, "FORBIDDEN", gr.code())
+	logs := e.logs.String()
+	assert.Contains(t, logs, `"level":"INFO","msg":"client error","code":"FORBIDDEN"`)
+	assert.NotContains(t, logs, `"level":"ERROR"`)
+}
