@@ -66,6 +66,7 @@ type harness struct {
 
 type harnessOpts struct {
 	limits        api.TenantLimits
+	subscriptions api.SubscriptionLimits
 	maxComplexity int
 	maxDepth      int
 	// hasRole replaces the @hasRole directive (the panic test uses it).
@@ -127,6 +128,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	gql := api.NewGraphQLHandler(api.GraphQLConfig{
 		Schema: cfg, Verifier: verifier, Redis: rdb, Log: log,
 		MaxComplexity: o.maxComplexity, MaxDepth: o.maxDepth, PerOperation: r.WithMetricsLoader, Limits: o.limits,
+		Subscriptions: o.subscriptions,
 	})
 	srv := httptest.NewServer(api.NewRouter(api.RouterConfig{
 		GraphQL: gql, Verifier: verifier, Metrics: telemetry.NewMetrics(), Log: log,

@@ -16,8 +16,10 @@ import (
 
 // presentError turns any resolver error into a GraphQL error whose
 // extensions.code comes from the error's kind and whose message is safe to
-// show. Unclassified and internal errors are logged with the request id and
-// answered generically: no SQL, paths or driver text reach a client.
+// show. Unclassified and internal errors are logged at ERROR with the
+// request id and answered generically: no SQL, paths or driver text reach a
+// client; classified client errors are logged at INFO with their public
+// message only.
 func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
@@ -32,6 +34,9 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		kind := errs.KindOf(e)
 		if kind == errs.KindInternal {
 			log.ErrorContext(ctx, "internal error", "err", err.Error(), "path", gerr.Path.String(), "request_id", reqid.From(ctx))
+		} else { // the client's mistake or a refusal: worth a line, not an alert
+			log.InfoContext(ctx, "client error", "code", kind.String(), "message", errs.PublicMessage(e),
+				"path", gerr.Path.String(), "request_id", reqid.From(ctx))
 		}
 		gerr.Message = errs.PublicMessage(e)
 		ext := map[string]any{"code": kind.String()}

@@ -42,8 +42,21 @@ type GraphQLConfig struct {
 	MaxComplexity int
 	MaxDepth      int
 	MaxTokens     int
+	// MaxBodyBytes bounds a /graphql request body (413 beyond); zero means
+	// DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// MaxListLength and MaxStringBytes bound every list and string argument
+	// (BAD_USER_INPUT beyond); zero means DefaultMaxListLength and
+	// DefaultMaxStringBytes.
+	MaxListLength  int
+	MaxStringBytes int
 	// Limits bound each tenant's operations per replica.
 	Limits TenantLimits
+	// Subscriptions bound live subscriptions per connection and per tenant.
+	Subscriptions SubscriptionLimits
+	// WSInitTimeout is how long a WebSocket may wait before connection_init
+	// (closed with 4408 after); zero means DefaultWSInitTimeout.
+	WSInitTimeout time.Duration
 	// PerOperation, when set, decorates each operation's context (per-request
 	// dataloaders live there).
 	PerOperation func(context.Context) context.Context
@@ -61,17 +74,31 @@ func NewGraphQLHandler(cfg GraphQLConfig) *handler.Server {
 	if cfg.MaxTokens <= 0 {
 		cfg.MaxTokens = DefaultMaxTokens
 	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxListLength <= 0 {
+		cfg.MaxListLength = DefaultMaxListLength
+	}
+	if cfg.MaxStringBytes <= 0 {
+		cfg.MaxStringBytes = DefaultMaxStringBytes
+	}
+	if cfg.WSInitTimeout <= 0 {
+		cfg.WSInitTimeout = DefaultWSInitTimeout
+	}
 	srv := handler.New(graph.NewExecutableSchema(cfg.Schema))
 	srv.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: wsKeepAlive,
 		// Bearer tokens, not cookies, authenticate: a cross-origin page cannot
 		// ride on a user's session, so any origin may connect.
-		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{OriginPatterns: []string{"*"}}},
-		InitFunc:       wsInit(cfg.Verifier),
+		Implementation: wsProtocol{
+			impl:        transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{OriginPatterns: []string{"*"}}},
+			initTimeout: cfg.WSInitTimeout,
+		},
+		InitFunc: wsInit(cfg.Verifier),
 	})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(httpTransport{maxBody: cfg.MaxBodyBytes, log: cfg.Log})
 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(cfg.MaxTokens)
@@ -86,7 +113,9 @@ func NewGraphQLHandler(cfg GraphQLConfig) *handler.Server {
 	}
 	srv.Use(adminIntrospection{})
 	srv.Use(newTenantLimiter(cfg.Limits))
+	srv.Use(newSubscriptionLimiter(cfg.Subscriptions))
 	srv.Use(&limits{maxComplexity: cfg.MaxComplexity, maxDepth: cfg.MaxDepth})
+	srv.Use(inputLimits{maxList: cfg.MaxListLength, maxString: cfg.MaxStringBytes})
 	if cfg.Redis != nil {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: apqCache{rdb: cfg.Redis}})
 	}
@@ -107,13 +136,10 @@ func wsInit(v auth.Verifier) transport.WebsocketInitFunc {
 		} else {
 			var p auth.Principal
 			if p, err = v.Verify(ctx, raw); err == nil {
-				return auth.WithPrincipal(ctx, p), nil, nil
+				return withConnSubscriptions(auth.WithPrincipal(ctx, p)), nil, nil
 			}
 		}
-		reason := errs.PublicMessage(err)
-		if len(reason) > wsMaxCloseReason {
-			reason = reason[:wsMaxCloseReason]
-		}
+		reason := truncateReason(errs.PublicMessage(err))
 		ctx = transport.WithWebsocketCloseCode(ctx, wsCloseForbidden)
 		ctx = transport.AppendCloseReason(ctx, reason)
 		return ctx, nil, errs.Wrap("api.wsInit", errs.KindUnauthenticated, err, reason)

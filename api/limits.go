@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -45,11 +44,12 @@ func (l *limits) MutateOperationContext(ctx context.Context, oc *graphql.Operati
 	if op == nil {
 		return nil
 	}
-	if d := depth(op.SelectionSet, oc.Doc.Fragments, 0); d > l.maxDepth {
+	w := newCostWalker(ctx, l.es, oc.Variables)
+	if d := w.depth(op.SelectionSet); d > l.maxDepth {
 		return limitError(fmt.Sprintf("query depth %d exceeds the limit of %d; split the query", d, l.maxDepth),
 			map[string]any{"depth": d, "limit": l.maxDepth})
 	}
-	c := complexity.Calculate(ctx, l.es, op, oc.Variables)
+	c := w.complexity(op.SelectionSet)
 	if c > l.maxComplexity {
 		return limitError(fmt.Sprintf("query complexity %d exceeds the limit of %d; request fewer fields or smaller pages", c, l.maxComplexity),
 			map[string]any{"complexity": c, "limit": l.maxComplexity})
@@ -66,33 +66,10 @@ func limitError(msg string, ext map[string]any) *gqlerror.Error {
 	return e
 }
 
-// depth counts nested field levels; introspection (__schema, __type) is
-// exempt because its type-reference chains are deep by design and only
-// admins may run it.
-func depth(set ast.SelectionSet, frags ast.FragmentDefinitionList, level int) int {
-	deepest := level
-	for _, sel := range set {
-		var d int
-		switch s := sel.(type) {
-		case *ast.Field:
-			if s.Name == "__schema" || s.Name == "__type" {
-				continue
-			}
-			d = depth(s.SelectionSet, frags, level+1)
-		case *ast.InlineFragment:
-			d = depth(s.SelectionSet, frags, level)
-		case *ast.FragmentSpread:
-			if f := frags.ForName(s.Name); f != nil && level < 64 {
-				d = depth(f.SelectionSet, frags, level)
-			}
-		}
-		deepest = max(deepest, d)
-	}
-	return deepest
-}
-
 // adminIntrospection allows schema introspection for admins only: others
-// learn the schema from the published docs, not by probing.
+// learn the schema from the published docs, not by probing. Anyone else
+// asking for __schema or __type is refused with FORBIDDEN before execution
+// (__typename stays open: clients need it).
 type adminIntrospection struct{}
 
 func (adminIntrospection) ExtensionName() string                   { return "AdminIntrospection" }
@@ -100,5 +77,41 @@ func (adminIntrospection) Validate(graphql.ExecutableSchema) error { return nil 
 func (adminIntrospection) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	p, ok := auth.PrincipalFrom(ctx)
 	oc.DisableIntrospection = !ok || !p.Has(auth.RoleAdmin)
+	if !oc.DisableIntrospection || oc.Operation == nil {
+		return nil
+	}
+	if field := introspectionField(oc.Operation.SelectionSet, map[string]bool{}); field != "" {
+		return &gqlerror.Error{
+			Message:    fmt.Sprintf("introspection (%s) is for admins; the schema is documented in schema.graphqls", field),
+			Extensions: map[string]any{"code": errs.KindForbidden.String()},
+		}
+	}
 	return nil
+}
+
+// introspectionField names the first __schema or __type field in set,
+// visiting each fragment once.
+func introspectionField(set ast.SelectionSet, seen map[string]bool) string {
+	for _, sel := range set {
+		var sub ast.SelectionSet
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.Name == "__schema" || s.Name == "__type" {
+				return s.Name
+			}
+			sub = s.SelectionSet
+		case *ast.InlineFragment:
+			sub = s.SelectionSet
+		case *ast.FragmentSpread:
+			if seen[s.Name] || s.Definition == nil {
+				continue
+			}
+			seen[s.Name] = true
+			sub = s.Definition.SelectionSet
+		}
+		if f := introspectionField(sub, seen); f != "" {
+			return f
+		}
+	}
+	return ""
 }

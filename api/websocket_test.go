@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnhub/analytics-service/api"
 	"github.com/learnhub/analytics-service/platform/auth"
 )
 
@@ -102,5 +104,120 @@ func TestWebSocketRequiresToken(t *testing.T) {
 			require.ErrorAs(t, err, &ce)
 			assert.NotEmpty(t, ce.Reason, "the close frame says why")
 		})
+	}
+}
+
+// nextFor reads until a message for id arrives (skipping pings and other
+// subscriptions' pushes) and checks its type.
+func nextFor(ctx context.Context, t *testing.T, c *websocket.Conn, id, typ string) wsMessage {
+	t.Helper()
+	for {
+		var m wsMessage
+		require.NoError(t, wsjson.Read(ctx, c, &m))
+		if m.ID != id {
+			continue
+		}
+		require.Equal(t, typ, m.Type, "payload: %s", m.Payload)
+		return m
+	}
+}
+
+// subscribeCounts starts an eventTypeCounts subscription under id.
+func subscribeCounts(ctx context.Context, t *testing.T, c *websocket.Conn, id string) {
+	t.Helper()
+	sub, _ := json.Marshal(map[string]any{"query": `subscription { eventTypeCounts(timeRange: {last: "1h"}, everySeconds: 1) { type count } }`})
+	require.NoError(t, wsjson.Write(ctx, c, wsMessage{ID: id, Type: "subscribe", Payload: sub}))
+}
+
+// TestDuplicateSubscriptionIDCloses4409: a subscribe with the id of a
+// running subscription closes the connection with 4409 (it used to start a
+// second subscription); after the client completes an id it may reuse it,
+// and no stray complete ends the new one.
+func TestDuplicateSubscriptionIDCloses4409(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	h.insertEvents("tenant-a", event{"a1", "user.login", time.Now().UTC().Add(-time.Minute)})
+	c, err := h.dialWS(ctx, h.token("tenant-a", auth.RoleViewer))
+	require.NoError(t, err)
+	defer c.CloseNow()
+	nextOfType(ctx, t, c, "connection_ack")
+
+	subscribeCounts(ctx, t, c, "1")
+	nextFor(ctx, t, c, "1", "next")
+	require.NoError(t, wsjson.Write(ctx, c, wsMessage{ID: "1", Type: "complete"}))
+	subscribeCounts(ctx, t, c, "1")
+	nextFor(ctx, t, c, "1", "next")
+	h.insertEvents("tenant-a", event{"a2", "user.login", time.Now().UTC().Add(-time.Minute)})
+	m := nextFor(ctx, t, c, "1", "next") // the new subscription lives on: no stray complete ended it
+	assert.JSONEq(t, `{"data":{"eventTypeCounts":[{"type":"user.login","count":2}]}}`, string(m.Payload))
+
+	subscribeCounts(ctx, t, c, "1")
+	for {
+		_, _, err := c.Read(ctx)
+		if err != nil {
+			assert.Equal(t, websocket.StatusCode(4409), websocket.CloseStatus(err), "%v", err)
+			break
+		}
+	}
+}
+
+// TestSubscriptionCaps: subscriptions beyond the per-connection or
+// per-tenant cap are refused with RATE_LIMITED / TOO_MANY_SUBSCRIPTIONS
+// while the others keep streaming; another tenant is not affected; a
+// completed subscription frees its slot.
+func TestSubscriptionCaps(t *testing.T) {
+	h := newHarness(t, harnessOpts{subscriptions: api.SubscriptionLimits{PerConnection: 2, PerTenant: 3}})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	h.insertEvents("tenant-a", event{"a1", "user.login", time.Now().UTC().Add(-time.Minute)})
+	open := func(tenant string) *websocket.Conn {
+		c, err := h.dialWS(ctx, h.token(tenant, auth.RoleViewer))
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = c.CloseNow() })
+		nextOfType(ctx, t, c, "connection_ack")
+		return c
+	}
+	refused := func(c *websocket.Conn, id, scope string) {
+		t.Helper()
+		m := nextFor(ctx, t, c, id, "next")
+		var gr gqlResponse
+		require.NoError(t, json.Unmarshal(m.Payload, &gr), string(m.Payload))
+		require.Equal(t, "RATE_LIMITED", gr.code(), string(m.Payload))
+		assert.Equal(t, "TOO_MANY_SUBSCRIPTIONS", gr.Errors[0].Extensions["reason"])
+		assert.Equal(t, scope, gr.Errors[0].Extensions["scope"])
+		nextFor(ctx, t, c, id, "complete")
+	}
+
+	a := open("tenant-a")
+	subscribeCounts(ctx, t, a, "1")
+	nextFor(ctx, t, a, "1", "next")
+	subscribeCounts(ctx, t, a, "2")
+	nextFor(ctx, t, a, "2", "next")
+	subscribeCounts(ctx, t, a, "3")
+	refused(a, "3", "connection")
+
+	b := open("tenant-a")
+	subscribeCounts(ctx, t, b, "1")
+	nextFor(ctx, t, b, "1", "next")
+	subscribeCounts(ctx, t, b, "2")
+	refused(b, "2", "tenant")
+
+	other := open("tenant-b")
+	subscribeCounts(ctx, t, other, "1")
+	m := nextFor(ctx, t, other, "1", "next")
+	assert.JSONEq(t, `{"data":{"eventTypeCounts":[]}}`, string(m.Payload), "tenant B has its own budget and sees none of A's rows")
+
+	require.NoError(t, wsjson.Write(ctx, a, wsMessage{ID: "1", Type: "complete"}))
+	for attempt := 0; ; attempt++ { // the slot is freed once the subscription has wound down
+		id := fmt.Sprintf("retry-%d", attempt)
+		subscribeCounts(ctx, t, b, id)
+		m := nextFor(ctx, t, b, id, "next")
+		if !strings.Contains(string(m.Payload), "TOO_MANY_SUBSCRIPTIONS") {
+			assert.JSONEq(t, `{"data":{"eventTypeCounts":[{"type":"user.login","count":1}]}}`, string(m.Payload))
+			break
+		}
+		nextFor(ctx, t, b, id, "complete")
+		require.Less(t, attempt, 50, "the completed subscription's slot was never freed")
 	}
 }

@@ -105,6 +105,9 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 		MaxComplexity: a.cfg.MaxComplexity,
 		MaxDepth:      a.cfg.MaxDepth,
 		Limits:        api.TenantLimits{Rate: float64(a.cfg.TenantRate), Burst: a.cfg.TenantBurst, Concurrency: a.cfg.TenantConcurrency},
+		MaxBodyBytes:  int64(a.cfg.MaxBodyBytes),
+		MaxListLength: a.cfg.MaxListLength, MaxStringBytes: a.cfg.MaxStringBytes,
+		Subscriptions: api.SubscriptionLimits{PerConnection: a.cfg.WSSubscriptions, PerTenant: a.cfg.TenantSubs},
 	})
 	var devToken string
 	if a.devMode() {

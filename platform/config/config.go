@@ -28,6 +28,11 @@ const (
 	DefaultCompactCron       = "30 3 * * *"
 	DefaultMaxComplexity     = 1000
 	DefaultMaxDepth          = 10
+	DefaultMaxBodyBytes      = 1 << 20 // a /graphql request body
+	DefaultMaxListLength     = 1000    // elements of one list argument
+	DefaultMaxStringBytes    = 64 << 10
+	DefaultWSSubscriptions   = 20  // subscriptions on one WebSocket
+	DefaultTenantSubs        = 100 // subscriptions of one tenant, per replica
 	DefaultShutdownTimeout   = 20 * time.Second
 	DefaultRetentionCron     = "45 3 * * *"
 	DefaultHotMonths         = 13
@@ -65,6 +70,11 @@ type Config struct {
 	TenantRate        int           // ANALYTICS_TENANT_RATE; default 50 operations/s per tenant per replica
 	TenantBurst       int           // ANALYTICS_TENANT_BURST; default 100
 	TenantConcurrency int           // ANALYTICS_TENANT_CONCURRENCY; default 16 in flight per tenant per replica
+	MaxBodyBytes      int           // ANALYTICS_GRAPHQL_MAX_BODY_BYTES; default 1 MiB (413 beyond)
+	MaxListLength     int           // ANALYTICS_GRAPHQL_MAX_LIST_LENGTH; default 1000 elements per list argument
+	MaxStringBytes    int           // ANALYTICS_GRAPHQL_MAX_STRING_BYTES; default 64 KiB per string argument
+	WSSubscriptions   int           // ANALYTICS_WS_MAX_SUBSCRIPTIONS; default 20 per WebSocket connection
+	TenantSubs        int           // ANALYTICS_TENANT_MAX_SUBSCRIPTIONS; default 100 per tenant per replica
 	ShutdownTimeout   time.Duration // ANALYTICS_SHUTDOWN_TIMEOUT; default 20s
 	PublicURL         string        // ANALYTICS_PUBLIC_URL; empty = http://localhost:<port> (base of signed download URLs)
 	BlobSecret        string        // ANALYTICS_BLOB_SECRET; empty = derived from the HS256 secret
@@ -132,6 +142,11 @@ var Settings = []Setting{
 	{"ANALYTICS_TENANT_RATE", "", "50", "GraphQL operations per second per tenant, per replica (RATE_LIMITED beyond)"},
 	{"ANALYTICS_TENANT_BURST", "", "100", "operations a tenant may send at once after idling"},
 	{"ANALYTICS_TENANT_CONCURRENCY", "", "16", "GraphQL operations of one tenant in flight at once, per replica"},
+	{"ANALYTICS_GRAPHQL_MAX_BODY_BYTES", "", strconv.Itoa(DefaultMaxBodyBytes), "largest /graphql request body in bytes (413 beyond)"},
+	{"ANALYTICS_GRAPHQL_MAX_LIST_LENGTH", "", strconv.Itoa(DefaultMaxListLength), "most elements of one list argument (BAD_USER_INPUT beyond)"},
+	{"ANALYTICS_GRAPHQL_MAX_STRING_BYTES", "", strconv.Itoa(DefaultMaxStringBytes), "longest string argument in bytes (BAD_USER_INPUT beyond)"},
+	{"ANALYTICS_WS_MAX_SUBSCRIPTIONS", "", strconv.Itoa(DefaultWSSubscriptions), "subscriptions open at once on one WebSocket connection"},
+	{"ANALYTICS_TENANT_MAX_SUBSCRIPTIONS", "", strconv.Itoa(DefaultTenantSubs), "subscriptions of one tenant open at once, per replica"},
 	{"ANALYTICS_SHUTDOWN_TIMEOUT", "", DefaultShutdownTimeout.String(), "grace period for in-flight requests and jobs on SIGTERM"},
 	{"ANALYTICS_PUBLIC_URL", "", "http://localhost:<port>", "public base URL of this service (signed export download links)"},
 	{"ANALYTICS_BLOB_SECRET", "", "(derived from the HS256 secret)", "secret signing download URLs of the local blob store (at least 32 bytes)"},
@@ -241,6 +256,21 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	}
 	if c.TenantConcurrency, err = positiveInt(env, "ANALYTICS_TENANT_CONCURRENCY", 16); err != nil {
 		return Config{}, err
+	}
+	for _, n := range []struct {
+		dst *int
+		key string
+		def int
+	}{
+		{&c.MaxBodyBytes, "ANALYTICS_GRAPHQL_MAX_BODY_BYTES", DefaultMaxBodyBytes},
+		{&c.MaxListLength, "ANALYTICS_GRAPHQL_MAX_LIST_LENGTH", DefaultMaxListLength},
+		{&c.MaxStringBytes, "ANALYTICS_GRAPHQL_MAX_STRING_BYTES", DefaultMaxStringBytes},
+		{&c.WSSubscriptions, "ANALYTICS_WS_MAX_SUBSCRIPTIONS", DefaultWSSubscriptions},
+		{&c.TenantSubs, "ANALYTICS_TENANT_MAX_SUBSCRIPTIONS", DefaultTenantSubs},
+	} {
+		if *n.dst, err = positiveInt(env, n.key, n.def); err != nil {
+			return Config{}, err
+		}
 	}
 	if c.HotMonths, err = positiveInt(env, "ANALYTICS_HOT_MONTHS", DefaultHotMonths); err != nil {
 		return Config{}, err

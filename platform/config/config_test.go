@@ -27,6 +27,18 @@ func TestLoadDefaults(t *testing.T) {
 	assert.Nil(t, c.PIIKeys, "nil: the privacy package's defaults")
 	assert.Equal(t, 90*24*time.Hour, c.ReportRetention)
 	assert.False(t, c.ReportWebhookAllowPrivate, "private webhook addresses are refused unless asked for")
+	assert.Equal(t, 1<<20, c.MaxBodyBytes)
+	assert.Equal(t, 1000, c.MaxListLength)
+	assert.Equal(t, 64<<10, c.MaxStringBytes)
+	assert.Equal(t, 20, c.WSSubscriptions)
+	assert.Equal(t, 100, c.TenantSubs)
+}
+
+func TestGraphQLEdgeSettings(t *testing.T) {
+	c, err := Load(nil, envOf(map[string]string{"ANALYTICS_GRAPHQL_MAX_BODY_BYTES": "65536", "ANALYTICS_GRAPHQL_MAX_LIST_LENGTH": "50",
+		"ANALYTICS_GRAPHQL_MAX_STRING_BYTES": "4096", "ANALYTICS_WS_MAX_SUBSCRIPTIONS": "5", "ANALYTICS_TENANT_MAX_SUBSCRIPTIONS": "7"}))
+	require.NoError(t, err)
+	assert.Equal(t, []int{65536, 50, 4096, 5, 7}, []int{c.MaxBodyBytes, c.MaxListLength, c.MaxStringBytes, c.WSSubscriptions, c.TenantSubs})
 }
 
 func TestReportSettings(t *testing.T) {
@@ -94,6 +106,8 @@ func TestLoadRejectsBadSettings(t *testing.T) {
 		{map[string]string{"ANALYTICS_ADHOC_MAX_RESULT_BYTES": "lots"}, nil, "ANALYTICS_ADHOC_MAX_RESULT_BYTES"},
 		{map[string]string{"ANALYTICS_ADHOC_MAX_MEMORY": "0GiB"}, nil, "ANALYTICS_ADHOC_MAX_MEMORY"},
 		{map[string]string{"ANALYTICS_ADHOC_MAX_CONCURRENT": "-1"}, nil, "ANALYTICS_ADHOC_MAX_CONCURRENT"},
+		{map[string]string{"ANALYTICS_GRAPHQL_MAX_BODY_BYTES": "1MiB"}, nil, "ANALYTICS_GRAPHQL_MAX_BODY_BYTES"},
+		{map[string]string{"ANALYTICS_TENANT_MAX_SUBSCRIPTIONS": "0"}, nil, "ANALYTICS_TENANT_MAX_SUBSCRIPTIONS"},
 		{nil, []string{"--bogus"}, "flags"},
 	} {
 		t.Run(tc.setting, func(t *testing.T) {
