@@ -14,6 +14,7 @@ import (
 	"github.com/learnhub/analytics-service/platform/blob"
 	"github.com/learnhub/analytics-service/platform/bus"
 	"github.com/learnhub/analytics-service/reports"
+	"github.com/learnhub/analytics-service/reports/reportstest"
 	"github.com/learnhub/analytics-service/store"
 )
 
@@ -21,7 +22,8 @@ import (
 // deliveries are refused).
 func reportService(t *testing.T, db *store.DB, blobs blob.Store, q *jobs.Client, b *bus.Bus, d *dashboards.Service, m *metrics.Querier) *reports.Service {
 	t.Helper()
-	svc, err := reports.NewService(reports.Deps{DB: db, Blobs: blobs, Jobs: q, Bus: b, Dashboards: d, Metrics: m}, reports.Config{})
+	svc, err := reports.NewService(reports.Deps{DB: db, Blobs: blobs, Jobs: q, Bus: b, Dashboards: d, Metrics: m,
+		Resolver: reportstest.NewResolver(map[string][]string{"hooks.example.com": {"93.184.215.14"}})}, reports.Config{})
 	require.NoError(t, err)
 	return svc
 }
