@@ -1,10 +1,7 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
-	"net"
-	"net/netip"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -17,6 +14,7 @@ import (
 	"github.com/learnhub/analytics-service/platform/blob"
 	"github.com/learnhub/analytics-service/platform/bus"
 	"github.com/learnhub/analytics-service/reports"
+	"github.com/learnhub/analytics-service/reports/reportstest"
 	"github.com/learnhub/analytics-service/store"
 )
 
@@ -24,22 +22,10 @@ import (
 // deliveries are refused).
 func reportService(t *testing.T, db *store.DB, blobs blob.Store, q *jobs.Client, b *bus.Bus, d *dashboards.Service, m *metrics.Querier) *reports.Service {
 	t.Helper()
-	deps := reports.Deps{DB: db, Blobs: blobs, Jobs: q, Bus: b, Dashboards: d, Metrics: m, Resolver: publicHooks{}}
-	svc, err := reports.NewService(deps, reports.Config{})
+	svc, err := reports.NewService(reports.Deps{DB: db, Blobs: blobs, Jobs: q, Bus: b, Dashboards: d, Metrics: m,
+		Resolver: reportstest.NewResolver(map[string][]string{"hooks.example.com": {"93.184.215.14"}})}, reports.Config{})
 	require.NoError(t, err)
 	return svc
-}
-
-// publicHooks resolves the tests' webhook host to a public address without
-// real DNS (this machine has none), so the address check passes as it would
-// for a real receiver.
-type publicHooks struct{}
-
-func (publicHooks) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
-	if host == "hooks.example.com" {
-		return []netip.Addr{netip.MustParseAddr("93.184.216.34")}, nil
-	}
-	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 }
 
 func TestReportsThroughGraphQL(t *testing.T) {

@@ -424,14 +424,14 @@ func (s *Service) validateDeliveries(ctx context.Context, op string, ds []Delive
 			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 				return errs.Invalid(op, field+".url", fmt.Sprintf("%s.url must be an absolute http(s) URL, e.g. https://hooks.example.com/reports", field))
 			}
+			if len(d.Secret) < MinSecretLen {
+				return errs.Invalid(op, field+".secret", fmt.Sprintf("%s.secret must have at least %d characters (it keys the body's HMAC-SHA256 signature)", field, MinSecretLen))
+			}
 			if err := s.checkWebhookURL(ctx, d.URL); err != nil {
 				if !errs.Is(err, errs.KindInvalid) {
 					return err
 				}
 				return errs.Invalid(op, field+".url", fmt.Sprintf("%s.url: %s", field, errs.PublicMessage(err)))
-			}
-			if len(d.Secret) < MinSecretLen {
-				return errs.Invalid(op, field+".secret", fmt.Sprintf("%s.secret must have at least %d characters (it keys the body's HMAC-SHA256 signature)", field, MinSecretLen))
 			}
 		default:
 			return errs.Invalid(op, field+".kind", fmt.Sprintf("%s.kind %q is not known; use EMAIL or WEBHOOK", field, d.Kind))

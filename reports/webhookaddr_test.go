@@ -2,10 +2,8 @@ package reports_test
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"sync"
 	"testing"
 
@@ -14,45 +12,20 @@ import (
 
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/reports"
+	"github.com/learnhub/analytics-service/reports/reportstest"
 )
-
-// fakeResolver answers from a map the test may change (DNS rebinding).
-type fakeResolver struct {
-	mu    sync.Mutex
-	hosts map[string][]string
-}
-
-func (r *fakeResolver) set(host string, addrs ...string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.hosts[host] = addrs
-}
-
-func (r *fakeResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	addrs, ok := r.hosts[host]
-	if !ok {
-		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
-	}
-	out := make([]netip.Addr, len(addrs))
-	for i, a := range addrs {
-		out[i] = netip.MustParseAddr(a)
-	}
-	return out, nil
-}
 
 // TestWebhookAddressesRefused: a webhook that would reach the service's own
 // network is refused when the report is saved (BAD_USER_INPUT naming the
 // field and the reason) and, should its name resolve elsewhere later or
 // redirect there, FAILED at delivery with the reason instead of RETRYING.
 func TestWebhookAddressesRefused(t *testing.T) {
-	dns := &fakeResolver{hosts: map[string][]string{
+	dns := reportstest.NewResolver(map[string][]string{
 		"hooks.example.com":    {"93.184.215.14"},
 		"rebinds.example.com":  {"93.184.215.14"},
 		"internal.example.com": {"93.184.215.14", "10.1.2.3"},
 		"v6.example.com":       {"::ffff:127.0.0.1"},
-	}}
+	})
 	h := newHarness(t, func(d *reports.Deps, c *reports.Config) {
 		d.Resolver = dns
 		c.AllowPrivateWebhooks = false // production default
@@ -98,7 +71,7 @@ func TestWebhookAddressesRefused(t *testing.T) {
 	require.NoError(t, err, "a public name is accepted")
 
 	t.Run("a name that resolves privately at delivery is FAILED", func(t *testing.T) {
-		dns.set("rebinds.example.com", "10.9.8.7")
+		dns.Set("rebinds.example.com", "10.9.8.7")
 		err := runAndDeliver(t, h, ctx, rep.ID)
 		assert.True(t, errs.Is(err, errs.KindInvalid), "not retried: %v", err)
 		d := h.onlyRun(t, ctx, rep.ID).Deliveries[0]
