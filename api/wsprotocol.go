@@ -56,6 +56,8 @@ func (p wsProtocol) Accept(w http.ResponseWriter, r *http.Request, o transport.W
 		return c, err
 	}
 	pc := &protocolConn{WebsocketConn: c, active: map[string]bool{}, completing: map[string]chan struct{}{}, errored: map[string]bool{}}
+	pc.mu.Lock() // the timer's func locks too, so it sees initTimer set
+	defer pc.mu.Unlock()
 	pc.initTimer = time.AfterFunc(p.initTimeout, func() {
 		pc.mu.Lock()
 		initialised := pc.initialised
