@@ -75,45 +75,58 @@ func fitProphet(y []float64, seasons []int) *prophet {
 	x0[1] = (ys[n-1] - ys[0]) // k over t in [0, 1]
 	x0[0] = ys[0]
 	x0[dim-1] = math.Log(math.Max(math.Sqrt(variance(ys)), 1e-3))
-	r := make([]float64, n)
-	obj := func(x []float64, grad []float64) float64 {
-		theta, logSigma := x[:dim-1], x[dim-1]
-		sigma := math.Exp(logSigma)
-		var sse float64
-		for i := range n {
-			pred := 0.0
-			for j, v := range X[i] {
-				pred += v * theta[j]
+	// The likelihood needs only the Gram matrix X'X, X'y and y'y: each
+	// evaluation costs O(p²) instead of O(n·p).
+	pdim := dim - 1
+	xtx := make([]float64, pdim*pdim)
+	xty := make([]float64, pdim)
+	var yty float64
+	for i := range n {
+		for a, va := range X[i] {
+			xty[a] += va * ys[i]
+			row := xtx[a*pdim : (a+1)*pdim]
+			for b, vb := range X[i] {
+				row[b] += va * vb
 			}
-			r[i] = ys[i] - pred
-			sse += r[i] * r[i]
 		}
+		yty += ys[i] * ys[i]
+	}
+	gx := make([]float64, pdim) // X'X·θ
+	obj := func(x []float64, grad []float64) float64 {
+		theta, logSigma := x[:pdim], x[pdim]
+		sigma := math.Exp(logSigma)
+		sse := yty
+		for a := range pdim {
+			var v float64
+			row := xtx[a*pdim : (a+1)*pdim]
+			for b, t := range theta {
+				v += row[b] * t
+			}
+			gx[a] = v
+			sse += theta[a]*v - 2*theta[a]*xty[a]
+		}
+		sse = math.Max(sse, 0)
 		s2 := sigma * sigma
 		f := float64(n)*logSigma + sse/(2*s2) + s2/(2*0.25) + (theta[0]*theta[0]+theta[1]*theta[1])/(2*25)
 		for j := 2; j < 2+nCPs; j++ {
 			f += math.Sqrt(theta[j]*theta[j]+l1Smooth) / prophetTau
 		}
-		for j := 2 + nCPs; j < dim-1; j++ {
+		for j := 2 + nCPs; j < pdim; j++ {
 			f += theta[j] * theta[j] / (2 * prophetSeasonScale * prophetSeasonScale)
 		}
 		if grad != nil {
-			for j := range grad {
-				grad[j] = 0
-			}
-			for i := range n {
-				for j, v := range X[i] {
-					grad[j] -= v * r[i] / s2
-				}
+			for a := range pdim {
+				grad[a] = (gx[a] - xty[a]) / s2
 			}
 			grad[0] += theta[0] / 25
 			grad[1] += theta[1] / 25
 			for j := 2; j < 2+nCPs; j++ {
 				grad[j] += theta[j] / math.Sqrt(theta[j]*theta[j]+l1Smooth) / prophetTau
 			}
-			for j := 2 + nCPs; j < dim-1; j++ {
+			for j := 2 + nCPs; j < pdim; j++ {
 				grad[j] += theta[j] / (prophetSeasonScale * prophetSeasonScale)
 			}
-			grad[dim-1] = float64(n) - sse/s2 + s2/0.25
+			grad[pdim] = float64(n) - sse/s2 + s2/0.25
 		}
 		return f
 	}

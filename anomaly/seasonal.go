@@ -24,6 +24,11 @@ type decomposition struct {
 
 // decompose decomposes y over periods (ascending; each needs two cycles in y).
 func decompose(y []float64, periods []int) decomposition {
+	return decomposeCycles(y, periods, seasonalCycles)
+}
+
+// decomposeCycles is decompose averaging each phase over `cycles` cycles.
+func decomposeCycles(y []float64, periods []int, cycles int) decomposition {
 	n := len(y)
 	d := decomposition{periods: periods, adjusted: slices.Clone(y), seasonal: make([][]float64, len(periods))}
 	for i := range periods {
@@ -36,7 +41,7 @@ func decompose(y []float64, periods []int) decomposition {
 				x[t] = d.adjusted[t] + d.seasonal[i][t]
 			}
 			tr := movingAverage(x, m)
-			s := cycleAverage(x, tr, m, seasonalCycles)
+			s := cycleAverage(x, tr, m, cycles)
 			for t := range n {
 				d.adjusted[t] = x[t] - s[t]
 			}
@@ -225,26 +230,33 @@ func variance(x []float64) float64 {
 
 // DetectSeasons finds the seasonality of a series with no time grain
 // (integer steps): the candidate period among 4, 7, 12, 24 and 52 whose
-// autocorrelation of the differenced series is highest and at least
+// autocorrelation, once its own moving average is taken off, is highest and at least
 // minSeasonalACF, with three cycles in the history; a daily period 24 also
 // brings the weekly 168 when its autocorrelation is higher still and two
 // weeks are there. Nil when nothing qualifies.
 func DetectSeasons(y []float64) []int {
 	const minSeasonalACF = 0.3
-	x := difference(y, 1)
+	detrended := func(m int) []float64 {
+		tr := movingAverage(y, m)
+		x := make([]float64, len(y))
+		for i := range y {
+			x[i] = y[i] - tr[i]
+		}
+		return x
+	}
 	best, bestACF := 0, minSeasonalACF
 	for _, m := range []int{4, 7, 12, 24, 52} {
 		if len(y) < 3*m {
 			continue
 		}
-		if r := acf(x, m); r >= bestACF {
+		if r := acf(detrended(m), m); r >= bestACF {
 			best, bestACF = m, r
 		}
 	}
 	switch {
 	case best == 0:
 		return nil
-	case best == 24 && len(y) >= 2*168 && acf(x, 168) > bestACF:
+	case best == 24 && len(y) >= 2*168 && acf(detrended(168), 168) > bestACF:
 		return []int{24, 168}
 	}
 	return []int{best}
