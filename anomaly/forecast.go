@@ -31,10 +31,13 @@ package anomaly
 //     (L-BFGS) with a Laplace prior on the changepoint deltas.
 //   - mstl: multi-seasonal decomposition (all seasons, e.g. 24 and 168) and
 //     a non-seasonal ETS on the seasonally adjusted series.
+//   - mstl-arima: the longer seasons (e.g. 168) taken off by the same
+//     decomposition, a seasonal ARIMA on the shortest one (e.g. 24).
 //   - theta: the Theta method (SES with half the regression drift) on the
 //     seasonally adjusted series.
-//   - ensemble (the default): the per-step median of mstl, ets and arima
-//     (see forecast_ensemble.go for the measured reasons).
+//   - ensemble (the default): with two seasons or more, the mean of arima
+//     and mstl-arima; otherwise of arima, ets and theta (see
+//     forecast_ensemble.go for the measured reasons).
 //
 // Seasons come from the grain (SeasonsForGrain: hour → 24 and 168, day → 7)
 // or from the caller; a season longer than half the history is dropped by
@@ -58,6 +61,7 @@ const (
 	ModelARIMA         = "arima"
 	ModelProphet       = "prophet"
 	ModelMSTL          = "mstl"
+	ModelMSTLARIMA     = "mstl-arima"
 	ModelTheta         = "theta"
 	ModelEnsemble      = "ensemble"
 
@@ -104,7 +108,7 @@ type Fitted interface {
 
 // Models lists the model names Fit accepts.
 func Models() []string {
-	return []string{ModelEnsemble, ModelSeasonalNaive, ModelETS, ModelARIMA, ModelProphet, ModelMSTL, ModelTheta}
+	return []string{ModelEnsemble, ModelSeasonalNaive, ModelETS, ModelARIMA, ModelProphet, ModelMSTL, ModelMSTLARIMA, ModelTheta}
 }
 
 // DefaultLevels are the interval levels when none are asked for.
@@ -159,7 +163,9 @@ func Fit(model string, y []float64, opt Options) (Fitted, error) {
 	case ModelProphet:
 		return fitProphet(y, seasons), nil
 	case ModelMSTL:
-		return fitMSTL(y, seasons), nil
+		return fitMSTL(y, seasons, false), nil
+	case ModelMSTLARIMA:
+		return fitMSTL(y, seasons, true), nil
 	case ModelTheta:
 		return fitTheta(y, usableSeason(seasons, len(y))), nil
 	case ModelEnsemble:
@@ -227,7 +233,7 @@ func minHistory(model string, seasons []int) requirement {
 		return requirement{1, "one observation"}
 	case ModelProphet:
 		return requirement{minProphet, "a trend and its changepoints need that many points"}
-	case ModelARIMA:
+	case ModelARIMA, ModelMSTLARIMA, ModelEnsemble:
 		return requirement{minARIMA, "enough points to estimate an ARMA model after differencing"}
 	}
 	return requirement{minETS, "enough points to estimate a level and a trend"}

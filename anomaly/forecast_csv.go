@@ -215,3 +215,13 @@ func ParseLevels(s string) ([]float64, error) {
 	}
 	return out, nil
 }
+
+// median of x (x is reordered).
+func median(x []float64) float64 {
+	slices.Sort(x)
+	n := len(x)
+	if n%2 == 1 {
+		return x[n/2]
+	}
+	return (x[n/2-1] + x[n/2]) / 2
+}

@@ -1,34 +1,35 @@
 package anomaly
 
-import (
-	"slices"
-	"strings"
-)
+import "strings"
 
-// ensembleMembers are the models the default forecaster combines.
-func ensembleMembers() []string { return []string{ModelMSTL, ModelETS, ModelARIMA} }
-
-// ensemble is the per-step median of its members' means, with the median
-// of their standard deviations.
+// ensemble combines member forecasts step by step: the mean of the means
+// and of the standard deviations. The members depend on the seasons the
+// history can carry:
+//
+//   - two or more seasons (hourly: 24 and 168): arima on the daily season
+//     and mstl-arima (the weekly pattern taken off first). Measured on the
+//     276 M4 hourly series, their mean has MASE 0.857 against 0.899 and
+//     0.917 alone; adding ETS-based members (MASE 1.18–1.67 there) made
+//     every combination worse.
+//   - otherwise: arima, ets and theta, the classic robust combination of
+//     the M3/M4 literature (not tuned here: no benchmark data of that kind).
 type ensemble struct {
 	members []Fitted
 }
 
 func fitEnsemble(y []float64, seasons []int) *ensemble {
-	e := &ensemble{}
-	for _, name := range ensembleMembers() {
-		var f Fitted
-		switch name {
-		case ModelMSTL:
-			f = fitMSTL(y, seasons)
-		case ModelETS:
-			f = fitETSAuto(y, usableSeason(seasons, len(y)))
-		case ModelARIMA:
-			f = fitARIMAAuto(y, usableSeason(seasons, len(y)))
-		case ModelTheta:
-			f = fitTheta(y, usableSeason(seasons, len(y)))
+	usable := 0
+	for _, s := range seasons {
+		if len(y) >= 2*s {
+			usable++
 		}
-		e.members = append(e.members, f)
+	}
+	m := usableSeason(seasons, len(y))
+	e := &ensemble{}
+	if usable >= 2 {
+		e.members = []Fitted{fitARIMAAuto(y, m), fitMSTL(y, seasons, true)}
+	} else {
+		e.members = []Fitted{fitARIMAAuto(y, m), fitETSAuto(y, m), fitTheta(y, m)}
 	}
 	return e
 }
@@ -38,27 +39,19 @@ func (e *ensemble) Name() string {
 	for i, m := range e.members {
 		names[i] = m.Name()
 	}
-	return ModelEnsemble + "(" + strings.Join(names, "+") + ")"
+	return ModelEnsemble + "(" + strings.Join(names, " + ") + ")"
 }
 
 func (e *ensemble) Predict(h int) (mean, sd []float64) {
-	means := make([][]float64, len(e.members))
-	sds := make([][]float64, len(e.members))
-	for i, m := range e.members {
-		means[i], sds[i] = m.Predict(h)
-	}
 	mean = make([]float64, h)
 	sd = make([]float64, h)
-	col := make([]float64, len(e.members))
-	for k := range h {
-		for i := range e.members {
-			col[i] = means[i][k]
+	w := 1 / float64(len(e.members))
+	for _, m := range e.members {
+		mu, s := m.Predict(h)
+		for k := range h {
+			mean[k] += w * mu[k]
+			sd[k] += w * s[k]
 		}
-		mean[k] = median(col)
-		for i := range e.members {
-			col[i] = sds[i][k]
-		}
-		sd[k] = median(col)
 	}
 	return mean, sd
 }
@@ -67,14 +60,4 @@ func (e *ensemble) Observe(y float64) {
 	for _, m := range e.members {
 		m.Observe(y)
 	}
-}
-
-// median of x (x is reordered).
-func median(x []float64) float64 {
-	slices.Sort(x)
-	n := len(x)
-	if n%2 == 1 {
-		return x[n/2]
-	}
-	return (x[n/2-1] + x[n/2]) / 2
 }
