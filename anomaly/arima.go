@@ -129,8 +129,8 @@ func fitARIMAAuto(y []float64, m int) *arima {
 	if best == nil {
 		best = fitARIMA(y, x, base, m, 0)
 	}
-	if best == nil { // cannot happen for ARIMA(0,d,0), kept as a floor
-		best = &arima{order: base, y: y, e: make([]float64, len(y)), sigma2: variance(y)}
+	if best == nil { // nothing fitted (too little data after differencing): a random walk
+		best = &arima{order: arimaOrder{d: 1}, ar: []lag{{1, 1}}, y: y, e: make([]float64, len(y)), sigma2: variance(difference(y, 1))}
 	}
 	return best
 }
@@ -171,9 +171,10 @@ func fitARIMA(y, x []float64, o arimaOrder, m, start int) *arima {
 	if o.constant {
 		k++
 	}
-	if ss <= 0 || math.IsNaN(ss) || math.IsInf(ss, 0) || neff-k-1 <= 0 {
+	if math.IsNaN(ss) || math.IsInf(ss, 0) || neff-k-1 <= 0 {
 		return nil
 	}
+	ss = math.Max(ss, 1e-300) // an exact fit (a noise-free series) is the best fit
 	a := &arima{order: o, m: m, sigma2: ss / (neff - k + 1)}
 	a.aicc = neff*math.Log(ss/neff) + 2*k + 2*k*(k+1)/(neff-k-1)
 	ar, ma := arimaPolys(par, o, m)

@@ -68,6 +68,36 @@ func TestForecastersRecoverSeasonalTrend(t *testing.T) {
 	}
 }
 
+// TestForecastDegenerateSeries: a constant series and a noise-free
+// seasonal one (exact fits, zero residuals) still forecast their own
+// continuation with finite intervals.
+func TestForecastDegenerateSeries(t *testing.T) {
+	constant := make([]float64, 24*8)
+	pure := make([]float64, 24*8)
+	for i := range constant {
+		constant[i] = 7
+		pure[i] = 20 + 5*math.Sin(2*math.Pi*float64(i)/24)
+	}
+	for name, y := range map[string][]float64{"constant": constant, "noise-free seasonal": pure} {
+		for _, model := range Models() {
+			t.Run(name+"/"+model, func(t *testing.T) {
+				fc, err := Run(model, y, 24, DefaultLevels(), Options{Seasons: []int{24}})
+				require.NoError(t, err)
+				for k, v := range fc.Point {
+					tol := 0.5
+					if model == ModelProphet {
+						tol = 1 // the priors shrink the fit a little
+					}
+					assert.InDelta(t, y[len(y)-24+k], v, tol, "%s step %d", fc.Model, k+1)
+					for _, iv := range fc.Intervals {
+						assert.False(t, math.IsNaN(iv.Lower[k]) || math.IsNaN(iv.Upper[k]) || math.IsInf(iv.Upper[k], 0))
+					}
+				}
+			})
+		}
+	}
+}
+
 // TestForecastDeterministic: the same history gives the same forecast.
 func TestForecastDeterministic(t *testing.T) {
 	y, _ := seasonalTrend(24*10, 2)

@@ -56,7 +56,7 @@ func benchM4(ctx context.Context, dir string, models []string) ([]result, error)
 	}
 	if len(models) == 0 {
 		models = []string{anomaly.ModelSeasonalNaive, anomaly.DefaultModel, anomaly.ModelETS, anomaly.ModelARIMA,
-			anomaly.ModelMSTL, anomaly.ModelTheta, anomaly.ModelProphet}
+			anomaly.ModelMSTL, anomaly.ModelMSTLARIMA, anomaly.ModelTheta, anomaly.ModelProphet}
 	}
 	var scores []m4Score
 	for _, model := range models {
