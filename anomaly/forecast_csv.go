@@ -88,10 +88,15 @@ func ReadLong(r io.Reader) ([]Series, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
-			return nil, bad(line, "%v", csvCause(err))
+			line := 0
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.Line
+			}
+			return nil, bad(max(line, 1), "%v", csvCause(err))
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) != 3 {
 			return nil, bad(line, "%d fields; want 3 (unique_id,ds,y)", len(rec))
 		}
