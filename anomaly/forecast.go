@@ -36,7 +36,7 @@ package anomaly
 //   - theta: the Theta method (SES with half the regression drift) on the
 //     seasonally adjusted series.
 //   - ensemble (the default): with two seasons or more, the mean of arima
-//     and mstl-arima; otherwise of arima, ets and theta (see
+//     and mstl-arima; otherwise the median of arima, ets and theta (see
 //     forecast_ensemble.go for the measured reasons).
 //
 // Seasons come from the grain (SeasonsForGrain: hour → 24 and 168, day → 7)

@@ -251,6 +251,7 @@ func TestDetectSeasons(t *testing.T) {
 		return y
 	}
 	assert.Equal(t, []int{24}, DetectSeasons(gen(24*10, 24)))
+	assert.Equal(t, []int{24, 168}, DetectSeasons(gen(24*15, 24)), "two weeks of hourly data bring the weekly season")
 	assert.Equal(t, []int{7}, DetectSeasons(gen(7*30, 7)))
 	assert.Nil(t, DetectSeasons(gen(300, 0)))
 }

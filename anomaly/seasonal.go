@@ -231,9 +231,9 @@ func variance(x []float64) float64 {
 // DetectSeasons finds the seasonality of a series with no time grain
 // (integer steps): the candidate period among 4, 7, 12, 24 and 52 whose
 // autocorrelation, once its own moving average is taken off, is highest and at least
-// minSeasonalACF, with three cycles in the history; a daily period 24 also
-// brings the weekly 168 when its autocorrelation is higher still and two
-// weeks are there. Nil when nothing qualifies.
+// minSeasonalACF, with three cycles in the history. A period of 24 is read
+// as hourly data and, with two weeks of history, brings the hourly grain's
+// weekly 168 too (as --grain hour would). Nil when nothing qualifies.
 func DetectSeasons(y []float64) []int {
 	const minSeasonalACF = 0.3
 	detrended := func(m int) []float64 {
@@ -256,8 +256,8 @@ func DetectSeasons(y []float64) []int {
 	switch {
 	case best == 0:
 		return nil
-	case best == 24 && len(y) >= 2*168 && acf(detrended(168), 168) > bestACF:
-		return []int{24, 168}
+	case best == 24 && len(y) >= 2*168:
+		return SeasonsForGrain("hour")
 	}
 	return []int{best}
 }
