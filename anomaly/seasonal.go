@@ -56,20 +56,6 @@ func decomposeCycles(y []float64, periods []int, cycles int) decomposition {
 	return d
 }
 
-// futureSeasonal is the sum of the seasonal components for steps 1…h after
-// the history: each component repeats its last cycle.
-func (d decomposition) futureSeasonal(h int) []float64 {
-	out := make([]float64, h)
-	n := len(d.adjusted)
-	for i, m := range d.periods {
-		s := d.seasonal[i]
-		for k := range h {
-			out[k] += s[n-m+k%m]
-		}
-	}
-	return out
-}
-
 // strength is the seasonal strength max(0, 1 − var(R)/var(S+R)) of Wang,
 // Smith & Hyndman (2006) for all seasonal components together; above
 // about 0.64 a seasonal difference is worth taking.
