@@ -27,6 +27,12 @@ import (
 // sustained events/s; at 100 000 they were a quarter of the run.
 var ingestEvents = 400_000
 
+// dataDir holds the shared benchmark data; m4Models narrows the m4 group.
+var (
+	dataDir  = "../shared/data"
+	m4Models string
+)
+
 // result is one benchmark row.
 type result struct {
 	Name     string
@@ -41,9 +47,11 @@ func main() {
 	out := flag.String("out", "docs/BENCHMARKS.md", "markdown file to write")
 	dur := flag.Duration("duration", 2*time.Second, "duration of each throughput run")
 	rows := flag.Int("rows", 1_000_000, "rows for the insert benchmark")
-	onlyList := flag.String("only", "", "comma-separated benchmark groups to run (graphql, insert, ingest, metrics, cohorts, exports, dashboards); "+
+	onlyList := flag.String("only", "", "comma-separated benchmark groups to run (graphql, insert, ingest, metrics, cohorts, exports, dashboards, m4); "+
 		"a partial run prints its table to stdout and leaves -out alone")
 	flag.IntVar(&ingestEvents, "ingest-events", ingestEvents, "events in each ingest throughput run")
+	flag.StringVar(&dataDir, "data", dataDir, "directory of the shared benchmark data (m4-hourly/, nab/)")
+	flag.StringVar(&m4Models, "m4-models", "", "comma-separated forecasters for the m4 group (default: seasonal naive, the default and every other model)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
 	only := map[string]bool{}
@@ -78,23 +86,27 @@ func run(ctx context.Context, out, cpuProfile string, dur time.Duration, rows in
 		}
 		defer pprof.StopCPUProfile()
 	}
-	dir, err := os.MkdirTemp("", "analyticsbench-*")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	backend, err := chembedded.Open(ctx, chembedded.Options{Path: filepath.Join(dir, "clickhouse"), Database: "bench"})
-	if err != nil {
-		return err
-	}
-	db := store.New(backend, store.Options{Mode: "embedded"})
-	defer db.Close()
-	if _, err := store.Migrate(ctx, db, store.MigrateOptions{}); err != nil {
-		return err
-	}
-	chVersion, err := db.ServerVersion(ctx)
-	if err != nil {
-		return err
+	// The engine starts only when a selected group uses it.
+	var db *store.DB
+	chVersion := "not started (no selected benchmark uses it)"
+	if slices.ContainsFunc(all, func(c benchCase) bool { return !c.fileOnly() && (len(only) == 0 || only[c.name]) }) {
+		dir, err := os.MkdirTemp("", "analyticsbench-*")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		backend, err := chembedded.Open(ctx, chembedded.Options{Path: filepath.Join(dir, "clickhouse"), Database: "bench"})
+		if err != nil {
+			return err
+		}
+		db = store.New(backend, store.Options{Mode: "embedded"})
+		defer db.Close()
+		if _, err := store.Migrate(ctx, db, store.MigrateOptions{}); err != nil {
+			return err
+		}
+		if chVersion, err = db.ServerVersion(ctx); err != nil {
+			return err
+		}
 	}
 
 	var results []result
@@ -105,8 +117,10 @@ func run(ctx context.Context, out, cpuProfile string, dur time.Duration, rows in
 		// A phase starts on a quiet engine: background merges of the rows an
 		// earlier phase wrote would otherwise take CPU from one side of its
 		// comparison and not the other.
-		if err := settleMerges(ctx, db, 2*time.Minute); err != nil {
-			return err
+		if !c.fileOnly() {
+			if err := settleMerges(ctx, db, 2*time.Minute); err != nil {
+				return err
+			}
 		}
 		fmt.Fprintln(os.Stderr, c.label+" …")
 		r, err := c.run(ctx)
@@ -164,6 +178,10 @@ type benchCase struct {
 	run   func(context.Context) ([]result, error)
 }
 
+// fileOnly reports whether the group runs on data files alone, without the
+// engine (the forecaster and detector accuracy groups).
+func (c benchCase) fileOnly() bool { return c.name == "m4" }
+
 // cases are the benchmark groups in the order they run.
 func cases(db *store.DB, dur time.Duration, rows int) []benchCase {
 	return []benchCase{
@@ -177,6 +195,9 @@ func cases(db *store.DB, dur time.Duration, rows int) []benchCase {
 		{"exports", "exports: formats vs the engine's own CSV", func(ctx context.Context) ([]result, error) { return benchExports(ctx, db) }},
 		{"dashboards", "dashboards: render vs hand-written SQL, cache, live", func(ctx context.Context) ([]result, error) {
 			return benchDashboards(ctx, db)
+		}},
+		{"m4", "forecasters: M4 hourly accuracy vs seasonal naive", func(ctx context.Context) ([]result, error) {
+			return benchM4(ctx, filepath.Join(dataDir, "m4-hourly"), strings.FieldsFunc(m4Models, func(r rune) bool { return r == ',' || r == ' ' }))
 		}},
 	}
 }

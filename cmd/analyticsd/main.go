@@ -67,6 +67,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "token":
 		err = runToken(args, getenv, stdout)
+	case "forecast":
+		err = runForecast(args, os.Stdin, stdout)
 	case "all", "serve", "work", "ingest", "migrate", "seed":
 		var (
 			cfg  config.Config
