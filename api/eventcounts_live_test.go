@@ -51,7 +51,7 @@ func (h *harness) subscribeCounts(ctx context.Context, t *testing.T, tenant, wan
 // than the 2 s the push may take.
 func TestEventTypeCountsPushedWithinTwoSecondsOfACommit(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second) // setup is slow on a loaded machine; the 2 s bound is measured from publishing
 	defer cancel()
 	h.runDirectIngest(ctx, t)
 
@@ -65,7 +65,7 @@ func TestEventTypeCountsPushedWithinTwoSecondsOfACommit(t *testing.T) {
 	evs := []ingest.Event{
 		{ID: "live-a1", TenantID: "tenant-a", Type: "user.login", UserID: "u1", OccurredAt: time.Now().UTC().Add(-time.Minute), Properties: json.RawMessage(`{}`)},
 		{ID: "live-a2", TenantID: "tenant-a", Type: "lesson.completed", UserID: "u1", OccurredAt: time.Now().UTC().Add(-time.Minute), Properties: json.RawMessage(`{}`)},
-		{ID: "live-b1", TenantID: "tenant-b", Type: "quiz.submitted", UserID: "u9", OccurredAt: time.Now().UTC().Add(-time.Minute), Properties: json.RawMessage(`{}`)},
+		{ID: "live-b1", TenantID: "tenant-b", Type: "quiz.submitted", UserID: "u9", OccurredAt: time.Now().UTC().Add(-time.Minute), Properties: json.RawMessage(`{"score": 72.5}`)},
 	}
 	published := time.Now()
 	results, err := ingest.NewPublisher(h.bus.JetStream()).Publish(ctx, evs)
@@ -73,7 +73,7 @@ func TestEventTypeCountsPushedWithinTwoSecondsOfACommit(t *testing.T) {
 	for _, r := range results {
 		require.NoError(t, r)
 	}
-	wantA := `{"data":{"eventTypeCounts":[{"type":"lesson.completed","count":1},{"type":"user.login","count":2}]}}`
+	wantA := `{"data":{"eventTypeCounts":[{"type":"user.login","count":2},{"type":"lesson.completed","count":1}]}}` // most frequent first
 	for name, c := range map[string]*websocket.Conn{"first": a1, "second": a2} {
 		for {
 			got := nextOfType(ctx, t, c, "next").Payload
@@ -82,6 +82,7 @@ func TestEventTypeCountsPushedWithinTwoSecondsOfACommit(t *testing.T) {
 				break
 			}
 		}
+		t.Logf("%s subscriber of tenant A: pushed %v after publishing", name, time.Since(published))
 		assert.Less(t, time.Since(published), 2*time.Second, "the %s subscriber of tenant A got the commit within 2 s", name)
 	}
 	assert.JSONEq(t, `{"data":{"eventTypeCounts":[{"type":"quiz.submitted","count":1}]}}`, string(nextOfType(ctx, t, b, "next").Payload),
