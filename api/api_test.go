@@ -27,7 +27,6 @@ import (
 	"github.com/learnhub/analytics-service/exports"
 	"github.com/learnhub/analytics-service/graph/model"
 	"github.com/learnhub/analytics-service/ingest"
-	"github.com/learnhub/analytics-service/jobs"
 	"github.com/learnhub/analytics-service/jobs/jobstest"
 	"github.com/learnhub/analytics-service/live"
 	"github.com/learnhub/analytics-service/metrics"
@@ -35,6 +34,8 @@ import (
 	"github.com/learnhub/analytics-service/platform/blob"
 	"github.com/learnhub/analytics-service/platform/bus"
 	"github.com/learnhub/analytics-service/platform/kv/kvtest"
+	"github.com/learnhub/analytics-service/platform/kv/rediskv"
+	"github.com/learnhub/analytics-service/platform/queue"
 	"github.com/learnhub/analytics-service/platform/telemetry"
 	"github.com/learnhub/analytics-service/privacy"
 	"github.com/learnhub/analytics-service/resolvers"
@@ -88,7 +89,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	signer, err := auth.NewHMACSigner(testSecret)
 	require.NoError(t, err)
 
-	registry := metrics.NewRegistry(db, metrics.Config{Locks: rdb, Cache: rdb})
+	registry := metrics.NewRegistry(db, metrics.Config{Locks: rediskv.New(rdb), Cache: rediskv.New(rdb)})
 	checkRange := privacy.RangeCheck(privacy.DefaultHotMonths, nil)
 	querier := metrics.NewQuerier(db, registry, metrics.QuerierConfig{CheckRange: checkRange})
 	nats, err := bus.Open(ctx, bus.Config{})
@@ -96,12 +97,12 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	t.Cleanup(func() { _ = nats.Close() })
 	blobs, err := blob.NewLocal(blob.LocalConfig{Dir: t.TempDir(), BaseURL: "http://localhost/blobs", Secret: testSecret})
 	require.NoError(t, err)
-	cohortService := cohorts.NewService(db, nats, cohorts.Config{Locks: rdb})
+	cohortService := cohorts.NewService(db, nats, cohorts.Config{Locks: rediskv.New(rdb)})
 	exportJobs := &jobstest.Recorder{}
 	exp, err := exports.NewService(exports.Deps{DB: db, Blobs: blobs, Jobs: exportJobs, Bus: nats,
 		Metrics: querier, SQL: adhoc.NewService(db, adhoc.Config{}), Cohorts: cohortService}, exports.Config{CheckRange: checkRange})
 	require.NoError(t, err)
-	priv := privacy.NewService(db, nats, blobs, privacy.Config{Logger: slog.New(slog.DiscardHandler)})
+	priv := privacy.NewService(db, nats, blobs, privacy.Config{Logger: slog.New(slog.DiscardHandler), Rollups: metrics.NewRollups(db)})
 	r := &resolvers.Resolver{
 		Info:           resolvers.ServerInfo{Version: "test", ClickHouseVersion: "26.7", Mode: "embedded"},
 		EventService:   events.NewService(db),
@@ -110,15 +111,15 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		AdhocService:   adhoc.NewService(db, adhoc.Config{}),
 		ExportService:  exp,
 		DashboardService: dashboards.NewService(db, registry, func() *metrics.Loader { return metrics.NewLoader(querier, metrics.LoaderConfig{}) },
-			dashboards.Config{Locks: rdb, Cache: rdb, Cohorts: cohortService}),
+			dashboards.Config{Locks: rediskv.New(rdb), Cache: rediskv.New(rdb), Cohorts: cohortService}),
 		DeadLetterReader: ingest.NewDeadLetters(db),
 		LiveHub:          live.NewHub(live.Config{Conn: nats.Conn()}),
 		CohortService:    cohortService,
 		PrivacyService:   priv,
-		RetentionService: privacy.NewRetention(db, blobs, jobs.NewClient(rdb, jobs.ClientConfig{}), privacy.RetentionConfig{}),
+		RetentionService: privacy.NewRetention(db, blobs, queue.NewClient(rdb, queue.ClientConfig{}), privacy.RetentionConfig{}),
 		MinPollInterval:  100 * time.Millisecond,
 	}
-	r.ReportService = reportService(t, db, blobs, jobs.NewClient(rdb, jobs.ClientConfig{}), nats, r.DashboardService, querier)
+	r.ReportService = reportService(t, db, blobs, queue.NewClient(rdb, queue.ClientConfig{}), nats, r.DashboardService, querier)
 	cfg := r.Config()
 	if o.hasRole != nil {
 		cfg.Directives.HasRole = o.hasRole

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -50,11 +48,7 @@ func TestLiveDashboardUpdatesWithinTwoSecondsOfTheFirehose(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	_, err := ingest.EnsureStream(ctx, h.bus.JetStream(), ingest.StreamConfig{})
-	require.NoError(t, err)
-	consumer := ingest.NewDirectConsumer(h.bus, h.db, ingest.NewMetrics(nil), slog.New(slog.NewTextHandler(io.Discard, nil)),
-		ingest.DirectConfig{Sink: ingest.SinkConfig{BatchWait: 100 * time.Millisecond}})
-	go func() { _ = consumer.Run(ctx) }()
+	h.runDirectIngest(ctx, t)
 
 	h.insertEvents("tenant-a", event{"a0", "course.enrolled", time.Now().UTC().Add(-time.Hour)})
 	c, err := h.dialWS(ctx, h.token("tenant-a", auth.RoleViewer))

@@ -8,11 +8,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnhub/analytics-service/dashboards"
-	"github.com/learnhub/analytics-service/jobs"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/blob"
 	"github.com/learnhub/analytics-service/platform/bus"
+	"github.com/learnhub/analytics-service/platform/queue"
 	"github.com/learnhub/analytics-service/reports"
 	"github.com/learnhub/analytics-service/reports/reportstest"
 	"github.com/learnhub/analytics-service/store"
@@ -20,7 +20,7 @@ import (
 
 // reportService is the harness's report service (no mailer: email
 // deliveries are refused).
-func reportService(t *testing.T, db *store.DB, blobs blob.Store, q *jobs.Client, b *bus.Bus, d *dashboards.Service, m *metrics.Querier) *reports.Service {
+func reportService(t *testing.T, db *store.DB, blobs blob.Store, q *queue.Client, b *bus.Bus, d *dashboards.Service, m *metrics.Querier) *reports.Service {
 	t.Helper()
 	svc, err := reports.NewService(reports.Deps{DB: db, Blobs: blobs, Jobs: q, Bus: b, Dashboards: d, Metrics: m,
 		Resolver: reportstest.NewResolver(map[string][]string{"hooks.example.com": {"93.184.215.14"}})}, reports.Config{})

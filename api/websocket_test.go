@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnhub/analytics-service/api"
+	"github.com/learnhub/analytics-service/ingest"
 	"github.com/learnhub/analytics-service/platform/auth"
 )
 
@@ -76,6 +77,10 @@ func TestSubscriptionPushesChangesOverWebSocket(t *testing.T) {
 
 	h.insertEvents("tenant-a", event{"a2", "user.login", time.Now().UTC().Add(-time.Minute)})
 	h.insertEvents("tenant-b", event{"b2", "quiz.submitted", time.Now().UTC().Add(-time.Minute)})
+	// The rows went around the firehose: announce them as its sink would.
+	for _, tenant := range []string{"tenant-a", "tenant-b"} {
+		require.NoError(t, h.bus.Conn().Publish(ingest.NoticeSubject(tenant), []byte(`{}`)))
+	}
 	second := nextOfType(ctx, t, c, "next")
 	assert.JSONEq(t, `{"data":{"eventTypeCounts":[{"type":"user.login","count":2}]}}`, string(second.Payload))
 

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/learnhub/analytics-service/metrics"
+	"github.com/learnhub/analytics-service/audit"
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/store"
 )
@@ -171,7 +171,7 @@ func (s *Service) record(ctx context.Context, scope store.Scope, ev *Evaluation)
 	}); err != nil {
 		return err
 	}
-	return metrics.WriteAudit(ctx, s.db, [][]any{metrics.AuditRow(ctx, scope.Tenant(), ev.EvaluatedAt, "evaluate", "cohort", ev.CohortID, "",
+	return audit.Write(ctx, s.db, [][]any{audit.Row(ctx, scope.Tenant(), ev.EvaluatedAt, "evaluate", "cohort", ev.CohortID, "",
 		fmt.Sprintf(`{"version":%d,"size":%d,"entered":%d,"exited":%d,"error":%q}`, ev.Version, ev.Size, ev.Entered, ev.Exited, ev.Error))})
 }
 

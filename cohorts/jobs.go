@@ -6,6 +6,7 @@ import (
 
 	"github.com/learnhub/analytics-service/jobs"
 	"github.com/learnhub/analytics-service/platform/auth"
+	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/store"
 )
 
@@ -18,7 +19,7 @@ type evaluateParams struct {
 	ScheduledFor time.Time `json:"scheduled_for"`
 }
 
-// Enqueuer queues tasks (jobs.Client implements it).
+// Enqueuer queues tasks (queue.Client implements it).
 type Enqueuer interface {
 	Enqueue(ctx context.Context, t jobs.Task) (jobs.Receipt, error)
 }
@@ -61,6 +62,22 @@ func (s *Service) EvaluateAllHandler(q Enqueuer) jobs.Handler {
 		}
 		return nil
 	})
+}
+
+// Jobs is the cohort work a worker runs: one evaluation, and the hourly
+// run that enqueues one evaluation per active cohort through Config.Queue.
+func (s *Service) Jobs() []jobs.Registration {
+	var all jobs.Handler = jobs.HandlerFunc(func(context.Context, jobs.Job) error {
+		return errs.E("cohorts.EvaluateAll", errs.KindInternal, "cohorts.Config.Queue is not set: the hourly run cannot enqueue evaluations")
+	})
+	if s.cfg.Queue != nil {
+		all = s.EvaluateAllHandler(s.cfg.Queue)
+	}
+	e := Entry(s.cfg.Spec)
+	return []jobs.Registration{
+		{Kind: KindEvaluate, Handler: s.EvaluateHandler()},
+		{Kind: KindEvaluateAll, Handler: all, Schedule: &e},
+	}
 }
 
 // Entry is the hourly schedule of cohorts:evaluate-all.

@@ -7,10 +7,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/redis/go-redis/v9"
 
+	"github.com/learnhub/analytics-service/audit"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/platform/kv"
 	"github.com/learnhub/analytics-service/store"
 )
 
@@ -21,10 +22,18 @@ type Publisher interface {
 
 // Config tunes a Service.
 type Config struct {
-	// Locks serialises commands per cohort; nil means no locks (one instance).
-	Locks redis.UniversalClient
+	// Locks serialises commands per cohort across replicas; nil means no
+	// locks (one instance).
+	Locks kv.Locker
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Queue enqueues the per-cohort evaluations of the hourly run
+	// (*queue.Client implements it); nil in a process that runs no
+	// workers, where the hourly run fails saying so.
+	Queue Enqueuer
+	// Spec is the hourly schedule of the evaluate-all run; empty means
+	// DefaultSpec.
+	Spec string
 	// Metrics resolves the metric keys of Metric conditions
 	// (*metrics.Registry implements it); nil means no metric exists, so
 	// such conditions are refused.
@@ -40,9 +49,10 @@ type MetricLookup interface {
 type Service struct {
 	db    *store.DB
 	pub   Publisher
-	locks metrics.Locker
+	locks kv.Locks
 	now   func() time.Time
 	defs  MetricLookup
+	cfg   Config
 }
 
 // NewService returns a Service; pub may be nil (no events are published).
@@ -50,7 +60,7 @@ func NewService(db *store.DB, pub Publisher, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{db: db, pub: pub, locks: metrics.NewLocker(cfg.Locks, 0), now: cfg.Now, defs: cfg.Metrics}
+	return &Service{db: db, pub: pub, locks: kv.NewLocks(cfg.Locks, 0), now: cfg.Now, defs: cfg.Metrics, cfg: cfg}
 }
 
 const maxStatic = 100_000
@@ -252,7 +262,7 @@ func (s *Service) checkRefs(ctx context.Context, scope store.Scope, from string,
 
 func (s *Service) write(ctx context.Context, scope store.Scope, action string, before, after *Cohort, deleted bool) error {
 	now := s.now().UTC()
-	after.UpdatedAt, after.UpdatedBy = now, metrics.Actor(ctx)
+	after.UpdatedAt, after.UpdatedBy = now, audit.Actor(ctx)
 	raw, err := json.Marshal(after)
 	if err != nil {
 		return err
@@ -280,5 +290,5 @@ func (s *Service) write(ctx context.Context, scope store.Scope, action string, b
 	if deleted {
 		next = ""
 	}
-	return metrics.WriteAudit(ctx, s.db, [][]any{metrics.AuditRow(ctx, scope.Tenant(), now, action, "cohort", after.ID, prev, next)})
+	return audit.Write(ctx, s.db, [][]any{audit.Row(ctx, scope.Tenant(), now, action, "cohort", after.ID, prev, next)})
 }

@@ -37,7 +37,7 @@ func (s *Service) cacheGet(ctx context.Context, key string) (*WidgetData, bool) 
 	if s.cfg.Cache == nil {
 		return nil, false
 	}
-	raw, err := s.cfg.Cache.Get(ctx, key).Bytes()
+	raw, err := s.cfg.Cache.Get(ctx, key)
 	if err != nil {
 		return nil, false
 	}
@@ -59,5 +59,5 @@ func (s *Service) cachePut(ctx context.Context, key string, wd *WidgetData) {
 	if err != nil {
 		return
 	}
-	_ = s.cfg.Cache.Set(context.WithoutCancel(ctx), key, raw, s.cfg.CacheTTL).Err()
+	_ = s.cfg.Cache.Set(context.WithoutCancel(ctx), key, raw, s.cfg.CacheTTL)
 }

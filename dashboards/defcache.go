@@ -33,8 +33,8 @@ func (s *Service) getForRender(ctx context.Context, scope store.Scope, op, idOrS
 	local := scope.Tenant() + "\x00" + idOrSlug
 	if v, ok := s.defs.Load(local); ok {
 		d := v.(cachedDef).d
-		cur, err := s.cfg.Cache.Get(ctx, versionKey(scope, d.ID)).Result()
-		if err == nil && cur == strconv.FormatUint(d.Version, 10) {
+		cur, err := s.cfg.Cache.Get(ctx, versionKey(scope, d.ID))
+		if err == nil && string(cur) == strconv.FormatUint(d.Version, 10) {
 			return d, nil
 		}
 	}
@@ -54,5 +54,5 @@ func (s *Service) publishVersion(ctx context.Context, scope store.Scope, d *Dash
 	if s.cfg.Cache == nil {
 		return
 	}
-	_ = s.cfg.Cache.Set(context.WithoutCancel(ctx), versionKey(scope, d.ID), strconv.FormatUint(d.Version, 10), versionTTL).Err()
+	_ = s.cfg.Cache.Set(context.WithoutCancel(ctx), versionKey(scope, d.ID), []byte(strconv.FormatUint(d.Version, 10)), versionTTL)
 }

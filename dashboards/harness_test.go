@@ -2,11 +2,12 @@ package dashboards
 
 import (
 	"context"
-	"github.com/learnhub/analytics-service/metrics/metricstest"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/learnhub/analytics-service/metrics/metricstest"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
@@ -14,6 +15,7 @@ import (
 	"github.com/learnhub/analytics-service/cohorts"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/kv/kvtest"
+	"github.com/learnhub/analytics-service/platform/kv/rediskv"
 	"github.com/learnhub/analytics-service/store"
 	"github.com/learnhub/analytics-service/store/storetest"
 	"github.com/learnhub/analytics-service/timerange"
@@ -75,11 +77,11 @@ func newEnv(t *testing.T) *env {
 	rc := redis.NewClient(&redis.Options{Addr: kvtest.StartRedis(t)})
 	t.Cleanup(func() { _ = rc.Close() })
 	c := &clock{t: testNow}
-	reg := metrics.NewRegistry(db, metrics.Config{Now: c.Now, Locks: rc})
+	reg := metrics.NewRegistry(db, metrics.Config{Now: c.Now, Locks: rediskv.New(rc)})
 	q := metrics.NewQuerier(db, reg, metrics.QuerierConfig{Now: c.Now})
 	loaders := func() *metrics.Loader { return metrics.NewLoader(q, metrics.LoaderConfig{Wait: 20 * time.Millisecond}) }
 	cs := cohorts.NewService(db, nil, cohorts.Config{Now: c.Now})
-	svc := NewService(db, reg, loaders, Config{Locks: rc, Cache: rc, Now: c.Now, Cohorts: cs})
+	svc := NewService(db, reg, loaders, Config{Locks: rediskv.New(rc), Cache: rediskv.New(rc), Now: c.Now, Cohorts: cs})
 	return &env{db: db, counter: counter, clock: c, reg: reg, q: q, svc: svc, cache: rc, cohorts: cs}
 }
 

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/learnhub/analytics-service/metrics"
+	"github.com/learnhub/analytics-service/audit"
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/store"
 )
@@ -109,8 +109,8 @@ func (s *Service) write(ctx context.Context, scope store.Scope, action string, b
 		bj, _ := json.Marshal(before)
 		b = string(bj)
 	}
-	audit := metrics.AuditRow(ctx, scope.Tenant(), after.UpdatedAt, action, "dashboard", after.ID, b, string(js))
-	if err := metrics.WriteAudit(ctx, s.db, [][]any{audit}); err != nil {
+	row := audit.Row(ctx, scope.Tenant(), after.UpdatedAt, action, "dashboard", after.ID, b, string(js))
+	if err := audit.Write(ctx, s.db, [][]any{row}); err != nil {
 		return err
 	}
 	var del uint8

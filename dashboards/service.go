@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/learnhub/analytics-service/audit"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/platform/kv"
 	"github.com/learnhub/analytics-service/store"
 )
 
@@ -37,16 +38,16 @@ type LoaderFactory func() *metrics.Loader
 
 // Config configures a Service.
 type Config struct {
-	// Locks is the Redis client for per-dashboard command locks. Nil (the
-	// default) takes no locks: right for one instance; expected versions
-	// still reject stale writes.
-	Locks redis.UniversalClient
-	// LockTTL bounds a held lock; zero means metrics.DefaultLockTTL.
+	// Locks takes the per-dashboard command locks across replicas. Nil
+	// (the default) takes no locks: right for one instance; expected
+	// versions still reject stale writes.
+	Locks kv.Locker
+	// LockTTL bounds a held lock; zero means kv.DefaultLockTTL.
 	LockTTL time.Duration
-	// Cache is the Redis client rendered widget data is cached in. Nil (the
+	// Cache holds rendered widget data for every replica. Nil (the
 	// default) caches nothing; concurrent identical renders still share
 	// one computation.
-	Cache redis.UniversalClient
+	Cache kv.Cache
 	// CacheTTL is how long widget data stays fresh; zero means DefaultCacheTTL.
 	CacheTTL time.Duration
 	// Now is the clock (ranges, freshness, audit); nil means time.Now.
@@ -65,7 +66,7 @@ type Service struct {
 	reg       *metrics.Registry
 	loaders   LoaderFactory
 	cfg       Config
-	locks     metrics.Locker
+	locks     kv.Locks
 	flights   singleflight.Group
 	installed sync.Map // tenant → struct{}: preset checked in this process
 	defs      sync.Map // tenant\x00idOrSlug → cachedDef: definitions for renders
@@ -80,7 +81,7 @@ func NewService(db *store.DB, reg *metrics.Registry, loaders LoaderFactory, cfg 
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{db: db, reg: reg, loaders: loaders, cfg: cfg, locks: metrics.NewLocker(cfg.Locks, cfg.LockTTL)}
+	return &Service{db: db, reg: reg, loaders: loaders, cfg: cfg, locks: kv.NewLocks(cfg.Locks, cfg.LockTTL)}
 }
 
 // Create validates and stores a new dashboard at version 1 with its widgets.
@@ -112,7 +113,7 @@ func (s *Service) Create(ctx context.Context, in Input, widgets []WidgetInput) (
 	if err := s.slugFree(ctx, scope, op, in.Slug, ""); err != nil {
 		return nil, err
 	}
-	now, who := s.now(), metrics.Actor(ctx)
+	now, who := s.now(), audit.Actor(ctx)
 	d := &Dashboard{ID: uuid.NewString(), Input: in, Widgets: []Widget{}, Version: 1,
 		CreatedAt: now, CreatedBy: who, UpdatedAt: now, UpdatedBy: who}
 	for _, w := range placed {
@@ -197,7 +198,7 @@ func (s *Service) change(ctx context.Context, op, id string, expected uint64, ac
 		return nil, err
 	}
 	after.Version = before.Version + 1
-	after.UpdatedAt, after.UpdatedBy = s.now(), metrics.Actor(ctx)
+	after.UpdatedAt, after.UpdatedBy = s.now(), audit.Actor(ctx)
 	return after, s.write(ctx, scope, action, before, after, action == ActionDelete)
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/learnhub/analytics-service/exports"
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/platform/kv/kvtest"
+	"github.com/learnhub/analytics-service/platform/kv/rediskv"
 	"github.com/learnhub/analytics-service/store"
 )
 
@@ -22,8 +23,8 @@ import (
 func TestCapAcrossReplicas(t *testing.T) {
 	rc := redis.NewClient(&redis.Options{Addr: kvtest.StartRedis(t)})
 	t.Cleanup(func() { _ = rc.Close() })
-	h := newHarness(t, func(_ *store.DB, d *exports.Deps, _ *exports.Config) { d.Locks = rc })
-	other, err := exports.NewService(exports.Deps{DB: h.db, Blobs: h.blobs, Jobs: h.q, Bus: h.bus, Locks: rc}, exports.Config{})
+	h := newHarness(t, func(_ *store.DB, d *exports.Deps, _ *exports.Config) { d.Locks = rediskv.New(rc) })
+	other, err := exports.NewService(exports.Deps{DB: h.db, Blobs: h.blobs, Jobs: h.q, Bus: h.bus, Locks: rediskv.New(rc)}, exports.Config{})
 	require.NoError(t, err)
 	replicas := []*exports.Service{h.svc, other}
 

@@ -14,18 +14,19 @@ import (
 	"github.com/learnhub/analytics-service/exports"
 	"github.com/learnhub/analytics-service/jobs"
 	"github.com/learnhub/analytics-service/platform/kv/kvtest"
+	"github.com/learnhub/analytics-service/platform/queue"
 	"github.com/learnhub/analytics-service/store"
 )
 
-// TestAsynqRoundTrip requests an export through a real jobs.Client on
-// redis-server and lets a jobs.Server with the runner registered process it.
+// TestAsynqRoundTrip requests an export through a real queue.Client on
+// redis-server and lets a queue.Server with the runner registered process it.
 func TestAsynqRoundTrip(t *testing.T) {
 	rc := redis.NewClient(&redis.Options{Addr: kvtest.StartRedis(t)})
 	t.Cleanup(func() { _ = rc.Close() })
 	h := newHarness(t, func(_ *store.DB, d *exports.Deps, _ *exports.Config) {
-		d.Jobs = jobs.NewClient(rc, jobs.ClientConfig{})
+		d.Jobs = queue.NewClient(rc, queue.ClientConfig{})
 	})
-	srv, err := jobs.NewServer(rc, jobs.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ShutdownTimeout: 5 * time.Second})
+	srv, err := queue.NewServer(rc, queue.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ShutdownTimeout: 5 * time.Second})
 	require.NoError(t, err)
 	srv.Handle(exports.KindRun, h.svc.Runner())
 	srv.AddRecoverer(h.svc.Recoverer())
@@ -50,7 +51,7 @@ func TestAsynqRoundTrip(t *testing.T) {
 	// duplicate within the retention: nothing runs twice
 	id, _, err := jobs.TaskID(jobs.Task{Kind: exports.KindRun, Tenant: "a", Params: map[string]string{"job_id": j.ID}})
 	require.NoError(t, err)
-	rcpt, err := jobs.NewClient(rc, jobs.ClientConfig{}).Enqueue(context.Background(),
+	rcpt, err := queue.NewClient(rc, queue.ClientConfig{}).Enqueue(context.Background(),
 		jobs.Task{Kind: exports.KindRun, Tenant: "a", Params: map[string]string{"job_id": j.ID}})
 	require.NoError(t, err)
 	assert.Equal(t, id, rcpt.ID)

@@ -4,12 +4,11 @@ import (
 	"context"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/learnhub/analytics-service/adhoc"
 	"github.com/learnhub/analytics-service/jobs"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/blob"
+	"github.com/learnhub/analytics-service/platform/kv"
 	"github.com/learnhub/analytics-service/store"
 	"github.com/learnhub/analytics-service/timerange"
 )
@@ -38,7 +37,7 @@ const (
 	SubjectFailed    = "analytics.export.failed.v1"
 )
 
-// Enqueuer enqueues background tasks (*jobs.Client).
+// Enqueuer enqueues background tasks (*queue.Client).
 type Enqueuer interface {
 	Enqueue(ctx context.Context, t jobs.Task) (jobs.Receipt, error)
 }
@@ -72,10 +71,10 @@ type Deps struct {
 	Bus     Publisher
 	Metrics MetricQuerier
 	SQL     SQLPrinter
-	// Locks is Redis (kv.Client()) for the per-tenant admission lock that
-	// keeps the cap of active exports across replicas; nil means the cap
-	// is kept within one process only.
-	Locks redis.UniversalClient
+	// Locks takes the per-tenant admission lock that keeps the cap of
+	// active exports across replicas; nil means the cap is kept within one
+	// process only.
+	Locks kv.Locker
 	// Cohorts checks the cohorts a metric source names (*cohorts.Service
 	// implements it); nil refuses metric exports with cohort filters or a
 	// cohort breakdown, since their cohorts cannot be checked.

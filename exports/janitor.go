@@ -8,8 +8,8 @@ import (
 
 // Janitor returns the jobs.Handler of KindJanitor (system work, no params):
 // it deletes the objects of SUCCEEDED jobs whose ExpiresAt has passed and
-// marks those jobs EXPIRED. Schedule it with jobs.Scheduler (e.g.
-// DefaultJanitorSpec). It is idempotent: an expired job is skipped next time
+// marks those jobs EXPIRED. Jobs schedules it hourly (DefaultJanitorSpec).
+// It is idempotent: an expired job is skipped next time
 // and deleting a missing object is not an error.
 func (s *Service) Janitor() jobs.Handler {
 	return jobs.HandlerFunc(func(ctx context.Context, _ jobs.Job) error {

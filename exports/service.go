@@ -14,6 +14,7 @@ import (
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/platform/kv"
 	"github.com/learnhub/analytics-service/store"
 	"github.com/learnhub/analytics-service/timerange"
 )
@@ -45,7 +46,7 @@ type Service struct {
 	// admitMu serialises the cap check and the insert of a new job within
 	// this process; locks does it across replicas (see admit.go).
 	admitMu sync.Mutex
-	locks   metrics.Locker
+	locks   kv.Locks
 }
 
 // NewService returns a Service. DB, Blobs and Jobs are required.
@@ -54,7 +55,7 @@ func NewService(d Deps, cfg Config) (*Service, error) {
 		return nil, errs.E("exports.NewService", errs.KindInternal, "exports need a DB, a blob store and a job client")
 	}
 	cfg = cfg.withDefaults()
-	return &Service{deps: d, cfg: cfg, repo: repo{db: d.DB, now: cfg.Now}, locks: metrics.NewLocker(d.Locks, admitLockTTL)}, nil
+	return &Service{deps: d, cfg: cfg, repo: repo{db: d.DB, now: cfg.Now}, locks: kv.NewLocks(d.Locks, admitLockTTL)}, nil
 }
 
 // Request validates spec, stores a QUEUED job for the caller's tenant and

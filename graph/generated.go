@@ -3297,10 +3297,16 @@ extend type Query {
 
 extend type Subscription {
   """
-  ` + "`" + `eventTypeCounts` + "`" + ` for a window ending now, re-read every ` + "`" + `everySeconds` + "`" + ` (default 5,
-  minimum 1) and pushed only when it changed. The first value is sent immediately.
+  ` + "`" + `eventTypeCounts` + "`" + ` for a window, pushed whenever it changes: recomputed when new events
+  of the tenant are committed (sub-second) or every 30 s (a window ending now moves on).
+  The first value is sent immediately. All subscribers of the tenant with the same window
+  share one refresher.
   """
-  eventTypeCounts(timeRange: TimeRange!, everySeconds: Int = 5): [EventTypeCount!]! @hasRole(role: VIEWER)
+  eventTypeCounts(
+    timeRange: TimeRange!
+    "Ignored: pushes follow ingest commits. Still at least 1 when given."
+    everySeconds: Int = 5 @deprecated(reason: "pushes follow ingest commits; the argument is ignored")
+  ): [EventTypeCount!]! @hasRole(role: VIEWER)
 }
 
 "How many events of one type the tenant recorded in a time range (duplicates counted once)."

@@ -1,9 +1,10 @@
-// Package jobs runs the service's background work on Asynq (Redis): a Client
-// that enqueues tasks idempotently, a Server that runs their handlers, a
-// Scheduler for cron entries, and recovery hooks that run before a worker
-// serves.
+// Package jobs is how domain packages describe background work: a Task to
+// enqueue, the Handler that runs it as a Job, cron Entries, Recoverers that
+// run before a worker serves, and the Registration that bundles them — with
+// no queue driver in sight. platform/queue runs them on Asynq (Redis); the
+// composition root wires every domain's Jobs() into it.
 //
-// Asynq delivers at least once: a handler may run twice for one enqueue (a
+// Delivery is at least once: a handler may run twice for one enqueue (a
 // worker dies after the work but before the ack, a lease expires, a retry
 // follows a partial failure). Every Handler must therefore be idempotent —
 // running it again with the same Job must leave the same result — and derive
@@ -19,7 +20,13 @@ import (
 	"github.com/learnhub/analytics-service/platform/errs"
 )
 
-// Queues, from most to least urgent. Server.Config.Queues weighs them.
+// Defaults for the zero values of Task.
+const (
+	DefaultMaxRetry = 10
+	DefaultTimeout  = 30 * time.Minute
+)
+
+// Queues, from most to least urgent; the runtime's Config.Queues weighs them.
 const (
 	QueueCritical = "critical"
 	QueueDefault  = "default"
@@ -87,4 +94,54 @@ func (j Job) Decode(v any) error {
 		return errs.Wrap("jobs.Decode", errs.KindInvalid, err, "job "+j.Kind+" has params that do not decode")
 	}
 	return nil
+}
+
+// Receipt says what Enqueue did.
+type Receipt struct {
+	ID string // the task's deterministic id
+	// Duplicate is true when a task with the same input already existed, so
+	// nothing new was enqueued.
+	Duplicate bool
+}
+
+// DefaultKeyLayout keys a scheduled task by the minute it fired, so every
+// scheduler replica that fires the same entry in the same minute enqueues
+// the same TaskID and the work runs once.
+const DefaultKeyLayout = "2006-01-02T15:04"
+
+// Entry is one cron schedule.
+type Entry struct {
+	// Name identifies the entry in logs and in Trigger.
+	Name string
+	// Spec is a standard 5-field cron spec ("30 3 * * *") or a descriptor
+	// ("@daily", "@every 1h"), read in the scheduler's time zone (UTC by default).
+	Spec string
+	// Task is what each firing enqueues; its Key is replaced by the firing
+	// time formatted with KeyLayout.
+	Task Task
+	// KeyLayout formats the firing time into Task.Key (a time.Format
+	// layout); empty means DefaultKeyLayout. A daily entry uses "2006-01-02"
+	// so one task per day exists however often it is fired.
+	KeyLayout string
+}
+
+// Registration is one piece of a domain's background work, as the domain
+// declares it and the worker process wires it: the Handler of a task kind,
+// the cron Entry that enqueues it (if it runs on a schedule) and a Recoverer
+// to run before the worker serves (if work can be stranded by a crash).
+// Every domain with background work offers them the same way:
+//
+//	func (s *Service) Jobs() []jobs.Registration
+//
+// and cmd/analyticsd registers every domain's list in one loop.
+type Registration struct {
+	// Kind is the task kind Handler runs; empty for a Recoverer alone.
+	Kind string
+	// Handler runs tasks of Kind.
+	Handler Handler
+	// Schedule enqueues tasks on a cron schedule; nil when tasks are only
+	// enqueued on demand.
+	Schedule *Entry
+	// Recover runs once before the worker takes tasks; nil when none.
+	Recover Recoverer
 }

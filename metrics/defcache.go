@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/redis/go-redis/v9"
 
+	"github.com/learnhub/analytics-service/platform/kv"
 	"github.com/learnhub/analytics-service/store"
 )
 
@@ -63,14 +63,14 @@ func (r *Registry) cached(ctx context.Context, scope store.Scope) ([]*Definition
 // use, or evicted) starts a new generation that no copy matches.
 func (r *Registry) generation(ctx context.Context, tenant string) (string, error) {
 	key := generationKey(tenant)
-	gen, err := r.cfg.Cache.Get(ctx, key).Result()
-	if errors.Is(err, redis.Nil) {
-		if err := r.cfg.Cache.SetNX(ctx, key, uuid.NewString(), 0).Err(); err != nil {
+	gen, err := r.cfg.Cache.Get(ctx, key)
+	if errors.Is(err, kv.ErrMiss) {
+		if _, err := r.cfg.Cache.SetNX(ctx, key, []byte(uuid.NewString()), 0); err != nil {
 			return "", err
 		}
-		return r.cfg.Cache.Get(ctx, key).Result()
+		gen, err = r.cfg.Cache.Get(ctx, key)
 	}
-	return gen, err
+	return string(gen), err
 }
 
 // newGeneration replaces the tenant's generation after a write, so every
@@ -78,6 +78,6 @@ func (r *Registry) generation(ctx context.Context, tenant string) (string, error
 func (r *Registry) newGeneration(ctx context.Context, tenant string) {
 	r.defs.Delete(tenant)
 	if r.cfg.Cache != nil {
-		_ = r.cfg.Cache.Set(context.WithoutCancel(ctx), generationKey(tenant), uuid.NewString(), 0).Err()
+		_ = r.cfg.Cache.Set(context.WithoutCancel(ctx), generationKey(tenant), []byte(uuid.NewString()), 0)
 	}
 }

@@ -112,3 +112,9 @@ func (j *RebuildRollupsJob) ProcessJob(ctx context.Context, _ jobs.Job) error {
 	}
 	return nil
 }
+
+// Jobs is the rebuild task and its daily schedule (see Entry).
+func (j *RebuildRollupsJob) Jobs() []jobs.Registration {
+	e := j.Entry()
+	return []jobs.Registration{{Kind: KindRebuildRollups, Handler: j, Schedule: &e}}
+}

@@ -11,9 +11,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/redis/go-redis/v9"
 
+	"github.com/learnhub/analytics-service/audit"
 	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/platform/kv"
 	"github.com/learnhub/analytics-service/store"
 )
 
@@ -45,16 +46,16 @@ var (
 
 // Config configures a Registry.
 type Config struct {
-	// Locks is the Redis client for per-metric command locks. Nil (the
+	// Locks takes the per-metric command locks across replicas. Nil (the
 	// default) takes no locks: right for a single instance; expected
 	// versions still reject stale writes.
-	Locks redis.UniversalClient
-	// LockTTL bounds a held lock; zero means DefaultLockTTL.
+	Locks kv.Locker
+	// LockTTL bounds a held lock; zero means kv.DefaultLockTTL.
 	LockTTL time.Duration
-	// Cache is the Redis client that publishes each tenant's definitions
-	// generation, so queries reuse an in-process copy of the definitions
-	// while it is current (defcache.go). Nil reads them on every query.
-	Cache redis.UniversalClient
+	// Cache publishes each tenant's definitions generation to every
+	// replica, so queries reuse an in-process copy of the definitions while
+	// it is current (defcache.go). Nil reads them on every query.
+	Cache kv.Cache
 	// Usage answers "who uses this metric" on Deprecate; nil means nobody.
 	Usage UsageFinder
 	// Now is the clock; nil means time.Now.
@@ -67,7 +68,7 @@ type Config struct {
 type Registry struct {
 	db        *store.DB
 	cfg       Config
-	locks     Locker
+	locks     kv.Locks
 	installed sync.Map // tenant → struct{}: catalog checked in this process
 	defs      sync.Map // tenant → cachedDefs
 }
@@ -104,13 +105,10 @@ type DeprecateInput struct {
 
 // NewRegistry returns a Registry on db (migrated to at least 0004).
 func NewRegistry(db *store.DB, cfg Config) *Registry {
-	if cfg.LockTTL <= 0 {
-		cfg.LockTTL = DefaultLockTTL
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Registry{db: db, cfg: cfg, locks: NewLocker(cfg.Locks, cfg.LockTTL)}
+	return &Registry{db: db, cfg: cfg, locks: kv.NewLocks(cfg.Locks, cfg.LockTTL)}
 }
 
 // Create validates and stores a new metric at version 1.
@@ -133,7 +131,7 @@ func (r *Registry) Create(ctx context.Context, in Input) (*Definition, error) {
 		return nil, errs.E(op, errs.KindConflict, fmt.Sprintf("a metric with key %q already exists", in.Key)).With("field", "key")
 	}
 	now := r.now()
-	d := &Definition{ID: uuid.NewString(), Status: StatusActive, Version: 1, CreatedAt: now, UpdatedAt: now, UpdatedBy: Actor(ctx)}
+	d := &Definition{ID: uuid.NewString(), Status: StatusActive, Version: 1, CreatedAt: now, UpdatedAt: now, UpdatedBy: audit.Actor(ctx)}
 	in.apply(d)
 	if err := Validate(d, lookupIn(all)); err != nil {
 		return nil, err
@@ -315,7 +313,7 @@ func (r *Registry) change(ctx context.Context, id string, expected uint64, actio
 		return nil, err
 	}
 	after.Version = before.Version + 1
-	after.UpdatedAt, after.UpdatedBy = r.now(), Actor(ctx)
+	after.UpdatedAt, after.UpdatedBy = r.now(), audit.Actor(ctx)
 	return after, r.write(ctx, scope, action, before, after)
 }
 
@@ -326,7 +324,7 @@ func (r *Registry) write(ctx context.Context, scope store.Scope, action string, 
 
 // writeMany stores several metrics with one insert per table.
 func (r *Registry) writeMany(ctx context.Context, scope store.Scope, action string, defs []*Definition, before func(*Definition) *Definition) error {
-	var cur, hist, audit [][]any
+	var cur, hist, auditRows [][]any
 	for _, d := range defs {
 		js, err := json.Marshal(d)
 		if err != nil {
@@ -334,14 +332,14 @@ func (r *Registry) writeMany(ctx context.Context, scope store.Scope, action stri
 		}
 		cur = append(cur, []any{scope.Tenant(), d.ID, d.Key, d.Version, uint8(0), string(d.Status), string(js), d.UpdatedAt, d.UpdatedBy})
 		hist = append(hist, []any{scope.Tenant(), d.ID, d.Version, action, string(js), d.UpdatedAt, d.UpdatedBy})
-		audit = append(audit, auditRow(ctx, scope.Tenant(), d.UpdatedAt, action, before(d), d))
+		auditRows = append(auditRows, auditRow(ctx, scope.Tenant(), d.UpdatedAt, action, before(d), d))
 	}
 	// History and audit first: a failure after them leaves a record of an
 	// attempted change, never a change without a record.
 	if err := r.db.Insert(ctx, store.Insert{Table: versionsTable, Columns: versionColumns, Rows: hist}); err != nil {
 		return err
 	}
-	if err := WriteAudit(ctx, r.db, audit); err != nil {
+	if err := audit.Write(ctx, r.db, auditRows); err != nil {
 		return err
 	}
 	if err := r.db.Insert(ctx, store.Insert{Table: metricsTable, Columns: metricColumns, Rows: cur}); err != nil {

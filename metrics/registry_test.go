@@ -12,6 +12,7 @@ import (
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/platform/kv/kvtest"
+	"github.com/learnhub/analytics-service/platform/kv/rediskv"
 )
 
 type fakeUsage struct{}
@@ -24,7 +25,7 @@ func TestRegistryLifecycle(t *testing.T) {
 	e := newEnv(t)
 	rdb := redis.NewClient(&redis.Options{Addr: kvtest.StartRedis(t)})
 	t.Cleanup(func() { _ = rdb.Close() })
-	reg := metrics.NewRegistry(e.db, metrics.Config{Locks: rdb, Usage: fakeUsage{}, Now: func() time.Time { return testNow }})
+	reg := metrics.NewRegistry(e.db, metrics.Config{Locks: rediskv.New(rdb), Usage: fakeUsage{}, Now: func() time.Time { return testNow }})
 	ctx := as("acme")
 
 	page, err := reg.List(ctx, metrics.ListFilter{}, 0, "")
@@ -93,7 +94,7 @@ func TestRegistryLockConflict(t *testing.T) {
 	e := newEnv(t)
 	rdb := redis.NewClient(&redis.Options{Addr: kvtest.StartRedis(t)})
 	t.Cleanup(func() { _ = rdb.Close() })
-	reg := metrics.NewRegistry(e.db, metrics.Config{Locks: rdb})
+	reg := metrics.NewRegistry(e.db, metrics.Config{Locks: rediskv.New(rdb)})
 	ctx := as("acme")
 	m, err := reg.GetByKey(ctx, "enrolments")
 	require.NoError(t, err)
@@ -168,8 +169,8 @@ func TestDefinitionsCacheFollowsOtherReplicas(t *testing.T) {
 	e := newEnv(t)
 	rdb := redis.NewClient(&redis.Options{Addr: kvtest.StartRedis(t)})
 	clock := func() time.Time { return testNow }
-	a := metrics.NewRegistry(e.db, metrics.Config{Locks: rdb, Cache: rdb, Now: clock})
-	b := metrics.NewRegistry(e.db, metrics.Config{Locks: rdb, Cache: rdb, Now: clock})
+	a := metrics.NewRegistry(e.db, metrics.Config{Locks: rediskv.New(rdb), Cache: rediskv.New(rdb), Now: clock})
+	b := metrics.NewRegistry(e.db, metrics.Config{Locks: rediskv.New(rdb), Cache: rediskv.New(rdb), Now: clock})
 	ctx := as("acme")
 
 	first, err := a.GetByKey(ctx, "enrolments")
@@ -206,7 +207,7 @@ func TestDefinitionsCacheFollowsOtherReplicas(t *testing.T) {
 func TestDefinitionsCacheKeepsTenantsApart(t *testing.T) {
 	e := newEnv(t)
 	rdb := redis.NewClient(&redis.Options{Addr: kvtest.StartRedis(t)})
-	reg := metrics.NewRegistry(e.db, metrics.Config{Locks: rdb, Cache: rdb, Now: func() time.Time { return testNow }})
+	reg := metrics.NewRegistry(e.db, metrics.Config{Locks: rediskv.New(rdb), Cache: rediskv.New(rdb), Now: func() time.Time { return testNow }})
 	_, err := reg.Create(as("acme"), metrics.Input{Key: "acme_logins", Name: "Logins", Kind: metrics.KindCount, EventTypes: []string{"user.login"}})
 	require.NoError(t, err)
 	_, err = reg.GetByKey(as("acme"), "acme_logins")

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 
-	"github.com/learnhub/analytics-service/metrics"
+	"github.com/learnhub/analytics-service/audit"
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/store"
 )
@@ -72,7 +72,7 @@ func (s *Service) Process(ctx context.Context, req Request) (Receipt, bool, erro
 		return Receipt{}, false, err
 	}
 	after, _ := json.Marshal(rc)
-	if err := metrics.WriteAudit(ctx, s.db, [][]any{metrics.AuditRow(ctx, req.Tenant, rc.CompletedAt,
+	if err := audit.Write(ctx, s.db, [][]any{audit.Row(ctx, req.Tenant, rc.CompletedAt,
 		"erasure.completed", "erasure_request", req.RequestID, "", string(after))}); err != nil {
 		return Receipt{}, false, err
 	}

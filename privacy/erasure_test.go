@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/store"
 )
 
@@ -198,7 +199,7 @@ func TestErasureResumesAfterColdFailure(t *testing.T) {
 	require.NoError(t, err)
 	req := Request{Tenant: "acme", UserID: "u1", RequestID: "r-1", RequestedAt: now}
 
-	broken := NewService(e.db, e.bus, failingPuts{Store: e.blobs, match: "/cold/"}, Config{Now: func() time.Time { return now }, Logger: quiet()})
+	broken := NewService(e.db, e.bus, failingPuts{Store: e.blobs, match: "/cold/"}, Config{Now: func() time.Time { return now }, Logger: quiet(), Rollups: metrics.NewRollups(e.db)})
 	_, _, err = broken.Process(ctx, req)
 	require.Error(t, err)
 	st := status(t, e, "acme", "r-1")

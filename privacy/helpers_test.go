@@ -14,6 +14,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/blob"
 	"github.com/learnhub/analytics-service/platform/bus"
@@ -43,7 +44,7 @@ func newEnv(t *testing.T) *env {
 	blobs, err := blob.NewLocal(blob.LocalConfig{Dir: t.TempDir(), Secret: []byte("0123456789abcdef0123")})
 	require.NoError(t, err)
 	ids := 0
-	svc := NewService(db, b, blobs, Config{Now: func() time.Time { return now }, Logger: quiet(), NewID: func() string {
+	svc := NewService(db, b, blobs, Config{Now: func() time.Time { return now }, Logger: quiet(), Rollups: metrics.NewRollups(db), NewID: func() string {
 		ids++
 		return fmt.Sprintf("req-%d", ids)
 	}})

@@ -56,6 +56,9 @@ func (s *Service) targets(ctx context.Context, userID string) ([]hotTarget, erro
 // follows sees the result.
 func (s *Service) eraseHot(ctx context.Context, scope store.Scope, userID string, st *Status) error {
 	const op = "privacy.eraseHot"
+	if s.cfg.Rollups == nil {
+		return errs.E(op, errs.KindInternal, "privacy.Config.Rollups is not set: the erased user's rollup days could not be rebuilt")
+	}
 	targets, err := s.targets(ctx, userID)
 	if err != nil {
 		return err
@@ -89,7 +92,7 @@ func (s *Service) eraseHot(ctx context.Context, scope store.Scope, userID string
 		}
 	}
 	for _, r := range dayRuns(st.RollupDays) {
-		if err := s.rollups.Rebuild(ctx, scope, r[0], r[1]); err != nil {
+		if err := s.cfg.Rollups.Rebuild(ctx, scope, r[0], r[1]); err != nil {
 			return errs.Wrap(op, errs.KindOf(err), err, "cannot rebuild the rollups of "+r[0].Format(dayLayout))
 		}
 	}

@@ -18,6 +18,7 @@
 package privacy
 
 import (
+	"context"
 	"crypto/rand"
 	"io"
 	"log/slog"
@@ -26,7 +27,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/blob"
 	"github.com/learnhub/analytics-service/platform/bus"
 	"github.com/learnhub/analytics-service/store"
@@ -87,20 +87,29 @@ type Config struct {
 	// Logger receives one line per processed request; nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// Rollups recomputes the daily rollups of the erased user's days
+	// (*metrics.Rollups on the same cluster); required by the hot step: a
+	// Service without it refuses to process requests.
+	Rollups RollupRebuilder
 	// Cluster names the ClickHouse cluster the tables were migrated on:
 	// deletes then go to the local replicated tables ON CLUSTER. Empty
 	// means a single node.
 	Cluster string
 }
 
+// RollupRebuilder recomputes a tenant's daily rollups over [from, to) from
+// the events left in the hot tier.
+type RollupRebuilder interface {
+	Rebuild(ctx context.Context, scope store.Scope, from, to time.Time) error
+}
+
 // Service runs erasure requests: it publishes them, processes them and
 // reports their state. It is safe for concurrent use.
 type Service struct {
-	db      *store.DB
-	bus     *bus.Bus
-	blobs   blob.Store
-	rollups *metrics.Rollups
-	cfg     Config
+	db    *store.DB
+	bus   *bus.Bus
+	blobs blob.Store
+	cfg   Config
 
 	mu          sync.Mutex
 	streamReady bool
@@ -134,7 +143,7 @@ func NewService(db *store.DB, b *bus.Bus, blobs blob.Store, cfg Config) *Service
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{db: db, bus: b, blobs: blobs, rollups: metrics.NewRollups(db).OnCluster(cfg.Cluster), cfg: cfg, salts: map[string]string{}}
+	return &Service{db: db, bus: b, blobs: blobs, cfg: cfg, salts: map[string]string{}}
 }
 
 // DefaultPIIKeys are the property keys treated as personal data when

@@ -6,7 +6,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/learnhub/analytics-service/metrics"
+	"github.com/learnhub/analytics-service/audit"
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/store"
 )
@@ -48,7 +48,7 @@ func (s *Service) RequestErasure(ctx context.Context, userID string) (Status, er
 	if err := s.saveState(ctx, st); err != nil {
 		return Status{}, err
 	}
-	if err := metrics.WriteAudit(ctx, s.db, [][]any{metrics.AuditRow(ctx, req.Tenant, req.RequestedAt,
+	if err := audit.Write(ctx, s.db, [][]any{audit.Row(ctx, req.Tenant, req.RequestedAt,
 		"erasure.requested", "erasure_request", req.RequestID, "", `{"user_hash":"`+hash+`"}`)}); err != nil {
 		return Status{}, err
 	}

@@ -11,10 +11,10 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
-	"github.com/learnhub/analytics-service/exports"
 	"github.com/learnhub/analytics-service/jobs"
 	"github.com/learnhub/analytics-service/platform/blob"
 	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/rowfile"
 	"github.com/learnhub/analytics-service/store"
 )
 
@@ -55,7 +55,7 @@ type RetentionConfig struct {
 	Cluster string
 }
 
-// Enqueuer queues a task; *jobs.Client is one.
+// Enqueuer queues a task; *queue.Client is one.
 type Enqueuer interface {
 	Enqueue(ctx context.Context, t jobs.Task) (jobs.Receipt, error)
 }
@@ -151,6 +151,12 @@ func NewRetention(db *store.DB, blobs blob.Store, jobs Enqueuer, cfg RetentionCo
 		cfg.Now = time.Now
 	}
 	return &Retention{db: db, blobs: blobs, jobs: jobs, cfg: cfg}
+}
+
+// Jobs is the retention task and its daily schedule (see Entry).
+func (r *Retention) Jobs() []jobs.Registration {
+	e := r.Entry()
+	return []jobs.Registration{{Kind: KindRetention, Handler: r, Schedule: &e}}
 }
 
 // Entry is the daily schedule: one task per day, in the low queue.
@@ -421,7 +427,7 @@ func (r *Retention) export(ctx context.Context, t TenantMove, from, to time.Time
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := encodeRows(rows, exports.NewParquetEncoder(pw))
+		err := encodeRows(rows, rowfile.NewParquet(pw))
 		_ = pw.CloseWithError(err)
 		done <- err
 	}()
@@ -438,7 +444,7 @@ func (r *Retention) export(ctx context.Context, t TenantMove, from, to time.Time
 }
 
 // encodeRows writes every row of rows with enc.
-func encodeRows(rows store.Rows, enc exports.RowEncoder) error {
+func encodeRows(rows store.Rows, enc rowfile.Encoder) error {
 	cols := rows.Columns()
 	if err := enc.Begin(cols); err != nil {
 		return err

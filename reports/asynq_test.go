@@ -11,16 +11,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnhub/analytics-service/jobs"
+	"github.com/learnhub/analytics-service/platform/queue"
 	"github.com/learnhub/analytics-service/reports"
 )
 
-// TestAsynqRoundTrip runs a report through a real jobs.Client and
-// jobs.Server on redis-server: the tick (triggered as the scheduler would
+// TestAsynqRoundTrip runs a report through a real queue.Client and
+// queue.Server on redis-server: the tick (triggered as the scheduler would
 // fire it) enqueues the due slot, the worker renders it and delivers it to
 // a webhook, and the run history shows both.
 func TestAsynqRoundTrip(t *testing.T) {
 	h := newHarness(t)
-	client := jobs.NewClient(h.rc, jobs.ClientConfig{})
+	client := queue.NewClient(h.rc, queue.ClientConfig{})
 	svc, err := reports.NewService(reports.Deps{DB: h.db, Blobs: h.blobs, Jobs: client, Bus: h.bus, Dashboards: h.dash},
 		reports.Config{Now: h.clock.Now, AllowPrivateWebhooks: true})
 	require.NoError(t, err)
@@ -31,7 +32,7 @@ func TestAsynqRoundTrip(t *testing.T) {
 	rep, err := svc.Create(ctx, in)
 	require.NoError(t, err)
 
-	srv, err := jobs.NewServer(h.rc, jobs.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ShutdownTimeout: 5 * time.Second})
+	srv, err := queue.NewServer(h.rc, queue.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ShutdownTimeout: 5 * time.Second})
 	require.NoError(t, err)
 	srv.Handle(reports.KindTick, svc.Tick(nil))
 	srv.Handle(reports.KindRun, svc.Runner())
@@ -39,7 +40,7 @@ func TestAsynqRoundTrip(t *testing.T) {
 	srv.AddRecoverer(svc.Recoverer())
 	require.NoError(t, srv.Start(context.Background()))
 	t.Cleanup(srv.Shutdown)
-	sched := jobs.NewScheduler(client, jobs.SchedulerConfig{Now: h.clock.Now})
+	sched := queue.NewScheduler(client, queue.SchedulerConfig{Now: h.clock.Now})
 	require.NoError(t, sched.Register(reports.Entry()))
 
 	h.clock.Set(time.Date(2026, 2, 1, 5, 16, 0, 0, time.UTC))

@@ -3,6 +3,7 @@ package reports
 import (
 	"cmp"
 	"context"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -43,7 +44,7 @@ const (
 	MinSecretLen     = 16
 )
 
-// Enqueuer enqueues background tasks (*jobs.Client).
+// Enqueuer enqueues background tasks (*queue.Client).
 type Enqueuer interface {
 	Enqueue(ctx context.Context, t jobs.Task) (jobs.Receipt, error)
 }
@@ -123,6 +124,8 @@ type Config struct {
 	// Queue is the Asynq queue of runs and deliveries; empty means
 	// jobs.QueueDefault.
 	Queue string
+	// Logger receives the scheduler tick's lines; nil means slog.Default().
+	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

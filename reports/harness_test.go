@@ -25,6 +25,7 @@ import (
 	"github.com/learnhub/analytics-service/platform/blob"
 	"github.com/learnhub/analytics-service/platform/bus"
 	"github.com/learnhub/analytics-service/platform/kv/kvtest"
+	"github.com/learnhub/analytics-service/platform/kv/rediskv"
 	"github.com/learnhub/analytics-service/reports"
 	"github.com/learnhub/analytics-service/store"
 	"github.com/learnhub/analytics-service/store/storetest"
@@ -138,11 +139,11 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	rc := redis.NewClient(&redis.Options{Addr: kvtest.StartRedis(t)})
 	t.Cleanup(func() { _ = rc.Close() })
 	h := &harness{q: &jobstest.Recorder{}, clock: &clock{t: time.Date(2026, 2, 1, 5, 0, 0, 0, time.UTC)}, db: db, rc: rc}
-	reg := metrics.NewRegistry(db, metrics.Config{Now: h.clock.Now, Locks: rc})
+	reg := metrics.NewRegistry(db, metrics.Config{Now: h.clock.Now, Locks: rediskv.New(rc)})
 	h.reg = reg
 	querier := metrics.NewQuerier(db, reg, metrics.QuerierConfig{Now: h.clock.Now})
 	h.dash = dashboards.NewService(db, reg, func() *metrics.Loader { return metrics.NewLoader(querier, metrics.LoaderConfig{}) },
-		dashboards.Config{Locks: rc, Cache: rc, Now: h.clock.Now})
+		dashboards.Config{Locks: rediskv.New(rc), Cache: rediskv.New(rc), Now: h.clock.Now})
 
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)

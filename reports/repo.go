@@ -7,13 +7,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/learnhub/analytics-service/metrics"
+	"github.com/learnhub/analytics-service/audit"
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/store"
 )
 
 // Tables written by this package (migrations 0010 and 0011; audit_log
-// through metrics.WriteAudit).
+// through audit.Write).
 const (
 	reportsTable    = "reports"
 	runsTable       = "report_runs"
@@ -73,7 +73,7 @@ func (r repo) audit(ctx context.Context, action string, before, after *Report) e
 		b, _ := json.Marshal(cp)
 		return string(b)
 	}
-	return metrics.WriteAudit(ctx, r.db, [][]any{metrics.AuditRow(ctx, after.Tenant, after.UpdatedAt, action, "report", after.ID, enc(before), enc(after))})
+	return audit.Write(ctx, r.db, [][]any{audit.Row(ctx, after.Tenant, after.UpdatedAt, action, "report", after.ID, enc(before), enc(after))})
 }
 
 // getReport reads one report of the scope's tenant; missing is KindNotFound.

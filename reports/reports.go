@@ -36,7 +36,7 @@ import (
 	"github.com/learnhub/analytics-service/timerange"
 )
 
-// Job kinds this package handles (register with jobs.Server.Handle).
+// Job kinds this package handles (see Jobs).
 const (
 	KindTick    = "reports:tick"
 	KindRun     = "reports:run"

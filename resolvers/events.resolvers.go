@@ -7,7 +7,6 @@ package resolvers
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/learnhub/analytics-service/graph/model"
@@ -57,58 +56,40 @@ func (r *queryResolver) DeadLetters(ctx context.Context, limit *int) ([]*model.D
 
 func (r *subscriptionResolver) EventTypeCounts(ctx context.Context, timeRange model.TimeRange, everySeconds *int) (<-chan []*model.EventTypeCount, error) {
 	const op = "resolvers.Subscription.EventTypeCounts"
-	every := 5 * time.Second
-	if everySeconds != nil {
-		every = time.Duration(*everySeconds) * time.Second
-	}
+	// everySeconds is deprecated (pushes follow ingest commits); it is still
+	// checked so a request that was refused before is refused now.
 	minEvery := r.MinPollInterval
 	if minEvery <= 0 {
 		minEvery = time.Second
 	}
-	if every < minEvery {
+	if everySeconds != nil && time.Duration(*everySeconds)*time.Second < minEvery {
 		return nil, errs.Invalid(op, "everySeconds", "everySeconds must be at least "+minEvery.String())
 	}
 	spec := timeSpec(timeRange)
-	// Validate once up front so a bad window fails the subscription instead of its first tick.
+	// Validate once up front so a bad window fails the subscription instead of its first refresh.
 	if _, err := timerange.Resolve(spec, r.now(), "timeRange"); err != nil {
 		return nil, err
 	}
-	ch := make(chan []*model.EventTypeCount, 1)
-	go func() {
-		defer close(ch)
-		ticker := time.NewTicker(every)
-		defer ticker.Stop()
-		var last []*model.EventTypeCount
-		for first := true; ; first = false {
-			if !first {
-				select {
-				case <-ctx.Done():
-					return
-				case <-ticker.C:
-				}
-			}
-			rng, err := timerange.Resolve(spec, r.now(), "timeRange")
-			if err != nil {
-				return
-			}
-			counts, err := r.EventService.TypeCounts(ctx, rng)
-			if err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				continue // transient; the next tick retries
-			}
-			cur := toModelCounts(counts)
-			if !first && slices.EqualFunc(cur, last, func(a, b *model.EventTypeCount) bool { return *a == *b }) {
-				continue
-			}
-			last = cur
-			select {
-			case ch <- cur:
-			case <-ctx.Done():
-				return
-			}
+	key, err := liveKey(ctx, "eventTypeCounts", nil, &timeRange)
+	if err != nil {
+		return nil, err
+	}
+	// One refresher per tenant, role and window, woken by the tenant's
+	// ingest commit notices (and the hub's fallback interval, which moves a
+	// window ending now along); the value's JSON decides whether it changed.
+	in, err := r.LiveHub.Subscribe(ctx, key, func(ctx context.Context) (any, []byte, error) {
+		rng, err := timerange.Resolve(spec, r.now(), "timeRange")
+		if err != nil {
+			return nil, nil, err
 		}
-	}()
-	return ch, nil
+		counts, err := r.EventService.TypeCounts(ctx, rng)
+		if err != nil {
+			return nil, nil, err
+		}
+		return toModelCounts(counts), nil, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return forward(ctx, in, func(v any) []*model.EventTypeCount { return v.([]*model.EventTypeCount) }), nil
 }

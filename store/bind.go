@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/store/sqltext"
 )
 
 // Param is one server-side query parameter: the statement refers to it as
@@ -33,7 +34,7 @@ func NamedParams(sql string, args []any) (string, []Param, error) {
 		c := sql[i]
 		switch {
 		case c == '\'' || c == '"' || c == '`':
-			end := skipQuoted(sql, i)
+			end := sqltext.QuotedEnd(sql, i)
 			b.WriteString(sql[i:end])
 			i = end - 1
 		case c == '-' && i+1 < len(sql) && sql[i+1] == '-', c == '#':
@@ -71,26 +72,6 @@ func NamedParams(sql string, args []any) (string, []Param, error) {
 	return b.String(), params, nil
 }
 
-// skipQuoted returns the index just after the quoted token starting at i.
-// Backslash escapes and doubled quotes are honoured; an unterminated token
-// runs to the end (the engine will report the syntax error).
-func skipQuoted(s string, i int) int {
-	q := s[i]
-	for j := i + 1; j < len(s); j++ {
-		switch s[j] {
-		case '\\':
-			j++
-		case q:
-			if j+1 < len(s) && s[j+1] == q {
-				j++
-				continue
-			}
-			return j + 1
-		}
-	}
-	return len(s)
-}
-
 // paramFor types one argument. Times travel as DateTime64(3, 'UTC').
 func paramFor(name string, v any) (Param, error) {
 	p := Param{Name: name}
@@ -101,12 +82,12 @@ func paramFor(name string, v any) (Param, error) {
 		return p, nil
 	case string:
 		p.Type = "String"
-		writeEscaped(&b, x, false)
+		sqltext.WriteEscaped(&b, x, false)
 		p.Value = b.String()
 		return p, nil
 	case []byte:
 		p.Type = "String"
-		writeEscaped(&b, string(x), false)
+		sqltext.WriteEscaped(&b, string(x), false)
 		p.Value = b.String()
 		return p, nil
 	case bool:
@@ -123,7 +104,7 @@ func paramFor(name string, v any) (Param, error) {
 				b.WriteByte(',')
 			}
 			b.WriteByte('\'')
-			writeEscaped(&b, s, true)
+			sqltext.WriteEscaped(&b, s, true)
 			b.WriteByte('\'')
 		}
 		b.WriteByte(']')

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/learnhub/analytics-service/store"
+	"github.com/learnhub/analytics-service/store/sqltext"
 )
 
 // Hooks decide, while a query is printed, how the parts that carry
@@ -62,7 +62,7 @@ func (Canonical) Table(ref *TableRef) (string, error) {
 		pr.w(" FINAL")
 	}
 	if ref.Alias != "" {
-		pr.w(" AS " + store.QuoteIdent(ref.Alias))
+		pr.w(" AS " + sqltext.QuoteIdent(ref.Alias))
 	}
 	return pr.b.String(), pr.err
 }
@@ -94,7 +94,7 @@ func InlineLiteral(l *Literal) string {
 		}
 		return s
 	case string:
-		return store.QuoteString(v)
+		return sqltext.QuoteString(v)
 	}
 	return "NULL"
 }
@@ -103,7 +103,7 @@ func InlineLiteral(l *Literal) string {
 func QuoteName(parts []string) string {
 	q := make([]string, len(parts))
 	for i, p := range parts {
-		q[i] = store.QuoteIdent(p)
+		q[i] = sqltext.QuoteIdent(p)
 	}
 	return strings.Join(q, ".")
 }
@@ -165,13 +165,13 @@ func (pr *printer) selectStmt(s *Select) {
 			}
 			pr.name("WITH name", c.Name, c.Pos)
 			if c.Query != nil {
-				pr.w(store.QuoteIdent(c.Name) + " AS (")
+				pr.w(sqltext.QuoteIdent(c.Name) + " AS (")
 				pr.query(c.Query)
 				pr.w(")")
 				scope[c.Name] = true
 			} else {
 				pr.expr(c.Expr)
-				pr.w(" AS " + store.QuoteIdent(c.Name))
+				pr.w(" AS " + sqltext.QuoteIdent(c.Name))
 			}
 		}
 		pr.w(" ")
@@ -259,7 +259,7 @@ func (pr *printer) from(f *From) {
 				if i > 0 {
 					pr.w(", ")
 				}
-				pr.w(store.QuoteIdent(u))
+				pr.w(sqltext.QuoteIdent(u))
 			}
 			pr.w(")")
 		}
@@ -279,12 +279,12 @@ func (pr *printer) tableRef(t *TableRef) {
 			pr.fail(errAt(t.Pos, "FINAL applies to tables, not subqueries"))
 		}
 		if t.Alias != "" {
-			pr.w(" AS " + store.QuoteIdent(t.Alias))
+			pr.w(" AS " + sqltext.QuoteIdent(t.Alias))
 		}
 	case len(t.Name) == 1 && t.Func == nil && pr.isCTE(t.Name[0]):
-		pr.w(store.QuoteIdent(t.Name[0]))
+		pr.w(sqltext.QuoteIdent(t.Name[0]))
 		if t.Alias != "" {
-			pr.w(" AS " + store.QuoteIdent(t.Alias))
+			pr.w(" AS " + sqltext.QuoteIdent(t.Alias))
 		}
 	default:
 		pr.emit(pr.h.Table(t))
@@ -473,14 +473,14 @@ func (pr *printer) expr(e Expr) {
 			pr.name("lambda parameter", p, x.Pos)
 		}
 		if len(x.Params) == 1 {
-			pr.w(store.QuoteIdent(x.Params[0]))
+			pr.w(sqltext.QuoteIdent(x.Params[0]))
 		} else {
 			pr.w("(")
 			for i, p := range x.Params {
 				if i > 0 {
 					pr.w(", ")
 				}
-				pr.w(store.QuoteIdent(p))
+				pr.w(sqltext.QuoteIdent(p))
 			}
 			pr.w(")")
 		}
@@ -493,7 +493,7 @@ func (pr *printer) expr(e Expr) {
 	case *Alias:
 		pr.name("column alias", x.Name, x.Pos)
 		pr.expr(x.X)
-		pr.w(" AS " + store.QuoteIdent(x.Name))
+		pr.w(" AS " + sqltext.QuoteIdent(x.Name))
 	default:
 		pr.fail(errAt(e.At(), "unsupported expression"))
 	}
@@ -563,11 +563,11 @@ func (pr *printer) typ(t *Type) {
 		switch {
 		case a.Type != nil:
 			if a.Field != "" {
-				pr.w(store.QuoteIdent(a.Field) + " ")
+				pr.w(sqltext.QuoteIdent(a.Field) + " ")
 			}
 			pr.typ(a.Type)
 		case a.Str != nil:
-			pr.w(store.QuoteString(*a.Str))
+			pr.w(sqltext.QuoteString(*a.Str))
 		default:
 			l, err := numberLiteral(Token{Kind: TokNumber, Text: a.Number, Pos: t.Pos}, false)
 			if err != nil {

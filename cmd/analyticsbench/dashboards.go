@@ -22,6 +22,7 @@ import (
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/bus"
+	"github.com/learnhub/analytics-service/platform/kv/rediskv"
 	"github.com/learnhub/analytics-service/store"
 	"github.com/learnhub/analytics-service/timerange"
 )
@@ -96,11 +97,11 @@ func benchDashboards(ctx context.Context, db *store.DB) ([]result, error) {
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	defer rdb.Close()
 
-	reg := metrics.NewRegistry(cdb, metrics.Config{Now: clock, Cache: rdb}) // definitions cached as deployed
+	reg := metrics.NewRegistry(cdb, metrics.Config{Now: clock, Cache: rediskv.New(rdb)}) // definitions cached as deployed
 	q := metrics.NewQuerier(cdb, reg, metrics.QuerierConfig{Now: clock, DisableRollups: true})
 	loaders := func() *metrics.Loader { return metrics.NewLoader(q, metrics.LoaderConfig{}) }
 	uncached := dashboards.NewService(cdb, reg, loaders, dashboards.Config{Now: clock})
-	cached := dashboards.NewService(cdb, reg, loaders, dashboards.Config{Now: clock, Cache: rdb})
+	cached := dashboards.NewService(cdb, reg, loaders, dashboards.Config{Now: clock, Cache: rediskv.New(rdb)})
 
 	ws := make([]dashboards.WidgetInput, len(benchWidgets))
 	for i, w := range benchWidgets {

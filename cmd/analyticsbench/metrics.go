@@ -12,6 +12,7 @@ import (
 
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
+	"github.com/learnhub/analytics-service/platform/kv/rediskv"
 	"github.com/learnhub/analytics-service/store"
 	"github.com/learnhub/analytics-service/timerange"
 )
@@ -65,7 +66,7 @@ func benchMetrics(ctx context.Context, db *store.DB) ([]result, error) {
 	defer mr.Close()
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	defer rdb.Close()
-	reg := metrics.NewRegistry(db, metrics.Config{Now: clock, Cache: rdb})
+	reg := metrics.NewRegistry(db, metrics.Config{Now: clock, Cache: rediskv.New(rdb)})
 	auto := metrics.NewQuerier(db, reg, metrics.QuerierConfig{Now: clock})
 	raw := metrics.NewQuerier(db, reg, metrics.QuerierConfig{Now: clock, DisableRollups: true})
 	ctx = auth.WithPrincipal(ctx, auth.Principal{Subject: "bench", Tenant: "bench", Roles: []auth.Role{auth.Role("admin")}})

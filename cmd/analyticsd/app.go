@@ -14,7 +14,7 @@ import (
 	"github.com/learnhub/analytics-service/platform/bus"
 	"github.com/learnhub/analytics-service/platform/config"
 	"github.com/learnhub/analytics-service/platform/errs"
-	"github.com/learnhub/analytics-service/platform/kv"
+	"github.com/learnhub/analytics-service/platform/kv/rediskv"
 	"github.com/learnhub/analytics-service/platform/telemetry"
 	"github.com/learnhub/analytics-service/store"
 	"github.com/learnhub/analytics-service/store/chembedded"
@@ -34,7 +34,7 @@ type app struct {
 	metrics   *telemetry.Metrics
 	db        *store.DB
 	chVersion string
-	kv        *kv.KV
+	kv        *rediskv.KV
 	bus       *bus.Bus
 	verifier  auth.Verifier
 	signer    *auth.HMACSigner // nil when HS256 is not enabled
@@ -58,7 +58,7 @@ func openApp(ctx context.Context, cfg config.Config, stderr io.Writer) (*app, er
 	if err := a.openStore(ctx); err != nil {
 		return nil, err
 	}
-	k, err := kv.Open(ctx, kv.Config{URL: cfg.RedisURL})
+	k, err := rediskv.Open(ctx, rediskv.Config{URL: cfg.RedisURL})
 	if err != nil {
 		return nil, err
 	}

@@ -13,10 +13,10 @@ import (
 	"github.com/learnhub/analytics-service/dashboards"
 	"github.com/learnhub/analytics-service/events"
 	"github.com/learnhub/analytics-service/exports"
-	"github.com/learnhub/analytics-service/jobs"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/blob"
 	"github.com/learnhub/analytics-service/platform/config"
+	"github.com/learnhub/analytics-service/platform/queue"
 	"github.com/learnhub/analytics-service/privacy"
 	"github.com/learnhub/analytics-service/reports"
 )
@@ -33,16 +33,16 @@ type services struct {
 	privacy    *privacy.Service   // erasure requests (work consumes them)
 	retention  *privacy.Retention // moves old months to the cold tier
 	reports    *reports.Service   // scheduled reports (work runs and delivers them)
-	jobs       *jobs.Client
+	jobs       *queue.Client
 	// blobRoute serves signed downloads of the local blob store; nil with S3.
 	blobRoute http.Handler
 }
 
 // openServices builds the domain services over the adapters.
 func (a *app) openServices(ctx context.Context) (*services, error) {
-	s := &services{events: events.NewService(a.db), jobs: jobs.NewClient(a.kv.Client(), jobs.ClientConfig{})}
+	s := &services{events: events.NewService(a.db), jobs: queue.NewClient(a.kv.Client(), queue.ClientConfig{})}
 	usage := &lateUsage{}
-	s.registry = metrics.NewRegistry(a.db, metrics.Config{Locks: a.kv.Client(), Cache: a.kv.Client(), Usage: usage})
+	s.registry = metrics.NewRegistry(a.db, metrics.Config{Locks: a.kv, Cache: a.kv, Usage: usage})
 	// Ranges past the hot horizon are refused, not answered as empty.
 	checkRange := privacy.RangeCheck(a.cfg.HotMonths, nil)
 	s.querier = metrics.NewQuerier(a.db, s.registry, metrics.QuerierConfig{CheckRange: checkRange, Cluster: a.cfg.ClickHouseCluster})
@@ -50,9 +50,9 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 		MaxResultBytes: a.cfg.AdhocMaxResultBytes, MaxMemoryUsage: a.cfg.AdhocMaxMemory,
 		MaxConcurrent: a.cfg.AdhocMaxConcurrent, Logger: a.log,
 	})
-	s.cohorts = cohorts.NewService(a.db, a.bus, cohorts.Config{Locks: a.kv.Client(), Metrics: s.registry})
+	s.cohorts = cohorts.NewService(a.db, a.bus, cohorts.Config{Locks: a.kv, Queue: s.jobs, Metrics: s.registry})
 	dash := dashboards.NewService(a.db, s.registry, func() *metrics.Loader { return metrics.NewLoader(s.querier, metrics.LoaderConfig{}) },
-		dashboards.Config{Locks: a.kv.Client(), Cache: a.kv.Client(), Cohorts: s.cohorts})
+		dashboards.Config{Locks: a.kv, Cache: a.kv, Cohorts: s.cohorts})
 	s.dashboards, usage.finder = dash, metrics.UsageFinders{dash, s.cohorts}
 
 	blobs, route, err := a.openBlobs()
@@ -61,7 +61,7 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 	}
 	s.blobRoute = route
 	s.exports, err = exports.NewService(exports.Deps{
-		DB: a.db, Blobs: blobs, Jobs: s.jobs, Bus: a.bus, Metrics: s.querier, Locks: a.kv.Client(), Cohorts: s.cohorts,
+		DB: a.db, Blobs: blobs, Jobs: s.jobs, Bus: a.bus, Metrics: s.querier, Locks: a.kv, Cohorts: s.cohorts,
 		SQL: adhoc.NewService(a.db, adhoc.Config{MaxLimit: exports.DefaultMaxRows, MaxMemoryUsage: a.cfg.AdhocMaxMemory}),
 	}, exports.Config{CheckRange: checkRange})
 	if err != nil {
@@ -70,7 +70,8 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 	if s.reports, err = a.openReports(blobs, s); err != nil {
 		return nil, err
 	}
-	s.privacy = privacy.NewService(a.db, a.bus, blobs, privacy.Config{PIIKeys: a.cfg.PIIKeys, Logger: a.log, Cluster: a.cfg.ClickHouseCluster})
+	s.privacy = privacy.NewService(a.db, a.bus, blobs, privacy.Config{PIIKeys: a.cfg.PIIKeys, Logger: a.log, Cluster: a.cfg.ClickHouseCluster,
+		Rollups: metrics.NewRollups(a.db).OnCluster(a.cfg.ClickHouseCluster)})
 	s.retention = privacy.NewRetention(a.db, blobs, s.jobs, privacy.RetentionConfig{
 		Spec: a.cfg.RetentionCron, HotMonths: a.cfg.HotMonths, ColdYears: a.cfg.ColdYears, Logger: a.log, Cluster: a.cfg.ClickHouseCluster})
 	return s, nil
@@ -87,7 +88,7 @@ func (a *app) openReports(blobs blob.Store, s *services) (*reports.Service, erro
 	if c := a.cfg; c.SMTPAddr != "" {
 		deps.Mailer = &reports.SMTPMailer{Addr: c.SMTPAddr, From: c.SMTPFrom, Username: c.SMTPUsername, Password: c.SMTPPassword}
 	}
-	return reports.NewService(deps, reports.Config{Retention: a.cfg.ReportRetention, AllowPrivateWebhooks: a.cfg.ReportWebhookAllowPrivate})
+	return reports.NewService(deps, reports.Config{Retention: a.cfg.ReportRetention, AllowPrivateWebhooks: a.cfg.ReportWebhookAllowPrivate, Logger: a.log})
 }
 
 // lateUsage lets the registry ask dashboards (built after it, since they

@@ -3,20 +3,18 @@ package main
 import (
 	"context"
 
-	"github.com/learnhub/analytics-service/cohorts"
-	"github.com/learnhub/analytics-service/exports"
+	"github.com/learnhub/analytics-service/events"
 	"github.com/learnhub/analytics-service/jobs"
 	"github.com/learnhub/analytics-service/metrics"
+	"github.com/learnhub/analytics-service/platform/queue"
 	"github.com/learnhub/analytics-service/privacy"
-	"github.com/learnhub/analytics-service/reports"
 )
 
 // startWork starts the Asynq workers (after their recovery hooks ran), the
 // scheduler and the erasure consumer; the returned func stops them
 // gracefully.
 func (a *app) startWork(ctx context.Context) (func(), error) {
-	client := a.svc.jobs
-	srv, err := jobs.NewServer(a.kv.Client(), jobs.Config{
+	srv, err := queue.NewServer(a.kv.Client(), queue.Config{
 		Concurrency:     a.cfg.WorkerConcurrency,
 		ShutdownTimeout: a.cfg.ShutdownTimeout,
 		Logger:          a.log,
@@ -25,29 +23,18 @@ func (a *app) startWork(ctx context.Context) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	compact := jobs.NewCompactEvents(a.db, jobs.CompactEventsConfig{Spec: a.cfg.CompactCron, Table: compactTable(a.cfg.ClickHouseCluster), Logger: a.log})
-	srv.Handle(jobs.KindCompactEvents, compact)
-	rebuild := metrics.NewRebuildRollupsJob(a.db, metrics.RebuildRollupsConfig{Logger: a.log, Cluster: a.cfg.ClickHouseCluster})
-	srv.Handle(metrics.KindRebuildRollups, rebuild)
-	srv.Handle(exports.KindRun, a.svc.exports.Runner())
-	srv.Handle(exports.KindJanitor, a.svc.exports.Janitor())
-	srv.AddRecoverer(a.svc.exports.Recoverer())
-	srv.Handle(cohorts.KindEvaluate, a.svc.cohorts.EvaluateHandler())
-	srv.Handle(cohorts.KindEvaluateAll, a.svc.cohorts.EvaluateAllHandler(client))
-	srv.Handle(privacy.KindRetention, a.svc.retention)
-	srv.Handle(reports.KindTick, a.svc.reports.Tick(a.log))
-	srv.Handle(reports.KindRun, a.svc.reports.Runner())
-	srv.Handle(reports.KindDeliver, a.svc.reports.Deliverer())
-	srv.Handle(reports.KindJanitor, a.svc.reports.Janitor())
-	srv.AddRecoverer(a.svc.reports.Recoverer())
-
-	// One janitor task per hour (the TaskID is keyed by the hour).
-	exportsJanitor := jobs.Entry{Name: exports.KindJanitor, Spec: exports.DefaultJanitorSpec,
-		Task: jobs.Task{Kind: exports.KindJanitor, Queue: jobs.QueueLow}, KeyLayout: "2006-01-02T15"}
-	sched := jobs.NewScheduler(client, jobs.SchedulerConfig{Logger: a.log})
-	for _, e := range []jobs.Entry{compact.Entry(), rebuild.Entry(), exportsJanitor, cohorts.Entry(""), a.svc.retention.Entry(), reports.Entry(), reports.JanitorEntry()} {
-		if err := sched.Register(e); err != nil {
-			return nil, err
+	sched := queue.NewScheduler(a.svc.jobs, queue.SchedulerConfig{Logger: a.log})
+	for _, r := range a.jobs() {
+		if r.Handler != nil {
+			srv.Handle(r.Kind, r.Handler)
+		}
+		if r.Recover != nil {
+			srv.AddRecoverer(r.Recover)
+		}
+		if r.Schedule != nil {
+			if err := sched.Register(*r.Schedule); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if err := srv.Start(ctx); err != nil {
@@ -64,6 +51,24 @@ func (a *app) startWork(ctx context.Context) (func(), error) {
 		sched.Shutdown(sctx)
 		srv.Shutdown()
 	}, nil
+}
+
+// jobs is every domain's background work: each declares its handlers,
+// schedules and recoverers as Jobs() []jobs.Registration. A new domain with
+// background work adds one line here.
+func (a *app) jobs() []jobs.Registration {
+	var all []jobs.Registration
+	for _, d := range []interface{ Jobs() []jobs.Registration }{
+		events.NewCompactor(a.db, events.CompactConfig{Spec: a.cfg.CompactCron, Table: compactTable(a.cfg.ClickHouseCluster), Logger: a.log}),
+		metrics.NewRebuildRollupsJob(a.db, metrics.RebuildRollupsConfig{Logger: a.log, Cluster: a.cfg.ClickHouseCluster}),
+		a.svc.exports,
+		a.svc.cohorts,
+		a.svc.retention,
+		a.svc.reports,
+	} {
+		all = append(all, d.Jobs()...)
+	}
+	return all
 }
 
 // compactTable is the table compaction optimizes: on a cluster the local

@@ -9,7 +9,7 @@ import (
 )
 
 // Recorder is an enqueuer (the interface domain packages take in place of
-// *jobs.Client) that keeps every task instead of running it, so a test can
+// *queue.Client) that keeps every task instead of running it, so a test can
 // run them through the handler itself. Each Enqueue reports the task's real
 // deterministic id and never a duplicate. Safe for concurrent use.
 type Recorder struct {

@@ -1,108 +1,76 @@
-// Package kv opens the Redis connection the service uses for queues (Asynq),
-// caches and short locks. With no URL configured it runs an in-process Redis
-// (miniredis) so `make run` needs nothing installed; with a URL it connects to
-// a Redis server. Both sides of a deployment — the go-redis client and Asynq —
-// always talk to the same server.
+// Package kv is what domain packages see of the shared key-value store: a
+// Locker for short named locks and a Cache for values every replica shares.
+// It names no driver; platform/kv/rediskv implements both on Redis (embedded
+// miniredis or a server) and the composition root hands them in.
 package kv
 
 import (
 	"context"
+	"errors"
 	"time"
-
-	"github.com/alicebob/miniredis/v2"
-	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/learnhub/analytics-service/platform/errs"
 )
 
-// DefaultPingTimeout bounds the connectivity check in Open when the caller's
-// context has no earlier deadline.
-const DefaultPingTimeout = 5 * time.Second
+// ErrMiss is what Cache.Get returns for a key that holds nothing.
+var ErrMiss = errors.New("kv: cache miss")
 
-// Config says which Redis to use.
-type Config struct {
-	// URL is ANALYTICS_REDIS_URL: redis://[user:password@]host:port[/db] or
-	// rediss://… for TLS. Empty (the default) runs an embedded in-process
-	// Redis (miniredis) that lives as long as the KV and keeps nothing on
-	// disk. Sentinel and Cluster URLs are not supported yet (Open says so).
-	URL string
+// Cache holds byte values under string keys, shared by every replica.
+// Failures other than ErrMiss mean the cache is unavailable: callers treat
+// them as a miss and read the source.
+type Cache interface {
+	// Get returns the value of key, or ErrMiss.
+	Get(ctx context.Context, key string) ([]byte, error)
+	// Set stores value under key for ttl (zero keeps it until replaced).
+	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	// SetNX stores value under key for ttl only when key holds nothing and
+	// reports whether it did.
+	SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error)
 }
 
-// KV is an open Redis connection. It is safe for concurrent use.
-type KV struct {
-	client   redis.UniversalClient
-	asynqOpt asynq.RedisConnOpt
-	embedded *miniredis.Miniredis
-	addr     string
+// Locker takes short named locks shared by every replica.
+type Locker interface {
+	// TryLock takes the lock named key for at most ttl. ok is false when
+	// another holder has it; err is set when the store cannot be reached.
+	// unlock releases the lock only if this holder still owns it.
+	TryLock(ctx context.Context, key string, ttl time.Duration) (unlock func(), ok bool, err error)
 }
 
-// Open connects to the Redis named by cfg.URL, or starts the embedded one
-// when the URL is empty, and checks that it answers. A malformed URL is a
-// KindInvalid error naming ANALYTICS_REDIS_URL; a server that does not answer
-// is KindUnavailable.
-func Open(ctx context.Context, cfg Config) (*KV, error) {
-	const op = "kv.Open"
-	var k *KV
-	if cfg.URL == "" {
-		m := miniredis.NewMiniRedis()
-		// miniredis only expires keys on FastForward unless told to follow the
-		// clock; locks and Asynq's leases rely on expiry.
-		m.ClockTTL(true)
-		if err := m.Start(); err != nil {
-			return nil, errs.Wrap(op, errs.KindUnavailable, err, "cannot start the embedded Redis")
-		}
-		k = &KV{
-			client:   redis.NewClient(&redis.Options{Addr: m.Addr()}),
-			asynqOpt: asynq.RedisClientOpt{Addr: m.Addr()},
-			embedded: m,
-			addr:     m.Addr(),
-		}
-	} else {
-		opts, err := parseURL(cfg.URL)
-		if err != nil {
-			return nil, err
-		}
-		k = &KV{client: redis.NewClient(opts), asynqOpt: asynqOpt(opts), addr: opts.Addr}
-	}
-	pctx, cancel := context.WithTimeout(ctx, DefaultPingTimeout)
-	defer cancel()
-	if err := k.Ping(pctx); err != nil {
-		_ = k.Close()
-		return nil, err
-	}
-	return k, nil
+// DefaultLockTTL bounds how long a command may hold a lock when Locks is
+// given no TTL.
+const DefaultLockTTL = 5 * time.Second
+
+// Locks takes per-entity locks with one TTL, so two commands on one entity
+// (a metric, a dashboard, a tenant's export admission) never interleave
+// their read-check-write. Without a Locker it takes no locks (one instance;
+// version checks still catch stale writers).
+type Locks struct {
+	l   Locker
+	ttl time.Duration
 }
 
-// Client is the go-redis client for caches, locks and rate limits.
-func (k *KV) Client() redis.UniversalClient { return k.client }
-
-// AsynqOpt is the connection option for Asynq clients, servers, schedulers and
-// inspectors; it points at the same server as Client.
-func (k *KV) AsynqOpt() asynq.RedisConnOpt { return k.asynqOpt }
-
-// Embedded reports whether the Redis runs in-process (no URL configured).
-func (k *KV) Embedded() bool { return k.embedded != nil }
-
-// Addr is the server's host:port (never the password), for logs and health.
-func (k *KV) Addr() string { return k.addr }
-
-// Ping checks that the server answers; failure is KindUnavailable.
-func (k *KV) Ping(ctx context.Context) error {
-	if err := k.client.Ping(ctx).Err(); err != nil {
-		return errs.Wrap("kv.Ping", errs.KindUnavailable, err, "Redis at "+k.addr+" does not answer")
+// NewLocks returns Locks on l (nil means no locking) whose locks expire after
+// ttl (zero means DefaultLockTTL).
+func NewLocks(l Locker, ttl time.Duration) Locks {
+	if ttl <= 0 {
+		ttl = DefaultLockTTL
 	}
-	return nil
+	return Locks{l: l, ttl: ttl}
 }
 
-// Close closes the client and stops the embedded server, if any.
-func (k *KV) Close() error {
-	err := k.client.Close()
-	if k.embedded != nil {
-		k.embedded.Close()
+// Lock takes the lock named key or fails with KindConflict when another
+// command holds it (KindUnavailable when the store does not answer); the
+// returned func releases it.
+func (x Locks) Lock(ctx context.Context, key string) (func(), error) {
+	if x.l == nil {
+		return func() {}, nil
 	}
+	unlock, ok, err := x.l.TryLock(ctx, key, x.ttl)
 	if err != nil {
-		return errs.Wrap("kv.Close", errs.KindInternal, err, "")
+		return nil, errs.Wrap("kv.lock", errs.KindUnavailable, err, "the lock service is unavailable; retry later")
 	}
-	return nil
+	if !ok {
+		return nil, errs.E("kv.lock", errs.KindConflict, "this item is being changed by another request; reload and retry")
+	}
+	return unlock, nil
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/learnhub/analytics-service/store/sqltext"
 )
 
 // bindArgs prepares a statement for the driver's client-side binding, which
@@ -65,7 +67,7 @@ func namePlaceholders(sql string) (string, int) {
 		c := sql[i]
 		switch {
 		case c == '\'' || c == '"' || c == '`':
-			end := quotedEnd(sql, i)
+			end := sqltext.QuotedEnd(sql, i)
 			b.WriteString(sql[i:end])
 			i = end - 1
 		case c == '#' || c == '-' && i+1 < len(sql) && sql[i+1] == '-':
@@ -76,7 +78,7 @@ func namePlaceholders(sql string) (string, int) {
 			b.WriteString(sql[i : i+end])
 			i += end - 1
 		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
-			end := blockCommentEnd(sql, i)
+			end := sqltext.BlockCommentEnd(sql, i)
 			b.WriteString(sql[i:end])
 			i = end - 1
 		case c == '\\' && i+1 < len(sql) && sql[i+1] == '?':
@@ -91,44 +93,4 @@ func namePlaceholders(sql string) (string, int) {
 		}
 	}
 	return b.String(), n
-}
-
-// quotedEnd returns the index just after the quoted token starting at i,
-// honouring backslash escapes and doubled quotes; an unterminated token
-// runs to the end.
-func quotedEnd(s string, i int) int {
-	q := s[i]
-	for j := i + 1; j < len(s); j++ {
-		switch s[j] {
-		case '\\':
-			j++
-		case q:
-			if j+1 < len(s) && s[j+1] == q {
-				j++
-				continue
-			}
-			return j + 1
-		}
-	}
-	return len(s)
-}
-
-// blockCommentEnd returns the index just after the (nestable) /* */
-// comment starting at i.
-func blockCommentEnd(s string, i int) int {
-	depth := 0
-	for j := i; j+1 < len(s); j++ {
-		switch {
-		case s[j] == '/' && s[j+1] == '*':
-			depth++
-			j++
-		case s[j] == '*' && s[j+1] == '/':
-			depth--
-			j++
-			if depth == 0 {
-				return j + 1
-			}
-		}
-	}
-	return len(s)
 }

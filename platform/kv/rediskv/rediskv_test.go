@@ -1,4 +1,4 @@
-package kv_test
+package rediskv_test
 
 import (
 	"context"
@@ -20,13 +20,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnhub/analytics-service/platform/errs"
-	"github.com/learnhub/analytics-service/platform/kv"
 	"github.com/learnhub/analytics-service/platform/kv/kvtest"
+	"github.com/learnhub/analytics-service/platform/kv/rediskv"
 )
 
 func TestOpenEmbedded(t *testing.T) {
 	ctx := context.Background()
-	k, err := kv.Open(ctx, kv.Config{})
+	k, err := rediskv.Open(ctx, rediskv.Config{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = k.Close() })
 
@@ -60,7 +60,7 @@ func TestOpenEmbedded(t *testing.T) {
 func TestOpenServer(t *testing.T) {
 	ctx := context.Background()
 	addr := kvtest.StartRedis(t)
-	k, err := kv.Open(ctx, kv.Config{URL: "redis://" + addr + "/2"})
+	k, err := rediskv.Open(ctx, rediskv.Config{URL: "redis://" + addr + "/2"})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = k.Close() })
 
@@ -88,7 +88,7 @@ func TestOpenTLS(t *testing.T) {
 	require.NoError(t, m.StartTLS(selfSigned(t)))
 	t.Cleanup(m.Close)
 
-	k, err := kv.Open(ctx, kv.Config{URL: "rediss://" + m.Addr() + "?skip_verify=true"})
+	k, err := rediskv.Open(ctx, rediskv.Config{URL: "rediss://" + m.Addr() + "?skip_verify=true"})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = k.Close() })
 	require.NoError(t, k.Client().Set(ctx, "k", "tls", 0).Err())
@@ -103,7 +103,7 @@ func TestOpenTLS(t *testing.T) {
 	assert.Equal(t, "tls", got)
 
 	t.Run("plain redis:// against a TLS server is unavailable", func(t *testing.T) {
-		_, err := kv.Open(ctx, kv.Config{URL: "redis://" + m.Addr()})
+		_, err := rediskv.Open(ctx, rediskv.Config{URL: "redis://" + m.Addr()})
 		require.Error(t, err)
 		assert.True(t, errs.Is(err, errs.KindUnavailable), "got %v", err)
 	})
@@ -123,7 +123,7 @@ func TestOpenBadURL(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := kv.Open(context.Background(), kv.Config{URL: tc.url})
+			_, err := rediskv.Open(context.Background(), rediskv.Config{URL: tc.url})
 			require.Error(t, err)
 			assert.True(t, errs.Is(err, errs.KindInvalid), "kind: %v", err)
 			msg := errs.PublicMessage(err)
@@ -144,7 +144,7 @@ func TestOpenUnreachable(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err = kv.Open(ctx, kv.Config{URL: "redis://" + addr})
+	_, err = rediskv.Open(ctx, rediskv.Config{URL: "redis://" + addr})
 	require.Error(t, err)
 	assert.True(t, errs.Is(err, errs.KindUnavailable), "got %v", err)
 	assert.Contains(t, errs.PublicMessage(err), addr)

@@ -1,4 +1,4 @@
-package kv
+package rediskv
 
 import (
 	"net/url"
@@ -15,12 +15,12 @@ const expectedURL = "expected redis://[user:password@]host:port[/db], rediss://â
 // parseURL reads ANALYTICS_REDIS_URL. redis://, rediss:// (TLS) and unix:// are
 // supported; Sentinel and Cluster are not yet.
 //
-// TODO(kv): Sentinel (redis-sentinel://, via redis.ParseFailoverURL and
+// TODO(rediskv): Sentinel (redis-sentinel://, via redis.ParseFailoverURL and
 // asynq.RedisFailoverClientOpt) and Cluster (via redis.ParseClusterURL and
 // asynq.RedisClusterClientOpt) need a scheme of their own and a
 // UniversalClient of the matching kind.
 func parseURL(raw string) (*redis.Options, error) {
-	const op = "kv.parseURL"
+	const op = "rediskv.parseURL"
 	u, err := url.Parse(raw)
 	if err != nil {
 		// The raw value may hold a password: never echo it.

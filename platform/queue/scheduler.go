@@ -1,4 +1,4 @@
-package jobs
+package queue
 
 import (
 	"context"
@@ -8,13 +8,9 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/learnhub/analytics-service/jobs"
 	"github.com/learnhub/analytics-service/platform/errs"
 )
-
-// DefaultKeyLayout keys a scheduled task by the minute it fired, so every
-// scheduler replica that fires the same entry in the same minute enqueues
-// the same TaskID and the work runs once.
-const DefaultKeyLayout = "2006-01-02T15:04"
 
 // DefaultEnqueueTimeout bounds one scheduled enqueue.
 const DefaultEnqueueTimeout = 10 * time.Second
@@ -29,22 +25,6 @@ type SchedulerConfig struct {
 	Now func() time.Time
 }
 
-// Entry is one cron schedule.
-type Entry struct {
-	// Name identifies the entry in logs and in Trigger.
-	Name string
-	// Spec is a standard 5-field cron spec ("30 3 * * *") or a descriptor
-	// ("@daily", "@every 1h"), read in SchedulerConfig.Location.
-	Spec string
-	// Task is what each firing enqueues; its Key is replaced by the firing
-	// time formatted with KeyLayout.
-	Task Task
-	// KeyLayout formats the firing time into Task.Key (a time.Format
-	// layout); empty means DefaultKeyLayout. A daily entry uses "2006-01-02"
-	// so one task per day exists however often it is fired.
-	KeyLayout string
-}
-
 // Scheduler enqueues tasks on cron schedules through a Client. Each firing
 // gets a TaskID keyed by its period, so several worker replicas may each run
 // a Scheduler: the first enqueue of a period wins, the others are no-ops.
@@ -57,7 +37,7 @@ type Scheduler struct {
 	cfg     SchedulerConfig
 	cron    *cron.Cron
 	mu      sync.Mutex
-	entries map[string]Entry
+	entries map[string]jobs.Entry
 }
 
 // NewScheduler returns a Scheduler that enqueues through client.
@@ -75,16 +55,16 @@ func NewScheduler(client *Client, cfg SchedulerConfig) *Scheduler {
 		client:  client,
 		cfg:     cfg,
 		cron:    cron.New(cron.WithLocation(cfg.Location)),
-		entries: map[string]Entry{},
+		entries: map[string]jobs.Entry{},
 	}
 }
 
 // Register adds e. A spec that does not parse is KindInvalid and names the
 // entry; a name registered twice is KindConflict.
-func (s *Scheduler) Register(e Entry) error {
-	const op = "jobs.Scheduler.Register"
+func (s *Scheduler) Register(e jobs.Entry) error {
+	const op = "queue.Scheduler.Register"
 	if e.KeyLayout == "" {
-		e.KeyLayout = DefaultKeyLayout
+		e.KeyLayout = jobs.DefaultKeyLayout
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -103,12 +83,12 @@ func (s *Scheduler) Register(e Entry) error {
 // Trigger enqueues entry name's task as if it had fired at `at` (for
 // operators and tests). The TaskID is the one the schedule would use for
 // that period, so triggering cannot duplicate a scheduled run.
-func (s *Scheduler) Trigger(ctx context.Context, name string, at time.Time) (Receipt, error) {
+func (s *Scheduler) Trigger(ctx context.Context, name string, at time.Time) (jobs.Receipt, error) {
 	s.mu.Lock()
 	e, ok := s.entries[name]
 	s.mu.Unlock()
 	if !ok {
-		return Receipt{}, errs.E("jobs.Scheduler.Trigger", errs.KindNotFound, "no schedule named "+name)
+		return jobs.Receipt{}, errs.E("queue.Scheduler.Trigger", errs.KindNotFound, "no schedule named "+name)
 	}
 	return s.enqueue(ctx, e, at)
 }
@@ -124,7 +104,7 @@ func (s *Scheduler) Shutdown(ctx context.Context) {
 	}
 }
 
-func (s *Scheduler) fire(e Entry) {
+func (s *Scheduler) fire(e jobs.Entry) {
 	ctx, cancel := context.WithTimeout(context.Background(), DefaultEnqueueTimeout)
 	defer cancel()
 	r, err := s.enqueue(ctx, e, s.cfg.Now())
@@ -137,7 +117,7 @@ func (s *Scheduler) fire(e Entry) {
 		slog.String("schedule", e.Name), slog.String("task_id", r.ID), slog.Bool("duplicate", r.Duplicate))
 }
 
-func (s *Scheduler) enqueue(ctx context.Context, e Entry, at time.Time) (Receipt, error) {
+func (s *Scheduler) enqueue(ctx context.Context, e jobs.Entry, at time.Time) (jobs.Receipt, error) {
 	t := e.Task
 	t.Key = at.In(s.cfg.Location).Format(e.KeyLayout)
 	return s.client.Enqueue(ctx, t)

@@ -1,4 +1,4 @@
-package jobs
+package queue
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/learnhub/analytics-service/jobs"
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/platform/reqid"
 )
@@ -57,14 +58,14 @@ type Server struct {
 	log        *slog.Logger
 	cfg        Config
 	mu         sync.RWMutex
-	handlers   map[string]Handler
-	recoverers []Recoverer
+	handlers   map[string]jobs.Handler
+	recoverers []jobs.Recoverer
 }
 
 // DefaultQueues is the queue weighting used when Config.Queues is nil: with
 // all queues busy, critical gets 60% of the runs, default 30%, low 10%.
 func DefaultQueues() map[string]int {
-	return map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1}
+	return map[string]int{jobs.QueueCritical: 6, jobs.QueueDefault: 3, jobs.QueueLow: 1}
 }
 
 // NewServer returns a Server on rc (e.g. kv.KV.Client()); rc stays the
@@ -88,11 +89,11 @@ func NewServer(rc redis.UniversalClient, cfg Config) (*Server, error) {
 	if cfg.Failures == nil {
 		c, err := NewFailureCounter(cfg.Registry)
 		if err != nil {
-			return nil, errs.Wrap("jobs.NewServer", errs.KindInternal, err, "cannot register the failure counter")
+			return nil, errs.Wrap("queue.NewServer", errs.KindInternal, err, "cannot register the failure counter")
 		}
 		cfg.Failures = c
 	}
-	s := &Server{log: cfg.Logger, cfg: cfg, handlers: map[string]Handler{}}
+	s := &Server{log: cfg.Logger, cfg: cfg, handlers: map[string]jobs.Handler{}}
 	s.srv = asynq.NewServerFromRedisClient(rc, asynq.Config{
 		Concurrency:     cfg.Concurrency,
 		Queues:          maps.Clone(cfg.Queues),
@@ -106,17 +107,17 @@ func NewServer(rc redis.UniversalClient, cfg Config) (*Server, error) {
 
 // Handle registers h for tasks of exactly this kind. Registering a kind twice
 // is a programming error and panics.
-func (s *Server) Handle(kind string, h Handler) {
+func (s *Server) Handle(kind string, h jobs.Handler) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, dup := s.handlers[kind]; dup {
-		panic("jobs: handler for " + kind + " registered twice")
+		panic("queue: handler for " + kind + " registered twice")
 	}
 	s.handlers[kind] = h
 }
 
 // AddRecoverer registers r to run once at Start, before the first task.
-func (s *Server) AddRecoverer(r Recoverer) {
+func (s *Server) AddRecoverer(r jobs.Recoverer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.recoverers = append(s.recoverers, r)
@@ -127,9 +128,9 @@ func (s *Server) AddRecoverer(r Recoverer) {
 // returned (with its kind) so the process can exit and be restarted, rather
 // than serve with work stranded.
 func (s *Server) Start(ctx context.Context) error {
-	const op = "jobs.Server.Start"
+	const op = "queue.Server.Start"
 	s.mu.RLock()
-	recoverers := append([]Recoverer(nil), s.recoverers...)
+	recoverers := append([]jobs.Recoverer(nil), s.recoverers...)
 	s.mu.RUnlock()
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.RecoverTimeout)
 	defer cancel()
@@ -151,7 +152,7 @@ func (s *Server) Shutdown() { s.srv.Shutdown() }
 // Ping checks the connection to Redis.
 func (s *Server) Ping() error {
 	if err := s.srv.Ping(); err != nil {
-		return errs.Wrap("jobs.Server.Ping", errs.KindUnavailable, err, "Redis does not answer")
+		return errs.Wrap("queue.Server.Ping", errs.KindUnavailable, err, "Redis does not answer")
 	}
 	return nil
 }
@@ -170,7 +171,7 @@ func (s *Server) dispatch(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
-	j := Job{Kind: t.Type(), Tenant: env.Tenant, Params: env.Params}
+	j := jobs.Job{Kind: t.Type(), Tenant: env.Tenant, Params: env.Params}
 	j.ID, _ = asynq.GetTaskID(ctx)
 	j.Retried, _ = asynq.GetRetryCount(ctx)
 	j.MaxRetry, _ = asynq.GetMaxRetry(ctx)

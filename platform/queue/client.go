@@ -1,4 +1,4 @@
-package jobs
+package queue
 
 import (
 	"context"
@@ -8,15 +8,12 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/learnhub/analytics-service/jobs"
 	"github.com/learnhub/analytics-service/platform/errs"
 )
 
-// Defaults for the zero values of Task and ClientConfig.
-const (
-	DefaultMaxRetry  = 10
-	DefaultTimeout   = 30 * time.Minute
-	DefaultRetention = 24 * time.Hour
-)
+// DefaultRetention is ClientConfig.Retention when it is zero.
+const DefaultRetention = 24 * time.Hour
 
 // ClientConfig tunes a Client.
 type ClientConfig struct {
@@ -32,14 +29,6 @@ type Client struct {
 	cfg ClientConfig
 }
 
-// Receipt says what Enqueue did.
-type Receipt struct {
-	ID string // the task's deterministic id
-	// Duplicate is true when a task with the same input already existed, so
-	// nothing new was enqueued.
-	Duplicate bool
-}
-
 // NewClient returns a Client on rc (e.g. kv.KV.Client()). The caller keeps
 // ownership of rc.
 func NewClient(rc redis.UniversalClient, cfg ClientConfig) *Client {
@@ -53,44 +42,44 @@ func NewClient(rc redis.UniversalClient, cfg ClientConfig) *Client {
 // same input again while the first task exists (pending, running, retrying,
 // archived, or completed within Retention) is a no-op reported as Duplicate.
 // Redis being unreachable is KindUnavailable.
-func (c *Client) Enqueue(ctx context.Context, t Task) (Receipt, error) {
-	const op = "jobs.Enqueue"
+func (c *Client) Enqueue(ctx context.Context, t jobs.Task) (jobs.Receipt, error) {
+	const op = "queue.Enqueue"
 	if t.Kind == "" {
-		return Receipt{}, errs.E(op, errs.KindInternal, "task has no kind")
+		return jobs.Receipt{}, errs.E(op, errs.KindInternal, "task has no kind")
 	}
-	id, params, err := TaskID(t)
+	id, params, err := jobs.TaskID(t)
 	if err != nil {
-		return Receipt{}, err
+		return jobs.Receipt{}, err
 	}
 	payload, err := jsonEnvelope(t.Tenant, params)
 	if err != nil {
-		return Receipt{}, errs.Wrap(op, errs.KindInternal, err, "")
+		return jobs.Receipt{}, errs.Wrap(op, errs.KindInternal, err, "")
 	}
 	_, err = c.ac.EnqueueContext(ctx, asynq.NewTask(t.Kind, payload), c.options(t, id)...)
 	switch {
 	case errors.Is(err, asynq.ErrTaskIDConflict):
-		return Receipt{ID: id, Duplicate: true}, nil
+		return jobs.Receipt{ID: id, Duplicate: true}, nil
 	case err != nil:
-		return Receipt{}, errs.Wrap(op, errs.KindUnavailable, err, "cannot enqueue "+t.Kind)
+		return jobs.Receipt{}, errs.Wrap(op, errs.KindUnavailable, err, "cannot enqueue "+t.Kind)
 	}
-	return Receipt{ID: id}, nil
+	return jobs.Receipt{ID: id}, nil
 }
 
-func (c *Client) options(t Task, id string) []asynq.Option {
+func (c *Client) options(t jobs.Task, id string) []asynq.Option {
 	queue := t.Queue
 	if queue == "" {
-		queue = QueueDefault
+		queue = jobs.QueueDefault
 	}
 	retry := t.MaxRetry
 	switch {
 	case retry == 0:
-		retry = DefaultMaxRetry
+		retry = jobs.DefaultMaxRetry
 	case retry < 0:
 		retry = 0
 	}
 	timeout := t.Timeout
 	if timeout == 0 {
-		timeout = DefaultTimeout
+		timeout = jobs.DefaultTimeout
 	}
 	return []asynq.Option{
 		asynq.TaskID(id),

@@ -1,4 +1,4 @@
-package jobs_test
+package events_test
 
 import (
 	"bytes"
@@ -9,10 +9,14 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnhub/analytics-service/events"
 	"github.com/learnhub/analytics-service/jobs"
+	"github.com/learnhub/analytics-service/platform/kv/kvtest"
+	"github.com/learnhub/analytics-service/platform/queue"
 	"github.com/learnhub/analytics-service/store"
 	"github.com/learnhub/analytics-service/store/storetest"
 )
@@ -65,7 +69,7 @@ func count(t *testing.T, db *store.DB, sql string) int64 {
 	return n
 }
 
-func TestCompactEvents(t *testing.T) {
+func TestCompactor(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.Embedded(t)
 	require.NoError(t, db.Exec(ctx, eventsDDL))
@@ -82,11 +86,11 @@ func TestCompactEvents(t *testing.T) {
 		"precondition: duplicates are visible without FINAL")
 
 	var logs bytes.Buffer
-	h := jobs.NewCompactEvents(db, jobs.CompactEventsConfig{
+	h := events.NewCompactor(db, events.CompactConfig{
 		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 		Now:    func() time.Time { return time.Date(2024, 5, 20, 3, 30, 0, 0, time.UTC) },
 	})
-	require.NoError(t, h.ProcessJob(ctx, jobs.Job{Kind: jobs.KindCompactEvents}))
+	require.NoError(t, h.ProcessJob(ctx, jobs.Job{Kind: events.KindCompact}))
 
 	after := activeParts(t, db)
 	assert.Equal(t, int64(1), after["202403"], "the closed month is one part")
@@ -98,14 +102,14 @@ func TestCompactEvents(t *testing.T) {
 
 	// Idempotent: a second run finds nothing to do.
 	logs.Reset()
-	require.NoError(t, h.ProcessJob(ctx, jobs.Job{Kind: jobs.KindCompactEvents}))
+	require.NoError(t, h.ProcessJob(ctx, jobs.Job{Kind: events.KindCompact}))
 	assert.Equal(t, int64(1), activeParts(t, db)["202403"])
 	assert.False(t, strings.Contains(logs.String(), "compacted"), logs.String())
 }
 
 // TestCompactEventsEndToEnd runs the job the way production does: the
 // scheduler enqueues it, a worker runs it against ClickHouse.
-func TestCompactEventsEndToEnd(t *testing.T) {
+func TestCompactorEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.Embedded(t)
 	require.NoError(t, db.Exec(ctx, eventsDDL))
@@ -113,18 +117,28 @@ func TestCompactEventsEndToEnd(t *testing.T) {
 	insertEvents(t, db, "2024-03", 5, 15, "2024-05-15 00:00:01")
 	require.Equal(t, int64(2), activeParts(t, db)["202403"], "precondition: two parts")
 
-	rc := newRedis(t)
-	compact := jobs.NewCompactEvents(db, jobs.CompactEventsConfig{Logger: quietLogger()})
-	startServer(t, rc, jobs.Config{}, func(s *jobs.Server) { s.Handle(jobs.KindCompactEvents, compact) })
-	sched := jobs.NewScheduler(jobs.NewClient(rc, jobs.ClientConfig{}), jobs.SchedulerConfig{Logger: quietLogger()})
-	require.NoError(t, sched.Register(compact.Entry()))
+	rc := redis.NewClient(&redis.Options{Addr: kvtest.StartRedis(t)})
+	t.Cleanup(func() { _ = rc.Close() })
+	quiet := slog.New(slog.DiscardHandler)
+	compact := events.NewCompactor(db, events.CompactConfig{Logger: quiet})
+	srv, err := queue.NewServer(rc, queue.Config{Logger: quiet})
+	require.NoError(t, err)
+	sched := queue.NewScheduler(queue.NewClient(rc, queue.ClientConfig{}), queue.SchedulerConfig{Logger: quiet})
+	for _, r := range compact.Jobs() {
+		srv.Handle(r.Kind, r.Handler)
+		require.NoError(t, sched.Register(*r.Schedule))
+	}
+	require.NoError(t, srv.Start(ctx))
+	t.Cleanup(srv.Shutdown)
 
-	r, err := sched.Trigger(ctx, jobs.KindCompactEvents, time.Now())
+	r, err := sched.Trigger(ctx, events.KindCompact, time.Now())
 	require.NoError(t, err)
 	insp := asynq.NewInspectorFromRedisClient(rc)
-	eventually(t, "the compaction task completes", func() bool {
-		return taskState(t, insp, jobs.QueueLow, r.ID).State == asynq.TaskStateCompleted
-	})
+	require.Eventually(t, func() bool {
+		info, err := insp.GetTaskInfo(jobs.QueueLow, r.ID)
+		require.NoError(t, err)
+		return info.State == asynq.TaskStateCompleted
+	}, 15*time.Second, 25*time.Millisecond, "the compaction task completes (Asynq polls empty queues once a second)")
 	assert.Equal(t, int64(1), activeParts(t, db)["202403"])
 	assert.Equal(t, int64(15), count(t, db, "SELECT count() FROM events"))
 }

@@ -1,29 +1,30 @@
-package jobs
+package events
 
 import (
 	"context"
 	"log/slog"
 	"time"
 
+	"github.com/learnhub/analytics-service/jobs"
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/store"
 )
 
-// KindCompactEvents merges closed months of the events table.
-const KindCompactEvents = "housekeeping:compact-events"
+// KindCompact merges closed months of the events table.
+const KindCompact = "housekeeping:compact-events"
 
-// Defaults for the zero values of CompactEventsConfig.
+// Defaults for the zero values of CompactConfig.
 const (
-	DefaultCompactEventsSpec  = "30 3 * * *" // daily at 03:30 in the scheduler's zone (UTC by default)
-	DefaultCompactEventsTable = "events"
+	DefaultCompactSpec  = "30 3 * * *" // daily at 03:30 in the scheduler's zone (UTC by default)
+	DefaultCompactTable = "events"
 )
 
-// CompactEventsConfig tunes the compaction job.
-type CompactEventsConfig struct {
-	// Spec is the cron schedule; empty means DefaultCompactEventsSpec.
+// CompactConfig tunes the compaction job.
+type CompactConfig struct {
+	// Spec is the cron schedule; empty means DefaultCompactSpec.
 	Spec string
 	// Table is the events table in the current database; empty means
-	// DefaultCompactEventsTable. On a cluster name the local
+	// DefaultCompactTable. On a cluster name the local
 	// (ReplicatedReplacingMergeTree) table, not the Distributed one.
 	Table string
 	// Logger receives one line per optimized partition; nil means
@@ -34,7 +35,7 @@ type CompactEventsConfig struct {
 	Now func() time.Time
 }
 
-// CompactEvents is the handler of KindCompactEvents. The events table is a
+// Compactor is the handler of KindCompact. The events table is a
 // ReplacingMergeTree partitioned by month: duplicates from at-least-once
 // delivery collapse when parts merge, but a month can stay split into
 // several parts long after it closed, and then every read of it pays for
@@ -46,18 +47,18 @@ type CompactEventsConfig struct {
 // (part counts, no tenant data) and rewrites whole partitions for all
 // tenants at once. It is idempotent: a merged month has one part and is
 // skipped next time, so a retry or a second run does nothing.
-type CompactEvents struct {
+type Compactor struct {
 	db  *store.DB
-	cfg CompactEventsConfig
+	cfg CompactConfig
 }
 
-// NewCompactEvents returns the handler for db.
-func NewCompactEvents(db *store.DB, cfg CompactEventsConfig) *CompactEvents {
+// NewCompactor returns the handler for db.
+func NewCompactor(db *store.DB, cfg CompactConfig) *Compactor {
 	if cfg.Spec == "" {
-		cfg.Spec = DefaultCompactEventsSpec
+		cfg.Spec = DefaultCompactSpec
 	}
 	if cfg.Table == "" {
-		cfg.Table = DefaultCompactEventsTable
+		cfg.Table = DefaultCompactTable
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -65,23 +66,23 @@ func NewCompactEvents(db *store.DB, cfg CompactEventsConfig) *CompactEvents {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &CompactEvents{db: db, cfg: cfg}
+	return &Compactor{db: db, cfg: cfg}
 }
 
-// Entry is the daily schedule: one task per day (the TaskID is keyed by the
-// date), in the low-priority queue.
-func (c *CompactEvents) Entry() Entry {
-	return Entry{
-		Name:      KindCompactEvents,
+// Jobs is the compaction task and its daily schedule: one task per day (the
+// TaskID is keyed by the date), in the low-priority queue.
+func (c *Compactor) Jobs() []jobs.Registration {
+	return []jobs.Registration{{Kind: KindCompact, Handler: c, Schedule: &jobs.Entry{
+		Name:      KindCompact,
 		Spec:      c.cfg.Spec,
-		Task:      Task{Kind: KindCompactEvents, Queue: QueueLow, Timeout: 6 * time.Hour},
+		Task:      jobs.Task{Kind: KindCompact, Queue: jobs.QueueLow, Timeout: 6 * time.Hour},
 		KeyLayout: "2006-01-02",
-	}
+	}}}
 }
 
 // ProcessJob optimizes every closed month that has more than one active part.
-func (c *CompactEvents) ProcessJob(ctx context.Context, _ Job) error {
-	const op = "jobs.CompactEvents"
+func (c *Compactor) ProcessJob(ctx context.Context, _ jobs.Job) error {
+	const op = "events.Compact"
 	parts, err := c.splitClosedPartitions(ctx)
 	if err != nil {
 		return err
@@ -108,7 +109,7 @@ type partition struct {
 // splitClosedPartitions lists months before the current one (partition ids
 // are toYYYYMM values, so they compare as strings) with more than one active
 // part.
-func (c *CompactEvents) splitClosedPartitions(ctx context.Context) ([]partition, error) {
+func (c *Compactor) splitClosedPartitions(ctx context.Context) ([]partition, error) {
 	current := c.cfg.Now().UTC().Format("200601")
 	rows, err := c.db.Query(ctx, `
 		SELECT partition_id, count() AS parts
@@ -125,7 +126,7 @@ func (c *CompactEvents) splitClosedPartitions(ctx context.Context) ([]partition,
 	for rows.Next() {
 		var p partition
 		if err := rows.Scan(&p.id, &p.parts); err != nil {
-			return nil, errs.Wrap("jobs.CompactEvents", errs.KindInternal, err, "")
+			return nil, errs.Wrap("events.Compact", errs.KindInternal, err, "")
 		}
 		out = append(out, p)
 	}

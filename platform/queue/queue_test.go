@@ -1,4 +1,4 @@
-package jobs_test
+package queue_test
 
 import (
 	"context"
@@ -17,8 +17,9 @@ import (
 
 	"github.com/learnhub/analytics-service/jobs"
 	"github.com/learnhub/analytics-service/platform/errs"
-	"github.com/learnhub/analytics-service/platform/kv"
 	"github.com/learnhub/analytics-service/platform/kv/kvtest"
+	"github.com/learnhub/analytics-service/platform/kv/rediskv"
+	"github.com/learnhub/analytics-service/platform/queue"
 	"github.com/learnhub/analytics-service/platform/reqid"
 )
 
@@ -40,12 +41,12 @@ func newRedis(t *testing.T) redis.UniversalClient {
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func startServer(t *testing.T, rc redis.UniversalClient, cfg jobs.Config, setup func(*jobs.Server)) *jobs.Server {
+func startServer(t *testing.T, rc redis.UniversalClient, cfg queue.Config, setup func(*queue.Server)) *queue.Server {
 	t.Helper()
 	if cfg.Logger == nil {
 		cfg.Logger = quietLogger()
 	}
-	srv, err := jobs.NewServer(rc, cfg)
+	srv, err := queue.NewServer(rc, cfg)
 	require.NoError(t, err)
 	setup(srv)
 	require.NoError(t, srv.Start(context.Background()))
@@ -108,7 +109,7 @@ func TestTaskID(t *testing.T) {
 func TestEnqueueTwiceRunsOnce(t *testing.T) {
 	ctx := context.Background()
 	rc := newRedis(t)
-	client := jobs.NewClient(rc, jobs.ClientConfig{})
+	client := queue.NewClient(rc, queue.ClientConfig{})
 	insp := asynq.NewInspectorFromRedisClient(rc)
 
 	task := jobs.Task{Kind: "exports:run", Tenant: "acme", Params: exportParams{ExportID: "e1", Format: "csv"}}
@@ -125,7 +126,7 @@ func TestEnqueueTwiceRunsOnce(t *testing.T) {
 		runs []jobs.Job
 		rids []string
 	)
-	startServer(t, rc, jobs.Config{}, func(s *jobs.Server) {
+	startServer(t, rc, queue.Config{}, func(s *queue.Server) {
 		s.Handle("exports:run", jobs.HandlerFunc(func(ctx context.Context, j jobs.Job) error {
 			mu.Lock()
 			defer mu.Unlock()
@@ -162,11 +163,11 @@ func TestEnqueueTwiceRunsOnce(t *testing.T) {
 func TestFailuresStayVisible(t *testing.T) {
 	ctx := context.Background()
 	rc := newRedis(t)
-	client := jobs.NewClient(rc, jobs.ClientConfig{})
+	client := queue.NewClient(rc, queue.ClientConfig{})
 	insp := asynq.NewInspectorFromRedisClient(rc)
 	reg := prometheus.NewRegistry()
 
-	startServer(t, rc, jobs.Config{Registry: reg}, func(s *jobs.Server) {
+	startServer(t, rc, queue.Config{Registry: reg}, func(s *queue.Server) {
 		s.Handle("reports:render", jobs.HandlerFunc(func(context.Context, jobs.Job) error {
 			return errors.New("clickhouse: connection refused")
 		}))
@@ -212,7 +213,7 @@ func TestFailuresStayVisible(t *testing.T) {
 	assert.Equal(t, 1.0, counts["nobody:handles/true"])
 
 	t.Run("a second server registers the same counter", func(t *testing.T) {
-		_, err := jobs.NewServer(rc, jobs.Config{Registry: reg, Logger: quietLogger()})
+		_, err := queue.NewServer(rc, queue.Config{Registry: reg, Logger: quietLogger()})
 		require.NoError(t, err)
 	})
 }
@@ -224,7 +225,7 @@ func failureCounts(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 	require.NoError(t, err)
 	out := map[string]float64{}
 	for _, mf := range mfs {
-		if mf.GetName() != jobs.FailureCounterName {
+		if mf.GetName() != queue.FailureCounterName {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
@@ -242,7 +243,7 @@ func failureCounts(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 func TestRecovererRunsBeforeFirstTask(t *testing.T) {
 	ctx := context.Background()
 	rc := newRedis(t)
-	client := jobs.NewClient(rc, jobs.ClientConfig{})
+	client := queue.NewClient(rc, queue.ClientConfig{})
 	insp := asynq.NewInspectorFromRedisClient(rc)
 
 	// Work left over from a previous worker is already waiting.
@@ -259,7 +260,7 @@ func TestRecovererRunsBeforeFirstTask(t *testing.T) {
 		order = append(order, s)
 	}
 	var resumed jobs.Receipt
-	startServer(t, rc, jobs.Config{}, func(s *jobs.Server) {
+	startServer(t, rc, queue.Config{}, func(s *queue.Server) {
 		s.Handle("exports:run", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
 			record("run " + string(j.Params))
 			return nil
@@ -287,7 +288,7 @@ func TestRecovererRunsBeforeFirstTask(t *testing.T) {
 
 func TestFailingRecovererStopsStart(t *testing.T) {
 	rc := newRedis(t)
-	srv, err := jobs.NewServer(rc, jobs.Config{Logger: quietLogger()})
+	srv, err := queue.NewServer(rc, queue.Config{Logger: quietLogger()})
 	require.NoError(t, err)
 	srv.AddRecoverer(jobs.RecovererFunc(func(context.Context) error {
 		return errs.E("exports.Recover", errs.KindUnavailable, "clickhouse is down")
@@ -302,36 +303,38 @@ func TestFailingRecovererStopsStart(t *testing.T) {
 func TestSchedulerOncePerPeriod(t *testing.T) {
 	ctx := context.Background()
 	rc := newRedis(t)
-	client := jobs.NewClient(rc, jobs.ClientConfig{})
-	compact := jobs.NewCompactEvents(nil, jobs.CompactEventsConfig{})
+	client := queue.NewClient(rc, queue.ClientConfig{})
+	// A daily entry, keyed by the date (as events.Compactor's).
+	daily := jobs.Entry{Name: "housekeeping:daily", Spec: "30 3 * * *",
+		Task: jobs.Task{Kind: "housekeeping:daily", Queue: jobs.QueueLow}, KeyLayout: "2006-01-02"}
 
 	// Two worker replicas, each with its own scheduler.
-	replicas := []*jobs.Scheduler{
-		jobs.NewScheduler(client, jobs.SchedulerConfig{Logger: quietLogger()}),
-		jobs.NewScheduler(client, jobs.SchedulerConfig{Logger: quietLogger()}),
+	replicas := []*queue.Scheduler{
+		queue.NewScheduler(client, queue.SchedulerConfig{Logger: quietLogger()}),
+		queue.NewScheduler(client, queue.SchedulerConfig{Logger: quietLogger()}),
 	}
 	for _, s := range replicas {
-		require.NoError(t, s.Register(compact.Entry()))
+		require.NoError(t, s.Register(daily))
 	}
 	morning := time.Date(2026, 5, 1, 3, 30, 0, 0, time.UTC)
-	a, err := replicas[0].Trigger(ctx, jobs.KindCompactEvents, morning)
+	a, err := replicas[0].Trigger(ctx, daily.Name, morning)
 	require.NoError(t, err)
-	b, err := replicas[1].Trigger(ctx, jobs.KindCompactEvents, morning.Add(40*time.Second))
+	b, err := replicas[1].Trigger(ctx, daily.Name, morning.Add(40*time.Second))
 	require.NoError(t, err)
 	assert.False(t, a.Duplicate)
 	assert.True(t, b.Duplicate, "the same day from another replica is a no-op")
 	assert.Equal(t, a.ID, b.ID)
 
-	next, err := replicas[0].Trigger(ctx, jobs.KindCompactEvents, morning.AddDate(0, 0, 1))
+	next, err := replicas[0].Trigger(ctx, daily.Name, morning.AddDate(0, 0, 1))
 	require.NoError(t, err)
 	assert.False(t, next.Duplicate, "the next day is new work")
 
 	insp := asynq.NewInspectorFromRedisClient(rc)
 	info := taskState(t, insp, jobs.QueueLow, a.ID)
-	assert.Equal(t, jobs.KindCompactEvents, info.Type)
+	assert.Equal(t, daily.Name, info.Type)
 
 	t.Run("errors", func(t *testing.T) {
-		err := replicas[0].Register(compact.Entry())
+		err := replicas[0].Register(daily)
 		assert.True(t, errs.Is(err, errs.KindConflict), "%v", err)
 		err = replicas[0].Register(jobs.Entry{Name: "bad", Spec: "every day at 3", Task: jobs.Task{Kind: "x"}})
 		assert.True(t, errs.Is(err, errs.KindInvalid), "%v", err)
@@ -343,12 +346,12 @@ func TestSchedulerOncePerPeriod(t *testing.T) {
 
 func TestSchedulerFiresOnItsSchedule(t *testing.T) {
 	rc := newRedis(t)
-	client := jobs.NewClient(rc, jobs.ClientConfig{})
+	client := queue.NewClient(rc, queue.ClientConfig{})
 	var (
 		mu   sync.Mutex
 		keys = map[string]bool{}
 	)
-	startServer(t, rc, jobs.Config{}, func(s *jobs.Server) {
+	startServer(t, rc, queue.Config{}, func(s *queue.Server) {
 		s.Handle("housekeeping:tick", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
 			mu.Lock()
 			defer mu.Unlock()
@@ -356,7 +359,7 @@ func TestSchedulerFiresOnItsSchedule(t *testing.T) {
 			return nil
 		}))
 	})
-	s := jobs.NewScheduler(client, jobs.SchedulerConfig{Logger: quietLogger()})
+	s := queue.NewScheduler(client, queue.SchedulerConfig{Logger: quietLogger()})
 	require.NoError(t, s.Register(jobs.Entry{
 		Name: "tick", Spec: "@every 1s", Task: jobs.Task{Kind: "housekeeping:tick"},
 		KeyLayout: "2006-01-02T15:04:05.000",
@@ -378,19 +381,19 @@ func TestSchedulerFiresOnItsSchedule(t *testing.T) {
 // in-process Redis (miniredis) enqueues, runs and dedups like on a server.
 func TestRunsOnEmbeddedRedis(t *testing.T) {
 	ctx := context.Background()
-	k, err := kv.Open(ctx, kv.Config{})
+	k, err := rediskv.Open(ctx, rediskv.Config{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = k.Close() })
 	rc := k.Client()
 
 	ran := make(chan string, 4)
-	startServer(t, rc, jobs.Config{}, func(s *jobs.Server) {
+	startServer(t, rc, queue.Config{}, func(s *queue.Server) {
 		s.Handle("insights:detect", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
 			ran <- j.ID
 			return nil
 		}))
 	})
-	client := jobs.NewClient(rc, jobs.ClientConfig{})
+	client := queue.NewClient(rc, queue.ClientConfig{})
 	task := jobs.Task{Kind: "insights:detect", Tenant: "demo", Params: map[string]int{"day": 1}}
 	first, err := client.Enqueue(ctx, task)
 	require.NoError(t, err)

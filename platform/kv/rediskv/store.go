@@ -1,0 +1,63 @@
+package rediskv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/learnhub/analytics-service/platform/kv"
+)
+
+// unlockScript deletes the lock only if this holder still owns it.
+var unlockScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
+
+// Store is kv.Locker and kv.Cache on a go-redis client.
+type Store struct {
+	client redis.UniversalClient
+}
+
+var (
+	_ kv.Locker = (*Store)(nil)
+	_ kv.Cache  = (*Store)(nil)
+)
+
+// New returns a Store on client; the caller keeps closing the client.
+func New(client redis.UniversalClient) *Store { return &Store{client: client} }
+
+// TryLock implements kv.Locker with SET NX PX and a random token; unlock
+// runs a script that deletes the key only while it still holds the token.
+func (s *Store) TryLock(ctx context.Context, key string, ttl time.Duration) (func(), bool, error) {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	token := hex.EncodeToString(b[:])
+	ok, err := s.client.SetNX(ctx, key, token, ttl).Result()
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	return func() {
+		_ = unlockScript.Run(context.WithoutCancel(ctx), s.client, []string{key}, token).Err()
+	}, true, nil
+}
+
+// Get implements kv.Cache.
+func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+	b, err := s.client.Get(ctx, key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, kv.ErrMiss
+	}
+	return b, err
+}
+
+// Set implements kv.Cache.
+func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	return s.client.Set(ctx, key, value, ttl).Err()
+}
+
+// SetNX implements kv.Cache.
+func (s *Store) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	return s.client.SetNX(ctx, key, value, ttl).Result()
+}
