@@ -192,3 +192,25 @@ func parseTime(s string) (time.Time, error) {
 	}
 	return time.Parse(timeLayout, s)
 }
+
+// Detect runs one fresh scorer per file of the corpus (newScorer is called
+// once a file; the scorer is called once a row, in time order) and returns
+// the files ready for Score.
+func (c *Corpus) Detect(newScorer func() func(t time.Time, v float64) float64) ([]File, int, error) {
+	var files []File
+	rows := 0
+	for _, name := range c.Names() {
+		s, err := c.Series(name)
+		if err != nil {
+			return nil, 0, err
+		}
+		score := newScorer()
+		out := make([]float64, len(s.Values))
+		for i, v := range s.Values {
+			out[i] = score(s.Timestamps[i], v)
+		}
+		rows += len(out)
+		files = append(files, File{Name: name, Timestamps: s.Timestamps, Scores: out, Windows: c.Windows[name]})
+	}
+	return files, rows, nil
+}
