@@ -86,8 +86,8 @@ func (c *detCalibrator) evidence(s float64) float64 {
 	e := 0.0
 	if c.ready() {
 		above := c.total - c.below(calBin(avg))
-		e = -math.Log10((above+0.5)/(c.total+1)) / math.Log10(c.total+1) * c.cfg.Norm
-		if avg > c.maxSeen {
+		e = -math.Log10((above+1)/(c.total+1)) / math.Log10(c.total+1) * c.cfg.Norm
+		if calBin(avg) > calBin(c.maxSeen) {
 			e += c.cfg.Extra * (avg - c.maxSeen) / math.Ln10
 		}
 		e = math.Max(e, 0)

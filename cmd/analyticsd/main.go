@@ -40,6 +40,7 @@ commands:
   seed      publish demo events on the firehose: seed [--seed N] [--learners N] [--days N]
   migrate   apply ClickHouse schema migrations and exit
   token     print a signed token: token --tenant T --role viewer|analyst|admin [--subject S] [--ttl 24h]
+  detect    score timestamp,value CSV files for anomalies: detect [--detector NAME] [--out DIR] FILE.csv…
 
 flags (every flag also has an ANALYTICS_* environment variable; see README):
   --http-addr ADDR   HTTP listen address (default :8080)
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "token":
 		err = runToken(args, getenv, stdout)
+	case "detect":
+		err = runDetect(args, stdout)
 	case "all", "serve", "work", "ingest", "migrate", "seed":
 		var (
 			cfg  config.Config
