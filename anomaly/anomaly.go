@@ -12,7 +12,6 @@ package anomaly
 
 import (
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"time"
@@ -95,8 +94,3 @@ func DetectorNames() []string {
 
 // DetectorDoc is the one-line description of a registered detector.
 func DetectorDoc(name string) string { return detectors()[name].doc }
-
-// noExpectation is the Detection of a point the model cannot judge yet.
-func noExpectation() Detection {
-	return Detection{Expected: math.NaN(), Lower: math.NaN(), Upper: math.NaN()}
-}

@@ -21,7 +21,7 @@ type ContextConfig struct {
 	Order int
 }
 
-// contextModel is a variable-free Markov model over quantised values, in the
+// contextModel is a Markov model over quantised values, in the
 // spirit of NAB's contextual detectors (CAD OSE, ARTime): a point is
 // anomalous when its quantised value is improbable after the recent
 // quantised values, given every transition seen so far. The bin width is
@@ -37,7 +37,6 @@ type contextModel struct {
 	hist   []int64
 	counts map[[4]int64]float64 // (context…, symbol) → count
 	totals map[[4]int64]float64 // context → count
-	alpha  map[[4]int64]int     // context → distinct symbols after it
 	syms   map[int64]bool
 }
 
@@ -56,8 +55,7 @@ func newContextModel(cfg ContextConfig) *contextModel {
 	if cfg.Order <= 0 || cfg.Order > 3 {
 		cfg.Order = defaultContextOrder
 	}
-	return &contextModel{cfg: cfg, counts: map[[4]int64]float64{}, totals: map[[4]int64]float64{},
-		alpha: map[[4]int64]int{}, syms: map[int64]bool{}}
+	return &contextModel{cfg: cfg, counts: map[[4]int64]float64{}, totals: map[[4]int64]float64{}, syms: map[int64]bool{}}
 }
 
 func (m *contextModel) step(o Observation) detOut {
@@ -106,9 +104,6 @@ func (m *contextModel) fold(sym int64, judge bool) float64 {
 		if judge {
 			p := (m.counts[key] + contextPrior) / (m.totals[ctx] + contextPrior*k)
 			s = -math.Log10(p)
-		}
-		if m.counts[key] == 0 {
-			m.alpha[ctx]++
 		}
 		m.counts[key]++
 		m.totals[ctx]++

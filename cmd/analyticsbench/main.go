@@ -41,9 +41,11 @@ func main() {
 	out := flag.String("out", "docs/BENCHMARKS.md", "markdown file to write")
 	dur := flag.Duration("duration", 2*time.Second, "duration of each throughput run")
 	rows := flag.Int("rows", 1_000_000, "rows for the insert benchmark")
-	onlyList := flag.String("only", "", "comma-separated benchmark groups to run (graphql, insert, ingest, metrics, cohorts, exports, dashboards); "+
+	onlyList := flag.String("only", "", "comma-separated benchmark groups to run (graphql, insert, ingest, metrics, cohorts, exports, dashboards, nab, nab-reference); "+
 		"a partial run prints its table to stdout and leaves -out alone")
 	flag.IntVar(&ingestEvents, "ingest-events", ingestEvents, "events in each ingest throughput run")
+	flag.StringVar(&nabData, "nab-data", nabData, "labelled NAB corpus (data/, windows.json, profiles.json) for the nab group")
+	flag.StringVar(&nabResults, "nab-results", nabResults, "a numenta/NAB checkout's results/ directory for the nab-reference group")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
 	only := map[string]bool{}
@@ -178,6 +180,8 @@ func cases(db *store.DB, dur time.Duration, rows int) []benchCase {
 		{"dashboards", "dashboards: render vs hand-written SQL, cache, live", func(ctx context.Context) ([]result, error) {
 			return benchDashboards(ctx, db)
 		}},
+		{"nab", "nab: detectors on the NAB files, scored as NAB does", benchNAB},
+		{"nab-reference", "nab-reference: NAB's stored results through our scorer", benchNABReference},
 	}
 }
 
