@@ -6,9 +6,9 @@ import "math"
 const (
 	defaultCalShort = 5   // points averaged into the current evidence
 	defaultCalWarm  = 100 // surprises seen before anything is scored
-	defaultCalRest  = 100 // points after a score during which only a higher one counts
+	defaultCalRest  = 50  // points after a score during which only a higher one counts
 	defaultCalNorm  = 3.0 // evidence of a new record, whatever the history's length
-	defaultCalExtra = 0.5 // weight of the excess over the record (per surprise unit)
+	defaultCalExtra = 1.0 // weight of the excess over the record (per surprise unit)
 	calBins         = 2048
 	calBinWidth     = 0.02 // surprise units per histogram bin
 )
@@ -18,9 +18,9 @@ const (
 type calibratorConfig struct {
 	Short int     // points in the short average (default 5)
 	Warm  int     // surprises before scoring starts (default 100)
-	Rest  int     // rest period in points (default 100)
+	Rest  int     // rest period in points (default 50)
 	Norm  float64 // evidence of a record (default 3)
-	Extra float64 // weight of the excess over the record (default 0.5)
+	Extra float64 // weight of the excess over the record (default 1)
 }
 
 // detCalibrator turns a model's raw surprises into evidence comparable

@@ -13,6 +13,7 @@ const (
 	defaultErrorRate     = 0.005 // weight of a new error in the model race
 	defaultScaleRate     = 0.01  // weight of a new residual in the scale
 	seasonalWarm         = 2     // days of history before the profile is trusted
+	seasonalLevelPerDay  = 4.0   // seasonal level smoothing per day of slots
 )
 
 // SeasonalConfig tunes the seasonal detector; the zero value is the default.
@@ -51,6 +52,7 @@ type seasonal struct {
 	daySeen    []bool
 	week       [7]float64
 	slots      int
+	firstN     int
 	first      time.Time
 	levelErr   float64 // smoothed |error| of the plain level
 	seasErr    float64 // smoothed |error| of the seasonal model
@@ -123,9 +125,9 @@ func (m *seasonal) step(o Observation) detOut {
 
 	// Fold the point in.
 	if m.n > 2 {
-		m.levelErr += defaultErrorRate * (math.Min(math.Abs(rl), 6*m.levelScale.mad+1e-12) - m.levelErr)
+		m.levelErr += defaultErrorRate * (math.Abs(rl) - m.levelErr)
 		if seasReady {
-			m.seasErr += defaultErrorRate * (math.Min(math.Abs(rs), 6*m.seasScale.mad+1e-12) - m.seasErr)
+			m.seasErr += defaultErrorRate * (math.Abs(rs) - m.seasErr)
 		} else {
 			m.seasErr = m.levelErr * 1.0001
 		}
@@ -138,7 +140,18 @@ func (m *seasonal) step(o Observation) detOut {
 	}
 	m.level += m.cfg.Alpha * rl
 	if slot >= 0 {
-		m.slevel += m.cfg.Alpha * (x - m.day[slot] - m.week[dow] - m.slevel)
+		if o.Time.Sub(m.first) < 24*time.Hour {
+			// First day: the deseasonalised level is the plain mean, so
+			// the profile learns the day's shape instead of the level
+			// swallowing it.
+			m.firstN++
+			m.slevel += (x - m.slevel) / float64(m.firstN)
+		} else {
+			// The seasonal level moves on the scale of a day, not of a
+			// slot: a faster level would absorb the daily shape.
+			a := math.Min(m.cfg.Alpha, seasonalLevelPerDay/float64(m.slots))
+			m.slevel += a * (x - m.day[slot] - m.week[dow] - m.slevel)
+		}
 		if !m.daySeen[slot] {
 			m.day[slot] = x - m.slevel
 			m.daySeen[slot] = true
