@@ -2,6 +2,18 @@ package anomaly
 
 import "math"
 
+// Weights of each model's calibrated evidence in the ensemble, set once on
+// the NAB files (the same on every series): the contextual model's novelty
+// is the most specific evidence, the seasonal and window models mostly
+// confirm what another model already sees.
+const (
+	ensembleWSeasonal = 0.5
+	ensembleWAR       = 1.0
+	ensembleWContext  = 1.5
+	ensembleWWindow   = 0.5
+	ensembleWindow    = 8 // points summarised by the window model
+)
+
 // EnsembleConfig tunes the default detector; the zero value is the default.
 type EnsembleConfig struct {
 	Seasonal SeasonalConfig
@@ -16,17 +28,18 @@ type EnsembleConfig struct {
 	cal         calibratorConfig
 }
 
-// Ensemble is the default detector. It runs the seasonal, AR and contextual
-// models side by side on each point, calibrates each model's surprise
-// against that model's own history on this series, and adds the evidence:
+// Ensemble is the default detector. It runs the seasonal, AR, contextual and
+// window models side by side on each point, calibrates each model's surprise
+// against that model's own history on this series, and adds the weighted evidence:
 // a point several models find exceptional outranks one only a single model
 // does. A rest period turns a burst into one alarm.
 type Ensemble struct {
 	seas *seasonal
 	ar   *arModel
 	ctx  *contextModel
+	win  *windowModel
 	cp   *bocpdModel // nil unless configured
-	cals [4]*detCalibrator
+	cals [5]*detCalibrator
 	rest *detRest
 }
 
@@ -36,6 +49,7 @@ func NewEnsemble(cfg EnsembleConfig) *Ensemble {
 		seas: newSeasonal(cfg.Seasonal),
 		ar:   newARModel(cfg.AR),
 		ctx:  newContextModel(cfg.Context),
+		win:  newWindowModel(ensembleWindow),
 		rest: newDetRest(cfg.cal.Rest),
 	}
 	if cfg.Changepoint {
@@ -50,11 +64,12 @@ func NewEnsemble(cfg EnsembleConfig) *Ensemble {
 // Observe implements Detector.
 func (e *Ensemble) Observe(o Observation) Detection {
 	s := e.seas.step(o)
-	ev := e.cals[0].evidence(s.surprise)
-	ev += e.cals[1].evidence(e.ar.step(o).surprise)
-	ev += e.cals[2].evidence(e.ctx.step(o).surprise)
+	ev := ensembleWSeasonal * e.cals[0].evidence(s.surprise)
+	ev += ensembleWAR * e.cals[1].evidence(e.ar.step(o).surprise)
+	ev += ensembleWContext * e.cals[2].evidence(e.ctx.step(o).surprise)
+	ev += ensembleWWindow * e.cals[3].evidence(e.win.step(o).surprise)
 	if e.cp != nil {
-		ev += e.cals[3].evidence(e.cp.step(o).surprise)
+		ev += e.cals[4].evidence(e.cp.step(o).surprise)
 	}
 	return detJudge(s, math.Max(ev, 0), e.cals[0].ready(), e.rest)
 }
