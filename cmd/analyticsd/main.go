@@ -40,6 +40,8 @@ commands:
   seed      publish demo events on the firehose: seed [--seed N] [--learners N] [--days N]
   migrate   apply ClickHouse schema migrations and exit
   token     print a signed token: token --tenant T --role viewer|analyst|admin|ingest [--subject S] [--ttl 24h] [--data-dir D] [--create-secret]
+  detect    score timestamp,value CSV files for anomalies: detect [--detector NAME] [--out DIR] FILE.csv…
+  forecast  forecast every series of a unique_id,ds,y CSV: forecast --horizon H [--season S] [--model NAME] [--level 80,95] FILE.csv
 
 flags (every flag also has an ANALYTICS_* environment variable; see README):
   --http-addr ADDR   HTTP listen address (default :8080)
@@ -69,6 +71,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runToken(args, getenv, stdout)
 	case "forecast":
 		err = runForecast(args, os.Stdin, stdout)
+	case "detect":
+		err = runDetect(args, stdout)
 	case "all", "serve", "work", "ingest", "migrate", "seed":
 		var (
 			cfg  config.Config

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/learnhub/analytics-service/anomaly"
+	"github.com/learnhub/analytics-service/anomaly/nab"
+)
+
+// nabData is the labelled NAB subset (../shared/data/nab); nabResults, when
+// set, is a numenta/NAB checkout's results/ directory for nab-reference
+// (NAB's files are not part of this repository).
+var (
+	nabData    = filepath.Join("..", "shared", "data", "nab")
+	nabResults = ""
+)
+
+// nabTarget is the issue's target for the default detector's standard score.
+const nabTarget = 70.0
+
+// nabReference is the table of ../shared/data/README.md: NAB's stored
+// results on the 39 files, standard / low FP / low FN.
+var nabReference = []struct {
+	dir, name string
+	want      [3]float64
+}{
+	{"contextOSE", "CAD OSE", [3]float64{73.38, 70.61, 76.83}},
+	{"ARTime", "ARTime", [3]float64{73.35, 63.46, 78.90}},
+	{"numenta", "Numenta HTM", [3]float64{68.18, 62.11, 72.43}},
+	{"windowedGaussian", "Windowed Gaussian", [3]float64{37.91, 16.08, 46.52}},
+}
+
+// benchNAB runs every detector over the NAB files, scores them with our
+// scorer under the three profiles, and measures the default detector's
+// throughput on one core (one goroutine, files in sequence).
+func benchNAB(ctx context.Context) ([]result, error) {
+	corpus, err := nab.OpenCorpus(nabData)
+	if err != nil {
+		return nil, err
+	}
+	var out []result
+	for _, name := range append([]string{anomaly.DefaultDetector}, others()...) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		start := time.Now()
+		files, rows, err := corpus.Detect(func() func(time.Time, float64) float64 {
+			d, _ := anomaly.NewDetector(name)
+			return func(t time.Time, v float64) float64 { return d.Observe(anomaly.Observation{Time: t, Value: v}).Score }
+		})
+		if err != nil {
+			return nil, err
+		}
+		elapsed := time.Since(start)
+		rs, err := corpus.ScoreAll(files)
+		if err != nil {
+			return nil, err
+		}
+		if name != anomaly.DefaultDetector {
+			out = append(out, result{
+				Name:  "nab: " + name + " detector (std / low FP / low FN)",
+				Value: fmt.Sprintf("%.2f / %.2f / %.2f", rs[0].Score, rs[1].Score, rs[2].Score),
+				Note:  fmt.Sprintf("threshold %.4f; %.0f points/s", rs[0].Threshold, float64(rows)/elapsed.Seconds()),
+			})
+			continue
+		}
+		ref := nabReference[2].want // Numenta HTM on the same files
+		for i, r := range rs {
+			target, ratio := "", ""
+			if i == 0 {
+				target, ratio = fmt.Sprintf("≥ %.0f", nabTarget), mark(r.Score >= nabTarget)
+			}
+			out = append(out, result{
+				Name:     fmt.Sprintf("nab: default (%s) %s score, %d files", name, r.Profile, len(files)),
+				Value:    fmt.Sprintf("%.2f", r.Score),
+				Baseline: fmt.Sprintf("Numenta HTM %.2f", ref[i]),
+				Ratio:    ratio,
+				Target:   target,
+				Note:     fmt.Sprintf("threshold %.4f, %d TP / %d FP rows", r.Threshold, r.TP, r.FP),
+			})
+		}
+		out = append(out, result{
+			Name:  "nab: detect throughput, default detector, one core",
+			Value: fmt.Sprintf("%.0f points/s", float64(rows)/elapsed.Seconds()),
+			Note:  fmt.Sprintf("%d points in %v, GOMAXPROCS %d, one goroutine", rows, elapsed.Round(time.Millisecond), runtime.GOMAXPROCS(0)),
+		})
+	}
+	return out, nil
+}
+
+// benchNABReference reproduces the reference table from NAB's own result
+// files: the check that our scorer is NAB's.
+func benchNABReference(context.Context) ([]result, error) {
+	if nabResults == "" {
+		return []result{{Name: "nab-reference", Value: "not run",
+			Note: "set -nab-results to a numenta/NAB checkout's results/ directory (`git -C NAB archive HEAD results | tar -x`)"}}, nil
+	}
+	corpus, err := nab.OpenCorpus(nabData)
+	if err != nil {
+		return nil, err
+	}
+	var out []result
+	for _, ref := range nabReference {
+		files, err := corpus.ResultsFiles(filepath.Join(nabResults, ref.dir))
+		if err != nil {
+			return nil, err
+		}
+		rs, err := corpus.ScoreAll(files)
+		if err != nil {
+			return nil, err
+		}
+		ok := true
+		for i, r := range rs {
+			ok = ok && math.Abs(r.Score-ref.want[i]) < 0.005
+		}
+		out = append(out, result{
+			Name:     "nab-reference: " + ref.name + " (std / low FP / low FN)",
+			Value:    fmt.Sprintf("%.2f / %.2f / %.2f", rs[0].Score, rs[1].Score, rs[2].Score),
+			Baseline: fmt.Sprintf("%.2f / %.2f / %.2f", ref.want[0], ref.want[1], ref.want[2]),
+			Ratio:    mark(ok),
+			Target:   "equal to 0.01",
+			Note:     "NAB's stored results/" + ref.dir + " scored by anomaly/nab",
+		})
+	}
+	return out, nil
+}
+
+// others are the non-default detectors, in name order.
+func others() []string {
+	var out []string
+	for _, n := range anomaly.DetectorNames() {
+		if n != anomaly.DefaultDetector {
+			out = append(out, n)
+		}
+	}
+	return out
+}
