@@ -30,7 +30,7 @@ func TestFunnelMatchesReference(t *testing.T) {
 	var nontrivial, ties int
 	for i := range funnelCases {
 		tenant := fmt.Sprintf("f%02d", i)
-		evs := randomEvents(rng, 8, 14, t0, time.Minute, 25)
+		evs := randomEvents(rng, 10, 24, t0, time.Minute, 25)
 		ties += countTies(evs)
 		insert(t, db, tenant, evs)
 		req := randomFunnel(rng)
@@ -40,13 +40,58 @@ func TestFunnelMatchesReference(t *testing.T) {
 			nontrivial++
 		}
 		t.Run(tenant, func(t *testing.T) {
-			got, err := svc.Funnel(metricstest.As(tenant), req)
+			ctx := metricstest.As(tenant)
+			got, err := svc.Funnel(ctx, req)
 			require.NoError(t, err)
 			assert.Equal(t, want, got, "request %s", describe(req))
+			if i%3 != 0 {
+				return
+			}
+			// The side questions on a third of the cases.
+			grain := []timerange.Grain{timerange.GrainDay, timerange.GrainWeek}[i%2]
+			wantTrend, err := journeys.FunnelTrendReference(req, now, evs, grain)
+			require.NoError(t, err)
+			gotTrend, err := svc.FunnelTrend(ctx, req, grain)
+			require.NoError(t, err)
+			assert.Equal(t, wantTrend, gotTrend, "trend of %s", describe(req))
+			step := 1 + rng.IntN(len(req.Steps)-1)
+			for _, dropped := range []bool{false, true} {
+				a := journeys.ActorsRequest{Step: step, Dropped: dropped, First: 2}
+				wantActors, err := journeys.FunnelActorsReference(req, now, evs, a)
+				require.NoError(t, err)
+				assert.Equal(t, wantActors, allActors(t, svc, tenant, req, a), "actors %+v of %s", a, describe(req))
+			}
+			if req.Order == journeys.Unordered {
+				return
+			}
+			to := 2 + rng.IntN(len(req.Steps)-1)
+			from := 1 + rng.IntN(to-1)
+			wantBins, err := journeys.FunnelHistogramReference(req, now, evs, from, to, 4)
+			require.NoError(t, err)
+			gotBins, err := svc.FunnelHistogram(ctx, req, from, to, 4)
+			require.NoError(t, err)
+			assert.Equal(t, wantBins, gotBins, "histogram %d→%d of %s", from, to, describe(req))
 		})
 	}
 	assert.Greater(t, nontrivial, funnelCases/3, "most cases must convert some users and drop others, or the comparison proves little")
 	assert.Greater(t, ties, funnelCases*5, "the event sets must be full of equal timestamps")
+}
+
+// allActors pages through every actor of a.
+func allActors(t *testing.T, svc *journeys.Service, tenant string, req journeys.FunnelRequest, a journeys.ActorsRequest) []journeys.Actor {
+	t.Helper()
+	out := []journeys.Actor{}
+	for range 100 {
+		page, err := svc.FunnelActors(metricstest.As(tenant), req, a)
+		require.NoError(t, err)
+		out = append(out, page.Actors...)
+		if !page.HasNext {
+			return out
+		}
+		a.After = page.EndCursor
+	}
+	t.Fatal("actors never ended")
+	return nil
 }
 
 // countTies counts events sharing a user and an instant with another.

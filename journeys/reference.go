@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/learnhub/analytics-service/timerange"
 )
 
 // This file is the reference evaluator: the semantics of docs/ARCHITECTURE.md
@@ -340,4 +342,84 @@ func quantileExact(xs []int64, level float64) *time.Duration {
 	i := min(int(level*float64(len(s))), len(s)-1)
 	d := time.Duration(s[i]) * time.Millisecond
 	return &d
+}
+
+// FunnelHistogramReference is FunnelHistogram evaluated by the reference.
+func FunnelHistogramReference(r FunnelRequest, now time.Time, events []Event, from, to, bins int) ([]Bin, error) {
+	p, err := checkFunnel(r, now)
+	if err != nil {
+		return nil, err
+	}
+	if bins, err = p.checkHistogram(from, to, bins); err != nil {
+		return nil, err
+	}
+	var hs []int64
+	for _, o := range p.referenceOutcomes(events, from, to) {
+		if o.between >= 0 {
+			hs = append(hs, o.between)
+		}
+	}
+	if len(hs) == 0 {
+		return binsOf(0, 0, bins, nil), nil
+	}
+	lo, hi := slices.Min(hs), slices.Max(hs)
+	w := max((hi-lo+int64(bins))/int64(bins), 1)
+	counts := map[int64]int64{}
+	for _, h := range hs {
+		counts[(h-lo)/w]++
+	}
+	return binsOf(lo, w, bins, counts), nil
+}
+
+// FunnelTrendReference is FunnelTrend evaluated by the reference.
+func FunnelTrendReference(r FunnelRequest, now time.Time, events []Event, grain timerange.Grain) ([]TrendPoint, error) {
+	p, err := checkFunnel(r, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTrendGrain(p, grain); err != nil {
+		return nil, err
+	}
+	byStart := map[time.Time]*TrendPoint{}
+	for _, o := range p.referenceOutcomes(events, 0, 0) {
+		start := grain.Truncate(time.UnixMilli(o.entry), p.loc)
+		tp := byStart[start]
+		if tp == nil {
+			tp = &TrendPoint{Start: start}
+			byStart[start] = tp
+		}
+		tp.Entered++
+		if o.reached == len(p.Steps) {
+			tp.Completed++
+		}
+	}
+	var out []TrendPoint
+	for _, start := range slices.SortedFunc(maps.Keys(byStart), func(a, b time.Time) int { return a.Compare(b) }) {
+		tp := byStart[start]
+		tp.Rate = ratio(tp.Completed, tp.Entered)
+		out = append(out, *tp)
+	}
+	return out, nil
+}
+
+// FunnelActorsReference lists every user FunnelActors pages through.
+func FunnelActorsReference(r FunnelRequest, now time.Time, events []Event, a ActorsRequest) ([]Actor, error) {
+	p, err := checkFunnel(r, now)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := p.checkActors(a); err != nil {
+		return nil, err
+	}
+	out := []Actor{}
+	for _, o := range p.referenceOutcomes(events, 0, 0) {
+		in := o.reached >= a.Step
+		if a.Dropped {
+			in = o.reached == a.Step
+		}
+		if in && (a.Value == nil || *a.Value == o.value) {
+			out = append(out, Actor{UserID: o.user, Reached: o.reached})
+		}
+	}
+	return out, nil
 }
