@@ -148,19 +148,11 @@ func checkFunnel(r FunnelRequest, now time.Time) (*funnelPlan, error) {
 	if r.ConversionWindow > timerange.MaxLast {
 		return nil, errs.Invalid(funnelOp, "conversionWindow", fmt.Sprintf("conversionWindow must be at most %s", timerange.MaxLast))
 	}
-	switch p.Order {
-	case "":
-		p.Order = Ordered
-	case Ordered, Strict, Unordered:
-	default:
-		return nil, errs.Invalid(funnelOp, "order", fmt.Sprintf("order %q: use ORDERED, STRICT or UNORDERED", r.Order))
+	if err := oneOf(funnelOp, "order", &p.Order, Ordered, Strict, Unordered); err != nil {
+		return nil, err
 	}
-	switch p.StepReference {
-	case "":
-		p.StepReference = RefTotal
-	case RefTotal, RefPrevious:
-	default:
-		return nil, errs.Invalid(funnelOp, "stepReference", fmt.Sprintf("stepReference %q: use TOTAL or PREVIOUS", r.StepReference))
+	if err := oneOf(funnelOp, "stepReference", &p.StepReference, RefTotal, RefPrevious); err != nil {
+		return nil, err
 	}
 	if len(r.Exclusions) > maxExclusions {
 		return nil, errs.Invalid(funnelOp, "exclusions", fmt.Sprintf("exclusions: at most %d, got %d", maxExclusions, len(r.Exclusions)))

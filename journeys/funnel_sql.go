@@ -28,9 +28,8 @@ import (
 
 // funnelCols names the per-user columns userSQL returns.
 type funnelCols struct {
-	hist       bool // h: ms between the histogram's steps, -1 when not reached
-	from, to   int  // the histogram's steps
-	entryGrain bool // entry: unix ms of the user's first step-1 event
+	hist     bool // h: ms between the histogram's steps, -1 when not reached
+	from, to int  // the histogram's steps
 }
 
 // userSQL prints the per-user subquery: user_id, r (steps reached), b

@@ -20,8 +20,10 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/store"
 )
@@ -53,21 +55,22 @@ var (
 	propertyRe  = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,63}$`)
 )
 
-// Op is a property filter operator.
-type Op string
+// Op is a property filter operator, the metric filters' vocabulary.
+type Op = metrics.Op
 
-// The filter operators. eq, neq, in, not_in and contains compare text;
-// gt, gte, lt and lte compare numbers. A missing property never matches.
+// The filter operators journeys accept: eq, neq, in, not_in and contains
+// compare text; gt, gte, lt and lte compare numbers. A missing property
+// never matches.
 const (
-	OpEq       Op = "eq"
-	OpNeq      Op = "neq"
-	OpIn       Op = "in"
-	OpNotIn    Op = "not_in"
-	OpGt       Op = "gt"
-	OpGte      Op = "gte"
-	OpLt       Op = "lt"
-	OpLte      Op = "lte"
-	OpContains Op = "contains"
+	OpEq       = metrics.OpEq
+	OpNeq      = metrics.OpNeq
+	OpIn       = metrics.OpIn
+	OpNotIn    = metrics.OpNotIn
+	OpGt       = metrics.OpGt
+	OpGte      = metrics.OpGte
+	OpLt       = metrics.OpLt
+	OpLte      = metrics.OpLte
+	OpContains = metrics.OpContains
 )
 
 var ops = []Op{OpEq, OpNeq, OpIn, OpNotIn, OpGt, OpGte, OpLt, OpLte, OpContains}
@@ -142,6 +145,24 @@ func checkMatcher(op string, m Matcher, field string) error {
 		}
 	}
 	return nil
+}
+
+// oneOf checks an enum field: empty becomes allowed[0] (the default),
+// anything else must be one of allowed.
+func oneOf[T ~string](op, field string, v *T, allowed ...T) error {
+	if *v == "" {
+		*v = allowed[0]
+		return nil
+	}
+	if slices.Contains(allowed, *v) {
+		return nil
+	}
+	names := make([]string, len(allowed))
+	for i, a := range allowed {
+		names[i] = string(a)
+	}
+	list := strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	return errs.Invalid(op, field, fmt.Sprintf("%s %q: use %s", field, *v, list))
 }
 
 // checkProperty validates a breakdown property name.

@@ -130,19 +130,11 @@ func checkRetention(r RetentionRequest, now time.Time) (*retentionPlan, error) {
 	if r.Periods < 1 || r.Periods > MaxPeriods {
 		return nil, errs.Invalid(retentionOp, "periods", fmt.Sprintf("periods %d must be between 1 and %d", r.Periods, MaxPeriods))
 	}
-	switch r.Mode {
-	case "":
-		p.Mode = FirstTime
-	case FirstTime, Recurring:
-	default:
-		return nil, errs.Invalid(retentionOp, "mode", fmt.Sprintf("mode %q: use FIRST_TIME or RECURRING", r.Mode))
+	if err := oneOf(retentionOp, "mode", &p.Mode, FirstTime, Recurring); err != nil {
+		return nil, err
 	}
-	switch r.Reference {
-	case "":
-		p.Reference = BaseInitial
-	case BaseInitial, BasePrevious:
-	default:
-		return nil, errs.Invalid(retentionOp, "reference", fmt.Sprintf("reference %q: use INITIAL or PREVIOUS", r.Reference))
+	if err := oneOf(retentionOp, "reference", &p.Reference, BaseInitial, BasePrevious); err != nil {
+		return nil, err
 	}
 	if b := r.Breakdown; b != nil {
 		if err := checkProperty(retentionOp, b.Property, "breakdown.property"); err != nil {
