@@ -41,7 +41,7 @@ func main() {
 	out := flag.String("out", "docs/BENCHMARKS.md", "markdown file to write")
 	dur := flag.Duration("duration", 2*time.Second, "duration of each throughput run")
 	rows := flag.Int("rows", 1_000_000, "rows for the insert benchmark")
-	onlyList := flag.String("only", "", "comma-separated benchmark groups to run (graphql, insert, ingest, metrics, cohorts, exports, dashboards); "+
+	onlyList := flag.String("only", "", "comma-separated benchmark groups to run (graphql, insert, ingest, metrics, cohorts, exports, dashboards, journeys); "+
 		"a partial run prints its table to stdout and leaves -out alone")
 	flag.IntVar(&ingestEvents, "ingest-events", ingestEvents, "events in each ingest throughput run")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
@@ -177,6 +177,9 @@ func cases(db *store.DB, dur time.Duration, rows int) []benchCase {
 		{"exports", "exports: formats vs the engine's own CSV", func(ctx context.Context) ([]result, error) { return benchExports(ctx, db) }},
 		{"dashboards", "dashboards: render vs hand-written SQL, cache, live", func(ctx context.Context) ([]result, error) {
 			return benchDashboards(ctx, db)
+		}},
+		{"journeys", "journeys: funnel vs windowFunnel, retention vs retention(), paths", func(ctx context.Context) ([]result, error) {
+			return benchJourneys(ctx, db)
 		}},
 	}
 }
