@@ -74,7 +74,7 @@ func (s *Service) FunnelHistogram(ctx context.Context, r FunnelRequest, from, to
 		"greatest(intDiv(max(h) OVER () - min(h) OVER () + " + q.bind(bins) + ", " + q.bind(bins) + "), 1) AS w FROM (")
 	p.userSQL(&q, scope, funnelCols{hist: true, from: from, to: to})
 	q.add(") WHERE h >= 0) GROUP BY bin ORDER BY bin")
-	rows, err := s.db.Query(ctx, q.String(), q.args...)
+	rows, err := s.query(ctx, q.String(), q.args)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +141,7 @@ func (s *Service) FunnelTrend(ctx context.Context, r FunnelRequest, grain timera
 		p.loc.String(), p.loc.String(), len(p.Steps))
 	p.userSQL(&q, scope, funnelCols{})
 	q.add(") GROUP BY period ORDER BY period")
-	rows, err := s.db.Query(ctx, q.String(), q.args...)
+	rows, err := s.query(ctx, q.String(), q.args)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +193,7 @@ func (s *Service) FunnelActors(ctx context.Context, r FunnelRequest, a ActorsReq
 		q.add(" AND user_id > ?", after)
 	}
 	q.add(" ORDER BY user_id LIMIT ?", first+1)
-	rows, err := s.db.Query(ctx, q.String(), q.args...)
+	rows, err := s.query(ctx, q.String(), q.args)
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,7 @@ func (s *Service) Funnel(ctx context.Context, r FunnelRequest) (*FunnelResult, e
 		return nil, err
 	}
 	sql, args := p.funnelSQL(scope)
-	rows, err := s.db.Query(ctx, sql, args...)
+	rows, err := s.query(ctx, sql, args)
 	if err != nil {
 		return nil, err
 	}

@@ -98,16 +98,24 @@ type Event struct {
 	Props   map[string]string
 }
 
+// DefaultMaxMemory is the engine memory one journey statement may use
+// when Config.MaxMemory is 0: per-user arrays of a heavy tenant are large.
+const DefaultMaxMemory = 4 << 30
+
 // Service answers journey queries for the caller's tenant.
 type Service struct {
-	db  *store.DB
-	now func() time.Time
+	db     *store.DB
+	now    func() time.Time
+	memory int64
 }
 
 // Config tunes a Service.
 type Config struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// MaxMemory caps each statement's engine memory (max_memory_usage, bytes);
+	// 0 means DefaultMaxMemory. The time limit is the store's.
+	MaxMemory int64
 }
 
 // NewService returns a Service on db.
@@ -115,7 +123,15 @@ func NewService(db *store.DB, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{db: db, now: cfg.Now}
+	if cfg.MaxMemory <= 0 {
+		cfg.MaxMemory = DefaultMaxMemory
+	}
+	return &Service{db: db, now: cfg.Now, memory: cfg.MaxMemory}
+}
+
+// query runs one journey statement under the service's memory cap.
+func (s *Service) query(ctx context.Context, sql string, args []any) (store.Rows, error) {
+	return s.db.Query(store.WithSettings(ctx, store.Settings{"max_memory_usage": s.memory}), sql, args...)
 }
 
 // checkMatcher validates a matcher; field names it in errors ("steps[2]").
@@ -202,7 +218,7 @@ func checkCohorts(op string, ids []string) error {
 // queries refuse it instead of answering zero.
 func (s *Service) knownTypes(ctx context.Context, scope store.Scope, types []string) (map[string]bool, error) {
 	guard, tenant := scope.Predicate("")
-	rows, err := s.db.Query(ctx, "SELECT DISTINCT type FROM "+store.QuoteIdent(eventsTable)+" WHERE "+guard+" AND type IN ?", tenant, types)
+	rows, err := s.query(ctx, "SELECT DISTINCT type FROM "+store.QuoteIdent(eventsTable)+" WHERE "+guard+" AND type IN ?", []any{tenant, types})
 	if err != nil {
 		return nil, err
 	}

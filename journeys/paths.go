@@ -189,7 +189,7 @@ func (s *Service) Paths(ctx context.Context, r PathsRequest) (*PathsResult, erro
 		}
 	}
 	sql, args := p.pathsSQL(scope)
-	rows, err := s.db.Query(ctx, sql, args...)
+	rows, err := s.query(ctx, sql, args)
 	if err != nil {
 		return nil, err
 	}

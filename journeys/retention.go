@@ -272,7 +272,7 @@ func (s *Service) Retention(ctx context.Context, r RetentionRequest) (*Retention
 		return nil, err
 	}
 	sql, args := p.retentionSQL(scope)
-	rows, err := s.db.Query(ctx, sql, args...)
+	rows, err := s.query(ctx, sql, args)
 	if err != nil {
 		return nil, err
 	}
