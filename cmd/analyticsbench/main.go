@@ -44,6 +44,7 @@ func main() {
 	onlyList := flag.String("only", "", "comma-separated benchmark groups to run (graphql, insert, ingest, metrics, cohorts, exports, dashboards, journeys); "+
 		"a partial run prints its table to stdout and leaves -out alone")
 	flag.IntVar(&ingestEvents, "ingest-events", ingestEvents, "events in each ingest throughput run")
+	flag.IntVar(&journeysEvents, "journeys-events", journeysEvents, "events of the journeys data set (100 per user)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
 	only := map[string]bool{}
