@@ -62,7 +62,9 @@ func benchJourneys(ctx context.Context, db *store.DB) ([]result, error) {
 		return nil, err
 	}
 	loaded := time.Since(start)
-	progress := func(what string) { fmt.Fprintf(os.Stderr, "  journeys: %s (%.0f s)\n", what, time.Since(start).Seconds()) }
+	progress := func(what string) {
+		fmt.Fprintf(os.Stderr, "  journeys: %s (%.0f s)\n", what, time.Since(start).Seconds())
+	}
 	progress(fmt.Sprintf("loaded %d events", journeysEvents))
 	if err := settleMerges(ctx, db, 2*time.Minute); err != nil {
 		return nil, err
@@ -127,7 +129,9 @@ func benchJourneys(ctx context.Context, db *store.DB) ([]result, error) {
 	var retSum uint64
 	retTimes, err := timedEach(5,
 		func() (err error) { ret, err = svc.Retention(as(journeysTenant), retention); return err },
-		func() error { return db.QueryRow(ctx, []any{&cohorts, &retSum}, retSQL, journeysTenant, now, journeysFrom) })
+		func() error {
+			return db.QueryRow(ctx, []any{&cohorts, &retSum}, retSQL, journeysTenant, now, journeysFrom)
+		})
 	if err != nil {
 		return nil, err
 	}
