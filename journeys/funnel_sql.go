@@ -19,7 +19,6 @@ import (
 //	        (ORDERED: the latest start so far, carried forward and reset by
 //	        an exclusion; STRICT: v_k itself, so any event in between ends it)
 //	q_k[i]  s_k before event i, after event i's exclusions
-//	e_k[i]  position of the last event that set s_k (for times between steps)
 //	P_k     the first position where step k is taken (0: never)
 //
 // The latest start dominates: every continuation open to an earlier start
@@ -90,7 +89,7 @@ func (p *funnelPlan) types() []string {
 // arrays prints the per-user arrays of the state machine.
 func (p *funnelPlan) arrays(q *sqlText, w int64) {
 	n := len(p.Steps)
-	q.add("arrayMap(x -> x.1, evs) AS ts, arrayMap(x -> x.3, evs) AS ms, arrayEnumerate(evs) AS ix")
+	q.add("arrayMap(x -> x.1, evs) AS ts, arrayMap(x -> x.3, evs) AS ms")
 	if p.Breakdown != nil {
 		q.add(", arrayMap(x -> x.4, evs) AS vs")
 	}
@@ -111,17 +110,15 @@ func (p *funnelPlan) arrays(q *sqlText, w int64) {
 		}
 		kill := p.killMask(k)
 		killed := func(m string) string { return "bitAnd(" + m + ", " + strconv.FormatUint(kill, 10) + ") != 0" }
-		// mk_k: events that set s_k (a step taken, or an exclusion resetting it).
-		if kill != 0 {
+		switch {
+		case p.Order == Strict:
+			fmt.Fprintf(&q.b, ", v%d AS s%d", k, k)
+		case kill != 0:
+			// mk_k: events that set s_k (a step taken, or an exclusion resetting it).
 			fmt.Fprintf(&q.b, ", arrayMap((x, m) -> x > 0 OR %s, v%d, ms) AS mk%d", killed("m"), k, k)
-		} else {
-			fmt.Fprintf(&q.b, ", arrayMap(x -> x > 0, v%d) AS mk%d", k, k)
-		}
-		if p.Order == Strict {
-			fmt.Fprintf(&q.b, ", v%d AS s%d, arrayMap((x, i) -> if(x > 0, i, 0), v%d, ix) AS e%d", k, k, k, k)
-		} else {
 			fmt.Fprintf(&q.b, ", arrayFill((x, c) -> c, v%d, mk%d) AS s%d", k, k, k)
-			fmt.Fprintf(&q.b, ", arrayFill((x, c) -> c, arrayMap((x, i) -> if(x > 0, i, 0), v%d, ix), mk%d) AS e%d", k, k, k)
+		default:
+			fmt.Fprintf(&q.b, ", arrayFill(x -> x > 0, v%d) AS s%d", k, k)
 		}
 		if k < n {
 			shifted := fmt.Sprintf("arrayPushFront(arrayPopBack(s%d), 0)", k)
@@ -161,7 +158,7 @@ func (p *funnelPlan) scalars(q *sqlText, cols funnelCols) {
 		}
 		q.add("toUInt8(" + strings.Join(terms, " + ") + ") AS r")
 		for k := 2; k <= n; k++ {
-			fmt.Fprintf(&q.b, ", if(P%d > 0, ts[P%d] - ts[e%d[P%d - 1]], -1) AS d%d", k, k, k-1, k, k)
+			fmt.Fprintf(&q.b, ", if(P%d > 0, ts[P%d] - ts[%s], -1) AS d%d", k, k, p.lastSet(k-1, fmt.Sprintf("P%d", k)), k)
 		}
 	}
 	q.add(", ts[" + first + "] AS entry")
@@ -183,10 +180,24 @@ func (p *funnelPlan) scalars(q *sqlText, cols funnelCols) {
 		// Walk the attempt that first took step `to` back to step `from`.
 		pos := fmt.Sprintf("P%d", cols.to)
 		for k := cols.to - 1; k >= cols.from; k-- {
-			pos = fmt.Sprintf("e%d[%s - 1]", k, pos)
+			pos = p.lastSet(k, pos)
 		}
 		fmt.Fprintf(&q.b, ", if(P%d > 0, ts[P%d] - ts[%s], -1) AS h", cols.to, cols.to, pos)
 	}
+}
+
+// lastSet is the position of the last event before position `before` (an
+// expression) that set s_k: the step k-1 event of the attempt that took
+// step k+1 at `before`. (When that attempt is valid, the last event that
+// set s_k took step k: an exclusion reset would have made it invalid.)
+func (p *funnelPlan) lastSet(k int, before string) string {
+	switch {
+	case p.Order == Strict:
+		return "(" + before + " - 1)"
+	case p.killMask(k) != 0:
+		return fmt.Sprintf("arrayLastIndex(x -> x, arraySlice(mk%d, 1, %s - 1))", k, before)
+	}
+	return fmt.Sprintf("arrayLastIndex(x -> x > 0, arraySlice(v%d, 1, %s - 1))", k, before)
 }
 
 // funnelSQL prints the funnel statement. Without a breakdown it returns one
