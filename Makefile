@@ -17,7 +17,7 @@ export ANALYTICS_CHDB_LIB ?= $(CHDB_LIB)
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-16s %s\n", $$1, $$2}'
 
-generate: ## Regenerate graph/ (gqlgen) from schema.graphqls and gqlgen.yml
+generate: ## Regenerate graph/ and resolvers/ (gqlgen) from schema.graphqls, schema/*.graphqls and gqlgen.yml
 	go tool gqlgen generate
 
 check-generate: generate ## Fail when `make generate` changes tracked files

@@ -102,20 +102,20 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	require.NoError(t, err)
 	priv := privacy.NewService(db, nats, blobs, privacy.Config{Logger: slog.New(slog.DiscardHandler)})
 	r := &resolvers.Resolver{
-		Info:            resolvers.ServerInfo{Version: "test", ClickHouseVersion: "26.7", Mode: "embedded"},
-		Events:          events.NewService(db),
-		MetricsRegistry: registry,
-		Metrics:         querier,
-		Adhoc:           adhoc.NewService(db, adhoc.Config{}),
-		Exports:         exp,
+		Info:           resolvers.ServerInfo{Version: "test", ClickHouseVersion: "26.7", Mode: "embedded"},
+		EventService:   events.NewService(db),
+		MetricRegistry: registry,
+		MetricQuerier:  querier,
+		AdhocService:   adhoc.NewService(db, adhoc.Config{}),
+		ExportService:  exp,
 		DashboardService: dashboards.NewService(db, registry, func() *metrics.Loader { return metrics.NewLoader(querier, metrics.LoaderConfig{}) },
 			dashboards.Config{Locks: rdb, Cache: rdb, Cohorts: cohortService}),
-		DeadLetterLog:   ingest.NewDeadLetters(db),
-		Live:            live.NewHub(live.Config{Conn: nats.Conn()}),
-		CohortService:   cohortService,
-		Privacy:         priv,
-		Retention:       privacy.NewRetention(db, blobs, jobs.NewClient(rdb, jobs.ClientConfig{}), privacy.RetentionConfig{}),
-		MinPollInterval: 100 * time.Millisecond,
+		DeadLetterReader: ingest.NewDeadLetters(db),
+		LiveHub:          live.NewHub(live.Config{Conn: nats.Conn()}),
+		CohortService:    cohortService,
+		PrivacyService:   priv,
+		RetentionService: privacy.NewRetention(db, blobs, jobs.NewClient(rdb, jobs.ClientConfig{}), privacy.RetentionConfig{}),
+		MinPollInterval:  100 * time.Millisecond,
 	}
 	r.ReportService = reportService(t, db, blobs, jobs.NewClient(rdb, jobs.ClientConfig{}), nats, r.DashboardService, querier)
 	cfg := r.Config()

@@ -505,10 +505,10 @@ type DashboardResolver interface {
 	Render(ctx context.Context, obj *model.Dashboard, filters []*model.MetricFilterInput, timeRange *model.TimeRange) (*model.DashboardRender, error)
 }
 type MutationResolver interface {
-	CreateMetric(ctx context.Context, input model.MetricInput) (*model.Metric, error)
-	UpdateMetric(ctx context.Context, id string, expectedVersion int, input model.MetricInput) (*model.Metric, error)
-	DeprecateMetric(ctx context.Context, id string, expectedVersion int, replacement *string, sunset *time.Time) (*model.MetricDeprecation, error)
-	ExportQuery(ctx context.Context, input model.ExportInput) (*model.ExportJob, error)
+	CreateCohort(ctx context.Context, input model.CohortInput) (*model.Cohort, error)
+	UpdateCohort(ctx context.Context, id string, expectedVersion int, input model.CohortInput) (*model.Cohort, error)
+	DeleteCohort(ctx context.Context, id string, expectedVersion int) (bool, error)
+	EvaluateCohort(ctx context.Context, id string) (*model.CohortEvaluation, error)
 	CreateDashboard(ctx context.Context, input model.DashboardInput, widgets []*model.WidgetInput) (*model.Dashboard, error)
 	UpdateDashboard(ctx context.Context, id string, expectedVersion int, input model.DashboardInput) (*model.Dashboard, error)
 	DeleteDashboard(ctx context.Context, id string, expectedVersion int) (bool, error)
@@ -516,11 +516,11 @@ type MutationResolver interface {
 	UpdateWidget(ctx context.Context, dashboardID string, expectedVersion int, widgetID string, widget model.WidgetInput) (*model.Dashboard, error)
 	RemoveWidget(ctx context.Context, dashboardID string, expectedVersion int, widgetID string) (*model.Dashboard, error)
 	ReorderWidgets(ctx context.Context, dashboardID string, expectedVersion int, widgetIds []string) (*model.Dashboard, error)
-	CreateCohort(ctx context.Context, input model.CohortInput) (*model.Cohort, error)
-	UpdateCohort(ctx context.Context, id string, expectedVersion int, input model.CohortInput) (*model.Cohort, error)
-	DeleteCohort(ctx context.Context, id string, expectedVersion int) (bool, error)
-	EvaluateCohort(ctx context.Context, id string) (*model.CohortEvaluation, error)
+	ExportQuery(ctx context.Context, input model.ExportInput) (*model.ExportJob, error)
 	CancelExport(ctx context.Context, id string) (*model.ExportJob, error)
+	CreateMetric(ctx context.Context, input model.MetricInput) (*model.Metric, error)
+	UpdateMetric(ctx context.Context, id string, expectedVersion int, input model.MetricInput) (*model.Metric, error)
+	DeprecateMetric(ctx context.Context, id string, expectedVersion int, replacement *string, sunset *time.Time) (*model.MetricDeprecation, error)
 	RequestErasure(ctx context.Context, userID string) (*model.ErasureRequest, error)
 	RunRetention(ctx context.Context, dryRun bool) (*model.RetentionReport, error)
 	CreateReport(ctx context.Context, input model.ReportInput) (*model.Report, error)
@@ -529,20 +529,20 @@ type MutationResolver interface {
 	RunReportNow(ctx context.Context, id string) (*model.ReportRun, error)
 }
 type QueryResolver interface {
+	Cohort(ctx context.Context, id string) (*model.Cohort, error)
+	Cohorts(ctx context.Context) ([]*model.Cohort, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	ServerInfo(ctx context.Context) (*model.ServerInfo, error)
+	Dashboard(ctx context.Context, idOrSlug string) (*model.Dashboard, error)
+	Dashboards(ctx context.Context, first *int, after *string) (*model.DashboardConnection, error)
 	EventTypeCounts(ctx context.Context, timeRange model.TimeRange) ([]*model.EventTypeCount, error)
+	EventsQuery(ctx context.Context, sql string, limit *int) (*model.EventsQueryResult, error)
+	DeadLetters(ctx context.Context, limit *int) ([]*model.DeadLetter, error)
+	ExportJob(ctx context.Context, id string) (*model.ExportJob, error)
+	ExportJobs(ctx context.Context, first *int, after *string) (*model.ExportJobConnection, error)
 	Metric(ctx context.Context, id *string, key *string) (*model.Metric, error)
 	Metrics(ctx context.Context, filter *model.MetricListFilter, first *int, after *string) (*model.MetricConnection, error)
 	MetricQuery(ctx context.Context, id *string, key *string, dimensions []string, filters []*model.MetricFilterInput, timeRange model.TimeRange, grain *model.Grain, timezone *string, compareTo *model.CompareTo, orderBy *model.MetricOrder, limit *int, cohorts []*model.CohortFilterInput, cohortBreakdown *string) (*model.MetricQueryResult, error)
-	EventsQuery(ctx context.Context, sql string, limit *int) (*model.EventsQueryResult, error)
-	Dashboard(ctx context.Context, idOrSlug string) (*model.Dashboard, error)
-	Dashboards(ctx context.Context, first *int, after *string) (*model.DashboardConnection, error)
-	DeadLetters(ctx context.Context, limit *int) ([]*model.DeadLetter, error)
-	Cohort(ctx context.Context, id string) (*model.Cohort, error)
-	Cohorts(ctx context.Context) ([]*model.Cohort, error)
-	ExportJob(ctx context.Context, id string) (*model.ExportJob, error)
-	ExportJobs(ctx context.Context, first *int, after *string) (*model.ExportJobConnection, error)
 	ErasureStatus(ctx context.Context, id string) (*model.ErasureRequest, error)
 	ErasureRequests(ctx context.Context, first *int, after *string) (*model.ErasureRequestConnection, error)
 	RetentionReport(ctx context.Context) (*model.RetentionReport, error)
@@ -551,9 +551,9 @@ type QueryResolver interface {
 	ReportRuns(ctx context.Context, reportID string, first *int, after *string) (*model.ReportRunConnection, error)
 }
 type SubscriptionResolver interface {
-	EventTypeCounts(ctx context.Context, timeRange model.TimeRange, everySeconds *int) (<-chan []*model.EventTypeCount, error)
 	DashboardData(ctx context.Context, idOrSlug string, filters []*model.MetricFilterInput, timeRange *model.TimeRange) (<-chan *model.DashboardRender, error)
 	WidgetData(ctx context.Context, dashboardID string, widgetID string, filters []*model.MetricFilterInput, timeRange *model.TimeRange) (<-chan *model.WidgetData, error)
+	EventTypeCounts(ctx context.Context, timeRange model.TimeRange, everySeconds *int) (<-chan []*model.EventTypeCount, error)
 	ExportProgress(ctx context.Context, id string) (<-chan *model.ExportJob, error)
 }
 
@@ -2783,7 +2783,13 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
-	{Name: "../schema.graphqls", Input: `"""
+	{Name: "../schema.graphqls", Input: `# The GraphQL schema of analyticsd: this file holds what every domain shares
+# (the @hasRole directive, scalars, roles, time ranges, paging and the root
+# types); each domain extends Query, Mutation and Subscription in
+# schema/<domain>.graphqls, next to its resolvers in resolvers/<domain>.resolvers.go
+# and its package <domain>/. ` + "`" + `make generate` + "`" + ` reads them all (gqlgen.yml).
+
+"""
 Requires the caller's verified token to hold at least ` + "`" + `role` + "`" + ` (viewer < analyst < admin).
 Without a valid token the field fails with UNAUTHENTICATED, with a lower role with FORBIDDEN.
 """
@@ -2794,6 +2800,9 @@ scalar DateTime
 
 "A 64-bit signed integer, serialised as a JSON number (exact up to 2^53 in JavaScript)."
 scalar Int64
+
+"Any JSON value (used for ad-hoc query cells)."
+scalar JSON
 
 "What a caller may do within its tenant; each role includes the ones before it."
 enum Role {
@@ -2835,6 +2844,169 @@ enum ToDate {
   YEAR_TO_DATE
 }
 
+"Relay paging state."
+type PageInfo {
+  "Whether another page follows."
+  hasNextPage: Boolean!
+  "Cursor of the last edge; pass as ` + "`" + `after` + "`" + `."
+  endCursor: String
+}
+
+"Read-only entry points."
+type Query
+
+"Changes to definitions; each needs the admin role and writes an audit record."
+type Mutation
+
+"Pushed updates over graphql-transport-ws."
+type Subscription
+`, BuiltIn: false},
+	{Name: "../schema/cohorts.graphqls", Input: `# Cohorts: groups of learners, behavioural or static, and the membership
+# conditions metric queries, widgets and exports take (package cohorts; see
+# docs/ARCHITECTURE.md "Cohorts").
+
+extend type Query {
+  "One cohort of the tenant, or null."
+  cohort(id: ID!): Cohort @hasRole(role: VIEWER)
+  "The tenant's cohorts, by name."
+  cohorts: [Cohort!]! @hasRole(role: VIEWER)
+}
+
+extend type Mutation {
+  """
+  Define a cohort: ` + "`" + `criteria` + "`" + ` (a JSON tree, see docs/ARCHITECTURE.md#cohorts) for a
+  behavioural cohort, or ` + "`" + `staticUsers` + "`" + ` for an uploaded list.
+  """
+  createCohort(input: CohortInput!): Cohort! @hasRole(role: ADMIN)
+  "Replace a cohort's definition; a stale expectedVersion is a CONFLICT naming the current one."
+  updateCohort(id: ID!, expectedVersion: Int!, input: CohortInput!): Cohort! @hasRole(role: ADMIN)
+  "Delete a cohort (its past memberships stay for audit)."
+  deleteCohort(id: ID!, expectedVersion: Int!): Boolean! @hasRole(role: ADMIN)
+  """
+  Evaluate a cohort now: materialise its members, compute who entered and exited, and
+  publish analytics.cohort.evaluated.v1. Evaluating twice in the same minute is one evaluation.
+  """
+  evaluateCohort(id: ID!): CohortEvaluation! @hasRole(role: ANALYST)
+}
+
+"""
+A group of learners: behavioural (criteria over their events, re-evaluated hourly when
+active) or static (an uploaded list).
+"""
+type Cohort {
+  "Cohort id."
+  id: ID!
+  "Name."
+  name: String!
+  "Description."
+  description: String!
+  "Evaluated by the hourly schedule."
+  active: Boolean!
+  "The criteria tree, or null for a static cohort."
+  criteria: JSON
+  "Members of a static cohort."
+  staticUserCount: Int!
+  "Bumped by every change; pass back as expectedVersion."
+  version: Int!
+  "When it last changed."
+  updatedAt: DateTime!
+  "Who last changed it."
+  updatedBy: String!
+  "Members at the latest successful evaluation; null before the first."
+  size: Int64
+  "When the latest evaluation ran."
+  lastEvaluatedAt: DateTime
+  "Evaluations, newest first (failed ones carry their error)."
+  sizeHistory(limit: Int = 30): [CohortEvaluation!]!
+  "Members of the latest successful evaluation, by user id."
+  members(first: Int = 100, after: String): CohortMembers!
+  """
+  The users who entered (or exited) the cohort at one evaluation version, by user id: the
+  rest of an ` + "`" + `analytics.cohort.evaluated.v1` + "`" + ` event's truncated lists. ` + "`" + `first` + "`" + ` is 1 to 500.
+  """
+  changes(version: Int64!, direction: CohortChangeDirection!, first: Int = 100, after: String): CohortMembers!
+}
+
+"Which side of an evaluation's diff to page."
+enum CohortChangeDirection {
+  "Users who were not members at the previous version."
+  ENTERED
+  "Users who were members at the previous version and are no longer."
+  EXITED
+}
+
+"A cohort definition to create or replace."
+input CohortInput {
+  "Name."
+  name: String!
+  "Description."
+  description: String
+  "Evaluate hourly."
+  active: Boolean
+  """
+  Criteria tree (JSON): one of {"and": [...]}, {"or": [...]}, {"not": {...}},
+  {"performed": {"type", "count", "op": gte|gt|eq|lt|lte, "within": "30d", "where": {"prop": "value"}}},
+  {"firstSeen": {"before"|"after": "30d" or RFC 3339}}, {"lastSeen": {...}}, {"inCohort": "<id>"}.
+  """
+  criteria: JSON
+  "User ids of a static cohort (at most 100 000)."
+  staticUsers: [String!]
+}
+
+"One evaluation of a cohort."
+type CohortEvaluation {
+  "Membership version (unix minutes of the slot)."
+  version: Int64!
+  "The slot it evaluated."
+  scheduledFor: DateTime!
+  "When it ran."
+  evaluatedAt: DateTime!
+  "Members."
+  size: Int64!
+  "Users who were not members before."
+  entered: Int64!
+  "Users who left."
+  exited: Int64!
+  "Why it failed; the previous membership stays in force."
+  error: String
+}
+
+"A page of cohort members."
+type CohortMembers {
+  "User ids, ascending."
+  userIds: [String!]!
+  "Whether more follow."
+  hasNextPage: Boolean!
+  "Pass as ` + "`" + `after` + "`" + ` for the next page."
+  endCursor: String
+}
+
+"A condition on cohort membership for metricQuery, dashboard widgets and metric exports."
+input CohortFilterInput {
+  "The cohort."
+  id: ID!
+  "true (default): users in the cohort; false: users not in it."
+  member: Boolean = true
+}
+
+"A condition on cohort membership, as stored on a widget."
+type CohortFilter {
+  "The cohort."
+  id: ID!
+  "true: users in the cohort; false: users not in it."
+  member: Boolean!
+}
+`, BuiltIn: false},
+	{Name: "../schema/core.graphqls", Input: `# Core: who the caller is and what server answers (package platform/auth;
+# see docs/ARCHITECTURE.md "Authentication").
+
+extend type Query {
+  "The caller, from the verified token."
+  viewer: Viewer! @hasRole(role: VIEWER)
+  "Server and engine versions (admins only: versions help attackers more than viewers)."
+  serverInfo: ServerInfo! @hasRole(role: ADMIN)
+}
+
 "The verified caller, as the server sees the bearer token."
 type Viewer {
   "The token's subject (user or service id)."
@@ -2854,79 +3026,43 @@ type ServerInfo {
   "` + "`" + `embedded` + "`" + ` (in-process engine) or ` + "`" + `server` + "`" + ` (ClickHouse over the network)."
   mode: String!
 }
+`, BuiltIn: false},
+	{Name: "../schema/dashboards.graphqls", Input: `# Dashboards: widgets over metrics, rendered on demand and pushed live (package
+# dashboards, live refreshers in package live; see docs/ARCHITECTURE.md "Dashboards").
 
-"How many events of one type the tenant recorded in a time range (duplicates counted once)."
-type EventTypeCount {
-  "Event type, e.g. lesson.completed."
-  type: String!
-  "Number of distinct events."
-  count: Int64!
-}
-
-"Read-only entry points."
-type Query {
-  "The caller, from the verified token."
-  viewer: Viewer! @hasRole(role: VIEWER)
-  "Server and engine versions (admins only: versions help attackers more than viewers)."
-  serverInfo: ServerInfo! @hasRole(role: ADMIN)
-  "Events per type for the caller's tenant in the time range, most frequent first."
-  eventTypeCounts(timeRange: TimeRange!): [EventTypeCount!]! @hasRole(role: VIEWER)
-  "One metric definition by id or key (exactly one)."
-  metric(id: ID, key: String): Metric @hasRole(role: VIEWER)
-  "Metric definitions of the tenant, the learning catalog included, ordered by key."
-  metrics(filter: MetricListFilter, first: Int = 50, after: String): MetricConnection! @hasRole(role: VIEWER)
-  """
-  A metric's values over a time range: bucketed by ` + "`" + `grain` + "`" + ` (NONE for one total), split by
-  ` + "`" + `dimensions` + "`" + `, narrowed by ` + "`" + `filters` + "`" + `, optionally compared with an earlier period.
-  Compatible metricQuery fields in one request are answered by one ClickHouse query.
-  """
-  metricQuery(
-    "Metric id; give this or ` + "`" + `key` + "`" + `."
-    id: ID
-    "Metric key such as ` + "`" + `lesson_completions` + "`" + `; give this or ` + "`" + `id` + "`" + `."
-    key: String
-    "Dimensions to split by; each must be allowed by the metric (see Metric.dimensions)."
-    dimensions: [String!]
-    "Conditions on dimensions."
-    filters: [MetricFilterInput!]
-    "The window to read."
-    timeRange: TimeRange!
-    "Bucket size; default the metric's default grain; NONE for a single total."
-    grain: Grain
-    "IANA time zone for buckets and calendar windows, e.g. Europe/Paris; default UTC."
-    timezone: String
-    "Also compute the same metric over an earlier window, with deltas."
-    compareTo: CompareTo
-    "Order of the series; default VALUE_DESC."
-    orderBy: MetricOrder
-    "Keep the top N series and fold the rest into one \"other\" series."
-    limit: Int
-    "Keep only the events of users in (or not in) each cohort's latest evaluation."
-    cohorts: [CohortFilterInput!]
-    "Split by membership of this cohort: adds the last dimension ` + "`" + `cohort` + "`" + ` with the values ` + "`" + `in cohort` + "`" + ` and ` + "`" + `not in cohort` + "`" + `."
-    cohortBreakdown: ID
-  ): MetricQueryResult! @hasRole(role: VIEWER)
-  """
-  Run a read-only SELECT over the tenant's events (ClickHouse dialect, restricted: allowed
-  tables and functions only, no SETTINGS/FORMAT/table functions). The query is parsed,
-  re-printed with tenant guards and bound values, checked by the engine, run with limits,
-  and audited. Errors point at line:column. Default limit 100, at most 10 000 rows.
-  """
-  eventsQuery(sql: String!, limit: Int): EventsQueryResult! @hasRole(role: ANALYST)
+extend type Query {
   "A dashboard by id or slug (e.g. ` + "`" + `learner-progress` + "`" + `, installed for every tenant), or null."
   dashboard(idOrSlug: String!): Dashboard @hasRole(role: VIEWER)
   "The tenant's dashboards, ordered by slug."
   dashboards(first: Int = 20, after: String): DashboardConnection! @hasRole(role: VIEWER)
-  "The tenant's most recent dead letters (events the firehose refused), newest first."
-  deadLetters(limit: Int = 50): [DeadLetter!]! @hasRole(role: ADMIN)
-  "One cohort of the tenant, or null."
-  cohort(id: ID!): Cohort @hasRole(role: VIEWER)
-  "The tenant's cohorts, by name."
-  cohorts: [Cohort!]! @hasRole(role: VIEWER)
-  "One export job of the tenant, or null."
-  exportJob(id: ID!): ExportJob @hasRole(role: ANALYST)
-  "The tenant's export jobs, newest first."
-  exportJobs(first: Int = 20, after: String): ExportJobConnection! @hasRole(role: ANALYST)
+}
+
+extend type Mutation {
+  "Create a dashboard with its widgets."
+  createDashboard(input: DashboardInput!, widgets: [WidgetInput!]): Dashboard! @hasRole(role: ADMIN)
+  "Replace a dashboard's settings (not its widgets); a stale expectedVersion is a CONFLICT naming the current one."
+  updateDashboard(id: ID!, expectedVersion: Int!, input: DashboardInput!): Dashboard! @hasRole(role: ADMIN)
+  "Delete a dashboard."
+  deleteDashboard(id: ID!, expectedVersion: Int!): Boolean! @hasRole(role: ADMIN)
+  "Add a widget; returns the dashboard at its new version."
+  addWidget(dashboardId: ID!, expectedVersion: Int!, widget: WidgetInput!): Dashboard! @hasRole(role: ADMIN)
+  "Replace a widget."
+  updateWidget(dashboardId: ID!, expectedVersion: Int!, widgetId: ID!, widget: WidgetInput!): Dashboard! @hasRole(role: ADMIN)
+  "Remove a widget."
+  removeWidget(dashboardId: ID!, expectedVersion: Int!, widgetId: ID!): Dashboard! @hasRole(role: ADMIN)
+  "Put the widgets in this order (all ids, each once)."
+  reorderWidgets(dashboardId: ID!, expectedVersion: Int!, widgetIds: [ID!]!): Dashboard! @hasRole(role: ADMIN)
+}
+
+extend type Subscription {
+  """
+  A dashboard's data, pushed whenever it changes: recomputed when new events of the
+  tenant are committed (sub-second) or every 30 s. All subscribers of the same
+  dashboard, filters and window share one refresher.
+  """
+  dashboardData(idOrSlug: String!, filters: [MetricFilterInput!], timeRange: TimeRange): DashboardRender! @hasRole(role: VIEWER)
+  "One widget's data, pushed whenever it changes (see dashboardData)."
+  widgetData(dashboardId: String!, widgetId: ID!, filters: [MetricFilterInput!], timeRange: TimeRange): WidgetData! @hasRole(role: VIEWER)
 }
 
 "Chart types of widgets."
@@ -3138,6 +3274,62 @@ type DashboardConnection {
   "Paging state."
   pageInfo: PageInfo!
 }
+`, BuiltIn: false},
+	{Name: "../schema/events.graphqls", Input: `# Events: counts per type (package events, live pushes on package live), ad-hoc
+# SQL over the tenant's events (package adhoc) and the firehose's dead letters
+# (package ingest). See docs/events.md.
+
+extend type Query {
+  "Events per type for the caller's tenant in the time range, most frequent first."
+  eventTypeCounts(timeRange: TimeRange!): [EventTypeCount!]! @hasRole(role: VIEWER)
+  """
+  Run a read-only SELECT over the tenant's events (ClickHouse dialect, restricted: allowed
+  tables and functions only, no SETTINGS/FORMAT/table functions). The query is parsed,
+  re-printed with tenant guards and bound values, checked by the engine, run with limits,
+  and audited. Errors point at line:column. Default limit 100, at most 10 000 rows.
+  """
+  eventsQuery(sql: String!, limit: Int): EventsQueryResult! @hasRole(role: ANALYST)
+  "The tenant's most recent dead letters (events the firehose refused), newest first."
+  deadLetters(limit: Int = 50): [DeadLetter!]! @hasRole(role: ADMIN)
+}
+
+extend type Subscription {
+  """
+  ` + "`" + `eventTypeCounts` + "`" + ` for a window ending now, re-read every ` + "`" + `everySeconds` + "`" + ` (default 5,
+  minimum 1) and pushed only when it changed. The first value is sent immediately.
+  """
+  eventTypeCounts(timeRange: TimeRange!, everySeconds: Int = 5): [EventTypeCount!]! @hasRole(role: VIEWER)
+}
+
+"How many events of one type the tenant recorded in a time range (duplicates counted once)."
+type EventTypeCount {
+  "Event type, e.g. lesson.completed."
+  type: String!
+  "Number of distinct events."
+  count: Int64!
+}
+
+"A column of an ad-hoc query result."
+type ResultColumn {
+  "Column name."
+  name: String!
+  "ClickHouse type, e.g. UInt64 or LowCardinality(String)."
+  type: String!
+}
+
+"The result of an ad-hoc query."
+type EventsQueryResult {
+  "Columns, in order."
+  columns: [ResultColumn!]!
+  "Rows of JSON cells in column order; times are RFC 3339 strings, 64-bit integers numbers."
+  rows: [[JSON]!]!
+  "True when more rows existed than the limit allowed."
+  truncated: Boolean!
+  "The row limit applied."
+  limit: Int!
+  "Server-side time in milliseconds."
+  elapsedMs: Int!
+}
 
 "An event the firehose refused, kept with the reason (see docs/events.md for reason codes)."
 type DeadLetter {
@@ -3152,97 +3344,31 @@ type DeadLetter {
   "The original bytes as text."
   payload: String!
 }
+`, BuiltIn: false},
+	{Name: "../schema/exports.graphqls", Input: `# Exports: asynchronous files of a metric query, raw events or ad-hoc SQL behind a
+# signed URL (package exports; see docs/ARCHITECTURE.md "Exports").
 
-"""
-A group of learners: behavioural (criteria over their events, re-evaluated hourly when
-active) or static (an uploaded list).
-"""
-type Cohort {
-  "Cohort id."
-  id: ID!
-  "Name."
-  name: String!
-  "Description."
-  description: String!
-  "Evaluated by the hourly schedule."
-  active: Boolean!
-  "The criteria tree, or null for a static cohort."
-  criteria: JSON
-  "Members of a static cohort."
-  staticUserCount: Int!
-  "Bumped by every change; pass back as expectedVersion."
-  version: Int!
-  "When it last changed."
-  updatedAt: DateTime!
-  "Who last changed it."
-  updatedBy: String!
-  "Members at the latest successful evaluation; null before the first."
-  size: Int64
-  "When the latest evaluation ran."
-  lastEvaluatedAt: DateTime
-  "Evaluations, newest first (failed ones carry their error)."
-  sizeHistory(limit: Int = 30): [CohortEvaluation!]!
-  "Members of the latest successful evaluation, by user id."
-  members(first: Int = 100, after: String): CohortMembers!
-  """
-  The users who entered (or exited) the cohort at one evaluation version, by user id: the
-  rest of an ` + "`" + `analytics.cohort.evaluated.v1` + "`" + ` event's truncated lists. ` + "`" + `first` + "`" + ` is 1 to 500.
-  """
-  changes(version: Int64!, direction: CohortChangeDirection!, first: Int = 100, after: String): CohortMembers!
+extend type Query {
+  "One export job of the tenant, or null."
+  exportJob(id: ID!): ExportJob @hasRole(role: ANALYST)
+  "The tenant's export jobs, newest first."
+  exportJobs(first: Int = 20, after: String): ExportJobConnection! @hasRole(role: ANALYST)
 }
 
-"Which side of an evaluation's diff to page."
-enum CohortChangeDirection {
-  "Users who were not members at the previous version."
-  ENTERED
-  "Users who were members at the previous version and are no longer."
-  EXITED
-}
-
-"A cohort definition to create or replace."
-input CohortInput {
-  "Name."
-  name: String!
-  "Description."
-  description: String
-  "Evaluate hourly."
-  active: Boolean
+extend type Mutation {
   """
-  Criteria tree (JSON): one of {"and": [...]}, {"or": [...]}, {"not": {...}},
-  {"performed": {"type", "count", "op": gte|gt|eq|lt|lte, "within": "30d", "where": {"prop": "value"}}},
-  {"firstSeen": {"before"|"after": "30d" or RFC 3339}}, {"lastSeen": {...}}, {"inCohort": "<id>"}.
+  Start an asynchronous export of a metric query, raw events or an ad-hoc SQL query
+  (exactly one source). Returns the job QUEUED; follow it with exportJob or the
+  exportProgress subscription; the file is served through a signed, expiring URL.
   """
-  criteria: JSON
-  "User ids of a static cohort (at most 100 000)."
-  staticUsers: [String!]
+  exportQuery(input: ExportInput!): ExportJob! @hasRole(role: ANALYST)
+  "Cancel a queued or running export; a finished one is a CONFLICT."
+  cancelExport(id: ID!): ExportJob! @hasRole(role: ANALYST)
 }
 
-"One evaluation of a cohort."
-type CohortEvaluation {
-  "Membership version (unix minutes of the slot)."
-  version: Int64!
-  "The slot it evaluated."
-  scheduledFor: DateTime!
-  "When it ran."
-  evaluatedAt: DateTime!
-  "Members."
-  size: Int64!
-  "Users who were not members before."
-  entered: Int64!
-  "Users who left."
-  exited: Int64!
-  "Why it failed; the previous membership stays in force."
-  error: String
-}
-
-"A page of cohort members."
-type CohortMembers {
-  "User ids, ascending."
-  userIds: [String!]!
-  "Whether more follow."
-  hasNextPage: Boolean!
-  "Pass as ` + "`" + `after` + "`" + ` for the next page."
-  endCursor: String
+extend type Subscription {
+  "An export job's state, pushed on every change until it finishes."
+  exportProgress(id: ID!): ExportJob! @hasRole(role: ANALYST)
 }
 
 "File formats of exports."
@@ -3352,30 +3478,61 @@ type ExportJobConnection {
   "Paging state."
   pageInfo: PageInfo!
 }
+`, BuiltIn: false},
+	{Name: "../schema/metrics.graphqls", Input: `# Metrics: the semantic layer, definitions and queries (package metrics; see
+# docs/ARCHITECTURE.md "Metrics").
 
-"Any JSON value (used for ad-hoc query cells)."
-scalar JSON
-
-"A column of an ad-hoc query result."
-type ResultColumn {
-  "Column name."
-  name: String!
-  "ClickHouse type, e.g. UInt64 or LowCardinality(String)."
-  type: String!
+extend type Query {
+  "One metric definition by id or key (exactly one)."
+  metric(id: ID, key: String): Metric @hasRole(role: VIEWER)
+  "Metric definitions of the tenant, the learning catalog included, ordered by key."
+  metrics(filter: MetricListFilter, first: Int = 50, after: String): MetricConnection! @hasRole(role: VIEWER)
+  """
+  A metric's values over a time range: bucketed by ` + "`" + `grain` + "`" + ` (NONE for one total), split by
+  ` + "`" + `dimensions` + "`" + `, narrowed by ` + "`" + `filters` + "`" + `, optionally compared with an earlier period.
+  Compatible metricQuery fields in one request are answered by one ClickHouse query.
+  """
+  metricQuery(
+    "Metric id; give this or ` + "`" + `key` + "`" + `."
+    id: ID
+    "Metric key such as ` + "`" + `lesson_completions` + "`" + `; give this or ` + "`" + `id` + "`" + `."
+    key: String
+    "Dimensions to split by; each must be allowed by the metric (see Metric.dimensions)."
+    dimensions: [String!]
+    "Conditions on dimensions."
+    filters: [MetricFilterInput!]
+    "The window to read."
+    timeRange: TimeRange!
+    "Bucket size; default the metric's default grain; NONE for a single total."
+    grain: Grain
+    "IANA time zone for buckets and calendar windows, e.g. Europe/Paris; default UTC."
+    timezone: String
+    "Also compute the same metric over an earlier window, with deltas."
+    compareTo: CompareTo
+    "Order of the series; default VALUE_DESC."
+    orderBy: MetricOrder
+    "Keep the top N series and fold the rest into one \"other\" series."
+    limit: Int
+    "Keep only the events of users in (or not in) each cohort's latest evaluation."
+    cohorts: [CohortFilterInput!]
+    "Split by membership of this cohort: adds the last dimension ` + "`" + `cohort` + "`" + ` with the values ` + "`" + `in cohort` + "`" + ` and ` + "`" + `not in cohort` + "`" + `."
+    cohortBreakdown: ID
+  ): MetricQueryResult! @hasRole(role: VIEWER)
 }
 
-"The result of an ad-hoc query."
-type EventsQueryResult {
-  "Columns, in order."
-  columns: [ResultColumn!]!
-  "Rows of JSON cells in column order; times are RFC 3339 strings, 64-bit integers numbers."
-  rows: [[JSON]!]!
-  "True when more rows existed than the limit allowed."
-  truncated: Boolean!
-  "The row limit applied."
-  limit: Int!
-  "Server-side time in milliseconds."
-  elapsedMs: Int!
+extend type Mutation {
+  "Define a new metric for the caller's tenant."
+  createMetric(input: MetricInput!): Metric! @hasRole(role: ADMIN)
+  """
+  Replace a metric's definition (the key cannot change). ` + "`" + `expectedVersion` + "`" + ` must be the
+  version you read; a stale one fails with CONFLICT naming the current version.
+  """
+  updateMetric(id: ID!, expectedVersion: Int!, input: MetricInput!): Metric! @hasRole(role: ADMIN)
+  """
+  Retire a metric: it keeps answering queries with a deprecation notice until ` + "`" + `sunset` + "`" + `.
+  Returns what still uses it.
+  """
+  deprecateMetric(id: ID!, expectedVersion: Int!, replacement: String, sunset: DateTime): MetricDeprecation! @hasRole(role: ADMIN)
 }
 
 "How a metric aggregates matching events."
@@ -3496,22 +3653,6 @@ input MetricFilterInput {
   values: [String!]!
   "Type of a property path not declared by the metric; default the declared type."
   type: ValueType
-}
-
-"A condition on cohort membership for metricQuery, dashboard widgets and metric exports."
-input CohortFilterInput {
-  "The cohort."
-  id: ID!
-  "true (default): users in the cohort; false: users not in it."
-  member: Boolean = true
-}
-
-"A condition on cohort membership, as stored on a widget."
-type CohortFilter {
-  "The cohort."
-  id: ID!
-  "true: users in the cohort; false: users not in it."
-  member: Boolean!
 }
 
 "A condition on a dimension, as stored."
@@ -3718,14 +3859,6 @@ type MetricEdge {
   node: Metric!
 }
 
-"Relay paging state."
-type PageInfo {
-  "Whether another page follows."
-  hasNextPage: Boolean!
-  "Cursor of the last edge; pass as ` + "`" + `after` + "`" + `."
-  endCursor: String
-}
-
 "The result of deprecating a metric."
 type MetricDeprecation {
   "The metric, now DEPRECATED."
@@ -3793,79 +3926,8 @@ type MetricPoint {
   "delta / compareValue * 100."
   deltaPercent: Float
 }
-
-"Changes to definitions; each needs the admin role and writes an audit record."
-type Mutation {
-  "Define a new metric for the caller's tenant."
-  createMetric(input: MetricInput!): Metric! @hasRole(role: ADMIN)
-  """
-  Replace a metric's definition (the key cannot change). ` + "`" + `expectedVersion` + "`" + ` must be the
-  version you read; a stale one fails with CONFLICT naming the current version.
-  """
-  updateMetric(id: ID!, expectedVersion: Int!, input: MetricInput!): Metric! @hasRole(role: ADMIN)
-  """
-  Retire a metric: it keeps answering queries with a deprecation notice until ` + "`" + `sunset` + "`" + `.
-  Returns what still uses it.
-  """
-  deprecateMetric(id: ID!, expectedVersion: Int!, replacement: String, sunset: DateTime): MetricDeprecation! @hasRole(role: ADMIN)
-  """
-  Start an asynchronous export of a metric query, raw events or an ad-hoc SQL query
-  (exactly one source). Returns the job QUEUED; follow it with exportJob or the
-  exportProgress subscription; the file is served through a signed, expiring URL.
-  """
-  exportQuery(input: ExportInput!): ExportJob! @hasRole(role: ANALYST)
-  "Create a dashboard with its widgets."
-  createDashboard(input: DashboardInput!, widgets: [WidgetInput!]): Dashboard! @hasRole(role: ADMIN)
-  "Replace a dashboard's settings (not its widgets); a stale expectedVersion is a CONFLICT naming the current one."
-  updateDashboard(id: ID!, expectedVersion: Int!, input: DashboardInput!): Dashboard! @hasRole(role: ADMIN)
-  "Delete a dashboard."
-  deleteDashboard(id: ID!, expectedVersion: Int!): Boolean! @hasRole(role: ADMIN)
-  "Add a widget; returns the dashboard at its new version."
-  addWidget(dashboardId: ID!, expectedVersion: Int!, widget: WidgetInput!): Dashboard! @hasRole(role: ADMIN)
-  "Replace a widget."
-  updateWidget(dashboardId: ID!, expectedVersion: Int!, widgetId: ID!, widget: WidgetInput!): Dashboard! @hasRole(role: ADMIN)
-  "Remove a widget."
-  removeWidget(dashboardId: ID!, expectedVersion: Int!, widgetId: ID!): Dashboard! @hasRole(role: ADMIN)
-  "Put the widgets in this order (all ids, each once)."
-  reorderWidgets(dashboardId: ID!, expectedVersion: Int!, widgetIds: [ID!]!): Dashboard! @hasRole(role: ADMIN)
-  """
-  Define a cohort: ` + "`" + `criteria` + "`" + ` (a JSON tree, see docs/ARCHITECTURE.md#cohorts) for a
-  behavioural cohort, or ` + "`" + `staticUsers` + "`" + ` for an uploaded list.
-  """
-  createCohort(input: CohortInput!): Cohort! @hasRole(role: ADMIN)
-  "Replace a cohort's definition; a stale expectedVersion is a CONFLICT naming the current one."
-  updateCohort(id: ID!, expectedVersion: Int!, input: CohortInput!): Cohort! @hasRole(role: ADMIN)
-  "Delete a cohort (its past memberships stay for audit)."
-  deleteCohort(id: ID!, expectedVersion: Int!): Boolean! @hasRole(role: ADMIN)
-  """
-  Evaluate a cohort now: materialise its members, compute who entered and exited, and
-  publish analytics.cohort.evaluated.v1. Evaluating twice in the same minute is one evaluation.
-  """
-  evaluateCohort(id: ID!): CohortEvaluation! @hasRole(role: ANALYST)
-  "Cancel a queued or running export; a finished one is a CONFLICT."
-  cancelExport(id: ID!): ExportJob! @hasRole(role: ANALYST)
-}
-
-"Pushed updates over graphql-transport-ws."
-type Subscription {
-  """
-  ` + "`" + `eventTypeCounts` + "`" + ` for a window ending now, re-read every ` + "`" + `everySeconds` + "`" + ` (default 5,
-  minimum 1) and pushed only when it changed. The first value is sent immediately.
-  """
-  eventTypeCounts(timeRange: TimeRange!, everySeconds: Int = 5): [EventTypeCount!]! @hasRole(role: VIEWER)
-  """
-  A dashboard's data, pushed whenever it changes: recomputed when new events of the
-  tenant are committed (sub-second) or every 30 s. All subscribers of the same
-  dashboard, filters and window share one refresher.
-  """
-  dashboardData(idOrSlug: String!, filters: [MetricFilterInput!], timeRange: TimeRange): DashboardRender! @hasRole(role: VIEWER)
-  "One widget's data, pushed whenever it changes (see dashboardData)."
-  widgetData(dashboardId: String!, widgetId: ID!, filters: [MetricFilterInput!], timeRange: TimeRange): WidgetData! @hasRole(role: VIEWER)
-  "An export job's state, pushed on every change until it finishes."
-  exportProgress(id: ID!): ExportJob! @hasRole(role: ANALYST)
-}
-
-# Privacy
+`, BuiltIn: false},
+	{Name: "../schema/privacy.graphqls", Input: `# Privacy
 #
 # The learner's right to erasure and the two-tier retention of events (package privacy;
 # see docs/ARCHITECTURE.md "Privacy" and docs/events.md). Admin-only; the tenant is always
@@ -3989,8 +4051,8 @@ type RetentionMonth {
   "Events of the tenant in it (duplicates counted once)."
   rows: Int64!
 }
-
-# Reports
+`, BuiltIn: false},
+	{Name: "../schema/reports.graphqls", Input: `# Reports
 #
 # Scheduled reports (package reports; see docs/ARCHITECTURE.md "Reports" and docs/events.md):
 # a dashboard or a list of metric queries rendered on a cron schedule in a time zone as PDF,
@@ -10442,17 +10504,17 @@ func (ec *executionContext) fieldContext_MetricValue_scale(_ context.Context, fi
 	return graphql.NewScalarFieldContext("MetricValue", field, false, false, "Float")
 }
 
-func (ec *executionContext) _Mutation_createMetric(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Mutation_createCohort(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_createMetric(ctx, field)
+			return ec.fieldContext_Mutation_createCohort(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateMetric(ctx, fc.Args["input"].(model.MetricInput))
+			return ec.Resolvers.Mutation().CreateCohort(ctx, fc.Args["input"].(model.CohortInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -10460,11 +10522,11 @@ func (ec *executionContext) _Mutation_createMetric(ctx context.Context, field gr
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
 				if err != nil {
-					var zeroVal *model.Metric
+					var zeroVal *model.Cohort
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *model.Metric
+					var zeroVal *model.Cohort
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -10473,21 +10535,21 @@ func (ec *executionContext) _Mutation_createMetric(ctx context.Context, field gr
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Metric) graphql.Marshaler {
-			return ec.marshalNMetric2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetric(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Cohort) graphql.Marshaler {
+			return ec.marshalNCohort2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohort(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Mutation_createMetric(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Mutation_createCohort(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Mutation",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Metric(ctx, field)
+			return ec.childFields_Cohort(ctx, field)
 		},
 	}
 	defer func() {
@@ -10497,24 +10559,24 @@ func (ec *executionContext) fieldContext_Mutation_createMetric(ctx context.Conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_createMetric_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_createCohort_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
 	return fc, nil
 }
 
-func (ec *executionContext) _Mutation_updateMetric(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Mutation_updateCohort(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_updateMetric(ctx, field)
+			return ec.fieldContext_Mutation_updateCohort(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateMetric(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(int), fc.Args["input"].(model.MetricInput))
+			return ec.Resolvers.Mutation().UpdateCohort(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(int), fc.Args["input"].(model.CohortInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -10522,11 +10584,11 @@ func (ec *executionContext) _Mutation_updateMetric(ctx context.Context, field gr
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
 				if err != nil {
-					var zeroVal *model.Metric
+					var zeroVal *model.Cohort
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *model.Metric
+					var zeroVal *model.Cohort
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -10535,21 +10597,21 @@ func (ec *executionContext) _Mutation_updateMetric(ctx context.Context, field gr
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Metric) graphql.Marshaler {
-			return ec.marshalNMetric2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetric(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Cohort) graphql.Marshaler {
+			return ec.marshalNCohort2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohort(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Mutation_updateMetric(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Mutation_updateCohort(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Mutation",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Metric(ctx, field)
+			return ec.childFields_Cohort(ctx, field)
 		},
 	}
 	defer func() {
@@ -10559,24 +10621,24 @@ func (ec *executionContext) fieldContext_Mutation_updateMetric(ctx context.Conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_updateMetric_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_updateCohort_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
 	return fc, nil
 }
 
-func (ec *executionContext) _Mutation_deprecateMetric(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Mutation_deleteCohort(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_deprecateMetric(ctx, field)
+			return ec.fieldContext_Mutation_deleteCohort(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeprecateMetric(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(int), fc.Args["replacement"].(*string), fc.Args["sunset"].(*time.Time))
+			return ec.Resolvers.Mutation().DeleteCohort(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -10584,11 +10646,11 @@ func (ec *executionContext) _Mutation_deprecateMetric(ctx context.Context, field
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
 				if err != nil {
-					var zeroVal *model.MetricDeprecation
+					var zeroVal bool
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *model.MetricDeprecation
+					var zeroVal bool
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -10597,21 +10659,21 @@ func (ec *executionContext) _Mutation_deprecateMetric(ctx context.Context, field
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.MetricDeprecation) graphql.Marshaler {
-			return ec.marshalNMetricDeprecation2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetricDeprecation(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Mutation_deprecateMetric(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Mutation_deleteCohort(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Mutation",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_MetricDeprecation(ctx, field)
+			return nil, errors.New("field of type Boolean does not have child fields")
 		},
 	}
 	defer func() {
@@ -10621,24 +10683,24 @@ func (ec *executionContext) fieldContext_Mutation_deprecateMetric(ctx context.Co
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_deprecateMetric_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_deleteCohort_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
 	return fc, nil
 }
 
-func (ec *executionContext) _Mutation_exportQuery(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Mutation_evaluateCohort(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_exportQuery(ctx, field)
+			return ec.fieldContext_Mutation_evaluateCohort(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ExportQuery(ctx, fc.Args["input"].(model.ExportInput))
+			return ec.Resolvers.Mutation().EvaluateCohort(ctx, fc.Args["id"].(string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -10646,11 +10708,11 @@ func (ec *executionContext) _Mutation_exportQuery(ctx context.Context, field gra
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ANALYST")
 				if err != nil {
-					var zeroVal *model.ExportJob
+					var zeroVal *model.CohortEvaluation
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *model.ExportJob
+					var zeroVal *model.CohortEvaluation
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -10659,21 +10721,21 @@ func (ec *executionContext) _Mutation_exportQuery(ctx context.Context, field gra
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ExportJob) graphql.Marshaler {
-			return ec.marshalNExportJob2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportJob(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CohortEvaluation) graphql.Marshaler {
+			return ec.marshalNCohortEvaluation2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortEvaluation(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Mutation_exportQuery(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Mutation_evaluateCohort(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Mutation",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ExportJob(ctx, field)
+			return ec.childFields_CohortEvaluation(ctx, field)
 		},
 	}
 	defer func() {
@@ -10683,7 +10745,7 @@ func (ec *executionContext) fieldContext_Mutation_exportQuery(ctx context.Contex
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_exportQuery_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_evaluateCohort_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11124,203 +11186,17 @@ func (ec *executionContext) fieldContext_Mutation_reorderWidgets(ctx context.Con
 	return fc, nil
 }
 
-func (ec *executionContext) _Mutation_createCohort(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Mutation_exportQuery(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_createCohort(ctx, field)
+			return ec.fieldContext_Mutation_exportQuery(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateCohort(ctx, fc.Args["input"].(model.CohortInput))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
-				if err != nil {
-					var zeroVal *model.Cohort
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.Cohort
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, role)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Cohort) graphql.Marshaler {
-			return ec.marshalNCohort2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohort(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_createCohort(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Cohort(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_createCohort_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_updateCohort(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_updateCohort(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateCohort(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(int), fc.Args["input"].(model.CohortInput))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
-				if err != nil {
-					var zeroVal *model.Cohort
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.Cohort
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, role)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Cohort) graphql.Marshaler {
-			return ec.marshalNCohort2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohort(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_updateCohort(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Cohort(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_updateCohort_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_deleteCohort(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_deleteCohort(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteCohort(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(int))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
-				if err != nil {
-					var zeroVal bool
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal bool
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, role)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_deleteCohort(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return nil, errors.New("field of type Boolean does not have child fields")
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_deleteCohort_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_evaluateCohort(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_evaluateCohort(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().EvaluateCohort(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().ExportQuery(ctx, fc.Args["input"].(model.ExportInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -11328,11 +11204,11 @@ func (ec *executionContext) _Mutation_evaluateCohort(ctx context.Context, field 
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ANALYST")
 				if err != nil {
-					var zeroVal *model.CohortEvaluation
+					var zeroVal *model.ExportJob
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *model.CohortEvaluation
+					var zeroVal *model.ExportJob
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -11341,21 +11217,21 @@ func (ec *executionContext) _Mutation_evaluateCohort(ctx context.Context, field 
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.CohortEvaluation) graphql.Marshaler {
-			return ec.marshalNCohortEvaluation2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortEvaluation(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ExportJob) graphql.Marshaler {
+			return ec.marshalNExportJob2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportJob(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Mutation_evaluateCohort(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Mutation_exportQuery(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Mutation",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CohortEvaluation(ctx, field)
+			return ec.childFields_ExportJob(ctx, field)
 		},
 	}
 	defer func() {
@@ -11365,7 +11241,7 @@ func (ec *executionContext) fieldContext_Mutation_evaluateCohort(ctx context.Con
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_evaluateCohort_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_exportQuery_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11428,6 +11304,192 @@ func (ec *executionContext) fieldContext_Mutation_cancelExport(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_cancelExport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createMetric(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createMetric(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateMetric(ctx, fc.Args["input"].(model.MetricInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.Metric
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.Metric
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Metric) graphql.Marshaler {
+			return ec.marshalNMetric2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetric(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createMetric(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Metric(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createMetric_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateMetric(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateMetric(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateMetric(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(int), fc.Args["input"].(model.MetricInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.Metric
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.Metric
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Metric) graphql.Marshaler {
+			return ec.marshalNMetric2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetric(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateMetric(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Metric(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateMetric_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deprecateMetric(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deprecateMetric(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeprecateMetric(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(int), fc.Args["replacement"].(*string), fc.Args["sunset"].(*time.Time))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.MetricDeprecation
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.MetricDeprecation
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MetricDeprecation) graphql.Marshaler {
+			return ec.marshalNMetricDeprecation2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetricDeprecation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deprecateMetric(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricDeprecation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deprecateMetric_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11852,6 +11914,118 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
+func (ec *executionContext) _Query_cohort(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_cohort(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Cohort(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.Cohort
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.Cohort
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Cohort) graphql.Marshaler {
+			return ec.marshalOCohort2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohort(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_cohort(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cohort(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_cohort_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_cohorts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_cohorts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Cohorts(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal []*model.Cohort
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*model.Cohort
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Cohort) graphql.Marshaler {
+			return ec.marshalNCohort2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_cohorts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cohort(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_viewer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11952,6 +12126,130 @@ func (ec *executionContext) fieldContext_Query_serverInfo(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_dashboard(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_dashboard(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Dashboard(ctx, fc.Args["idOrSlug"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.Dashboard
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.Dashboard
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Dashboard) graphql.Marshaler {
+			return ec.marshalODashboard2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐDashboard(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_dashboard(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Dashboard(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_dashboard_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_dashboards(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_dashboards(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Dashboards(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.DashboardConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.DashboardConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DashboardConnection) graphql.Marshaler {
+			return ec.marshalNDashboardConnection2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐDashboardConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_dashboards(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DashboardConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_dashboards_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_eventTypeCounts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12008,6 +12306,254 @@ func (ec *executionContext) fieldContext_Query_eventTypeCounts(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_eventTypeCounts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_eventsQuery(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_eventsQuery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().EventsQuery(ctx, fc.Args["sql"].(string), fc.Args["limit"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *model.EventsQueryResult
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.EventsQueryResult
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EventsQueryResult) graphql.Marshaler {
+			return ec.marshalNEventsQueryResult2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐEventsQueryResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_eventsQuery(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventsQueryResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_eventsQuery_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_deadLetters(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_deadLetters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DeadLetters(ctx, fc.Args["limit"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal []*model.DeadLetter
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*model.DeadLetter
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DeadLetter) graphql.Marshaler {
+			return ec.marshalNDeadLetter2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐDeadLetterᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_deadLetters(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeadLetter(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_deadLetters_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_exportJob(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_exportJob(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ExportJob(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *model.ExportJob
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ExportJob
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ExportJob) graphql.Marshaler {
+			return ec.marshalOExportJob2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportJob(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_exportJob(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExportJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_exportJob_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_exportJobs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_exportJobs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ExportJobs(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *model.ExportJobConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ExportJobConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ExportJobConnection) graphql.Marshaler {
+			return ec.marshalNExportJobConnection2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportJobConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_exportJobs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExportJobConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_exportJobs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12194,490 +12740,6 @@ func (ec *executionContext) fieldContext_Query_metricQuery(ctx context.Context, 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_metricQuery_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_eventsQuery(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_eventsQuery(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().EventsQuery(ctx, fc.Args["sql"].(string), fc.Args["limit"].(*int))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ANALYST")
-				if err != nil {
-					var zeroVal *model.EventsQueryResult
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.EventsQueryResult
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, role)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.EventsQueryResult) graphql.Marshaler {
-			return ec.marshalNEventsQueryResult2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐEventsQueryResult(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_eventsQuery(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_EventsQueryResult(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_eventsQuery_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_dashboard(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_dashboard(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Dashboard(ctx, fc.Args["idOrSlug"].(string))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
-				if err != nil {
-					var zeroVal *model.Dashboard
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.Dashboard
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, role)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Dashboard) graphql.Marshaler {
-			return ec.marshalODashboard2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐDashboard(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Query_dashboard(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Dashboard(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_dashboard_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_dashboards(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_dashboards(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Dashboards(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
-				if err != nil {
-					var zeroVal *model.DashboardConnection
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.DashboardConnection
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, role)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.DashboardConnection) graphql.Marshaler {
-			return ec.marshalNDashboardConnection2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐDashboardConnection(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_dashboards(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_DashboardConnection(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_dashboards_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_deadLetters(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_deadLetters(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().DeadLetters(ctx, fc.Args["limit"].(*int))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
-				if err != nil {
-					var zeroVal []*model.DeadLetter
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal []*model.DeadLetter
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, role)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.DeadLetter) graphql.Marshaler {
-			return ec.marshalNDeadLetter2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐDeadLetterᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_deadLetters(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_DeadLetter(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_deadLetters_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_cohort(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_cohort(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Cohort(ctx, fc.Args["id"].(string))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
-				if err != nil {
-					var zeroVal *model.Cohort
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.Cohort
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, role)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Cohort) graphql.Marshaler {
-			return ec.marshalOCohort2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohort(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Query_cohort(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Cohort(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_cohort_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_cohorts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_cohorts(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Query().Cohorts(ctx)
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
-				if err != nil {
-					var zeroVal []*model.Cohort
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal []*model.Cohort
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, role)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Cohort) graphql.Marshaler {
-			return ec.marshalNCohort2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_cohorts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Cohort(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_exportJob(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_exportJob(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().ExportJob(ctx, fc.Args["id"].(string))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ANALYST")
-				if err != nil {
-					var zeroVal *model.ExportJob
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.ExportJob
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, role)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ExportJob) graphql.Marshaler {
-			return ec.marshalOExportJob2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportJob(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Query_exportJob(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ExportJob(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_exportJob_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_exportJobs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_exportJobs(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().ExportJobs(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ANALYST")
-				if err != nil {
-					var zeroVal *model.ExportJobConnection
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.ExportJobConnection
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, role)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ExportJobConnection) graphql.Marshaler {
-			return ec.marshalNExportJobConnection2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportJobConnection(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_exportJobs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ExportJobConnection(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_exportJobs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14650,68 +14712,6 @@ func (ec *executionContext) fieldContext_ServerInfo_mode(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("ServerInfo", field, false, false, "String")
 }
 
-func (ec *executionContext) _Subscription_eventTypeCounts(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
-	return graphql.ResolveFieldStream(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Subscription_eventTypeCounts(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().EventTypeCounts(ctx, fc.Args["timeRange"].(model.TimeRange), fc.Args["everySeconds"].(*int))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
-				if err != nil {
-					var zeroVal []*model.EventTypeCount
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal []*model.EventTypeCount
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, role)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.EventTypeCount) graphql.Marshaler {
-			return ec.marshalNEventTypeCount2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐEventTypeCountᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Subscription_eventTypeCounts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Subscription",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_EventTypeCount(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Subscription_eventTypeCounts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
 func (ec *executionContext) _Subscription_dashboardData(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -14830,6 +14830,68 @@ func (ec *executionContext) fieldContext_Subscription_widgetData(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_widgetData_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_eventTypeCounts(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_eventTypeCounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().EventTypeCounts(ctx, fc.Args["timeRange"].(model.TimeRange), fc.Args["everySeconds"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal []*model.EventTypeCount
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*model.EventTypeCount
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.EventTypeCount) graphql.Marshaler {
+			return ec.marshalNEventTypeCount2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐEventTypeCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_eventTypeCounts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventTypeCount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_eventTypeCounts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -19766,30 +19828,30 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Mutation")
-		case "createMetric":
+		case "createCohort":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_createMetric(ctx, field)
+				return ec._Mutation_createCohort(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "updateMetric":
+		case "updateCohort":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_updateMetric(ctx, field)
+				return ec._Mutation_updateCohort(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "deprecateMetric":
+		case "deleteCohort":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_deprecateMetric(ctx, field)
+				return ec._Mutation_deleteCohort(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "exportQuery":
+		case "evaluateCohort":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_exportQuery(ctx, field)
+				return ec._Mutation_evaluateCohort(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -19843,30 +19905,9 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "createCohort":
+		case "exportQuery":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_createCohort(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "updateCohort":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_updateCohort(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "deleteCohort":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_deleteCohort(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "evaluateCohort":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_evaluateCohort(ctx, field)
+				return ec._Mutation_exportQuery(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -19874,6 +19915,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "cancelExport":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_cancelExport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createMetric":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createMetric(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateMetric":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateMetric(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deprecateMetric":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deprecateMetric(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -19994,6 +20056,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Query")
+		case "cohort":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_cohort(ctx, field)
+				})
+		case "cohorts":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_cohorts(ctx, field)
+				})
 		case "viewer":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -20006,11 +20080,47 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_serverInfo(ctx, field)
 				})
+		case "dashboard":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_dashboard(ctx, field)
+				})
+		case "dashboards":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_dashboards(ctx, field)
+				})
 		case "eventTypeCounts":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_eventTypeCounts(ctx, field)
+				})
+		case "eventsQuery":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_eventsQuery(ctx, field)
+				})
+		case "deadLetters":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_deadLetters(ctx, field)
+				})
+		case "exportJob":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_exportJob(ctx, field)
+				})
+		case "exportJobs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_exportJobs(ctx, field)
 				})
 		case "metric":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -20029,54 +20139,6 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_metricQuery(ctx, field)
-				})
-		case "eventsQuery":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_eventsQuery(ctx, field)
-				})
-		case "dashboard":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_dashboard(ctx, field)
-				})
-		case "dashboards":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_dashboards(ctx, field)
-				})
-		case "deadLetters":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_deadLetters(ctx, field)
-				})
-		case "cohort":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_cohort(ctx, field)
-				})
-		case "cohorts":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_cohorts(ctx, field)
-				})
-		case "exportJob":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_exportJob(ctx, field)
-				})
-		case "exportJobs":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_exportJobs(ctx, field)
 				})
 		case "erasureStatus":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -20781,12 +20843,12 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	}
 
 	switch fields[0].Name {
-	case "eventTypeCounts":
-		return ec._Subscription_eventTypeCounts(ctx, fields[0])
 	case "dashboardData":
 		return ec._Subscription_dashboardData(ctx, fields[0])
 	case "widgetData":
 		return ec._Subscription_widgetData(ctx, fields[0])
+	case "eventTypeCounts":
+		return ec._Subscription_eventTypeCounts(ctx, fields[0])
 	case "exportProgress":
 		return ec._Subscription_exportProgress(ctx, fields[0])
 	default:

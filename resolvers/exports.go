@@ -52,7 +52,7 @@ func (r *Resolver) toModelExport(ctx context.Context, j *exports.Job) (*model.Ex
 		URLExpiresAt: j.URLExpiresAt,
 	}
 	if j.Status == exports.StatusSucceeded {
-		url, exp, err := r.Exports.URL(ctx, j)
+		url, exp, err := r.ExportService.URL(ctx, j)
 		if err != nil {
 			return nil, err
 		}

@@ -87,7 +87,7 @@ func (r *Resolver) subscribeRender(ctx context.Context, key live.Key, idOrSlug s
 	if _, err := pick(first); err != nil {
 		return nil, err
 	}
-	return r.Live.Subscribe(ctx, key, func(ctx context.Context) (any, []byte, error) {
+	return r.LiveHub.Subscribe(ctx, key, func(ctx context.Context) (any, []byte, error) {
 		res, err := r.DashboardService.Render(dashboards.WithFresh(ctx), idOrSlug, mf, spec)
 		if err != nil {
 			return nil, nil, err

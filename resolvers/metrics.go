@@ -15,10 +15,10 @@ type loaderKey struct{}
 // compatible metricQuery fields of one request share ClickHouse queries.
 // The GraphQL handler calls it once per operation.
 func (r *Resolver) WithMetricsLoader(ctx context.Context) context.Context {
-	if r.Metrics == nil {
+	if r.MetricQuerier == nil {
 		return ctx
 	}
-	return context.WithValue(ctx, loaderKey{}, metrics.NewLoader(r.Metrics, metrics.LoaderConfig{}))
+	return context.WithValue(ctx, loaderKey{}, metrics.NewLoader(r.MetricQuerier, metrics.LoaderConfig{}))
 }
 
 // loadMetric answers through the operation's loader (batched) or, outside
@@ -27,7 +27,7 @@ func (r *Resolver) loadMetric(ctx context.Context, req metrics.Request) (*metric
 	if l, ok := ctx.Value(loaderKey{}).(*metrics.Loader); ok {
 		return l.Load(ctx, req)
 	}
-	return r.Metrics.Query(ctx, req)
+	return r.MetricQuerier.Query(ctx, req)
 }
 
 var valueTypes = map[model.ValueType]metrics.ValueType{

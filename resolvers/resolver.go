@@ -35,30 +35,38 @@ type ServerInfo struct {
 
 // Resolver holds the services the resolvers call. It is built once in the
 // composition root and shared by all requests.
+//
+// Naming: every dependency is <Domain><Role> after what it is (EventService,
+// MetricRegistry, LiveHub ...). The suffix keeps a field from being shadowed
+// by a generated resolver method of the same GraphQL name (queryResolver has
+// Cohorts(), Metrics(), DeadLetters() ...), so r.CohortService always means
+// the field.
 type Resolver struct {
-	Info   ServerInfo
-	Events *events.Service
-	// Metrics answers metric definitions and queries; Querier reads values.
-	MetricsRegistry *metrics.Registry
-	Metrics         *metrics.Querier
-	// Adhoc runs tenant SQL through the restricted grammar.
-	Adhoc *adhoc.Service
+	// Info is what serverInfo reports.
+	Info ServerInfo
+	// EventService counts events per type.
+	EventService *events.Service
+	// MetricRegistry holds metric definitions; MetricQuerier reads values.
+	MetricRegistry *metrics.Registry
+	MetricQuerier  *metrics.Querier
+	// AdhocService runs tenant SQL through the restricted grammar.
+	AdhocService *adhoc.Service
 	// CohortService defines and evaluates cohorts.
 	CohortService *cohorts.Service
-	// Live shares refreshers of live subscriptions.
-	Live *live.Hub
-	// DeadLetters lists events the firehose refused.
-	DeadLetterLog *ingest.DeadLetters
-	// Exports queues and tracks asynchronous exports.
-	Exports *exports.Service
-	// Dashboards stores and renders dashboards.
+	// LiveHub shares refreshers of live subscriptions.
+	LiveHub *live.Hub
+	// DeadLetterReader lists events the firehose refused.
+	DeadLetterReader *ingest.DeadLetters
+	// ExportService queues and tracks asynchronous exports.
+	ExportService *exports.Service
+	// DashboardService stores and renders dashboards.
 	DashboardService *dashboards.Service
-	// Reports defines scheduled reports, runs them now and lists their runs.
+	// ReportService defines scheduled reports, runs them now and lists their runs.
 	ReportService *reports.Service
-	// Privacy takes and reports erasure requests; Retention reports and
-	// queues retention runs.
-	Privacy   *privacy.Service
-	Retention *privacy.Retention
+	// PrivacyService takes and reports erasure requests; RetentionService
+	// reports and queues retention runs.
+	PrivacyService   *privacy.Service
+	RetentionService *privacy.Retention
 	// Now is the clock; nil means time.Now. Tests inject a fixed one.
 	Now func() time.Time
 	// MinPollInterval bounds subscription polling; zero means one second.

@@ -48,7 +48,7 @@ func benchGraphQL(ctx context.Context, db *store.DB, dur time.Duration) ([]resul
 		return nil, err
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	r := &resolvers.Resolver{Events: events.NewService(db)}
+	r := &resolvers.Resolver{EventService: events.NewService(db)}
 	// Limits far above the load: the bench measures GraphQL, not throttling.
 	gql := api.NewGraphQLHandler(api.GraphQLConfig{Schema: r.Config(), Verifier: verifier, Log: log,
 		Limits: api.TenantLimits{Rate: 1e9, Burst: 1 << 30, Concurrency: 1 << 20}})

@@ -83,18 +83,18 @@ func runRoles(ctx context.Context, cmd string, cfg config.Config, seedOpts demo.
 func (a *app) httpServer() (*http.Server, net.Listener, error) {
 	r := &resolvers.Resolver{
 		Info:             resolvers.ServerInfo{Version: version, ClickHouseVersion: a.chVersion, Mode: a.db.Mode()},
-		Events:           a.svc.events,
-		MetricsRegistry:  a.svc.registry,
-		Metrics:          a.svc.querier,
-		Adhoc:            a.svc.adhoc,
-		Exports:          a.svc.exports,
+		EventService:     a.svc.events,
+		MetricRegistry:   a.svc.registry,
+		MetricQuerier:    a.svc.querier,
+		AdhocService:     a.svc.adhoc,
+		ExportService:    a.svc.exports,
 		DashboardService: a.svc.dashboards,
 		ReportService:    a.svc.reports,
 		CohortService:    a.svc.cohorts,
-		Privacy:          a.svc.privacy,
-		Retention:        a.svc.retention,
-		DeadLetterLog:    ingest.NewDeadLetters(a.db),
-		Live:             live.NewHub(live.Config{Conn: a.bus.Conn(), Log: a.log}),
+		PrivacyService:   a.svc.privacy,
+		RetentionService: a.svc.retention,
+		DeadLetterReader: ingest.NewDeadLetters(a.db),
+		LiveHub:          live.NewHub(live.Config{Conn: a.bus.Conn(), Log: a.log}),
 	}
 	gql := api.NewGraphQLHandler(api.GraphQLConfig{
 		Schema:        r.Config(),
