@@ -3968,12 +3968,15 @@ extend type Query {
   ` + "`" + `bins` + "`" + ` bars of equal width (1 to 50, default 10).
   """
   funnelTimeToConvert(input: FunnelInput!, fromStep: Int!, toStep: Int!, bins: Int): [FunnelTimeBin!]! @hasRole(role: VIEWER)
-  "The funnel over time: per DAY or WEEK (in ` + "`" + `input.timezone` + "`" + `), the users who entered then and how many completed."
+  """
+The funnel over time: per DAY or WEEK (in ` + "`" + `input.timezone` + "`" + `), the users who entered then and
+how many completed. Periods in which nobody entered are left out.
+"""
   funnelTrend(input: FunnelInput!, grain: Grain!): [FunnelTrendPoint!]! @hasRole(role: VIEWER)
   """
   The users who reached step ` + "`" + `step` + "`" + ` (1-based) or, with ` + "`" + `dropped` + "`" + `, reached it and not the next,
   by user id. ` + "`" + `breakdownValue` + "`" + ` keeps one breakdown value (needs ` + "`" + `input.breakdown` + "`" + `).
-  ` + "`" + `first` + "`" + ` is 1 to 1000; pass ` + "`" + `endCursor` + "`" + ` as ` + "`" + `after` + "`" + ` for the next page.
+  ` + "`" + `first` + "`" + ` is 1 to 1000; pass ` + "`" + `endCursor` + "`" + ` (opaque) as ` + "`" + `after` + "`" + ` for the next page.
   """
   funnelActors(input: FunnelInput!, step: Int!, dropped: Boolean = false, breakdownValue: String, first: Int = 100, after: String): CohortMembers! @hasRole(role: VIEWER)
   """

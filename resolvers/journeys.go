@@ -2,7 +2,9 @@ package resolvers
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +24,60 @@ import (
 // cohort's limit.
 const maxSavedActors = 100_000
 
+// actorArgs are the arguments of funnelActors and its saved-cohort twin
+// beside the funnel; argFields adds the other funnel queries' ones. The
+// journeys service names them bare, like every field of the funnel itself.
+var (
+	actorArgs = []string{"step", "dropped", "breakdownValue", "first", "after"}
+	argFields = append([]string{"fromStep", "toStep", "bins", "grain"}, actorArgs...)
+)
+
+// renameField rewrites the field an error names (extensions.field) to its
+// path in the GraphQL request.
+func renameField(err error, rename func(string) string) error {
+	var e *errs.Error
+	if errors.As(err, &e) {
+		if f, ok := e.Fields["field"].(string); ok {
+			e.Fields["field"] = rename(f)
+		}
+	}
+	return err
+}
+
+// inInput names a field of a query's `input` argument "input.<field>" and
+// leaves its other arguments bare.
+func inInput(f string) string {
+	if slices.Contains(argFields, f) {
+		return f
+	}
+	return "input." + f
+}
+
+// inSaveInput names a field of saveFunnelActorsAsCohort's input: the
+// actors' choice is "input.step", the funnel's fields "input.funnel.<field>".
+func inSaveInput(f string) string {
+	if slices.Contains(actorArgs, f) {
+		return "input." + f
+	}
+	return "input.funnel." + f
+}
+
+// checkCohortIDs refuses a cohort id that is not the caller's tenant's
+// with NOT_FOUND naming it ("cohorts[1]"): the journeys service would
+// otherwise answer an empty result for another tenant's cohort.
+func (r *Resolver) checkCohortIDs(ctx context.Context, ids []string) error {
+	for i, id := range ids {
+		if _, err := r.CohortService.Get(ctx, id); err != nil {
+			if errs.Is(err, errs.KindNotFound) {
+				return errs.E("resolvers.journeys", errs.KindNotFound, fmt.Sprintf("cohorts[%d]: no cohort %q in this tenant", i, id)).
+					With("field", fmt.Sprintf("cohorts[%d]", i))
+			}
+			return err
+		}
+	}
+	return nil
+}
+
 func toMatcher(eventType string, filters []*model.JourneyFilterInput) journeys.Matcher {
 	m := journeys.Matcher{EventType: eventType}
 	for _, f := range filters {
@@ -38,8 +94,14 @@ func optMatcher(in *model.JourneyEventInput) *journeys.Matcher {
 	return &m
 }
 
-// toFunnel maps a FunnelInput; conversionWindow is a window string ("14d").
-func toFunnel(in *model.FunnelInput) (journeys.FunnelRequest, error) {
+// toFunnel maps a FunnelInput; conversionWindow is a window string ("14d"),
+// and the cohorts must be the tenant's.
+func (r *Resolver) toFunnel(ctx context.Context, in *model.FunnelInput) (journeys.FunnelRequest, error) {
+	if in != nil {
+		if err := r.checkCohortIDs(ctx, in.Cohorts); err != nil {
+			return journeys.FunnelRequest{}, err
+		}
+	}
 	if in == nil {
 		return journeys.FunnelRequest{}, errs.Invalid("resolvers.funnel", "input", "input is required")
 	}
@@ -47,24 +109,24 @@ func toFunnel(in *model.FunnelInput) (journeys.FunnelRequest, error) {
 	if err != nil {
 		return journeys.FunnelRequest{}, errs.Invalid("resolvers.funnel", "conversionWindow", "conversionWindow: "+err.Error())
 	}
-	r := journeys.FunnelRequest{ConversionWindow: window, Order: journeys.Order(deref(in.Order)),
+	req := journeys.FunnelRequest{ConversionWindow: window, Order: journeys.Order(deref(in.Order)),
 		TimeRange: timeSpec(deref(in.TimeRange)), TimeZone: deref(in.Timezone), Cohorts: in.Cohorts,
 		StepReference: journeys.StepReference(deref(in.StepReference))}
 	for _, s := range in.Steps {
-		r.Steps = append(r.Steps, journeys.Step{Matcher: toMatcher(s.EventType, s.Filters), Label: deref(s.Label)})
+		req.Steps = append(req.Steps, journeys.Step{Matcher: toMatcher(s.EventType, s.Filters), Label: deref(s.Label)})
 	}
 	for _, x := range in.Exclusions {
 		e := journeys.Exclusion{Matcher: toMatcher(x.EventType, x.Filters)}
 		if x.BetweenSteps != nil {
 			e.From, e.To = x.BetweenSteps.From, x.BetweenSteps.To
 		}
-		r.Exclusions = append(r.Exclusions, e)
+		req.Exclusions = append(req.Exclusions, e)
 	}
 	if b := in.Breakdown; b != nil {
-		r.Breakdown = &journeys.Breakdown{Property: b.Property, Attribution: journeys.Attribution(deref(b.Attribution)),
+		req.Breakdown = &journeys.Breakdown{Property: b.Property, Attribution: journeys.Attribution(deref(b.Attribution)),
 			Step: deref(b.Step), TopN: deref(b.TopN)}
 	}
-	return r, nil
+	return req, nil
 }
 
 func seconds(d *time.Duration) *float64 {
@@ -96,7 +158,7 @@ func toModelFunnel(res *journeys.FunnelResult) *model.FunnelResult {
 
 // funnelActors pages one step's users, as funnelActors and the cohort save read them.
 func (r *Resolver) funnelActors(ctx context.Context, in *model.FunnelInput, a journeys.ActorsRequest) (*journeys.ActorsPage, error) {
-	req, err := toFunnel(in)
+	req, err := r.toFunnel(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -111,13 +173,13 @@ func (r *Resolver) saveActors(ctx context.Context, in model.FunnelActorsCohortIn
 	for {
 		page, err := r.funnelActors(ctx, in.Funnel, a)
 		if err != nil {
-			return nil, err
+			return nil, renameField(err, inSaveInput)
 		}
 		for _, u := range page.Actors {
 			users = append(users, u.UserID)
 		}
 		if len(users) > maxSavedActors {
-			return nil, errs.Invalid("resolvers.saveFunnelActorsAsCohort", "step",
+			return nil, errs.Invalid("resolvers.saveFunnelActorsAsCohort", "input.step",
 				fmt.Sprintf("step %d has more than %d users, a static cohort's limit; narrow the funnel (timeRange, cohorts, breakdownValue)", in.Step, maxSavedActors))
 		}
 		if !page.HasNext {
@@ -126,11 +188,11 @@ func (r *Resolver) saveActors(ctx context.Context, in model.FunnelActorsCohortIn
 		a.After = page.EndCursor
 	}
 	if len(users) == 0 {
-		return nil, errs.Invalid("resolvers.saveFunnelActorsAsCohort", "step", fmt.Sprintf("step %d has no users to save; a static cohort needs at least one", in.Step))
+		return nil, errs.Invalid("resolvers.saveFunnelActorsAsCohort", "input.step", fmt.Sprintf("step %d has no users to save; a static cohort needs at least one", in.Step))
 	}
 	c, err := r.CohortService.Create(ctx, cohorts.Cohort{Name: in.Name, Description: deref(in.Description), Static: users})
 	if err != nil {
-		return nil, err
+		return nil, renameField(err, func(f string) string { return "input." + f })
 	}
 	if _, err := r.CohortService.Evaluate(ctx, c.ID, r.now()); err != nil {
 		return nil, err

@@ -22,25 +22,25 @@ func (r *mutationResolver) SaveFunnelActorsAsCohort(ctx context.Context, input m
 }
 
 func (r *queryResolver) FunnelQuery(ctx context.Context, input model.FunnelInput) (*model.FunnelResult, error) {
-	req, err := toFunnel(&input)
+	req, err := r.toFunnel(ctx, &input)
 	if err != nil {
-		return nil, err
+		return nil, renameField(err, inInput)
 	}
 	res, err := r.JourneyService.Funnel(ctx, req)
 	if err != nil {
-		return nil, err
+		return nil, renameField(err, inInput)
 	}
 	return toModelFunnel(res), nil
 }
 
 func (r *queryResolver) FunnelTimeToConvert(ctx context.Context, input model.FunnelInput, fromStep int, toStep int, bins *int) ([]*model.FunnelTimeBin, error) {
-	req, err := toFunnel(&input)
+	req, err := r.toFunnel(ctx, &input)
 	if err != nil {
-		return nil, err
+		return nil, renameField(err, inInput)
 	}
 	bars, err := r.JourneyService.FunnelHistogram(ctx, req, fromStep, toStep, deref(bins))
 	if err != nil {
-		return nil, err
+		return nil, renameField(err, inInput)
 	}
 	out := make([]*model.FunnelTimeBin, len(bars))
 	for i, b := range bars {
@@ -50,13 +50,13 @@ func (r *queryResolver) FunnelTimeToConvert(ctx context.Context, input model.Fun
 }
 
 func (r *queryResolver) FunnelTrend(ctx context.Context, input model.FunnelInput, grain model.Grain) ([]*model.FunnelTrendPoint, error) {
-	req, err := toFunnel(&input)
+	req, err := r.toFunnel(ctx, &input)
 	if err != nil {
-		return nil, err
+		return nil, renameField(err, inInput)
 	}
 	points, err := r.JourneyService.FunnelTrend(ctx, req, timerange.Grain(grain))
 	if err != nil {
-		return nil, err
+		return nil, renameField(err, inInput)
 	}
 	out := make([]*model.FunnelTrendPoint, len(points))
 	for i, p := range points {
@@ -68,27 +68,33 @@ func (r *queryResolver) FunnelTrend(ctx context.Context, input model.FunnelInput
 func (r *queryResolver) FunnelActors(ctx context.Context, input model.FunnelInput, step int, dropped *bool, breakdownValue *string, first *int, after *string) (*model.CohortMembers, error) {
 	page, err := r.funnelActors(ctx, &input, journeys.ActorsRequest{Step: step, Dropped: deref(dropped), Value: breakdownValue, First: deref(first), After: deref(after)})
 	if err != nil {
-		return nil, err
+		return nil, renameField(err, inInput)
 	}
 	ids := make([]string, len(page.Actors))
 	for i, a := range page.Actors {
 		ids[i] = a.UserID
 	}
-	return userPage(ids, page.HasNext, nil)
+	return &model.CohortMembers{UserIds: ids, HasNextPage: page.HasNext, EndCursor: ptrIf(page.EndCursor)}, nil
 }
 
 func (r *queryResolver) RetentionQuery(ctx context.Context, input model.RetentionInput) (*model.RetentionResult, error) {
+	if err := r.checkCohortIDs(ctx, input.Cohorts); err != nil {
+		return nil, renameField(err, inInput)
+	}
 	res, err := r.JourneyService.Retention(ctx, toRetention(input))
 	if err != nil {
-		return nil, err
+		return nil, renameField(err, inInput)
 	}
 	return toModelTriangle(res), nil
 }
 
 func (r *queryResolver) PathsQuery(ctx context.Context, input model.PathsInput) (*model.PathsResult, error) {
+	if err := r.checkCohortIDs(ctx, input.Cohorts); err != nil {
+		return nil, renameField(err, inInput)
+	}
 	res, err := r.JourneyService.Paths(ctx, toPaths(input))
 	if err != nil {
-		return nil, err
+		return nil, renameField(err, inInput)
 	}
 	return toModelPaths(res), nil
 }
