@@ -28,6 +28,7 @@ import (
 	"github.com/learnhub/analytics-service/graph/model"
 	"github.com/learnhub/analytics-service/ingest"
 	"github.com/learnhub/analytics-service/jobs/jobstest"
+	"github.com/learnhub/analytics-service/journeys"
 	"github.com/learnhub/analytics-service/live"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
@@ -115,6 +116,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		DeadLetterReader: ingest.NewDeadLetters(db),
 		LiveHub:          live.NewHub(live.Config{Conn: nats.Conn()}),
 		CohortService:    cohortService,
+		JourneyService:   journeys.NewService(db, journeys.Config{}),
 		PrivacyService:   priv,
 		RetentionService: privacy.NewRetention(db, blobs, queue.NewClient(rdb, queue.ClientConfig{}), privacy.RetentionConfig{}),
 		MinPollInterval:  100 * time.Millisecond,

@@ -186,6 +186,45 @@ type ComplexityRoot struct {
 		PageInfo func(childComplexity int) int
 	}
 
+	FunnelBreakdown struct {
+		Other func(childComplexity int) int
+		Steps func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
+	FunnelResult struct {
+		Breakdowns func(childComplexity int) int
+		Steps      func(childComplexity int) int
+	}
+
+	FunnelStep struct {
+		Conversion                 func(childComplexity int) int
+		ConversionFromFirst        func(childComplexity int) int
+		ConversionFromPrevious     func(childComplexity int) int
+		Converted                  func(childComplexity int) int
+		DropOff                    func(childComplexity int) int
+		DropOffRate                func(childComplexity int) int
+		Entered                    func(childComplexity int) int
+		EventType                  func(childComplexity int) int
+		Label                      func(childComplexity int) int
+		MedianTimeToConvertSeconds func(childComplexity int) int
+		P90TimeToConvertSeconds    func(childComplexity int) int
+		Step                       func(childComplexity int) int
+	}
+
+	FunnelTimeBin struct {
+		FromSeconds func(childComplexity int) int
+		ToSeconds   func(childComplexity int) int
+		Users       func(childComplexity int) int
+	}
+
+	FunnelTrendPoint struct {
+		Completed func(childComplexity int) int
+		Entered   func(childComplexity int) int
+		Rate      func(childComplexity int) int
+		Start     func(childComplexity int) int
+	}
+
 	Metric struct {
 		Base         func(childComplexity int) int
 		Conversion   func(childComplexity int) int
@@ -292,28 +331,29 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddWidget       func(childComplexity int, dashboardID string, expectedVersion int, widget model.WidgetInput) int
-		CancelExport    func(childComplexity int, id string) int
-		CreateCohort    func(childComplexity int, input model.CohortInput) int
-		CreateDashboard func(childComplexity int, input model.DashboardInput, widgets []*model.WidgetInput) int
-		CreateMetric    func(childComplexity int, input model.MetricInput) int
-		CreateReport    func(childComplexity int, input model.ReportInput) int
-		DeleteCohort    func(childComplexity int, id string, expectedVersion int) int
-		DeleteDashboard func(childComplexity int, id string, expectedVersion int) int
-		DeleteReport    func(childComplexity int, id string, expectedVersion int) int
-		DeprecateMetric func(childComplexity int, id string, expectedVersion int, replacement *string, sunset *time.Time) int
-		EvaluateCohort  func(childComplexity int, id string) int
-		ExportQuery     func(childComplexity int, input model.ExportInput) int
-		RemoveWidget    func(childComplexity int, dashboardID string, expectedVersion int, widgetID string) int
-		ReorderWidgets  func(childComplexity int, dashboardID string, expectedVersion int, widgetIds []string) int
-		RequestErasure  func(childComplexity int, userID string) int
-		RunReportNow    func(childComplexity int, id string) int
-		RunRetention    func(childComplexity int, dryRun bool) int
-		UpdateCohort    func(childComplexity int, id string, expectedVersion int, input model.CohortInput) int
-		UpdateDashboard func(childComplexity int, id string, expectedVersion int, input model.DashboardInput) int
-		UpdateMetric    func(childComplexity int, id string, expectedVersion int, input model.MetricInput) int
-		UpdateReport    func(childComplexity int, id string, expectedVersion int, input model.ReportInput) int
-		UpdateWidget    func(childComplexity int, dashboardID string, expectedVersion int, widgetID string, widget model.WidgetInput) int
+		AddWidget                func(childComplexity int, dashboardID string, expectedVersion int, widget model.WidgetInput) int
+		CancelExport             func(childComplexity int, id string) int
+		CreateCohort             func(childComplexity int, input model.CohortInput) int
+		CreateDashboard          func(childComplexity int, input model.DashboardInput, widgets []*model.WidgetInput) int
+		CreateMetric             func(childComplexity int, input model.MetricInput) int
+		CreateReport             func(childComplexity int, input model.ReportInput) int
+		DeleteCohort             func(childComplexity int, id string, expectedVersion int) int
+		DeleteDashboard          func(childComplexity int, id string, expectedVersion int) int
+		DeleteReport             func(childComplexity int, id string, expectedVersion int) int
+		DeprecateMetric          func(childComplexity int, id string, expectedVersion int, replacement *string, sunset *time.Time) int
+		EvaluateCohort           func(childComplexity int, id string) int
+		ExportQuery              func(childComplexity int, input model.ExportInput) int
+		RemoveWidget             func(childComplexity int, dashboardID string, expectedVersion int, widgetID string) int
+		ReorderWidgets           func(childComplexity int, dashboardID string, expectedVersion int, widgetIds []string) int
+		RequestErasure           func(childComplexity int, userID string) int
+		RunReportNow             func(childComplexity int, id string) int
+		RunRetention             func(childComplexity int, dryRun bool) int
+		SaveFunnelActorsAsCohort func(childComplexity int, input model.FunnelActorsCohortInput) int
+		UpdateCohort             func(childComplexity int, id string, expectedVersion int, input model.CohortInput) int
+		UpdateDashboard          func(childComplexity int, id string, expectedVersion int, input model.DashboardInput) int
+		UpdateMetric             func(childComplexity int, id string, expectedVersion int, input model.MetricInput) int
+		UpdateReport             func(childComplexity int, id string, expectedVersion int, input model.ReportInput) int
+		UpdateWidget             func(childComplexity int, dashboardID string, expectedVersion int, widgetID string, widget model.WidgetInput) int
 	}
 
 	PageInfo struct {
@@ -321,27 +361,51 @@ type ComplexityRoot struct {
 		HasNextPage func(childComplexity int) int
 	}
 
+	PathEdge struct {
+		From  func(childComplexity int) int
+		Step  func(childComplexity int) int
+		To    func(childComplexity int) int
+		Users func(childComplexity int) int
+	}
+
+	PathNode struct {
+		EventType func(childComplexity int) int
+		Step      func(childComplexity int) int
+		Users     func(childComplexity int) int
+	}
+
+	PathsResult struct {
+		Edges func(childComplexity int) int
+		Nodes func(childComplexity int) int
+	}
+
 	Query struct {
-		Cohort          func(childComplexity int, id string) int
-		Cohorts         func(childComplexity int) int
-		Dashboard       func(childComplexity int, idOrSlug string) int
-		Dashboards      func(childComplexity int, first *int, after *string) int
-		DeadLetters     func(childComplexity int, limit *int) int
-		ErasureRequests func(childComplexity int, first *int, after *string) int
-		ErasureStatus   func(childComplexity int, id string) int
-		EventTypeCounts func(childComplexity int, timeRange model.TimeRange) int
-		EventsQuery     func(childComplexity int, sql string, limit *int) int
-		ExportJob       func(childComplexity int, id string) int
-		ExportJobs      func(childComplexity int, first *int, after *string) int
-		Metric          func(childComplexity int, id *string, key *string) int
-		MetricQuery     func(childComplexity int, id *string, key *string, dimensions []string, filters []*model.MetricFilterInput, timeRange model.TimeRange, grain *model.Grain, timezone *string, compareTo *model.CompareTo, orderBy *model.MetricOrder, limit *int, cohorts []*model.CohortFilterInput, cohortBreakdown *string) int
-		Metrics         func(childComplexity int, filter *model.MetricListFilter, first *int, after *string) int
-		Report          func(childComplexity int, id string) int
-		ReportRuns      func(childComplexity int, reportID string, first *int, after *string) int
-		Reports         func(childComplexity int, first *int, after *string) int
-		RetentionReport func(childComplexity int) int
-		ServerInfo      func(childComplexity int) int
-		Viewer          func(childComplexity int) int
+		Cohort              func(childComplexity int, id string) int
+		Cohorts             func(childComplexity int) int
+		Dashboard           func(childComplexity int, idOrSlug string) int
+		Dashboards          func(childComplexity int, first *int, after *string) int
+		DeadLetters         func(childComplexity int, limit *int) int
+		ErasureRequests     func(childComplexity int, first *int, after *string) int
+		ErasureStatus       func(childComplexity int, id string) int
+		EventTypeCounts     func(childComplexity int, timeRange model.TimeRange) int
+		EventsQuery         func(childComplexity int, sql string, limit *int) int
+		ExportJob           func(childComplexity int, id string) int
+		ExportJobs          func(childComplexity int, first *int, after *string) int
+		FunnelActors        func(childComplexity int, input model.FunnelInput, step int, dropped *bool, breakdownValue *string, first *int, after *string) int
+		FunnelQuery         func(childComplexity int, input model.FunnelInput) int
+		FunnelTimeToConvert func(childComplexity int, input model.FunnelInput, fromStep int, toStep int, bins *int) int
+		FunnelTrend         func(childComplexity int, input model.FunnelInput, grain model.Grain) int
+		Metric              func(childComplexity int, id *string, key *string) int
+		MetricQuery         func(childComplexity int, id *string, key *string, dimensions []string, filters []*model.MetricFilterInput, timeRange model.TimeRange, grain *model.Grain, timezone *string, compareTo *model.CompareTo, orderBy *model.MetricOrder, limit *int, cohorts []*model.CohortFilterInput, cohortBreakdown *string) int
+		Metrics             func(childComplexity int, filter *model.MetricListFilter, first *int, after *string) int
+		PathsQuery          func(childComplexity int, input model.PathsInput) int
+		Report              func(childComplexity int, id string) int
+		ReportRuns          func(childComplexity int, reportID string, first *int, after *string) int
+		Reports             func(childComplexity int, first *int, after *string) int
+		RetentionQuery      func(childComplexity int, input model.RetentionInput) int
+		RetentionReport     func(childComplexity int) int
+		ServerInfo          func(childComplexity int) int
+		Viewer              func(childComplexity int) int
 	}
 
 	Report struct {
@@ -419,6 +483,25 @@ type ComplexityRoot struct {
 		Type func(childComplexity int) int
 	}
 
+	RetentionBreakdown struct {
+		Cohorts func(childComplexity int) int
+		Mean    func(childComplexity int) int
+		Other   func(childComplexity int) int
+		Value   func(childComplexity int) int
+	}
+
+	RetentionCell struct {
+		Offset func(childComplexity int) int
+		Rate   func(childComplexity int) int
+		Users  func(childComplexity int) int
+	}
+
+	RetentionCohort struct {
+		Cells func(childComplexity int) int
+		Size  func(childComplexity int) int
+		Start func(childComplexity int) int
+	}
+
 	RetentionMonth struct {
 		Month func(childComplexity int) int
 		Rows  func(childComplexity int) int
@@ -432,6 +515,12 @@ type ComplexityRoot struct {
 		HotHorizon    func(childComplexity int) int
 		Months        func(childComplexity int) int
 		Queued        func(childComplexity int) int
+	}
+
+	RetentionResult struct {
+		Breakdowns func(childComplexity int) int
+		Cohorts    func(childComplexity int) int
+		Mean       func(childComplexity int) int
 	}
 
 	ServerInfo struct {
@@ -518,6 +607,7 @@ type MutationResolver interface {
 	ReorderWidgets(ctx context.Context, dashboardID string, expectedVersion int, widgetIds []string) (*model.Dashboard, error)
 	ExportQuery(ctx context.Context, input model.ExportInput) (*model.ExportJob, error)
 	CancelExport(ctx context.Context, id string) (*model.ExportJob, error)
+	SaveFunnelActorsAsCohort(ctx context.Context, input model.FunnelActorsCohortInput) (*model.Cohort, error)
 	CreateMetric(ctx context.Context, input model.MetricInput) (*model.Metric, error)
 	UpdateMetric(ctx context.Context, id string, expectedVersion int, input model.MetricInput) (*model.Metric, error)
 	DeprecateMetric(ctx context.Context, id string, expectedVersion int, replacement *string, sunset *time.Time) (*model.MetricDeprecation, error)
@@ -540,6 +630,12 @@ type QueryResolver interface {
 	DeadLetters(ctx context.Context, limit *int) ([]*model.DeadLetter, error)
 	ExportJob(ctx context.Context, id string) (*model.ExportJob, error)
 	ExportJobs(ctx context.Context, first *int, after *string) (*model.ExportJobConnection, error)
+	FunnelQuery(ctx context.Context, input model.FunnelInput) (*model.FunnelResult, error)
+	FunnelTimeToConvert(ctx context.Context, input model.FunnelInput, fromStep int, toStep int, bins *int) ([]*model.FunnelTimeBin, error)
+	FunnelTrend(ctx context.Context, input model.FunnelInput, grain model.Grain) ([]*model.FunnelTrendPoint, error)
+	FunnelActors(ctx context.Context, input model.FunnelInput, step int, dropped *bool, breakdownValue *string, first *int, after *string) (*model.CohortMembers, error)
+	RetentionQuery(ctx context.Context, input model.RetentionInput) (*model.RetentionResult, error)
+	PathsQuery(ctx context.Context, input model.PathsInput) (*model.PathsResult, error)
 	Metric(ctx context.Context, id *string, key *string) (*model.Metric, error)
 	Metrics(ctx context.Context, filter *model.MetricListFilter, first *int, after *string) (*model.MetricConnection, error)
 	MetricQuery(ctx context.Context, id *string, key *string, dimensions []string, filters []*model.MetricFilterInput, timeRange model.TimeRange, grain *model.Grain, timezone *string, compareTo *model.CompareTo, orderBy *model.MetricOrder, limit *int, cohorts []*model.CohortFilterInput, cohortBreakdown *string) (*model.MetricQueryResult, error)
@@ -1176,6 +1272,155 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ExportJobConnection.PageInfo(childComplexity), true
 
+	case "FunnelBreakdown.other":
+		if e.ComplexityRoot.FunnelBreakdown.Other == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelBreakdown.Other(childComplexity), true
+	case "FunnelBreakdown.steps":
+		if e.ComplexityRoot.FunnelBreakdown.Steps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelBreakdown.Steps(childComplexity), true
+	case "FunnelBreakdown.value":
+		if e.ComplexityRoot.FunnelBreakdown.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelBreakdown.Value(childComplexity), true
+
+	case "FunnelResult.breakdowns":
+		if e.ComplexityRoot.FunnelResult.Breakdowns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelResult.Breakdowns(childComplexity), true
+	case "FunnelResult.steps":
+		if e.ComplexityRoot.FunnelResult.Steps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelResult.Steps(childComplexity), true
+
+	case "FunnelStep.conversion":
+		if e.ComplexityRoot.FunnelStep.Conversion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelStep.Conversion(childComplexity), true
+	case "FunnelStep.conversionFromFirst":
+		if e.ComplexityRoot.FunnelStep.ConversionFromFirst == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelStep.ConversionFromFirst(childComplexity), true
+	case "FunnelStep.conversionFromPrevious":
+		if e.ComplexityRoot.FunnelStep.ConversionFromPrevious == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelStep.ConversionFromPrevious(childComplexity), true
+	case "FunnelStep.converted":
+		if e.ComplexityRoot.FunnelStep.Converted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelStep.Converted(childComplexity), true
+	case "FunnelStep.dropOff":
+		if e.ComplexityRoot.FunnelStep.DropOff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelStep.DropOff(childComplexity), true
+	case "FunnelStep.dropOffRate":
+		if e.ComplexityRoot.FunnelStep.DropOffRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelStep.DropOffRate(childComplexity), true
+	case "FunnelStep.entered":
+		if e.ComplexityRoot.FunnelStep.Entered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelStep.Entered(childComplexity), true
+	case "FunnelStep.eventType":
+		if e.ComplexityRoot.FunnelStep.EventType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelStep.EventType(childComplexity), true
+	case "FunnelStep.label":
+		if e.ComplexityRoot.FunnelStep.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelStep.Label(childComplexity), true
+	case "FunnelStep.medianTimeToConvertSeconds":
+		if e.ComplexityRoot.FunnelStep.MedianTimeToConvertSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelStep.MedianTimeToConvertSeconds(childComplexity), true
+	case "FunnelStep.p90TimeToConvertSeconds":
+		if e.ComplexityRoot.FunnelStep.P90TimeToConvertSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelStep.P90TimeToConvertSeconds(childComplexity), true
+	case "FunnelStep.step":
+		if e.ComplexityRoot.FunnelStep.Step == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelStep.Step(childComplexity), true
+
+	case "FunnelTimeBin.fromSeconds":
+		if e.ComplexityRoot.FunnelTimeBin.FromSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelTimeBin.FromSeconds(childComplexity), true
+	case "FunnelTimeBin.toSeconds":
+		if e.ComplexityRoot.FunnelTimeBin.ToSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelTimeBin.ToSeconds(childComplexity), true
+	case "FunnelTimeBin.users":
+		if e.ComplexityRoot.FunnelTimeBin.Users == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelTimeBin.Users(childComplexity), true
+
+	case "FunnelTrendPoint.completed":
+		if e.ComplexityRoot.FunnelTrendPoint.Completed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelTrendPoint.Completed(childComplexity), true
+	case "FunnelTrendPoint.entered":
+		if e.ComplexityRoot.FunnelTrendPoint.Entered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelTrendPoint.Entered(childComplexity), true
+	case "FunnelTrendPoint.rate":
+		if e.ComplexityRoot.FunnelTrendPoint.Rate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelTrendPoint.Rate(childComplexity), true
+	case "FunnelTrendPoint.start":
+		if e.ComplexityRoot.FunnelTrendPoint.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelTrendPoint.Start(childComplexity), true
+
 	case "Metric.base":
 		if e.ComplexityRoot.Metric.Base == nil {
 			break
@@ -1789,6 +2034,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RunRetention(childComplexity, args["dryRun"].(bool)), true
+	case "Mutation.saveFunnelActorsAsCohort":
+		if e.ComplexityRoot.Mutation.SaveFunnelActorsAsCohort == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveFunnelActorsAsCohort_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveFunnelActorsAsCohort(childComplexity, args["input"].(model.FunnelActorsCohortInput)), true
 	case "Mutation.updateCohort":
 		if e.ComplexityRoot.Mutation.UpdateCohort == nil {
 			break
@@ -1857,6 +2113,63 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+
+	case "PathEdge.from":
+		if e.ComplexityRoot.PathEdge.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PathEdge.From(childComplexity), true
+	case "PathEdge.step":
+		if e.ComplexityRoot.PathEdge.Step == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PathEdge.Step(childComplexity), true
+	case "PathEdge.to":
+		if e.ComplexityRoot.PathEdge.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PathEdge.To(childComplexity), true
+	case "PathEdge.users":
+		if e.ComplexityRoot.PathEdge.Users == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PathEdge.Users(childComplexity), true
+
+	case "PathNode.eventType":
+		if e.ComplexityRoot.PathNode.EventType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PathNode.EventType(childComplexity), true
+	case "PathNode.step":
+		if e.ComplexityRoot.PathNode.Step == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PathNode.Step(childComplexity), true
+	case "PathNode.users":
+		if e.ComplexityRoot.PathNode.Users == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PathNode.Users(childComplexity), true
+
+	case "PathsResult.edges":
+		if e.ComplexityRoot.PathsResult.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PathsResult.Edges(childComplexity), true
+	case "PathsResult.nodes":
+		if e.ComplexityRoot.PathsResult.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PathsResult.Nodes(childComplexity), true
 
 	case "Query.cohort":
 		if e.ComplexityRoot.Query.Cohort == nil {
@@ -1974,6 +2287,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ExportJobs(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.funnelActors":
+		if e.ComplexityRoot.Query.FunnelActors == nil {
+			break
+		}
+
+		args, err := ec.field_Query_funnelActors_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FunnelActors(childComplexity, args["input"].(model.FunnelInput), args["step"].(int), args["dropped"].(*bool), args["breakdownValue"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.funnelQuery":
+		if e.ComplexityRoot.Query.FunnelQuery == nil {
+			break
+		}
+
+		args, err := ec.field_Query_funnelQuery_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FunnelQuery(childComplexity, args["input"].(model.FunnelInput)), true
+	case "Query.funnelTimeToConvert":
+		if e.ComplexityRoot.Query.FunnelTimeToConvert == nil {
+			break
+		}
+
+		args, err := ec.field_Query_funnelTimeToConvert_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FunnelTimeToConvert(childComplexity, args["input"].(model.FunnelInput), args["fromStep"].(int), args["toStep"].(int), args["bins"].(*int)), true
+	case "Query.funnelTrend":
+		if e.ComplexityRoot.Query.FunnelTrend == nil {
+			break
+		}
+
+		args, err := ec.field_Query_funnelTrend_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FunnelTrend(childComplexity, args["input"].(model.FunnelInput), args["grain"].(model.Grain)), true
 
 	case "Query.metric":
 		if e.ComplexityRoot.Query.Metric == nil {
@@ -2008,6 +2365,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Metrics(childComplexity, args["filter"].(*model.MetricListFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.pathsQuery":
+		if e.ComplexityRoot.Query.PathsQuery == nil {
+			break
+		}
+
+		args, err := ec.field_Query_pathsQuery_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PathsQuery(childComplexity, args["input"].(model.PathsInput)), true
 	case "Query.report":
 		if e.ComplexityRoot.Query.Report == nil {
 			break
@@ -2041,6 +2409,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Reports(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.retentionQuery":
+		if e.ComplexityRoot.Query.RetentionQuery == nil {
+			break
+		}
+
+		args, err := ec.field_Query_retentionQuery_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RetentionQuery(childComplexity, args["input"].(model.RetentionInput)), true
 	case "Query.retentionReport":
 		if e.ComplexityRoot.Query.RetentionReport == nil {
 			break
@@ -2374,6 +2753,69 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ResultColumn.Type(childComplexity), true
 
+	case "RetentionBreakdown.cohorts":
+		if e.ComplexityRoot.RetentionBreakdown.Cohorts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionBreakdown.Cohorts(childComplexity), true
+	case "RetentionBreakdown.mean":
+		if e.ComplexityRoot.RetentionBreakdown.Mean == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionBreakdown.Mean(childComplexity), true
+	case "RetentionBreakdown.other":
+		if e.ComplexityRoot.RetentionBreakdown.Other == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionBreakdown.Other(childComplexity), true
+	case "RetentionBreakdown.value":
+		if e.ComplexityRoot.RetentionBreakdown.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionBreakdown.Value(childComplexity), true
+
+	case "RetentionCell.offset":
+		if e.ComplexityRoot.RetentionCell.Offset == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionCell.Offset(childComplexity), true
+	case "RetentionCell.rate":
+		if e.ComplexityRoot.RetentionCell.Rate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionCell.Rate(childComplexity), true
+	case "RetentionCell.users":
+		if e.ComplexityRoot.RetentionCell.Users == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionCell.Users(childComplexity), true
+
+	case "RetentionCohort.cells":
+		if e.ComplexityRoot.RetentionCohort.Cells == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionCohort.Cells(childComplexity), true
+	case "RetentionCohort.size":
+		if e.ComplexityRoot.RetentionCohort.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionCohort.Size(childComplexity), true
+	case "RetentionCohort.start":
+		if e.ComplexityRoot.RetentionCohort.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionCohort.Start(childComplexity), true
+
 	case "RetentionMonth.month":
 		if e.ComplexityRoot.RetentionMonth.Month == nil {
 			break
@@ -2429,6 +2871,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionReport.Queued(childComplexity), true
+
+	case "RetentionResult.breakdowns":
+		if e.ComplexityRoot.RetentionResult.Breakdowns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionResult.Breakdowns(childComplexity), true
+	case "RetentionResult.cohorts":
+		if e.ComplexityRoot.RetentionResult.Cohorts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionResult.Cohorts(childComplexity), true
+	case "RetentionResult.mean":
+		if e.ComplexityRoot.RetentionResult.Mean == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionResult.Mean(childComplexity), true
 
 	case "ServerInfo.clickhouseVersion":
 		if e.ComplexityRoot.ServerInfo.ClickhouseVersion == nil {
@@ -2676,17 +3137,28 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("DashboardInput", ec.unmarshalInputDashboardInput),
 			graphql.NewInputUnmarshaler("ExportEventsInput", ec.unmarshalInputExportEventsInput),
 			graphql.NewInputUnmarshaler("ExportInput", ec.unmarshalInputExportInput),
+			graphql.NewInputUnmarshaler("FunnelActorsCohortInput", ec.unmarshalInputFunnelActorsCohortInput),
+			graphql.NewInputUnmarshaler("FunnelBreakdownInput", ec.unmarshalInputFunnelBreakdownInput),
+			graphql.NewInputUnmarshaler("FunnelExclusionInput", ec.unmarshalInputFunnelExclusionInput),
+			graphql.NewInputUnmarshaler("FunnelInput", ec.unmarshalInputFunnelInput),
+			graphql.NewInputUnmarshaler("FunnelStepInput", ec.unmarshalInputFunnelStepInput),
+			graphql.NewInputUnmarshaler("FunnelStepsBetween", ec.unmarshalInputFunnelStepsBetween),
+			graphql.NewInputUnmarshaler("JourneyEventInput", ec.unmarshalInputJourneyEventInput),
+			graphql.NewInputUnmarshaler("JourneyFilterInput", ec.unmarshalInputJourneyFilterInput),
 			graphql.NewInputUnmarshaler("MetricConversionInput", ec.unmarshalInputMetricConversionInput),
 			graphql.NewInputUnmarshaler("MetricDimensionInput", ec.unmarshalInputMetricDimensionInput),
 			graphql.NewInputUnmarshaler("MetricFilterInput", ec.unmarshalInputMetricFilterInput),
 			graphql.NewInputUnmarshaler("MetricInput", ec.unmarshalInputMetricInput),
 			graphql.NewInputUnmarshaler("MetricListFilter", ec.unmarshalInputMetricListFilter),
 			graphql.NewInputUnmarshaler("MetricValueInput", ec.unmarshalInputMetricValueInput),
+			graphql.NewInputUnmarshaler("PathsInput", ec.unmarshalInputPathsInput),
 			graphql.NewInputUnmarshaler("ReportDeliveryInput", ec.unmarshalInputReportDeliveryInput),
 			graphql.NewInputUnmarshaler("ReportInput", ec.unmarshalInputReportInput),
 			graphql.NewInputUnmarshaler("ReportMetricQueryInput", ec.unmarshalInputReportMetricQueryInput),
 			graphql.NewInputUnmarshaler("ReportScheduleInput", ec.unmarshalInputReportScheduleInput),
 			graphql.NewInputUnmarshaler("ReportSourceInput", ec.unmarshalInputReportSourceInput),
+			graphql.NewInputUnmarshaler("RetentionBreakdownInput", ec.unmarshalInputRetentionBreakdownInput),
+			graphql.NewInputUnmarshaler("RetentionInput", ec.unmarshalInputRetentionInput),
 			graphql.NewInputUnmarshaler("TimeRange", ec.unmarshalInputTimeRange),
 			graphql.NewInputUnmarshaler("WidgetInput", ec.unmarshalInputWidgetInput),
 			graphql.NewInputUnmarshaler("WidgetPositionInput", ec.unmarshalInputWidgetPositionInput),
@@ -3485,6 +3957,390 @@ type ExportJobConnection {
   nodes: [ExportJob!]!
   "Paging state."
   pageInfo: PageInfo!
+}
+`, BuiltIn: false},
+	{Name: "../schema/journeys.graphqls", Input: `# Journeys: funnels, retention and paths over the caller's events (package
+# journeys; semantics in docs/ARCHITECTURE.md "Journeys"). These are read
+# queries: like metricQuery they need the viewer role. Saving a funnel's
+# users as a cohort defines a cohort, so it needs admin like createCohort.
+
+extend type Query {
+  """
+  A funnel: per step the users who entered it, converted to the next one, the conversion
+  from the first and from the previous step, the drop-off and the time to convert; with
+  ` + "`" + `breakdown` + "`" + ` the same per property value (top N, then "$other").
+  """
+  funnelQuery(input: FunnelInput!): FunnelResult! @hasRole(role: VIEWER)
+  """
+  How long users took from step ` + "`" + `fromStep` + "`" + ` to step ` + "`" + `toStep` + "`" + ` (1-based, fromStep < toStep), in
+  ` + "`" + `bins` + "`" + ` bars of equal width (1 to 50, default 10).
+  """
+  funnelTimeToConvert(input: FunnelInput!, fromStep: Int!, toStep: Int!, bins: Int): [FunnelTimeBin!]! @hasRole(role: VIEWER)
+  """
+The funnel over time: per DAY or WEEK (in ` + "`" + `input.timezone` + "`" + `), the users who entered then and
+how many completed. Periods in which nobody entered are left out.
+"""
+  funnelTrend(input: FunnelInput!, grain: Grain!): [FunnelTrendPoint!]! @hasRole(role: VIEWER)
+  """
+  The users who reached step ` + "`" + `step` + "`" + ` (1-based) or, with ` + "`" + `dropped` + "`" + `, reached it and not the next,
+  by user id. ` + "`" + `breakdownValue` + "`" + ` keeps one breakdown value (needs ` + "`" + `input.breakdown` + "`" + `).
+  ` + "`" + `first` + "`" + ` is 1 to 1000; pass ` + "`" + `endCursor` + "`" + ` (opaque) as ` + "`" + `after` + "`" + ` for the next page.
+  """
+  funnelActors(input: FunnelInput!, step: Int!, dropped: Boolean = false, breakdownValue: String, first: Int = 100, after: String): CohortMembers! @hasRole(role: VIEWER)
+  """
+  A retention triangle: per start period the users who did ` + "`" + `startEvent` + "`" + ` then, and how many
+  did ` + "`" + `returnEvent` + "`" + ` in each later period, plus a mean row weighted by cohort size.
+  """
+  retentionQuery(input: RetentionInput!): RetentionResult! @hasRole(role: VIEWER)
+  """
+  What users did after ` + "`" + `startEvent` + "`" + ` (or before ` + "`" + `endEvent` + "`" + `) within a session: the nodes and
+  edges of a Sankey, with user counts.
+  """
+  pathsQuery(input: PathsInput!): PathsResult! @hasRole(role: VIEWER)
+}
+
+extend type Mutation {
+  """
+  Save the users of one funnel step (as funnelActors picks them, every page, at most 100 000)
+  as a new static cohort, evaluated at once so it can filter queries immediately.
+  """
+  saveFunnelActorsAsCohort(input: FunnelActorsCohortInput!): Cohort! @hasRole(role: ADMIN)
+}
+
+"A condition on one top-level event property (` + "`" + `properties.<property>` + "`" + `)."
+input JourneyFilterInput {
+  "Property name, e.g. course_id."
+  property: String!
+  "The operator (STARTS_WITH is not supported here). A missing property never matches."
+  op: FilterOp!
+  "One value, or one or more for IN / NOT_IN; GT, GTE, LT and LTE compare numbers."
+  values: [String!]!
+}
+
+"Selects events: a type and property filters that all hold."
+input JourneyEventInput {
+  "Event type, e.g. lesson.completed; the tenant must have events of it."
+  eventType: String!
+  "Property filters, at most 10."
+  filters: [JourneyFilterInput!]
+}
+
+"One funnel step."
+input FunnelStepInput {
+  "Event type, e.g. course.enrolled."
+  eventType: String!
+  "Property filters, at most 10."
+  filters: [JourneyFilterInput!]
+  "Shown instead of the event type."
+  label: String
+}
+
+"How steps must follow each other."
+enum FunnelOrder {
+  "Steps in order; other events may happen in between."
+  ORDERED
+  "Steps in order with no other event of the user in between."
+  STRICT
+  "Every step within the window, in any order."
+  UNORDERED
+}
+
+"What a step's ` + "`" + `conversion` + "`" + ` is relative to."
+enum FunnelStepReference {
+  "The first step."
+  TOTAL
+  "The previous step."
+  PREVIOUS
+}
+
+"Which event gives a user their breakdown value."
+enum FunnelAttribution {
+  "The user's first step-1 event in the range."
+  FIRST_TOUCH
+  "The event of the furthest step the user reached."
+  LAST_TOUCH
+  "The event of ` + "`" + `breakdown.step` + "`" + `; users not reaching it have no value."
+  STEP
+}
+
+"Splits a funnel by an event property."
+input FunnelBreakdownInput {
+  "Property name, e.g. course_id."
+  property: String!
+  "Default FIRST_TOUCH."
+  attribution: FunnelAttribution
+  "The step (1-based) for attribution STEP."
+  step: Int
+  "Values shown before \"$other\", 1 to 50; default 10."
+  topN: Int
+}
+
+"The two steps (1-based, from < to) an exclusion applies between."
+input FunnelStepsBetween {
+  "The step after which the exclusion event counts."
+  from: Int!
+  "The step before which it counts."
+  to: Int!
+}
+
+"An event that ends a user's attempt when it happens between two steps."
+input FunnelExclusionInput {
+  "Event type."
+  eventType: String!
+  "Property filters, at most 10."
+  filters: [JourneyFilterInput!]
+  "Between which steps."
+  betweenSteps: FunnelStepsBetween!
+}
+
+"A funnel query."
+input FunnelInput {
+  "The steps, 2 to 20."
+  steps: [FunnelStepInput!]!
+  "Time from a user's first step to their last: a number and m, h, d or w, e.g. 14d."
+  conversionWindow: String!
+  "Default ORDERED."
+  order: FunnelOrder
+  "Which events count: a step-1 event must be in the range."
+  timeRange: TimeRange!
+  "IANA time zone of calendar ranges and trend periods, e.g. Europe/Paris; default UTC."
+  timezone: String
+  "Split by an event property."
+  breakdown: FunnelBreakdownInput
+  "Events that end an attempt, at most 10 (ORDERED or STRICT funnels only)."
+  exclusions: [FunnelExclusionInput!]
+  "Only users in any of these cohorts (their latest evaluation), at most 10."
+  cohorts: [ID!]
+  "What ` + "`" + `conversion` + "`" + ` is relative to; default TOTAL."
+  stepReference: FunnelStepReference
+}
+
+"saveFunnelActorsAsCohort's input: the funnel users to save and the new cohort's name."
+input FunnelActorsCohortInput {
+  "The funnel."
+  funnel: FunnelInput!
+  "The step (1-based)."
+  step: Int!
+  "Users who reached the step but not the next one instead of those who reached it."
+  dropped: Boolean = false
+  "Only users with this breakdown value (needs funnel.breakdown)."
+  breakdownValue: String
+  "The cohort's name."
+  name: String!
+  "The cohort's description."
+  description: String
+}
+
+"One funnel step's numbers."
+type FunnelStep {
+  "1-based."
+  step: Int!
+  "The label, or the event type."
+  label: String!
+  "Event type."
+  eventType: String!
+  "Users who reached this step."
+  entered: Int64!
+  "Users who went on to the next step (the last step: entered)."
+  converted: Int64!
+  "entered over the first step's entered (1 for the first step)."
+  conversionFromFirst: Float!
+  "entered over the previous step's entered (1 for the first step)."
+  conversionFromPrevious: Float!
+  "The conversion stepReference picks."
+  conversion: Float!
+  "Users who reached the previous step but not this one."
+  dropOff: Int64!
+  "dropOff over the previous step's entered."
+  dropOffRate: Float!
+  "Median seconds from the previous step to this one; null for the first step, UNORDERED funnels, or nobody."
+  medianTimeToConvertSeconds: Float
+  "90th percentile seconds from the previous step to this one; null as the median."
+  p90TimeToConvertSeconds: Float
+}
+
+"The funnel of the users with one breakdown value."
+type FunnelBreakdown {
+  "The value; \"$other\" gathers the values after the top N, \"\" is no value."
+  value: String!
+  "Whether this is the \"$other\" group."
+  other: Boolean!
+  "The steps."
+  steps: [FunnelStep!]!
+}
+
+"A funnel's answer."
+type FunnelResult {
+  "All users."
+  steps: [FunnelStep!]!
+  "Top N values by entered users, then \"$other\"; empty without breakdown."
+  breakdowns: [FunnelBreakdown!]!
+}
+
+"One bar of a time-to-convert histogram: users whose time is in [fromSeconds, toSeconds)."
+type FunnelTimeBin {
+  "Lower bound, seconds."
+  fromSeconds: Float!
+  "Upper bound, seconds (exclusive)."
+  toSeconds: Float!
+  "Users."
+  users: Int64!
+}
+
+"The funnel of the users who entered in one period."
+type FunnelTrendPoint {
+  "The period's start in the request's time zone."
+  start: DateTime!
+  "Users whose first step-1 event is in the period."
+  entered: Int64!
+  "Of them, users who reached the last step."
+  completed: Int64!
+  "completed over entered."
+  rate: Float!
+}
+
+"Who counts as retained in a period."
+enum RetentionMode {
+  "A user's cohort is the period of their first startEvent ever; users whose first one is before the range are left out."
+  FIRST_TIME
+  "A user is in the cohort of every period in the range in which they did startEvent."
+  RECURRING
+}
+
+"What a retention cell's rate is relative to."
+enum RetentionReference {
+  "The cohort's size."
+  INITIAL
+  "The previous cell of the row."
+  PREVIOUS
+}
+
+"Splits retention by a property of the event that put the user in the cohort."
+input RetentionBreakdownInput {
+  "Property name."
+  property: String!
+  "Values shown before \"$other\", 1 to 50; default 10."
+  topN: Int
+}
+
+"A retention query."
+input RetentionInput {
+  "The event that puts a user in a start cohort."
+  startEvent: JourneyEventInput!
+  "The event that counts as coming back."
+  returnEvent: JourneyEventInput!
+  "DAY, WEEK (from Monday) or MONTH, in ` + "`" + `timezone` + "`" + `."
+  period: Grain!
+  "Later periods per cohort, 1 to 52."
+  periods: Int!
+  "Default FIRST_TIME."
+  mode: RetentionMode
+  "Default INITIAL."
+  reference: RetentionReference
+  "Retained in a period means returned then or in any later period."
+  cumulative: Boolean = false
+  "The start events to read."
+  timeRange: TimeRange!
+  "IANA time zone of period boundaries, e.g. Europe/Paris; default UTC."
+  timezone: String
+  "Split by a property of the start event."
+  breakdown: RetentionBreakdownInput
+  "Only users in any of these cohorts, at most 10."
+  cohorts: [ID!]
+}
+
+"One cell of a retention triangle."
+type RetentionCell {
+  "Periods after the start period (0 is the start period)."
+  offset: Int!
+  "Users of the cohort who returned in that period (offset 0: the cohort's size)."
+  users: Int64!
+  "users over the cohort's size (INITIAL) or over the previous cell (PREVIOUS)."
+  rate: Float!
+}
+
+"One row: the users who started in one period."
+type RetentionCohort {
+  "The period's start in the request's time zone."
+  start: DateTime!
+  "Users."
+  size: Int64!
+  "Offsets 0 to periods, cut where the period has not started before the range's end."
+  cells: [RetentionCell!]!
+}
+
+"A retention triangle's breakdown value."
+type RetentionBreakdown {
+  "The value; \"$other\" gathers the values after the top N, \"\" is no value."
+  value: String!
+  "Whether this is the \"$other\" group."
+  other: Boolean!
+  "Its rows."
+  cohorts: [RetentionCohort!]!
+  "Its weighted mean row."
+  mean: [RetentionCell!]!
+}
+
+"A retention query's answer."
+type RetentionResult {
+  "One row per start period."
+  cohorts: [RetentionCohort!]!
+  "Per offset, the cells of every cohort that reached it weighted by size."
+  mean: [RetentionCell!]!
+  "Top N values by users, then \"$other\"; empty without breakdown."
+  breakdowns: [RetentionBreakdown!]!
+}
+
+"A paths query; give startEvent or endEvent (or neither: paths from each session's start)."
+input PathsInput {
+  "Paths starting at this event."
+  startEvent: JourneyEventInput
+  "Paths ending at this event."
+  endEvent: JourneyEventInput
+  "Events per path, 2 to 10; default 5."
+  steps: Int
+  "Only these event types (the anchor's always)."
+  eventTypes: [String!]
+  "Never these event types."
+  exclude: [String!]
+  "Drop edges with fewer users."
+  minEdgeUsers: Int
+  "Edges returned, 1 to 500; default 50."
+  maxEdges: Int
+  "The events to read."
+  timeRange: TimeRange!
+  "Only users in any of these cohorts, at most 10."
+  cohorts: [ID!]
+}
+
+"An event type at one step of the paths."
+type PathNode {
+  "1-based; with endEvent the end is at the last step."
+  step: Int!
+  "Event type."
+  eventType: String!
+  "Users with a path through this node."
+  users: Int64!
+}
+
+"A move from one event type at ` + "`" + `step` + "`" + ` to the next at step + 1."
+type PathEdge {
+  "1-based step of ` + "`" + `from` + "`" + `."
+  step: Int!
+  "Event type at step."
+  from: String!
+  "Event type at step + 1."
+  to: String!
+  "Users with a path through this edge."
+  users: Int64!
+}
+
+"A Sankey: the kept edges and the nodes they join."
+type PathsResult {
+  "Nodes."
+  nodes: [PathNode!]!
+  "Edges, most users first."
+  edges: [PathEdge!]!
 }
 `, BuiltIn: false},
 	{Name: "../schema/metrics.graphqls", Input: `# Metrics: the semantic layer, definitions and queries (package metrics; see
@@ -4639,6 +5495,84 @@ func (ec *executionContext) childFields_ExportJobConnection(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type ExportJobConnection", field.Name)
 }
 
+func (ec *executionContext) childFields_FunnelBreakdown(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_FunnelBreakdown_value(ctx, field)
+	case "other":
+		return ec.fieldContext_FunnelBreakdown_other(ctx, field)
+	case "steps":
+		return ec.fieldContext_FunnelBreakdown_steps(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FunnelBreakdown", field.Name)
+}
+
+func (ec *executionContext) childFields_FunnelResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "steps":
+		return ec.fieldContext_FunnelResult_steps(ctx, field)
+	case "breakdowns":
+		return ec.fieldContext_FunnelResult_breakdowns(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FunnelResult", field.Name)
+}
+
+func (ec *executionContext) childFields_FunnelStep(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "step":
+		return ec.fieldContext_FunnelStep_step(ctx, field)
+	case "label":
+		return ec.fieldContext_FunnelStep_label(ctx, field)
+	case "eventType":
+		return ec.fieldContext_FunnelStep_eventType(ctx, field)
+	case "entered":
+		return ec.fieldContext_FunnelStep_entered(ctx, field)
+	case "converted":
+		return ec.fieldContext_FunnelStep_converted(ctx, field)
+	case "conversionFromFirst":
+		return ec.fieldContext_FunnelStep_conversionFromFirst(ctx, field)
+	case "conversionFromPrevious":
+		return ec.fieldContext_FunnelStep_conversionFromPrevious(ctx, field)
+	case "conversion":
+		return ec.fieldContext_FunnelStep_conversion(ctx, field)
+	case "dropOff":
+		return ec.fieldContext_FunnelStep_dropOff(ctx, field)
+	case "dropOffRate":
+		return ec.fieldContext_FunnelStep_dropOffRate(ctx, field)
+	case "medianTimeToConvertSeconds":
+		return ec.fieldContext_FunnelStep_medianTimeToConvertSeconds(ctx, field)
+	case "p90TimeToConvertSeconds":
+		return ec.fieldContext_FunnelStep_p90TimeToConvertSeconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FunnelStep", field.Name)
+}
+
+func (ec *executionContext) childFields_FunnelTimeBin(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "fromSeconds":
+		return ec.fieldContext_FunnelTimeBin_fromSeconds(ctx, field)
+	case "toSeconds":
+		return ec.fieldContext_FunnelTimeBin_toSeconds(ctx, field)
+	case "users":
+		return ec.fieldContext_FunnelTimeBin_users(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FunnelTimeBin", field.Name)
+}
+
+func (ec *executionContext) childFields_FunnelTrendPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_FunnelTrendPoint_start(ctx, field)
+	case "entered":
+		return ec.fieldContext_FunnelTrendPoint_entered(ctx, field)
+	case "completed":
+		return ec.fieldContext_FunnelTrendPoint_completed(ctx, field)
+	case "rate":
+		return ec.fieldContext_FunnelTrendPoint_rate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FunnelTrendPoint", field.Name)
+}
+
 func (ec *executionContext) childFields_Metric(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4859,6 +5793,42 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_PathEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "step":
+		return ec.fieldContext_PathEdge_step(ctx, field)
+	case "from":
+		return ec.fieldContext_PathEdge_from(ctx, field)
+	case "to":
+		return ec.fieldContext_PathEdge_to(ctx, field)
+	case "users":
+		return ec.fieldContext_PathEdge_users(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PathEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PathNode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "step":
+		return ec.fieldContext_PathNode_step(ctx, field)
+	case "eventType":
+		return ec.fieldContext_PathNode_eventType(ctx, field)
+	case "users":
+		return ec.fieldContext_PathNode_users(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PathNode", field.Name)
+}
+
+func (ec *executionContext) childFields_PathsResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_PathsResult_nodes(ctx, field)
+	case "edges":
+		return ec.fieldContext_PathsResult_edges(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PathsResult", field.Name)
+}
+
 func (ec *executionContext) childFields_Report(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5009,6 +5979,44 @@ func (ec *executionContext) childFields_ResultColumn(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type ResultColumn", field.Name)
 }
 
+func (ec *executionContext) childFields_RetentionBreakdown(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_RetentionBreakdown_value(ctx, field)
+	case "other":
+		return ec.fieldContext_RetentionBreakdown_other(ctx, field)
+	case "cohorts":
+		return ec.fieldContext_RetentionBreakdown_cohorts(ctx, field)
+	case "mean":
+		return ec.fieldContext_RetentionBreakdown_mean(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RetentionBreakdown", field.Name)
+}
+
+func (ec *executionContext) childFields_RetentionCell(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "offset":
+		return ec.fieldContext_RetentionCell_offset(ctx, field)
+	case "users":
+		return ec.fieldContext_RetentionCell_users(ctx, field)
+	case "rate":
+		return ec.fieldContext_RetentionCell_rate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RetentionCell", field.Name)
+}
+
+func (ec *executionContext) childFields_RetentionCohort(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_RetentionCohort_start(ctx, field)
+	case "size":
+		return ec.fieldContext_RetentionCohort_size(ctx, field)
+	case "cells":
+		return ec.fieldContext_RetentionCohort_cells(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RetentionCohort", field.Name)
+}
+
 func (ec *executionContext) childFields_RetentionMonth(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "month":
@@ -5037,6 +6045,18 @@ func (ec *executionContext) childFields_RetentionReport(ctx context.Context, fie
 		return ec.fieldContext_RetentionReport_coldMonths(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RetentionReport", field.Name)
+}
+
+func (ec *executionContext) childFields_RetentionResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cohorts":
+		return ec.fieldContext_RetentionResult_cohorts(ctx, field)
+	case "mean":
+		return ec.fieldContext_RetentionResult_mean(ctx, field)
+	case "breakdowns":
+		return ec.fieldContext_RetentionResult_breakdowns(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RetentionResult", field.Name)
 }
 
 func (ec *executionContext) childFields_ServerInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5703,6 +6723,20 @@ func (ec *executionContext) field_Mutation_runRetention_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_saveFunnelActorsAsCohort_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.FunnelActorsCohortInput, error) {
+			return ec.unmarshalNFunnelActorsCohortInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelActorsCohortInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateCohort_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6047,6 +7081,134 @@ func (ec *executionContext) field_Query_exportJobs_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_funnelActors_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.FunnelInput, error) {
+			return ec.unmarshalNFunnelInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "step",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["step"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "dropped",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dropped"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "breakdownValue",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["breakdownValue"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_funnelQuery_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.FunnelInput, error) {
+			return ec.unmarshalNFunnelInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_funnelTimeToConvert_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.FunnelInput, error) {
+			return ec.unmarshalNFunnelInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "fromStep",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["fromStep"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "toStep",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["toStep"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "bins",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["bins"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_funnelTrend_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.FunnelInput, error) {
+			return ec.unmarshalNFunnelInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "grain",
+		func(ctx context.Context, v any) (model.Grain, error) {
+			return ec.unmarshalNGrain2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐGrain(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["grain"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_metricQuery_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6201,6 +7363,20 @@ func (ec *executionContext) field_Query_metrics_args(ctx context.Context, rawArg
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_pathsQuery_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PathsInput, error) {
+			return ec.unmarshalNPathsInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPathsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_reportRuns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6264,6 +7440,20 @@ func (ec *executionContext) field_Query_reports_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_retentionQuery_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RetentionInput, error) {
+			return ec.unmarshalNRetentionInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -8799,6 +9989,585 @@ func (ec *executionContext) fieldContext_ExportJobConnection_pageInfo(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _FunnelBreakdown_value(ctx context.Context, field graphql.CollectedField, obj *model.FunnelBreakdown) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelBreakdown_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelBreakdown_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelBreakdown", field, false, false, "String")
+}
+
+func (ec *executionContext) _FunnelBreakdown_other(ctx context.Context, field graphql.CollectedField, obj *model.FunnelBreakdown) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelBreakdown_other(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Other, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelBreakdown_other(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelBreakdown", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _FunnelBreakdown_steps(ctx context.Context, field graphql.CollectedField, obj *model.FunnelBreakdown) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelBreakdown_steps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Steps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.FunnelStep) graphql.Marshaler {
+			return ec.marshalNFunnelStep2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelStepᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelBreakdown_steps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FunnelBreakdown",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FunnelStep(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FunnelResult_steps(ctx context.Context, field graphql.CollectedField, obj *model.FunnelResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelResult_steps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Steps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.FunnelStep) graphql.Marshaler {
+			return ec.marshalNFunnelStep2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelStepᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelResult_steps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FunnelResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FunnelStep(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FunnelResult_breakdowns(ctx context.Context, field graphql.CollectedField, obj *model.FunnelResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelResult_breakdowns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Breakdowns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.FunnelBreakdown) graphql.Marshaler {
+			return ec.marshalNFunnelBreakdown2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelBreakdownᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelResult_breakdowns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FunnelResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FunnelBreakdown(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FunnelStep_step(ctx context.Context, field graphql.CollectedField, obj *model.FunnelStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelStep_step(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Step, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelStep_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelStep", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FunnelStep_label(ctx context.Context, field graphql.CollectedField, obj *model.FunnelStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelStep_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelStep_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelStep", field, false, false, "String")
+}
+
+func (ec *executionContext) _FunnelStep_eventType(ctx context.Context, field graphql.CollectedField, obj *model.FunnelStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelStep_eventType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelStep_eventType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelStep", field, false, false, "String")
+}
+
+func (ec *executionContext) _FunnelStep_entered(ctx context.Context, field graphql.CollectedField, obj *model.FunnelStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelStep_entered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelStep_entered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelStep", field, false, false, "Int64")
+}
+
+func (ec *executionContext) _FunnelStep_converted(ctx context.Context, field graphql.CollectedField, obj *model.FunnelStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelStep_converted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Converted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelStep_converted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelStep", field, false, false, "Int64")
+}
+
+func (ec *executionContext) _FunnelStep_conversionFromFirst(ctx context.Context, field graphql.CollectedField, obj *model.FunnelStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelStep_conversionFromFirst(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConversionFromFirst, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelStep_conversionFromFirst(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelStep", field, false, false, "Float")
+}
+
+func (ec *executionContext) _FunnelStep_conversionFromPrevious(ctx context.Context, field graphql.CollectedField, obj *model.FunnelStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelStep_conversionFromPrevious(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConversionFromPrevious, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelStep_conversionFromPrevious(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelStep", field, false, false, "Float")
+}
+
+func (ec *executionContext) _FunnelStep_conversion(ctx context.Context, field graphql.CollectedField, obj *model.FunnelStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelStep_conversion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelStep_conversion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelStep", field, false, false, "Float")
+}
+
+func (ec *executionContext) _FunnelStep_dropOff(ctx context.Context, field graphql.CollectedField, obj *model.FunnelStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelStep_dropOff(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DropOff, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelStep_dropOff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelStep", field, false, false, "Int64")
+}
+
+func (ec *executionContext) _FunnelStep_dropOffRate(ctx context.Context, field graphql.CollectedField, obj *model.FunnelStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelStep_dropOffRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DropOffRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelStep_dropOffRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelStep", field, false, false, "Float")
+}
+
+func (ec *executionContext) _FunnelStep_medianTimeToConvertSeconds(ctx context.Context, field graphql.CollectedField, obj *model.FunnelStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelStep_medianTimeToConvertSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MedianTimeToConvertSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelStep_medianTimeToConvertSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelStep", field, false, false, "Float")
+}
+
+func (ec *executionContext) _FunnelStep_p90TimeToConvertSeconds(ctx context.Context, field graphql.CollectedField, obj *model.FunnelStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelStep_p90TimeToConvertSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P90TimeToConvertSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelStep_p90TimeToConvertSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelStep", field, false, false, "Float")
+}
+
+func (ec *executionContext) _FunnelTimeBin_fromSeconds(ctx context.Context, field graphql.CollectedField, obj *model.FunnelTimeBin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelTimeBin_fromSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelTimeBin_fromSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelTimeBin", field, false, false, "Float")
+}
+
+func (ec *executionContext) _FunnelTimeBin_toSeconds(ctx context.Context, field graphql.CollectedField, obj *model.FunnelTimeBin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelTimeBin_toSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelTimeBin_toSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelTimeBin", field, false, false, "Float")
+}
+
+func (ec *executionContext) _FunnelTimeBin_users(ctx context.Context, field graphql.CollectedField, obj *model.FunnelTimeBin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelTimeBin_users(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Users, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelTimeBin_users(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelTimeBin", field, false, false, "Int64")
+}
+
+func (ec *executionContext) _FunnelTrendPoint_start(ctx context.Context, field graphql.CollectedField, obj *model.FunnelTrendPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelTrendPoint_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelTrendPoint_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelTrendPoint", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _FunnelTrendPoint_entered(ctx context.Context, field graphql.CollectedField, obj *model.FunnelTrendPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelTrendPoint_entered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelTrendPoint_entered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelTrendPoint", field, false, false, "Int64")
+}
+
+func (ec *executionContext) _FunnelTrendPoint_completed(ctx context.Context, field graphql.CollectedField, obj *model.FunnelTrendPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelTrendPoint_completed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Completed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelTrendPoint_completed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelTrendPoint", field, false, false, "Int64")
+}
+
+func (ec *executionContext) _FunnelTrendPoint_rate(ctx context.Context, field graphql.CollectedField, obj *model.FunnelTrendPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelTrendPoint_rate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelTrendPoint_rate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelTrendPoint", field, false, false, "Float")
+}
+
 func (ec *executionContext) _Metric_id(ctx context.Context, field graphql.CollectedField, obj *model.Metric) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11318,6 +13087,68 @@ func (ec *executionContext) fieldContext_Mutation_cancelExport(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_saveFunnelActorsAsCohort(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveFunnelActorsAsCohort(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveFunnelActorsAsCohort(ctx, fc.Args["input"].(model.FunnelActorsCohortInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.Cohort
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.Cohort
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Cohort) graphql.Marshaler {
+			return ec.marshalNCohort2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohort(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveFunnelActorsAsCohort(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cohort(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveFunnelActorsAsCohort_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createMetric(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11920,6 +13751,231 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PathEdge_step(ctx context.Context, field graphql.CollectedField, obj *model.PathEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PathEdge_step(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Step, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PathEdge_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PathEdge", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PathEdge_from(ctx context.Context, field graphql.CollectedField, obj *model.PathEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PathEdge_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PathEdge_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PathEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _PathEdge_to(ctx context.Context, field graphql.CollectedField, obj *model.PathEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PathEdge_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PathEdge_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PathEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _PathEdge_users(ctx context.Context, field graphql.CollectedField, obj *model.PathEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PathEdge_users(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Users, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PathEdge_users(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PathEdge", field, false, false, "Int64")
+}
+
+func (ec *executionContext) _PathNode_step(ctx context.Context, field graphql.CollectedField, obj *model.PathNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PathNode_step(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Step, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PathNode_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PathNode", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PathNode_eventType(ctx context.Context, field graphql.CollectedField, obj *model.PathNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PathNode_eventType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PathNode_eventType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PathNode", field, false, false, "String")
+}
+
+func (ec *executionContext) _PathNode_users(ctx context.Context, field graphql.CollectedField, obj *model.PathNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PathNode_users(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Users, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PathNode_users(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PathNode", field, false, false, "Int64")
+}
+
+func (ec *executionContext) _PathsResult_nodes(ctx context.Context, field graphql.CollectedField, obj *model.PathsResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PathsResult_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PathNode) graphql.Marshaler {
+			return ec.marshalNPathNode2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPathNodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PathsResult_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PathsResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PathNode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PathsResult_edges(ctx context.Context, field graphql.CollectedField, obj *model.PathsResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PathsResult_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PathEdge) graphql.Marshaler {
+			return ec.marshalNPathEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPathEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PathsResult_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PathsResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PathEdge(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Query_cohort(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -12562,6 +14618,378 @@ func (ec *executionContext) fieldContext_Query_exportJobs(ctx context.Context, f
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_exportJobs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_funnelQuery(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_funnelQuery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().FunnelQuery(ctx, fc.Args["input"].(model.FunnelInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.FunnelResult
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.FunnelResult
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FunnelResult) graphql.Marshaler {
+			return ec.marshalNFunnelResult2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_funnelQuery(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FunnelResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_funnelQuery_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_funnelTimeToConvert(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_funnelTimeToConvert(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().FunnelTimeToConvert(ctx, fc.Args["input"].(model.FunnelInput), fc.Args["fromStep"].(int), fc.Args["toStep"].(int), fc.Args["bins"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal []*model.FunnelTimeBin
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*model.FunnelTimeBin
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.FunnelTimeBin) graphql.Marshaler {
+			return ec.marshalNFunnelTimeBin2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelTimeBinᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_funnelTimeToConvert(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FunnelTimeBin(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_funnelTimeToConvert_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_funnelTrend(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_funnelTrend(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().FunnelTrend(ctx, fc.Args["input"].(model.FunnelInput), fc.Args["grain"].(model.Grain))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal []*model.FunnelTrendPoint
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*model.FunnelTrendPoint
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.FunnelTrendPoint) graphql.Marshaler {
+			return ec.marshalNFunnelTrendPoint2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelTrendPointᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_funnelTrend(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FunnelTrendPoint(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_funnelTrend_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_funnelActors(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_funnelActors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().FunnelActors(ctx, fc.Args["input"].(model.FunnelInput), fc.Args["step"].(int), fc.Args["dropped"].(*bool), fc.Args["breakdownValue"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.CohortMembers
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CohortMembers
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CohortMembers) graphql.Marshaler {
+			return ec.marshalNCohortMembers2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortMembers(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_funnelActors(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CohortMembers(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_funnelActors_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_retentionQuery(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_retentionQuery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RetentionQuery(ctx, fc.Args["input"].(model.RetentionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.RetentionResult
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RetentionResult
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetentionResult) graphql.Marshaler {
+			return ec.marshalNRetentionResult2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_retentionQuery(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_retentionQuery_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_pathsQuery(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_pathsQuery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PathsQuery(ctx, fc.Args["input"].(model.PathsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.PathsResult
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.PathsResult
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PathsResult) graphql.Marshaler {
+			return ec.marshalNPathsResult2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPathsResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_pathsQuery(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PathsResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_pathsQuery_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14435,6 +16863,263 @@ func (ec *executionContext) fieldContext_ResultColumn_type(_ context.Context, fi
 	return graphql.NewScalarFieldContext("ResultColumn", field, false, false, "String")
 }
 
+func (ec *executionContext) _RetentionBreakdown_value(ctx context.Context, field graphql.CollectedField, obj *model.RetentionBreakdown) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionBreakdown_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionBreakdown_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionBreakdown", field, false, false, "String")
+}
+
+func (ec *executionContext) _RetentionBreakdown_other(ctx context.Context, field graphql.CollectedField, obj *model.RetentionBreakdown) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionBreakdown_other(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Other, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionBreakdown_other(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionBreakdown", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RetentionBreakdown_cohorts(ctx context.Context, field graphql.CollectedField, obj *model.RetentionBreakdown) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionBreakdown_cohorts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cohorts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RetentionCohort) graphql.Marshaler {
+			return ec.marshalNRetentionCohort2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionCohortᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionBreakdown_cohorts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionBreakdown",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionCohort(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionBreakdown_mean(ctx context.Context, field graphql.CollectedField, obj *model.RetentionBreakdown) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionBreakdown_mean(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mean, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RetentionCell) graphql.Marshaler {
+			return ec.marshalNRetentionCell2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionCellᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionBreakdown_mean(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionBreakdown",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionCell(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionCell_offset(ctx context.Context, field graphql.CollectedField, obj *model.RetentionCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionCell_offset(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Offset, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionCell_offset(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionCell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RetentionCell_users(ctx context.Context, field graphql.CollectedField, obj *model.RetentionCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionCell_users(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Users, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionCell_users(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionCell", field, false, false, "Int64")
+}
+
+func (ec *executionContext) _RetentionCell_rate(ctx context.Context, field graphql.CollectedField, obj *model.RetentionCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionCell_rate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionCell_rate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionCell", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RetentionCohort_start(ctx context.Context, field graphql.CollectedField, obj *model.RetentionCohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionCohort_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionCohort_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionCohort", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _RetentionCohort_size(ctx context.Context, field graphql.CollectedField, obj *model.RetentionCohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionCohort_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Size, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionCohort_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionCohort", field, false, false, "Int64")
+}
+
+func (ec *executionContext) _RetentionCohort_cells(ctx context.Context, field graphql.CollectedField, obj *model.RetentionCohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionCohort_cells(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cells, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RetentionCell) graphql.Marshaler {
+			return ec.marshalNRetentionCell2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionCellᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionCohort_cells(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionCohort",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionCell(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RetentionMonth_month(ctx context.Context, field graphql.CollectedField, obj *model.RetentionMonth) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14649,6 +17334,102 @@ func (ec *executionContext) _RetentionReport_coldMonths(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_RetentionReport_coldMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RetentionReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _RetentionResult_cohorts(ctx context.Context, field graphql.CollectedField, obj *model.RetentionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionResult_cohorts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cohorts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RetentionCohort) graphql.Marshaler {
+			return ec.marshalNRetentionCohort2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionCohortᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionResult_cohorts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionCohort(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionResult_mean(ctx context.Context, field graphql.CollectedField, obj *model.RetentionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionResult_mean(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mean, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RetentionCell) graphql.Marshaler {
+			return ec.marshalNRetentionCell2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionCellᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionResult_mean(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionCell(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionResult_breakdowns(ctx context.Context, field graphql.CollectedField, obj *model.RetentionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionResult_breakdowns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Breakdowns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RetentionBreakdown) graphql.Marshaler {
+			return ec.marshalNRetentionBreakdown2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionBreakdownᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionResult_breakdowns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionBreakdown(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ServerInfo_version(ctx context.Context, field graphql.CollectedField, obj *model.ServerInfo) (ret graphql.Marshaler) {
@@ -17143,6 +19924,514 @@ func UnmarshalExportInput(ctx context.Context, raw any) (model.ExportInput, erro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputFunnelActorsCohortInput(ctx context.Context, obj any) (model.FunnelActorsCohortInput, error) {
+	var it model.FunnelActorsCohortInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["dropped"]; !present {
+		asMap["dropped"] = false
+	}
+
+	fieldsInOrder := [...]string{"funnel", "step", "dropped", "breakdownValue", "name", "description"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "funnel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("funnel"))
+			data, err := ec.unmarshalNFunnelInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Funnel = data
+		case "step":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("step"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Step = data
+		case "dropped":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dropped"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Dropped = data
+		case "breakdownValue":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("breakdownValue"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BreakdownValue = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFunnelActorsCohortInput unmarshals raw into the FunnelActorsCohortInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFunnelActorsCohortInput(ctx context.Context, raw any) (model.FunnelActorsCohortInput, error) {
+	var out model.FunnelActorsCohortInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FunnelActorsCohortInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputFunnelBreakdownInput(ctx context.Context, obj any) (model.FunnelBreakdownInput, error) {
+	var it model.FunnelBreakdownInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"property", "attribution", "step", "topN"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "property":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("property"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Property = data
+		case "attribution":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attribution"))
+			data, err := ec.unmarshalOFunnelAttribution2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelAttribution(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Attribution = data
+		case "step":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("step"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Step = data
+		case "topN":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topN"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TopN = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFunnelBreakdownInput unmarshals raw into the FunnelBreakdownInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFunnelBreakdownInput(ctx context.Context, raw any) (model.FunnelBreakdownInput, error) {
+	var out model.FunnelBreakdownInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FunnelBreakdownInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputFunnelExclusionInput(ctx context.Context, obj any) (model.FunnelExclusionInput, error) {
+	var it model.FunnelExclusionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"eventType", "filters", "betweenSteps"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "eventType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventType"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventType = data
+		case "filters":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filters"))
+			data, err := ec.unmarshalOJourneyFilterInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐJourneyFilterInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filters = data
+		case "betweenSteps":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("betweenSteps"))
+			data, err := ec.unmarshalNFunnelStepsBetween2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelStepsBetween(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BetweenSteps = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFunnelExclusionInput unmarshals raw into the FunnelExclusionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFunnelExclusionInput(ctx context.Context, raw any) (model.FunnelExclusionInput, error) {
+	var out model.FunnelExclusionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FunnelExclusionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputFunnelInput(ctx context.Context, obj any) (model.FunnelInput, error) {
+	var it model.FunnelInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"steps", "conversionWindow", "order", "timeRange", "timezone", "breakdown", "exclusions", "cohorts", "stepReference"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "steps":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("steps"))
+			data, err := ec.unmarshalNFunnelStepInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelStepInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Steps = data
+		case "conversionWindow":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversionWindow"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConversionWindow = data
+		case "order":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("order"))
+			data, err := ec.unmarshalOFunnelOrder2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelOrder(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Order = data
+		case "timeRange":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeRange"))
+			data, err := ec.unmarshalNTimeRange2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐTimeRange(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeRange = data
+		case "timezone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Timezone = data
+		case "breakdown":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("breakdown"))
+			data, err := ec.unmarshalOFunnelBreakdownInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelBreakdownInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Breakdown = data
+		case "exclusions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exclusions"))
+			data, err := ec.unmarshalOFunnelExclusionInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelExclusionInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Exclusions = data
+		case "cohorts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cohorts"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Cohorts = data
+		case "stepReference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepReference"))
+			data, err := ec.unmarshalOFunnelStepReference2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelStepReference(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepReference = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFunnelInput unmarshals raw into the FunnelInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFunnelInput(ctx context.Context, raw any) (model.FunnelInput, error) {
+	var out model.FunnelInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FunnelInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputFunnelStepInput(ctx context.Context, obj any) (model.FunnelStepInput, error) {
+	var it model.FunnelStepInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"eventType", "filters", "label"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "eventType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventType"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventType = data
+		case "filters":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filters"))
+			data, err := ec.unmarshalOJourneyFilterInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐJourneyFilterInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filters = data
+		case "label":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("label"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Label = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFunnelStepInput unmarshals raw into the FunnelStepInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFunnelStepInput(ctx context.Context, raw any) (model.FunnelStepInput, error) {
+	var out model.FunnelStepInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FunnelStepInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputFunnelStepsBetween(ctx context.Context, obj any) (model.FunnelStepsBetween, error) {
+	var it model.FunnelStepsBetween
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFunnelStepsBetween unmarshals raw into the FunnelStepsBetween input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFunnelStepsBetween(ctx context.Context, raw any) (model.FunnelStepsBetween, error) {
+	var out model.FunnelStepsBetween
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FunnelStepsBetween", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputJourneyEventInput(ctx context.Context, obj any) (model.JourneyEventInput, error) {
+	var it model.JourneyEventInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"eventType", "filters"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "eventType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventType"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventType = data
+		case "filters":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filters"))
+			data, err := ec.unmarshalOJourneyFilterInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐJourneyFilterInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filters = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalJourneyEventInput unmarshals raw into the JourneyEventInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalJourneyEventInput(ctx context.Context, raw any) (model.JourneyEventInput, error) {
+	var out model.JourneyEventInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "JourneyEventInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputJourneyFilterInput(ctx context.Context, obj any) (model.JourneyFilterInput, error) {
+	var it model.JourneyFilterInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"property", "op", "values"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "property":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("property"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Property = data
+		case "op":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("op"))
+			data, err := ec.unmarshalNFilterOp2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFilterOp(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Op = data
+		case "values":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("values"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Values = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalJourneyFilterInput unmarshals raw into the JourneyFilterInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalJourneyFilterInput(ctx context.Context, raw any) (model.JourneyFilterInput, error) {
+	var out model.JourneyFilterInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "JourneyFilterInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputMetricConversionInput(ctx context.Context, obj any) (model.MetricConversionInput, error) {
 	var it model.MetricConversionInput
 	if obj == nil {
@@ -17612,6 +20901,104 @@ func UnmarshalMetricValueInput(ctx context.Context, raw any) (model.MetricValueI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPathsInput(ctx context.Context, obj any) (model.PathsInput, error) {
+	var it model.PathsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"startEvent", "endEvent", "steps", "eventTypes", "exclude", "minEdgeUsers", "maxEdges", "timeRange", "cohorts"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "startEvent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startEvent"))
+			data, err := ec.unmarshalOJourneyEventInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐJourneyEventInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartEvent = data
+		case "endEvent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endEvent"))
+			data, err := ec.unmarshalOJourneyEventInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐJourneyEventInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndEvent = data
+		case "steps":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("steps"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Steps = data
+		case "eventTypes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventTypes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventTypes = data
+		case "exclude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exclude"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Exclude = data
+		case "minEdgeUsers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minEdgeUsers"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinEdgeUsers = data
+		case "maxEdges":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxEdges"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxEdges = data
+		case "timeRange":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeRange"))
+			data, err := ec.unmarshalNTimeRange2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐTimeRange(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeRange = data
+		case "cohorts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cohorts"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Cohorts = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPathsInput unmarshals raw into the PathsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPathsInput(ctx context.Context, raw any) (model.PathsInput, error) {
+	var out model.PathsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PathsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputReportDeliveryInput(ctx context.Context, obj any) (model.ReportDeliveryInput, error) {
 	var it model.ReportDeliveryInput
 	if obj == nil {
@@ -17949,6 +21336,171 @@ func (ec *executionContext) unmarshalInputReportSourceInput(ctx context.Context,
 func UnmarshalReportSourceInput(ctx context.Context, raw any) (model.ReportSourceInput, error) {
 	var out model.ReportSourceInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportSourceInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRetentionBreakdownInput(ctx context.Context, obj any) (model.RetentionBreakdownInput, error) {
+	var it model.RetentionBreakdownInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"property", "topN"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "property":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("property"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Property = data
+		case "topN":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topN"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TopN = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRetentionBreakdownInput unmarshals raw into the RetentionBreakdownInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRetentionBreakdownInput(ctx context.Context, raw any) (model.RetentionBreakdownInput, error) {
+	var out model.RetentionBreakdownInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RetentionBreakdownInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRetentionInput(ctx context.Context, obj any) (model.RetentionInput, error) {
+	var it model.RetentionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["cumulative"]; !present {
+		asMap["cumulative"] = false
+	}
+
+	fieldsInOrder := [...]string{"startEvent", "returnEvent", "period", "periods", "mode", "reference", "cumulative", "timeRange", "timezone", "breakdown", "cohorts"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "startEvent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startEvent"))
+			data, err := ec.unmarshalNJourneyEventInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐJourneyEventInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartEvent = data
+		case "returnEvent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnEvent"))
+			data, err := ec.unmarshalNJourneyEventInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐJourneyEventInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnEvent = data
+		case "period":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("period"))
+			data, err := ec.unmarshalNGrain2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐGrain(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Period = data
+		case "periods":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("periods"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Periods = data
+		case "mode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mode"))
+			data, err := ec.unmarshalORetentionMode2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionMode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mode = data
+		case "reference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reference"))
+			data, err := ec.unmarshalORetentionReference2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionReference(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reference = data
+		case "cumulative":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cumulative"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Cumulative = data
+		case "timeRange":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeRange"))
+			data, err := ec.unmarshalNTimeRange2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐTimeRange(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeRange = data
+		case "timezone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Timezone = data
+		case "breakdown":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("breakdown"))
+			data, err := ec.unmarshalORetentionBreakdownInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionBreakdownInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Breakdown = data
+		case "cohorts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cohorts"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Cohorts = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRetentionInput unmarshals raw into the RetentionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRetentionInput(ctx context.Context, raw any) (model.RetentionInput, error) {
+	var out model.RetentionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RetentionInput", raw, &out)
 	return out, err
 }
 
@@ -19136,6 +22688,266 @@ func (ec *executionContext) _ExportJobConnection(ctx context.Context, sel ast.Se
 	return out
 }
 
+var funnelBreakdownImplementors = []string{"FunnelBreakdown"}
+
+func (ec *executionContext) _FunnelBreakdown(ctx context.Context, sel ast.SelectionSet, obj *model.FunnelBreakdown) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, funnelBreakdownImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FunnelBreakdown")
+		case "value":
+			out.Values[i] = ec._FunnelBreakdown_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "other":
+			out.Values[i] = ec._FunnelBreakdown_other(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "steps":
+			out.Values[i] = ec._FunnelBreakdown_steps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var funnelResultImplementors = []string{"FunnelResult"}
+
+func (ec *executionContext) _FunnelResult(ctx context.Context, sel ast.SelectionSet, obj *model.FunnelResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, funnelResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FunnelResult")
+		case "steps":
+			out.Values[i] = ec._FunnelResult_steps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "breakdowns":
+			out.Values[i] = ec._FunnelResult_breakdowns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var funnelStepImplementors = []string{"FunnelStep"}
+
+func (ec *executionContext) _FunnelStep(ctx context.Context, sel ast.SelectionSet, obj *model.FunnelStep) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, funnelStepImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FunnelStep")
+		case "step":
+			out.Values[i] = ec._FunnelStep_step(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._FunnelStep_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eventType":
+			out.Values[i] = ec._FunnelStep_eventType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entered":
+			out.Values[i] = ec._FunnelStep_entered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "converted":
+			out.Values[i] = ec._FunnelStep_converted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversionFromFirst":
+			out.Values[i] = ec._FunnelStep_conversionFromFirst(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversionFromPrevious":
+			out.Values[i] = ec._FunnelStep_conversionFromPrevious(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversion":
+			out.Values[i] = ec._FunnelStep_conversion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dropOff":
+			out.Values[i] = ec._FunnelStep_dropOff(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dropOffRate":
+			out.Values[i] = ec._FunnelStep_dropOffRate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "medianTimeToConvertSeconds":
+			out.Values[i] = ec._FunnelStep_medianTimeToConvertSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "p90TimeToConvertSeconds":
+			out.Values[i] = ec._FunnelStep_p90TimeToConvertSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var funnelTimeBinImplementors = []string{"FunnelTimeBin"}
+
+func (ec *executionContext) _FunnelTimeBin(ctx context.Context, sel ast.SelectionSet, obj *model.FunnelTimeBin) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, funnelTimeBinImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FunnelTimeBin")
+		case "fromSeconds":
+			out.Values[i] = ec._FunnelTimeBin_fromSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "toSeconds":
+			out.Values[i] = ec._FunnelTimeBin_toSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "users":
+			out.Values[i] = ec._FunnelTimeBin_users(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var funnelTrendPointImplementors = []string{"FunnelTrendPoint"}
+
+func (ec *executionContext) _FunnelTrendPoint(ctx context.Context, sel ast.SelectionSet, obj *model.FunnelTrendPoint) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, funnelTrendPointImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FunnelTrendPoint")
+		case "start":
+			out.Values[i] = ec._FunnelTrendPoint_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entered":
+			out.Values[i] = ec._FunnelTrendPoint_entered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completed":
+			out.Values[i] = ec._FunnelTrendPoint_completed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rate":
+			out.Values[i] = ec._FunnelTrendPoint_rate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var metricImplementors = []string{"Metric"}
 
 func (ec *executionContext) _Metric(ctx context.Context, sel ast.SelectionSet, obj *model.Metric) graphql.Marshaler {
@@ -19927,6 +23739,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "saveFunnelActorsAsCohort":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveFunnelActorsAsCohort(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createMetric":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createMetric(ctx, field)
@@ -20045,6 +23864,135 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var pathEdgeImplementors = []string{"PathEdge"}
+
+func (ec *executionContext) _PathEdge(ctx context.Context, sel ast.SelectionSet, obj *model.PathEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pathEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PathEdge")
+		case "step":
+			out.Values[i] = ec._PathEdge_step(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._PathEdge_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._PathEdge_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "users":
+			out.Values[i] = ec._PathEdge_users(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pathNodeImplementors = []string{"PathNode"}
+
+func (ec *executionContext) _PathNode(ctx context.Context, sel ast.SelectionSet, obj *model.PathNode) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pathNodeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PathNode")
+		case "step":
+			out.Values[i] = ec._PathNode_step(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eventType":
+			out.Values[i] = ec._PathNode_eventType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "users":
+			out.Values[i] = ec._PathNode_users(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pathsResultImplementors = []string{"PathsResult"}
+
+func (ec *executionContext) _PathsResult(ctx context.Context, sel ast.SelectionSet, obj *model.PathsResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pathsResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PathsResult")
+		case "nodes":
+			out.Values[i] = ec._PathsResult_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "edges":
+			out.Values[i] = ec._PathsResult_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -20129,6 +24077,42 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_exportJobs(ctx, field)
+				})
+		case "funnelQuery":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_funnelQuery(ctx, field)
+				})
+		case "funnelTimeToConvert":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_funnelTimeToConvert(ctx, field)
+				})
+		case "funnelTrend":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_funnelTrend(ctx, field)
+				})
+		case "funnelActors":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_funnelActors(ctx, field)
+				})
+		case "retentionQuery":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_retentionQuery(ctx, field)
+				})
+		case "pathsQuery":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_pathsQuery(ctx, field)
 				})
 		case "metric":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -20694,6 +24678,140 @@ func (ec *executionContext) _ResultColumn(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var retentionBreakdownImplementors = []string{"RetentionBreakdown"}
+
+func (ec *executionContext) _RetentionBreakdown(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionBreakdown) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, retentionBreakdownImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RetentionBreakdown")
+		case "value":
+			out.Values[i] = ec._RetentionBreakdown_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "other":
+			out.Values[i] = ec._RetentionBreakdown_other(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cohorts":
+			out.Values[i] = ec._RetentionBreakdown_cohorts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mean":
+			out.Values[i] = ec._RetentionBreakdown_mean(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var retentionCellImplementors = []string{"RetentionCell"}
+
+func (ec *executionContext) _RetentionCell(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionCell) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, retentionCellImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RetentionCell")
+		case "offset":
+			out.Values[i] = ec._RetentionCell_offset(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "users":
+			out.Values[i] = ec._RetentionCell_users(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rate":
+			out.Values[i] = ec._RetentionCell_rate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var retentionCohortImplementors = []string{"RetentionCohort"}
+
+func (ec *executionContext) _RetentionCohort(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionCohort) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, retentionCohortImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RetentionCohort")
+		case "start":
+			out.Values[i] = ec._RetentionCohort_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "size":
+			out.Values[i] = ec._RetentionCohort_size(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cells":
+			out.Values[i] = ec._RetentionCohort_cells(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var retentionMonthImplementors = []string{"RetentionMonth"}
 
 func (ec *executionContext) _RetentionMonth(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionMonth) graphql.Marshaler {
@@ -20775,6 +24893,49 @@ func (ec *executionContext) _RetentionReport(ctx context.Context, sel ast.Select
 			}
 		case "coldMonths":
 			out.Values[i] = ec._RetentionReport_coldMonths(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var retentionResultImplementors = []string{"RetentionResult"}
+
+func (ec *executionContext) _RetentionResult(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, retentionResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RetentionResult")
+		case "cohorts":
+			out.Values[i] = ec._RetentionResult_cohorts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mean":
+			out.Values[i] = ec._RetentionResult_mean(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "breakdowns":
+			out.Values[i] = ec._RetentionResult_breakdowns(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -21898,6 +26059,154 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) unmarshalNFunnelActorsCohortInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelActorsCohortInput(ctx context.Context, v any) (model.FunnelActorsCohortInput, error) {
+	res, err := ec.unmarshalInputFunnelActorsCohortInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFunnelBreakdown2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelBreakdownᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FunnelBreakdown) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFunnelBreakdown2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelBreakdown(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFunnelBreakdown2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelBreakdown(ctx context.Context, sel ast.SelectionSet, v *model.FunnelBreakdown) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FunnelBreakdown!")
+		return graphql.Null
+	}
+	return ec._FunnelBreakdown(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFunnelExclusionInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelExclusionInput(ctx context.Context, v any) (*model.FunnelExclusionInput, error) {
+	res, err := ec.unmarshalInputFunnelExclusionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNFunnelInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelInput(ctx context.Context, v any) (model.FunnelInput, error) {
+	res, err := ec.unmarshalInputFunnelInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNFunnelInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelInput(ctx context.Context, v any) (*model.FunnelInput, error) {
+	res, err := ec.unmarshalInputFunnelInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFunnelResult2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelResult(ctx context.Context, sel ast.SelectionSet, v *model.FunnelResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FunnelResult!")
+		return graphql.Null
+	}
+	return ec._FunnelResult(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFunnelStep2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelStepᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FunnelStep) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFunnelStep2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelStep(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFunnelStep2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelStep(ctx context.Context, sel ast.SelectionSet, v *model.FunnelStep) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FunnelStep!")
+		return graphql.Null
+	}
+	return ec._FunnelStep(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFunnelStepInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelStepInputᚄ(ctx context.Context, v any) ([]*model.FunnelStepInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.FunnelStepInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNFunnelStepInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelStepInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNFunnelStepInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelStepInput(ctx context.Context, v any) (*model.FunnelStepInput, error) {
+	res, err := ec.unmarshalInputFunnelStepInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNFunnelStepsBetween2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelStepsBetween(ctx context.Context, v any) (*model.FunnelStepsBetween, error) {
+	res, err := ec.unmarshalInputFunnelStepsBetween(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFunnelTimeBin2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelTimeBinᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FunnelTimeBin) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFunnelTimeBin2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelTimeBin(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFunnelTimeBin2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelTimeBin(ctx context.Context, sel ast.SelectionSet, v *model.FunnelTimeBin) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FunnelTimeBin!")
+		return graphql.Null
+	}
+	return ec._FunnelTimeBin(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFunnelTrendPoint2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelTrendPointᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FunnelTrendPoint) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFunnelTrendPoint2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelTrendPoint(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFunnelTrendPoint2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelTrendPoint(ctx context.Context, sel ast.SelectionSet, v *model.FunnelTrendPoint) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FunnelTrendPoint!")
+		return graphql.Null
+	}
+	return ec._FunnelTrendPoint(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNGrain2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐGrain(ctx context.Context, v any) (model.Grain, error) {
 	var res model.Grain
 	err := res.UnmarshalGQL(v)
@@ -22029,6 +26338,16 @@ func (ec *executionContext) marshalNJSON2ᚕᚕinterfaceᚄ(ctx context.Context,
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNJourneyEventInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐJourneyEventInput(ctx context.Context, v any) (*model.JourneyEventInput, error) {
+	res, err := ec.unmarshalInputJourneyEventInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNJourneyFilterInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐJourneyFilterInput(ctx context.Context, v any) (*model.JourneyFilterInput, error) {
+	res, err := ec.unmarshalInputJourneyFilterInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNMetric2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetric(ctx context.Context, sel ast.SelectionSet, v *model.Metric) graphql.Marshaler {
@@ -22266,6 +26585,67 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋlearnhubᚋanalyt
 	return ec._PageInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPathEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPathEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PathEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPathEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPathEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPathEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPathEdge(ctx context.Context, sel ast.SelectionSet, v *model.PathEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PathEdge!")
+		return graphql.Null
+	}
+	return ec._PathEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPathNode2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPathNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PathNode) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPathNode2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPathNode(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPathNode2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPathNode(ctx context.Context, sel ast.SelectionSet, v *model.PathNode) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PathNode!")
+		return graphql.Null
+	}
+	return ec._PathNode(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPathsInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPathsInput(ctx context.Context, v any) (model.PathsInput, error) {
+	res, err := ec.unmarshalInputPathsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPathsResult2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPathsResult(ctx context.Context, sel ast.SelectionSet, v *model.PathsResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PathsResult!")
+		return graphql.Null
+	}
+	return ec._PathsResult(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNReport2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Report) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -22501,6 +26881,83 @@ func (ec *executionContext) marshalNResultColumn2ᚖgithubᚗcomᚋlearnhubᚋan
 	return ec._ResultColumn(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRetentionBreakdown2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionBreakdownᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RetentionBreakdown) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRetentionBreakdown2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionBreakdown(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRetentionBreakdown2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionBreakdown(ctx context.Context, sel ast.SelectionSet, v *model.RetentionBreakdown) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RetentionBreakdown!")
+		return graphql.Null
+	}
+	return ec._RetentionBreakdown(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRetentionCell2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionCellᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RetentionCell) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRetentionCell2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionCell(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRetentionCell2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionCell(ctx context.Context, sel ast.SelectionSet, v *model.RetentionCell) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RetentionCell!")
+		return graphql.Null
+	}
+	return ec._RetentionCell(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRetentionCohort2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionCohortᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RetentionCohort) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRetentionCohort2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionCohort(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRetentionCohort2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionCohort(ctx context.Context, sel ast.SelectionSet, v *model.RetentionCohort) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RetentionCohort!")
+		return graphql.Null
+	}
+	return ec._RetentionCohort(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRetentionInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionInput(ctx context.Context, v any) (model.RetentionInput, error) {
+	res, err := ec.unmarshalInputRetentionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNRetentionMonth2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionMonthᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RetentionMonth) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -22531,6 +26988,14 @@ func (ec *executionContext) marshalNRetentionReport2ᚖgithubᚗcomᚋlearnhub�
 		return graphql.Null
 	}
 	return ec._RetentionReport(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRetentionResult2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionResult(ctx context.Context, sel ast.SelectionSet, v *model.RetentionResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RetentionResult!")
+		return graphql.Null
+	}
+	return ec._RetentionResult(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (model.Role, error) {
@@ -23021,6 +27486,79 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) unmarshalOFunnelAttribution2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelAttribution(ctx context.Context, v any) (*model.FunnelAttribution, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.FunnelAttribution)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFunnelAttribution2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelAttribution(ctx context.Context, sel ast.SelectionSet, v *model.FunnelAttribution) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOFunnelBreakdownInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelBreakdownInput(ctx context.Context, v any) (*model.FunnelBreakdownInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputFunnelBreakdownInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOFunnelExclusionInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelExclusionInputᚄ(ctx context.Context, v any) ([]*model.FunnelExclusionInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.FunnelExclusionInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNFunnelExclusionInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelExclusionInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOFunnelOrder2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelOrder(ctx context.Context, v any) (*model.FunnelOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.FunnelOrder)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFunnelOrder2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelOrder(ctx context.Context, sel ast.SelectionSet, v *model.FunnelOrder) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOFunnelStepReference2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelStepReference(ctx context.Context, v any) (*model.FunnelStepReference, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.FunnelStepReference)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFunnelStepReference2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelStepReference(ctx context.Context, sel ast.SelectionSet, v *model.FunnelStepReference) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOGrain2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐGrain(ctx context.Context, v any) (*model.Grain, error) {
 	if v == nil {
 		return nil, nil
@@ -23035,6 +27573,41 @@ func (ec *executionContext) marshalOGrain2ᚖgithubᚗcomᚋlearnhubᚋanalytics
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
@@ -23107,6 +27680,31 @@ func (ec *executionContext) marshalOJSON2interface(ctx context.Context, sel ast.
 	_ = ctx
 	res := graphql.MarshalAny(v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOJourneyEventInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐJourneyEventInput(ctx context.Context, v any) (*model.JourneyEventInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputJourneyEventInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOJourneyFilterInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐJourneyFilterInputᚄ(ctx context.Context, v any) ([]*model.JourneyFilterInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.JourneyFilterInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNJourneyFilterInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐJourneyFilterInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalOMetric2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetric(ctx context.Context, sel ast.SelectionSet, v *model.Metric) graphql.Marshaler {
@@ -23271,6 +27869,46 @@ func (ec *executionContext) unmarshalOReportSchedulePreset2ᚖgithubᚗcomᚋlea
 }
 
 func (ec *executionContext) marshalOReportSchedulePreset2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportSchedulePreset(ctx context.Context, sel ast.SelectionSet, v *model.ReportSchedulePreset) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalORetentionBreakdownInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionBreakdownInput(ctx context.Context, v any) (*model.RetentionBreakdownInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRetentionBreakdownInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalORetentionMode2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionMode(ctx context.Context, v any) (*model.RetentionMode, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.RetentionMode)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORetentionMode2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionMode(ctx context.Context, sel ast.SelectionSet, v *model.RetentionMode) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalORetentionReference2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionReference(ctx context.Context, v any) (*model.RetentionReference, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.RetentionReference)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORetentionReference2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionReference(ctx context.Context, sel ast.SelectionSet, v *model.RetentionReference) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/learnhub/analytics-service/graph"
 	"github.com/learnhub/analytics-service/graph/model"
 	"github.com/learnhub/analytics-service/ingest"
+	"github.com/learnhub/analytics-service/journeys"
 	"github.com/learnhub/analytics-service/live"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
@@ -53,6 +54,8 @@ type Resolver struct {
 	AdhocService *adhoc.Service
 	// CohortService defines and evaluates cohorts.
 	CohortService *cohorts.Service
+	// JourneyService answers funnels, retention and paths.
+	JourneyService *journeys.Service
 	// LiveHub shares refreshers of live subscriptions.
 	LiveHub *live.Hub
 	// DeadLetterReader lists events the firehose refused.

@@ -47,13 +47,14 @@ func main() {
 	out := flag.String("out", "docs/BENCHMARKS.md", "markdown file to write")
 	dur := flag.Duration("duration", 2*time.Second, "duration of each throughput run")
 	rows := flag.Int("rows", 1_000_000, "rows for the insert benchmark")
-	onlyList := flag.String("only", "", "comma-separated benchmark groups to run (graphql, insert, ingest, metrics, cohorts, exports, dashboards, m4, nab, nab-reference); "+
+	onlyList := flag.String("only", "", "comma-separated benchmark groups to run (graphql, insert, ingest, metrics, cohorts, exports, dashboards, m4, nab, nab-reference, journeys); "+
 		"a partial run prints its table to stdout and leaves -out alone")
 	flag.IntVar(&ingestEvents, "ingest-events", ingestEvents, "events in each ingest throughput run")
 	flag.StringVar(&dataDir, "data", dataDir, "directory of the shared benchmark data (m4-hourly/, nab/)")
 	flag.StringVar(&m4Models, "m4-models", "", "comma-separated forecasters for the m4 group (default: seasonal naive, the default and every other model)")
 	flag.StringVar(&nabData, "nab-data", nabData, "labelled NAB corpus (data/, windows.json, profiles.json) for the nab group")
 	flag.StringVar(&nabResults, "nab-results", nabResults, "a numenta/NAB checkout's results/ directory for the nab-reference group")
+	flag.IntVar(&journeysEvents, "journeys-events", journeysEvents, "events of the journeys data set (100 per user)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
 	only := map[string]bool{}
@@ -205,6 +206,9 @@ func cases(db *store.DB, dur time.Duration, rows int) []benchCase {
 		}},
 		{"nab", "nab: detectors on the NAB files, scored as NAB does", benchNAB},
 		{"nab-reference", "nab-reference: NAB's stored results through our scorer", benchNABReference},
+		{"journeys", "journeys: funnel vs windowFunnel, retention vs retention(), paths", func(ctx context.Context) ([]result, error) {
+			return benchJourneys(ctx, db)
+		}},
 	}
 }
 

@@ -91,6 +91,7 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 		DashboardService: a.svc.dashboards,
 		ReportService:    a.svc.reports,
 		CohortService:    a.svc.cohorts,
+		JourneyService:   a.svc.journeys,
 		PrivacyService:   a.svc.privacy,
 		RetentionService: a.svc.retention,
 		DeadLetterReader: ingest.NewDeadLetters(a.db),

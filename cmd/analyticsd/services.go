@@ -13,6 +13,7 @@ import (
 	"github.com/learnhub/analytics-service/dashboards"
 	"github.com/learnhub/analytics-service/events"
 	"github.com/learnhub/analytics-service/exports"
+	"github.com/learnhub/analytics-service/journeys"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/blob"
 	"github.com/learnhub/analytics-service/platform/config"
@@ -29,6 +30,7 @@ type services struct {
 	adhoc      *adhoc.Service
 	dashboards *dashboards.Service
 	cohorts    *cohorts.Service
+	journeys   *journeys.Service // funnels, retention and paths
 	exports    *exports.Service
 	privacy    *privacy.Service   // erasure requests (work consumes them)
 	retention  *privacy.Retention // moves old months to the cold tier
@@ -51,6 +53,7 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 		MaxConcurrent: a.cfg.AdhocMaxConcurrent, Logger: a.log,
 	})
 	s.cohorts = cohorts.NewService(a.db, a.bus, cohorts.Config{Locks: a.kv, Queue: s.jobs, Metrics: s.registry})
+	s.journeys = journeys.NewService(a.db, journeys.Config{})
 	dash := dashboards.NewService(a.db, s.registry, func() *metrics.Loader { return metrics.NewLoader(s.querier, metrics.LoaderConfig{}) },
 		dashboards.Config{Locks: a.kv, Cache: a.kv, Cohorts: s.cohorts})
 	s.dashboards, usage.finder = dash, metrics.UsageFinders{dash, s.cohorts}

@@ -362,6 +362,170 @@ type ExportJobConnection struct {
 	PageInfo *PageInfo `json:"pageInfo"`
 }
 
+// saveFunnelActorsAsCohort's input: the funnel users to save and the new cohort's name.
+type FunnelActorsCohortInput struct {
+	// The funnel.
+	Funnel *FunnelInput `json:"funnel"`
+	// The step (1-based).
+	Step int `json:"step"`
+	// Users who reached the step but not the next one instead of those who reached it.
+	Dropped *bool `json:"dropped,omitempty"`
+	// Only users with this breakdown value (needs funnel.breakdown).
+	BreakdownValue *string `json:"breakdownValue,omitempty"`
+	// The cohort's name.
+	Name string `json:"name"`
+	// The cohort's description.
+	Description *string `json:"description,omitempty"`
+}
+
+// The funnel of the users with one breakdown value.
+type FunnelBreakdown struct {
+	// The value; "$other" gathers the values after the top N, "" is no value.
+	Value string `json:"value"`
+	// Whether this is the "$other" group.
+	Other bool `json:"other"`
+	// The steps.
+	Steps []*FunnelStep `json:"steps"`
+}
+
+// Splits a funnel by an event property.
+type FunnelBreakdownInput struct {
+	// Property name, e.g. course_id.
+	Property string `json:"property"`
+	// Default FIRST_TOUCH.
+	Attribution *FunnelAttribution `json:"attribution,omitempty"`
+	// The step (1-based) for attribution STEP.
+	Step *int `json:"step,omitempty"`
+	// Values shown before "$other", 1 to 50; default 10.
+	TopN *int `json:"topN,omitempty"`
+}
+
+// An event that ends a user's attempt when it happens between two steps.
+type FunnelExclusionInput struct {
+	// Event type.
+	EventType string `json:"eventType"`
+	// Property filters, at most 10.
+	Filters []*JourneyFilterInput `json:"filters,omitempty"`
+	// Between which steps.
+	BetweenSteps *FunnelStepsBetween `json:"betweenSteps"`
+}
+
+// A funnel query.
+type FunnelInput struct {
+	// The steps, 2 to 20.
+	Steps []*FunnelStepInput `json:"steps"`
+	// Time from a user's first step to their last: a number and m, h, d or w, e.g. 14d.
+	ConversionWindow string `json:"conversionWindow"`
+	// Default ORDERED.
+	Order *FunnelOrder `json:"order,omitempty"`
+	// Which events count: a step-1 event must be in the range.
+	TimeRange *TimeRange `json:"timeRange"`
+	// IANA time zone of calendar ranges and trend periods, e.g. Europe/Paris; default UTC.
+	Timezone *string `json:"timezone,omitempty"`
+	// Split by an event property.
+	Breakdown *FunnelBreakdownInput `json:"breakdown,omitempty"`
+	// Events that end an attempt, at most 10 (ORDERED or STRICT funnels only).
+	Exclusions []*FunnelExclusionInput `json:"exclusions,omitempty"`
+	// Only users in any of these cohorts (their latest evaluation), at most 10.
+	Cohorts []string `json:"cohorts,omitempty"`
+	// What `conversion` is relative to; default TOTAL.
+	StepReference *FunnelStepReference `json:"stepReference,omitempty"`
+}
+
+// A funnel's answer.
+type FunnelResult struct {
+	// All users.
+	Steps []*FunnelStep `json:"steps"`
+	// Top N values by entered users, then "$other"; empty without breakdown.
+	Breakdowns []*FunnelBreakdown `json:"breakdowns"`
+}
+
+// One funnel step's numbers.
+type FunnelStep struct {
+	// 1-based.
+	Step int `json:"step"`
+	// The label, or the event type.
+	Label string `json:"label"`
+	// Event type.
+	EventType string `json:"eventType"`
+	// Users who reached this step.
+	Entered int64 `json:"entered"`
+	// Users who went on to the next step (the last step: entered).
+	Converted int64 `json:"converted"`
+	// entered over the first step's entered (1 for the first step).
+	ConversionFromFirst float64 `json:"conversionFromFirst"`
+	// entered over the previous step's entered (1 for the first step).
+	ConversionFromPrevious float64 `json:"conversionFromPrevious"`
+	// The conversion stepReference picks.
+	Conversion float64 `json:"conversion"`
+	// Users who reached the previous step but not this one.
+	DropOff int64 `json:"dropOff"`
+	// dropOff over the previous step's entered.
+	DropOffRate float64 `json:"dropOffRate"`
+	// Median seconds from the previous step to this one; null for the first step, UNORDERED funnels, or nobody.
+	MedianTimeToConvertSeconds *float64 `json:"medianTimeToConvertSeconds,omitempty"`
+	// 90th percentile seconds from the previous step to this one; null as the median.
+	P90TimeToConvertSeconds *float64 `json:"p90TimeToConvertSeconds,omitempty"`
+}
+
+// One funnel step.
+type FunnelStepInput struct {
+	// Event type, e.g. course.enrolled.
+	EventType string `json:"eventType"`
+	// Property filters, at most 10.
+	Filters []*JourneyFilterInput `json:"filters,omitempty"`
+	// Shown instead of the event type.
+	Label *string `json:"label,omitempty"`
+}
+
+// The two steps (1-based, from < to) an exclusion applies between.
+type FunnelStepsBetween struct {
+	// The step after which the exclusion event counts.
+	From int `json:"from"`
+	// The step before which it counts.
+	To int `json:"to"`
+}
+
+// One bar of a time-to-convert histogram: users whose time is in [fromSeconds, toSeconds).
+type FunnelTimeBin struct {
+	// Lower bound, seconds.
+	FromSeconds float64 `json:"fromSeconds"`
+	// Upper bound, seconds (exclusive).
+	ToSeconds float64 `json:"toSeconds"`
+	// Users.
+	Users int64 `json:"users"`
+}
+
+// The funnel of the users who entered in one period.
+type FunnelTrendPoint struct {
+	// The period's start in the request's time zone.
+	Start time.Time `json:"start"`
+	// Users whose first step-1 event is in the period.
+	Entered int64 `json:"entered"`
+	// Of them, users who reached the last step.
+	Completed int64 `json:"completed"`
+	// completed over entered.
+	Rate float64 `json:"rate"`
+}
+
+// Selects events: a type and property filters that all hold.
+type JourneyEventInput struct {
+	// Event type, e.g. lesson.completed; the tenant must have events of it.
+	EventType string `json:"eventType"`
+	// Property filters, at most 10.
+	Filters []*JourneyFilterInput `json:"filters,omitempty"`
+}
+
+// A condition on one top-level event property (`properties.<property>`).
+type JourneyFilterInput struct {
+	// Property name, e.g. course_id.
+	Property string `json:"property"`
+	// The operator (STARTS_WITH is not supported here). A missing property never matches.
+	Op FilterOp `json:"op"`
+	// One value, or one or more for IN / NOT_IN; GT, GTE, LT and LTE compare numbers.
+	Values []string `json:"values"`
+}
+
 // A metric definition: what to count and how to show it. Every change makes a new version.
 type Metric struct {
 	// Stable id.
@@ -658,6 +822,58 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// A move from one event type at `step` to the next at step + 1.
+type PathEdge struct {
+	// 1-based step of `from`.
+	Step int `json:"step"`
+	// Event type at step.
+	From string `json:"from"`
+	// Event type at step + 1.
+	To string `json:"to"`
+	// Users with a path through this edge.
+	Users int64 `json:"users"`
+}
+
+// An event type at one step of the paths.
+type PathNode struct {
+	// 1-based; with endEvent the end is at the last step.
+	Step int `json:"step"`
+	// Event type.
+	EventType string `json:"eventType"`
+	// Users with a path through this node.
+	Users int64 `json:"users"`
+}
+
+// A paths query; give startEvent or endEvent (or neither: paths from each session's start).
+type PathsInput struct {
+	// Paths starting at this event.
+	StartEvent *JourneyEventInput `json:"startEvent,omitempty"`
+	// Paths ending at this event.
+	EndEvent *JourneyEventInput `json:"endEvent,omitempty"`
+	// Events per path, 2 to 10; default 5.
+	Steps *int `json:"steps,omitempty"`
+	// Only these event types (the anchor's always).
+	EventTypes []string `json:"eventTypes,omitempty"`
+	// Never these event types.
+	Exclude []string `json:"exclude,omitempty"`
+	// Drop edges with fewer users.
+	MinEdgeUsers *int `json:"minEdgeUsers,omitempty"`
+	// Edges returned, 1 to 500; default 50.
+	MaxEdges *int `json:"maxEdges,omitempty"`
+	// The events to read.
+	TimeRange *TimeRange `json:"timeRange"`
+	// Only users in any of these cohorts, at most 10.
+	Cohorts []string `json:"cohorts,omitempty"`
+}
+
+// A Sankey: the kept edges and the nodes they join.
+type PathsResult struct {
+	// Nodes.
+	Nodes []*PathNode `json:"nodes"`
+	// Edges, most users first.
+	Edges []*PathEdge `json:"edges"`
+}
+
 // Read-only entry points.
 type Query struct {
 }
@@ -862,6 +1078,72 @@ type ResultColumn struct {
 	Type string `json:"type"`
 }
 
+// A retention triangle's breakdown value.
+type RetentionBreakdown struct {
+	// The value; "$other" gathers the values after the top N, "" is no value.
+	Value string `json:"value"`
+	// Whether this is the "$other" group.
+	Other bool `json:"other"`
+	// Its rows.
+	Cohorts []*RetentionCohort `json:"cohorts"`
+	// Its weighted mean row.
+	Mean []*RetentionCell `json:"mean"`
+}
+
+// Splits retention by a property of the event that put the user in the cohort.
+type RetentionBreakdownInput struct {
+	// Property name.
+	Property string `json:"property"`
+	// Values shown before "$other", 1 to 50; default 10.
+	TopN *int `json:"topN,omitempty"`
+}
+
+// One cell of a retention triangle.
+type RetentionCell struct {
+	// Periods after the start period (0 is the start period).
+	Offset int `json:"offset"`
+	// Users of the cohort who returned in that period (offset 0: the cohort's size).
+	Users int64 `json:"users"`
+	// users over the cohort's size (INITIAL) or over the previous cell (PREVIOUS).
+	Rate float64 `json:"rate"`
+}
+
+// One row: the users who started in one period.
+type RetentionCohort struct {
+	// The period's start in the request's time zone.
+	Start time.Time `json:"start"`
+	// Users.
+	Size int64 `json:"size"`
+	// Offsets 0 to periods, cut where the period has not started before the range's end.
+	Cells []*RetentionCell `json:"cells"`
+}
+
+// A retention query.
+type RetentionInput struct {
+	// The event that puts a user in a start cohort.
+	StartEvent *JourneyEventInput `json:"startEvent"`
+	// The event that counts as coming back.
+	ReturnEvent *JourneyEventInput `json:"returnEvent"`
+	// DAY, WEEK (from Monday) or MONTH, in `timezone`.
+	Period Grain `json:"period"`
+	// Later periods per cohort, 1 to 52.
+	Periods int `json:"periods"`
+	// Default FIRST_TIME.
+	Mode *RetentionMode `json:"mode,omitempty"`
+	// Default INITIAL.
+	Reference *RetentionReference `json:"reference,omitempty"`
+	// Retained in a period means returned then or in any later period.
+	Cumulative *bool `json:"cumulative,omitempty"`
+	// The start events to read.
+	TimeRange *TimeRange `json:"timeRange"`
+	// IANA time zone of period boundaries, e.g. Europe/Paris; default UTC.
+	Timezone *string `json:"timezone,omitempty"`
+	// Split by a property of the start event.
+	Breakdown *RetentionBreakdownInput `json:"breakdown,omitempty"`
+	// Only users in any of these cohorts, at most 10.
+	Cohorts []string `json:"cohorts,omitempty"`
+}
+
 // One month of the tenant's events leaving the hot tier.
 type RetentionMonth struct {
 	// The month, YYYY-MM.
@@ -886,6 +1168,16 @@ type RetentionReport struct {
 	ExpiredMonths []string `json:"expiredMonths"`
 	// Months (YYYY-MM) the tenant's cold tier holds.
 	ColdMonths []string `json:"coldMonths"`
+}
+
+// A retention query's answer.
+type RetentionResult struct {
+	// One row per start period.
+	Cohorts []*RetentionCohort `json:"cohorts"`
+	// Per offset, the cells of every cohort that reached it weighted by size.
+	Mean []*RetentionCell `json:"mean"`
+	// Top N values by users, then "$other"; empty without breakdown.
+	Breakdowns []*RetentionBreakdown `json:"breakdowns"`
 }
 
 // Facts about this server, for support and compatibility checks.
@@ -1421,6 +1713,186 @@ func (e *FilterOp) UnmarshalJSON(b []byte) error {
 }
 
 func (e FilterOp) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Which event gives a user their breakdown value.
+type FunnelAttribution string
+
+const (
+	// The user's first step-1 event in the range.
+	FunnelAttributionFirstTouch FunnelAttribution = "FIRST_TOUCH"
+	// The event of the furthest step the user reached.
+	FunnelAttributionLastTouch FunnelAttribution = "LAST_TOUCH"
+	// The event of `breakdown.step`; users not reaching it have no value.
+	FunnelAttributionStep FunnelAttribution = "STEP"
+)
+
+var AllFunnelAttribution = []FunnelAttribution{
+	FunnelAttributionFirstTouch,
+	FunnelAttributionLastTouch,
+	FunnelAttributionStep,
+}
+
+func (e FunnelAttribution) IsValid() bool {
+	switch e {
+	case FunnelAttributionFirstTouch, FunnelAttributionLastTouch, FunnelAttributionStep:
+		return true
+	}
+	return false
+}
+
+func (e FunnelAttribution) String() string {
+	return string(e)
+}
+
+func (e *FunnelAttribution) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = FunnelAttribution(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid FunnelAttribution", str)
+	}
+	return nil
+}
+
+func (e FunnelAttribution) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *FunnelAttribution) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e FunnelAttribution) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How steps must follow each other.
+type FunnelOrder string
+
+const (
+	// Steps in order; other events may happen in between.
+	FunnelOrderOrdered FunnelOrder = "ORDERED"
+	// Steps in order with no other event of the user in between.
+	FunnelOrderStrict FunnelOrder = "STRICT"
+	// Every step within the window, in any order.
+	FunnelOrderUnordered FunnelOrder = "UNORDERED"
+)
+
+var AllFunnelOrder = []FunnelOrder{
+	FunnelOrderOrdered,
+	FunnelOrderStrict,
+	FunnelOrderUnordered,
+}
+
+func (e FunnelOrder) IsValid() bool {
+	switch e {
+	case FunnelOrderOrdered, FunnelOrderStrict, FunnelOrderUnordered:
+		return true
+	}
+	return false
+}
+
+func (e FunnelOrder) String() string {
+	return string(e)
+}
+
+func (e *FunnelOrder) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = FunnelOrder(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid FunnelOrder", str)
+	}
+	return nil
+}
+
+func (e FunnelOrder) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *FunnelOrder) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e FunnelOrder) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a step's `conversion` is relative to.
+type FunnelStepReference string
+
+const (
+	// The first step.
+	FunnelStepReferenceTotal FunnelStepReference = "TOTAL"
+	// The previous step.
+	FunnelStepReferencePrevious FunnelStepReference = "PREVIOUS"
+)
+
+var AllFunnelStepReference = []FunnelStepReference{
+	FunnelStepReferenceTotal,
+	FunnelStepReferencePrevious,
+}
+
+func (e FunnelStepReference) IsValid() bool {
+	switch e {
+	case FunnelStepReferenceTotal, FunnelStepReferencePrevious:
+		return true
+	}
+	return false
+}
+
+func (e FunnelStepReference) String() string {
+	return string(e)
+}
+
+func (e *FunnelStepReference) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = FunnelStepReference(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid FunnelStepReference", str)
+	}
+	return nil
+}
+
+func (e FunnelStepReference) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *FunnelStepReference) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e FunnelStepReference) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -2067,6 +2539,122 @@ func (e *ReportTrigger) UnmarshalJSON(b []byte) error {
 }
 
 func (e ReportTrigger) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Who counts as retained in a period.
+type RetentionMode string
+
+const (
+	// A user's cohort is the period of their first startEvent ever; users whose first one is before the range are left out.
+	RetentionModeFirstTime RetentionMode = "FIRST_TIME"
+	// A user is in the cohort of every period in the range in which they did startEvent.
+	RetentionModeRecurring RetentionMode = "RECURRING"
+)
+
+var AllRetentionMode = []RetentionMode{
+	RetentionModeFirstTime,
+	RetentionModeRecurring,
+}
+
+func (e RetentionMode) IsValid() bool {
+	switch e {
+	case RetentionModeFirstTime, RetentionModeRecurring:
+		return true
+	}
+	return false
+}
+
+func (e RetentionMode) String() string {
+	return string(e)
+}
+
+func (e *RetentionMode) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RetentionMode(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RetentionMode", str)
+	}
+	return nil
+}
+
+func (e RetentionMode) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RetentionMode) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RetentionMode) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a retention cell's rate is relative to.
+type RetentionReference string
+
+const (
+	// The cohort's size.
+	RetentionReferenceInitial RetentionReference = "INITIAL"
+	// The previous cell of the row.
+	RetentionReferencePrevious RetentionReference = "PREVIOUS"
+)
+
+var AllRetentionReference = []RetentionReference{
+	RetentionReferenceInitial,
+	RetentionReferencePrevious,
+}
+
+func (e RetentionReference) IsValid() bool {
+	switch e {
+	case RetentionReferenceInitial, RetentionReferencePrevious:
+		return true
+	}
+	return false
+}
+
+func (e RetentionReference) String() string {
+	return string(e)
+}
+
+func (e *RetentionReference) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RetentionReference(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RetentionReference", str)
+	}
+	return nil
+}
+
+func (e RetentionReference) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RetentionReference) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RetentionReference) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
