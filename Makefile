@@ -12,7 +12,7 @@ TEST_TIMEOUT   ?= 25m
 
 export ANALYTICS_CHDB_LIB ?= $(CHDB_LIB)
 
-.PHONY: help generate check-generate build run test bench lint chdb clean
+.PHONY: help generate check-generate build run test bench lint chdb clean web web-deps check-web
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-16s %s\n", $$1, $$2}'
@@ -22,6 +22,17 @@ generate: ## Regenerate graph/ (gqlgen) from schema.graphqls and gqlgen.yml
 
 check-generate: generate ## Fail when `make generate` changes tracked files
 	@git diff --exit-code -- graph resolvers || (echo "make generate changed files: commit the regenerated code" >&2; exit 1)
+
+web-deps: web/node_modules/.package-lock.json ## Install the console's locked npm packages into web/node_modules
+
+web/node_modules/.package-lock.json: web/package-lock.json web/package.json
+	cd web && npm ci --no-audit --no-fund
+
+web: web-deps ## Rebuild the console bundle web/dist (committed; embedded in analyticsd) from web/src
+	cd web && npm run build
+
+check-web: ## Fail when web/dist differs from a fresh `make web`
+	bash .ci/check-web.sh
 
 build: ## Build bin/analyticsd
 	go build -o bin/analyticsd ./cmd/analyticsd
