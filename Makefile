@@ -40,7 +40,7 @@ build: ## Build bin/analyticsd
 run: chdb build ## Start everything in one process on embedded engines, with demo data
 	./bin/analyticsd all
 
-test: chdb ## Run every test (embedded ClickHouse, NATS, Redis; the ClickHouse server tests need ANALYTICS_TEST_CLICKHOUSE_ADDR)
+test: chdb web-deps ## Run every test (embedded ClickHouse, NATS, Redis; the ClickHouse server tests need ANALYTICS_TEST_CLICKHOUSE_ADDR)
 	go test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 bench: chdb build ## Measure throughput and latency against same-run baselines; writes docs/BENCHMARKS.md

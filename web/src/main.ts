@@ -4,7 +4,7 @@ import './style.css';
 import { ApiError, atLeast, gql, highestRole, onLiveState, setToken, token, type Role, type ViewerInfo } from './api';
 import { dispose } from './charts';
 import { button, clear, errorBox, field, h } from './ui';
-import { dashboardsPage, dashboardPage } from './pages/dashboards';
+import { dashboardsPage, dashboardPage, prefetchDashboard } from './pages/dashboards';
 import { explorerPage } from './pages/explorer';
 import { exportsPage } from './pages/exports';
 import { sqlPage } from './pages/sql';
@@ -152,6 +152,8 @@ async function route(): Promise<void> {
     return;
   }
   if (!viewer) {
+    const dash = /^\/dashboards\/([^/]+)$/.exec(path);
+    if (dash) prefetchDashboard(decodeURIComponent(dash[1]), new URLSearchParams(query ?? ''));
     try {
       viewer = await loadViewer();
     } catch (err) {

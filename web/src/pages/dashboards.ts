@@ -57,6 +57,26 @@ interface Dashboard {
   render: Render;
 }
 
+const DASHBOARD_QUERY = `query($slug: String!, $filters: [MetricFilterInput!], $timeRange: TimeRange) {
+  dashboard(idOrSlug: $slug) { id slug title description version timezone
+    filters { dimension op values label } widgets { ${WIDGET_FIELDS} }
+    render(filters: $filters, timeRange: $timeRange) { ${RENDER_FIELDS} } } }`;
+
+let prefetched: { key: string; data: Promise<{ dashboard: Dashboard | null }> } | null = null;
+
+/**
+ * Starts loading a dashboard (with its render) before the shell knows the
+ * viewer, so the two requests overlap on a cold page load. Only for the
+ * dashboard's default filters.
+ */
+export function prefetchDashboard(slug: string, params: URLSearchParams): void {
+  if ([...params.keys()].some((k) => k.startsWith('f.'))) return;
+  const v = { slug, filters: null, timeRange: params.get('last') ? { last: params.get('last') } : null };
+  const data = gql<{ dashboard: Dashboard | null }>(DASHBOARD_QUERY, v);
+  data.catch(() => undefined); // the page reports the error when it uses it
+  prefetched = { key: JSON.stringify(v), data };
+}
+
 export async function dashboardsPage(ctx: Ctx): Promise<HTMLElement> {
   const d = await gql<{ dashboards: { nodes: { id: string; slug: string; title: string; description: string; updatedAt: string; widgets: { id: string }[] }[] } }>(
     '{ dashboards(first: 100) { nodes { id slug title description updatedAt widgets { id } } } }',
@@ -117,14 +137,12 @@ export async function dashboardPage(ctx: Ctx, slug: string): Promise<HTMLElement
 
   const load = async (first: boolean) => {
     stop?.();
-    const q = `query($slug: String!, $filters: [MetricFilterInput!], $timeRange: TimeRange) {
-      dashboard(idOrSlug: $slug) { id slug title description version timezone
-        filters { dimension op values label } widgets { ${WIDGET_FIELDS} }
-        render(filters: $filters, timeRange: $timeRange) { ${RENDER_FIELDS} } } }`;
     const v0 = variables();
+    const early = first && prefetched?.key === JSON.stringify(v0) ? prefetched.data : null;
+    prefetched = null;
     let d: { dashboard: Dashboard | null };
     try {
-      d = await gql<{ dashboard: Dashboard | null }>(q, v0);
+      d = await (early ?? gql<{ dashboard: Dashboard | null }>(DASHBOARD_QUERY, v0));
     } catch (err) {
       clear(root, errorBox(err));
       return;

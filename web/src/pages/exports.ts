@@ -31,10 +31,11 @@ export async function exportsPage(ctx: Ctx): Promise<HTMLElement> {
   if (ctx.params.get('sql')) source.value = 'sql';
   const metricRow = field('Metric key', metric);
   const sqlRow = field('SQL', sql);
+  const rangeRow = field('Time range', range);
   const sync = () => {
     metricRow.hidden = source.value !== 'metric';
     sqlRow.hidden = source.value !== 'sql';
-    range.parentElement!.hidden = source.value === 'sql';
+    rangeRow.hidden = source.value === 'sql';
   };
   source.addEventListener('change', sync);
   const progressArea = h('div', { class: 'progress-area' });
@@ -91,7 +92,7 @@ export async function exportsPage(ctx: Ctx): Promise<HTMLElement> {
   void refresh();
   return page('Exports',
     h('form', { class: 'card form-row', onsubmit: create },
-      h('h2', {}, 'New export'), field('Source', source), field('Time range', range), metricRow, sqlRow, field('Format', format),
+      h('h2', {}, 'New export'), field('Source', source), rangeRow, metricRow, sqlRow, field('Format', format),
       h('label', { class: 'check' }, gzip, ' gzip'), h('button', { type: 'submit', class: 'primary' }, 'Export'), msg),
     progressArea,
     h('h2', {}, 'Recent exports'),
