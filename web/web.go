@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 )
 
 //go:embed all:dist
@@ -29,6 +30,16 @@ var dist embed.FS
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
 	"font-src 'self'; connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; " +
 	"frame-ancestors 'none'; form-action 'self'"
+
+// PlaygroundCSP is CSP for GraphiQL's page: scripts stay 'self' only, but
+// its Monaco editor inserts <style> elements at run time and embeds its
+// fonts as data: URLs, so styles may be inline and fonts data:.
+const PlaygroundCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
+	"font-src 'self' data:; connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; " +
+	"frame-ancestors 'none'; form-action 'self'"
+
+// playgroundFile is GraphiQL's page in the build (web/playground.html).
+const playgroundFile = "playground.html"
 
 // DevTokenPath answers the dev admin token to loopback clients in the
 // embedded dev-secret mode, so the sign-in page can offer it.
@@ -43,9 +54,11 @@ type Config struct {
 
 type asset struct {
 	body  []byte
-	gz    []byte // gzip of body, when it saves space
 	ctype string
 	etag  string
+
+	gzOnce sync.Once
+	gz     []byte // gzip of body made on first use; nil when it saves under a tenth
 }
 
 // Handler serves the console's files: "/" is index.html, every other path
@@ -55,9 +68,7 @@ type asset struct {
 func Handler(cfg Config) http.Handler {
 	files := load()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		if !readOnly(w, r) {
 			return
 		}
 		if r.URL.Path == DevTokenPath {
@@ -68,38 +79,75 @@ func Handler(cfg Config) http.Handler {
 		if name == "" {
 			name = "index.html"
 		}
-		a, ok := files[name]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		h := w.Header()
-		h.Set("Content-Security-Policy", CSP)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Type", a.ctype)
-		// Names carry no content hash (the build is reproducible and
-		// diffable), so browsers revalidate by ETag on every load.
-		h.Set("Cache-Control", "no-cache")
-		h.Set("ETag", a.etag)
-		h.Set("Vary", "Accept-Encoding")
-		if match := r.Header.Get("If-None-Match"); match == a.etag {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-		if a.gz != nil && strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
-			h.Set("Content-Encoding", "gzip")
-			_, _ = w.Write(a.gz)
-			return
-		}
-		_, _ = w.Write(a.body)
+		files.serve(w, r, name)
 	})
 }
 
+// Playground serves GraphiQL (npm graphiql, self-hosted, offline) at
+// whatever path it is mounted on, e.g. "GET /playground". Its assets come
+// from Handler, mounted at "/". It pre-fills the Authorization header with
+// the console's token or, for loopback clients in dev mode, the dev token
+// (from DevTokenPath), and sends subscriptions over graphql-ws.
+func Playground() http.Handler {
+	files := load()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if readOnly(w, r) {
+			files.serve(w, r, playgroundFile)
+		}
+	})
+}
+
+func readOnly(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	return false
+}
+
+// serve writes the embedded file name, or 404.
+func (files assets) serve(w http.ResponseWriter, r *http.Request, name string) {
+	a, ok := files[name]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	csp := CSP
+	if name == playgroundFile {
+		csp = PlaygroundCSP
+	}
+	h.Set("Content-Security-Policy", csp)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Type", a.ctype)
+	// Names carry no content hash (the build is reproducible and
+	// diffable), so browsers revalidate by ETag on every load.
+	h.Set("Cache-Control", "no-cache")
+	h.Set("ETag", a.etag)
+	h.Set("Vary", "Accept-Encoding")
+	if match := r.Header.Get("If-None-Match"); match == a.etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		if gz := a.gzipped(); gz != nil {
+			h.Set("Content-Encoding", "gzip")
+			_, _ = w.Write(gz)
+			return
+		}
+	}
+	_, _ = w.Write(a.body)
+}
+
+// assets are the embedded build's files by path ("index.html", "assets/…").
+type assets map[string]*asset
+
 // load reads the embedded build once.
-func load() map[string]asset {
-	files := map[string]asset{}
+func load() assets {
+	files := assets{}
 	sub, err := fs.Sub(dist, "dist")
 	if err != nil {
 		panic(err) // the embed pattern guarantees the directory
@@ -117,22 +165,25 @@ func load() map[string]asset {
 		if ctype == "" {
 			ctype = "application/octet-stream"
 		}
-		files[p] = asset{body: body, gz: compress(body), ctype: ctype, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+		files[p] = &asset{body: body, ctype: ctype, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
 		return nil
 	})
 	return files
 }
 
-// compress gzips b once at startup; nil when that saves under a tenth.
-func compress(b []byte) []byte {
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	_, _ = zw.Write(b)
-	_ = zw.Close()
-	if buf.Len() > len(b)*9/10 {
-		return nil
-	}
-	return buf.Bytes()
+// gzipped compresses the body once, on the first request that accepts
+// gzip; nil when that saves under a tenth.
+func (a *asset) gzipped() []byte {
+	a.gzOnce.Do(func() {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		_, _ = zw.Write(a.body)
+		_ = zw.Close()
+		if buf.Len() <= len(a.body)*9/10 {
+			a.gz = buf.Bytes()
+		}
+	})
+	return a.gz
 }
 
 // devToken answers {"token": …} only when a dev token exists and both the

@@ -118,3 +118,21 @@ func TestDevTokenOnlyForLoopback(t *testing.T) {
 		})
 	}
 }
+
+func TestPlaygroundIsSelfHostedGraphiQL(t *testing.T) {
+	w := serve(Playground(), http.MethodGet, "/playground", "127.0.0.1:1", "", nil)
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.Equal(t, PlaygroundCSP, w.Header().Get("Content-Security-Policy"))
+	assert.Contains(t, PlaygroundCSP, "script-src 'self';", "GraphiQL's scripts stay same-origin only")
+	body := w.Body.String()
+	assert.Contains(t, body, "/assets/playground.js")
+	assert.NotContains(t, body, "https://", "no CDN")
+	assert.NotRegexp(t, regexp.MustCompile(`<script(?:\s[^>]*)?>[^<]`), body)
+
+	// Its script and the Monaco workers it starts are served by Handler.
+	h := Handler(Config{})
+	for _, f := range []string{"/assets/playground.js", "/assets/editor.worker.js", "/assets/graphql.worker.js"} {
+		assert.Equal(t, http.StatusOK, serve(h, http.MethodGet, f, "127.0.0.1:1", "", nil).Code, f)
+	}
+	assert.Equal(t, http.StatusMethodNotAllowed, serve(Playground(), http.MethodPost, "/playground", "127.0.0.1:1", "", nil).Code)
+}

@@ -17,6 +17,8 @@ export interface Ctx {
   params: URLSearchParams;
   /** Registers a cleanup run when the page is left (subscriptions, charts). */
   onLeave: (fn: () => void) => void;
+  /** Whether this page is still the one shown (false once navigated away). */
+  current: () => boolean;
 }
 
 interface Route {
@@ -43,6 +45,7 @@ const routes: Route[] = [
 const app = document.getElementById('app')!;
 let viewer: ViewerInfo | null = null;
 let leave: (() => void)[] = [];
+let generation = 0; // bumped by every navigation
 
 async function loadViewer(): Promise<ViewerInfo | null> {
   if (!token()) return null;
@@ -83,7 +86,8 @@ function shell(v: ViewerInfo, current: string): { root: HTMLElement; main: HTMLE
     { class: 'shell' },
     h('header', { class: 'top' },
       h('a', { class: 'brand', href: '#/dashboards' }, h('img', { src: '/favicon.svg', alt: '', width: 22, height: 22 }), 'Analytics'),
-      h('nav', { 'aria-label': 'Pages' }, links),
+      h('nav', { 'aria-label': 'Pages' }, links,
+        atLeast(v.roles, 'ADMIN') ? h('a', { href: '/playground.html', target: '_blank', rel: 'noopener' }, 'GraphiQL ↗') : null),
       h('div', { class: 'who' },
         liveBadge(),
         h('span', { class: 'tenant', 'data-testid': 'tenant', title: `subject ${v.subject}` }, v.tenant),
@@ -142,7 +146,10 @@ async function signIn(): Promise<HTMLElement> {
 
 async function route(): Promise<void> {
   leave.forEach((fn) => fn());
-  leave = [];
+  const cleanups: (() => void)[] = [];
+  leave = cleanups;
+  const mine = ++generation;
+  const current = () => mine === generation;
   dispose(app);
   const hash = location.hash.replace(/^#/, '') || '/dashboards';
   const [path, query] = hash.split('?');
@@ -176,12 +183,20 @@ async function route(): Promise<void> {
     clear(main, h('section', { class: 'page' }, h('h1', {}, 'Not allowed'), errorBox(new ApiError(`this page needs the ${match.r.need} role; your token has ${highestRole(viewer.roles)}`, { code: 'FORBIDDEN' }))));
     return;
   }
-  const ctx: Ctx = { viewer, params: new URLSearchParams(query ?? ''), onLeave: (fn) => leave.push(fn) };
+  // A page still loading when the user navigates away is cleaned up as soon
+  // as it registers anything, and never replaces the newer page.
+  const ctx: Ctx = {
+    viewer, params: new URLSearchParams(query ?? ''),
+    onLeave: (fn) => (current() ? cleanups.push(fn) : fn()),
+    current,
+  };
   try {
     const args = match.m!.slice(1).map(decodeURIComponent);
-    clear(main, await match.r.render(ctx, ...args));
+    const el = await match.r.render(ctx, ...args);
+    if (current()) clear(main, el);
+    else dispose(el);
   } catch (err) {
-    clear(main, h('section', { class: 'page' }, errorBox(err)));
+    if (current()) clear(main, h('section', { class: 'page' }, errorBox(err)));
   }
 }
 

@@ -191,6 +191,7 @@ export async function dashboardPage(ctx: Ctx, slug: string): Promise<HTMLElement
         root.dataset.paintMs = String(Math.round(performance.now() - t0));
       });
     }
+    if (!ctx.current()) return; // left while loading: no subscription
     const v = variables(dash);
     stop = subscribe<{ dashboardData: Render }>(
       `subscription($slug: String!, $filters: [MetricFilterInput!], $timeRange: TimeRange) {

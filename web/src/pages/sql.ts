@@ -12,11 +12,11 @@ interface Result {
   elapsedMs: number;
 }
 
-const EXAMPLE = `SELECT type, count() AS events, uniq(user_id) AS learners
+const EXAMPLE = `SELECT type, count() AS n, uniq(user_id) AS learners
 FROM events
 WHERE occurred_at >= now() - INTERVAL 30 DAY
 GROUP BY type
-ORDER BY events DESC`;
+ORDER BY n DESC`;
 
 export function sqlPage(ctx: Ctx): HTMLElement {
   const editor = h('textarea', { class: 'code editor', name: 'sql', rows: 10, spellcheck: 'false', 'aria-label': 'SQL', value: ctx.params.get('q') ?? EXAMPLE });
