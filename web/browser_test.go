@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -45,8 +46,11 @@ func TestConsoleInChromium(t *testing.T) {
 	require.NoError(t, err, string(out))
 
 	dataDir := t.TempDir()
-	env := append(os.Environ(), "ANALYTICS_DATA_DIR="+dataDir, "ANALYTICS_SEED_DEMO=false", "ANALYTICS_HTTP_ADDR=127.0.0.1:0",
-		"ANALYTICS_LOG_LEVEL=warn")
+	// A fixed free port: signed download URLs name ANALYTICS_PUBLIC_URL,
+	// which must be known before the server starts.
+	addr := freeAddr(t)
+	env := append(os.Environ(), "ANALYTICS_DATA_DIR="+dataDir, "ANALYTICS_SEED_DEMO=false", "ANALYTICS_HTTP_ADDR="+addr,
+		"ANALYTICS_PUBLIC_URL=http://"+addr, "ANALYTICS_LOG_LEVEL=warn")
 	seedOut := runCmd(t, env, bin, "seed", "--learners", e2eLearners, "--days", "60")
 	m := regexp.MustCompile(`published (\d+) demo events`).FindStringSubmatch(seedOut)
 	require.NotNil(t, m, seedOut)
@@ -72,8 +76,9 @@ func TestConsoleInChromium(t *testing.T) {
 	assert.NotContains(t, buf.String(), "not ok")
 
 	var r struct {
-		LiveUpdateMs int `json:"liveUpdateMs"`
-		FirstPaint   struct {
+		LiveUpdateMs      int `json:"liveUpdateMs"`
+		LiveAfterAnswerMs int `json:"liveAfterAnswerMs"`
+		FirstPaint        struct {
 			MedianMs, MinMs, MaxMs, FcpMedianMs, Runs int
 		} `json:"firstPaint"`
 	}
@@ -95,9 +100,12 @@ Chromium against `+"`analyticsd all`"+` (embedded engines, %s demo learners over
 | measurement | measured | target | note |
 |---|---|---|---|
 | first paint of the cached learner-progress dashboard (7 widgets with data and charts drawn), median of %d page loads | %d ms (min %d, max %d) | ≤ 1 s | from navigation start; first contentful paint %d ms; the widgets came from the server's 60 s cache |
-| live KPI update after `+"`POST /v1/events`"+` | %d ms | ≤ 2 s | graphql-ws dashboardData push seen in the page |
+| live KPI update after `+"`POST /v1/events`"+` | %d ms from sending (%d ms from its answer) | ≤ 2 s | graphql-ws dashboardData push seen in the page; ingest batches for up to 1 s |
+
+On a machine busy with other work (load average above the core count) both bounds in the
+test grow with the load; the numbers above are what was measured, whatever the load.
 `, e2eLearners, time.Now().UTC().Format("2006-01-02 15:04"), strings.Join(strings.Fields(string(load))[:3], " "),
-			r.FirstPaint.Runs, r.FirstPaint.MedianMs, r.FirstPaint.MinMs, r.FirstPaint.MaxMs, r.FirstPaint.FcpMedianMs, r.LiveUpdateMs)
+			r.FirstPaint.Runs, r.FirstPaint.MedianMs, r.FirstPaint.MinMs, r.FirstPaint.MaxMs, r.FirstPaint.FcpMedianMs, r.LiveUpdateMs, r.LiveAfterAnswerMs)
 		require.NoError(t, writeKeptSection("../docs/BENCHMARKS.md", "console", section))
 	}
 }
@@ -145,6 +153,16 @@ func requireBrowserTools(t *testing.T) {
 		t.Fatalf("CI must provide: %s", strings.Join(missing, ", "))
 	}
 	t.Skipf("SKIPPED LOUDLY: browser tests need %s", strings.Join(missing, ", "))
+}
+
+// freeAddr returns a loopback address with a port nothing listens on now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
 }
 
 func runCmd(t *testing.T, env []string, bin string, args ...string) string {

@@ -38,7 +38,11 @@ async function devToken(): Promise<string> {
 async function main(): Promise<void> {
   const token = localStorage.getItem('analytics.console.token') || (await devToken());
   const ws = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
-  const fetcher = createGraphiQLFetcher({ url: '/graphql', subscriptionUrl: ws });
+  // The token also goes into the fetcher itself: GraphiQL fetches the schema
+  // (introspection: admins only) before its headers editor is ready. A header
+  // typed into the editor still wins.
+  const auth: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
+  const fetcher = createGraphiQLFetcher({ url: '/graphql', subscriptionUrl: ws, headers: auth, wsConnectionParams: auth });
   const root = createRoot(document.getElementById('graphiql')!);
   root.render(
     createElement(GraphiQL, {
