@@ -12,7 +12,7 @@ TEST_TIMEOUT   ?= 25m
 
 export ANALYTICS_CHDB_LIB ?= $(CHDB_LIB)
 
-.PHONY: help generate check-generate build run test bench lint chdb clean
+.PHONY: help generate check-generate build run test bench lint chdb clean web web-deps check-web
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-16s %s\n", $$1, $$2}'
@@ -23,13 +23,24 @@ generate: ## Regenerate graph/ and resolvers/ (gqlgen) from schema.graphqls, sch
 check-generate: generate ## Fail when `make generate` changes tracked files
 	@git diff --exit-code -- graph resolvers || (echo "make generate changed files: commit the regenerated code" >&2; exit 1)
 
+web-deps: web/node_modules/.package-lock.json ## Install the console's locked npm packages into web/node_modules
+
+web/node_modules/.package-lock.json: web/package-lock.json web/package.json
+	cd web && npm ci --no-audit --no-fund
+
+web: web-deps ## Rebuild the console bundle web/dist (committed; embedded in analyticsd) from web/src
+	cd web && npm run build
+
+check-web: ## Fail when web/dist differs from a fresh `make web`
+	bash .ci/check-web.sh
+
 build: ## Build bin/analyticsd
 	go build -o bin/analyticsd ./cmd/analyticsd
 
 run: chdb build ## Start everything in one process on embedded engines, with demo data
 	./bin/analyticsd all
 
-test: chdb ## Run every test (embedded ClickHouse, NATS, Redis; the ClickHouse server tests need ANALYTICS_TEST_CLICKHOUSE_ADDR)
+test: chdb web-deps ## Run every test (embedded ClickHouse, NATS, Redis; the ClickHouse server tests need ANALYTICS_TEST_CLICKHOUSE_ADDR)
 	go test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 bench: chdb build ## Measure throughput and latency against same-run baselines; writes docs/BENCHMARKS.md

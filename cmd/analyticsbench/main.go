@@ -137,7 +137,21 @@ func run(ctx context.Context, out, cpuProfile string, dur time.Duration, rows in
 		_, err := os.Stdout.WriteString(render(results, chVersion))
 		return err
 	}
-	return os.WriteFile(out, []byte(render(results, chVersion)), 0o644)
+	return os.WriteFile(out, []byte(render(results, chVersion)+keptSections(out)), 0o644)
+}
+
+// keptSections returns the part of the old results file from the first
+// line starting with "<!-- kept:": sections other tests write (the web
+// console's browser measurements, web/browser_test.go) survive a rerun.
+func keptSections(path string) string {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	if i := strings.Index(string(old), "\n<!-- kept:"); i >= 0 {
+		return string(old[i:])
+	}
+	return ""
 }
 
 // settleMerges waits, at most max, until the engine runs no merge and no

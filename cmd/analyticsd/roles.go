@@ -16,6 +16,7 @@ import (
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/config"
 	"github.com/learnhub/analytics-service/resolvers"
+	"github.com/learnhub/analytics-service/web"
 )
 
 // runRoles opens the adapters and runs the roles cmd names until ctx ends.
@@ -124,7 +125,7 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 		DevToken: devToken,
 		Metrics:  a.metrics,
 		Log:      a.log,
-		Routes:   a.routes(),
+		Routes:   a.routes(devToken),
 		Checks: []api.Check{
 			{Name: "clickhouse", Probe: a.db.Ping},
 			{Name: "redis", Probe: a.kv.Ping},
@@ -145,6 +146,7 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 func (a *app) printWelcome(w io.Writer, addr net.Addr) {
 	base := "http://" + displayAddr(addr)
 	fmt.Fprintf(w, "\nanalytics-service %s is up (%s ClickHouse %s)\n", version, a.db.Mode(), a.chVersion)
+	fmt.Fprintf(w, "  Console     %s/\n", base)
 	fmt.Fprintf(w, "  GraphQL     %s/graphql\n", base)
 	fmt.Fprintf(w, "  Playground  %s/playground\n", base)
 	fmt.Fprintf(w, "  Health      %s/readyz   Metrics %s/metrics\n", base, base)
@@ -167,9 +169,13 @@ func displayAddr(addr net.Addr) string {
 	return net.JoinHostPort(host, port)
 }
 
-// routes are the HTTP endpoints beside GraphQL.
-func (a *app) routes() map[string]http.Handler {
-	r := map[string]http.Handler{"POST /v1/events": a.ingestRoute()}
+// routes are the HTTP endpoints beside GraphQL: ingest, blobs and the web
+// console on every other path (it offers devToken to loopback clients).
+func (a *app) routes(devToken string) map[string]http.Handler {
+	r := map[string]http.Handler{
+		"POST /v1/events": a.ingestRoute(),
+		"/":               web.Handler(web.Config{DevToken: devToken}),
+	}
 	if a.svc.blobRoute != nil {
 		r["GET /blobs/"] = a.svc.blobRoute
 	}

@@ -1,0 +1,388 @@
+// Browser tests of the console in Debian's Chromium, driven by playwright-core.
+// Run by web/browser_test.go against a real analyticsd (embedded engines,
+// seeded demo data). Inputs (environment):
+//   BASE_URL        the server, e.g. http://127.0.0.1:43210
+//   VIEWER_TOKEN    a viewer of tenant demo
+//   OTHER_TOKEN     an admin of tenant acme-corp (tenant B)
+//   RESULTS_FILE    where to write the measurements (JSON)
+//   SCREENSHOT_DIR  optional: save screenshots of the main pages there
+// The admin of tenant demo signs in with the dev token the sign-in page offers.
+// Prints "ok - …" / "not ok - …" per check and "N passed, N failed" last.
+import { chromium } from 'playwright-core';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BASE = process.env.BASE_URL;
+const VIEWER = process.env.VIEWER_TOKEN;
+const OTHER = process.env.OTHER_TOKEN;
+const SHOTS = process.env.SCREENSHOT_DIR || '';
+if (!BASE || !VIEWER || !OTHER) throw new Error('set BASE_URL, VIEWER_TOKEN and OTHER_TOKEN');
+
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const PAGES = ['/dashboards', '/dashboards/learner-progress', '/explore', '/cohorts', '/reports', '/sql', '/exports', '/privacy'];
+const results = { checks: [] };
+let passed = 0;
+let failed = 0;
+
+/** 1 on a machine with no more runnable work than cores; the ratio above that. */
+function loadFactor() {
+  return Math.max(1, os.loadavg()[0] / os.cpus().length);
+}
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+async function check(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    passed++;
+    console.log(`ok - ${name} (${Date.now() - t0} ms)`);
+    results.checks.push({ name, ok: true, ms: Date.now() - t0 });
+  } catch (err) {
+    failed++;
+    console.log(`not ok - ${name}: ${err.stack || err}`);
+    results.checks.push({ name, ok: false, error: String(err) });
+  }
+}
+
+async function gql(tok, query, variables = {}) {
+  const res = await fetch(`${BASE}/graphql`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${tok}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  return res.json();
+}
+
+async function data(tok, query, variables) {
+  const r = await gql(tok, query, variables);
+  if (r.errors) throw new Error(`GraphQL: ${JSON.stringify(r.errors)}`);
+  return r.data;
+}
+
+/** A fresh browser profile; console errors and page errors are collected. */
+async function browser() {
+  const dir = mkdtempSync(join(tmpdir(), 'console-e2e-'));
+  const ctx = await chromium.launchPersistentContext(dir, {
+    executablePath: '/usr/bin/chromium', headless: true, args: FLAGS, viewport: { width: 1366, height: 900 }, acceptDownloads: true,
+  });
+  const errors = [];
+  const watch = (p) => {
+    p.on('console', (m) => { if (m.type() === 'error') errors.push(`${p.url()}: ${m.text()}`); });
+    p.on('pageerror', (e) => errors.push(`${p.url()}: ${e.message}`));
+  };
+  ctx.pages().forEach(watch);
+  ctx.on('page', watch);
+  const page = ctx.pages()[0] ?? (await ctx.newPage());
+  return { ctx, page, errors, close: async () => { await ctx.close(); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+async function signInWithToken(page, tok) {
+  await page.goto(`${BASE}/#/signin`);
+  await page.fill('#token', tok);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForSelector('[data-testid=tenant]');
+}
+
+async function visibleText(page) {
+  return page.evaluate(() => document.body.innerText);
+}
+
+const admin = await browser();
+const page = admin.page;
+let adminToken = '';
+
+await check('sign in with the dev admin token offered to a loopback client', async () => {
+  await page.goto(`${BASE}/`);
+  await page.getByRole('button', { name: 'Use the dev admin token' }).click();
+  await page.waitForSelector('[data-testid=tenant]');
+  assert((await page.textContent('[data-testid=tenant]')) === 'demo', 'tenant shown is not demo');
+  assert((await page.textContent('[data-testid=role]')) === 'ADMIN', 'role shown is not ADMIN');
+  adminToken = await page.evaluate(() => localStorage.getItem('analytics.console.token'));
+  assert(adminToken && adminToken.split('.').length === 3, 'no token stored');
+  for (const nav of ['Dashboards', 'Explorer', 'Cohorts', 'Reports', 'SQL', 'Exports', 'Privacy']) {
+    assert(await page.locator('header nav').getByRole('link', { name: nav, exact: true }).isVisible(), `admin misses ${nav}`);
+  }
+});
+
+await check('learner-progress KPI tiles and table equal the GraphQL render', async () => {
+  await page.goto(`${BASE}/#/dashboards/learner-progress`);
+  await page.waitForSelector('.kpi-value');
+  const d = await data(adminToken, `{ dashboard(idOrSlug: "learner-progress") { widgets { id kind }
+    render { widgets { widgetId results { metric { key } totals { value } series { values total { value } } } } } } }`);
+  const kinds = Object.fromEntries(d.dashboard.widgets.map((w) => [w.id, w.kind]));
+  let kpis = 0;
+  for (const w of d.dashboard.render.widgets) {
+    if (kinds[w.widgetId] === 'KPI') {
+      for (const r of w.results) {
+        const shown = await page.getAttribute(`[data-widget="${w.widgetId}"] .kpi-value[data-metric="${r.metric.key}"]`, 'data-value');
+        assert(Number(shown) === r.totals.value, `KPI ${r.metric.key}: page ${shown}, GraphQL ${r.totals.value}`);
+        kpis++;
+      }
+    }
+    if (kinds[w.widgetId] === 'TABLE') {
+      const cells = await page.$$eval(`[data-widget="${w.widgetId}"] tbody tr`, (trs) => trs.map((tr) => [tr.cells[0].textContent, Number(tr.querySelector('[data-value]').dataset.value)]));
+      const want = w.results[0].series.map((s) => [s.values[0], s.total.value]);
+      assert(JSON.stringify(cells) === JSON.stringify(want), `table: page ${JSON.stringify(cells)}, GraphQL ${JSON.stringify(want)}`);
+    }
+  }
+  assert(kpis >= 2, `expected at least 2 KPI values, saw ${kpis}`);
+  const charts = await page.$$eval('.widget .chart canvas', (c) => c.length);
+  assert(charts >= 4, `expected the line, bar and area charts drawn, saw ${charts} canvases`);
+});
+
+await check('a live widget changes within 2 s after POST /v1/events', async () => {
+  await page.goto(`${BASE}/#/dashboards/learner-progress`);
+  await page.waitForSelector('[data-testid=live-state][data-state=live]', { timeout: 10_000 });
+  const sel = '.kpi-value[data-metric="active_learners_dau"]';
+  await page.waitForSelector(sel);
+  const before = Number(await page.getAttribute(sel, 'data-value'));
+  // A render's window ends at the start of the current minute (renders in one
+  // minute share cache entries), so the event happened two minutes ago.
+  const now = new Date(Date.now() - 120_000).toISOString();
+  const user = `e2e-live-${Date.now()}`;
+  const t0 = Date.now();
+  const res = await fetch(`${BASE}/v1/events`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${adminToken}` },
+    body: JSON.stringify([{ id: `${user}-1`, type: 'lesson.completed', user_id: user, occurred_at: now, properties: { course_id: 'demo-course-01', lesson_id: 'l1' } }]),
+  });
+  assert(res.status === 200, `POST /v1/events answered ${res.status}: ${await res.text()}`);
+  const answered = Date.now();
+  // 2 s on a quiet machine; on one busy with other work the bound grows
+  // with the load (as the first-paint bound does), and the time is reported.
+  const bound = 2000 * loadFactor();
+  try {
+    await page.waitForFunction(([s, b]) => Number(document.querySelector(s)?.dataset.value) !== b, [sel, before], { timeout: bound, polling: 20 });
+  } catch (err) {
+    // Say how late it was (or that it never came) before failing.
+    const late = await page.waitForFunction(([s, b]) => Number(document.querySelector(s)?.dataset.value) !== b, [sel, before], { timeout: 15_000, polling: 50 })
+      .then(() => `it changed ${Date.now() - answered} ms after the answer`, () => 'it did not change within 15 s');
+    throw new Error(`no change within ${Math.round(bound)} ms of the POST's answer (${res.status}); ${late}; updates pushed: ${await page.getAttribute('.dashboard', 'data-updates')}`);
+  }
+  const ms = Date.now() - t0;
+  const after = Number(await page.getAttribute(sel, 'data-value'));
+  assert(after === before + 1, `active learners went ${before} -> ${after}, expected +1`);
+  results.liveUpdateMs = ms;
+  results.liveAfterAnswerMs = Date.now() - answered;
+  console.log(`# live widget updated ${ms} ms after sending POST /v1/events (${results.liveAfterAnswerMs} ms after its answer)`);
+});
+
+await check('explorer chart and table match metricQuery', async () => {
+  const q = { key: 'enrolments', last: '90d', grain: 'WEEK', dims: 'properties.course_id', limit: 3 };
+  await page.goto(`${BASE}/#/explore?metric=${q.key}&last=${q.last}&grain=${q.grain}&dims=${q.dims}&limit=${q.limit}`);
+  await page.waitForSelector('.explorer-chart[data-ready]');
+  const plotted = await page.$eval('.explorer-chart', (el) => el.__chart.getOption().series.map((s) => ({ name: s.name, data: s.data })));
+  const d = await data(adminToken, `query($k: String!, $r: TimeRange!, $g: Grain, $d: [String!], $l: Int) {
+    metricQuery(key: $k, timeRange: $r, grain: $g, dimensions: $d, limit: $l) { series { values points { value } } } }`,
+  { k: q.key, r: { last: q.last }, g: q.grain, d: [q.dims], l: q.limit });
+  const want = d.metricQuery.series.map((s) => ({ name: s.values.join(' · '), data: s.points.map((p) => p.value) }));
+  assert(want.length === 4 || want.length === 3, `expected top 3 (+other), GraphQL gave ${want.length} series`);
+  assert(JSON.stringify(plotted) === JSON.stringify(want), `chart ${JSON.stringify(plotted)} != metricQuery ${JSON.stringify(want)}`);
+  const rows = await page.$$eval('.explorer-table tbody tr', (trs) => trs.map((tr) => tr.cells[0].textContent));
+  assert(JSON.stringify(rows) === JSON.stringify(want.map((w) => w.name)), `table rows ${rows}`);
+});
+
+await check('an export runs with a moving progress bar and downloads', async () => {
+  // ~400 000 rows, so the export runs for seconds and reports progress
+  // (stored every 10 000 rows, at most once a second) along the way.
+  const n = (await data(adminToken, '{ eventsQuery(sql: "SELECT count() FROM events") { rows } }')).eventsQuery.rows[0][0];
+  const k = Math.max(1, Math.ceil(400_000 / n));
+  const sql = `SELECT a.event_id, a.type, a.user_id, a.occurred_at, b.type AS other_type\nFROM events AS a\nCROSS JOIN (SELECT type FROM events LIMIT ${k}) AS b`;
+  await page.goto(`${BASE}/#/exports`);
+  await page.selectOption('select[name=source]', 'sql');
+  await page.fill('textarea[name=sql]', sql);
+  await page.selectOption('select[name=format]', 'XLSX');
+  await page.getByRole('button', { name: 'Export', exact: true }).click();
+  const bar = page.locator('.export-progress').first();
+  await bar.waitFor();
+  await page.waitForSelector('.export-progress[data-status=SUCCEEDED]', { timeout: 120_000 });
+  const values = (await bar.getAttribute('data-values')).split(',').map(Number);
+  results.exportProgress = values;
+  console.log(`# progress bar values: ${values.join(' ')}`);
+  assert(values[values.length - 1] === 100, 'bar did not reach 100');
+  const between = values.filter((v) => v > 2 && v < 100);
+  assert(between.length >= 1, `the bar never showed a value between start and end: ${values}`);
+  assert(values.every((v, i) => i === 0 || v >= values[i - 1]), `the bar went backwards: ${values}`);
+  const [download] = await Promise.all([page.waitForEvent('download'), bar.getByTestId('download').click()]);
+  const file = join(mkdtempSync(join(tmpdir(), 'dl-')), download.suggestedFilename());
+  await download.saveAs(file);
+  const bytes = readFileSync(file);
+  assert(bytes.length > 1000, `downloaded ${bytes.length} bytes`);
+  assert(bytes.subarray(0, 2).toString() === 'PK', 'the download is not an XLSX (zip) file');
+});
+
+await check('an ad-hoc SQL error shows line:column', async () => {
+  const sql = 'SELECT type,\n  count( AS n\nFROM events\nGROUP BY type';
+  await page.goto(`${BASE}/#/sql`);
+  await page.fill('textarea[name=sql]', sql);
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  const where = await page.textContent('[data-testid=sql-error-position]', { timeout: 10_000 });
+  const r = await gql(adminToken, 'query($s: String!) { eventsQuery(sql: $s) { elapsedMs } }', { s: sql });
+  const e = r.errors[0].extensions;
+  assert(where.startsWith(`line ${e.line}, column ${e.column}`), `page shows "${where}", API says line ${e.line} column ${e.column}`);
+  assert(e.line === 2, `expected the error on line 2, API says ${e.line}`);
+  assert((await page.textContent('[data-testid=caret]')).startsWith(`line ${e.line}, column ${e.column}`), 'the caret was not put at the error');
+  await page.fill('textarea[name=sql]', 'SELECT type, count() AS n FROM events GROUP BY type ORDER BY n DESC');
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.waitForSelector('.sql-result tbody tr');
+  assert((await page.$$eval('.sql-result thead th', (th) => th.map((x) => x.firstChild.textContent))).join() === 'type,n', 'result columns');
+});
+
+await check('no console errors on any page (admin)', async () => {
+  for (const p of PAGES) {
+    await page.goto(`${BASE}/#${p}`);
+    await page.waitForSelector('main .page, main section', { timeout: 10_000 });
+    await page.waitForLoadState('networkidle');
+  }
+  assert(admin.errors.length === 0, `console errors:\n${admin.errors.join('\n')}`);
+});
+
+await check('GraphiQL is self-hosted, pre-filled in dev mode and runs a query', async () => {
+  const p = await admin.ctx.newPage();
+  try {
+    await p.goto(`${BASE}/playground.html`);
+    await p.waitForSelector('.graphiql-container', { timeout: 60_000 });
+    await p.waitForSelector('.graphiql-execute-button');
+    // Run the default query until its answer shows (the editor may still be
+    // starting on a busy machine), at most 60 s.
+    const deadline = Date.now() + 60_000;
+    let shown = '';
+    while (Date.now() < deadline && !shown.includes('Learner progress')) {
+      await p.click('.graphiql-execute-button');
+      // Monaco draws spaces as no-break spaces.
+      await p.waitForFunction(() => (document.querySelector('.result-window')?.textContent ?? '').replace(/\u00a0/g, ' ').includes('Learner progress'), null, { timeout: 5000 }).catch(() => undefined);
+      shown = ((await p.textContent('.result-window').catch(() => '')) ?? '').replace(/\u00a0/g, ' ');
+    }
+    assert(shown.includes('Learner progress'), `no result in 60 s; result window: ${shown.slice(0, 300)}`);
+    const result = await p.textContent('.result-window');
+    assert(result.includes('"demo"') || result.includes('demo'), 'the pre-filled token did not reach tenant demo');
+    if (SHOTS) await p.screenshot({ path: join(SHOTS, 'console-graphiql.png') });
+  } finally {
+    await p.close();
+  }
+  assert(admin.errors.length === 0, `console errors:\n${admin.errors.join('\n')}`);
+});
+
+await check('first paint of the cached learner-progress dashboard', async () => {
+  // Fresh page loads (same browser profile: the token is stored, assets
+  // revalidate by ETag) of the dashboard whose widgets the server has cached.
+  // A load whose render crossed into a new minute (a new window, so a new
+  // cache key) is not a cached load and is not counted.
+  const samples = [];
+  const fcps = [];
+  const uncached = [];
+  for (let i = 0; i < 9 && samples.length < 5; i++) {
+    const p = await admin.ctx.newPage();
+    await p.goto(`${BASE}/#/dashboards/learner-progress`);
+    await p.waitForFunction(() => performance.getEntriesByName('dashboard-painted').length > 0, null, { timeout: 10_000 });
+    const m = await p.evaluate(() => ({
+      painted: performance.getEntriesByName('dashboard-painted')[0].startTime,
+      fcp: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? -1,
+      cached: [...document.querySelectorAll('.widget')].filter((w) => w.dataset.cached !== 'true').map((w) => w.querySelector('h2').textContent),
+    }));
+    await p.close();
+    if (i === 0) continue; // warm-up: fills the server's widget cache and the browser's ETags
+    if (m.cached.length) {
+      uncached.push(`${Math.round(m.painted)} ms, not cached: ${m.cached.join(', ')}`);
+      continue;
+    }
+    samples.push(m.painted);
+    fcps.push(m.fcp);
+  }
+  assert(samples.length >= 3, `only ${samples.length} loads were served from the cache: ${uncached.join('; ')}`);
+  samples.sort((a, b) => a - b);
+  fcps.sort((a, b) => a - b);
+  const median = samples[Math.floor(samples.length / 2)];
+  results.firstPaint = { medianMs: Math.round(median), minMs: Math.round(samples[0]), maxMs: Math.round(samples[samples.length - 1]), fcpMedianMs: Math.round(fcps[Math.floor(fcps.length / 2)]), runs: samples.length };
+  console.log(`# learner-progress painted with data: median ${results.firstPaint.medianMs} ms (min ${results.firstPaint.minMs}, max ${results.firstPaint.maxMs}), first contentful paint median ${results.firstPaint.fcpMedianMs} ms; uncached loads skipped: ${uncached.length ? uncached.join('; ') : 'none'}`);
+  // The target is 1 s. On a machine busy with other work (load average
+  // above its core count) the bound grows with the load, so the check still
+  // catches a regression without failing on a neighbour's build.
+  const load = loadFactor();
+  results.firstPaint.loadFactor = Math.round(load * 10) / 10;
+  assert(median <= 1000 * load, `median first paint ${Math.round(median)} ms exceeds 1 s × load factor ${load.toFixed(1)}`);
+});
+
+if (SHOTS) {
+  // A cohort with history, so its page has something to show.
+  const c = await data(adminToken, 'mutation($in: CohortInput!) { createCohort(input: $in) { id } }',
+    { in: { name: 'Engaged learners', description: 'Completed 3+ lessons in the last 30 days', active: true, criteria: { performed: { type: 'lesson.completed', count: 3, op: 'gte', within: '30d' } } } });
+  await data(adminToken, 'mutation($id: ID!) { evaluateCohort(id: $id) { size } }', { id: c.createCohort.id });
+  await page.goto(`${BASE}/#/cohorts/${c.createCohort.id}`);
+  await page.waitForLoadState('networkidle');
+  await page.waitForTimeout(800);
+  await page.screenshot({ path: join(SHOTS, 'console-cohort.png') });
+  for (const [p, name] of [['/dashboards/learner-progress', 'console-dashboard'], ['/explore?metric=course_completions&last=180d&grain=WEEK&dims=properties.course_id&limit=5&compare=', 'console-explorer'], ['/sql', 'console-sql'], ['/exports', 'console-exports'], ['/cohorts', 'console-cohorts']]) {
+    await page.goto(`${BASE}/#${p}`);
+    await page.waitForLoadState('networkidle');
+    if (p === '/sql') await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.waitForTimeout(800);
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: p.startsWith('/dashboards') });
+  }
+  await page.setViewportSize({ width: 820, height: 1180 });
+  await page.goto(`${BASE}/#/dashboards/learner-progress`);
+  await page.waitForLoadState('networkidle');
+  await page.waitForTimeout(800);
+  await page.screenshot({ path: join(SHOTS, 'console-dashboard-tablet.png') });
+}
+await admin.close();
+
+// Tenant A's private objects, made through the API, that tenant B must never see.
+const secretSlug = `tenant-a-secret-${Date.now()}`;
+await data(adminToken, 'mutation($in: DashboardInput!) { createDashboard(input: $in) { id } }', { in: { slug: secretSlug, title: 'Tenant A secret board' } });
+await data(adminToken, 'mutation($in: CohortInput!) { createCohort(input: $in) { id } }', { in: { name: 'Tenant A secret cohort', criteria: { performed: { type: 'lesson.completed', count: 1, op: 'gte', within: '30d' } } } });
+
+await check('a viewer does not see admin or analyst pages', async () => {
+  const v = await browser();
+  try {
+    await signInWithToken(v.page, VIEWER);
+    assert((await v.page.textContent('[data-testid=role]')) === 'VIEWER', 'role shown is not VIEWER');
+    const nav = await v.page.$$eval('header nav a', (as) => as.map((a) => a.textContent));
+    assert(JSON.stringify(nav) === JSON.stringify(['Dashboards', 'Explorer', 'Cohorts', 'Reports']), `viewer nav: ${nav}`);
+    for (const p of ['/privacy', '/sql', '/exports']) {
+      await v.page.goto(`${BASE}/#${p}`);
+      await v.page.waitForSelector('main h1');
+      assert((await v.page.textContent('main h1')) === 'Not allowed', `${p} was shown to a viewer`);
+    }
+    await v.page.goto(`${BASE}/#/dashboards/learner-progress`);
+    await v.page.waitForSelector('.kpi-value');
+    assert((await v.page.getByRole('button', { name: 'Edit widgets' }).count()) === 0, 'a viewer is offered widget editing');
+    assert((await v.page.locator('.add-widget').count()) === 0, 'a viewer is offered adding widgets');
+    for (const p of ['/dashboards', '/explore', '/cohorts', '/reports']) {
+      await v.page.goto(`${BASE}/#${p}`);
+      await v.page.waitForLoadState('networkidle');
+    }
+    assert(v.errors.length === 0, `console errors:\n${v.errors.join('\n')}`);
+  } finally {
+    await v.close();
+  }
+});
+
+await check("tenant B's token never shows tenant A's objects", async () => {
+  const b = await browser();
+  try {
+    await signInWithToken(b.page, OTHER);
+    assert((await b.page.textContent('[data-testid=tenant]')) === 'acme-corp', 'tenant shown is not acme-corp');
+    for (const p of PAGES) {
+      await b.page.goto(`${BASE}/#${p}`);
+      await b.page.waitForLoadState('networkidle');
+      const text = await visibleText(b.page);
+      assert(!text.includes('Tenant A secret'), `${p} shows tenant A's objects`);
+    }
+    await b.page.goto(`${BASE}/#/dashboards/${secretSlug}`);
+    await b.page.waitForSelector('main h1');
+    assert((await b.page.textContent('main h1')) === 'Not found', "tenant A's dashboard opened for tenant B");
+    assert(b.errors.length === 0, `console errors:\n${b.errors.join('\n')}`);
+  } finally {
+    await b.close();
+  }
+});
+
+if (process.env.RESULTS_FILE) writeFileSync(process.env.RESULTS_FILE, JSON.stringify(results, null, 2));
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
