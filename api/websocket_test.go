@@ -154,6 +154,8 @@ func TestDuplicateSubscriptionIDCloses4409(t *testing.T) {
 	subscribeCounts(ctx, t, c, "1")
 	nextFor(ctx, t, c, "1", "next")
 	h.insertEvents("tenant-a", event{"a2", "user.login", time.Now().UTC().Add(-time.Minute)})
+	// eventTypeCounts pushes on commit notices: announce the row as the sink would.
+	require.NoError(t, h.bus.Conn().Publish(ingest.NoticeSubject("tenant-a"), []byte(`{}`)))
 	m := nextFor(ctx, t, c, "1", "next") // the new subscription lives on: no stray complete ended it
 	assert.JSONEq(t, `{"data":{"eventTypeCounts":[{"type":"user.login","count":2}]}}`, string(m.Payload))
 
