@@ -6,6 +6,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/learnhub/analytics-service/platform/bus"
 	"github.com/learnhub/analytics-service/platform/errs"
 )
 
@@ -16,7 +17,6 @@ const (
 	DefaultStreamMaxAge    = 7 * 24 * time.Hour
 	DefaultStreamMaxBytes  = -1 // unlimited
 	DefaultDuplicateWindow = 5 * time.Minute
-	DefaultStreamReplicas  = 1
 
 	DefaultDirectDurable = "analytics-clickhouse-sink"
 	DefaultBridgeDurable = "analytics-kafka-bridge"
@@ -42,7 +42,8 @@ type StreamConfig struct {
 	// DefaultDuplicateWindow (5 minutes). Later duplicates are collapsed by
 	// ClickHouse instead.
 	DuplicateWindow time.Duration
-	// Replicas on a NATS cluster; zero means DefaultStreamReplicas.
+	// Replicas on a NATS cluster; zero means automatic (bus.AutoReplicas:
+	// 3 on a cluster of three or more servers, 1 otherwise).
 	Replicas int
 	// Memory keeps the stream in memory instead of on disk (benchmarks);
 	// false (the default) is file storage.
@@ -68,6 +69,9 @@ type ConsumerConfig struct {
 // exists, and returns it.
 func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (jetstream.Stream, error) {
 	cfg = cfg.withDefaults()
+	if cfg.Replicas == 0 {
+		cfg.Replicas = bus.AutoReplicas(js.Conn())
+	}
 	storage := jetstream.FileStorage
 	if cfg.Memory {
 		storage = jetstream.MemoryStorage
@@ -121,9 +125,6 @@ func (c StreamConfig) withDefaults() StreamConfig {
 	}
 	if c.DuplicateWindow == 0 {
 		c.DuplicateWindow = DefaultDuplicateWindow
-	}
-	if c.Replicas == 0 {
-		c.Replicas = DefaultStreamReplicas
 	}
 	return c
 }

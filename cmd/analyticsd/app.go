@@ -49,6 +49,7 @@ type app struct {
 // token verifier.
 func openApp(ctx context.Context, cfg config.Config, stderr io.Writer) (*app, error) {
 	a := &app{cfg: cfg, log: telemetry.NewLogger(stderr, cfg.LogLevel), metrics: telemetry.NewMetrics()}
+	a.metrics.RegisterBuildInfo(buildVersion())
 	ok := false
 	defer func() {
 		if !ok {
@@ -64,14 +65,14 @@ func openApp(ctx context.Context, cfg config.Config, stderr io.Writer) (*app, er
 	}
 	a.kv = k
 	a.closers = append(a.closers, k.Close)
-	b, err := bus.Open(ctx, bus.Config{URL: cfg.NATSURL, DataDir: filepath.Join(cfg.DataDir, "nats")})
+	b, err := bus.Open(ctx, bus.Config{URL: cfg.NATSURL, DataDir: filepath.Join(cfg.DataDir, "nats"), StreamReplicas: cfg.NATSReplicas})
 	if err != nil {
 		return nil, err
 	}
 	a.bus = b
 	a.closers = append(a.closers, b.Close)
 	// The firehose stream exists before any role publishes or consumes.
-	if _, err := ingest.EnsureStream(ctx, b.JetStream(), ingest.StreamConfig{}); err != nil {
+	if _, err := ingest.EnsureStream(ctx, b.JetStream(), ingest.StreamConfig{Replicas: b.Replicas()}); err != nil {
 		return nil, err
 	}
 	a.ingestMetrics = ingest.NewMetrics(a.metrics.Registry)

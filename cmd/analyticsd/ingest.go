@@ -19,13 +19,13 @@ func (a *app) startIngest(ctx context.Context, errc chan<- error) error {
 	m := a.ingestMetrics
 	var runs []func(context.Context) error
 	if len(a.cfg.KafkaBrokers) == 0 {
-		runs = append(runs, ingest.NewDirectConsumer(a.bus, a.db, m, a.log, ingest.DirectConfig{}).Run)
+		runs = append(runs, ingest.NewDirectConsumer(a.bus, a.db, m, a.log, ingest.DirectConfig{Stream: ingest.StreamConfig{Replicas: a.bus.Replicas()}}).Run)
 	} else {
 		kcfg := ingest.KafkaConfig{Brokers: a.cfg.KafkaBrokers}
 		if err := ingest.EnsureKafkaTopics(ctx, kcfg); err != nil {
 			return err
 		}
-		br, err := ingest.NewKafkaBridge(a.bus, m, a.log, ingest.BridgeConfig{Kafka: kcfg})
+		br, err := ingest.NewKafkaBridge(a.bus, m, a.log, ingest.BridgeConfig{Kafka: kcfg, Stream: ingest.StreamConfig{Replicas: a.bus.Replicas()}})
 		if err != nil {
 			return err
 		}

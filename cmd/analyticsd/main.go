@@ -41,11 +41,16 @@ commands:
   migrate   apply ClickHouse schema migrations and exit
   token     print a signed token: token --tenant T --role viewer|analyst|admin|ingest [--subject S] [--ttl 24h] [--data-dir D] [--create-secret]
   detect    score timestamp,value CSV files for anomalies: detect [--detector NAME] [--out DIR] FILE.csv…
+  version   print the version and the commit it was built from (also --version)
   forecast  forecast every series of a unique_id,ds,y CSV: forecast --horizon H [--season S] [--model NAME] [--level 80,95] FILE.csv
 
 flags (every flag also has an ANALYTICS_* environment variable; see README):
   --http-addr ADDR   HTTP listen address (default :8080)
   --data-dir DIR     data directory of the embedded engines (default ./data)
+  --config FILE      KEY=VALUE file of ANALYTICS_* settings (also ANALYTICS_CONFIG_FILE);
+                     the environment wins over it, and ANALYTICS_X_FILE=path reads X from a file
+
+analyticsd COMMAND --help describes one command.
 `
 
 func main() {
@@ -61,8 +66,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
-	if cmd == "help" || (len(args) > 0 && (args[0] == "-h" || args[0] == "--help")) {
+	switch {
+	case cmd == "version" || (cmd == "all" && len(args) > 0 && isVersion(args[0])):
+		printVersion(stdout)
+		return exitOK
+	case cmd == "help" && len(args) > 0 && commandHelp[args[0]] != "":
+		fmt.Fprint(stdout, commandHelp[args[0]])
+		return exitOK
+	case cmd == "help" || (cmd == "all" && len(args) > 0 && isHelp(args[0])):
 		fmt.Fprint(stdout, usage)
+		return exitOK
+	case len(args) > 0 && isHelp(args[0]) && commandHelp[cmd] != "":
+		fmt.Fprint(stdout, commandHelp[cmd])
 		return exitOK
 	}
 	var err error

@@ -23,7 +23,6 @@ const (
 	DefaultStreamSubjects  = "analytics.>"
 	DefaultStreamMaxAge    = 7 * 24 * time.Hour
 	DefaultDuplicateWindow = 24 * time.Hour
-	DefaultStreamReplicas  = 1
 	DefaultHost            = "127.0.0.1"
 	DefaultClientName      = "analyticsd"
 	DefaultStartTimeout    = 10 * time.Second
@@ -56,8 +55,9 @@ type Config struct {
 	// DuplicateWindow is how long a Nats-Msg-Id is remembered for dedup;
 	// zero means DefaultDuplicateWindow (long enough to cover job retries).
 	DuplicateWindow time.Duration
-	// StreamReplicas is the stream's replica count on a NATS cluster; zero
-	// means DefaultStreamReplicas.
+	// StreamReplicas is ANALYTICS_NATS_REPLICAS: the replica count of every
+	// stream the service creates (and of their consumers, which inherit it).
+	// Zero means automatic (see ResolveReplicas): 3 on a cluster, 1 otherwise.
 	StreamReplicas int
 	// ClientName is the connection name servers show; empty means
 	// DefaultClientName.
@@ -74,6 +74,7 @@ type Bus struct {
 	closed   chan struct{}
 	srv      *server.Server // nil when connected to an external server
 	tmpDir   string         // removed on Close when DataDir was empty
+	replicas int            // resolved StreamReplicas
 	url      string
 	stream   string
 	closeErr error
@@ -102,11 +103,15 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		return nil, errs.Wrap(op, errs.KindUnavailable, err, "cannot connect to NATS (ANALYTICS_NATS_URL)")
 	}
 	b.nc = nc
+	if b.replicas, err = ResolveReplicas(cfg.StreamReplicas, topologyOf(nc)); err != nil {
+		_ = b.Close()
+		return nil, err
+	}
 	if b.js, err = jetstream.New(nc); err != nil {
 		_ = b.Close()
 		return nil, errs.Wrap(op, errs.KindInternal, err, "")
 	}
-	if err := b.EnsureStream(ctx, streamConfig(cfg)); err != nil {
+	if err := b.EnsureStream(ctx, streamConfig(cfg, b.replicas)); err != nil {
 		_ = b.Close()
 		return nil, err
 	}
@@ -170,9 +175,6 @@ func withDefaults(cfg Config) Config {
 	}
 	if cfg.DuplicateWindow == 0 {
 		cfg.DuplicateWindow = DefaultDuplicateWindow
-	}
-	if cfg.StreamReplicas == 0 {
-		cfg.StreamReplicas = DefaultStreamReplicas
 	}
 	if cfg.Host == "" {
 		cfg.Host = DefaultHost

@@ -33,8 +33,12 @@ func (b *Bus) Publish(ctx context.Context, subject string, v any, msgID string) 
 }
 
 // EnsureStream creates the stream described by cfg, or updates it to cfg when
-// it exists (so configuration changes apply on the next start).
+// it exists (so configuration changes apply on the next start). A zero
+// cfg.Replicas means the bus's resolved count (Replicas).
 func (b *Bus) EnsureStream(ctx context.Context, cfg jetstream.StreamConfig) error {
+	if cfg.Replicas == 0 {
+		cfg.Replicas = b.replicas
+	}
 	if _, err := b.js.CreateOrUpdateStream(ctx, cfg); err != nil {
 		return errs.Wrap("bus.EnsureStream", errs.KindUnavailable, err, "cannot create or update stream "+cfg.Name)
 	}
@@ -43,7 +47,7 @@ func (b *Bus) EnsureStream(ctx context.Context, cfg jetstream.StreamConfig) erro
 
 // streamConfig is the outgoing-events stream: file storage, limits
 // retention, and a duplicate window for Nats-Msg-Id dedup.
-func streamConfig(cfg Config) jetstream.StreamConfig {
+func streamConfig(cfg Config, replicas int) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        cfg.Stream,
 		Description: "outgoing analytics events (versioned subjects, JSON); see docs/events.md",
@@ -52,6 +56,6 @@ func streamConfig(cfg Config) jetstream.StreamConfig {
 		Retention:   jetstream.LimitsPolicy,
 		MaxAge:      cfg.StreamMaxAge,
 		Duplicates:  cfg.DuplicateWindow,
-		Replicas:    cfg.StreamReplicas,
+		Replicas:    replicas,
 	}
 }

@@ -54,6 +54,7 @@ type Config struct {
 	Database          string        // ANALYTICS_CLICKHOUSE_DATABASE; default "analytics" (embedded; a URL's path wins)
 	ChDBLib           string        // ANALYTICS_CHDB_LIB; empty = where `make chdb` puts it
 	NATSURL           string        // ANALYTICS_NATS_URL; empty = embedded NATS server
+	NATSReplicas      int           // ANALYTICS_NATS_REPLICAS; 0 = automatic (3 on a cluster, 1 otherwise)
 	KafkaBrokers      []string      // ANALYTICS_KAFKA_BROKERS; empty = no Kafka (JetStream feeds ClickHouse directly)
 	SeedDemo          bool          // ANALYTICS_SEED_DEMO; default true in embedded mode (demo data on first start)
 	RedisURL          string        // ANALYTICS_REDIS_URL; empty = embedded Redis protocol server
@@ -120,12 +121,14 @@ type Setting struct {
 // Settings lists every knob, in README order.
 var Settings = []Setting{
 	{"ANALYTICS_HTTP_ADDR", "http-addr", DefaultHTTPAddr, "address the HTTP server listens on"},
+	{"ANALYTICS_CONFIG_FILE", "config", "(none)", "KEY=VALUE file of these settings; the environment wins over it, and any setting X may be given as X_FILE=path (secrets)"},
 	{"ANALYTICS_DATA_DIR", "data-dir", DefaultDataDir, "where embedded engines keep their data and the dev JWT secret"},
 	{"ANALYTICS_CLICKHOUSE_URL", "", "(embedded chDB)", "ClickHouse server DSN, e.g. clickhouse://user:pass@host:9000/analytics?secure=true"},
 	{"ANALYTICS_CLICKHOUSE_CLUSTER", "", "(none)", "cluster name: DDL runs ON CLUSTER with Replicated and Distributed tables"},
 	{"ANALYTICS_CLICKHOUSE_DATABASE", "", DefaultDatabase, "database of the embedded engine (a server URL's path names it there)"},
 	{"ANALYTICS_CHDB_LIB", "", "~/.cache/analyticsd/chdb/…/libchdb.so", "path to libchdb.so for the embedded engine (`make chdb` fetches it)"},
 	{"ANALYTICS_NATS_URL", "", "(embedded NATS)", "NATS server URL(s), comma separated"},
+	{"ANALYTICS_NATS_REPLICAS", "", "0 (automatic)", "replicas of every JetStream stream and consumer; 0 = 3 on a NATS cluster of 3+ servers, 1 otherwise; checked against the cluster at start"},
 	{"ANALYTICS_KAFKA_BROKERS", "", "(none)", "Kafka brokers host:port, comma separated: NATS → Kafka → ClickHouse"},
 	{"ANALYTICS_SEED_DEMO", "", "true (embedded)", "`all` publishes demo events through the firehose on first start"},
 	{"ANALYTICS_REDIS_URL", "", "(embedded)", "Redis URL, redis:// or rediss://"},
@@ -183,6 +186,10 @@ func (e *Error) Error() string { return e.Setting + ": " + e.Msg }
 // Load parses args (without the program name and command) over the
 // environment given by getenv.
 func Load(args []string, getenv func(string) string) (Config, error) {
+	args, getenv, err := sources(args, getenv)
+	if err != nil {
+		return Config{}, err
+	}
 	env := func(k, def string) string {
 		if v := strings.TrimSpace(getenv(k)); v != "" {
 			return v
@@ -232,7 +239,6 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		SMTPPassword:      env("ANALYTICS_SMTP_PASSWORD", ""),
 	}
 	c.SeedDemo = env("ANALYTICS_SEED_DEMO", strconv.FormatBool(c.Embedded())) == "true"
-	var err error
 	if c.QueryTimeout, err = duration(env, "ANALYTICS_QUERY_TIMEOUT", DefaultQueryTimeout); err != nil {
 		return Config{}, err
 	}
@@ -271,6 +277,9 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		if *n.dst, err = positiveInt(env, n.key, n.def); err != nil {
 			return Config{}, err
 		}
+	}
+	if c.NATSReplicas, err = nonNegativeInt(env, "ANALYTICS_NATS_REPLICAS", 0); err != nil {
+		return Config{}, err
 	}
 	if c.HotMonths, err = positiveInt(env, "ANALYTICS_HOT_MONTHS", DefaultHotMonths); err != nil {
 		return Config{}, err
@@ -426,6 +435,18 @@ func positiveInt(env func(k, def string) string, key string, def int) (int, erro
 	n, err := strconv.Atoi(raw)
 	if err != nil || n <= 0 {
 		return 0, &Error{key, fmt.Sprintf("%q is not a positive whole number", raw)}
+	}
+	return n, nil
+}
+
+func nonNegativeInt(env func(k, def string) string, key string, def int) (int, error) {
+	raw := env(key, "")
+	if raw == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 0 {
+		return 0, &Error{key, fmt.Sprintf("%q is not a whole number ≥ 0", raw)}
 	}
 	return n, nil
 }
