@@ -12,7 +12,7 @@ TEST_TIMEOUT   ?= 25m
 
 export ANALYTICS_CHDB_LIB ?= $(CHDB_LIB)
 
-.PHONY: help generate check-generate build run test bench lint chdb clean web web-deps check-web
+.PHONY: help generate check-generate build run test bench lint chdb clean web web-deps check-web check-deploy
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-16s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ web: web-deps ## Rebuild the console bundle web/dist (committed; embedded in ana
 
 check-web: ## Fail when web/dist differs from a fresh `make web`
 	bash .ci/check-web.sh
+
+check-deploy: ## Validate deploy/ (Kubernetes manifests against the API types, compose.yaml against the Compose spec, Dockerfile rules)
+	cd deploy/check && go run . ..
 
 build: ## Build bin/analyticsd
 	go build -o bin/analyticsd ./cmd/analyticsd

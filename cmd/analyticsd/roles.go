@@ -66,6 +66,13 @@ func runRoles(ctx context.Context, cmd string, cfg config.Config, seedOpts demo.
 			_ = srv.Shutdown(sctx)
 		}()
 	}
+	if cmd == "work" || cmd == "ingest" {
+		stopOps, err := a.startOps(errc)
+		if err != nil {
+			return err
+		}
+		defer stopOps()
+	}
 	a.log.Info("analyticsd started", "command", cmd, "version", version)
 	select {
 	case <-ctx.Done():
@@ -126,11 +133,7 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 		Metrics:  a.metrics,
 		Log:      a.log,
 		Routes:   a.routes(devToken),
-		Checks: []api.Check{
-			{Name: "clickhouse", Probe: a.db.Ping},
-			{Name: "redis", Probe: a.kv.Ping},
-			{Name: "nats", Probe: a.bus.Ping},
-		},
+		Checks:   a.checks(),
 	})
 	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
 	if err != nil {
