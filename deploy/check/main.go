@@ -258,7 +258,7 @@ func checkDockerfile(path string, report func(string, ...any)) {
 	for _, name := range []string{"server", "embedded"} {
 		found := false
 		for _, st := range stages {
-			if regexp.MustCompile(`(?i)^\S+\s+AS\s+`+name+`\s*\n`).MatchString(st) {
+			if regexp.MustCompile(`(?i)^\S+\s+AS\s+` + name + `\s*\n`).MatchString(st) {
 				found = true
 				if !regexp.MustCompile(`(?m)^USER\s+[1-9][0-9]*(:[0-9]+)?\s*$`).MatchString(st) {
 					report("Dockerfile: stage %s must switch to a numeric non-root USER", name)
