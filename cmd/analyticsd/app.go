@@ -15,6 +15,7 @@ import (
 	"github.com/learnhub/analytics-service/platform/config"
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/platform/kv/rediskv"
+	"github.com/learnhub/analytics-service/platform/queue"
 	"github.com/learnhub/analytics-service/platform/telemetry"
 	"github.com/learnhub/analytics-service/store"
 	"github.com/learnhub/analytics-service/store/chembedded"
@@ -40,6 +41,7 @@ type app struct {
 	signer    *auth.HMACSigner // nil when HS256 is not enabled
 	devToken  string           // printed and pre-filled in dev mode
 	svc       *services
+	sched     *queue.Scheduler // the work role's scheduler; nil in other roles
 	// ingestMetrics are shared by the ingest pipelines and the HTTP ingest route.
 	ingestMetrics *ingest.Metrics
 	closers       []func() error
@@ -48,7 +50,15 @@ type app struct {
 // openApp opens ClickHouse (and migrates it), Redis and NATS, and builds the
 // token verifier.
 func openApp(ctx context.Context, cfg config.Config, stderr io.Writer) (*app, error) {
-	a := &app{cfg: cfg, log: telemetry.NewLogger(stderr, cfg.LogLevel), metrics: telemetry.NewMetrics()}
+	return openAppOn(ctx, cfg, stderr, nil)
+}
+
+// openAppOn is openApp on an engine another app already opened (shared is
+// nil in the binary). Two replicas in one test process share the embedded
+// engine this way, as production replicas share a ClickHouse cluster; the
+// engine is closed by whoever opened it.
+func openAppOn(ctx context.Context, cfg config.Config, stderr io.Writer, shared *store.DB) (*app, error) {
+	a := &app{cfg: cfg, log: telemetry.NewLogger(stderr, cfg.LogLevel), metrics: telemetry.NewMetrics(), db: shared}
 	a.metrics.RegisterBuildInfo(buildVersion())
 	ok := false
 	defer func() {
@@ -89,7 +99,10 @@ func openApp(ctx context.Context, cfg config.Config, stderr io.Writer) (*app, er
 func (a *app) openStore(ctx context.Context) error {
 	opts := store.Options{MaxExecutionTime: a.cfg.QueryTimeout, Observe: a.metrics.ObserveStore}
 	var backend store.Backend
-	if a.cfg.Embedded() {
+	switch {
+	case a.db != nil: // shared (openAppOn)
+		opts.Mode = a.db.Mode()
+	case a.cfg.Embedded():
 		b, err := chembedded.Open(ctx, chembedded.Options{
 			LibPath:  a.cfg.ChDBLib,
 			Path:     filepath.Join(a.cfg.DataDir, "clickhouse"),
@@ -99,15 +112,17 @@ func (a *app) openStore(ctx context.Context) error {
 			return err
 		}
 		backend, opts.Mode = b, "embedded"
-	} else {
+	default:
 		b, err := chserver.Open(ctx, chserver.Options{URL: a.cfg.ClickHouseURL, Cluster: a.cfg.ClickHouseCluster})
 		if err != nil {
 			return err
 		}
 		backend, opts.Mode = b, "server"
 	}
-	a.db = store.New(backend, opts)
-	a.closers = append(a.closers, a.db.Close)
+	if backend != nil {
+		a.db = store.New(backend, opts)
+		a.closers = append(a.closers, a.db.Close)
+	}
 	v, err := a.db.ServerVersion(ctx)
 	if err != nil {
 		return err

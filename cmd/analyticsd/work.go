@@ -41,6 +41,7 @@ func (a *app) startWork(ctx context.Context) (func(), error) {
 		return nil, err
 	}
 	sched.Start()
+	a.sched = sched
 	stopErasure := a.runErasureConsumer(ctx)
 	a.log.Info("workers started", "concurrency", a.cfg.WorkerConcurrency, "compact_cron", a.cfg.CompactCron,
 		"retention_cron", a.cfg.RetentionCron, "hot_months", a.cfg.HotMonths)

@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"log/slog"
+	"sort"
 	"sync"
 	"time"
 
@@ -91,6 +92,18 @@ func (s *Scheduler) Trigger(ctx context.Context, name string, at time.Time) (job
 		return jobs.Receipt{}, errs.E("queue.Scheduler.Trigger", errs.KindNotFound, "no schedule named "+name)
 	}
 	return s.enqueue(ctx, e, at)
+}
+
+// Names lists the registered entries, sorted.
+func (s *Scheduler) Names() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names := make([]string, 0, len(s.entries))
+	for n := range s.entries {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // Start begins firing entries.
