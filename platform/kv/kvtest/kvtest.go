@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,19 +58,39 @@ func start(t testing.TB, bin string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	addr, kill, err := launch(bin, port, t.TempDir(), false)
+	if err != nil {
+		return "", err
+	}
+	t.Cleanup(kill)
+	return addr, nil
+}
+
+// launch runs redis-server on port with its files in dir — with an
+// append-only file synced on every write when persistent, with no
+// persistence otherwise — and returns its address once it answers PING, and
+// a function that kills it (SIGKILL: no shutdown save).
+func launch(bin string, port int, dir string, persistent bool) (string, func(), error) {
 	var out bytes.Buffer
-	cmd := exec.Command(bin,
-		"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir}
+	if persistent {
+		args = append(args, "--save", "", "--appendonly", "yes", "--appendfsync", "always")
+	} else {
+		args = append(args, "--save", "", "--appendonly", "no")
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
+	var once sync.Once
 	stop := func() {
-		_ = cmd.Process.Kill()
-		<-exited
+		once.Do(func() {
+			_ = cmd.Process.Kill()
+			<-exited
+		})
 	}
 
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
@@ -81,21 +102,70 @@ func start(t testing.TB, bin string) (string, error) {
 		err := c.Ping(ctx).Err()
 		cancel()
 		if err == nil {
-			t.Cleanup(stop)
-			return addr, nil
+			return addr, stop, nil
 		}
 		select {
 		case werr := <-exited:
 			exited <- werr
 			stop()
-			return "", fmt.Errorf("exited (%v): %s", werr, out.String())
+			return "", nil, fmt.Errorf("exited (%v): %s", werr, out.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			stop()
-			return "", fmt.Errorf("no PING answer within %s: %s", startTimeout, out.String())
+			return "", nil, fmt.Errorf("no PING answer within %s: %s", startTimeout, out.String())
 		}
 	}
+}
+
+// Durable is a redis-server with an append-only file synced on every
+// write, which a test can crash and start again on the same port and data:
+// what an acknowledged write to a production Redis with AOF survives.
+type Durable struct {
+	t    testing.TB
+	bin  string
+	port int
+	dir  string
+	Addr string
+	kill func()
+}
+
+// StartDurableRedis starts a Durable server. It needs the real redis-server
+// (miniredis keeps nothing across a restart): without it the test fails
+// under CI and is skipped, loudly, elsewhere.
+func StartDurableRedis(t testing.TB) *Durable {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("redis-server is not on PATH (CI must install it): %v", err)
+		}
+		t.Skip("SKIPPED LOUDLY: the Redis restart test needs redis-server (apt-get install redis-server)")
+	}
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Durable{t: t, bin: bin, port: port, dir: t.TempDir()}
+	d.Restart()
+	t.Cleanup(func() { d.kill() })
+	return d
+}
+
+// Crash kills the server with SIGKILL.
+func (d *Durable) Crash() { d.kill() }
+
+// Restart (re)starts the server on its port and data directory.
+func (d *Durable) Restart() {
+	d.t.Helper()
+	if d.kill != nil {
+		d.kill()
+	}
+	addr, kill, err := launch(d.bin, d.port, d.dir, true)
+	if err != nil {
+		d.t.Fatalf("redis-server did not start: %v", err)
+	}
+	d.Addr, d.kill = addr, kill
 }
 
 // startMiniredis starts the in-process Redis-protocol server.
