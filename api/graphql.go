@@ -22,6 +22,7 @@ import (
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/platform/reqid"
+	"github.com/learnhub/analytics-service/platform/telemetry"
 )
 
 // WebSocket protocol constants.
@@ -60,6 +61,8 @@ type GraphQLConfig struct {
 	// PerOperation, when set, decorates each operation's context (per-request
 	// dataloaders live there).
 	PerOperation func(context.Context) context.Context
+	// Tracing gives each operation a span (nil: none).
+	Tracing *telemetry.Tracing
 }
 
 // NewGraphQLHandler builds the gqlgen server with explicit transports and
@@ -110,6 +113,9 @@ func NewGraphQLHandler(cfg GraphQLConfig) *handler.Server {
 		srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 			return next(cfg.PerOperation(ctx))
 		})
+	}
+	if cfg.Tracing != nil {
+		srv.Use(operationTracer{tr: cfg.Tracing.Tracer("analytics/graphql")})
 	}
 	srv.Use(adminIntrospection{})
 	srv.Use(newTenantLimiter(cfg.Limits))

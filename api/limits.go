@@ -50,6 +50,7 @@ func (l *limits) MutateOperationContext(ctx context.Context, oc *graphql.Operati
 			map[string]any{"depth": d, "limit": l.maxDepth})
 	}
 	c := w.complexity(op.SelectionSet)
+	oc.Stats.SetExtension(complexityStat, c) // for the operation's span
 	if c > l.maxComplexity {
 		return limitError(fmt.Sprintf("query complexity %d exceeds the limit of %d; request fewer fields or smaller pages", c, l.maxComplexity),
 			map[string]any{"complexity": c, "limit": l.maxComplexity})

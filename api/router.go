@@ -41,6 +41,8 @@ type RouterConfig struct {
 	Log      *slog.Logger
 	// Routes adds handlers (e.g. "POST /v1/events") behind the same middleware.
 	Routes map[string]http.Handler
+	// Tracing gives each request a span (nil: none).
+	Tracing *telemetry.Tracing
 }
 
 // NewRouter returns the service's HTTP handler: /graphql, /playground,
@@ -62,6 +64,7 @@ func NewRouter(cfg RouterConfig) http.Handler {
 	var h http.Handler = mux
 	h = auth.Middleware(cfg.Verifier)(h)
 	h = observe(cfg.Log, cfg.Metrics, mux, h)
+	h = traceHTTP(cfg.Tracing, mux, h)
 	h = recoverHTTP(cfg.Log, h)
 	h = withRequestID(h)
 	return h

@@ -182,6 +182,9 @@ func kafkaRecords(spare kafkaBatch, msgs []Message) kafkaBatch {
 		headers = append(headers,
 			kafka.Header{Key: kafkaHeaderSubject, Value: sb.subject},
 			kafka.Header{Key: kafkaHeaderReceivedAt, Value: stamps[from:len(stamps):len(stamps)]})
+		if m.Trace != "" {
+			headers = append(headers, kafka.Header{Key: traceparentHeader, Value: []byte(m.Trace)})
+		}
 		out = append(out, kafka.Message{Key: sb.key, Value: m.Data, Time: m.ReceivedAt, Headers: headers[h:len(headers):len(headers)]})
 	}
 	return kafkaBatch{records: out, headers: headers, stamps: stamps}

@@ -197,6 +197,8 @@ func fromKafka(r *kgo.Record, subjects map[string]string) Message {
 			if ms, err := strconv.ParseInt(string(h.Value), 10, 64); err == nil {
 				m.ReceivedAt = time.UnixMilli(ms).UTC()
 			}
+		case traceparentHeader:
+			m.Trace = string(h.Value)
 		}
 	}
 	return m

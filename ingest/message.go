@@ -15,6 +15,9 @@ type Message struct {
 	// carried through Kafka): the events' received_at and the end of the
 	// time rules' window.
 	ReceivedAt time.Time
+	// Trace is the W3C traceparent the producer sent with the envelope
+	// (NATS or Kafka header), empty when it sent none.
+	Trace string
 	// log, partition and offset say where the source keeps the message
 	// (a stream and its sequence, partition -1; or a Kafka topic,
 	// partition and offset); ID formats them. Only dead letters need the

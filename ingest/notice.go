@@ -1,11 +1,15 @@
 package ingest
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/propagation"
+
+	"github.com/learnhub/analytics-service/platform/telemetry"
 )
 
 // Notice tells live widgets and caches that a tenant's events changed. One
@@ -64,7 +68,7 @@ func notices(valid []pending) []Notice {
 }
 
 // publishNotices sends the batch's notices; failures only lose a hint.
-func publishNotices(nc *nats.Conn, valid []pending) error {
+func publishNotices(ctx context.Context, t *telemetry.Tracing, nc *nats.Conn, valid []pending) error {
 	if nc == nil {
 		return nil
 	}
@@ -73,7 +77,12 @@ func publishNotices(nc *nats.Conn, valid []pending) error {
 		if err != nil {
 			return err
 		}
-		if err := nc.Publish(NoticeSubject(n.Tenant), data); err != nil {
+		msg := &nats.Msg{Subject: NoticeSubject(n.Tenant), Data: data}
+		if t != nil { // the live refreshers continue the batch's trace
+			msg.Header = nats.Header{}
+			t.Inject(ctx, propagation.HeaderCarrier(msg.Header))
+		}
+		if err := nc.PublishMsg(msg); err != nil {
 			return err
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/platform/telemetry"
 	"github.com/learnhub/analytics-service/store"
 )
 
@@ -34,6 +35,9 @@ type SinkConfig struct {
 	Retry Backoff
 	// Decoder sets the envelope rules (size, time window).
 	Decoder DecoderConfig
+	// Tracing records a span per stored batch, continuing the trace of the
+	// first event that carried one and linking the others (nil: none).
+	Tracing *telemetry.Tracing
 }
 
 // Sink validates batches of raw messages and stores them: valid events into
@@ -129,7 +133,9 @@ func (s *Sink) decodeInto(d *decodedBatch, msgs []Message) {
 
 // commit is Commit of a batch already decoded.
 func (s *Sink) commit(ctx context.Context, d decodedBatch, token string, dlq DeadLetterQueue, keepAlive func()) error {
+	ctx, end := s.traceBatch(ctx, d.valid)
 	refused, err := s.store(ctx, d.valid, token, keepAlive)
+	end(err)
 	if err != nil {
 		return err
 	}
@@ -144,7 +150,7 @@ func (s *Sink) commit(ctx context.Context, d decodedBatch, token string, dlq Dea
 	}
 	s.m.BatchRows.Observe(float64(len(stored)))
 	s.m.Events.Add(float64(len(stored)))
-	if err := publishNotices(s.nc, stored); err != nil {
+	if err := publishNotices(ctx, s.cfg.Tracing, s.nc, stored); err != nil {
 		s.log.Warn("ingest: commit notice not published", "err", err)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"net/http"
 	"slices"
 	"strconv"
 	"sync"
@@ -71,7 +72,11 @@ func fetchBatch(ctx context.Context, cons jetstream.Consumer, stream string, n, 
 		b.lastSeq = max(b.lastSeq, seq)
 		seqs = append(seqs, seq)
 		b.raw = append(b.raw, m)
-		b.msgs = append(b.msgs, streamMessage(stream, seq, m.Subject(), m.Data(), meta.Timestamp))
+		sm := streamMessage(stream, seq, m.Subject(), m.Data(), meta.Timestamp)
+		if h := m.Headers(); h != nil {
+			sm.Trace = http.Header(h).Get(traceparentHeader)
+		}
+		b.msgs = append(b.msgs, sm)
 	}
 	b.seqs = seqs
 	b.hash = hashSequences(seqs)

@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/platform/telemetry"
 )
 
 // Defaults for the zero values of Config.
@@ -69,6 +70,9 @@ type Config struct {
 	MinGap time.Duration
 	// Log receives refresh failures; nil means slog.Default().
 	Log *slog.Logger
+	// Tracing records a span per refresh, continuing the trace of the
+	// ingest notice that triggered it (nil: none).
+	Tracing *telemetry.Tracing
 }
 
 // Hub owns the refreshers of one process. It is safe for concurrent use.

@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // group is the refresher of one key and its subscribers.
@@ -14,6 +17,9 @@ type group struct {
 	compute Compute
 	trigger chan struct{} // buffered 1: notices arriving while one is pending coalesce
 	cancel  context.CancelFunc
+
+	traceMu sync.Mutex        // guards trace
+	trace   trace.SpanContext // of the latest notice not yet refreshed; the next refresh continues it
 
 	mu      sync.Mutex // guards the fields below
 	subs    map[chan any]struct{}
@@ -88,6 +94,19 @@ func (h *Hub) refresh(ctx context.Context, g *group) {
 
 // refreshOnce computes the key's value and publishes it if it changed.
 func (h *Hub) refreshOnce(ctx context.Context, g *group) {
+	if h.cfg.Tracing != nil {
+		g.traceMu.Lock()
+		sc := g.trace
+		g.trace = trace.SpanContext{}
+		g.traceMu.Unlock()
+		if sc.IsValid() {
+			ctx = trace.ContextWithRemoteSpanContext(ctx, sc)
+		}
+		var sp trace.Span
+		ctx, sp = h.cfg.Tracing.Tracer("analytics/live").Start(ctx, "live refresh "+g.key.Resource,
+			trace.WithAttributes(attribute.String("analytics.tenant", g.key.Tenant), attribute.String("analytics.live.resource", g.key.Resource)))
+		defer sp.End()
+	}
 	v, fp, err := g.compute(refreshContext(ctx))
 	if err == nil && fp == nil {
 		fp, err = json.Marshal(v)

@@ -1,9 +1,12 @@
 package live
 
 import (
+	"context"
 	"strings"
 
 	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/learnhub/analytics-service/ingest"
 )
@@ -18,14 +21,31 @@ type tenantWatch struct {
 // Poke asks every refresher of tenant to recompute, as an ingest notice
 // does. It never blocks: a refresher that already has a refresh pending
 // absorbs the poke.
-func (h *Hub) Poke(tenant string) {
+func (h *Hub) Poke(tenant string) { h.poke(tenant, trace.SpanContext{}) }
+
+// poke is Poke from a notice whose trace (sc, may be invalid) the next
+// refresh of each group continues.
+func (h *Hub) poke(tenant string, sc trace.SpanContext) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if w, ok := h.tenants[tenant]; ok {
 		for g := range w.groups {
+			if sc.IsValid() {
+				g.traceMu.Lock()
+				g.trace = sc
+				g.traceMu.Unlock()
+			}
 			g.poke()
 		}
 	}
+}
+
+// noticeTrace is the trace context a commit notice carries.
+func (h *Hub) noticeTrace(m *nats.Msg) trace.SpanContext {
+	if h.cfg.Tracing == nil || m.Header == nil {
+		return trace.SpanContext{}
+	}
+	return trace.SpanContextFromContext(h.cfg.Tracing.Extract(context.Background(), propagation.HeaderCarrier(m.Header)))
 }
 
 // watch registers g with its tenant, subscribing to the tenant's notices
@@ -36,7 +56,7 @@ func (h *Hub) watch(g *group) error {
 	if !ok {
 		w = &tenantWatch{groups: map[*group]struct{}{}}
 		if h.cfg.Conn != nil && subjectSafe(tenant) {
-			sub, err := h.cfg.Conn.Subscribe(ingest.NoticeSubject(tenant), func(*nats.Msg) { h.Poke(tenant) })
+			sub, err := h.cfg.Conn.Subscribe(ingest.NoticeSubject(tenant), func(m *nats.Msg) { h.poke(tenant, h.noticeTrace(m)) })
 			if err != nil {
 				return err
 			}

@@ -47,9 +47,11 @@ func (db *DB) Backend() Backend { return db.b }
 
 // Query runs a SELECT-like statement and streams its rows.
 func (db *DB) Query(ctx context.Context, sql string, args ...any) (Rows, error) {
+	ctx, end := db.span(ctx, "query", sql, "")
 	start := time.Now()
 	rows, err := db.b.Query(ctx, Statement{SQL: sql, Args: args, Settings: db.settings(ctx, nil)})
 	db.observe("query", start, err)
+	end(err)
 	return rows, err
 }
 
@@ -75,9 +77,11 @@ func (db *DB) QueryRow(ctx context.Context, dest []any, sql string, args ...any)
 
 // Exec runs a statement whose result is not needed.
 func (db *DB) Exec(ctx context.Context, sql string, args ...any) error {
+	ctx, end := db.span(ctx, "exec", sql, "")
 	start := time.Now()
 	err := db.b.Exec(ctx, Statement{SQL: sql, Args: args, Settings: db.settings(ctx, nil)})
 	db.observe("exec", start, err)
+	end(err)
 	return err
 }
 
@@ -99,9 +103,11 @@ func (db *DB) Insert(ctx context.Context, in Insert) error {
 	}
 	maps.Copy(extra, in.Settings)
 	in.Settings = db.settings(ctx, extra)
+	ctx, end := db.span(ctx, "insert", "", in.Table)
 	start := time.Now()
 	err := db.b.Insert(ctx, in)
 	db.observe("insert", start, err)
+	end(err)
 	return err
 }
 

@@ -12,6 +12,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Backend is a ClickHouse engine. Implementations must be safe for
@@ -91,6 +93,10 @@ type Options struct {
 	// Observe, when set, is called after every statement with its kind
 	// ("query", "exec", "insert"), duration and error (for metrics).
 	Observe func(kind string, d time.Duration, err error)
+	// Tracer, when set, records a span per statement: its kind, the SQL
+	// text with its placeholders (never the bound values), the table of an
+	// insert and the request id the statement carries as log_comment.
+	Tracer trace.Tracer
 }
 
 // DefaultMaxExecutionTime bounds a query when Options.MaxExecutionTime is zero.

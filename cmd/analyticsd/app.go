@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -41,7 +42,8 @@ type app struct {
 	signer    *auth.HMACSigner // nil when HS256 is not enabled
 	devToken  string           // printed and pre-filled in dev mode
 	svc       *services
-	sched     *queue.Scheduler // the work role's scheduler; nil in other roles
+	sched     *queue.Scheduler   // the work role's scheduler; nil in other roles
+	tracing   *telemetry.Tracing // nil: no tracing (OTEL_* unset)
 	// ingestMetrics are shared by the ingest pipelines and the HTTP ingest route.
 	ingestMetrics *ingest.Metrics
 	closers       []func() error
@@ -50,15 +52,24 @@ type app struct {
 // openApp opens ClickHouse (and migrates it), Redis and NATS, and builds the
 // token verifier.
 func openApp(ctx context.Context, cfg config.Config, stderr io.Writer) (*app, error) {
-	return openAppOn(ctx, cfg, stderr, nil)
+	return openAppOn(ctx, cfg, stderr, appDeps{})
 }
 
-// openAppOn is openApp on an engine another app already opened (shared is
-// nil in the binary). Two replicas in one test process share the embedded
-// engine this way, as production replicas share a ClickHouse cluster; the
-// engine is closed by whoever opened it.
-func openAppOn(ctx context.Context, cfg config.Config, stderr io.Writer, shared *store.DB) (*app, error) {
-	a := &app{cfg: cfg, log: telemetry.NewLogger(stderr, cfg.LogLevel), metrics: telemetry.NewMetrics(), db: shared}
+// appDeps are adapters a test hands in instead of the ones configuration
+// names (zero in the binary).
+type appDeps struct {
+	// db is an engine another app already opened: two replicas in one test
+	// process share the embedded engine this way, as production replicas
+	// share a ClickHouse cluster; whoever opened it closes it.
+	db *store.DB
+	// tracing replaces the OTEL_*-configured tracer provider (tests record
+	// spans in memory).
+	tracing *telemetry.Tracing
+}
+
+// openAppOn is openApp with some adapters given (see appDeps).
+func openAppOn(ctx context.Context, cfg config.Config, stderr io.Writer, deps appDeps) (*app, error) {
+	a := &app{cfg: cfg, log: telemetry.NewLogger(stderr, cfg.LogLevel), metrics: telemetry.NewMetrics(), db: deps.db, tracing: deps.tracing}
 	a.metrics.RegisterBuildInfo(buildVersion())
 	ok := false
 	defer func() {
@@ -66,6 +77,16 @@ func openAppOn(ctx context.Context, cfg config.Config, stderr io.Writer, shared 
 			a.close()
 		}
 	}()
+	if a.tracing == nil {
+		t, err := telemetry.NewTracing(ctx, os.Getenv, version)
+		if err != nil {
+			return nil, err
+		}
+		if t != nil {
+			a.tracing = t
+			a.closers = append(a.closers, func() error { return t.Shutdown(context.Background()) })
+		}
+	}
 	if err := a.openStore(ctx); err != nil {
 		return nil, err
 	}
@@ -98,6 +119,9 @@ func openAppOn(ctx context.Context, cfg config.Config, stderr io.Writer, shared 
 
 func (a *app) openStore(ctx context.Context) error {
 	opts := store.Options{MaxExecutionTime: a.cfg.QueryTimeout, Observe: a.metrics.ObserveStore}
+	if a.tracing != nil {
+		opts.Tracer = a.tracing.Tracer("analytics/clickhouse")
+	}
 	var backend store.Backend
 	switch {
 	case a.db != nil: // shared (openAppOn)

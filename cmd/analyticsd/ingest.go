@@ -19,7 +19,7 @@ func (a *app) startIngest(ctx context.Context, errc chan<- error) error {
 	m := a.ingestMetrics
 	var runs []func(context.Context) error
 	if len(a.cfg.KafkaBrokers) == 0 {
-		runs = append(runs, ingest.NewDirectConsumer(a.bus, a.db, m, a.log, ingest.DirectConfig{Stream: ingest.StreamConfig{Replicas: a.bus.Replicas()}}).Run)
+		runs = append(runs, ingest.NewDirectConsumer(a.bus, a.db, m, a.log, ingest.DirectConfig{Stream: ingest.StreamConfig{Replicas: a.bus.Replicas()}, Sink: ingest.SinkConfig{Tracing: a.tracing}}).Run)
 	} else {
 		kcfg := ingest.KafkaConfig{Brokers: a.cfg.KafkaBrokers}
 		if err := ingest.EnsureKafkaTopics(ctx, kcfg); err != nil {
@@ -29,7 +29,7 @@ func (a *app) startIngest(ctx context.Context, errc chan<- error) error {
 		if err != nil {
 			return err
 		}
-		kc, err := ingest.NewKafkaConsumer(a.bus.Conn(), a.db, m, a.log, ingest.KafkaConsumerConfig{Kafka: kcfg})
+		kc, err := ingest.NewKafkaConsumer(a.bus.Conn(), a.db, m, a.log, ingest.KafkaConsumerConfig{Kafka: kcfg, Sink: ingest.SinkConfig{Tracing: a.tracing}})
 		if err != nil {
 			return err
 		}
@@ -51,7 +51,7 @@ func (a *app) startIngest(ctx context.Context, errc chan<- error) error {
 // become dead letters like the firehose's.
 func (a *app) ingestRoute() http.Handler {
 	js := a.bus.JetStream()
-	return ingest.HTTPHandler(ingest.NewPublisher(js), ingest.NewDecoder(ingest.DecoderConfig{}),
+	return ingest.HTTPHandler(ingest.NewPublisher(js).Traced(a.tracing), ingest.NewDecoder(ingest.DecoderConfig{}),
 		ingest.NewDeadLetterWriter(js, a.db, a.ingestMetrics), ingest.HTTPConfig{})
 }
 

@@ -37,10 +37,10 @@ type replica struct {
 
 // startReplica opens an app on the shared engine and starts its three roles
 // as runRoles does; everything stops when the test ends.
-func startReplica(t *testing.T, cfg config.Config, db *store.DB) *replica {
+func startReplica(t *testing.T, cfg config.Config, deps appDeps) *replica {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := openAppOn(ctx, cfg, io.Discard, db)
+	a, err := openAppOn(ctx, cfg, io.Discard, deps)
 	require.NoError(t, err)
 	t.Cleanup(a.close)
 	t.Cleanup(cancel)
@@ -109,7 +109,7 @@ func TestTwoReplicas(t *testing.T) {
 	}
 	cfg, err := config.Load(nil, func(k string) string { return env[k] })
 	require.NoError(t, err)
-	a, b := startReplica(t, cfg, db), startReplica(t, cfg, db)
+	a, b := startReplica(t, cfg, appDeps{db: db}), startReplica(t, cfg, appDeps{db: db})
 	require.Equal(t, 3, a.app.bus.Replicas(), "R3 streams on the 3-node cluster")
 
 	t.Run("every scheduled slot is enqueued once", func(t *testing.T) {

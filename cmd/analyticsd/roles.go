@@ -103,7 +103,7 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 		PrivacyService:   a.svc.privacy,
 		RetentionService: a.svc.retention,
 		DeadLetterReader: ingest.NewDeadLetters(a.db),
-		LiveHub:          live.NewHub(live.Config{Conn: a.bus.Conn(), Log: a.log}),
+		LiveHub:          live.NewHub(live.Config{Conn: a.bus.Conn(), Log: a.log, Tracing: a.tracing}),
 	}
 	gql := api.NewGraphQLHandler(api.GraphQLConfig{
 		Schema:        r.Config(),
@@ -117,6 +117,7 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 		MaxBodyBytes:  int64(a.cfg.MaxBodyBytes),
 		MaxListLength: a.cfg.MaxListLength, MaxStringBytes: a.cfg.MaxStringBytes,
 		Subscriptions: api.SubscriptionLimits{PerConnection: a.cfg.WSSubscriptions, PerTenant: a.cfg.TenantSubs},
+		Tracing:       a.tracing,
 	})
 	var devToken string
 	if a.devMode() {
@@ -134,6 +135,7 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 		Log:      a.log,
 		Routes:   a.routes(devToken),
 		Checks:   a.checks(),
+		Tracing:  a.tracing,
 	})
 	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
 	if err != nil {

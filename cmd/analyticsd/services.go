@@ -42,7 +42,7 @@ type services struct {
 
 // openServices builds the domain services over the adapters.
 func (a *app) openServices(ctx context.Context) (*services, error) {
-	s := &services{events: events.NewService(a.db), jobs: queue.NewClient(a.kv.Client(), queue.ClientConfig{})}
+	s := &services{events: events.NewService(a.db), jobs: queue.NewClient(a.kv.Client(), queue.ClientConfig{Tracing: a.tracing})}
 	usage := &lateUsage{}
 	s.registry = metrics.NewRegistry(a.db, metrics.Config{Locks: a.kv, Cache: a.kv, Usage: usage})
 	// Ranges past the hot horizon are refused, not answered as empty.
@@ -61,6 +61,9 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 	blobs, route, err := a.openBlobs()
 	if err != nil {
 		return nil, err
+	}
+	if a.tracing != nil {
+		blobs = blob.Traced(blobs, a.tracing.Tracer("analytics/blob"))
 	}
 	s.blobRoute = route
 	s.exports, err = exports.NewService(exports.Deps{

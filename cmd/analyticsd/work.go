@@ -19,6 +19,7 @@ func (a *app) startWork(ctx context.Context) (func(), error) {
 		ShutdownTimeout: a.cfg.ShutdownTimeout,
 		Logger:          a.log,
 		Registry:        a.metrics.Registry,
+		Tracing:         a.tracing,
 	})
 	if err != nil {
 		return nil, err

@@ -7,9 +7,11 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/learnhub/analytics-service/jobs"
 	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/platform/telemetry"
 )
 
 // DefaultRetention is ClientConfig.Retention when it is zero.
@@ -21,6 +23,8 @@ type ClientConfig struct {
 	// horizon: while the completed task is kept, enqueuing the same input is
 	// a no-op. Zero means DefaultRetention.
 	Retention time.Duration
+	// Tracing carries the caller's trace context into the task (nil: none).
+	Tracing *telemetry.Tracing
 }
 
 // Client enqueues tasks. It is safe for concurrent use.
@@ -51,7 +55,12 @@ func (c *Client) Enqueue(ctx context.Context, t jobs.Task) (jobs.Receipt, error)
 	if err != nil {
 		return jobs.Receipt{}, err
 	}
-	payload, err := jsonEnvelope(t.Tenant, params)
+	carrier := propagation.MapCarrier{}
+	c.cfg.Tracing.Inject(ctx, carrier)
+	if len(carrier) == 0 {
+		carrier = nil
+	}
+	payload, err := jsonEnvelope(t.Tenant, params, carrier)
 	if err != nil {
 		return jobs.Receipt{}, errs.Wrap(op, errs.KindInternal, err, "")
 	}

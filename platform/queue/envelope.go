@@ -9,11 +9,15 @@ import (
 type envelope struct {
 	Tenant string          `json:"tenant,omitempty"`
 	Params json.RawMessage `json:"params,omitempty"`
+	// Trace is the enqueuer's W3C trace context (traceparent, tracestate),
+	// so the job's spans continue the request's trace. Not part of the
+	// TaskID: the same work enqueued from two traces is still one task.
+	Trace map[string]string `json:"trace,omitempty"`
 }
 
-// jsonEnvelope is the task payload: the tenant and the params.
-func jsonEnvelope(tenant string, params json.RawMessage) ([]byte, error) {
-	return json.Marshal(envelope{Tenant: tenant, Params: params})
+// jsonEnvelope is the task payload: the tenant, the params and the trace.
+func jsonEnvelope(tenant string, params json.RawMessage, trace map[string]string) ([]byte, error) {
+	return json.Marshal(envelope{Tenant: tenant, Params: params, Trace: trace})
 }
 
 // decodeEnvelope reads a payload written by jsonEnvelope. An empty payload

@@ -12,10 +12,15 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/learnhub/analytics-service/jobs"
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/platform/reqid"
+	"github.com/learnhub/analytics-service/platform/telemetry"
 )
 
 // Defaults for the zero values of Config.
@@ -37,6 +42,9 @@ type Config struct {
 	// it hands them back to Redis for another worker; zero means
 	// DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
+	// Tracing records a span per task, continuing the enqueuer's trace
+	// (nil: none).
+	Tracing *telemetry.Tracing
 	// RecoverTimeout bounds all Recoverers together at Start; zero means
 	// DefaultRecoverTimeout.
 	RecoverTimeout time.Duration
@@ -175,7 +183,16 @@ func (s *Server) dispatch(ctx context.Context, t *asynq.Task) error {
 	j.ID, _ = asynq.GetTaskID(ctx)
 	j.Retried, _ = asynq.GetRetryCount(ctx)
 	j.MaxRetry, _ = asynq.GetMaxRetry(ctx)
+	ctx = s.cfg.Tracing.Extract(ctx, propagation.MapCarrier(env.Trace))
+	ctx, sp := s.cfg.Tracing.Tracer("analytics/queue").Start(ctx, "job "+j.Kind, trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(attribute.String("messaging.system", "asynq"), attribute.String("analytics.job.kind", j.Kind),
+			attribute.String("analytics.job.id", j.ID), attribute.String("analytics.tenant", j.Tenant), attribute.Int("analytics.job.retried", j.Retried)))
 	err = h.ProcessJob(reqid.With(ctx, j.ID), j)
+	if err != nil {
+		sp.RecordError(err)
+		sp.SetStatus(codes.Error, "job failed")
+	}
+	sp.End()
 	if err != nil && errs.Is(err, errs.KindInvalid) && !errors.Is(err, asynq.SkipRetry) {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}

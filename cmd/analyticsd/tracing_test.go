@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/learnhub/analytics-service/platform/auth"
+	"github.com/learnhub/analytics-service/platform/config"
+	"github.com/learnhub/analytics-service/platform/kv/kvtest"
+	"github.com/learnhub/analytics-service/platform/telemetry"
+	"github.com/learnhub/analytics-service/store"
+	"github.com/learnhub/analytics-service/store/chembedded"
+	"github.com/learnhub/analytics-service/store/storetest"
+)
+
+// spansOf returns the names of the ended spans of trace id, and the span
+// stubs by name.
+func spansOf(exp *tracetest.InMemoryExporter, id trace.TraceID) map[string][]tracetest.SpanStub {
+	out := map[string][]tracetest.SpanStub{}
+	for _, s := range exp.GetSpans() {
+		if s.SpanContext.TraceID() == id {
+			out[s.Name] = append(out[s.Name], s)
+		}
+	}
+	return out
+}
+
+// TestTracesEndToEnd: with tracing on (an in-memory exporter in place of
+// OTLP), one trace follows an event from POST /v1/events through NATS, the
+// ingest batch and its insert, the commit notice, to the live refresh that
+// pushes it to a WebSocket subscriber; another follows exportQuery through
+// the Asynq task to the blob. The client starts each trace (traceparent).
+func TestTracesEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole service")
+	}
+	exp := tracetest.NewInMemoryExporter()
+	tracing := telemetry.NewTracingTo(exp, "analyticsd-test")
+	db := store.New(storetest.EmbeddedBackend(t, chembedded.Options{}),
+		store.Options{Mode: "embedded", Tracer: tracing.Tracer("analytics/clickhouse")})
+	env := map[string]string{
+		"ANALYTICS_REDIS_URL":        "redis://" + kvtest.StartRedis(t),
+		"ANALYTICS_JWT_SECRET":       strings.Repeat("trace-test-secret-", 3),
+		"ANALYTICS_DATA_DIR":         t.TempDir(),
+		"ANALYTICS_HTTP_ADDR":        "127.0.0.1:0",
+		"ANALYTICS_SEED_DEMO":        "false",
+		"ANALYTICS_LOG_LEVEL":        "error",
+		"ANALYTICS_SHUTDOWN_TIMEOUT": "3s",
+	}
+	cfg, err := config.Load(nil, func(k string) string { return env[k] })
+	require.NoError(t, err)
+	r := startReplica(t, cfg, appDeps{db: db, tracing: tracing})
+
+	const (
+		eventTrace  = "4bf92f3577b34da6a3ce929d0e0e4736"
+		exportTrace = "0af7651916cd43dd8448eb211c80319c"
+	)
+	traceparent := func(id string) string { return "00-" + id + "-00f067aa0ba902b7-01" }
+
+	t.Run("POST /v1/events to the live push", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(r.url, "http")+"/graphql",
+			&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+		require.NoError(t, err)
+		defer ws.CloseNow()
+		type msg struct {
+			ID      string          `json:"id,omitempty"`
+			Type    string          `json:"type"`
+			Payload json.RawMessage `json:"payload,omitempty"`
+		}
+		init, _ := json.Marshal(map[string]string{"Authorization": "Bearer " + r.token(t, "tenant-t", auth.RoleViewer)})
+		require.NoError(t, wsjson.Write(ctx, ws, msg{Type: "connection_init", Payload: init}))
+		sub, _ := json.Marshal(map[string]any{"query": `subscription { eventTypeCounts(timeRange: {last: "1h"}) { type count } }`})
+		require.NoError(t, wsjson.Write(ctx, ws, msg{ID: "1", Type: "subscribe", Payload: sub}))
+		sent := false
+		for {
+			var m msg
+			require.NoError(t, wsjson.Read(ctx, ws, &m))
+			if m.Type != "next" {
+				continue
+			}
+			if strings.Contains(string(m.Payload), `"user.login"`) {
+				break
+			}
+			if !sent {
+				ev := fmt.Sprintf(`{"id":"t-1","tenant_id":"tenant-t","type":"user.login","user_id":"u1","occurred_at":%q}`,
+					time.Now().UTC().Add(-time.Minute).Format(time.RFC3339Nano))
+				req, _ := http.NewRequest(http.MethodPost, r.url+"/v1/events", strings.NewReader("["+ev+"]"))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+r.token(t, "tenant-t", auth.RoleIngest))
+				req.Header.Set("traceparent", traceparent(eventTrace))
+				res, err := http.DefaultClient.Do(req)
+				require.NoError(t, err)
+				_ = res.Body.Close()
+				require.Equal(t, http.StatusOK, res.StatusCode)
+				sent = true
+			}
+		}
+		id, _ := trace.TraceIDFromHex(eventTrace)
+		var spans map[string][]tracetest.SpanStub
+		require.Eventually(t, func() bool {
+			spans = spansOf(exp, id)
+			return len(spans["live refresh eventTypeCounts"]) > 0 || hasPrefix(spans, "live refresh")
+		}, 10*time.Second, 20*time.Millisecond, "the live refresh joins the event's trace")
+		for _, name := range []string{"HTTP POST /v1/events", "ingest batch", "clickhouse insert events"} {
+			assert.NotEmpty(t, spans[name], "%s in the event's trace; have %v", name, names(spans))
+		}
+		batch := spans["ingest batch"][0]
+		insert := spans["clickhouse insert events"][0]
+		assert.Equal(t, batch.SpanContext.SpanID(), insert.Parent.SpanID(), "the insert is the batch's child")
+		assert.True(t, hasPrefix(spans, "clickhouse query"), "the refresh's query is in the trace; have %v", names(spans))
+	})
+
+	t.Run("exportQuery through the Asynq task to the blob", func(t *testing.T) {
+		body := `{"query":"mutation { exportQuery(input: {events: {timeRange: {last: \"1d\"}}, format: CSV}) { id } }"}`
+		req, _ := http.NewRequest(http.MethodPost, r.url+"/graphql", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+r.token(t, "tenant-t", auth.RoleAnalyst))
+		req.Header.Set("traceparent", traceparent(exportTrace))
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_ = res.Body.Close()
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		id, _ := trace.TraceIDFromHex(exportTrace)
+		var spans map[string][]tracetest.SpanStub
+		require.Eventually(t, func() bool {
+			spans = spansOf(exp, id)
+			return len(spans["blob put"]) > 0 && len(spans["job exports:run"]) > 0 // the job's span ends after its write
+		}, 30*time.Second, 50*time.Millisecond, "the export's job and blob write join the request's trace")
+		for _, name := range []string{"HTTP /graphql", "graphql mutation anonymous", "job exports:run", "blob put"} {
+			assert.NotEmpty(t, spans[name], "%s in the export's trace; have %v", name, names(spans))
+		}
+		job := spans["job exports:run"][0]
+		assert.Equal(t, job.SpanContext.SpanID(), spans["blob put"][0].Parent.SpanID(), "the blob write is the job's child")
+		op := spans["graphql mutation anonymous"][0]
+		var complexity int64
+		for _, kv := range op.Attributes {
+			if kv.Key == "analytics.graphql.complexity" {
+				complexity = kv.Value.AsInt64()
+			}
+		}
+		assert.Positive(t, complexity, "the operation span carries its complexity")
+		for _, s := range exp.GetSpans() {
+			for _, kv := range s.Attributes {
+				assert.NotContains(t, kv.Value.String(), "Bearer", "no token in any span attribute")
+			}
+		}
+	})
+}
+
+func hasPrefix(spans map[string][]tracetest.SpanStub, prefix string) bool {
+	for n := range spans {
+		if strings.HasPrefix(n, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func names(spans map[string][]tracetest.SpanStub) []string {
+	var out []string
+	for n := range spans {
+		out = append(out, n)
+	}
+	return out
+}
