@@ -237,3 +237,23 @@ func (m *Monitor) quiet(bucket time.Time, loc *time.Location) bool {
 	}
 	return h >= q.From || h < q.To
 }
+
+// EffectiveTopN is the series kept per evaluation (0 without dimensions).
+func (m *Monitor) EffectiveTopN() int { return m.topN() }
+
+// EffectiveDetector is the detector name, the default filled in.
+func (m *Monitor) EffectiveDetector() string { return m.detector() }
+
+// EffectiveSensitivity is the sensitivity, MEDIUM when unset.
+func (m *Monitor) EffectiveSensitivity() Sensitivity {
+	if m.Sensitivity == "" {
+		return SensitivityMedium
+	}
+	return m.Sensitivity
+}
+
+// EffectiveThreshold is the score threshold in force.
+func (m *Monitor) EffectiveThreshold() float64 { return m.threshold() }
+
+// EffectiveMinHistory is the buckets scored before any is flagged.
+func (m *Monitor) EffectiveMinHistory() int { return m.minHistory() }

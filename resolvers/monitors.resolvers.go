@@ -7,42 +7,92 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/learnhub/analytics-service/graph"
 	"github.com/learnhub/analytics-service/graph/model"
+	"github.com/learnhub/analytics-service/metrics"
+	"github.com/learnhub/analytics-service/monitors"
 )
 
 func (r *monitorResolver) LastRun(ctx context.Context, obj *model.Monitor) (*model.MonitorRun, error) {
-	panic(fmt.Errorf("not implemented: LastRun - lastRun"))
+	r2, ok, err := r.MonitorService.LastRun(ctx, &monitors.Monitor{ID: obj.ID, Version: uint64(obj.Version)})
+	if err != nil || !ok {
+		return nil, err
+	}
+	return toModelRun(r2), nil
 }
 
 func (r *mutationResolver) CreateMonitor(ctx context.Context, input model.MonitorInput) (*model.Monitor, error) {
-	panic(fmt.Errorf("not implemented: CreateMonitor - createMonitor"))
+	m, err := r.MonitorService.Create(ctx, toMonitor(input))
+	if err != nil {
+		return nil, err
+	}
+	return toModelMonitor(m), nil
 }
 
 func (r *mutationResolver) UpdateMonitor(ctx context.Context, id string, expectedVersion int, input model.MonitorInput) (*model.Monitor, error) {
-	panic(fmt.Errorf("not implemented: UpdateMonitor - updateMonitor"))
+	m, err := r.MonitorService.Update(ctx, id, uint64(expectedVersion), toMonitor(input))
+	if err != nil {
+		return nil, err
+	}
+	return toModelMonitor(m), nil
 }
 
 func (r *mutationResolver) DeleteMonitor(ctx context.Context, id string, expectedVersion int) (bool, error) {
-	panic(fmt.Errorf("not implemented: DeleteMonitor - deleteMonitor"))
+	if err := r.MonitorService.Delete(ctx, id, uint64(expectedVersion)); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 func (r *queryResolver) Monitors(ctx context.Context) ([]*model.Monitor, error) {
-	panic(fmt.Errorf("not implemented: Monitors - monitors"))
+	ms, err := r.MonitorService.Monitors(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Monitor, len(ms))
+	for i, m := range ms {
+		out[i] = toModelMonitor(m)
+	}
+	return out, nil
 }
 
 func (r *queryResolver) Monitor(ctx context.Context, id string) (*model.Monitor, error) {
-	panic(fmt.Errorf("not implemented: Monitor - monitor"))
+	m, err := r.MonitorService.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return toModelMonitor(m), nil
 }
 
 func (r *queryResolver) MetricAnomalies(ctx context.Context, input model.MetricAnomaliesInput) ([]*model.AnomalySeries, error) {
-	panic(fmt.Errorf("not implemented: MetricAnomalies - metricAnomalies"))
+	if err := checkAnomalyInput(input); err != nil {
+		return nil, err
+	}
+	if input.MonitorID != nil {
+		_, scores, err := r.MonitorService.MonitorScores(ctx, *input.MonitorID, timeSpec(*input.TimeRange))
+		if err != nil {
+			return nil, err
+		}
+		return toAnomalySeries(scores), nil
+	}
+	scores, err := r.MonitorService.Anomalies(ctx, anomalyRequest(input))
+	if err != nil {
+		return nil, err
+	}
+	return toAnomalySeries(scores), nil
 }
 
 func (r *queryResolver) MetricForecast(ctx context.Context, input model.MetricForecastInput) ([]*model.ForecastSeries, error) {
-	panic(fmt.Errorf("not implemented: MetricForecast - metricForecast"))
+	fcs, err := r.MonitorService.Forecast(ctx, monitors.ForecastRequest{
+		Series: monitors.Series{MetricKey: input.MetricKey, Filters: toMetricFilters(input.Filters), Dimensions: input.Dimensions,
+			TopN: deref(input.TopN), Grain: metrics.Grain(input.Grain)},
+		Horizon: input.Horizon, Model: deref(input.Model), Levels: input.Levels, History: deref(input.History),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return toForecastSeries(fcs), nil
 }
 
 func (r *Resolver) Monitor() graph.MonitorResolver { return &monitorResolver{r} }
