@@ -125,8 +125,8 @@ type AnomalyRequest struct {
 }
 
 // Anomalies scores every bucket of the metric's series in the time range:
-// the detector is replayed from history() buckets before the range so its
-// verdicts are warmed up as a monitor's would be.
+// the detector is replayed from history() buckets before the range's end,
+// so its verdicts are the ones a monitor evaluating then would store.
 func (s *Service) Anomalies(ctx context.Context, req AnomalyRequest) ([]Score, error) {
 	m, err := s.transient(ctx, req.Series, req.Detector)
 	if err != nil {
@@ -144,13 +144,19 @@ func (s *Service) Anomalies(ctx context.Context, req AnomalyRequest) ([]Score, e
 		return nil, err
 	}
 	from := m.Grain.Truncate(r.From, time.UTC)
-	warm := m.window(from).From
 	to := r.To
 	if last := m.Grain.Truncate(now, time.UTC); last.Before(to) {
 		to = last // the current bucket is not complete
 	}
 	if !to.After(from) {
 		return []Score{}, nil
+	}
+	// The detector replays the history() buckets before to, as the
+	// monitor evaluating to would (a window a monitor can always read,
+	// inside the hot horizon), or from the range's start if earlier.
+	warm := m.window(to).From
+	if from.Before(warm) {
+		warm = from
 	}
 	res, err := s.queryOne(ctx, m.request(timerange.Range{From: warm, To: to}))
 	if err != nil {
