@@ -25,16 +25,6 @@ type Stats struct {
 	Engine, Detect time.Duration
 }
 
-// add accumulates o into st.
-func (st *Stats) add(o Stats) {
-	st.Monitors += o.Monitors
-	st.Series += o.Series
-	st.Scores += o.Scores
-	st.Errors += o.Errors
-	st.Engine += o.Engine
-	st.Detect += o.Detect
-}
-
 // selection says which monitors of a tenant an evaluation covers.
 type selection struct {
 	grain     metrics.Grain // monitors of this grain (ticks)

@@ -134,4 +134,3 @@ func fieldOf(err error) string {
 	f, _ := errs.PublicFields(err)["field"].(string)
 	return f
 }
-
