@@ -31,6 +31,7 @@ import (
 	"github.com/learnhub/analytics-service/journeys"
 	"github.com/learnhub/analytics-service/live"
 	"github.com/learnhub/analytics-service/metrics"
+	"github.com/learnhub/analytics-service/monitors"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/blob"
 	"github.com/learnhub/analytics-service/platform/bus"
@@ -64,6 +65,8 @@ type harness struct {
 	exports    *exports.Service
 	exportJobs *jobstest.Recorder
 	blobs      blob.Store
+	// monitors is the service behind the monitor fields; tests evaluate it.
+	monitors *monitors.Service
 }
 
 type harnessOpts struct {
@@ -100,6 +103,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	require.NoError(t, err)
 	cohortService := cohorts.NewService(db, nats, cohorts.Config{Locks: rediskv.New(rdb)})
 	exportJobs := &jobstest.Recorder{}
+	monitorService := monitors.NewService(db, registry, querier, monitors.Config{})
 	exp, err := exports.NewService(exports.Deps{DB: db, Blobs: blobs, Jobs: exportJobs, Bus: nats,
 		Metrics: querier, SQL: adhoc.NewService(db, adhoc.Config{}), Cohorts: cohortService}, exports.Config{CheckRange: checkRange})
 	require.NoError(t, err)
@@ -117,6 +121,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		LiveHub:          live.NewHub(live.Config{Conn: nats.Conn()}),
 		CohortService:    cohortService,
 		JourneyService:   journeys.NewService(db, journeys.Config{}),
+		MonitorService:   monitorService,
 		PrivacyService:   priv,
 		RetentionService: privacy.NewRetention(db, blobs, queue.NewClient(rdb, queue.ClientConfig{}), privacy.RetentionConfig{}),
 		MinPollInterval:  100 * time.Millisecond,
@@ -139,7 +144,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	}))
 	t.Cleanup(srv.Close)
 	return &harness{t: t, url: srv.URL, db: db, signer: signer, logs: logs, bus: nats, privacy: priv,
-		exports: exp, exportJobs: exportJobs, blobs: blobs}
+		exports: exp, exportJobs: exportJobs, blobs: blobs, monitors: monitorService}
 }
 
 func (h *harness) token(tenant string, role auth.Role) string {

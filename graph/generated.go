@@ -31,6 +31,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Cohort() CohortResolver
 	Dashboard() DashboardResolver
+	Monitor() MonitorResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
@@ -41,6 +42,24 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AnomalyPoint struct {
+		Anomalous  func(childComplexity int) int
+		Bucket     func(childComplexity int) int
+		Confidence func(childComplexity int) int
+		Detector   func(childComplexity int) int
+		Expected   func(childComplexity int) int
+		Lower      func(childComplexity int) int
+		Query      func(childComplexity int) int
+		Score      func(childComplexity int) int
+		Upper      func(childComplexity int) int
+		Value      func(childComplexity int) int
+	}
+
+	AnomalySeries struct {
+		Labels func(childComplexity int) int
+		Points func(childComplexity int) int
+	}
+
 	Cohort struct {
 		Active          func(childComplexity int) int
 		Changes         func(childComplexity int, version int64, direction model.CohortChangeDirection, first *int, after *string) int
@@ -184,6 +203,24 @@ type ComplexityRoot struct {
 	ExportJobConnection struct {
 		Nodes    func(childComplexity int) int
 		PageInfo func(childComplexity int) int
+	}
+
+	ForecastInterval struct {
+		Level func(childComplexity int) int
+		Lower func(childComplexity int) int
+		Upper func(childComplexity int) int
+	}
+
+	ForecastPoint struct {
+		Bucket    func(childComplexity int) int
+		Intervals func(childComplexity int) int
+		Value     func(childComplexity int) int
+	}
+
+	ForecastSeries struct {
+		Labels func(childComplexity int) int
+		Model  func(childComplexity int) int
+		Points func(childComplexity int) int
 	}
 
 	FunnelBreakdown struct {
@@ -330,15 +367,51 @@ type ComplexityRoot struct {
 		Type  func(childComplexity int) int
 	}
 
+	Monitor struct {
+		Active      func(childComplexity int) int
+		Detector    func(childComplexity int) int
+		Dimensions  func(childComplexity int) int
+		Filters     func(childComplexity int) int
+		Grain       func(childComplexity int) int
+		ID          func(childComplexity int) int
+		IsDefault   func(childComplexity int) int
+		LastRun     func(childComplexity int) int
+		MetricKey   func(childComplexity int) int
+		MinHistory  func(childComplexity int) int
+		Name        func(childComplexity int) int
+		QuietHours  func(childComplexity int) int
+		Sensitivity func(childComplexity int) int
+		Threshold   func(childComplexity int) int
+		TopN        func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+		UpdatedBy   func(childComplexity int) int
+		Version     func(childComplexity int) int
+	}
+
+	MonitorRun struct {
+		Errors       func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		ScheduledFor func(childComplexity int) int
+		Scored       func(childComplexity int) int
+		Series       func(childComplexity int) int
+	}
+
+	MonitorRunError struct {
+		Error  func(childComplexity int) int
+		Series func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AddWidget                func(childComplexity int, dashboardID string, expectedVersion int, widget model.WidgetInput) int
 		CancelExport             func(childComplexity int, id string) int
 		CreateCohort             func(childComplexity int, input model.CohortInput) int
 		CreateDashboard          func(childComplexity int, input model.DashboardInput, widgets []*model.WidgetInput) int
 		CreateMetric             func(childComplexity int, input model.MetricInput) int
+		CreateMonitor            func(childComplexity int, input model.MonitorInput) int
 		CreateReport             func(childComplexity int, input model.ReportInput) int
 		DeleteCohort             func(childComplexity int, id string, expectedVersion int) int
 		DeleteDashboard          func(childComplexity int, id string, expectedVersion int) int
+		DeleteMonitor            func(childComplexity int, id string, expectedVersion int) int
 		DeleteReport             func(childComplexity int, id string, expectedVersion int) int
 		DeprecateMetric          func(childComplexity int, id string, expectedVersion int, replacement *string, sunset *time.Time) int
 		EvaluateCohort           func(childComplexity int, id string) int
@@ -352,6 +425,7 @@ type ComplexityRoot struct {
 		UpdateCohort             func(childComplexity int, id string, expectedVersion int, input model.CohortInput) int
 		UpdateDashboard          func(childComplexity int, id string, expectedVersion int, input model.DashboardInput) int
 		UpdateMetric             func(childComplexity int, id string, expectedVersion int, input model.MetricInput) int
+		UpdateMonitor            func(childComplexity int, id string, expectedVersion int, input model.MonitorInput) int
 		UpdateReport             func(childComplexity int, id string, expectedVersion int, input model.ReportInput) int
 		UpdateWidget             func(childComplexity int, dashboardID string, expectedVersion int, widgetID string, widget model.WidgetInput) int
 	}
@@ -396,8 +470,12 @@ type ComplexityRoot struct {
 		FunnelTimeToConvert func(childComplexity int, input model.FunnelInput, fromStep int, toStep int, bins *int) int
 		FunnelTrend         func(childComplexity int, input model.FunnelInput, grain model.Grain) int
 		Metric              func(childComplexity int, id *string, key *string) int
+		MetricAnomalies     func(childComplexity int, input model.MetricAnomaliesInput) int
+		MetricForecast      func(childComplexity int, input model.MetricForecastInput) int
 		MetricQuery         func(childComplexity int, id *string, key *string, dimensions []string, filters []*model.MetricFilterInput, timeRange model.TimeRange, grain *model.Grain, timezone *string, compareTo *model.CompareTo, orderBy *model.MetricOrder, limit *int, cohorts []*model.CohortFilterInput, cohortBreakdown *string) int
 		Metrics             func(childComplexity int, filter *model.MetricListFilter, first *int, after *string) int
+		Monitor             func(childComplexity int, id string) int
+		Monitors            func(childComplexity int) int
 		PathsQuery          func(childComplexity int, input model.PathsInput) int
 		Report              func(childComplexity int, id string) int
 		ReportRuns          func(childComplexity int, reportID string, first *int, after *string) int
@@ -406,6 +484,12 @@ type ComplexityRoot struct {
 		RetentionReport     func(childComplexity int) int
 		ServerInfo          func(childComplexity int) int
 		Viewer              func(childComplexity int) int
+	}
+
+	QuietHours struct {
+		From     func(childComplexity int) int
+		Timezone func(childComplexity int) int
+		To       func(childComplexity int) int
 	}
 
 	Report struct {
@@ -523,6 +607,11 @@ type ComplexityRoot struct {
 		Mean       func(childComplexity int) int
 	}
 
+	SeriesLabel struct {
+		Dimension func(childComplexity int) int
+		Value     func(childComplexity int) int
+	}
+
 	ServerInfo struct {
 		ClickhouseVersion func(childComplexity int) int
 		Mode              func(childComplexity int) int
@@ -593,6 +682,9 @@ type CohortResolver interface {
 type DashboardResolver interface {
 	Render(ctx context.Context, obj *model.Dashboard, filters []*model.MetricFilterInput, timeRange *model.TimeRange) (*model.DashboardRender, error)
 }
+type MonitorResolver interface {
+	LastRun(ctx context.Context, obj *model.Monitor) (*model.MonitorRun, error)
+}
 type MutationResolver interface {
 	CreateCohort(ctx context.Context, input model.CohortInput) (*model.Cohort, error)
 	UpdateCohort(ctx context.Context, id string, expectedVersion int, input model.CohortInput) (*model.Cohort, error)
@@ -611,6 +703,9 @@ type MutationResolver interface {
 	CreateMetric(ctx context.Context, input model.MetricInput) (*model.Metric, error)
 	UpdateMetric(ctx context.Context, id string, expectedVersion int, input model.MetricInput) (*model.Metric, error)
 	DeprecateMetric(ctx context.Context, id string, expectedVersion int, replacement *string, sunset *time.Time) (*model.MetricDeprecation, error)
+	CreateMonitor(ctx context.Context, input model.MonitorInput) (*model.Monitor, error)
+	UpdateMonitor(ctx context.Context, id string, expectedVersion int, input model.MonitorInput) (*model.Monitor, error)
+	DeleteMonitor(ctx context.Context, id string, expectedVersion int) (bool, error)
 	RequestErasure(ctx context.Context, userID string) (*model.ErasureRequest, error)
 	RunRetention(ctx context.Context, dryRun bool) (*model.RetentionReport, error)
 	CreateReport(ctx context.Context, input model.ReportInput) (*model.Report, error)
@@ -639,6 +734,10 @@ type QueryResolver interface {
 	Metric(ctx context.Context, id *string, key *string) (*model.Metric, error)
 	Metrics(ctx context.Context, filter *model.MetricListFilter, first *int, after *string) (*model.MetricConnection, error)
 	MetricQuery(ctx context.Context, id *string, key *string, dimensions []string, filters []*model.MetricFilterInput, timeRange model.TimeRange, grain *model.Grain, timezone *string, compareTo *model.CompareTo, orderBy *model.MetricOrder, limit *int, cohorts []*model.CohortFilterInput, cohortBreakdown *string) (*model.MetricQueryResult, error)
+	Monitors(ctx context.Context) ([]*model.Monitor, error)
+	Monitor(ctx context.Context, id string) (*model.Monitor, error)
+	MetricAnomalies(ctx context.Context, input model.MetricAnomaliesInput) ([]*model.AnomalySeries, error)
+	MetricForecast(ctx context.Context, input model.MetricForecastInput) ([]*model.ForecastSeries, error)
 	ErasureStatus(ctx context.Context, id string) (*model.ErasureRequest, error)
 	ErasureRequests(ctx context.Context, first *int, after *string) (*model.ErasureRequestConnection, error)
 	RetentionReport(ctx context.Context) (*model.RetentionReport, error)
@@ -670,6 +769,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AnomalyPoint.anomalous":
+		if e.ComplexityRoot.AnomalyPoint.Anomalous == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyPoint.Anomalous(childComplexity), true
+	case "AnomalyPoint.bucket":
+		if e.ComplexityRoot.AnomalyPoint.Bucket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyPoint.Bucket(childComplexity), true
+	case "AnomalyPoint.confidence":
+		if e.ComplexityRoot.AnomalyPoint.Confidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyPoint.Confidence(childComplexity), true
+	case "AnomalyPoint.detector":
+		if e.ComplexityRoot.AnomalyPoint.Detector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyPoint.Detector(childComplexity), true
+	case "AnomalyPoint.expected":
+		if e.ComplexityRoot.AnomalyPoint.Expected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyPoint.Expected(childComplexity), true
+	case "AnomalyPoint.lower":
+		if e.ComplexityRoot.AnomalyPoint.Lower == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyPoint.Lower(childComplexity), true
+	case "AnomalyPoint.query":
+		if e.ComplexityRoot.AnomalyPoint.Query == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyPoint.Query(childComplexity), true
+	case "AnomalyPoint.score":
+		if e.ComplexityRoot.AnomalyPoint.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyPoint.Score(childComplexity), true
+	case "AnomalyPoint.upper":
+		if e.ComplexityRoot.AnomalyPoint.Upper == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyPoint.Upper(childComplexity), true
+	case "AnomalyPoint.value":
+		if e.ComplexityRoot.AnomalyPoint.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyPoint.Value(childComplexity), true
+
+	case "AnomalySeries.labels":
+		if e.ComplexityRoot.AnomalySeries.Labels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalySeries.Labels(childComplexity), true
+	case "AnomalySeries.points":
+		if e.ComplexityRoot.AnomalySeries.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalySeries.Points(childComplexity), true
 
 	case "Cohort.active":
 		if e.ComplexityRoot.Cohort.Active == nil {
@@ -1272,6 +1445,63 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ExportJobConnection.PageInfo(childComplexity), true
 
+	case "ForecastInterval.level":
+		if e.ComplexityRoot.ForecastInterval.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastInterval.Level(childComplexity), true
+	case "ForecastInterval.lower":
+		if e.ComplexityRoot.ForecastInterval.Lower == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastInterval.Lower(childComplexity), true
+	case "ForecastInterval.upper":
+		if e.ComplexityRoot.ForecastInterval.Upper == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastInterval.Upper(childComplexity), true
+
+	case "ForecastPoint.bucket":
+		if e.ComplexityRoot.ForecastPoint.Bucket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastPoint.Bucket(childComplexity), true
+	case "ForecastPoint.intervals":
+		if e.ComplexityRoot.ForecastPoint.Intervals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastPoint.Intervals(childComplexity), true
+	case "ForecastPoint.value":
+		if e.ComplexityRoot.ForecastPoint.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastPoint.Value(childComplexity), true
+
+	case "ForecastSeries.labels":
+		if e.ComplexityRoot.ForecastSeries.Labels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastSeries.Labels(childComplexity), true
+	case "ForecastSeries.model":
+		if e.ComplexityRoot.ForecastSeries.Model == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastSeries.Model(childComplexity), true
+	case "ForecastSeries.points":
+		if e.ComplexityRoot.ForecastSeries.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastSeries.Points(childComplexity), true
+
 	case "FunnelBreakdown.other":
 		if e.ComplexityRoot.FunnelBreakdown.Other == nil {
 			break
@@ -1847,6 +2077,159 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MetricValue.Type(childComplexity), true
 
+	case "Monitor.active":
+		if e.ComplexityRoot.Monitor.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Monitor.Active(childComplexity), true
+	case "Monitor.detector":
+		if e.ComplexityRoot.Monitor.Detector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Monitor.Detector(childComplexity), true
+	case "Monitor.dimensions":
+		if e.ComplexityRoot.Monitor.Dimensions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Monitor.Dimensions(childComplexity), true
+	case "Monitor.filters":
+		if e.ComplexityRoot.Monitor.Filters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Monitor.Filters(childComplexity), true
+	case "Monitor.grain":
+		if e.ComplexityRoot.Monitor.Grain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Monitor.Grain(childComplexity), true
+	case "Monitor.id":
+		if e.ComplexityRoot.Monitor.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Monitor.ID(childComplexity), true
+	case "Monitor.isDefault":
+		if e.ComplexityRoot.Monitor.IsDefault == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Monitor.IsDefault(childComplexity), true
+	case "Monitor.lastRun":
+		if e.ComplexityRoot.Monitor.LastRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Monitor.LastRun(childComplexity), true
+	case "Monitor.metricKey":
+		if e.ComplexityRoot.Monitor.MetricKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Monitor.MetricKey(childComplexity), true
+	case "Monitor.minHistory":
+		if e.ComplexityRoot.Monitor.MinHistory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Monitor.MinHistory(childComplexity), true
+	case "Monitor.name":
+		if e.ComplexityRoot.Monitor.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Monitor.Name(childComplexity), true
+	case "Monitor.quietHours":
+		if e.ComplexityRoot.Monitor.QuietHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Monitor.QuietHours(childComplexity), true
+	case "Monitor.sensitivity":
+		if e.ComplexityRoot.Monitor.Sensitivity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Monitor.Sensitivity(childComplexity), true
+	case "Monitor.threshold":
+		if e.ComplexityRoot.Monitor.Threshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Monitor.Threshold(childComplexity), true
+	case "Monitor.topN":
+		if e.ComplexityRoot.Monitor.TopN == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Monitor.TopN(childComplexity), true
+	case "Monitor.updatedAt":
+		if e.ComplexityRoot.Monitor.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Monitor.UpdatedAt(childComplexity), true
+	case "Monitor.updatedBy":
+		if e.ComplexityRoot.Monitor.UpdatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Monitor.UpdatedBy(childComplexity), true
+	case "Monitor.version":
+		if e.ComplexityRoot.Monitor.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Monitor.Version(childComplexity), true
+
+	case "MonitorRun.errors":
+		if e.ComplexityRoot.MonitorRun.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MonitorRun.Errors(childComplexity), true
+	case "MonitorRun.kind":
+		if e.ComplexityRoot.MonitorRun.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MonitorRun.Kind(childComplexity), true
+	case "MonitorRun.scheduledFor":
+		if e.ComplexityRoot.MonitorRun.ScheduledFor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MonitorRun.ScheduledFor(childComplexity), true
+	case "MonitorRun.scored":
+		if e.ComplexityRoot.MonitorRun.Scored == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MonitorRun.Scored(childComplexity), true
+	case "MonitorRun.series":
+		if e.ComplexityRoot.MonitorRun.Series == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MonitorRun.Series(childComplexity), true
+
+	case "MonitorRunError.error":
+		if e.ComplexityRoot.MonitorRunError.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MonitorRunError.Error(childComplexity), true
+	case "MonitorRunError.series":
+		if e.ComplexityRoot.MonitorRunError.Series == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MonitorRunError.Series(childComplexity), true
+
 	case "Mutation.addWidget":
 		if e.ComplexityRoot.Mutation.AddWidget == nil {
 			break
@@ -1902,6 +2285,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateMetric(childComplexity, args["input"].(model.MetricInput)), true
+	case "Mutation.createMonitor":
+		if e.ComplexityRoot.Mutation.CreateMonitor == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createMonitor_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateMonitor(childComplexity, args["input"].(model.MonitorInput)), true
 	case "Mutation.createReport":
 		if e.ComplexityRoot.Mutation.CreateReport == nil {
 			break
@@ -1935,6 +2329,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteDashboard(childComplexity, args["id"].(string), args["expectedVersion"].(int)), true
+	case "Mutation.deleteMonitor":
+		if e.ComplexityRoot.Mutation.DeleteMonitor == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteMonitor_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteMonitor(childComplexity, args["id"].(string), args["expectedVersion"].(int)), true
 	case "Mutation.deleteReport":
 		if e.ComplexityRoot.Mutation.DeleteReport == nil {
 			break
@@ -2078,6 +2483,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateMetric(childComplexity, args["id"].(string), args["expectedVersion"].(int), args["input"].(model.MetricInput)), true
+	case "Mutation.updateMonitor":
+		if e.ComplexityRoot.Mutation.UpdateMonitor == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateMonitor_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateMonitor(childComplexity, args["id"].(string), args["expectedVersion"].(int), args["input"].(model.MonitorInput)), true
 	case "Mutation.updateReport":
 		if e.ComplexityRoot.Mutation.UpdateReport == nil {
 			break
@@ -2343,6 +2759,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Metric(childComplexity, args["id"].(*string), args["key"].(*string)), true
+	case "Query.metricAnomalies":
+		if e.ComplexityRoot.Query.MetricAnomalies == nil {
+			break
+		}
+
+		args, err := ec.field_Query_metricAnomalies_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MetricAnomalies(childComplexity, args["input"].(model.MetricAnomaliesInput)), true
+	case "Query.metricForecast":
+		if e.ComplexityRoot.Query.MetricForecast == nil {
+			break
+		}
+
+		args, err := ec.field_Query_metricForecast_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MetricForecast(childComplexity, args["input"].(model.MetricForecastInput)), true
 	case "Query.metricQuery":
 		if e.ComplexityRoot.Query.MetricQuery == nil {
 			break
@@ -2365,6 +2803,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Metrics(childComplexity, args["filter"].(*model.MetricListFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.monitor":
+		if e.ComplexityRoot.Query.Monitor == nil {
+			break
+		}
+
+		args, err := ec.field_Query_monitor_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Monitor(childComplexity, args["id"].(string)), true
+	case "Query.monitors":
+		if e.ComplexityRoot.Query.Monitors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Monitors(childComplexity), true
 	case "Query.pathsQuery":
 		if e.ComplexityRoot.Query.PathsQuery == nil {
 			break
@@ -2438,6 +2893,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "QuietHours.from":
+		if e.ComplexityRoot.QuietHours.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuietHours.From(childComplexity), true
+	case "QuietHours.timezone":
+		if e.ComplexityRoot.QuietHours.Timezone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuietHours.Timezone(childComplexity), true
+	case "QuietHours.to":
+		if e.ComplexityRoot.QuietHours.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuietHours.To(childComplexity), true
 
 	case "Report.createdAt":
 		if e.ComplexityRoot.Report.CreatedAt == nil {
@@ -2891,6 +3365,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RetentionResult.Mean(childComplexity), true
 
+	case "SeriesLabel.dimension":
+		if e.ComplexityRoot.SeriesLabel.Dimension == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeriesLabel.Dimension(childComplexity), true
+	case "SeriesLabel.value":
+		if e.ComplexityRoot.SeriesLabel.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeriesLabel.Value(childComplexity), true
+
 	case "ServerInfo.clickhouseVersion":
 		if e.ComplexityRoot.ServerInfo.ClickhouseVersion == nil {
 			break
@@ -3145,13 +3632,17 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("FunnelStepsBetween", ec.unmarshalInputFunnelStepsBetween),
 			graphql.NewInputUnmarshaler("JourneyEventInput", ec.unmarshalInputJourneyEventInput),
 			graphql.NewInputUnmarshaler("JourneyFilterInput", ec.unmarshalInputJourneyFilterInput),
+			graphql.NewInputUnmarshaler("MetricAnomaliesInput", ec.unmarshalInputMetricAnomaliesInput),
 			graphql.NewInputUnmarshaler("MetricConversionInput", ec.unmarshalInputMetricConversionInput),
 			graphql.NewInputUnmarshaler("MetricDimensionInput", ec.unmarshalInputMetricDimensionInput),
 			graphql.NewInputUnmarshaler("MetricFilterInput", ec.unmarshalInputMetricFilterInput),
+			graphql.NewInputUnmarshaler("MetricForecastInput", ec.unmarshalInputMetricForecastInput),
 			graphql.NewInputUnmarshaler("MetricInput", ec.unmarshalInputMetricInput),
 			graphql.NewInputUnmarshaler("MetricListFilter", ec.unmarshalInputMetricListFilter),
 			graphql.NewInputUnmarshaler("MetricValueInput", ec.unmarshalInputMetricValueInput),
+			graphql.NewInputUnmarshaler("MonitorInput", ec.unmarshalInputMonitorInput),
 			graphql.NewInputUnmarshaler("PathsInput", ec.unmarshalInputPathsInput),
+			graphql.NewInputUnmarshaler("QuietHoursInput", ec.unmarshalInputQuietHoursInput),
 			graphql.NewInputUnmarshaler("ReportDeliveryInput", ec.unmarshalInputReportDeliveryInput),
 			graphql.NewInputUnmarshaler("ReportInput", ec.unmarshalInputReportInput),
 			graphql.NewInputUnmarshaler("ReportMetricQueryInput", ec.unmarshalInputReportMetricQueryInput),
@@ -4791,6 +5282,279 @@ type MetricPoint {
   deltaPercent: Float
 }
 `, BuiltIn: false},
+	{Name: "../schema/monitors.graphqls", Input: `# Monitors: anomaly detection on metrics, forecasts (package monitors;
+# docs/ARCHITECTURE.md "Monitors"). Reading monitors, scores, anomalies and
+# forecasts needs the viewer role; defining or tuning a monitor needs admin.
+
+extend type Query {
+  """
+  The tenant's monitors, ordered by id: the ones admins created and one default per key metric
+  (` + "`" + `id` + "`" + ` "key:<metricKey>", ` + "`" + `isDefault` + "`" + ` true), which exists without anyone creating it.
+  """
+  monitors: [Monitor!]! @hasRole(role: VIEWER)
+  "One monitor by id (a default's id is \"key:<metricKey>\"); NOT_FOUND when the tenant has none."
+  monitor(id: ID!): Monitor! @hasRole(role: VIEWER)
+  """
+  Per-bucket anomaly scores for charting. With ` + "`" + `monitorId` + "`" + `: the scores the monitor stored (its
+  current version) in ` + "`" + `timeRange` + "`" + `. With ` + "`" + `metricKey` + "`" + `: scores computed now by replaying ` + "`" + `detector` + "`" + `
+  over the metric's history (nothing is stored). Give exactly one of the two.
+  """
+  metricAnomalies(input: MetricAnomaliesInput!): [AnomalySeries!]! @hasRole(role: VIEWER)
+  """
+  A forecast of a metric's series: ` + "`" + `horizon` + "`" + ` buckets (1 to 1000) after the last complete one,
+  with intervals at ` + "`" + `levels` + "`" + ` (default 80 and 95), fitted on ` + "`" + `history` + "`" + ` complete buckets
+  (default 180).
+  """
+  metricForecast(input: MetricForecastInput!): [ForecastSeries!]! @hasRole(role: VIEWER)
+}
+
+extend type Mutation {
+  "Define a monitor; its history is scored at once (a backfill task) so charts show past anomalies."
+  createMonitor(input: MonitorInput!): Monitor! @hasRole(role: ADMIN)
+  """
+  Replace a monitor's settings; ` + "`" + `expectedVersion` + "`" + ` must be its current version (0 for a key-metric
+  default never tuned). A default keeps its metric; switch it off with ` + "`" + `active: false` + "`" + `. The new
+  version's history is rescored.
+  """
+  updateMonitor(id: ID!, expectedVersion: Int!, input: MonitorInput!): Monitor! @hasRole(role: ADMIN)
+  "Delete a monitor and hide its scores. Defaults cannot be deleted (switch them off instead)."
+  deleteMonitor(id: ID!, expectedVersion: Int!): Boolean! @hasRole(role: ADMIN)
+}
+
+"How readily a monitor flags a bucket: the score threshold (LOW 0.7, MEDIUM 0.6, HIGH 0.5)."
+enum MonitorSensitivity {
+  "Fewest alarms."
+  LOW
+  "The default."
+  MEDIUM
+  "Most alarms."
+  HIGH
+}
+
+"A daily window of hours in which no bucket is flagged (scores are still stored)."
+input QuietHoursInput {
+  "First quiet hour, 0 to 23."
+  from: Int!
+  "First hour after the window, 0 to 23; less than ` + "`" + `from` + "`" + ` wraps past midnight."
+  to: Int!
+  "IANA time zone of the hours; default UTC."
+  timezone: String
+}
+
+"A daily window of hours in which no bucket is flagged."
+type QuietHours {
+  "First quiet hour, 0 to 23."
+  from: Int!
+  "First hour after the window."
+  to: Int!
+  "IANA time zone of the hours."
+  timezone: String!
+}
+
+"What a monitor watches and how."
+input MonitorInput {
+  "Display name; default the metric's name."
+  name: String
+  "Key of one of the tenant's metrics."
+  metricKey: String!
+  "Conditions on the metric's dimensions."
+  filters: [MetricFilterInput!]
+  "Split the metric into series by these dimensions (at most 2)."
+  dimensions: [String!]
+  "Series kept per evaluation (the biggest; the rest fold into \"(other)\"), 1 to 50; default 10."
+  topN: Int
+  "HOUR or DAY."
+  grain: Grain!
+  "Anomaly detector; default the ensemble. One of: ar, bocpd, context, ensemble, seasonal."
+  detector: String
+  "Default MEDIUM."
+  sensitivity: MonitorSensitivity
+  "A score threshold in (0, 1) overriding ` + "`" + `sensitivity` + "`" + `."
+  threshold: Float
+  "Buckets of a series scored before any is flagged; default 14 (DAY) or 168 (HOUR)."
+  minHistory: Int
+  "Hours in which nothing is flagged."
+  quietHours: QuietHoursInput
+  "Evaluated by the schedule; default true."
+  active: Boolean
+}
+
+"A watched metric."
+type Monitor {
+  "Stable id; \"key:<metricKey>\" for a key-metric default."
+  id: ID!
+  "Display name."
+  name: String!
+  "The metric watched."
+  metricKey: String!
+  "Conditions on the metric's dimensions."
+  filters: [MetricFilter!]!
+  "Dimensions splitting the metric into series."
+  dimensions: [String!]!
+  "Series kept per evaluation (0 without dimensions)."
+  topN: Int!
+  "HOUR or DAY."
+  grain: Grain!
+  "The detector that scores buckets."
+  detector: String!
+  "The sensitivity the threshold comes from."
+  sensitivity: MonitorSensitivity!
+  "The effective score threshold: a bucket at or above it (with enough confidence and history) is anomalous."
+  threshold: Float!
+  "Buckets of a series scored before any is flagged."
+  minHistory: Int!
+  "Hours in which nothing is flagged."
+  quietHours: QuietHours
+  "Evaluated by the schedule."
+  active: Boolean!
+  "A key-metric default (exists without anyone creating it; cannot be deleted)."
+  isDefault: Boolean!
+  "Optimistic-concurrency version (0 for a default never tuned)."
+  version: Int!
+  "When it was last changed (zero time for an untuned default)."
+  updatedAt: DateTime!
+  "Who changed it last."
+  updatedBy: String!
+  "The newest evaluation of this version; null before the first."
+  lastRun: MonitorRun
+}
+
+"One evaluation of a monitor."
+type MonitorRun {
+  "The bucket boundary it evaluated up to."
+  scheduledFor: DateTime!
+  "tick (newest buckets) or backfill (the whole history window)."
+  kind: String!
+  "Series the metric returned."
+  series: Int!
+  "Buckets scored."
+  scored: Int!
+  "Failures; a failing series never stops the others."
+  errors: [MonitorRunError!]!
+}
+
+"The failure of one series (or of the monitor's query, with ` + "`" + `series` + "`" + ` empty)."
+type MonitorRunError {
+  "The series' labels as JSON; empty for the whole monitor."
+  series: String!
+  "What went wrong."
+  error: String!
+}
+
+"Select the anomaly scores to chart."
+input MetricAnomaliesInput {
+  "A monitor's stored scores."
+  monitorId: ID
+  "Or a metric scored now."
+  metricKey: String
+  "With metricKey: conditions on the metric's dimensions."
+  filters: [MetricFilterInput!]
+  "With metricKey: dimensions splitting the series (at most 2)."
+  dimensions: [String!]
+  "With metricKey: series kept, 1 to 50; default 10."
+  topN: Int
+  "With metricKey: HOUR or DAY; default DAY."
+  grain: Grain
+  "With metricKey: the detector; default the ensemble."
+  detector: String
+  "With metricKey: default MEDIUM."
+  sensitivity: MonitorSensitivity
+  "Buckets to return."
+  timeRange: TimeRange!
+}
+
+"One label of a series: a dimension and its value."
+type SeriesLabel {
+  "Dimension path."
+  dimension: String!
+  "The series' value of it."
+  value: String!
+}
+
+"The scored buckets of one series."
+type AnomalySeries {
+  "Dimension values of the series; empty for the whole metric."
+  labels: [SeriesLabel!]!
+  "Scored buckets, oldest first."
+  points: [AnomalyPoint!]!
+}
+
+"One scored bucket."
+type AnomalyPoint {
+  "Bucket start."
+  bucket: DateTime!
+  "The metric's value."
+  value: Float!
+  "The detector's one-step expectation; null while it warms up."
+  expected: Float
+  "Lower end of the 95% band; null while it warms up."
+  lower: Float
+  "Upper end of the 95% band; null while it warms up."
+  upper: Float
+  "Anomaly score in [0, 1]."
+  score: Float!
+  "How much history backs the score, in [0, 1]."
+  confidence: Float!
+  "The score crossed the threshold with enough confidence and history, outside quiet hours."
+  anomalous: Boolean!
+  "The detector that scored it."
+  detector: String!
+  "The metric request that produced the value (JSON), to reproduce it with metricQuery."
+  query: String!
+}
+
+"What to forecast."
+input MetricForecastInput {
+  "Key of one of the tenant's metrics."
+  metricKey: String!
+  "Conditions on the metric's dimensions."
+  filters: [MetricFilterInput!]
+  "Dimensions splitting the series (at most 2)."
+  dimensions: [String!]
+  "Series kept, 1 to 50; default 10."
+  topN: Int
+  "HOUR or DAY."
+  grain: Grain!
+  "Buckets to forecast, 1 to 1000."
+  horizon: Int!
+  "Forecaster: ensemble (default), snaive, ets, arima, prophet, mstl, mstl-arima, theta."
+  model: String
+  "Interval levels in percent, each strictly between 0 and 100; default [80, 95]."
+  levels: [Float!]
+  "Complete buckets fitted on, 2 to 2000; default 180."
+  history: Int
+}
+
+"The forecast of one series."
+type ForecastSeries {
+  "Dimension values of the series; empty for the whole metric."
+  labels: [SeriesLabel!]!
+  "The model that produced it (with its selected variant, e.g. ets(A,N,A))."
+  model: String!
+  "One point per forecast bucket."
+  points: [ForecastPoint!]!
+}
+
+"One forecast bucket."
+type ForecastPoint {
+  "Bucket start."
+  bucket: DateTime!
+  "Point forecast."
+  value: Float!
+  "Prediction intervals, in the order of the levels asked for."
+  intervals: [ForecastInterval!]!
+}
+
+"A central prediction interval."
+type ForecastInterval {
+  "Level in percent."
+  level: Float!
+  "Lower bound."
+  lower: Float!
+  "Upper bound."
+  upper: Float!
+}
+`, BuiltIn: false},
 	{Name: "../schema/privacy.graphqls", Input: `# Privacy
 #
 # The learner's right to erasure and the two-tier retention of events (package privacy;
@@ -5205,6 +5969,42 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_AnomalyPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "bucket":
+		return ec.fieldContext_AnomalyPoint_bucket(ctx, field)
+	case "value":
+		return ec.fieldContext_AnomalyPoint_value(ctx, field)
+	case "expected":
+		return ec.fieldContext_AnomalyPoint_expected(ctx, field)
+	case "lower":
+		return ec.fieldContext_AnomalyPoint_lower(ctx, field)
+	case "upper":
+		return ec.fieldContext_AnomalyPoint_upper(ctx, field)
+	case "score":
+		return ec.fieldContext_AnomalyPoint_score(ctx, field)
+	case "confidence":
+		return ec.fieldContext_AnomalyPoint_confidence(ctx, field)
+	case "anomalous":
+		return ec.fieldContext_AnomalyPoint_anomalous(ctx, field)
+	case "detector":
+		return ec.fieldContext_AnomalyPoint_detector(ctx, field)
+	case "query":
+		return ec.fieldContext_AnomalyPoint_query(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnomalyPoint", field.Name)
+}
+
+func (ec *executionContext) childFields_AnomalySeries(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "labels":
+		return ec.fieldContext_AnomalySeries_labels(ctx, field)
+	case "points":
+		return ec.fieldContext_AnomalySeries_points(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnomalySeries", field.Name)
+}
+
 func (ec *executionContext) childFields_Cohort(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5495,6 +6295,42 @@ func (ec *executionContext) childFields_ExportJobConnection(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type ExportJobConnection", field.Name)
 }
 
+func (ec *executionContext) childFields_ForecastInterval(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "level":
+		return ec.fieldContext_ForecastInterval_level(ctx, field)
+	case "lower":
+		return ec.fieldContext_ForecastInterval_lower(ctx, field)
+	case "upper":
+		return ec.fieldContext_ForecastInterval_upper(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ForecastInterval", field.Name)
+}
+
+func (ec *executionContext) childFields_ForecastPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "bucket":
+		return ec.fieldContext_ForecastPoint_bucket(ctx, field)
+	case "value":
+		return ec.fieldContext_ForecastPoint_value(ctx, field)
+	case "intervals":
+		return ec.fieldContext_ForecastPoint_intervals(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ForecastPoint", field.Name)
+}
+
+func (ec *executionContext) childFields_ForecastSeries(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "labels":
+		return ec.fieldContext_ForecastSeries_labels(ctx, field)
+	case "model":
+		return ec.fieldContext_ForecastSeries_model(ctx, field)
+	case "points":
+		return ec.fieldContext_ForecastSeries_points(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ForecastSeries", field.Name)
+}
+
 func (ec *executionContext) childFields_FunnelBreakdown(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "value":
@@ -5783,6 +6619,74 @@ func (ec *executionContext) childFields_MetricValue(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type MetricValue", field.Name)
 }
 
+func (ec *executionContext) childFields_Monitor(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Monitor_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Monitor_name(ctx, field)
+	case "metricKey":
+		return ec.fieldContext_Monitor_metricKey(ctx, field)
+	case "filters":
+		return ec.fieldContext_Monitor_filters(ctx, field)
+	case "dimensions":
+		return ec.fieldContext_Monitor_dimensions(ctx, field)
+	case "topN":
+		return ec.fieldContext_Monitor_topN(ctx, field)
+	case "grain":
+		return ec.fieldContext_Monitor_grain(ctx, field)
+	case "detector":
+		return ec.fieldContext_Monitor_detector(ctx, field)
+	case "sensitivity":
+		return ec.fieldContext_Monitor_sensitivity(ctx, field)
+	case "threshold":
+		return ec.fieldContext_Monitor_threshold(ctx, field)
+	case "minHistory":
+		return ec.fieldContext_Monitor_minHistory(ctx, field)
+	case "quietHours":
+		return ec.fieldContext_Monitor_quietHours(ctx, field)
+	case "active":
+		return ec.fieldContext_Monitor_active(ctx, field)
+	case "isDefault":
+		return ec.fieldContext_Monitor_isDefault(ctx, field)
+	case "version":
+		return ec.fieldContext_Monitor_version(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Monitor_updatedAt(ctx, field)
+	case "updatedBy":
+		return ec.fieldContext_Monitor_updatedBy(ctx, field)
+	case "lastRun":
+		return ec.fieldContext_Monitor_lastRun(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Monitor", field.Name)
+}
+
+func (ec *executionContext) childFields_MonitorRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "scheduledFor":
+		return ec.fieldContext_MonitorRun_scheduledFor(ctx, field)
+	case "kind":
+		return ec.fieldContext_MonitorRun_kind(ctx, field)
+	case "series":
+		return ec.fieldContext_MonitorRun_series(ctx, field)
+	case "scored":
+		return ec.fieldContext_MonitorRun_scored(ctx, field)
+	case "errors":
+		return ec.fieldContext_MonitorRun_errors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MonitorRun", field.Name)
+}
+
+func (ec *executionContext) childFields_MonitorRunError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "series":
+		return ec.fieldContext_MonitorRunError_series(ctx, field)
+	case "error":
+		return ec.fieldContext_MonitorRunError_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MonitorRunError", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -5827,6 +6731,18 @@ func (ec *executionContext) childFields_PathsResult(ctx context.Context, field g
 		return ec.fieldContext_PathsResult_edges(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PathsResult", field.Name)
+}
+
+func (ec *executionContext) childFields_QuietHours(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_QuietHours_from(ctx, field)
+	case "to":
+		return ec.fieldContext_QuietHours_to(ctx, field)
+	case "timezone":
+		return ec.fieldContext_QuietHours_timezone(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QuietHours", field.Name)
 }
 
 func (ec *executionContext) childFields_Report(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6057,6 +6973,16 @@ func (ec *executionContext) childFields_RetentionResult(ctx context.Context, fie
 		return ec.fieldContext_RetentionResult_breakdowns(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RetentionResult", field.Name)
+}
+
+func (ec *executionContext) childFields_SeriesLabel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "dimension":
+		return ec.fieldContext_SeriesLabel_dimension(ctx, field)
+	case "value":
+		return ec.fieldContext_SeriesLabel_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SeriesLabel", field.Name)
 }
 
 func (ec *executionContext) childFields_ServerInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6475,6 +7401,20 @@ func (ec *executionContext) field_Mutation_createMetric_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createMonitor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MonitorInput, error) {
+			return ec.unmarshalNMonitorInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6512,6 +7452,28 @@ func (ec *executionContext) field_Mutation_deleteCohort_args(ctx context.Context
 }
 
 func (ec *executionContext) field_Mutation_deleteDashboard_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteMonitor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -6819,6 +7781,36 @@ func (ec *executionContext) field_Mutation_updateMetric_args(ctx context.Context
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.MetricInput, error) {
 			return ec.unmarshalNMetricInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetricInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateMonitor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MonitorInput, error) {
+			return ec.unmarshalNMonitorInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7209,6 +8201,34 @@ func (ec *executionContext) field_Query_funnelTrend_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_metricAnomalies_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MetricAnomaliesInput, error) {
+			return ec.unmarshalNMetricAnomaliesInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetricAnomaliesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_metricForecast_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MetricForecastInput, error) {
+			return ec.unmarshalNMetricForecastInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetricForecastInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_metricQuery_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7360,6 +8380,20 @@ func (ec *executionContext) field_Query_metrics_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_monitor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -7634,6 +8668,300 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _AnomalyPoint_bucket(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnomalyPoint_bucket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bucket, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnomalyPoint_bucket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnomalyPoint", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _AnomalyPoint_value(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnomalyPoint_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnomalyPoint_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnomalyPoint", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AnomalyPoint_expected(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnomalyPoint_expected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Expected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnomalyPoint_expected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnomalyPoint", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AnomalyPoint_lower(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnomalyPoint_lower(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lower, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnomalyPoint_lower(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnomalyPoint", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AnomalyPoint_upper(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnomalyPoint_upper(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Upper, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnomalyPoint_upper(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnomalyPoint", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AnomalyPoint_score(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnomalyPoint_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnomalyPoint_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnomalyPoint", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AnomalyPoint_confidence(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnomalyPoint_confidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Confidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnomalyPoint_confidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnomalyPoint", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AnomalyPoint_anomalous(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnomalyPoint_anomalous(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Anomalous, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnomalyPoint_anomalous(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnomalyPoint", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AnomalyPoint_detector(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnomalyPoint_detector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnomalyPoint_detector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnomalyPoint", field, false, false, "String")
+}
+
+func (ec *executionContext) _AnomalyPoint_query(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnomalyPoint_query(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Query, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnomalyPoint_query(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnomalyPoint", field, false, false, "String")
+}
+
+func (ec *executionContext) _AnomalySeries_labels(ctx context.Context, field graphql.CollectedField, obj *model.AnomalySeries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnomalySeries_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Labels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SeriesLabel) graphql.Marshaler {
+			return ec.marshalNSeriesLabel2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐSeriesLabelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnomalySeries_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AnomalySeries",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SeriesLabel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AnomalySeries_points(ctx context.Context, field graphql.CollectedField, obj *model.AnomalySeries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnomalySeries_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AnomalyPoint) graphql.Marshaler {
+			return ec.marshalNAnomalyPoint2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAnomalyPointᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnomalySeries_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AnomalySeries",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnomalyPoint(ctx, field)
+		},
+	}
+	return fc, nil
+}
 
 func (ec *executionContext) _Cohort_id(ctx context.Context, field graphql.CollectedField, obj *model.Cohort) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -9989,6 +11317,240 @@ func (ec *executionContext) fieldContext_ExportJobConnection_pageInfo(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _ForecastInterval_level(ctx context.Context, field graphql.CollectedField, obj *model.ForecastInterval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastInterval_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastInterval_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastInterval", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ForecastInterval_lower(ctx context.Context, field graphql.CollectedField, obj *model.ForecastInterval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastInterval_lower(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lower, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastInterval_lower(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastInterval", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ForecastInterval_upper(ctx context.Context, field graphql.CollectedField, obj *model.ForecastInterval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastInterval_upper(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Upper, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastInterval_upper(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastInterval", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ForecastPoint_bucket(ctx context.Context, field graphql.CollectedField, obj *model.ForecastPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastPoint_bucket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bucket, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastPoint_bucket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastPoint", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ForecastPoint_value(ctx context.Context, field graphql.CollectedField, obj *model.ForecastPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastPoint_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastPoint_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastPoint", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ForecastPoint_intervals(ctx context.Context, field graphql.CollectedField, obj *model.ForecastPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastPoint_intervals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Intervals, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ForecastInterval) graphql.Marshaler {
+			return ec.marshalNForecastInterval2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐForecastIntervalᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastPoint_intervals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ForecastPoint",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ForecastInterval(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ForecastSeries_labels(ctx context.Context, field graphql.CollectedField, obj *model.ForecastSeries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastSeries_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Labels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SeriesLabel) graphql.Marshaler {
+			return ec.marshalNSeriesLabel2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐSeriesLabelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastSeries_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ForecastSeries",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SeriesLabel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ForecastSeries_model(ctx context.Context, field graphql.CollectedField, obj *model.ForecastSeries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastSeries_model(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Model, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastSeries_model(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastSeries", field, false, false, "String")
+}
+
+func (ec *executionContext) _ForecastSeries_points(ctx context.Context, field graphql.CollectedField, obj *model.ForecastSeries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastSeries_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ForecastPoint) graphql.Marshaler {
+			return ec.marshalNForecastPoint2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐForecastPointᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastSeries_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ForecastSeries",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ForecastPoint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _FunnelBreakdown_value(ctx context.Context, field graphql.CollectedField, obj *model.FunnelBreakdown) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12281,6 +13843,617 @@ func (ec *executionContext) fieldContext_MetricValue_scale(_ context.Context, fi
 	return graphql.NewScalarFieldContext("MetricValue", field, false, false, "Float")
 }
 
+func (ec *executionContext) _Monitor_id(ctx context.Context, field graphql.CollectedField, obj *model.Monitor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Monitor_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Monitor_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Monitor", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Monitor_name(ctx context.Context, field graphql.CollectedField, obj *model.Monitor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Monitor_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Monitor_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Monitor", field, false, false, "String")
+}
+
+func (ec *executionContext) _Monitor_metricKey(ctx context.Context, field graphql.CollectedField, obj *model.Monitor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Monitor_metricKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MetricKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Monitor_metricKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Monitor", field, false, false, "String")
+}
+
+func (ec *executionContext) _Monitor_filters(ctx context.Context, field graphql.CollectedField, obj *model.Monitor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Monitor_filters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Filters, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MetricFilter) graphql.Marshaler {
+			return ec.marshalNMetricFilter2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetricFilterᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Monitor_filters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Monitor",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricFilter(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Monitor_dimensions(ctx context.Context, field graphql.CollectedField, obj *model.Monitor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Monitor_dimensions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dimensions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Monitor_dimensions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Monitor", field, false, false, "String")
+}
+
+func (ec *executionContext) _Monitor_topN(ctx context.Context, field graphql.CollectedField, obj *model.Monitor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Monitor_topN(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TopN, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Monitor_topN(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Monitor", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Monitor_grain(ctx context.Context, field graphql.CollectedField, obj *model.Monitor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Monitor_grain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grain, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Grain) graphql.Marshaler {
+			return ec.marshalNGrain2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐGrain(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Monitor_grain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Monitor", field, false, false, "Grain")
+}
+
+func (ec *executionContext) _Monitor_detector(ctx context.Context, field graphql.CollectedField, obj *model.Monitor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Monitor_detector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Monitor_detector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Monitor", field, false, false, "String")
+}
+
+func (ec *executionContext) _Monitor_sensitivity(ctx context.Context, field graphql.CollectedField, obj *model.Monitor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Monitor_sensitivity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sensitivity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.MonitorSensitivity) graphql.Marshaler {
+			return ec.marshalNMonitorSensitivity2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorSensitivity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Monitor_sensitivity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Monitor", field, false, false, "MonitorSensitivity")
+}
+
+func (ec *executionContext) _Monitor_threshold(ctx context.Context, field graphql.CollectedField, obj *model.Monitor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Monitor_threshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Threshold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Monitor_threshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Monitor", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Monitor_minHistory(ctx context.Context, field graphql.CollectedField, obj *model.Monitor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Monitor_minHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinHistory, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Monitor_minHistory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Monitor", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Monitor_quietHours(ctx context.Context, field graphql.CollectedField, obj *model.Monitor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Monitor_quietHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuietHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.QuietHours) graphql.Marshaler {
+			return ec.marshalOQuietHours2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐQuietHours(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Monitor_quietHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Monitor",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QuietHours(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Monitor_active(ctx context.Context, field graphql.CollectedField, obj *model.Monitor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Monitor_active(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Active, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Monitor_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Monitor", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Monitor_isDefault(ctx context.Context, field graphql.CollectedField, obj *model.Monitor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Monitor_isDefault(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsDefault, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Monitor_isDefault(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Monitor", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Monitor_version(ctx context.Context, field graphql.CollectedField, obj *model.Monitor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Monitor_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Monitor_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Monitor", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Monitor_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Monitor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Monitor_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Monitor_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Monitor", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Monitor_updatedBy(ctx context.Context, field graphql.CollectedField, obj *model.Monitor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Monitor_updatedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Monitor_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Monitor", field, false, false, "String")
+}
+
+func (ec *executionContext) _Monitor_lastRun(ctx context.Context, field graphql.CollectedField, obj *model.Monitor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Monitor_lastRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Monitor().LastRun(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MonitorRun) graphql.Marshaler {
+			return ec.marshalOMonitorRun2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorRun(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Monitor_lastRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Monitor",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MonitorRun(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MonitorRun_scheduledFor(ctx context.Context, field graphql.CollectedField, obj *model.MonitorRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MonitorRun_scheduledFor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScheduledFor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MonitorRun_scheduledFor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MonitorRun", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _MonitorRun_kind(ctx context.Context, field graphql.CollectedField, obj *model.MonitorRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MonitorRun_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MonitorRun_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MonitorRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _MonitorRun_series(ctx context.Context, field graphql.CollectedField, obj *model.MonitorRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MonitorRun_series(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Series, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MonitorRun_series(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MonitorRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MonitorRun_scored(ctx context.Context, field graphql.CollectedField, obj *model.MonitorRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MonitorRun_scored(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scored, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MonitorRun_scored(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MonitorRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MonitorRun_errors(ctx context.Context, field graphql.CollectedField, obj *model.MonitorRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MonitorRun_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MonitorRunError) graphql.Marshaler {
+			return ec.marshalNMonitorRunError2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorRunErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MonitorRun_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MonitorRun",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MonitorRunError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MonitorRunError_series(ctx context.Context, field graphql.CollectedField, obj *model.MonitorRunError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MonitorRunError_series(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Series, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MonitorRunError_series(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MonitorRunError", field, false, false, "String")
+}
+
+func (ec *executionContext) _MonitorRunError_error(ctx context.Context, field graphql.CollectedField, obj *model.MonitorRunError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MonitorRunError_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MonitorRunError_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MonitorRunError", field, false, false, "String")
+}
+
 func (ec *executionContext) _Mutation_createCohort(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13329,6 +15502,192 @@ func (ec *executionContext) fieldContext_Mutation_deprecateMetric(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_deprecateMetric_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createMonitor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createMonitor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateMonitor(ctx, fc.Args["input"].(model.MonitorInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.Monitor
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.Monitor
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Monitor) graphql.Marshaler {
+			return ec.marshalNMonitor2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createMonitor(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Monitor(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createMonitor_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateMonitor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateMonitor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateMonitor(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(int), fc.Args["input"].(model.MonitorInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.Monitor
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.Monitor
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Monitor) graphql.Marshaler {
+			return ec.marshalNMonitor2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateMonitor(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Monitor(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateMonitor_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteMonitor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteMonitor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteMonitor(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal bool
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteMonitor(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteMonitor_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -15182,6 +17541,242 @@ func (ec *executionContext) fieldContext_Query_metricQuery(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_monitors(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_monitors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Monitors(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal []*model.Monitor
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*model.Monitor
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Monitor) graphql.Marshaler {
+			return ec.marshalNMonitor2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_monitors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Monitor(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_monitor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_monitor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Monitor(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.Monitor
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.Monitor
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Monitor) graphql.Marshaler {
+			return ec.marshalNMonitor2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_monitor(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Monitor(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_monitor_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_metricAnomalies(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_metricAnomalies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MetricAnomalies(ctx, fc.Args["input"].(model.MetricAnomaliesInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal []*model.AnomalySeries
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*model.AnomalySeries
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AnomalySeries) graphql.Marshaler {
+			return ec.marshalNAnomalySeries2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAnomalySeriesᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_metricAnomalies(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnomalySeries(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_metricAnomalies_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_metricForecast(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_metricForecast(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MetricForecast(ctx, fc.Args["input"].(model.MetricForecastInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal []*model.ForecastSeries
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*model.ForecastSeries
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ForecastSeries) graphql.Marshaler {
+			return ec.marshalNForecastSeries2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐForecastSeriesᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_metricForecast(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ForecastSeries(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_metricForecast_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_erasureStatus(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15616,6 +18211,75 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _QuietHours_from(ctx context.Context, field graphql.CollectedField, obj *model.QuietHours) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuietHours_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuietHours_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuietHours", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QuietHours_to(ctx context.Context, field graphql.CollectedField, obj *model.QuietHours) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuietHours_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuietHours_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuietHours", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QuietHours_timezone(ctx context.Context, field graphql.CollectedField, obj *model.QuietHours) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuietHours_timezone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Timezone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuietHours_timezone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuietHours", field, false, false, "String")
 }
 
 func (ec *executionContext) _Report_id(ctx context.Context, field graphql.CollectedField, obj *model.Report) (ret graphql.Marshaler) {
@@ -17430,6 +20094,52 @@ func (ec *executionContext) fieldContext_RetentionResult_breakdowns(_ context.Co
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _SeriesLabel_dimension(ctx context.Context, field graphql.CollectedField, obj *model.SeriesLabel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SeriesLabel_dimension(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dimension, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SeriesLabel_dimension(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SeriesLabel", field, false, false, "String")
+}
+
+func (ec *executionContext) _SeriesLabel_value(ctx context.Context, field graphql.CollectedField, obj *model.SeriesLabel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SeriesLabel_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SeriesLabel_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SeriesLabel", field, false, false, "String")
 }
 
 func (ec *executionContext) _ServerInfo_version(ctx context.Context, field graphql.CollectedField, obj *model.ServerInfo) (ret graphql.Marshaler) {
@@ -20432,6 +23142,104 @@ func UnmarshalJourneyFilterInput(ctx context.Context, raw any) (model.JourneyFil
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputMetricAnomaliesInput(ctx context.Context, obj any) (model.MetricAnomaliesInput, error) {
+	var it model.MetricAnomaliesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"monitorId", "metricKey", "filters", "dimensions", "topN", "grain", "detector", "sensitivity", "timeRange"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "monitorId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("monitorId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MonitorID = data
+		case "metricKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metricKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MetricKey = data
+		case "filters":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filters"))
+			data, err := ec.unmarshalOMetricFilterInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetricFilterInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filters = data
+		case "dimensions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dimensions"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Dimensions = data
+		case "topN":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topN"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TopN = data
+		case "grain":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grain"))
+			data, err := ec.unmarshalOGrain2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐGrain(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Grain = data
+		case "detector":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("detector"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Detector = data
+		case "sensitivity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sensitivity"))
+			data, err := ec.unmarshalOMonitorSensitivity2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorSensitivity(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sensitivity = data
+		case "timeRange":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeRange"))
+			data, err := ec.unmarshalNTimeRange2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐTimeRange(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeRange = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMetricAnomaliesInput unmarshals raw into the MetricAnomaliesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMetricAnomaliesInput(ctx context.Context, raw any) (model.MetricAnomaliesInput, error) {
+	var out model.MetricAnomaliesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MetricAnomaliesInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputMetricConversionInput(ctx context.Context, obj any) (model.MetricConversionInput, error) {
 	var it model.MetricConversionInput
 	if obj == nil {
@@ -20597,6 +23405,104 @@ func (ec *executionContext) unmarshalInputMetricFilterInput(ctx context.Context,
 func UnmarshalMetricFilterInput(ctx context.Context, raw any) (model.MetricFilterInput, error) {
 	var out model.MetricFilterInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "MetricFilterInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMetricForecastInput(ctx context.Context, obj any) (model.MetricForecastInput, error) {
+	var it model.MetricForecastInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"metricKey", "filters", "dimensions", "topN", "grain", "horizon", "model", "levels", "history"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "metricKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metricKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MetricKey = data
+		case "filters":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filters"))
+			data, err := ec.unmarshalOMetricFilterInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetricFilterInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filters = data
+		case "dimensions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dimensions"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Dimensions = data
+		case "topN":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topN"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TopN = data
+		case "grain":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grain"))
+			data, err := ec.unmarshalNGrain2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐGrain(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Grain = data
+		case "horizon":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("horizon"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Horizon = data
+		case "model":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("model"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Model = data
+		case "levels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("levels"))
+			data, err := ec.unmarshalOFloat2ᚕfloat64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Levels = data
+		case "history":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("history"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.History = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMetricForecastInput unmarshals raw into the MetricForecastInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMetricForecastInput(ctx context.Context, raw any) (model.MetricForecastInput, error) {
+	var out model.MetricForecastInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MetricForecastInput", raw, &out)
 	return out, err
 }
 
@@ -20901,6 +23807,125 @@ func UnmarshalMetricValueInput(ctx context.Context, raw any) (model.MetricValueI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputMonitorInput(ctx context.Context, obj any) (model.MonitorInput, error) {
+	var it model.MonitorInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "metricKey", "filters", "dimensions", "topN", "grain", "detector", "sensitivity", "threshold", "minHistory", "quietHours", "active"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "metricKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metricKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MetricKey = data
+		case "filters":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filters"))
+			data, err := ec.unmarshalOMetricFilterInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetricFilterInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filters = data
+		case "dimensions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dimensions"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Dimensions = data
+		case "topN":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topN"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TopN = data
+		case "grain":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grain"))
+			data, err := ec.unmarshalNGrain2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐGrain(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Grain = data
+		case "detector":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("detector"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Detector = data
+		case "sensitivity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sensitivity"))
+			data, err := ec.unmarshalOMonitorSensitivity2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorSensitivity(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sensitivity = data
+		case "threshold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("threshold"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Threshold = data
+		case "minHistory":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minHistory"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinHistory = data
+		case "quietHours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quietHours"))
+			data, err := ec.unmarshalOQuietHoursInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐQuietHoursInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuietHours = data
+		case "active":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("active"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Active = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMonitorInput unmarshals raw into the MonitorInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMonitorInput(ctx context.Context, raw any) (model.MonitorInput, error) {
+	var out model.MonitorInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MonitorInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPathsInput(ctx context.Context, obj any) (model.PathsInput, error) {
 	var it model.PathsInput
 	if obj == nil {
@@ -20996,6 +24021,62 @@ func (ec *executionContext) unmarshalInputPathsInput(ctx context.Context, obj an
 func UnmarshalPathsInput(ctx context.Context, raw any) (model.PathsInput, error) {
 	var out model.PathsInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "PathsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputQuietHoursInput(ctx context.Context, obj any) (model.QuietHoursInput, error) {
+	var it model.QuietHoursInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"from", "to", "timezone"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		case "timezone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Timezone = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalQuietHoursInput unmarshals raw into the QuietHoursInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalQuietHoursInput(ctx context.Context, raw any) (model.QuietHoursInput, error) {
+	var out model.QuietHoursInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "QuietHoursInput", raw, &out)
 	return out, err
 }
 
@@ -21735,6 +24816,122 @@ func UnmarshalWidgetPositionInput(ctx context.Context, raw any) (model.WidgetPos
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var anomalyPointImplementors = []string{"AnomalyPoint"}
+
+func (ec *executionContext) _AnomalyPoint(ctx context.Context, sel ast.SelectionSet, obj *model.AnomalyPoint) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, anomalyPointImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AnomalyPoint")
+		case "bucket":
+			out.Values[i] = ec._AnomalyPoint_bucket(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._AnomalyPoint_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expected":
+			out.Values[i] = ec._AnomalyPoint_expected(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lower":
+			out.Values[i] = ec._AnomalyPoint_lower(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "upper":
+			out.Values[i] = ec._AnomalyPoint_upper(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._AnomalyPoint_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confidence":
+			out.Values[i] = ec._AnomalyPoint_confidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "anomalous":
+			out.Values[i] = ec._AnomalyPoint_anomalous(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "detector":
+			out.Values[i] = ec._AnomalyPoint_detector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "query":
+			out.Values[i] = ec._AnomalyPoint_query(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var anomalySeriesImplementors = []string{"AnomalySeries"}
+
+func (ec *executionContext) _AnomalySeries(ctx context.Context, sel ast.SelectionSet, obj *model.AnomalySeries) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, anomalySeriesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AnomalySeries")
+		case "labels":
+			out.Values[i] = ec._AnomalySeries_labels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._AnomalySeries_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var cohortImplementors = []string{"Cohort"}
 
@@ -22668,6 +25865,135 @@ func (ec *executionContext) _ExportJobConnection(ctx context.Context, sel ast.Se
 			}
 		case "pageInfo":
 			out.Values[i] = ec._ExportJobConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var forecastIntervalImplementors = []string{"ForecastInterval"}
+
+func (ec *executionContext) _ForecastInterval(ctx context.Context, sel ast.SelectionSet, obj *model.ForecastInterval) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, forecastIntervalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ForecastInterval")
+		case "level":
+			out.Values[i] = ec._ForecastInterval_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lower":
+			out.Values[i] = ec._ForecastInterval_lower(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "upper":
+			out.Values[i] = ec._ForecastInterval_upper(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var forecastPointImplementors = []string{"ForecastPoint"}
+
+func (ec *executionContext) _ForecastPoint(ctx context.Context, sel ast.SelectionSet, obj *model.ForecastPoint) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, forecastPointImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ForecastPoint")
+		case "bucket":
+			out.Values[i] = ec._ForecastPoint_bucket(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._ForecastPoint_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "intervals":
+			out.Values[i] = ec._ForecastPoint_intervals(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var forecastSeriesImplementors = []string{"ForecastSeries"}
+
+func (ec *executionContext) _ForecastSeries(ctx context.Context, sel ast.SelectionSet, obj *model.ForecastSeries) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, forecastSeriesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ForecastSeries")
+		case "labels":
+			out.Values[i] = ec._ForecastSeries_labels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "model":
+			out.Values[i] = ec._ForecastSeries_model(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._ForecastSeries_points(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -23629,6 +26955,216 @@ func (ec *executionContext) _MetricValue(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var monitorImplementors = []string{"Monitor"}
+
+func (ec *executionContext) _Monitor(ctx context.Context, sel ast.SelectionSet, obj *model.Monitor) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, monitorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Monitor")
+		case "id":
+			out.Values[i] = ec._Monitor_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Monitor_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "metricKey":
+			out.Values[i] = ec._Monitor_metricKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "filters":
+			out.Values[i] = ec._Monitor_filters(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dimensions":
+			out.Values[i] = ec._Monitor_dimensions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "topN":
+			out.Values[i] = ec._Monitor_topN(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "grain":
+			out.Values[i] = ec._Monitor_grain(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "detector":
+			out.Values[i] = ec._Monitor_detector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sensitivity":
+			out.Values[i] = ec._Monitor_sensitivity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "threshold":
+			out.Values[i] = ec._Monitor_threshold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "minHistory":
+			out.Values[i] = ec._Monitor_minHistory(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quietHours":
+			out.Values[i] = ec._Monitor_quietHours(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "active":
+			out.Values[i] = ec._Monitor_active(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "isDefault":
+			out.Values[i] = ec._Monitor_isDefault(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._Monitor_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Monitor_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedBy":
+			out.Values[i] = ec._Monitor_updatedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastRun":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Monitor_lastRun(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var monitorRunImplementors = []string{"MonitorRun"}
+
+func (ec *executionContext) _MonitorRun(ctx context.Context, sel ast.SelectionSet, obj *model.MonitorRun) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, monitorRunImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MonitorRun")
+		case "scheduledFor":
+			out.Values[i] = ec._MonitorRun_scheduledFor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._MonitorRun_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "series":
+			out.Values[i] = ec._MonitorRun_series(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scored":
+			out.Values[i] = ec._MonitorRun_scored(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._MonitorRun_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var monitorRunErrorImplementors = []string{"MonitorRunError"}
+
+func (ec *executionContext) _MonitorRunError(ctx context.Context, sel ast.SelectionSet, obj *model.MonitorRunError) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, monitorRunErrorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MonitorRunError")
+		case "series":
+			out.Values[i] = ec._MonitorRunError_series(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._MonitorRunError_error(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -23763,6 +27299,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "deprecateMetric":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deprecateMetric(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createMonitor":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createMonitor(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateMonitor":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateMonitor(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteMonitor":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteMonitor(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -24132,6 +27689,30 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_metricQuery(ctx, field)
 				})
+		case "monitors":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_monitors(ctx, field)
+				})
+		case "monitor":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_monitor(ctx, field)
+				})
+		case "metricAnomalies":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_metricAnomalies(ctx, field)
+				})
+		case "metricForecast":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_metricForecast(ctx, field)
+				})
 		case "erasureStatus":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -24181,6 +27762,49 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var quietHoursImplementors = []string{"QuietHours"}
+
+func (ec *executionContext) _QuietHours(ctx context.Context, sel ast.SelectionSet, obj *model.QuietHours) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, quietHoursImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QuietHours")
+		case "from":
+			out.Values[i] = ec._QuietHours_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._QuietHours_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "timezone":
+			out.Values[i] = ec._QuietHours_timezone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -24956,6 +28580,44 @@ func (ec *executionContext) _RetentionResult(ctx context.Context, sel ast.Select
 	return out
 }
 
+var seriesLabelImplementors = []string{"SeriesLabel"}
+
+func (ec *executionContext) _SeriesLabel(ctx context.Context, sel ast.SelectionSet, obj *model.SeriesLabel) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, seriesLabelImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SeriesLabel")
+		case "dimension":
+			out.Values[i] = ec._SeriesLabel_dimension(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._SeriesLabel_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var serverInfoImplementors = []string{"ServerInfo"}
 
 func (ec *executionContext) _ServerInfo(ctx context.Context, sel ast.SelectionSet, obj *model.ServerInfo) graphql.Marshaler {
@@ -25662,6 +29324,54 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNAnomalyPoint2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAnomalyPointᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AnomalyPoint) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAnomalyPoint2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAnomalyPoint(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAnomalyPoint2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAnomalyPoint(ctx context.Context, sel ast.SelectionSet, v *model.AnomalyPoint) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AnomalyPoint!")
+		return graphql.Null
+	}
+	return ec._AnomalyPoint(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAnomalySeries2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAnomalySeriesᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AnomalySeries) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAnomalySeries2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAnomalySeries(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAnomalySeries2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAnomalySeries(ctx context.Context, sel ast.SelectionSet, v *model.AnomalySeries) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AnomalySeries!")
+		return graphql.Null
+	}
+	return ec._AnomalySeries(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -26059,6 +29769,78 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) marshalNForecastInterval2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐForecastIntervalᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ForecastInterval) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNForecastInterval2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐForecastInterval(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNForecastInterval2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐForecastInterval(ctx context.Context, sel ast.SelectionSet, v *model.ForecastInterval) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ForecastInterval!")
+		return graphql.Null
+	}
+	return ec._ForecastInterval(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNForecastPoint2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐForecastPointᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ForecastPoint) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNForecastPoint2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐForecastPoint(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNForecastPoint2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐForecastPoint(ctx context.Context, sel ast.SelectionSet, v *model.ForecastPoint) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ForecastPoint!")
+		return graphql.Null
+	}
+	return ec._ForecastPoint(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNForecastSeries2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐForecastSeriesᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ForecastSeries) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNForecastSeries2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐForecastSeries(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNForecastSeries2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐForecastSeries(ctx context.Context, sel ast.SelectionSet, v *model.ForecastSeries) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ForecastSeries!")
+		return graphql.Null
+	}
+	return ec._ForecastSeries(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNFunnelActorsCohortInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelActorsCohortInput(ctx context.Context, v any) (model.FunnelActorsCohortInput, error) {
 	res, err := ec.unmarshalInputFunnelActorsCohortInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -26358,6 +30140,11 @@ func (ec *executionContext) marshalNMetric2ᚖgithubᚗcomᚋlearnhubᚋanalytic
 	return ec._Metric(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNMetricAnomaliesInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetricAnomaliesInput(ctx context.Context, v any) (model.MetricAnomaliesInput, error) {
+	res, err := ec.unmarshalInputMetricAnomaliesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNMetricConnection2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetricConnection(ctx context.Context, sel ast.SelectionSet, v *model.MetricConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "MetricConnection!")
@@ -26454,6 +30241,11 @@ func (ec *executionContext) marshalNMetricFilter2ᚖgithubᚗcomᚋlearnhubᚋan
 func (ec *executionContext) unmarshalNMetricFilterInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetricFilterInput(ctx context.Context, v any) (*model.MetricFilterInput, error) {
 	res, err := ec.unmarshalInputMetricFilterInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNMetricForecastInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetricForecastInput(ctx context.Context, v any) (model.MetricForecastInput, error) {
+	res, err := ec.unmarshalInputMetricForecastInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNMetricInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetricInput(ctx context.Context, v any) (model.MetricInput, error) {
@@ -26575,6 +30367,69 @@ func (ec *executionContext) marshalNMetricUsage2ᚖgithubᚗcomᚋlearnhubᚋana
 		return graphql.Null
 	}
 	return ec._MetricUsage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMonitor2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Monitor) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMonitor2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitor(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMonitor2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitor(ctx context.Context, sel ast.SelectionSet, v *model.Monitor) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Monitor!")
+		return graphql.Null
+	}
+	return ec._Monitor(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMonitorInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorInput(ctx context.Context, v any) (model.MonitorInput, error) {
+	res, err := ec.unmarshalInputMonitorInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMonitorRunError2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorRunErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MonitorRunError) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMonitorRunError2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorRunError(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMonitorRunError2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorRunError(ctx context.Context, sel ast.SelectionSet, v *model.MonitorRunError) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MonitorRunError!")
+		return graphql.Null
+	}
+	return ec._MonitorRunError(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMonitorSensitivity2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorSensitivity(ctx context.Context, v any) (model.MonitorSensitivity, error) {
+	var res model.MonitorSensitivity
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMonitorSensitivity2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorSensitivity(ctx context.Context, sel ast.SelectionSet, v model.MonitorSensitivity) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -27038,6 +30893,30 @@ func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋlearnhubᚋanalytics�
 	return ret
 }
 
+func (ec *executionContext) marshalNSeriesLabel2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐSeriesLabelᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SeriesLabel) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSeriesLabel2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐSeriesLabel(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSeriesLabel2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐSeriesLabel(ctx context.Context, sel ast.SelectionSet, v *model.SeriesLabel) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SeriesLabel!")
+		return graphql.Null
+	}
+	return ec._SeriesLabel(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNServerInfo2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐServerInfo(ctx context.Context, sel ast.SelectionSet, v *model.ServerInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ServerInfo!")
@@ -27469,6 +31348,41 @@ func (ec *executionContext) marshalOExportJob2ᚖgithubᚗcomᚋlearnhubᚋanaly
 	return ec._ExportJob(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOFloat2ᚕfloat64ᚄ(ctx context.Context, v any) ([]float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]float64, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNFloat2float64(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOFloat2ᚕfloat64ᚄ(ctx context.Context, sel ast.SelectionSet, v []float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNFloat2float64(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
 	if v == nil {
 		return nil, nil
@@ -27815,6 +31729,44 @@ func (ec *executionContext) unmarshalOMetricValueInput2ᚖgithubᚗcomᚋlearnhu
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputMetricValueInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMonitorRun2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorRun(ctx context.Context, sel ast.SelectionSet, v *model.MonitorRun) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MonitorRun(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOMonitorSensitivity2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorSensitivity(ctx context.Context, v any) (*model.MonitorSensitivity, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.MonitorSensitivity)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMonitorSensitivity2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorSensitivity(ctx context.Context, sel ast.SelectionSet, v *model.MonitorSensitivity) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOQuietHours2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐQuietHours(ctx context.Context, sel ast.SelectionSet, v *model.QuietHours) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._QuietHours(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOQuietHoursInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐQuietHoursInput(ctx context.Context, v any) (*model.QuietHoursInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputQuietHoursInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

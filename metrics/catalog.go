@@ -23,6 +23,8 @@ func Catalog() []Input {
 		return Input{Key: key, Name: name, Description: desc, Kind: KindCount, EventTypes: []string{event},
 			Dimensions: dims(), DefaultGrain: "DAY", Unit: "events", Format: "#,##0", Owner: systemActor, Tags: []string{"learning"}}
 	}
+	// key marks a catalog metric as a key metric (watched by a default monitor).
+	key := func(in Input) Input { in.KeyMetric = true; return in }
 	active := func(key, name, grain string) Input {
 		return Input{Key: key, Name: name, Description: "Distinct learners with any event per " + grain + ".",
 			Kind: KindUniqueUsers, Dimensions: dims(), DefaultGrain: Grain(grain), Unit: "learners", Format: "#,##0",
@@ -35,7 +37,9 @@ func Catalog() []Input {
 		active("active_learners_mau", "Monthly active learners", "MONTH"),
 		count("enrolments", "Enrolments", "Courses learners enrolled in.", "course.enrolled"),
 		count("lesson_completions", "Lesson completions", "Lessons learners completed.", "lesson.completed"),
-		count("course_completions", "Course completions", "Courses learners completed.", "course.completed"),
+		// A key metric: the completion rate is monthly, so a drop in completions
+		// within a month is only watched daily through this count.
+		key(count("course_completions", "Course completions", "Courses learners completed.", "course.completed")),
 		count("certificates_issued", "Certificates issued", "Certificates issued to learners.", "certificate.issued"),
 		count("quiz_submissions", "Quiz submissions", "Quizzes learners submitted.", "quiz.submitted"),
 		{Key: "quiz_passes", Name: "Quiz passes", Description: "Quiz submissions scoring 60 or more.", Kind: KindCount,

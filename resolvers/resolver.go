@@ -21,6 +21,7 @@ import (
 	"github.com/learnhub/analytics-service/journeys"
 	"github.com/learnhub/analytics-service/live"
 	"github.com/learnhub/analytics-service/metrics"
+	"github.com/learnhub/analytics-service/monitors"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/privacy"
 	"github.com/learnhub/analytics-service/reports"
@@ -54,6 +55,8 @@ type Resolver struct {
 	AdhocService *adhoc.Service
 	// CohortService defines and evaluates cohorts.
 	CohortService *cohorts.Service
+	// MonitorService stores monitors and answers their scores, anomalies and forecasts.
+	MonitorService *monitors.Service
 	// JourneyService answers funnels, retention and paths.
 	JourneyService *journeys.Service
 	// LiveHub shares refreshers of live subscriptions.

@@ -47,7 +47,7 @@ func main() {
 	out := flag.String("out", "docs/BENCHMARKS.md", "markdown file to write")
 	dur := flag.Duration("duration", 2*time.Second, "duration of each throughput run")
 	rows := flag.Int("rows", 1_000_000, "rows for the insert benchmark")
-	onlyList := flag.String("only", "", "comma-separated benchmark groups to run (graphql, insert, ingest, metrics, cohorts, exports, dashboards, m4, nab, nab-reference, journeys); "+
+	onlyList := flag.String("only", "", "comma-separated benchmark groups to run (graphql, insert, ingest, metrics, cohorts, exports, dashboards, m4, nab, nab-reference, journeys, monitors); "+
 		"a partial run prints its table to stdout and leaves -out alone")
 	flag.IntVar(&ingestEvents, "ingest-events", ingestEvents, "events in each ingest throughput run")
 	flag.StringVar(&dataDir, "data", dataDir, "directory of the shared benchmark data (m4-hourly/, nab/)")
@@ -223,6 +223,7 @@ func cases(db *store.DB, dur time.Duration, rows int) []benchCase {
 		{"journeys", "journeys: funnel vs windowFunnel, retention vs retention(), paths", func(ctx context.Context) ([]result, error) {
 			return benchJourneys(ctx, db)
 		}},
+		{"monitors", "monitors: 1 000 monitors × 720 hourly buckets per tick, planted demo anomaly", func(ctx context.Context) ([]result, error) { return benchMonitors(ctx, db) }},
 	}
 }
 

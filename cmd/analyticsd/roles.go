@@ -100,6 +100,7 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 		ReportService:    a.svc.reports,
 		CohortService:    a.svc.cohorts,
 		JourneyService:   a.svc.journeys,
+		MonitorService:   a.svc.monitors,
 		PrivacyService:   a.svc.privacy,
 		RetentionService: a.svc.retention,
 		DeadLetterReader: ingest.NewDeadLetters(a.db),

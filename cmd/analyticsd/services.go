@@ -15,6 +15,7 @@ import (
 	"github.com/learnhub/analytics-service/exports"
 	"github.com/learnhub/analytics-service/journeys"
 	"github.com/learnhub/analytics-service/metrics"
+	"github.com/learnhub/analytics-service/monitors"
 	"github.com/learnhub/analytics-service/platform/blob"
 	"github.com/learnhub/analytics-service/platform/config"
 	"github.com/learnhub/analytics-service/platform/queue"
@@ -31,6 +32,7 @@ type services struct {
 	dashboards *dashboards.Service
 	cohorts    *cohorts.Service
 	journeys   *journeys.Service // funnels, retention and paths
+	monitors   *monitors.Service // anomaly monitors, scores, forecasts (services_monitors.go)
 	exports    *exports.Service
 	privacy    *privacy.Service   // erasure requests (work consumes them)
 	retention  *privacy.Retention // moves old months to the cold tier
@@ -54,6 +56,7 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 	})
 	s.cohorts = cohorts.NewService(a.db, a.bus, cohorts.Config{Locks: a.kv, Queue: s.jobs, Metrics: s.registry})
 	s.journeys = journeys.NewService(a.db, journeys.Config{})
+	s.monitors = a.openMonitors(s)
 	dash := dashboards.NewService(a.db, s.registry, func() *metrics.Loader { return metrics.NewLoader(s.querier, metrics.LoaderConfig{}) },
 		dashboards.Config{Locks: a.kv, Cache: a.kv, Cohorts: s.cohorts})
 	s.dashboards, usage.finder = dash, metrics.UsageFinders{dash, s.cohorts}

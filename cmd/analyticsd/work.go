@@ -67,6 +67,7 @@ func (a *app) jobs() []jobs.Registration {
 		a.svc.cohorts,
 		a.svc.retention,
 		a.svc.reports,
+		a.svc.monitors,
 	} {
 		all = append(all, d.Jobs()...)
 	}

@@ -10,6 +10,38 @@ import (
 	"time"
 )
 
+// One scored bucket.
+type AnomalyPoint struct {
+	// Bucket start.
+	Bucket time.Time `json:"bucket"`
+	// The metric's value.
+	Value float64 `json:"value"`
+	// The detector's one-step expectation; null while it warms up.
+	Expected *float64 `json:"expected,omitempty"`
+	// Lower end of the 95% band; null while it warms up.
+	Lower *float64 `json:"lower,omitempty"`
+	// Upper end of the 95% band; null while it warms up.
+	Upper *float64 `json:"upper,omitempty"`
+	// Anomaly score in [0, 1].
+	Score float64 `json:"score"`
+	// How much history backs the score, in [0, 1].
+	Confidence float64 `json:"confidence"`
+	// The score crossed the threshold with enough confidence and history, outside quiet hours.
+	Anomalous bool `json:"anomalous"`
+	// The detector that scored it.
+	Detector string `json:"detector"`
+	// The metric request that produced the value (JSON), to reproduce it with metricQuery.
+	Query string `json:"query"`
+}
+
+// The scored buckets of one series.
+type AnomalySeries struct {
+	// Dimension values of the series; empty for the whole metric.
+	Labels []*SeriesLabel `json:"labels"`
+	// Scored buckets, oldest first.
+	Points []*AnomalyPoint `json:"points"`
+}
+
 // A group of learners: behavioural (criteria over their events, re-evaluated hourly when
 // active) or static (an uploaded list).
 type Cohort struct {
@@ -362,6 +394,36 @@ type ExportJobConnection struct {
 	PageInfo *PageInfo `json:"pageInfo"`
 }
 
+// A central prediction interval.
+type ForecastInterval struct {
+	// Level in percent.
+	Level float64 `json:"level"`
+	// Lower bound.
+	Lower float64 `json:"lower"`
+	// Upper bound.
+	Upper float64 `json:"upper"`
+}
+
+// One forecast bucket.
+type ForecastPoint struct {
+	// Bucket start.
+	Bucket time.Time `json:"bucket"`
+	// Point forecast.
+	Value float64 `json:"value"`
+	// Prediction intervals, in the order of the levels asked for.
+	Intervals []*ForecastInterval `json:"intervals"`
+}
+
+// The forecast of one series.
+type ForecastSeries struct {
+	// Dimension values of the series; empty for the whole metric.
+	Labels []*SeriesLabel `json:"labels"`
+	// The model that produced it (with its selected variant, e.g. ets(A,N,A)).
+	Model string `json:"model"`
+	// One point per forecast bucket.
+	Points []*ForecastPoint `json:"points"`
+}
+
 // saveFunnelActorsAsCohort's input: the funnel users to save and the new cohort's name.
 type FunnelActorsCohortInput struct {
 	// The funnel.
@@ -588,6 +650,28 @@ type Metric struct {
 	UpdatedBy string `json:"updatedBy"`
 }
 
+// Select the anomaly scores to chart.
+type MetricAnomaliesInput struct {
+	// A monitor's stored scores.
+	MonitorID *string `json:"monitorId,omitempty"`
+	// Or a metric scored now.
+	MetricKey *string `json:"metricKey,omitempty"`
+	// With metricKey: conditions on the metric's dimensions.
+	Filters []*MetricFilterInput `json:"filters,omitempty"`
+	// With metricKey: dimensions splitting the series (at most 2).
+	Dimensions []string `json:"dimensions,omitempty"`
+	// With metricKey: series kept, 1 to 50; default 10.
+	TopN *int `json:"topN,omitempty"`
+	// With metricKey: HOUR or DAY; default DAY.
+	Grain *Grain `json:"grain,omitempty"`
+	// With metricKey: the detector; default the ensemble.
+	Detector *string `json:"detector,omitempty"`
+	// With metricKey: default MEDIUM.
+	Sensitivity *MonitorSensitivity `json:"sensitivity,omitempty"`
+	// Buckets to return.
+	TimeRange *TimeRange `json:"timeRange"`
+}
+
 // A page of metrics (Relay connection).
 type MetricConnection struct {
 	// The metrics on this page.
@@ -670,6 +754,28 @@ type MetricFilterInput struct {
 	Values []string `json:"values"`
 	// Type of a property path not declared by the metric; default the declared type.
 	Type *ValueType `json:"type,omitempty"`
+}
+
+// What to forecast.
+type MetricForecastInput struct {
+	// Key of one of the tenant's metrics.
+	MetricKey string `json:"metricKey"`
+	// Conditions on the metric's dimensions.
+	Filters []*MetricFilterInput `json:"filters,omitempty"`
+	// Dimensions splitting the series (at most 2).
+	Dimensions []string `json:"dimensions,omitempty"`
+	// Series kept, 1 to 50; default 10.
+	TopN *int `json:"topN,omitempty"`
+	// HOUR or DAY.
+	Grain Grain `json:"grain"`
+	// Buckets to forecast, 1 to 1000.
+	Horizon int `json:"horizon"`
+	// Forecaster: ensemble (default), snaive, ets, arima, prophet, mstl, mstl-arima, theta.
+	Model *string `json:"model,omitempty"`
+	// Interval levels in percent, each strictly between 0 and 100; default [80, 95].
+	Levels []float64 `json:"levels,omitempty"`
+	// Complete buckets fitted on, 2 to 2000; default 180.
+	History *int `json:"history,omitempty"`
 }
 
 // A metric definition to create or replace.
@@ -810,6 +916,96 @@ type MetricValueInput struct {
 	Scale *float64 `json:"scale,omitempty"`
 }
 
+// A watched metric.
+type Monitor struct {
+	// Stable id; "key:<metricKey>" for a key-metric default.
+	ID string `json:"id"`
+	// Display name.
+	Name string `json:"name"`
+	// The metric watched.
+	MetricKey string `json:"metricKey"`
+	// Conditions on the metric's dimensions.
+	Filters []*MetricFilter `json:"filters"`
+	// Dimensions splitting the metric into series.
+	Dimensions []string `json:"dimensions"`
+	// Series kept per evaluation (0 without dimensions).
+	TopN int `json:"topN"`
+	// HOUR or DAY.
+	Grain Grain `json:"grain"`
+	// The detector that scores buckets.
+	Detector string `json:"detector"`
+	// The sensitivity the threshold comes from.
+	Sensitivity MonitorSensitivity `json:"sensitivity"`
+	// The effective score threshold: a bucket at or above it (with enough confidence and history) is anomalous.
+	Threshold float64 `json:"threshold"`
+	// Buckets of a series scored before any is flagged.
+	MinHistory int `json:"minHistory"`
+	// Hours in which nothing is flagged.
+	QuietHours *QuietHours `json:"quietHours,omitempty"`
+	// Evaluated by the schedule.
+	Active bool `json:"active"`
+	// A key-metric default (exists without anyone creating it; cannot be deleted).
+	IsDefault bool `json:"isDefault"`
+	// Optimistic-concurrency version (0 for a default never tuned).
+	Version int `json:"version"`
+	// When it was last changed (zero time for an untuned default).
+	UpdatedAt time.Time `json:"updatedAt"`
+	// Who changed it last.
+	UpdatedBy string `json:"updatedBy"`
+	// The newest evaluation of this version; null before the first.
+	LastRun *MonitorRun `json:"lastRun,omitempty"`
+}
+
+// What a monitor watches and how.
+type MonitorInput struct {
+	// Display name; default the metric's name.
+	Name *string `json:"name,omitempty"`
+	// Key of one of the tenant's metrics.
+	MetricKey string `json:"metricKey"`
+	// Conditions on the metric's dimensions.
+	Filters []*MetricFilterInput `json:"filters,omitempty"`
+	// Split the metric into series by these dimensions (at most 2).
+	Dimensions []string `json:"dimensions,omitempty"`
+	// Series kept per evaluation (the biggest; the rest fold into "(other)"), 1 to 50; default 10.
+	TopN *int `json:"topN,omitempty"`
+	// HOUR or DAY.
+	Grain Grain `json:"grain"`
+	// Anomaly detector; default the ensemble. One of: ar, bocpd, context, ensemble, seasonal.
+	Detector *string `json:"detector,omitempty"`
+	// Default MEDIUM.
+	Sensitivity *MonitorSensitivity `json:"sensitivity,omitempty"`
+	// A score threshold in (0, 1) overriding `sensitivity`.
+	Threshold *float64 `json:"threshold,omitempty"`
+	// Buckets of a series scored before any is flagged; default 14 (DAY) or 168 (HOUR).
+	MinHistory *int `json:"minHistory,omitempty"`
+	// Hours in which nothing is flagged.
+	QuietHours *QuietHoursInput `json:"quietHours,omitempty"`
+	// Evaluated by the schedule; default true.
+	Active *bool `json:"active,omitempty"`
+}
+
+// One evaluation of a monitor.
+type MonitorRun struct {
+	// The bucket boundary it evaluated up to.
+	ScheduledFor time.Time `json:"scheduledFor"`
+	// tick (newest buckets) or backfill (the whole history window).
+	Kind string `json:"kind"`
+	// Series the metric returned.
+	Series int `json:"series"`
+	// Buckets scored.
+	Scored int `json:"scored"`
+	// Failures; a failing series never stops the others.
+	Errors []*MonitorRunError `json:"errors"`
+}
+
+// The failure of one series (or of the monitor's query, with `series` empty).
+type MonitorRunError struct {
+	// The series' labels as JSON; empty for the whole monitor.
+	Series string `json:"series"`
+	// What went wrong.
+	Error string `json:"error"`
+}
+
 // Changes to definitions; each needs the admin role and writes an audit record.
 type Mutation struct {
 }
@@ -876,6 +1072,26 @@ type PathsResult struct {
 
 // Read-only entry points.
 type Query struct {
+}
+
+// A daily window of hours in which no bucket is flagged.
+type QuietHours struct {
+	// First quiet hour, 0 to 23.
+	From int `json:"from"`
+	// First hour after the window.
+	To int `json:"to"`
+	// IANA time zone of the hours.
+	Timezone string `json:"timezone"`
+}
+
+// A daily window of hours in which no bucket is flagged (scores are still stored).
+type QuietHoursInput struct {
+	// First quiet hour, 0 to 23.
+	From int `json:"from"`
+	// First hour after the window, 0 to 23; less than `from` wraps past midnight.
+	To int `json:"to"`
+	// IANA time zone of the hours; default UTC.
+	Timezone *string `json:"timezone,omitempty"`
 }
 
 // A scheduled report.
@@ -1178,6 +1394,14 @@ type RetentionResult struct {
 	Mean []*RetentionCell `json:"mean"`
 	// Top N values by users, then "$other"; empty without breakdown.
 	Breakdowns []*RetentionBreakdown `json:"breakdowns"`
+}
+
+// One label of a series: a dimension and its value.
+type SeriesLabel struct {
+	// Dimension path.
+	Dimension string `json:"dimension"`
+	// The series' value of it.
+	Value string `json:"value"`
 }
 
 // Facts about this server, for support and compatibility checks.
@@ -2173,6 +2397,67 @@ func (e *MetricStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e MetricStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How readily a monitor flags a bucket: the score threshold (LOW 0.7, MEDIUM 0.6, HIGH 0.5).
+type MonitorSensitivity string
+
+const (
+	// Fewest alarms.
+	MonitorSensitivityLow MonitorSensitivity = "LOW"
+	// The default.
+	MonitorSensitivityMedium MonitorSensitivity = "MEDIUM"
+	// Most alarms.
+	MonitorSensitivityHigh MonitorSensitivity = "HIGH"
+)
+
+var AllMonitorSensitivity = []MonitorSensitivity{
+	MonitorSensitivityLow,
+	MonitorSensitivityMedium,
+	MonitorSensitivityHigh,
+}
+
+func (e MonitorSensitivity) IsValid() bool {
+	switch e {
+	case MonitorSensitivityLow, MonitorSensitivityMedium, MonitorSensitivityHigh:
+		return true
+	}
+	return false
+}
+
+func (e MonitorSensitivity) String() string {
+	return string(e)
+}
+
+func (e *MonitorSensitivity) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MonitorSensitivity(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MonitorSensitivity", str)
+	}
+	return nil
+}
+
+func (e MonitorSensitivity) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MonitorSensitivity) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MonitorSensitivity) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

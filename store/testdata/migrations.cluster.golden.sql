@@ -454,3 +454,67 @@ SELECT
 FROM `events_local`
 GROUP BY tenant_id, day;
 
+-- monitors
+CREATE TABLE IF NOT EXISTS `monitors_local` ON CLUSTER `analytics`
+(
+    tenant_id  LowCardinality(String),
+    monitor_id String,
+    version    UInt64,
+    is_deleted UInt8,
+    name       String,
+    active     UInt8,
+    definition String COMMENT 'JSON of monitors.Monitor',
+    updated_at DateTime64(3, 'UTC'),
+    updated_by String
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', version, is_deleted)
+ORDER BY (tenant_id, monitor_id);
+
+-- monitors
+CREATE TABLE IF NOT EXISTS `monitors` ON CLUSTER `analytics` AS `monitors_local` ENGINE = Distributed(`analytics`, currentDatabase(), `monitors_local`, cityHash64(tenant_id));
+
+-- monitors
+CREATE TABLE IF NOT EXISTS `monitor_scores_local` ON CLUSTER `analytics`
+(
+    tenant_id    LowCardinality(String),
+    monitor_id   String,
+    series_key   String COMMENT 'the series labels as JSON (keys sorted); {} for the whole metric',
+    bucket       DateTime64(3, 'UTC'),
+    value        Float64,
+    expected     Float64 COMMENT 'NaN while the model warms up',
+    lower        Float64,
+    upper        Float64,
+    score        Float64,
+    confidence   Float64,
+    anomalous    UInt8,
+    detector     LowCardinality(String),
+    query        String COMMENT 'JSON of the metric request that produced value',
+    evaluated_at DateTime64(3, 'UTC') COMMENT 'the scheduled time of the evaluation',
+    version      UInt64 COMMENT 'monitor version: a retuned monitor rewrites its scores'
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', evaluated_at)
+PARTITION BY toYYYYMM(bucket)
+ORDER BY (tenant_id, monitor_id, series_key, bucket);
+
+-- monitors
+CREATE TABLE IF NOT EXISTS `monitor_scores` ON CLUSTER `analytics` AS `monitor_scores_local` ENGINE = Distributed(`analytics`, currentDatabase(), `monitor_scores_local`, cityHash64(tenant_id, monitor_id));
+
+-- monitors
+CREATE TABLE IF NOT EXISTS `monitor_runs_local` ON CLUSTER `analytics`
+(
+    tenant_id     LowCardinality(String),
+    monitor_id    String,
+    scheduled_for DateTime64(3, 'UTC'),
+    kind          LowCardinality(String) COMMENT 'tick or backfill',
+    version       UInt64 COMMENT 'the monitor version evaluated',
+    series        UInt32,
+    scored        UInt32,
+    errors        String COMMENT 'JSON list of {series, error}; empty list when none',
+    evaluated_at  DateTime64(3, 'UTC')
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', evaluated_at)
+ORDER BY (tenant_id, monitor_id, version, scheduled_for, kind);
+
+-- monitors
+CREATE TABLE IF NOT EXISTS `monitor_runs` ON CLUSTER `analytics` AS `monitor_runs_local` ENGINE = Distributed(`analytics`, currentDatabase(), `monitor_runs_local`, cityHash64(tenant_id));
+
