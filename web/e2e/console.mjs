@@ -245,7 +245,7 @@ await check('no console errors on any page (admin)', async () => {
 await check('GraphiQL is self-hosted, pre-filled in dev mode and runs a query', async () => {
   const p = await admin.ctx.newPage();
   try {
-    await p.goto(`${BASE}/playground.html`);
+    await p.goto(`${BASE}/playground`);
     await p.waitForSelector('.graphiql-container', { timeout: 60_000 });
     await p.waitForSelector('.graphiql-execute-button');
     // Run the default query until its answer shows (the editor may still be

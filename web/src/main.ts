@@ -87,7 +87,7 @@ function shell(v: ViewerInfo, current: string): { root: HTMLElement; main: HTMLE
     h('header', { class: 'top' },
       h('a', { class: 'brand', href: '#/dashboards' }, h('img', { src: '/favicon.svg', alt: '', width: 22, height: 22 }), 'Analytics'),
       h('nav', { 'aria-label': 'Pages' }, links,
-        atLeast(v.roles, 'ADMIN') ? h('a', { href: '/playground.html', target: '_blank', rel: 'noopener' }, 'GraphiQL ↗') : null),
+        atLeast(v.roles, 'ADMIN') ? h('a', { href: '/playground', target: '_blank', rel: 'noopener' }, 'GraphiQL ↗') : null),
       h('div', { class: 'who' },
         liveBadge(),
         h('span', { class: 'tenant', 'data-testid': 'tenant', title: `subject ${v.subject}` }, v.tenant),
