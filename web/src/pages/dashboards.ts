@@ -193,6 +193,8 @@ export async function dashboardPage(ctx: Ctx, slug: string): Promise<HTMLElement
       }
       status.textContent = `${fmtTime(r.from)} – ${fmtTime(r.to)} · ${live ? 'live update' : 'rendered'} ${new Date().toLocaleTimeString('en-GB')}`;
       root.dataset.updates = String(Number(root.dataset.updates ?? '0') + 1);
+      root.dataset.from = r.from;
+      root.dataset.to = r.to;
     };
     // With a cohort picked, every widget is recomputed by metricQuery with
     // that cohort added to its own (the dashboard's render and its cache
