@@ -421,6 +421,22 @@ await check('GraphiQL is self-hosted, pre-filled in dev mode and runs a query', 
     const result = await p.textContent('.result-window');
     assert(result.includes('"demo"') || result.includes('demo'), 'the pre-filled token did not reach tenant demo');
     if (SHOTS) await p.screenshot({ path: join(SHOTS, 'console-graphiql.png') });
+    // A subscription runs over graphql-ws (HTTP would refuse it): its first
+    // push shows in the result window.
+    await p.click('.graphiql-query-editor .monaco-editor');
+    await p.keyboard.press('Control+A');
+    await p.keyboard.press('Delete');
+    await p.keyboard.insertText('subscription { eventTypeCounts(timeRange: {last: "30d"}) { type count } }');
+    const text = async () => ((await p.textContent('.result-window').catch(() => '')) ?? '').replace(/\u00a0/g, ' ');
+    const deadline2 = Date.now() + 30_000;
+    let sub = '';
+    while (Date.now() < deadline2 && !(sub.includes('"eventTypeCounts"') && sub.includes('lesson.completed'))) {
+      if (!sub.includes('"eventTypeCounts"')) await p.click('.graphiql-execute-button');
+      await p.waitForFunction(() => (document.querySelector('.result-window')?.textContent ?? '').includes('eventTypeCounts'), null, { timeout: 5000 }).catch(() => undefined);
+      sub = await text();
+    }
+    assert(sub.includes('"eventTypeCounts"') && sub.includes('lesson.completed'), `no subscription push in 30 s; result window: ${sub.slice(0, 300)}`);
+    await p.click('.graphiql-execute-button'); // stops the subscription
   } finally {
     await p.close();
   }
@@ -476,6 +492,25 @@ if (SHOTS) {
   await page.waitForLoadState('networkidle');
   await page.waitForTimeout(800);
   await page.screenshot({ path: join(SHOTS, 'console-cohort.png') });
+  // A report with a run in its history, and an erasure request, so that
+  // their pages have something to show.
+  const rep = await data(adminToken, 'mutation($in: ReportInput!) { createReport(input: $in) { id } }',
+    { in: { name: 'Weekly learner progress', format: 'PDF', schedule: { preset: 'WEEKLY', timezone: 'Europe/Paris' }, source: { dashboard: 'learner-progress', timeRange: { last: '7d' } } } });
+  await data(adminToken, 'mutation($id: ID!) { runReportNow(id: $id) { id } }', { id: rep.createReport.id });
+  await data(adminToken, 'mutation($u: String!) { requestErasure(userId: $u) { id } }', { u: 'learner-who-left-0042' });
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
+    const runs = await data(adminToken, 'query($id: ID!) { reportRuns(reportId: $id, first: 5) { nodes { status } } }', { id: rep.createReport.id });
+    if (runs.reportRuns.nodes.some((r) => r.status === 'SUCCEEDED' || r.status === 'FAILED')) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  for (const [p, name, full] of [['/journeys?tab=funnel', 'console-journeys-funnel', true], ['/journeys?tab=retention', 'console-journeys-retention'],
+    ['/journeys?tab=paths', 'console-journeys-paths'], [`/reports/${rep.createReport.id}`, 'console-reports', true], ['/privacy', 'console-privacy', true]]) {
+    await page.goto(`${BASE}/#${p}`);
+    await page.waitForSelector('main .page');
+    await page.waitForLoadState('networkidle');
+    await page.waitForTimeout(800);
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: !!full });
+  }
   for (const [p, name] of [['/dashboards/learner-progress', 'console-dashboard'], ['/explore?metric=course_completions&last=180d&grain=WEEK&dims=properties.course_id&limit=5&compare=', 'console-explorer'], ['/sql', 'console-sql'], ['/exports', 'console-exports'], ['/cohorts', 'console-cohorts']]) {
     await page.goto(`${BASE}/#${p}`);
     await page.waitForLoadState('networkidle');
