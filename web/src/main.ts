@@ -11,7 +11,6 @@ import { sqlPage } from './pages/sql';
 import { cohortsPage, cohortPage } from './pages/cohorts';
 import { reportsPage, reportPage } from './pages/reports';
 import { privacyPage } from './pages/privacy';
-import { journeysPage } from './pages/journeys';
 
 export interface Ctx {
   viewer: ViewerInfo;
@@ -34,7 +33,7 @@ const routes: Route[] = [
   { path: /^\/dashboards$/, nav: 'Dashboards', href: '/dashboards', need: 'VIEWER', render: dashboardsPage },
   { path: /^\/dashboards\/([^/]+)$/, need: 'VIEWER', render: dashboardPage },
   { path: /^\/explore$/, nav: 'Explorer', href: '/explore', need: 'VIEWER', render: explorerPage },
-  { path: /^\/journeys$/, nav: 'Journeys', href: '/journeys', need: 'VIEWER', render: journeysPage },
+  { path: /^\/journeys$/, nav: 'Journeys', href: '/journeys', need: 'VIEWER', render: (ctx) => import('./pages/journeys').then((m) => m.journeysPage(ctx)) },
   { path: /^\/cohorts$/, nav: 'Cohorts', href: '/cohorts', need: 'VIEWER', render: cohortsPage },
   { path: /^\/cohorts\/([^/]+)$/, need: 'VIEWER', render: cohortPage },
   { path: /^\/reports$/, nav: 'Reports', href: '/reports', need: 'VIEWER', render: reportsPage },

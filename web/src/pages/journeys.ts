@@ -3,7 +3,8 @@
 // and pathsQuery (viewer role). Admins can save a funnel step's users as a
 // cohort (saveFunnelActorsAsCohort).
 import { atLeast, gql } from '../api';
-import { barChart, funnelChart, retentionHeatmap, sankeyChart } from '../charts';
+import { barChart } from '../charts';
+import { funnelChart, retentionHeatmap, sankeyChart } from '../charts-journeys';
 import type { Ctx } from '../main';
 import { button, clear, errorBox, field, h, page, RANGES, select } from '../ui';
 
