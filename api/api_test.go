@@ -392,7 +392,7 @@ func TestHealthReadinessMetrics(t *testing.T) {
 	for path, want := range map[string]string{
 		"/healthz":    `"status":"ok"`,
 		"/readyz":     `"clickhouse":"ok"`,
-		"/playground": "<html",
+		"/playground": `<div id="graphiql">`,
 	} {
 		res, err := http.Get(h.url + path)
 		require.NoError(t, err)

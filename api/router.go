@@ -5,19 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/reqid"
 	"github.com/learnhub/analytics-service/platform/telemetry"
+	"github.com/learnhub/analytics-service/web"
 )
 
 // readyTimeout bounds each dependency check of /readyz.
@@ -33,8 +31,9 @@ type Check struct {
 type RouterConfig struct {
 	GraphQL  http.Handler
 	Verifier auth.Verifier
-	// DevToken, when set (dev-secret mode only), is pre-filled in the
-	// playground for loopback clients (see playgroundHandler).
+	// DevToken, when set (dev-secret mode only), is offered to a browser on
+	// this machine (web.DevTokenPath): the console's sign-in and GraphiQL
+	// pre-fill it.
 	DevToken string
 	Checks   []Check
 	Metrics  *telemetry.Metrics
@@ -45,14 +44,16 @@ type RouterConfig struct {
 	Tracing *telemetry.Tracing
 }
 
-// NewRouter returns the service's HTTP handler: /graphql, /playground,
-// /healthz, /readyz and /metrics, behind request-id, recovery, logging and
+// NewRouter returns the service's HTTP handler: /graphql, /playground
+// (self-hosted GraphiQL), /healthz, /readyz, /metrics and the web console on
+// every other path, behind request-id, recovery, logging and
 // authentication middleware.
 func NewRouter(cfg RouterConfig) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", cfg.GraphQL)
 	mux.Handle("GET /v1/dashboards/{idOrSlug}", DashboardAlias(cfg.GraphQL))
-	mux.Handle("GET /playground", playgroundHandler(cfg.DevToken))
+	mux.Handle("GET /playground", web.Playground())
+	mux.Handle("/", web.Handler(web.Config{DevToken: cfg.DevToken}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -68,54 +69,6 @@ func NewRouter(cfg RouterConfig) http.Handler {
 	h = recoverHTTP(cfg.Log, h)
 	h = withRequestID(h)
 	return h
-}
-
-// playgroundHandler serves the GraphQL playground. The dev admin token is
-// pre-filled only for a browser on this machine: the connection comes from
-// a loopback address, the Host header names loopback (a DNS-rebound page
-// would carry its own host name) and no proxy header says the request was
-// forwarded (a reverse proxy on this host makes every client look local).
-// Everyone else gets the playground without a token.
-func playgroundHandler(devToken string) http.Handler {
-	plain := playground.Handler("analytics-service", "/graphql")
-	if devToken == "" {
-		return plain
-	}
-	prefilled := playground.HandlerWithHeaders("analytics-service", "/graphql", nil,
-		map[string]string{"Authorization": "Bearer " + devToken})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		w.Header().Add("Vary", "Host")
-		if localBrowser(r) {
-			prefilled.ServeHTTP(w, r)
-			return
-		}
-		plain.ServeHTTP(w, r)
-	})
-}
-
-// localBrowser reports whether r comes straight from this machine.
-func localBrowser(r *http.Request) bool {
-	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-Ip"} {
-		if r.Header.Get(h) != "" {
-			return false
-		}
-	}
-	return isLoopbackHost(r.RemoteAddr) && isLoopbackHost(r.Host)
-}
-
-// isLoopbackHost reports whether hostport (port optional) names loopback.
-func isLoopbackHost(hostport string) bool {
-	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
-	}
-	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func readyz(checks []Check) http.HandlerFunc {

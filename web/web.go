@@ -86,8 +86,9 @@ func Handler(cfg Config) http.Handler {
 // Playground serves GraphiQL (npm graphiql, self-hosted, offline) at
 // whatever path it is mounted on, e.g. "GET /playground". Its assets come
 // from Handler, mounted at "/". It pre-fills the Authorization header with
-// the console's token or, for loopback clients in dev mode, the dev token
-// (from DevTokenPath), and sends subscriptions over graphql-ws.
+// the console's token or, for a browser on this machine in dev mode, the dev
+// token (from DevTokenPath), and sends subscriptions over graphql-ws. The
+// page itself is the same for everyone: the token is never in its markup.
 func Playground() http.Handler {
 	files := load()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -186,38 +187,41 @@ func (a *asset) gzipped() []byte {
 	return a.gz
 }
 
-// devToken answers {"token": …} only when a dev token exists and both the
-// client and the Host it asked for are loopback: a remote client, or a page
-// of another site that rebinds its DNS name to 127.0.0.1, gets 404.
+// devToken answers {"token": …} only to a browser on this machine (see
+// localBrowser) and only when a dev token exists; everyone else gets 404.
 func devToken(token string, w http.ResponseWriter, r *http.Request) {
-	if token == "" || !loopbackClient(r) {
+	if token == "" || !localBrowser(r) {
 		http.NotFound(w, r)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Add("Vary", "Host")
 	_ = json.NewEncoder(w).Encode(map[string]string{"token": token})
 }
 
-func loopbackClient(r *http.Request) bool {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return false
+// localBrowser reports whether r comes straight from this machine: the
+// connection is from a loopback address, the Host header names loopback (a
+// page of another site that rebinds its DNS name to 127.0.0.1 carries its
+// own host name) and no proxy header says the request was forwarded (a
+// reverse proxy on this host makes every client look local).
+func localBrowser(r *http.Request) bool {
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-Ip"} {
+		if r.Header.Get(h) != "" {
+			return false
+		}
 	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return false
-	}
-	return loopbackHost(r.Host)
+	return loopbackHost(r.RemoteAddr) && loopbackHost(r.Host)
 }
 
-// loopbackHost reports whether a Host header names this machine by a
-// loopback name or address.
+// loopbackHost reports whether hostport (port optional) names this machine
+// by a loopback name or address.
 func loopbackHost(hostport string) bool {
 	host := hostport
 	if h, _, err := net.SplitHostPort(hostport); err == nil {
 		host = h
 	}
-	host = strings.Trim(host, "[]")
+	host = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}

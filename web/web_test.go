@@ -95,17 +95,19 @@ func TestDevTokenOnlyForLoopback(t *testing.T) {
 		name         string
 		token        string
 		remote, host string
+		header       map[string]string
 		want         int
 	}{
-		{"loopback v4, localhost", "dev", "127.0.0.1:4000", "localhost:8080", http.StatusOK},
-		{"loopback v4, 127.0.0.1", "dev", "127.0.0.1:4000", "127.0.0.1:8080", http.StatusOK},
-		{"loopback v6", "dev", "[::1]:4000", "[::1]:8080", http.StatusOK},
-		{"remote client", "dev", "192.0.2.7:4000", "localhost:8080", http.StatusNotFound},
-		{"rebinding host name", "dev", "127.0.0.1:4000", "attacker.example:8080", http.StatusNotFound},
-		{"no dev token (JWKS or shared secret)", "", "127.0.0.1:4000", "localhost:8080", http.StatusNotFound},
+		{"loopback v4, localhost", "dev", "127.0.0.1:4000", "localhost:8080", nil, http.StatusOK},
+		{"loopback v4, 127.0.0.1", "dev", "127.0.0.1:4000", "127.0.0.1:8080", nil, http.StatusOK},
+		{"loopback v6", "dev", "[::1]:4000", "[::1]:8080", nil, http.StatusOK},
+		{"remote client", "dev", "192.0.2.7:4000", "localhost:8080", nil, http.StatusNotFound},
+		{"rebinding host name", "dev", "127.0.0.1:4000", "attacker.example:8080", nil, http.StatusNotFound},
+		{"through a proxy on this host", "dev", "127.0.0.1:4000", "localhost:8080", map[string]string{"X-Forwarded-For": "203.0.113.9"}, http.StatusNotFound},
+		{"no dev token (JWKS or shared secret)", "", "127.0.0.1:4000", "localhost:8080", nil, http.StatusNotFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			w := serve(Handler(Config{DevToken: tc.token}), http.MethodGet, DevTokenPath, tc.remote, tc.host, nil)
+			w := serve(Handler(Config{DevToken: tc.token}), http.MethodGet, DevTokenPath, tc.remote, tc.host, tc.header)
 			require.Equal(t, tc.want, w.Code)
 			if tc.want != http.StatusOK {
 				assert.NotContains(t, w.Body.String(), "dev")

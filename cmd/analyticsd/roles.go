@@ -16,7 +16,6 @@ import (
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/config"
 	"github.com/learnhub/analytics-service/resolvers"
-	"github.com/learnhub/analytics-service/web"
 )
 
 // runRoles opens the adapters and runs the roles cmd names until ctx ends.
@@ -134,7 +133,7 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 		DevToken: devToken,
 		Metrics:  a.metrics,
 		Log:      a.log,
-		Routes:   a.routes(devToken),
+		Routes:   a.routes(),
 		Checks:   a.checks(),
 		Tracing:  a.tracing,
 	})
@@ -175,12 +174,11 @@ func displayAddr(addr net.Addr) string {
 	return net.JoinHostPort(host, port)
 }
 
-// routes are the HTTP endpoints beside GraphQL: ingest, blobs and the web
-// console on every other path (it offers devToken to loopback clients).
-func (a *app) routes(devToken string) map[string]http.Handler {
+// routes are the HTTP endpoints beside GraphQL, the playground and the web
+// console (api.NewRouter mounts those): ingest and blobs.
+func (a *app) routes() map[string]http.Handler {
 	r := map[string]http.Handler{
 		"POST /v1/events": a.ingestRoute(),
-		"/":               web.Handler(web.Config{DevToken: devToken}),
 	}
 	if a.svc.blobRoute != nil {
 		r["GET /blobs/"] = a.svc.blobRoute

@@ -1,5 +1,6 @@
 // Charts with Apache ECharts, tree-shaken to what the console draws: line,
-// area, bar and pie on a canvas (no inline style attributes, so the strict
+// area, bar and pie on a canvas (heat-map and Sankey for the journeys page
+// are in charts-journeys.ts, loaded with that page only) (no inline style attributes, so the strict
 // CSP holds). The instance is kept on its element (`__chart`) so browser
 // tests can read what was really plotted.
 import * as echarts from 'echarts/core';
@@ -26,7 +27,7 @@ export const PALETTE = ['#2b59c3', '#e07a1f', '#2a9d5c', '#c0392b', '#7d4cb8', '
 
 type ChartEl = HTMLElement & { __chart?: echarts.ECharts; __observer?: ResizeObserver };
 
-function instance(el: ChartEl): echarts.ECharts {
+export function instance(el: ChartEl): echarts.ECharts {
   if (el.__chart && !el.__chart.isDisposed()) return el.__chart;
   const c = echarts.init(el, undefined, { renderer: 'canvas' });
   el.__chart = c;

@@ -8,7 +8,7 @@ import { button, clear, errorBox, field, fmtTime, fmtValue, h, page, RANGES, sel
 export const RESULT_FIELDS = `metric { key name unit format } grain dimensions
   series { values points { bucket value compareValue } total { value } } totals { value } notices`;
 const RENDER_FIELDS = `from to widgets { widgetId results { ${RESULT_FIELDS} } error { code message } notices computedAt cached }`;
-const WIDGET_FIELDS = 'id title kind metricKeys dimensions grain limit position { x y w h } version';
+const WIDGET_FIELDS = 'id title kind metricKeys dimensions grain limit cohorts { id member } cohortBreakdown position { x y w h } version';
 
 export interface MetricResult {
   metric: { key: string; name: string; unit: string; format: string };
@@ -42,6 +42,8 @@ interface Widget {
   dimensions: string[];
   grain: string | null;
   limit: number | null;
+  cohorts: { id: string; member: boolean }[];
+  cohortBreakdown: string | null;
   position: { x: number; y: number; w: number; h: number };
 }
 
@@ -112,11 +114,15 @@ function newDashboardForm(): HTMLElement {
 interface View {
   filters: Record<string, string>;
   last: string;
+  /** A cohort every widget is narrowed to ('' for all users). */
+  cohort: string;
 }
 
 export async function dashboardPage(ctx: Ctx, slug: string): Promise<HTMLElement> {
   const t0 = performance.now();
-  const view: View = { filters: {}, last: ctx.params.get('last') ?? '' };
+  const view: View = { filters: {}, last: ctx.params.get('last') ?? '', cohort: ctx.params.get('cohort') ?? '' };
+  // The cohort picker's options; not awaited, so the first paint does not wait.
+  const cohortList = gql<{ cohorts: { id: string; name: string }[] }>('{ cohorts { id name } }').then((d) => d.cohorts, () => []);
   ctx.params.forEach((v, k) => { if (k.startsWith('f.')) view.filters[k.slice(2)] = v; });
   const root = h('section', { class: 'page dashboard', 'data-slug': slug });
   const isAdmin = atLeast(ctx.viewer.roles, 'ADMIN');
@@ -155,11 +161,15 @@ export async function dashboardPage(ctx: Ctx, slug: string): Promise<HTMLElement
     dispose(root);
     const grid = h('div', { class: 'grid' });
     const cards = new Map<string, HTMLElement>();
+    const form = isAdmin ? widgetForm(dash, () => void load(false)) : null;
     for (const w of dash.widgets) {
-      const card = widgetCard(w, dash, isAdmin, () => void load(false));
+      const card = widgetCard(w, dash, form, () => void load(false));
       cards.set(w.id, card);
       grid.append(card);
     }
+    if (isAdmin) dragToReorder(grid, dash, () => void load(false));
+    cards.forEach((c) => { c.draggable = root.classList.contains('editing'); });
+    const cohortNote = h('p', { class: 'notice small cohort-note', 'data-testid': 'cohort-note', hidden: !view.cohort });
     const status = h('span', { class: 'small muted', 'data-testid': 'updated' });
     clear(root,
       h('div', { class: 'page-head' },
@@ -168,10 +178,12 @@ export async function dashboardPage(ctx: Ctx, slug: string): Promise<HTMLElement
           isAdmin ? button(root.classList.contains('editing') ? 'Done editing' : 'Edit widgets', (e) => {
             const on = root.classList.toggle('editing');
             (e.target as HTMLButtonElement).textContent = on ? 'Done editing' : 'Edit widgets';
+            grid.querySelectorAll<HTMLElement>('.widget').forEach((c) => { c.draggable = on; });
           }) : null)),
-      controls(dash, view, () => void load(false)),
+      controls(dash, view, cohortList, () => { saveView(slug, view); void load(false); }),
+      cohortNote,
       grid,
-      isAdmin ? addWidgetForm(dash, () => void load(false)) : null,
+      form?.el,
     );
     const draw = (r: Render, live: boolean) => {
       for (const wd of r.widgets) {
@@ -181,8 +193,29 @@ export async function dashboardPage(ctx: Ctx, slug: string): Promise<HTMLElement
       }
       status.textContent = `${fmtTime(r.from)} – ${fmtTime(r.to)} · ${live ? 'live update' : 'rendered'} ${new Date().toLocaleTimeString('en-GB')}`;
       root.dataset.updates = String(Number(root.dataset.updates ?? '0') + 1);
+      root.dataset.from = r.from;
+      root.dataset.to = r.to;
     };
-    draw(dash.render, false);
+    // With a cohort picked, every widget is recomputed by metricQuery with
+    // that cohort added to its own (the dashboard's render and its cache
+    // take no cohort); each live push of the dashboard triggers it again.
+    let narrowing: Promise<void> | null = null;
+    let again = false;
+    const narrow = (r: Render, live: boolean) => {
+      if (narrowing) { again = true; return; }
+      narrowing = cohortRender(dash, r, variables(dash).filters, view.cohort)
+        .then((nr) => { if (ctx.current()) { draw(nr, live); root.dataset.cohort = view.cohort; } })
+        .catch((err) => { if (ctx.current()) clear(cohortNote, errorBox(err)); })
+        .finally(() => { narrowing = null; if (again) { again = false; narrow(r, true); } });
+    };
+    const show = (r: Render, live: boolean) => (view.cohort ? narrow(r, live) : draw(r, live));
+    if (view.cohort) {
+      void cohortList.then((cs) => {
+        const c = cs.find((x) => x.id === view.cohort);
+        cohortNote.textContent = `Only users in the cohort ${c?.name ?? view.cohort}: each widget is computed by metricQuery with this cohort, outside the dashboard's 60 s cache.`;
+      });
+    }
+    show(dash.render, false);
     if (first) {
       // The moment the widgets' values are on screen, for the browser test's
       // first-paint measurement (docs/BENCHMARKS.md).
@@ -197,7 +230,7 @@ export async function dashboardPage(ctx: Ctx, slug: string): Promise<HTMLElement
       `subscription($slug: String!, $filters: [MetricFilterInput!], $timeRange: TimeRange) {
         dashboardData(idOrSlug: $slug, filters: $filters, timeRange: $timeRange) { ${RENDER_FIELDS} } }`,
       v,
-      (data) => draw(data.dashboardData, true),
+      (data) => show(data.dashboardData, true),
       (err: ApiError) => root.prepend(errorBox(err)),
     );
   };
@@ -205,8 +238,23 @@ export async function dashboardPage(ctx: Ctx, slug: string): Promise<HTMLElement
   return root;
 }
 
-function controls(dash: Dashboard, view: View, apply: () => void): HTMLElement {
+/** Keeps the view (range, filters, cohort) in the address, so a reload or a shared link shows the same. */
+function saveView(slug: string, view: View): void {
+  const p = new URLSearchParams();
+  if (view.last) p.set('last', view.last);
+  if (view.cohort) p.set('cohort', view.cohort);
+  for (const [k, v] of Object.entries(view.filters)) p.set(`f.${k}`, v);
+  history.replaceState(null, '', `#/dashboards/${encodeURIComponent(slug)}${p.size ? `?${p}` : ''}`);
+}
+
+function controls(dash: Dashboard, view: View, cohorts: Promise<{ id: string; name: string }[]>, apply: () => void): HTMLElement {
   const range = select('range', [['', 'Dashboard default'], ...RANGES], view.last, (v) => { view.last = v; apply(); }, 'Time range');
+  const cohort = select('cohort', [['', 'All users'], ...(view.cohort ? [[view.cohort, view.cohort] as [string, string]] : [])], view.cohort,
+    (v) => { view.cohort = v; apply(); }, 'Cohort');
+  void cohorts.then((cs) => {
+    const s = cohort.querySelector('select')!;
+    clear(s, h('option', { value: '' }, 'All users'), cs.map((c) => h('option', { value: c.id, selected: c.id === view.cohort }, c.name)));
+  });
   const inputs = dash.filters.map((f) => {
     const input = h('input', {
       name: `filter-${f.dimension}`,
@@ -217,18 +265,57 @@ function controls(dash: Dashboard, view: View, apply: () => void): HTMLElement {
     input.addEventListener('change', () => { view.filters[f.dimension] = input.value; apply(); });
     return field(`${f.label} (${f.op.toLowerCase().replace('_', ' ')})`, input);
   });
-  return h('div', { class: 'controls' }, range, inputs);
+  return h('div', { class: 'controls' }, range, cohort, inputs);
 }
 
-function widgetCard(w: Widget, dash: Dashboard, isAdmin: boolean, reload: () => void): HTMLElement {
+let metricDims: Promise<Map<string, string[]>> | null = null;
+
+/**
+ * The dashboard's widgets over one cohort: per widget, one metricQuery per
+ * metric key with the widget's settings, the render's window and filters,
+ * and the cohort added to the widget's own. A filter on a dimension a
+ * metric does not allow is left out with a notice, as render does.
+ */
+async function cohortRender(dash: Dashboard, r: Render, viewFilters: { dimension: string; op: string; values: string[] }[] | null, cohort: string): Promise<Render> {
+  metricDims ??= gql<{ metrics: { edges: { node: { key: string; dimensions: { path: string }[] } }[] } }>(
+    '{ metrics(first: 200) { edges { node { key dimensions { path } } } } }')
+    .then((d) => new Map(d.metrics.edges.map((e) => [e.node.key, e.node.dimensions.map((x) => x.path)])));
+  const dims = await metricDims;
+  const filters = viewFilters ?? dash.filters.filter((f) => f.values.length).map((f) => ({ dimension: f.dimension, op: f.op, values: f.values }));
+  const widgets = await Promise.all(dash.widgets.map(async (w): Promise<WidgetData> => {
+    const notices: string[] = [];
+    try {
+      const results = await Promise.all(w.metricKeys.map(async (key) => {
+        const allowed = dims.get(key) ?? [];
+        const kept = filters.filter((f) => f.dimension === 'type' || allowed.includes(f.dimension));
+        filters.filter((f) => !kept.includes(f)).forEach((f) => notices.push(`${key} ignores the filter on ${f.dimension}`));
+        const d = await gql<{ metricQuery: MetricResult }>(
+          `query($key: String!, $dims: [String!], $filters: [MetricFilterInput!], $range: TimeRange!, $grain: Grain, $tz: String, $limit: Int, $cohorts: [CohortFilterInput!], $cb: ID) {
+            metricQuery(key: $key, dimensions: $dims, filters: $filters, timeRange: $range, grain: $grain, timezone: $tz, limit: $limit, cohorts: $cohorts, cohortBreakdown: $cb) { ${RESULT_FIELDS} } }`,
+          { key, dims: w.dimensions, filters: kept.length ? kept : null, range: { from: r.from, to: r.to },
+            grain: w.grain ?? (w.kind === 'LINE' || w.kind === 'AREA' ? null : 'NONE'), tz: dash.timezone, limit: w.limit,
+            cohorts: [...w.cohorts.map((c) => ({ id: c.id, member: c.member })), { id: cohort, member: true }], cb: w.cohortBreakdown });
+        return d.metricQuery;
+      }));
+      return { widgetId: w.id, results, error: null, notices, computedAt: new Date().toISOString(), cached: false };
+    } catch (err) {
+      const e = err as ApiError;
+      return { widgetId: w.id, results: [], error: { code: e.code ?? 'ERROR', message: e.message }, notices, computedAt: new Date().toISOString(), cached: false };
+    }
+  }));
+  return { from: r.from, to: r.to, widgets };
+}
+
+function widgetCard(w: Widget, dash: Dashboard, form: WidgetForm | null, reload: () => void): HTMLElement {
   const body = h('div', { class: 'widget-body' });
-  const tools = isAdmin
+  const tools = form
     ? h('div', { class: 'widget-tools' },
-        button('↑', () => void reorder(dash, w.id, -1).then(reload), 'icon'),
-        button('↓', () => void reorder(dash, w.id, 1).then(reload), 'icon'),
-        button('✕', () => void removeWidget(dash, w.id).then(reload), 'icon'))
+        button('✎', () => form.edit(w), 'icon'),
+        button('↑', () => void reorder(dash, w.id, -1).then(reload, (err) => form.fail(err)), 'icon'),
+        button('↓', () => void reorder(dash, w.id, 1).then(reload, (err) => form.fail(err)), 'icon'),
+        button('✕', () => void removeWidget(dash, w.id).then(reload, (err) => form.fail(err)), 'icon'))
     : null;
-  tools?.querySelectorAll('button').forEach((b, i) => b.setAttribute('aria-label', ['Move up', 'Move down', 'Remove'][i] + ' ' + w.title));
+  tools?.querySelectorAll('button').forEach((b, i) => b.setAttribute('aria-label', ['Edit', 'Move up', 'Move down', 'Remove'][i] + ' ' + w.title));
   const card = h('article', { class: `card widget widget-${w.kind.toLowerCase()}`, 'data-widget': w.id, 'data-kind': w.kind },
     h('header', {}, h('h2', {}, w.title), tools),
     body);
@@ -244,6 +331,10 @@ async function reorder(dash: Dashboard, id: string, delta: number): Promise<void
   const j = i + delta;
   if (j < 0 || j >= ids.length) return;
   [ids[i], ids[j]] = [ids[j], ids[i]];
+  await saveOrder(dash, ids);
+}
+
+async function saveOrder(dash: Dashboard, ids: string[]): Promise<void> {
   await gql('mutation($d: ID!, $v: Int!, $ids: [ID!]!) { reorderWidgets(dashboardId: $d, expectedVersion: $v, widgetIds: $ids) { version } }', { d: dash.id, v: dash.version, ids });
 }
 
@@ -340,25 +431,102 @@ export function resultTable(results: MetricResult[], compare = false): HTMLEleme
   return h('div', { class: 'table-wrap' }, h('table', { class: 'data' }, h('thead', {}, head), h('tbody', {}, rows)));
 }
 
-function addWidgetForm(dash: Dashboard, reload: () => void): HTMLElement {
+interface WidgetForm {
+  el: HTMLElement;
+  /** Fills the form with a widget to change it (updateWidget). */
+  edit: (w: Widget) => void;
+  /** Shows an error of another widget action (reorder, remove). */
+  fail: (err: unknown) => void;
+}
+
+/** Adds a widget, or with edit() replaces one: the same fields either way. */
+function widgetForm(dash: Dashboard, reload: () => void): WidgetForm {
   const title = h('input', { name: 'title', required: true, placeholder: 'Quiz attempts' });
   const kind = h('select', { name: 'kind' }, ['KPI', 'LINE', 'AREA', 'BAR', 'TABLE', 'PIE'].map((k) => h('option', { value: k }, k)));
   const metric = h('input', { name: 'metric', required: true, placeholder: 'quiz_attempts', list: 'metric-keys' });
   const dims = h('input', { name: 'dimensions', placeholder: 'properties.course_id' });
   const grain = h('select', { name: 'grain' }, h('option', { value: '' }, 'default'), GRAINS.map((g) => h('option', { value: g }, g)));
-  const msg = h('div');
-  return h('form', { class: 'card form-row add-widget', onsubmit: async (e: Event) => {
+  const limit = h('input', { name: 'limit', type: 'number', min: '1', max: '100', placeholder: 'all', class: 'narrow' });
+  const heading = h('h2', {}, 'Add a widget');
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Add');
+  const msg = h('div', { 'aria-live': 'polite' });
+  let editing: Widget | null = null;
+  const cancel = button('Cancel', () => reset(), '');
+  const reset = () => {
+    editing = null;
+    el.reset();
+    heading.textContent = 'Add a widget';
+    submit.textContent = 'Add';
+    cancel.hidden = true;
+    el.classList.remove('editing-widget');
+  };
+  const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
+  const el = h('form', { class: 'card form-row add-widget', 'data-testid': 'widget-form', onsubmit: async (e: Event) => {
     e.preventDefault();
+    const w = { title: title.value, kind: kind.value, metricKeys: list(metric.value), dimensions: list(dims.value), grain: grain.value || null,
+      limit: limit.value ? Number(limit.value) : null };
     try {
-      await gql('mutation($d: ID!, $v: Int!, $w: WidgetInput!) { addWidget(dashboardId: $d, expectedVersion: $v, widget: $w) { version } }', {
-        d: dash.id, v: dash.version,
-        w: { title: title.value, kind: kind.value, metricKeys: metric.value.split(',').map((s) => s.trim()).filter(Boolean),
-          dimensions: dims.value ? dims.value.split(',').map((s) => s.trim()) : null, grain: grain.value || null },
-      });
+      if (editing) {
+        // Settings the form does not show are kept as they are.
+        const { x, y, w: width, h: height } = editing.position;
+        await gql('mutation($d: ID!, $v: Int!, $id: ID!, $w: WidgetInput!) { updateWidget(dashboardId: $d, expectedVersion: $v, widgetId: $id, widget: $w) { version } }', {
+          d: dash.id, v: dash.version, id: editing.id,
+          w: { ...w, cohorts: editing.cohorts.map((c) => ({ id: c.id, member: c.member })), cohortBreakdown: editing.cohortBreakdown, position: { x, y, w: width, h: height } },
+        });
+      } else {
+        await gql('mutation($d: ID!, $v: Int!, $w: WidgetInput!) { addWidget(dashboardId: $d, expectedVersion: $v, widget: $w) { version } }', { d: dash.id, v: dash.version, w });
+      }
       reload();
     } catch (err) {
       clear(msg, errorBox(err));
     }
-  } }, h('h2', {}, 'Add a widget'), field('Title', title), field('Chart', kind), field('Metric keys', metric), field('Dimensions', dims), field('Grain', grain),
-  h('button', { type: 'submit', class: 'primary' }, 'Add'), msg);
+  } }, heading, field('Title', title), field('Chart', kind), field('Metric keys', metric), field('Dimensions', dims), field('Grain', grain), field('Top N', limit),
+  submit, cancel, msg);
+  cancel.hidden = true;
+  return {
+    el,
+    edit: (w) => {
+      editing = w;
+      title.value = w.title;
+      kind.value = w.kind;
+      metric.value = w.metricKeys.join(', ');
+      dims.value = w.dimensions.join(', ');
+      grain.value = w.grain ?? '';
+      limit.value = w.limit === null ? '' : String(w.limit);
+      heading.textContent = `Edit widget: ${w.title}`;
+      submit.textContent = 'Save widget';
+      cancel.hidden = false;
+      clear(msg);
+      el.classList.add('editing-widget');
+      el.scrollIntoView({ block: 'nearest' });
+      title.focus();
+    },
+    fail: (err) => clear(msg, errorBox(err)),
+  };
+}
+
+/**
+ * In edit mode (cards are draggable only then) a widget can be dragged onto another to take its place (the
+ * ↑/↓ buttons do the same from the keyboard); the order is saved with
+ * reorderWidgets.
+ */
+function dragToReorder(grid: HTMLElement, dash: Dashboard, reload: () => void): void {
+  let dragged = '';
+  grid.querySelectorAll<HTMLElement>('.widget').forEach((card) => {
+    card.addEventListener('dragstart', (e) => {
+      dragged = card.dataset.widget!;
+      e.dataTransfer?.setData('text/plain', dragged);
+      card.classList.add('dragging');
+    });
+    card.addEventListener('dragend', () => card.classList.remove('dragging'));
+    card.addEventListener('dragover', (e) => { if (dragged && dragged !== card.dataset.widget) e.preventDefault(); });
+    card.addEventListener('drop', (e) => {
+      e.preventDefault();
+      const target = card.dataset.widget!;
+      const ids = dash.widgets.map((w) => w.id).filter((id) => id !== dragged);
+      ids.splice(ids.indexOf(target) + (dash.widgets.findIndex((w) => w.id === dragged) < dash.widgets.findIndex((w) => w.id === target) ? 1 : 0), 0, dragged);
+      dragged = '';
+      void saveOrder(dash, ids).then(reload, (err) => grid.before(errorBox(err)));
+    });
+  });
 }

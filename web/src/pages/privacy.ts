@@ -30,8 +30,8 @@ export async function privacyPage(ctx: Ctx): Promise<HTMLElement> {
       h('thead', {}, h('tr', {}, ['Requested', 'User (hash)', 'Status', 'Progress', 'Hot rows deleted', 'Cold rows rewritten'].map((x) => h('th', {}, x)))),
       h('tbody', {}, nodes.map((e) => h('tr', { 'data-erasure': e.id },
         h('td', {}, fmtTime(e.requestedAt)), h('td', {}, h('code', {}, e.userHash.slice(0, 16) + '…')),
-        h('td', {}, e.status, e.error ? h('div', { class: 'small error-text' }, e.error) : null),
-        h('td', {}, h('progress', { max: '100', value: String(e.progress), 'aria-label': `erasure ${e.id}` }), ` ${e.progress}%`),
+        h('td', {}, h('span', { class: `status status-${e.status.toLowerCase()}` }, e.status), e.error ? h('div', { class: 'small error-text' }, e.error) : null),
+        h('td', {}, h('span', { class: 'progress-cell' }, h('progress', { max: '100', value: String(e.progress), 'aria-label': `erasure ${e.id}` }), `${e.progress}%`)),
         h('td', { class: 'num' }, `${e.hot.events} events, ${e.hot.cohortUsers} memberships`),
         h('td', { class: 'num' }, `${e.cold.rows} rows in ${e.cold.objects} files`)))))) : h('p', { class: 'muted' }, 'No erasure requests.'));
     if (nodes.some((n) => n.status !== 'COMPLETED')) timer = window.setTimeout(() => void refresh(), 1500);

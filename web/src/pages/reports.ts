@@ -37,7 +37,7 @@ export async function reportsPage(ctx: Ctx): Promise<HTMLElement> {
 async function reportForm(): Promise<HTMLElement> {
   const dashes = await gql<{ dashboards: { nodes: { slug: string; title: string }[] } }>('{ dashboards(first: 100) { nodes { slug title } } }');
   const name = h('input', { name: 'name', required: true, placeholder: 'Weekly learner progress' });
-  const dash = h('select', { name: 'dashboard' }, dashes.dashboards.nodes.map((b) => h('option', { value: b.slug }, b.title)));
+  const dash = h('select', { name: 'dashboard' }, dashes.dashboards.nodes.map((b) => h('option', { value: b.slug, selected: b.slug === 'learner-progress' }, b.title)));
   const when = h('select', { name: 'schedule' }, [['DAILY', 'Daily 06:00'], ['WEEKLY', 'Mondays 06:00'], ['MONTHLY', 'Monthly 06:00'], ['cron', 'Cron expression']].map(([v, t]) => h('option', { value: v }, t)));
   const cron = h('input', { name: 'cron', placeholder: '30 6 * * 1-5' });
   const tz = h('input', { name: 'timezone', value: Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC' });
@@ -76,6 +76,11 @@ export async function reportPage(ctx: Ctx, id: string): Promise<HTMLElement> {
     `query($id: ID!) { report(id: $id) { ${REPORT} } reportRuns(reportId: $id, first: 30) { nodes { id trigger scheduledFor status error bytes fileName artifactUrl deliveries { kind target status attempts lastError } } } }`, { id });
   if (!d.report) return page('Not found', h('p', {}, `No report ${id} in tenant ${ctx.viewer.tenant}.`));
   const r = d.report;
+  // The report names its dashboard by id: show its title, linked.
+  const source = r.dashboard
+    ? await gql<{ dashboard: { slug: string; title: string } | null }>('query($id: String!) { dashboard(idOrSlug: $id) { slug title } }', { id: r.dashboard })
+      .then((x) => (x.dashboard ? h('a', { href: `#/dashboards/${encodeURIComponent(x.dashboard.slug)}` }, x.dashboard.title) : 'a deleted dashboard'), () => r.dashboard!)
+    : 'metric queries';
   const runs = h('div');
   const msg = h('div');
   const drawRuns = (nodes: Run[]) => clear(runs, nodes.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'data' },
@@ -84,7 +89,7 @@ export async function reportPage(ctx: Ctx, id: string): Promise<HTMLElement> {
       h('td', {}, fmtTime(run.scheduledFor)), h('td', {}, run.trigger),
       h('td', {}, h('span', { class: `status status-${run.status.toLowerCase()}` }, run.status), run.error ? h('div', { class: 'small error-text' }, run.error) : null),
       h('td', {}, run.artifactUrl ? h('a', { href: run.artifactUrl, download: run.fileName }, `${run.fileName} (${fmtBytes(run.bytes)})`) : '—'),
-      h('td', {}, run.deliveries.map((x) => h('div', { class: 'small' }, `${x.kind} ${x.target}: ${x.status}${x.lastError ? ` (${x.lastError})` : ''}`)))))))) : h('p', { class: 'muted' }, 'No runs yet.'));
+      h('td', {}, run.deliveries.length ? run.deliveries.map((x) => h('div', { class: 'small' }, `${x.kind} ${x.target}: ${x.status}${x.lastError ? ` (${x.lastError})` : ''}`)) : h('span', { class: 'muted' }, 'download only'))))))) : h('p', { class: 'muted' }, 'No runs yet.'));
   drawRuns(d.reportRuns.nodes);
   const poll = async () => {
     const x = await gql<{ reportRuns: { nodes: Run[] } }>('query($id: ID!) { reportRuns(reportId: $id, first: 30) { nodes { id trigger scheduledFor status error bytes fileName artifactUrl deliveries { kind target status attempts lastError } } } }', { id });
@@ -94,7 +99,7 @@ export async function reportPage(ctx: Ctx, id: string): Promise<HTMLElement> {
   let timer = 0;
   ctx.onLeave(() => clearTimeout(timer));
   return page(r.name,
-    h('p', { class: 'muted' }, `${r.format} of ${r.dashboard ?? 'metrics'} · `, h('code', {}, r.preset ?? r.cron), ` ${r.timezone} · next run ${fmtTime(r.nextRunAt)}`),
+    h('p', { class: 'muted' }, `${r.format} of `, source, ' · ', h('code', {}, r.preset ?? r.cron), ` ${r.timezone} · next run ${fmtTime(r.nextRunAt)}`),
     atLeast(ctx.viewer.roles, 'ADMIN') ? button('Run now', async () => {
       try {
         await gql('mutation($id: ID!) { runReportNow(id: $id) { id status } }', { id });
