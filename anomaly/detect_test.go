@@ -89,6 +89,7 @@ func TestDetectorsFindPlantedAnomalies(t *testing.T) {
 		{"seasonal", []int{2200, 2600}, 12, 20},
 		{"ar", []int{2200, 2600}, 12, 20},
 		{"context", []int{2600}, 60, 20},
+		{"prophet", []int{2200, 2600}, 12, 20},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			det := run(t, tc.name, syntheticAmp(3000, 2200, 2600, tc.amp))
@@ -136,7 +137,7 @@ func TestNewDetector(t *testing.T) {
 	require.NoError(t, err)
 	assert.IsType(t, &Ensemble{}, d)
 	_, err = NewDetector("prophet-llm")
-	assert.ErrorContains(t, err, `unknown detector "prophet-llm"; use one of ar, bocpd, context, ensemble, seasonal`)
+	assert.ErrorContains(t, err, `unknown detector "prophet-llm"; use one of ar, bocpd, context, ensemble, prophet, seasonal`)
 	for _, n := range DetectorNames() {
 		assert.NotEmpty(t, DetectorDoc(n), n)
 	}
