@@ -10,14 +10,14 @@ const (
 	defaultCalNorm  = 3.0 // evidence of a new record, whatever the history's length
 	defaultCalExtra = 1.0 // weight of the excess over the record (per surprise unit)
 	// detAlarmScore is the score of an alarm: the level one NAB threshold
-	// settles at for every series once scores are calibrated (0.5956 on the
+	// settles at for every series once scores are calibrated (0.566 on the
 	// NAB files) and the default confidence a monitor alarms at.
-	detAlarmScore = 0.6
+	detAlarmScore = 0.565
 	// detAlarmQuiet is how many points after an alarm nothing else counts:
 	// the evidence of one event rises over a few points (the short
 	// average), and each rise past an alarm would be a second alarm for
 	// the same event. +2.5 NAB points (64.79 → 67.25).
-	detAlarmQuiet = 25
+	detAlarmQuiet = 40
 	calBins       = 2048
 	calBinWidth   = 0.02 // surprise units per histogram bin
 )
