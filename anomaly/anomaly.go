@@ -65,6 +65,8 @@ func detectors() map[string]detectorInfo {
 			func() Detector { return NewAR(ARConfig{}) }},
 		"context": {"Markov model over quantised values: how improbable a value is after the recent ones",
 			func() Detector { return NewContext(ContextConfig{}) }},
+		"prophet": {"Prophet-style additive model (piecewise-linear trend with changepoints + Fourier daily/weekly seasonality, MAP fit), refitted on the past every 144 points, scored by its prediction interval",
+			func() Detector { return NewProphet(ProphetConfig{}) }},
 		"bocpd": {"Bayesian online changepoint detection (Adams & MacKay) for level shifts",
 			func() Detector { return NewBOCPD(BOCPDConfig{}) }},
 	}

@@ -89,6 +89,7 @@ func TestDetectorsFindPlantedAnomalies(t *testing.T) {
 		{"seasonal", []int{2200, 2600}, 12, 20},
 		{"ar", []int{2200, 2600}, 12, 20},
 		{"context", []int{2600}, 60, 20},
+		{"prophet", []int{2200, 2600}, 12, 20},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			det := run(t, tc.name, syntheticAmp(3000, 2200, 2600, tc.amp))
@@ -136,7 +137,7 @@ func TestNewDetector(t *testing.T) {
 	require.NoError(t, err)
 	assert.IsType(t, &Ensemble{}, d)
 	_, err = NewDetector("prophet-llm")
-	assert.ErrorContains(t, err, `unknown detector "prophet-llm"; use one of ar, bocpd, context, ensemble, seasonal`)
+	assert.ErrorContains(t, err, `unknown detector "prophet-llm"; use one of ar, bocpd, context, ensemble, prophet, seasonal`)
 	for _, n := range DetectorNames() {
 		assert.NotEmpty(t, DetectorDoc(n), n)
 	}
@@ -154,4 +155,51 @@ func TestFlatSeriesIsQuiet(t *testing.T) {
 			require.Equalf(t, 0.0, d.Score, "%s row %d", name, i)
 		}
 	}
+}
+
+// Evidence that recurs at the same time of day is discounted: the same
+// spike every day at 03:00 weighs less each day, a one-off does not.
+func TestRecurrenceDiscountsDailyEvidence(t *testing.T) {
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	r := &detRecurrence{}
+	var got []float64
+	for i := range 10 * 288 {
+		ts := t0.Add(time.Duration(i) * 5 * time.Minute)
+		ev := 0.0
+		if ts.Hour() == 3 && ts.Minute() == 0 {
+			ev = 8
+		}
+		if d := r.discount(ts, ev); ev > 0 {
+			got = append(got, d)
+		}
+	}
+	require.Len(t, got, 10)
+	assert.Equal(t, 8.0, got[0], "the first day has no history")
+	for day := 1; day < len(got); day++ {
+		assert.InDeltaf(t, 8-recurWeight*8, got[day], 1e-12, "day %d: every earlier day had the spike", day)
+	}
+	// A one-off after a quiet history keeps its evidence.
+	r = &detRecurrence{}
+	for i := range 3 * 288 {
+		ev := 0.0
+		if i == 2*288+100 {
+			ev = 8
+		}
+		if d := r.discount(t0.Add(time.Duration(i)*5*time.Minute), ev); ev > 0 {
+			assert.Equal(t, 8.0, d)
+		}
+	}
+}
+
+// After an alarm nothing counts for detAlarmQuiet points; below the alarm
+// level a rising score still counts.
+func TestRestQuietAfterAlarm(t *testing.T) {
+	r := newDetRest(0)
+	assert.Equal(t, 0.3, r.filter(0.3))
+	assert.Equal(t, 0.4, r.filter(0.4), "a rise below the alarm level counts")
+	assert.Equal(t, 0.7, r.filter(0.7), "the alarm")
+	for i := range detAlarmQuiet {
+		require.Equalf(t, 0.0, r.filter(0.9), "point %d of the quiet period", i)
+	}
+	assert.Equal(t, 0.0, r.filter(0.5), "still below the rest period's highest score")
 }

@@ -43,6 +43,7 @@ type Ensemble struct {
 	cp   *bocpdModel // nil unless configured
 	cals [5]*detCalibrator
 	rest *detRest
+	rec  *detRecurrence
 }
 
 // NewEnsemble returns the default detector.
@@ -53,6 +54,7 @@ func NewEnsemble(cfg EnsembleConfig) *Ensemble {
 		ctx:  newContextModel(cfg.Context),
 		win:  newWindowModel(ensembleWindow),
 		rest: newDetRest(cfg.cal.Rest),
+		rec:  &detRecurrence{},
 	}
 	if !cfg.NoChangepoint {
 		e.cp = newBOCPDModel(cfg.BOCPD)
@@ -73,5 +75,6 @@ func (e *Ensemble) Observe(o Observation) Detection {
 	if e.cp != nil {
 		ev += ensembleWChange * e.cals[4].evidence(e.cp.step(o).surprise)
 	}
-	return detJudge(s, math.Max(ev, 0), e.cals[0].ready(), e.rest)
+	ev = e.rec.discount(o.Time, math.Max(ev, 0))
+	return detJudge(s, ev, e.cals[0].ready(), e.rest)
 }

@@ -47,6 +47,12 @@ type prophet struct {
 }
 
 func fitProphet(y []float64, seasons []int) *prophet {
+	return fitProphetRange(y, seasons, prophetChangepointRange)
+}
+
+// fitProphetRange is fitProphet with potential changepoints spread over the
+// first cpRange of the history.
+func fitProphetRange(y []float64, seasons []int, cpRange float64) *prophet {
 	n := len(y)
 	p := &prophet{seasons: seasons, n: n, tScale: float64(n - 1)}
 	for _, s := range seasons {
@@ -58,8 +64,8 @@ func fitProphet(y []float64, seasons []int) *prophet {
 	if p.scale == 0 {
 		p.scale = 1
 	}
-	nCP := min(prophetChangepoints, int(float64(n)*prophetChangepointRange)-1)
-	last := math.Floor(float64(n-1) * prophetChangepointRange)
+	nCP := min(prophetChangepoints, int(float64(n)*cpRange)-1)
+	last := math.Floor(float64(n-1) * cpRange)
 	for j := 1; j <= nCP; j++ {
 		p.cps = append(p.cps, math.Round(float64(j)*last/float64(nCP))/p.tScale)
 	}

@@ -284,3 +284,54 @@ func constant(n int, v float64) []float64 {
 	}
 	return out
 }
+
+// ScoreAt scores files under profile p at a given threshold instead of the
+// optimised one: how a threshold chosen on some files does on others (the
+// held-out check of a split), or a category's share of a corpus threshold.
+func ScoreAt(files []File, p Profile, threshold float64) (Result, error) {
+	points, windows, err := sweepPoints(files, p)
+	if err != nil {
+		return Result{}, err
+	}
+	r := rawAt(points, windows, p, threshold)
+	best, err := Score(files, p) // for the null and perfect baselines
+	if err != nil {
+		return Result{}, err
+	}
+	r.Profile, r.Null, r.Perfect = p.Name, best.Null, best.Perfect
+	if r.Perfect != r.Null {
+		r.Score = 100 * (r.Raw - r.Null) / (r.Perfect - r.Null)
+	}
+	return r, nil
+}
+
+// rawAt is the raw score of points at threshold: each window's best
+// detection (or the false-negative cost), plus every false positive.
+func rawAt(points []point, windows int, p Profile, threshold float64) Result {
+	parts := make([]float64, windows)
+	for i := range parts {
+		parts[i] = -p.FN
+	}
+	r := Result{Threshold: threshold}
+	fp := 0.0
+	for _, pt := range points {
+		detected := pt.score >= threshold
+		switch {
+		case pt.window >= 0 && detected:
+			r.TP++
+			parts[pt.window] = math.Max(parts[pt.window], pt.sweep)
+		case pt.window >= 0:
+			r.FN++
+		case detected:
+			r.FP++
+			fp += pt.sweep
+		default:
+			r.TN++
+		}
+	}
+	r.Raw = fp
+	for _, v := range parts {
+		r.Raw += v
+	}
+	return r
+}

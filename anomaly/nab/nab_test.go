@@ -105,6 +105,43 @@ func TestScoreSharedThreshold(t *testing.T) {
 	assert.Equal(t, 9, r.FN)
 }
 
+// ScoreAt at the optimised threshold is Score; at another threshold it
+// counts exactly the rows at or above it.
+func TestScoreAt(t *testing.T) {
+	ts := minutes(40)
+	a := make([]float64, 40)
+	a[20] = 0.6
+	b := make([]float64, 40)
+	b[30] = 0.7
+	files := []File{
+		{Name: "a.csv", Timestamps: ts, Scores: a, Windows: []Window{{Start: ts[20], End: ts[29]}}},
+		{Name: "b.csv", Timestamps: ts, Scores: b},
+	}
+	p := Profile{Name: "standard", TP: 1, FP: 0.11, FN: 1}
+	best, err := Score(files, p)
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		threshold float64
+		raw       float64
+		tp, fp    int
+	}{
+		{best.Threshold, best.Raw, 1, 1},
+		{0.65, -1 - 0.11, 0, 1}, // only b's false positive: the window is missed
+		{0.8, -1, 0, 0},         // nothing detected
+	} {
+		r, err := ScoreAt(files, p, tc.threshold)
+		require.NoError(t, err)
+		assert.InDelta(t, tc.raw, r.Raw, 1e-12, "threshold %v", tc.threshold)
+		assert.Equal(t, tc.tp, r.TP)
+		assert.Equal(t, tc.fp, r.FP)
+		assert.Equal(t, best.Null, r.Null)
+		assert.InDelta(t, 100*(tc.raw-r.Null)/(r.Perfect-r.Null), r.Score, 1e-9)
+		if tc.threshold == best.Threshold {
+			assert.InDelta(t, best.Score, r.Score, 1e-12)
+		}
+	}
+}
+
 func TestScoreErrors(t *testing.T) {
 	ts := minutes(10)
 	_, err := Score([]File{{Name: "x.csv", Timestamps: ts, Scores: make([]float64, 9)}}, Profile{TP: 1, FP: 0.11, FN: 1})
