@@ -61,7 +61,10 @@ func (a *Analyst) Answer(ctx context.Context, question string, qc Context, onSte
 		w.declined()
 	}
 	ans := &Answer{Interpretation: w.in, Explanation: strings.TrimSpace(w.text.String()), Findings: w.findings, Charts: w.charts,
-		Evidence: s.Evidence()}
+		Evidence: s.Evidence(), Key: w.key}
+	if ans.Key == nil {
+		ans.Key = []Value{}
+	}
 	if ans.Findings == nil {
 		ans.Findings = []Finding{}
 	}
@@ -93,6 +96,7 @@ type writer struct {
 	tested  bool
 	def     *metrics.Definition
 	flagged int
+	key     []Value
 }
 
 func (w *writer) answer(ctx context.Context) error {
@@ -131,6 +135,7 @@ func (w *writer) whatIs(ctx context.Context, filters []metrics.Filter) error {
 	}
 	total := value(res.Totals.Value)
 	w.volume = w.volumeOf(total)
+	w.key = []Value{{Name: "total", Value: total}}
 	fmt.Fprintf(&w.text, "**%s**%s in %s: **%s** [%s].", w.def.Name, w.filterText(), p.Label, fmtValue(w.def, total), id)
 	w.findings = append(w.findings, Finding{Text: fmt.Sprintf("%s%s in %s: %s.", w.def.Name, w.filterText(), p.Label, fmtValue(w.def, total)), Evidence: []string{id}})
 	if len(res.Series) == 1 {
@@ -160,6 +165,7 @@ func (w *writer) byDimension(ctx context.Context, filters []metrics.Filter) erro
 		v := value(sr.Total.Value)
 		name := strings.Join(sr.Values, "/")
 		cs.X, cs.Y = append(cs.X, name), append(cs.Y, v)
+		w.key = append(w.key, Value{Name: name, Value: v})
 		if i < 5 {
 			fmt.Fprintf(&w.text, "- `%s`: **%s**\n", name, fmtValue(w.def, v))
 		}
@@ -188,6 +194,7 @@ func (w *writer) whyChanged(ctx context.Context, filters []metrics.Filter) error
 	tot := rep.TotalsEvidence
 	w.volume = w.volumeOf(math.Min(rep.CurrentValue, rep.PreviousValue))
 	w.pValue, w.tested = rep.PValue, rep.Test != TestNotApplicable
+	w.key = []Value{{Name: "current", Value: rep.CurrentValue}, {Name: "previous", Value: rep.PreviousValue}}
 	verb := "rose"
 	if rep.Change < 0 {
 		verb = "fell"
@@ -263,40 +270,52 @@ func (w *writer) whyChanged(ctx context.Context, filters []metrics.Filter) error
 
 func (w *writer) unusual(ctx context.Context, filters []metrics.Filter) error {
 	p := *w.in.Period
-	window := Period{From: p.From.AddDate(0, 0, -unusualWarmupDays), To: p.To}
-	window.Label = label(window.From, window.To)
-	w.s.step("tool_call", "detect_anomalies "+w.def.Key+" per day, "+window.Label)
-	an, err := w.s.DetectAnomalies(ctx, w.def.Key, window, filters)
+	w.s.step("tool_call", "detect_anomalies "+w.def.Key+" per day, "+p.Label)
+	an, err := w.s.DetectAnomalies(ctx, w.def.Key, p, unusualWarmupDays, filters)
 	if err != nil {
 		return err
 	}
-	var inside []Flag
-	for _, f := range an.Flags {
-		if !f.Day.Before(p.From) && f.Day.Before(p.To) {
-			inside = append(inside, f)
+	w.flagged = len(an.Flags)
+	w.volume = w.volumeOf(an.PeriodTotal + an.BaselineTotal)
+	w.key = []Value{{Name: "period_total", Value: an.PeriodTotal}, {Name: "baseline_total", Value: an.BaselineTotal}}
+	ids := []string{an.Series, an.Detected}
+	fmt.Fprintf(&w.text, "Checked daily **%s**%s in %s against the days before it (%s) [%s, %s].",
+		strings.ToLower(w.def.Name), w.filterText(), p.Label, an.Window.Label, an.Series, an.Detected)
+	unusual := false
+	if !math.IsNaN(an.LevelP) {
+		pm, bm := an.PeriodTotal/float64(an.Days), an.BaselineTotal/float64(an.BaselineDays)
+		change := pct(pm, bm)
+		w.pValue, w.tested = an.LevelP, true
+		if an.LevelP < SignificanceLevel && !math.IsNaN(change) {
+			unusual = true
+			dir := "higher"
+			if change < 0 {
+				dir = "lower"
+			}
+			line := fmt.Sprintf("The level is unusual: **%.1f** per day in %s against **%.1f** per day before, %.1f%% %s (Poisson rate test, %s)",
+				pm, p.Label, bm, math.Abs(change), dir, fmtP(an.LevelP))
+			fmt.Fprintf(&w.text, " %s [%s].", line, an.Detected)
+			w.findings = append(w.findings, Finding{Text: line + ".", Evidence: []string{an.Detected}})
+		} else {
+			fmt.Fprintf(&w.text, " The level is as before (%s) [%s].", fmtP(an.LevelP), an.Detected)
 		}
 	}
-	w.flagged = len(inside)
-	var sum float64
-	for _, pt := range an.Points {
-		sum += value(pt.Value)
-	}
-	w.volume = w.volumeOf(sum)
-	fmt.Fprintf(&w.text, "Checked daily **%s**%s in %s with the `%s` detector, warmed up on the days before [%s, %s].",
-		strings.ToLower(w.def.Name), w.filterText(), p.Label, "ensemble", an.Series, an.Detected)
-	if len(inside) == 0 {
-		w.text.WriteString(" Nothing unusual: no day scored above the detector's threshold.")
-		w.findings = append(w.findings, Finding{Text: "No unusual day in " + p.Label + ".", Evidence: []string{an.Detected}})
+	if len(an.Flags) == 0 {
+		w.text.WriteString(" No single day scored above the `ensemble` detector's threshold.")
+		if !unusual {
+			w.findings = append(w.findings, Finding{Text: "Nothing unusual in " + p.Label + ".", Evidence: []string{an.Detected}})
+		}
 	} else {
-		w.text.WriteString(" These days stand out:\n")
-		for _, f := range inside {
+		w.text.WriteString(" These days stand out to the `ensemble` detector:\n")
+		for _, f := range an.Flags {
 			day := f.Day.Format(time.DateOnly)
+			w.key = append(w.key, Value{Name: day, Value: f.Value})
 			line := fmt.Sprintf("%s: %s, expected about %s (score %.2f)", day, fmtValue(w.def, f.Value), fmtValue(w.def, f.Expected), f.Score)
 			fmt.Fprintf(&w.text, "- %s [%s, %s]\n", line, an.Series, an.Detected)
-			w.findings = append(w.findings, Finding{Text: "Unusual " + line + ".", Evidence: []string{an.Series, an.Detected}})
+			w.findings = append(w.findings, Finding{Text: "Unusual " + line + ".", Evidence: ids})
 		}
 	}
-	w.charts = append(w.charts, seriesChart(w.def.Name+" per day, "+window.Label, w.def.Name, an.Points, an.Series))
+	w.charts = append(w.charts, seriesChart(w.def.Name+" per day, "+an.Window.Label, w.def.Name, an.Points, an.Series))
 	return nil
 }
 
@@ -312,6 +331,7 @@ func (w *writer) forecast(ctx context.Context, filters []metrics.Filter) error {
 		sum += value(pt.Value)
 	}
 	w.volume = w.volumeOf(sum)
+	w.key = []Value{{Name: "history_total", Value: sum}, {Name: "forecast_total", Value: fc.Total}}
 	first, last := fc.Days[0].Format(time.DateOnly), fc.Days[len(fc.Days)-1].Format(time.DateOnly)
 	fmt.Fprintf(&w.text, "Forecast of daily **%s**%s from %s to %s: about **%s** in total, by the `%s` model fitted to %s [%s, %s].",
 		strings.ToLower(w.def.Name), w.filterText(), first, last, fmtValue(w.def, fc.Total), fc.Model, h.Label, fc.Series, fc.Forecast)
@@ -334,6 +354,7 @@ func (w *writer) cohort(ctx context.Context) error {
 		return err
 	}
 	w.volume = float64(ev.Size)
+	w.key = []Value{{Name: "size", Value: float64(ev.Size)}}
 	w.tested = false
 	fmt.Fprintf(&w.text, "Cohort **%s** has **%d** members at its latest evaluation (%s); %d entered and %d left at that evaluation [%s].",
 		c.Name, ev.Size, ev.EvaluatedAt.UTC().Format(time.DateOnly), ev.Entered, ev.Exited, id)
@@ -346,7 +367,7 @@ func (w *writer) cohort(ctx context.Context) error {
 // declined writes the honest answer to a question the analyst cannot read.
 func (w *writer) declined() {
 	w.text.Reset()
-	w.findings, w.charts = nil, nil
+	w.findings, w.charts, w.key = nil, nil, nil
 	w.text.WriteString("I cannot answer this question with the built-in analyst, and I will not guess.\n\n")
 	w.text.WriteString("**What I understood:** ")
 	var parts []string
@@ -426,6 +447,9 @@ func confidence(a *Answer, w *writer) Confidence {
 		sub(0.25, "a forecast is a projection of the past, not a measurement")
 	case KindUnusual:
 		sub(0.1, "anomaly scores depend on the detector's model of normal")
+		if w.tested && w.pValue >= SignificanceLevel && w.flagged == 0 {
+			c.Reasons = append(c.Reasons, "nothing stood out ("+fmtP(w.pValue)+" for the level)")
+		}
 	}
 	for _, as := range a.Interpretation.Assumptions {
 		sub(0.1, "assumed "+as)

@@ -217,6 +217,8 @@ func (s *Session) recordStats(rep *DriverReport, from []string) string {
 	add("p_value", rep.PValue)
 	for _, d := range rep.Drivers {
 		n := d.Dimension + "=" + d.Value
+		add(n+"/current", d.Current)
+		add(n+"/previous", d.Previous)
 		add(n+"/contribution", d.Contribution)
 		add(n+"/share_pct", d.SharePct)
 		add(n+"/p_value", d.PValue)

@@ -13,9 +13,10 @@ import (
 const GroundingRules = "Every number in the explanation and findings is checked; dates (2026-03-01, March 2026), " +
 	"evidence ids ([E3]) and quoted identifiers that an evidence returned (`demo-course-03`) are not numbers. " +
 	"A number written with d decimals matches an evidence value v when |v| rounded half-away to d decimals equals it " +
-	"(signs are carried by words: fell, rose); thousands separators are ignored. A percent also matches 100·v for ratio " +
-	"values, and a derived percent change 100·|a−b|/|b| or share 100·a/b of two cited values; a plain number also matches " +
-	"the difference |a−b| of two cited values. A bound \"p < x\" matches a cited p-value below x. Findings are matched " +
+	"(signs are carried by words: fell, rose); thousands separators are ignored. A percent (or \"points\") also matches " +
+	"100·v for values within ±1 (ratios), a derived percent change 100·|a−b|/|b| of two values of the same name in " +
+	"two evidences, or a share 100·a/b of a value in a total; a plain number also matches the difference |a−b| of two " +
+	"values of the same name in two evidences. A bound \"p < x\" matches a cited p-value below x. Findings are matched " +
 	"only against the evidence they cite; the explanation against all evidence."
 
 var (
@@ -147,10 +148,15 @@ func match(n number, evs []Evidence) (GroundedValue, bool) {
 			if a == b || b.v == 0 {
 				continue
 			}
+			// Only comparable pairs: the same name in two evidences
+			// (a total against a total, a segment in two periods), or a
+			// part against a total for a share.
 			ok := false
-			if n.percent {
-				ok = eq(100*(a.v-b.v)/math.Abs(b.v)) || eq(100*a.v/b.v)
-			} else {
+			sameName := a.name == b.name && a.id != b.id
+			switch {
+			case n.percent:
+				ok = sameName && eq(100*(a.v-b.v)/math.Abs(b.v)) || b.name == "total" && eq(100*a.v/b.v)
+			case sameName:
 				ok = eq(a.v - b.v)
 			}
 			if ok {

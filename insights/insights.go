@@ -219,9 +219,13 @@ type Answer struct {
 	Findings       []Finding      `json:"findings"`
 	Charts         []Chart        `json:"charts"`
 	Evidence       []Evidence     `json:"evidence"`
-	Grounding      Grounding      `json:"grounding"`
-	Confidence     Confidence     `json:"confidence"`
-	Provenance     Provenance     `json:"provenance"`
+	// Key are the answer's key numbers by name (total; each series; current
+	// and previous; each flagged day; history and forecast totals; cohort
+	// size): what the gold set scores.
+	Key        []Value    `json:"key"`
+	Grounding  Grounding  `json:"grounding"`
+	Confidence Confidence `json:"confidence"`
+	Provenance Provenance `json:"provenance"`
 }
 
 // Insight is one asked question and, once done, its answer.

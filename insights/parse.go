@@ -55,6 +55,7 @@ var (
 	rangeRe    = regexp.MustCompile(`\bfrom\s+(\d{4}-\d{2}-\d{2})\s+(?:to|until|through)\s+(\d{4}-\d{2}-\d{2})\b`)
 	cmpRe      = regexp.MustCompile(`\b(?:compared\s+(?:to|with)|versus|vs\.?|than\s+in|than)\s+`)
 	identRe    = regexp.MustCompile(`\b[a-z0-9]+(?:[-_][a-z0-9]+)+\b`)
+	byAnyRe    = regexp.MustCompile(`\b(?:by|per|for each|broken down by|split by)\s+([a-z][a-z ]*?)\s*(?:\bin\b|\bsince\b|\blast\b|\bfor\b|\bfrom\b|$)`)
 	byRe       = regexp.MustCompile(`\b(?:by|per|for each|broken down by|split by|across)\s+(event types?|types?|courses?|course id)\b`)
 	whyRe      = regexp.MustCompile(`\b(?:why|what caused|what drove|what explains|explain)\b`)
 	changeRe   = regexp.MustCompile(`\b(?:drop|dropped|dropping|fall|fell|falling|decline|declined|declining|decrease|decreased|down|dip|dipped|rise|rose|rising|increase|increased|grow|grew|growing|up|change|changed|jump|jumped|spike|spiked|lower|higher)\b`)
@@ -143,6 +144,9 @@ func (p *Parser) Parse(q string, ctx Context) Interpretation {
 	}
 	in.MetricKey, in.MetricName = def.Key, def.Name
 	in.Tokens = append(in.Tokens, Token{Text: phrase, Role: "metric", Read: def.Key})
+	if per, _ := p.period(main); in.Kind == "" && per != nil && !whyRe.MatchString(main) {
+		in.Kind = KindWhatIs // "lesson completions last week"
+	}
 	if in.Kind == "" {
 		if whyRe.MatchString(main) {
 			return decline(in, "a why question needs a change to explain (dropped, rose, changed …)")
@@ -151,6 +155,9 @@ func (p *Parser) Parse(q string, ctx Context) Interpretation {
 	}
 
 	// Dimension and filters.
+	if m := byAnyRe.FindStringSubmatch(main); m != nil && !byRe.MatchString(main) {
+		return decline(in, fmt.Sprintf("%s cannot be split by %q; it allows %s", def.Name, strings.TrimSpace(m[1]), dimList(def)))
+	}
 	if m := byRe.FindStringSubmatch(main); m != nil {
 		in.Tokens = append(in.Tokens, Token{Text: m[0], Role: "dimension", Read: ""})
 		dim := dimensionFor(m[1], def)
@@ -161,7 +168,7 @@ func (p *Parser) Parse(q string, ctx Context) Interpretation {
 		in.Tokens[len(in.Tokens)-1].Read = dim
 	}
 	for _, id := range identRe.FindAllString(main, -1) {
-		if strings.ContainsAny(id, "0123456789") && hasDimension(def, "properties.course_id") && id != def.Key {
+		if strings.ContainsAny(id, "0123456789") && strings.ContainsAny(id, "abcdefghijklmnopqrstuvwxyz") && hasDimension(def, "properties.course_id") && id != def.Key {
 			in.Filters = append(in.Filters, Condition{Dimension: "properties.course_id", Op: "eq", Values: []string{id}})
 			in.Tokens = append(in.Tokens, Token{Text: id, Role: "filter", Read: "properties.course_id = " + id})
 		}

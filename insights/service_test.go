@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnhub/analytics-service/insights"
 	"github.com/learnhub/analytics-service/jobs"
 	"github.com/learnhub/analytics-service/jobs/jobstest"
-	"github.com/learnhub/analytics-service/insights"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/errs"
