@@ -27,6 +27,8 @@ import (
 // queue on the harness's redis-server).
 func insightService(t *testing.T, db *store.DB, reg *metrics.Registry, q *metrics.Querier, coh *cohorts.Service, rdb redis.UniversalClient) *insights.Service {
 	t.Helper()
+	require.Equal(t, insights.QueueInsights, queue.QueueInsights, "the worker serves the queue the service enqueues on")
+	require.Contains(t, queue.DefaultQueues(), queue.QueueInsights)
 	tools := &insights.Tools{Registry: reg, Querier: q, Events: events.NewService(db), SQL: adhoc.NewService(db, adhoc.Config{}), Cohorts: coh}
 	svc := insights.NewService(db, tools, queue.NewClient(rdb, queue.ClientConfig{}), insights.Config{WatchInterval: 50 * time.Millisecond})
 	srv, err := queue.NewServer(rdb, queue.Config{Concurrency: 2})

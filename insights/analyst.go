@@ -558,6 +558,9 @@ func thousands(v float64) string {
 }
 
 func dimName(path string) string {
+	if name, ok := strings.CutPrefix(path, CohortPrefix); ok {
+		return "membership of cohort “" + name + "”"
+	}
 	switch path {
 	case "properties.course_id":
 		return "course"

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/learnhub/analytics-service/cohorts"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/timerange"
@@ -57,6 +58,11 @@ type DriverReport struct {
 	Dimensions []string
 }
 
+// CohortPrefix starts the dimension name of a cohort breakdown
+// ("cohort:Course finishers"); its values are metrics.InCohort and
+// metrics.NotInCohort.
+const CohortPrefix = "cohort:"
+
 // Driver is one segment's part in a change.
 type Driver struct {
 	Dimension    string
@@ -103,6 +109,16 @@ func (s *Session) ComparePeriods(ctx context.Context, key string, current, previ
 	for _, d := range def.Dimensions {
 		dims = append(dims, d.Path)
 	}
+	// Cohort membership (the latest good evaluation) as one more breakdown
+	// per evaluated cohort of the tenant.
+	cohortOf, err := s.t.evaluatedCohorts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for name := range cohortOf {
+		dims = append(dims, name)
+	}
+	slices.Sort(dims[1+len(def.Dimensions):])
 	// One request per (metric key, dimension, period), answered in one batch.
 	type slot struct {
 		key, dim string
@@ -118,7 +134,10 @@ func (s *Session) ComparePeriods(ctx context.Context, key string, current, previ
 					p = current
 				}
 				req := metrics.Request{MetricKey: k, TimeRange: spec(p), Grain: metrics.GrainTotal, Filters: filters}
-				if dim != "" {
+				switch id, ok := cohortOf[dim]; {
+				case ok:
+					req.CohortBreakdown = id
+				case dim != "":
 					req.Dimensions = []string{dim}
 				}
 				reqs, slots = append(reqs, req), append(slots, slot{k, dim, cur})
@@ -199,6 +218,36 @@ func (s *Session) ComparePeriods(ctx context.Context, key string, current, previ
 		return rep, errs.E(op, errs.KindNotFound, fmt.Sprintf("%s has no data in %s or %s", key, current.Label, previous.Label))
 	}
 	return rep, nil
+}
+
+// maxCohortBreakdowns bounds the cohorts a driver analysis splits by.
+const maxCohortBreakdowns = 3
+
+// evaluatedCohorts maps "cohort:<name>" to the id of up to
+// maxCohortBreakdowns cohorts of the caller's tenant that have a good
+// evaluation; none without a cohort service.
+func (t *Tools) evaluatedCohorts(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	if t.Cohorts == nil {
+		return out, nil
+	}
+	list, err := t.Cohorts.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range list {
+		if len(out) == maxCohortBreakdowns {
+			break
+		}
+		hist, err := t.Cohorts.History(ctx, c.ID, 5)
+		if err != nil {
+			return nil, err
+		}
+		if slices.ContainsFunc(hist, func(e *cohorts.Evaluation) bool { return e.Error == "" }) {
+			out[CohortPrefix+c.Name] = c.ID
+		}
+	}
+	return out, nil
 }
 
 // recordStats records the computed numbers of a report as derived evidence.

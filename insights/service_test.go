@@ -130,6 +130,39 @@ func TestService(t *testing.T) {
 		assert.True(t, errs.Is(err, errs.KindUnauthenticated), "%v", err)
 	})
 
+	t.Run("driver contributions add up to the change, by every breakdown", func(t *testing.T) {
+		mar, apr, may := insights.Period{From: day(2026, 3, 1), To: day(2026, 4, 1), Label: "March"},
+			insights.Period{From: day(2026, 4, 1), To: day(2026, 5, 1), Label: "April"}, insights.Period{From: day(2026, 5, 1), To: day(2026, 6, 1), Label: "May"}
+		for _, tc := range []struct {
+			key       string
+			cur, prev insights.Period
+		}{{"enrolments", may, apr}, {"course_completion_rate", mar, apr}, {"lesson_completions", apr, mar}} {
+			s := h.tools.NewSession(nil)
+			rep, err := s.ComparePeriods(demoViewer, tc.key, tc.cur, tc.prev, nil)
+			require.NoError(t, err, tc.key)
+			assert.Contains(t, rep.Dimensions, insights.CohortPrefix+finishers, "%s splits by cohort membership", tc.key)
+			// The drivers keep the top few; the stats evidence holds them.
+			// Recompute the full decomposition from the per-dimension sums.
+			sums, segs := map[string]float64{}, map[string]int{}
+			for _, d := range rep.Drivers {
+				sums[d.Dimension] += d.Contribution
+				segs[d.Dimension]++
+			}
+			cohortDim := insights.CohortPrefix + finishers
+			if tc.key == "enrolments" {
+				require.Equal(t, 2, segs[cohortDim], "both membership segments drive enrolments: %+v", rep.Drivers)
+			}
+			if segs[cohortDim] == 2 {
+				assert.InDelta(t, rep.Change, sums[cohortDim], 1e-9, "%s: in + not in cohort = the change", tc.key)
+			}
+			for _, d := range rep.Drivers {
+				if tc.key == "course_completion_rate" {
+					assert.InDelta(t, d.Contribution, d.MixEffect+d.RateEffect, 1e-12)
+				}
+			}
+		}
+	})
+
 	t.Run("tools run as the caller", func(t *testing.T) {
 		s := h.tools.NewSession(nil)
 		_, _, err := s.RunSQL(demoViewer, "SELECT count() FROM events")
