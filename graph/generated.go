@@ -4594,8 +4594,8 @@ type ExportJobConnection {
 `, BuiltIn: false},
 	{Name: "../schema/insights.graphqls", Input: `# Insights: questions about the tenant's data answered with an explanation, findings,
 # charts, evidence and a confidence, every number traced to a tool call (package
-# insights; see README "AI insights"). The built-in analyst answers; the AI gateway
-# is not available yet (asking for it is UNAVAILABLE with a message saying so).
+# insights; see README "AI insights"). The built-in analyst answers by default; the AI
+# gateway answers engine GATEWAY when ANALYTICS_AI_URL is set (else UNAVAILABLE).
 
 extend type Query {
   "One insight of the tenant, or null."
@@ -4633,7 +4633,7 @@ extend type Subscription {
 enum InsightEngine {
   "The built-in analyst: a deterministic parser over the metric catalog, no model."
   BUILTIN
-  "An OpenAI-compatible model through the AI gateway: not available yet (UNAVAILABLE)."
+  "An OpenAI-compatible model through the AI gateway (ANALYTICS_AI_URL); UNAVAILABLE when not configured."
   GATEWAY
 }
 
@@ -4713,7 +4713,7 @@ type InsightStep {
 
 "What the engine understood, echoed back."
 type InsightInterpretation {
-  "WHAT_IS, BY_DIMENSION, WHY_CHANGED, UNUSUAL, FORECAST, COHORT or DECLINED."
+  "WHAT_IS, BY_DIMENSION, WHY_CHANGED, UNUSUAL, FORECAST, COHORT, DECLINED, or MODEL (the gateway's free-form answer)."
   kind: String!
   "The metric key."
   metricKey: String

@@ -16,8 +16,8 @@
 // question deterministically against the tenant's metric catalog
 // (parse.go) and calls the same tools a model would; driver analysis
 // (drivers.go) decomposes a change by each dimension of the metric. The
-// OpenAI-compatible AI gateway is not built yet: asking for it is refused
-// with a message saying so (ErrGatewayUnavailable).
+// optional AI gateway (gateway.go) lets an OpenAI-compatible model call the
+// same tools; without ANALYTICS_AI_URL asking for it is ErrGatewayUnavailable.
 //
 // Insights run as Asynq tasks (jobs.go, queue "insights"); their rows live in
 // ClickHouse (migration 0015_insights.sql): insights (versioned,
@@ -62,6 +62,7 @@ const (
 	KindForecast    Kind = "FORECAST"     // forecast of a daily series
 	KindCohort      Kind = "COHORT"       // the size of a cohort
 	KindDeclined    Kind = "DECLINED"     // not understood; answered honestly
+	KindModel       Kind = "MODEL"        // answered by the AI gateway's model (free form)
 )
 
 // Context narrows a question: the GraphQL askInsight context.

@@ -38,9 +38,9 @@ const QueueInsights = "insights"
 const KindAnswer = "insights:answer"
 
 // ErrGatewayUnavailable is askInsight's answer when the AI gateway is asked
-// for: it is not built yet.
+// for but not configured.
 var ErrGatewayUnavailable = errs.E("insights.Ask", errs.KindUnavailable,
-	"the AI gateway is not available on this server (ANALYTICS_AI_URL is not supported yet); ask with engine BUILTIN, the built-in analyst")
+	"the AI gateway is not available on this server (ANALYTICS_AI_URL is not set); ask with engine BUILTIN, the built-in analyst")
 
 // Enqueuer queues background tasks (*queue.Client, jobstest.Recorder).
 type Enqueuer interface {
@@ -56,6 +56,9 @@ type Config struct {
 	WatchInterval time.Duration
 	// Timeout bounds one answer; zero means DefaultTimeout.
 	Timeout time.Duration
+	// Gateway answers askInsight(engine: GATEWAY); nil (ANALYTICS_AI_URL
+	// unset) makes that ErrGatewayUnavailable.
+	Gateway *Gateway
 }
 
 // Service asks, answers, lists and rates insights.
@@ -104,9 +107,9 @@ func (s *Service) Ask(ctx context.Context, question string, qc Context, engine s
 		return nil, errs.Invalid(op, "question", "question is empty; ask e.g. \"Why did course completions drop in March?\"")
 	case utf8.RuneCountInString(question) > MaxQuestionLength:
 		return nil, errs.Invalid(op, "question", fmt.Sprintf("question has %d characters; at most %d", utf8.RuneCountInString(question), MaxQuestionLength))
-	case engine == EngineNameGateway:
+	case engine == EngineNameGateway && s.cfg.Gateway == nil:
 		return nil, ErrGatewayUnavailable
-	case engine != "" && engine != EngineNameBuiltin:
+	case engine != "" && engine != EngineNameBuiltin && engine != EngineNameGateway:
 		return nil, errs.Invalid(op, "engine", fmt.Sprintf("engine %q is unknown; use BUILTIN", engine))
 	}
 	if (qc.From == nil) != (qc.To == nil) || qc.From != nil && !qc.From.Before(*qc.To) {
@@ -115,6 +118,9 @@ func (s *Service) Ask(ctx context.Context, question string, qc Context, engine s
 	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
 	in := &Insight{ID: uuid.NewString(), Tenant: p.Tenant, Question: question, Context: qc, Engine: EngineBuiltin,
 		Status: StatusQueued, AskedBy: p.Subject, Steps: []Step{}, CreatedAt: now}
+	if engine == EngineNameGateway {
+		in.Engine = s.cfg.Gateway.cfg.Model
+	}
 	if err := s.repo.save(ctx, in); err != nil {
 		return nil, err
 	}
@@ -297,10 +303,16 @@ func (s *Service) process(ctx context.Context, j jobs.Job) error {
 	}
 	actx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
-	ans, err := s.analyst.Answer(actx, in.Question, in.Context, func(st Step) {
+	onStep := func(st Step) {
 		in.Steps = append(in.Steps, st)
 		_ = s.repo.save(ctx, in) // progress is best effort; the final save below must succeed
-	})
+	}
+	var ans *Answer
+	if in.Engine != EngineBuiltin && s.cfg.Gateway != nil {
+		ans, err = s.cfg.Gateway.Answer(actx, s.analyst.tools, in.Question, in.Context, onStep)
+	} else {
+		ans, err = s.analyst.Answer(actx, in.Question, in.Context, onStep)
+	}
 	done := s.cfg.Now().UTC().Truncate(time.Millisecond)
 	if err != nil {
 		if !errs.Is(err, errs.KindInvalid) && !errs.Is(err, errs.KindForbidden) && j.Retried < j.MaxRetry {

@@ -8,9 +8,8 @@ package resolvers
 import (
 	"context"
 
-	"github.com/learnhub/analytics-service/platform/errs"
-
 	"github.com/learnhub/analytics-service/graph/model"
+	"github.com/learnhub/analytics-service/platform/errs"
 )
 
 func (r *mutationResolver) AskInsight(ctx context.Context, question string, context *model.InsightContextInput, engine *model.InsightEngine) (*model.Insight, error) {

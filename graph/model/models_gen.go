@@ -656,7 +656,7 @@ type InsightGrounding struct {
 
 // What the engine understood, echoed back.
 type InsightInterpretation struct {
-	// WHAT_IS, BY_DIMENSION, WHY_CHANGED, UNUSUAL, FORECAST, COHORT or DECLINED.
+	// WHAT_IS, BY_DIMENSION, WHY_CHANGED, UNUSUAL, FORECAST, COHORT, DECLINED, or MODEL (the gateway's free-form answer).
 	Kind string `json:"kind"`
 	// The metric key.
 	MetricKey *string `json:"metricKey,omitempty"`
@@ -2186,7 +2186,7 @@ type InsightEngine string
 const (
 	// The built-in analyst: a deterministic parser over the metric catalog, no model.
 	InsightEngineBuiltin InsightEngine = "BUILTIN"
-	// An OpenAI-compatible model through the AI gateway: not available yet (UNAVAILABLE).
+	// An OpenAI-compatible model through the AI gateway (ANALYTICS_AI_URL); UNAVAILABLE when not configured.
 	InsightEngineGateway InsightEngine = "GATEWAY"
 )
 
