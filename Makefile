@@ -12,7 +12,7 @@ TEST_TIMEOUT   ?= 25m
 
 export ANALYTICS_CHDB_LIB ?= $(CHDB_LIB)
 
-.PHONY: help generate check-generate build run test bench lint chdb clean web web-deps check-web check-deploy
+.PHONY: help generate check-generate build run test eval-insights bench lint chdb clean web web-deps check-web check-deploy
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-16s %s\n", $$1, $$2}'
@@ -45,6 +45,10 @@ run: chdb build ## Start everything in one process on embedded engines, with dem
 
 test: chdb web-deps ## Run every test (embedded ClickHouse, NATS, Redis; the ClickHouse server tests need ANALYTICS_TEST_CLICKHOUSE_ADDR)
 	go test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+eval-insights: chdb ## Score the built-in analyst on testdata/insights/gold.jsonl (accuracy per kind, grounded share)
+	@out=$$(go test -count=1 -run 'TestGoldSet$$' -v ./insights/ 2>&1); status=$$?; \
+	echo "$$out" | sed -n '/gold set:/,/^--- /p'; [ $$status -eq 0 ] || echo "$$out" | tail -40; exit $$status
 
 bench: chdb build ## Measure throughput and latency against same-run baselines; writes docs/BENCHMARKS.md
 	go run ./cmd/analyticsbench -out docs/BENCHMARKS.md

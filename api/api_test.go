@@ -127,6 +127,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		MinPollInterval:  100 * time.Millisecond,
 	}
 	r.ReportService = reportService(t, db, blobs, queue.NewClient(rdb, queue.ClientConfig{}), nats, r.DashboardService, querier)
+	r.InsightService = insightService(t, db, registry, querier, cohortService, rdb)
 	cfg := r.Config()
 	if o.hasRole != nil {
 		cfg.Directives.HasRole = o.hasRole

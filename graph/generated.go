@@ -42,6 +42,17 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AIProvenance struct {
+		CostUsd       func(childComplexity int) int
+		Engine        func(childComplexity int) int
+		EngineMs      func(childComplexity int) int
+		LatencyMs     func(childComplexity int) int
+		PromptVersion func(childComplexity int) int
+		TokensIn      func(childComplexity int) int
+		TokensOut     func(childComplexity int) int
+		ToolCalls     func(childComplexity int) int
+	}
+
 	AnomalyPoint struct {
 		Anomalous  func(childComplexity int) int
 		Bucket     func(childComplexity int) int
@@ -262,6 +273,104 @@ type ComplexityRoot struct {
 		Start     func(childComplexity int) int
 	}
 
+	Insight struct {
+		AskedBy        func(childComplexity int) int
+		Charts         func(childComplexity int) int
+		Confidence     func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Engine         func(childComplexity int) int
+		Error          func(childComplexity int) int
+		Evidence       func(childComplexity int) int
+		Explanation    func(childComplexity int) int
+		Findings       func(childComplexity int) int
+		FinishedAt     func(childComplexity int) int
+		Grounding      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Interpretation func(childComplexity int) int
+		Provenance     func(childComplexity int) int
+		Question       func(childComplexity int) int
+		StartedAt      func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Steps          func(childComplexity int) int
+	}
+
+	InsightChart struct {
+		Evidence func(childComplexity int) int
+		Series   func(childComplexity int) int
+		Title    func(childComplexity int) int
+		Type     func(childComplexity int) int
+		X        func(childComplexity int) int
+	}
+
+	InsightConfidence struct {
+		Level   func(childComplexity int) int
+		Reasons func(childComplexity int) int
+		Score   func(childComplexity int) int
+	}
+
+	InsightConnection struct {
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	InsightEvidence struct {
+		ID      func(childComplexity int) int
+		Labels  func(childComplexity int) int
+		RanAt   func(childComplexity int) int
+		Request func(childComplexity int) int
+		Rows    func(childComplexity int) int
+		SQL     func(childComplexity int) int
+		Tool    func(childComplexity int) int
+		Values  func(childComplexity int) int
+	}
+
+	InsightFinding struct {
+		Evidence func(childComplexity int) int
+		Text     func(childComplexity int) int
+	}
+
+	InsightGrounding struct {
+		Checked    func(childComplexity int) int
+		Grounded   func(childComplexity int) int
+		Rules      func(childComplexity int) int
+		Status     func(childComplexity int) int
+		Ungrounded func(childComplexity int) int
+	}
+
+	InsightInterpretation struct {
+		Assumptions func(childComplexity int) int
+		Cohort      func(childComplexity int) int
+		Compare     func(childComplexity int) int
+		Dimension   func(childComplexity int) int
+		Filters     func(childComplexity int) int
+		Horizon     func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		MetricKey   func(childComplexity int) int
+		MetricName  func(childComplexity int) int
+		Period      func(childComplexity int) int
+		Tokens      func(childComplexity int) int
+	}
+
+	InsightPeriod struct {
+		From  func(childComplexity int) int
+		Label func(childComplexity int) int
+		To    func(childComplexity int) int
+	}
+
+	InsightRating struct {
+		Comment   func(childComplexity int) int
+		InsightID func(childComplexity int) int
+		RatedAt   func(childComplexity int) int
+		RatedBy   func(childComplexity int) int
+		Useful    func(childComplexity int) int
+	}
+
+	InsightStep struct {
+		At      func(childComplexity int) int
+		Kind    func(childComplexity int) int
+		Message func(childComplexity int) int
+	}
+
 	Metric struct {
 		Base         func(childComplexity int) int
 		Conversion   func(childComplexity int) int
@@ -403,6 +512,7 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		AddWidget                func(childComplexity int, dashboardID string, expectedVersion int, widget model.WidgetInput) int
+		AskInsight               func(childComplexity int, question string, context *model.InsightContextInput, engine *model.InsightEngine) int
 		CancelExport             func(childComplexity int, id string) int
 		CreateCohort             func(childComplexity int, input model.CohortInput) int
 		CreateDashboard          func(childComplexity int, input model.DashboardInput, widgets []*model.WidgetInput) int
@@ -416,6 +526,7 @@ type ComplexityRoot struct {
 		DeprecateMetric          func(childComplexity int, id string, expectedVersion int, replacement *string, sunset *time.Time) int
 		EvaluateCohort           func(childComplexity int, id string) int
 		ExportQuery              func(childComplexity int, input model.ExportInput) int
+		RateInsight              func(childComplexity int, id string, useful bool, comment *string) int
 		RemoveWidget             func(childComplexity int, dashboardID string, expectedVersion int, widgetID string) int
 		ReorderWidgets           func(childComplexity int, dashboardID string, expectedVersion int, widgetIds []string) int
 		RequestErasure           func(childComplexity int, userID string) int
@@ -469,6 +580,9 @@ type ComplexityRoot struct {
 		FunnelQuery         func(childComplexity int, input model.FunnelInput) int
 		FunnelTimeToConvert func(childComplexity int, input model.FunnelInput, fromStep int, toStep int, bins *int) int
 		FunnelTrend         func(childComplexity int, input model.FunnelInput, grain model.Grain) int
+		Insight             func(childComplexity int, id string) int
+		InsightEvalSet      func(childComplexity int) int
+		Insights            func(childComplexity int, first *int, after *string) int
 		Metric              func(childComplexity int, id *string, key *string) int
 		MetricAnomalies     func(childComplexity int, input model.MetricAnomaliesInput) int
 		MetricForecast      func(childComplexity int, input model.MetricForecastInput) int
@@ -622,6 +736,7 @@ type ComplexityRoot struct {
 		DashboardData   func(childComplexity int, idOrSlug string, filters []*model.MetricFilterInput, timeRange *model.TimeRange) int
 		EventTypeCounts func(childComplexity int, timeRange model.TimeRange, everySeconds *int) int
 		ExportProgress  func(childComplexity int, id string) int
+		InsightProgress func(childComplexity int, id string) int
 		WidgetData      func(childComplexity int, dashboardID string, widgetID string, filters []*model.MetricFilterInput, timeRange *model.TimeRange) int
 	}
 
@@ -699,6 +814,8 @@ type MutationResolver interface {
 	ReorderWidgets(ctx context.Context, dashboardID string, expectedVersion int, widgetIds []string) (*model.Dashboard, error)
 	ExportQuery(ctx context.Context, input model.ExportInput) (*model.ExportJob, error)
 	CancelExport(ctx context.Context, id string) (*model.ExportJob, error)
+	AskInsight(ctx context.Context, question string, context *model.InsightContextInput, engine *model.InsightEngine) (*model.Insight, error)
+	RateInsight(ctx context.Context, id string, useful bool, comment *string) (*model.InsightRating, error)
 	SaveFunnelActorsAsCohort(ctx context.Context, input model.FunnelActorsCohortInput) (*model.Cohort, error)
 	CreateMetric(ctx context.Context, input model.MetricInput) (*model.Metric, error)
 	UpdateMetric(ctx context.Context, id string, expectedVersion int, input model.MetricInput) (*model.Metric, error)
@@ -725,6 +842,9 @@ type QueryResolver interface {
 	DeadLetters(ctx context.Context, limit *int) ([]*model.DeadLetter, error)
 	ExportJob(ctx context.Context, id string) (*model.ExportJob, error)
 	ExportJobs(ctx context.Context, first *int, after *string) (*model.ExportJobConnection, error)
+	Insight(ctx context.Context, id string) (*model.Insight, error)
+	Insights(ctx context.Context, first *int, after *string) (*model.InsightConnection, error)
+	InsightEvalSet(ctx context.Context) (string, error)
 	FunnelQuery(ctx context.Context, input model.FunnelInput) (*model.FunnelResult, error)
 	FunnelTimeToConvert(ctx context.Context, input model.FunnelInput, fromStep int, toStep int, bins *int) ([]*model.FunnelTimeBin, error)
 	FunnelTrend(ctx context.Context, input model.FunnelInput, grain model.Grain) ([]*model.FunnelTrendPoint, error)
@@ -750,6 +870,7 @@ type SubscriptionResolver interface {
 	WidgetData(ctx context.Context, dashboardID string, widgetID string, filters []*model.MetricFilterInput, timeRange *model.TimeRange) (<-chan *model.WidgetData, error)
 	EventTypeCounts(ctx context.Context, timeRange model.TimeRange, everySeconds *int) (<-chan []*model.EventTypeCount, error)
 	ExportProgress(ctx context.Context, id string) (<-chan *model.ExportJob, error)
+	InsightProgress(ctx context.Context, id string) (<-chan *model.Insight, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -769,6 +890,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AIProvenance.costUsd":
+		if e.ComplexityRoot.AIProvenance.CostUsd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIProvenance.CostUsd(childComplexity), true
+	case "AIProvenance.engine":
+		if e.ComplexityRoot.AIProvenance.Engine == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIProvenance.Engine(childComplexity), true
+	case "AIProvenance.engineMs":
+		if e.ComplexityRoot.AIProvenance.EngineMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIProvenance.EngineMs(childComplexity), true
+	case "AIProvenance.latencyMs":
+		if e.ComplexityRoot.AIProvenance.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIProvenance.LatencyMs(childComplexity), true
+	case "AIProvenance.promptVersion":
+		if e.ComplexityRoot.AIProvenance.PromptVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIProvenance.PromptVersion(childComplexity), true
+	case "AIProvenance.tokensIn":
+		if e.ComplexityRoot.AIProvenance.TokensIn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIProvenance.TokensIn(childComplexity), true
+	case "AIProvenance.tokensOut":
+		if e.ComplexityRoot.AIProvenance.TokensOut == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIProvenance.TokensOut(childComplexity), true
+	case "AIProvenance.toolCalls":
+		if e.ComplexityRoot.AIProvenance.ToolCalls == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIProvenance.ToolCalls(childComplexity), true
 
 	case "AnomalyPoint.anomalous":
 		if e.ComplexityRoot.AnomalyPoint.Anomalous == nil {
@@ -1651,6 +1821,407 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FunnelTrendPoint.Start(childComplexity), true
 
+	case "Insight.askedBy":
+		if e.ComplexityRoot.Insight.AskedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.AskedBy(childComplexity), true
+	case "Insight.charts":
+		if e.ComplexityRoot.Insight.Charts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.Charts(childComplexity), true
+	case "Insight.confidence":
+		if e.ComplexityRoot.Insight.Confidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.Confidence(childComplexity), true
+	case "Insight.createdAt":
+		if e.ComplexityRoot.Insight.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.CreatedAt(childComplexity), true
+	case "Insight.engine":
+		if e.ComplexityRoot.Insight.Engine == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.Engine(childComplexity), true
+	case "Insight.error":
+		if e.ComplexityRoot.Insight.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.Error(childComplexity), true
+	case "Insight.evidence":
+		if e.ComplexityRoot.Insight.Evidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.Evidence(childComplexity), true
+	case "Insight.explanation":
+		if e.ComplexityRoot.Insight.Explanation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.Explanation(childComplexity), true
+	case "Insight.findings":
+		if e.ComplexityRoot.Insight.Findings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.Findings(childComplexity), true
+	case "Insight.finishedAt":
+		if e.ComplexityRoot.Insight.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.FinishedAt(childComplexity), true
+	case "Insight.grounding":
+		if e.ComplexityRoot.Insight.Grounding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.Grounding(childComplexity), true
+	case "Insight.id":
+		if e.ComplexityRoot.Insight.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.ID(childComplexity), true
+	case "Insight.interpretation":
+		if e.ComplexityRoot.Insight.Interpretation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.Interpretation(childComplexity), true
+	case "Insight.provenance":
+		if e.ComplexityRoot.Insight.Provenance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.Provenance(childComplexity), true
+	case "Insight.question":
+		if e.ComplexityRoot.Insight.Question == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.Question(childComplexity), true
+	case "Insight.startedAt":
+		if e.ComplexityRoot.Insight.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.StartedAt(childComplexity), true
+	case "Insight.status":
+		if e.ComplexityRoot.Insight.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.Status(childComplexity), true
+	case "Insight.steps":
+		if e.ComplexityRoot.Insight.Steps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.Steps(childComplexity), true
+
+	case "InsightChart.evidence":
+		if e.ComplexityRoot.InsightChart.Evidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightChart.Evidence(childComplexity), true
+	case "InsightChart.series":
+		if e.ComplexityRoot.InsightChart.Series == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightChart.Series(childComplexity), true
+	case "InsightChart.title":
+		if e.ComplexityRoot.InsightChart.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightChart.Title(childComplexity), true
+	case "InsightChart.type":
+		if e.ComplexityRoot.InsightChart.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightChart.Type(childComplexity), true
+	case "InsightChart.x":
+		if e.ComplexityRoot.InsightChart.X == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightChart.X(childComplexity), true
+
+	case "InsightConfidence.level":
+		if e.ComplexityRoot.InsightConfidence.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightConfidence.Level(childComplexity), true
+	case "InsightConfidence.reasons":
+		if e.ComplexityRoot.InsightConfidence.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightConfidence.Reasons(childComplexity), true
+	case "InsightConfidence.score":
+		if e.ComplexityRoot.InsightConfidence.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightConfidence.Score(childComplexity), true
+
+	case "InsightConnection.nodes":
+		if e.ComplexityRoot.InsightConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightConnection.Nodes(childComplexity), true
+	case "InsightConnection.pageInfo":
+		if e.ComplexityRoot.InsightConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightConnection.PageInfo(childComplexity), true
+
+	case "InsightEvidence.id":
+		if e.ComplexityRoot.InsightEvidence.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightEvidence.ID(childComplexity), true
+	case "InsightEvidence.labels":
+		if e.ComplexityRoot.InsightEvidence.Labels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightEvidence.Labels(childComplexity), true
+	case "InsightEvidence.ranAt":
+		if e.ComplexityRoot.InsightEvidence.RanAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightEvidence.RanAt(childComplexity), true
+	case "InsightEvidence.request":
+		if e.ComplexityRoot.InsightEvidence.Request == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightEvidence.Request(childComplexity), true
+	case "InsightEvidence.rows":
+		if e.ComplexityRoot.InsightEvidence.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightEvidence.Rows(childComplexity), true
+	case "InsightEvidence.sql":
+		if e.ComplexityRoot.InsightEvidence.SQL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightEvidence.SQL(childComplexity), true
+	case "InsightEvidence.tool":
+		if e.ComplexityRoot.InsightEvidence.Tool == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightEvidence.Tool(childComplexity), true
+	case "InsightEvidence.values":
+		if e.ComplexityRoot.InsightEvidence.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightEvidence.Values(childComplexity), true
+
+	case "InsightFinding.evidence":
+		if e.ComplexityRoot.InsightFinding.Evidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightFinding.Evidence(childComplexity), true
+	case "InsightFinding.text":
+		if e.ComplexityRoot.InsightFinding.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightFinding.Text(childComplexity), true
+
+	case "InsightGrounding.checked":
+		if e.ComplexityRoot.InsightGrounding.Checked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightGrounding.Checked(childComplexity), true
+	case "InsightGrounding.grounded":
+		if e.ComplexityRoot.InsightGrounding.Grounded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightGrounding.Grounded(childComplexity), true
+	case "InsightGrounding.rules":
+		if e.ComplexityRoot.InsightGrounding.Rules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightGrounding.Rules(childComplexity), true
+	case "InsightGrounding.status":
+		if e.ComplexityRoot.InsightGrounding.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightGrounding.Status(childComplexity), true
+	case "InsightGrounding.ungrounded":
+		if e.ComplexityRoot.InsightGrounding.Ungrounded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightGrounding.Ungrounded(childComplexity), true
+
+	case "InsightInterpretation.assumptions":
+		if e.ComplexityRoot.InsightInterpretation.Assumptions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightInterpretation.Assumptions(childComplexity), true
+	case "InsightInterpretation.cohort":
+		if e.ComplexityRoot.InsightInterpretation.Cohort == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightInterpretation.Cohort(childComplexity), true
+	case "InsightInterpretation.compare":
+		if e.ComplexityRoot.InsightInterpretation.Compare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightInterpretation.Compare(childComplexity), true
+	case "InsightInterpretation.dimension":
+		if e.ComplexityRoot.InsightInterpretation.Dimension == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightInterpretation.Dimension(childComplexity), true
+	case "InsightInterpretation.filters":
+		if e.ComplexityRoot.InsightInterpretation.Filters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightInterpretation.Filters(childComplexity), true
+	case "InsightInterpretation.horizon":
+		if e.ComplexityRoot.InsightInterpretation.Horizon == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightInterpretation.Horizon(childComplexity), true
+	case "InsightInterpretation.kind":
+		if e.ComplexityRoot.InsightInterpretation.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightInterpretation.Kind(childComplexity), true
+	case "InsightInterpretation.metricKey":
+		if e.ComplexityRoot.InsightInterpretation.MetricKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightInterpretation.MetricKey(childComplexity), true
+	case "InsightInterpretation.metricName":
+		if e.ComplexityRoot.InsightInterpretation.MetricName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightInterpretation.MetricName(childComplexity), true
+	case "InsightInterpretation.period":
+		if e.ComplexityRoot.InsightInterpretation.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightInterpretation.Period(childComplexity), true
+	case "InsightInterpretation.tokens":
+		if e.ComplexityRoot.InsightInterpretation.Tokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightInterpretation.Tokens(childComplexity), true
+
+	case "InsightPeriod.from":
+		if e.ComplexityRoot.InsightPeriod.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightPeriod.From(childComplexity), true
+	case "InsightPeriod.label":
+		if e.ComplexityRoot.InsightPeriod.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightPeriod.Label(childComplexity), true
+	case "InsightPeriod.to":
+		if e.ComplexityRoot.InsightPeriod.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightPeriod.To(childComplexity), true
+
+	case "InsightRating.comment":
+		if e.ComplexityRoot.InsightRating.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightRating.Comment(childComplexity), true
+	case "InsightRating.insightId":
+		if e.ComplexityRoot.InsightRating.InsightID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightRating.InsightID(childComplexity), true
+	case "InsightRating.ratedAt":
+		if e.ComplexityRoot.InsightRating.RatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightRating.RatedAt(childComplexity), true
+	case "InsightRating.ratedBy":
+		if e.ComplexityRoot.InsightRating.RatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightRating.RatedBy(childComplexity), true
+	case "InsightRating.useful":
+		if e.ComplexityRoot.InsightRating.Useful == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightRating.Useful(childComplexity), true
+
+	case "InsightStep.at":
+		if e.ComplexityRoot.InsightStep.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightStep.At(childComplexity), true
+	case "InsightStep.kind":
+		if e.ComplexityRoot.InsightStep.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightStep.Kind(childComplexity), true
+	case "InsightStep.message":
+		if e.ComplexityRoot.InsightStep.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightStep.Message(childComplexity), true
+
 	case "Metric.base":
 		if e.ComplexityRoot.Metric.Base == nil {
 			break
@@ -2241,6 +2812,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddWidget(childComplexity, args["dashboardId"].(string), args["expectedVersion"].(int), args["widget"].(model.WidgetInput)), true
+	case "Mutation.askInsight":
+		if e.ComplexityRoot.Mutation.AskInsight == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_askInsight_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AskInsight(childComplexity, args["question"].(string), args["context"].(*model.InsightContextInput), args["engine"].(*model.InsightEngine)), true
 	case "Mutation.cancelExport":
 		if e.ComplexityRoot.Mutation.CancelExport == nil {
 			break
@@ -2384,6 +2966,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ExportQuery(childComplexity, args["input"].(model.ExportInput)), true
+	case "Mutation.rateInsight":
+		if e.ComplexityRoot.Mutation.RateInsight == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rateInsight_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RateInsight(childComplexity, args["id"].(string), args["useful"].(bool), args["comment"].(*string)), true
 	case "Mutation.removeWidget":
 		if e.ComplexityRoot.Mutation.RemoveWidget == nil {
 			break
@@ -2747,6 +3340,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.FunnelTrend(childComplexity, args["input"].(model.FunnelInput), args["grain"].(model.Grain)), true
+	case "Query.insight":
+		if e.ComplexityRoot.Query.Insight == nil {
+			break
+		}
+
+		args, err := ec.field_Query_insight_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Insight(childComplexity, args["id"].(string)), true
+	case "Query.insightEvalSet":
+		if e.ComplexityRoot.Query.InsightEvalSet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.InsightEvalSet(childComplexity), true
+	case "Query.insights":
+		if e.ComplexityRoot.Query.Insights == nil {
+			break
+		}
+
+		args, err := ec.field_Query_insights_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Insights(childComplexity, args["first"].(*int), args["after"].(*string)), true
 
 	case "Query.metric":
 		if e.ComplexityRoot.Query.Metric == nil {
@@ -3430,6 +4051,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.ExportProgress(childComplexity, args["id"].(string)), true
+	case "Subscription.insightProgress":
+		if e.ComplexityRoot.Subscription.InsightProgress == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_insightProgress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.InsightProgress(childComplexity, args["id"].(string)), true
 	case "Subscription.widgetData":
 		if e.ComplexityRoot.Subscription.WidgetData == nil {
 			break
@@ -3630,6 +4262,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("FunnelInput", ec.unmarshalInputFunnelInput),
 			graphql.NewInputUnmarshaler("FunnelStepInput", ec.unmarshalInputFunnelStepInput),
 			graphql.NewInputUnmarshaler("FunnelStepsBetween", ec.unmarshalInputFunnelStepsBetween),
+			graphql.NewInputUnmarshaler("InsightContextInput", ec.unmarshalInputInsightContextInput),
 			graphql.NewInputUnmarshaler("JourneyEventInput", ec.unmarshalInputJourneyEventInput),
 			graphql.NewInputUnmarshaler("JourneyFilterInput", ec.unmarshalInputJourneyFilterInput),
 			graphql.NewInputUnmarshaler("MetricAnomaliesInput", ec.unmarshalInputMetricAnomaliesInput),
@@ -4448,6 +5081,269 @@ type ExportJobConnection {
   nodes: [ExportJob!]!
   "Paging state."
   pageInfo: PageInfo!
+}
+`, BuiltIn: false},
+	{Name: "../schema/insights.graphqls", Input: `# Insights: questions about the tenant's data answered with an explanation, findings,
+# charts, evidence and a confidence, every number traced to a tool call (package
+# insights; see README "AI insights"). The built-in analyst answers by default; the AI
+# gateway answers engine GATEWAY when ANALYTICS_AI_URL is set (else UNAVAILABLE).
+
+extend type Query {
+  "One insight of the tenant, or null."
+  insight(id: ID!): Insight @hasRole(role: VIEWER)
+  "The tenant's insights, newest first."
+  insights(first: Int = 20, after: String): InsightConnection! @hasRole(role: VIEWER)
+  """
+  The tenant's rated insights as JSONL (one rating per line: question, interpretation,
+  explanation, grounding, confidence, useful, comment), for prompt evaluation.
+  """
+  insightEvalSet: String! @hasRole(role: ADMIN)
+}
+
+extend type Mutation {
+  """
+  Ask a question ("Why did course completions drop in March?"). Returns the insight
+  QUEUED; an Asynq worker answers it (RUNNING → SUCCEEDED or FAILED). Follow it with
+  insight(id) or the insightProgress subscription. Viewers may ask: the built-in
+  analyst's tools read only metrics a viewer may query; run_sql needs ANALYST.
+  """
+  askInsight(question: String!, context: InsightContextInput, engine: InsightEngine = BUILTIN): Insight! @hasRole(role: VIEWER)
+  "Rate an answered insight of the tenant; a second rating by the same user replaces the first."
+  rateInsight(id: ID!, useful: Boolean!, comment: String): InsightRating! @hasRole(role: VIEWER)
+}
+
+extend type Subscription {
+  """
+  An insight as it is answered: pushed on every new step (interpretation, each tool
+  call and its outcome, the text) and status, until SUCCEEDED or FAILED.
+  """
+  insightProgress(id: ID!): Insight! @hasRole(role: VIEWER)
+}
+
+"The engine that answers a question."
+enum InsightEngine {
+  "The built-in analyst: a deterministic parser over the metric catalog, no model."
+  BUILTIN
+  "An OpenAI-compatible model through the AI gateway (ANALYTICS_AI_URL); UNAVAILABLE when not configured."
+  GATEWAY
+}
+
+"What narrows a question: a metric, a dashboard, a window and filters."
+input InsightContextInput {
+  "Metric key used when the question names no metric."
+  metricKey: String
+  "Dashboard the question was asked from (recorded, not yet used)."
+  dashboardId: ID
+  "Window used when the question names no period."
+  timeRange: TimeRange
+  "Filters added to every metric the answer reads."
+  filters: [MetricFilterInput!]
+}
+
+"The lifecycle of an insight."
+enum InsightStatus {
+  "Waiting for a worker."
+  QUEUED
+  "Being answered."
+  RUNNING
+  "Answered; see answer."
+  SUCCEEDED
+  "Could not be answered; see error."
+  FAILED
+}
+
+"A question and, once answered, its answer."
+type Insight {
+  "Insight id."
+  id: ID!
+  "The question as asked."
+  question: String!
+  "The lifecycle state."
+  status: InsightStatus!
+  "Engine that answers: builtin, or the model's name."
+  engine: String!
+  "Subject of the user who asked."
+  askedBy: String!
+  "When it was asked."
+  createdAt: DateTime!
+  "When a worker started it."
+  startedAt: DateTime
+  "When it finished."
+  finishedAt: DateTime
+  "Why it failed (FAILED only)."
+  error: String
+  "The progress steps so far."
+  steps: [InsightStep!]!
+  "What was understood: kind, metric, periods, dimension, filters (null until answered)."
+  interpretation: InsightInterpretation
+  "The explanation in Markdown; evidence cited as [E1]."
+  explanation: String
+  "The statements of the answer, each citing evidence."
+  findings: [InsightFinding!]!
+  "Charts as data plus a small spec."
+  charts: [InsightChart!]!
+  "One record per tool call: the request or SQL, when it ran, rows, values."
+  evidence: [InsightEvidence!]!
+  "The check of every number of the text against the evidence."
+  grounding: InsightGrounding
+  "Confidence with its level and reasons."
+  confidence: InsightConfidence
+  "How the answer was made."
+  provenance: AIProvenance
+}
+
+"One progress step of an insight."
+type InsightStep {
+  "When it happened."
+  at: DateTime!
+  "interpretation, tool_call, tool_result, text, done or error."
+  kind: String!
+  "What happened."
+  message: String!
+}
+
+"What the engine understood, echoed back."
+type InsightInterpretation {
+  "WHAT_IS, BY_DIMENSION, WHY_CHANGED, UNUSUAL, FORECAST, COHORT, DECLINED, or MODEL (the gateway's free-form answer)."
+  kind: String!
+  "The metric key."
+  metricKey: String
+  "The metric name."
+  metricName: String
+  "The period answered."
+  period: InsightPeriod
+  "The period compared with (WHY_CHANGED)."
+  compare: InsightPeriod
+  "The dimension split by (BY_DIMENSION)."
+  dimension: String
+  "Filters applied, as JSON conditions {dimension, op, values}."
+  filters: JSON
+  "The cohort asked about (COHORT)."
+  cohort: String
+  "Days forecast (FORECAST)."
+  horizon: Int
+  "Phrases of the question and what each was read as, as JSON {text, role, read}."
+  tokens: JSON!
+  "Defaults filled in, or why the question was declined."
+  assumptions: [String!]!
+}
+
+"A resolved window [from, to)."
+type InsightPeriod {
+  "Start, inclusive."
+  from: DateTime!
+  "End, exclusive."
+  to: DateTime!
+  "For people, e.g. March 2026."
+  label: String!
+}
+
+"One statement of an answer."
+type InsightFinding {
+  "The statement."
+  text: String!
+  "Ids of the evidence it rests on."
+  evidence: [String!]!
+}
+
+"A chart: type line, bar or table; an x axis and y series."
+type InsightChart {
+  "line, bar or table."
+  type: String!
+  "Title."
+  title: String!
+  "Name of the x axis."
+  x: String!
+  "The series, as JSON [{name, x: [..], y: [..]}]."
+  series: JSON!
+  "The evidence the data came from."
+  evidence: String!
+}
+
+"One tool call's record."
+type InsightEvidence {
+  "E1, E2 … in call order."
+  id: ID!
+  "The tool: list_metrics, describe_events, query_metric, compare_periods, detect_anomalies, forecast, cohort_size or run_sql."
+  tool: String!
+  "The arguments as JSON (a metric request, a derivation) or the SQL text."
+  request: String!
+  "SQL the tool ran itself, when it did."
+  sql: String
+  "When it ran."
+  ranAt: DateTime!
+  "Rows it returned."
+  rows: Int!
+  "The numbers it returned, as JSON [{name, value}]."
+  values: JSON!
+  "Text values it returned (dimension values, names)."
+  labels: [String!]!
+}
+
+"The number check."
+type InsightGrounding {
+  "GROUNDED or UNGROUNDED."
+  status: String!
+  "Numbers checked."
+  checked: Int!
+  "Numbers of the text that match no evidence."
+  ungrounded: [String!]!
+  "Each grounded number and its source, as JSON [{text, evidence, source, derived}]."
+  grounded: JSON!
+  "The matching rules."
+  rules: String!
+}
+
+"Confidence in an answer."
+type InsightConfidence {
+  "0 to 1."
+  score: Float!
+  "HIGH, MEDIUM, LOW or NONE."
+  level: String!
+  "Why: grounding, data volume, significance, assumptions."
+  reasons: [String!]!
+}
+
+"How an answer was made."
+type AIProvenance {
+  "builtin, or the model's name."
+  engine: String!
+  "Version of the prompt (or the built-in analyst's parser and wording)."
+  promptVersion: String!
+  "Tool calls made."
+  toolCalls: Int!
+  "Model tokens in (0 for the built-in analyst)."
+  tokensIn: Int!
+  "Model tokens out (0 for the built-in analyst)."
+  tokensOut: Int!
+  "Time to answer in milliseconds."
+  latencyMs: Int!
+  "Of which spent in tool calls (the engine), in milliseconds."
+  engineMs: Int!
+  "Estimated cost in USD (0 for the built-in analyst)."
+  costUsd: Float!
+}
+
+"A page of insights."
+type InsightConnection {
+  "The insights."
+  nodes: [Insight!]!
+  "Paging."
+  pageInfo: PageInfo!
+}
+
+"A rating of an insight."
+type InsightRating {
+  "The insight."
+  insightId: ID!
+  "Subject of the rater."
+  ratedBy: String!
+  "Whether it was useful."
+  useful: Boolean!
+  "Free text."
+  comment: String!
+  "When."
+  ratedAt: DateTime!
 }
 `, BuiltIn: false},
 	{Name: "../schema/journeys.graphqls", Input: `# Journeys: funnels, retention and paths over the caller's events (package
@@ -5969,6 +6865,28 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_AIProvenance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "engine":
+		return ec.fieldContext_AIProvenance_engine(ctx, field)
+	case "promptVersion":
+		return ec.fieldContext_AIProvenance_promptVersion(ctx, field)
+	case "toolCalls":
+		return ec.fieldContext_AIProvenance_toolCalls(ctx, field)
+	case "tokensIn":
+		return ec.fieldContext_AIProvenance_tokensIn(ctx, field)
+	case "tokensOut":
+		return ec.fieldContext_AIProvenance_tokensOut(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_AIProvenance_latencyMs(ctx, field)
+	case "engineMs":
+		return ec.fieldContext_AIProvenance_engineMs(ctx, field)
+	case "costUsd":
+		return ec.fieldContext_AIProvenance_costUsd(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AIProvenance", field.Name)
+}
+
 func (ec *executionContext) childFields_AnomalyPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "bucket":
@@ -6407,6 +7325,202 @@ func (ec *executionContext) childFields_FunnelTrendPoint(ctx context.Context, fi
 		return ec.fieldContext_FunnelTrendPoint_rate(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FunnelTrendPoint", field.Name)
+}
+
+func (ec *executionContext) childFields_Insight(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Insight_id(ctx, field)
+	case "question":
+		return ec.fieldContext_Insight_question(ctx, field)
+	case "status":
+		return ec.fieldContext_Insight_status(ctx, field)
+	case "engine":
+		return ec.fieldContext_Insight_engine(ctx, field)
+	case "askedBy":
+		return ec.fieldContext_Insight_askedBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Insight_createdAt(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_Insight_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_Insight_finishedAt(ctx, field)
+	case "error":
+		return ec.fieldContext_Insight_error(ctx, field)
+	case "steps":
+		return ec.fieldContext_Insight_steps(ctx, field)
+	case "interpretation":
+		return ec.fieldContext_Insight_interpretation(ctx, field)
+	case "explanation":
+		return ec.fieldContext_Insight_explanation(ctx, field)
+	case "findings":
+		return ec.fieldContext_Insight_findings(ctx, field)
+	case "charts":
+		return ec.fieldContext_Insight_charts(ctx, field)
+	case "evidence":
+		return ec.fieldContext_Insight_evidence(ctx, field)
+	case "grounding":
+		return ec.fieldContext_Insight_grounding(ctx, field)
+	case "confidence":
+		return ec.fieldContext_Insight_confidence(ctx, field)
+	case "provenance":
+		return ec.fieldContext_Insight_provenance(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Insight", field.Name)
+}
+
+func (ec *executionContext) childFields_InsightChart(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_InsightChart_type(ctx, field)
+	case "title":
+		return ec.fieldContext_InsightChart_title(ctx, field)
+	case "x":
+		return ec.fieldContext_InsightChart_x(ctx, field)
+	case "series":
+		return ec.fieldContext_InsightChart_series(ctx, field)
+	case "evidence":
+		return ec.fieldContext_InsightChart_evidence(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InsightChart", field.Name)
+}
+
+func (ec *executionContext) childFields_InsightConfidence(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "score":
+		return ec.fieldContext_InsightConfidence_score(ctx, field)
+	case "level":
+		return ec.fieldContext_InsightConfidence_level(ctx, field)
+	case "reasons":
+		return ec.fieldContext_InsightConfidence_reasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InsightConfidence", field.Name)
+}
+
+func (ec *executionContext) childFields_InsightConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_InsightConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_InsightConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InsightConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_InsightEvidence(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_InsightEvidence_id(ctx, field)
+	case "tool":
+		return ec.fieldContext_InsightEvidence_tool(ctx, field)
+	case "request":
+		return ec.fieldContext_InsightEvidence_request(ctx, field)
+	case "sql":
+		return ec.fieldContext_InsightEvidence_sql(ctx, field)
+	case "ranAt":
+		return ec.fieldContext_InsightEvidence_ranAt(ctx, field)
+	case "rows":
+		return ec.fieldContext_InsightEvidence_rows(ctx, field)
+	case "values":
+		return ec.fieldContext_InsightEvidence_values(ctx, field)
+	case "labels":
+		return ec.fieldContext_InsightEvidence_labels(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InsightEvidence", field.Name)
+}
+
+func (ec *executionContext) childFields_InsightFinding(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "text":
+		return ec.fieldContext_InsightFinding_text(ctx, field)
+	case "evidence":
+		return ec.fieldContext_InsightFinding_evidence(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InsightFinding", field.Name)
+}
+
+func (ec *executionContext) childFields_InsightGrounding(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_InsightGrounding_status(ctx, field)
+	case "checked":
+		return ec.fieldContext_InsightGrounding_checked(ctx, field)
+	case "ungrounded":
+		return ec.fieldContext_InsightGrounding_ungrounded(ctx, field)
+	case "grounded":
+		return ec.fieldContext_InsightGrounding_grounded(ctx, field)
+	case "rules":
+		return ec.fieldContext_InsightGrounding_rules(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InsightGrounding", field.Name)
+}
+
+func (ec *executionContext) childFields_InsightInterpretation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_InsightInterpretation_kind(ctx, field)
+	case "metricKey":
+		return ec.fieldContext_InsightInterpretation_metricKey(ctx, field)
+	case "metricName":
+		return ec.fieldContext_InsightInterpretation_metricName(ctx, field)
+	case "period":
+		return ec.fieldContext_InsightInterpretation_period(ctx, field)
+	case "compare":
+		return ec.fieldContext_InsightInterpretation_compare(ctx, field)
+	case "dimension":
+		return ec.fieldContext_InsightInterpretation_dimension(ctx, field)
+	case "filters":
+		return ec.fieldContext_InsightInterpretation_filters(ctx, field)
+	case "cohort":
+		return ec.fieldContext_InsightInterpretation_cohort(ctx, field)
+	case "horizon":
+		return ec.fieldContext_InsightInterpretation_horizon(ctx, field)
+	case "tokens":
+		return ec.fieldContext_InsightInterpretation_tokens(ctx, field)
+	case "assumptions":
+		return ec.fieldContext_InsightInterpretation_assumptions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InsightInterpretation", field.Name)
+}
+
+func (ec *executionContext) childFields_InsightPeriod(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_InsightPeriod_from(ctx, field)
+	case "to":
+		return ec.fieldContext_InsightPeriod_to(ctx, field)
+	case "label":
+		return ec.fieldContext_InsightPeriod_label(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InsightPeriod", field.Name)
+}
+
+func (ec *executionContext) childFields_InsightRating(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "insightId":
+		return ec.fieldContext_InsightRating_insightId(ctx, field)
+	case "ratedBy":
+		return ec.fieldContext_InsightRating_ratedBy(ctx, field)
+	case "useful":
+		return ec.fieldContext_InsightRating_useful(ctx, field)
+	case "comment":
+		return ec.fieldContext_InsightRating_comment(ctx, field)
+	case "ratedAt":
+		return ec.fieldContext_InsightRating_ratedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InsightRating", field.Name)
+}
+
+func (ec *executionContext) childFields_InsightStep(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_InsightStep_at(ctx, field)
+	case "kind":
+		return ec.fieldContext_InsightStep_kind(ctx, field)
+	case "message":
+		return ec.fieldContext_InsightStep_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InsightStep", field.Name)
 }
 
 func (ec *executionContext) childFields_Metric(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7337,6 +8451,36 @@ func (ec *executionContext) field_Mutation_addWidget_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_askInsight_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "question",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["question"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "context",
+		func(ctx context.Context, v any) (*model.InsightContextInput, error) {
+			return ec.unmarshalOInsightContextInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightContextInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["context"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "engine",
+		func(ctx context.Context, v any) (*model.InsightEngine, error) {
+			return ec.unmarshalOInsightEngine2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightEngine(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["engine"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_cancelExport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7580,6 +8724,36 @@ func (ec *executionContext) field_Mutation_exportQuery_args(ctx context.Context,
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rateInsight_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "useful",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["useful"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg2
 	return args, nil
 }
 
@@ -8201,6 +9375,42 @@ func (ec *executionContext) field_Query_funnelTrend_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_insight_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_insights_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_metricAnomalies_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8557,6 +9767,20 @@ func (ec *executionContext) field_Subscription_exportProgress_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_insightProgress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Subscription_widgetData_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8668,6 +9892,190 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _AIProvenance_engine(ctx context.Context, field graphql.CollectedField, obj *model.AIProvenance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIProvenance_engine(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Engine, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIProvenance_engine(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIProvenance", field, false, false, "String")
+}
+
+func (ec *executionContext) _AIProvenance_promptVersion(ctx context.Context, field graphql.CollectedField, obj *model.AIProvenance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIProvenance_promptVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PromptVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIProvenance_promptVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIProvenance", field, false, false, "String")
+}
+
+func (ec *executionContext) _AIProvenance_toolCalls(ctx context.Context, field graphql.CollectedField, obj *model.AIProvenance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIProvenance_toolCalls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToolCalls, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIProvenance_toolCalls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIProvenance", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AIProvenance_tokensIn(ctx context.Context, field graphql.CollectedField, obj *model.AIProvenance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIProvenance_tokensIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TokensIn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIProvenance_tokensIn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIProvenance", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AIProvenance_tokensOut(ctx context.Context, field graphql.CollectedField, obj *model.AIProvenance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIProvenance_tokensOut(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TokensOut, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIProvenance_tokensOut(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIProvenance", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AIProvenance_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.AIProvenance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIProvenance_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIProvenance_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIProvenance", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AIProvenance_engineMs(ctx context.Context, field graphql.CollectedField, obj *model.AIProvenance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIProvenance_engineMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EngineMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIProvenance_engineMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIProvenance", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AIProvenance_costUsd(ctx context.Context, field graphql.CollectedField, obj *model.AIProvenance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIProvenance_costUsd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CostUsd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIProvenance_costUsd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIProvenance", field, false, false, "Float")
+}
 
 func (ec *executionContext) _AnomalyPoint_bucket(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyPoint) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -12130,6 +13538,1609 @@ func (ec *executionContext) fieldContext_FunnelTrendPoint_rate(_ context.Context
 	return graphql.NewScalarFieldContext("FunnelTrendPoint", field, false, false, "Float")
 }
 
+func (ec *executionContext) _Insight_id(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Insight_question(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_question(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Question, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_question(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "String")
+}
+
+func (ec *executionContext) _Insight_status(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.InsightStatus) graphql.Marshaler {
+			return ec.marshalNInsightStatus2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "InsightStatus")
+}
+
+func (ec *executionContext) _Insight_engine(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_engine(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Engine, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_engine(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "String")
+}
+
+func (ec *executionContext) _Insight_askedBy(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_askedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AskedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_askedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "String")
+}
+
+func (ec *executionContext) _Insight_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Insight_startedAt(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Insight_finishedAt(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Insight_error(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "String")
+}
+
+func (ec *executionContext) _Insight_steps(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_steps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Steps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.InsightStep) graphql.Marshaler {
+			return ec.marshalNInsightStep2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightStepᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_steps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Insight",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InsightStep(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Insight_interpretation(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_interpretation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Interpretation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InsightInterpretation) graphql.Marshaler {
+			return ec.marshalOInsightInterpretation2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightInterpretation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_interpretation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Insight",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InsightInterpretation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Insight_explanation(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_explanation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Explanation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_explanation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "String")
+}
+
+func (ec *executionContext) _Insight_findings(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_findings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Findings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.InsightFinding) graphql.Marshaler {
+			return ec.marshalNInsightFinding2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightFindingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_findings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Insight",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InsightFinding(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Insight_charts(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_charts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Charts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.InsightChart) graphql.Marshaler {
+			return ec.marshalNInsightChart2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightChartᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_charts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Insight",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InsightChart(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Insight_evidence(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_evidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Evidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.InsightEvidence) graphql.Marshaler {
+			return ec.marshalNInsightEvidence2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightEvidenceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_evidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Insight",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InsightEvidence(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Insight_grounding(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_grounding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grounding, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InsightGrounding) graphql.Marshaler {
+			return ec.marshalOInsightGrounding2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightGrounding(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_grounding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Insight",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InsightGrounding(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Insight_confidence(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_confidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Confidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InsightConfidence) graphql.Marshaler {
+			return ec.marshalOInsightConfidence2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightConfidence(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_confidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Insight",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InsightConfidence(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Insight_provenance(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_provenance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provenance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AIProvenance) graphql.Marshaler {
+			return ec.marshalOAIProvenance2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAIProvenance(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_provenance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Insight",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AIProvenance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InsightChart_type(ctx context.Context, field graphql.CollectedField, obj *model.InsightChart) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightChart_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightChart_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightChart", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightChart_title(ctx context.Context, field graphql.CollectedField, obj *model.InsightChart) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightChart_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightChart_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightChart", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightChart_x(ctx context.Context, field graphql.CollectedField, obj *model.InsightChart) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightChart_x(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.X, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightChart_x(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightChart", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightChart_series(ctx context.Context, field graphql.CollectedField, obj *model.InsightChart) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightChart_series(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Series, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightChart_series(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightChart", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _InsightChart_evidence(ctx context.Context, field graphql.CollectedField, obj *model.InsightChart) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightChart_evidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Evidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightChart_evidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightChart", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightConfidence_score(ctx context.Context, field graphql.CollectedField, obj *model.InsightConfidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightConfidence_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightConfidence_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightConfidence", field, false, false, "Float")
+}
+
+func (ec *executionContext) _InsightConfidence_level(ctx context.Context, field graphql.CollectedField, obj *model.InsightConfidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightConfidence_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightConfidence_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightConfidence", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightConfidence_reasons(ctx context.Context, field graphql.CollectedField, obj *model.InsightConfidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightConfidence_reasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightConfidence_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightConfidence", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.InsightConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Insight) graphql.Marshaler {
+			return ec.marshalNInsight2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InsightConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Insight(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InsightConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.InsightConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InsightConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InsightEvidence_id(ctx context.Context, field graphql.CollectedField, obj *model.InsightEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightEvidence_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightEvidence_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightEvidence", field, false, false, "ID")
+}
+
+func (ec *executionContext) _InsightEvidence_tool(ctx context.Context, field graphql.CollectedField, obj *model.InsightEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightEvidence_tool(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tool, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightEvidence_tool(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightEvidence", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightEvidence_request(ctx context.Context, field graphql.CollectedField, obj *model.InsightEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightEvidence_request(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Request, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightEvidence_request(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightEvidence", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightEvidence_sql(ctx context.Context, field graphql.CollectedField, obj *model.InsightEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightEvidence_sql(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SQL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InsightEvidence_sql(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightEvidence", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightEvidence_ranAt(ctx context.Context, field graphql.CollectedField, obj *model.InsightEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightEvidence_ranAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RanAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightEvidence_ranAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightEvidence", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _InsightEvidence_rows(ctx context.Context, field graphql.CollectedField, obj *model.InsightEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightEvidence_rows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightEvidence_rows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightEvidence", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InsightEvidence_values(ctx context.Context, field graphql.CollectedField, obj *model.InsightEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightEvidence_values(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Values, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightEvidence_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightEvidence", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _InsightEvidence_labels(ctx context.Context, field graphql.CollectedField, obj *model.InsightEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightEvidence_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Labels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightEvidence_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightEvidence", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightFinding_text(ctx context.Context, field graphql.CollectedField, obj *model.InsightFinding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightFinding_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightFinding_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightFinding", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightFinding_evidence(ctx context.Context, field graphql.CollectedField, obj *model.InsightFinding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightFinding_evidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Evidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightFinding_evidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightFinding", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightGrounding_status(ctx context.Context, field graphql.CollectedField, obj *model.InsightGrounding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightGrounding_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightGrounding_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightGrounding", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightGrounding_checked(ctx context.Context, field graphql.CollectedField, obj *model.InsightGrounding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightGrounding_checked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Checked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightGrounding_checked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightGrounding", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InsightGrounding_ungrounded(ctx context.Context, field graphql.CollectedField, obj *model.InsightGrounding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightGrounding_ungrounded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ungrounded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightGrounding_ungrounded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightGrounding", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightGrounding_grounded(ctx context.Context, field graphql.CollectedField, obj *model.InsightGrounding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightGrounding_grounded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grounded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightGrounding_grounded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightGrounding", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _InsightGrounding_rules(ctx context.Context, field graphql.CollectedField, obj *model.InsightGrounding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightGrounding_rules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rules, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightGrounding_rules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightGrounding", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightInterpretation_kind(ctx context.Context, field graphql.CollectedField, obj *model.InsightInterpretation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightInterpretation_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightInterpretation_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightInterpretation", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightInterpretation_metricKey(ctx context.Context, field graphql.CollectedField, obj *model.InsightInterpretation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightInterpretation_metricKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MetricKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InsightInterpretation_metricKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightInterpretation", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightInterpretation_metricName(ctx context.Context, field graphql.CollectedField, obj *model.InsightInterpretation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightInterpretation_metricName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MetricName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InsightInterpretation_metricName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightInterpretation", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightInterpretation_period(ctx context.Context, field graphql.CollectedField, obj *model.InsightInterpretation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightInterpretation_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InsightPeriod) graphql.Marshaler {
+			return ec.marshalOInsightPeriod2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightPeriod(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InsightInterpretation_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InsightInterpretation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InsightPeriod(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InsightInterpretation_compare(ctx context.Context, field graphql.CollectedField, obj *model.InsightInterpretation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightInterpretation_compare(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Compare, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InsightPeriod) graphql.Marshaler {
+			return ec.marshalOInsightPeriod2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightPeriod(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InsightInterpretation_compare(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InsightInterpretation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InsightPeriod(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InsightInterpretation_dimension(ctx context.Context, field graphql.CollectedField, obj *model.InsightInterpretation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightInterpretation_dimension(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dimension, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InsightInterpretation_dimension(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightInterpretation", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightInterpretation_filters(ctx context.Context, field graphql.CollectedField, obj *model.InsightInterpretation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightInterpretation_filters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Filters, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InsightInterpretation_filters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightInterpretation", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _InsightInterpretation_cohort(ctx context.Context, field graphql.CollectedField, obj *model.InsightInterpretation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightInterpretation_cohort(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cohort, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InsightInterpretation_cohort(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightInterpretation", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightInterpretation_horizon(ctx context.Context, field graphql.CollectedField, obj *model.InsightInterpretation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightInterpretation_horizon(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Horizon, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InsightInterpretation_horizon(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightInterpretation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InsightInterpretation_tokens(ctx context.Context, field graphql.CollectedField, obj *model.InsightInterpretation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightInterpretation_tokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightInterpretation_tokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightInterpretation", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _InsightInterpretation_assumptions(ctx context.Context, field graphql.CollectedField, obj *model.InsightInterpretation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightInterpretation_assumptions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Assumptions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightInterpretation_assumptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightInterpretation", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightPeriod_from(ctx context.Context, field graphql.CollectedField, obj *model.InsightPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightPeriod_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightPeriod_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightPeriod", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _InsightPeriod_to(ctx context.Context, field graphql.CollectedField, obj *model.InsightPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightPeriod_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightPeriod_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightPeriod", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _InsightPeriod_label(ctx context.Context, field graphql.CollectedField, obj *model.InsightPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightPeriod_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightPeriod_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightPeriod", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightRating_insightId(ctx context.Context, field graphql.CollectedField, obj *model.InsightRating) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightRating_insightId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InsightID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightRating_insightId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightRating", field, false, false, "ID")
+}
+
+func (ec *executionContext) _InsightRating_ratedBy(ctx context.Context, field graphql.CollectedField, obj *model.InsightRating) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightRating_ratedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightRating_ratedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightRating", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightRating_useful(ctx context.Context, field graphql.CollectedField, obj *model.InsightRating) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightRating_useful(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Useful, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightRating_useful(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightRating", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _InsightRating_comment(ctx context.Context, field graphql.CollectedField, obj *model.InsightRating) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightRating_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightRating_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightRating", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightRating_ratedAt(ctx context.Context, field graphql.CollectedField, obj *model.InsightRating) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightRating_ratedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightRating_ratedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightRating", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _InsightStep_at(ctx context.Context, field graphql.CollectedField, obj *model.InsightStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightStep_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightStep_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightStep", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _InsightStep_kind(ctx context.Context, field graphql.CollectedField, obj *model.InsightStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightStep_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightStep_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightStep", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightStep_message(ctx context.Context, field graphql.CollectedField, obj *model.InsightStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightStep_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightStep_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightStep", field, false, false, "String")
+}
+
 func (ec *executionContext) _Metric_id(ctx context.Context, field graphql.CollectedField, obj *model.Metric) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15260,6 +18271,130 @@ func (ec *executionContext) fieldContext_Mutation_cancelExport(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_askInsight(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_askInsight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AskInsight(ctx, fc.Args["question"].(string), fc.Args["context"].(*model.InsightContextInput), fc.Args["engine"].(*model.InsightEngine))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.Insight
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.Insight
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Insight) graphql.Marshaler {
+			return ec.marshalNInsight2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsight(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_askInsight(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Insight(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_askInsight_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rateInsight(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rateInsight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RateInsight(ctx, fc.Args["id"].(string), fc.Args["useful"].(bool), fc.Args["comment"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.InsightRating
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.InsightRating
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InsightRating) graphql.Marshaler {
+			return ec.marshalNInsightRating2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightRating(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rateInsight(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InsightRating(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rateInsight_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_saveFunnelActorsAsCohort(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16981,6 +20116,171 @@ func (ec *executionContext) fieldContext_Query_exportJobs(ctx context.Context, f
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Query_insight(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_insight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Insight(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.Insight
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.Insight
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Insight) graphql.Marshaler {
+			return ec.marshalOInsight2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsight(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_insight(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Insight(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_insight_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_insights(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_insights(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Insights(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.InsightConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.InsightConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InsightConnection) graphql.Marshaler {
+			return ec.marshalNInsightConnection2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_insights(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InsightConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_insights_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_insightEvalSet(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_insightEvalSet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().InsightEvalSet(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal string
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_insightEvalSet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
 }
 
 func (ec *executionContext) _Query_funnelQuery(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -20459,6 +23759,68 @@ func (ec *executionContext) fieldContext_Subscription_exportProgress(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_insightProgress(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_insightProgress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().InsightProgress(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.Insight
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.Insight
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Insight) graphql.Marshaler {
+			return ec.marshalNInsight2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsight(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_insightProgress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Insight(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_insightProgress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Viewer_subject(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23037,6 +26399,69 @@ func UnmarshalFunnelStepsBetween(ctx context.Context, raw any) (model.FunnelStep
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputInsightContextInput(ctx context.Context, obj any) (model.InsightContextInput, error) {
+	var it model.InsightContextInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"metricKey", "dashboardId", "timeRange", "filters"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "metricKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metricKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MetricKey = data
+		case "dashboardId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dashboardId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DashboardID = data
+		case "timeRange":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeRange"))
+			data, err := ec.unmarshalOTimeRange2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐTimeRange(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeRange = data
+		case "filters":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filters"))
+			data, err := ec.unmarshalOMetricFilterInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetricFilterInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filters = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInsightContextInput unmarshals raw into the InsightContextInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInsightContextInput(ctx context.Context, raw any) (model.InsightContextInput, error) {
+	var out model.InsightContextInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InsightContextInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputJourneyEventInput(ctx context.Context, obj any) (model.JourneyEventInput, error) {
 	var it model.JourneyEventInput
 	if obj == nil {
@@ -24817,6 +28242,74 @@ func UnmarshalWidgetPositionInput(ctx context.Context, raw any) (model.WidgetPos
 
 // region    **************************** object.gotpl ****************************
 
+var aIProvenanceImplementors = []string{"AIProvenance"}
+
+func (ec *executionContext) _AIProvenance(ctx context.Context, sel ast.SelectionSet, obj *model.AIProvenance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aIProvenanceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AIProvenance")
+		case "engine":
+			out.Values[i] = ec._AIProvenance_engine(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "promptVersion":
+			out.Values[i] = ec._AIProvenance_promptVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "toolCalls":
+			out.Values[i] = ec._AIProvenance_toolCalls(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tokensIn":
+			out.Values[i] = ec._AIProvenance_tokensIn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tokensOut":
+			out.Values[i] = ec._AIProvenance_tokensOut(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._AIProvenance_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "engineMs":
+			out.Values[i] = ec._AIProvenance_engineMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "costUsd":
+			out.Values[i] = ec._AIProvenance_costUsd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var anomalyPointImplementors = []string{"AnomalyPoint"}
 
 func (ec *executionContext) _AnomalyPoint(ctx context.Context, sel ast.SelectionSet, obj *model.AnomalyPoint) graphql.Marshaler {
@@ -26274,6 +29767,639 @@ func (ec *executionContext) _FunnelTrendPoint(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var insightImplementors = []string{"Insight"}
+
+func (ec *executionContext) _Insight(ctx context.Context, sel ast.SelectionSet, obj *model.Insight) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, insightImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Insight")
+		case "id":
+			out.Values[i] = ec._Insight_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "question":
+			out.Values[i] = ec._Insight_question(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Insight_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "engine":
+			out.Values[i] = ec._Insight_engine(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "askedBy":
+			out.Values[i] = ec._Insight_askedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Insight_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startedAt":
+			out.Values[i] = ec._Insight_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "finishedAt":
+			out.Values[i] = ec._Insight_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._Insight_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "steps":
+			out.Values[i] = ec._Insight_steps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "interpretation":
+			out.Values[i] = ec._Insight_interpretation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "explanation":
+			out.Values[i] = ec._Insight_explanation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "findings":
+			out.Values[i] = ec._Insight_findings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "charts":
+			out.Values[i] = ec._Insight_charts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "evidence":
+			out.Values[i] = ec._Insight_evidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "grounding":
+			out.Values[i] = ec._Insight_grounding(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "confidence":
+			out.Values[i] = ec._Insight_confidence(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "provenance":
+			out.Values[i] = ec._Insight_provenance(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var insightChartImplementors = []string{"InsightChart"}
+
+func (ec *executionContext) _InsightChart(ctx context.Context, sel ast.SelectionSet, obj *model.InsightChart) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, insightChartImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InsightChart")
+		case "type":
+			out.Values[i] = ec._InsightChart_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._InsightChart_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "x":
+			out.Values[i] = ec._InsightChart_x(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "series":
+			out.Values[i] = ec._InsightChart_series(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "evidence":
+			out.Values[i] = ec._InsightChart_evidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var insightConfidenceImplementors = []string{"InsightConfidence"}
+
+func (ec *executionContext) _InsightConfidence(ctx context.Context, sel ast.SelectionSet, obj *model.InsightConfidence) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, insightConfidenceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InsightConfidence")
+		case "score":
+			out.Values[i] = ec._InsightConfidence_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "level":
+			out.Values[i] = ec._InsightConfidence_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reasons":
+			out.Values[i] = ec._InsightConfidence_reasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var insightConnectionImplementors = []string{"InsightConnection"}
+
+func (ec *executionContext) _InsightConnection(ctx context.Context, sel ast.SelectionSet, obj *model.InsightConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, insightConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InsightConnection")
+		case "nodes":
+			out.Values[i] = ec._InsightConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._InsightConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var insightEvidenceImplementors = []string{"InsightEvidence"}
+
+func (ec *executionContext) _InsightEvidence(ctx context.Context, sel ast.SelectionSet, obj *model.InsightEvidence) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, insightEvidenceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InsightEvidence")
+		case "id":
+			out.Values[i] = ec._InsightEvidence_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tool":
+			out.Values[i] = ec._InsightEvidence_tool(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "request":
+			out.Values[i] = ec._InsightEvidence_request(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sql":
+			out.Values[i] = ec._InsightEvidence_sql(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ranAt":
+			out.Values[i] = ec._InsightEvidence_ranAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rows":
+			out.Values[i] = ec._InsightEvidence_rows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "values":
+			out.Values[i] = ec._InsightEvidence_values(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "labels":
+			out.Values[i] = ec._InsightEvidence_labels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var insightFindingImplementors = []string{"InsightFinding"}
+
+func (ec *executionContext) _InsightFinding(ctx context.Context, sel ast.SelectionSet, obj *model.InsightFinding) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, insightFindingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InsightFinding")
+		case "text":
+			out.Values[i] = ec._InsightFinding_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "evidence":
+			out.Values[i] = ec._InsightFinding_evidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var insightGroundingImplementors = []string{"InsightGrounding"}
+
+func (ec *executionContext) _InsightGrounding(ctx context.Context, sel ast.SelectionSet, obj *model.InsightGrounding) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, insightGroundingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InsightGrounding")
+		case "status":
+			out.Values[i] = ec._InsightGrounding_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checked":
+			out.Values[i] = ec._InsightGrounding_checked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ungrounded":
+			out.Values[i] = ec._InsightGrounding_ungrounded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "grounded":
+			out.Values[i] = ec._InsightGrounding_grounded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rules":
+			out.Values[i] = ec._InsightGrounding_rules(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var insightInterpretationImplementors = []string{"InsightInterpretation"}
+
+func (ec *executionContext) _InsightInterpretation(ctx context.Context, sel ast.SelectionSet, obj *model.InsightInterpretation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, insightInterpretationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InsightInterpretation")
+		case "kind":
+			out.Values[i] = ec._InsightInterpretation_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "metricKey":
+			out.Values[i] = ec._InsightInterpretation_metricKey(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "metricName":
+			out.Values[i] = ec._InsightInterpretation_metricName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "period":
+			out.Values[i] = ec._InsightInterpretation_period(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "compare":
+			out.Values[i] = ec._InsightInterpretation_compare(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "dimension":
+			out.Values[i] = ec._InsightInterpretation_dimension(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "filters":
+			out.Values[i] = ec._InsightInterpretation_filters(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cohort":
+			out.Values[i] = ec._InsightInterpretation_cohort(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "horizon":
+			out.Values[i] = ec._InsightInterpretation_horizon(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tokens":
+			out.Values[i] = ec._InsightInterpretation_tokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assumptions":
+			out.Values[i] = ec._InsightInterpretation_assumptions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var insightPeriodImplementors = []string{"InsightPeriod"}
+
+func (ec *executionContext) _InsightPeriod(ctx context.Context, sel ast.SelectionSet, obj *model.InsightPeriod) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, insightPeriodImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InsightPeriod")
+		case "from":
+			out.Values[i] = ec._InsightPeriod_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._InsightPeriod_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._InsightPeriod_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var insightRatingImplementors = []string{"InsightRating"}
+
+func (ec *executionContext) _InsightRating(ctx context.Context, sel ast.SelectionSet, obj *model.InsightRating) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, insightRatingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InsightRating")
+		case "insightId":
+			out.Values[i] = ec._InsightRating_insightId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ratedBy":
+			out.Values[i] = ec._InsightRating_ratedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "useful":
+			out.Values[i] = ec._InsightRating_useful(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "comment":
+			out.Values[i] = ec._InsightRating_comment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ratedAt":
+			out.Values[i] = ec._InsightRating_ratedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var insightStepImplementors = []string{"InsightStep"}
+
+func (ec *executionContext) _InsightStep(ctx context.Context, sel ast.SelectionSet, obj *model.InsightStep) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, insightStepImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InsightStep")
+		case "at":
+			out.Values[i] = ec._InsightStep_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._InsightStep_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._InsightStep_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var metricImplementors = []string{"Metric"}
 
 func (ec *executionContext) _Metric(ctx context.Context, sel ast.SelectionSet, obj *model.Metric) graphql.Marshaler {
@@ -27275,6 +31401,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "askInsight":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_askInsight(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rateInsight":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rateInsight(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "saveFunnelActorsAsCohort":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_saveFunnelActorsAsCohort(ctx, field)
@@ -27634,6 +31774,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_exportJobs(ctx, field)
+				})
+		case "insight":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_insight(ctx, field)
+				})
+		case "insights":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_insights(ctx, field)
+				})
+		case "insightEvalSet":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_insightEvalSet(ctx, field)
 				})
 		case "funnelQuery":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -28682,6 +32840,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_eventTypeCounts(ctx, fields[0])
 	case "exportProgress":
 		return ec._Subscription_exportProgress(ctx, fields[0])
+	case "insightProgress":
+		return ec._Subscription_insightProgress(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -30042,6 +34202,152 @@ func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast
 	return ret
 }
 
+func (ec *executionContext) marshalNInsight2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Insight) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInsight2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsight(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInsight2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsight(ctx context.Context, sel ast.SelectionSet, v *model.Insight) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Insight!")
+		return graphql.Null
+	}
+	return ec._Insight(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInsightChart2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightChartᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InsightChart) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInsightChart2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightChart(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInsightChart2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightChart(ctx context.Context, sel ast.SelectionSet, v *model.InsightChart) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InsightChart!")
+		return graphql.Null
+	}
+	return ec._InsightChart(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInsightConnection2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightConnection(ctx context.Context, sel ast.SelectionSet, v *model.InsightConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InsightConnection!")
+		return graphql.Null
+	}
+	return ec._InsightConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInsightEvidence2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightEvidenceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InsightEvidence) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInsightEvidence2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightEvidence(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInsightEvidence2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightEvidence(ctx context.Context, sel ast.SelectionSet, v *model.InsightEvidence) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InsightEvidence!")
+		return graphql.Null
+	}
+	return ec._InsightEvidence(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInsightFinding2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightFindingᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InsightFinding) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInsightFinding2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightFinding(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInsightFinding2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightFinding(ctx context.Context, sel ast.SelectionSet, v *model.InsightFinding) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InsightFinding!")
+		return graphql.Null
+	}
+	return ec._InsightFinding(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInsightRating2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightRating(ctx context.Context, sel ast.SelectionSet, v *model.InsightRating) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InsightRating!")
+		return graphql.Null
+	}
+	return ec._InsightRating(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNInsightStatus2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightStatus(ctx context.Context, v any) (model.InsightStatus, error) {
+	var res model.InsightStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInsightStatus2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightStatus(ctx context.Context, sel ast.SelectionSet, v model.InsightStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNInsightStep2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightStepᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InsightStep) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInsightStep2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightStep(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInsightStep2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightStep(ctx context.Context, sel ast.SelectionSet, v *model.InsightStep) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InsightStep!")
+		return graphql.Null
+	}
+	return ec._InsightStep(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -30066,6 +34372,24 @@ func (ec *executionContext) marshalNInt642int64(ctx context.Context, sel ast.Sel
 	res := graphql.MarshalInt64(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int64!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNJSON2interface(ctx context.Context, v any) (any, error) {
+	res, err := graphql.UnmarshalAny(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNJSON2interface(ctx context.Context, sel ast.SelectionSet, v any) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "JSON!")
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalAny(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "JSON!")
 	}
 	return res
 }
@@ -31214,6 +35538,13 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAIProvenance2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAIProvenance(ctx context.Context, sel ast.SelectionSet, v *model.AIProvenance) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AIProvenance(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -31540,6 +35871,65 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	_ = ctx
 	res := graphql.MarshalID(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOInsight2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsight(ctx context.Context, sel ast.SelectionSet, v *model.Insight) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Insight(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOInsightConfidence2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightConfidence(ctx context.Context, sel ast.SelectionSet, v *model.InsightConfidence) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._InsightConfidence(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOInsightContextInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightContextInput(ctx context.Context, v any) (*model.InsightContextInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputInsightContextInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOInsightEngine2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightEngine(ctx context.Context, v any) (*model.InsightEngine, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.InsightEngine)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInsightEngine2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightEngine(ctx context.Context, sel ast.SelectionSet, v *model.InsightEngine) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOInsightGrounding2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightGrounding(ctx context.Context, sel ast.SelectionSet, v *model.InsightGrounding) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._InsightGrounding(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOInsightInterpretation2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightInterpretation(ctx context.Context, sel ast.SelectionSet, v *model.InsightInterpretation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._InsightInterpretation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOInsightPeriod2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightPeriod(ctx context.Context, sel ast.SelectionSet, v *model.InsightPeriod) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._InsightPeriod(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {

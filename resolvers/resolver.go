@@ -18,6 +18,7 @@ import (
 	"github.com/learnhub/analytics-service/graph"
 	"github.com/learnhub/analytics-service/graph/model"
 	"github.com/learnhub/analytics-service/ingest"
+	"github.com/learnhub/analytics-service/insights"
 	"github.com/learnhub/analytics-service/journeys"
 	"github.com/learnhub/analytics-service/live"
 	"github.com/learnhub/analytics-service/metrics"
@@ -73,6 +74,8 @@ type Resolver struct {
 	// reports and queues retention runs.
 	PrivacyService   *privacy.Service
 	RetentionService *privacy.Retention
+	// InsightService asks, answers (in workers), lists and rates insights.
+	InsightService *insights.Service
 	// Now is the clock; nil means time.Now. Tests inject a fixed one.
 	Now func() time.Time
 	// MinPollInterval bounds subscription polling; zero means one second.

@@ -97,6 +97,7 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 		ExportService:    a.svc.exports,
 		DashboardService: a.svc.dashboards,
 		ReportService:    a.svc.reports,
+		InsightService:   a.svc.insights,
 		CohortService:    a.svc.cohorts,
 		JourneyService:   a.svc.journeys,
 		MonitorService:   a.svc.monitors,

@@ -13,6 +13,7 @@ import (
 	"github.com/learnhub/analytics-service/dashboards"
 	"github.com/learnhub/analytics-service/events"
 	"github.com/learnhub/analytics-service/exports"
+	"github.com/learnhub/analytics-service/insights"
 	"github.com/learnhub/analytics-service/journeys"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/monitors"
@@ -37,6 +38,7 @@ type services struct {
 	privacy    *privacy.Service   // erasure requests (work consumes them)
 	retention  *privacy.Retention // moves old months to the cold tier
 	reports    *reports.Service   // scheduled reports (work runs and delivers them)
+	insights   *insights.Service  // questions answered by the built-in analyst (work answers them)
 	jobs       *queue.Client
 	// blobRoute serves signed downloads of the local blob store; nil with S3.
 	blobRoute http.Handler
@@ -79,6 +81,7 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 	if s.reports, err = a.openReports(blobs, s); err != nil {
 		return nil, err
 	}
+	s.insights = a.openInsights(s)
 	s.privacy = privacy.NewService(a.db, a.bus, blobs, privacy.Config{PIIKeys: a.cfg.PIIKeys, Logger: a.log, Cluster: a.cfg.ClickHouseCluster,
 		Rollups: metrics.NewRollups(a.db).OnCluster(a.cfg.ClickHouseCluster)})
 	s.retention = privacy.NewRetention(a.db, blobs, s.jobs, privacy.RetentionConfig{

@@ -68,6 +68,7 @@ func (a *app) jobs() []jobs.Registration {
 		a.svc.retention,
 		a.svc.reports,
 		a.svc.monitors,
+		a.svc.insights,
 	} {
 		all = append(all, d.Jobs()...)
 	}

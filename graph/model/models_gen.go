@@ -10,6 +10,26 @@ import (
 	"time"
 )
 
+// How an answer was made.
+type AIProvenance struct {
+	// builtin, or the model's name.
+	Engine string `json:"engine"`
+	// Version of the prompt (or the built-in analyst's parser and wording).
+	PromptVersion string `json:"promptVersion"`
+	// Tool calls made.
+	ToolCalls int `json:"toolCalls"`
+	// Model tokens in (0 for the built-in analyst).
+	TokensIn int `json:"tokensIn"`
+	// Model tokens out (0 for the built-in analyst).
+	TokensOut int `json:"tokensOut"`
+	// Time to answer in milliseconds.
+	LatencyMs int `json:"latencyMs"`
+	// Of which spent in tool calls (the engine), in milliseconds.
+	EngineMs int `json:"engineMs"`
+	// Estimated cost in USD (0 for the built-in analyst).
+	CostUsd float64 `json:"costUsd"`
+}
+
 // One scored bucket.
 type AnomalyPoint struct {
 	// Bucket start.
@@ -568,6 +588,192 @@ type FunnelTrendPoint struct {
 	Completed int64 `json:"completed"`
 	// completed over entered.
 	Rate float64 `json:"rate"`
+}
+
+// A question and, once answered, its answer.
+type Insight struct {
+	// Insight id.
+	ID string `json:"id"`
+	// The question as asked.
+	Question string `json:"question"`
+	// The lifecycle state.
+	Status InsightStatus `json:"status"`
+	// Engine that answers: builtin, or the model's name.
+	Engine string `json:"engine"`
+	// Subject of the user who asked.
+	AskedBy string `json:"askedBy"`
+	// When it was asked.
+	CreatedAt time.Time `json:"createdAt"`
+	// When a worker started it.
+	StartedAt *time.Time `json:"startedAt,omitempty"`
+	// When it finished.
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
+	// Why it failed (FAILED only).
+	Error *string `json:"error,omitempty"`
+	// The progress steps so far.
+	Steps []*InsightStep `json:"steps"`
+	// What was understood: kind, metric, periods, dimension, filters (null until answered).
+	Interpretation *InsightInterpretation `json:"interpretation,omitempty"`
+	// The explanation in Markdown; evidence cited as [E1].
+	Explanation *string `json:"explanation,omitempty"`
+	// The statements of the answer, each citing evidence.
+	Findings []*InsightFinding `json:"findings"`
+	// Charts as data plus a small spec.
+	Charts []*InsightChart `json:"charts"`
+	// One record per tool call: the request or SQL, when it ran, rows, values.
+	Evidence []*InsightEvidence `json:"evidence"`
+	// The check of every number of the text against the evidence.
+	Grounding *InsightGrounding `json:"grounding,omitempty"`
+	// Confidence with its level and reasons.
+	Confidence *InsightConfidence `json:"confidence,omitempty"`
+	// How the answer was made.
+	Provenance *AIProvenance `json:"provenance,omitempty"`
+}
+
+// A chart: type line, bar or table; an x axis and y series.
+type InsightChart struct {
+	// line, bar or table.
+	Type string `json:"type"`
+	// Title.
+	Title string `json:"title"`
+	// Name of the x axis.
+	X string `json:"x"`
+	// The series, as JSON [{name, x: [..], y: [..]}].
+	Series any `json:"series"`
+	// The evidence the data came from.
+	Evidence string `json:"evidence"`
+}
+
+// Confidence in an answer.
+type InsightConfidence struct {
+	// 0 to 1.
+	Score float64 `json:"score"`
+	// HIGH, MEDIUM, LOW or NONE.
+	Level string `json:"level"`
+	// Why: grounding, data volume, significance, assumptions.
+	Reasons []string `json:"reasons"`
+}
+
+// A page of insights.
+type InsightConnection struct {
+	// The insights.
+	Nodes []*Insight `json:"nodes"`
+	// Paging.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// What narrows a question: a metric, a dashboard, a window and filters.
+type InsightContextInput struct {
+	// Metric key used when the question names no metric.
+	MetricKey *string `json:"metricKey,omitempty"`
+	// Dashboard the question was asked from (recorded, not yet used).
+	DashboardID *string `json:"dashboardId,omitempty"`
+	// Window used when the question names no period.
+	TimeRange *TimeRange `json:"timeRange,omitempty"`
+	// Filters added to every metric the answer reads.
+	Filters []*MetricFilterInput `json:"filters,omitempty"`
+}
+
+// One tool call's record.
+type InsightEvidence struct {
+	// E1, E2 … in call order.
+	ID string `json:"id"`
+	// The tool: list_metrics, describe_events, query_metric, compare_periods, detect_anomalies, forecast, cohort_size or run_sql.
+	Tool string `json:"tool"`
+	// The arguments as JSON (a metric request, a derivation) or the SQL text.
+	Request string `json:"request"`
+	// SQL the tool ran itself, when it did.
+	SQL *string `json:"sql,omitempty"`
+	// When it ran.
+	RanAt time.Time `json:"ranAt"`
+	// Rows it returned.
+	Rows int `json:"rows"`
+	// The numbers it returned, as JSON [{name, value}].
+	Values any `json:"values"`
+	// Text values it returned (dimension values, names).
+	Labels []string `json:"labels"`
+}
+
+// One statement of an answer.
+type InsightFinding struct {
+	// The statement.
+	Text string `json:"text"`
+	// Ids of the evidence it rests on.
+	Evidence []string `json:"evidence"`
+}
+
+// The number check.
+type InsightGrounding struct {
+	// GROUNDED or UNGROUNDED.
+	Status string `json:"status"`
+	// Numbers checked.
+	Checked int `json:"checked"`
+	// Numbers of the text that match no evidence.
+	Ungrounded []string `json:"ungrounded"`
+	// Each grounded number and its source, as JSON [{text, evidence, source, derived}].
+	Grounded any `json:"grounded"`
+	// The matching rules.
+	Rules string `json:"rules"`
+}
+
+// What the engine understood, echoed back.
+type InsightInterpretation struct {
+	// WHAT_IS, BY_DIMENSION, WHY_CHANGED, UNUSUAL, FORECAST, COHORT, DECLINED, or MODEL (the gateway's free-form answer).
+	Kind string `json:"kind"`
+	// The metric key.
+	MetricKey *string `json:"metricKey,omitempty"`
+	// The metric name.
+	MetricName *string `json:"metricName,omitempty"`
+	// The period answered.
+	Period *InsightPeriod `json:"period,omitempty"`
+	// The period compared with (WHY_CHANGED).
+	Compare *InsightPeriod `json:"compare,omitempty"`
+	// The dimension split by (BY_DIMENSION).
+	Dimension *string `json:"dimension,omitempty"`
+	// Filters applied, as JSON conditions {dimension, op, values}.
+	Filters any `json:"filters,omitempty"`
+	// The cohort asked about (COHORT).
+	Cohort *string `json:"cohort,omitempty"`
+	// Days forecast (FORECAST).
+	Horizon *int `json:"horizon,omitempty"`
+	// Phrases of the question and what each was read as, as JSON {text, role, read}.
+	Tokens any `json:"tokens"`
+	// Defaults filled in, or why the question was declined.
+	Assumptions []string `json:"assumptions"`
+}
+
+// A resolved window [from, to).
+type InsightPeriod struct {
+	// Start, inclusive.
+	From time.Time `json:"from"`
+	// End, exclusive.
+	To time.Time `json:"to"`
+	// For people, e.g. March 2026.
+	Label string `json:"label"`
+}
+
+// A rating of an insight.
+type InsightRating struct {
+	// The insight.
+	InsightID string `json:"insightId"`
+	// Subject of the rater.
+	RatedBy string `json:"ratedBy"`
+	// Whether it was useful.
+	Useful bool `json:"useful"`
+	// Free text.
+	Comment string `json:"comment"`
+	// When.
+	RatedAt time.Time `json:"ratedAt"`
+}
+
+// One progress step of an insight.
+type InsightStep struct {
+	// When it happened.
+	At time.Time `json:"at"`
+	// interpretation, tool_call, tool_result, text, done or error.
+	Kind string `json:"kind"`
+	// What happened.
+	Message string `json:"message"`
 }
 
 // Selects events: a type and property filters that all hold.
@@ -2193,6 +2399,128 @@ func (e *Grain) UnmarshalJSON(b []byte) error {
 }
 
 func (e Grain) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The engine that answers a question.
+type InsightEngine string
+
+const (
+	// The built-in analyst: a deterministic parser over the metric catalog, no model.
+	InsightEngineBuiltin InsightEngine = "BUILTIN"
+	// An OpenAI-compatible model through the AI gateway (ANALYTICS_AI_URL); UNAVAILABLE when not configured.
+	InsightEngineGateway InsightEngine = "GATEWAY"
+)
+
+var AllInsightEngine = []InsightEngine{
+	InsightEngineBuiltin,
+	InsightEngineGateway,
+}
+
+func (e InsightEngine) IsValid() bool {
+	switch e {
+	case InsightEngineBuiltin, InsightEngineGateway:
+		return true
+	}
+	return false
+}
+
+func (e InsightEngine) String() string {
+	return string(e)
+}
+
+func (e *InsightEngine) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = InsightEngine(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid InsightEngine", str)
+	}
+	return nil
+}
+
+func (e InsightEngine) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *InsightEngine) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e InsightEngine) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The lifecycle of an insight.
+type InsightStatus string
+
+const (
+	// Waiting for a worker.
+	InsightStatusQueued InsightStatus = "QUEUED"
+	// Being answered.
+	InsightStatusRunning InsightStatus = "RUNNING"
+	// Answered; see answer.
+	InsightStatusSucceeded InsightStatus = "SUCCEEDED"
+	// Could not be answered; see error.
+	InsightStatusFailed InsightStatus = "FAILED"
+)
+
+var AllInsightStatus = []InsightStatus{
+	InsightStatusQueued,
+	InsightStatusRunning,
+	InsightStatusSucceeded,
+	InsightStatusFailed,
+}
+
+func (e InsightStatus) IsValid() bool {
+	switch e {
+	case InsightStatusQueued, InsightStatusRunning, InsightStatusSucceeded, InsightStatusFailed:
+		return true
+	}
+	return false
+}
+
+func (e InsightStatus) String() string {
+	return string(e)
+}
+
+func (e *InsightStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = InsightStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid InsightStatus", str)
+	}
+	return nil
+}
+
+func (e InsightStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *InsightStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e InsightStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

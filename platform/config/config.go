@@ -95,6 +95,11 @@ type Config struct {
 	SMTPUsername      string        // ANALYTICS_SMTP_USERNAME; empty = no SMTP authentication
 	SMTPPassword      string        // ANALYTICS_SMTP_PASSWORD
 	ReportRetention   time.Duration // ANALYTICS_REPORT_RETENTION; default 90 days ("90d", or a Go duration)
+	AIURL             string        // ANALYTICS_AI_URL; empty = the AI gateway is off (askInsight engine GATEWAY is UNAVAILABLE)
+	AIModel           string        // ANALYTICS_AI_MODEL; default "gpt-4o-mini"
+	AIAPIKey          string        // ANALYTICS_AI_API_KEY
+	AITimeout         time.Duration // ANALYTICS_AI_TIMEOUT; default 60s per model call
+	AIDailyTokens     int           // ANALYTICS_AI_DAILY_TOKENS; default 200000 per tenant and UTC day
 	// ReportWebhookAllowPrivate is ANALYTICS_REPORT_WEBHOOK_ALLOW_PRIVATE;
 	// default false (webhooks to loopback, private and link-local
 	// addresses are refused; true is for local development only).
@@ -237,6 +242,9 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		SMTPFrom:          env("ANALYTICS_SMTP_FROM", DefaultSMTPFrom),
 		SMTPUsername:      env("ANALYTICS_SMTP_USERNAME", ""),
 		SMTPPassword:      env("ANALYTICS_SMTP_PASSWORD", ""),
+		AIURL:             env("ANALYTICS_AI_URL", ""),
+		AIModel:           env("ANALYTICS_AI_MODEL", "gpt-4o-mini"),
+		AIAPIKey:          env("ANALYTICS_AI_API_KEY", ""),
 	}
 	c.SeedDemo = env("ANALYTICS_SEED_DEMO", strconv.FormatBool(c.Embedded())) == "true"
 	if c.QueryTimeout, err = duration(env, "ANALYTICS_QUERY_TIMEOUT", DefaultQueryTimeout); err != nil {
@@ -279,6 +287,12 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		}
 	}
 	if c.NATSReplicas, err = nonNegativeInt(env, "ANALYTICS_NATS_REPLICAS", 0); err != nil {
+		return Config{}, err
+	}
+	if c.AITimeout, err = duration(env, "ANALYTICS_AI_TIMEOUT", 60*time.Second); err != nil {
+		return Config{}, err
+	}
+	if c.AIDailyTokens, err = positiveInt(env, "ANALYTICS_AI_DAILY_TOKENS", 200_000); err != nil {
 		return Config{}, err
 	}
 	if c.HotMonths, err = positiveInt(env, "ANALYTICS_HOT_MONTHS", DefaultHotMonths); err != nil {

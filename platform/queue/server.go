@@ -71,10 +71,15 @@ type Server struct {
 }
 
 // DefaultQueues is the queue weighting used when Config.Queues is nil: with
-// all queues busy, critical gets 60% of the runs, default 30%, low 10%.
+// all queues busy, critical gets 6 of 12 runs, default 3, insights (the
+// answers users wait for) 2, low 1.
 func DefaultQueues() map[string]int {
-	return map[string]int{jobs.QueueCritical: 6, jobs.QueueDefault: 3, jobs.QueueLow: 1}
+	return map[string]int{jobs.QueueCritical: 6, jobs.QueueDefault: 3, QueueInsights: 2, jobs.QueueLow: 1}
 }
+
+// QueueInsights is the queue of insights:answer tasks (package insights
+// names it too; platform must not import a domain).
+const QueueInsights = "insights"
 
 // NewServer returns a Server on rc (e.g. kv.KV.Client()); rc stays the
 // caller's to close. Register handlers and recoverers, then Start.

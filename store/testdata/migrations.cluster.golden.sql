@@ -518,3 +518,47 @@ ORDER BY (tenant_id, monitor_id, version, scheduled_for, kind);
 -- monitors
 CREATE TABLE IF NOT EXISTS `monitor_runs` ON CLUSTER `analytics` AS `monitor_runs_local` ENGINE = Distributed(`analytics`, currentDatabase(), `monitor_runs_local`, cityHash64(tenant_id));
 
+-- insights
+CREATE TABLE IF NOT EXISTS `insights_local` ON CLUSTER `analytics`
+(
+    tenant_id      LowCardinality(String),
+    insight_id     String,
+    version        UInt64,
+    is_deleted     UInt8,
+    status         LowCardinality(String),
+    engine         LowCardinality(String),
+    question       String,
+    context        String COMMENT 'JSON of insights.Context',
+    asked_by       String,
+    answer         String COMMENT 'JSON of insights.Answer; empty until SUCCEEDED',
+    steps          String COMMENT 'JSON array of insights.Step',
+    error          String,
+    created_at     DateTime64(3, 'UTC'),
+    started_at     Nullable(DateTime64(3, 'UTC')),
+    finished_at    Nullable(DateTime64(3, 'UTC')),
+    updated_at     DateTime64(3, 'UTC')
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', version, is_deleted)
+ORDER BY (tenant_id, insight_id);
+
+-- insights
+CREATE TABLE IF NOT EXISTS `insights` ON CLUSTER `analytics` AS `insights_local` ENGINE = Distributed(`analytics`, currentDatabase(), `insights_local`, cityHash64(tenant_id));
+
+-- insights
+CREATE TABLE IF NOT EXISTS `insight_feedback_local` ON CLUSTER `analytics`
+(
+    tenant_id  LowCardinality(String),
+    insight_id String,
+    rated_by   String,
+    version    UInt64,
+    is_deleted UInt8,
+    useful     UInt8,
+    comment    String,
+    rated_at   DateTime64(3, 'UTC')
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', version, is_deleted)
+ORDER BY (tenant_id, insight_id, rated_by);
+
+-- insights
+CREATE TABLE IF NOT EXISTS `insight_feedback` ON CLUSTER `analytics` AS `insight_feedback_local` ENGINE = Distributed(`analytics`, currentDatabase(), `insight_feedback_local`, cityHash64(tenant_id));
+

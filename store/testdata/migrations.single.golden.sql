@@ -451,3 +451,41 @@ CREATE TABLE IF NOT EXISTS `monitor_runs`
 ENGINE = ReplacingMergeTree(evaluated_at)
 ORDER BY (tenant_id, monitor_id, version, scheduled_for, kind);
 
+-- insights
+CREATE TABLE IF NOT EXISTS `insights` 
+(
+    tenant_id      LowCardinality(String),
+    insight_id     String,
+    version        UInt64,
+    is_deleted     UInt8,
+    status         LowCardinality(String),
+    engine         LowCardinality(String),
+    question       String,
+    context        String COMMENT 'JSON of insights.Context',
+    asked_by       String,
+    answer         String COMMENT 'JSON of insights.Answer; empty until SUCCEEDED',
+    steps          String COMMENT 'JSON array of insights.Step',
+    error          String,
+    created_at     DateTime64(3, 'UTC'),
+    started_at     Nullable(DateTime64(3, 'UTC')),
+    finished_at    Nullable(DateTime64(3, 'UTC')),
+    updated_at     DateTime64(3, 'UTC')
+)
+ENGINE = ReplacingMergeTree(version, is_deleted)
+ORDER BY (tenant_id, insight_id);
+
+-- insights
+CREATE TABLE IF NOT EXISTS `insight_feedback` 
+(
+    tenant_id  LowCardinality(String),
+    insight_id String,
+    rated_by   String,
+    version    UInt64,
+    is_deleted UInt8,
+    useful     UInt8,
+    comment    String,
+    rated_at   DateTime64(3, 'UTC')
+)
+ENGINE = ReplacingMergeTree(version, is_deleted)
+ORDER BY (tenant_id, insight_id, rated_by);
+
