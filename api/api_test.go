@@ -37,10 +37,12 @@ import (
 	"github.com/learnhub/analytics-service/platform/kv/kvtest"
 	"github.com/learnhub/analytics-service/platform/kv/rediskv"
 	"github.com/learnhub/analytics-service/platform/queue"
+	"github.com/learnhub/analytics-service/platform/resultcache"
 	"github.com/learnhub/analytics-service/platform/telemetry"
 	"github.com/learnhub/analytics-service/privacy"
 	"github.com/learnhub/analytics-service/resolvers"
 	"github.com/learnhub/analytics-service/store"
+	"github.com/learnhub/analytics-service/store/chembedded"
 	"github.com/learnhub/analytics-service/store/storetest"
 )
 
@@ -64,6 +66,11 @@ type harness struct {
 	exports    *exports.Service
 	exportJobs *jobstest.Recorder
 	blobs      blob.Store
+	// engine counts the statements the engine ran; results and versions
+	// are the results cache and the tenant data versions it follows.
+	engine   *countingBackend
+	results  *resultcache.Cache
+	versions *resultcache.Versions
 }
 
 type harnessOpts struct {
@@ -78,7 +85,8 @@ type harnessOpts struct {
 func newHarness(t *testing.T, o harnessOpts) *harness {
 	t.Helper()
 	ctx := context.Background()
-	db := storetest.Embedded(t)
+	engine := &countingBackend{Backend: storetest.EmbeddedBackend(t, chembedded.Options{})}
+	db := store.New(engine, store.Options{Mode: "embedded"})
 	_, err := store.Migrate(ctx, db, store.MigrateOptions{})
 	require.NoError(t, err)
 
@@ -104,7 +112,12 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		Metrics: querier, SQL: adhoc.NewService(db, adhoc.Config{}), Cohorts: cohortService}, exports.Config{CheckRange: checkRange})
 	require.NoError(t, err)
 	priv := privacy.NewService(db, nats, blobs, privacy.Config{Logger: slog.New(slog.DiscardHandler), Rollups: metrics.NewRollups(db)})
+	versions := resultcache.NewVersions()
+	_, err = versions.Follow(nats.Conn(), ingest.NoticeSubjectPrefix+"*", resultcache.TenantFromSubject)
+	require.NoError(t, err)
+	results := resultcache.New(resultcache.Config{Versions: versions})
 	r := &resolvers.Resolver{
+		ResultCache:    results,
 		Info:           resolvers.ServerInfo{Version: "test", ClickHouseVersion: "26.7", Mode: "embedded"},
 		EventService:   events.NewService(db),
 		MetricRegistry: registry,
@@ -139,7 +152,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	}))
 	t.Cleanup(srv.Close)
 	return &harness{t: t, url: srv.URL, db: db, signer: signer, logs: logs, bus: nats, privacy: priv,
-		exports: exp, exportJobs: exportJobs, blobs: blobs}
+		exports: exp, exportJobs: exportJobs, blobs: blobs, engine: engine, results: results, versions: versions}
 }
 
 func (h *harness) token(tenant string, role auth.Role) string {
@@ -191,7 +204,7 @@ func (h *harness) query(token, q string, vars map[string]any) gqlResponse {
 }
 
 // insertEvents writes events straight into the events table (the firehose
-// is not under test here).
+// is not under test here) and announces them as the ingest sink does.
 func (h *harness) insertEvents(tenant string, evs ...event) {
 	h.t.Helper()
 	h.insertUserEvents(tenant, "user-1", evs...)
@@ -209,6 +222,7 @@ func (h *harness) insertUserEvents(tenant, user string, evs ...event) {
 		Columns: []string{"tenant_id", "event_id", "type", "user_id", "session_id", "occurred_at", "received_at", "properties"},
 		Rows:    rows,
 	}))
+	h.announce(tenant)
 }
 
 type event struct {

@@ -81,3 +81,19 @@ func (r *Registry) newGeneration(ctx context.Context, tenant string) {
 		_ = r.cfg.Cache.Set(context.WithoutCancel(ctx), generationKey(tenant), []byte(uuid.NewString()), 0)
 	}
 }
+
+// Generation returns the caller's tenant's definitions generation: a token
+// every write of one of the tenant's metrics replaces, so an answer cached
+// under it is never served after a definition it may read (a formula's
+// components included) changed. It is "" without Config.Cache, when no
+// answer can be trusted across a write.
+func (r *Registry) Generation(ctx context.Context) (string, error) {
+	if r.cfg.Cache == nil {
+		return "", nil
+	}
+	scope, err := store.ScopeFrom(ctx)
+	if err != nil {
+		return "", err
+	}
+	return r.generation(ctx, scope.Tenant())
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/learnhub/analytics-service/live"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
+	"github.com/learnhub/analytics-service/platform/resultcache"
 	"github.com/learnhub/analytics-service/privacy"
 	"github.com/learnhub/analytics-service/reports"
 	"github.com/learnhub/analytics-service/timerange"
@@ -70,6 +71,9 @@ type Resolver struct {
 	// reports and queues retention runs.
 	PrivacyService   *privacy.Service
 	RetentionService *privacy.Retention
+	// ResultCache keeps answers of metricQuery and eventTypeCounts per
+	// tenant data version; nil computes every request.
+	ResultCache *resultcache.Cache
 	// Now is the clock; nil means time.Now. Tests inject a fixed one.
 	Now func() time.Time
 	// MinPollInterval bounds subscription polling; zero means one second.
