@@ -28,12 +28,12 @@ type component struct {
 
 // plan is a checked request: everything needed to compile and assemble it.
 type plan struct {
-	req     Request
-	def     *Definition
-	scope   store.Scope
-	rng     timerange.Range
-	cmp     *timerange.Range
-	loc     *time.Location
+	req   Request
+	def   *Definition
+	scope store.Scope
+	rng   timerange.Range
+	cmp   *timerange.Range
+	loc   *time.Location
 	// openDay is the UTC day holding now: the rollup has not been rebuilt
 	// for it yet, so it is read from events FINAL (see wholeDays).
 	openDay time.Time
