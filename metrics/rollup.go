@@ -98,8 +98,8 @@ func wholeDays(r timerange.Range) timerange.Range {
 // one edge day, not two.
 func (p *plan) wholeDays(r timerange.Range) timerange.Range {
 	w := wholeDays(r)
-	if end := p.openDay.Add(24 * time.Hour); w.To.After(p.openDay) && !w.To.After(end) && !p.openDay.IsZero() {
-		w.To = p.openDay
+	if w.To.After(p.openDay) && !p.openDay.IsZero() {
+		w.To = p.openDay // days after it hold only events dated ahead of the clock
 		if w.From.After(w.To) {
 			w.From = w.To
 		}
@@ -357,8 +357,10 @@ func (s rollupSource) from() (string, []any) {
 	// Each partial day lies inside one UTC day; naming that day lets the
 	// sort key (… toDate(occurred_at) …) bound what FINAL merges, which the
 	// engine does not derive from the DateTime64 bounds (~25% less time).
-	q.add(" AND (toDate(occurred_at) = toDate(?) AND occurred_at >= ? AND occurred_at < ? OR toDate(occurred_at) = toDate(?) AND occurred_at >= ? AND occurred_at < ?)",
-		s.rng.From, s.rng.From, s.whole.From, s.whole.To, s.whole.To, s.rng.To)
+	// The end piece is one day, or the open day and the days after it a
+	// window aligned to a week or month reaches (see plan.wholeDays).
+	q.add(" AND (toDate(occurred_at) = toDate(?) AND occurred_at >= ? AND occurred_at < ? OR toDate(occurred_at) BETWEEN toDate(?) AND toDate(?) AND occurred_at >= ? AND occurred_at < ?)",
+		s.rng.From, s.rng.From, s.whole.From, s.whole.To, s.rng.To.Add(-time.Millisecond), s.whole.To, s.rng.To)
 	if s.types != nil && !s.users {
 		// The partial days read only the event types the group needs (the
 		// outer WHERE keeps just those rows anyway); type leads the sort key

@@ -23,17 +23,20 @@ type metricCacheKey struct {
 // trusted. Requests with cohort conditions are never cached: membership
 // changes with each evaluation, not with ingest.
 func (r *Resolver) queryMetric(ctx context.Context, req metrics.Request) (*metrics.Result, error) {
-	req, ok := r.alignMetricRequest(ctx, req)
-	if !ok || r.ResultCache == nil || len(req.Cohorts) > 0 || req.CohortBreakdown != "" {
+	if r.MetricRegistry == nil {
+		return r.loadMetric(ctx, req)
+	}
+	def, gen, err := r.MetricRegistry.Lookup(ctx, req.MetricID, req.MetricKey)
+	if err != nil {
+		return r.loadMetric(ctx, req) // the querier reports a missing metric as it always does
+	}
+	req, ok := r.alignMetricRequest(req, def)
+	if !ok || gen == "" || r.ResultCache == nil || len(req.Cohorts) > 0 || req.CohortBreakdown != "" {
 		return r.loadMetric(ctx, req)
 	}
 	scope, err := store.ScopeFrom(ctx)
 	if err != nil {
 		return nil, err
-	}
-	gen, err := r.MetricRegistry.Generation(ctx)
-	if err != nil || gen == "" {
-		return r.loadMetric(ctx, req)
 	}
 	res, _, err := resultcache.Do(ctx, r.ResultCache, scope.Tenant(), "metricQuery", metricCacheKey{Req: req, Gen: gen},
 		func(ctx context.Context) (*metrics.Result, error) { return r.loadMetric(ctx, req) })
@@ -42,23 +45,11 @@ func (r *Resolver) queryMetric(ctx context.Context, req metrics.Request) (*metri
 
 // alignMetricRequest replaces a window ending now by the whole buckets of
 // the request's grain (the metric's default grain when none is given) it
-// touches. ok is false when the metric or the window cannot be read: the
-// querier then reports the error as it always does.
-func (r *Resolver) alignMetricRequest(ctx context.Context, req metrics.Request) (metrics.Request, bool) {
-	if !timerange.EndsNow(req.TimeRange) || r.MetricRegistry == nil {
+// touches. ok is false when the window cannot be read: the querier then
+// reports the error as it always does.
+func (r *Resolver) alignMetricRequest(req metrics.Request, def *metrics.Definition) (metrics.Request, bool) {
+	if !timerange.EndsNow(req.TimeRange) {
 		return req, true
-	}
-	var (
-		def *metrics.Definition
-		err error
-	)
-	if req.MetricID != "" {
-		def, err = r.MetricRegistry.Get(ctx, req.MetricID)
-	} else {
-		def, err = r.MetricRegistry.GetByKey(ctx, req.MetricKey)
-	}
-	if err != nil {
-		return req, false
 	}
 	unit := req.Grain
 	switch unit {
