@@ -50,9 +50,7 @@ func TestResolve(t *testing.T) {
 func TestResolveAligned(t *testing.T) {
 	now := time.Date(2026, 3, 10, 14, 25, 30, 0, time.UTC)
 	berlin, err := time.LoadLocation("Europe/Berlin")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	from := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	to := time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC)
 	day := func(m time.Month, d int) time.Time { return time.Date(2026, m, d, 0, 0, 0, 0, time.UTC) }
@@ -79,22 +77,16 @@ func TestResolveAligned(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := ResolveAligned(c.spec, now, c.unit, c.loc, "timeRange")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !got.From.Equal(c.want.From) || !got.To.Equal(c.want.To) {
-				t.Fatalf("got [%s, %s), want [%s, %s)", got.From, got.To, c.want.From, c.want.To)
-			}
+			require.NoError(t, err)
+			assert.True(t, got.From.Equal(c.want.From) && got.To.Equal(c.want.To), "got [%s, %s), want [%s, %s)", got.From, got.To, c.want.From, c.want.To)
 			// The same window an hour later in the same bucket is the same key.
 			if c.unit == GrainDay && c.loc == time.UTC {
-				later, _ := ResolveAligned(c.spec, now.Add(time.Hour), c.unit, c.loc, "timeRange")
-				if later != got {
-					t.Fatalf("an hour later the window moved: %v vs %v", later, got)
-				}
+				later, err := ResolveAligned(c.spec, now.Add(time.Hour), c.unit, c.loc, "timeRange")
+				require.NoError(t, err)
+				assert.Equal(t, got, later, "an hour later in the same day the window (and so the key) is the same")
 			}
 		})
 	}
-	if _, err := ResolveAligned(Spec{Last: "3y"}, now, GrainDay, nil, "timeRange"); err == nil {
-		t.Fatal("a bad window must fail")
-	}
+	_, err = ResolveAligned(Spec{Last: "3y"}, now, GrainDay, nil, "timeRange")
+	assert.Equal(t, "timeRange.last", errs.PublicFields(err)["field"], "a bad window fails naming its field")
 }
