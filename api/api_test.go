@@ -38,10 +38,12 @@ import (
 	"github.com/learnhub/analytics-service/platform/kv/kvtest"
 	"github.com/learnhub/analytics-service/platform/kv/rediskv"
 	"github.com/learnhub/analytics-service/platform/queue"
+	"github.com/learnhub/analytics-service/platform/resultcache"
 	"github.com/learnhub/analytics-service/platform/telemetry"
 	"github.com/learnhub/analytics-service/privacy"
 	"github.com/learnhub/analytics-service/resolvers"
 	"github.com/learnhub/analytics-service/store"
+	"github.com/learnhub/analytics-service/store/chembedded"
 	"github.com/learnhub/analytics-service/store/storetest"
 )
 
@@ -67,6 +69,11 @@ type harness struct {
 	blobs      blob.Store
 	// monitors is the service behind the monitor fields; tests evaluate it.
 	monitors *monitors.Service
+	// engine counts the statements the engine ran; results and versions
+	// are the results cache and the tenant data versions it follows.
+	engine   *countingBackend
+	results  *resultcache.Cache
+	versions *resultcache.Versions
 }
 
 type harnessOpts struct {
@@ -81,7 +88,8 @@ type harnessOpts struct {
 func newHarness(t *testing.T, o harnessOpts) *harness {
 	t.Helper()
 	ctx := context.Background()
-	db := storetest.Embedded(t)
+	engine := &countingBackend{Backend: storetest.EmbeddedBackend(t, chembedded.Options{})}
+	db := store.New(engine, store.Options{Mode: "embedded"})
 	_, err := store.Migrate(ctx, db, store.MigrateOptions{})
 	require.NoError(t, err)
 
@@ -108,7 +116,12 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		Metrics: querier, SQL: adhoc.NewService(db, adhoc.Config{}), Cohorts: cohortService}, exports.Config{CheckRange: checkRange})
 	require.NoError(t, err)
 	priv := privacy.NewService(db, nats, blobs, privacy.Config{Logger: slog.New(slog.DiscardHandler), Rollups: metrics.NewRollups(db)})
+	versions := resultcache.NewVersions()
+	_, err = versions.Follow(nats.Conn(), ingest.NoticeSubjectPrefix+"*", resultcache.TenantFromSubject)
+	require.NoError(t, err)
+	results := resultcache.New(resultcache.Config{Versions: versions})
 	r := &resolvers.Resolver{
+		ResultCache:    results,
 		Info:           resolvers.ServerInfo{Version: "test", ClickHouseVersion: "26.7", Mode: "embedded"},
 		EventService:   events.NewService(db),
 		MetricRegistry: registry,
@@ -145,7 +158,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	}))
 	t.Cleanup(srv.Close)
 	return &harness{t: t, url: srv.URL, db: db, signer: signer, logs: logs, bus: nats, privacy: priv,
-		exports: exp, exportJobs: exportJobs, blobs: blobs, monitors: monitorService}
+		exports: exp, exportJobs: exportJobs, blobs: blobs, monitors: monitorService, engine: engine, results: results, versions: versions}
 }
 
 func (h *harness) token(tenant string, role auth.Role) string {
@@ -197,7 +210,7 @@ func (h *harness) query(token, q string, vars map[string]any) gqlResponse {
 }
 
 // insertEvents writes events straight into the events table (the firehose
-// is not under test here).
+// is not under test here) and announces them as the ingest sink does.
 func (h *harness) insertEvents(tenant string, evs ...event) {
 	h.t.Helper()
 	h.insertUserEvents(tenant, "user-1", evs...)
@@ -215,6 +228,7 @@ func (h *harness) insertUserEvents(tenant, user string, evs ...event) {
 		Columns: []string{"tenant_id", "event_id", "type", "user_id", "session_id", "occurred_at", "received_at", "properties"},
 		Rows:    rows,
 	}))
+	h.announce(tenant)
 }
 
 type event struct {

@@ -27,8 +27,8 @@ func NewOpsRouter(cfg OpsConfig) http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", readyz(cfg.Checks))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{}))
-	var h http.Handler = mux
-	h = observe(cfg.Log, cfg.Metrics, mux, h)
+	var h http.Handler = routeRecorder(mux)
+	h = observe(cfg.Log, cfg.Metrics, h)
 	h = recoverHTTP(cfg.Log, h)
 	return withRequestID(h)
 }

@@ -62,9 +62,9 @@ func NewRouter(cfg RouterConfig) http.Handler {
 	for pattern, h := range cfg.Routes {
 		mux.Handle(pattern, h)
 	}
-	var h http.Handler = mux
+	var h http.Handler = routeRecorder(mux)
 	h = auth.Middleware(cfg.Verifier)(h)
-	h = observe(cfg.Log, cfg.Metrics, mux, h)
+	h = observe(cfg.Log, cfg.Metrics, h)
 	h = traceHTTP(cfg.Tracing, mux, h)
 	h = recoverHTTP(cfg.Log, h)
 	h = withRequestID(h)
@@ -118,11 +118,24 @@ func recoverHTTP(log *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// statusRecorder remembers the status code; it forwards Hijack/Flush so
-// WebSockets keep working.
+// statusRecorder remembers the status code and the route the mux chose;
+// it forwards Hijack/Flush so WebSockets keep working.
 type statusRecorder struct {
 	http.ResponseWriter
-	code int
+	code  int
+	route string
+}
+
+// routeRecorder serves mux and tells observe's recorder the pattern the
+// mux matched, so a request is routed once (observe used to match it a
+// second time for its label).
+func routeRecorder(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r)
+		if rec, ok := w.(*statusRecorder); ok && r.Pattern != "" {
+			rec.route = r.Pattern
+		}
+	})
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
@@ -132,20 +145,17 @@ func (s *statusRecorder) WriteHeader(code int) {
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-func observe(log *slog.Logger, m *telemetry.Metrics, mux *http.ServeMux, next http.Handler) http.Handler {
+func observe(log *slog.Logger, m *telemetry.Metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		_, route := mux.Handler(r)
-		if route == "" {
-			route = "unmatched"
-		}
 		if r.Header.Get("Upgrade") != "" {
 			next.ServeHTTP(w, r) // long-lived WebSocket: no latency histogram
 			return
 		}
-		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK, route: "unmatched"}
 		next.ServeHTTP(rec, r)
 		d := time.Since(start)
+		route := rec.route
 		m.HTTPRequests.WithLabelValues(route, r.Method, strconv.Itoa(rec.code)).Observe(d.Seconds())
 		if route != "GET /metrics" && route != "GET /healthz" {
 			log.InfoContext(r.Context(), "http", "method", r.Method, "route", route, "code", rec.code,

@@ -165,7 +165,9 @@ func (s *Service) Get(ctx context.Context, idOrSlug string) (*Dashboard, error) 
 	if err != nil {
 		return nil, err
 	}
-	return s.get(ctx, scope, "dashboards.Get", idOrSlug)
+	// A read: the in-process copy while Redis says its version is current
+	// (commands read fresh under their lock). Callers must not modify it.
+	return s.getForRender(ctx, scope, "dashboards.Get", idOrSlug)
 }
 
 // change runs one read-check-write command on a dashboard under its lock;

@@ -3,11 +3,13 @@ package metrics
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/platform/kv"
 	"github.com/learnhub/analytics-service/store"
 )
@@ -34,29 +36,36 @@ type cachedDefs struct {
 // generation is current, else reads them and keeps the copy. Without
 // Config.Cache, or when Redis fails, it always reads.
 func (r *Registry) cached(ctx context.Context, scope store.Scope) ([]*Definition, error) {
+	all, _, err := r.cachedGen(ctx, scope)
+	return all, err
+}
+
+// cachedGen is cached with the generation the definitions were read under
+// ("" when no copy can be trusted: without Config.Cache or Redis).
+func (r *Registry) cachedGen(ctx context.Context, scope store.Scope) ([]*Definition, string, error) {
 	if r.cfg.Cache == nil {
 		_, all, err := r.reload(ctx, scope)
-		return all, err
+		return all, "", err
 	}
 	gen, err := r.generation(ctx, scope.Tenant())
 	if err != nil {
 		_, all, err := r.reload(ctx, scope)
-		return all, err
+		return all, "", err
 	}
 	if v, ok := r.defs.Load(scope.Tenant()); ok {
 		c := v.(cachedDefs)
 		if c.gen == gen && time.Since(c.at) < defsMaxAge {
-			return slices.Clone(c.defs), nil
+			return slices.Clone(c.defs), gen, nil
 		}
 	}
 	// The generation was read before the definitions: a write that lands
 	// in between replaces it, so this copy is re-read on the next call.
 	_, all, err := r.reload(ctx, scope)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	r.defs.Store(scope.Tenant(), cachedDefs{gen: gen, at: time.Now(), defs: all})
-	return slices.Clone(all), nil
+	return slices.Clone(all), gen, nil
 }
 
 // generation is the tenant's current generation token; a missing one (first
@@ -80,4 +89,31 @@ func (r *Registry) newGeneration(ctx context.Context, tenant string) {
 	if r.cfg.Cache != nil {
 		_ = r.cfg.Cache.Set(context.WithoutCancel(ctx), generationKey(tenant), []byte(uuid.NewString()), 0)
 	}
+}
+
+// Lookup returns the caller's metric with this id (or, when id is empty,
+// key) and the generation of the tenant's definitions it was read under: a
+// token every write of one of the tenant's metrics replaces, so an answer
+// cached under it is never served after a definition it may read (a
+// formula's components included) changed. gen is "" without Config.Cache
+// or when Redis fails: then no answer can be trusted across a write. The
+// definition is the registry's copy: callers must not modify it.
+func (r *Registry) Lookup(ctx context.Context, id, key string) (d *Definition, gen string, err error) {
+	scope, err := store.ScopeFrom(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := r.ensureCatalog(ctx, scope); err != nil {
+		return nil, "", err
+	}
+	all, gen, err := r.cachedGen(ctx, scope)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, d := range all {
+		if id != "" && d.ID == id || id == "" && d.Key == key {
+			return d, gen, nil
+		}
+	}
+	return nil, "", errs.E("metrics.Lookup", errs.KindNotFound, fmt.Sprintf("metric %q not found", id+key))
 }

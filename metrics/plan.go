@@ -28,12 +28,15 @@ type component struct {
 
 // plan is a checked request: everything needed to compile and assemble it.
 type plan struct {
-	req     Request
-	def     *Definition
-	scope   store.Scope
-	rng     timerange.Range
-	cmp     *timerange.Range
-	loc     *time.Location
+	req   Request
+	def   *Definition
+	scope store.Scope
+	rng   timerange.Range
+	cmp   *timerange.Range
+	loc   *time.Location
+	// openDay is the UTC day holding now: the rollup has not been rebuilt
+	// for it yet, so it is read from events FINAL (see wholeDays).
+	openDay time.Time
 	grain   Grain // GrainNone for totals
 	buckets []time.Time
 	dims    []Dimension
@@ -119,7 +122,7 @@ func newPlan(req Request, scope store.Scope, all []*Definition, now time.Time) (
 	if def == nil {
 		return nil, errs.E(op, errs.KindNotFound, fmt.Sprintf("metric %q not found", req.MetricID+req.MetricKey)).With("field", "metric")
 	}
-	p := &plan{req: req, def: def, scope: scope}
+	p := &plan{req: req, def: def, scope: scope, openDay: now.UTC().Truncate(24 * time.Hour)}
 	if def.Status == StatusDeprecated {
 		if def.Sunset != nil && !now.Before(*def.Sunset) {
 			return nil, errs.E(op, errs.KindNotFound, fmt.Sprintf("metric %q was retired on %s%s", def.Key,

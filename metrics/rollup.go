@@ -58,7 +58,7 @@ type rollupSource struct {
 // newRollupSource returns the rollup source of p's group over rng.
 func newRollupSource(p *plan, comps []component, rng timerange.Range) rollupSource {
 	users := p.usersRollupEligible(comps)
-	src := rollupSource{users: users, active: users && p.activeRollupEligible(comps), types: eventTypeUnion(comps), scope: p.scope, rng: rng, whole: wholeDays(rng),
+	src := rollupSource{users: users, active: users && p.activeRollupEligible(comps), types: eventTypeUnion(comps), scope: p.scope, rng: rng, whole: p.wholeDays(rng),
 		needValues: map[string]bool{}}
 	onCourse := func(d Dimension) bool { return rollupDims[d.Path] == "course_id" }
 	for _, d := range p.dims {
@@ -90,6 +90,23 @@ func wholeDays(r timerange.Range) timerange.Range {
 	return timerange.Range{From: from, To: r.To.UTC().Truncate(24 * time.Hour)}
 }
 
+// wholeDays is the UTC days of r the rollup answers: wholeDays without
+// the open day (the one holding now) when r ends with it. A view counts an
+// event redelivered in another batch twice until the nightly rebuild, so
+// the open day is read from events FINAL like a partial day: a window
+// aligned to whole days (timerange.ResolveAligned) is then exact and costs
+// one edge day, not two.
+func (p *plan) wholeDays(r timerange.Range) timerange.Range {
+	w := wholeDays(r)
+	if w.To.After(p.openDay) && !p.openDay.IsZero() {
+		w.To = p.openDay // days after it hold only events dated ahead of the clock
+		if w.From.After(w.To) {
+			w.From = w.To
+		}
+	}
+	return w
+}
+
 // partial reports whether the range has a partial day at either end.
 func (s rollupSource) partial() bool {
 	return !s.whole.From.Equal(s.rng.From) || !s.whole.To.Equal(s.rng.To)
@@ -106,7 +123,7 @@ func (p *plan) rollupEligible() bool {
 	for _, r := range []*timerange.Range{&p.rng, p.cmp} {
 		// Partial days at the ends are read raw; at least one whole day
 		// must remain for the rollup to be worth it.
-		if w := wholeDays(ptrRange(r)); r != nil && !w.From.Before(w.To) {
+		if w := p.wholeDays(ptrRange(r)); r != nil && !w.From.Before(w.To) {
 			return false
 		}
 	}
@@ -340,8 +357,10 @@ func (s rollupSource) from() (string, []any) {
 	// Each partial day lies inside one UTC day; naming that day lets the
 	// sort key (… toDate(occurred_at) …) bound what FINAL merges, which the
 	// engine does not derive from the DateTime64 bounds (~25% less time).
-	q.add(" AND (toDate(occurred_at) = toDate(?) AND occurred_at >= ? AND occurred_at < ? OR toDate(occurred_at) = toDate(?) AND occurred_at >= ? AND occurred_at < ?)",
-		s.rng.From, s.rng.From, s.whole.From, s.whole.To, s.whole.To, s.rng.To)
+	// The end piece is one day, or the open day and the days after it a
+	// window aligned to a week or month reaches (see plan.wholeDays).
+	q.add(" AND (toDate(occurred_at) = toDate(?) AND occurred_at >= ? AND occurred_at < ? OR toDate(occurred_at) BETWEEN toDate(?) AND toDate(?) AND occurred_at >= ? AND occurred_at < ?)",
+		s.rng.From, s.rng.From, s.whole.From, s.whole.To, s.rng.To.Add(-time.Millisecond), s.whole.To, s.rng.To)
 	if s.types != nil && !s.users {
 		// The partial days read only the event types the group needs (the
 		// outer WHERE keeps just those rows anyway); type leads the sort key

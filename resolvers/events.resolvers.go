@@ -15,11 +15,7 @@ import (
 )
 
 func (r *queryResolver) EventTypeCounts(ctx context.Context, timeRange model.TimeRange) ([]*model.EventTypeCount, error) {
-	rng, err := timerange.Resolve(timeSpec(timeRange), r.now(), "timeRange")
-	if err != nil {
-		return nil, err
-	}
-	counts, err := r.EventService.TypeCounts(ctx, rng)
+	counts, err := r.typeCounts(ctx, timeSpec(timeRange))
 	if err != nil {
 		return nil, err
 	}

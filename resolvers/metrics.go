@@ -158,7 +158,7 @@ func toModelPoint(p metrics.Point) *model.MetricPoint {
 func toModelResult(res *metrics.Result) *model.MetricQueryResult {
 	out := &model.MetricQueryResult{
 		Metric: toModelMetric(res.Metric), From: res.Range.From, To: res.Range.To, Grain: fromGrain(res.Grain),
-		Dimensions: nonNil(res.Dimensions), Totals: toModelPoint(res.Totals), Notices: nonNil(res.Notices), Path: res.Path,
+		Dimensions: nonNil(res.Dimensions), Totals: toModelPoint(res.Totals), Notices: append([]string{}, res.Notices...), Path: res.Path, // a copy: res may be a cached answer others share
 		Series: make([]*model.MetricSeries, 0, len(res.Series)),
 	}
 	if res.CompareRange != nil {

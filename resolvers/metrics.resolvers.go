@@ -103,7 +103,7 @@ func (r *queryResolver) MetricQuery(ctx context.Context, id *string, key *string
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.loadMetric(ctx, req)
+	res, err := r.queryMetric(ctx, req)
 	if err != nil {
 		return nil, err
 	}

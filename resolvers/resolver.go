@@ -24,6 +24,7 @@ import (
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/monitors"
 	"github.com/learnhub/analytics-service/platform/auth"
+	"github.com/learnhub/analytics-service/platform/resultcache"
 	"github.com/learnhub/analytics-service/privacy"
 	"github.com/learnhub/analytics-service/reports"
 	"github.com/learnhub/analytics-service/timerange"
@@ -76,6 +77,9 @@ type Resolver struct {
 	RetentionService *privacy.Retention
 	// InsightService asks, answers (in workers), lists and rates insights.
 	InsightService *insights.Service
+	// ResultCache keeps answers of metricQuery and eventTypeCounts per
+	// tenant data version; nil computes every request.
+	ResultCache *resultcache.Cache
 	// Now is the clock; nil means time.Now. Tests inject a fixed one.
 	Now func() time.Time
 	// MinPollInterval bounds subscription polling; zero means one second.

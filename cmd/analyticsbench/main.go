@@ -44,10 +44,14 @@ type result struct {
 }
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == loadgenFlag {
+		loadgenMain() // a child process of the graphql and load groups
+		return
+	}
 	out := flag.String("out", "docs/BENCHMARKS.md", "markdown file to write")
 	dur := flag.Duration("duration", 2*time.Second, "duration of each throughput run")
 	rows := flag.Int("rows", 1_000_000, "rows for the insert benchmark")
-	onlyList := flag.String("only", "", "comma-separated benchmark groups to run (graphql, insert, ingest, metrics, cohorts, exports, dashboards, m4, nab, nab-reference, journeys, monitors); "+
+	onlyList := flag.String("only", "", "comma-separated benchmark groups to run (graphql, insert, ingest, metrics, cohorts, exports, dashboards, m4, nab, nab-reference, journeys, monitors, load); "+
 		"a partial run prints its table to stdout and leaves -out alone")
 	flag.IntVar(&ingestEvents, "ingest-events", ingestEvents, "events in each ingest throughput run")
 	flag.StringVar(&dataDir, "data", dataDir, "directory of the shared benchmark data (m4-hourly/, nab/)")
@@ -55,6 +59,8 @@ func main() {
 	flag.StringVar(&nabData, "nab-data", nabData, "labelled NAB corpus (data/, windows.json, profiles.json) for the nab group")
 	flag.StringVar(&nabResults, "nab-results", nabResults, "a numenta/NAB checkout's results/ directory for the nab-reference group")
 	flag.IntVar(&journeysEvents, "journeys-events", journeysEvents, "events of the journeys data set (100 per user)")
+	flag.DurationVar(&loadDuration, "load-duration", loadDuration, "duration of each concurrency level of the load group")
+	flag.IntVar(&loadEvents, "load-events", loadEvents, "events per tenant of the load group")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
 	only := map[string]bool{}
@@ -224,6 +230,7 @@ func cases(db *store.DB, dur time.Duration, rows int) []benchCase {
 			return benchJourneys(ctx, db)
 		}},
 		{"monitors", "monitors: 1 000 monitors × 720 hourly buckets per tick, planted demo anomaly", func(ctx context.Context) ([]result, error) { return benchMonitors(ctx, db) }},
+		{"load", "load: 3 tenants, mixed reads, 8/32/64 clients", func(ctx context.Context) ([]result, error) { return benchLoad(ctx, db) }},
 	}
 }
 

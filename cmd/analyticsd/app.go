@@ -196,7 +196,9 @@ func (a *app) openAuth(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.verifier = chain
+	// Verified tokens are reused until their exp (at most 5 min) so a
+	// client's repeated bearer token is checked once (ANALYTICS_TOKEN_CACHE_SIZE).
+	a.verifier = auth.NewCachingVerifier(chain, auth.TokenCacheConfig{Size: a.cfg.TokenCacheSize})
 	return nil
 }
 

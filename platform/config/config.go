@@ -34,6 +34,9 @@ const (
 	DefaultWSSubscriptions   = 20  // subscriptions on one WebSocket
 	DefaultTenantSubs        = 100 // subscriptions of one tenant, per replica
 	DefaultShutdownTimeout   = 20 * time.Second
+	DefaultResultCacheSize   = 4096             // answers kept per replica (results cache)
+	DefaultResultCacheMaxAge = 10 * time.Minute // longest an answer is served without a change notice
+	DefaultTokenCacheSize    = 10_000           // verified tokens kept per replica
 	DefaultRetentionCron     = "45 3 * * *"
 	DefaultHotMonths         = 13
 	DefaultColdYears         = 5
@@ -77,6 +80,13 @@ type Config struct {
 	WSSubscriptions   int           // ANALYTICS_WS_MAX_SUBSCRIPTIONS; default 20 per WebSocket connection
 	TenantSubs        int           // ANALYTICS_TENANT_MAX_SUBSCRIPTIONS; default 100 per tenant per replica
 	ShutdownTimeout   time.Duration // ANALYTICS_SHUTDOWN_TIMEOUT; default 20s
+	// ResultCacheSize, ResultCacheMaxAge and TokenCacheSize size the serving
+	// caches (ANALYTICS_RESULT_CACHE_SIZE, default 4096 answers;
+	// ANALYTICS_RESULT_CACHE_MAX_AGE, default 10m; ANALYTICS_TOKEN_CACHE_SIZE,
+	// default 10000 tokens); 0 turns a cache off.
+	ResultCacheSize   int
+	ResultCacheMaxAge time.Duration
+	TokenCacheSize    int
 	PublicURL         string        // ANALYTICS_PUBLIC_URL; empty = http://localhost:<port> (base of signed download URLs)
 	BlobSecret        string        // ANALYTICS_BLOB_SECRET; empty = derived from the HS256 secret
 	S3Bucket          string        // ANALYTICS_S3_BUCKET; empty = blobs in <data-dir>/blobs
@@ -156,6 +166,9 @@ var Settings = []Setting{
 	{"ANALYTICS_WS_MAX_SUBSCRIPTIONS", "", strconv.Itoa(DefaultWSSubscriptions), "subscriptions open at once on one WebSocket connection"},
 	{"ANALYTICS_TENANT_MAX_SUBSCRIPTIONS", "", strconv.Itoa(DefaultTenantSubs), "subscriptions of one tenant open at once, per replica"},
 	{"ANALYTICS_SHUTDOWN_TIMEOUT", "", DefaultShutdownTimeout.String(), "grace period for in-flight requests and jobs on SIGTERM"},
+	{"ANALYTICS_RESULT_CACHE_SIZE", "", strconv.Itoa(DefaultResultCacheSize), "metricQuery/eventTypeCounts answers kept per replica, per tenant data version (0 = off)"},
+	{"ANALYTICS_RESULT_CACHE_MAX_AGE", "", DefaultResultCacheMaxAge.String(), "longest a cached answer is served without an ingest notice (changes no notice reports)"},
+	{"ANALYTICS_TOKEN_CACHE_SIZE", "", strconv.Itoa(DefaultTokenCacheSize), "verified bearer tokens kept until their expiry, per replica (0 = verify every request)"},
 	{"ANALYTICS_PUBLIC_URL", "", "http://localhost:<port>", "public base URL of this service (signed export download links)"},
 	{"ANALYTICS_BLOB_SECRET", "", "(derived from the HS256 secret)", "secret signing download URLs of the local blob store (at least 32 bytes)"},
 	{"ANALYTICS_S3_BUCKET", "", "(local directory)", "S3 bucket for exports; unset keeps files under <data-dir>/blobs"},
@@ -287,6 +300,9 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		}
 	}
 	if c.NATSReplicas, err = nonNegativeInt(env, "ANALYTICS_NATS_REPLICAS", 0); err != nil {
+		return Config{}, err
+	}
+	if err := c.loadServingCaches(env); err != nil {
 		return Config{}, err
 	}
 	if c.AITimeout, err = duration(env, "ANALYTICS_AI_TIMEOUT", 60*time.Second); err != nil {

@@ -1,0 +1,185 @@
+// Package resultcache keeps the answers of read queries in process memory,
+// keyed by tenant, a normalised request and the tenant's data version, and
+// lets identical concurrent requests share one computation (single-flight).
+//
+// The rule it keeps: an entry is never served after the data it was
+// computed from changed. A key holds the tenant's data version as it was
+// read BEFORE the computation started (Versions, advanced by the ingest
+// commit notices every replica receives); an answer computed while a batch
+// committed is stored under the old version, which no later request asks
+// for. So a key does not move while nothing arrived, and a new event is
+// never hidden behind an entry older than its notice. Relative windows must
+// be resolved to fixed instants before they enter a key (see
+// timerange.AlignRelative): the cache never resolves "now" itself.
+//
+// Each replica has its own Cache and Versions; they share nothing but the
+// notices on NATS. Other domains adopt it with one call:
+//
+//	v, hit, err := resultcache.Do(ctx, c, tenant, "funnel", normalisedRequest, func(ctx context.Context) (*Result, error) { … })
+//
+// Values are shared between callers and must be treated as read-only.
+package resultcache
+
+import (
+	"container/list"
+	"context"
+	"encoding/json"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Defaults of Config.
+const (
+	DefaultMaxEntries = 4096
+	DefaultMaxAge     = 10 * time.Minute
+)
+
+// Config configures a Cache.
+type Config struct {
+	// Versions names each tenant's data version; nil means a Versions
+	// nothing advances (only MaxAge expires entries), which suits tests
+	// and tools that write no data while they read.
+	Versions *Versions
+	// MaxEntries bounds the entries kept (least recently used go first);
+	// zero means DefaultMaxEntries, negative disables the cache (Do
+	// always computes, still single-flight).
+	MaxEntries int
+	// MaxAge bounds how long an entry is served even while its version is
+	// current: changes no notice reports (the nightly rollup rebuild, a
+	// lost notice on a NATS outage) show after at most this long. Zero
+	// means DefaultMaxAge.
+	MaxAge time.Duration
+	// Now is the clock of MaxAge; nil means time.Now.
+	Now func() time.Time
+}
+
+// Cache is a bounded LRU of query answers with single-flight. The zero
+// value is not usable; call New. A nil *Cache computes every call.
+type Cache struct {
+	cfg Config
+
+	mu      sync.Mutex
+	ll      *list.List // front = most recently used; values are *entry
+	entries map[string]*list.Element
+	flights map[string]*flight
+	stats   Stats
+}
+
+// Stats count what a Cache did, for tests and benchmarks.
+type Stats struct {
+	Hits     uint64 // answered from an entry
+	Shared   uint64 // waited for an identical computation in flight
+	Computes uint64 // ran the compute function
+}
+
+type entry struct {
+	key string
+	val any
+	at  time.Time
+}
+
+// New returns a Cache configured by cfg.
+func New(cfg Config) *Cache {
+	if cfg.MaxEntries == 0 {
+		cfg.MaxEntries = DefaultMaxEntries
+	}
+	if cfg.MaxAge <= 0 {
+		cfg.MaxAge = DefaultMaxAge
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Versions == nil {
+		cfg.Versions = NewVersions()
+	}
+	return &Cache{cfg: cfg, ll: list.New(), entries: map[string]*list.Element{}, flights: map[string]*flight{}}
+}
+
+// Stats returns the counters so far.
+func (c *Cache) Stats() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stats
+}
+
+// Do returns the answer of compute for (tenant, kind, request): from an
+// entry stored under the tenant's current data version, from an identical
+// computation already in flight, or by running compute. hit reports that
+// no compute ran for this caller. request must be JSON-encodable and hold
+// everything the answer depends on besides the tenant and its data (the
+// resolved window, the definition's version, the zone …). Errors are
+// returned to everyone waiting on that computation and never stored.
+//
+// compute runs in a context that keeps the first caller's values (tenant,
+// principal, request id) but is cancelled only when every caller waiting
+// for it has gone, so one client hanging up does not fail the others.
+func Do[T any](ctx context.Context, c *Cache, tenant, kind string, request any, compute func(context.Context) (T, error)) (v T, hit bool, err error) {
+	if c == nil {
+		v, err = compute(ctx)
+		return v, false, err
+	}
+	req, err := json.Marshal(request)
+	if err != nil {
+		return v, false, err
+	}
+	key := c.Key(tenant, kind, req)
+	val, hit, err := c.do(ctx, key, func(ctx context.Context) (any, error) { return compute(ctx) })
+	if err != nil {
+		return v, hit, err
+	}
+	return val.(T), hit, nil
+}
+
+// Key is the entry name of a normalised request of tenant under the
+// tenant's current data version. The tenant is always part of it, so no
+// entry is ever shared across tenants.
+func (c *Cache) Key(tenant, kind string, request []byte) string {
+	return tenant + "\x00" + strconv.FormatUint(c.cfg.Versions.Current(tenant), 10) + "\x00" + kind + "\x00" + string(request)
+}
+
+func (c *Cache) do(ctx context.Context, key string, compute func(context.Context) (any, error)) (any, bool, error) {
+	c.mu.Lock()
+	if el, ok := c.entries[key]; ok {
+		e := el.Value.(*entry)
+		if c.cfg.Now().Sub(e.at) < c.cfg.MaxAge {
+			c.ll.MoveToFront(el)
+			c.stats.Hits++
+			c.mu.Unlock()
+			return e.val, true, nil
+		}
+		c.ll.Remove(el)
+		delete(c.entries, key)
+	}
+	f, shared := c.flights[key]
+	if shared {
+		c.stats.Shared++
+		f.waiters++
+	} else {
+		c.stats.Computes++
+		f = newFlight(ctx)
+		c.flights[key] = f
+		go c.run(key, f, compute)
+	}
+	c.mu.Unlock()
+	return f.wait(ctx, &c.mu, shared)
+}
+
+// run computes f's value, stores it on success and releases the waiters.
+func (c *Cache) run(key string, f *flight, compute func(context.Context) (any, error)) {
+	defer f.cancel()
+	val, err := safeCompute(f.ctx, compute)
+	c.mu.Lock()
+	delete(c.flights, key)
+	if err == nil && c.cfg.MaxEntries > 0 {
+		c.entries[key] = c.ll.PushFront(&entry{key: key, val: val, at: c.cfg.Now()})
+		for c.ll.Len() > c.cfg.MaxEntries {
+			old := c.ll.Back()
+			c.ll.Remove(old)
+			delete(c.entries, old.Value.(*entry).key)
+		}
+	}
+	c.mu.Unlock()
+	f.val, f.err = val, err
+	close(f.done)
+}

@@ -1,0 +1,209 @@
+package resultcache_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/learnhub/analytics-service/platform/bus"
+	"github.com/learnhub/analytics-service/platform/resultcache"
+)
+
+// counter is a compute function that counts its runs and answers with the
+// tenant and request it was asked for.
+type counter struct{ runs atomic.Int64 }
+
+func (c *counter) fn(answer string) func(context.Context) (string, error) {
+	return func(context.Context) (string, error) {
+		c.runs.Add(1)
+		return answer, nil
+	}
+}
+
+func TestSingleFlightSharesOneComputation(t *testing.T) {
+	c := resultcache.New(resultcache.Config{})
+	const n = 32
+	release := make(chan struct{})
+	var runs atomic.Int64
+	compute := func(context.Context) (int, error) {
+		runs.Add(1)
+		<-release // every caller arrives while the first computation runs
+		return 42, nil
+	}
+	var wg sync.WaitGroup
+	got := make([]int, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, _, err := resultcache.Do(context.Background(), c, "acme", "q", map[string]string{"window": "30d"}, compute)
+			assert.NoError(t, err)
+			got[i] = v
+		}()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for c.Stats().Shared < n-1 {
+		require.True(t, time.Now().Before(deadline), "callers never joined the flight: %+v", c.Stats())
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	assert.Equal(t, int64(1), runs.Load(), "%d identical concurrent requests cost one computation", n)
+	for _, v := range got {
+		assert.Equal(t, 42, v)
+	}
+	v, hit, err := resultcache.Do(context.Background(), c, "acme", "q", map[string]string{"window": "30d"}, compute)
+	require.NoError(t, err)
+	assert.True(t, hit)
+	assert.Equal(t, 42, v)
+	assert.Equal(t, int64(1), runs.Load(), "a later request is served from the entry")
+}
+
+func TestEntriesAreTenantScopedAndVersioned(t *testing.T) {
+	versions := resultcache.NewVersions()
+	c := resultcache.New(resultcache.Config{Versions: versions})
+	ctx := context.Background()
+	var runs counter
+	req := map[string]string{"metric": "enrolments"}
+	do := func(tenant string) (string, bool) {
+		t.Helper()
+		v, hit, err := resultcache.Do(ctx, c, tenant, "metricQuery", req, runs.fn("answer of "+tenant))
+		require.NoError(t, err)
+		return v, hit
+	}
+	cases := []struct {
+		name    string
+		before  func()
+		tenant  string
+		want    string
+		wantHit bool
+	}{
+		{"first request computes", nil, "acme", "answer of acme", false},
+		{"same request is a hit", nil, "acme", "answer of acme", true},
+		{"another tenant never sees acme's entry", nil, "globex", "answer of globex", false},
+		{"a notice for globex leaves acme's entry", func() { versions.Bump("globex") }, "acme", "answer of acme", true},
+		{"globex recomputes after its notice", nil, "globex", "answer of globex", false},
+		{"acme recomputes after its notice", func() { versions.Bump("acme") }, "acme", "answer of acme", false},
+		{"every tenant recomputes after BumpAll", func() { versions.BumpAll() }, "globex", "answer of globex", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.before != nil {
+				tc.before()
+			}
+			got, hit := do(tc.tenant)
+			assert.Equal(t, tc.want, got)
+			assert.Equal(t, tc.wantHit, hit)
+		})
+	}
+	assert.Equal(t, int64(5), runs.runs.Load())
+}
+
+func TestMaxAgeAndEviction(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	c := resultcache.New(resultcache.Config{MaxEntries: 2, MaxAge: time.Minute, Now: func() time.Time { return now }})
+	ctx := context.Background()
+	var runs counter
+	do := func(req string) bool {
+		_, hit, err := resultcache.Do(ctx, c, "acme", "q", req, runs.fn(req))
+		require.NoError(t, err)
+		return hit
+	}
+	assert.False(t, do("a"))
+	assert.True(t, do("a"))
+	now = now.Add(time.Minute)
+	assert.False(t, do("a"), "an entry older than MaxAge is recomputed")
+	assert.False(t, do("b"))
+	assert.False(t, do("c")) // evicts a, the least recently used
+	assert.True(t, do("c"))
+	assert.True(t, do("b"))
+	assert.False(t, do("a"), "the least recently used entry was evicted")
+}
+
+func TestErrorsAreSharedNotStored(t *testing.T) {
+	c := resultcache.New(resultcache.Config{})
+	ctx := context.Background()
+	boom := errors.New("engine unavailable")
+	_, _, err := resultcache.Do(ctx, c, "acme", "q", 1, func(context.Context) (int, error) { return 0, boom })
+	require.ErrorIs(t, err, boom)
+	v, hit, err := resultcache.Do(ctx, c, "acme", "q", 1, func(context.Context) (int, error) { return 7, nil })
+	require.NoError(t, err)
+	assert.False(t, hit, "a failure is never served from the cache")
+	assert.Equal(t, 7, v)
+	_, _, err = resultcache.Do(ctx, c, "acme", "q", 2, func(context.Context) (int, error) { panic("bug") })
+	require.Error(t, err, "a panicking computation releases its callers with an error")
+}
+
+func TestComputationOutlivesOneCallerButNotAll(t *testing.T) {
+	c := resultcache.New(resultcache.Config{})
+	started, cancelled := make(chan struct{}), make(chan struct{})
+	compute := func(ctx context.Context) (int, error) {
+		close(started)
+		<-ctx.Done()
+		close(cancelled)
+		return 0, ctx.Err()
+	}
+	first, cancelFirst := context.WithCancel(context.Background())
+	second, cancelSecond := context.WithCancel(context.Background())
+	errc := make(chan error, 2)
+	go func() { _, _, err := resultcache.Do(first, c, "acme", "q", 1, compute); errc <- err }()
+	<-started
+	go func() { _, _, err := resultcache.Do(second, c, "acme", "q", 1, compute); errc <- err }()
+	deadline := time.Now().Add(5 * time.Second)
+	for c.Stats().Shared < 1 {
+		require.True(t, time.Now().Before(deadline))
+		time.Sleep(time.Millisecond)
+	}
+	cancelFirst()
+	require.ErrorIs(t, <-errc, context.Canceled)
+	select {
+	case <-cancelled:
+		t.Fatal("the computation was cancelled while a caller still waited")
+	case <-time.After(50 * time.Millisecond):
+	}
+	cancelSecond()
+	require.ErrorIs(t, <-errc, context.Canceled)
+	select {
+	case <-cancelled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the computation kept running after every caller left")
+	}
+}
+
+// TestVersionsFollowNotices runs a real in-process NATS server: a commit
+// notice for one tenant moves only that tenant's version; an erasure
+// receipt names its tenant in the body.
+func TestVersionsFollowNotices(t *testing.T) {
+	b, err := bus.Open(context.Background(), bus.Config{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+	v := resultcache.NewVersions()
+	_, err = v.Follow(b.Conn(), "analytics.ingest.committed.*", resultcache.TenantFromSubject)
+	require.NoError(t, err)
+	_, err = v.Follow(b.Conn(), "analytics.erasure.completed.v1", resultcache.TenantFromJSON)
+	require.NoError(t, err)
+	acme, globex := v.Current("acme"), v.Current("globex")
+	waitMoved := func(tenant string, from uint64) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for v.Current(tenant) == from {
+			require.True(t, time.Now().Before(deadline), "%s's version never moved", tenant)
+			time.Sleep(time.Millisecond)
+		}
+	}
+	require.NoError(t, b.Conn().Publish("analytics.ingest.committed.acme", []byte(`{"tenant":"acme"}`)))
+	waitMoved("acme", acme)
+	assert.Equal(t, globex, v.Current("globex"), "a notice for acme leaves globex alone")
+	receipt, _ := json.Marshal(map[string]string{"tenant": "globex"})
+	require.NoError(t, b.Conn().Publish("analytics.erasure.completed.v1", receipt))
+	waitMoved("globex", globex)
+	acme = v.Current("acme")
+	assert.Equal(t, acme, v.Current("acme"), "without a notice the version stays put")
+}

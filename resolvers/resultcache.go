@@ -1,0 +1,93 @@
+package resolvers
+
+import (
+	"context"
+
+	"github.com/learnhub/analytics-service/events"
+	"github.com/learnhub/analytics-service/metrics"
+	"github.com/learnhub/analytics-service/platform/resultcache"
+	"github.com/learnhub/analytics-service/store"
+	"github.com/learnhub/analytics-service/timerange"
+)
+
+// metricCacheKey is everything a metricQuery answer depends on besides the
+// tenant's events: the request with its window resolved to fixed instants
+// and the generation of the tenant's definitions.
+type metricCacheKey struct {
+	Req metrics.Request
+	Gen string
+}
+
+// queryMetric answers metricQuery: the window aligned to whole buckets
+// (timerange.ResolveAligned), then from the results cache when it can be
+// trusted. Requests with cohort conditions are never cached: membership
+// changes with each evaluation, not with ingest.
+func (r *Resolver) queryMetric(ctx context.Context, req metrics.Request) (*metrics.Result, error) {
+	if r.MetricRegistry == nil {
+		return r.loadMetric(ctx, req)
+	}
+	def, gen, err := r.MetricRegistry.Lookup(ctx, req.MetricID, req.MetricKey)
+	if err != nil {
+		return r.loadMetric(ctx, req) // the querier reports a missing metric as it always does
+	}
+	req, ok := r.alignMetricRequest(req, def)
+	if !ok || gen == "" || r.ResultCache == nil || len(req.Cohorts) > 0 || req.CohortBreakdown != "" {
+		return r.loadMetric(ctx, req)
+	}
+	scope, err := store.ScopeFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, _, err := resultcache.Do(ctx, r.ResultCache, scope.Tenant(), "metricQuery", metricCacheKey{Req: req, Gen: gen},
+		func(ctx context.Context) (*metrics.Result, error) { return r.loadMetric(ctx, req) })
+	return res, err
+}
+
+// alignMetricRequest replaces a window ending now by the whole buckets of
+// the request's grain (the metric's default grain when none is given) it
+// touches. ok is false when the window cannot be read: the querier then
+// reports the error as it always does.
+func (r *Resolver) alignMetricRequest(req metrics.Request, def *metrics.Definition) (metrics.Request, bool) {
+	if !timerange.EndsNow(req.TimeRange) {
+		return req, true
+	}
+	unit := req.Grain
+	switch unit {
+	case "":
+		unit = def.DefaultGrain
+	case metrics.GrainTotal:
+		unit = timerange.GrainNone
+	}
+	loc, err := timerange.Location(req.Timezone, "timezone")
+	if err != nil {
+		return req, false
+	}
+	if unit, err = timerange.ParseGrain(string(unit), "grain"); err != nil {
+		return req, false
+	}
+	rng, err := timerange.ResolveAligned(req.TimeRange, r.now(), unit, loc, "timeRange")
+	if err != nil {
+		return req, false
+	}
+	req.TimeRange = timerange.Spec{From: &rng.From, To: &rng.To}
+	return req, true
+}
+
+// typeCounts answers eventTypeCounts over the window aligned to the unit it
+// is written in, from the results cache when there is one.
+func (r *Resolver) typeCounts(ctx context.Context, spec timerange.Spec) ([]events.TypeCount, error) {
+	rng, err := timerange.ResolveAligned(spec, r.now(), timerange.GrainNone, nil, "timeRange")
+	if err != nil {
+		return nil, err
+	}
+	if r.ResultCache == nil {
+		return r.EventService.TypeCounts(ctx, rng)
+	}
+	scope, err := store.ScopeFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	counts, _, err := resultcache.Do(ctx, r.ResultCache, scope.Tenant(), "eventTypeCounts", rng,
+		func(ctx context.Context) ([]events.TypeCount, error) { return r.EventService.TypeCounts(ctx, rng) })
+	return counts, err
+}
