@@ -16,7 +16,9 @@ func TestStep(t *testing.T) {
 	bucket := time.Date(2026, 3, 1, 11, 0, 0, 0, time.UTC)
 	fired := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	st := func(s alerts.State) alerts.SeriesState { return alerts.SeriesState{State: s, Since: t0} }
-	firing := func(s alerts.State) alerts.SeriesState { return alerts.SeriesState{State: s, Since: t0, FiredBucket: fired} }
+	firing := func(s alerts.State) alerts.SeriesState {
+		return alerts.SeriesState{State: s, Since: t0, FiredBucket: fired}
+	}
 	noFor := alerts.Policy{}
 	for10 := alerts.Policy{For: 10 * time.Minute, KeepFiringFor: 30 * time.Minute}
 	treat := func(noData, onErr alerts.Treatment) alerts.Policy {
