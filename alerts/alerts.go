@@ -35,8 +35,6 @@ const (
 	SubjectTriggered = "analytics.alert.triggered.v1"
 	// SubjectResolved announces a FIRING (or RECOVERING) series leaving it.
 	SubjectResolved = "analytics.alert.resolved.v1"
-	// subjectsAll matches both (the in-app feed reads them back).
-	subjectsAll = "analytics.alert.>"
 )
 
 // Job kinds (see Jobs).

@@ -59,7 +59,7 @@ func (e *EventPayload) Subject() string {
 func newEvent(rule *Rule, o observation, tr Transition, bucket, fired, at time.Time) *EventPayload {
 	key := seriesKey(o.Labels)
 	return &EventPayload{
-		ID: idempotencyKey(rule.Tenant, rule.ID, key, fired.UTC().Format(time.RFC3339Nano), bucket.UTC().Format(time.RFC3339Nano), string(tr.Event)),
+		ID:    idempotencyKey(rule.Tenant, rule.ID, key, fired.UTC().Format(time.RFC3339Nano), bucket.UTC().Format(time.RFC3339Nano), string(tr.Event)),
 		Event: tr.Event, Tenant: rule.Tenant, RuleID: rule.ID, RuleName: rule.Name, Kind: rule.Kind, MonitorID: rule.MonitorID,
 		MetricKey: rule.MetricKey, Series: nonNilMap(o.Labels), Bucket: bucket, BucketEnd: at, FiredBucket: fired,
 		PreviousState: tr.From, State: tr.To, Value: o.Value, Expected: o.Expected, Lower: o.Lower, Upper: o.Upper,

@@ -21,6 +21,7 @@ import (
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/metrics/metricstest"
 	"github.com/learnhub/analytics-service/platform/bus"
+	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/reports"
 	"github.com/learnhub/analytics-service/store"
 	"github.com/learnhub/analytics-service/store/storetest"
@@ -153,6 +154,7 @@ type harness struct {
 	db     *store.DB
 	clock  *clock
 	q      *jobstest.Recorder
+	jobs   *flakyJobs
 	bus    *bus.Bus
 	scores *scoreTable
 	mail   *smtpSink
@@ -191,12 +193,32 @@ func newHarness(t *testing.T) *harness {
 	}))
 	t.Cleanup(h.hook.srv.Close)
 
-	h.svc, err = alerts.NewService(alerts.Deps{DB: db, Jobs: h.q, Bus: h.bus, Metrics: querier, Anomalies: h.scores,
+	h.jobs = &flakyJobs{Recorder: h.q}
+	h.svc, err = alerts.NewService(alerts.Deps{DB: db, Jobs: h.jobs, Bus: h.bus, Metrics: querier, Anomalies: h.scores,
 		Mailer:   &reports.SMTPMailer{Addr: l.Addr().String(), From: "alerts@analytics.test"},
 		Webhooks: &reports.Webhooks{AllowPrivate: true, Now: h.clock.Now}},
 		alerts.Config{Now: h.clock.Now})
 	require.NoError(t, err)
 	return h
+}
+
+// flakyJobs is the recorder with injected failures: the next fail
+// enqueues fail as an unreachable Redis would.
+type flakyJobs struct {
+	*jobstest.Recorder
+	mu   sync.Mutex
+	fail int
+}
+
+func (f *flakyJobs) Enqueue(ctx context.Context, t jobs.Task) (jobs.Receipt, error) {
+	f.mu.Lock()
+	if f.fail > 0 {
+		f.fail--
+		f.mu.Unlock()
+		return jobs.Receipt{}, errs.E("test.Enqueue", errs.KindUnavailable, "redis is down")
+	}
+	f.mu.Unlock()
+	return f.Recorder.Enqueue(ctx, t)
 }
 
 // msgs counts the stored messages of subject on the outgoing stream.

@@ -386,6 +386,9 @@ func (s *Service) validate(ctx context.Context, op string, in *Input) error {
 		// The rule's query over its latest bucket: an unknown metric, filter
 		// or dimension is refused now, not at the first evaluation.
 		if _, err := s.deps.Metrics.Query(ctx, ruleRequest(in, s.cfg.Now().UTC())); err != nil {
+			if errs.Is(err, errs.KindNotFound) {
+				return errs.Invalid(op, "input.metricKey", fmt.Sprintf("metric %q is not known to this tenant; use the key of one of its metrics", in.MetricKey))
+			}
 			if errs.Is(err, errs.KindInvalid) {
 				return inputField(op, err)
 			}
