@@ -498,3 +498,15 @@ func keepSecrets(stored, next []Channel) {
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
+
+// Snooze mutes a rule's notifications until until (nil unmutes); it is an
+// Update of SnoozedUntil alone.
+func (s *Service) Snooze(ctx context.Context, id string, expectedVersion uint64, until *time.Time) (*Rule, error) {
+	r, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	in := r.Input
+	in.SnoozedUntil = until
+	return s.Update(ctx, id, expectedVersion, in)
+}

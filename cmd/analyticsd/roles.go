@@ -91,6 +91,8 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 		ExportService:    a.svc.exports,
 		DashboardService: a.svc.dashboards,
 		ReportService:    a.svc.reports,
+		AlertService:     a.svc.alerts,
+		AlertFeed:        a.alertFeed(),
 		CohortService:    a.svc.cohorts,
 		JourneyService:   a.svc.journeys,
 		PrivacyService:   a.svc.privacy,

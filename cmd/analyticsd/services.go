@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/learnhub/analytics-service/adhoc"
+	"github.com/learnhub/analytics-service/alerts"
 	"github.com/learnhub/analytics-service/cohorts"
 	"github.com/learnhub/analytics-service/dashboards"
 	"github.com/learnhub/analytics-service/events"
@@ -35,6 +36,7 @@ type services struct {
 	privacy    *privacy.Service   // erasure requests (work consumes them)
 	retention  *privacy.Retention // moves old months to the cold tier
 	reports    *reports.Service   // scheduled reports (work runs and delivers them)
+	alerts     *alerts.Service    // alert rules (work evaluates them and notifies)
 	jobs       *queue.Client
 	// blobRoute serves signed downloads of the local blob store; nil with S3.
 	blobRoute http.Handler
@@ -71,6 +73,9 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 		return nil, err
 	}
 	if s.reports, err = a.openReports(blobs, s); err != nil {
+		return nil, err
+	}
+	if s.alerts, err = a.openAlerts(s); err != nil {
 		return nil, err
 	}
 	s.privacy = privacy.NewService(a.db, a.bus, blobs, privacy.Config{PIIKeys: a.cfg.PIIKeys, Logger: a.log, Cluster: a.cfg.ClickHouseCluster,

@@ -65,6 +65,7 @@ func (a *app) jobs() []jobs.Registration {
 		a.svc.cohorts,
 		a.svc.retention,
 		a.svc.reports,
+		a.svc.alerts,
 	} {
 		all = append(all, d.Jobs()...)
 	}
