@@ -119,3 +119,14 @@ func (f *Feed) dispatch(msg jetstream.Msg) {
 		}
 	}
 }
+
+// Subscribers is the number of open subscriptions (for tests and metrics).
+func (f *Feed) Subscribers() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, subs := range f.subs {
+		n += len(subs)
+	}
+	return n
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnhub/analytics-service/adhoc"
+	"github.com/learnhub/analytics-service/alerts"
 	"github.com/learnhub/analytics-service/api"
 	"github.com/learnhub/analytics-service/cohorts"
 	"github.com/learnhub/analytics-service/dashboards"
@@ -64,6 +65,8 @@ type harness struct {
 	exports    *exports.Service
 	exportJobs *jobstest.Recorder
 	blobs      blob.Store
+	// alertFeed serves alertEvents; tests wait for its subscribers.
+	alertFeed *alerts.Feed
 }
 
 type harnessOpts struct {
@@ -122,6 +125,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		MinPollInterval:  100 * time.Millisecond,
 	}
 	r.ReportService = reportService(t, db, blobs, queue.NewClient(rdb, queue.ClientConfig{}), nats, r.DashboardService, querier)
+	r.AlertService, r.AlertFeed = alertServices(t, db, nats, querier)
 	cfg := r.Config()
 	if o.hasRole != nil {
 		cfg.Directives.HasRole = o.hasRole
@@ -139,7 +143,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	}))
 	t.Cleanup(srv.Close)
 	return &harness{t: t, url: srv.URL, db: db, signer: signer, logs: logs, bus: nats, privacy: priv,
-		exports: exp, exportJobs: exportJobs, blobs: blobs}
+		exports: exp, exportJobs: exportJobs, blobs: blobs, alertFeed: r.AlertFeed}
 }
 
 func (h *harness) token(tenant string, role auth.Role) string {
