@@ -159,6 +159,8 @@ type harness struct {
 	scores *scoreTable
 	mail   *smtpSink
 	hook   *hook
+	// smtpAddr is the SMTP sink's address.
+	smtpAddr string
 }
 
 func newHarness(t *testing.T) *harness {
@@ -182,6 +184,7 @@ func newHarness(t *testing.T) *harness {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	go func() { _ = smtpSrv.Serve(l) }()
+	h.smtpAddr = l.Addr().String()
 	t.Cleanup(func() { _ = smtpSrv.Close() })
 
 	h.hook = &hook{}
