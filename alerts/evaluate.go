@@ -100,18 +100,31 @@ func (s *Service) observe(ctx context.Context, rule *Rule, from, to time.Time) (
 		if err != nil {
 			return nil, err
 		}
+		// A monitor finer than the rule (hourly scores, daily rule) gives
+		// several points per rule bucket: the most anomalous one counts.
+		best := map[[2]string]float64{}
+		at := map[[2]string]int{}
 		for _, p := range points {
 			if p.Bucket.Before(from) || !p.Bucket.Before(to) {
 				continue
 			}
-			o := observation{Key: seriesKey(p.Series), Labels: p.Series, Bucket: p.Bucket.UTC(), Detector: p.Detector, Query: p.Query,
+			b := rule.Grain.Truncate(p.Bucket.UTC(), time.UTC)
+			o := observation{Key: seriesKey(p.Series), Labels: p.Series, Bucket: b, Detector: p.Detector, Query: p.Query,
 				Value: fp(p.Value), Expected: fp(p.Expected), Lower: fp(p.Lower), Upper: fp(p.Upper), Score: fp(p.Score), Confidence: fp(p.Confidence)}
 			v := p.Confidence
 			if rule.ScoreField == FieldScore {
 				v = p.Score
 			}
 			o.Outcome = compare(Above, v, rule.Threshold)
-			out[o.Bucket] = append(out[o.Bucket], o)
+			k := [2]string{b.Format(time.RFC3339Nano), o.Key}
+			if i, ok := at[k]; ok {
+				if v > best[k] {
+					out[b][i], best[k] = o, v
+				}
+				continue
+			}
+			at[k], best[k] = len(out[b]), v
+			out[b] = append(out[b], o)
 		}
 		return out, nil
 	}

@@ -38,6 +38,9 @@ const (
 	// DefaultRulePrefix starts the id of a key-metric default rule; the
 	// rest is the metric key (its monitor is key:<metric key>).
 	DefaultRulePrefix = "default:"
+	// DefaultRuleGrain is the grain of the default rules: daily, whatever
+	// the metric's own grain (an hourly monitor's worst hour counts).
+	DefaultRuleGrain = timerange.GrainDay
 	// KeyMonitorPrefix starts the id of a key-metric default monitor.
 	KeyMonitorPrefix = "key:"
 )
@@ -147,7 +150,8 @@ func NewService(d Deps, cfg Config) (*Service, error) {
 
 // DefaultRules are the key-metric rules every tenant has without creating
 // them: an ANOMALY rule on monitor key:<metric> per key metric of the
-// catalog, notifying the tenant's admins. Admins tune one by updating it
+// catalog, evaluated daily at confidence > DefaultThreshold, notifying the
+// tenant's admins. Admins tune one by updating it
 // (it is then stored) and switch it off by disabling or deleting it.
 func DefaultRules(tenant string) []*Rule {
 	var out []*Rule
@@ -156,7 +160,7 @@ func DefaultRules(tenant string) []*Rule {
 			continue
 		}
 		out = append(out, &Rule{ID: DefaultRulePrefix + m.Key, Tenant: tenant, Default: true, Virtual: true, Owner: "system",
-			Input: Input{Name: "Anomaly in " + m.Name, Kind: KindAnomaly, MetricKey: m.Key, Grain: m.DefaultGrain,
+			Input: Input{Name: "Anomaly in " + m.Name, Kind: KindAnomaly, MetricKey: m.Key, Grain: DefaultRuleGrain,
 				MonitorID: KeyMonitorPrefix + m.Key, Threshold: DefaultThreshold, ScoreField: FieldConfidence,
 				NotifyAdmins: true, Enabled: true}})
 	}

@@ -77,3 +77,25 @@ func TestSimulate(t *testing.T) {
 		assert.Equal(t, errs.KindInvalid, errs.KindOf(err))
 	})
 }
+
+// TestAnomalyRuleCoarserThanMonitor checks that a daily ANOMALY rule on an
+// hourly monitor counts the most anomalous hour of each day.
+func TestAnomalyRuleCoarserThanMonitor(t *testing.T) {
+	h := newHarness(t)
+	h.clock.Set(time.Date(2026, 1, 4, 1, 0, 0, 0, time.UTC))
+	for hr := 0; hr < 72; hr++ {
+		conf := 0.1
+		if hr == 30 { // Jan 2, 06:00
+			conf = 0.95
+		}
+		h.scores.Add("acme", "hourly", alerts.AnomalyPoint{Bucket: day(1).Add(time.Duration(hr) * time.Hour), Series: map[string]string{},
+			Value: float64(hr), Confidence: conf, Score: conf, Detector: "seasonal"})
+	}
+	from, to := day(1), day(4)
+	in := alerts.Input{Name: "hourly monitor", Kind: alerts.KindAnomaly, MetricKey: "active_learners_dau", MonitorID: "hourly", Grain: "DAY", Threshold: 0.9}
+	sim, err := h.svc.Simulate(as("acme"), in, timerange.Spec{From: &from, To: &to})
+	require.NoError(t, err)
+	assert.Equal(t, []time.Time{day(2)}, sim.FiredBuckets)
+	require.Len(t, sim.Entries, 3)
+	assert.Equal(t, 30.0, *sim.Entries[1].Value, "the value of the worst hour")
+}
