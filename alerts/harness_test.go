@@ -24,6 +24,7 @@ import (
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/reports"
 	"github.com/learnhub/analytics-service/store"
+	"github.com/learnhub/analytics-service/store/chembedded"
 	"github.com/learnhub/analytics-service/store/storetest"
 )
 
@@ -163,10 +164,10 @@ type harness struct {
 	smtpAddr string
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	ctx := context.Background()
-	db := storetest.Embedded(t)
+	db := store.New(storetest.EmbeddedBackend(t, chembedded.Options{}), store.Options{Mode: "embedded"})
 	_, err := store.Migrate(ctx, db, store.MigrateOptions{})
 	require.NoError(t, err)
 	metricstest.SeedJanuary(t, db, "acme", 3000, 1)
