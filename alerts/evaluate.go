@@ -213,15 +213,20 @@ func step(rule *Rule, states map[string]*storedState, obs []observation, readErr
 		if prev == nil {
 			prev = &storedState{Key: o.Key, Labels: o.Labels}
 		}
-		ns, tr := Step(policy, prev.SeriesState, o.Outcome, bucket, at)
-		cur := &storedState{SeriesState: ns, Key: o.Key, Labels: nonNilMap(o.Labels), LastBucket: bucket, LastValue: o.Value, Version: prev.Version}
+		base := prev.SeriesState
+		if prev.LastBucket.Equal(bucket) {
+			base = prev.Before // this bucket again: start where it started
+		}
+		ns, tr := Step(policy, base, o.Outcome, bucket, at)
+		cur := &storedState{SeriesState: ns, Before: base, RuleID: rule.ID, Key: o.Key, Labels: nonNilMap(o.Labels), LastBucket: bucket,
+			LastValue: o.Value, Version: prev.Version}
 		next = append(next, cur)
 		hist = append(hist, HistoryEntry{Tenant: rule.Tenant, RuleID: rule.ID, SeriesKey: o.Key, Series: cur.Labels, Bucket: bucket,
 			From: tr.From, State: tr.To, Value: o.Value, Expected: o.Expected, Error: o.Err, At: at})
 		if tr.Event != EventNone {
 			fired := ns.FiredBucket
 			if tr.Event == EventResolved {
-				fired = prev.FiredBucket
+				fired = base.FiredBucket
 			}
 			events = append(events, newEvent(rule, o, tr, bucket, fired, at))
 		}
@@ -229,29 +234,25 @@ func step(rule *Rule, states map[string]*storedState, obs []observation, readErr
 	return next, hist, events
 }
 
-// Evaluate evaluates one rule of tenant on the bucket [from, to) unless it
-// was evaluated before: reads the data, steps every series, publishes the
-// events, enqueues the notifications and records states and history. A
-// failed read is recorded as ERROR for the rule's series and returned in
-// Evaluation.Err; only a failure to record (or publish) is an error.
-// Evaluation time is the bucket's end, so a retry computes the same result.
-func (s *Service) Evaluate(ctx context.Context, rule *Rule, from, to time.Time) (*Evaluation, error) {
-	scope, err := store.DangerousScopeForTenant(rule.Tenant)
-	if err != nil {
-		return nil, err
-	}
+// record is what one rule's evaluation writes.
+type record struct {
+	history []HistoryEntry
+	states  []*storedState
+	status  *ruleStatus
+}
+
+// evaluate evaluates one rule on the bucket [from, to) unless its status
+// says it was: reads the data, steps every series, publishes the events
+// and enqueues the notifications, and returns what to record. A failed
+// read is recorded as ERROR for the rule's series (Evaluation.Err); only a
+// failure to publish or enqueue is an error. Evaluation time is the
+// bucket's end and a re-evaluated bucket starts from the states before it,
+// so a retry derives the same transitions and keys.
+func (s *Service) evaluate(ctx context.Context, rule *Rule, from, to time.Time, status *ruleStatus, states map[string]*storedState) (*Evaluation, *record, error) {
 	ev := &Evaluation{RuleID: rule.ID, Bucket: from}
-	status, _, err := s.repo.status(ctx, scope, rule.ID)
-	if err != nil {
-		return nil, err
-	}
 	if !status.LastBucket.IsZero() && !status.LastBucket.Before(from) {
 		ev.Skipped = true
-		return ev, nil
-	}
-	states, err := s.repo.states(ctx, scope, rule.ID)
-	if err != nil {
-		return nil, err
+		return ev, nil, nil
 	}
 	byBucket, readErr := s.observe(tenantContext(ctx, rule.Tenant), rule, from, to)
 	ev.Err = readErr
@@ -259,29 +260,26 @@ func (s *Service) Evaluate(ctx context.Context, rule *Rule, from, to time.Time) 
 	ev.History, ev.Events = hist, events
 	for _, e := range events {
 		if err := s.publish(ctx, e); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if err := s.notify(ctx, rule, status, next, events, from, to); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := s.repo.saveHistory(ctx, hist); err != nil {
-		return nil, err
-	}
-	if err := s.repo.saveStates(ctx, rule.Tenant, rule.ID, next); err != nil {
-		return nil, err
-	}
-	status.LastBucket, status.LastError = from, ""
+	status.RuleID, status.LastBucket, status.LastError = rule.ID, from, ""
 	if readErr != nil {
 		status.LastError = errs.PublicMessage(readErr)
 	}
-	return ev, s.repo.saveStatus(ctx, rule.Tenant, rule.ID, status)
+	return ev, &record{history: hist, states: next, status: status}, nil
 }
 
 // EvaluateTenant evaluates every enabled rule of tenant (its defaults
-// included) on the latest completed bucket of each rule's grain at now. A
-// rule that fails is recorded as ERROR and never stops the others; the
-// returned error joins the failures to record.
+// included) on the latest completed bucket of each rule's grain at now,
+// then records them together: history, states, and last the statuses that
+// mark the buckets done. A rule whose data cannot be read is recorded as
+// ERROR and never stops the others; a rule that cannot publish or enqueue
+// is not recorded (the retried tick evaluates it again) and is named in the
+// returned error.
 func (s *Service) EvaluateTenant(ctx context.Context, tenant string, now time.Time) ([]*Evaluation, error) {
 	scope, err := store.DangerousScopeForTenant(tenant)
 	if err != nil {
@@ -291,23 +289,50 @@ func (s *Service) EvaluateTenant(ctx context.Context, tenant string, now time.Ti
 	if err != nil {
 		return nil, err
 	}
+	statuses, err := s.repo.statuses(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	states, err := s.repo.states(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
 	var out []*Evaluation
 	var failures []string
+	var hist []HistoryEntry
+	var nextStates []*storedState
+	var nextStatus []*ruleStatus
 	for _, r := range rules {
 		if !r.Enabled || (r.Virtual && s.deps.Anomalies == nil) {
 			continue
 		}
 		from, to := LatestBucket(r.Grain, now)
-		ev, err := s.Evaluate(ctx, r, from, to)
+		status := statuses[r.ID]
+		if status == nil {
+			status = &ruleStatus{RuleID: r.ID}
+		}
+		ev, rec, err := s.evaluate(ctx, r, from, to, status, states[r.ID])
 		if err != nil {
-			failures = append(failures, r.ID+": "+err.Error())
+			failures = append(failures, r.ID+": "+errs.PublicMessage(err))
 			s.cfg.Logger.Error("alert rule evaluation not recorded", "tenant", tenant, "rule", r.ID, "err", err)
 			continue
 		}
 		out = append(out, ev)
+		if rec != nil {
+			hist, nextStates, nextStatus = append(hist, rec.history...), append(nextStates, rec.states...), append(nextStatus, rec.status)
+		}
+	}
+	if err := s.repo.saveHistory(ctx, hist); err != nil {
+		return nil, err
+	}
+	if err := s.repo.saveStates(ctx, tenant, nextStates); err != nil {
+		return nil, err
+	}
+	if err := s.repo.saveStatuses(ctx, tenant, nextStatus); err != nil {
+		return nil, err
 	}
 	if len(failures) > 0 {
-		return out, errs.E("alerts.EvaluateTenant", errs.KindUnavailable, "some rules could not be recorded: "+strings.Join(failures, "; "))
+		return out, errs.E("alerts.EvaluateTenant", errs.KindUnavailable, "some rules could not be evaluated: "+strings.Join(failures, "; "))
 	}
 	return out, nil
 }

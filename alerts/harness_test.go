@@ -164,10 +164,14 @@ type harness struct {
 	smtpAddr string
 }
 
-func newHarness(t testing.TB) *harness {
+func newHarness(t testing.TB, opts ...func(*store.Options)) *harness {
 	t.Helper()
 	ctx := context.Background()
-	db := store.New(storetest.EmbeddedBackend(t, chembedded.Options{}), store.Options{Mode: "embedded"})
+	dbOpts := store.Options{Mode: "embedded"}
+	for _, o := range opts {
+		o(&dbOpts)
+	}
+	db := store.New(storetest.EmbeddedBackend(t, chembedded.Options{}), dbOpts)
 	_, err := store.Migrate(ctx, db, store.MigrateOptions{})
 	require.NoError(t, err)
 	metricstest.SeedJanuary(t, db, "acme", 3000, 1)

@@ -22,8 +22,9 @@ const (
 )
 
 var (
-	ruleColumns     = []string{"tenant_id", "rule_id", "version", "is_deleted", "name", "enabled", "definition", "owner", "created_at", "updated_at"}
-	stateColumns    = []string{"tenant_id", "rule_id", "series_key", "version", "is_deleted", "labels", "state", "since", "fired_bucket", "last_bucket", "last_value", "updated_at"}
+	ruleColumns  = []string{"tenant_id", "rule_id", "version", "is_deleted", "name", "enabled", "definition", "owner", "created_at", "updated_at"}
+	stateColumns = []string{"tenant_id", "rule_id", "series_key", "version", "is_deleted", "labels", "state", "since", "fired_bucket", "last_bucket",
+		"prev_state", "prev_since", "prev_fired_bucket", "last_value", "updated_at"}
 	statusColumns   = []string{"tenant_id", "rule_id", "version", "is_deleted", "last_bucket", "last_error", "last_notified_at", "evaluated_at"}
 	historyColumns  = []string{"tenant_id", "rule_id", "bucket", "series_key", "labels", "from_state", "state", "value", "expected", "error", "at"}
 	deliveryColumns = []string{"tenant_id", "delivery_key", "version", "is_deleted", "rule_id", "channel", "status", "attempts", "last_error", "delivered_at", "updated_at"}
@@ -33,6 +34,11 @@ var (
 // storedState is one row of alert_states.
 type storedState struct {
 	SeriesState
+	// Before is the state before LastBucket was evaluated: evaluating that
+	// bucket again (a retry after a partial write) starts from it, so it
+	// finds the same transitions.
+	Before     SeriesState
+	RuleID     string
 	Key        string
 	Labels     map[string]string
 	LastBucket time.Time
@@ -42,6 +48,7 @@ type storedState struct {
 
 // ruleStatus is one row of alert_rule_status.
 type ruleStatus struct {
+	RuleID         string
 	LastBucket     time.Time
 	LastError      string
 	LastNotifiedAt time.Time
@@ -160,34 +167,39 @@ func (r repo) dangerousUnscopedTenants(ctx context.Context) ([]string, error) {
 	return out, rows.Err()
 }
 
-// states reads the current series states of one rule, by series key.
-func (r repo) states(ctx context.Context, scope store.Scope, ruleID string) (map[string]*storedState, error) {
+// states reads the current series states of the scope's rules, by rule
+// and series key.
+func (r repo) states(ctx context.Context, scope store.Scope) (map[string]map[string]*storedState, error) {
 	guard, tenant := scope.Predicate("")
-	rows, err := r.db.Query(ctx, sel(statesTable, stateColumns)+" WHERE "+guard+" AND rule_id = ? ORDER BY series_key", tenant, ruleID)
+	rows, err := r.db.Query(ctx, sel(statesTable, stateColumns)+" WHERE "+guard+" ORDER BY rule_id, series_key", tenant)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]*storedState{}
+	out := map[string]map[string]*storedState{}
 	for rows.Next() {
 		s := &storedState{}
-		var ten, rid, labels, state string
+		var ten, labels, state, prev string
 		var deleted uint8
 		var updated time.Time
-		if err := rows.Scan(&ten, &rid, &s.Key, &s.Version, &deleted, &labels, &state, &s.Since, &s.FiredBucket, &s.LastBucket, &s.LastValue, &updated); err != nil {
+		if err := rows.Scan(&ten, &s.RuleID, &s.Key, &s.Version, &deleted, &labels, &state, &s.Since, &s.FiredBucket, &s.LastBucket,
+			&prev, &s.Before.Since, &s.Before.FiredBucket, &s.LastValue, &updated); err != nil {
 			return nil, err
 		}
-		s.State = State(state)
+		s.State, s.Before.State = State(state), State(prev)
 		if err := json.Unmarshal([]byte(labels), &s.Labels); err != nil {
 			return nil, errs.Wrap("alerts.states", errs.KindInternal, err, "")
 		}
-		out[s.Key] = s
+		if out[s.RuleID] == nil {
+			out[s.RuleID] = map[string]*storedState{}
+		}
+		out[s.RuleID][s.Key] = s
 	}
 	return out, rows.Err()
 }
 
-// saveStates writes the states of one rule's series in one insert.
-func (r repo) saveStates(ctx context.Context, tenant, ruleID string, list []*storedState) error {
+// saveStates writes series states (of any rules of tenant) in one insert.
+func (r repo) saveStates(ctx context.Context, tenant string, list []*storedState) error {
 	if len(list) == 0 {
 		return nil
 	}
@@ -196,35 +208,44 @@ func (r repo) saveStates(ctx context.Context, tenant, ruleID string, list []*sto
 		var updated time.Time
 		s.Version, updated = r.version(s.Version)
 		labels, _ := json.Marshal(nonNilMap(s.Labels))
-		rows[i] = []any{tenant, ruleID, s.Key, s.Version, uint8(0), string(labels), string(s.State), s.Since, s.FiredBucket, s.LastBucket, optFloat(s.LastValue), updated}
+		rows[i] = []any{tenant, s.RuleID, s.Key, s.Version, uint8(0), string(labels), string(s.State), s.Since, s.FiredBucket, s.LastBucket,
+			string(s.Before.State), s.Before.Since, s.Before.FiredBucket, optFloat(s.LastValue), updated}
 	}
 	return r.db.Insert(ctx, store.Insert{Table: statesTable, Columns: stateColumns, Rows: rows})
 }
 
-// status reads a rule's evaluation status; ok is false before the first.
-func (r repo) status(ctx context.Context, scope store.Scope, ruleID string) (*ruleStatus, bool, error) {
+// statuses reads the evaluation status of the scope's rules, by rule.
+func (r repo) statuses(ctx context.Context, scope store.Scope) (map[string]*ruleStatus, error) {
 	guard, tenant := scope.Predicate("")
-	rows, err := r.db.Query(ctx, sel(statusTable, statusColumns)+" WHERE "+guard+" AND rule_id = ?", tenant, ruleID)
+	rows, err := r.db.Query(ctx, sel(statusTable, statusColumns)+" WHERE "+guard, tenant)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	defer rows.Close()
-	if !rows.Next() {
-		return &ruleStatus{}, false, rows.Err()
+	out := map[string]*ruleStatus{}
+	for rows.Next() {
+		s := &ruleStatus{}
+		var ten string
+		var deleted uint8
+		if err := rows.Scan(&ten, &s.RuleID, &s.Version, &deleted, &s.LastBucket, &s.LastError, &s.LastNotifiedAt, &s.EvaluatedAt); err != nil {
+			return nil, err
+		}
+		out[s.RuleID] = s
 	}
-	s := &ruleStatus{}
-	var ten, rid string
-	var deleted uint8
-	if err := rows.Scan(&ten, &rid, &s.Version, &deleted, &s.LastBucket, &s.LastError, &s.LastNotifiedAt, &s.EvaluatedAt); err != nil {
-		return nil, false, err
-	}
-	return s, true, nil
+	return out, rows.Err()
 }
 
-func (r repo) saveStatus(ctx context.Context, tenant, ruleID string, s *ruleStatus) error {
-	s.Version, s.EvaluatedAt = r.version(s.Version)
-	row := []any{tenant, ruleID, s.Version, uint8(0), s.LastBucket, s.LastError, s.LastNotifiedAt, s.EvaluatedAt}
-	return r.db.Insert(ctx, store.Insert{Table: statusTable, Columns: statusColumns, Rows: [][]any{row}})
+// saveStatuses writes rules' evaluation statuses in one insert.
+func (r repo) saveStatuses(ctx context.Context, tenant string, list []*ruleStatus) error {
+	if len(list) == 0 {
+		return nil
+	}
+	rows := make([][]any, len(list))
+	for i, s := range list {
+		s.Version, s.EvaluatedAt = r.version(s.Version)
+		rows[i] = []any{tenant, s.RuleID, s.Version, uint8(0), s.LastBucket, s.LastError, s.LastNotifiedAt, s.EvaluatedAt}
+	}
+	return r.db.Insert(ctx, store.Insert{Table: statusTable, Columns: statusColumns, Rows: rows})
 }
 
 // saveHistory appends the evaluations of one rule and bucket.

@@ -34,6 +34,9 @@ CREATE TABLE IF NOT EXISTS {{table "alert_states"}} {{onCluster}}
     since        DateTime64(3, 'UTC'),
     fired_bucket DateTime64(3, 'UTC') COMMENT 'bucket of the transition to FIRING of the current alert',
     last_bucket  DateTime64(3, 'UTC'),
+    prev_state        LowCardinality(String) COMMENT 'the state before last_bucket was evaluated: a re-evaluation of that bucket starts from it',
+    prev_since        DateTime64(3, 'UTC'),
+    prev_fired_bucket DateTime64(3, 'UTC'),
     last_value   Nullable(Float64),
     updated_at   DateTime64(3, 'UTC')
 )
