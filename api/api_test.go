@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnhub/analytics-service/adhoc"
+	"github.com/learnhub/analytics-service/alerts"
 	"github.com/learnhub/analytics-service/api"
 	"github.com/learnhub/analytics-service/cohorts"
 	"github.com/learnhub/analytics-service/dashboards"
@@ -74,6 +75,8 @@ type harness struct {
 	engine   *countingBackend
 	results  *resultcache.Cache
 	versions *resultcache.Versions
+	// alertFeed serves alertEvents; tests wait for its subscribers.
+	alertFeed *alerts.Feed
 }
 
 type harnessOpts struct {
@@ -141,6 +144,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	}
 	r.ReportService = reportService(t, db, blobs, queue.NewClient(rdb, queue.ClientConfig{}), nats, r.DashboardService, querier)
 	r.InsightService = insightService(t, db, registry, querier, cohortService, rdb)
+	r.AlertService, r.AlertFeed = alertServices(t, db, nats, querier)
 	cfg := r.Config()
 	if o.hasRole != nil {
 		cfg.Directives.HasRole = o.hasRole
@@ -158,7 +162,8 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	}))
 	t.Cleanup(srv.Close)
 	return &harness{t: t, url: srv.URL, db: db, signer: signer, logs: logs, bus: nats, privacy: priv,
-		exports: exp, exportJobs: exportJobs, blobs: blobs, monitors: monitorService, engine: engine, results: results, versions: versions}
+		exports: exp, exportJobs: exportJobs, blobs: blobs, monitors: monitorService, engine: engine, results: results, versions: versions,
+		alertFeed: r.AlertFeed}
 }
 
 func (h *harness) token(tenant string, role auth.Role) string {

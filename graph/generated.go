@@ -53,6 +53,92 @@ type ComplexityRoot struct {
 		ToolCalls     func(childComplexity int) int
 	}
 
+	AlertChannel struct {
+		Kind func(childComplexity int) int
+		To   func(childComplexity int) int
+		URL  func(childComplexity int) int
+	}
+
+	AlertChannels struct {
+		Emails           func(childComplexity int) int
+		HasWebhookSecret func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+		WebhookURL       func(childComplexity int) int
+	}
+
+	AlertEvent struct {
+		Bucket        func(childComplexity int) int
+		BucketEnd     func(childComplexity int) int
+		ChangePercent func(childComplexity int) int
+		Confidence    func(childComplexity int) int
+		Detector      func(childComplexity int) int
+		Error         func(childComplexity int) int
+		Event         func(childComplexity int) int
+		Expected      func(childComplexity int) int
+		FiredBucket   func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Kind          func(childComplexity int) int
+		Lower         func(childComplexity int) int
+		MetricKey     func(childComplexity int) int
+		MonitorID     func(childComplexity int) int
+		PreviousState func(childComplexity int) int
+		Query         func(childComplexity int) int
+		RuleID        func(childComplexity int) int
+		RuleName      func(childComplexity int) int
+		Score         func(childComplexity int) int
+		Series        func(childComplexity int) int
+		State         func(childComplexity int) int
+		Threshold     func(childComplexity int) int
+		Upper         func(childComplexity int) int
+		Value         func(childComplexity int) int
+	}
+
+	AlertHistoryEntry struct {
+		Bucket      func(childComplexity int) int
+		Error       func(childComplexity int) int
+		EvaluatedAt func(childComplexity int) int
+		Expected    func(childComplexity int) int
+		FromState   func(childComplexity int) int
+		RuleID      func(childComplexity int) int
+		Series      func(childComplexity int) int
+		State       func(childComplexity int) int
+		Value       func(childComplexity int) int
+	}
+
+	AlertRule struct {
+		Channels       func(childComplexity int) int
+		Comparator     func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Dimensions     func(childComplexity int) int
+		Enabled        func(childComplexity int) int
+		Filters        func(childComplexity int) int
+		For            func(childComplexity int) int
+		Grain          func(childComplexity int) int
+		ID             func(childComplexity int) int
+		IsDefault      func(childComplexity int) int
+		KeepFiringFor  func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		MetricKey      func(childComplexity int) int
+		MonitorID      func(childComplexity int) int
+		Name           func(childComplexity int) int
+		NoData         func(childComplexity int) int
+		NotifyAdmins   func(childComplexity int) int
+		OnError        func(childComplexity int) int
+		Owner          func(childComplexity int) int
+		RepeatInterval func(childComplexity int) int
+		ScoreField     func(childComplexity int) int
+		SnoozedUntil   func(childComplexity int) int
+		Threshold      func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+		Version        func(childComplexity int) int
+	}
+
+	AlertSimulation struct {
+		Entries      func(childComplexity int) int
+		Events       func(childComplexity int) int
+		FiredBuckets func(childComplexity int) int
+	}
+
 	AnomalyPoint struct {
 		Anomalous  func(childComplexity int) int
 		Bucket     func(childComplexity int) int
@@ -514,11 +600,13 @@ type ComplexityRoot struct {
 		AddWidget                func(childComplexity int, dashboardID string, expectedVersion int, widget model.WidgetInput) int
 		AskInsight               func(childComplexity int, question string, context *model.InsightContextInput, engine *model.InsightEngine) int
 		CancelExport             func(childComplexity int, id string) int
+		CreateAlertRule          func(childComplexity int, input model.AlertRuleInput) int
 		CreateCohort             func(childComplexity int, input model.CohortInput) int
 		CreateDashboard          func(childComplexity int, input model.DashboardInput, widgets []*model.WidgetInput) int
 		CreateMetric             func(childComplexity int, input model.MetricInput) int
 		CreateMonitor            func(childComplexity int, input model.MonitorInput) int
 		CreateReport             func(childComplexity int, input model.ReportInput) int
+		DeleteAlertRule          func(childComplexity int, id string, expectedVersion int) int
 		DeleteCohort             func(childComplexity int, id string, expectedVersion int) int
 		DeleteDashboard          func(childComplexity int, id string, expectedVersion int) int
 		DeleteMonitor            func(childComplexity int, id string, expectedVersion int) int
@@ -533,6 +621,9 @@ type ComplexityRoot struct {
 		RunReportNow             func(childComplexity int, id string) int
 		RunRetention             func(childComplexity int, dryRun bool) int
 		SaveFunnelActorsAsCohort func(childComplexity int, input model.FunnelActorsCohortInput) int
+		SetAlertChannels         func(childComplexity int, input model.AlertChannelsInput) int
+		SnoozeAlertRule          func(childComplexity int, id string, expectedVersion int, until *time.Time) int
+		UpdateAlertRule          func(childComplexity int, id string, expectedVersion int, input model.AlertRuleInput) int
 		UpdateCohort             func(childComplexity int, id string, expectedVersion int, input model.CohortInput) int
 		UpdateDashboard          func(childComplexity int, id string, expectedVersion int, input model.DashboardInput) int
 		UpdateMetric             func(childComplexity int, id string, expectedVersion int, input model.MetricInput) int
@@ -565,6 +656,10 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		AlertChannels       func(childComplexity int) int
+		AlertHistory        func(childComplexity int, ruleID *string, timeRange model.TimeRange, transitionsOnly *bool, first *int) int
+		AlertRule           func(childComplexity int, id string) int
+		AlertRules          func(childComplexity int) int
 		Cohort              func(childComplexity int, id string) int
 		Cohorts             func(childComplexity int) int
 		Dashboard           func(childComplexity int, idOrSlug string) int
@@ -597,6 +692,7 @@ type ComplexityRoot struct {
 		RetentionQuery      func(childComplexity int, input model.RetentionInput) int
 		RetentionReport     func(childComplexity int) int
 		ServerInfo          func(childComplexity int) int
+		SimulateAlertRule   func(childComplexity int, input model.AlertRuleInput, timeRange model.TimeRange) int
 		Viewer              func(childComplexity int) int
 	}
 
@@ -733,6 +829,7 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
+		AlertEvents     func(childComplexity int) int
 		DashboardData   func(childComplexity int, idOrSlug string, filters []*model.MetricFilterInput, timeRange *model.TimeRange) int
 		EventTypeCounts func(childComplexity int, timeRange model.TimeRange, everySeconds *int) int
 		ExportProgress  func(childComplexity int, id string) int
@@ -801,6 +898,11 @@ type MonitorResolver interface {
 	LastRun(ctx context.Context, obj *model.Monitor) (*model.MonitorRun, error)
 }
 type MutationResolver interface {
+	CreateAlertRule(ctx context.Context, input model.AlertRuleInput) (*model.AlertRule, error)
+	UpdateAlertRule(ctx context.Context, id string, expectedVersion int, input model.AlertRuleInput) (*model.AlertRule, error)
+	DeleteAlertRule(ctx context.Context, id string, expectedVersion int) (bool, error)
+	SnoozeAlertRule(ctx context.Context, id string, expectedVersion int, until *time.Time) (*model.AlertRule, error)
+	SetAlertChannels(ctx context.Context, input model.AlertChannelsInput) (*model.AlertChannels, error)
 	CreateCohort(ctx context.Context, input model.CohortInput) (*model.Cohort, error)
 	UpdateCohort(ctx context.Context, id string, expectedVersion int, input model.CohortInput) (*model.Cohort, error)
 	DeleteCohort(ctx context.Context, id string, expectedVersion int) (bool, error)
@@ -831,6 +933,11 @@ type MutationResolver interface {
 	RunReportNow(ctx context.Context, id string) (*model.ReportRun, error)
 }
 type QueryResolver interface {
+	AlertRule(ctx context.Context, id string) (*model.AlertRule, error)
+	AlertRules(ctx context.Context) ([]*model.AlertRule, error)
+	AlertHistory(ctx context.Context, ruleID *string, timeRange model.TimeRange, transitionsOnly *bool, first *int) ([]*model.AlertHistoryEntry, error)
+	AlertChannels(ctx context.Context) (*model.AlertChannels, error)
+	SimulateAlertRule(ctx context.Context, input model.AlertRuleInput, timeRange model.TimeRange) (*model.AlertSimulation, error)
 	Cohort(ctx context.Context, id string) (*model.Cohort, error)
 	Cohorts(ctx context.Context) ([]*model.Cohort, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
@@ -866,6 +973,7 @@ type QueryResolver interface {
 	ReportRuns(ctx context.Context, reportID string, first *int, after *string) (*model.ReportRunConnection, error)
 }
 type SubscriptionResolver interface {
+	AlertEvents(ctx context.Context) (<-chan *model.AlertEvent, error)
 	DashboardData(ctx context.Context, idOrSlug string, filters []*model.MetricFilterInput, timeRange *model.TimeRange) (<-chan *model.DashboardRender, error)
 	WidgetData(ctx context.Context, dashboardID string, widgetID string, filters []*model.MetricFilterInput, timeRange *model.TimeRange) (<-chan *model.WidgetData, error)
 	EventTypeCounts(ctx context.Context, timeRange model.TimeRange, everySeconds *int) (<-chan []*model.EventTypeCount, error)
@@ -939,6 +1047,420 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AIProvenance.ToolCalls(childComplexity), true
+
+	case "AlertChannel.kind":
+		if e.ComplexityRoot.AlertChannel.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertChannel.Kind(childComplexity), true
+	case "AlertChannel.to":
+		if e.ComplexityRoot.AlertChannel.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertChannel.To(childComplexity), true
+	case "AlertChannel.url":
+		if e.ComplexityRoot.AlertChannel.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertChannel.URL(childComplexity), true
+
+	case "AlertChannels.emails":
+		if e.ComplexityRoot.AlertChannels.Emails == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertChannels.Emails(childComplexity), true
+	case "AlertChannels.hasWebhookSecret":
+		if e.ComplexityRoot.AlertChannels.HasWebhookSecret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertChannels.HasWebhookSecret(childComplexity), true
+	case "AlertChannels.updatedAt":
+		if e.ComplexityRoot.AlertChannels.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertChannels.UpdatedAt(childComplexity), true
+	case "AlertChannels.webhookUrl":
+		if e.ComplexityRoot.AlertChannels.WebhookURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertChannels.WebhookURL(childComplexity), true
+
+	case "AlertEvent.bucket":
+		if e.ComplexityRoot.AlertEvent.Bucket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.Bucket(childComplexity), true
+	case "AlertEvent.bucketEnd":
+		if e.ComplexityRoot.AlertEvent.BucketEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.BucketEnd(childComplexity), true
+	case "AlertEvent.changePercent":
+		if e.ComplexityRoot.AlertEvent.ChangePercent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.ChangePercent(childComplexity), true
+	case "AlertEvent.confidence":
+		if e.ComplexityRoot.AlertEvent.Confidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.Confidence(childComplexity), true
+	case "AlertEvent.detector":
+		if e.ComplexityRoot.AlertEvent.Detector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.Detector(childComplexity), true
+	case "AlertEvent.error":
+		if e.ComplexityRoot.AlertEvent.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.Error(childComplexity), true
+	case "AlertEvent.event":
+		if e.ComplexityRoot.AlertEvent.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.Event(childComplexity), true
+	case "AlertEvent.expected":
+		if e.ComplexityRoot.AlertEvent.Expected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.Expected(childComplexity), true
+	case "AlertEvent.firedBucket":
+		if e.ComplexityRoot.AlertEvent.FiredBucket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.FiredBucket(childComplexity), true
+	case "AlertEvent.id":
+		if e.ComplexityRoot.AlertEvent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.ID(childComplexity), true
+	case "AlertEvent.kind":
+		if e.ComplexityRoot.AlertEvent.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.Kind(childComplexity), true
+	case "AlertEvent.lower":
+		if e.ComplexityRoot.AlertEvent.Lower == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.Lower(childComplexity), true
+	case "AlertEvent.metricKey":
+		if e.ComplexityRoot.AlertEvent.MetricKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.MetricKey(childComplexity), true
+	case "AlertEvent.monitorId":
+		if e.ComplexityRoot.AlertEvent.MonitorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.MonitorID(childComplexity), true
+	case "AlertEvent.previousState":
+		if e.ComplexityRoot.AlertEvent.PreviousState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.PreviousState(childComplexity), true
+	case "AlertEvent.query":
+		if e.ComplexityRoot.AlertEvent.Query == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.Query(childComplexity), true
+	case "AlertEvent.ruleId":
+		if e.ComplexityRoot.AlertEvent.RuleID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.RuleID(childComplexity), true
+	case "AlertEvent.ruleName":
+		if e.ComplexityRoot.AlertEvent.RuleName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.RuleName(childComplexity), true
+	case "AlertEvent.score":
+		if e.ComplexityRoot.AlertEvent.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.Score(childComplexity), true
+	case "AlertEvent.series":
+		if e.ComplexityRoot.AlertEvent.Series == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.Series(childComplexity), true
+	case "AlertEvent.state":
+		if e.ComplexityRoot.AlertEvent.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.State(childComplexity), true
+	case "AlertEvent.threshold":
+		if e.ComplexityRoot.AlertEvent.Threshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.Threshold(childComplexity), true
+	case "AlertEvent.upper":
+		if e.ComplexityRoot.AlertEvent.Upper == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.Upper(childComplexity), true
+	case "AlertEvent.value":
+		if e.ComplexityRoot.AlertEvent.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEvent.Value(childComplexity), true
+
+	case "AlertHistoryEntry.bucket":
+		if e.ComplexityRoot.AlertHistoryEntry.Bucket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertHistoryEntry.Bucket(childComplexity), true
+	case "AlertHistoryEntry.error":
+		if e.ComplexityRoot.AlertHistoryEntry.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertHistoryEntry.Error(childComplexity), true
+	case "AlertHistoryEntry.evaluatedAt":
+		if e.ComplexityRoot.AlertHistoryEntry.EvaluatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertHistoryEntry.EvaluatedAt(childComplexity), true
+	case "AlertHistoryEntry.expected":
+		if e.ComplexityRoot.AlertHistoryEntry.Expected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertHistoryEntry.Expected(childComplexity), true
+	case "AlertHistoryEntry.fromState":
+		if e.ComplexityRoot.AlertHistoryEntry.FromState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertHistoryEntry.FromState(childComplexity), true
+	case "AlertHistoryEntry.ruleId":
+		if e.ComplexityRoot.AlertHistoryEntry.RuleID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertHistoryEntry.RuleID(childComplexity), true
+	case "AlertHistoryEntry.series":
+		if e.ComplexityRoot.AlertHistoryEntry.Series == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertHistoryEntry.Series(childComplexity), true
+	case "AlertHistoryEntry.state":
+		if e.ComplexityRoot.AlertHistoryEntry.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertHistoryEntry.State(childComplexity), true
+	case "AlertHistoryEntry.value":
+		if e.ComplexityRoot.AlertHistoryEntry.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertHistoryEntry.Value(childComplexity), true
+
+	case "AlertRule.channels":
+		if e.ComplexityRoot.AlertRule.Channels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.Channels(childComplexity), true
+	case "AlertRule.comparator":
+		if e.ComplexityRoot.AlertRule.Comparator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.Comparator(childComplexity), true
+	case "AlertRule.createdAt":
+		if e.ComplexityRoot.AlertRule.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.CreatedAt(childComplexity), true
+	case "AlertRule.dimensions":
+		if e.ComplexityRoot.AlertRule.Dimensions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.Dimensions(childComplexity), true
+	case "AlertRule.enabled":
+		if e.ComplexityRoot.AlertRule.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.Enabled(childComplexity), true
+	case "AlertRule.filters":
+		if e.ComplexityRoot.AlertRule.Filters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.Filters(childComplexity), true
+	case "AlertRule.for":
+		if e.ComplexityRoot.AlertRule.For == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.For(childComplexity), true
+	case "AlertRule.grain":
+		if e.ComplexityRoot.AlertRule.Grain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.Grain(childComplexity), true
+	case "AlertRule.id":
+		if e.ComplexityRoot.AlertRule.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.ID(childComplexity), true
+	case "AlertRule.isDefault":
+		if e.ComplexityRoot.AlertRule.IsDefault == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.IsDefault(childComplexity), true
+	case "AlertRule.keepFiringFor":
+		if e.ComplexityRoot.AlertRule.KeepFiringFor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.KeepFiringFor(childComplexity), true
+	case "AlertRule.kind":
+		if e.ComplexityRoot.AlertRule.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.Kind(childComplexity), true
+	case "AlertRule.metricKey":
+		if e.ComplexityRoot.AlertRule.MetricKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.MetricKey(childComplexity), true
+	case "AlertRule.monitorId":
+		if e.ComplexityRoot.AlertRule.MonitorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.MonitorID(childComplexity), true
+	case "AlertRule.name":
+		if e.ComplexityRoot.AlertRule.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.Name(childComplexity), true
+	case "AlertRule.noData":
+		if e.ComplexityRoot.AlertRule.NoData == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.NoData(childComplexity), true
+	case "AlertRule.notifyAdmins":
+		if e.ComplexityRoot.AlertRule.NotifyAdmins == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.NotifyAdmins(childComplexity), true
+	case "AlertRule.onError":
+		if e.ComplexityRoot.AlertRule.OnError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.OnError(childComplexity), true
+	case "AlertRule.owner":
+		if e.ComplexityRoot.AlertRule.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.Owner(childComplexity), true
+	case "AlertRule.repeatInterval":
+		if e.ComplexityRoot.AlertRule.RepeatInterval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.RepeatInterval(childComplexity), true
+	case "AlertRule.scoreField":
+		if e.ComplexityRoot.AlertRule.ScoreField == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.ScoreField(childComplexity), true
+	case "AlertRule.snoozedUntil":
+		if e.ComplexityRoot.AlertRule.SnoozedUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.SnoozedUntil(childComplexity), true
+	case "AlertRule.threshold":
+		if e.ComplexityRoot.AlertRule.Threshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.Threshold(childComplexity), true
+	case "AlertRule.updatedAt":
+		if e.ComplexityRoot.AlertRule.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.UpdatedAt(childComplexity), true
+	case "AlertRule.version":
+		if e.ComplexityRoot.AlertRule.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.Version(childComplexity), true
+
+	case "AlertSimulation.entries":
+		if e.ComplexityRoot.AlertSimulation.Entries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertSimulation.Entries(childComplexity), true
+	case "AlertSimulation.events":
+		if e.ComplexityRoot.AlertSimulation.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertSimulation.Events(childComplexity), true
+	case "AlertSimulation.firedBuckets":
+		if e.ComplexityRoot.AlertSimulation.FiredBuckets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertSimulation.FiredBuckets(childComplexity), true
 
 	case "AnomalyPoint.anomalous":
 		if e.ComplexityRoot.AnomalyPoint.Anomalous == nil {
@@ -2834,6 +3356,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelExport(childComplexity, args["id"].(string)), true
+	case "Mutation.createAlertRule":
+		if e.ComplexityRoot.Mutation.CreateAlertRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createAlertRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAlertRule(childComplexity, args["input"].(model.AlertRuleInput)), true
 	case "Mutation.createCohort":
 		if e.ComplexityRoot.Mutation.CreateCohort == nil {
 			break
@@ -2889,6 +3422,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateReport(childComplexity, args["input"].(model.ReportInput)), true
+	case "Mutation.deleteAlertRule":
+		if e.ComplexityRoot.Mutation.DeleteAlertRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteAlertRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteAlertRule(childComplexity, args["id"].(string), args["expectedVersion"].(int)), true
 	case "Mutation.deleteCohort":
 		if e.ComplexityRoot.Mutation.DeleteCohort == nil {
 			break
@@ -3043,6 +3587,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SaveFunnelActorsAsCohort(childComplexity, args["input"].(model.FunnelActorsCohortInput)), true
+	case "Mutation.setAlertChannels":
+		if e.ComplexityRoot.Mutation.SetAlertChannels == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setAlertChannels_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetAlertChannels(childComplexity, args["input"].(model.AlertChannelsInput)), true
+	case "Mutation.snoozeAlertRule":
+		if e.ComplexityRoot.Mutation.SnoozeAlertRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_snoozeAlertRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SnoozeAlertRule(childComplexity, args["id"].(string), args["expectedVersion"].(int), args["until"].(*time.Time)), true
+	case "Mutation.updateAlertRule":
+		if e.ComplexityRoot.Mutation.UpdateAlertRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateAlertRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateAlertRule(childComplexity, args["id"].(string), args["expectedVersion"].(int), args["input"].(model.AlertRuleInput)), true
 	case "Mutation.updateCohort":
 		if e.ComplexityRoot.Mutation.UpdateCohort == nil {
 			break
@@ -3180,6 +3757,40 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PathsResult.Nodes(childComplexity), true
 
+	case "Query.alertChannels":
+		if e.ComplexityRoot.Query.AlertChannels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.AlertChannels(childComplexity), true
+	case "Query.alertHistory":
+		if e.ComplexityRoot.Query.AlertHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_alertHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AlertHistory(childComplexity, args["ruleId"].(*string), args["timeRange"].(model.TimeRange), args["transitionsOnly"].(*bool), args["first"].(*int)), true
+	case "Query.alertRule":
+		if e.ComplexityRoot.Query.AlertRule == nil {
+			break
+		}
+
+		args, err := ec.field_Query_alertRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AlertRule(childComplexity, args["id"].(string)), true
+	case "Query.alertRules":
+		if e.ComplexityRoot.Query.AlertRules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.AlertRules(childComplexity), true
 	case "Query.cohort":
 		if e.ComplexityRoot.Query.Cohort == nil {
 			break
@@ -3508,6 +4119,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ServerInfo(childComplexity), true
+	case "Query.simulateAlertRule":
+		if e.ComplexityRoot.Query.SimulateAlertRule == nil {
+			break
+		}
+
+		args, err := ec.field_Query_simulateAlertRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SimulateAlertRule(childComplexity, args["input"].(model.AlertRuleInput), args["timeRange"].(model.TimeRange)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -4018,6 +4640,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ServerInfo.Version(childComplexity), true
 
+	case "Subscription.alertEvents":
+		if e.ComplexityRoot.Subscription.AlertEvents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.AlertEvents(childComplexity), true
 	case "Subscription.dashboardData":
 		if e.ComplexityRoot.Subscription.DashboardData == nil {
 			break
@@ -4250,6 +4878,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AlertChannelInput", ec.unmarshalInputAlertChannelInput),
+			graphql.NewInputUnmarshaler("AlertChannelsInput", ec.unmarshalInputAlertChannelsInput),
+			graphql.NewInputUnmarshaler("AlertRuleInput", ec.unmarshalInputAlertRuleInput),
 			graphql.NewInputUnmarshaler("CohortFilterInput", ec.unmarshalInputCohortFilterInput),
 			graphql.NewInputUnmarshaler("CohortInput", ec.unmarshalInputCohortInput),
 			graphql.NewInputUnmarshaler("DashboardFilterInput", ec.unmarshalInputDashboardFilterInput),
@@ -4458,6 +5089,351 @@ type Mutation
 
 "Pushed updates over graphql-transport-ws."
 type Subscription
+`, BuiltIn: false},
+	{Name: "../schema/alerts.graphqls", Input: `# Alerts
+#
+# Alert rules (package alerts; see docs/ARCHITECTURE.md "Alerts" and docs/events.md): a
+# threshold, a relative change against the previous period, or a monitor's anomaly confidence,
+# evaluated once per completed bucket of the rule's grain, per series, through Grafana's states.
+# Every tenant has a default ANOMALY rule per key metric (ids default:<metric key>) that
+# notifies its admins (setAlertChannels). Admins write; viewers read.
+
+extend type Query {
+  "One alert rule of the caller's tenant (stored or default), or null."
+  alertRule(id: ID!): AlertRule @hasRole(role: VIEWER)
+  "The tenant's alert rules: the default key-metric rules first, then the stored ones, oldest first."
+  alertRules: [AlertRule!]! @hasRole(role: VIEWER)
+  """
+  Evaluations with their values, newest bucket first: one entry per rule, series and evaluated
+  bucket in timeRange (by bucket start). transitionsOnly keeps those that changed the state.
+  """
+  alertHistory(ruleId: ID, timeRange: TimeRange!, transitionsOnly: Boolean = false, first: Int = 500): [AlertHistoryEntry!]! @hasRole(role: VIEWER)
+  "Where the tenant's admins receive alert notifications (webhook secret never returned)."
+  alertChannels: AlertChannels! @hasRole(role: ADMIN)
+  """
+  Backtest a rule without storing it: the state machine over every completed bucket of
+  timeRange (at most 1 000), from an empty state, on the tenant's data. Nothing is sent.
+  """
+  simulateAlertRule(input: AlertRuleInput!, timeRange: TimeRange!): AlertSimulation! @hasRole(role: VIEWER)
+}
+
+extend type Mutation {
+  "Define an alert rule."
+  createAlertRule(input: AlertRuleInput!): AlertRule! @hasRole(role: ADMIN)
+  """
+  Replace a rule's definition; a stale expectedVersion is a CONFLICT naming the current one. A
+  default rule never tuned has version 0 and stays an ANOMALY rule on its monitor. A webhook
+  given without a secret keeps the secret stored for the same URL.
+  """
+  updateAlertRule(id: ID!, expectedVersion: Int!, input: AlertRuleInput!): AlertRule! @hasRole(role: ADMIN)
+  "Delete a rule (a default rule is switched off instead); its history stays."
+  deleteAlertRule(id: ID!, expectedVersion: Int!): Boolean! @hasRole(role: ADMIN)
+  "Mute a rule's notifications until a time (null unmutes); evaluation, history and events go on."
+  snoozeAlertRule(id: ID!, expectedVersion: Int!, until: DateTime): AlertRule! @hasRole(role: ADMIN)
+  "Set where the tenant's admins are notified: every rule with notifyAdmins (every default rule) sends there."
+  setAlertChannels(input: AlertChannelsInput!): AlertChannels! @hasRole(role: ADMIN)
+}
+
+extend type Subscription {
+  "The tenant's alert events (triggered and resolved) as they are published; muted rules' events are not pushed."
+  alertEvents: AlertEvent! @hasRole(role: VIEWER)
+}
+
+"What a rule watches."
+enum AlertRuleKind {
+  "The metric's value is above (below) threshold."
+  THRESHOLD
+  "The change against the previous period, in percent, is above (below) threshold (e.g. BELOW -30)."
+  RELATIVE_CHANGE
+  "A monitor's confidence (or score) for the bucket is above threshold (0–1)."
+  ANOMALY
+}
+
+"Which side of the threshold breaks a rule."
+enum AlertComparator {
+  "Greater than the threshold."
+  ABOVE
+  "Less than the threshold."
+  BELOW
+}
+
+"What an ANOMALY rule compares with its threshold."
+enum AlertScoreField {
+  "The detector's confidence that the bucket is anomalous."
+  CONFIDENCE
+  "The anomaly score."
+  SCORE
+}
+
+"What missing data (noData) or a failed evaluation (onError) does to a series."
+enum AlertTreatment {
+  "Move to the NO_DATA state (noData only; the default)."
+  NO_DATA
+  "Move to the ERROR state (onError only; the default)."
+  ERROR
+  "Count as a breach."
+  ALERTING
+  "Count as normal."
+  OK
+  "Leave the series in its state."
+  KEEP_LAST
+}
+
+"Where one series of a rule is (Grafana's states)."
+enum AlertState {
+  "The condition does not hold."
+  NORMAL
+  "The condition holds, for less than ` + "`" + `for` + "`" + `."
+  PENDING
+  "The condition held for ` + "`" + `for` + "`" + `: the alert fired."
+  FIRING
+  "The condition cleared less than keepFiringFor ago; still an alert."
+  RECOVERING
+  "The bucket had no data (treatment NO_DATA)."
+  NO_DATA
+  "The evaluation failed (treatment ERROR)."
+  ERROR
+}
+
+"How a notification reaches people."
+enum AlertChannelKind {
+  "A plain-text email listing the transitions."
+  EMAIL
+  "A POST of the notification JSON, signed with HMAC-SHA256 (header X-Analytics-Signature), under the report webhook address rules."
+  WEBHOOK
+}
+
+"Which transition an alert event announces."
+enum AlertEventKind {
+  "analytics.alert.triggered.v1: a series went FIRING."
+  TRIGGERED
+  "analytics.alert.resolved.v1: a FIRING (or RECOVERING) series left it."
+  RESOLVED
+}
+
+"A destination of a rule's notifications."
+input AlertChannelInput {
+  "EMAIL or WEBHOOK."
+  kind: AlertChannelKind!
+  "Recipients (EMAIL)."
+  to: [String!]
+  "The receiver (WEBHOOK)."
+  url: String
+  "HMAC key of the signature (WEBHOOK), 16 characters or more; omit to keep the stored one."
+  secret: String
+}
+
+"An alert rule as written."
+input AlertRuleInput {
+  "Shown in notifications."
+  name: String!
+  "What the rule watches."
+  kind: AlertRuleKind!
+  "The metric's key (for ANOMALY: the monitor's metric, shown in events)."
+  metricKey: String!
+  "Conditions narrowing the metric."
+  filters: [MetricFilterInput!]
+  "Dimensions splitting the metric into series, each evaluated on its own."
+  dimensions: [String!]
+  "The bucket evaluated once completed: HOUR, DAY, WEEK or MONTH."
+  grain: Grain!
+  "The monitor whose scores an ANOMALY rule reads."
+  monitorId: String
+  "ABOVE or BELOW (THRESHOLD, RELATIVE_CHANGE)."
+  comparator: AlertComparator
+  "The threshold: a value, a percent change, or a confidence in (0, 1)."
+  threshold: Float!
+  "What an ANOMALY rule compares; default CONFIDENCE."
+  scoreField: AlertScoreField
+  "How long the condition must hold before FIRING, e.g. 2h; default 0s (fire on the first breach)."
+  for: String
+  "How long a series stays FIRING (as RECOVERING) after the condition cleared, e.g. 1h; default 0s."
+  keepFiringFor: String
+  "Treatment of a bucket without data; default NO_DATA."
+  noData: AlertTreatment
+  "Treatment of a failed evaluation; default ERROR."
+  onError: AlertTreatment
+  "Mute notifications until then."
+  snoozedUntil: DateTime
+  "Notify the tenant's admins (setAlertChannels); default true."
+  notifyAdmins: Boolean = true
+  "Extra destinations of this rule."
+  channels: [AlertChannelInput!]
+  "Re-notify while series stay FIRING, e.g. 24h; default 24h."
+  repeatInterval: String
+  "Whether the rule is evaluated; default true."
+  enabled: Boolean = true
+}
+
+"A destination of a rule's notifications, as stored (no secret)."
+type AlertChannel {
+  "EMAIL or WEBHOOK."
+  kind: AlertChannelKind!
+  "Recipients (EMAIL)."
+  to: [String!]!
+  "The receiver (WEBHOOK)."
+  url: String
+}
+
+"An alert rule."
+type AlertRule {
+  "uuid, or default:<metric key> for a key-metric default rule."
+  id: ID!
+  "Shown in notifications."
+  name: String!
+  "What the rule watches."
+  kind: AlertRuleKind!
+  "The metric's key."
+  metricKey: String!
+  "Conditions narrowing the metric."
+  filters: [MetricFilter!]!
+  "Dimensions splitting the metric into series."
+  dimensions: [String!]!
+  "The evaluated bucket."
+  grain: Grain!
+  "The monitor of an ANOMALY rule."
+  monitorId: String
+  "Which side of the threshold breaks the rule."
+  comparator: AlertComparator!
+  "The threshold."
+  threshold: Float!
+  "What an ANOMALY rule compares."
+  scoreField: AlertScoreField
+  "How long the condition must hold before FIRING (Go duration, e.g. 2h0m0s)."
+  for: String!
+  "How long a series stays FIRING after the condition cleared."
+  keepFiringFor: String!
+  "Treatment of a bucket without data."
+  noData: AlertTreatment!
+  "Treatment of a failed evaluation."
+  onError: AlertTreatment!
+  "Notifications are muted until then."
+  snoozedUntil: DateTime
+  "Whether the tenant's admins are notified."
+  notifyAdmins: Boolean!
+  "Extra destinations."
+  channels: [AlertChannel!]!
+  "Re-notify interval while series stay FIRING."
+  repeatInterval: String!
+  "Whether the rule is evaluated."
+  enabled: Boolean!
+  "A key-metric default rule (tunable, never removed)."
+  isDefault: Boolean!
+  "Pass as expectedVersion to change the rule; 0 for a default rule never tuned."
+  version: Int!
+  "Who created (or tuned) it; system for a default rule."
+  owner: String!
+  "When it was stored; null for a default rule never tuned."
+  createdAt: DateTime
+  "When it last changed; null for a default rule never tuned."
+  updatedAt: DateTime
+}
+
+"One evaluation of one series of a rule."
+type AlertHistoryEntry {
+  "The rule."
+  ruleId: ID!
+  "Start of the evaluated bucket."
+  bucket: DateTime!
+  "The series' labels (dimension → value); {} for the total."
+  series: JSON!
+  "State before the evaluation."
+  fromState: AlertState!
+  "State after it."
+  state: AlertState!
+  "The value read (the metric's value, or the monitor's value for ANOMALY)."
+  value: Float
+  "The expected value (previous period, or the monitor's expectation)."
+  expected: Float
+  "Why the evaluation failed (ERROR)."
+  error: String
+  "When the state machine stepped (the bucket's end)."
+  evaluatedAt: DateTime!
+}
+
+"An alert event: the payload of analytics.alert.triggered.v1 / resolved.v1."
+type AlertEvent {
+  "Idempotency key of the transition (the Nats-Msg-Id)."
+  id: ID!
+  "TRIGGERED or RESOLVED."
+  event: AlertEventKind!
+  "The rule."
+  ruleId: ID!
+  "The rule's name."
+  ruleName: String!
+  "The rule's kind."
+  kind: AlertRuleKind!
+  "The monitor of an ANOMALY rule."
+  monitorId: String
+  "The metric's key."
+  metricKey: String!
+  "The series' labels."
+  series: JSON!
+  "Start of the evaluated bucket."
+  bucket: DateTime!
+  "End of the evaluated bucket."
+  bucketEnd: DateTime!
+  "The bucket the alert fired in."
+  firedBucket: DateTime!
+  "State before."
+  previousState: AlertState!
+  "State after."
+  state: AlertState!
+  "The value read."
+  value: Float
+  "The expected value."
+  expected: Float
+  "Lower bound of the expected range (ANOMALY)."
+  lower: Float
+  "Upper bound of the expected range (ANOMALY)."
+  upper: Float
+  "The detector's confidence (ANOMALY)."
+  confidence: Float
+  "The anomaly score (ANOMALY)."
+  score: Float
+  "The change against the previous period in percent (RELATIVE_CHANGE)."
+  changePercent: Float
+  "The rule's threshold."
+  threshold: Float!
+  "The detector (ANOMALY) or the rule kind."
+  detector: String!
+  "The metric query that produced the value (JSON), to reproduce it."
+  query: String!
+  "Why the series left FIRING for ERROR."
+  error: String
+}
+
+"A backtest of a rule."
+type AlertSimulation {
+  "Every evaluation, oldest bucket first."
+  entries: [AlertHistoryEntry!]!
+  "The transitions that would have been announced."
+  events: [AlertEvent!]!
+  "The buckets in which some series went FIRING."
+  firedBuckets: [DateTime!]!
+}
+
+"Where the tenant's admins receive alert notifications."
+type AlertChannels {
+  "Email recipients."
+  emails: [String!]!
+  "The signed webhook receiver."
+  webhookUrl: String
+  "Whether a webhook secret is stored."
+  hasWebhookSecret: Boolean!
+  "When they last changed; null when never set."
+  updatedAt: DateTime
+}
+
+"The tenant's admin alert channels as written."
+input AlertChannelsInput {
+  "Email recipients (may be empty)."
+  emails: [String!]!
+  "The signed webhook receiver; omit for none."
+  webhookUrl: String
+  "HMAC key of the webhook (16 characters or more); omit to keep the stored one for the same URL."
+  webhookSecret: String
+}
 `, BuiltIn: false},
 	{Name: "../schema/cohorts.graphqls", Input: `# Cohorts: groups of learners, behavioural or static, and the membership
 # conditions metric queries, widgets and exports take (package cohorts; see
@@ -6887,6 +7863,178 @@ func (ec *executionContext) childFields_AIProvenance(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type AIProvenance", field.Name)
 }
 
+func (ec *executionContext) childFields_AlertChannel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_AlertChannel_kind(ctx, field)
+	case "to":
+		return ec.fieldContext_AlertChannel_to(ctx, field)
+	case "url":
+		return ec.fieldContext_AlertChannel_url(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertChannel", field.Name)
+}
+
+func (ec *executionContext) childFields_AlertChannels(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "emails":
+		return ec.fieldContext_AlertChannels_emails(ctx, field)
+	case "webhookUrl":
+		return ec.fieldContext_AlertChannels_webhookUrl(ctx, field)
+	case "hasWebhookSecret":
+		return ec.fieldContext_AlertChannels_hasWebhookSecret(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_AlertChannels_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertChannels", field.Name)
+}
+
+func (ec *executionContext) childFields_AlertEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AlertEvent_id(ctx, field)
+	case "event":
+		return ec.fieldContext_AlertEvent_event(ctx, field)
+	case "ruleId":
+		return ec.fieldContext_AlertEvent_ruleId(ctx, field)
+	case "ruleName":
+		return ec.fieldContext_AlertEvent_ruleName(ctx, field)
+	case "kind":
+		return ec.fieldContext_AlertEvent_kind(ctx, field)
+	case "monitorId":
+		return ec.fieldContext_AlertEvent_monitorId(ctx, field)
+	case "metricKey":
+		return ec.fieldContext_AlertEvent_metricKey(ctx, field)
+	case "series":
+		return ec.fieldContext_AlertEvent_series(ctx, field)
+	case "bucket":
+		return ec.fieldContext_AlertEvent_bucket(ctx, field)
+	case "bucketEnd":
+		return ec.fieldContext_AlertEvent_bucketEnd(ctx, field)
+	case "firedBucket":
+		return ec.fieldContext_AlertEvent_firedBucket(ctx, field)
+	case "previousState":
+		return ec.fieldContext_AlertEvent_previousState(ctx, field)
+	case "state":
+		return ec.fieldContext_AlertEvent_state(ctx, field)
+	case "value":
+		return ec.fieldContext_AlertEvent_value(ctx, field)
+	case "expected":
+		return ec.fieldContext_AlertEvent_expected(ctx, field)
+	case "lower":
+		return ec.fieldContext_AlertEvent_lower(ctx, field)
+	case "upper":
+		return ec.fieldContext_AlertEvent_upper(ctx, field)
+	case "confidence":
+		return ec.fieldContext_AlertEvent_confidence(ctx, field)
+	case "score":
+		return ec.fieldContext_AlertEvent_score(ctx, field)
+	case "changePercent":
+		return ec.fieldContext_AlertEvent_changePercent(ctx, field)
+	case "threshold":
+		return ec.fieldContext_AlertEvent_threshold(ctx, field)
+	case "detector":
+		return ec.fieldContext_AlertEvent_detector(ctx, field)
+	case "query":
+		return ec.fieldContext_AlertEvent_query(ctx, field)
+	case "error":
+		return ec.fieldContext_AlertEvent_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_AlertHistoryEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ruleId":
+		return ec.fieldContext_AlertHistoryEntry_ruleId(ctx, field)
+	case "bucket":
+		return ec.fieldContext_AlertHistoryEntry_bucket(ctx, field)
+	case "series":
+		return ec.fieldContext_AlertHistoryEntry_series(ctx, field)
+	case "fromState":
+		return ec.fieldContext_AlertHistoryEntry_fromState(ctx, field)
+	case "state":
+		return ec.fieldContext_AlertHistoryEntry_state(ctx, field)
+	case "value":
+		return ec.fieldContext_AlertHistoryEntry_value(ctx, field)
+	case "expected":
+		return ec.fieldContext_AlertHistoryEntry_expected(ctx, field)
+	case "error":
+		return ec.fieldContext_AlertHistoryEntry_error(ctx, field)
+	case "evaluatedAt":
+		return ec.fieldContext_AlertHistoryEntry_evaluatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertHistoryEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_AlertRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AlertRule_id(ctx, field)
+	case "name":
+		return ec.fieldContext_AlertRule_name(ctx, field)
+	case "kind":
+		return ec.fieldContext_AlertRule_kind(ctx, field)
+	case "metricKey":
+		return ec.fieldContext_AlertRule_metricKey(ctx, field)
+	case "filters":
+		return ec.fieldContext_AlertRule_filters(ctx, field)
+	case "dimensions":
+		return ec.fieldContext_AlertRule_dimensions(ctx, field)
+	case "grain":
+		return ec.fieldContext_AlertRule_grain(ctx, field)
+	case "monitorId":
+		return ec.fieldContext_AlertRule_monitorId(ctx, field)
+	case "comparator":
+		return ec.fieldContext_AlertRule_comparator(ctx, field)
+	case "threshold":
+		return ec.fieldContext_AlertRule_threshold(ctx, field)
+	case "scoreField":
+		return ec.fieldContext_AlertRule_scoreField(ctx, field)
+	case "for":
+		return ec.fieldContext_AlertRule_for(ctx, field)
+	case "keepFiringFor":
+		return ec.fieldContext_AlertRule_keepFiringFor(ctx, field)
+	case "noData":
+		return ec.fieldContext_AlertRule_noData(ctx, field)
+	case "onError":
+		return ec.fieldContext_AlertRule_onError(ctx, field)
+	case "snoozedUntil":
+		return ec.fieldContext_AlertRule_snoozedUntil(ctx, field)
+	case "notifyAdmins":
+		return ec.fieldContext_AlertRule_notifyAdmins(ctx, field)
+	case "channels":
+		return ec.fieldContext_AlertRule_channels(ctx, field)
+	case "repeatInterval":
+		return ec.fieldContext_AlertRule_repeatInterval(ctx, field)
+	case "enabled":
+		return ec.fieldContext_AlertRule_enabled(ctx, field)
+	case "isDefault":
+		return ec.fieldContext_AlertRule_isDefault(ctx, field)
+	case "version":
+		return ec.fieldContext_AlertRule_version(ctx, field)
+	case "owner":
+		return ec.fieldContext_AlertRule_owner(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_AlertRule_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_AlertRule_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertRule", field.Name)
+}
+
+func (ec *executionContext) childFields_AlertSimulation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "entries":
+		return ec.fieldContext_AlertSimulation_entries(ctx, field)
+	case "events":
+		return ec.fieldContext_AlertSimulation_events(ctx, field)
+	case "firedBuckets":
+		return ec.fieldContext_AlertSimulation_firedBuckets(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertSimulation", field.Name)
+}
+
 func (ec *executionContext) childFields_AnomalyPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "bucket":
@@ -8495,6 +9643,20 @@ func (ec *executionContext) field_Mutation_cancelExport_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createAlertRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AlertRuleInput, error) {
+			return ec.unmarshalNAlertRuleInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRuleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createCohort_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8570,6 +9732,28 @@ func (ec *executionContext) field_Mutation_createReport_args(ctx context.Context
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteAlertRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -8873,6 +10057,80 @@ func (ec *executionContext) field_Mutation_saveFunnelActorsAsCohort_args(ctx con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setAlertChannels_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AlertChannelsInput, error) {
+			return ec.unmarshalNAlertChannelsInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertChannelsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_snoozeAlertRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "until",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["until"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateAlertRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AlertRuleInput, error) {
+			return ec.unmarshalNAlertRuleInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRuleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateCohort_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9072,6 +10330,58 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_alertHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ruleId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ruleId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "timeRange",
+		func(ctx context.Context, v any) (model.TimeRange, error) {
+			return ec.unmarshalNTimeRange2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐTimeRange(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["timeRange"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "transitionsOnly",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["transitionsOnly"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_alertRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -9701,6 +11011,28 @@ func (ec *executionContext) field_Query_retentionQuery_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_simulateAlertRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AlertRuleInput, error) {
+			return ec.unmarshalNAlertRuleInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRuleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "timeRange",
+		func(ctx context.Context, v any) (model.TimeRange, error) {
+			return ec.unmarshalNTimeRange2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐTimeRange(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["timeRange"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Subscription_dashboardData_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10075,6 +11407,1606 @@ func (ec *executionContext) _AIProvenance_costUsd(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_AIProvenance_costUsd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AIProvenance", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AlertChannel_kind(ctx context.Context, field graphql.CollectedField, obj *model.AlertChannel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertChannel_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AlertChannelKind) graphql.Marshaler {
+			return ec.marshalNAlertChannelKind2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertChannelKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertChannel_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertChannel", field, false, false, "AlertChannelKind")
+}
+
+func (ec *executionContext) _AlertChannel_to(ctx context.Context, field graphql.CollectedField, obj *model.AlertChannel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertChannel_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertChannel_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertChannel", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertChannel_url(ctx context.Context, field graphql.CollectedField, obj *model.AlertChannel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertChannel_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertChannel_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertChannel", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertChannels_emails(ctx context.Context, field graphql.CollectedField, obj *model.AlertChannels) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertChannels_emails(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Emails, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertChannels_emails(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertChannels", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertChannels_webhookUrl(ctx context.Context, field graphql.CollectedField, obj *model.AlertChannels) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertChannels_webhookUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WebhookURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertChannels_webhookUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertChannels", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertChannels_hasWebhookSecret(ctx context.Context, field graphql.CollectedField, obj *model.AlertChannels) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertChannels_hasWebhookSecret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasWebhookSecret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertChannels_hasWebhookSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertChannels", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AlertChannels_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.AlertChannels) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertChannels_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertChannels_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertChannels", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _AlertEvent_id(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AlertEvent_event(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AlertEventKind) graphql.Marshaler {
+			return ec.marshalNAlertEventKind2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertEventKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "AlertEventKind")
+}
+
+func (ec *executionContext) _AlertEvent_ruleId(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_ruleId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RuleID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_ruleId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AlertEvent_ruleName(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_ruleName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RuleName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_ruleName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertEvent_kind(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AlertRuleKind) graphql.Marshaler {
+			return ec.marshalNAlertRuleKind2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRuleKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "AlertRuleKind")
+}
+
+func (ec *executionContext) _AlertEvent_monitorId(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_monitorId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MonitorID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_monitorId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertEvent_metricKey(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_metricKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MetricKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_metricKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertEvent_series(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_series(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Series, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_series(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _AlertEvent_bucket(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_bucket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bucket, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_bucket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _AlertEvent_bucketEnd(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_bucketEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BucketEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_bucketEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _AlertEvent_firedBucket(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_firedBucket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FiredBucket, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_firedBucket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _AlertEvent_previousState(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_previousState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreviousState, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AlertState) graphql.Marshaler {
+			return ec.marshalNAlertState2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_previousState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "AlertState")
+}
+
+func (ec *executionContext) _AlertEvent_state(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AlertState) graphql.Marshaler {
+			return ec.marshalNAlertState2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "AlertState")
+}
+
+func (ec *executionContext) _AlertEvent_value(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AlertEvent_expected(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_expected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Expected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_expected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AlertEvent_lower(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_lower(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lower, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_lower(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AlertEvent_upper(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_upper(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Upper, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_upper(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AlertEvent_confidence(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_confidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Confidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_confidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AlertEvent_score(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AlertEvent_changePercent(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_changePercent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChangePercent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_changePercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AlertEvent_threshold(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_threshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Threshold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_threshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AlertEvent_detector(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_detector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_detector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertEvent_query(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_query(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Query, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_query(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertEvent_error(ctx context.Context, field graphql.CollectedField, obj *model.AlertEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEvent_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEvent_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertHistoryEntry_ruleId(ctx context.Context, field graphql.CollectedField, obj *model.AlertHistoryEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertHistoryEntry_ruleId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RuleID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertHistoryEntry_ruleId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertHistoryEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AlertHistoryEntry_bucket(ctx context.Context, field graphql.CollectedField, obj *model.AlertHistoryEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertHistoryEntry_bucket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bucket, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertHistoryEntry_bucket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertHistoryEntry", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _AlertHistoryEntry_series(ctx context.Context, field graphql.CollectedField, obj *model.AlertHistoryEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertHistoryEntry_series(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Series, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertHistoryEntry_series(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertHistoryEntry", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _AlertHistoryEntry_fromState(ctx context.Context, field graphql.CollectedField, obj *model.AlertHistoryEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertHistoryEntry_fromState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromState, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AlertState) graphql.Marshaler {
+			return ec.marshalNAlertState2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertHistoryEntry_fromState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertHistoryEntry", field, false, false, "AlertState")
+}
+
+func (ec *executionContext) _AlertHistoryEntry_state(ctx context.Context, field graphql.CollectedField, obj *model.AlertHistoryEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertHistoryEntry_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AlertState) graphql.Marshaler {
+			return ec.marshalNAlertState2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertHistoryEntry_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertHistoryEntry", field, false, false, "AlertState")
+}
+
+func (ec *executionContext) _AlertHistoryEntry_value(ctx context.Context, field graphql.CollectedField, obj *model.AlertHistoryEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertHistoryEntry_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertHistoryEntry_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertHistoryEntry", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AlertHistoryEntry_expected(ctx context.Context, field graphql.CollectedField, obj *model.AlertHistoryEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertHistoryEntry_expected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Expected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertHistoryEntry_expected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertHistoryEntry", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AlertHistoryEntry_error(ctx context.Context, field graphql.CollectedField, obj *model.AlertHistoryEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertHistoryEntry_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertHistoryEntry_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertHistoryEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertHistoryEntry_evaluatedAt(ctx context.Context, field graphql.CollectedField, obj *model.AlertHistoryEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertHistoryEntry_evaluatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EvaluatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertHistoryEntry_evaluatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertHistoryEntry", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _AlertRule_id(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRule", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AlertRule_name(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertRule_kind(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AlertRuleKind) graphql.Marshaler {
+			return ec.marshalNAlertRuleKind2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRuleKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRule", field, false, false, "AlertRuleKind")
+}
+
+func (ec *executionContext) _AlertRule_metricKey(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_metricKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MetricKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_metricKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertRule_filters(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_filters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Filters, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MetricFilter) graphql.Marshaler {
+			return ec.marshalNMetricFilter2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetricFilterᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_filters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AlertRule",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricFilter(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AlertRule_dimensions(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_dimensions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dimensions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_dimensions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertRule_grain(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_grain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grain, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Grain) graphql.Marshaler {
+			return ec.marshalNGrain2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐGrain(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_grain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRule", field, false, false, "Grain")
+}
+
+func (ec *executionContext) _AlertRule_monitorId(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_monitorId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MonitorID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_monitorId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertRule_comparator(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_comparator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comparator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AlertComparator) graphql.Marshaler {
+			return ec.marshalNAlertComparator2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertComparator(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_comparator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRule", field, false, false, "AlertComparator")
+}
+
+func (ec *executionContext) _AlertRule_threshold(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_threshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Threshold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_threshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRule", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AlertRule_scoreField(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_scoreField(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScoreField, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AlertScoreField) graphql.Marshaler {
+			return ec.marshalOAlertScoreField2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertScoreField(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_scoreField(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRule", field, false, false, "AlertScoreField")
+}
+
+func (ec *executionContext) _AlertRule_for(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_for(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.For, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_for(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertRule_keepFiringFor(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_keepFiringFor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.KeepFiringFor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_keepFiringFor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertRule_noData(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_noData(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NoData, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AlertTreatment) graphql.Marshaler {
+			return ec.marshalNAlertTreatment2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertTreatment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_noData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRule", field, false, false, "AlertTreatment")
+}
+
+func (ec *executionContext) _AlertRule_onError(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_onError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AlertTreatment) graphql.Marshaler {
+			return ec.marshalNAlertTreatment2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertTreatment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_onError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRule", field, false, false, "AlertTreatment")
+}
+
+func (ec *executionContext) _AlertRule_snoozedUntil(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_snoozedUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SnoozedUntil, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_snoozedUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRule", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _AlertRule_notifyAdmins(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_notifyAdmins(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NotifyAdmins, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_notifyAdmins(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRule", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AlertRule_channels(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_channels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AlertChannel) graphql.Marshaler {
+			return ec.marshalNAlertChannel2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertChannelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_channels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AlertRule",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertChannel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AlertRule_repeatInterval(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_repeatInterval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RepeatInterval, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_repeatInterval(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertRule_enabled(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRule", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AlertRule_isDefault(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_isDefault(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsDefault, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_isDefault(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRule", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AlertRule_version(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRule", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AlertRule_owner(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_owner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Owner, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertRule_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRule", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _AlertRule_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRule", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _AlertSimulation_entries(ctx context.Context, field graphql.CollectedField, obj *model.AlertSimulation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertSimulation_entries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AlertHistoryEntry) graphql.Marshaler {
+			return ec.marshalNAlertHistoryEntry2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertHistoryEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertSimulation_entries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AlertSimulation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertHistoryEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AlertSimulation_events(ctx context.Context, field graphql.CollectedField, obj *model.AlertSimulation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertSimulation_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Events, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AlertEvent) graphql.Marshaler {
+			return ec.marshalNAlertEvent2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertSimulation_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AlertSimulation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AlertSimulation_firedBuckets(ctx context.Context, field graphql.CollectedField, obj *model.AlertSimulation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertSimulation_firedBuckets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FiredBuckets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2ᚕᚖtimeᚐTimeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertSimulation_firedBuckets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertSimulation", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _AnomalyPoint_bucket(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyPoint) (ret graphql.Marshaler) {
@@ -17465,6 +20397,316 @@ func (ec *executionContext) fieldContext_MonitorRunError_error(_ context.Context
 	return graphql.NewScalarFieldContext("MonitorRunError", field, false, false, "String")
 }
 
+func (ec *executionContext) _Mutation_createAlertRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createAlertRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateAlertRule(ctx, fc.Args["input"].(model.AlertRuleInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.AlertRule
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.AlertRule
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AlertRule) graphql.Marshaler {
+			return ec.marshalNAlertRule2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createAlertRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertRule(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createAlertRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateAlertRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateAlertRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateAlertRule(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(int), fc.Args["input"].(model.AlertRuleInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.AlertRule
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.AlertRule
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AlertRule) graphql.Marshaler {
+			return ec.marshalNAlertRule2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateAlertRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertRule(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateAlertRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteAlertRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteAlertRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteAlertRule(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal bool
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteAlertRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteAlertRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_snoozeAlertRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_snoozeAlertRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SnoozeAlertRule(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(int), fc.Args["until"].(*time.Time))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.AlertRule
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.AlertRule
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AlertRule) graphql.Marshaler {
+			return ec.marshalNAlertRule2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_snoozeAlertRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertRule(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_snoozeAlertRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setAlertChannels(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setAlertChannels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetAlertChannels(ctx, fc.Args["input"].(model.AlertChannelsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.AlertChannels
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.AlertChannels
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AlertChannels) graphql.Marshaler {
+			return ec.marshalNAlertChannels2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertChannels(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setAlertChannels(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertChannels(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setAlertChannels_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createCohort(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19468,6 +22710,292 @@ func (ec *executionContext) fieldContext_PathsResult_edges(_ context.Context, fi
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PathEdge(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_alertRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_alertRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AlertRule(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.AlertRule
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.AlertRule
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AlertRule) graphql.Marshaler {
+			return ec.marshalOAlertRule2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRule(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_alertRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertRule(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_alertRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_alertRules(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_alertRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().AlertRules(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal []*model.AlertRule
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*model.AlertRule
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AlertRule) graphql.Marshaler {
+			return ec.marshalNAlertRule2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRuleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_alertRules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_alertHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_alertHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AlertHistory(ctx, fc.Args["ruleId"].(*string), fc.Args["timeRange"].(model.TimeRange), fc.Args["transitionsOnly"].(*bool), fc.Args["first"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal []*model.AlertHistoryEntry
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*model.AlertHistoryEntry
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AlertHistoryEntry) graphql.Marshaler {
+			return ec.marshalNAlertHistoryEntry2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertHistoryEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_alertHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertHistoryEntry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_alertHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_alertChannels(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_alertChannels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().AlertChannels(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.AlertChannels
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.AlertChannels
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AlertChannels) graphql.Marshaler {
+			return ec.marshalNAlertChannels2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertChannels(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_alertChannels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertChannels(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_simulateAlertRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_simulateAlertRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SimulateAlertRule(ctx, fc.Args["input"].(model.AlertRuleInput), fc.Args["timeRange"].(model.TimeRange))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.AlertSimulation
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.AlertSimulation
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AlertSimulation) graphql.Marshaler {
+			return ec.marshalNAlertSimulation2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertSimulation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_simulateAlertRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertSimulation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_simulateAlertRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -23511,6 +27039,56 @@ func (ec *executionContext) fieldContext_ServerInfo_mode(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("ServerInfo", field, false, false, "String")
 }
 
+func (ec *executionContext) _Subscription_alertEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_alertEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().AlertEvents(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.AlertEvent
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.AlertEvent
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AlertEvent) graphql.Marshaler {
+			return ec.marshalNAlertEvent2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_alertEvents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Subscription_dashboardData(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -25550,6 +29128,300 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
+
+func (ec *executionContext) unmarshalInputAlertChannelInput(ctx context.Context, obj any) (model.AlertChannelInput, error) {
+	var it model.AlertChannelInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"kind", "to", "url", "secret"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNAlertChannelKind2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertChannelKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = data
+		case "secret":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("secret"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Secret = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAlertChannelInput unmarshals raw into the AlertChannelInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAlertChannelInput(ctx context.Context, raw any) (model.AlertChannelInput, error) {
+	var out model.AlertChannelInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AlertChannelInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAlertChannelsInput(ctx context.Context, obj any) (model.AlertChannelsInput, error) {
+	var it model.AlertChannelsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"emails", "webhookUrl", "webhookSecret"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "emails":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emails"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Emails = data
+		case "webhookUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("webhookUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WebhookURL = data
+		case "webhookSecret":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("webhookSecret"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WebhookSecret = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAlertChannelsInput unmarshals raw into the AlertChannelsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAlertChannelsInput(ctx context.Context, raw any) (model.AlertChannelsInput, error) {
+	var out model.AlertChannelsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AlertChannelsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAlertRuleInput(ctx context.Context, obj any) (model.AlertRuleInput, error) {
+	var it model.AlertRuleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["notifyAdmins"]; !present {
+		asMap["notifyAdmins"] = true
+	}
+	if _, present := asMap["enabled"]; !present {
+		asMap["enabled"] = true
+	}
+
+	fieldsInOrder := [...]string{"name", "kind", "metricKey", "filters", "dimensions", "grain", "monitorId", "comparator", "threshold", "scoreField", "for", "keepFiringFor", "noData", "onError", "snoozedUntil", "notifyAdmins", "channels", "repeatInterval", "enabled"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNAlertRuleKind2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRuleKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "metricKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metricKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MetricKey = data
+		case "filters":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filters"))
+			data, err := ec.unmarshalOMetricFilterInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetricFilterInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filters = data
+		case "dimensions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dimensions"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Dimensions = data
+		case "grain":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grain"))
+			data, err := ec.unmarshalNGrain2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐGrain(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Grain = data
+		case "monitorId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("monitorId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MonitorID = data
+		case "comparator":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("comparator"))
+			data, err := ec.unmarshalOAlertComparator2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertComparator(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Comparator = data
+		case "threshold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("threshold"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Threshold = data
+		case "scoreField":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scoreField"))
+			data, err := ec.unmarshalOAlertScoreField2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertScoreField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScoreField = data
+		case "for":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("for"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.For = data
+		case "keepFiringFor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("keepFiringFor"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KeepFiringFor = data
+		case "noData":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noData"))
+			data, err := ec.unmarshalOAlertTreatment2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertTreatment(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoData = data
+		case "onError":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("onError"))
+			data, err := ec.unmarshalOAlertTreatment2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertTreatment(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OnError = data
+		case "snoozedUntil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("snoozedUntil"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SnoozedUntil = data
+		case "notifyAdmins":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notifyAdmins"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotifyAdmins = data
+		case "channels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channels"))
+			data, err := ec.unmarshalOAlertChannelInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertChannelInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channels = data
+		case "repeatInterval":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("repeatInterval"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RepeatInterval = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAlertRuleInput unmarshals raw into the AlertRuleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAlertRuleInput(ctx context.Context, raw any) (model.AlertRuleInput, error) {
+	var out model.AlertRuleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AlertRuleInput", raw, &out)
+	return out, err
+}
 
 func (ec *executionContext) unmarshalInputCohortFilterInput(ctx context.Context, obj any) (model.CohortFilterInput, error) {
 	var it model.CohortFilterInput
@@ -28290,6 +32162,514 @@ func (ec *executionContext) _AIProvenance(ctx context.Context, sel ast.Selection
 			}
 		case "costUsd":
 			out.Values[i] = ec._AIProvenance_costUsd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var alertChannelImplementors = []string{"AlertChannel"}
+
+func (ec *executionContext) _AlertChannel(ctx context.Context, sel ast.SelectionSet, obj *model.AlertChannel) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, alertChannelImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AlertChannel")
+		case "kind":
+			out.Values[i] = ec._AlertChannel_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._AlertChannel_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._AlertChannel_url(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var alertChannelsImplementors = []string{"AlertChannels"}
+
+func (ec *executionContext) _AlertChannels(ctx context.Context, sel ast.SelectionSet, obj *model.AlertChannels) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, alertChannelsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AlertChannels")
+		case "emails":
+			out.Values[i] = ec._AlertChannels_emails(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "webhookUrl":
+			out.Values[i] = ec._AlertChannels_webhookUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "hasWebhookSecret":
+			out.Values[i] = ec._AlertChannels_hasWebhookSecret(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._AlertChannels_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var alertEventImplementors = []string{"AlertEvent"}
+
+func (ec *executionContext) _AlertEvent(ctx context.Context, sel ast.SelectionSet, obj *model.AlertEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, alertEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AlertEvent")
+		case "id":
+			out.Values[i] = ec._AlertEvent_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "event":
+			out.Values[i] = ec._AlertEvent_event(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ruleId":
+			out.Values[i] = ec._AlertEvent_ruleId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ruleName":
+			out.Values[i] = ec._AlertEvent_ruleName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._AlertEvent_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "monitorId":
+			out.Values[i] = ec._AlertEvent_monitorId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "metricKey":
+			out.Values[i] = ec._AlertEvent_metricKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "series":
+			out.Values[i] = ec._AlertEvent_series(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bucket":
+			out.Values[i] = ec._AlertEvent_bucket(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bucketEnd":
+			out.Values[i] = ec._AlertEvent_bucketEnd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "firedBucket":
+			out.Values[i] = ec._AlertEvent_firedBucket(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "previousState":
+			out.Values[i] = ec._AlertEvent_previousState(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "state":
+			out.Values[i] = ec._AlertEvent_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._AlertEvent_value(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "expected":
+			out.Values[i] = ec._AlertEvent_expected(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lower":
+			out.Values[i] = ec._AlertEvent_lower(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "upper":
+			out.Values[i] = ec._AlertEvent_upper(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "confidence":
+			out.Values[i] = ec._AlertEvent_confidence(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._AlertEvent_score(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "changePercent":
+			out.Values[i] = ec._AlertEvent_changePercent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "threshold":
+			out.Values[i] = ec._AlertEvent_threshold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "detector":
+			out.Values[i] = ec._AlertEvent_detector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "query":
+			out.Values[i] = ec._AlertEvent_query(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._AlertEvent_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var alertHistoryEntryImplementors = []string{"AlertHistoryEntry"}
+
+func (ec *executionContext) _AlertHistoryEntry(ctx context.Context, sel ast.SelectionSet, obj *model.AlertHistoryEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, alertHistoryEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AlertHistoryEntry")
+		case "ruleId":
+			out.Values[i] = ec._AlertHistoryEntry_ruleId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bucket":
+			out.Values[i] = ec._AlertHistoryEntry_bucket(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "series":
+			out.Values[i] = ec._AlertHistoryEntry_series(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fromState":
+			out.Values[i] = ec._AlertHistoryEntry_fromState(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "state":
+			out.Values[i] = ec._AlertHistoryEntry_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._AlertHistoryEntry_value(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "expected":
+			out.Values[i] = ec._AlertHistoryEntry_expected(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._AlertHistoryEntry_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "evaluatedAt":
+			out.Values[i] = ec._AlertHistoryEntry_evaluatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var alertRuleImplementors = []string{"AlertRule"}
+
+func (ec *executionContext) _AlertRule(ctx context.Context, sel ast.SelectionSet, obj *model.AlertRule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, alertRuleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AlertRule")
+		case "id":
+			out.Values[i] = ec._AlertRule_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._AlertRule_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._AlertRule_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "metricKey":
+			out.Values[i] = ec._AlertRule_metricKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "filters":
+			out.Values[i] = ec._AlertRule_filters(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dimensions":
+			out.Values[i] = ec._AlertRule_dimensions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "grain":
+			out.Values[i] = ec._AlertRule_grain(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "monitorId":
+			out.Values[i] = ec._AlertRule_monitorId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "comparator":
+			out.Values[i] = ec._AlertRule_comparator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "threshold":
+			out.Values[i] = ec._AlertRule_threshold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scoreField":
+			out.Values[i] = ec._AlertRule_scoreField(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "for":
+			out.Values[i] = ec._AlertRule_for(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "keepFiringFor":
+			out.Values[i] = ec._AlertRule_keepFiringFor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "noData":
+			out.Values[i] = ec._AlertRule_noData(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "onError":
+			out.Values[i] = ec._AlertRule_onError(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "snoozedUntil":
+			out.Values[i] = ec._AlertRule_snoozedUntil(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "notifyAdmins":
+			out.Values[i] = ec._AlertRule_notifyAdmins(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "channels":
+			out.Values[i] = ec._AlertRule_channels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "repeatInterval":
+			out.Values[i] = ec._AlertRule_repeatInterval(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "enabled":
+			out.Values[i] = ec._AlertRule_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "isDefault":
+			out.Values[i] = ec._AlertRule_isDefault(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._AlertRule_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "owner":
+			out.Values[i] = ec._AlertRule_owner(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._AlertRule_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._AlertRule_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var alertSimulationImplementors = []string{"AlertSimulation"}
+
+func (ec *executionContext) _AlertSimulation(ctx context.Context, sel ast.SelectionSet, obj *model.AlertSimulation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, alertSimulationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AlertSimulation")
+		case "entries":
+			out.Values[i] = ec._AlertSimulation_entries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "events":
+			out.Values[i] = ec._AlertSimulation_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "firedBuckets":
+			out.Values[i] = ec._AlertSimulation_firedBuckets(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -31310,6 +35690,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Mutation")
+		case "createAlertRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createAlertRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateAlertRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateAlertRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteAlertRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteAlertRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "snoozeAlertRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_snoozeAlertRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setAlertChannels":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setAlertChannels(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createCohort":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createCohort(ctx, field)
@@ -31709,6 +36124,36 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Query")
+		case "alertRule":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_alertRule(ctx, field)
+				})
+		case "alertRules":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_alertRules(ctx, field)
+				})
+		case "alertHistory":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_alertHistory(ctx, field)
+				})
+		case "alertChannels":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_alertChannels(ctx, field)
+				})
+		case "simulateAlertRule":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_simulateAlertRule(ctx, field)
+				})
 		case "cohort":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -32832,6 +37277,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	}
 
 	switch fields[0].Name {
+	case "alertEvents":
+		return ec._Subscription_alertEvents(ctx, fields[0])
 	case "dashboardData":
 		return ec._Subscription_dashboardData(ctx, fields[0])
 	case "widgetData":
@@ -33484,6 +37931,193 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNAlertChannel2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertChannelᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AlertChannel) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAlertChannel2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertChannel(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAlertChannel2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertChannel(ctx context.Context, sel ast.SelectionSet, v *model.AlertChannel) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AlertChannel!")
+		return graphql.Null
+	}
+	return ec._AlertChannel(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAlertChannelInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertChannelInput(ctx context.Context, v any) (*model.AlertChannelInput, error) {
+	res, err := ec.unmarshalInputAlertChannelInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAlertChannelKind2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertChannelKind(ctx context.Context, v any) (model.AlertChannelKind, error) {
+	var res model.AlertChannelKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAlertChannelKind2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertChannelKind(ctx context.Context, sel ast.SelectionSet, v model.AlertChannelKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNAlertChannels2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertChannels(ctx context.Context, sel ast.SelectionSet, v *model.AlertChannels) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AlertChannels!")
+		return graphql.Null
+	}
+	return ec._AlertChannels(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAlertChannelsInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertChannelsInput(ctx context.Context, v any) (model.AlertChannelsInput, error) {
+	res, err := ec.unmarshalInputAlertChannelsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAlertComparator2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertComparator(ctx context.Context, v any) (model.AlertComparator, error) {
+	var res model.AlertComparator
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAlertComparator2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertComparator(ctx context.Context, sel ast.SelectionSet, v model.AlertComparator) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNAlertEvent2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AlertEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAlertEvent2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAlertEvent2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertEvent(ctx context.Context, sel ast.SelectionSet, v *model.AlertEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AlertEvent!")
+		return graphql.Null
+	}
+	return ec._AlertEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAlertEventKind2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertEventKind(ctx context.Context, v any) (model.AlertEventKind, error) {
+	var res model.AlertEventKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAlertEventKind2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertEventKind(ctx context.Context, sel ast.SelectionSet, v model.AlertEventKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNAlertHistoryEntry2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertHistoryEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AlertHistoryEntry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAlertHistoryEntry2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertHistoryEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAlertHistoryEntry2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertHistoryEntry(ctx context.Context, sel ast.SelectionSet, v *model.AlertHistoryEntry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AlertHistoryEntry!")
+		return graphql.Null
+	}
+	return ec._AlertHistoryEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAlertRule2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AlertRule) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAlertRule2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRule(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAlertRule2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRule(ctx context.Context, sel ast.SelectionSet, v *model.AlertRule) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AlertRule!")
+		return graphql.Null
+	}
+	return ec._AlertRule(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAlertRuleInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRuleInput(ctx context.Context, v any) (model.AlertRuleInput, error) {
+	res, err := ec.unmarshalInputAlertRuleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAlertRuleKind2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRuleKind(ctx context.Context, v any) (model.AlertRuleKind, error) {
+	var res model.AlertRuleKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAlertRuleKind2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRuleKind(ctx context.Context, sel ast.SelectionSet, v model.AlertRuleKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNAlertSimulation2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertSimulation(ctx context.Context, sel ast.SelectionSet, v *model.AlertSimulation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AlertSimulation!")
+		return graphql.Null
+	}
+	return ec._AlertSimulation(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAlertState2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertState(ctx context.Context, v any) (model.AlertState, error) {
+	var res model.AlertState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAlertState2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertState(ctx context.Context, sel ast.SelectionSet, v model.AlertState) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNAlertTreatment2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertTreatment(ctx context.Context, v any) (model.AlertTreatment, error) {
+	var res model.AlertTreatment
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAlertTreatment2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertTreatment(ctx context.Context, sel ast.SelectionSet, v model.AlertTreatment) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNAnomalyPoint2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAnomalyPointᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AnomalyPoint) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -33728,6 +38362,53 @@ func (ec *executionContext) unmarshalNDateTime2timeᚐTime(ctx context.Context, 
 func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
 	res := graphql.MarshalTime(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DateTime!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNDateTime2ᚕᚖtimeᚐTimeᚄ(ctx context.Context, v any) ([]*time.Time, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*time.Time, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDateTime2ᚖtimeᚐTime(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNDateTime2ᚕᚖtimeᚐTimeᚄ(ctx context.Context, sel ast.SelectionSet, v []*time.Time) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNDateTime2ᚖtimeᚐTime(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNDateTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	res, err := graphql.UnmarshalTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDateTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DateTime!")
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalTime(*v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "DateTime!")
 	}
@@ -35543,6 +40224,78 @@ func (ec *executionContext) marshalOAIProvenance2ᚖgithubᚗcomᚋlearnhubᚋan
 		return graphql.Null
 	}
 	return ec._AIProvenance(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOAlertChannelInput2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertChannelInputᚄ(ctx context.Context, v any) ([]*model.AlertChannelInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.AlertChannelInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAlertChannelInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertChannelInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOAlertComparator2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertComparator(ctx context.Context, v any) (*model.AlertComparator, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.AlertComparator)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAlertComparator2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertComparator(ctx context.Context, sel ast.SelectionSet, v *model.AlertComparator) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOAlertRule2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRule(ctx context.Context, sel ast.SelectionSet, v *model.AlertRule) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AlertRule(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOAlertScoreField2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertScoreField(ctx context.Context, v any) (*model.AlertScoreField, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.AlertScoreField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAlertScoreField2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertScoreField(ctx context.Context, sel ast.SelectionSet, v *model.AlertScoreField) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOAlertTreatment2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertTreatment(ctx context.Context, v any) (*model.AlertTreatment, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.AlertTreatment)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAlertTreatment2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertTreatment(ctx context.Context, sel ast.SelectionSet, v *model.AlertTreatment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {

@@ -38,9 +38,10 @@ var chartKinds = []dashboards.WidgetKind{dashboards.KindKPI, dashboards.KindLine
 // history, and (through Runner, Deliverer, Tick and Recoverer) the
 // background work. Safe for concurrent use.
 type Service struct {
-	deps Deps
-	cfg  Config
-	repo repo
+	deps  Deps
+	cfg   Config
+	repo  repo
+	hooks *Webhooks
 }
 
 // NewService returns a Service. DB, Blobs, Jobs and Dashboards are required.
@@ -49,7 +50,8 @@ func NewService(d Deps, cfg Config) (*Service, error) {
 		return nil, errs.E("reports.NewService", errs.KindInternal, "reports need a DB, a blob store, a job client and dashboards")
 	}
 	cfg = cfg.withDefaults()
-	return &Service{deps: d, cfg: cfg, repo: repo{db: d.DB, now: cfg.Now}}, nil
+	hooks := &Webhooks{HTTP: d.HTTP, Resolver: d.Resolver, AllowPrivate: cfg.AllowPrivateWebhooks, Now: cfg.Now}
+	return &Service{deps: d, cfg: cfg, repo: repo{db: d.DB, now: cfg.Now}, hooks: hooks}, nil
 }
 
 // Create validates in and stores a report of the caller's tenant, owned

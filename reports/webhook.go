@@ -84,27 +84,68 @@ func mac(secret, ts string, body []byte) []byte {
 	return m.Sum(nil)
 }
 
-// postWebhook POSTs the event as JSON, signed. 2xx is delivered; 408, 429
-// and 5xx or no answer are retried; any other status is FAILED at once.
+// Webhooks posts signed JSON bodies to tenant-given URLs under the SSRF
+// rules of webhookaddr.go. Reports use it for their deliveries; other
+// domains (alerts) share it so every webhook of the service follows the same
+// rules and signature. The zero value is ready: public addresses only,
+// DefaultWebhookTimeout, the system resolver.
+type Webhooks struct {
+	// HTTP posts the requests; nil means a client with DefaultWebhookTimeout
+	// whose dialer refuses the addresses CheckURL refuses.
+	HTTP *http.Client
+	// Resolver resolves hosts for the address check; nil means
+	// net.DefaultResolver.
+	Resolver Resolver
+	// AllowPrivate lets webhooks reach loopback, private and link-local
+	// addresses and local names (tests, single-host development).
+	AllowPrivate bool
+	// UserAgent is sent with every request; empty means "analyticsd-reports/1".
+	UserAgent string
+	// Now is the clock of the signature; nil means time.Now.
+	Now func() time.Time
+}
+
+// postWebhook POSTs the event as JSON, signed (see Webhooks.Post).
 func (s *Service) postWebhook(ctx context.Context, d Delivery, ev *Generated, deliveryID string) error {
-	const op = "reports.webhook"
-	if err := s.checkWebhookURL(ctx, d.URL); err != nil {
-		return err
-	}
 	body, err := json.Marshal(ev)
 	if err != nil {
-		return errs.Wrap(op, errs.KindInternal, err, "")
+		return errs.Wrap("reports.webhook", errs.KindInternal, err, "")
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(body))
+	return s.hooks.Post(ctx, d.URL, d.Secret, SubjectGenerated, deliveryID, body)
+}
+
+// checkWebhookURL is Webhooks.CheckURL with the service's settings.
+func (s *Service) checkWebhookURL(ctx context.Context, raw string) error {
+	return s.hooks.CheckURL(ctx, raw)
+}
+
+// Post POSTs body (JSON) to url, signed with secret (HeaderSignature), with
+// HeaderEvent = event and HeaderDelivery = deliveryID (the same on every
+// retry: receivers deduplicate on it). 2xx is delivered; 408, 429 and 5xx
+// or no answer are KindUnavailable (retry); any other status and a refused
+// address are KindInvalid (give up).
+func (w *Webhooks) Post(ctx context.Context, url, secret, event, deliveryID string, body []byte) error {
+	const op = "reports.webhook"
+	if err := w.CheckURL(ctx, url); err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return errs.Wrap(op, errs.KindInvalid, err, "webhook URL is not usable")
 	}
+	ua, now := w.UserAgent, time.Now
+	if ua == "" {
+		ua = "analyticsd-reports/1"
+	}
+	if w.Now != nil {
+		now = w.Now
+	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "analyticsd-reports/1")
-	req.Header.Set(HeaderEvent, SubjectGenerated)
+	req.Header.Set("User-Agent", ua)
+	req.Header.Set(HeaderEvent, event)
 	req.Header.Set(HeaderDelivery, deliveryID)
-	req.Header.Set(HeaderSignature, Sign(d.Secret, s.cfg.Now(), body))
-	resp, err := s.webhookClient().Do(req)
+	req.Header.Set(HeaderSignature, Sign(secret, now(), body))
+	resp, err := w.client().Do(req)
 	if errs.Is(err, errs.KindInvalid) { // a redirect the URL check refused
 		return errs.Wrap(op, errs.KindInvalid, err, "webhook redirected: "+errs.PublicMessage(err))
 	}
@@ -126,16 +167,16 @@ func (s *Service) postWebhook(ctx context.Context, d Delivery, ev *Generated, de
 	}
 }
 
-// webhookClient is Deps.HTTP, or a client whose dialer refuses addresses
-// checkWebhookURL would (see webhookaddr.go): a tenant must not make the
-// worker call Redis, ClickHouse or a cloud metadata endpoint. The check
-// runs on the resolved address of every connection (redirects and DNS
-// rebinding included), and every redirect target passes checkWebhookURL
-// first, so a refused one is FAILED with its reason, not retried.
-func (s *Service) webhookClient() *http.Client {
+// client is HTTP, or a client whose dialer refuses addresses CheckURL
+// would (see webhookaddr.go): a tenant must not make the worker call
+// Redis, ClickHouse or a cloud metadata endpoint. The check runs on the
+// resolved address of every connection (redirects and DNS rebinding
+// included), and every redirect target passes CheckURL first, so a refused
+// one is FAILED with its reason, not retried.
+func (w *Webhooks) client() *http.Client {
 	var c http.Client
-	if s.deps.HTTP != nil {
-		c = *s.deps.HTTP
+	if w.HTTP != nil {
+		c = *w.HTTP
 	} else {
 		dialer := &net.Dialer{Timeout: 10 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
 			host, _, err := net.SplitHostPort(address)
@@ -143,7 +184,7 @@ func (s *Service) webhookClient() *http.Client {
 				return errPrivateAddress
 			}
 			ip, err := netip.ParseAddr(host)
-			if err != nil || !s.allowedAddr(ip) {
+			if err != nil || !w.allowedAddr(ip) {
 				return errPrivateAddress
 			}
 			return nil
@@ -157,7 +198,7 @@ func (s *Service) webhookClient() *http.Client {
 		if len(via) >= maxWebhookRedirects {
 			return errs.E("reports.webhook", errs.KindInvalid, fmt.Sprintf("more than %d redirects", maxWebhookRedirects))
 		}
-		return s.checkWebhookURL(req.Context(), req.URL.String())
+		return w.CheckURL(req.Context(), req.URL.String())
 	}
 	return &c
 }

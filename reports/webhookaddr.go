@@ -21,7 +21,7 @@ import (
 // local network answers (localhost, *.internal, *.local, single labels),
 // and every address it resolves to must be public. The dialer checks the
 // connected address once more (DNS answers may change in between). With
-// Config.AllowPrivateWebhooks (tests, single-host development) private
+// Webhooks.AllowPrivate (Config.AllowPrivateWebhooks for reports; tests, single-host development) private
 // addresses and local names pass; numeric forms never do.
 
 // Resolver looks up a host's addresses (*net.Resolver; tests inject one).
@@ -63,19 +63,19 @@ func publicAddr(ip netip.Addr) bool {
 }
 
 // allowedAddr reports whether a webhook may connect to ip.
-func (s *Service) allowedAddr(ip netip.Addr) bool {
+func (w *Webhooks) allowedAddr(ip netip.Addr) bool {
 	ip = ip.Unmap()
-	if s.cfg.AllowPrivateWebhooks {
+	if w.AllowPrivate {
 		return ip.IsValid() && !ip.IsUnspecified() && !ip.IsMulticast()
 	}
 	return publicAddr(ip)
 }
 
-// checkWebhookURL refuses a webhook URL the worker must not call, with a
+// CheckURL refuses a webhook URL the worker must not call, with a
 // KindInvalid error saying why (BAD_USER_INPUT at creation, FAILED at
 // delivery). A resolver failure other than "no such host" is
 // KindUnavailable: retry later.
-func (s *Service) checkWebhookURL(ctx context.Context, raw string) error {
+func (w *Webhooks) CheckURL(ctx context.Context, raw string) error {
 	const op = "reports.webhookURL"
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" {
@@ -83,16 +83,16 @@ func (s *Service) checkWebhookURL(ctx context.Context, raw string) error {
 	}
 	host := strings.ToLower(u.Hostname())
 	if ip, err := netip.ParseAddr(host); err == nil {
-		if !s.allowedAddr(ip) {
+		if !w.allowedAddr(ip) {
 			return errs.E(op, errs.KindInvalid, fmt.Sprintf(
 				"webhook host %s is a loopback, private, link-local or reserved address; use a public one", host))
 		}
 		return nil
 	}
-	if problem := s.hostNameProblem(host); problem != "" {
+	if problem := w.hostNameProblem(host); problem != "" {
 		return errs.E(op, errs.KindInvalid, fmt.Sprintf("webhook host %q %s", clipHost(host), problem))
 	}
-	resolver := s.deps.Resolver
+	resolver := w.Resolver
 	if resolver == nil {
 		resolver = net.DefaultResolver
 	}
@@ -105,7 +105,7 @@ func (s *Service) checkWebhookURL(ctx context.Context, raw string) error {
 		return errs.Wrap(op, errs.KindUnavailable, err, fmt.Sprintf("webhook host %q could not be resolved now; try again", clipHost(host)))
 	}
 	for _, ip := range addrs {
-		if !s.allowedAddr(ip) {
+		if !w.allowedAddr(ip) {
 			return errs.E(op, errs.KindInvalid, fmt.Sprintf(
 				"webhook host %q resolves to %s, a loopback, private, link-local or reserved address; use a public one", clipHost(host), ip.Unmap()))
 		}
@@ -115,7 +115,7 @@ func (s *Service) checkWebhookURL(ctx context.Context, raw string) error {
 
 // hostNameProblem says what is wrong with a host name that is not an IP
 // literal, or "".
-func (s *Service) hostNameProblem(host string) string {
+func (w *Webhooks) hostNameProblem(host string) string {
 	name := strings.TrimSuffix(host, ".")
 	labels := strings.Split(name, ".")
 	for _, l := range labels {
@@ -130,7 +130,7 @@ func (s *Service) hostNameProblem(host string) string {
 	if strings.Trim(last, "0123456789") == "" || strings.HasPrefix(last, "0x") {
 		return "is an IP address in a numeric form; write it as a dotted quad (a.b.c.d) or use a DNS name"
 	}
-	if s.cfg.AllowPrivateWebhooks {
+	if w.AllowPrivate {
 		return ""
 	}
 	if len(labels) == 1 {

@@ -11,6 +11,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/learnhub/analytics-service/adhoc"
+	"github.com/learnhub/analytics-service/alerts"
 	"github.com/learnhub/analytics-service/cohorts"
 	"github.com/learnhub/analytics-service/dashboards"
 	"github.com/learnhub/analytics-service/events"
@@ -80,6 +81,10 @@ type Resolver struct {
 	// ResultCache keeps answers of metricQuery and eventTypeCounts per
 	// tenant data version; nil computes every request.
 	ResultCache *resultcache.Cache
+	// AlertService defines alert rules, reads their history and backtests
+	// them; AlertFeed pushes alert events to alertEvents subscribers.
+	AlertService *alerts.Service
+	AlertFeed    *alerts.Feed
 	// Now is the clock; nil means time.Now. Tests inject a fixed one.
 	Now func() time.Time
 	// MinPollInterval bounds subscription polling; zero means one second.

@@ -103,6 +103,8 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 		DashboardService: a.svc.dashboards,
 		ReportService:    a.svc.reports,
 		InsightService:   a.svc.insights,
+		AlertService:     a.svc.alerts,
+		AlertFeed:        a.alertFeed(),
 		CohortService:    a.svc.cohorts,
 		JourneyService:   a.svc.journeys,
 		MonitorService:   a.svc.monitors,

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/learnhub/analytics-service/adhoc"
+	"github.com/learnhub/analytics-service/alerts"
 	"github.com/learnhub/analytics-service/cohorts"
 	"github.com/learnhub/analytics-service/dashboards"
 	"github.com/learnhub/analytics-service/events"
@@ -39,6 +40,7 @@ type services struct {
 	retention  *privacy.Retention // moves old months to the cold tier
 	reports    *reports.Service   // scheduled reports (work runs and delivers them)
 	insights   *insights.Service  // questions answered by the built-in analyst (work answers them)
+	alerts     *alerts.Service    // alert rules (work evaluates them and notifies)
 	jobs       *queue.Client
 	// blobRoute serves signed downloads of the local blob store; nil with S3.
 	blobRoute http.Handler
@@ -82,6 +84,9 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 		return nil, err
 	}
 	s.insights = a.openInsights(s)
+	if s.alerts, err = a.openAlerts(s); err != nil {
+		return nil, err
+	}
 	s.privacy = privacy.NewService(a.db, a.bus, blobs, privacy.Config{PIIKeys: a.cfg.PIIKeys, Logger: a.log, Cluster: a.cfg.ClickHouseCluster,
 		Rollups: metrics.NewRollups(a.db).OnCluster(a.cfg.ClickHouseCluster)})
 	s.retention = privacy.NewRetention(a.db, blobs, s.jobs, privacy.RetentionConfig{

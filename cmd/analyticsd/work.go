@@ -69,6 +69,7 @@ func (a *app) jobs() []jobs.Registration {
 		a.svc.reports,
 		a.svc.monitors,
 		a.svc.insights,
+		a.svc.alerts,
 	} {
 		all = append(all, d.Jobs()...)
 	}

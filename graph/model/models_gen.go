@@ -30,6 +30,230 @@ type AIProvenance struct {
 	CostUsd float64 `json:"costUsd"`
 }
 
+// A destination of a rule's notifications, as stored (no secret).
+type AlertChannel struct {
+	// EMAIL or WEBHOOK.
+	Kind AlertChannelKind `json:"kind"`
+	// Recipients (EMAIL).
+	To []string `json:"to"`
+	// The receiver (WEBHOOK).
+	URL *string `json:"url,omitempty"`
+}
+
+// A destination of a rule's notifications.
+type AlertChannelInput struct {
+	// EMAIL or WEBHOOK.
+	Kind AlertChannelKind `json:"kind"`
+	// Recipients (EMAIL).
+	To []string `json:"to,omitempty"`
+	// The receiver (WEBHOOK).
+	URL *string `json:"url,omitempty"`
+	// HMAC key of the signature (WEBHOOK), 16 characters or more; omit to keep the stored one.
+	Secret *string `json:"secret,omitempty"`
+}
+
+// Where the tenant's admins receive alert notifications.
+type AlertChannels struct {
+	// Email recipients.
+	Emails []string `json:"emails"`
+	// The signed webhook receiver.
+	WebhookURL *string `json:"webhookUrl,omitempty"`
+	// Whether a webhook secret is stored.
+	HasWebhookSecret bool `json:"hasWebhookSecret"`
+	// When they last changed; null when never set.
+	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
+}
+
+// The tenant's admin alert channels as written.
+type AlertChannelsInput struct {
+	// Email recipients (may be empty).
+	Emails []string `json:"emails"`
+	// The signed webhook receiver; omit for none.
+	WebhookURL *string `json:"webhookUrl,omitempty"`
+	// HMAC key of the webhook (16 characters or more); omit to keep the stored one for the same URL.
+	WebhookSecret *string `json:"webhookSecret,omitempty"`
+}
+
+// An alert event: the payload of analytics.alert.triggered.v1 / resolved.v1.
+type AlertEvent struct {
+	// Idempotency key of the transition (the Nats-Msg-Id).
+	ID string `json:"id"`
+	// TRIGGERED or RESOLVED.
+	Event AlertEventKind `json:"event"`
+	// The rule.
+	RuleID string `json:"ruleId"`
+	// The rule's name.
+	RuleName string `json:"ruleName"`
+	// The rule's kind.
+	Kind AlertRuleKind `json:"kind"`
+	// The monitor of an ANOMALY rule.
+	MonitorID *string `json:"monitorId,omitempty"`
+	// The metric's key.
+	MetricKey string `json:"metricKey"`
+	// The series' labels.
+	Series any `json:"series"`
+	// Start of the evaluated bucket.
+	Bucket time.Time `json:"bucket"`
+	// End of the evaluated bucket.
+	BucketEnd time.Time `json:"bucketEnd"`
+	// The bucket the alert fired in.
+	FiredBucket time.Time `json:"firedBucket"`
+	// State before.
+	PreviousState AlertState `json:"previousState"`
+	// State after.
+	State AlertState `json:"state"`
+	// The value read.
+	Value *float64 `json:"value,omitempty"`
+	// The expected value.
+	Expected *float64 `json:"expected,omitempty"`
+	// Lower bound of the expected range (ANOMALY).
+	Lower *float64 `json:"lower,omitempty"`
+	// Upper bound of the expected range (ANOMALY).
+	Upper *float64 `json:"upper,omitempty"`
+	// The detector's confidence (ANOMALY).
+	Confidence *float64 `json:"confidence,omitempty"`
+	// The anomaly score (ANOMALY).
+	Score *float64 `json:"score,omitempty"`
+	// The change against the previous period in percent (RELATIVE_CHANGE).
+	ChangePercent *float64 `json:"changePercent,omitempty"`
+	// The rule's threshold.
+	Threshold float64 `json:"threshold"`
+	// The detector (ANOMALY) or the rule kind.
+	Detector string `json:"detector"`
+	// The metric query that produced the value (JSON), to reproduce it.
+	Query string `json:"query"`
+	// Why the series left FIRING for ERROR.
+	Error *string `json:"error,omitempty"`
+}
+
+// One evaluation of one series of a rule.
+type AlertHistoryEntry struct {
+	// The rule.
+	RuleID string `json:"ruleId"`
+	// Start of the evaluated bucket.
+	Bucket time.Time `json:"bucket"`
+	// The series' labels (dimension → value); {} for the total.
+	Series any `json:"series"`
+	// State before the evaluation.
+	FromState AlertState `json:"fromState"`
+	// State after it.
+	State AlertState `json:"state"`
+	// The value read (the metric's value, or the monitor's value for ANOMALY).
+	Value *float64 `json:"value,omitempty"`
+	// The expected value (previous period, or the monitor's expectation).
+	Expected *float64 `json:"expected,omitempty"`
+	// Why the evaluation failed (ERROR).
+	Error *string `json:"error,omitempty"`
+	// When the state machine stepped (the bucket's end).
+	EvaluatedAt time.Time `json:"evaluatedAt"`
+}
+
+// An alert rule.
+type AlertRule struct {
+	// uuid, or default:<metric key> for a key-metric default rule.
+	ID string `json:"id"`
+	// Shown in notifications.
+	Name string `json:"name"`
+	// What the rule watches.
+	Kind AlertRuleKind `json:"kind"`
+	// The metric's key.
+	MetricKey string `json:"metricKey"`
+	// Conditions narrowing the metric.
+	Filters []*MetricFilter `json:"filters"`
+	// Dimensions splitting the metric into series.
+	Dimensions []string `json:"dimensions"`
+	// The evaluated bucket.
+	Grain Grain `json:"grain"`
+	// The monitor of an ANOMALY rule.
+	MonitorID *string `json:"monitorId,omitempty"`
+	// Which side of the threshold breaks the rule.
+	Comparator AlertComparator `json:"comparator"`
+	// The threshold.
+	Threshold float64 `json:"threshold"`
+	// What an ANOMALY rule compares.
+	ScoreField *AlertScoreField `json:"scoreField,omitempty"`
+	// How long the condition must hold before FIRING (Go duration, e.g. 2h0m0s).
+	For string `json:"for"`
+	// How long a series stays FIRING after the condition cleared.
+	KeepFiringFor string `json:"keepFiringFor"`
+	// Treatment of a bucket without data.
+	NoData AlertTreatment `json:"noData"`
+	// Treatment of a failed evaluation.
+	OnError AlertTreatment `json:"onError"`
+	// Notifications are muted until then.
+	SnoozedUntil *time.Time `json:"snoozedUntil,omitempty"`
+	// Whether the tenant's admins are notified.
+	NotifyAdmins bool `json:"notifyAdmins"`
+	// Extra destinations.
+	Channels []*AlertChannel `json:"channels"`
+	// Re-notify interval while series stay FIRING.
+	RepeatInterval string `json:"repeatInterval"`
+	// Whether the rule is evaluated.
+	Enabled bool `json:"enabled"`
+	// A key-metric default rule (tunable, never removed).
+	IsDefault bool `json:"isDefault"`
+	// Pass as expectedVersion to change the rule; 0 for a default rule never tuned.
+	Version int `json:"version"`
+	// Who created (or tuned) it; system for a default rule.
+	Owner string `json:"owner"`
+	// When it was stored; null for a default rule never tuned.
+	CreatedAt *time.Time `json:"createdAt,omitempty"`
+	// When it last changed; null for a default rule never tuned.
+	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
+}
+
+// An alert rule as written.
+type AlertRuleInput struct {
+	// Shown in notifications.
+	Name string `json:"name"`
+	// What the rule watches.
+	Kind AlertRuleKind `json:"kind"`
+	// The metric's key (for ANOMALY: the monitor's metric, shown in events).
+	MetricKey string `json:"metricKey"`
+	// Conditions narrowing the metric.
+	Filters []*MetricFilterInput `json:"filters,omitempty"`
+	// Dimensions splitting the metric into series, each evaluated on its own.
+	Dimensions []string `json:"dimensions,omitempty"`
+	// The bucket evaluated once completed: HOUR, DAY, WEEK or MONTH.
+	Grain Grain `json:"grain"`
+	// The monitor whose scores an ANOMALY rule reads.
+	MonitorID *string `json:"monitorId,omitempty"`
+	// ABOVE or BELOW (THRESHOLD, RELATIVE_CHANGE).
+	Comparator *AlertComparator `json:"comparator,omitempty"`
+	// The threshold: a value, a percent change, or a confidence in (0, 1).
+	Threshold float64 `json:"threshold"`
+	// What an ANOMALY rule compares; default CONFIDENCE.
+	ScoreField *AlertScoreField `json:"scoreField,omitempty"`
+	// How long the condition must hold before FIRING, e.g. 2h; default 0s (fire on the first breach).
+	For *string `json:"for,omitempty"`
+	// How long a series stays FIRING (as RECOVERING) after the condition cleared, e.g. 1h; default 0s.
+	KeepFiringFor *string `json:"keepFiringFor,omitempty"`
+	// Treatment of a bucket without data; default NO_DATA.
+	NoData *AlertTreatment `json:"noData,omitempty"`
+	// Treatment of a failed evaluation; default ERROR.
+	OnError *AlertTreatment `json:"onError,omitempty"`
+	// Mute notifications until then.
+	SnoozedUntil *time.Time `json:"snoozedUntil,omitempty"`
+	// Notify the tenant's admins (setAlertChannels); default true.
+	NotifyAdmins *bool `json:"notifyAdmins,omitempty"`
+	// Extra destinations of this rule.
+	Channels []*AlertChannelInput `json:"channels,omitempty"`
+	// Re-notify while series stay FIRING, e.g. 24h; default 24h.
+	RepeatInterval *string `json:"repeatInterval,omitempty"`
+	// Whether the rule is evaluated; default true.
+	Enabled *bool `json:"enabled,omitempty"`
+}
+
+// A backtest of a rule.
+type AlertSimulation struct {
+	// Every evaluation, oldest bucket first.
+	Entries []*AlertHistoryEntry `json:"entries"`
+	// The transitions that would have been announced.
+	Events []*AlertEvent `json:"events"`
+	// The buckets in which some series went FIRING.
+	FiredBuckets []*time.Time `json:"firedBuckets"`
+}
+
 // One scored bucket.
 type AnomalyPoint struct {
 	// Bucket start.
@@ -1744,6 +1968,436 @@ type WidgetPositionInput struct {
 	W int `json:"w"`
 	// Height in rows.
 	H int `json:"h"`
+}
+
+// How a notification reaches people.
+type AlertChannelKind string
+
+const (
+	// A plain-text email listing the transitions.
+	AlertChannelKindEmail AlertChannelKind = "EMAIL"
+	// A POST of the notification JSON, signed with HMAC-SHA256 (header X-Analytics-Signature), under the report webhook address rules.
+	AlertChannelKindWebhook AlertChannelKind = "WEBHOOK"
+)
+
+var AllAlertChannelKind = []AlertChannelKind{
+	AlertChannelKindEmail,
+	AlertChannelKindWebhook,
+}
+
+func (e AlertChannelKind) IsValid() bool {
+	switch e {
+	case AlertChannelKindEmail, AlertChannelKindWebhook:
+		return true
+	}
+	return false
+}
+
+func (e AlertChannelKind) String() string {
+	return string(e)
+}
+
+func (e *AlertChannelKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AlertChannelKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AlertChannelKind", str)
+	}
+	return nil
+}
+
+func (e AlertChannelKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AlertChannelKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AlertChannelKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Which side of the threshold breaks a rule.
+type AlertComparator string
+
+const (
+	// Greater than the threshold.
+	AlertComparatorAbove AlertComparator = "ABOVE"
+	// Less than the threshold.
+	AlertComparatorBelow AlertComparator = "BELOW"
+)
+
+var AllAlertComparator = []AlertComparator{
+	AlertComparatorAbove,
+	AlertComparatorBelow,
+}
+
+func (e AlertComparator) IsValid() bool {
+	switch e {
+	case AlertComparatorAbove, AlertComparatorBelow:
+		return true
+	}
+	return false
+}
+
+func (e AlertComparator) String() string {
+	return string(e)
+}
+
+func (e *AlertComparator) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AlertComparator(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AlertComparator", str)
+	}
+	return nil
+}
+
+func (e AlertComparator) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AlertComparator) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AlertComparator) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Which transition an alert event announces.
+type AlertEventKind string
+
+const (
+	// analytics.alert.triggered.v1: a series went FIRING.
+	AlertEventKindTriggered AlertEventKind = "TRIGGERED"
+	// analytics.alert.resolved.v1: a FIRING (or RECOVERING) series left it.
+	AlertEventKindResolved AlertEventKind = "RESOLVED"
+)
+
+var AllAlertEventKind = []AlertEventKind{
+	AlertEventKindTriggered,
+	AlertEventKindResolved,
+}
+
+func (e AlertEventKind) IsValid() bool {
+	switch e {
+	case AlertEventKindTriggered, AlertEventKindResolved:
+		return true
+	}
+	return false
+}
+
+func (e AlertEventKind) String() string {
+	return string(e)
+}
+
+func (e *AlertEventKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AlertEventKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AlertEventKind", str)
+	}
+	return nil
+}
+
+func (e AlertEventKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AlertEventKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AlertEventKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a rule watches.
+type AlertRuleKind string
+
+const (
+	// The metric's value is above (below) threshold.
+	AlertRuleKindThreshold AlertRuleKind = "THRESHOLD"
+	// The change against the previous period, in percent, is above (below) threshold (e.g. BELOW -30).
+	AlertRuleKindRelativeChange AlertRuleKind = "RELATIVE_CHANGE"
+	// A monitor's confidence (or score) for the bucket is above threshold (0–1).
+	AlertRuleKindAnomaly AlertRuleKind = "ANOMALY"
+)
+
+var AllAlertRuleKind = []AlertRuleKind{
+	AlertRuleKindThreshold,
+	AlertRuleKindRelativeChange,
+	AlertRuleKindAnomaly,
+}
+
+func (e AlertRuleKind) IsValid() bool {
+	switch e {
+	case AlertRuleKindThreshold, AlertRuleKindRelativeChange, AlertRuleKindAnomaly:
+		return true
+	}
+	return false
+}
+
+func (e AlertRuleKind) String() string {
+	return string(e)
+}
+
+func (e *AlertRuleKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AlertRuleKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AlertRuleKind", str)
+	}
+	return nil
+}
+
+func (e AlertRuleKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AlertRuleKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AlertRuleKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What an ANOMALY rule compares with its threshold.
+type AlertScoreField string
+
+const (
+	// The detector's confidence that the bucket is anomalous.
+	AlertScoreFieldConfidence AlertScoreField = "CONFIDENCE"
+	// The anomaly score.
+	AlertScoreFieldScore AlertScoreField = "SCORE"
+)
+
+var AllAlertScoreField = []AlertScoreField{
+	AlertScoreFieldConfidence,
+	AlertScoreFieldScore,
+}
+
+func (e AlertScoreField) IsValid() bool {
+	switch e {
+	case AlertScoreFieldConfidence, AlertScoreFieldScore:
+		return true
+	}
+	return false
+}
+
+func (e AlertScoreField) String() string {
+	return string(e)
+}
+
+func (e *AlertScoreField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AlertScoreField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AlertScoreField", str)
+	}
+	return nil
+}
+
+func (e AlertScoreField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AlertScoreField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AlertScoreField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where one series of a rule is (Grafana's states).
+type AlertState string
+
+const (
+	// The condition does not hold.
+	AlertStateNormal AlertState = "NORMAL"
+	// The condition holds, for less than `for`.
+	AlertStatePending AlertState = "PENDING"
+	// The condition held for `for`: the alert fired.
+	AlertStateFiring AlertState = "FIRING"
+	// The condition cleared less than keepFiringFor ago; still an alert.
+	AlertStateRecovering AlertState = "RECOVERING"
+	// The bucket had no data (treatment NO_DATA).
+	AlertStateNoData AlertState = "NO_DATA"
+	// The evaluation failed (treatment ERROR).
+	AlertStateError AlertState = "ERROR"
+)
+
+var AllAlertState = []AlertState{
+	AlertStateNormal,
+	AlertStatePending,
+	AlertStateFiring,
+	AlertStateRecovering,
+	AlertStateNoData,
+	AlertStateError,
+}
+
+func (e AlertState) IsValid() bool {
+	switch e {
+	case AlertStateNormal, AlertStatePending, AlertStateFiring, AlertStateRecovering, AlertStateNoData, AlertStateError:
+		return true
+	}
+	return false
+}
+
+func (e AlertState) String() string {
+	return string(e)
+}
+
+func (e *AlertState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AlertState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AlertState", str)
+	}
+	return nil
+}
+
+func (e AlertState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AlertState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AlertState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What missing data (noData) or a failed evaluation (onError) does to a series.
+type AlertTreatment string
+
+const (
+	// Move to the NO_DATA state (noData only; the default).
+	AlertTreatmentNoData AlertTreatment = "NO_DATA"
+	// Move to the ERROR state (onError only; the default).
+	AlertTreatmentError AlertTreatment = "ERROR"
+	// Count as a breach.
+	AlertTreatmentAlerting AlertTreatment = "ALERTING"
+	// Count as normal.
+	AlertTreatmentOk AlertTreatment = "OK"
+	// Leave the series in its state.
+	AlertTreatmentKeepLast AlertTreatment = "KEEP_LAST"
+)
+
+var AllAlertTreatment = []AlertTreatment{
+	AlertTreatmentNoData,
+	AlertTreatmentError,
+	AlertTreatmentAlerting,
+	AlertTreatmentOk,
+	AlertTreatmentKeepLast,
+}
+
+func (e AlertTreatment) IsValid() bool {
+	switch e {
+	case AlertTreatmentNoData, AlertTreatmentError, AlertTreatmentAlerting, AlertTreatmentOk, AlertTreatmentKeepLast:
+		return true
+	}
+	return false
+}
+
+func (e AlertTreatment) String() string {
+	return string(e)
+}
+
+func (e *AlertTreatment) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AlertTreatment(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AlertTreatment", str)
+	}
+	return nil
+}
+
+func (e AlertTreatment) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AlertTreatment) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AlertTreatment) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // Which side of an evaluation's diff to page.

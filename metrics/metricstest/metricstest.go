@@ -20,7 +20,7 @@ func As(tenant string) context.Context {
 // SeedJanuary inserts n learning events for tenant in January 2026: types
 // cycle through six learning types, 40 users, 5 courses, scores 0–99,
 // seconds 0–599. salt shifts values so tenants differ.
-func SeedJanuary(t *testing.T, db *store.DB, tenant string, n, salt int) {
+func SeedJanuary(t testing.TB, db *store.DB, tenant string, n, salt int) {
 	t.Helper()
 	require.NoError(t, db.Exec(context.Background(), `
 		INSERT INTO events (tenant_id, event_id, type, user_id, session_id, occurred_at, received_at, properties)

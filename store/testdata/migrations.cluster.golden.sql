@@ -518,6 +518,129 @@ ORDER BY (tenant_id, monitor_id, version, scheduled_for, kind);
 -- monitors
 CREATE TABLE IF NOT EXISTS `monitor_runs` ON CLUSTER `analytics` AS `monitor_runs_local` ENGINE = Distributed(`analytics`, currentDatabase(), `monitor_runs_local`, cityHash64(tenant_id));
 
+-- alerts
+CREATE TABLE IF NOT EXISTS `alert_rules_local` ON CLUSTER `analytics`
+(
+    tenant_id  LowCardinality(String),
+    rule_id    String COMMENT 'uuid, or default:<metric key> for a tuned default rule',
+    version    UInt64,
+    is_deleted UInt8,
+    name       String,
+    enabled    UInt8,
+    definition String COMMENT 'JSON of alerts.Input (webhook secrets included)',
+    owner      String,
+    created_at DateTime64(3, 'UTC'),
+    updated_at DateTime64(3, 'UTC')
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', version, is_deleted)
+ORDER BY (tenant_id, rule_id);
+
+-- alerts
+CREATE TABLE IF NOT EXISTS `alert_rules` ON CLUSTER `analytics` AS `alert_rules_local` ENGINE = Distributed(`analytics`, currentDatabase(), `alert_rules_local`, cityHash64(tenant_id));
+
+-- alerts
+CREATE TABLE IF NOT EXISTS `alert_states_local` ON CLUSTER `analytics`
+(
+    tenant_id    LowCardinality(String),
+    rule_id      String,
+    series_key   String COMMENT 'canonical JSON of the series labels ({} for the total)',
+    version      UInt64,
+    is_deleted   UInt8,
+    labels       String COMMENT 'JSON object of the series labels',
+    state        LowCardinality(String),
+    since        DateTime64(3, 'UTC'),
+    fired_bucket DateTime64(3, 'UTC') COMMENT 'bucket of the transition to FIRING of the current alert',
+    last_bucket  DateTime64(3, 'UTC'),
+    prev_state        LowCardinality(String) COMMENT 'the state before last_bucket was evaluated: a re-evaluation of that bucket starts from it',
+    prev_since        DateTime64(3, 'UTC'),
+    prev_fired_bucket DateTime64(3, 'UTC'),
+    last_value   Nullable(Float64),
+    updated_at   DateTime64(3, 'UTC')
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', version, is_deleted)
+ORDER BY (tenant_id, rule_id, series_key);
+
+-- alerts
+CREATE TABLE IF NOT EXISTS `alert_states` ON CLUSTER `analytics` AS `alert_states_local` ENGINE = Distributed(`analytics`, currentDatabase(), `alert_states_local`, cityHash64(tenant_id));
+
+-- alerts
+CREATE TABLE IF NOT EXISTS `alert_rule_status_local` ON CLUSTER `analytics`
+(
+    tenant_id        LowCardinality(String),
+    rule_id          String,
+    version          UInt64,
+    is_deleted       UInt8,
+    last_bucket      DateTime64(3, 'UTC') COMMENT 'latest bucket evaluated',
+    last_error       String,
+    last_notified_at DateTime64(3, 'UTC') COMMENT 'bucket of the last FIRING notification (repeat interval)',
+    evaluated_at     DateTime64(3, 'UTC')
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', version, is_deleted)
+ORDER BY (tenant_id, rule_id);
+
+-- alerts
+CREATE TABLE IF NOT EXISTS `alert_rule_status` ON CLUSTER `analytics` AS `alert_rule_status_local` ENGINE = Distributed(`analytics`, currentDatabase(), `alert_rule_status_local`, cityHash64(tenant_id));
+
+-- alerts
+CREATE TABLE IF NOT EXISTS `alert_history_local` ON CLUSTER `analytics`
+(
+    tenant_id  LowCardinality(String),
+    rule_id    String,
+    bucket     DateTime64(3, 'UTC'),
+    series_key String,
+    labels     String,
+    from_state LowCardinality(String),
+    state      LowCardinality(String),
+    value      Nullable(Float64),
+    expected   Nullable(Float64),
+    error      String,
+    at         DateTime64(3, 'UTC')
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', at)
+PARTITION BY toYYYYMM(bucket)
+ORDER BY (tenant_id, rule_id, bucket, series_key);
+
+-- alerts
+CREATE TABLE IF NOT EXISTS `alert_history` ON CLUSTER `analytics` AS `alert_history_local` ENGINE = Distributed(`analytics`, currentDatabase(), `alert_history_local`, cityHash64(tenant_id));
+
+-- alerts
+CREATE TABLE IF NOT EXISTS `alert_deliveries_local` ON CLUSTER `analytics`
+(
+    tenant_id    LowCardinality(String),
+    delivery_key String COMMENT 'hash of (tenant, rule, bucket, notification kind, channel)',
+    version      UInt64,
+    is_deleted   UInt8,
+    rule_id      String,
+    channel      String COMMENT 'EMAIL:<recipients> or WEBHOOK:<url>',
+    status       LowCardinality(String),
+    attempts     UInt32,
+    last_error   String,
+    delivered_at Nullable(DateTime64(3, 'UTC')),
+    updated_at   DateTime64(3, 'UTC')
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', version, is_deleted)
+ORDER BY (tenant_id, delivery_key);
+
+-- alerts
+CREATE TABLE IF NOT EXISTS `alert_deliveries` ON CLUSTER `analytics` AS `alert_deliveries_local` ENGINE = Distributed(`analytics`, currentDatabase(), `alert_deliveries_local`, cityHash64(tenant_id));
+
+-- alerts
+CREATE TABLE IF NOT EXISTS `alert_channels_local` ON CLUSTER `analytics`
+(
+    tenant_id      LowCardinality(String),
+    version        UInt64,
+    is_deleted     UInt8,
+    emails         Array(String),
+    webhook_url    String,
+    webhook_secret String,
+    updated_at     DateTime64(3, 'UTC')
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', version, is_deleted)
+ORDER BY tenant_id;
+
+-- alerts
+CREATE TABLE IF NOT EXISTS `alert_channels` ON CLUSTER `analytics` AS `alert_channels_local` ENGINE = Distributed(`analytics`, currentDatabase(), `alert_channels_local`, cityHash64(tenant_id));
+
 -- insights
 CREATE TABLE IF NOT EXISTS `insights_local` ON CLUSTER `analytics`
 (
