@@ -174,19 +174,9 @@ func (p *pathsPlan) pathsSQL(scope store.Scope) (string, []any) {
 
 // Paths answers a paths query for the caller's tenant.
 func (s *Service) Paths(ctx context.Context, r PathsRequest) (*PathsResult, error) {
-	scope, err := store.ScopeFrom(ctx)
+	p, scope, err := s.preparePaths(ctx, r)
 	if err != nil {
 		return nil, err
-	}
-	p, err := checkPaths(r, s.now())
-	if err != nil {
-		return nil, err
-	}
-	if m := p.anchor(); m != nil {
-		field := map[bool]string{true: "startEvent", false: "endEvent"}[p.StartEvent != nil]
-		if err := s.requireKnown(ctx, pathsOp, scope, []Matcher{*m}, []string{field}); err != nil {
-			return nil, err
-		}
 	}
 	sql, args := p.pathsSQL(scope)
 	rows, err := s.query(ctx, sql, args)

@@ -94,17 +94,20 @@ func optMatcher(in *model.JourneyEventInput) *journeys.Matcher {
 	return &m
 }
 
-// toFunnel maps a FunnelInput; conversionWindow is a window string ("14d"),
-// and the cohorts must be the tenant's.
+// toFunnel maps a FunnelInput whose cohorts must be the tenant's.
 func (r *Resolver) toFunnel(ctx context.Context, in *model.FunnelInput) (journeys.FunnelRequest, error) {
-	if in != nil {
-		if err := r.checkCohortIDs(ctx, in.Cohorts); err != nil {
-			return journeys.FunnelRequest{}, err
-		}
-	}
 	if in == nil {
 		return journeys.FunnelRequest{}, errs.Invalid("resolvers.funnel", "input", "input is required")
 	}
+	if err := r.checkCohortIDs(ctx, in.Cohorts); err != nil {
+		return journeys.FunnelRequest{}, err
+	}
+	return parseFunnel(in)
+}
+
+// parseFunnel maps a FunnelInput (conversionWindow is a window string such
+// as "14d"); whoever runs it checks its cohorts.
+func parseFunnel(in *model.FunnelInput) (journeys.FunnelRequest, error) {
 	window, err := timerange.ParseLast(in.ConversionWindow)
 	if err != nil {
 		return journeys.FunnelRequest{}, errs.Invalid("resolvers.funnel", "conversionWindow", "conversionWindow: "+err.Error())

@@ -294,7 +294,7 @@ type ExportEventsInput struct {
 	Columns []string `json:"columns,omitempty"`
 }
 
-// What to export and how. Give exactly one of metricKey, events or sql.
+// What to export and how. Give exactly one of metricKey, events, sql, funnel, retention or paths.
 type ExportInput struct {
 	// Export a metric query: the metric's key.
 	MetricKey *string `json:"metricKey,omitempty"`
@@ -312,6 +312,15 @@ type ExportInput struct {
 	Events *ExportEventsInput `json:"events,omitempty"`
 	// Export the result of an ad-hoc SQL query (same rules as eventsQuery).
 	SQL *string `json:"sql,omitempty"`
+	// Export a funnel as funnelQuery answers it: one row per step (breakdown, step, label,
+	// event_type, entered, converted, conversions, drop-off, median and p90 seconds to convert),
+	// all users first (breakdown null), then each breakdown value. timeRange is required.
+	Funnel *FunnelInput `json:"funnel,omitempty"`
+	// Export a retention triangle: one row per cell (breakdown, cohort_start, cohort_size, offset,
+	// users, rate); the weighted mean row has a null cohort_start. timeRange is required.
+	Retention *RetentionInput `json:"retention,omitempty"`
+	// Export paths: the edges (kind edge, step, from, to, users), then the nodes (kind node, to null). timeRange is required.
+	Paths *PathsInput `json:"paths,omitempty"`
 	// File format.
 	Format ExportFormat `json:"format"`
 	// IANA time zone for times in the file; default UTC.
@@ -330,7 +339,7 @@ type ExportJob struct {
 	Status ExportStatus `json:"status"`
 	// File format.
 	Format ExportFormat `json:"format"`
-	// METRIC, EVENTS or SQL.
+	// METRIC, EVENTS, SQL, FUNNEL, RETENTION or PATHS.
 	Source string `json:"source"`
 	// Rows written so far.
 	Rows int64 `json:"rows"`
@@ -418,8 +427,8 @@ type FunnelInput struct {
 	ConversionWindow string `json:"conversionWindow"`
 	// Default ORDERED.
 	Order *FunnelOrder `json:"order,omitempty"`
-	// Which events count: a step-1 event must be in the range.
-	TimeRange *TimeRange `json:"timeRange"`
+	// Which events count: a step-1 event must be in the range. Required, except in a dashboard widget (which then follows the dashboard's window).
+	TimeRange *TimeRange `json:"timeRange,omitempty"`
 	// IANA time zone of calendar ranges and trend periods, e.g. Europe/Paris; default UTC.
 	Timezone *string `json:"timezone,omitempty"`
 	// Split by an event property.
@@ -860,8 +869,8 @@ type PathsInput struct {
 	MinEdgeUsers *int `json:"minEdgeUsers,omitempty"`
 	// Edges returned, 1 to 500; default 50.
 	MaxEdges *int `json:"maxEdges,omitempty"`
-	// The events to read.
-	TimeRange *TimeRange `json:"timeRange"`
+	// The events to read. Required, except in a dashboard widget (which then follows the dashboard's window).
+	TimeRange *TimeRange `json:"timeRange,omitempty"`
 	// Only users in any of these cohorts, at most 10.
 	Cohorts []string `json:"cohorts,omitempty"`
 }
@@ -1134,8 +1143,8 @@ type RetentionInput struct {
 	Reference *RetentionReference `json:"reference,omitempty"`
 	// Retained in a period means returned then or in any later period.
 	Cumulative *bool `json:"cumulative,omitempty"`
-	// The start events to read.
-	TimeRange *TimeRange `json:"timeRange"`
+	// The start events to read. Required, except in a dashboard widget (which then follows the dashboard's window).
+	TimeRange *TimeRange `json:"timeRange,omitempty"`
 	// IANA time zone of period boundaries, e.g. Europe/Paris; default UTC.
 	Timezone *string `json:"timezone,omitempty"`
 	// Split by a property of the start event.
@@ -1248,8 +1257,14 @@ type Widget struct {
 type WidgetData struct {
 	// The widget.
 	WidgetID string `json:"widgetId"`
-	// One result per metric key, in the widget's order; empty when error is set.
+	// One result per metric key, in the widget's order; empty when error is set and for journey widgets.
 	Results []*MetricQueryResult `json:"results"`
+	// A FUNNEL widget's answer.
+	Funnel *FunnelResult `json:"funnel,omitempty"`
+	// A RETENTION widget's answer.
+	Retention *RetentionResult `json:"retention,omitempty"`
+	// A PATHS widget's answer.
+	Paths *PathsResult `json:"paths,omitempty"`
 	// Why this widget has no data.
 	Error *WidgetError `json:"error,omitempty"`
 	// Things to know, e.g. deprecations or filters this widget ignores.
@@ -1276,8 +1291,8 @@ type WidgetInput struct {
 	Title string `json:"title"`
 	// Chart type.
 	Kind WidgetKind `json:"kind"`
-	// Metric keys (at least one).
-	MetricKeys []string `json:"metricKeys"`
+	// Metric keys (at least one for metric kinds; none for FUNNEL, RETENTION and PATHS).
+	MetricKeys []string `json:"metricKeys,omitempty"`
 	// Dimensions to split by; each allowed by every metric.
 	Dimensions []string `json:"dimensions,omitempty"`
 	// Bucket size; default: a total for KPI/BAR/TABLE/PIE, the metric's grain for LINE/AREA.
@@ -1290,6 +1305,13 @@ type WidgetInput struct {
 	CohortBreakdown *string `json:"cohortBreakdown,omitempty"`
 	// Grid position.
 	Position *WidgetPositionInput `json:"position,omitempty"`
+	// The funnel of a FUNNEL widget. Without `timeRange` it follows the dashboard's window;
+	// without `timezone`, the dashboard's zone. Dashboard filters do not apply to it.
+	Funnel *FunnelInput `json:"funnel,omitempty"`
+	// The retention query of a RETENTION widget (timeRange and timezone as for funnel).
+	Retention *RetentionInput `json:"retention,omitempty"`
+	// The paths query of a PATHS widget (timeRange as for funnel).
+	Paths *PathsInput `json:"paths,omitempty"`
 }
 
 // Where a widget sits on the grid.
@@ -2871,6 +2893,12 @@ const (
 	WidgetKindTable WidgetKind = "TABLE"
 	// Shares per dimension value.
 	WidgetKindPie WidgetKind = "PIE"
+	// A funnel's steps (WidgetInput.funnel), per breakdown value.
+	WidgetKindFunnel WidgetKind = "FUNNEL"
+	// A retention triangle (WidgetInput.retention), drawn as a heat map.
+	WidgetKindRetention WidgetKind = "RETENTION"
+	// What users do next (WidgetInput.paths): a Sankey's nodes and edges.
+	WidgetKindPaths WidgetKind = "PATHS"
 )
 
 var AllWidgetKind = []WidgetKind{
@@ -2880,11 +2908,14 @@ var AllWidgetKind = []WidgetKind{
 	WidgetKindArea,
 	WidgetKindTable,
 	WidgetKindPie,
+	WidgetKindFunnel,
+	WidgetKindRetention,
+	WidgetKindPaths,
 }
 
 func (e WidgetKind) IsValid() bool {
 	switch e {
-	case WidgetKindKpi, WidgetKindLine, WidgetKindBar, WidgetKindArea, WidgetKindTable, WidgetKindPie:
+	case WidgetKindKpi, WidgetKindLine, WidgetKindBar, WidgetKindArea, WidgetKindTable, WidgetKindPie, WidgetKindFunnel, WidgetKindRetention, WidgetKindPaths:
 		return true
 	}
 	return false
