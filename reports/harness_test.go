@@ -18,9 +18,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnhub/analytics-service/dashboards"
-	"github.com/learnhub/analytics-service/journeys"
 	"github.com/learnhub/analytics-service/jobs"
 	"github.com/learnhub/analytics-service/jobs/jobstest"
+	"github.com/learnhub/analytics-service/journeys"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/metrics/metricstest"
 	"github.com/learnhub/analytics-service/platform/blob"

@@ -1,7 +1,9 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -118,10 +120,13 @@ func retentionSection(w dashboards.Widget, r *journeys.RetentionResult, loc *tim
 	return sec
 }
 
-// pathsSection lists the busiest moves of the paths, most users first.
+// pathsSection lists the moves of the paths step by step, most users
+// first within a step.
 func pathsSection(w dashboards.Widget, p *journeys.PathsResult) Section {
 	sec := Section{Title: w.Title, Kind: dashboards.KindPaths, Columns: []string{"Step", "From", "To", "Users"}}
-	for _, e := range p.Edges {
+	edges := slices.Clone(p.Edges)
+	slices.SortStableFunc(edges, func(a, b journeys.PathEdge) int { return cmp.Compare(a.Step, b.Step) })
+	for _, e := range edges {
 		sec.Rows = append(sec.Rows, []Cell{{Text: fmt.Sprintf("%d → %d", e.Step, e.Step+1)}, {Text: e.From}, {Text: e.To}, intCell(e.Users)})
 	}
 	return sec

@@ -13,6 +13,8 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/learnhub/analytics-service/dashboards"
+	"github.com/learnhub/analytics-service/demo"
+	"github.com/learnhub/analytics-service/demo/demotest"
 	"github.com/learnhub/analytics-service/journeys"
 	"github.com/learnhub/analytics-service/reports"
 	"github.com/learnhub/analytics-service/timerange"
@@ -84,4 +86,35 @@ func TestReportDrawsJourneyWidgets(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, rows[0], "Week 1")
 	assert.Equal(t, "Mean (weighted)", rows[len(rows)-1][0])
+}
+
+// TestLearnerJourneyReportOnDemoData runs a PDF report of the
+// learner-journey preset over the demo data for two tenants: the funnel by
+// course, the weekly triangle and the paths after course.enrolled are all
+// drawn, and acme-corp's report shows none of demo's courses.
+func TestLearnerJourneyReportOnDemoData(t *testing.T) {
+	h := newHarness(t)
+	end := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	per := demotest.Seed(t, h.db, demo.Options{Learners: 600, Days: 120, End: end})
+	require.Positive(t, per["demo"])
+	from := end.AddDate(0, 0, -84)
+	in := reports.Input{Name: "Learner journey", Format: reports.FormatPDF, Enabled: true,
+		Source:   reports.Source{Dashboard: dashboards.JourneyPresetSlug, TimeRange: timerange.Spec{From: &from, To: &end}},
+		Schedule: reports.Schedule{Cron: "0 6 * * 1", Timezone: "UTC"}}
+	texts := map[string]string{}
+	for _, tenant := range []string{"demo", "acme-corp"} {
+		pdf := h.object(t, h.runNow(t, as(tenant), in).ObjectKey)
+		if out := os.Getenv("REPORT_PDF_OUT"); out != "" && tenant == "demo" {
+			require.NoError(t, os.WriteFile(out, pdf, 0o644))
+		}
+		texts[tenant] = pdfText(t, pdf)
+		for _, want := range []string{"Learner journey funnel", "1. Enrolled", "5. Completed the course", "Learner journey funnel by course id",
+			"Weekly retention after enrolling", "Week 8", "Mean (weighted)", "What learners do after enrolling", "course.enrolled", "lesson.started"} {
+			assert.Contains(t, texts[tenant], want, tenant)
+		}
+		assert.NotContains(t, texts[tenant], "No data", tenant)
+		assert.Contains(t, texts[tenant], tenant+"-course-", "its own courses in the breakdown")
+	}
+	assert.NotContains(t, texts["acme-corp"], "demo-course-")
+	assert.NotContains(t, texts["demo"], "acme-corp-course-")
 }
