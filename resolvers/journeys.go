@@ -168,27 +168,18 @@ func (r *Resolver) funnelActors(ctx context.Context, in *model.FunnelInput, a jo
 	return r.JourneyService.FunnelActors(ctx, req, a)
 }
 
-// saveActors collects every user of the step (page by page) and creates a
-// static cohort of them, evaluated at once so it filters queries now.
+// saveActors reads every user of the step in one statement (at most a
+// static cohort's limit) and creates a static cohort of them, evaluated at
+// once so it filters queries now.
 func (r *Resolver) saveActors(ctx context.Context, in model.FunnelActorsCohortInput) (*cohorts.Cohort, error) {
-	a := journeys.ActorsRequest{Step: in.Step, Dropped: deref(in.Dropped), Value: in.BreakdownValue, First: journeys.MaxActors}
-	var users []string
-	for {
-		page, err := r.funnelActors(ctx, in.Funnel, a)
-		if err != nil {
-			return nil, renameField(err, inSaveInput)
-		}
-		for _, u := range page.Actors {
-			users = append(users, u.UserID)
-		}
-		if len(users) > maxSavedActors {
-			return nil, errs.Invalid("resolvers.saveFunnelActorsAsCohort", "input.step",
-				fmt.Sprintf("step %d has more than %d users, a static cohort's limit; narrow the funnel (timeRange, cohorts, breakdownValue)", in.Step, maxSavedActors))
-		}
-		if !page.HasNext {
-			break
-		}
-		a.After = page.EndCursor
+	req, err := r.toFunnel(ctx, in.Funnel)
+	if err != nil {
+		return nil, renameField(err, inSaveInput)
+	}
+	a := journeys.ActorsRequest{Step: in.Step, Dropped: deref(in.Dropped), Value: in.BreakdownValue}
+	users, err := r.JourneyService.FunnelActorIDs(ctx, req, a, maxSavedActors)
+	if err != nil {
+		return nil, renameField(err, inSaveInput)
 	}
 	if len(users) == 0 {
 		return nil, errs.Invalid("resolvers.saveFunnelActorsAsCohort", "input.step", fmt.Sprintf("step %d has no users to save; a static cohort needs at least one", in.Step))
