@@ -130,6 +130,34 @@ func TestLearnerJourneyOnDemoData(t *testing.T) {
 		require.Empty(t, res.Errors, "%+v", res.Errors)
 		assert.Contains(t, string(res.Data["pathsQuery"]), `"step":1,"from":"course.enrolled"`)
 
+		// What learners did after submitting a quiz and not completing the course.
+		after := demoFunnel(d.Render.From, d.Render.To)
+		delete(after, "timeRange")
+		delete(after, "breakdown")
+		res = h.query(viewer, `query($in: PathsInput!) { pathsQuery(input: $in) { nodes { step eventType users } edges { step from to users } } }`,
+			map[string]any{"in": map[string]any{"steps": 3, "timeRange": map[string]any{"from": d.Render.From, "to": d.Render.To},
+				"afterFunnel": map[string]any{"funnel": after, "step": 4, "dropped": true}}})
+		require.Empty(t, res.Errors, "%+v", res.Errors)
+		var dropped struct {
+			Nodes []struct {
+				Step      int
+				EventType string
+				Users     int64
+			}
+		}
+		require.NoError(t, json.Unmarshal(res.Data["pathsQuery"], &dropped))
+		require.NotEmpty(t, dropped.Nodes)
+		assert.Equal(t, 1, dropped.Nodes[0].Step)
+		assert.Equal(t, "quiz.submitted", dropped.Nodes[0].EventType)
+		dropOff := fq.Steps[3].Entered - fq.Steps[4].Entered
+		assert.LessOrEqual(t, dropped.Nodes[0].Users, dropOff, "only the users who dropped after the quiz")
+		res = h.query(viewer, `query($in: PathsInput!) { pathsQuery(input: $in) { nodes { step } } }`,
+			map[string]any{"in": map[string]any{"timeRange": map[string]any{"from": d.Render.From, "to": d.Render.To},
+				"afterFunnel": map[string]any{"funnel": after, "step": 5, "dropped": true}}})
+		assert.Equal(t, "BAD_USER_INPUT", res.code())
+		require.NotEmpty(t, res.Errors)
+		assert.Equal(t, "input.afterFunnel.dropped", res.Errors[0].Extensions["field"])
+
 		// The funnel as a CSV export: the same numbers, the tenant's courses only.
 		res = h.query(h.token(tenant, auth.RoleAnalyst), `mutation($in: ExportInput!) { exportQuery(input: $in) { id source } }`,
 			map[string]any{"in": map[string]any{"funnel": demoFunnel(d.Render.From, d.Render.To), "format": "CSV"}})

@@ -3172,6 +3172,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("MetricInput", ec.unmarshalInputMetricInput),
 			graphql.NewInputUnmarshaler("MetricListFilter", ec.unmarshalInputMetricListFilter),
 			graphql.NewInputUnmarshaler("MetricValueInput", ec.unmarshalInputMetricValueInput),
+			graphql.NewInputUnmarshaler("PathsAfterFunnelInput", ec.unmarshalInputPathsAfterFunnelInput),
 			graphql.NewInputUnmarshaler("PathsInput", ec.unmarshalInputPathsInput),
 			graphql.NewInputUnmarshaler("ReportDeliveryInput", ec.unmarshalInputReportDeliveryInput),
 			graphql.NewInputUnmarshaler("ReportInput", ec.unmarshalInputReportInput),
@@ -4366,6 +4367,21 @@ input PathsInput {
   timeRange: TimeRange
   "Only users in any of these cohorts, at most 10."
   cohorts: [ID!]
+  """
+  Only the users of one funnel step (as funnelActors picks them); without startEvent and
+  endEvent the paths start at that step's event: what learners did after dropping off at step k.
+  """
+  afterFunnel: PathsAfterFunnelInput
+}
+
+"The users of one funnel step, for paths."
+input PathsAfterFunnelInput {
+  "The funnel; without timeRange it reads the paths' range."
+  funnel: FunnelInput!
+  "The step (1-based)."
+  step: Int!
+  "Users who reached the step but not the next one instead of those who reached it."
+  dropped: Boolean = false
 }
 
 "An event type at one step of the paths."
@@ -21079,6 +21095,66 @@ func UnmarshalMetricValueInput(ctx context.Context, raw any) (model.MetricValueI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPathsAfterFunnelInput(ctx context.Context, obj any) (model.PathsAfterFunnelInput, error) {
+	var it model.PathsAfterFunnelInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["dropped"]; !present {
+		asMap["dropped"] = false
+	}
+
+	fieldsInOrder := [...]string{"funnel", "step", "dropped"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "funnel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("funnel"))
+			data, err := ec.unmarshalNFunnelInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Funnel = data
+		case "step":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("step"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Step = data
+		case "dropped":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dropped"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Dropped = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPathsAfterFunnelInput unmarshals raw into the PathsAfterFunnelInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPathsAfterFunnelInput(ctx context.Context, raw any) (model.PathsAfterFunnelInput, error) {
+	var out model.PathsAfterFunnelInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PathsAfterFunnelInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPathsInput(ctx context.Context, obj any) (model.PathsInput, error) {
 	var it model.PathsInput
 	if obj == nil {
@@ -21090,7 +21166,7 @@ func (ec *executionContext) unmarshalInputPathsInput(ctx context.Context, obj an
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"startEvent", "endEvent", "steps", "eventTypes", "exclude", "minEdgeUsers", "maxEdges", "timeRange", "cohorts"}
+	fieldsInOrder := [...]string{"startEvent", "endEvent", "steps", "eventTypes", "exclude", "minEdgeUsers", "maxEdges", "timeRange", "cohorts", "afterFunnel"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -21160,6 +21236,13 @@ func (ec *executionContext) unmarshalInputPathsInput(ctx context.Context, obj an
 				return it, err
 			}
 			it.Cohorts = data
+		case "afterFunnel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("afterFunnel"))
+			data, err := ec.unmarshalOPathsAfterFunnelInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPathsAfterFunnelInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AfterFunnel = data
 		}
 	}
 	return it, nil
@@ -28044,6 +28127,14 @@ func (ec *executionContext) unmarshalOMetricValueInput2ᚖgithubᚗcomᚋlearnhu
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputMetricValueInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOPathsAfterFunnelInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPathsAfterFunnelInput(ctx context.Context, v any) (*model.PathsAfterFunnelInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPathsAfterFunnelInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -3,22 +3,18 @@ package journeys
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/store"
+	"github.com/learnhub/analytics-service/timerange"
 )
 
 // actorsSQL prints the statement of a step's users (those who reached
 // a.Step, or dropped after it), by user id after after, at most limit.
 func (p *funnelPlan) actorsSQL(scope store.Scope, a ActorsRequest, after string, limit int) (string, []any) {
 	var q sqlText
-	q.add("SELECT user_id, r FROM (")
-	p.userSQL(&q, scope, funnelCols{})
-	if a.Dropped {
-		q.add(") WHERE r = ?", a.Step)
-	} else {
-		q.add(") WHERE r >= ?", a.Step)
-	}
+	p.stepUsersSQL(&q, scope, a)
 	if a.Value != nil {
 		q.add(" AND b = ?", *a.Value)
 	}
@@ -65,4 +61,43 @@ func (s *Service) FunnelActorIDs(ctx context.Context, r FunnelRequest, a ActorsR
 		return nil, errs.Invalid(funnelOp, "step", fmt.Sprintf("step %d has more than %d users; narrow the funnel (timeRange, cohorts, breakdownValue)", a.Step, limit))
 	}
 	return ids, nil
+}
+
+// stepUsersSQL prints the (user_id, r) rows of the users of step a.Step
+// (reached it, or with a.Dropped reached it and not the next), open for
+// more conditions.
+func (p *funnelPlan) stepUsersSQL(q *sqlText, scope store.Scope, a ActorsRequest) {
+	q.add("SELECT user_id, r FROM (")
+	p.userSQL(q, scope, funnelCols{})
+	if a.Dropped {
+		q.add(") WHERE r = ?", a.Step)
+	} else {
+		q.add(") WHERE r >= ?", a.Step)
+	}
+}
+
+// checkAfterFunnel checks a paths request's AfterFunnel (fields named
+// afterFunnel.…) and anchors the paths at the step when they have no anchor.
+func (p *pathsPlan) checkAfterFunnel(now time.Time) error {
+	a := p.AfterFunnel
+	if a == nil {
+		return nil
+	}
+	f := a.Funnel
+	if f.TimeRange == (timerange.Spec{}) {
+		f.TimeRange = p.TimeRange
+	}
+	fp, err := checkFunnel(f, now)
+	if err != nil {
+		return PrefixField(err, "afterFunnel.funnel.")
+	}
+	if _, _, err := fp.checkActors(ActorsRequest{Step: a.Step, Dropped: a.Dropped}); err != nil {
+		return PrefixField(err, "afterFunnel.")
+	}
+	p.after = fp
+	if p.StartEvent == nil && p.EndEvent == nil {
+		m := fp.Steps[a.Step-1].Matcher
+		p.StartEvent = &m
+	}
+	return nil
 }

@@ -51,11 +51,18 @@ type Runner interface {
 
 // CohortRefs are the cohorts q names, each with its field
 // (prefix+"cohorts[i]"), for a metrics.CohortChecker.
+// A paths query's AfterFunnel cohorts follow, as
+// prefix+"afterFunnel.funnel.cohorts[i]".
 func (q Query) CohortRefs(prefix string) []metrics.CohortRef {
-	ids := q.Cohorts()
-	refs := make([]metrics.CohortRef, len(ids))
-	for i, id := range ids {
-		refs[i] = metrics.CohortRef{ID: id, Field: fmt.Sprintf("%scohorts[%d]", prefix, i)}
+	var refs []metrics.CohortRef
+	add := func(ids []string, field string) {
+		for i, id := range ids {
+			refs = append(refs, metrics.CohortRef{ID: id, Field: fmt.Sprintf("%s%s[%d]", prefix, field, i)})
+		}
+	}
+	add(q.Cohorts(), "cohorts")
+	if q.Paths != nil && q.Paths.AfterFunnel != nil {
+		add(q.Paths.AfterFunnel.Funnel.Cohorts, "afterFunnel.funnel.cohorts")
 	}
 	return refs
 }
@@ -226,9 +233,23 @@ func (s *Service) preparePaths(ctx context.Context, r PathsRequest) (*pathsPlan,
 	if err != nil {
 		return nil, store.Scope{}, err
 	}
-	if m := p.anchor(); m != nil {
-		field := map[bool]string{true: "startEvent", false: "endEvent"}[p.StartEvent != nil]
-		if err := s.requireKnown(ctx, pathsOp, scope, []Matcher{*m}, []string{field}); err != nil {
+	// The anchor the caller gave, and the AfterFunnel's steps (one of
+	// which anchors the paths when the caller gave none).
+	var ms []Matcher
+	var fields []string
+	if m := p.anchor(); m != nil && (r.StartEvent != nil || r.EndEvent != nil) {
+		ms = append(ms, *m)
+		fields = append(fields, map[bool]string{true: "startEvent", false: "endEvent"}[r.StartEvent != nil])
+	}
+	if p.after != nil {
+		fms, ffs := p.after.matchers()
+		for i := range ffs {
+			ffs[i] = "afterFunnel.funnel." + ffs[i]
+		}
+		ms, fields = append(ms, fms...), append(fields, ffs...)
+	}
+	if len(ms) > 0 {
+		if err := s.requireKnown(ctx, pathsOp, scope, ms, fields); err != nil {
 			return nil, store.Scope{}, err
 		}
 	}

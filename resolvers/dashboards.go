@@ -47,7 +47,10 @@ func toWidgetInput(in model.WidgetInput, field string) (dashboards.WidgetInput, 
 		q.Retention = &rq
 	}
 	if in.Paths != nil {
-		pq := toPaths(*in.Paths)
+		pq, err := toPaths(*in.Paths)
+		if err != nil {
+			return out, journeys.PrefixField(err, field+".paths.")
+		}
 		q.Paths = &pq
 	}
 	if q != (journeys.Query{}) {

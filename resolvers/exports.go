@@ -35,7 +35,10 @@ func exportSpec(in model.ExportInput) (exports.Spec, error) {
 		r := toRetention(*in.Retention)
 		spec.Journey = &journeys.Query{Retention: &r}
 	case in.Paths != nil:
-		p := toPaths(*in.Paths)
+		p, err := toPaths(*in.Paths)
+		if err != nil {
+			return spec, journeys.PrefixField(err, "paths.")
+		}
 		spec.Journey = &journeys.Query{Paths: &p}
 	}
 	if in.MetricKey != nil {

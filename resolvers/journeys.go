@@ -66,11 +66,20 @@ func inSaveInput(f string) string {
 // with NOT_FOUND naming it ("cohorts[1]"): the journeys service would
 // otherwise answer an empty result for another tenant's cohort.
 func (r *Resolver) checkCohortIDs(ctx context.Context, ids []string) error {
+	fields := make([]string, len(ids))
+	for i := range ids {
+		fields[i] = fmt.Sprintf("cohorts[%d]", i)
+	}
+	return r.checkCohortFields(ctx, ids, fields)
+}
+
+// checkCohortFields is checkCohortIDs with each id's field given.
+func (r *Resolver) checkCohortFields(ctx context.Context, ids, fields []string) error {
 	for i, id := range ids {
 		if _, err := r.CohortService.Get(ctx, id); err != nil {
 			if errs.Is(err, errs.KindNotFound) {
-				return errs.E("resolvers.journeys", errs.KindNotFound, fmt.Sprintf("cohorts[%d]: no cohort %q in this tenant", i, id)).
-					With("field", fmt.Sprintf("cohorts[%d]", i))
+				return errs.E("resolvers.journeys", errs.KindNotFound, fmt.Sprintf("%s: no cohort %q in this tenant", fields[i], id)).
+					With("field", fields[i])
 			}
 			return err
 		}
@@ -231,10 +240,34 @@ func toModelTriangle(res *journeys.RetentionResult) *model.RetentionResult {
 	return out
 }
 
-func toPaths(in model.PathsInput) journeys.PathsRequest {
-	return journeys.PathsRequest{StartEvent: optMatcher(in.StartEvent), EndEvent: optMatcher(in.EndEvent), Steps: deref(in.Steps),
+// toPaths maps a PathsInput; whoever runs it checks its cohorts (and
+// those of afterFunnel.funnel).
+func toPaths(in model.PathsInput) (journeys.PathsRequest, error) {
+	out := journeys.PathsRequest{StartEvent: optMatcher(in.StartEvent), EndEvent: optMatcher(in.EndEvent), Steps: deref(in.Steps),
 		EventTypes: in.EventTypes, Exclude: in.Exclude, MinEdgeUsers: deref(in.MinEdgeUsers), MaxEdges: deref(in.MaxEdges),
 		TimeRange: timeSpec(deref(in.TimeRange)), Cohorts: in.Cohorts}
+	if a := in.AfterFunnel; a != nil {
+		f, err := parseFunnel(a.Funnel)
+		if err != nil {
+			return out, journeys.PrefixField(err, "afterFunnel.funnel.")
+		}
+		out.AfterFunnel = &journeys.FunnelStepUsers{Funnel: f, Step: a.Step, Dropped: deref(a.Dropped)}
+	}
+	return out, nil
+}
+
+// pathsCohorts are the cohort ids a PathsInput names, its own and its
+// afterFunnel's, with the field each is reported under.
+func pathsCohorts(in model.PathsInput) (ids []string, fields []string) {
+	for i, id := range in.Cohorts {
+		ids, fields = append(ids, id), append(fields, fmt.Sprintf("cohorts[%d]", i))
+	}
+	if a := in.AfterFunnel; a != nil && a.Funnel != nil {
+		for i, id := range a.Funnel.Cohorts {
+			ids, fields = append(ids, id), append(fields, fmt.Sprintf("afterFunnel.funnel.cohorts[%d]", i))
+		}
+	}
+	return ids, fields
 }
 
 func toModelPaths(res *journeys.PathsResult) *model.PathsResult {

@@ -853,6 +853,16 @@ type PathNode struct {
 	Users int64 `json:"users"`
 }
 
+// The users of one funnel step, for paths.
+type PathsAfterFunnelInput struct {
+	// The funnel; without timeRange it reads the paths' range.
+	Funnel *FunnelInput `json:"funnel"`
+	// The step (1-based).
+	Step int `json:"step"`
+	// Users who reached the step but not the next one instead of those who reached it.
+	Dropped *bool `json:"dropped,omitempty"`
+}
+
 // A paths query; give startEvent or endEvent (or neither: paths from each session's start).
 type PathsInput struct {
 	// Paths starting at this event.
@@ -873,6 +883,9 @@ type PathsInput struct {
 	TimeRange *TimeRange `json:"timeRange,omitempty"`
 	// Only users in any of these cohorts, at most 10.
 	Cohorts []string `json:"cohorts,omitempty"`
+	// Only the users of one funnel step (as funnelActors picks them); without startEvent and
+	// endEvent the paths start at that step's event: what learners did after dropping off at step k.
+	AfterFunnel *PathsAfterFunnelInput `json:"afterFunnel,omitempty"`
 }
 
 // A Sankey: the kept edges and the nodes they join.
