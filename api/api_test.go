@@ -115,8 +115,9 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	cohortService := cohorts.NewService(db, nats, cohorts.Config{Locks: rediskv.New(rdb)})
 	exportJobs := &jobstest.Recorder{}
 	monitorService := monitors.NewService(db, registry, querier, monitors.Config{})
+	journeyService := journeys.NewService(db, journeys.Config{})
 	exp, err := exports.NewService(exports.Deps{DB: db, Blobs: blobs, Jobs: exportJobs, Bus: nats,
-		Metrics: querier, SQL: adhoc.NewService(db, adhoc.Config{}), Cohorts: cohortService}, exports.Config{CheckRange: checkRange})
+		Metrics: querier, SQL: adhoc.NewService(db, adhoc.Config{}), Cohorts: cohortService, Journeys: journeyService}, exports.Config{CheckRange: checkRange})
 	require.NoError(t, err)
 	priv := privacy.NewService(db, nats, blobs, privacy.Config{Logger: slog.New(slog.DiscardHandler), Rollups: metrics.NewRollups(db)})
 	versions := resultcache.NewVersions()
@@ -132,11 +133,11 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		AdhocService:   adhoc.NewService(db, adhoc.Config{}),
 		ExportService:  exp,
 		DashboardService: dashboards.NewService(db, registry, func() *metrics.Loader { return metrics.NewLoader(querier, metrics.LoaderConfig{}) },
-			dashboards.Config{Locks: rediskv.New(rdb), Cache: rediskv.New(rdb), Cohorts: cohortService}),
+			dashboards.Config{Locks: rediskv.New(rdb), Cache: rediskv.New(rdb), Cohorts: cohortService, Journeys: journeyService}),
 		DeadLetterReader: ingest.NewDeadLetters(db),
 		LiveHub:          live.NewHub(live.Config{Conn: nats.Conn()}),
 		CohortService:    cohortService,
-		JourneyService:   journeys.NewService(db, journeys.Config{}),
+		JourneyService:   journeyService,
 		MonitorService:   monitorService,
 		PrivacyService:   priv,
 		RetentionService: privacy.NewRetention(db, blobs, queue.NewClient(rdb, queue.ClientConfig{}), privacy.RetentionConfig{}),

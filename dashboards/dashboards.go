@@ -1,5 +1,6 @@
 // Package dashboards stores tenants' dashboards (a grid of widgets, each
-// showing one or more metrics) and renders them: every widget's metric
+// showing one or more metrics, or one journey: a funnel, a retention
+// triangle or paths) and renders them: every widget's metric
 // requests go through one metrics.Loader per render, so widgets over the
 // same range, grain and filters share a ClickHouse query, and each widget's
 // data is cached in Redis for a short time per normalised filter set.
@@ -13,6 +14,7 @@ package dashboards
 import (
 	"time"
 
+	"github.com/learnhub/analytics-service/journeys"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/timerange"
 )
@@ -28,10 +30,20 @@ const (
 	KindArea  WidgetKind = "AREA"  // series over time, filled
 	KindTable WidgetKind = "TABLE" // rows per dimension value (top-N with Limit)
 	KindPie   WidgetKind = "PIE"   // shares per dimension value
+	// The journey kinds show a journeys.Query (WidgetInput.Journey)
+	// instead of metrics.
+	KindFunnel    WidgetKind = "FUNNEL"    // a funnel's steps (bars), per breakdown value
+	KindRetention WidgetKind = "RETENTION" // a retention triangle (heat-map table)
+	KindPaths     WidgetKind = "PATHS"     // a paths Sankey (nodes and edges)
 )
 
 // widgetKinds lists every kind, for validation messages.
-var widgetKinds = []WidgetKind{KindKPI, KindLine, KindBar, KindArea, KindTable, KindPie}
+var widgetKinds = []WidgetKind{KindKPI, KindLine, KindBar, KindArea, KindTable, KindPie, KindFunnel, KindRetention, KindPaths}
+
+// Journey reports whether widgets of kind k show a journey query.
+func (k WidgetKind) Journey() bool {
+	return k == KindFunnel || k == KindRetention || k == KindPaths
+}
 
 // Dashboard is one dashboard as stored: what the caller wrote plus the
 // fields the service owns.
@@ -116,6 +128,13 @@ type WidgetInput struct {
 	// CohortBreakdown, a cohort id, splits each metric into the series
 	// metrics.InCohort and metrics.NotInCohort (the last dimension).
 	CohortBreakdown string
+	// Journey is the question of a FUNNEL, RETENTION or PATHS widget
+	// (exactly the one of its kind; MetricKeys, Dimensions and the cohort
+	// fields stay empty: the query carries its own cohorts and breakdown).
+	// A query without a time range follows the dashboard's window; one
+	// with a range keeps it (a 12-week retention on a 7-day dashboard).
+	// Its time zone, when empty, is the dashboard's.
+	Journey *journeys.Query `json:",omitempty"`
 	// Options are display hints the service stores but does not interpret
 	// (colours, stacking, number format).
 	Options  map[string]string

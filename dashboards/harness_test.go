@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnhub/analytics-service/cohorts"
+	"github.com/learnhub/analytics-service/journeys"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/kv/kvtest"
 	"github.com/learnhub/analytics-service/platform/kv/rediskv"
@@ -57,14 +58,15 @@ func (c *countingBackend) Query(ctx context.Context, st store.Statement) (store.
 
 // env is a migrated database, a registry, a querier and the service.
 type env struct {
-	db      *store.DB
-	counter *countingBackend
-	clock   *clock
-	reg     *metrics.Registry
-	q       *metrics.Querier
-	svc     *Service
-	cache   redis.UniversalClient
-	cohorts *cohorts.Service
+	db       *store.DB
+	counter  *countingBackend
+	clock    *clock
+	reg      *metrics.Registry
+	q        *metrics.Querier
+	svc      *Service
+	cache    redis.UniversalClient
+	cohorts  *cohorts.Service
+	journeys *journeys.Service
 }
 
 func newEnv(t *testing.T) *env {
@@ -81,8 +83,9 @@ func newEnv(t *testing.T) *env {
 	q := metrics.NewQuerier(db, reg, metrics.QuerierConfig{Now: c.Now})
 	loaders := func() *metrics.Loader { return metrics.NewLoader(q, metrics.LoaderConfig{Wait: 20 * time.Millisecond}) }
 	cs := cohorts.NewService(db, nil, cohorts.Config{Now: c.Now})
-	svc := NewService(db, reg, loaders, Config{Locks: rediskv.New(rc), Cache: rediskv.New(rc), Now: c.Now, Cohorts: cs})
-	return &env{db: db, counter: counter, clock: c, reg: reg, q: q, svc: svc, cache: rc, cohorts: cs}
+	js := journeys.NewService(db, journeys.Config{Now: c.Now})
+	svc := NewService(db, reg, loaders, Config{Locks: rediskv.New(rc), Cache: rediskv.New(rc), Now: c.Now, Cohorts: cs, Journeys: js})
+	return &env{db: db, counter: counter, clock: c, reg: reg, q: q, svc: svc, cache: rc, cohorts: cs, journeys: js}
 }
 
 // mustScope is a scope for tenant (tests only).

@@ -42,32 +42,39 @@ func Preset() (Input, []WidgetInput) {
 }
 
 // ensurePreset installs the preset for a tenant that never had it, once
-// per tenant and process. The existence check reads without FINAL and
-// counts tombstones, so a tenant who deleted the preset does not get it
-// back; ids are derived from the tenant and the row is version 1, so a
-// concurrent install rewrites the same row and never overrides an edit.
+// per tenant and process.
 func (s *Service) ensurePreset(ctx context.Context, scope store.Scope) error {
 	if _, ok := s.installed.Load(scope.Tenant()); ok {
 		return nil
 	}
-	id := uuid.NewSHA1(presetNamespace, []byte(scope.Tenant()+"/"+PresetSlug)).String()
+	in, widgets := Preset()
+	if err := s.installPreset(ctx, scope, in, widgets); err != nil {
+		return err
+	}
+	s.installed.Store(scope.Tenant(), struct{}{})
+	return nil
+}
+
+// installPreset stores a preset dashboard for a tenant that never had it.
+// The existence check reads without FINAL and counts tombstones, so a
+// tenant who deleted the preset does not get it back; ids are derived
+// from the tenant and the slug and the row is version 1, so a concurrent
+// install rewrites the same row and never overrides an edit.
+func (s *Service) installPreset(ctx context.Context, scope store.Scope, in Input, widgets []WidgetInput) error {
+	id := uuid.NewSHA1(presetNamespace, []byte(scope.Tenant()+"/"+in.Slug)).String()
 	guard, tenant := scope.Predicate("")
 	var n uint64
 	if err := s.db.QueryRow(ctx, []any{&n}, "SELECT count() FROM "+store.QuoteIdent(table)+" WHERE "+guard+" AND dashboard_id = ?", tenant, id); err != nil {
 		return err
 	}
-	if n == 0 {
-		in, widgets := Preset()
-		now := s.now()
-		d := &Dashboard{ID: id, Input: in, Version: 1, CreatedAt: now, CreatedBy: presetActor, UpdatedAt: now, UpdatedBy: presetActor}
-		for _, w := range widgets {
-			wid := uuid.NewSHA1(presetNamespace, []byte(id+"/"+w.Title)).String()
-			d.Widgets = append(d.Widgets, Widget{ID: wid, WidgetInput: w, Version: 1})
-		}
-		if err := s.write(ctx, scope, ActionInstall, nil, d, false); err != nil {
-			return err
-		}
+	if n > 0 {
+		return nil
 	}
-	s.installed.Store(scope.Tenant(), struct{}{})
-	return nil
+	now := s.now()
+	d := &Dashboard{ID: id, Input: in, Version: 1, CreatedAt: now, CreatedBy: presetActor, UpdatedAt: now, UpdatedBy: presetActor}
+	for _, w := range widgets {
+		wid := uuid.NewSHA1(presetNamespace, []byte(id+"/"+w.Title)).String()
+		d.Widgets = append(d.Widgets, Widget{ID: wid, WidgetInput: w, Version: 1})
+	}
+	return s.write(ctx, scope, ActionInstall, nil, d, false)
 }

@@ -8,6 +8,9 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
+	"github.com/learnhub/analytics-service/journeys"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/store"
@@ -56,6 +59,9 @@ type WidgetData struct {
 	FreshUntil time.Time
 	// Cached reports whether this answer came from the cache.
 	Cached bool
+	// Journey is the answer of a FUNNEL, RETENTION or PATHS widget (nil
+	// for metric widgets and when Error is set).
+	Journey *journeys.Answer `json:",omitempty"`
 }
 
 // WidgetError is why a widget has no (or partial) data: a client-safe
@@ -109,7 +115,11 @@ func (s *Service) Render(ctx context.Context, idOrSlug string, filters []metrics
 	if err != nil {
 		return nil, err
 	}
-	r := &render{s: s, scope: scope, d: d, rng: rng, filters: eff, loader: s.loaders(), cacheable: cacheable}
+	r := &render{s: s, scope: scope, d: d, rng: rng, filters: eff, loader: s.loaders(), cacheable: cacheable,
+		at: now.Truncate(RangeAlign), loc: loc}
+	if fresh(ctx) {
+		r.at = ceil(now, liveAlign)
+	}
 	out := &Rendering{Dashboard: d, Range: rng, Filters: eff, Widgets: make([]*WidgetData, len(d.Widgets))}
 	var wg sync.WaitGroup
 	for i, w := range d.Widgets {
@@ -137,6 +147,12 @@ type render struct {
 	loader  *metrics.Loader
 	// cacheable is false for a live window of its own (see Render).
 	cacheable bool
+	// at is the aligned "now" the window was resolved at, and loc the
+	// dashboard's zone: journey widgets with their own range resolve it so.
+	at  time.Time
+	loc *time.Location
+	// journeys runs each distinct journey query of the render once.
+	journeys singleflight.Group
 
 	defsOnce sync.Once
 	defs     map[string]*metrics.Definition
@@ -165,6 +181,9 @@ func (r *render) widget(ctx context.Context, w Widget) *WidgetData {
 
 // compute loads every metric of a widget through the render's loader.
 func (r *render) compute(ctx context.Context, w Widget) *WidgetData {
+	if w.Kind.Journey() {
+		return r.computeJourney(ctx, w)
+	}
 	now := r.s.cfg.Now().UTC()
 	wd := &WidgetData{WidgetID: w.ID, WidgetVersion: w.Version, Results: make([]*metrics.Result, len(w.MetricKeys)),
 		Notices: []string{}, ComputedAt: now, FreshUntil: now.Add(r.s.cfg.CacheTTL)}

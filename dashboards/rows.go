@@ -1,6 +1,7 @@
 package dashboards
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -77,7 +78,29 @@ func (s *Service) get(ctx context.Context, scope store.Scope, op, idOrSlug strin
 		return nil, err
 	}
 	if len(found) == 0 {
+		if idOrSlug == JourneyPresetSlug {
+			return s.getJourneyPreset(ctx, scope, op)
+		}
 		return nil, notFound(op, idOrSlug)
+	}
+	return found[0], nil
+}
+
+// getJourneyPreset installs the learner-journey preset on first use and
+// reads it; a tenant who deleted it gets KindNotFound.
+func (s *Service) getJourneyPreset(ctx context.Context, scope store.Scope, op string) (*Dashboard, error) {
+	again, err := s.installJourneyPreset(ctx, scope)
+	if err != nil || !again {
+		return nil, cmp.Or(err, notFound(op, JourneyPresetSlug))
+	}
+	guard, tenant := scope.Predicate("")
+	found, err := s.query(ctx, "SELECT definition FROM "+store.QuoteIdent(table)+" FINAL WHERE "+guard+
+		" AND is_deleted = 0 AND slug = ? ORDER BY updated_at LIMIT 1", tenant, JourneyPresetSlug)
+	if err != nil {
+		return nil, err
+	}
+	if len(found) == 0 {
+		return nil, notFound(op, JourneyPresetSlug)
 	}
 	return found[0], nil
 }

@@ -56,6 +56,10 @@ type Config struct {
 	// it). Nil (the default) refuses widgets with cohort filters or a
 	// cohort breakdown, since their cohorts cannot be checked.
 	Cohorts metrics.CohortChecker
+	// Journeys checks and answers FUNNEL, RETENTION and PATHS widgets
+	// (*journeys.Service implements it). Nil (the default) refuses such
+	// widgets on save.
+	Journeys JourneyRunner
 }
 
 // Service stores and renders the caller's dashboards, scoped by the
@@ -100,7 +104,7 @@ func (s *Service) Create(ctx context.Context, in Input, widgets []WidgetInput) (
 	placed := make([]Widget, 0, len(widgets))
 	for i, w := range widgets {
 		w = place(w, placed, columnsOf(in.Layout))
-		if err := validateWidget(ctx, op, fmt.Sprintf("widgets[%d]", i), w, columnsOf(in.Layout), s.reg.GetByKey, s.cfg.Cohorts); err != nil {
+		if err := s.validateWidget(ctx, op, fmt.Sprintf("widgets[%d]", i), w, columnsOf(in.Layout)); err != nil {
 			return nil, err
 		}
 		placed = append(placed, Widget{WidgetInput: w})

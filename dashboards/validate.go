@@ -70,19 +70,40 @@ func validateInput(op string, in Input, now time.Time) error {
 	return nil
 }
 
-// validateWidget checks a widget against the caller's metrics and cohorts:
-// every key exists and allows every dimension, every cohort is the
-// tenant's. field names the widget in errors.
-func validateWidget(ctx context.Context, op, field string, w WidgetInput, columns int, lookup metricLookup, cohorts metrics.CohortChecker) error {
-	split := len(w.Dimensions)
-	if w.CohortBreakdown != "" {
-		split++
-	}
+// validateWidget checks a widget: its title, kind and position, then a
+// journey widget's query (validateJourney) or a metric widget's metrics
+// and cohorts (validateMetrics). field names the widget in errors.
+func (s *Service) validateWidget(ctx context.Context, op, field string, w WidgetInput, columns int) error {
 	switch {
 	case w.Title == "" || len(w.Title) > MaxTitleLength:
 		return errs.Invalid(op, field+".title", fmt.Sprintf("%s.title must be 1–%d characters", field, MaxTitleLength))
 	case !slices.Contains(widgetKinds, w.Kind):
 		return errs.Invalid(op, field+".kind", fmt.Sprintf("%s.kind %q is not a widget kind; use one of %v", field, w.Kind, widgetKinds))
+	}
+	p := w.Position
+	if p.X < 0 || p.Y < 0 || p.W <= 0 || p.H <= 0 || p.X+p.W > columns {
+		return errs.Invalid(op, field+".position", fmt.Sprintf(
+			"%s.position {x:%d y:%d w:%d h:%d} must have x, y ≥ 0, w, h ≥ 1 and fit the %d columns (x + w ≤ %d)",
+			field, p.X, p.Y, p.W, p.H, columns, columns))
+	}
+	if w.Kind.Journey() {
+		return s.validateJourney(ctx, op, field, w)
+	}
+	if w.Journey != nil {
+		return errs.Invalid(op, field+".kind", fmt.Sprintf("%s.kind %s shows metrics; a funnel, retention or paths query needs kind FUNNEL, RETENTION or PATHS", field, w.Kind))
+	}
+	return validateMetrics(ctx, op, field, w, s.reg.GetByKey, s.cfg.Cohorts)
+}
+
+// validateMetrics checks a metric widget against the caller's metrics and
+// cohorts: every key exists and allows every dimension, every cohort is
+// the tenant's.
+func validateMetrics(ctx context.Context, op, field string, w WidgetInput, lookup metricLookup, cohorts metrics.CohortChecker) error {
+	split := len(w.Dimensions)
+	if w.CohortBreakdown != "" {
+		split++
+	}
+	switch {
 	case len(w.MetricKeys) == 0 || len(w.MetricKeys) > MaxWidgetMetrics:
 		return errs.Invalid(op, field+".metricKeys", fmt.Sprintf("%s.metricKeys needs 1–%d metric keys, got %d", field, MaxWidgetMetrics, len(w.MetricKeys)))
 	case len(w.Dimensions) > metrics.MaxRequestDimensions:
@@ -100,12 +121,6 @@ func validateWidget(ctx context.Context, op, field string, w WidgetInput, column
 		if _, err := timerange.ParseGrain(string(w.Grain), field+".grain"); err != nil {
 			return err
 		}
-	}
-	p := w.Position
-	if p.X < 0 || p.Y < 0 || p.W <= 0 || p.H <= 0 || p.X+p.W > columns {
-		return errs.Invalid(op, field+".position", fmt.Sprintf(
-			"%s.position {x:%d y:%d w:%d h:%d} must have x, y ≥ 0, w, h ≥ 1 and fit the %d columns (x + w ≤ %d)",
-			field, p.X, p.Y, p.W, p.H, columns, columns))
 	}
 	req := metrics.Request{Cohorts: w.Cohorts, CohortBreakdown: w.CohortBreakdown}
 	if _, err := metrics.CheckRequestCohorts(ctx, cohorts, op, req, field+".cohorts", field+".cohortBreakdown"); err != nil {

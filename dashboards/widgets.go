@@ -27,7 +27,7 @@ func (s *Service) AddWidget(ctx context.Context, dashboardID string, expectedVer
 			return errs.Invalid(op, "widget", fmt.Sprintf("dashboard %q already has the maximum of %d widgets", d.Slug, MaxWidgets))
 		}
 		w = place(w, d.Widgets, columnsOf(d.Layout))
-		if err := validateWidget(ctx, op, "widget", w, columnsOf(d.Layout), s.reg.GetByKey, s.cfg.Cohorts); err != nil {
+		if err := s.validateWidget(ctx, op, "widget", w, columnsOf(d.Layout)); err != nil {
 			return err
 		}
 		d.Widgets = append(d.Widgets, Widget{ID: uuid.NewString(), WidgetInput: w, Version: 1})
@@ -48,7 +48,7 @@ func (s *Service) UpdateWidget(ctx context.Context, dashboardID string, expected
 		if w.Position == (Position{}) {
 			w.Position = d.Widgets[i].Position
 		}
-		if err := validateWidget(ctx, op, "widget", w, columnsOf(d.Layout), s.reg.GetByKey, s.cfg.Cohorts); err != nil {
+		if err := s.validateWidget(ctx, op, "widget", w, columnsOf(d.Layout)); err != nil {
 			return err
 		}
 		d.Widgets[i].WidgetInput = w

@@ -71,6 +71,8 @@ type Deps struct {
 	Bus     Publisher
 	Metrics MetricQuerier
 	SQL     SQLPrinter
+	// Journeys answers funnel, retention and paths sources; nil refuses them.
+	Journeys JourneyRunner
 	// Locks takes the per-tenant admission lock that keeps the cap of
 	// active exports across replicas; nil means the cap is kept within one
 	// process only.

@@ -1,5 +1,5 @@
 // Package exports turns a tenant's data into a downloadable file: a metric
-// query, raw events or tenant SQL, written as CSV, XLSX, JSON, NDJSON or
+// query, raw events, tenant SQL or a journey (funnel, retention, paths), written as CSV, XLSX, JSON, NDJSON or
 // Parquet to the blob store under the tenant's prefix, with a signed URL.
 //
 // The flow: Service.Request validates the spec, stores an ExportJob (QUEUED)
@@ -21,6 +21,7 @@ package exports
 import (
 	"time"
 
+	"github.com/learnhub/analytics-service/journeys"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/timerange"
 )
@@ -71,16 +72,23 @@ const (
 	SourceMetric SourceKind = "METRIC"
 	SourceEvents SourceKind = "EVENTS"
 	SourceSQL    SourceKind = "SQL"
+	// The journey sources are named as journeys.Kind.
+	SourceFunnel    SourceKind = SourceKind(journeys.KindFunnel)
+	SourceRetention SourceKind = SourceKind(journeys.KindRetention)
+	SourcePaths     SourceKind = SourceKind(journeys.KindPaths)
 )
 
-// Spec is what a caller asks to export. Exactly one of Metric, Events and
-// SQL is set.
+// Spec is what a caller asks to export. Exactly one of Metric, Events,
+// SQL and Journey is set.
 type Spec struct {
-	Metric  *metrics.Request `json:"metric,omitempty"`
-	Events  *EventsSource    `json:"events,omitempty"`
-	SQL     *SQLSource       `json:"sql,omitempty"`
-	Format  Format           `json:"format"`
-	Options Options          `json:"options"`
+	Metric *metrics.Request `json:"metric,omitempty"`
+	Events *EventsSource    `json:"events,omitempty"`
+	SQL    *SQLSource       `json:"sql,omitempty"`
+	// Journey is a funnel, retention or paths query; its time range is
+	// resolved to from/to when the export is requested.
+	Journey *journeys.Query `json:"journey,omitempty"`
+	Format  Format          `json:"format"`
+	Options Options         `json:"options"`
 }
 
 // EventsSource exports raw events of a time range.

@@ -195,8 +195,14 @@ func (s *Service) validate(ctx context.Context, spec *Spec) (SourceKind, error) 
 	if spec.SQL != nil {
 		n, src = n+1, SourceSQL
 	}
+	if spec.Journey != nil {
+		n, src = n+1, SourceKind(spec.Journey.Kind())
+		if src == "" {
+			return "", errs.Invalid(op, "source", "give exactly one source: metric, events, sql, funnel, retention or paths")
+		}
+	}
 	if n != 1 {
-		return "", errs.Invalid(op, "source", "give exactly one source: metric, events or sql")
+		return "", errs.Invalid(op, "source", "give exactly one source: metric, events, sql, funnel, retention or paths")
 	}
 	if Extension(spec.Format, false) == "" {
 		return "", errs.Invalid(op, "format", fmt.Sprintf("format %q is not supported; use CSV, XLSX, JSON, NDJSON or PARQUET", spec.Format))
@@ -233,6 +239,8 @@ func (s *Service) validate(ctx context.Context, spec *Spec) (SourceKind, error) 
 		if _, err := s.deps.SQL.Prepare(ctx, spec.SQL.Query, s.cfg.MaxRows); err != nil {
 			return "", err
 		}
+	case SourceFunnel, SourceRetention, SourcePaths:
+		return src, s.validateJourney(ctx, spec.Journey)
 	}
 	return src, nil
 }

@@ -59,6 +59,8 @@ func (s *Service) open(ctx context.Context, j *Job) (rowStream, error) {
 			return nil, err
 		}
 		return metricRows(res), nil
+	case j.Spec.Journey != nil:
+		return s.openJourney(store.WithSettings(ctx, limits), *j.Spec.Journey)
 	}
 	return nil, errs.E(op, errs.KindInvalid, "export has no source")
 }

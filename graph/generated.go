@@ -862,8 +862,11 @@ type ComplexityRoot struct {
 		ComputedAt func(childComplexity int) int
 		Error      func(childComplexity int) int
 		FreshUntil func(childComplexity int) int
+		Funnel     func(childComplexity int) int
 		Notices    func(childComplexity int) int
+		Paths      func(childComplexity int) int
 		Results    func(childComplexity int) int
+		Retention  func(childComplexity int) int
 		WidgetID   func(childComplexity int) int
 	}
 
@@ -4812,18 +4815,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WidgetData.FreshUntil(childComplexity), true
+	case "WidgetData.funnel":
+		if e.ComplexityRoot.WidgetData.Funnel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetData.Funnel(childComplexity), true
 	case "WidgetData.notices":
 		if e.ComplexityRoot.WidgetData.Notices == nil {
 			break
 		}
 
 		return e.ComplexityRoot.WidgetData.Notices(childComplexity), true
+	case "WidgetData.paths":
+		if e.ComplexityRoot.WidgetData.Paths == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetData.Paths(childComplexity), true
 	case "WidgetData.results":
 		if e.ComplexityRoot.WidgetData.Results == nil {
 			break
 		}
 
 		return e.ComplexityRoot.WidgetData.Results(childComplexity), true
+	case "WidgetData.retention":
+		if e.ComplexityRoot.WidgetData.Retention == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetData.Retention(childComplexity), true
 	case "WidgetData.widgetId":
 		if e.ComplexityRoot.WidgetData.WidgetID == nil {
 			break
@@ -4905,6 +4926,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("MetricListFilter", ec.unmarshalInputMetricListFilter),
 			graphql.NewInputUnmarshaler("MetricValueInput", ec.unmarshalInputMetricValueInput),
 			graphql.NewInputUnmarshaler("MonitorInput", ec.unmarshalInputMonitorInput),
+			graphql.NewInputUnmarshaler("PathsAfterFunnelInput", ec.unmarshalInputPathsAfterFunnelInput),
 			graphql.NewInputUnmarshaler("PathsInput", ec.unmarshalInputPathsInput),
 			graphql.NewInputUnmarshaler("QuietHoursInput", ec.unmarshalInputQuietHoursInput),
 			graphql.NewInputUnmarshaler("ReportDeliveryInput", ec.unmarshalInputReportDeliveryInput),
@@ -5653,6 +5675,12 @@ enum WidgetKind {
   TABLE
   "Shares per dimension value."
   PIE
+  "A funnel's steps (WidgetInput.funnel), per breakdown value."
+  FUNNEL
+  "A retention triangle (WidgetInput.retention), drawn as a heat map."
+  RETENTION
+  "What users do next (WidgetInput.paths): a Sankey's nodes and edges."
+  PATHS
 }
 
 "A dashboard-level filter and its default values."
@@ -5735,8 +5763,8 @@ input WidgetInput {
   title: String!
   "Chart type."
   kind: WidgetKind!
-  "Metric keys (at least one)."
-  metricKeys: [String!]!
+  "Metric keys (at least one for metric kinds; none for FUNNEL, RETENTION and PATHS)."
+  metricKeys: [String!]
   "Dimensions to split by; each allowed by every metric."
   dimensions: [String!]
   "Bucket size; default: a total for KPI/BAR/TABLE/PIE, the metric's grain for LINE/AREA."
@@ -5749,6 +5777,15 @@ input WidgetInput {
   cohortBreakdown: ID
   "Grid position."
   position: WidgetPositionInput
+  """
+  The funnel of a FUNNEL widget. Without ` + "`" + `timeRange` + "`" + ` it follows the dashboard's window;
+  without ` + "`" + `timezone` + "`" + `, the dashboard's zone. Dashboard filters do not apply to it.
+  """
+  funnel: FunnelInput
+  "The retention query of a RETENTION widget (timeRange and timezone as for funnel)."
+  retention: RetentionInput
+  "The paths query of a PATHS widget (timeRange as for funnel)."
+  paths: PathsInput
 }
 
 "A dashboard's settings."
@@ -5819,8 +5856,14 @@ type DashboardRender {
 type WidgetData {
   "The widget."
   widgetId: ID!
-  "One result per metric key, in the widget's order; empty when error is set."
+  "One result per metric key, in the widget's order; empty when error is set and for journey widgets."
   results: [MetricQueryResult!]!
+  "A FUNNEL widget's answer."
+  funnel: FunnelResult
+  "A RETENTION widget's answer."
+  retention: RetentionResult
+  "A PATHS widget's answer."
+  paths: PathsResult
   "Why this widget has no data."
   error: WidgetError
   "Things to know, e.g. deprecations or filters this widget ignores."
@@ -5991,7 +6034,7 @@ input ExportEventsInput {
   columns: [String!]
 }
 
-"What to export and how. Give exactly one of metricKey, events or sql."
+"What to export and how. Give exactly one of metricKey, events, sql, funnel, retention or paths."
 input ExportInput {
   "Export a metric query: the metric's key."
   metricKey: String
@@ -6009,6 +6052,19 @@ input ExportInput {
   events: ExportEventsInput
   "Export the result of an ad-hoc SQL query (same rules as eventsQuery)."
   sql: String
+  """
+  Export a funnel as funnelQuery answers it: one row per step (breakdown, step, label,
+  event_type, entered, converted, conversions, drop-off, median and p90 seconds to convert),
+  all users first (breakdown null), then each breakdown value. timeRange is required.
+  """
+  funnel: FunnelInput
+  """
+  Export a retention triangle: one row per cell (breakdown, cohort_start, cohort_size, offset,
+  users, rate); the weighted mean row has a null cohort_start. timeRange is required.
+  """
+  retention: RetentionInput
+  "Export paths: the edges (kind edge, step, from, to, users), then the nodes (kind node, to null). timeRange is required."
+  paths: PathsInput
   "File format."
   format: ExportFormat!
   "IANA time zone for times in the file; default UTC."
@@ -6027,7 +6083,7 @@ type ExportJob {
   status: ExportStatus!
   "File format."
   format: ExportFormat!
-  "METRIC, EVENTS or SQL."
+  "METRIC, EVENTS, SQL, FUNNEL, RETENTION or PATHS."
   source: String!
   "Rows written so far."
   rows: Int64!
@@ -6464,8 +6520,8 @@ input FunnelInput {
   conversionWindow: String!
   "Default ORDERED."
   order: FunnelOrder
-  "Which events count: a step-1 event must be in the range."
-  timeRange: TimeRange!
+  "Which events count: a step-1 event must be in the range. Required, except in a dashboard widget (which then follows the dashboard's window)."
+  timeRange: TimeRange
   "IANA time zone of calendar ranges and trend periods, e.g. Europe/Paris; default UTC."
   timezone: String
   "Split by an event property."
@@ -6602,8 +6658,8 @@ input RetentionInput {
   reference: RetentionReference
   "Retained in a period means returned then or in any later period."
   cumulative: Boolean = false
-  "The start events to read."
-  timeRange: TimeRange!
+  "The start events to read. Required, except in a dashboard widget (which then follows the dashboard's window)."
+  timeRange: TimeRange
   "IANA time zone of period boundaries, e.g. Europe/Paris; default UTC."
   timezone: String
   "Split by a property of the start event."
@@ -6670,10 +6726,25 @@ input PathsInput {
   minEdgeUsers: Int
   "Edges returned, 1 to 500; default 50."
   maxEdges: Int
-  "The events to read."
-  timeRange: TimeRange!
+  "The events to read. Required, except in a dashboard widget (which then follows the dashboard's window)."
+  timeRange: TimeRange
   "Only users in any of these cohorts, at most 10."
   cohorts: [ID!]
+  """
+  Only the users of one funnel step (as funnelActors picks them); without startEvent and
+  endEvent the paths start at that step's event: what learners did after dropping off at step k.
+  """
+  afterFunnel: PathsAfterFunnelInput
+}
+
+"The users of one funnel step, for paths."
+input PathsAfterFunnelInput {
+  "The funnel; without timeRange it reads the paths' range."
+  funnel: FunnelInput!
+  "The step (1-based)."
+  step: Int!
+  "Users who reached the step but not the next one instead of those who reached it."
+  dropped: Boolean = false
 }
 
 "An event type at one step of the paths."
@@ -9305,6 +9376,12 @@ func (ec *executionContext) childFields_WidgetData(ctx context.Context, field gr
 		return ec.fieldContext_WidgetData_widgetId(ctx, field)
 	case "results":
 		return ec.fieldContext_WidgetData_results(ctx, field)
+	case "funnel":
+		return ec.fieldContext_WidgetData_funnel(ctx, field)
+	case "retention":
+		return ec.fieldContext_WidgetData_retention(ctx, field)
+	case "paths":
+		return ec.fieldContext_WidgetData_paths(ctx, field)
 	case "error":
 		return ec.fieldContext_WidgetData_error(ctx, field)
 	case "notices":
@@ -27794,6 +27871,102 @@ func (ec *executionContext) fieldContext_WidgetData_results(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _WidgetData_funnel(ctx context.Context, field graphql.CollectedField, obj *model.WidgetData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetData_funnel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Funnel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FunnelResult) graphql.Marshaler {
+			return ec.marshalOFunnelResult2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelResult(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetData_funnel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WidgetData",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FunnelResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WidgetData_retention(ctx context.Context, field graphql.CollectedField, obj *model.WidgetData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetData_retention(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Retention, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetentionResult) graphql.Marshaler {
+			return ec.marshalORetentionResult2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionResult(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetData_retention(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WidgetData",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WidgetData_paths(ctx context.Context, field graphql.CollectedField, obj *model.WidgetData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetData_paths(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Paths, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PathsResult) graphql.Marshaler {
+			return ec.marshalOPathsResult2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPathsResult(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetData_paths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WidgetData",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PathsResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _WidgetData_error(ctx context.Context, field graphql.CollectedField, obj *model.WidgetData) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -29760,7 +29933,7 @@ func (ec *executionContext) unmarshalInputExportInput(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"metricKey", "metricTimeRange", "metricGrain", "metricDimensions", "metricCohorts", "metricCohortBreakdown", "events", "sql", "format", "timezone", "gzip", "fileName"}
+	fieldsInOrder := [...]string{"metricKey", "metricTimeRange", "metricGrain", "metricDimensions", "metricCohorts", "metricCohortBreakdown", "events", "sql", "funnel", "retention", "paths", "format", "timezone", "gzip", "fileName"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -29823,6 +29996,27 @@ func (ec *executionContext) unmarshalInputExportInput(ctx context.Context, obj a
 				return it, err
 			}
 			it.SQL = data
+		case "funnel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("funnel"))
+			data, err := ec.unmarshalOFunnelInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Funnel = data
+		case "retention":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retention"))
+			data, err := ec.unmarshalORetentionInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Retention = data
+		case "paths":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paths"))
+			data, err := ec.unmarshalOPathsInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPathsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Paths = data
 		case "format":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("format"))
 			data, err := ec.unmarshalNExportFormat2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportFormat(ctx, v)
@@ -30109,7 +30303,7 @@ func (ec *executionContext) unmarshalInputFunnelInput(ctx context.Context, obj a
 			it.Order = data
 		case "timeRange":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeRange"))
-			data, err := ec.unmarshalNTimeRange2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐTimeRange(ctx, v)
+			data, err := ec.unmarshalOTimeRange2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐTimeRange(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -31223,6 +31417,66 @@ func UnmarshalMonitorInput(ctx context.Context, raw any) (model.MonitorInput, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPathsAfterFunnelInput(ctx context.Context, obj any) (model.PathsAfterFunnelInput, error) {
+	var it model.PathsAfterFunnelInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["dropped"]; !present {
+		asMap["dropped"] = false
+	}
+
+	fieldsInOrder := [...]string{"funnel", "step", "dropped"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "funnel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("funnel"))
+			data, err := ec.unmarshalNFunnelInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Funnel = data
+		case "step":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("step"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Step = data
+		case "dropped":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dropped"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Dropped = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPathsAfterFunnelInput unmarshals raw into the PathsAfterFunnelInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPathsAfterFunnelInput(ctx context.Context, raw any) (model.PathsAfterFunnelInput, error) {
+	var out model.PathsAfterFunnelInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PathsAfterFunnelInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPathsInput(ctx context.Context, obj any) (model.PathsInput, error) {
 	var it model.PathsInput
 	if obj == nil {
@@ -31234,7 +31488,7 @@ func (ec *executionContext) unmarshalInputPathsInput(ctx context.Context, obj an
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"startEvent", "endEvent", "steps", "eventTypes", "exclude", "minEdgeUsers", "maxEdges", "timeRange", "cohorts"}
+	fieldsInOrder := [...]string{"startEvent", "endEvent", "steps", "eventTypes", "exclude", "minEdgeUsers", "maxEdges", "timeRange", "cohorts", "afterFunnel"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -31292,7 +31546,7 @@ func (ec *executionContext) unmarshalInputPathsInput(ctx context.Context, obj an
 			it.MaxEdges = data
 		case "timeRange":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeRange"))
-			data, err := ec.unmarshalNTimeRange2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐTimeRange(ctx, v)
+			data, err := ec.unmarshalOTimeRange2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐTimeRange(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -31304,6 +31558,13 @@ func (ec *executionContext) unmarshalInputPathsInput(ctx context.Context, obj an
 				return it, err
 			}
 			it.Cohorts = data
+		case "afterFunnel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("afterFunnel"))
+			data, err := ec.unmarshalOPathsAfterFunnelInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPathsAfterFunnelInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AfterFunnel = data
 		}
 	}
 	return it, nil
@@ -31839,7 +32100,7 @@ func (ec *executionContext) unmarshalInputRetentionInput(ctx context.Context, ob
 			it.Cumulative = data
 		case "timeRange":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeRange"))
-			data, err := ec.unmarshalNTimeRange2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐTimeRange(ctx, v)
+			data, err := ec.unmarshalOTimeRange2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐTimeRange(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -31956,7 +32217,7 @@ func (ec *executionContext) unmarshalInputWidgetInput(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"title", "kind", "metricKeys", "dimensions", "grain", "limit", "cohorts", "cohortBreakdown", "position"}
+	fieldsInOrder := [...]string{"title", "kind", "metricKeys", "dimensions", "grain", "limit", "cohorts", "cohortBreakdown", "position", "funnel", "retention", "paths"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -31979,7 +32240,7 @@ func (ec *executionContext) unmarshalInputWidgetInput(ctx context.Context, obj a
 			it.Kind = data
 		case "metricKeys":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metricKeys"))
-			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -32026,6 +32287,27 @@ func (ec *executionContext) unmarshalInputWidgetInput(ctx context.Context, obj a
 				return it, err
 			}
 			it.Position = data
+		case "funnel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("funnel"))
+			data, err := ec.unmarshalOFunnelInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Funnel = data
+		case "retention":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retention"))
+			data, err := ec.unmarshalORetentionInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Retention = data
+		case "paths":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paths"))
+			data, err := ec.unmarshalOPathsInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPathsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Paths = data
 		}
 	}
 	return it, nil
@@ -37441,6 +37723,21 @@ func (ec *executionContext) _WidgetData(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "funnel":
+			out.Values[i] = ec._WidgetData_funnel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "retention":
+			out.Values[i] = ec._WidgetData_retention(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "paths":
+			out.Values[i] = ec._WidgetData_paths(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "error":
 			out.Values[i] = ec._WidgetData_error(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -40525,6 +40822,14 @@ func (ec *executionContext) unmarshalOFunnelExclusionInput2ᚕᚖgithubᚗcomᚋ
 	return res, nil
 }
 
+func (ec *executionContext) unmarshalOFunnelInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelInput(ctx context.Context, v any) (*model.FunnelInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputFunnelInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOFunnelOrder2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelOrder(ctx context.Context, v any) (*model.FunnelOrder, error) {
 	if v == nil {
 		return nil, nil
@@ -40539,6 +40844,13 @@ func (ec *executionContext) marshalOFunnelOrder2ᚖgithubᚗcomᚋlearnhubᚋana
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOFunnelResult2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelResult(ctx context.Context, sel ast.SelectionSet, v *model.FunnelResult) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._FunnelResult(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOFunnelStepReference2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelStepReference(ctx context.Context, v any) (*model.FunnelStepReference, error) {
@@ -40898,6 +41210,29 @@ func (ec *executionContext) marshalOMonitorSensitivity2ᚖgithubᚗcomᚋlearnhu
 	return v
 }
 
+func (ec *executionContext) unmarshalOPathsAfterFunnelInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPathsAfterFunnelInput(ctx context.Context, v any) (*model.PathsAfterFunnelInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPathsAfterFunnelInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOPathsInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPathsInput(ctx context.Context, v any) (*model.PathsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPathsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPathsResult2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPathsResult(ctx context.Context, sel ast.SelectionSet, v *model.PathsResult) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PathsResult(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOQuietHours2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐQuietHours(ctx context.Context, sel ast.SelectionSet, v *model.QuietHours) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -40978,6 +41313,14 @@ func (ec *executionContext) unmarshalORetentionBreakdownInput2ᚖgithubᚗcomᚋ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalORetentionInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionInput(ctx context.Context, v any) (*model.RetentionInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRetentionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalORetentionMode2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionMode(ctx context.Context, v any) (*model.RetentionMode, error) {
 	if v == nil {
 		return nil, nil
@@ -41008,6 +41351,13 @@ func (ec *executionContext) marshalORetentionReference2ᚖgithubᚗcomᚋlearnhu
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalORetentionResult2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRetentionResult(ctx context.Context, sel ast.SelectionSet, v *model.RetentionResult) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RetentionResult(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

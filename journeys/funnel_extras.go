@@ -178,22 +178,8 @@ func (s *Service) FunnelActors(ctx context.Context, r FunnelRequest, a ActorsReq
 	if err != nil {
 		return nil, err
 	}
-	var q sqlText
-	q.add("SELECT user_id, r FROM (")
-	p.userSQL(&q, scope, funnelCols{})
-	if a.Dropped {
-		q.add(") WHERE r = ?", a.Step)
-	} else {
-		q.add(") WHERE r >= ?", a.Step)
-	}
-	if a.Value != nil {
-		q.add(" AND b = ?", *a.Value)
-	}
-	if after != "" {
-		q.add(" AND user_id > ?", after)
-	}
-	q.add(" ORDER BY user_id LIMIT ?", first+1)
-	rows, err := s.query(ctx, q.String(), q.args)
+	sql, args := p.actorsSQL(scope, a, after, first+1)
+	rows, err := s.query(ctx, sql, args)
 	if err != nil {
 		return nil, err
 	}

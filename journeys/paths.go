@@ -33,6 +33,18 @@ type PathsRequest struct {
 	MaxEdges  int
 	TimeRange timerange.Spec
 	Cohorts   []string // only users in any of these cohorts
+	// AfterFunnel keeps only the users of one funnel step; without
+	// StartEvent and EndEvent the paths start at that step's event: what
+	// learners did after dropping off at step k.
+	AfterFunnel *FunnelStepUsers
+}
+
+// FunnelStepUsers picks a funnel step's users as FunnelActors does: those
+// who reached Step (1-based) or, with Dropped, reached it and not the next.
+type FunnelStepUsers struct {
+	Funnel  FunnelRequest // a zero TimeRange means the paths' range
+	Step    int
+	Dropped bool
 }
 
 // PathNode is an event type at one step of the paths.
@@ -61,6 +73,7 @@ type pathsPlan struct {
 	rng      timerange.Range
 	minUsers int64
 	maxEdges int
+	after    *funnelPlan // the funnel of AfterFunnel
 }
 
 // checkPaths validates r and resolves its range against now.
@@ -108,6 +121,9 @@ func checkPaths(r PathsRequest, now time.Time) (*pathsPlan, error) {
 		return nil, errs.Invalid(pathsOp, "maxEdges", fmt.Sprintf("maxEdges %d must be between 1 and %d", r.MaxEdges, MaxEdgesLimit))
 	}
 	if err := checkCohorts(pathsOp, r.Cohorts); err != nil {
+		return nil, err
+	}
+	if err := p.checkAfterFunnel(now); err != nil {
 		return nil, err
 	}
 	rng, err := timerange.Resolve(r.TimeRange, now, "timeRange")
@@ -160,6 +176,11 @@ func (p *pathsPlan) pathsSQL(scope store.Scope) (string, []any) {
 	}
 	q.add(" FROM " + store.QuoteIdent(eventsTable) + " FINAL WHERE ")
 	eventsWhere(&q, scope, p.rng.From, p.rng.To, p.Cohorts)
+	if a := p.AfterFunnel; a != nil {
+		q.add(" AND user_id IN (SELECT user_id FROM (")
+		p.after.stepUsersSQL(&q, scope, ActorsRequest{Step: a.Step, Dropped: a.Dropped})
+		q.add("))")
+	}
 	keep := ""
 	if len(p.EventTypes) > 0 {
 		keep += " AND (type IN " + q.bind(slices.Clone(p.EventTypes)) + " OR a = 1)"
@@ -174,19 +195,9 @@ func (p *pathsPlan) pathsSQL(scope store.Scope) (string, []any) {
 
 // Paths answers a paths query for the caller's tenant.
 func (s *Service) Paths(ctx context.Context, r PathsRequest) (*PathsResult, error) {
-	scope, err := store.ScopeFrom(ctx)
+	p, scope, err := s.preparePaths(ctx, r)
 	if err != nil {
 		return nil, err
-	}
-	p, err := checkPaths(r, s.now())
-	if err != nil {
-		return nil, err
-	}
-	if m := p.anchor(); m != nil {
-		field := map[bool]string{true: "startEvent", false: "endEvent"}[p.StartEvent != nil]
-		if err := s.requireKnown(ctx, pathsOp, scope, []Matcher{*m}, []string{field}); err != nil {
-			return nil, err
-		}
 	}
 	sql, args := p.pathsSQL(scope)
 	rows, err := s.query(ctx, sql, args)

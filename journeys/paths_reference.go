@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/learnhub/analytics-service/timerange"
 )
 
 // PathsReference evaluates r over events the plain way, user by user.
@@ -13,6 +15,21 @@ func PathsReference(r PathsRequest, now time.Time, events []Event) (*PathsResult
 	p, err := checkPaths(r, now)
 	if err != nil {
 		return nil, err
+	}
+	if a := r.AfterFunnel; a != nil {
+		f := a.Funnel
+		if f.TimeRange == (timerange.Spec{}) {
+			f.TimeRange = r.TimeRange
+		}
+		actors, err := FunnelActorsReference(f, now, events, ActorsRequest{Step: a.Step, Dropped: a.Dropped})
+		if err != nil {
+			return nil, err
+		}
+		keep := map[string]bool{}
+		for _, act := range actors {
+			keep[act.UserID] = true
+		}
+		events = slices.DeleteFunc(slices.Clone(events), func(e Event) bool { return !keep[e.User] })
 	}
 	type ev struct {
 		Event

@@ -260,15 +260,8 @@ func (p *retentionPlan) retentionSQL(scope store.Scope) (string, []any) {
 
 // Retention answers a retention query for the caller's tenant.
 func (s *Service) Retention(ctx context.Context, r RetentionRequest) (*RetentionResult, error) {
-	scope, err := store.ScopeFrom(ctx)
+	p, scope, err := s.prepareRetention(ctx, r)
 	if err != nil {
-		return nil, err
-	}
-	p, err := checkRetention(r, s.now())
-	if err != nil {
-		return nil, err
-	}
-	if err := s.requireKnown(ctx, retentionOp, scope, []Matcher{p.StartEvent, p.ReturnEvent}, []string{"startEvent", "returnEvent"}); err != nil {
 		return nil, err
 	}
 	sql, args := p.retentionSQL(scope)

@@ -20,6 +20,7 @@ import (
 	"github.com/learnhub/analytics-service/dashboards"
 	"github.com/learnhub/analytics-service/jobs"
 	"github.com/learnhub/analytics-service/jobs/jobstest"
+	"github.com/learnhub/analytics-service/journeys"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/metrics/metricstest"
 	"github.com/learnhub/analytics-service/platform/blob"
@@ -143,7 +144,8 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	h.reg = reg
 	querier := metrics.NewQuerier(db, reg, metrics.QuerierConfig{Now: h.clock.Now})
 	h.dash = dashboards.NewService(db, reg, func() *metrics.Loader { return metrics.NewLoader(querier, metrics.LoaderConfig{}) },
-		dashboards.Config{Locks: rediskv.New(rc), Cache: rediskv.New(rc), Now: h.clock.Now})
+		dashboards.Config{Locks: rediskv.New(rc), Cache: rediskv.New(rc), Now: h.clock.Now,
+			Journeys: journeys.NewService(db, journeys.Config{Now: h.clock.Now})})
 
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)

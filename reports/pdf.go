@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -184,9 +186,11 @@ func (d *pdfDoc) kpis() {
 // table gets the table beside it.
 func (d *pdfDoc) section(sec *Section) error {
 	f := d.f
-	charted := sec.Kind != dashboards.KindTable
-	tabled := sec.Kind == dashboards.KindTable || sec.Kind == dashboards.KindBar || sec.Kind == dashboards.KindPie
-	beside := charted && tabled && len(sec.Rows) <= sideRows
+	charted := !slices.Contains([]dashboards.WidgetKind{dashboards.KindTable, dashboards.KindRetention, dashboards.KindPaths}, sec.Kind)
+	tabled := slices.Contains([]dashboards.WidgetKind{dashboards.KindTable, dashboards.KindBar, dashboards.KindPie,
+		dashboards.KindFunnel, dashboards.KindRetention, dashboards.KindPaths}, sec.Kind)
+	// a funnel's step table has too many columns to sit beside its bars
+	beside := charted && tabled && len(sec.Rows) <= sideRows && sec.Kind != dashboards.KindFunnel
 	needs := 12.0
 	if charted {
 		needs += chartH + 6
@@ -300,7 +304,7 @@ func (d *pdfDoc) table(sec *Section, x, width float64) {
 		f.SetX(x)
 		for i, c := range sec.Columns {
 			align := "R"
-			if i == 0 || (i < len(sec.Rows[0]) && sec.Rows[0][i].Num == nil) {
+			if i == 0 || (i < len(sec.Rows[0]) && sec.Rows[0][i].Num == nil && !sec.Rows[0][i].Right) {
 				align = "L"
 			}
 			f.CellFormat(widths[i], rowH+0.5, d.fit(columnLabel(c), widths[i]-2), "", 0, align, true, 0, "")
@@ -330,20 +334,39 @@ func (d *pdfDoc) table(sec *Section, x, width float64) {
 			d.font("", 8.5)
 		}
 		fill := n%2 == 1
-		d.fill(zebra)
-		d.color(ink)
 		f.SetX(x)
 		for i, c := range row {
 			align := "L"
-			if c.Num != nil {
+			if c.Num != nil || c.Right {
 				align = "R"
 			}
-			f.CellFormat(widths[i], rowH, d.fit(c.Text, widths[i]-2), "", 0, align, fill, 0, "")
+			d.fill(zebra)
+			d.color(ink)
+			cellFill := fill
+			if c.Heat != nil {
+				shade, text := heatColors(*c.Heat)
+				d.fill(shade)
+				d.color(text)
+				cellFill = true
+			}
+			f.CellFormat(widths[i], rowH, d.fit(c.Text, widths[i]-2), "", 0, align, cellFill, 0, "")
 		}
 		f.Ln(-1)
 	}
 	d.fill(headFill)
 	f.Rect(x, f.GetY(), tableW, 0.3, "F")
+}
+
+// heatColors are the fill and text colours of a heat-map cell of rate
+// (0–1): white through the accent blue, with white text on dark cells.
+func heatColors(rate float64) (fill, text rgb) {
+	rate = max(0, min(1, rate))
+	mix := func(from, to int) int { return from + int(math.Round(float64(to-from)*rate)) }
+	fill = rgb{mix(0xff, accent.r), mix(0xff, accent.g), mix(0xff, accent.b)}
+	if rate > 0.55 {
+		return fill, rgb{0xff, 0xff, 0xff}
+	}
+	return fill, ink
 }
 
 // room starts a new page when less than h millimetres are left.

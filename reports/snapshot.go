@@ -82,6 +82,12 @@ type Cell struct {
 	Text   string
 	Num    *float64
 	Format NumberFormat
+	// Heat, a rate from 0 to 1, shades the cell in the PDF (a retention
+	// heat map); nil leaves it plain.
+	Heat *float64
+	// Right aligns text that reads as a quantity ("14m") like the
+	// numbers beside it.
+	Right bool
 }
 
 // snapshot reads the data of a run: the dashboard render, or the metric
@@ -129,11 +135,18 @@ func (s *Service) dashboardSnapshot(ctx context.Context, rep *Report, run *Run) 
 		Filters: filterLines(r.Filters, d.Filters), GeneratedAt: s.now()}
 	for i, w := range d.Widgets {
 		wd := r.Widgets[i]
-		sec := buildSection(w.Title, w.Kind, w.MetricKeys, wd.Results, loc)
-		if wd.Error != nil {
-			sec.Error = wd.Error.Message
+		switch {
+		case wd.Error != nil && w.Kind.Journey():
+			snap.Sections = append(snap.Sections, Section{Title: w.Title, Kind: w.Kind, Error: wd.Error.Message})
+		case w.Kind.Journey():
+			snap.Sections = append(snap.Sections, journeySections(w, wd.Journey, loc)...)
+		default:
+			sec := buildSection(w.Title, w.Kind, w.MetricKeys, wd.Results, loc)
+			if wd.Error != nil {
+				sec.Error = wd.Error.Message
+			}
+			snap.Sections = append(snap.Sections, sec)
 		}
-		snap.Sections = append(snap.Sections, sec)
 	}
 	return snap, nil
 }

@@ -1,10 +1,12 @@
 package resolvers
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/learnhub/analytics-service/dashboards"
 	"github.com/learnhub/analytics-service/graph/model"
+	"github.com/learnhub/analytics-service/journeys"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/errs"
 )
@@ -21,7 +23,9 @@ func toDashboardInput(in model.DashboardInput) dashboards.Input {
 	return out
 }
 
-func toWidgetInput(in model.WidgetInput) dashboards.WidgetInput {
+// toWidgetInput maps a WidgetInput; field names it in errors ("widget",
+// "widgets[2]"). The dashboards service checks a journey query's cohorts.
+func toWidgetInput(in model.WidgetInput, field string) (dashboards.WidgetInput, error) {
 	out := dashboards.WidgetInput{Title: in.Title, Kind: dashboards.WidgetKind(in.Kind), MetricKeys: in.MetricKeys,
 		Dimensions: in.Dimensions, Limit: deref(in.Limit), Cohorts: toCohortFilters(in.Cohorts), CohortBreakdown: deref(in.CohortBreakdown)}
 	if in.Grain != nil {
@@ -30,7 +34,41 @@ func toWidgetInput(in model.WidgetInput) dashboards.WidgetInput {
 	if in.Position != nil {
 		out.Position = dashboards.Position{X: in.Position.X, Y: in.Position.Y, W: in.Position.W, H: in.Position.H}
 	}
-	return out
+	var q journeys.Query
+	if in.Funnel != nil {
+		f, err := parseFunnel(in.Funnel)
+		if err != nil {
+			return out, journeys.PrefixField(err, field+".funnel.")
+		}
+		q.Funnel = &f
+	}
+	if in.Retention != nil {
+		rq := toRetention(*in.Retention)
+		q.Retention = &rq
+	}
+	if in.Paths != nil {
+		pq, err := toPaths(*in.Paths)
+		if err != nil {
+			return out, journeys.PrefixField(err, field+".paths.")
+		}
+		q.Paths = &pq
+	}
+	if q != (journeys.Query{}) {
+		out.Journey = &q
+	}
+	return out, nil
+}
+
+// toWidgetInputs maps createDashboard's widgets.
+func toWidgetInputs(in []*model.WidgetInput) ([]dashboards.WidgetInput, error) {
+	out := make([]dashboards.WidgetInput, len(in))
+	for i, w := range in {
+		var err error
+		if out[i], err = toWidgetInput(*w, fmt.Sprintf("widgets[%d]", i)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func toModelDashboard(d *dashboards.Dashboard) *model.Dashboard {
@@ -71,6 +109,16 @@ func toModelRender(r *dashboards.Rendering) *model.DashboardRender {
 		}
 		for _, res := range w.Results {
 			wd.Results = append(wd.Results, toModelResult(res))
+		}
+		if a := w.Journey; a != nil {
+			switch {
+			case a.Funnel != nil:
+				wd.Funnel = toModelFunnel(a.Funnel)
+			case a.Retention != nil:
+				wd.Retention = toModelTriangle(a.Retention)
+			case a.Paths != nil:
+				wd.Paths = toModelPaths(a.Paths)
+			}
 		}
 		out.Widgets = append(out.Widgets, wd)
 	}

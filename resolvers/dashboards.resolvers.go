@@ -29,9 +29,9 @@ func (r *dashboardResolver) Render(ctx context.Context, obj *model.Dashboard, fi
 }
 
 func (r *mutationResolver) CreateDashboard(ctx context.Context, input model.DashboardInput, widgets []*model.WidgetInput) (*model.Dashboard, error) {
-	ws := make([]dashboards.WidgetInput, len(widgets))
-	for i, w := range widgets {
-		ws[i] = toWidgetInput(*w)
+	ws, err := toWidgetInputs(widgets)
+	if err != nil {
+		return nil, err
 	}
 	d, err := r.DashboardService.Create(ctx, toDashboardInput(input), ws)
 	if err != nil {
@@ -68,7 +68,11 @@ func (r *mutationResolver) AddWidget(ctx context.Context, dashboardID string, ex
 	if err != nil {
 		return nil, err
 	}
-	d, err := r.DashboardService.AddWidget(ctx, dashboardID, v, toWidgetInput(widget))
+	w, err := toWidgetInput(widget, "widget")
+	if err != nil {
+		return nil, err
+	}
+	d, err := r.DashboardService.AddWidget(ctx, dashboardID, v, w)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +84,11 @@ func (r *mutationResolver) UpdateWidget(ctx context.Context, dashboardID string,
 	if err != nil {
 		return nil, err
 	}
-	d, err := r.DashboardService.UpdateWidget(ctx, dashboardID, v, widgetID, toWidgetInput(widget))
+	w, err := toWidgetInput(widget, "widget")
+	if err != nil {
+		return nil, err
+	}
+	d, err := r.DashboardService.UpdateWidget(ctx, dashboardID, v, widgetID, w)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/learnhub/analytics-service/exports"
 	"github.com/learnhub/analytics-service/graph/model"
+	"github.com/learnhub/analytics-service/journeys"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/errs"
 )
@@ -15,13 +16,30 @@ func exportSpec(in model.ExportInput) (exports.Spec, error) {
 	spec := exports.Spec{Format: exports.Format(in.Format), Options: exports.Options{
 		Timezone: deref(in.Timezone), Gzip: deref(in.Gzip), FileName: deref(in.FileName)}}
 	sources := 0
-	for _, given := range []bool{in.MetricKey != nil, in.Events != nil, in.SQL != nil} {
+	for _, given := range []bool{in.MetricKey != nil, in.Events != nil, in.SQL != nil, in.Funnel != nil, in.Retention != nil, in.Paths != nil} {
 		if given {
 			sources++
 		}
 	}
 	if sources != 1 {
-		return spec, errs.Invalid(op, "input", "give exactly one source: metricKey, events or sql")
+		return spec, errs.Invalid(op, "input", "give exactly one source: metricKey, events, sql, funnel, retention or paths")
+	}
+	switch {
+	case in.Funnel != nil:
+		f, err := parseFunnel(in.Funnel)
+		if err != nil {
+			return spec, journeys.PrefixField(err, "funnel.")
+		}
+		spec.Journey = &journeys.Query{Funnel: &f}
+	case in.Retention != nil:
+		r := toRetention(*in.Retention)
+		spec.Journey = &journeys.Query{Retention: &r}
+	case in.Paths != nil:
+		p, err := toPaths(*in.Paths)
+		if err != nil {
+			return spec, journeys.PrefixField(err, "paths.")
+		}
+		spec.Journey = &journeys.Query{Paths: &p}
 	}
 	if in.MetricKey != nil {
 		if in.MetricTimeRange == nil {

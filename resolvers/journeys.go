@@ -66,11 +66,20 @@ func inSaveInput(f string) string {
 // with NOT_FOUND naming it ("cohorts[1]"): the journeys service would
 // otherwise answer an empty result for another tenant's cohort.
 func (r *Resolver) checkCohortIDs(ctx context.Context, ids []string) error {
+	fields := make([]string, len(ids))
+	for i := range ids {
+		fields[i] = fmt.Sprintf("cohorts[%d]", i)
+	}
+	return r.checkCohortFields(ctx, ids, fields)
+}
+
+// checkCohortFields is checkCohortIDs with each id's field given.
+func (r *Resolver) checkCohortFields(ctx context.Context, ids, fields []string) error {
 	for i, id := range ids {
 		if _, err := r.CohortService.Get(ctx, id); err != nil {
 			if errs.Is(err, errs.KindNotFound) {
-				return errs.E("resolvers.journeys", errs.KindNotFound, fmt.Sprintf("cohorts[%d]: no cohort %q in this tenant", i, id)).
-					With("field", fmt.Sprintf("cohorts[%d]", i))
+				return errs.E("resolvers.journeys", errs.KindNotFound, fmt.Sprintf("%s: no cohort %q in this tenant", fields[i], id)).
+					With("field", fields[i])
 			}
 			return err
 		}
@@ -94,17 +103,20 @@ func optMatcher(in *model.JourneyEventInput) *journeys.Matcher {
 	return &m
 }
 
-// toFunnel maps a FunnelInput; conversionWindow is a window string ("14d"),
-// and the cohorts must be the tenant's.
+// toFunnel maps a FunnelInput whose cohorts must be the tenant's.
 func (r *Resolver) toFunnel(ctx context.Context, in *model.FunnelInput) (journeys.FunnelRequest, error) {
-	if in != nil {
-		if err := r.checkCohortIDs(ctx, in.Cohorts); err != nil {
-			return journeys.FunnelRequest{}, err
-		}
-	}
 	if in == nil {
 		return journeys.FunnelRequest{}, errs.Invalid("resolvers.funnel", "input", "input is required")
 	}
+	if err := r.checkCohortIDs(ctx, in.Cohorts); err != nil {
+		return journeys.FunnelRequest{}, err
+	}
+	return parseFunnel(in)
+}
+
+// parseFunnel maps a FunnelInput (conversionWindow is a window string such
+// as "14d"); whoever runs it checks its cohorts.
+func parseFunnel(in *model.FunnelInput) (journeys.FunnelRequest, error) {
 	window, err := timerange.ParseLast(in.ConversionWindow)
 	if err != nil {
 		return journeys.FunnelRequest{}, errs.Invalid("resolvers.funnel", "conversionWindow", "conversionWindow: "+err.Error())
@@ -165,27 +177,18 @@ func (r *Resolver) funnelActors(ctx context.Context, in *model.FunnelInput, a jo
 	return r.JourneyService.FunnelActors(ctx, req, a)
 }
 
-// saveActors collects every user of the step (page by page) and creates a
-// static cohort of them, evaluated at once so it filters queries now.
+// saveActors reads every user of the step in one statement (at most a
+// static cohort's limit) and creates a static cohort of them, evaluated at
+// once so it filters queries now.
 func (r *Resolver) saveActors(ctx context.Context, in model.FunnelActorsCohortInput) (*cohorts.Cohort, error) {
-	a := journeys.ActorsRequest{Step: in.Step, Dropped: deref(in.Dropped), Value: in.BreakdownValue, First: journeys.MaxActors}
-	var users []string
-	for {
-		page, err := r.funnelActors(ctx, in.Funnel, a)
-		if err != nil {
-			return nil, renameField(err, inSaveInput)
-		}
-		for _, u := range page.Actors {
-			users = append(users, u.UserID)
-		}
-		if len(users) > maxSavedActors {
-			return nil, errs.Invalid("resolvers.saveFunnelActorsAsCohort", "input.step",
-				fmt.Sprintf("step %d has more than %d users, a static cohort's limit; narrow the funnel (timeRange, cohorts, breakdownValue)", in.Step, maxSavedActors))
-		}
-		if !page.HasNext {
-			break
-		}
-		a.After = page.EndCursor
+	req, err := r.toFunnel(ctx, in.Funnel)
+	if err != nil {
+		return nil, renameField(err, inSaveInput)
+	}
+	a := journeys.ActorsRequest{Step: in.Step, Dropped: deref(in.Dropped), Value: in.BreakdownValue}
+	users, err := r.JourneyService.FunnelActorIDs(ctx, req, a, maxSavedActors)
+	if err != nil {
+		return nil, renameField(err, inSaveInput)
 	}
 	if len(users) == 0 {
 		return nil, errs.Invalid("resolvers.saveFunnelActorsAsCohort", "input.step", fmt.Sprintf("step %d has no users to save; a static cohort needs at least one", in.Step))
@@ -237,10 +240,34 @@ func toModelTriangle(res *journeys.RetentionResult) *model.RetentionResult {
 	return out
 }
 
-func toPaths(in model.PathsInput) journeys.PathsRequest {
-	return journeys.PathsRequest{StartEvent: optMatcher(in.StartEvent), EndEvent: optMatcher(in.EndEvent), Steps: deref(in.Steps),
+// toPaths maps a PathsInput; whoever runs it checks its cohorts (and
+// those of afterFunnel.funnel).
+func toPaths(in model.PathsInput) (journeys.PathsRequest, error) {
+	out := journeys.PathsRequest{StartEvent: optMatcher(in.StartEvent), EndEvent: optMatcher(in.EndEvent), Steps: deref(in.Steps),
 		EventTypes: in.EventTypes, Exclude: in.Exclude, MinEdgeUsers: deref(in.MinEdgeUsers), MaxEdges: deref(in.MaxEdges),
 		TimeRange: timeSpec(deref(in.TimeRange)), Cohorts: in.Cohorts}
+	if a := in.AfterFunnel; a != nil {
+		f, err := parseFunnel(a.Funnel)
+		if err != nil {
+			return out, journeys.PrefixField(err, "afterFunnel.funnel.")
+		}
+		out.AfterFunnel = &journeys.FunnelStepUsers{Funnel: f, Step: a.Step, Dropped: deref(a.Dropped)}
+	}
+	return out, nil
+}
+
+// pathsCohorts are the cohort ids a PathsInput names, its own and its
+// afterFunnel's, with the field each is reported under.
+func pathsCohorts(in model.PathsInput) (ids []string, fields []string) {
+	for i, id := range in.Cohorts {
+		ids, fields = append(ids, id), append(fields, fmt.Sprintf("cohorts[%d]", i))
+	}
+	if a := in.AfterFunnel; a != nil && a.Funnel != nil {
+		for i, id := range a.Funnel.Cohorts {
+			ids, fields = append(ids, id), append(fields, fmt.Sprintf("afterFunnel.funnel.cohorts[%d]", i))
+		}
+	}
+	return ids, fields
 }
 
 func toModelPaths(res *journeys.PathsResult) *model.PathsResult {

@@ -89,10 +89,15 @@ func (r *queryResolver) RetentionQuery(ctx context.Context, input model.Retentio
 }
 
 func (r *queryResolver) PathsQuery(ctx context.Context, input model.PathsInput) (*model.PathsResult, error) {
-	if err := r.checkCohortIDs(ctx, input.Cohorts); err != nil {
+	ids, fields := pathsCohorts(input)
+	if err := r.checkCohortFields(ctx, ids, fields); err != nil {
 		return nil, renameField(err, inInput)
 	}
-	res, err := r.JourneyService.Paths(ctx, toPaths(input))
+	req, err := toPaths(input)
+	if err != nil {
+		return nil, renameField(err, inInput)
+	}
+	res, err := r.JourneyService.Paths(ctx, req)
 	if err != nil {
 		return nil, renameField(err, inInput)
 	}

@@ -62,7 +62,7 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 	s.journeys = journeys.NewService(a.db, journeys.Config{})
 	s.monitors = a.openMonitors(s)
 	dash := dashboards.NewService(a.db, s.registry, func() *metrics.Loader { return metrics.NewLoader(s.querier, metrics.LoaderConfig{}) },
-		dashboards.Config{Locks: a.kv, Cache: a.kv, Cohorts: s.cohorts})
+		dashboards.Config{Locks: a.kv, Cache: a.kv, Cohorts: s.cohorts, Journeys: s.journeys})
 	s.dashboards, usage.finder = dash, metrics.UsageFinders{dash, s.cohorts}
 
 	blobs, route, err := a.openBlobs()
@@ -74,7 +74,7 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 	}
 	s.blobRoute = route
 	s.exports, err = exports.NewService(exports.Deps{
-		DB: a.db, Blobs: blobs, Jobs: s.jobs, Bus: a.bus, Metrics: s.querier, Locks: a.kv, Cohorts: s.cohorts,
+		DB: a.db, Blobs: blobs, Jobs: s.jobs, Bus: a.bus, Metrics: s.querier, Locks: a.kv, Cohorts: s.cohorts, Journeys: s.journeys,
 		SQL: adhoc.NewService(a.db, adhoc.Config{MaxLimit: exports.DefaultMaxRows, MaxMemoryUsage: a.cfg.AdhocMaxMemory}),
 	}, exports.Config{CheckRange: checkRange})
 	if err != nil {

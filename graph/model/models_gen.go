@@ -570,7 +570,7 @@ type ExportEventsInput struct {
 	Columns []string `json:"columns,omitempty"`
 }
 
-// What to export and how. Give exactly one of metricKey, events or sql.
+// What to export and how. Give exactly one of metricKey, events, sql, funnel, retention or paths.
 type ExportInput struct {
 	// Export a metric query: the metric's key.
 	MetricKey *string `json:"metricKey,omitempty"`
@@ -588,6 +588,15 @@ type ExportInput struct {
 	Events *ExportEventsInput `json:"events,omitempty"`
 	// Export the result of an ad-hoc SQL query (same rules as eventsQuery).
 	SQL *string `json:"sql,omitempty"`
+	// Export a funnel as funnelQuery answers it: one row per step (breakdown, step, label,
+	// event_type, entered, converted, conversions, drop-off, median and p90 seconds to convert),
+	// all users first (breakdown null), then each breakdown value. timeRange is required.
+	Funnel *FunnelInput `json:"funnel,omitempty"`
+	// Export a retention triangle: one row per cell (breakdown, cohort_start, cohort_size, offset,
+	// users, rate); the weighted mean row has a null cohort_start. timeRange is required.
+	Retention *RetentionInput `json:"retention,omitempty"`
+	// Export paths: the edges (kind edge, step, from, to, users), then the nodes (kind node, to null). timeRange is required.
+	Paths *PathsInput `json:"paths,omitempty"`
 	// File format.
 	Format ExportFormat `json:"format"`
 	// IANA time zone for times in the file; default UTC.
@@ -606,7 +615,7 @@ type ExportJob struct {
 	Status ExportStatus `json:"status"`
 	// File format.
 	Format ExportFormat `json:"format"`
-	// METRIC, EVENTS or SQL.
+	// METRIC, EVENTS, SQL, FUNNEL, RETENTION or PATHS.
 	Source string `json:"source"`
 	// Rows written so far.
 	Rows int64 `json:"rows"`
@@ -724,8 +733,8 @@ type FunnelInput struct {
 	ConversionWindow string `json:"conversionWindow"`
 	// Default ORDERED.
 	Order *FunnelOrder `json:"order,omitempty"`
-	// Which events count: a step-1 event must be in the range.
-	TimeRange *TimeRange `json:"timeRange"`
+	// Which events count: a step-1 event must be in the range. Required, except in a dashboard widget (which then follows the dashboard's window).
+	TimeRange *TimeRange `json:"timeRange,omitempty"`
 	// IANA time zone of calendar ranges and trend periods, e.g. Europe/Paris; default UTC.
 	Timezone *string `json:"timezone,omitempty"`
 	// Split by an event property.
@@ -1470,6 +1479,16 @@ type PathNode struct {
 	Users int64 `json:"users"`
 }
 
+// The users of one funnel step, for paths.
+type PathsAfterFunnelInput struct {
+	// The funnel; without timeRange it reads the paths' range.
+	Funnel *FunnelInput `json:"funnel"`
+	// The step (1-based).
+	Step int `json:"step"`
+	// Users who reached the step but not the next one instead of those who reached it.
+	Dropped *bool `json:"dropped,omitempty"`
+}
+
 // A paths query; give startEvent or endEvent (or neither: paths from each session's start).
 type PathsInput struct {
 	// Paths starting at this event.
@@ -1486,10 +1505,13 @@ type PathsInput struct {
 	MinEdgeUsers *int `json:"minEdgeUsers,omitempty"`
 	// Edges returned, 1 to 500; default 50.
 	MaxEdges *int `json:"maxEdges,omitempty"`
-	// The events to read.
-	TimeRange *TimeRange `json:"timeRange"`
+	// The events to read. Required, except in a dashboard widget (which then follows the dashboard's window).
+	TimeRange *TimeRange `json:"timeRange,omitempty"`
 	// Only users in any of these cohorts, at most 10.
 	Cohorts []string `json:"cohorts,omitempty"`
+	// Only the users of one funnel step (as funnelActors picks them); without startEvent and
+	// endEvent the paths start at that step's event: what learners did after dropping off at step k.
+	AfterFunnel *PathsAfterFunnelInput `json:"afterFunnel,omitempty"`
 }
 
 // A Sankey: the kept edges and the nodes they join.
@@ -1780,8 +1802,8 @@ type RetentionInput struct {
 	Reference *RetentionReference `json:"reference,omitempty"`
 	// Retained in a period means returned then or in any later period.
 	Cumulative *bool `json:"cumulative,omitempty"`
-	// The start events to read.
-	TimeRange *TimeRange `json:"timeRange"`
+	// The start events to read. Required, except in a dashboard widget (which then follows the dashboard's window).
+	TimeRange *TimeRange `json:"timeRange,omitempty"`
 	// IANA time zone of period boundaries, e.g. Europe/Paris; default UTC.
 	Timezone *string `json:"timezone,omitempty"`
 	// Split by a property of the start event.
@@ -1902,8 +1924,14 @@ type Widget struct {
 type WidgetData struct {
 	// The widget.
 	WidgetID string `json:"widgetId"`
-	// One result per metric key, in the widget's order; empty when error is set.
+	// One result per metric key, in the widget's order; empty when error is set and for journey widgets.
 	Results []*MetricQueryResult `json:"results"`
+	// A FUNNEL widget's answer.
+	Funnel *FunnelResult `json:"funnel,omitempty"`
+	// A RETENTION widget's answer.
+	Retention *RetentionResult `json:"retention,omitempty"`
+	// A PATHS widget's answer.
+	Paths *PathsResult `json:"paths,omitempty"`
 	// Why this widget has no data.
 	Error *WidgetError `json:"error,omitempty"`
 	// Things to know, e.g. deprecations or filters this widget ignores.
@@ -1930,8 +1958,8 @@ type WidgetInput struct {
 	Title string `json:"title"`
 	// Chart type.
 	Kind WidgetKind `json:"kind"`
-	// Metric keys (at least one).
-	MetricKeys []string `json:"metricKeys"`
+	// Metric keys (at least one for metric kinds; none for FUNNEL, RETENTION and PATHS).
+	MetricKeys []string `json:"metricKeys,omitempty"`
 	// Dimensions to split by; each allowed by every metric.
 	Dimensions []string `json:"dimensions,omitempty"`
 	// Bucket size; default: a total for KPI/BAR/TABLE/PIE, the metric's grain for LINE/AREA.
@@ -1944,6 +1972,13 @@ type WidgetInput struct {
 	CohortBreakdown *string `json:"cohortBreakdown,omitempty"`
 	// Grid position.
 	Position *WidgetPositionInput `json:"position,omitempty"`
+	// The funnel of a FUNNEL widget. Without `timeRange` it follows the dashboard's window;
+	// without `timezone`, the dashboard's zone. Dashboard filters do not apply to it.
+	Funnel *FunnelInput `json:"funnel,omitempty"`
+	// The retention query of a RETENTION widget (timeRange and timezone as for funnel).
+	Retention *RetentionInput `json:"retention,omitempty"`
+	// The paths query of a PATHS widget (timeRange as for funnel).
+	Paths *PathsInput `json:"paths,omitempty"`
 }
 
 // Where a widget sits on the grid.
@@ -4138,6 +4173,12 @@ const (
 	WidgetKindTable WidgetKind = "TABLE"
 	// Shares per dimension value.
 	WidgetKindPie WidgetKind = "PIE"
+	// A funnel's steps (WidgetInput.funnel), per breakdown value.
+	WidgetKindFunnel WidgetKind = "FUNNEL"
+	// A retention triangle (WidgetInput.retention), drawn as a heat map.
+	WidgetKindRetention WidgetKind = "RETENTION"
+	// What users do next (WidgetInput.paths): a Sankey's nodes and edges.
+	WidgetKindPaths WidgetKind = "PATHS"
 )
 
 var AllWidgetKind = []WidgetKind{
@@ -4147,11 +4188,14 @@ var AllWidgetKind = []WidgetKind{
 	WidgetKindArea,
 	WidgetKindTable,
 	WidgetKindPie,
+	WidgetKindFunnel,
+	WidgetKindRetention,
+	WidgetKindPaths,
 }
 
 func (e WidgetKind) IsValid() bool {
 	switch e {
-	case WidgetKindKpi, WidgetKindLine, WidgetKindBar, WidgetKindArea, WidgetKindTable, WidgetKindPie:
+	case WidgetKindKpi, WidgetKindLine, WidgetKindBar, WidgetKindArea, WidgetKindTable, WidgetKindPie, WidgetKindFunnel, WidgetKindRetention, WidgetKindPaths:
 		return true
 	}
 	return false
