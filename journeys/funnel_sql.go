@@ -122,15 +122,31 @@ func (p *funnelPlan) userSQL(q *sqlText, scope store.Scope, cols funnelCols) {
 	}
 	q.add(" FROM " + store.QuoteIdent(eventsTable) + " FINAL WHERE ")
 	eventsWhere(q, scope, p.rng.From, p.rng.To, p.Cohorts)
-	if p.Order != Strict {
+	switch {
+	case p.Order == Strict:
+		q.add(")")
+	case p.filtered():
 		// Only the types the funnel names: the sort key leads with type
 		// after the tenant, so the scan skips the rest.
 		q.add(" AND type IN ?", p.types())
 		q.add(") WHERE m != 0")
-	} else {
-		q.add(")")
+	default:
+		// Without property filters every row of these types matches a
+		// step or an exclusion: no second filter pass over the rows.
+		q.add(" AND type IN ?)", p.types())
 	}
 	q.add(" GROUP BY user_id)) WHERE r > 0")
+}
+
+// filtered reports whether a step or an exclusion has property filters.
+func (p *funnelPlan) filtered() bool {
+	ms, _ := p.matchers()
+	for _, m := range ms {
+		if len(m.Filters) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // types are the event types of the steps and exclusions, without repeats.
