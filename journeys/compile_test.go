@@ -54,6 +54,16 @@ func TestGoldenSQL(t *testing.T) {
 	cases := map[string]func() (string, []any, error){
 		"funnel_ordered": func() (string, []any, error) { return funnelSQLOf(scope, ordered) },
 		"funnel_strict":  func() (string, []any, error) { return funnelSQLOf(scope, strict) },
+		"funnel_ordered_long_range": func() (string, []any, error) {
+			// A range too long for the time in the event key: the tuple layout.
+			p, err := checkFunnel(ordered, now)
+			if err != nil {
+				return "", nil, err
+			}
+			p.keyBits = 40
+			sql, args := p.funnelSQL(scope)
+			return sql, args, nil
+		},
 		"funnel_unordered": func() (string, []any, error) {
 			return funnelSQLOf(scope, unordered)
 		},

@@ -123,9 +123,10 @@ type FunnelResult struct {
 // funnelPlan is a checked FunnelRequest with its window resolved.
 type funnelPlan struct {
 	FunnelRequest
-	rng  timerange.Range
-	loc  *time.Location
-	topN int
+	rng     timerange.Range
+	loc     *time.Location
+	topN    int
+	keyBits int // see Service.keyBits
 }
 
 // checkFunnel validates r and resolves its time range against now.
@@ -225,12 +226,12 @@ func (p *funnelPlan) matchers() ([]Matcher, []string) {
 }
 
 // killMask is the exclusion bits that end an attempt standing at step k
-// (1-based): the exclusions with From ≤ k < To.
-func (p *funnelPlan) killMask(k int) uint64 {
+// (1-based): the exclusions with From ≤ k < To, exclusion i at bit first+i.
+func (p *funnelPlan) killMask(k, first int) uint64 {
 	var m uint64
 	for i, x := range p.Exclusions {
 		if x.From <= k && k < x.To {
-			m |= 1 << (exclusionBit + i)
+			m |= 1 << (first + i)
 		}
 	}
 	return m

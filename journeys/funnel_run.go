@@ -85,6 +85,7 @@ func (s *Service) prepareFunnel(ctx context.Context, r FunnelRequest) (*funnelPl
 	if err != nil {
 		return nil, store.Scope{}, err
 	}
+	p.keyBits = s.keyBits
 	ms, fields := p.matchers()
 	if err := s.requireKnown(ctx, funnelOp, scope, ms, fields); err != nil {
 		return nil, store.Scope{}, err

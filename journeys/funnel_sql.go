@@ -2,6 +2,7 @@ package journeys
 
 import (
 	"fmt"
+	"math/bits"
 	"strconv"
 	"strings"
 
@@ -31,45 +32,121 @@ type funnelCols struct {
 	from, to int  // the histogram's steps
 }
 
+// noStep is the sort rank of an event that takes no step (after every
+// step's rank, 1…MaxSteps; reference.go's sortKey uses 99, same order).
+const noStep = 31
+
+// The event key orders a user's events as reference.go's compareItems does
+// — time, then the lowest step the event can take, then the mask — in one
+// UInt64, so that sorting them is a sort of numbers, not of tuples:
+//
+//	[ms since the range's start][rank: 5 bits][mask: one bit per step and exclusion]
+//
+// The mask's low bits are the mask itself, so the state machine tests
+// them on the key. SQL masks give exclusion i the bit steps+i (reference.go
+// uses exclusionBit+i; both orders agree, the bits keep their sequence).
+// When the range is too long for the bits left, the time moves out of the
+// key into a tuple (t, key).
+const rankBits = 5
+
+// maskBits is the width of the SQL mask.
+func (p *funnelPlan) maskBits() int { return len(p.Steps) + len(p.Exclusions) }
+
+// timeShift is the position of the time in the key; packed reports whether
+// the range's milliseconds fit above it.
+func (p *funnelPlan) timeShift() (shift int, packed bool) {
+	shift = rankBits + p.maskBits()
+	span := uint64(p.rng.To.Sub(p.rng.From).Milliseconds())
+	width := 64
+	if p.keyBits > 0 {
+		width = p.keyBits
+	}
+	return shift, bits.Len64(span)+shift <= width
+}
+
 // userSQL prints the per-user subquery: user_id, r (steps reached), b
 // (breakdown value), d2…dn (ms from step k-1 to k, -1 when not reached),
 // entry (unix ms of the first step-1 event) and, when cols.hist, h.
 func (p *funnelPlan) userSQL(q *sqlText, scope store.Scope, cols funnelCols) {
 	w := p.ConversionWindow.Milliseconds()
+	n := len(p.Steps)
 	sm := strconv.FormatUint(p.stepMask(), 10)
+	shift, packed := p.timeShift()
+	// The range's start in unix ms, bound where it is printed.
+	from := func() string { return q.bind(p.rng.From.UnixMilli()) }
 	q.add("SELECT user_id, ")
 	p.scalars(q, cols)
 	q.add(" FROM (SELECT user_id, ")
-	p.arrays(q, w)
-	q.add(" FROM (SELECT user_id, arraySort(groupArray((t, sk, m")
-	if p.Breakdown != nil {
-		q.add(", v")
+	// ms: the keys in order (the masks in their low bits); ts: their times.
+	item := []string{"k"}
+	switch {
+	case packed:
+		if p.Breakdown != nil {
+			q.add("arrayMap(x -> x.1, evs) AS ms, ")
+		} else {
+			q.add("evs AS ms, ")
+		}
+		q.add("arrayMap(k -> intDiv(k, " + strconv.FormatUint(1<<shift, 10) + ") + " + from() + ", ms) AS ts")
+	default:
+		item = []string{"t", "k"}
+		q.add("arrayMap(x -> x.1, evs) AS ts, arrayMap(x -> x.2, evs) AS ms")
 	}
-	q.add("))) AS evs FROM (SELECT user_id, toUnixTimestamp64Milli(occurred_at) AS t, ")
-	// The mask: bit k-1 for step k, bit exclusionBit+i for exclusion i.
+	if p.Breakdown != nil {
+		// The value rides along; sorting it too orders ties as the reference does.
+		item = append(item, "v")
+		fmt.Fprintf(&q.b, ", arrayMap(x -> x.%d, evs) AS vs", len(item))
+	}
+	p.arrays(q, w)
+	sorted := "arraySort(groupArray(" + strings.Join(item, ", ") + "))"
+	if len(item) > 1 {
+		sorted = "arraySort(groupArray((" + strings.Join(item, ", ") + ")))"
+	}
+	q.add(" FROM (SELECT user_id, " + sorted + " AS evs")
+	q.add(" FROM (SELECT user_id, toUnixTimestamp64Milli(occurred_at) AS t, ")
+	// The mask: bit k-1 for step k, bit n+i for exclusion i.
 	var parts []string
 	for k, s := range p.Steps {
 		parts = append(parts, "if("+matchSQL(q, s.Matcher)+", "+strconv.FormatUint(1<<k, 10)+", 0)")
 	}
 	for i, x := range p.Exclusions {
-		parts = append(parts, "if("+matchSQL(q, x.Matcher)+", "+strconv.FormatUint(1<<(exclusionBit+i), 10)+", 0)")
+		parts = append(parts, "if("+matchSQL(q, x.Matcher)+", "+strconv.FormatUint(1<<(n+i), 10)+", 0)")
 	}
 	q.add("toUInt64(" + strings.Join(parts, " + ") + ") AS m, ")
-	q.add("if(bitAnd(m, " + sm + ") = 0, 99, bitCount(bitXor(bitAnd(m, " + sm + "), bitAnd(m, " + sm + ") - 1))) AS sk")
+	fmt.Fprintf(&q.b, "if(bitAnd(m, %s) = 0, %d, bitCount(bitXor(bitAnd(m, %s), bitAnd(m, %s) - 1))) * %d + m", sm, noStep, sm, sm, uint64(1)<<p.maskBits())
+	if packed {
+		q.add(" + toUInt64(t - " + from() + ") * " + strconv.FormatUint(1<<shift, 10))
+	}
+	q.add(" AS k")
 	if p.Breakdown != nil {
 		q.add(", ifNull(" + propertyText(p.Breakdown.Property) + ", '') AS v")
 	}
 	q.add(" FROM " + store.QuoteIdent(eventsTable) + " FINAL WHERE ")
 	eventsWhere(q, scope, p.rng.From, p.rng.To, p.Cohorts)
-	if p.Order != Strict {
+	switch {
+	case p.Order == Strict:
+		q.add(")")
+	case p.filtered():
 		// Only the types the funnel names: the sort key leads with type
 		// after the tenant, so the scan skips the rest.
 		q.add(" AND type IN ?", p.types())
 		q.add(") WHERE m != 0")
-	} else {
-		q.add(")")
+	default:
+		// Without property filters every row of these types matches a
+		// step or an exclusion: no second filter pass over the rows.
+		q.add(" AND type IN ?)", p.types())
 	}
 	q.add(" GROUP BY user_id)) WHERE r > 0")
+}
+
+// filtered reports whether a step or an exclusion has property filters.
+func (p *funnelPlan) filtered() bool {
+	ms, _ := p.matchers()
+	for _, m := range ms {
+		if len(m.Filters) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // types are the event types of the steps and exclusions, without repeats.
@@ -86,13 +163,9 @@ func (p *funnelPlan) types() []string {
 	return out
 }
 
-// arrays prints the per-user arrays of the state machine.
+// arrays prints the per-user arrays of the state machine over ms and ts.
 func (p *funnelPlan) arrays(q *sqlText, w int64) {
 	n := len(p.Steps)
-	q.add("arrayMap(x -> x.1, evs) AS ts, arrayMap(x -> x.3, evs) AS ms")
-	if p.Breakdown != nil {
-		q.add(", arrayMap(x -> x.4, evs) AS vs")
-	}
 	if p.Order == Unordered {
 		// nx_k[i]: the time of the first event at or after i that takes step k.
 		for k := 1; k <= n; k++ {
@@ -108,7 +181,11 @@ func (p *funnelPlan) arrays(q *sqlText, w int64) {
 			q.add(q.bind(w))
 			fmt.Fprintf(&q.b, ", s, 0), ms, q%d, ts) AS v%d", k-1, k)
 		}
-		kill := p.killMask(k)
+		fmt.Fprintf(&q.b, ", arrayFirstIndex(x -> x > 0, v%d) AS P%d", k, k)
+		if k == n {
+			break // s_n and q_n would feed a next step
+		}
+		kill := p.killMask(k, n)
 		killed := func(m string) string { return "bitAnd(" + m + ", " + strconv.FormatUint(kill, 10) + ") != 0" }
 		switch {
 		case p.Order == Strict:
@@ -120,15 +197,17 @@ func (p *funnelPlan) arrays(q *sqlText, w int64) {
 		default:
 			fmt.Fprintf(&q.b, ", arrayFill(x -> x > 0, v%d) AS s%d", k, k)
 		}
-		if k < n {
-			shifted := fmt.Sprintf("arrayPushFront(arrayPopBack(s%d), 0)", k)
-			if kill != 0 {
-				fmt.Fprintf(&q.b, ", arrayMap((s, m) -> if(%s, 0, s), %s, ms) AS q%d", killed("m"), shifted, k)
-			} else {
-				fmt.Fprintf(&q.b, ", %s AS q%d", shifted, k)
-			}
+		switch {
+		case p.Order != Strict && p.Steps[k-1].EventType != p.Steps[k].EventType:
+			// An event of step k+1's type cannot take step k, so where it
+			// could take step k+1, s_k is still the state before it (an
+			// exclusion it matches has already reset s_k): no shift.
+			fmt.Fprintf(&q.b, ", s%d AS q%d", k, k)
+		case kill != 0:
+			fmt.Fprintf(&q.b, ", arrayMap((s, m) -> if(%s, 0, s), arrayPushFront(arrayPopBack(s%d), 0), ms) AS q%d", killed("m"), k, k)
+		default:
+			fmt.Fprintf(&q.b, ", arrayPushFront(arrayPopBack(s%d), 0) AS q%d", k, k)
 		}
-		fmt.Fprintf(&q.b, ", arrayFirstIndex(x -> x > 0, v%d) AS P%d", k, k)
 	}
 }
 
@@ -194,7 +273,7 @@ func (p *funnelPlan) lastSet(k int, before string) string {
 	switch {
 	case p.Order == Strict:
 		return "(" + before + " - 1)"
-	case p.killMask(k) != 0:
+	case p.killMask(k, len(p.Steps)) != 0:
 		return fmt.Sprintf("arrayLastIndex(x -> x, arraySlice(mk%d, 1, %s - 1))", k, before)
 	}
 	return fmt.Sprintf("arrayLastIndex(x -> x > 0, arraySlice(v%d, 1, %s - 1))", k, before)

@@ -107,6 +107,9 @@ type Service struct {
 	db     *store.DB
 	now    func() time.Time
 	memory int64
+	// keyBits is the width funnel event keys may use; 0 means 64. Tests
+	// narrow it to run the tuple layout (funnel_sql.go) on short ranges.
+	keyBits int
 }
 
 // Config tunes a Service.

@@ -204,7 +204,7 @@ func laterPrefix(a, b []int) bool {
 // step k (at position last) before it can take step k+1 at position q: an
 // exclusion with From ≤ k < To happening in (last, q].
 func (p *funnelPlan) excluded(its []item, k, last, q int) bool {
-	kill := p.killMask(k)
+	kill := p.killMask(k, exclusionBit)
 	if kill == 0 {
 		return false
 	}
