@@ -169,19 +169,9 @@ func (h *harness) post(token string, body map[string]any) gqlResponse {
 	h.t.Helper()
 	raw, err := json.Marshal(body)
 	require.NoError(h.t, err)
-	req, err := http.NewRequest(http.MethodPost, h.url+"/graphql", bytes.NewReader(raw))
-	require.NoError(h.t, err)
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(h.t, err)
-	defer res.Body.Close()
-	out, err := io.ReadAll(res.Body)
-	require.NoError(h.t, err)
+	res := h.rest(http.MethodPost, "/graphql", token, string(raw))
 	var gr gqlResponse
-	require.NoError(h.t, json.Unmarshal(out, &gr), string(out))
+	require.NoError(h.t, json.Unmarshal(res.body, &gr), string(res.body))
 	return gr
 }
 

@@ -50,6 +50,8 @@ func NewRouter(cfg RouterConfig) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", cfg.GraphQL)
 	mux.Handle("GET /v1/dashboards/{idOrSlug}", DashboardAlias(cfg.GraphQL))
+	mux.Handle("POST /v1/exports", ExportCreate(cfg.GraphQL))
+	mux.Handle("GET /v1/exports/{id}", ExportGet(cfg.GraphQL))
 	mux.Handle("GET /playground", playgroundHandler(cfg.DevToken))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
