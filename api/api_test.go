@@ -136,6 +136,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	srv := httptest.NewServer(api.NewRouter(api.RouterConfig{
 		GraphQL: gql, Verifier: verifier, Metrics: telemetry.NewMetrics(), Log: log,
 		Checks: []api.Check{{Name: "clickhouse", Probe: db.Ping}, {Name: "redis", Probe: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
+		Routes: ingestRoutes(nats, db),
 	}))
 	t.Cleanup(srv.Close)
 	return &harness{t: t, url: srv.URL, db: db, signer: signer, logs: logs, bus: nats, privacy: priv,
