@@ -396,3 +396,20 @@ SELECT
 FROM `events`
 GROUP BY tenant_id, day;
 
+-- api_keys
+CREATE TABLE IF NOT EXISTS `api_keys` 
+(
+    tenant_id  LowCardinality(String),
+    key_id     String,
+    version    UInt64,
+    key_hash   String COMMENT 'hex SHA-256 of the whole secret (ak_…)',
+    name       String,
+    role       LowCardinality(String),
+    revoked    UInt8,
+    created_at DateTime64(3, 'UTC'),
+    created_by String,
+    updated_at DateTime64(3, 'UTC')
+)
+ENGINE = ReplacingMergeTree(version)
+ORDER BY (tenant_id, key_id);
+
