@@ -21,6 +21,7 @@ import (
 
 	"github.com/learnhub/analytics-service/adhoc"
 	"github.com/learnhub/analytics-service/api"
+	"github.com/learnhub/analytics-service/apikeys"
 	"github.com/learnhub/analytics-service/cohorts"
 	"github.com/learnhub/analytics-service/dashboards"
 	"github.com/learnhub/analytics-service/events"
@@ -85,8 +86,10 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	rdb := redis.NewClient(&redis.Options{Addr: kvtest.StartRedis(t)})
 	t.Cleanup(func() { _ = rdb.Close() })
 
-	verifier, err := auth.NewHMACVerifier(testSecret, auth.VerifyOptions{})
+	jwt, err := auth.NewHMACVerifier(testSecret, auth.VerifyOptions{})
 	require.NoError(t, err)
+	keys := apikeys.NewService(db)
+	verifier := &apikeys.Verifier{Keys: keys, Next: jwt, TTL: 200 * time.Millisecond}
 	signer, err := auth.NewHMACSigner(testSecret)
 	require.NoError(t, err)
 
@@ -116,6 +119,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		DeadLetterReader: ingest.NewDeadLetters(db),
 		LiveHub:          live.NewHub(live.Config{Conn: nats.Conn()}),
 		CohortService:    cohortService,
+		APIKeyService:    keys,
 		JourneyService:   journeys.NewService(db, journeys.Config{}),
 		PrivacyService:   priv,
 		RetentionService: privacy.NewRetention(db, blobs, queue.NewClient(rdb, queue.ClientConfig{}), privacy.RetentionConfig{}),

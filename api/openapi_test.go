@@ -31,6 +31,15 @@ func ingestRoutes(b *bus.Bus, db *store.DB) map[string]http.Handler {
 		ingest.NewDecoder(ingest.DecoderConfig{}), ingest.NewDeadLetterWriter(js, db, nil), ingest.HTTPConfig{})}
 }
 
+// ensureFirehose creates the events stream POST /v1/events publishes to.
+func (h *harness) ensureFirehose() {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := ingest.EnsureStream(ctx, h.bus.JetStream(), ingest.StreamConfig{})
+	require.NoError(h.t, err)
+}
+
 // openAPIDoc is the parts of the served document the test walks.
 type openAPIDoc struct {
 	OpenAPI string                                 `json:"openapi"`
@@ -63,10 +72,7 @@ func (d openAPIDoc) responseSchema(path, method string, status int) (string, boo
 // with a documented status and a body its schema accepts.
 func TestOpenAPIMatchesRouter(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	_, err := ingest.EnsureStream(ctx, h.bus.JetStream(), ingest.StreamConfig{})
-	require.NoError(t, err)
+	h.ensureFirehose()
 
 	res := h.rest(http.MethodGet, "/v1/openapi.json", "", "")
 	require.Equal(t, http.StatusOK, res.status)

@@ -11,6 +11,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/learnhub/analytics-service/adhoc"
+	"github.com/learnhub/analytics-service/apikeys"
 	"github.com/learnhub/analytics-service/cohorts"
 	"github.com/learnhub/analytics-service/dashboards"
 	"github.com/learnhub/analytics-service/events"
@@ -54,6 +55,8 @@ type Resolver struct {
 	AdhocService *adhoc.Service
 	// CohortService defines and evaluates cohorts.
 	CohortService *cohorts.Service
+	// APIKeyService issues, lists and revokes API keys.
+	APIKeyService *apikeys.Service
 	// JourneyService answers funnels, retention and paths.
 	JourneyService *journeys.Service
 	// LiveHub shares refreshers of live subscriptions.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/learnhub/analytics-service/apikeys"
 	"github.com/learnhub/analytics-service/ingest"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/bus"
@@ -37,6 +38,7 @@ type app struct {
 	kv        *rediskv.KV
 	bus       *bus.Bus
 	verifier  auth.Verifier
+	apiKeys   *apikeys.Service
 	signer    *auth.HMACSigner // nil when HS256 is not enabled
 	devToken  string           // printed and pre-filled in dev mode
 	svc       *services
@@ -78,6 +80,7 @@ func openApp(ctx context.Context, cfg config.Config, stderr io.Writer) (*app, er
 	if err := a.openAuth(ctx); err != nil {
 		return nil, err
 	}
+	a.openAPIKeys()
 	if a.svc, err = a.openServices(ctx); err != nil {
 		return nil, err
 	}

@@ -92,6 +92,7 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 		DashboardService: a.svc.dashboards,
 		ReportService:    a.svc.reports,
 		CohortService:    a.svc.cohorts,
+		APIKeyService:    a.apiKeys,
 		JourneyService:   a.svc.journeys,
 		PrivacyService:   a.svc.privacy,
 		RetentionService: a.svc.retention,
