@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 
 	"github.com/learnhub/analytics-service/platform/errs"
@@ -29,9 +31,14 @@ type restError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// retryAfter (seconds) becomes a Retry-After header on 429.
+	retryAfter float64
 }
 
 func writeRESTError(w http.ResponseWriter, status int, e restError) {
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.retryAfter))))
+	}
 	writeJSON(w, status, map[string]restError{"error": e})
 }
 
@@ -121,7 +128,8 @@ func runGraphQLField(gql http.Handler, r *http.Request, query string, vars map[s
 			status = http.StatusBadRequest
 			code = errs.KindInvalid.String()
 		}
-		return nil, status, &restError{Code: code, Message: e.Message, Field: fieldName}
+		retry, _ := e.Extensions["retryAfterSeconds"].(float64)
+		return nil, status, &restError{Code: code, Message: e.Message, Field: fieldName, retryAfter: retry}
 	}
 	return res.Data[field], http.StatusOK, nil
 }

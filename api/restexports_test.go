@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnhub/analytics-service/api"
 	"github.com/learnhub/analytics-service/platform/auth"
 )
 
@@ -117,4 +118,19 @@ func TestRESTExportFlow(t *testing.T) {
 			assert.NotEmpty(t, msg)
 		})
 	}
+}
+
+func TestRESTExportRateLimited(t *testing.T) {
+	h := newHarness(t, harnessOpts{limits: api.TenantLimits{Rate: 0.001, Burst: 1}})
+	analyst := h.token("tenant-a", auth.RoleAnalyst)
+	res := h.rest(http.MethodGet, "/v1/exports/nope", analyst, "")
+	require.Equal(t, http.StatusNotFound, res.status, "the burst allows one")
+	res = h.rest(http.MethodGet, "/v1/exports/nope", analyst, "")
+	require.Equal(t, http.StatusTooManyRequests, res.status, string(res.body))
+	code, msg, _ := res.errorBody(t)
+	assert.Equal(t, "RATE_LIMITED", code)
+	assert.NotEmpty(t, res.header.Get("Retry-After"))
+	assert.NotEmpty(t, msg)
+	res = h.rest(http.MethodGet, "/v1/exports/nope", h.token("tenant-b", auth.RoleAnalyst), "")
+	assert.Equal(t, http.StatusNotFound, res.status, "another tenant has its own budget")
 }
