@@ -22,6 +22,7 @@ import (
 	"github.com/learnhub/analytics-service/adhoc"
 	"github.com/learnhub/analytics-service/alerts"
 	"github.com/learnhub/analytics-service/api"
+	"github.com/learnhub/analytics-service/apikeys"
 	"github.com/learnhub/analytics-service/cohorts"
 	"github.com/learnhub/analytics-service/dashboards"
 	"github.com/learnhub/analytics-service/events"
@@ -99,8 +100,10 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	rdb := redis.NewClient(&redis.Options{Addr: kvtest.StartRedis(t)})
 	t.Cleanup(func() { _ = rdb.Close() })
 
-	verifier, err := auth.NewHMACVerifier(testSecret, auth.VerifyOptions{})
+	jwt, err := auth.NewHMACVerifier(testSecret, auth.VerifyOptions{})
 	require.NoError(t, err)
+	keys := apikeys.NewService(db)
+	verifier := &apikeys.Verifier{Keys: keys, Next: jwt, TTL: 200 * time.Millisecond}
 	signer, err := auth.NewHMACSigner(testSecret)
 	require.NoError(t, err)
 
@@ -137,6 +140,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		DeadLetterReader: ingest.NewDeadLetters(db),
 		LiveHub:          live.NewHub(live.Config{Conn: nats.Conn()}),
 		CohortService:    cohortService,
+		APIKeyService:    keys,
 		JourneyService:   journeyService,
 		MonitorService:   monitorService,
 		PrivacyService:   priv,
@@ -160,6 +164,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	srv := httptest.NewServer(api.NewRouter(api.RouterConfig{
 		GraphQL: gql, Verifier: verifier, Metrics: telemetry.NewMetrics(), Log: log,
 		Checks: []api.Check{{Name: "clickhouse", Probe: db.Ping}, {Name: "redis", Probe: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
+		Routes: ingestRoutes(nats, db),
 	}))
 	t.Cleanup(srv.Close)
 	return &harness{t: t, url: srv.URL, db: db, signer: signer, logs: logs, bus: nats, privacy: priv,
@@ -194,19 +199,9 @@ func (h *harness) post(token string, body map[string]any) gqlResponse {
 	h.t.Helper()
 	raw, err := json.Marshal(body)
 	require.NoError(h.t, err)
-	req, err := http.NewRequest(http.MethodPost, h.url+"/graphql", bytes.NewReader(raw))
-	require.NoError(h.t, err)
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(h.t, err)
-	defer res.Body.Close()
-	out, err := io.ReadAll(res.Body)
-	require.NoError(h.t, err)
+	res := h.rest(http.MethodPost, "/graphql", token, string(raw))
 	var gr gqlResponse
-	require.NoError(h.t, json.Unmarshal(out, &gr), string(out))
+	require.NoError(h.t, json.Unmarshal(res.body, &gr), string(res.body))
 	return gr
 }
 

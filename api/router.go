@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"time"
 
@@ -50,16 +52,7 @@ type RouterConfig struct {
 // authentication middleware.
 func NewRouter(cfg RouterConfig) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", cfg.GraphQL)
-	mux.Handle("GET /v1/dashboards/{idOrSlug}", DashboardAlias(cfg.GraphQL))
-	mux.Handle("GET /playground", web.Playground())
-	mux.Handle("/", web.Handler(web.Config{DevToken: cfg.DevToken}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	mux.HandleFunc("GET /readyz", readyz(cfg.Checks))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{}))
-	for pattern, h := range cfg.Routes {
+	for pattern, h := range routeTable(cfg) {
 		mux.Handle(pattern, h)
 	}
 	var h http.Handler = routeRecorder(mux)
@@ -69,6 +62,34 @@ func NewRouter(cfg RouterConfig) http.Handler {
 	h = recoverHTTP(cfg.Log, h)
 	h = withRequestID(h)
 	return h
+}
+
+// routeTable is every pattern the router serves.
+func routeTable(cfg RouterConfig) map[string]http.Handler {
+	routes := map[string]http.Handler{
+		"/graphql":                      cfg.GraphQL,
+		"GET /v1/dashboards/{idOrSlug}": DashboardAlias(cfg.GraphQL),
+		"POST /v1/exports":              ExportCreate(cfg.GraphQL),
+		"GET /v1/exports/{id}":          ExportGet(cfg.GraphQL),
+		"GET /v1/openapi.json":          OpenAPIHandler(),
+		"GET /playground":               web.Playground(),
+		"/":                             web.Handler(web.Config{DevToken: cfg.DevToken}),
+		"GET /healthz": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		}),
+		"GET /readyz":  readyz(cfg.Checks),
+		"GET /metrics": promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{}),
+	}
+	for pattern, h := range cfg.Routes {
+		routes[pattern] = h
+	}
+	return routes
+}
+
+// RoutePatterns lists the patterns NewRouter(cfg) serves, sorted; the
+// OpenAPI test checks every /v1 one is documented.
+func RoutePatterns(cfg RouterConfig) []string {
+	return slices.Sorted(maps.Keys(routeTable(cfg)))
 }
 
 func readyz(checks []Check) http.HandlerFunc {

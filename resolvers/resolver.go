@@ -12,6 +12,7 @@ import (
 
 	"github.com/learnhub/analytics-service/adhoc"
 	"github.com/learnhub/analytics-service/alerts"
+	"github.com/learnhub/analytics-service/apikeys"
 	"github.com/learnhub/analytics-service/cohorts"
 	"github.com/learnhub/analytics-service/dashboards"
 	"github.com/learnhub/analytics-service/events"
@@ -60,6 +61,8 @@ type Resolver struct {
 	CohortService *cohorts.Service
 	// MonitorService stores monitors and answers their scores, anomalies and forecasts.
 	MonitorService *monitors.Service
+	// APIKeyService issues, lists and revokes API keys.
+	APIKeyService *apikeys.Service
 	// JourneyService answers funnels, retention and paths.
 	JourneyService *journeys.Service
 	// LiveHub shares refreshers of live subscriptions.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/learnhub/analytics-service/apikeys"
 	"github.com/learnhub/analytics-service/ingest"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/bus"
@@ -39,6 +40,7 @@ type app struct {
 	kv        *rediskv.KV
 	bus       *bus.Bus
 	verifier  auth.Verifier
+	apiKeys   *apikeys.Service
 	signer    *auth.HMACSigner // nil when HS256 is not enabled
 	devToken  string           // printed and pre-filled in dev mode
 	svc       *services
@@ -110,6 +112,7 @@ func openAppOn(ctx context.Context, cfg config.Config, stderr io.Writer, deps ap
 	if err := a.openAuth(ctx); err != nil {
 		return nil, err
 	}
+	a.openAPIKeys()
 	if a.svc, err = a.openServices(ctx); err != nil {
 		return nil, err
 	}

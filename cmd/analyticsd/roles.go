@@ -106,6 +106,7 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 		AlertService:     a.svc.alerts,
 		AlertFeed:        a.alertFeed(),
 		CohortService:    a.svc.cohorts,
+		APIKeyService:    a.apiKeys,
 		JourneyService:   a.svc.journeys,
 		MonitorService:   a.svc.monitors,
 		PrivacyService:   a.svc.privacy,

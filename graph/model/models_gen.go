@@ -286,6 +286,22 @@ type AnomalySeries struct {
 	Points []*AnomalyPoint `json:"points"`
 }
 
+// An API key, without its secret.
+type APIKey struct {
+	// Key id (also inside the secret: ak_<id>_…).
+	ID string `json:"id"`
+	// What it is for.
+	Name string `json:"name"`
+	// INGEST or VIEWER.
+	Role Role `json:"role"`
+	// Revoked keys are refused.
+	Revoked bool `json:"revoked"`
+	// When it was issued.
+	CreatedAt time.Time `json:"createdAt"`
+	// Who issued it.
+	CreatedBy string `json:"createdBy"`
+}
+
 // A group of learners: behavioural (criteria over their events, re-evaluated hourly when
 // active) or static (an uploaded list).
 type Cohort struct {
@@ -378,6 +394,14 @@ type CohortMembers struct {
 	HasNextPage bool `json:"hasNextPage"`
 	// Pass as `after` for the next page.
 	EndCursor *string `json:"endCursor,omitempty"`
+}
+
+// A key just issued, with its secret: store it now, it is not shown again.
+type CreatedAPIKey struct {
+	// The key.
+	Key *APIKey `json:"key"`
+	// Send as `Authorization: Bearer <secret>`.
+	Secret string `json:"secret"`
 }
 
 // A dashboard: widgets over metrics, rendered on demand and cached per widget for 60 s.

@@ -685,3 +685,23 @@ ORDER BY (tenant_id, insight_id, rated_by);
 -- insights
 CREATE TABLE IF NOT EXISTS `insight_feedback` ON CLUSTER `analytics` AS `insight_feedback_local` ENGINE = Distributed(`analytics`, currentDatabase(), `insight_feedback_local`, cityHash64(tenant_id));
 
+-- api_keys
+CREATE TABLE IF NOT EXISTS `api_keys_local` ON CLUSTER `analytics`
+(
+    tenant_id  LowCardinality(String),
+    key_id     String,
+    version    UInt64,
+    key_hash   String COMMENT 'hex SHA-256 of the whole secret (ak_…)',
+    name       String,
+    role       LowCardinality(String),
+    revoked    UInt8,
+    created_at DateTime64(3, 'UTC'),
+    created_by String,
+    updated_at DateTime64(3, 'UTC')
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', version)
+ORDER BY (tenant_id, key_id);
+
+-- api_keys
+CREATE TABLE IF NOT EXISTS `api_keys` ON CLUSTER `analytics` AS `api_keys_local` ENGINE = Distributed(`analytics`, currentDatabase(), `api_keys_local`, cityHash64(tenant_id));
+

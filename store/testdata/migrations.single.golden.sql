@@ -594,3 +594,20 @@ CREATE TABLE IF NOT EXISTS `insight_feedback`
 ENGINE = ReplacingMergeTree(version, is_deleted)
 ORDER BY (tenant_id, insight_id, rated_by);
 
+-- api_keys
+CREATE TABLE IF NOT EXISTS `api_keys` 
+(
+    tenant_id  LowCardinality(String),
+    key_id     String,
+    version    UInt64,
+    key_hash   String COMMENT 'hex SHA-256 of the whole secret (ak_…)',
+    name       String,
+    role       LowCardinality(String),
+    revoked    UInt8,
+    created_at DateTime64(3, 'UTC'),
+    created_by String,
+    updated_at DateTime64(3, 'UTC')
+)
+ENGINE = ReplacingMergeTree(version)
+ORDER BY (tenant_id, key_id);
+
