@@ -27,7 +27,8 @@ func TestRuleLifecycle(t *testing.T) {
 			assert.Equal(t, "key:"+r.MetricKey, r.MonitorID)
 		}
 		assert.ElementsMatch(t, []string{"default:active_learners_dau", "default:active_learners_wau", "default:active_learners_mau",
-			"default:course_completion_rate", "default:avg_quiz_score", "default:new_learners"}, ids)
+			"default:course_completion_rate", "default:avg_quiz_score", "default:new_learners",
+			"default:course_completions"}, ids) // course_completions is a key metric for the daily completion watch (monitors)
 	})
 
 	var rule *alerts.Rule
@@ -43,8 +44,8 @@ func TestRuleLifecycle(t *testing.T) {
 		assert.Equal(t, "tester@acme", got.Owner)
 		list, err := h.svc.List(acme)
 		require.NoError(t, err)
-		assert.Len(t, list, 7)
-		assert.Equal(t, rule.ID, list[6].ID)
+		assert.Len(t, list, 8)
+		assert.Equal(t, rule.ID, list[7].ID)
 	})
 
 	t.Run("tenant B cannot see or change A's rules", func(t *testing.T) {
