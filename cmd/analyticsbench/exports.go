@@ -360,7 +360,7 @@ func fileChecksum(ctx context.Context, db *store.DB, path, format string) (check
 	if format == "Parquet" {
 		structure = "auto"
 	}
-	err := db.QueryRow(ctx, []any{&c.rows, &c.sum}, "SELECT count(), sum("+rowHash+") FROM file(?, ?, ?) SETTINGS input_format_json_read_objects_as_strings = 1, schema_inference_make_columns_nullable = 0",
+	err := db.QueryRow(ctx, []any{&c.rows, &c.sum}, "SELECT count(), sum("+rowHash+") FROM file(?, ?, ?) SETTINGS input_format_json_read_objects_as_strings = 1, input_format_json_validate_types_from_metadata = 0, schema_inference_make_columns_nullable = 0",
 		path, format, structure)
 	return c, err
 }
