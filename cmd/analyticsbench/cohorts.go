@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/learnhub/analytics-service/cohorts"
@@ -53,26 +54,93 @@ func benchCohorts(ctx context.Context, db *store.DB) ([]result, error) {
 		return err
 	}
 	// Interleaved, so that a busy moment of the machine hits all three.
+	// The last run of each hand-written statement is version v-1 (plain)
+	// and v (filtered) of the "hand" cohort.
 	times, err := timedEach(5, ours, hand(""), hand(" AND type IN ('lesson.completed', 'video.watched', 'course.completed')"))
 	if err != nil {
 		return nil, err
 	}
+	// The check: the service's member list (read through its Members API,
+	// page by page) equals both hand-written statements' member lists.
+	got, err := cohortMembers(ctx, svc, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, version := range []uint64{v - 1, v} {
+		want, err := handMembers(ctx, db, version)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Equal(got, want) {
+			return nil, fmt.Errorf("cohort members: the service has %d, the hand-written statement (version %d) %d; first difference %s", len(got), version, len(want), firstDiff(got, want))
+		}
+	}
+	if len(got) == 0 || uint64(len(got)) != size {
+		return nil, fmt.Errorf("cohort members: %d listed, evaluation size %d", len(got), size)
+	}
 	name := fmt.Sprintf("cohort evaluation, 3 conditions, 10 M events / %d users (%d members)", metricsBenchUsers, size)
+	checked := fmt.Sprintf("checked: the %d members listed through the service equal the hand-written statement's, user by user", len(got))
 	return []result{{
-		Name:     name,
+		Name:     name + ", against the hand-written SQL with the same type filter (the fair baseline)",
 		Value:    fmt.Sprintf("%.0f ms (evaluate: members + diff + record)", times[0]),
-		Baseline: fmt.Sprintf("%.0f ms hand-written INSERT … SELECT", times[1]),
-		Ratio:    fmt.Sprintf("%.2f×", times[0]/times[1]),
-		Target:   "≤ 1.2×",
-		Note:     verdict(times[0]/times[1] <= 1.2) + "; the compiler reads only the event types the criteria count",
-	}, {
-		Name:     name + ", against the hand-written SQL with the same type filter",
-		Value:    fmt.Sprintf("%.0f ms", times[0]),
-		Baseline: fmt.Sprintf("%.0f ms hand-written, type IN (…)", times[2]),
+		Baseline: fmt.Sprintf("%.0f ms hand-written INSERT … SELECT, type IN (…)", times[2]),
 		Ratio:    fmt.Sprintf("%.2f×", times[0]/times[2]),
+		Target:   "≤ 1.2×",
+		Note:     verdict(times[0]/times[2] <= 1.2) + "; " + checked + "; the difference is the bookkeeping: diff with the previous version, evaluation record, definition reads",
+	}, {
+		Name:     name + ", against the hand-written SQL without a type filter (best case for us)",
+		Value:    fmt.Sprintf("%.0f ms", times[0]),
+		Baseline: fmt.Sprintf("%.0f ms hand-written INSERT … SELECT as first written", times[1]),
+		Ratio:    fmt.Sprintf("%.2f×", times[0]/times[1]),
 		Target:   "—",
-		Note:     "the difference is the bookkeeping: diff with the previous version, evaluation record, definition reads",
+		Note:     "a naive baseline: it reads every event type, the compiler reads only the types the criteria count; " + checked,
 	}}, nil
+}
+
+// cohortMembers lists the cohort's current members through the service,
+// every page, in user_id order.
+func cohortMembers(ctx context.Context, svc *cohorts.Service, id string) ([]string, error) {
+	var out []string
+	after := ""
+	for {
+		page, more, err := svc.Members(ctx, id, 500, after)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if !more || len(page) == 0 {
+			return out, nil
+		}
+		after = page[len(page)-1]
+	}
+}
+
+// handMembers lists version of the hand-written statement's members.
+func handMembers(ctx context.Context, db *store.DB, version uint64) ([]string, error) {
+	rows, err := db.Query(ctx, "SELECT user_id FROM cohort_users FINAL WHERE tenant_id = 'bench' AND cohort_id = 'hand' AND version = ? ORDER BY user_id", version)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// firstDiff names the first position where two sorted lists differ.
+func firstDiff(a, b []string) string {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return fmt.Sprintf("at %d: %q vs %q", i, a[i], b[i])
+		}
+	}
+	return fmt.Sprintf("after %d equal members", min(len(a), len(b)))
 }
 
 // timedEach runs each f n times, interleaved, and returns each one's

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"runtime"
 	"slices"
@@ -72,19 +71,30 @@ var benchWidgets = []struct {
 	{"active_learners_dau", dashboards.KindLine, timerange.GrainDay, "SELECT toStartOfDay(occurred_at) d, uniqExact(user_id) FROM events FINAL WHERE tenant_id = ? AND occurred_at >= ? AND occurred_at < ? GROUP BY d ORDER BY d"},
 }
 
+// dashWindow is one time window the dashboard benchmark renders over.
+type dashWindow struct {
+	label string    // what a reader sees in the row name
+	now   time.Time // the services' clock
+	spec  *timerange.Spec
+}
+
 // benchDashboards loads 10 M events for a fresh tenant and renders a
-// 10-widget dashboard over them: uncached render against one hand-written
-// query per widget run one after another, engine queries per render, cached
-// render p95; then the live hub with 10 000 subscribers on 100 keys.
+// 10-widget dashboard over them in two windows: the whole month (whole
+// days: the rollups' best case) and "last 30d" as a user asks it, ending at
+// a clock in the middle of a day (partial edge days). In each, the raw
+// render, the render with rollups (as deployed) and one hand-written query
+// per widget run one after another, and every widget's values of all three
+// must agree bucket by bucket or the benchmark fails. Then engine queries
+// per render, cached render p95, and the live hub with 10 000 subscribers on
+// 100 keys.
 func benchDashboards(ctx context.Context, db *store.DB) ([]result, error) {
 	loaded, err := loadDashboardEvents(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	now := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
-	from, to := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), now
-	jan := timerange.Spec{From: &from, To: &to}
+	monthEnd := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	from := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	jan := timerange.Spec{From: &from, To: &monthEnd}
 	counting := &countingBackend{Backend: db.Backend()}
 	cdb := store.New(counting, store.Options{Mode: db.Mode()})
 	ctx = auth.WithPrincipal(ctx, auth.Principal{Subject: "bench", Tenant: dashBenchTenant, Roles: []auth.Role{auth.RoleAdmin}})
@@ -97,81 +107,109 @@ func benchDashboards(ctx context.Context, db *store.DB) ([]result, error) {
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	defer rdb.Close()
 
-	reg := metrics.NewRegistry(cdb, metrics.Config{Now: clock, Cache: rediskv.New(rdb)}) // definitions cached as deployed
-	q := metrics.NewQuerier(cdb, reg, metrics.QuerierConfig{Now: clock, DisableRollups: true})
-	loaders := func() *metrics.Loader { return metrics.NewLoader(q, metrics.LoaderConfig{}) }
-	uncached := dashboards.NewService(cdb, reg, loaders, dashboards.Config{Now: clock})
-	cached := dashboards.NewService(cdb, reg, loaders, dashboards.Config{Now: clock, Cache: rediskv.New(rdb)})
-
 	ws := make([]dashboards.WidgetInput, len(benchWidgets))
 	for i, w := range benchWidgets {
 		ws[i] = dashboards.WidgetInput{Title: fmt.Sprintf("w%d %s", i, w.metric), Kind: w.kind, MetricKeys: []string{w.metric}, Grain: w.grain,
 			Position: dashboards.Position{X: (i % 3) * 4, Y: i / 3 * 4, W: 4, H: 4}}
 	}
-	d, err := uncached.Create(ctx, dashboards.Input{Slug: "bench-overview", Title: "Bench overview", TimeRange: jan}, ws)
-	if err != nil {
-		return nil, err
-	}
-	first, err := uncached.Render(ctx, d.ID, nil, nil) // warms the registry and engine caches alike
-	if err != nil {
-		return nil, err
-	}
-	if err := checkEnrolments(ctx, db, first, from, to); err != nil {
-		return nil, err
-	}
-	before := counting.queries.Load()
-	renderT, err := timed(3, func() error {
-		r, err := uncached.Render(ctx, d.ID, nil, nil)
-		if err != nil {
-			return err
-		}
-		for _, w := range r.Widgets {
-			if w.Error != nil {
-				return fmt.Errorf("widget %s: %s", w.WidgetID, w.Error.Message)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	perRender := float64(counting.queries.Load()-before) / 3
-	// The same render as deployed: day-or-coarser widgets over whole days
-	// read the daily rollups.
-	auto := metrics.NewQuerier(cdb, reg, metrics.QuerierConfig{Now: clock})
-	withRollups := dashboards.NewService(cdb, reg, func() *metrics.Loader { return metrics.NewLoader(auto, metrics.LoaderConfig{}) }, dashboards.Config{Now: clock})
-	rollupT, err := timed(3, func() error {
-		_, err := withRollups.Render(ctx, d.ID, nil, nil)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	handT, err := timed(3, func() error {
-		for _, w := range benchWidgets {
-			rows, err := db.Query(ctx, w.sql, dashBenchTenant, from, to)
+	load := fmt.Sprintf("events loaded in %.0fs", loaded.Seconds())
+	var out []result
+	var dashID string
+	var rawRenderT float64
+	for _, win := range []dashWindow{
+		{"whole month (Jan 1–Feb 1, whole days: best case for the rollups)", monthEnd, nil},
+		// A user's "last 30d": the window ends at the clock, mid-day, so
+		// both edge days are partial. The data is a fixed January, so the
+		// clock is one inside it rather than the wall clock.
+		{"last: 30d ending now (now = Jan 31 14:37:12 UTC, partial edge days: as users ask)", time.Date(2026, 1, 31, 14, 37, 12, 345e6, time.UTC), &timerange.Spec{Last: "30d"}},
+	} {
+		clock := func() time.Time { return win.now }
+		reg := metrics.NewRegistry(cdb, metrics.Config{Now: clock, Cache: rediskv.New(rdb)}) // definitions cached as deployed
+		q := metrics.NewQuerier(cdb, reg, metrics.QuerierConfig{Now: clock, DisableRollups: true})
+		uncached := dashboards.NewService(cdb, reg, func() *metrics.Loader { return metrics.NewLoader(q, metrics.LoaderConfig{}) }, dashboards.Config{Now: clock})
+		if dashID == "" {
+			d, err := uncached.Create(ctx, dashboards.Input{Slug: "bench-overview", Title: "Bench overview", TimeRange: jan}, ws)
 			if err != nil {
-				return fmt.Errorf("%s: %w", w.metric, err)
+				return nil, err
 			}
-			for rows.Next() {
-			}
-			if err := rows.Close(); err != nil {
-				return err
+			dashID = d.ID
+		}
+		// The same render as deployed: day-or-coarser widgets over whole
+		// days read the daily rollups.
+		auto := metrics.NewQuerier(cdb, reg, metrics.QuerierConfig{Now: clock})
+		withRollups := dashboards.NewService(cdb, reg, func() *metrics.Loader { return metrics.NewLoader(auto, metrics.LoaderConfig{}) }, dashboards.Config{Now: clock})
+
+		first, err := uncached.Render(ctx, dashID, nil, win.spec) // warms the registry and engine caches alike
+		if err != nil {
+			return nil, err
+		}
+		rng := first.Range
+		var want [][]handPoint
+		handT, err := timed(3, func() error { var err error; want, err = handWidgets(ctx, db, rng.From, rng.To); return err })
+		if err != nil {
+			return nil, err
+		}
+		check := func(side string) func(*dashboards.Rendering) error {
+			return func(r *dashboards.Rendering) error {
+				if err := checkWidgets(r, want, rng); err != nil {
+					return fmt.Errorf("%s, %s: %w", win.label, side, err)
+				}
+				return nil
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		if err := check("raw render")(first); err != nil {
+			return nil, err
+		}
+		before := counting.queries.Load()
+		renderT, err := timedRender(uncached, ctx, dashID, win.spec, check("raw render"))
+		if err != nil {
+			return nil, err
+		}
+		perRender := float64(counting.queries.Load()-before) / 3
+		rollupT, err := timedRender(withRollups, ctx, dashID, win.spec, check("render with rollups"))
+		if err != nil {
+			return nil, err
+		}
+		checked := fmt.Sprintf("checked: all 10 widgets equal the hand-written queries bucket by bucket (%s to %s)", rng.From.Format("Jan 2 15:04:05"), rng.To.Format("Jan 2 15:04:05"))
+		base := fmt.Sprintf("%.0f ms, 10 hand-written queries one after another", handT)
+		out = append(out, result{
+			Name:     "dashboard render, 10 widgets, 10 M events, uncached (raw path), " + win.label,
+			Value:    fmt.Sprintf("%.0f ms", renderT),
+			Baseline: base,
+			Ratio:    fmt.Sprintf("%.2f×", renderT/handT),
+			Target:   "≤ 0.5×",
+			Note:     verdict(renderT/handT <= 0.5) + "; compatible widgets share one scan; " + checked + "; " + load,
+		}, result{
+			Name:     "dashboard render, 10 widgets, 10 M events, uncached, rollups on (as deployed), " + win.label,
+			Value:    fmt.Sprintf("%.0f ms", rollupT),
+			Baseline: base,
+			Ratio:    fmt.Sprintf("%.2f×", rollupT/handT),
+			Target:   "≤ 0.5×",
+			Note:     verdict(rollupT/handT <= 0.5) + "; " + checked + "; the hand-written queries read raw events",
+		}, result{
+			Name:     "ClickHouse queries per uncached render (10 widgets), " + win.label,
+			Value:    fmt.Sprintf("%.0f", perRender),
+			Baseline: "10 widgets",
+			Ratio:    fmt.Sprintf("%.1f per widget", perRender/10),
+			Target:   "≤ compatible groups",
+			Note:     "raw path; includes the dashboard and registry reads",
+		})
+		if win.spec == nil {
+			rawRenderT = renderT
+		}
 	}
 
-	if _, err := cached.Render(ctx, d.ID, nil, nil); err != nil {
+	clock := func() time.Time { return monthEnd }
+	reg := metrics.NewRegistry(cdb, metrics.Config{Now: clock, Cache: rediskv.New(rdb)})
+	q := metrics.NewQuerier(cdb, reg, metrics.QuerierConfig{Now: clock, DisableRollups: true})
+	cached := dashboards.NewService(cdb, reg, func() *metrics.Loader { return metrics.NewLoader(q, metrics.LoaderConfig{}) }, dashboards.Config{Now: clock, Cache: rediskv.New(rdb)})
+	if _, err := cached.Render(ctx, dashID, nil, nil); err != nil {
 		return nil, err
 	}
 	lat := make([]time.Duration, 200)
 	for i := range lat {
 		start := time.Now()
-		if _, err := cached.Render(ctx, d.ID, nil, nil); err != nil {
+		if _, err := cached.Render(ctx, dashID, nil, nil); err != nil {
 			return nil, err
 		}
 		lat[i] = time.Since(start)
@@ -183,41 +221,114 @@ func benchDashboards(ctx context.Context, db *store.DB) ([]result, error) {
 	if err != nil {
 		return nil, err
 	}
-	load := fmt.Sprintf("events loaded in %.0fs", loaded.Seconds())
-	return append([]result{
-		{
-			Name:     "dashboard render, 10 widgets, 10 M events, uncached (raw path)",
-			Value:    fmt.Sprintf("%.0f ms", renderT),
-			Baseline: fmt.Sprintf("%.0f ms, 10 hand-written queries one after another", handT),
-			Ratio:    fmt.Sprintf("%.2f×", renderT/handT),
-			Target:   "≤ 0.5×",
-			Note:     verdict(renderT/handT <= 0.5) + "; compatible widgets share one scan; enrolments total equals the hand-written count; " + load,
-		},
-		{
-			Name:     "dashboard render, 10 widgets, 10 M events, uncached, rollups on (as deployed)",
-			Value:    fmt.Sprintf("%.0f ms", rollupT),
-			Baseline: fmt.Sprintf("%.0f ms, 10 hand-written queries one after another", handT),
-			Ratio:    fmt.Sprintf("%.2f×", rollupT/handT),
-			Target:   "≤ 0.5×",
-			Note:     verdict(rollupT/handT <= 0.5) + "; the hand-written queries read raw events",
-		},
-		{
-			Name:     "ClickHouse queries per uncached render (10 widgets)",
-			Value:    fmt.Sprintf("%.0f", perRender),
-			Baseline: "10 widgets",
-			Ratio:    fmt.Sprintf("%.1f per widget", perRender/10),
-			Target:   "≤ compatible groups",
-			Note:     "includes the dashboard and registry reads",
-		},
-		{
-			Name:     "cached render p95 (Redis protocol in-process), 200 renders",
-			Value:    fmt.Sprintf("%.2f ms", float64(p95.Microseconds())/1000),
-			Baseline: fmt.Sprintf("%.0f ms uncached", renderT),
-			Ratio:    fmt.Sprintf("%.3f×", float64(p95.Microseconds())/1000/renderT),
-			Target:   "p95 ≤ 5 ms",
-			Note:     verdict(p95 <= 5*time.Millisecond),
-		},
-	}, liveRes...), nil
+	return append(append(out, result{
+		Name:     "cached render p95 (Redis protocol in-process), 200 renders, whole month",
+		Value:    fmt.Sprintf("%.2f ms", float64(p95.Microseconds())/1000),
+		Baseline: fmt.Sprintf("%.0f ms uncached", rawRenderT),
+		Ratio:    fmt.Sprintf("%.3f×", float64(p95.Microseconds())/1000/rawRenderT),
+		Target:   "p95 ≤ 5 ms",
+		Note:     verdict(p95 <= 5*time.Millisecond),
+	}), liveRes...), nil
+}
+
+// timedRender renders the dashboard three times and returns the median in
+// milliseconds; every render must have no widget error and pass check.
+func timedRender(svc *dashboards.Service, ctx context.Context, id string, spec *timerange.Spec, check func(*dashboards.Rendering) error) (float64, error) {
+	return timed(3, func() error {
+		r, err := svc.Render(ctx, id, nil, spec)
+		if err != nil {
+			return err
+		}
+		return check(r)
+	})
+}
+
+// handPoint is one row of a hand-written widget query: the day (zero for
+// a KPI) and its value.
+type handPoint struct {
+	day   time.Time
+	value float64
+}
+
+// handWidgets runs each widget's hand-written query over [from, to).
+func handWidgets(ctx context.Context, db *store.DB, from, to time.Time) ([][]handPoint, error) {
+	out := make([][]handPoint, len(benchWidgets))
+	for i, w := range benchWidgets {
+		rows, err := db.Query(ctx, w.sql, dashBenchTenant, from, to)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", w.metric, err)
+		}
+		for rows.Next() {
+			var p handPoint
+			dest := []any{&p.value}
+			if w.grain != metrics.GrainTotal {
+				dest = []any{&p.day, &p.value}
+			}
+			if err := rows.Scan(dest...); err != nil {
+				_ = rows.Close()
+				return nil, fmt.Errorf("%s: %w", w.metric, err)
+			}
+			out[i] = append(out[i], p)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// checkWidgets makes the benchmark able to fail: the render must cover the
+// hand-written queries' window, and every widget must equal its
+// hand-written query — a KPI its total, a chart every day's value (a day
+// the query has no row for must be zero in the chart, and the chart must
+// have every day the query has).
+func checkWidgets(r *dashboards.Rendering, want [][]handPoint, rng timerange.Range) error {
+	if !r.Range.From.Equal(rng.From) || !r.Range.To.Equal(rng.To) {
+		return fmt.Errorf("rendered %s–%s, the hand-written queries read %s–%s", r.Range.From, r.Range.To, rng.From, rng.To)
+	}
+	if len(r.Widgets) != len(benchWidgets) {
+		return fmt.Errorf("%d widgets rendered, want %d", len(r.Widgets), len(benchWidgets))
+	}
+	for i, w := range benchWidgets {
+		wd := r.Widgets[i]
+		if wd.Error != nil {
+			return fmt.Errorf("widget %d %s: %s", i, w.metric, wd.Error.Message)
+		}
+		if len(wd.Results) != 1 || wd.Results[0] == nil {
+			return fmt.Errorf("widget %d %s: no result", i, w.metric)
+		}
+		res := wd.Results[0]
+		if w.grain == metrics.GrainTotal {
+			if len(want[i]) != 1 {
+				return fmt.Errorf("widget %d %s: the hand-written query returned %d rows", i, w.metric, len(want[i]))
+			}
+			if !sameValue(res.Totals.Value, &want[i][0].value) {
+				return fmt.Errorf("widget %d %s: total %s, hand-written %v", i, w.metric, fmtValue(res.Totals.Value), want[i][0].value)
+			}
+			continue
+		}
+		if len(res.Series) != 1 {
+			return fmt.Errorf("widget %d %s: %d series, want 1", i, w.metric, len(res.Series))
+		}
+		days := make(map[time.Time]float64, len(want[i]))
+		for _, p := range want[i] {
+			days[p.day.UTC()] = p.value
+		}
+		seen := 0
+		for _, p := range res.Series[0].Points {
+			v, ok := days[p.Bucket.UTC()]
+			if ok {
+				seen++
+			}
+			if !sameValue(p.Value, &v) {
+				return fmt.Errorf("widget %d %s: day %s: %s, hand-written %v", i, w.metric, p.Bucket.Format("2006-01-02"), fmtValue(p.Value), v)
+			}
+		}
+		if seen != len(days) || seen == 0 {
+			return fmt.Errorf("widget %d %s: the chart has %d of the hand-written query's %d days", i, w.metric, seen, len(days))
+		}
+	}
+	return nil
 }
 
 // loadDashboardEvents writes dashBenchEvents events of dashBenchTenant in
@@ -236,38 +347,13 @@ func loadDashboardEvents(ctx context.Context, db *store.DB) (time.Duration, erro
 			       toDateTime64('2026-01-01 00:00:00', 3, 'UTC') + toIntervalSecond((number * 7919) % (31 * 86400)),
 			       now64(3),
 			       concat('{"course_id":"c', toString(number % 20), '","score":', toString(number % 100), ',"seconds":', toString(number % 600), '}')
-			FROM numbers(?, ?)`, dashBenchTenant, off, min(dashBenchChunk, dashBenchEvents-off))
+			FROM numbers(?, ?)
+			SETTINGS max_execution_time = 600`, dashBenchTenant, off, min(dashBenchChunk, dashBenchEvents-off))
 		if err != nil {
 			return 0, err
 		}
 	}
 	return time.Since(start), nil
-}
-
-// checkEnrolments makes the benchmark able to fail: the render's first
-// widget (the enrolments KPI) must equal the hand-written count.
-func checkEnrolments(ctx context.Context, db *store.DB, r *dashboards.Rendering, from, to time.Time) error {
-	rows, err := db.Query(ctx, benchWidgets[0].sql, dashBenchTenant, from, to)
-	if err != nil {
-		return err
-	}
-	var want uint64
-	for rows.Next() {
-		if err := rows.Scan(&want); err != nil {
-			_ = rows.Close()
-			return err
-		}
-	}
-	if err := rows.Close(); err != nil {
-		return err
-	}
-	if len(r.Widgets) == 0 || len(r.Widgets[0].Results) == 0 || r.Widgets[0].Results[0] == nil || r.Widgets[0].Results[0].Totals.Value == nil {
-		return fmt.Errorf("render has no enrolments total")
-	}
-	if got := *r.Widgets[0].Results[0].Totals.Value; want == 0 || math.Abs(got-float64(want)) > 0.5 {
-		return fmt.Errorf("enrolments: render says %.0f, hand-written count %d", got, want)
-	}
-	return nil
 }
 
 // benchLive subscribes 10 000 clients to 100 keys of one tenant on a hub

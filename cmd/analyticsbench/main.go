@@ -217,7 +217,7 @@ func cases(db *store.DB, dur time.Duration, rows int) []benchCase {
 		}},
 		{"metrics", "metrics: raw vs rollup, batched vs separate", func(ctx context.Context) ([]result, error) { return benchMetrics(ctx, db) }},
 		{"cohorts", "cohorts: evaluation vs hand-written SQL", func(ctx context.Context) ([]result, error) { return benchCohorts(ctx, db) }},
-		{"exports", "exports: formats vs the engine's own CSV", func(ctx context.Context) ([]result, error) { return benchExports(ctx, db) }},
+		{"exports", "exports: formats vs the engine writing the same format", func(ctx context.Context) ([]result, error) { return benchExports(ctx, db) }},
 		{"dashboards", "dashboards: render vs hand-written SQL, cache, live", func(ctx context.Context) ([]result, error) {
 			return benchDashboards(ctx, db)
 		}},

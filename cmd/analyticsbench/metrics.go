@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -41,7 +43,8 @@ func benchMetrics(ctx context.Context, db *store.DB) ([]result, error) {
 		       toDateTime64('2026-01-01 00:00:00', 3, 'UTC') + toIntervalSecond((number * 7919) % (30 * 86400)),
 		       now64(3),
 		       concat('{"course_id":"c', toString(number % 20), '","score":', toString(number % 100), ',"seconds":', toString(number % 600), '}')
-		FROM numbers(?, ?)`, metricsBenchUsers, off, min(chunk, metricsBenchEvents-off)); err != nil {
+		FROM numbers(?, ?)
+		SETTINGS max_execution_time = 600`, metricsBenchUsers, off, min(chunk, metricsBenchEvents-off)); err != nil {
 			return nil, err
 		}
 	}
@@ -84,9 +87,9 @@ func benchMetrics(ctx context.Context, db *store.DB) ([]result, error) {
 	dau := rollupCase{"DAU by course per day", metrics.Request{MetricKey: "active_learners_dau", TimeRange: jan, Grain: "DAY", Dimensions: []string{"properties.course_id"}}, ""}
 	var out []result
 	measure := func(c rollupCase, state string) error {
-		rawT, rollT, same, path, err := rawVsRollup(ctx, raw, auto, c.req)
+		rawT, rollT, buckets, path, err := rawVsRollup(ctx, raw, auto, c.req)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s%s: %w", c.label, state, err)
 		}
 		out = append(out, result{
 			Name:     "metric query raw vs rollup: " + c.label + ", ~31 days, 10 M events" + state,
@@ -94,7 +97,7 @@ func benchMetrics(ctx context.Context, db *store.DB) ([]result, error) {
 			Baseline: fmt.Sprintf("%.1f ms raw", rawT),
 			Ratio:    fmt.Sprintf("%.1f× faster %s", rawT/rollT, mark(rawT/rollT >= 20)),
 			Target:   "≥ 20×",
-			Note:     fmt.Sprintf("same totals: %v; events loaded in %s; active parts of the month: %s", same, load.Round(time.Second), parts) + c.note,
+			Note:     fmt.Sprintf("checked: every bucket of every series equal on both paths (%s); events loaded in %s; active parts of the month: %s", buckets, load.Round(time.Second), parts) + c.note,
 		})
 		return nil
 	}
@@ -159,9 +162,10 @@ func benchMetrics(ctx context.Context, db *store.DB) ([]result, error) {
 // of five runs in the order raw, rollup, rollup, raw (ABBA): machine drift
 // (merges, other load) weighs on both medians alike, and a 3 ms statement
 // is not timed right behind a 2 s one every time. It returns both medians,
-// whether the totals agree, and the path the rollup side took.
-func rawVsRollup(ctx context.Context, raw, auto *metrics.Querier, req metrics.Request) (rawT, rollT float64, same bool, path string, err error) {
-	var rawRes, rollRes *metrics.Result
+// what was compared (every answer of both sides must equal the first raw
+// answer bucket by bucket, or it fails) and the path the rollup side took.
+func rawVsRollup(ctx context.Context, raw, auto *metrics.Querier, req metrics.Request) (rawT, rollT float64, compared string, path string, err error) {
+	var rawRes, rollRes, want *metrics.Result
 	var rawXs, rollXs []float64
 	block := func(q *metrics.Querier, res **metrics.Result, xs *[]float64) error {
 		for range 5 {
@@ -170,6 +174,11 @@ func rawVsRollup(ctx context.Context, raw, auto *metrics.Querier, req metrics.Re
 				return err
 			}
 			*xs = append(*xs, x)
+			if want == nil {
+				want = *res
+			} else if compared, err = sameSeries(want, *res); err != nil {
+				return fmt.Errorf("path %s differs from path %s: %w", (*res).Path, want.Path, err)
+			}
 		}
 		return nil
 	}
@@ -179,11 +188,69 @@ func rawVsRollup(ctx context.Context, raw, auto *metrics.Querier, req metrics.Re
 		xs  *[]float64
 	}{{raw, &rawRes, &rawXs}, {auto, &rollRes, &rollXs}, {auto, &rollRes, &rollXs}, {raw, &rawRes, &rawXs}} {
 		if err := block(b.q, b.res, b.xs); err != nil {
-			return 0, 0, false, "", err
+			return 0, 0, "", "", err
 		}
 	}
-	same = *rawRes.Totals.Value == *rollRes.Totals.Value
-	return median(rawXs), median(rollXs), same, string(rollRes.Path), nil
+	if rawRes.Path != metrics.PathRaw {
+		return 0, 0, "", "", fmt.Errorf("the raw side took path %s", rawRes.Path)
+	}
+	return median(rawXs), median(rollXs), compared, string(rollRes.Path), nil
+}
+
+// sameSeries reports an error naming the first difference between two
+// answers to one request: the series (by dimension values), each one's
+// buckets and values, and the totals. Values agree within 1e-9 relative
+// (sums of floats may add in another order). It describes what it compared.
+func sameSeries(want, got *metrics.Result) (string, error) {
+	if len(want.Series) != len(got.Series) {
+		return "", fmt.Errorf("%d series, want %d", len(got.Series), len(want.Series))
+	}
+	byKey := make(map[string]metrics.Series, len(got.Series))
+	for _, s := range got.Series {
+		byKey[strings.Join(s.Values, "\x00")] = s
+	}
+	buckets := 0
+	for _, w := range want.Series {
+		g, ok := byKey[strings.Join(w.Values, "\x00")]
+		if !ok {
+			return "", fmt.Errorf("series %q missing", w.Values)
+		}
+		if len(g.Points) != len(w.Points) {
+			return "", fmt.Errorf("series %q: %d buckets, want %d", w.Values, len(g.Points), len(w.Points))
+		}
+		for i, wp := range w.Points {
+			gp := g.Points[i]
+			if !gp.Bucket.Equal(wp.Bucket) || !sameValue(gp.Value, wp.Value) {
+				return "", fmt.Errorf("series %q bucket %s: %s, want %s at %s", w.Values, gp.Bucket.Format(time.RFC3339), fmtValue(gp.Value), fmtValue(wp.Value), wp.Bucket.Format(time.RFC3339))
+			}
+			buckets++
+		}
+		if !sameValue(g.Total.Value, w.Total.Value) {
+			return "", fmt.Errorf("series %q total: %s, want %s", w.Values, fmtValue(g.Total.Value), fmtValue(w.Total.Value))
+		}
+	}
+	if !sameValue(got.Totals.Value, want.Totals.Value) {
+		return "", fmt.Errorf("total: %s, want %s", fmtValue(got.Totals.Value), fmtValue(want.Totals.Value))
+	}
+	if buckets == 0 {
+		return "", fmt.Errorf("no buckets to compare")
+	}
+	return fmt.Sprintf("%d series, %d buckets", len(want.Series), buckets), nil
+}
+
+// sameValue compares two optional metric values within 1e-9 relative.
+func sameValue(a, b *float64) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return math.Abs(*a-*b) <= 1e-9*math.Max(1, math.Max(math.Abs(*a), math.Abs(*b)))
+}
+
+func fmtValue(v *float64) string {
+	if v == nil {
+		return "no data"
+	}
+	return strconv.FormatFloat(*v, 'g', -1, 64)
 }
 
 // settleRollupParts waits, at most max, until the benchmark's month
@@ -238,9 +305,11 @@ func benchBatch(ctx context.Context, q *metrics.Querier, keys []string, rng time
 	for i, k := range keys {
 		reqs[i] = metrics.Request{MetricKey: k, TimeRange: rng, Grain: "DAY"}
 	}
+	want := make([]*metrics.Result, len(reqs))
 	sepT, err := timed(3, func() error {
-		for _, r := range reqs {
-			if _, err := q.Query(ctx, r); err != nil {
+		for i, r := range reqs {
+			var err error
+			if want[i], err = q.Query(ctx, r); err != nil {
 				return err
 			}
 		}
@@ -259,9 +328,12 @@ func benchBatch(ctx context.Context, q *metrics.Querier, keys []string, rng time
 			wg.Go(func() { res[i], errs[i] = l.Load(ctx, r) })
 		}
 		wg.Wait()
-		for _, e := range errs {
+		for i, e := range errs {
 			if e != nil {
 				return e
+			}
+			if _, err := sameSeries(want[i], res[i]); err != nil {
+				return fmt.Errorf("%s batched differs from the separate query: %w", keys[i], err)
 			}
 		}
 		statements = res[0].SQLCount
@@ -275,7 +347,7 @@ func benchBatch(ctx context.Context, q *metrics.Querier, keys []string, rng time
 		Baseline: fmt.Sprintf("%.1f ms, %d SELECTs", sepT, len(reqs)),
 		Ratio:    fmt.Sprintf("%.2f×", batchT/sepT),
 		Target:   "—",
-		Note:     "one Loader; -If aggregates in one scan of the union of the event types",
+		Note:     "one Loader; -If aggregates in one scan of the union of the event types; checked: every batched answer equals its separate query bucket by bucket",
 	}, nil
 }
 
