@@ -2,7 +2,8 @@ package exports
 
 import (
 	"context"
-	"time"
+
+	"github.com/learnhub/analytics-service/platform/watch"
 )
 
 // Watch follows a job of the caller's tenant for a subscription: it sends
@@ -16,34 +17,15 @@ func (s *Service) Watch(ctx context.Context, id string) (<-chan Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make(chan Job, 1)
-	go func() {
-		defer close(out)
-		t := time.NewTicker(s.cfg.WatchInterval)
-		defer t.Stop()
-		for {
-			select {
-			case out <- *j:
-			case <-ctx.Done():
-				return
-			}
-			if !j.Status.Active() {
-				return
-			}
-			last := j.Version
-			for j.Version == last {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-				}
-				next, err := s.Get(ctx, id)
-				if err != nil {
-					return
-				}
-				j = next
-			}
+	return watch.Follow(ctx, s.cfg.WatchInterval, *j, func(ctx context.Context) (Job, error) {
+		next, err := s.Get(ctx, id)
+		if err != nil {
+			return Job{}, err
 		}
-	}()
-	return out, nil
+		return *next, nil
+	}), nil
 }
+
+// StoredVersion and Final let watch.Follow follow an export job.
+func (j Job) StoredVersion() uint64 { return j.Version }
+func (j Job) Final() bool           { return !j.Status.Active() }

@@ -14,6 +14,7 @@ import (
 	"github.com/learnhub/analytics-service/jobs"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/platform/watch"
 	"github.com/learnhub/analytics-service/store"
 )
 
@@ -239,37 +240,18 @@ func (s *Service) Watch(ctx context.Context, id string) (<-chan Insight, error) 
 	if err != nil {
 		return nil, err
 	}
-	out := make(chan Insight, 1)
-	go func() {
-		defer close(out)
-		t := time.NewTicker(s.cfg.WatchInterval)
-		defer t.Stop()
-		for {
-			select {
-			case out <- *in:
-			case <-ctx.Done():
-				return
-			}
-			if !in.Status.Active() {
-				return
-			}
-			last := in.Version
-			for in.Version == last {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-				}
-				next, err := s.Get(ctx, id)
-				if err != nil {
-					return
-				}
-				in = next
-			}
+	return watch.Follow(ctx, s.cfg.WatchInterval, *in, func(ctx context.Context) (Insight, error) {
+		next, err := s.Get(ctx, id)
+		if err != nil {
+			return Insight{}, err
 		}
-	}()
-	return out, nil
+		return *next, nil
+	}), nil
 }
+
+// StoredVersion and Final let watch.Follow follow an insight.
+func (in Insight) StoredVersion() uint64 { return in.Version }
+func (in Insight) Final() bool           { return !in.Status.Active() }
 
 // Jobs declares the answer handler.
 func (s *Service) Jobs() []jobs.Registration {
