@@ -12,7 +12,7 @@ TEST_TIMEOUT   ?= 25m
 
 export ANALYTICS_CHDB_LIB ?= $(CHDB_LIB)
 
-.PHONY: help generate check-generate build run test eval-insights bench lint chdb clean web web-deps check-web check-deploy
+.PHONY: help generate check-generate build run test eval-insights bench lint chdb clean web web-deps check-web check-deploy check-examples
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-16s %s\n", $$1, $$2}'
@@ -33,6 +33,12 @@ web: web-deps ## Rebuild the console bundle web/dist (committed; embedded in ana
 
 check-web: ## Fail when web/dist differs from a fresh `make web`
 	bash .ci/check-web.sh
+
+check-examples: examples/typescript/node_modules/.package-lock.json ## Type-check the TypeScript client example (graphql-codegen + tsc) against the schema
+	cd examples/typescript && npm run check
+
+examples/typescript/node_modules/.package-lock.json: examples/typescript/package-lock.json examples/typescript/package.json
+	cd examples/typescript && npm ci --no-audit --no-fund
 
 check-deploy: ## Validate deploy/ (Kubernetes manifests against the API types, compose.yaml against the Compose spec, Dockerfile rules)
 	cd deploy/check && go run . ..

@@ -133,6 +133,18 @@ type ComplexityRoot struct {
 		Version        func(childComplexity int) int
 	}
 
+	AlertRuleConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AlertRuleEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	AlertSimulation struct {
 		Entries      func(childComplexity int) int
 		Events       func(childComplexity int) int
@@ -166,6 +178,18 @@ type ComplexityRoot struct {
 		Role      func(childComplexity int) int
 	}
 
+	ApiKeyConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ApiKeyEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Cohort struct {
 		Active          func(childComplexity int) int
 		Changes         func(childComplexity int, version int64, direction model.CohortChangeDirection, first *int, after *string) int
@@ -181,6 +205,18 @@ type ComplexityRoot struct {
 		UpdatedAt       func(childComplexity int) int
 		UpdatedBy       func(childComplexity int) int
 		Version         func(childComplexity int) int
+	}
+
+	CohortConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CohortEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	CohortEvaluation struct {
@@ -199,8 +235,11 @@ type ComplexityRoot struct {
 	}
 
 	CohortMembers struct {
+		Edges       func(childComplexity int) int
 		EndCursor   func(childComplexity int) int
 		HasNextPage func(childComplexity int) int
+		Nodes       func(childComplexity int) int
+		PageInfo    func(childComplexity int) int
 		UserIds     func(childComplexity int) int
 	}
 
@@ -227,8 +266,14 @@ type ComplexityRoot struct {
 	}
 
 	DashboardConnection struct {
+		Edges    func(childComplexity int) int
 		Nodes    func(childComplexity int) int
 		PageInfo func(childComplexity int) int
+	}
+
+	DashboardEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	DashboardFilter struct {
@@ -250,6 +295,18 @@ type ComplexityRoot struct {
 		Reason     func(childComplexity int) int
 		ReceivedAt func(childComplexity int) int
 		Subject    func(childComplexity int) int
+	}
+
+	DeadLetterConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	DeadLetterEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	ErasureColdCounts struct {
@@ -277,8 +334,14 @@ type ComplexityRoot struct {
 	}
 
 	ErasureRequestConnection struct {
+		Edges    func(childComplexity int) int
 		Nodes    func(childComplexity int) int
 		PageInfo func(childComplexity int) int
+	}
+
+	ErasureRequestEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	EventTypeCount struct {
@@ -312,8 +375,14 @@ type ComplexityRoot struct {
 	}
 
 	ExportJobConnection struct {
+		Edges    func(childComplexity int) int
 		Nodes    func(childComplexity int) int
 		PageInfo func(childComplexity int) int
+	}
+
+	ExportJobEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	ForecastInterval struct {
@@ -409,8 +478,14 @@ type ComplexityRoot struct {
 	}
 
 	InsightConnection struct {
+		Edges    func(childComplexity int) int
 		Nodes    func(childComplexity int) int
 		PageInfo func(childComplexity int) int
+	}
+
+	InsightEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	InsightEvidence struct {
@@ -505,6 +580,7 @@ type ComplexityRoot struct {
 
 	MetricConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -597,6 +673,18 @@ type ComplexityRoot struct {
 		Version     func(childComplexity int) int
 	}
 
+	MonitorConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	MonitorEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	MonitorRun struct {
 		Errors       func(childComplexity int) int
 		Kind         func(childComplexity int) int
@@ -649,8 +737,10 @@ type ComplexityRoot struct {
 	}
 
 	PageInfo struct {
-		EndCursor   func(childComplexity int) int
-		HasNextPage func(childComplexity int) int
+		EndCursor       func(childComplexity int) int
+		HasNextPage     func(childComplexity int) int
+		HasPreviousPage func(childComplexity int) int
+		StartCursor     func(childComplexity int) int
 	}
 
 	PathEdge struct {
@@ -672,45 +762,51 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APIKeys             func(childComplexity int) int
-		AlertChannels       func(childComplexity int) int
-		AlertHistory        func(childComplexity int, ruleID *string, timeRange model.TimeRange, transitionsOnly *bool, first *int) int
-		AlertRule           func(childComplexity int, id string) int
-		AlertRules          func(childComplexity int) int
-		Cohort              func(childComplexity int, id string) int
-		Cohorts             func(childComplexity int) int
-		Dashboard           func(childComplexity int, idOrSlug string) int
-		Dashboards          func(childComplexity int, first *int, after *string) int
-		DeadLetters         func(childComplexity int, limit *int) int
-		ErasureRequests     func(childComplexity int, first *int, after *string) int
-		ErasureStatus       func(childComplexity int, id string) int
-		EventTypeCounts     func(childComplexity int, timeRange model.TimeRange) int
-		EventsQuery         func(childComplexity int, sql string, limit *int) int
-		ExportJob           func(childComplexity int, id string) int
-		ExportJobs          func(childComplexity int, first *int, after *string) int
-		FunnelActors        func(childComplexity int, input model.FunnelInput, step int, dropped *bool, breakdownValue *string, first *int, after *string) int
-		FunnelQuery         func(childComplexity int, input model.FunnelInput) int
-		FunnelTimeToConvert func(childComplexity int, input model.FunnelInput, fromStep int, toStep int, bins *int) int
-		FunnelTrend         func(childComplexity int, input model.FunnelInput, grain model.Grain) int
-		Insight             func(childComplexity int, id string) int
-		InsightEvalSet      func(childComplexity int) int
-		Insights            func(childComplexity int, first *int, after *string) int
-		Metric              func(childComplexity int, id *string, key *string) int
-		MetricAnomalies     func(childComplexity int, input model.MetricAnomaliesInput) int
-		MetricForecast      func(childComplexity int, input model.MetricForecastInput) int
-		MetricQuery         func(childComplexity int, id *string, key *string, dimensions []string, filters []*model.MetricFilterInput, timeRange model.TimeRange, grain *model.Grain, timezone *string, compareTo *model.CompareTo, orderBy *model.MetricOrder, limit *int, cohorts []*model.CohortFilterInput, cohortBreakdown *string) int
-		Metrics             func(childComplexity int, filter *model.MetricListFilter, first *int, after *string) int
-		Monitor             func(childComplexity int, id string) int
-		Monitors            func(childComplexity int) int
-		PathsQuery          func(childComplexity int, input model.PathsInput) int
-		Report              func(childComplexity int, id string) int
-		ReportRuns          func(childComplexity int, reportID string, first *int, after *string) int
-		Reports             func(childComplexity int, first *int, after *string) int
-		RetentionQuery      func(childComplexity int, input model.RetentionInput) int
-		RetentionReport     func(childComplexity int) int
-		ServerInfo          func(childComplexity int) int
-		SimulateAlertRule   func(childComplexity int, input model.AlertRuleInput, timeRange model.TimeRange) int
-		Viewer              func(childComplexity int) int
+		APIKeys               func(childComplexity int) int
+		APIKeysConnection     func(childComplexity int, first *int, after *string) int
+		AlertChannels         func(childComplexity int) int
+		AlertHistory          func(childComplexity int, ruleID *string, timeRange model.TimeRange, transitionsOnly *bool, first *int) int
+		AlertRule             func(childComplexity int, id string) int
+		AlertRules            func(childComplexity int) int
+		AlertRulesConnection  func(childComplexity int, first *int, after *string) int
+		Cohort                func(childComplexity int, id string) int
+		Cohorts               func(childComplexity int) int
+		CohortsConnection     func(childComplexity int, first *int, after *string) int
+		Dashboard             func(childComplexity int, idOrSlug string) int
+		Dashboards            func(childComplexity int, first *int, after *string) int
+		DeadLetters           func(childComplexity int, limit *int) int
+		DeadLettersConnection func(childComplexity int, first *int, after *string) int
+		ErasureRequests       func(childComplexity int, first *int, after *string) int
+		ErasureStatus         func(childComplexity int, id string) int
+		EventTypeCounts       func(childComplexity int, timeRange model.TimeRange) int
+		EventsQuery           func(childComplexity int, sql string, limit *int) int
+		ExportJob             func(childComplexity int, id string) int
+		ExportJobs            func(childComplexity int, first *int, after *string) int
+		FunnelActors          func(childComplexity int, input model.FunnelInput, step int, dropped *bool, breakdownValue *string, first *int, after *string) int
+		FunnelQuery           func(childComplexity int, input model.FunnelInput) int
+		FunnelTimeToConvert   func(childComplexity int, input model.FunnelInput, fromStep int, toStep int, bins *int) int
+		FunnelTrend           func(childComplexity int, input model.FunnelInput, grain model.Grain) int
+		Insight               func(childComplexity int, id string) int
+		InsightEvalSet        func(childComplexity int) int
+		Insights              func(childComplexity int, first *int, after *string) int
+		Metric                func(childComplexity int, id *string, key *string) int
+		MetricAnomalies       func(childComplexity int, input model.MetricAnomaliesInput) int
+		MetricForecast        func(childComplexity int, input model.MetricForecastInput) int
+		MetricQuery           func(childComplexity int, id *string, key *string, dimensions []string, filters []*model.MetricFilterInput, timeRange model.TimeRange, grain *model.Grain, timezone *string, compareTo *model.CompareTo, orderBy *model.MetricOrder, limit *int, cohorts []*model.CohortFilterInput, cohortBreakdown *string) int
+		Metrics               func(childComplexity int, filter *model.MetricListFilter, first *int, after *string) int
+		Monitor               func(childComplexity int, id string) int
+		Monitors              func(childComplexity int) int
+		MonitorsConnection    func(childComplexity int, first *int, after *string) int
+		Node                  func(childComplexity int, id string) int
+		PathsQuery            func(childComplexity int, input model.PathsInput) int
+		Report                func(childComplexity int, id string) int
+		ReportRuns            func(childComplexity int, reportID string, first *int, after *string) int
+		Reports               func(childComplexity int, first *int, after *string) int
+		RetentionQuery        func(childComplexity int, input model.RetentionInput) int
+		RetentionReport       func(childComplexity int) int
+		ServerInfo            func(childComplexity int) int
+		SimulateAlertRule     func(childComplexity int, input model.AlertRuleInput, timeRange model.TimeRange) int
+		Viewer                func(childComplexity int) int
 	}
 
 	QuietHours struct {
@@ -739,6 +835,7 @@ type ComplexityRoot struct {
 	}
 
 	ReportConnection struct {
+		Edges    func(childComplexity int) int
 		Nodes    func(childComplexity int) int
 		PageInfo func(childComplexity int) int
 	}
@@ -747,6 +844,11 @@ type ComplexityRoot struct {
 		Kind func(childComplexity int) int
 		To   func(childComplexity int) int
 		URL  func(childComplexity int) int
+	}
+
+	ReportEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	ReportMetricQuery struct {
@@ -775,6 +877,7 @@ type ComplexityRoot struct {
 	}
 
 	ReportRunConnection struct {
+		Edges    func(childComplexity int) int
 		Nodes    func(childComplexity int) int
 		PageInfo func(childComplexity int) int
 	}
@@ -787,6 +890,11 @@ type ComplexityRoot struct {
 		LastError     func(childComplexity int) int
 		Status        func(childComplexity int) int
 		Target        func(childComplexity int) int
+	}
+
+	ReportRunEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	ResultColumn struct {
@@ -852,6 +960,11 @@ type ComplexityRoot struct {
 		ExportProgress  func(childComplexity int, id string) int
 		InsightProgress func(childComplexity int, id string) int
 		WidgetData      func(childComplexity int, dashboardID string, widgetID string, filters []*model.MetricFilterInput, timeRange *model.TimeRange) int
+	}
+
+	UserIdEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Viewer struct {
@@ -957,12 +1070,15 @@ type MutationResolver interface {
 type QueryResolver interface {
 	AlertRule(ctx context.Context, id string) (*model.AlertRule, error)
 	AlertRules(ctx context.Context) ([]*model.AlertRule, error)
+	AlertRulesConnection(ctx context.Context, first *int, after *string) (*model.AlertRuleConnection, error)
 	AlertHistory(ctx context.Context, ruleID *string, timeRange model.TimeRange, transitionsOnly *bool, first *int) ([]*model.AlertHistoryEntry, error)
 	AlertChannels(ctx context.Context) (*model.AlertChannels, error)
 	SimulateAlertRule(ctx context.Context, input model.AlertRuleInput, timeRange model.TimeRange) (*model.AlertSimulation, error)
 	APIKeys(ctx context.Context) ([]*model.APIKey, error)
+	APIKeysConnection(ctx context.Context, first *int, after *string) (*model.APIKeyConnection, error)
 	Cohort(ctx context.Context, id string) (*model.Cohort, error)
 	Cohorts(ctx context.Context) ([]*model.Cohort, error)
+	CohortsConnection(ctx context.Context, first *int, after *string) (*model.CohortConnection, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	ServerInfo(ctx context.Context) (*model.ServerInfo, error)
 	Dashboard(ctx context.Context, idOrSlug string) (*model.Dashboard, error)
@@ -970,6 +1086,7 @@ type QueryResolver interface {
 	EventTypeCounts(ctx context.Context, timeRange model.TimeRange) ([]*model.EventTypeCount, error)
 	EventsQuery(ctx context.Context, sql string, limit *int) (*model.EventsQueryResult, error)
 	DeadLetters(ctx context.Context, limit *int) ([]*model.DeadLetter, error)
+	DeadLettersConnection(ctx context.Context, first *int, after *string) (*model.DeadLetterConnection, error)
 	ExportJob(ctx context.Context, id string) (*model.ExportJob, error)
 	ExportJobs(ctx context.Context, first *int, after *string) (*model.ExportJobConnection, error)
 	Insight(ctx context.Context, id string) (*model.Insight, error)
@@ -985,12 +1102,14 @@ type QueryResolver interface {
 	Metrics(ctx context.Context, filter *model.MetricListFilter, first *int, after *string) (*model.MetricConnection, error)
 	MetricQuery(ctx context.Context, id *string, key *string, dimensions []string, filters []*model.MetricFilterInput, timeRange model.TimeRange, grain *model.Grain, timezone *string, compareTo *model.CompareTo, orderBy *model.MetricOrder, limit *int, cohorts []*model.CohortFilterInput, cohortBreakdown *string) (*model.MetricQueryResult, error)
 	Monitors(ctx context.Context) ([]*model.Monitor, error)
+	MonitorsConnection(ctx context.Context, first *int, after *string) (*model.MonitorConnection, error)
 	Monitor(ctx context.Context, id string) (*model.Monitor, error)
 	MetricAnomalies(ctx context.Context, input model.MetricAnomaliesInput) ([]*model.AnomalySeries, error)
 	MetricForecast(ctx context.Context, input model.MetricForecastInput) ([]*model.ForecastSeries, error)
 	ErasureStatus(ctx context.Context, id string) (*model.ErasureRequest, error)
 	ErasureRequests(ctx context.Context, first *int, after *string) (*model.ErasureRequestConnection, error)
 	RetentionReport(ctx context.Context) (*model.RetentionReport, error)
+	Node(ctx context.Context, id string) (model.Node, error)
 	Report(ctx context.Context, id string) (*model.Report, error)
 	Reports(ctx context.Context, first *int, after *string) (*model.ReportConnection, error)
 	ReportRuns(ctx context.Context, reportID string, first *int, after *string) (*model.ReportRunConnection, error)
@@ -1466,6 +1585,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AlertRule.Version(childComplexity), true
 
+	case "AlertRuleConnection.edges":
+		if e.ComplexityRoot.AlertRuleConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRuleConnection.Edges(childComplexity), true
+	case "AlertRuleConnection.nodes":
+		if e.ComplexityRoot.AlertRuleConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRuleConnection.Nodes(childComplexity), true
+	case "AlertRuleConnection.pageInfo":
+		if e.ComplexityRoot.AlertRuleConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRuleConnection.PageInfo(childComplexity), true
+	case "AlertRuleConnection.totalCount":
+		if e.ComplexityRoot.AlertRuleConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRuleConnection.TotalCount(childComplexity), true
+
+	case "AlertRuleEdge.cursor":
+		if e.ComplexityRoot.AlertRuleEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRuleEdge.Cursor(childComplexity), true
+	case "AlertRuleEdge.node":
+		if e.ComplexityRoot.AlertRuleEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRuleEdge.Node(childComplexity), true
+
 	case "AlertSimulation.entries":
 		if e.ComplexityRoot.AlertSimulation.Entries == nil {
 			break
@@ -1596,6 +1753,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ApiKey.Role(childComplexity), true
 
+	case "ApiKeyConnection.edges":
+		if e.ComplexityRoot.ApiKeyConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyConnection.Edges(childComplexity), true
+	case "ApiKeyConnection.nodes":
+		if e.ComplexityRoot.ApiKeyConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyConnection.Nodes(childComplexity), true
+	case "ApiKeyConnection.pageInfo":
+		if e.ComplexityRoot.ApiKeyConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyConnection.PageInfo(childComplexity), true
+	case "ApiKeyConnection.totalCount":
+		if e.ComplexityRoot.ApiKeyConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyConnection.TotalCount(childComplexity), true
+
+	case "ApiKeyEdge.cursor":
+		if e.ComplexityRoot.ApiKeyEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyEdge.Cursor(childComplexity), true
+	case "ApiKeyEdge.node":
+		if e.ComplexityRoot.ApiKeyEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyEdge.Node(childComplexity), true
+
 	case "Cohort.active":
 		if e.ComplexityRoot.Cohort.Active == nil {
 			break
@@ -1696,6 +1891,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Cohort.Version(childComplexity), true
 
+	case "CohortConnection.edges":
+		if e.ComplexityRoot.CohortConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortConnection.Edges(childComplexity), true
+	case "CohortConnection.nodes":
+		if e.ComplexityRoot.CohortConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortConnection.Nodes(childComplexity), true
+	case "CohortConnection.pageInfo":
+		if e.ComplexityRoot.CohortConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortConnection.PageInfo(childComplexity), true
+	case "CohortConnection.totalCount":
+		if e.ComplexityRoot.CohortConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortConnection.TotalCount(childComplexity), true
+
+	case "CohortEdge.cursor":
+		if e.ComplexityRoot.CohortEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortEdge.Cursor(childComplexity), true
+	case "CohortEdge.node":
+		if e.ComplexityRoot.CohortEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortEdge.Node(childComplexity), true
+
 	case "CohortEvaluation.entered":
 		if e.ComplexityRoot.CohortEvaluation.Entered == nil {
 			break
@@ -1752,6 +1985,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CohortFilter.Member(childComplexity), true
 
+	case "CohortMembers.edges":
+		if e.ComplexityRoot.CohortMembers.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortMembers.Edges(childComplexity), true
 	case "CohortMembers.endCursor":
 		if e.ComplexityRoot.CohortMembers.EndCursor == nil {
 			break
@@ -1764,6 +2003,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CohortMembers.HasNextPage(childComplexity), true
+	case "CohortMembers.nodes":
+		if e.ComplexityRoot.CohortMembers.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortMembers.Nodes(childComplexity), true
+	case "CohortMembers.pageInfo":
+		if e.ComplexityRoot.CohortMembers.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortMembers.PageInfo(childComplexity), true
 	case "CohortMembers.userIds":
 		if e.ComplexityRoot.CohortMembers.UserIds == nil {
 			break
@@ -1874,6 +2125,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Dashboard.Widgets(childComplexity), true
 
+	case "DashboardConnection.edges":
+		if e.ComplexityRoot.DashboardConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardConnection.Edges(childComplexity), true
 	case "DashboardConnection.nodes":
 		if e.ComplexityRoot.DashboardConnection.Nodes == nil {
 			break
@@ -1886,6 +2143,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DashboardConnection.PageInfo(childComplexity), true
+
+	case "DashboardEdge.cursor":
+		if e.ComplexityRoot.DashboardEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardEdge.Cursor(childComplexity), true
+	case "DashboardEdge.node":
+		if e.ComplexityRoot.DashboardEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardEdge.Node(childComplexity), true
 
 	case "DashboardFilter.dimension":
 		if e.ComplexityRoot.DashboardFilter.Dimension == nil {
@@ -1961,6 +2231,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeadLetter.Subject(childComplexity), true
+
+	case "DeadLetterConnection.edges":
+		if e.ComplexityRoot.DeadLetterConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadLetterConnection.Edges(childComplexity), true
+	case "DeadLetterConnection.nodes":
+		if e.ComplexityRoot.DeadLetterConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadLetterConnection.Nodes(childComplexity), true
+	case "DeadLetterConnection.pageInfo":
+		if e.ComplexityRoot.DeadLetterConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadLetterConnection.PageInfo(childComplexity), true
+	case "DeadLetterConnection.totalCount":
+		if e.ComplexityRoot.DeadLetterConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadLetterConnection.TotalCount(childComplexity), true
+
+	case "DeadLetterEdge.cursor":
+		if e.ComplexityRoot.DeadLetterEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadLetterEdge.Cursor(childComplexity), true
+	case "DeadLetterEdge.node":
+		if e.ComplexityRoot.DeadLetterEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadLetterEdge.Node(childComplexity), true
 
 	case "ErasureColdCounts.objects":
 		if e.ComplexityRoot.ErasureColdCounts.Objects == nil {
@@ -2055,6 +2363,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ErasureRequest.UserHash(childComplexity), true
 
+	case "ErasureRequestConnection.edges":
+		if e.ComplexityRoot.ErasureRequestConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequestConnection.Edges(childComplexity), true
 	case "ErasureRequestConnection.nodes":
 		if e.ComplexityRoot.ErasureRequestConnection.Nodes == nil {
 			break
@@ -2067,6 +2381,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ErasureRequestConnection.PageInfo(childComplexity), true
+
+	case "ErasureRequestEdge.cursor":
+		if e.ComplexityRoot.ErasureRequestEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequestEdge.Cursor(childComplexity), true
+	case "ErasureRequestEdge.node":
+		if e.ComplexityRoot.ErasureRequestEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequestEdge.Node(childComplexity), true
 
 	case "EventTypeCount.count":
 		if e.ComplexityRoot.EventTypeCount.Count == nil {
@@ -2197,6 +2524,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ExportJob.URLExpiresAt(childComplexity), true
 
+	case "ExportJobConnection.edges":
+		if e.ComplexityRoot.ExportJobConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportJobConnection.Edges(childComplexity), true
 	case "ExportJobConnection.nodes":
 		if e.ComplexityRoot.ExportJobConnection.Nodes == nil {
 			break
@@ -2209,6 +2542,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ExportJobConnection.PageInfo(childComplexity), true
+
+	case "ExportJobEdge.cursor":
+		if e.ComplexityRoot.ExportJobEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportJobEdge.Cursor(childComplexity), true
+	case "ExportJobEdge.node":
+		if e.ComplexityRoot.ExportJobEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportJobEdge.Node(childComplexity), true
 
 	case "ForecastInterval.level":
 		if e.ComplexityRoot.ForecastInterval.Level == nil {
@@ -2575,6 +2921,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InsightConfidence.Score(childComplexity), true
 
+	case "InsightConnection.edges":
+		if e.ComplexityRoot.InsightConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightConnection.Edges(childComplexity), true
 	case "InsightConnection.nodes":
 		if e.ComplexityRoot.InsightConnection.Nodes == nil {
 			break
@@ -2587,6 +2939,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InsightConnection.PageInfo(childComplexity), true
+
+	case "InsightEdge.cursor":
+		if e.ComplexityRoot.InsightEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightEdge.Cursor(childComplexity), true
+	case "InsightEdge.node":
+		if e.ComplexityRoot.InsightEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightEdge.Node(childComplexity), true
 
 	case "InsightEvidence.id":
 		if e.ComplexityRoot.InsightEvidence.ID == nil {
@@ -2998,6 +3363,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MetricConnection.Edges(childComplexity), true
+	case "MetricConnection.nodes":
+		if e.ComplexityRoot.MetricConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricConnection.Nodes(childComplexity), true
 	case "MetricConnection.pageInfo":
 		if e.ComplexityRoot.MetricConnection.PageInfo == nil {
 			break
@@ -3351,6 +3722,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Monitor.Version(childComplexity), true
+
+	case "MonitorConnection.edges":
+		if e.ComplexityRoot.MonitorConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MonitorConnection.Edges(childComplexity), true
+	case "MonitorConnection.nodes":
+		if e.ComplexityRoot.MonitorConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MonitorConnection.Nodes(childComplexity), true
+	case "MonitorConnection.pageInfo":
+		if e.ComplexityRoot.MonitorConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MonitorConnection.PageInfo(childComplexity), true
+	case "MonitorConnection.totalCount":
+		if e.ComplexityRoot.MonitorConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MonitorConnection.TotalCount(childComplexity), true
+
+	case "MonitorEdge.cursor":
+		if e.ComplexityRoot.MonitorEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MonitorEdge.Cursor(childComplexity), true
+	case "MonitorEdge.node":
+		if e.ComplexityRoot.MonitorEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MonitorEdge.Node(childComplexity), true
 
 	case "MonitorRun.errors":
 		if e.ComplexityRoot.MonitorRun.Errors == nil {
@@ -3794,6 +4203,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+	case "PageInfo.hasPreviousPage":
+		if e.ComplexityRoot.PageInfo.HasPreviousPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasPreviousPage(childComplexity), true
+	case "PageInfo.startCursor":
+		if e.ComplexityRoot.PageInfo.StartCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
 	case "PathEdge.from":
 		if e.ComplexityRoot.PathEdge.From == nil {
@@ -3858,6 +4279,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.APIKeys(childComplexity), true
+	case "Query.apiKeysConnection":
+		if e.ComplexityRoot.Query.APIKeysConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Query_apiKeysConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.APIKeysConnection(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.alertChannels":
 		if e.ComplexityRoot.Query.AlertChannels == nil {
 			break
@@ -3892,6 +4324,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AlertRules(childComplexity), true
+	case "Query.alertRulesConnection":
+		if e.ComplexityRoot.Query.AlertRulesConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Query_alertRulesConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AlertRulesConnection(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.cohort":
 		if e.ComplexityRoot.Query.Cohort == nil {
 			break
@@ -3909,6 +4352,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Cohorts(childComplexity), true
+	case "Query.cohortsConnection":
+		if e.ComplexityRoot.Query.CohortsConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Query_cohortsConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CohortsConnection(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.dashboard":
 		if e.ComplexityRoot.Query.Dashboard == nil {
 			break
@@ -3942,6 +4396,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DeadLetters(childComplexity, args["limit"].(*int)), true
+	case "Query.deadLettersConnection":
+		if e.ComplexityRoot.Query.DeadLettersConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Query_deadLettersConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DeadLettersConnection(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.erasureRequests":
 		if e.ComplexityRoot.Query.ErasureRequests == nil {
 			break
@@ -4153,6 +4618,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Monitors(childComplexity), true
+	case "Query.monitorsConnection":
+		if e.ComplexityRoot.Query.MonitorsConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Query_monitorsConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MonitorsConnection(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.node":
+		if e.ComplexityRoot.Query.Node == nil {
+			break
+		}
+
+		args, err := ec.field_Query_node_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
 	case "Query.pathsQuery":
 		if e.ComplexityRoot.Query.PathsQuery == nil {
 			break
@@ -4354,6 +4841,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Report.Version(childComplexity), true
 
+	case "ReportConnection.edges":
+		if e.ComplexityRoot.ReportConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportConnection.Edges(childComplexity), true
 	case "ReportConnection.nodes":
 		if e.ComplexityRoot.ReportConnection.Nodes == nil {
 			break
@@ -4385,6 +4878,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReportDelivery.URL(childComplexity), true
+
+	case "ReportEdge.cursor":
+		if e.ComplexityRoot.ReportEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportEdge.Cursor(childComplexity), true
+	case "ReportEdge.node":
+		if e.ComplexityRoot.ReportEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportEdge.Node(childComplexity), true
 
 	case "ReportMetricQuery.chart":
 		if e.ComplexityRoot.ReportMetricQuery.Chart == nil {
@@ -4502,6 +5008,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ReportRun.Trigger(childComplexity), true
 
+	case "ReportRunConnection.edges":
+		if e.ComplexityRoot.ReportRunConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRunConnection.Edges(childComplexity), true
 	case "ReportRunConnection.nodes":
 		if e.ComplexityRoot.ReportRunConnection.Nodes == nil {
 			break
@@ -4557,6 +5069,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReportRunDelivery.Target(childComplexity), true
+
+	case "ReportRunEdge.cursor":
+		if e.ComplexityRoot.ReportRunEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRunEdge.Cursor(childComplexity), true
+	case "ReportRunEdge.node":
+		if e.ComplexityRoot.ReportRunEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRunEdge.Node(childComplexity), true
 
 	case "ResultColumn.name":
 		if e.ComplexityRoot.ResultColumn.Name == nil {
@@ -4802,6 +5327,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.WidgetData(childComplexity, args["dashboardId"].(string), args["widgetId"].(string), args["filters"].([]*model.MetricFilterInput), args["timeRange"].(*model.TimeRange)), true
+
+	case "UserIdEdge.cursor":
+		if e.ComplexityRoot.UserIdEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserIdEdge.Cursor(childComplexity), true
+	case "UserIdEdge.node":
+		if e.ComplexityRoot.UserIdEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserIdEdge.Node(childComplexity), true
 
 	case "Viewer.roles":
 		if e.ComplexityRoot.Viewer.Roles == nil {
@@ -5193,11 +5731,15 @@ enum ToDate {
   YEAR_TO_DATE
 }
 
-"Relay paging state."
+"Relay paging state (every list field pages this way: README \"GraphQL conventions\")."
 type PageInfo {
   "Whether another page follows."
   hasNextPage: Boolean!
-  "Cursor of the last edge; pass as ` + "`" + `after` + "`" + `."
+  "Whether items come before this page (true on every page fetched with ` + "`" + `after` + "`" + `)."
+  hasPreviousPage: Boolean!
+  "Cursor of the first edge; null on an empty page."
+  startCursor: String
+  "Cursor of the last edge; pass as ` + "`" + `after` + "`" + `. Null on an empty page."
   endCursor: String
 }
 
@@ -5222,7 +5764,9 @@ extend type Query {
   "One alert rule of the caller's tenant (stored or default), or null."
   alertRule(id: ID!): AlertRule @hasRole(role: VIEWER)
   "The tenant's alert rules: the default key-metric rules first, then the stored ones, oldest first."
-  alertRules: [AlertRule!]! @hasRole(role: VIEWER)
+  alertRules: [AlertRule!]! @hasRole(role: VIEWER) @deprecated(reason: "use alertRulesConnection: a Relay connection (edges, nodes, pageInfo, totalCount) paged with first/after")
+  "The tenant's alert rules, the default key-metric rules first, then the stored ones, oldest first: ` + "`" + `first` + "`" + ` 1 to 200 after the cursor ` + "`" + `after` + "`" + `."
+  alertRulesConnection(first: Int = 50, after: String): AlertRuleConnection! @hasRole(role: VIEWER)
   """
   Evaluations with their values, newest bucket first: one entry per rule, series and evaluated
   bucket in timeRange (by bucket start). transitionsOnly keeps those that changed the state.
@@ -5396,7 +5940,7 @@ type AlertChannel {
 }
 
 "An alert rule."
-type AlertRule {
+type AlertRule implements Node {
   "uuid, or default:<metric key> for a key-metric default rule."
   id: ID!
   "Shown in notifications."
@@ -5554,6 +6098,26 @@ input AlertChannelsInput {
   "HMAC key of the webhook (16 characters or more); omit to keep the stored one for the same URL."
   webhookSecret: String
 }
+
+"A page of alert rules (Relay connection)."
+type AlertRuleConnection {
+  "The alert rules of this page with their cursors."
+  edges: [AlertRuleEdge!]!
+  "The alert rules of this page, without cursors."
+  nodes: [AlertRule!]!
+  "Paging state."
+  pageInfo: PageInfo!
+  "How many there are over all pages."
+  totalCount: Int!
+}
+
+"One alert rule in a page."
+type AlertRuleEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to continue after this one."
+  cursor: String!
+  "The alert rule."
+  node: AlertRule!
+}
 `, BuiltIn: false},
 	{Name: "../schema/apikeys.graphqls", Input: `# API keys: long-lived bearer secrets (ak_…) for server-to-server ingest and
 # embedding, one tenant and one role each, stored as SHA-256 (package apikeys;
@@ -5561,7 +6125,9 @@ input AlertChannelsInput {
 
 extend type Query {
   "The tenant's API keys, newest first (secrets are never shown again)."
-  apiKeys: [ApiKey!]! @hasRole(role: ADMIN)
+  apiKeys: [ApiKey!]! @hasRole(role: ADMIN) @deprecated(reason: "use apiKeysConnection: a Relay connection (edges, nodes, pageInfo, totalCount) paged with first/after")
+  "The tenant's API keys, newest first: ` + "`" + `first` + "`" + ` 1 to 200 after the cursor ` + "`" + `after` + "`" + `."
+  apiKeysConnection(first: Int = 50, after: String): ApiKeyConnection! @hasRole(role: ADMIN)
 }
 
 extend type Mutation {
@@ -5594,6 +6160,26 @@ type CreatedApiKey {
   "Send as ` + "`" + `Authorization: Bearer <secret>` + "`" + `."
   secret: String!
 }
+
+"A page of API keys (Relay connection)."
+type ApiKeyConnection {
+  "The API keys of this page with their cursors."
+  edges: [ApiKeyEdge!]!
+  "The API keys of this page, without cursors."
+  nodes: [ApiKey!]!
+  "Paging state."
+  pageInfo: PageInfo!
+  "How many there are over all pages."
+  totalCount: Int!
+}
+
+"One API key in a page."
+type ApiKeyEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to continue after this one."
+  cursor: String!
+  "The API key."
+  node: ApiKey!
+}
 `, BuiltIn: false},
 	{Name: "../schema/cohorts.graphqls", Input: `# Cohorts: groups of learners, behavioural or static, and the membership
 # conditions metric queries, widgets and exports take (package cohorts; see
@@ -5603,7 +6189,9 @@ extend type Query {
   "One cohort of the tenant, or null."
   cohort(id: ID!): Cohort @hasRole(role: VIEWER)
   "The tenant's cohorts, by name."
-  cohorts: [Cohort!]! @hasRole(role: VIEWER)
+  cohorts: [Cohort!]! @hasRole(role: VIEWER) @deprecated(reason: "use cohortsConnection: a Relay connection (edges, nodes, pageInfo, totalCount) paged with first/after")
+  "The tenant's cohorts, by name: ` + "`" + `first` + "`" + ` 1 to 200 after the cursor ` + "`" + `after` + "`" + `."
+  cohortsConnection(first: Int = 50, after: String): CohortConnection! @hasRole(role: VIEWER)
 }
 
 extend type Mutation {
@@ -5627,7 +6215,7 @@ extend type Mutation {
 A group of learners: behavioural (criteria over their events, re-evaluated hourly when
 active) or static (an uploaded list).
 """
-type Cohort {
+type Cohort implements Node {
   "Cohort id."
   id: ID!
   "Name."
@@ -5707,12 +6295,26 @@ type CohortEvaluation {
 
 "A page of cohort members."
 type CohortMembers {
+  "The user ids of this page with their cursors, ascending."
+  edges: [UserIdEdge!]!
   "User ids, ascending."
-  userIds: [String!]!
+  nodes: [String!]!
+  "Paging state."
+  pageInfo: PageInfo!
+  "User ids, ascending."
+  userIds: [String!]! @deprecated(reason: "use nodes")
   "Whether more follow."
-  hasNextPage: Boolean!
+  hasNextPage: Boolean! @deprecated(reason: "use pageInfo.hasNextPage")
   "Pass as ` + "`" + `after` + "`" + ` for the next page."
-  endCursor: String
+  endCursor: String @deprecated(reason: "use pageInfo.endCursor")
+}
+
+"One user id in a page of users."
+type UserIdEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to continue after this one."
+  cursor: String!
+  "The user id."
+  node: String!
 }
 
 "A condition on cohort membership for metricQuery, dashboard widgets and metric exports."
@@ -5729,6 +6331,26 @@ type CohortFilter {
   id: ID!
   "true: users in the cohort; false: users not in it."
   member: Boolean!
+}
+
+"A page of cohorts (Relay connection)."
+type CohortConnection {
+  "The cohorts of this page with their cursors."
+  edges: [CohortEdge!]!
+  "The cohorts of this page, without cursors."
+  nodes: [Cohort!]!
+  "Paging state."
+  pageInfo: PageInfo!
+  "How many there are over all pages."
+  totalCount: Int!
+}
+
+"One cohort in a page."
+type CohortEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to continue after this one."
+  cursor: String!
+  "The cohort."
+  node: Cohort!
 }
 `, BuiltIn: false},
 	{Name: "../schema/core.graphqls", Input: `# Core: who the caller is and what server answers (package platform/auth;
@@ -5945,7 +6567,7 @@ input DashboardInput {
 }
 
 "A dashboard: widgets over metrics, rendered on demand and cached per widget for 60 s."
-type Dashboard {
+type Dashboard implements Node {
   "Dashboard id."
   id: ID!
   "URL-friendly name."
@@ -6024,10 +6646,21 @@ type WidgetError {
 
 "A page of dashboards."
 type DashboardConnection {
+  "The items of this page with their cursors."
+  edges: [DashboardEdge!]!
   "Dashboards on this page."
   nodes: [Dashboard!]!
   "Paging state."
   pageInfo: PageInfo!
+}
+
+
+"One dashboard in a page."
+type DashboardEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to continue after this one."
+  cursor: String!
+  "The dashboard."
+  node: Dashboard!
 }
 `, BuiltIn: false},
 	{Name: "../schema/events.graphqls", Input: `# Events: counts per type (package events, live pushes on package live), ad-hoc
@@ -6045,7 +6678,12 @@ extend type Query {
   """
   eventsQuery(sql: String!, limit: Int): EventsQueryResult! @hasRole(role: ANALYST)
   "The tenant's most recent dead letters (events the firehose refused), newest first."
-  deadLetters(limit: Int = 50): [DeadLetter!]! @hasRole(role: ADMIN)
+  deadLetters(limit: Int = 50): [DeadLetter!]! @hasRole(role: ADMIN) @deprecated(reason: "use deadLettersConnection: a Relay connection (edges, nodes, pageInfo, totalCount) paged with first/after")
+  """
+  The newest dead letters of the tenant (at most the 500 newest are listed), newest first:
+  ` + "`" + `first` + "`" + ` 1 to 200 after the cursor ` + "`" + `after` + "`" + `.
+  """
+  deadLettersConnection(first: Int = 50, after: String): DeadLetterConnection! @hasRole(role: ADMIN)
 }
 
 extend type Subscription {
@@ -6104,6 +6742,26 @@ type DeadLetter {
   message: String!
   "The original bytes as text."
   payload: String!
+}
+
+"A page of dead letters (Relay connection)."
+type DeadLetterConnection {
+  "The dead letters of this page with their cursors."
+  edges: [DeadLetterEdge!]!
+  "The dead letters of this page, without cursors."
+  nodes: [DeadLetter!]!
+  "Paging state."
+  pageInfo: PageInfo!
+  "How many there are over all pages."
+  totalCount: Int!
+}
+
+"One dead letter in a page."
+type DeadLetterEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to continue after this one."
+  cursor: String!
+  "The dead letter."
+  node: DeadLetter!
 }
 `, BuiltIn: false},
 	{Name: "../schema/exports.graphqls", Input: `# Exports: asynchronous files of a metric query, raw events or ad-hoc SQL behind a
@@ -6214,7 +6872,7 @@ input ExportInput {
 }
 
 "An asynchronous export."
-type ExportJob {
+type ExportJob implements Node {
   "Job id."
   id: ID!
   "Where it is in its lifecycle."
@@ -6247,10 +6905,21 @@ type ExportJob {
 
 "A page of export jobs."
 type ExportJobConnection {
+  "The items of this page with their cursors."
+  edges: [ExportJobEdge!]!
   "Jobs on this page."
   nodes: [ExportJob!]!
   "Paging state."
   pageInfo: PageInfo!
+}
+
+
+"One export job in a page."
+type ExportJobEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to continue after this one."
+  cursor: String!
+  "The export job."
+  node: ExportJob!
 }
 `, BuiltIn: false},
 	{Name: "../schema/insights.graphqls", Input: `# Insights: questions about the tenant's data answered with an explanation, findings,
@@ -6323,7 +6992,7 @@ enum InsightStatus {
 }
 
 "A question and, once answered, its answer."
-type Insight {
+type Insight implements Node {
   "Insight id."
   id: ID!
   "The question as asked."
@@ -6496,10 +7165,21 @@ type AIProvenance {
 
 "A page of insights."
 type InsightConnection {
+  "The items of this page with their cursors."
+  edges: [InsightEdge!]!
   "The insights."
   nodes: [Insight!]!
   "Paging."
   pageInfo: PageInfo!
+}
+
+
+"One insight in a page."
+type InsightEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to continue after this one."
+  cursor: String!
+  "The insight."
+  node: Insight!
 }
 
 "A rating of an insight."
@@ -7158,7 +7838,7 @@ input MetricDimensionInput {
 }
 
 "A metric definition: what to count and how to show it. Every change makes a new version."
-type Metric {
+type Metric implements Node {
   "Stable id."
   id: ID!
   "Tenant-unique key used in formulas and queries, e.g. ` + "`" + `lesson_completions` + "`" + `."
@@ -7281,6 +7961,8 @@ input MetricListFilter {
 type MetricConnection {
   "The metrics on this page."
   edges: [MetricEdge!]!
+  "The metrics on this page, without cursors."
+  nodes: [Metric!]!
   "Paging state."
   pageInfo: PageInfo!
   "Matches over all pages."
@@ -7372,7 +8054,9 @@ extend type Query {
   The tenant's monitors, ordered by id: the ones admins created and one default per key metric
   (` + "`" + `id` + "`" + ` "key:<metricKey>", ` + "`" + `isDefault` + "`" + ` true), which exists without anyone creating it.
   """
-  monitors: [Monitor!]! @hasRole(role: VIEWER)
+  monitors: [Monitor!]! @hasRole(role: VIEWER) @deprecated(reason: "use monitorsConnection: a Relay connection (edges, nodes, pageInfo, totalCount) paged with first/after")
+  "The tenant's monitors (the created ones and the key-metric defaults), ordered by id: ` + "`" + `first` + "`" + ` 1 to 200 after the cursor ` + "`" + `after` + "`" + `."
+  monitorsConnection(first: Int = 50, after: String): MonitorConnection! @hasRole(role: VIEWER)
   "One monitor by id (a default's id is \"key:<metricKey>\"); NOT_FOUND when the tenant has none."
   monitor(id: ID!): Monitor! @hasRole(role: VIEWER)
   """
@@ -7461,7 +8145,7 @@ input MonitorInput {
 }
 
 "A watched metric."
-type Monitor {
+type Monitor implements Node {
   "Stable id; \"key:<metricKey>\" for a key-metric default."
   id: ID!
   "Display name."
@@ -7635,6 +8319,26 @@ type ForecastInterval {
   "Upper bound."
   upper: Float!
 }
+
+"A page of monitors (Relay connection)."
+type MonitorConnection {
+  "The monitors of this page with their cursors."
+  edges: [MonitorEdge!]!
+  "The monitors of this page, without cursors."
+  nodes: [Monitor!]!
+  "Paging state."
+  pageInfo: PageInfo!
+  "How many there are over all pages."
+  totalCount: Int!
+}
+
+"One monitor in a page."
+type MonitorEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to continue after this one."
+  cursor: String!
+  "The monitor."
+  node: Monitor!
+}
 `, BuiltIn: false},
 	{Name: "../schema/privacy.graphqls", Input: `# Privacy
 #
@@ -7729,10 +8433,21 @@ type ErasureColdCounts {
 
 "A page of erasure requests."
 type ErasureRequestConnection {
+  "The items of this page with their cursors."
+  edges: [ErasureRequestEdge!]!
   "Requests on this page."
   nodes: [ErasureRequest!]!
   "Paging state."
   pageInfo: PageInfo!
+}
+
+
+"One erasure request in a page."
+type ErasureRequestEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to continue after this one."
+  cursor: String!
+  "The erasure request."
+  node: ErasureRequest!
 }
 
 "What retention does for the caller's tenant: months leaving the hot tier and cold months expiring."
@@ -7759,6 +8474,25 @@ type RetentionMonth {
   month: String!
   "Events of the tenant in it (duplicates counted once)."
   rows: Int64!
+}
+`, BuiltIn: false},
+	{Name: "../schema/relay.graphqls", Input: `# Relay conventions shared by the domains (platform/relay, resolvers/connection.go
+# and resolvers/node.go; README "GraphQL conventions"): the Node interface and
+# its lookup. Each domain's entity type declares ` + "`" + `implements Node` + "`" + ` in its own file.
+
+extend type Query {
+  """
+  The entity with this id, of any type that implements Node (Metric, Dashboard, Cohort,
+  Report, Insight, AlertRule, Monitor; ExportJob for analysts), looked up in the caller's
+  tenant only: an id of another tenant, or of a type the caller's role cannot read, is null.
+  """
+  node(id: ID!): Node @hasRole(role: VIEWER)
+}
+
+"An entity with an id unique across every type of the tenant; fetch it again with node(id)."
+interface Node {
+  "The id, the same one the entity's own fields and mutations take."
+  id: ID!
 }
 `, BuiltIn: false},
 	{Name: "../schema/reports.graphqls", Input: `# Reports
@@ -7918,7 +8652,7 @@ input ReportInput {
 }
 
 "A scheduled report."
-type Report {
+type Report implements Node {
   "Report id."
   id: ID!
   "Display name."
@@ -8029,18 +8763,40 @@ type ReportRunDelivery {
 
 "A page of reports."
 type ReportConnection {
+  "The items of this page with their cursors."
+  edges: [ReportEdge!]!
   "Reports on this page."
   nodes: [Report!]!
   "Paging state."
   pageInfo: PageInfo!
 }
 
+
+"One report in a page."
+type ReportEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to continue after this one."
+  cursor: String!
+  "The report."
+  node: Report!
+}
+
 "A page of report runs."
 type ReportRunConnection {
+  "The items of this page with their cursors."
+  edges: [ReportRunEdge!]!
   "Runs on this page."
   nodes: [ReportRun!]!
   "Paging state."
   pageInfo: PageInfo!
+}
+
+
+"One run in a page."
+type ReportRunEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to continue after this one."
+  cursor: String!
+  "The run."
+  node: ReportRun!
 }
 `, BuiltIn: false},
 }
@@ -8232,6 +8988,30 @@ func (ec *executionContext) childFields_AlertRule(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type AlertRule", field.Name)
 }
 
+func (ec *executionContext) childFields_AlertRuleConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AlertRuleConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_AlertRuleConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AlertRuleConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AlertRuleConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertRuleConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AlertRuleEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AlertRuleEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AlertRuleEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertRuleEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_AlertSimulation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "entries":
@@ -8298,6 +9078,30 @@ func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type ApiKey", field.Name)
 }
 
+func (ec *executionContext) childFields_ApiKeyConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ApiKeyConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ApiKeyConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ApiKeyConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ApiKeyConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKeyConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiKeyEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ApiKeyEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ApiKeyEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKeyEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Cohort(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -8332,6 +9136,30 @@ func (ec *executionContext) childFields_Cohort(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Cohort", field.Name)
 }
 
+func (ec *executionContext) childFields_CohortConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CohortConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_CohortConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CohortConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CohortConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CohortConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CohortEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CohortEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CohortEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CohortEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_CohortEvaluation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "version":
@@ -8364,6 +9192,12 @@ func (ec *executionContext) childFields_CohortFilter(ctx context.Context, field 
 
 func (ec *executionContext) childFields_CohortMembers(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CohortMembers_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_CohortMembers_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CohortMembers_pageInfo(ctx, field)
 	case "userIds":
 		return ec.fieldContext_CohortMembers_userIds(ctx, field)
 	case "hasNextPage":
@@ -8420,12 +9254,24 @@ func (ec *executionContext) childFields_Dashboard(ctx context.Context, field gra
 
 func (ec *executionContext) childFields_DashboardConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "edges":
+		return ec.fieldContext_DashboardConnection_edges(ctx, field)
 	case "nodes":
 		return ec.fieldContext_DashboardConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_DashboardConnection_pageInfo(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DashboardConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_DashboardEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_DashboardEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_DashboardEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DashboardEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_DashboardFilter(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8468,6 +9314,30 @@ func (ec *executionContext) childFields_DeadLetter(ctx context.Context, field gr
 		return ec.fieldContext_DeadLetter_payload(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeadLetter", field.Name)
+}
+
+func (ec *executionContext) childFields_DeadLetterConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_DeadLetterConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_DeadLetterConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_DeadLetterConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_DeadLetterConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeadLetterConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_DeadLetterEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_DeadLetterEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_DeadLetterEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeadLetterEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_ErasureColdCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8520,12 +9390,24 @@ func (ec *executionContext) childFields_ErasureRequest(ctx context.Context, fiel
 
 func (ec *executionContext) childFields_ErasureRequestConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ErasureRequestConnection_edges(ctx, field)
 	case "nodes":
 		return ec.fieldContext_ErasureRequestConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_ErasureRequestConnection_pageInfo(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ErasureRequestConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ErasureRequestEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ErasureRequestEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ErasureRequestEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ErasureRequestEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_EventTypeCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8590,12 +9472,24 @@ func (ec *executionContext) childFields_ExportJob(ctx context.Context, field gra
 
 func (ec *executionContext) childFields_ExportJobConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ExportJobConnection_edges(ctx, field)
 	case "nodes":
 		return ec.fieldContext_ExportJobConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_ExportJobConnection_pageInfo(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ExportJobConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ExportJobEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ExportJobEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ExportJobEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExportJobEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_ForecastInterval(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8784,12 +9678,24 @@ func (ec *executionContext) childFields_InsightConfidence(ctx context.Context, f
 
 func (ec *executionContext) childFields_InsightConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "edges":
+		return ec.fieldContext_InsightConnection_edges(ctx, field)
 	case "nodes":
 		return ec.fieldContext_InsightConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_InsightConnection_pageInfo(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InsightConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_InsightEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_InsightEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_InsightEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InsightEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_InsightEvidence(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8976,6 +9882,8 @@ func (ec *executionContext) childFields_MetricConnection(ctx context.Context, fi
 	switch field.Name {
 	case "edges":
 		return ec.fieldContext_MetricConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_MetricConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_MetricConnection_pageInfo(ctx, field)
 	case "totalCount":
@@ -9160,6 +10068,30 @@ func (ec *executionContext) childFields_Monitor(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Monitor", field.Name)
 }
 
+func (ec *executionContext) childFields_MonitorConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MonitorConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_MonitorConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MonitorConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MonitorConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MonitorConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MonitorEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_MonitorEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_MonitorEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MonitorEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_MonitorRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "scheduledFor":
@@ -9190,6 +10122,10 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	switch field.Name {
 	case "hasNextPage":
 		return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+	case "hasPreviousPage":
+		return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+	case "startCursor":
+		return ec.fieldContext_PageInfo_startCursor(ctx, field)
 	case "endCursor":
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
@@ -9284,6 +10220,8 @@ func (ec *executionContext) childFields_Report(ctx context.Context, field graphq
 
 func (ec *executionContext) childFields_ReportConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ReportConnection_edges(ctx, field)
 	case "nodes":
 		return ec.fieldContext_ReportConnection_nodes(ctx, field)
 	case "pageInfo":
@@ -9302,6 +10240,16 @@ func (ec *executionContext) childFields_ReportDelivery(ctx context.Context, fiel
 		return ec.fieldContext_ReportDelivery_url(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReportDelivery", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ReportEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ReportEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_ReportMetricQuery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9356,6 +10304,8 @@ func (ec *executionContext) childFields_ReportRun(ctx context.Context, field gra
 
 func (ec *executionContext) childFields_ReportRunConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ReportRunConnection_edges(ctx, field)
 	case "nodes":
 		return ec.fieldContext_ReportRunConnection_nodes(ctx, field)
 	case "pageInfo":
@@ -9382,6 +10332,16 @@ func (ec *executionContext) childFields_ReportRunDelivery(ctx context.Context, f
 		return ec.fieldContext_ReportRunDelivery_deliveredAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReportRunDelivery", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportRunEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ReportRunEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ReportRunEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportRunEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_ResultColumn(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9494,6 +10454,16 @@ func (ec *executionContext) childFields_ServerInfo(ctx context.Context, field gr
 		return ec.fieldContext_ServerInfo_mode(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ServerInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_UserIdEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_UserIdEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_UserIdEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UserIdEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10664,6 +11634,50 @@ func (ec *executionContext) field_Query_alertRule_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_alertRulesConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_apiKeysConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_cohort_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10675,6 +11689,28 @@ func (ec *executionContext) field_Query_cohort_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_cohortsConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -10693,6 +11729,28 @@ func (ec *executionContext) field_Query_dashboard_args(ctx context.Context, rawA
 }
 
 func (ec *executionContext) field_Query_dashboards_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_deadLettersConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
@@ -11183,6 +12241,42 @@ func (ec *executionContext) field_Query_metrics_args(ctx context.Context, rawArg
 }
 
 func (ec *executionContext) field_Query_monitor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_monitorsConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -13201,6 +14295,180 @@ func (ec *executionContext) fieldContext_AlertRule_updatedAt(_ context.Context, 
 	return graphql.NewScalarFieldContext("AlertRule", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _AlertRuleConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AlertRuleConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRuleConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AlertRuleEdge) graphql.Marshaler {
+			return ec.marshalNAlertRuleEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRuleEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRuleConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AlertRuleConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertRuleEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AlertRuleConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.AlertRuleConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRuleConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AlertRule) graphql.Marshaler {
+			return ec.marshalNAlertRule2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRuleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRuleConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AlertRuleConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AlertRuleConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.AlertRuleConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRuleConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRuleConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AlertRuleConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AlertRuleConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.AlertRuleConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRuleConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRuleConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRuleConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AlertRuleEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AlertRuleEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRuleEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRuleEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRuleEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertRuleEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AlertRuleEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRuleEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AlertRule) graphql.Marshaler {
+			return ec.marshalNAlertRule2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRuleEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AlertRuleEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AlertSimulation_entries(ctx context.Context, field graphql.CollectedField, obj *model.AlertSimulation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13720,6 +14988,180 @@ func (ec *executionContext) fieldContext_ApiKey_createdBy(_ context.Context, fie
 	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "String")
 }
 
+func (ec *executionContext) _ApiKeyConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.APIKeyConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.APIKeyEdge) graphql.Marshaler {
+			return ec.marshalNApiKeyEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAPIKeyEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApiKeyConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKeyEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApiKeyConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.APIKeyConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.APIKey) graphql.Marshaler {
+			return ec.marshalNApiKey2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAPIKeyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApiKeyConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApiKeyConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.APIKeyConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApiKeyConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApiKeyConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.APIKeyConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKeyConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ApiKeyEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.APIKeyEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKeyEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApiKeyEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.APIKeyEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.APIKey) graphql.Marshaler {
+			return ec.marshalNApiKey2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApiKeyEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Cohort_id(ctx context.Context, field graphql.CollectedField, obj *model.Cohort) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14105,6 +15547,180 @@ func (ec *executionContext) fieldContext_Cohort_changes(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _CohortConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CohortConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CohortEdge) graphql.Marshaler {
+			return ec.marshalNCohortEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CohortConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CohortEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CohortConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.CohortConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Cohort) graphql.Marshaler {
+			return ec.marshalNCohort2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CohortConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cohort(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CohortConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CohortConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CohortConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CohortConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.CohortConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CohortConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CohortEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CohortEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CohortEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _CohortEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CohortEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Cohort) graphql.Marshaler {
+			return ec.marshalNCohort2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohort(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CohortEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cohort(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CohortEvaluation_version(ctx context.Context, field graphql.CollectedField, obj *model.CohortEvaluation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14310,6 +15926,93 @@ func (ec *executionContext) _CohortFilter_member(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_CohortFilter_member(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CohortFilter", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CohortMembers_edges(ctx context.Context, field graphql.CollectedField, obj *model.CohortMembers) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortMembers_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserIDEdge) graphql.Marshaler {
+			return ec.marshalNUserIdEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐUserIDEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortMembers_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CohortMembers",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserIdEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CohortMembers_nodes(ctx context.Context, field graphql.CollectedField, obj *model.CohortMembers) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortMembers_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortMembers_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CohortMembers", field, false, false, "String")
+}
+
+func (ec *executionContext) _CohortMembers_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CohortMembers) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortMembers_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortMembers_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CohortMembers",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CohortMembers_userIds(ctx context.Context, field graphql.CollectedField, obj *model.CohortMembers) (ret graphql.Marshaler) {
@@ -14797,6 +16500,38 @@ func (ec *executionContext) fieldContext_Dashboard_render(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _DashboardConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.DashboardConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DashboardEdge) graphql.Marshaler {
+			return ec.marshalNDashboardEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐDashboardEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DashboardConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DashboardEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _DashboardConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.DashboardConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14856,6 +16591,61 @@ func (ec *executionContext) fieldContext_DashboardConnection_pageInfo(_ context.
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DashboardEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.DashboardEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _DashboardEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.DashboardEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Dashboard) graphql.Marshaler {
+			return ec.marshalNDashboard2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐDashboard(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DashboardEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Dashboard(ctx, field)
 		},
 	}
 	return fc, nil
@@ -15144,6 +16934,180 @@ func (ec *executionContext) _DeadLetter_payload(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_DeadLetter_payload(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeadLetter", field, false, false, "String")
+}
+
+func (ec *executionContext) _DeadLetterConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.DeadLetterConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeadLetterConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DeadLetterEdge) graphql.Marshaler {
+			return ec.marshalNDeadLetterEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐDeadLetterEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeadLetterConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeadLetterConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeadLetterEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeadLetterConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.DeadLetterConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeadLetterConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DeadLetter) graphql.Marshaler {
+			return ec.marshalNDeadLetter2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐDeadLetterᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeadLetterConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeadLetterConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeadLetter(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeadLetterConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.DeadLetterConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeadLetterConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeadLetterConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeadLetterConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeadLetterConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.DeadLetterConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeadLetterConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeadLetterConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeadLetterConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DeadLetterEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.DeadLetterEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeadLetterEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeadLetterEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeadLetterEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _DeadLetterEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.DeadLetterEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeadLetterEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeadLetter) graphql.Marshaler {
+			return ec.marshalNDeadLetter2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐDeadLetter(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeadLetterEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeadLetterEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeadLetter(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ErasureColdCounts_objects(ctx context.Context, field graphql.CollectedField, obj *model.ErasureColdCounts) (ret graphql.Marshaler) {
@@ -15509,6 +17473,38 @@ func (ec *executionContext) fieldContext_ErasureRequest_error(_ context.Context,
 	return graphql.NewScalarFieldContext("ErasureRequest", field, false, false, "String")
 }
 
+func (ec *executionContext) _ErasureRequestConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ErasureRequestConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequestConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ErasureRequestEdge) graphql.Marshaler {
+			return ec.marshalNErasureRequestEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐErasureRequestEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequestConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ErasureRequestConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErasureRequestEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ErasureRequestConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.ErasureRequestConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15568,6 +17564,61 @@ func (ec *executionContext) fieldContext_ErasureRequestConnection_pageInfo(_ con
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ErasureRequestEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ErasureRequestEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequestEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequestEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureRequestEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ErasureRequestEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ErasureRequestEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequestEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ErasureRequest) graphql.Marshaler {
+			return ec.marshalNErasureRequest2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐErasureRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequestEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ErasureRequestEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErasureRequest(ctx, field)
 		},
 	}
 	return fc, nil
@@ -16065,6 +18116,38 @@ func (ec *executionContext) fieldContext_ExportJob_finishedAt(_ context.Context,
 	return graphql.NewScalarFieldContext("ExportJob", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _ExportJobConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ExportJobConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExportJobConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ExportJobEdge) graphql.Marshaler {
+			return ec.marshalNExportJobEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportJobEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExportJobConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExportJobConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExportJobEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ExportJobConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.ExportJobConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16124,6 +18207,61 @@ func (ec *executionContext) fieldContext_ExportJobConnection_pageInfo(_ context.
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExportJobEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ExportJobEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExportJobEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExportJobEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExportJobEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ExportJobEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ExportJobEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExportJobEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ExportJob) graphql.Marshaler {
+			return ec.marshalNExportJob2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportJob(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExportJobEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExportJobEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExportJob(ctx, field)
 		},
 	}
 	return fc, nil
@@ -17612,6 +19750,38 @@ func (ec *executionContext) fieldContext_InsightConfidence_reasons(_ context.Con
 	return graphql.NewScalarFieldContext("InsightConfidence", field, false, false, "String")
 }
 
+func (ec *executionContext) _InsightConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.InsightConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.InsightEdge) graphql.Marshaler {
+			return ec.marshalNInsightEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InsightConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InsightEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _InsightConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.InsightConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17671,6 +19841,61 @@ func (ec *executionContext) fieldContext_InsightConnection_pageInfo(_ context.Co
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InsightEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.InsightEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.InsightEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Insight) graphql.Marshaler {
+			return ec.marshalNInsight2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsight(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InsightEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Insight(ctx, field)
 		},
 	}
 	return fc, nil
@@ -19280,6 +21505,38 @@ func (ec *executionContext) fieldContext_MetricConnection_edges(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _MetricConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.MetricConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Metric) graphql.Marshaler {
+			return ec.marshalNMetric2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetricᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MetricConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Metric(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MetricConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.MetricConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20694,6 +22951,180 @@ func (ec *executionContext) fieldContext_Monitor_lastRun(_ context.Context, fiel
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_MonitorRun(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MonitorConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MonitorConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MonitorConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MonitorEdge) graphql.Marshaler {
+			return ec.marshalNMonitorEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MonitorConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MonitorConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MonitorEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MonitorConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.MonitorConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MonitorConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Monitor) graphql.Marshaler {
+			return ec.marshalNMonitor2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MonitorConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MonitorConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Monitor(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MonitorConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.MonitorConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MonitorConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MonitorConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MonitorConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MonitorConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.MonitorConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MonitorConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MonitorConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MonitorConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MonitorEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.MonitorEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MonitorEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MonitorEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MonitorEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _MonitorEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.MonitorEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MonitorEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Monitor) graphql.Marshaler {
+			return ec.marshalNMonitor2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MonitorEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MonitorEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Monitor(ctx, field)
 		},
 	}
 	return fc, nil
@@ -23062,6 +25493,52 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasPreviousPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_startCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23422,6 +25899,68 @@ func (ec *executionContext) fieldContext_Query_alertRules(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_alertRulesConnection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_alertRulesConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AlertRulesConnection(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.AlertRuleConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.AlertRuleConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AlertRuleConnection) graphql.Marshaler {
+			return ec.marshalNAlertRuleConnection2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRuleConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_alertRulesConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertRuleConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_alertRulesConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_alertHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23646,6 +26185,68 @@ func (ec *executionContext) fieldContext_Query_apiKeys(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_apiKeysConnection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_apiKeysConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().APIKeysConnection(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.APIKeyConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.APIKeyConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.APIKeyConnection) graphql.Marshaler {
+			return ec.marshalNApiKeyConnection2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAPIKeyConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_apiKeysConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKeyConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_apiKeysConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_cohort(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23754,6 +26355,68 @@ func (ec *executionContext) fieldContext_Query_cohorts(_ context.Context, field 
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Cohort(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_cohortsConnection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_cohortsConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CohortsConnection(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.CohortConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CohortConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CohortConnection) graphql.Marshaler {
+			return ec.marshalNCohortConnection2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_cohortsConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CohortConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_cohortsConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -24162,6 +26825,68 @@ func (ec *executionContext) fieldContext_Query_deadLetters(ctx context.Context, 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_deadLetters_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_deadLettersConnection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_deadLettersConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DeadLettersConnection(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.DeadLetterConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.DeadLetterConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeadLetterConnection) graphql.Marshaler {
+			return ec.marshalNDeadLetterConnection2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐDeadLetterConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_deadLettersConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeadLetterConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_deadLettersConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -25065,6 +27790,68 @@ func (ec *executionContext) fieldContext_Query_monitors(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_monitorsConnection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_monitorsConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MonitorsConnection(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.MonitorConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.MonitorConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MonitorConnection) graphql.Marshaler {
+			return ec.marshalNMonitorConnection2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_monitorsConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MonitorConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_monitorsConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_monitor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25421,6 +28208,68 @@ func (ec *executionContext) fieldContext_Query_retentionReport(_ context.Context
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RetentionReport(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Node(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal model.Node
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal model.Node
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v model.Node) graphql.Marshaler {
+			return ec.marshalONode2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_node_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -26151,6 +29000,38 @@ func (ec *executionContext) fieldContext_Report_updatedAt(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Report", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _ReportConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ReportConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReportEdge) graphql.Marshaler {
+			return ec.marshalNReportEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ReportConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.ReportConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26282,6 +29163,61 @@ func (ec *executionContext) _ReportDelivery_url(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_ReportDelivery_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ReportDelivery", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ReportEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ReportEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ReportMetricQuery_title(ctx context.Context, field graphql.CollectedField, obj *model.ReportMetricQuery) (ret graphql.Marshaler) {
@@ -26730,6 +29666,38 @@ func (ec *executionContext) fieldContext_ReportRun_deliveries(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _ReportRunConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ReportRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRunConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReportRunEdge) graphql.Marshaler {
+			return ec.marshalNReportRunEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportRunEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRunConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportRunConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportRunEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ReportRunConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.ReportRunConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26953,6 +29921,61 @@ func (ec *executionContext) _ReportRunDelivery_deliveredAt(ctx context.Context, 
 }
 func (ec *executionContext) fieldContext_ReportRunDelivery_deliveredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ReportRunDelivery", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ReportRunEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ReportRunEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRunEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRunEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRunEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportRunEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ReportRunEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRunEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportRun) graphql.Marshaler {
+			return ec.marshalNReportRun2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRunEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportRunEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportRun(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ResultColumn_name(ctx context.Context, field graphql.CollectedField, obj *model.ResultColumn) (ret graphql.Marshaler) {
@@ -28043,6 +31066,52 @@ func (ec *executionContext) fieldContext_Subscription_insightProgress(ctx contex
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _UserIdEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.UserIDEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserIdEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserIdEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserIdEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _UserIdEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.UserIDEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserIdEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserIdEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserIdEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _Viewer_subject(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
@@ -32961,6 +36030,75 @@ func UnmarshalWidgetPositionInput(ctx context.Context, raw any) (model.WidgetPos
 
 // region    ************************** interface.gotpl ***************************
 
+func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj model.Node) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case model.Report:
+		return ec._Report(ctx, sel, &obj)
+	case *model.Report:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Report(ctx, sel, obj)
+	case model.Monitor:
+		return ec._Monitor(ctx, sel, &obj)
+	case *model.Monitor:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Monitor(ctx, sel, obj)
+	case model.Metric:
+		return ec._Metric(ctx, sel, &obj)
+	case *model.Metric:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Metric(ctx, sel, obj)
+	case model.Insight:
+		return ec._Insight(ctx, sel, &obj)
+	case *model.Insight:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Insight(ctx, sel, obj)
+	case model.ExportJob:
+		return ec._ExportJob(ctx, sel, &obj)
+	case *model.ExportJob:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ExportJob(ctx, sel, obj)
+	case model.Dashboard:
+		return ec._Dashboard(ctx, sel, &obj)
+	case *model.Dashboard:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Dashboard(ctx, sel, obj)
+	case model.Cohort:
+		return ec._Cohort(ctx, sel, &obj)
+	case *model.Cohort:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Cohort(ctx, sel, obj)
+	case model.AlertRule:
+		return ec._AlertRule(ctx, sel, &obj)
+	case *model.AlertRule:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AlertRule(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of Node must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
@@ -33345,7 +36483,7 @@ func (ec *executionContext) _AlertHistoryEntry(ctx context.Context, sel ast.Sele
 	return out
 }
 
-var alertRuleImplementors = []string{"AlertRule"}
+var alertRuleImplementors = []string{"AlertRule", "Node"}
 
 func (ec *executionContext) _AlertRule(ctx context.Context, sel ast.SelectionSet, obj *model.AlertRule) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, alertRuleImplementors)
@@ -33479,6 +36617,92 @@ func (ec *executionContext) _AlertRule(ctx context.Context, sel ast.SelectionSet
 		case "updatedAt":
 			out.Values[i] = ec._AlertRule_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var alertRuleConnectionImplementors = []string{"AlertRuleConnection"}
+
+func (ec *executionContext) _AlertRuleConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AlertRuleConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, alertRuleConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AlertRuleConnection")
+		case "edges":
+			out.Values[i] = ec._AlertRuleConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._AlertRuleConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AlertRuleConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._AlertRuleConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var alertRuleEdgeImplementors = []string{"AlertRuleEdge"}
+
+func (ec *executionContext) _AlertRuleEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AlertRuleEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, alertRuleEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AlertRuleEdge")
+		case "cursor":
+			out.Values[i] = ec._AlertRuleEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._AlertRuleEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -33715,7 +36939,93 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
-var cohortImplementors = []string{"Cohort"}
+var apiKeyConnectionImplementors = []string{"ApiKeyConnection"}
+
+func (ec *executionContext) _ApiKeyConnection(ctx context.Context, sel ast.SelectionSet, obj *model.APIKeyConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApiKeyConnection")
+		case "edges":
+			out.Values[i] = ec._ApiKeyConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._ApiKeyConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ApiKeyConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ApiKeyConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var apiKeyEdgeImplementors = []string{"ApiKeyEdge"}
+
+func (ec *executionContext) _ApiKeyEdge(ctx context.Context, sel ast.SelectionSet, obj *model.APIKeyEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApiKeyEdge")
+		case "cursor":
+			out.Values[i] = ec._ApiKeyEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ApiKeyEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cohortImplementors = []string{"Cohort", "Node"}
 
 func (ec *executionContext) _Cohort(ctx context.Context, sel ast.SelectionSet, obj *model.Cohort) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, cohortImplementors)
@@ -33801,6 +37111,92 @@ func (ec *executionContext) _Cohort(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Cohort_changes(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cohortConnectionImplementors = []string{"CohortConnection"}
+
+func (ec *executionContext) _CohortConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CohortConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cohortConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CohortConnection")
+		case "edges":
+			out.Values[i] = ec._CohortConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._CohortConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CohortConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._CohortConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cohortEdgeImplementors = []string{"CohortEdge"}
+
+func (ec *executionContext) _CohortEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CohortEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cohortEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CohortEdge")
+		case "cursor":
+			out.Values[i] = ec._CohortEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._CohortEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -33930,6 +37326,21 @@ func (ec *executionContext) _CohortMembers(ctx context.Context, sel ast.Selectio
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CohortMembers")
+		case "edges":
+			out.Values[i] = ec._CohortMembers_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._CohortMembers_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CohortMembers_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "userIds":
 			out.Values[i] = ec._CohortMembers_userIds(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -34000,7 +37411,7 @@ func (ec *executionContext) _CreatedApiKey(ctx context.Context, sel ast.Selectio
 	return out
 }
 
-var dashboardImplementors = []string{"Dashboard"}
+var dashboardImplementors = []string{"Dashboard", "Node"}
 
 func (ec *executionContext) _Dashboard(ctx context.Context, sel ast.SelectionSet, obj *model.Dashboard) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, dashboardImplementors)
@@ -34110,6 +37521,11 @@ func (ec *executionContext) _DashboardConnection(ctx context.Context, sel ast.Se
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("DashboardConnection")
+		case "edges":
+			out.Values[i] = ec._DashboardConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "nodes":
 			out.Values[i] = ec._DashboardConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -34117,6 +37533,44 @@ func (ec *executionContext) _DashboardConnection(ctx context.Context, sel ast.Se
 			}
 		case "pageInfo":
 			out.Values[i] = ec._DashboardConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dashboardEdgeImplementors = []string{"DashboardEdge"}
+
+func (ec *executionContext) _DashboardEdge(ctx context.Context, sel ast.SelectionSet, obj *model.DashboardEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dashboardEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DashboardEdge")
+		case "cursor":
+			out.Values[i] = ec._DashboardEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._DashboardEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34261,6 +37715,92 @@ func (ec *executionContext) _DeadLetter(ctx context.Context, sel ast.SelectionSe
 			}
 		case "payload":
 			out.Values[i] = ec._DeadLetter_payload(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deadLetterConnectionImplementors = []string{"DeadLetterConnection"}
+
+func (ec *executionContext) _DeadLetterConnection(ctx context.Context, sel ast.SelectionSet, obj *model.DeadLetterConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deadLetterConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeadLetterConnection")
+		case "edges":
+			out.Values[i] = ec._DeadLetterConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._DeadLetterConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._DeadLetterConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._DeadLetterConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deadLetterEdgeImplementors = []string{"DeadLetterEdge"}
+
+func (ec *executionContext) _DeadLetterEdge(ctx context.Context, sel ast.SelectionSet, obj *model.DeadLetterEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deadLetterEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeadLetterEdge")
+		case "cursor":
+			out.Values[i] = ec._DeadLetterEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._DeadLetterEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34451,6 +37991,11 @@ func (ec *executionContext) _ErasureRequestConnection(ctx context.Context, sel a
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ErasureRequestConnection")
+		case "edges":
+			out.Values[i] = ec._ErasureRequestConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "nodes":
 			out.Values[i] = ec._ErasureRequestConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -34458,6 +38003,44 @@ func (ec *executionContext) _ErasureRequestConnection(ctx context.Context, sel a
 			}
 		case "pageInfo":
 			out.Values[i] = ec._ErasureRequestConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var erasureRequestEdgeImplementors = []string{"ErasureRequestEdge"}
+
+func (ec *executionContext) _ErasureRequestEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ErasureRequestEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, erasureRequestEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ErasureRequestEdge")
+		case "cursor":
+			out.Values[i] = ec._ErasureRequestEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ErasureRequestEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34569,7 +38152,7 @@ func (ec *executionContext) _EventsQueryResult(ctx context.Context, sel ast.Sele
 	return out
 }
 
-var exportJobImplementors = []string{"ExportJob"}
+var exportJobImplementors = []string{"ExportJob", "Node"}
 
 func (ec *executionContext) _ExportJob(ctx context.Context, sel ast.SelectionSet, obj *model.ExportJob) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, exportJobImplementors)
@@ -34678,6 +38261,11 @@ func (ec *executionContext) _ExportJobConnection(ctx context.Context, sel ast.Se
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ExportJobConnection")
+		case "edges":
+			out.Values[i] = ec._ExportJobConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "nodes":
 			out.Values[i] = ec._ExportJobConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -34685,6 +38273,44 @@ func (ec *executionContext) _ExportJobConnection(ctx context.Context, sel ast.Se
 			}
 		case "pageInfo":
 			out.Values[i] = ec._ExportJobConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var exportJobEdgeImplementors = []string{"ExportJobEdge"}
+
+func (ec *executionContext) _ExportJobEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ExportJobEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, exportJobEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ExportJobEdge")
+		case "cursor":
+			out.Values[i] = ec._ExportJobEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ExportJobEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -35094,7 +38720,7 @@ func (ec *executionContext) _FunnelTrendPoint(ctx context.Context, sel ast.Selec
 	return out
 }
 
-var insightImplementors = []string{"Insight"}
+var insightImplementors = []string{"Insight", "Node"}
 
 func (ec *executionContext) _Insight(ctx context.Context, sel ast.SelectionSet, obj *model.Insight) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, insightImplementors)
@@ -35319,6 +38945,11 @@ func (ec *executionContext) _InsightConnection(ctx context.Context, sel ast.Sele
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("InsightConnection")
+		case "edges":
+			out.Values[i] = ec._InsightConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "nodes":
 			out.Values[i] = ec._InsightConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -35326,6 +38957,44 @@ func (ec *executionContext) _InsightConnection(ctx context.Context, sel ast.Sele
 			}
 		case "pageInfo":
 			out.Values[i] = ec._InsightConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var insightEdgeImplementors = []string{"InsightEdge"}
+
+func (ec *executionContext) _InsightEdge(ctx context.Context, sel ast.SelectionSet, obj *model.InsightEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, insightEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InsightEdge")
+		case "cursor":
+			out.Values[i] = ec._InsightEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._InsightEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -35727,7 +39396,7 @@ func (ec *executionContext) _InsightStep(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-var metricImplementors = []string{"Metric"}
+var metricImplementors = []string{"Metric", "Node"}
 
 func (ec *executionContext) _Metric(ctx context.Context, sel ast.SelectionSet, obj *model.Metric) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, metricImplementors)
@@ -35913,6 +39582,11 @@ func (ec *executionContext) _MetricConnection(ctx context.Context, sel ast.Selec
 			out.Values[i] = graphql.MarshalString("MetricConnection")
 		case "edges":
 			out.Values[i] = ec._MetricConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._MetricConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36408,7 +40082,7 @@ func (ec *executionContext) _MetricValue(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-var monitorImplementors = []string{"Monitor"}
+var monitorImplementors = []string{"Monitor", "Node"}
 
 func (ec *executionContext) _Monitor(ctx context.Context, sel ast.SelectionSet, obj *model.Monitor) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, monitorImplementors)
@@ -36510,6 +40184,92 @@ func (ec *executionContext) _Monitor(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Monitor_lastRun(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var monitorConnectionImplementors = []string{"MonitorConnection"}
+
+func (ec *executionContext) _MonitorConnection(ctx context.Context, sel ast.SelectionSet, obj *model.MonitorConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, monitorConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MonitorConnection")
+		case "edges":
+			out.Values[i] = ec._MonitorConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._MonitorConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._MonitorConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._MonitorConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var monitorEdgeImplementors = []string{"MonitorEdge"}
+
+func (ec *executionContext) _MonitorEdge(ctx context.Context, sel ast.SelectionSet, obj *model.MonitorEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, monitorEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MonitorEdge")
+		case "cursor":
+			out.Values[i] = ec._MonitorEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._MonitorEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -36915,6 +40675,16 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "hasPreviousPage":
+			out.Values[i] = ec._PageInfo_hasPreviousPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startCursor":
+			out.Values[i] = ec._PageInfo_startCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -37097,6 +40867,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_alertRules(ctx, field)
 				})
+		case "alertRulesConnection":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_alertRulesConnection(ctx, field)
+				})
 		case "alertHistory":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -37121,6 +40897,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_apiKeys(ctx, field)
 				})
+		case "apiKeysConnection":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_apiKeysConnection(ctx, field)
+				})
 		case "cohort":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -37132,6 +40914,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_cohorts(ctx, field)
+				})
+		case "cohortsConnection":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_cohortsConnection(ctx, field)
 				})
 		case "viewer":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -37174,6 +40962,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_deadLetters(ctx, field)
+				})
+		case "deadLettersConnection":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_deadLettersConnection(ctx, field)
 				})
 		case "exportJob":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -37265,6 +41059,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_monitors(ctx, field)
 				})
+		case "monitorsConnection":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_monitorsConnection(ctx, field)
+				})
 		case "monitor":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -37300,6 +41100,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_retentionReport(ctx, field)
+				})
+		case "node":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_node(ctx, field)
 				})
 		case "report":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -37393,7 +41199,7 @@ func (ec *executionContext) _QuietHours(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
-var reportImplementors = []string{"Report"}
+var reportImplementors = []string{"Report", "Node"}
 
 func (ec *executionContext) _Report(ctx context.Context, sel ast.SelectionSet, obj *model.Report) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, reportImplementors)
@@ -37512,6 +41318,11 @@ func (ec *executionContext) _ReportConnection(ctx context.Context, sel ast.Selec
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ReportConnection")
+		case "edges":
+			out.Values[i] = ec._ReportConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "nodes":
 			out.Values[i] = ec._ReportConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -37563,6 +41374,44 @@ func (ec *executionContext) _ReportDelivery(ctx context.Context, sel ast.Selecti
 		case "url":
 			out.Values[i] = ec._ReportDelivery_url(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportEdgeImplementors = []string{"ReportEdge"}
+
+func (ec *executionContext) _ReportEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ReportEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportEdge")
+		case "cursor":
+			out.Values[i] = ec._ReportEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ReportEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -37744,6 +41593,11 @@ func (ec *executionContext) _ReportRunConnection(ctx context.Context, sel ast.Se
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ReportRunConnection")
+		case "edges":
+			out.Values[i] = ec._ReportRunConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "nodes":
 			out.Values[i] = ec._ReportRunConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -37815,6 +41669,44 @@ func (ec *executionContext) _ReportRunDelivery(ctx context.Context, sel ast.Sele
 		case "deliveredAt":
 			out.Values[i] = ec._ReportRunDelivery_deliveredAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportRunEdgeImplementors = []string{"ReportRunEdge"}
+
+func (ec *executionContext) _ReportRunEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ReportRunEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportRunEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportRunEdge")
+		case "cursor":
+			out.Values[i] = ec._ReportRunEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ReportRunEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -38259,6 +42151,44 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
+}
+
+var userIdEdgeImplementors = []string{"UserIdEdge"}
+
+func (ec *executionContext) _UserIdEdge(ctx context.Context, sel ast.SelectionSet, obj *model.UserIDEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, userIdEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UserIdEdge")
+		case "cursor":
+			out.Values[i] = ec._UserIdEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._UserIdEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
 }
 
 var viewerImplementors = []string{"Viewer"}
@@ -39057,6 +42987,38 @@ func (ec *executionContext) marshalNAlertRule2ᚖgithubᚗcomᚋlearnhubᚋanaly
 	return ec._AlertRule(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAlertRuleConnection2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRuleConnection(ctx context.Context, sel ast.SelectionSet, v *model.AlertRuleConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AlertRuleConnection!")
+		return graphql.Null
+	}
+	return ec._AlertRuleConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAlertRuleEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRuleEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AlertRuleEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAlertRuleEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRuleEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAlertRuleEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRuleEdge(ctx context.Context, sel ast.SelectionSet, v *model.AlertRuleEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AlertRuleEdge!")
+		return graphql.Null
+	}
+	return ec._AlertRuleEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAlertRuleInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAlertRuleInput(ctx context.Context, v any) (model.AlertRuleInput, error) {
 	res, err := ec.unmarshalInputAlertRuleInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -39172,6 +43134,38 @@ func (ec *executionContext) marshalNApiKey2ᚖgithubᚗcomᚋlearnhubᚋanalytic
 	return ec._ApiKey(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNApiKeyConnection2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAPIKeyConnection(ctx context.Context, sel ast.SelectionSet, v *model.APIKeyConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApiKeyConnection!")
+		return graphql.Null
+	}
+	return ec._ApiKeyConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNApiKeyEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAPIKeyEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.APIKeyEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApiKeyEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAPIKeyEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNApiKeyEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAPIKeyEdge(ctx context.Context, sel ast.SelectionSet, v *model.APIKeyEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApiKeyEdge!")
+		return graphql.Null
+	}
+	return ec._ApiKeyEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -39218,6 +43212,38 @@ func (ec *executionContext) unmarshalNCohortChangeDirection2githubᚗcomᚋlearn
 
 func (ec *executionContext) marshalNCohortChangeDirection2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortChangeDirection(ctx context.Context, sel ast.SelectionSet, v model.CohortChangeDirection) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNCohortConnection2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortConnection(ctx context.Context, sel ast.SelectionSet, v *model.CohortConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CohortConnection!")
+		return graphql.Null
+	}
+	return ec._CohortConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCohortEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CohortEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCohortEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCohortEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortEdge(ctx context.Context, sel ast.SelectionSet, v *model.CohortEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CohortEdge!")
+		return graphql.Null
+	}
+	return ec._CohortEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCohortEvaluation2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐCohortEvaluationᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CohortEvaluation) graphql.Marshaler {
@@ -39324,6 +43350,30 @@ func (ec *executionContext) marshalNDashboardConnection2ᚖgithubᚗcomᚋlearnh
 		return graphql.Null
 	}
 	return ec._DashboardConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDashboardEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐDashboardEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DashboardEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDashboardEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐDashboardEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDashboardEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐDashboardEdge(ctx context.Context, sel ast.SelectionSet, v *model.DashboardEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DashboardEdge!")
+		return graphql.Null
+	}
+	return ec._DashboardEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNDashboardFilter2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐDashboardFilterᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DashboardFilter) graphql.Marshaler {
@@ -39453,6 +43503,38 @@ func (ec *executionContext) marshalNDeadLetter2ᚖgithubᚗcomᚋlearnhubᚋanal
 	return ec._DeadLetter(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDeadLetterConnection2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐDeadLetterConnection(ctx context.Context, sel ast.SelectionSet, v *model.DeadLetterConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeadLetterConnection!")
+		return graphql.Null
+	}
+	return ec._DeadLetterConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDeadLetterEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐDeadLetterEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DeadLetterEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDeadLetterEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐDeadLetterEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDeadLetterEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐDeadLetterEdge(ctx context.Context, sel ast.SelectionSet, v *model.DeadLetterEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeadLetterEdge!")
+		return graphql.Null
+	}
+	return ec._DeadLetterEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNErasureColdCounts2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐErasureColdCounts(ctx context.Context, sel ast.SelectionSet, v *model.ErasureColdCounts) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ErasureColdCounts!")
@@ -39499,6 +43581,30 @@ func (ec *executionContext) marshalNErasureRequestConnection2ᚖgithubᚗcomᚋl
 		return graphql.Null
 	}
 	return ec._ErasureRequestConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNErasureRequestEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐErasureRequestEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ErasureRequestEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNErasureRequestEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐErasureRequestEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNErasureRequestEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐErasureRequestEdge(ctx context.Context, sel ast.SelectionSet, v *model.ErasureRequestEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ErasureRequestEdge!")
+		return graphql.Null
+	}
+	return ec._ErasureRequestEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNErasureStatus2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐErasureStatus(ctx context.Context, v any) (model.ErasureStatus, error) {
@@ -39588,6 +43694,30 @@ func (ec *executionContext) marshalNExportJobConnection2ᚖgithubᚗcomᚋlearnh
 		return graphql.Null
 	}
 	return ec._ExportJobConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNExportJobEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportJobEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ExportJobEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNExportJobEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportJobEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNExportJobEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportJobEdge(ctx context.Context, sel ast.SelectionSet, v *model.ExportJobEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ExportJobEdge!")
+		return graphql.Null
+	}
+	return ec._ExportJobEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNExportStatus2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐExportStatus(ctx context.Context, v any) (model.ExportStatus, error) {
@@ -39953,6 +44083,30 @@ func (ec *executionContext) marshalNInsightConnection2ᚖgithubᚗcomᚋlearnhub
 	return ec._InsightConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNInsightEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InsightEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInsightEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInsightEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightEdge(ctx context.Context, sel ast.SelectionSet, v *model.InsightEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InsightEdge!")
+		return graphql.Null
+	}
+	return ec._InsightEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNInsightEvidence2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightEvidenceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InsightEvidence) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -40149,6 +44303,22 @@ func (ec *executionContext) unmarshalNJourneyEventInput2ᚖgithubᚗcomᚋlearnh
 func (ec *executionContext) unmarshalNJourneyFilterInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐJourneyFilterInput(ctx context.Context, v any) (*model.JourneyFilterInput, error) {
 	res, err := ec.unmarshalInputJourneyFilterInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMetric2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetricᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Metric) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMetric2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetric(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNMetric2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMetric(ctx context.Context, sel ast.SelectionSet, v *model.Metric) graphql.Marshaler {
@@ -40412,6 +44582,38 @@ func (ec *executionContext) marshalNMonitor2ᚖgithubᚗcomᚋlearnhubᚋanalyti
 	return ec._Monitor(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNMonitorConnection2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorConnection(ctx context.Context, sel ast.SelectionSet, v *model.MonitorConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MonitorConnection!")
+		return graphql.Null
+	}
+	return ec._MonitorConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMonitorEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MonitorEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMonitorEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMonitorEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorEdge(ctx context.Context, sel ast.SelectionSet, v *model.MonitorEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MonitorEdge!")
+		return graphql.Null
+	}
+	return ec._MonitorEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNMonitorInput2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorInput(ctx context.Context, v any) (model.MonitorInput, error) {
 	res, err := ec.unmarshalInputMonitorInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -40601,6 +44803,30 @@ func (ec *executionContext) marshalNReportDeliveryStatus2githubᚗcomᚋlearnhub
 	return v
 }
 
+func (ec *executionContext) marshalNReportEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReportEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReportEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportEdge(ctx context.Context, sel ast.SelectionSet, v *model.ReportEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportEdge!")
+		return graphql.Null
+	}
+	return ec._ReportEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNReportFormat2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportFormat(ctx context.Context, v any) (model.ReportFormat, error) {
 	var res model.ReportFormat
 	err := res.UnmarshalGQL(v)
@@ -40699,6 +44925,30 @@ func (ec *executionContext) marshalNReportRunDelivery2ᚖgithubᚗcomᚋlearnhub
 		return graphql.Null
 	}
 	return ec._ReportRunDelivery(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReportRunEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportRunEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReportRunEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportRunEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportRunEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReportRunEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportRunEdge(ctx context.Context, sel ast.SelectionSet, v *model.ReportRunEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportRunEdge!")
+		return graphql.Null
+	}
+	return ec._ReportRunEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNReportRunStatus2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐReportRunStatus(ctx context.Context, v any) (model.ReportRunStatus, error) {
@@ -40995,6 +45245,30 @@ func (ec *executionContext) unmarshalNTimeRange2githubᚗcomᚋlearnhubᚋanalyt
 func (ec *executionContext) unmarshalNTimeRange2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐTimeRange(ctx context.Context, v any) (*model.TimeRange, error) {
 	res, err := ec.unmarshalInputTimeRange(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUserIdEdge2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐUserIDEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UserIDEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUserIdEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐUserIDEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUserIdEdge2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐUserIDEdge(ctx context.Context, sel ast.SelectionSet, v *model.UserIDEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UserIdEdge!")
+		return graphql.Null
+	}
+	return ec._UserIdEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNValueType2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐValueType(ctx context.Context, v any) (model.ValueType, error) {
@@ -41925,6 +46199,13 @@ func (ec *executionContext) marshalOMonitorSensitivity2ᚖgithubᚗcomᚋlearnhu
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalONode2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Node(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOPathsAfterFunnelInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐPathsAfterFunnelInput(ctx context.Context, v any) (*model.PathsAfterFunnelInput, error) {

@@ -199,7 +199,7 @@ func (s *Service) FunnelActors(ctx context.Context, r FunnelRequest, a ActorsReq
 	}
 	if len(page.Actors) > first {
 		page.Actors, page.HasNext = page.Actors[:first], true
-		page.EndCursor = base64.RawURLEncoding.EncodeToString([]byte(page.Actors[first-1].UserID))
+		page.EndCursor = ActorCursor(page.Actors[first-1].UserID)
 	}
 	return page, nil
 }
@@ -228,4 +228,9 @@ func (p *funnelPlan) checkActors(a ActorsRequest) (int, string, error) {
 		after = string(raw)
 	}
 	return first, after, nil
+}
+
+// ActorCursor is the paging position just after the actor userID.
+func ActorCursor(userID string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(userID))
 }

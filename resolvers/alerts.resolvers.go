@@ -97,6 +97,15 @@ func (r *queryResolver) AlertRules(ctx context.Context) ([]*model.AlertRule, err
 	return out, nil
 }
 
+func (r *queryResolver) AlertRulesConnection(ctx context.Context, first *int, after *string) (*model.AlertRuleConnection, error) {
+	c, total, err := windowed(ctx, "resolvers.alertRulesConnection", r.AlertService.List, first, after,
+		func(rule *alerts.Rule) string { return rule.ID }, infallible(toModelAlertRule),
+		func(cur string, n *model.AlertRule) *model.AlertRuleEdge {
+			return &model.AlertRuleEdge{Cursor: cur, Node: n}
+		})
+	return &model.AlertRuleConnection{Edges: c.Edges, Nodes: c.Nodes, PageInfo: c.PageInfo, TotalCount: total}, err
+}
+
 func (r *queryResolver) AlertHistory(ctx context.Context, ruleID *string, timeRange model.TimeRange, transitionsOnly *bool, first *int) ([]*model.AlertHistoryEntry, error) {
 	rng, err := timerange.Resolve(timeSpec(timeRange), r.now(), "timeRange")
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/learnhub/analytics-service/apikeys"
 	"github.com/learnhub/analytics-service/graph/model"
 	"github.com/learnhub/analytics-service/platform/auth"
 )
@@ -39,4 +40,11 @@ func (r *queryResolver) APIKeys(ctx context.Context) ([]*model.APIKey, error) {
 		out[i] = toModelAPIKey(k)
 	}
 	return out, nil
+}
+
+func (r *queryResolver) APIKeysConnection(ctx context.Context, first *int, after *string) (*model.APIKeyConnection, error) {
+	c, total, err := windowed(ctx, "resolvers.apiKeysConnection", r.APIKeyService.List, first, after,
+		func(k apikeys.Key) string { return k.ID }, infallible(toModelAPIKey),
+		func(cur string, n *model.APIKey) *model.APIKeyEdge { return &model.APIKeyEdge{Cursor: cur, Node: n} })
+	return &model.APIKeyConnection{Edges: c.Edges, Nodes: c.Nodes, PageInfo: c.PageInfo, TotalCount: total}, err
 }

@@ -63,14 +63,28 @@ func (r *Resolver) lastGood(ctx context.Context, id string) (*cohorts.Evaluation
 	return nil, nil
 }
 
-// userPage maps a page of user ids (members or changes) onto CohortMembers.
-func userPage(ids []string, more bool, err error) (*model.CohortMembers, error) {
+// userPage maps a page of user ids (members, changes, funnel actors) onto
+// CohortMembers; position is the domain's position of a user id.
+func userPage(ctx context.Context, ids []string, more bool, after *string, position func(string) string) (*model.CohortMembers, error) {
+	c, err := connect(ctx, ids, more, after, position, infallible(func(id string) string { return id }),
+		func(cur, id string) *model.UserIDEdge { return &model.UserIDEdge{Cursor: cur, Node: id} })
 	if err != nil {
 		return nil, err
 	}
-	out := &model.CohortMembers{UserIds: ids, HasNextPage: more}
-	if len(ids) > 0 {
-		out.EndCursor = &ids[len(ids)-1]
+	return &model.CohortMembers{Edges: c.Edges, Nodes: c.Nodes, PageInfo: c.PageInfo,
+		UserIds: c.Nodes, HasNextPage: c.PageInfo.HasNextPage, EndCursor: c.PageInfo.EndCursor}, nil
+}
+
+// memberPage pages a cohort's members or changes: list reads the page after
+// a user id (the position of these listings is the user id itself).
+func memberPage(ctx context.Context, op string, after *string, list func(pos string) ([]string, bool, error)) (*model.CohortMembers, error) {
+	pos, err := openAfter(ctx, op, after)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	ids, more, err := list(pos)
+	if err != nil {
+		return nil, err
+	}
+	return userPage(ctx, ids, more, after, func(id string) string { return id })
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/learnhub/analytics-service/cohorts"
 	"github.com/learnhub/analytics-service/graph"
 	"github.com/learnhub/analytics-service/graph/model"
 	"github.com/learnhub/analytics-service/platform/errs"
@@ -44,14 +45,18 @@ func (r *cohortResolver) SizeHistory(ctx context.Context, obj *model.Cohort, lim
 }
 
 func (r *cohortResolver) Members(ctx context.Context, obj *model.Cohort, first *int, after *string) (*model.CohortMembers, error) {
-	return userPage(r.CohortService.Members(ctx, obj.ID, deref(first), deref(after)))
+	return memberPage(ctx, "resolvers.cohort.members", after, func(pos string) ([]string, bool, error) {
+		return r.CohortService.Members(ctx, obj.ID, deref(first), pos)
+	})
 }
 
 func (r *cohortResolver) Changes(ctx context.Context, obj *model.Cohort, version int64, direction model.CohortChangeDirection, first *int, after *string) (*model.CohortMembers, error) {
 	if version < 0 {
 		return nil, errs.Invalid("resolvers.cohort.changes", "version", "version must be an evaluation version from sizeHistory")
 	}
-	return userPage(r.CohortService.Changes(ctx, obj.ID, uint64(version), direction == model.CohortChangeDirectionEntered, deref(first), deref(after)))
+	return memberPage(ctx, "resolvers.cohort.changes", after, func(pos string) ([]string, bool, error) {
+		return r.CohortService.Changes(ctx, obj.ID, uint64(version), direction == model.CohortChangeDirectionEntered, deref(first), pos)
+	})
 }
 
 func (r *mutationResolver) CreateCohort(ctx context.Context, input model.CohortInput) (*model.Cohort, error) {
@@ -122,6 +127,13 @@ func (r *queryResolver) Cohorts(ctx context.Context) ([]*model.Cohort, error) {
 		out[i] = toModelCohort(c)
 	}
 	return out, nil
+}
+
+func (r *queryResolver) CohortsConnection(ctx context.Context, first *int, after *string) (*model.CohortConnection, error) {
+	c, total, err := windowed(ctx, "resolvers.cohortsConnection", r.CohortService.List, first, after,
+		func(c *cohorts.Cohort) string { return c.ID }, infallible(toModelCohort),
+		func(cur string, n *model.Cohort) *model.CohortEdge { return &model.CohortEdge{Cursor: cur, Node: n} })
+	return &model.CohortConnection{Edges: c.Edges, Nodes: c.Nodes, PageInfo: c.PageInfo, TotalCount: total}, err
 }
 
 func (r *Resolver) Cohort() graph.CohortResolver { return &cohortResolver{r} }

@@ -131,15 +131,19 @@ func (r *queryResolver) Dashboard(ctx context.Context, idOrSlug string) (*model.
 }
 
 func (r *queryResolver) Dashboards(ctx context.Context, first *int, after *string) (*model.DashboardConnection, error) {
-	page, err := r.DashboardService.List(ctx, deref(first), deref(after))
+	pos, err := openAfter(ctx, "resolvers.dashboards", after)
 	if err != nil {
 		return nil, err
 	}
-	out := &model.DashboardConnection{Nodes: []*model.Dashboard{}, PageInfo: &model.PageInfo{HasNextPage: page.HasNext, EndCursor: ptrIf(page.EndCursor)}}
-	for _, d := range page.Dashboards {
-		out.Nodes = append(out.Nodes, toModelDashboard(d))
+	page, err := r.DashboardService.List(ctx, deref(first), pos)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	c, err := connect(ctx, page.Dashboards, page.HasNext, after, dashboards.Cursor, infallible(toModelDashboard),
+		func(cur string, n *model.Dashboard) *model.DashboardEdge {
+			return &model.DashboardEdge{Cursor: cur, Node: n}
+		})
+	return &model.DashboardConnection{Edges: c.Edges, Nodes: c.Nodes, PageInfo: c.PageInfo}, err
 }
 
 func (r *subscriptionResolver) DashboardData(ctx context.Context, idOrSlug string, filters []*model.MetricFilterInput, timeRange *model.TimeRange) (<-chan *model.DashboardRender, error) {

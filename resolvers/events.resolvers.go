@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/learnhub/analytics-service/graph/model"
+	"github.com/learnhub/analytics-service/ingest"
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/timerange"
 )
@@ -45,9 +46,19 @@ func (r *queryResolver) DeadLetters(ctx context.Context, limit *int) ([]*model.D
 	}
 	out := make([]*model.DeadLetter, len(recs))
 	for i, d := range recs {
-		out[i] = &model.DeadLetter{ReceivedAt: d.ReceivedAt, Subject: d.Subject, Reason: string(d.Reason), Message: d.Message, Payload: d.Payload}
+		out[i] = toModelDeadLetter(d)
 	}
 	return out, nil
+}
+
+func (r *queryResolver) DeadLettersConnection(ctx context.Context, first *int, after *string) (*model.DeadLetterConnection, error) {
+	c, total, err := windowed(ctx, "resolvers.deadLettersConnection", func(ctx context.Context) ([]ingest.DeadLetterRecord, error) {
+		return r.DeadLetterReader.Recent(ctx, ingest.MaxDeadLetterLimit)
+	}, first, after, deadLetterPosition, infallible(toModelDeadLetter),
+		func(cur string, n *model.DeadLetter) *model.DeadLetterEdge {
+			return &model.DeadLetterEdge{Cursor: cur, Node: n}
+		})
+	return &model.DeadLetterConnection{Edges: c.Edges, Nodes: c.Nodes, PageInfo: c.PageInfo, TotalCount: total}, err
 }
 
 func (r *subscriptionResolver) EventTypeCounts(ctx context.Context, timeRange model.TimeRange, everySeconds *int) (<-chan []*model.EventTypeCount, error) {

@@ -8,8 +8,10 @@ package resolvers
 import (
 	"context"
 
+	"github.com/learnhub/analytics-service/exports"
 	"github.com/learnhub/analytics-service/graph/model"
 	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/store"
 )
 
 func (r *mutationResolver) ExportQuery(ctx context.Context, input model.ExportInput) (*model.ExportJob, error) {
@@ -48,19 +50,21 @@ func (r *queryResolver) ExportJobs(ctx context.Context, first *int, after *strin
 	if n < 1 || n > 200 {
 		return nil, errs.Invalid("resolvers.exportJobs", "first", "first must be between 1 and 200")
 	}
-	page, err := r.ExportService.List(ctx, n, deref(after))
+	pos, err := openAfter(ctx, "resolvers.exportJobs", after)
 	if err != nil {
 		return nil, err
 	}
-	out := &model.ExportJobConnection{Nodes: []*model.ExportJob{}, PageInfo: &model.PageInfo{HasNextPage: page.HasNext, EndCursor: ptrIf(page.EndCursor)}}
-	for _, j := range page.Jobs {
-		m, err := r.toModelExport(ctx, j)
-		if err != nil {
-			return nil, err
-		}
-		out.Nodes = append(out.Nodes, m)
+	page, err := r.ExportService.List(ctx, n, pos)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	c, err := connect(ctx, page.Jobs, page.HasNext, after,
+		func(j *exports.Job) string { return store.KeysetCursor(j.CreatedAt, j.ID) },
+		func(j *exports.Job) (*model.ExportJob, error) { return r.toModelExport(ctx, j) },
+		func(cur string, n *model.ExportJob) *model.ExportJobEdge {
+			return &model.ExportJobEdge{Cursor: cur, Node: n}
+		})
+	return &model.ExportJobConnection{Edges: c.Edges, Nodes: c.Nodes, PageInfo: c.PageInfo}, err
 }
 
 func (r *subscriptionResolver) ExportProgress(ctx context.Context, id string) (<-chan *model.ExportJob, error) {

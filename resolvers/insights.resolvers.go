@@ -9,7 +9,9 @@ import (
 	"context"
 
 	"github.com/learnhub/analytics-service/graph/model"
+	"github.com/learnhub/analytics-service/insights"
 	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/store"
 )
 
 func (r *mutationResolver) AskInsight(ctx context.Context, question string, context *model.InsightContextInput, engine *model.InsightEngine) (*model.Insight, error) {
@@ -48,18 +50,18 @@ func (r *queryResolver) Insights(ctx context.Context, first *int, after *string)
 	if first != nil {
 		n = *first
 	}
-	page, err := r.InsightService.List(ctx, n, deref(after))
+	pos, err := openAfter(ctx, "resolvers.insights", after)
 	if err != nil {
 		return nil, err
 	}
-	out := &model.InsightConnection{Nodes: []*model.Insight{}, PageInfo: &model.PageInfo{HasNextPage: page.HasNext}}
-	if page.EndCursor != "" {
-		out.PageInfo.EndCursor = &page.EndCursor
+	page, err := r.InsightService.List(ctx, n, pos)
+	if err != nil {
+		return nil, err
 	}
-	for _, in := range page.Insights {
-		out.Nodes = append(out.Nodes, toModelInsight(in))
-	}
-	return out, nil
+	c, err := connect(ctx, page.Insights, page.HasNext, after,
+		func(in *insights.Insight) string { return store.KeysetCursor(in.CreatedAt, in.ID) }, infallible(toModelInsight),
+		func(cur string, n *model.Insight) *model.InsightEdge { return &model.InsightEdge{Cursor: cur, Node: n} })
+	return &model.InsightConnection{Edges: c.Edges, Nodes: c.Nodes, PageInfo: c.PageInfo}, err
 }
 
 func (r *queryResolver) InsightEvalSet(ctx context.Context) (string, error) {

@@ -66,7 +66,11 @@ func (r *queryResolver) FunnelTrend(ctx context.Context, input model.FunnelInput
 }
 
 func (r *queryResolver) FunnelActors(ctx context.Context, input model.FunnelInput, step int, dropped *bool, breakdownValue *string, first *int, after *string) (*model.CohortMembers, error) {
-	page, err := r.funnelActors(ctx, &input, journeys.ActorsRequest{Step: step, Dropped: deref(dropped), Value: breakdownValue, First: deref(first), After: deref(after)})
+	pos, err := openAfter(ctx, "resolvers.funnelActors", after)
+	if err != nil {
+		return nil, err
+	}
+	page, err := r.funnelActors(ctx, &input, journeys.ActorsRequest{Step: step, Dropped: deref(dropped), Value: breakdownValue, First: deref(first), After: pos})
 	if err != nil {
 		return nil, renameField(err, inInput)
 	}
@@ -74,7 +78,7 @@ func (r *queryResolver) FunnelActors(ctx context.Context, input model.FunnelInpu
 	for i, a := range page.Actors {
 		ids[i] = a.UserID
 	}
-	return &model.CohortMembers{UserIds: ids, HasNextPage: page.HasNext, EndCursor: ptrIf(page.EndCursor)}, nil
+	return userPage(ctx, ids, page.HasNext, after, journeys.ActorCursor)
 }
 
 func (r *queryResolver) RetentionQuery(ctx context.Context, input model.RetentionInput) (*model.RetentionResult, error) {

@@ -82,16 +82,17 @@ func (r *queryResolver) Metrics(ctx context.Context, filter *model.MetricListFil
 			f.Status = metrics.Status(*filter.Status)
 		}
 	}
-	page, err := r.MetricRegistry.List(ctx, f, n, deref(after))
+	pos, err := openAfter(ctx, "resolvers.metrics", after)
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.MetricConnection{TotalCount: page.Total, Edges: []*model.MetricEdge{},
-		PageInfo: &model.PageInfo{HasNextPage: page.HasNext, EndCursor: ptrIf(page.EndCursor)}}
-	for _, d := range page.Metrics {
-		conn.Edges = append(conn.Edges, &model.MetricEdge{Cursor: metrics.Cursor(d), Node: toModelMetric(d)})
+	page, err := r.MetricRegistry.List(ctx, f, n, pos)
+	if err != nil {
+		return nil, err
 	}
-	return conn, nil
+	c, err := connect(ctx, page.Metrics, page.HasNext, after, metrics.Cursor, infallible(toModelMetric),
+		func(cur string, n *model.Metric) *model.MetricEdge { return &model.MetricEdge{Cursor: cur, Node: n} })
+	return &model.MetricConnection{Edges: c.Edges, Nodes: c.Nodes, PageInfo: c.PageInfo, TotalCount: page.Total}, err
 }
 
 func (r *queryResolver) MetricQuery(ctx context.Context, id *string, key *string, dimensions []string, filters []*model.MetricFilterInput, timeRange model.TimeRange, grain *model.Grain, timezone *string, compareTo *model.CompareTo, orderBy *model.MetricOrder, limit *int, cohorts []*model.CohortFilterInput, cohortBreakdown *string) (*model.MetricQueryResult, error) {

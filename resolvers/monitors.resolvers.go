@@ -57,6 +57,13 @@ func (r *queryResolver) Monitors(ctx context.Context) ([]*model.Monitor, error) 
 	return out, nil
 }
 
+func (r *queryResolver) MonitorsConnection(ctx context.Context, first *int, after *string) (*model.MonitorConnection, error) {
+	c, total, err := windowed(ctx, "resolvers.monitorsConnection", r.MonitorService.Monitors, first, after,
+		func(m *monitors.Monitor) string { return m.ID }, infallible(toModelMonitor),
+		func(cur string, n *model.Monitor) *model.MonitorEdge { return &model.MonitorEdge{Cursor: cur, Node: n} })
+	return &model.MonitorConnection{Edges: c.Edges, Nodes: c.Nodes, PageInfo: c.PageInfo, TotalCount: total}, err
+}
+
 func (r *queryResolver) Monitor(ctx context.Context, id string) (*model.Monitor, error) {
 	m, err := r.MonitorService.Get(ctx, id)
 	if err != nil {

@@ -32,16 +32,6 @@ func toModelErasure(st privacy.Status) *model.ErasureRequest {
 	}
 }
 
-// toModelErasurePage maps a page of erasure requests.
-func toModelErasurePage(p privacy.Page) *model.ErasureRequestConnection {
-	out := &model.ErasureRequestConnection{Nodes: make([]*model.ErasureRequest, len(p.Requests)),
-		PageInfo: &model.PageInfo{HasNextPage: p.HasNext, EndCursor: ptrIf(p.EndCursor)}}
-	for i, st := range p.Requests {
-		out.Nodes[i] = toModelErasure(st)
-	}
-	return out
-}
-
 // toModelRetention maps a tenant's retention report; months and expired
 // objects are shown as YYYY-MM, never as storage keys.
 func toModelRetention(rep privacy.Report) *model.RetentionReport {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/learnhub/analytics-service/graph/model"
 	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/privacy"
+	"github.com/learnhub/analytics-service/store"
 )
 
 func (r *mutationResolver) RequestErasure(ctx context.Context, userID string) (*model.ErasureRequest, error) {
@@ -44,11 +46,20 @@ func (r *queryResolver) ErasureStatus(ctx context.Context, id string) (*model.Er
 }
 
 func (r *queryResolver) ErasureRequests(ctx context.Context, first *int, after *string) (*model.ErasureRequestConnection, error) {
-	page, err := r.PrivacyService.List(ctx, deref(first), deref(after))
+	pos, err := openAfter(ctx, "resolvers.erasureRequests", after)
 	if err != nil {
 		return nil, err
 	}
-	return toModelErasurePage(page), nil
+	page, err := r.PrivacyService.List(ctx, deref(first), pos)
+	if err != nil {
+		return nil, err
+	}
+	c, err := connect(ctx, page.Requests, page.HasNext, after,
+		func(st privacy.Status) string { return store.KeysetCursor(st.RequestedAt, st.RequestID) }, infallible(toModelErasure),
+		func(cur string, n *model.ErasureRequest) *model.ErasureRequestEdge {
+			return &model.ErasureRequestEdge{Cursor: cur, Node: n}
+		})
+	return &model.ErasureRequestConnection{Edges: c.Edges, Nodes: c.Nodes, PageInfo: c.PageInfo}, err
 }
 
 func (r *queryResolver) RetentionReport(ctx context.Context) (*model.RetentionReport, error) {

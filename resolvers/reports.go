@@ -7,6 +7,7 @@ import (
 	"github.com/learnhub/analytics-service/dashboards"
 	"github.com/learnhub/analytics-service/graph/model"
 	"github.com/learnhub/analytics-service/reports"
+	"github.com/learnhub/analytics-service/store"
 )
 
 // toReportInput maps ReportInput onto a reports.Input (the service
@@ -95,30 +96,35 @@ func (r *Resolver) toModelReportRun(ctx context.Context, run *reports.Run) (*mod
 
 // reportPage maps a page of reports.
 func (r *Resolver) reportPage(ctx context.Context, first *int, after *string) (*model.ReportConnection, error) {
-	page, err := r.ReportService.List(ctx, deref(first), deref(after))
+	pos, err := openAfter(ctx, "resolvers.reports", after)
 	if err != nil {
 		return nil, err
 	}
-	out := &model.ReportConnection{Nodes: []*model.Report{}, PageInfo: &model.PageInfo{HasNextPage: page.HasNext, EndCursor: ptrIf(page.EndCursor)}}
-	for _, rep := range page.Reports {
-		out.Nodes = append(out.Nodes, r.toModelReport(rep))
+	page, err := r.ReportService.List(ctx, deref(first), pos)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	c, err := connect(ctx, page.Reports, page.HasNext, after,
+		func(rep *reports.Report) string { return store.KeysetCursor(rep.CreatedAt, rep.ID) }, infallible(r.toModelReport),
+		func(cur string, n *model.Report) *model.ReportEdge { return &model.ReportEdge{Cursor: cur, Node: n} })
+	return &model.ReportConnection{Edges: c.Edges, Nodes: c.Nodes, PageInfo: c.PageInfo}, err
 }
 
 // reportRunPage maps a page of a report's runs.
 func (r *Resolver) reportRunPage(ctx context.Context, reportID string, first *int, after *string) (*model.ReportRunConnection, error) {
-	page, err := r.ReportService.Runs(ctx, reportID, deref(first), deref(after))
+	pos, err := openAfter(ctx, "resolvers.reportRuns", after)
 	if err != nil {
 		return nil, err
 	}
-	out := &model.ReportRunConnection{Nodes: []*model.ReportRun{}, PageInfo: &model.PageInfo{HasNextPage: page.HasNext, EndCursor: ptrIf(page.EndCursor)}}
-	for _, run := range page.Runs {
-		m, err := r.toModelReportRun(ctx, run)
-		if err != nil {
-			return nil, err
-		}
-		out.Nodes = append(out.Nodes, m)
+	page, err := r.ReportService.Runs(ctx, reportID, deref(first), pos)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	c, err := connect(ctx, page.Runs, page.HasNext, after,
+		func(run *reports.Run) string { return store.KeysetCursor(run.ScheduledFor, run.ID) },
+		func(run *reports.Run) (*model.ReportRun, error) { return r.toModelReportRun(ctx, run) },
+		func(cur string, n *model.ReportRun) *model.ReportRunEdge {
+			return &model.ReportRunEdge{Cursor: cur, Node: n}
+		})
+	return &model.ReportRunConnection{Edges: c.Edges, Nodes: c.Nodes, PageInfo: c.PageInfo}, err
 }

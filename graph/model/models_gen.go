@@ -10,6 +10,11 @@ import (
 	"time"
 )
 
+// An entity with an id unique across every type of the tenant; fetch it again with node(id).
+type Node interface {
+	IsNode()
+}
+
 // How an answer was made.
 type AIProvenance struct {
 	// builtin, or the model's name.
@@ -202,6 +207,28 @@ type AlertRule struct {
 	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
 }
 
+func (AlertRule) IsNode() {}
+
+// A page of alert rules (Relay connection).
+type AlertRuleConnection struct {
+	// The alert rules of this page with their cursors.
+	Edges []*AlertRuleEdge `json:"edges"`
+	// The alert rules of this page, without cursors.
+	Nodes []*AlertRule `json:"nodes"`
+	// Paging state.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many there are over all pages.
+	TotalCount int `json:"totalCount"`
+}
+
+// One alert rule in a page.
+type AlertRuleEdge struct {
+	// Pass as `after` to continue after this one.
+	Cursor string `json:"cursor"`
+	// The alert rule.
+	Node *AlertRule `json:"node"`
+}
+
 // An alert rule as written.
 type AlertRuleInput struct {
 	// Shown in notifications.
@@ -302,6 +329,26 @@ type APIKey struct {
 	CreatedBy string `json:"createdBy"`
 }
 
+// A page of API keys (Relay connection).
+type APIKeyConnection struct {
+	// The API keys of this page with their cursors.
+	Edges []*APIKeyEdge `json:"edges"`
+	// The API keys of this page, without cursors.
+	Nodes []*APIKey `json:"nodes"`
+	// Paging state.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many there are over all pages.
+	TotalCount int `json:"totalCount"`
+}
+
+// One API key in a page.
+type APIKeyEdge struct {
+	// Pass as `after` to continue after this one.
+	Cursor string `json:"cursor"`
+	// The API key.
+	Node *APIKey `json:"node"`
+}
+
 // A group of learners: behavioural (criteria over their events, re-evaluated hourly when
 // active) or static (an uploaded list).
 type Cohort struct {
@@ -334,6 +381,28 @@ type Cohort struct {
 	// The users who entered (or exited) the cohort at one evaluation version, by user id: the
 	// rest of an `analytics.cohort.evaluated.v1` event's truncated lists. `first` is 1 to 500.
 	Changes *CohortMembers `json:"changes"`
+}
+
+func (Cohort) IsNode() {}
+
+// A page of cohorts (Relay connection).
+type CohortConnection struct {
+	// The cohorts of this page with their cursors.
+	Edges []*CohortEdge `json:"edges"`
+	// The cohorts of this page, without cursors.
+	Nodes []*Cohort `json:"nodes"`
+	// Paging state.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many there are over all pages.
+	TotalCount int `json:"totalCount"`
+}
+
+// One cohort in a page.
+type CohortEdge struct {
+	// Pass as `after` to continue after this one.
+	Cursor string `json:"cursor"`
+	// The cohort.
+	Node *Cohort `json:"node"`
 }
 
 // One evaluation of a cohort.
@@ -388,6 +457,12 @@ type CohortInput struct {
 
 // A page of cohort members.
 type CohortMembers struct {
+	// The user ids of this page with their cursors, ascending.
+	Edges []*UserIDEdge `json:"edges"`
+	// User ids, ascending.
+	Nodes []string `json:"nodes"`
+	// Paging state.
+	PageInfo *PageInfo `json:"pageInfo"`
 	// User ids, ascending.
 	UserIds []string `json:"userIds"`
 	// Whether more follow.
@@ -438,12 +513,24 @@ type Dashboard struct {
 	Render *DashboardRender `json:"render"`
 }
 
+func (Dashboard) IsNode() {}
+
 // A page of dashboards.
 type DashboardConnection struct {
+	// The items of this page with their cursors.
+	Edges []*DashboardEdge `json:"edges"`
 	// Dashboards on this page.
 	Nodes []*Dashboard `json:"nodes"`
 	// Paging state.
 	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// One dashboard in a page.
+type DashboardEdge struct {
+	// Pass as `after` to continue after this one.
+	Cursor string `json:"cursor"`
+	// The dashboard.
+	Node *Dashboard `json:"node"`
 }
 
 // A dashboard-level filter and its default values.
@@ -512,6 +599,26 @@ type DeadLetter struct {
 	Payload string `json:"payload"`
 }
 
+// A page of dead letters (Relay connection).
+type DeadLetterConnection struct {
+	// The dead letters of this page with their cursors.
+	Edges []*DeadLetterEdge `json:"edges"`
+	// The dead letters of this page, without cursors.
+	Nodes []*DeadLetter `json:"nodes"`
+	// Paging state.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many there are over all pages.
+	TotalCount int `json:"totalCount"`
+}
+
+// One dead letter in a page.
+type DeadLetterEdge struct {
+	// Pass as `after` to continue after this one.
+	Cursor string `json:"cursor"`
+	// The dead letter.
+	Node *DeadLetter `json:"node"`
+}
+
 // Rows of one erasure in the cold tier.
 type ErasureColdCounts struct {
 	// Parquet objects rewritten.
@@ -556,10 +663,20 @@ type ErasureRequest struct {
 
 // A page of erasure requests.
 type ErasureRequestConnection struct {
+	// The items of this page with their cursors.
+	Edges []*ErasureRequestEdge `json:"edges"`
 	// Requests on this page.
 	Nodes []*ErasureRequest `json:"nodes"`
 	// Paging state.
 	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// One erasure request in a page.
+type ErasureRequestEdge struct {
+	// Pass as `after` to continue after this one.
+	Cursor string `json:"cursor"`
+	// The erasure request.
+	Node *ErasureRequest `json:"node"`
 }
 
 // How many events of one type the tenant recorded in a time range (duplicates counted once).
@@ -663,12 +780,24 @@ type ExportJob struct {
 	FinishedAt *time.Time `json:"finishedAt,omitempty"`
 }
 
+func (ExportJob) IsNode() {}
+
 // A page of export jobs.
 type ExportJobConnection struct {
+	// The items of this page with their cursors.
+	Edges []*ExportJobEdge `json:"edges"`
 	// Jobs on this page.
 	Nodes []*ExportJob `json:"nodes"`
 	// Paging state.
 	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// One export job in a page.
+type ExportJobEdge struct {
+	// Pass as `after` to continue after this one.
+	Cursor string `json:"cursor"`
+	// The export job.
+	Node *ExportJob `json:"node"`
 }
 
 // A central prediction interval.
@@ -887,6 +1016,8 @@ type Insight struct {
 	Provenance *AIProvenance `json:"provenance,omitempty"`
 }
 
+func (Insight) IsNode() {}
+
 // A chart: type line, bar or table; an x axis and y series.
 type InsightChart struct {
 	// line, bar or table.
@@ -913,6 +1044,8 @@ type InsightConfidence struct {
 
 // A page of insights.
 type InsightConnection struct {
+	// The items of this page with their cursors.
+	Edges []*InsightEdge `json:"edges"`
 	// The insights.
 	Nodes []*Insight `json:"nodes"`
 	// Paging.
@@ -929,6 +1062,14 @@ type InsightContextInput struct {
 	TimeRange *TimeRange `json:"timeRange,omitempty"`
 	// Filters added to every metric the answer reads.
 	Filters []*MetricFilterInput `json:"filters,omitempty"`
+}
+
+// One insight in a page.
+type InsightEdge struct {
+	// Pass as `after` to continue after this one.
+	Cursor string `json:"cursor"`
+	// The insight.
+	Node *Insight `json:"node"`
 }
 
 // One tool call's record.
@@ -1113,6 +1254,8 @@ type Metric struct {
 	UpdatedBy string `json:"updatedBy"`
 }
 
+func (Metric) IsNode() {}
+
 // Select the anomaly scores to chart.
 type MetricAnomaliesInput struct {
 	// A monitor's stored scores.
@@ -1139,6 +1282,8 @@ type MetricAnomaliesInput struct {
 type MetricConnection struct {
 	// The metrics on this page.
 	Edges []*MetricEdge `json:"edges"`
+	// The metrics on this page, without cursors.
+	Nodes []*Metric `json:"nodes"`
 	// Paging state.
 	PageInfo *PageInfo `json:"pageInfo"`
 	// Matches over all pages.
@@ -1419,6 +1564,28 @@ type Monitor struct {
 	LastRun *MonitorRun `json:"lastRun,omitempty"`
 }
 
+func (Monitor) IsNode() {}
+
+// A page of monitors (Relay connection).
+type MonitorConnection struct {
+	// The monitors of this page with their cursors.
+	Edges []*MonitorEdge `json:"edges"`
+	// The monitors of this page, without cursors.
+	Nodes []*Monitor `json:"nodes"`
+	// Paging state.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many there are over all pages.
+	TotalCount int `json:"totalCount"`
+}
+
+// One monitor in a page.
+type MonitorEdge struct {
+	// Pass as `after` to continue after this one.
+	Cursor string `json:"cursor"`
+	// The monitor.
+	Node *Monitor `json:"node"`
+}
+
 // What a monitor watches and how.
 type MonitorInput struct {
 	// Display name; default the metric's name.
@@ -1473,11 +1640,15 @@ type MonitorRunError struct {
 type Mutation struct {
 }
 
-// Relay paging state.
+// Relay paging state (every list field pages this way: README "GraphQL conventions").
 type PageInfo struct {
 	// Whether another page follows.
 	HasNextPage bool `json:"hasNextPage"`
-	// Cursor of the last edge; pass as `after`.
+	// Whether items come before this page (true on every page fetched with `after`).
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// Cursor of the first edge; null on an empty page.
+	StartCursor *string `json:"startCursor,omitempty"`
+	// Cursor of the last edge; pass as `after`. Null on an empty page.
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
@@ -1606,8 +1777,12 @@ type Report struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
+func (Report) IsNode() {}
+
 // A page of reports.
 type ReportConnection struct {
+	// The items of this page with their cursors.
+	Edges []*ReportEdge `json:"edges"`
 	// Reports on this page.
 	Nodes []*Report `json:"nodes"`
 	// Paging state.
@@ -1634,6 +1809,14 @@ type ReportDeliveryInput struct {
 	URL *string `json:"url,omitempty"`
 	// Secret keying the webhook signature, at least 16 characters; write-only.
 	Secret *string `json:"secret,omitempty"`
+}
+
+// One report in a page.
+type ReportEdge struct {
+	// Pass as `after` to continue after this one.
+	Cursor string `json:"cursor"`
+	// The report.
+	Node *Report `json:"node"`
 }
 
 // A report definition.
@@ -1716,6 +1899,8 @@ type ReportRun struct {
 
 // A page of report runs.
 type ReportRunConnection struct {
+	// The items of this page with their cursors.
+	Edges []*ReportRunEdge `json:"edges"`
 	// Runs on this page.
 	Nodes []*ReportRun `json:"nodes"`
 	// Paging state.
@@ -1738,6 +1923,14 @@ type ReportRunDelivery struct {
 	LastAttemptAt *time.Time `json:"lastAttemptAt,omitempty"`
 	// When it was delivered.
 	DeliveredAt *time.Time `json:"deliveredAt,omitempty"`
+}
+
+// One run in a page.
+type ReportRunEdge struct {
+	// Pass as `after` to continue after this one.
+	Cursor string `json:"cursor"`
+	// The run.
+	Node *ReportRun `json:"node"`
 }
 
 // When a report runs: give exactly one of cron and preset.
@@ -1906,6 +2099,14 @@ type TimeRange struct {
 	Last *string `json:"last,omitempty"`
 	// A calendar window from the start of the current period to now, e.g. MONTH_TO_DATE.
 	ToDate *ToDate `json:"toDate,omitempty"`
+}
+
+// One user id in a page of users.
+type UserIDEdge struct {
+	// Pass as `after` to continue after this one.
+	Cursor string `json:"cursor"`
+	// The user id.
+	Node string `json:"node"`
 }
 
 // The verified caller, as the server sees the bearer token.
