@@ -57,7 +57,7 @@ type detectorInfo struct {
 // the table is a value, not mutable global state.
 func detectors() map[string]detectorInfo {
 	return map[string]detectorInfo{
-		"ensemble": {"default: seasonal, AR, contextual, window and changepoint evidence, each calibrated per series, with a rest period after an alarm",
+		"ensemble": {"default: seasonal, AR, contextual, window and changepoint evidence, each calibrated per series, with a rest period after an alarm and a higher bar for a series that alarmed often this week",
 			func() Detector { return NewEnsemble(EnsembleConfig{}) }},
 		"seasonal": {"Holt-Winters-style level + daily/weekly profile from the timestamps, robust residual scoring",
 			func() Detector { return NewSeasonal(SeasonalConfig{}) }},

@@ -203,3 +203,32 @@ func TestRestQuietAfterAlarm(t *testing.T) {
 	}
 	assert.Equal(t, 0.0, r.filter(0.5), "still below the rest period's highest score")
 }
+
+// The governor leaves evidence alone until a series has alarmed more than
+// governAllow times in the last week, then asks governCost more evidence
+// per further alarm; alarms older than a week are forgotten.
+func TestGovernorRaisesTheBarForBusySeries(t *testing.T) {
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name   string
+		alarms []time.Duration // after t0
+		at     time.Duration   // when the evidence is judged
+		want   float64         // of evidence 10
+	}{
+		{"no alarms", nil, time.Hour, 10},
+		{"as many as allowed", []time.Duration{0, time.Hour, 2 * time.Hour}, 3 * time.Hour, 10},
+		{"one more", []time.Duration{0, time.Hour, 2 * time.Hour, 3 * time.Hour}, 4 * time.Hour, 10 / (1 + governCost)},
+		{"three more", []time.Duration{0, 1, 2, 3, 4, 5}, 6, 10 / (1 + 3*governCost)},
+		{"the oldest a week ago is forgotten", []time.Duration{0, time.Hour, 2 * time.Hour, 3 * time.Hour}, governWindow, 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := &detGovernor{}
+			for _, a := range tc.alarms {
+				g.damp(t0.Add(a), 0)
+				g.record(t0.Add(a), detAlarmScore)
+			}
+			g.record(t0.Add(tc.at), detAlarmScore-0.01) // below the alarm level: not an alarm
+			assert.InDelta(t, tc.want, g.damp(t0.Add(tc.at), 10), 1e-12)
+		})
+	}
+}

@@ -34,7 +34,8 @@ type EnsembleConfig struct {
 // window and changepoint models side by side on each point, calibrates each model's surprise
 // against that model's own history on this series, and adds the weighted evidence:
 // a point several models find exceptional outranks one only a single model
-// does. A rest period turns a burst into one alarm.
+// does. A rest period turns a burst into one alarm, and a series that keeps
+// alarming needs a little more evidence for each further alarm (detGovernor).
 type Ensemble struct {
 	seas *seasonal
 	ar   *arModel
@@ -44,6 +45,7 @@ type Ensemble struct {
 	cals [5]*detCalibrator
 	rest *detRest
 	rec  *detRecurrence
+	gov  *detGovernor
 }
 
 // NewEnsemble returns the default detector.
@@ -55,6 +57,7 @@ func NewEnsemble(cfg EnsembleConfig) *Ensemble {
 		win:  newWindowModel(ensembleWindow),
 		rest: newDetRest(cfg.cal.Rest),
 		rec:  &detRecurrence{},
+		gov:  &detGovernor{},
 	}
 	if !cfg.NoChangepoint {
 		e.cp = newBOCPDModel(cfg.BOCPD)
@@ -76,5 +79,8 @@ func (e *Ensemble) Observe(o Observation) Detection {
 		ev += ensembleWChange * e.cals[4].evidence(e.cp.step(o).surprise)
 	}
 	ev = e.rec.discount(o.Time, math.Max(ev, 0))
-	return detJudge(s, ev, e.cals[0].ready(), e.rest)
+	ev = e.gov.damp(o.Time, ev)
+	d := detJudge(s, ev, e.cals[0].ready(), e.rest)
+	e.gov.record(o.Time, d.Score)
+	return d
 }
