@@ -71,7 +71,7 @@ func detectors() map[string]detectorInfo {
 			func() Detector { return NewBOCPD(BOCPDConfig{}) }},
 		"countshift": {"level shifts in small counts: the last 14 days' sum against the 8 weeks before, negative-binomial tail with robust overdispersion",
 			func() Detector { return NewCountShift(CountShiftConfig{}) }},
-		"counts": {"count metrics at day grain (the key-metric default): countshift under 30 a day, else the higher of countshift and the ensemble",
+		CountsDetector: {"count metrics at day grain (the key-metric default): countshift under 30 a day, else the higher of countshift and the ensemble",
 			func() Detector { return NewCounts() }},
 	}
 }

@@ -6,6 +6,10 @@ import (
 	"gonum.org/v1/gonum/mathext"
 )
 
+// CountsDetector is the name of the detector for count metrics at day
+// grain (Counts); monitors use it by default there.
+const CountsDetector = "counts"
+
 // Defaults of the count level-shift detector, for daily counts: the window
 // and the baseline are whole weeks, so a weekly pattern cancels out of
 // both sums.
@@ -39,8 +43,12 @@ type CountShiftConfig struct {
 // more variable than Poisson: campaigns, trends) is estimated robustly from
 // the spread of the baseline's weekly sums (MAD, never below Poisson) and
 // scales the counts down (quasi-Poisson). The score is the smaller tail
-// probability (drop or rise), as −log10 p / 10 capped at 1, so a score of
-// 0.6 means p ≈ 1e-6. It is causal: point i's verdict reads points ≤ i.
+// probability (drop or rise), two-sided, as −log10 p / 6 capped at 1: a
+// score of 0.6 (MEDIUM) means p ≈ 2.5e-4, 0.5 (HIGH) 1e-3, 0.7 (LOW) 6e-5.
+// Confidence grows with the baseline: 0 below 4 weeks, 1 at 8 weeks, and
+// never above (baseline events)/50, so a tenant whose counts are just
+// starting (a handful of events) is not judged on them. It is causal:
+// point i's verdict reads points ≤ i.
 //
 // Values are counts: negative values count as 0, fractions are kept
 // (the model is continuous in the count).

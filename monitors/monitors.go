@@ -108,7 +108,9 @@ type Monitor struct {
 	TopN int `json:",omitempty"`
 	// Grain is HOUR or DAY.
 	Grain metrics.Grain
-	// Detector is an anomaly.DetectorNames() name; empty means the default.
+	// Detector is an anomaly.DetectorNames() name; empty means the
+	// metric's default, stored on validation: "counts" for a COUNT metric
+	// at DAY grain, the ensemble otherwise.
 	Detector string `json:",omitempty"`
 	// Sensitivity picks the score threshold; empty means MEDIUM.
 	Sensitivity Sensitivity `json:",omitempty"`
