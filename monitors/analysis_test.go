@@ -136,3 +136,20 @@ func flagged(t *testing.T, e *env, tenant string, month time.Time) (in, out int,
 	}
 	return in, out, maxOut
 }
+
+// An alert rule's confidence that a bucket is anomalous is the score where
+// the monitor flags the bucket and 0 elsewhere — never the detector's
+// warm-up confidence, which is 1 on every bucket once warmed up.
+func TestAnomalyConfidence(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		score monitors.Score
+		want  float64
+	}{
+		{"flagged", monitors.Score{Score: 0.86, Confidence: 1, Anomalous: true}, 0.86},
+		{"warmed up, not flagged", monitors.Score{Score: 0.04, Confidence: 1}, 0},
+		{"high score in quiet hours (not flagged)", monitors.Score{Score: 0.95, Confidence: 1}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) { assert.Equal(t, tc.want, tc.score.AnomalyConfidence()) })
+	}
+}

@@ -162,6 +162,20 @@ type Score struct {
 	EvaluatedAt time.Time
 }
 
+// AnomalyConfidence is the monitor's confidence that the bucket is
+// anomalous — what an alert rule on CONFIDENCE compares: the score on a
+// bucket the monitor flags (at its sensitivity, after the detector's
+// warm-up and the monitor's minimum history, outside quiet hours), 0 on
+// every other. Confidence itself only says how much history backs the
+// score (1 on every bucket after the warm-up), so a rule comparing it
+// would fire on every bucket.
+func (s Score) AnomalyConfidence() float64 {
+	if !s.Anomalous {
+		return 0
+	}
+	return s.Score
+}
+
 // Run is one evaluation of one monitor, as monitor_runs records it.
 type Run struct {
 	MonitorID    string
