@@ -41,8 +41,9 @@ type CountShiftConfig struct {
 // posterior for the daily rate, so the window's sum is negative-binomial
 // — which already accounts for a short baseline. Overdispersion (counts
 // more variable than Poisson: campaigns, trends) is estimated robustly from
-// the spread of the baseline's weekly sums (MAD, never below Poisson) and
-// scales the counts down (quasi-Poisson). The score is the smaller tail
+// the spread of the baseline's weekly sums (mean absolute deviation from
+// their median, never below Poisson) and scales the counts down
+// (quasi-Poisson). The score is the smaller tail
 // probability (drop or rise), two-sided, as −log10 p / 6 capped at 1: a
 // score of 0.6 (MEDIUM) means p ≈ 2.5e-4, 0.5 (HIGH) 1e-3, 0.7 (LOW) 6e-5.
 // Confidence grows with the baseline: 0 below 4 weeks, 1 at 8 weeks, and
@@ -55,7 +56,6 @@ type CountShiftConfig struct {
 type CountShift struct {
 	block, window, baseline int
 	hist                    []float64 // the last (window+baseline)·block values, oldest first
-	n                       int       // points seen
 }
 
 // NewCountShift returns a count level-shift detector.
@@ -93,7 +93,6 @@ func (c *CountShift) step(o Observation) countVerdict {
 	if len(c.hist) > limit {
 		c.hist = c.hist[len(c.hist)-limit:]
 	}
-	c.n++
 	nan := math.NaN()
 	out := countVerdict{Detection: Detection{Expected: nan, Lower: nan, Upper: nan}, rate: nan}
 	w := c.window * c.block
@@ -139,8 +138,8 @@ func (c *CountShift) step(o Observation) countVerdict {
 	// One day's 95% band under the same model (p for a window of one point).
 	p1 := nb / (nb + 1)
 	out.Expected = out.rate
-	out.Lower = phi * nbQuantile(0.025, r, p1)
-	out.Upper = phi * nbQuantile(0.975, r, p1)
+	out.Lower = math.Floor(phi * nbQuantile(0.025, r, p1))
+	out.Upper = math.Ceil(phi * nbQuantile(0.975, r, p1))
 	return out
 }
 
