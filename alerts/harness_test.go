@@ -183,6 +183,21 @@ func newHarness(t testing.TB, opts ...func(*store.Options)) *harness {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = h.bus.Close() })
 
+	h.startSinks(t)
+
+	h.jobs = &flakyJobs{Recorder: h.q}
+	h.svc, err = alerts.NewService(alerts.Deps{DB: db, Jobs: h.jobs, Bus: h.bus, Metrics: querier, Anomalies: h.scores,
+		Mailer:   &reports.SMTPMailer{Addr: h.smtpAddr, From: "alerts@analytics.test"},
+		Webhooks: &reports.Webhooks{AllowPrivate: true, Now: h.clock.Now}},
+		alerts.Config{Now: h.clock.Now})
+	require.NoError(t, err)
+	return h
+}
+
+// startSinks starts the in-process SMTP server and the webhook receiver,
+// both stopped when the test ends.
+func (h *harness) startSinks(t testing.TB) {
+	t.Helper()
 	h.mail = &smtpSink{}
 	smtpSrv := smtp.NewServer(h.mail)
 	smtpSrv.Domain = "localhost"
@@ -200,14 +215,6 @@ func newHarness(t testing.TB, opts ...func(*store.Options)) *harness {
 		h.hook.mu.Unlock()
 	}))
 	t.Cleanup(h.hook.srv.Close)
-
-	h.jobs = &flakyJobs{Recorder: h.q}
-	h.svc, err = alerts.NewService(alerts.Deps{DB: db, Jobs: h.jobs, Bus: h.bus, Metrics: querier, Anomalies: h.scores,
-		Mailer:   &reports.SMTPMailer{Addr: l.Addr().String(), From: "alerts@analytics.test"},
-		Webhooks: &reports.Webhooks{AllowPrivate: true, Now: h.clock.Now}},
-		alerts.Config{Now: h.clock.Now})
-	require.NoError(t, err)
-	return h
 }
 
 // flakyJobs is the recorder with injected failures: the next fail

@@ -33,8 +33,13 @@ const (
 	// evaluated once per completed bucket of its grain, so an hourly rule
 	// runs at most a few minutes after its hour ended.
 	TickSpec = "*/5 * * * *"
-	// DefaultThreshold is the confidence a default key-metric rule fires at.
-	DefaultThreshold = 0.9
+	// DefaultThreshold is the confidence a default key-metric rule fires
+	// above. The confidence of a monitor bucket is its score where the
+	// monitor flags it (at its sensitivity: a score of 0.5 to 0.7 or more)
+	// and 0 elsewhere (monitors.Score.AnomalyConfidence), so the default
+	// rule fires on the buckets its monitor flags: admins tune it through
+	// the monitor's sensitivity.
+	DefaultThreshold = 0.5
 	// DefaultRulePrefix starts the id of a key-metric default rule; the
 	// rest is the metric key (its monitor is key:<metric key>).
 	DefaultRulePrefix = "default:"

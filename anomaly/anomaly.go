@@ -69,6 +69,10 @@ func detectors() map[string]detectorInfo {
 			func() Detector { return NewProphet(ProphetConfig{}) }},
 		"bocpd": {"Bayesian online changepoint detection (Adams & MacKay) for level shifts",
 			func() Detector { return NewBOCPD(BOCPDConfig{}) }},
+		"countshift": {"level shifts in small counts: the last 14 days' sum against the 8 weeks before, negative-binomial tail with robust overdispersion",
+			func() Detector { return NewCountShift(CountShiftConfig{}) }},
+		CountsDetector: {"count metrics at day grain (the key-metric default): countshift under 30 a day, else the higher of countshift and the ensemble",
+			func() Detector { return NewCounts() }},
 	}
 }
 

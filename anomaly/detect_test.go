@@ -137,7 +137,7 @@ func TestNewDetector(t *testing.T) {
 	require.NoError(t, err)
 	assert.IsType(t, &Ensemble{}, d)
 	_, err = NewDetector("prophet-llm")
-	assert.ErrorContains(t, err, `unknown detector "prophet-llm"; use one of ar, bocpd, context, ensemble, prophet, seasonal`)
+	assert.ErrorContains(t, err, `unknown detector "prophet-llm"; use one of ar, bocpd, context, counts, countshift, ensemble, prophet, seasonal`)
 	for _, n := range DetectorNames() {
 		assert.NotEmpty(t, DetectorDoc(n), n)
 	}

@@ -59,7 +59,7 @@ func TestMonitorsOverGraphQLAndTenancy(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(res.Data["createMonitor"], &m))
 	assert.Equal(t, 0.5, m.Threshold)
-	assert.JSONEq(t, fmt.Sprintf(`{"id":%q,"name":"Completions","metricKey":"course_completions","grain":"DAY","detector":"ensemble",
+	assert.JSONEq(t, fmt.Sprintf(`{"id":%q,"name":"Completions","metricKey":"course_completions","grain":"DAY","detector":"counts",
 		"sensitivity":"HIGH","threshold":0.5,"version":1,"isDefault":false,"active":true}`, m.ID), string(res.Data["createMonitor"]))
 
 	bad := map[string]any{"metricKey": "course_completions", "grain": "WEEK"}

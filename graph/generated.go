@@ -8130,7 +8130,7 @@ input MonitorInput {
   topN: Int
   "HOUR or DAY."
   grain: Grain!
-  "Anomaly detector; default the ensemble. One of: ar, bocpd, context, ensemble, seasonal."
+  "Anomaly detector; default ` + "`" + `counts` + "`" + ` for a COUNT metric at DAY grain, else the ensemble. One of: ar, bocpd, context, counts, countshift, ensemble, prophet, seasonal."
   detector: String
   "Default MEDIUM."
   sensitivity: MonitorSensitivity

@@ -5,13 +5,15 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/learnhub/analytics-service/anomaly"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/store"
 )
 
 // defaults returns the virtual key-metric monitors of the caller's tenant:
 // one per ACTIVE metric with KeyMetric set, at DAY grain (HOUR when the
-// metric's default grain is HOUR), default detector and sensitivity.
+// metric's default grain is HOUR), the metric's default detector
+// (defaultDetector) and the default sensitivity.
 func (s *Service) defaults(ctx context.Context) ([]*Monitor, error) {
 	var out []*Monitor
 	after := ""
@@ -36,7 +38,20 @@ func defaultFor(d *metrics.Definition) *Monitor {
 	if d.DefaultGrain == GrainHour {
 		g = GrainHour
 	}
-	return &Monitor{ID: DefaultIDPrefix + d.Key, Name: d.Name, MetricKey: d.Key, Grain: g, Active: true, Default: true}
+	return &Monitor{ID: DefaultIDPrefix + d.Key, Name: d.Name, MetricKey: d.Key, Grain: g, Active: true, Default: true,
+		Detector: defaultDetector(d, g)}
+}
+
+// defaultDetector is the detector of a monitor on metric d at grain g that
+// names none: the count detector for a COUNT metric at DAY grain (daily
+// event counts are small integers whose level shifts the Gaussian models
+// of the ensemble cannot see; it adds the ensemble's verdict once counts
+// are large), the ensemble otherwise.
+func defaultDetector(d *metrics.Definition, g metrics.Grain) string {
+	if d.Kind == metrics.KindCount && g == GrainDay {
+		return anomaly.CountsDetector
+	}
+	return anomaly.DefaultDetector
 }
 
 // effective merges the stored monitors with the defaults not stored (a

@@ -62,7 +62,7 @@ func TestBackfillTickIdempotencyAndScoresExport(t *testing.T) {
 	for _, s := range scores {
 		raw, _ := json.Marshal(s.Series)
 		series[string(raw)]++
-		assert.Equal(t, "ensemble", s.Detector)
+		assert.Equal(t, "counts", s.Detector, "a COUNT metric at DAY grain gets the count detector")
 		assert.GreaterOrEqual(t, s.Score, 0.0)
 		assert.LessOrEqual(t, s.Score, 1.0)
 	}

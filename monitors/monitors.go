@@ -108,7 +108,9 @@ type Monitor struct {
 	TopN int `json:",omitempty"`
 	// Grain is HOUR or DAY.
 	Grain metrics.Grain
-	// Detector is an anomaly.DetectorNames() name; empty means the default.
+	// Detector is an anomaly.DetectorNames() name; empty means the
+	// metric's default, stored on validation: "counts" for a COUNT metric
+	// at DAY grain, the ensemble otherwise.
 	Detector string `json:",omitempty"`
 	// Sensitivity picks the score threshold; empty means MEDIUM.
 	Sensitivity Sensitivity `json:",omitempty"`
@@ -158,6 +160,20 @@ type Score struct {
 	// a reader can reproduce it with metricQuery.
 	Query       string
 	EvaluatedAt time.Time
+}
+
+// AnomalyConfidence is the monitor's confidence that the bucket is
+// anomalous — what an alert rule on CONFIDENCE compares: the score on a
+// bucket the monitor flags (at its sensitivity, after the detector's
+// warm-up and the monitor's minimum history, outside quiet hours), 0 on
+// every other. Confidence itself only says how much history backs the
+// score (1 on every bucket after the warm-up), so a rule comparing it
+// would fire on every bucket.
+func (s Score) AnomalyConfidence() float64 {
+	if !s.Anomalous {
+		return 0
+	}
+	return s.Score
 }
 
 // Run is one evaluation of one monitor, as monitor_runs records it.

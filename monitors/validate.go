@@ -14,7 +14,7 @@ import (
 )
 
 // validate checks m field by field (errors name the field), fills the
-// defaults that are stored (name, sensitivity) and compiles its metric
+// defaults that are stored (name, detector, sensitivity) and compiles its metric
 // request once, so a filter or dimension the metric does not allow is
 // refused now rather than at every tick.
 func (s *Service) validate(ctx context.Context, m *Monitor) error {
@@ -40,6 +40,9 @@ func (s *Service) validate(ctx context.Context, m *Monitor) error {
 	}
 	if m.Detector != "" && !slices.Contains(anomaly.DetectorNames(), m.Detector) {
 		return errs.Invalid(op, "detector", fmt.Sprintf("detector: unknown detector %q; use one of %s", m.Detector, strings.Join(anomaly.DetectorNames(), ", ")))
+	}
+	if m.Detector == "" {
+		m.Detector = defaultDetector(def, m.Grain)
 	}
 	if m.Sensitivity == "" {
 		m.Sensitivity = SensitivityMedium

@@ -112,7 +112,7 @@ func TestDetectErrors(t *testing.T) {
 		{"bad timestamp", []string{write("t.csv", good+"01/02/2024 10:00,3\n")}, `t.csv line 3: timestamp "01/02/2024 10:00": use YYYY-MM-DD HH:MM:SS`},
 		{"unsorted", []string{write("u.csv", good+"2024-01-01 03:00:00,2\n2024-01-01 01:30:00,3\n")}, "u.csv line 4: timestamp 2024-01-01 01:30:00 is before the previous row's 2024-01-01 03:00:00"},
 		{"one column", []string{write("c.csv", good+"2024-01-01 00:05:00\n")}, "c.csv line 3: 1 column(s); want timestamp,value"},
-		{"unknown detector", []string{"--detector", "nope", write("g.csv", good)}, `--detector: "nope" is not a detector; use one of ar, bocpd, context, ensemble, prophet, seasonal`},
+		{"unknown detector", []string{"--detector", "nope", write("g.csv", good)}, `--detector: "nope" is not a detector; use one of ar, bocpd, context, counts, countshift, ensemble, prophet, seasonal`},
 		{"no files", nil, "detect: no input"},
 		{"missing file", []string{filepath.Join(dir, "absent.csv")}, "absent.csv: cannot open: no such file or directory"},
 		{"out not a dir", []string{"--out", filepath.Join(dir, "nodir"), write("o.csv", good)}, "--out: "},

@@ -26,7 +26,9 @@ func (a *app) openAlerts(s *services) (*alerts.Service, error) {
 }
 
 // monitorScores is the monitors service as the alerts' AnomalySource: the
-// stored per-bucket scores of a monitor (key-metric defaults included).
+// stored per-bucket scores of a monitor (key-metric defaults included),
+// with the confidence that the bucket is anomalous (Score.AnomalyConfidence,
+// not the detector's warm-up confidence, which is 1 on every bucket).
 type monitorScores struct{ m *monitors.Service }
 
 func (ms monitorScores) Scores(ctx context.Context, tenant, monitorID string, from, to time.Time) ([]alerts.AnomalyPoint, error) {
@@ -37,7 +39,7 @@ func (ms monitorScores) Scores(ctx context.Context, tenant, monitorID string, fr
 	out := make([]alerts.AnomalyPoint, len(scores))
 	for i, sc := range scores {
 		out[i] = alerts.AnomalyPoint{Bucket: sc.Bucket, Series: sc.Series, Value: sc.Value, Expected: sc.Expected,
-			Lower: sc.Lower, Upper: sc.Upper, Score: sc.Score, Confidence: sc.Confidence, Detector: sc.Detector, Query: sc.Query}
+			Lower: sc.Lower, Upper: sc.Upper, Score: sc.Score, Confidence: sc.AnomalyConfidence(), Detector: sc.Detector, Query: sc.Query}
 	}
 	return out, nil
 }

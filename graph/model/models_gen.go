@@ -1600,7 +1600,7 @@ type MonitorInput struct {
 	TopN *int `json:"topN,omitempty"`
 	// HOUR or DAY.
 	Grain Grain `json:"grain"`
-	// Anomaly detector; default the ensemble. One of: ar, bocpd, context, ensemble, seasonal.
+	// Anomaly detector; default `counts` for a COUNT metric at DAY grain, else the ensemble. One of: ar, bocpd, context, counts, countshift, ensemble, prophet, seasonal.
 	Detector *string `json:"detector,omitempty"`
 	// Default MEDIUM.
 	Sensitivity *MonitorSensitivity `json:"sensitivity,omitempty"`
