@@ -3,12 +3,14 @@ package insights_test
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/learnhub/analytics-service/insights"
 	"github.com/learnhub/analytics-service/jobs"
@@ -161,6 +163,51 @@ func TestService(t *testing.T) {
 				}
 			}
 		}
+	})
+
+	t.Run("means: Welch's t test on the engine's moments", func(t *testing.T) {
+		apr, may := insights.Period{From: day(2026, 4, 1), To: day(2026, 5, 1), Label: "April"}, insights.Period{From: day(2026, 5, 1), To: day(2026, 6, 1), Label: "May"}
+		var changes []float64
+		for _, tenant := range []string{"demo", "acme-corp"} {
+			s := h.tools.NewSession(nil)
+			rep, err := s.ComparePeriods(as(tenant, auth.RoleViewer), "avg_quiz_score", may, apr, nil)
+			require.NoError(t, err)
+			assert.Equal(t, insights.TestWelch, rep.Test)
+			// Welch's t from moments written by hand over the tenant's rows.
+			moments := func(p insights.Period) (n, mean, v float64) {
+				var c uint64
+				var s, ss float64
+				require.NoError(t, h.db.QueryRow(context.Background(), []any{&c, &s, &ss}, `
+					SELECT count(), sum(toFloat64(properties.score)), sum(pow(toFloat64(properties.score), 2)) FROM events FINAL
+					WHERE tenant_id = ? AND type = 'quiz.submitted' AND properties.score IS NOT NULL AND occurred_at >= ? AND occurred_at < ?`, tenant, p.From, p.To))
+				n = float64(c)
+				return n, s / n, (ss - s*s/n) / (n - 1)
+			}
+			n1, m1, v1 := moments(may)
+			n0, m0, v0 := moments(apr)
+			assert.InDelta(t, m1, rep.CurrentValue, 1e-9)
+			assert.InDelta(t, m0, rep.PreviousValue, 1e-9)
+			se := math.Sqrt(v1/n1 + v0/n0)
+			df := math.Pow(v1/n1+v0/n0, 2) / (math.Pow(v1/n1, 2)/(n1-1) + math.Pow(v0/n0, 2)/(n0-1))
+			want := 2 * distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Survival(math.Abs(m1-m0)/se)
+			assert.InDelta(t, want, rep.PValue, 1e-9, "%s: p-value", tenant)
+			require.NotEmpty(t, rep.Drivers)
+			for _, d := range rep.Drivers {
+				assert.InDelta(t, d.Contribution, d.MixEffect+d.RateEffect, 1e-12)
+				assert.False(t, math.IsNaN(d.PValue), "every segment is tested")
+			}
+			// The moments evidence carries the bound SQL with the tenant guard.
+			sqlEvidence := 0
+			for _, ev := range s.Evidence() {
+				if ev.SQL != "" {
+					sqlEvidence++
+					assert.Contains(t, ev.SQL, "tenant_id")
+				}
+			}
+			assert.Positive(t, sqlEvidence)
+			changes = append(changes, rep.Change)
+		}
+		assert.NotEqual(t, changes[0], changes[1], "each tenant's own rows")
 	})
 
 	t.Run("tools run as the caller", func(t *testing.T) {
