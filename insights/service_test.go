@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"math"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -17,6 +19,7 @@ import (
 	"github.com/learnhub/analytics-service/jobs/jobstest"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
+	"github.com/learnhub/analytics-service/platform/bus"
 	"github.com/learnhub/analytics-service/platform/errs"
 )
 
@@ -32,12 +35,47 @@ func run(t *testing.T, svc *insights.Service, q *jobstest.Recorder) {
 	}
 }
 
+// flakyPublisher fails its next publish when failNext is set.
+type flakyPublisher struct {
+	insights.Publisher
+	failNext atomic.Bool
+}
+
+func (f *flakyPublisher) Publish(ctx context.Context, subject string, v any, msgID string) error {
+	if f.failNext.CompareAndSwap(true, false) {
+		return errs.E("test.Publish", errs.KindUnavailable, "the bus is down")
+	}
+	return f.Publisher.Publish(ctx, subject, v, msgID)
+}
+
+// completedMsgs counts the analytics.insight.completed.v1 messages stored.
+func completedMsgs(t *testing.T, h *harness) uint64 {
+	t.Helper()
+	s, err := h.bus.JetStream().Stream(context.Background(), bus.DefaultStream)
+	require.NoError(t, err)
+	info, err := s.Info(context.Background(), jetstream.WithSubjectFilter(insights.SubjectCompleted))
+	require.NoError(t, err)
+	return info.State.Subjects[insights.SubjectCompleted]
+}
+
+// lastCompleted decodes the last completed event into ev.
+func lastCompleted(t *testing.T, h *harness, ev *insights.Completed) {
+	t.Helper()
+	s, err := h.bus.JetStream().Stream(context.Background(), bus.DefaultStream)
+	require.NoError(t, err)
+	raw, err := s.GetLastMsgForSubject(context.Background(), insights.SubjectCompleted)
+	require.NoError(t, err)
+	*ev = insights.Completed{}
+	require.NoError(t, json.Unmarshal(raw.Data, ev))
+}
+
 // TestService runs insights through the task handler as the asking user
 // and checks every query, mutation and tool for tenant isolation and roles.
 func TestService(t *testing.T) {
 	h := newHarness(t)
 	q := &jobstest.Recorder{}
-	svc := insights.NewService(h.db, h.tools, q, insights.Config{Now: func() time.Time { return time.Now() }})
+	flaky := &flakyPublisher{Publisher: h.bus}
+	svc := insights.NewService(h.db, h.tools, q, insights.Config{Now: func() time.Time { return time.Now() }, Bus: flaky})
 	demoViewer, acmeViewer := as("demo", auth.RoleViewer), as("acme-corp", auth.RoleViewer)
 
 	asked, err := svc.Ask(demoViewer, "Why did course completions drop in March?", insights.Context{}, "")
@@ -65,6 +103,40 @@ func TestService(t *testing.T) {
 		assert.Equal(t, got.Version, again.Version)
 	})
 
+	t.Run("completed is published once, with the verdicts", func(t *testing.T) {
+		assert.Equal(t, uint64(1), completedMsgs(t, h), "the first run and the rerun announce it once")
+		var ev insights.Completed
+		lastCompleted(t, h, &ev)
+		assert.Equal(t, insights.Completed{Tenant: "demo", InsightID: asked.ID, Status: insights.StatusSucceeded, Engine: insights.EngineBuiltin,
+			PromptVersion: insights.PromptVersion, Kind: insights.KindWhyChanged, MetricKey: "course_completions", Grounding: insights.Grounded,
+			Confidence: got.Answer.Confidence.Score, Level: got.Answer.Confidence.Level, ToolCalls: got.Answer.Provenance.ToolCalls,
+			LatencyMs: got.Answer.Provenance.LatencyMs, AskedBy: "viewer@demo", CompletedAt: *got.FinishedAt}, ev)
+
+		// The bus fails right after the final save: the task fails, its
+		// retry finds the insight final and announces it — once.
+		flaky.failNext.Store(true)
+		a, err := svc.Ask(demoViewer, "How many enrolments in May?", insights.Context{}, "")
+		require.NoError(t, err)
+		handler := svc.Jobs()[0].Handler
+		tasks := q.Take(insights.KindAnswer)
+		require.Len(t, tasks, 1)
+		id, params, err := jobs.TaskID(tasks[0])
+		require.NoError(t, err)
+		job := jobs.Job{ID: id, Kind: tasks[0].Kind, Tenant: tasks[0].Tenant, Params: params, MaxRetry: 2}
+		require.Error(t, handler.ProcessJob(context.Background(), job), "the publish failure goes back to Asynq")
+		done, err := svc.Get(demoViewer, a.ID)
+		require.NoError(t, err)
+		require.Equal(t, insights.StatusSucceeded, done.Status)
+		assert.Equal(t, uint64(1), completedMsgs(t, h))
+		for retry := 1; retry <= 2; retry++ {
+			job.Retried = retry
+			require.NoError(t, handler.ProcessJob(context.Background(), job))
+		}
+		assert.Equal(t, uint64(2), completedMsgs(t, h), "announced once after the failed publish, whatever the retries")
+		lastCompleted(t, h, &ev)
+		assert.Equal(t, a.ID, ev.InsightID)
+	})
+
 	t.Run("another tenant sees nothing of it", func(t *testing.T) {
 		_, err := svc.Get(acmeViewer, asked.ID)
 		assert.True(t, errs.Is(err, errs.KindNotFound), "%v", err)
@@ -77,7 +149,7 @@ func TestService(t *testing.T) {
 		assert.Empty(t, page.Insights)
 		page, err = svc.List(demoViewer, 20, "")
 		require.NoError(t, err)
-		require.Len(t, page.Insights, 1)
+		require.Len(t, page.Insights, 2, "demo's two questions")
 	})
 
 	t.Run("the same question answers from the asking tenant's data", func(t *testing.T) {

@@ -23,5 +23,5 @@ func (a *app) openInsights(s *services) *insights.Service {
 	}
 	gw := insights.NewGateway(insights.GatewayConfig{URL: c.AIURL, Model: c.AIModel, APIKey: c.AIAPIKey, Timeout: c.AITimeout,
 		DailyTokens: c.AIDailyTokens, PIIKeys: pii})
-	return insights.NewService(a.db, tools, s.jobs, insights.Config{Gateway: gw})
+	return insights.NewService(a.db, tools, s.jobs, insights.Config{Gateway: gw, Bus: a.bus})
 }
