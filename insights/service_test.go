@@ -280,6 +280,14 @@ func TestService(t *testing.T) {
 			changes = append(changes, rep.Change)
 		}
 		assert.NotEqual(t, changes[0], changes[1], "each tenant's own rows")
+
+		// Through the analyst: the test is named and every number grounded.
+		ans, err := insights.NewAnalyst(h.tools).Answer(demoViewer, "Why did the average quiz score change in May?", insights.Context{}, nil)
+		require.NoError(t, err)
+		assert.Equal(t, insights.KindWhyChanged, ans.Interpretation.Kind)
+		assert.Equal(t, "avg_quiz_score", ans.Interpretation.MetricKey)
+		assert.Contains(t, ans.Explanation, insights.TestWelch+" test")
+		assert.Equal(t, insights.Grounded, ans.Grounding.Status, "ungrounded %v in:\n%s", ans.Grounding.Ungrounded, ans.Explanation)
 	})
 
 	t.Run("tools run as the caller", func(t *testing.T) {
