@@ -224,8 +224,12 @@ func (w *writer) whyChanged(ctx context.Context, filters []metrics.Filter) error
 		return nil
 	}
 	if rep.BroadBased {
-		fmt.Fprintf(&w.text, "Nothing stands out: the change is **broad-based**. No %s changed its share significantly [%s]. The largest contributions were:\n",
-			joinDims(rep.Dimensions), st)
+		moved := "changed its share"
+		if w.def.Kind == metrics.KindAvg {
+			moved = "changed its mean"
+		}
+		fmt.Fprintf(&w.text, "Nothing stands out: the change is **broad-based**. No %s %s significantly [%s]. The largest contributions were:\n",
+			joinDims(rep.Dimensions), moved, st)
 		w.findings = append(w.findings, Finding{Text: "The change is broad-based: no segment's share changed significantly.", Evidence: []string{st}})
 	} else {
 		fmt.Fprintf(&w.text, "The drivers, largest contribution first [%s]:\n", st)
@@ -236,7 +240,7 @@ func (w *writer) whyChanged(ctx context.Context, filters []metrics.Filter) error
 		}
 		line := fmt.Sprintf("%s `%s`: %s → %s (%s, %.1f%% of the change)", dimName(d.Dimension), d.Value, fmtValue(w.def, d.Previous),
 			fmtValue(w.def, d.Current), fmtSigned(w.def, d.Contribution), d.SharePct)
-		if w.def.Kind == metrics.KindRatio {
+		if w.def.Kind == metrics.KindRatio || w.def.Kind == metrics.KindAvg {
 			line += fmt.Sprintf("; rate effect %s, mix effect %s", fmtSigned(w.def, d.RateEffect), fmtSigned(w.def, d.MixEffect))
 		}
 		if !math.IsNaN(d.PValue) {

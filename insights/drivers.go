@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"gonum.org/v1/gonum/stat/distuv"
+
 	"github.com/learnhub/analytics-service/cohorts"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/errs"
@@ -29,7 +31,8 @@ const (
 const (
 	TestPoissonRate   = "poisson-rate"   // counts: rates per day of two periods
 	TestTwoProportion = "two-proportion" // ratios and a segment's share of a count
-	TestNotApplicable = "not-applicable" // kinds without a test from aggregates (sums, means, percentiles)
+	TestWelch         = "welch-t"        // means: Welch's t on counts, sums and sums of squares
+	TestNotApplicable = "not-applicable" // kinds without a test from aggregates (sums, min, max, percentiles)
 )
 
 // DriverReport is compare_periods' answer: the change of a metric between
@@ -72,7 +75,8 @@ type Driver struct {
 	Contribution float64 // its part of DriverReport.Change
 	SharePct     float64 // Contribution / Change * 100
 	// MixEffect and RateEffect split Contribution for ratio metrics
-	// (weights w = denominator share, rates r = numerator/denominator):
+	// (weights w = denominator share, rates r = numerator/denominator) and
+	// means (w = the segment's share of the values, r = its mean):
 	// rate = w₀(r₁ − r₀), mix = (w₁ − w₀)r₁; zero for other kinds.
 	MixEffect, RateEffect float64
 	PValue                float64
@@ -83,8 +87,10 @@ type Driver struct {
 // segment is one dimension value's numbers in both periods.
 type segment struct {
 	value      string
-	cur, prev  float64 // the metric (for ratios, numerator)
-	dcur, dpre float64 // ratio denominators
+	cur, prev  float64 // the metric (for ratios, numerator; for means, the sum)
+	dcur, dpre float64 // ratio denominators (for means, the count of values)
+	// mcur, mpre are a mean metric's moments (Welch's test).
+	mcur, mpre metrics.Moments
 }
 
 // ComparePeriods is compare_periods: the metric key's change from previous
@@ -164,6 +170,18 @@ func (s *Session) ComparePeriods(ctx context.Context, key string, current, previ
 	for i, sl := range slots {
 		idOf[sl], resOf[sl] = ids[i], res[i]
 	}
+	// Means: the moments of every (dimension, period), for Welch's test and
+	// the mix/rate split.
+	var mom map[slot]*metrics.MomentsResult
+	momID := map[slot]string{}
+	if def.Kind == metrics.KindAvg {
+		mom = map[slot]*metrics.MomentsResult{}
+		for i, sl := range slots {
+			if mom[sl], momID[sl], err = s.queryMoments(ctx, reqs[i]); err != nil {
+				return nil, err
+			}
+		}
+	}
 	total := func(k string, cur bool) float64 { return value(resOf[slot{k, "", cur}].Totals.Value) }
 	rep.CurrentValue, rep.PreviousValue = total(key, true), total(key, false)
 	rep.TotalsEvidence = [2]string{idOf[slot{key, "", true}], idOf[slot{key, "", false}]}
@@ -175,6 +193,9 @@ func (s *Session) ComparePeriods(ctx context.Context, key string, current, previ
 		rep.Test = TestTwoProportion
 		n1, d1, n0, d0 := total(keys[0], true), total(keys[1], true), total(keys[0], false), total(keys[1], false)
 		rep.PValue = twoProportionP(n1, d1, n0, d0)
+	case mom != nil:
+		rep.Test = TestWelch
+		rep.PValue = welchP(mom[slot{key, "", true}].Total, mom[slot{key, "", false}].Total)
 	case def.Kind == metrics.KindCount || def.Kind == metrics.KindUniqueUsers:
 		rep.Test = TestPoissonRate
 		rep.PValue = poissonRateP(rep.CurrentValue, days(current), rep.PreviousValue, days(previous))
@@ -186,6 +207,9 @@ func (s *Session) ComparePeriods(ctx context.Context, key string, current, previ
 	anySignificant := false
 	for _, dim := range dims[1:] {
 		segs := segments(resOf[slot{keys[0], dim, true}], resOf[slot{keys[0], dim, false}])
+		if mom != nil {
+			segs = momentSegments(mom[slot{key, dim, true}], mom[slot{key, dim, false}])
+		}
 		if ratio {
 			addDenominators(segs, resOf[slot{keys[1], dim, true}], resOf[slot{keys[1], dim, false}])
 		}
@@ -194,6 +218,9 @@ func (s *Session) ComparePeriods(ctx context.Context, key string, current, previ
 		}
 		rep.Dimensions = append(rep.Dimensions, dim)
 		ev := []string{idOf[slot{keys[0], dim, true}], idOf[slot{keys[0], dim, false}]}
+		if mom != nil {
+			ev = []string{momID[slot{key, dim, true}], momID[slot{key, dim, false}]}
+		}
 		if ratio {
 			ev = append(ev, idOf[slot{keys[1], dim, true}], idOf[slot{keys[1], dim, false}])
 		}
@@ -271,7 +298,7 @@ func (s *Session) recordStats(rep *DriverReport, from []string) string {
 		add(n+"/contribution", d.Contribution)
 		add(n+"/share_pct", d.SharePct)
 		add(n+"/p_value", d.PValue)
-		if rep.Metric.Kind == metrics.KindRatio {
+		if rep.Metric.Kind == metrics.KindRatio || rep.Metric.Kind == metrics.KindAvg {
 			add(n+"/mix", d.MixEffect)
 			add(n+"/rate", d.RateEffect)
 		}
@@ -290,13 +317,17 @@ func decompose(kind metrics.Kind, segs []segment, rep *DriverReport) []Driver {
 	for _, g := range segs {
 		d := Driver{Value: g.value, Current: g.cur, Previous: g.prev, PValue: math.NaN()}
 		switch kind {
-		case metrics.KindRatio:
+		case metrics.KindRatio, metrics.KindAvg:
 			w1, w0 := safeDiv(g.dcur, D1), safeDiv(g.dpre, D0)
 			r1, r0 := safeDiv(g.cur, g.dcur), safeDiv(g.prev, g.dpre)
 			d.Current, d.Previous = r1, r0
 			d.RateEffect, d.MixEffect = w0*(r1-r0), (w1-w0)*r1
 			d.Contribution = d.RateEffect + d.MixEffect
-			d.PValue = twoProportionP(g.cur, g.dcur, g.prev, g.dpre)
+			if kind == metrics.KindAvg {
+				d.PValue = welchP(g.mcur, g.mpre)
+			} else {
+				d.PValue = twoProportionP(g.cur, g.dcur, g.prev, g.dpre)
+			}
 		case metrics.KindCount, metrics.KindUniqueUsers, metrics.KindSum:
 			d.Contribution = g.cur - g.prev
 			// Did this segment's share of the total move? Under a
@@ -314,26 +345,57 @@ func decompose(kind metrics.Kind, segs []segment, rep *DriverReport) []Driver {
 	return out
 }
 
+// segmentSet collects segments by dimension value.
+type segmentSet struct {
+	idx map[string]int
+	out []segment
+}
+
+// get returns the segment of value v, adding it when new.
+func (ss *segmentSet) get(v string) *segment {
+	if ss.idx == nil {
+		ss.idx = map[string]int{}
+	}
+	i, ok := ss.idx[v]
+	if !ok {
+		i = len(ss.out)
+		ss.idx[v] = i
+		ss.out = append(ss.out, segment{value: v})
+	}
+	return &ss.out[i]
+}
+
+// sorted returns the segments ordered by value.
+func (ss *segmentSet) sorted() []segment {
+	slices.SortFunc(ss.out, func(a, b segment) int { return strings.Compare(a.value, b.value) })
+	return ss.out
+}
+
 // segments pairs the series of one dimension in the two periods.
 func segments(cur, prev *metrics.Result) []segment {
-	idx := map[string]int{}
-	var out []segment
-	get := func(v string) *segment {
-		if i, ok := idx[v]; ok {
-			return &out[i]
-		}
-		idx[v] = len(out)
-		out = append(out, segment{value: v})
-		return &out[len(out)-1]
-	}
+	var ss segmentSet
 	for _, sr := range cur.Series {
-		get(strings.Join(sr.Values, "/")).cur = value(sr.Total.Value)
+		ss.get(strings.Join(sr.Values, "/")).cur = value(sr.Total.Value)
 	}
 	for _, sr := range prev.Series {
-		get(strings.Join(sr.Values, "/")).prev = value(sr.Total.Value)
+		ss.get(strings.Join(sr.Values, "/")).prev = value(sr.Total.Value)
 	}
-	slices.SortFunc(out, func(a, b segment) int { return strings.Compare(a.value, b.value) })
-	return out
+	return ss.sorted()
+}
+
+// momentSegments pairs the moment groups of one dimension in the two
+// periods: sums as the numerators, counts as the denominators.
+func momentSegments(cur, prev *metrics.MomentsResult) []segment {
+	var ss segmentSet
+	for _, m := range cur.Groups {
+		g := ss.get(strings.Join(m.Values, "/"))
+		g.cur, g.dcur, g.mcur = m.Sum, m.Count, m
+	}
+	for _, m := range prev.Groups {
+		g := ss.get(strings.Join(m.Values, "/"))
+		g.prev, g.dpre, g.mpre = m.Sum, m.Count, m
+	}
+	return ss.sorted()
 }
 
 // addDenominators fills the ratio denominators of segs.
@@ -378,6 +440,23 @@ func twoProportionP(x1, n1, x0, n0 float64) float64 {
 		return 1
 	}
 	return 2 * normalSF(math.Abs(x1/n1-x0/n0)/se)
+}
+
+// welchP is the two-sided p-value of Welch's t test of equal means for
+// the values summarised by a and b (unequal variances, Welch–Satterthwaite
+// degrees of freedom); 1 when either side has fewer than two values or
+// neither varies.
+func welchP(a, b metrics.Moments) float64 {
+	if a.Count < 2 || b.Count < 2 {
+		return 1
+	}
+	va, vb := a.Variance()/a.Count, b.Variance()/b.Count
+	if va+vb == 0 {
+		return 1
+	}
+	t := math.Abs(a.Mean()-b.Mean()) / math.Sqrt(va+vb)
+	df := (va + vb) * (va + vb) / (va*va/(a.Count-1) + vb*vb/(b.Count-1))
+	return 2 * distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Survival(t)
 }
 
 // normalSF is the standard normal survival function.

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -18,6 +19,9 @@ import (
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/platform/kv/kvtest"
+	"github.com/learnhub/analytics-service/platform/kv/rediskv"
+	"github.com/learnhub/analytics-service/timerange"
 )
 
 // turn is one scripted model reply: tool calls (name, JSON arguments) or a final text.
@@ -157,6 +161,82 @@ func TestGateway(t *testing.T) {
 		_, sc, err := ask(t, auth.RoleViewer, insights.GatewayConfig{DailyTokens: 200}, turn{calls: [][2]string{{"list_metrics", `{}`}}})
 		assert.True(t, errs.Is(err, errs.KindRateLimited), "%v", err)
 		assert.Len(t, sc.reqs, 2, "the call after the budget is used up is never made")
+	})
+
+	t.Run("findings and charts come from the answer tool, checked against the evidence", func(t *testing.T) {
+		daily := `{"metric":"course_completions","from":"2026-03-01","to":"2026-04-01","grain":"DAY"}`
+		answer := func(findingEvidence, chartValues string) string {
+			return `{"explanation":"Completions per day in March are charted [E3].","findings":[{"text":"Completions per day in March [E3].","evidence":[` +
+				findingEvidence + `]}],"charts":[{"type":"line","title":"Completions per day","evidence":"E3"` + chartValues + `}]}`
+		}
+		ans, sc, err := ask(t, auth.RoleViewer, insights.GatewayConfig{},
+			turn{calls: [][2]string{{"query_metric", daily}}},
+			turn{calls: [][2]string{{"answer", answer(`"E9"`, "")}}},
+			turn{calls: [][2]string{{"answer", answer(`"E3"`, `,"values":["2026-03-01","March 2"]`)}}},
+			turn{calls: [][2]string{{"answer", `{"explanation":"x","findings":[],"charts":[{"type":"pie","title":"t","evidence":"E3"}]}`}}},
+			turn{calls: [][2]string{{"answer", answer(`"E3"`, "")}}})
+		require.NoError(t, err)
+		msgs := sc.toolMessages()
+		require.Len(t, msgs, 4, "the query and three refused answers went back to the model")
+		assert.Contains(t, msgs[1], `finding 1 cites "E9", which no tool call produced; cite one of E1, E2, E3`)
+		assert.Contains(t, msgs[2], `E3 has no value "March 2"`)
+		assert.Contains(t, msgs[3], `type "pie"; use line, bar or table`)
+
+		assert.Equal(t, insights.Grounded, ans.Grounding.Status, "%v", ans.Grounding.Ungrounded)
+		require.Len(t, ans.Findings, 1)
+		assert.Equal(t, []string{"E3"}, ans.Findings[0].Evidence)
+		require.Len(t, ans.Charts, 1)
+		c := ans.Charts[0]
+		assert.Equal(t, "line", c.Type)
+		assert.Equal(t, "day", c.X)
+		assert.Equal(t, "E3", c.Evidence)
+		// The chart's data are the engine's daily values, whatever the model wrote.
+		from, to := day(2026, 3, 1), day(2026, 4, 1)
+		res, err := h.tools.Querier.Query(as("demo", auth.RoleViewer), metrics.Request{MetricKey: "course_completions",
+			TimeRange: timerange.Spec{From: &from, To: &to}, Grain: "DAY"})
+		require.NoError(t, err)
+		var want []float64
+		for _, p := range res.Series[0].Points {
+			want = append(want, *p.Value)
+		}
+		require.Len(t, c.Series, 1)
+		assert.Len(t, c.Series[0].X, 31)
+		assert.Equal(t, want, c.Series[0].Y)
+	})
+
+	t.Run("an invented number in a finding is caught", func(t *testing.T) {
+		ans, sc, err := ask(t, auth.RoleViewer, insights.GatewayConfig{},
+			turn{calls: [][2]string{{"query_metric", march}}},
+			turn{calls: [][2]string{{"answer", `{"explanation":"See the findings [E3].","findings":[{"text":"Completions reached 4321 [E3].","evidence":["E3"]}]}`}}})
+		require.NoError(t, err)
+		assert.Len(t, sc.reqs, 3, "one repair request")
+		assert.Contains(t, sc.toolMessages()[1], "4321", "the repair request names the number, as the answer call's result")
+		assert.Equal(t, insights.Ungrounded, ans.Grounding.Status)
+		assert.Equal(t, []string{"4321"}, ans.Grounding.Ungrounded)
+		assert.LessOrEqual(t, ans.Confidence.Score, 0.2)
+	})
+
+	t.Run("the daily token budget is shared by two gateways on one Redis", func(t *testing.T) {
+		addr := kvtest.StartRedis(t)
+		gateway := func(sc *script) *insights.Gateway {
+			srv := httptest.NewServer(sc)
+			t.Cleanup(srv.Close)
+			c := redis.NewClient(&redis.Options{Addr: addr})
+			t.Cleanup(func() { _ = c.Close() })
+			return insights.NewGateway(insights.GatewayConfig{URL: srv.URL + "/v1", Model: "scripted-model", DailyTokens: 300, Budget: rediskv.New(c)})
+		}
+		two := []turn{{calls: [][2]string{{"list_metrics", `{}`}}}, {text: "done"}} // 2 calls, 220 tokens
+		scA, scB, scC := &script{turns: two}, &script{turns: two}, &script{turns: two}
+		a, b := gateway(scA), gateway(scB)
+		_, err := a.Answer(as("demo", auth.RoleViewer), h.tools, "q", insights.Context{}, nil)
+		require.NoError(t, err, "220 of 300 tokens")
+		_, err = b.Answer(as("demo", auth.RoleViewer), h.tools, "q", insights.Context{}, nil)
+		assert.True(t, errs.Is(err, errs.KindRateLimited), "the other replica sees the tenant's 220 tokens: %v", err)
+		assert.Len(t, scB.reqs, 1, "one call (330 tokens), then refused")
+		_, err = a.Answer(as("demo", auth.RoleViewer), h.tools, "q", insights.Context{}, nil)
+		assert.True(t, errs.Is(err, errs.KindRateLimited), "%v", err)
+		_, err = gateway(scC).Answer(as("acme-corp", auth.RoleViewer), h.tools, "q", insights.Context{}, nil)
+		assert.NoError(t, err, "another tenant has its own budget")
 	})
 
 	t.Run("run_sql stays in the tenant and out of system tables", func(t *testing.T) {

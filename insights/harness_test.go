@@ -35,6 +35,7 @@ const finishers = "Course finishers"
 type harness struct {
 	db    *store.DB
 	tools *insights.Tools
+	bus   *bus.Bus // in-process NATS JetStream
 }
 
 func newHarness(t *testing.T) *harness {
@@ -50,7 +51,7 @@ func newHarness(t *testing.T) *harness {
 	now := func() time.Time { return demoEnd }
 	reg := metrics.NewRegistry(db, metrics.Config{Now: now})
 	coh := cohorts.NewService(db, b, cohorts.Config{Now: now, Metrics: reg})
-	h := &harness{db: db, tools: &insights.Tools{Registry: reg, Querier: metrics.NewQuerier(db, reg, metrics.QuerierConfig{Now: now}),
+	h := &harness{db: db, bus: b, tools: &insights.Tools{Registry: reg, Querier: metrics.NewQuerier(db, reg, metrics.QuerierConfig{Now: now}),
 		Events: events.NewService(db), SQL: adhoc.NewService(db, adhoc.Config{}), Cohorts: coh, Now: now}}
 	c, err := coh.Create(as("demo", auth.RoleAdmin), cohorts.Cohort{Name: finishers,
 		Criteria: &cohorts.Criteria{Performed: &cohorts.Performed{Type: "course.completed", Count: 1}}})

@@ -60,6 +60,9 @@ type Config struct {
 	// Gateway answers askInsight(engine: GATEWAY); nil (ANALYTICS_AI_URL
 	// unset) makes that ErrGatewayUnavailable.
 	Gateway *Gateway
+	// Bus announces finished insights (analytics.insight.completed.v1);
+	// nil publishes nothing.
+	Bus Publisher
 }
 
 // Service asks, answers, lists and rates insights.
@@ -259,8 +262,11 @@ func (s *Service) Jobs() []jobs.Registration {
 }
 
 // process answers one insight as the user who asked. It is idempotent: an
-// insight that is already final is left alone; a rerun after a crash
-// answers again from the start (the answer is a function of the data).
+// insight that is already final is left alone but announced again (the
+// event's Nats-Msg-Id dedups it, so a crash between the final save and the
+// publish still announces it exactly once); a rerun after a crash before
+// the final save answers again from the start (the answer is a function
+// of the data).
 func (s *Service) process(ctx context.Context, j jobs.Job) error {
 	var p answerParams
 	if err := j.Decode(&p); err != nil {
@@ -276,7 +282,7 @@ func (s *Service) process(ctx context.Context, j jobs.Job) error {
 		return err
 	}
 	if !in.Status.Active() {
-		return nil
+		return s.announce(ctx, in)
 	}
 	started := s.cfg.Now().UTC().Truncate(time.Millisecond)
 	in.Status, in.StartedAt, in.Steps = StatusRunning, &started, []Step{}
@@ -302,9 +308,15 @@ func (s *Service) process(ctx context.Context, j jobs.Job) error {
 		}
 		in.Status, in.Error, in.FinishedAt = StatusFailed, errs.PublicMessage(err), &done
 		in.Steps = append(in.Steps, Step{At: done, Kind: "error", Message: in.Error})
-		return s.repo.save(ctx, in)
+		if err := s.repo.save(ctx, in); err != nil {
+			return err
+		}
+		return s.announce(ctx, in)
 	}
 	in.Status, in.Answer, in.FinishedAt = StatusSucceeded, ans, &done
 	in.Steps = append(in.Steps, Step{At: done, Kind: "done", Message: ans.Grounding.Status + ", confidence " + ans.Confidence.Level})
-	return s.repo.save(ctx, in)
+	if err := s.repo.save(ctx, in); err != nil {
+		return err
+	}
+	return s.announce(ctx, in)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -179,6 +180,33 @@ func (s *Session) queryMetrics(ctx context.Context, tool string, reqs []metrics.
 		ids[i] = s.record(Evidence{Tool: tool, Request: string(body), RanAt: s.t.now(), Rows: rows, Values: values, Labels: labels}, took)
 	}
 	return res, ids, nil
+}
+
+// queryMoments runs the moments of a mean metric's request (Welch's test
+// in compare_periods) and records them as evidence with the bound SQL:
+// count, mean and standard deviation, overall and per dimension value.
+func (s *Session) queryMoments(ctx context.Context, req metrics.Request) (*metrics.MomentsResult, string, error) {
+	start := time.Now()
+	res, err := s.t.Querier.QueryMoments(ctx, req)
+	if err != nil {
+		return nil, "", err
+	}
+	took := time.Since(start)
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, "", errs.Wrap("insights.query", errs.KindInternal, err, "")
+	}
+	ev := Evidence{Tool: ToolComparePeriods, Request: string(body), SQL: res.SQL, RanAt: s.t.now(), Rows: max(1, len(res.Groups))}
+	add := func(prefix string, m metrics.Moments) {
+		ev.Values = append(ev.Values, Value{Name: prefix + "count", Value: m.Count}, Value{Name: prefix + "mean", Value: m.Mean()},
+			Value{Name: prefix + "sd", Value: math.Sqrt(m.Variance())})
+	}
+	add("", res.Total)
+	for _, g := range res.Groups {
+		add(strings.Join(g.Values, "/")+"/", g)
+		ev.Labels = append(ev.Labels, g.Values...)
+	}
+	return res, s.record(ev, took), nil
 }
 
 // RerunMetric runs a query_metric evidence again and returns its values.

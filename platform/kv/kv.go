@@ -28,6 +28,14 @@ type Cache interface {
 	SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error)
 }
 
+// Counter keeps integer counters every replica shares (per-tenant budgets).
+type Counter interface {
+	// IncrBy adds n (may be 0 to read) to the counter key and returns its new
+	// value; a key it creates expires after ttl, so a budget per period
+	// cleans itself up.
+	IncrBy(ctx context.Context, key string, n int64, ttl time.Duration) (int64, error)
+}
+
 // Locker takes short named locks shared by every replica.
 type Locker interface {
 	// TryLock takes the lock named key for at most ttl. ok is false when

@@ -38,6 +38,8 @@ const routes: Route[] = [
   { path: /^\/cohorts\/([^/]+)$/, need: 'VIEWER', render: cohortPage },
   { path: /^\/reports$/, nav: 'Reports', href: '/reports', need: 'VIEWER', render: reportsPage },
   { path: /^\/reports\/([^/]+)$/, need: 'VIEWER', render: reportPage },
+  { path: /^\/insights$/, nav: 'Insights', href: '/insights', need: 'VIEWER', render: (ctx) => import('./pages/insights').then((m) => m.insightsPage(ctx)) },
+  { path: /^\/insights\/([^/]+)$/, need: 'VIEWER', render: (ctx, id) => import('./pages/insights').then((m) => m.insightPage(ctx, id)) },
   { path: /^\/sql$/, nav: 'SQL', href: '/sql', need: 'ANALYST', render: sqlPage },
   { path: /^\/exports$/, nav: 'Exports', href: '/exports', need: 'ANALYST', render: exportsPage },
   { path: /^\/privacy$/, nav: 'Privacy', href: '/privacy', need: 'ADMIN', render: privacyPage },

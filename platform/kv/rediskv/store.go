@@ -15,14 +15,19 @@ import (
 // unlockScript deletes the lock only if this holder still owns it.
 var unlockScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
 
-// Store is kv.Locker and kv.Cache on a go-redis client.
+// incrScript adds ARGV[1] to KEYS[1] and gives a key without an expiry
+// ARGV[2] milliseconds to live, in one step.
+var incrScript = redis.NewScript(`local v = redis.call("INCRBY", KEYS[1], ARGV[1]) if redis.call("PTTL", KEYS[1]) < 0 then redis.call("PEXPIRE", KEYS[1], ARGV[2]) end return v`)
+
+// Store is kv.Locker, kv.Cache and kv.Counter on a go-redis client.
 type Store struct {
 	client redis.UniversalClient
 }
 
 var (
-	_ kv.Locker = (*Store)(nil)
-	_ kv.Cache  = (*Store)(nil)
+	_ kv.Locker  = (*Store)(nil)
+	_ kv.Cache   = (*Store)(nil)
+	_ kv.Counter = (*Store)(nil)
 )
 
 // New returns a Store on client; the caller keeps closing the client.
@@ -60,4 +65,9 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 // SetNX implements kv.Cache.
 func (s *Store) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
 	return s.client.SetNX(ctx, key, value, ttl).Result()
+}
+
+// IncrBy implements kv.Counter with INCRBY and PEXPIRE in one script.
+func (s *Store) IncrBy(ctx context.Context, key string, n int64, ttl time.Duration) (int64, error) {
+	return incrScript.Run(ctx, s.client, []string{key}, n, ttl.Milliseconds()).Int64()
 }

@@ -1,0 +1,227 @@
+// Insights: ask a question, watch its steps live (insightProgress), read the
+// explanation and findings with links to their evidence (the SQL or metric
+// request and the values it returned), see the charts drawn from evidence,
+// the confidence and provenance, and rate the answer.
+import { gql, subscribe } from '../api';
+import { barChart, dispose, timeChart } from '../charts';
+import type { Ctx } from '../main';
+import { button, clear, errorBox, fmtTime, h, page } from '../ui';
+
+interface Evidence {
+  id: string;
+  tool: string;
+  request: string;
+  sql: string | null;
+  ranAt: string;
+  rows: number;
+  values: { name: string; value: number }[] | null;
+  labels: string[];
+}
+
+interface Chart {
+  type: string;
+  title: string;
+  x: string;
+  series: { name: string; x: string[]; y: number[] }[] | null;
+  evidence: string;
+}
+
+interface Insight {
+  id: string;
+  question: string;
+  status: string;
+  engine: string;
+  createdAt: string;
+  error: string | null;
+  steps: { at: string; kind: string; message: string }[];
+  interpretation: { kind: string; metricName: string | null; period: { label: string } | null; compare: { label: string } | null; dimension: string | null; assumptions: string[] } | null;
+  explanation: string | null;
+  findings: { text: string; evidence: string[] }[];
+  charts: Chart[];
+  evidence: Evidence[];
+  grounding: { status: string; checked: number; ungrounded: string[] } | null;
+  confidence: { score: number; level: string; reasons: string[] } | null;
+  provenance: { engine: string; promptVersion: string; toolCalls: number; tokensIn: number; tokensOut: number; latencyMs: number; engineMs: number } | null;
+}
+
+const PROGRESS = 'id status error steps { at kind message }';
+const FULL = `id question status engine createdAt error steps { at kind message }
+  interpretation { kind metricName period { label } compare { label } dimension assumptions }
+  explanation findings { text evidence } charts { type title x series evidence }
+  evidence { id tool request sql ranAt rows values labels }
+  grounding { status checked ungrounded } confidence { score level reasons }
+  provenance { engine promptVersion toolCalls tokensIn tokensOut latencyMs engineMs }`;
+
+export async function insightsPage(ctx: Ctx): Promise<HTMLElement> {
+  const list = await gql<{ insights: { nodes: Pick<Insight, 'id' | 'question' | 'status' | 'createdAt'>[] } }>(
+    '{ insights(first: 10) { nodes { id question status createdAt } } }');
+  const question = h('input', { name: 'question', required: true, class: 'wide', value: ctx.params.get('q') ?? '',
+    placeholder: 'Why did course completions drop in March?' });
+  const msg = h('div');
+  const form = h('form', { class: 'card form-row', 'data-ask': '', onsubmit: async (e: Event) => {
+    e.preventDefault();
+    try {
+      const r = await gql<{ askInsight: { id: string } }>('mutation($q: String!) { askInsight(question: $q) { id } }', { q: question.value });
+      location.hash = `#/insights/${r.askInsight.id}`;
+    } catch (err) {
+      clear(msg, errorBox(err));
+    }
+  } }, question, h('button', { type: 'submit', class: 'primary' }, 'Ask'), msg);
+  const recent = list.insights.nodes.length
+    ? h('ul', { class: 'insight-list' }, list.insights.nodes.map((i) => h('li', {},
+        h('a', { href: `#/insights/${i.id}` }, i.question), ' ', h('span', { class: 'muted' }, `${i.status} · ${fmtTime(i.createdAt)}`))))
+    : h('p', { class: 'muted' }, 'No questions asked yet.');
+  return page('Insights', h('p', { class: 'muted' },
+    'Ask about your metrics: what is M, M by course, why did M change, is anything unusual, forecasts, cohort sizes. Every number links to the query that produced it.'),
+  form, h('h2', {}, 'Recent questions'), recent);
+}
+
+/** One insight: live steps until it is final, then the answer. */
+export async function insightPage(ctx: Ctx, id: string): Promise<HTMLElement> {
+  const first = await gql<{ insight: Insight | null }>(`query($id: ID!) { insight(id: $id) { ${FULL} } }`, { id });
+  if (!first.insight) return page('Not found', h('p', {}, `No insight ${id} in tenant ${ctx.viewer.tenant}.`));
+  const steps = h('ol', { class: 'insight-steps', 'data-steps': '' });
+  const status = h('span', { class: 'badge', 'data-status': '' }, first.insight.status);
+  const body = h('div', { 'data-answer': '' });
+  const out = page(first.insight.question, h('p', {}, status, ' ', h('span', { class: 'muted' }, first.insight.engine)), steps, body);
+  const showSteps = (i: Pick<Insight, 'status' | 'steps' | 'error'>) => {
+    status.textContent = i.status;
+    clear(steps, i.steps.map((s) => h('li', { 'data-kind': s.kind }, h('code', {}, s.kind), ' ', s.message)));
+  };
+  const finish = async () => {
+    const d = await gql<{ insight: Insight }>(`query($id: ID!) { insight(id: $id) { ${FULL} } }`, { id });
+    if (!ctx.current()) return;
+    showSteps(d.insight);
+    clear(body, answer(d.insight));
+    drawCharts(body, d.insight.charts);
+  };
+  showSteps(first.insight);
+  ctx.onLeave(() => dispose(body));
+  if (first.insight.status === 'QUEUED' || first.insight.status === 'RUNNING') {
+    const stop = subscribe<{ insightProgress: Insight }>(`subscription($id: ID!) { insightProgress(id: $id) { ${PROGRESS} } }`, { id },
+      (d) => {
+        showSteps(d.insightProgress);
+        if (d.insightProgress.status !== 'QUEUED' && d.insightProgress.status !== 'RUNNING') void finish();
+      },
+      (err) => clear(body, errorBox(err)));
+    ctx.onLeave(stop);
+  } else {
+    clear(body, answer(first.insight));
+    queueMicrotask(() => drawCharts(body, first.insight!.charts));
+  }
+  return out;
+}
+
+function answer(i: Insight): HTMLElement {
+  if (i.status === 'FAILED') return h('div', { class: 'error', role: 'alert' }, i.error ?? 'failed');
+  const ev = new Map(i.evidence.map((e) => [e.id, e]));
+  const detail = h('div', { class: 'card evidence-detail', 'data-evidence-detail': '', hidden: true });
+  const link = (eid: string) => h('a', { href: '#', class: 'evidence-link', 'data-evidence': eid, onclick: (e: Event) => {
+    e.preventDefault();
+    showEvidence(detail, ev.get(eid));
+  } }, eid);
+  const c = i.confidence;
+  const p = i.provenance;
+  const it = i.interpretation;
+  return h('div', {},
+    it ? h('p', { class: 'muted', 'data-interpretation': '' }, `Read as ${it.kind}`, it.metricName ? ` of ${it.metricName}` : '',
+      it.period ? `, ${it.period.label}` : '', it.compare ? ` vs ${it.compare.label}` : '', it.dimension ? ` by ${it.dimension}` : '',
+      it.assumptions.length ? ` (assumed: ${it.assumptions.join('; ')})` : '') : null,
+    h('div', { class: 'card explanation', 'data-explanation': '' }, markdown(i.explanation ?? '', link)),
+    i.findings.length ? h('div', { class: 'card' }, h('h2', {}, 'Findings'), h('ul', { 'data-findings': '' },
+      i.findings.map((f) => h('li', {}, markdown(f.text, link), ' ', f.evidence.map((e) => [link(e), ' ']))))) : null,
+    i.charts.map((ch, n) => h('div', { class: 'card' }, h('h3', {}, ch.title, ' ', link(ch.evidence)),
+      h('div', { class: ch.type === 'table' ? '' : 'chart', 'data-chart': String(n), 'data-chart-type': ch.type }))),
+    h('p', { class: 'evidence-list', 'data-evidence-list': '' }, 'Evidence: ', i.evidence.map((e) => [link(e.id), ` ${e.tool} (${e.rows} rows) `])),
+    detail,
+    h('div', { class: 'card', 'data-confidence': '' }, h('h2', {}, 'Confidence'),
+      c ? [h('p', {}, h('strong', { 'data-level': '' }, c.level), ` ${c.score.toFixed(2)}`), h('ul', {}, c.reasons.map((r) => h('li', {}, r)))] : '—',
+      i.grounding ? h('p', { 'data-grounding': '' }, `${i.grounding.status}: ${i.grounding.checked} numbers checked`,
+        i.grounding.ungrounded.length ? `; not found in any evidence: ${i.grounding.ungrounded.join(', ')}` : '') : null),
+    p ? h('p', { class: 'muted', 'data-provenance': '' }, `${p.engine} · prompt ${p.promptVersion} · ${p.toolCalls} tool calls · `,
+      `${p.latencyMs} ms (${p.engineMs} ms in the engine) · tokens ${p.tokensIn}/${p.tokensOut}`) : null,
+    rating(i.id));
+}
+
+function showEvidence(el: HTMLElement, e: Evidence | undefined): void {
+  el.hidden = false;
+  if (!e) {
+    clear(el, h('p', {}, 'No such evidence.'));
+    return;
+  }
+  clear(el, h('h3', {}, `${e.id} · ${e.tool}`), h('p', { class: 'muted' }, `${fmtTime(e.ranAt)} · ${e.rows} rows`),
+    e.sql ? h('pre', { 'data-sql': '' }, e.sql) : null,
+    h('pre', { 'data-request': '' }, e.request),
+    h('table', { class: 'data', 'data-values': '' }, h('tbody', {}, (e.values ?? []).map((v) => h('tr', {}, h('td', {}, v.name), h('td', { class: 'num' }, String(v.value)))))));
+}
+
+function drawCharts(root: HTMLElement, charts: Chart[]): void {
+  charts.forEach((ch, n) => {
+    const el = root.querySelector<HTMLElement>(`[data-chart="${n}"]`);
+    const series = ch.series ?? [];
+    if (!el || !series.length) return;
+    if (ch.type === 'line') {
+      timeChart(el, series.map((s) => ({ name: s.name, points: s.x.map((b, j) => ({ bucket: b, value: s.y[j] })) })), { grain: 'DAY' });
+    } else if (ch.type === 'bar') {
+      barChart(el, series[0].x, series.map((s) => ({ name: s.name, values: s.y })));
+    } else {
+      clear(el, h('table', { class: 'data' }, h('thead', {}, h('tr', {}, h('th', {}, ch.x), series.map((s) => h('th', {}, s.name)))),
+        h('tbody', {}, series[0].x.map((x, j) => h('tr', {}, h('td', {}, x), series.map((s) => h('td', { class: 'num' }, String(s.y[j]))))))));
+    }
+  });
+}
+
+function rating(id: string): HTMLElement {
+  const msg = h('span', { class: 'muted', 'data-rated': '' });
+  const rate = (useful: boolean) => async () => {
+    try {
+      await gql('mutation($id: ID!, $u: Boolean!) { rateInsight(id: $id, useful: $u) { useful } }', { id, u: useful });
+      msg.textContent = useful ? 'Rated useful — thank you.' : 'Rated not useful — thank you.';
+    } catch (err) {
+      clear(msg, errorBox(err));
+    }
+  };
+  return h('p', { class: 'rate' }, 'Was this useful? ', button('Useful', rate(true)), ' ', button('Not useful', rate(false)), ' ', msg);
+}
+
+/**
+ * A small, safe Markdown: paragraphs, "- " lists, **bold**, `code`, and
+ * evidence ids [E1, E2] as links. Text is never parsed as HTML.
+ */
+function markdown(src: string, link: (id: string) => HTMLElement): HTMLElement {
+  const root = h('div', {});
+  let list: HTMLUListElement | null = null;
+  for (const line of src.split('\n')) {
+    if (!line.trim()) {
+      list = null;
+      continue;
+    }
+    if (line.startsWith('- ')) {
+      if (!list) root.append((list = h('ul', {})));
+      list.append(h('li', {}, inline(line.slice(2), link)));
+      continue;
+    }
+    list = null;
+    root.append(h('p', {}, inline(line, link)));
+  }
+  return root;
+}
+
+function inline(text: string, link: (id: string) => HTMLElement): (Node | string)[] {
+  const out: (Node | string)[] = [];
+  const re = /\*\*([^*]+)\*\*|`([^`]+)`|\[(E\d+(?:,\s*E\d+)*)\]/g;
+  let at = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    out.push(text.slice(at, m.index));
+    if (m[1] !== undefined) out.push(h('strong', {}, m[1]));
+    else if (m[2] !== undefined) out.push(h('code', {}, m[2]));
+    else {
+      out.push('[');
+      m[3].split(/,\s*/).forEach((id, j) => out.push(...(j ? [', ', link(id)] : [link(id)])));
+      out.push(']');
+    }
+    at = m.index + m[0].length;
+  }
+  out.push(text.slice(at));
+  return out;
+}
