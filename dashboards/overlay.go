@@ -302,7 +302,7 @@ func toAnomalySeries(scores []monitors.Score) []AnomalySeries {
 	out := []AnomalySeries{}
 	index := map[string]int{}
 	for _, sc := range scores {
-		key := labelKey(sc.Series)
+		key := LabelKey(sc.Series)
 		i, ok := index[key]
 		if !ok {
 			i = len(out)
@@ -316,8 +316,9 @@ func toAnomalySeries(scores []monitors.Score) []AnomalySeries {
 	return out
 }
 
-// labelKey is a series' labels as one comparable string.
-func labelKey(labels map[string]string) string {
+// LabelKey is a series' labels as one comparable string (to match a
+// forecast or scored series with a drawn one).
+func LabelKey(labels map[string]string) string {
 	var b strings.Builder
 	for _, d := range slices.Sorted(maps.Keys(labels)) {
 		b.WriteString(d + "\x00" + labels[d] + "\x00")
