@@ -161,7 +161,7 @@ func drawOverlay(p *plot.Plot, sec *Section) error {
 		// The dashed line starts at the series' last value, so it reads
 		// as the series' continuation.
 		line := plotter.XYs{}
-		if last, ok := lastValue(sec, f.Series); ok {
+		if last, ok := lastValue(sec, f.Series, f.Buckets[0]); ok {
 			line = append(line, last)
 		}
 		for i, b := range f.Buckets {
@@ -192,11 +192,12 @@ func drawOverlay(p *plot.Plot, sec *Section) error {
 	return nil
 }
 
-// lastValue is series i's newest point.
-func lastValue(sec *Section, i int) (plotter.XY, bool) {
+// lastValue is series i's newest point before the bucket at (a window
+// ending now holds the current, incomplete bucket: the forecast's first).
+func lastValue(sec *Section, i int, before time.Time) (plotter.XY, bool) {
 	vals := sec.Series[i].Values
 	for j := len(vals) - 1; j >= 0; j-- {
-		if !math.IsNaN(vals[j]) {
+		if !math.IsNaN(vals[j]) && sec.Buckets[j].Before(before) {
 			return plotter.XY{X: float64(sec.Buckets[j].Unix()), Y: vals[j]}, true
 		}
 	}

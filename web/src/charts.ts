@@ -151,9 +151,11 @@ function bandSeries(b: Band, k: number, buckets: string[], at: Map<string, numbe
   const lower: (number | null)[] = buckets.map(() => null);
   const width: (number | null)[] = buckets.map(() => null);
   const value: (number | null)[] = buckets.map(() => null);
+  // A band of a series that is never negative (counts, rates) stops at zero.
+  const floor = s && s.points.every((p) => p.value === null || p.value >= 0) ? 0 : -Infinity;
   b.buckets.forEach((bucket, j) => {
     const i = at.get(bucket)!;
-    const lo = b.lower[j];
+    const lo = b.lower[j] === null ? null : Math.max(b.lower[j]!, floor);
     const hi = b.upper[j];
     if (lo !== null && hi !== null) {
       lower[i] = lo;
@@ -162,7 +164,9 @@ function bandSeries(b: Band, k: number, buckets: string[], at: Map<string, numbe
     value[i] = b.value[j];
   });
   if (b.dashed && s) {
-    const last = [...s.points].reverse().find((p) => p.value !== null);
+    // From the series' last value before the forecast (the current,
+    // incomplete bucket is the forecast's first).
+    const last = [...s.points].reverse().find((p) => p.value !== null && p.bucket < b.buckets[0]);
     if (last && at.has(last.bucket)) value[at.get(last.bucket)!] = last.value;
   }
   const hidden = { showSymbol: false, silent: true, lineStyle: { opacity: 0 }, tooltip: { show: false } };

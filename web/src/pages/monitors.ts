@@ -219,7 +219,7 @@ function simulation(sim: { entries: HistoryEntry[]; firedBuckets: string[]; even
   return [
     h('p', { 'data-testid': 'fired-count', 'data-fired': String(sim.firedBuckets.length) },
       h('strong', {}, `${sim.firedBuckets.length} bucket${sim.firedBuckets.length === 1 ? '' : 's'} would have fired`),
-      sim.firedBuckets.length ? `: ${sim.firedBuckets.slice(0, 12).map((b) => fmtTime(b).slice(0, 11)).join(', ')}${sim.firedBuckets.length > 12 ? '…' : ''}` : '',
+      sim.firedBuckets.length ? `: ${sim.firedBuckets.slice(0, 12).map((b) => b.slice(0, b.endsWith('T00:00:00Z') ? 10 : 16).replace('T', ' ')).join(', ')}${sim.firedBuckets.length > 12 ? '…' : ''}` : '',
       ` · ${sim.events.length} notifications · ${sim.entries.length} evaluations`),
     entries.length ? chart : h('p', { class: 'muted' }, 'No completed buckets in this window.'),
   ];
