@@ -136,7 +136,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		AdhocService:   adhoc.NewService(db, adhoc.Config{}),
 		ExportService:  exp,
 		DashboardService: dashboards.NewService(db, registry, func() *metrics.Loader { return metrics.NewLoader(querier, metrics.LoaderConfig{}) },
-			dashboards.Config{Locks: rediskv.New(rdb), Cache: rediskv.New(rdb), Cohorts: cohortService, Journeys: journeyService}),
+			dashboards.Config{Locks: rediskv.New(rdb), Cache: rediskv.New(rdb), Cohorts: cohortService, Journeys: journeyService, Monitors: monitorService}),
 		DeadLetterReader: ingest.NewDeadLetters(db),
 		LiveHub:          live.NewHub(live.Config{Conn: nats.Conn()}),
 		CohortService:    cohortService,

@@ -15,7 +15,7 @@ import (
 
 // cachePrefix starts every widget cache key; bump its version when
 // WidgetData's encoding changes.
-const cachePrefix = "dash:w2:"
+const cachePrefix = "dash:w3:"
 
 // cacheKey names one widget's data for one tenant, dashboard, widget
 // version, normalised filter set, resolved range and zone. The tenant is

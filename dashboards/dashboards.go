@@ -135,6 +135,9 @@ type WidgetInput struct {
 	// with a range keeps it (a 12-week retention on a 7-day dashboard).
 	// Its time zone, when empty, is the dashboard's.
 	Journey *journeys.Query `json:",omitempty"`
+	// Overlay, on a LINE widget of one metric at HOUR or DAY grain, adds a
+	// forecast band and anomaly markers to its data (overlay.go).
+	Overlay *Overlay `json:",omitempty"`
 	// Options are display hints the service stores but does not interpret
 	// (colours, stacking, number format).
 	Options  map[string]string

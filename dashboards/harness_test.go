@@ -15,6 +15,7 @@ import (
 	"github.com/learnhub/analytics-service/cohorts"
 	"github.com/learnhub/analytics-service/journeys"
 	"github.com/learnhub/analytics-service/metrics"
+	"github.com/learnhub/analytics-service/monitors"
 	"github.com/learnhub/analytics-service/platform/kv/kvtest"
 	"github.com/learnhub/analytics-service/platform/kv/rediskv"
 	"github.com/learnhub/analytics-service/store"
@@ -67,6 +68,7 @@ type env struct {
 	cache    redis.UniversalClient
 	cohorts  *cohorts.Service
 	journeys *journeys.Service
+	monitors *monitors.Service
 }
 
 func newEnv(t *testing.T) *env {
@@ -84,8 +86,9 @@ func newEnv(t *testing.T) *env {
 	loaders := func() *metrics.Loader { return metrics.NewLoader(q, metrics.LoaderConfig{Wait: 20 * time.Millisecond}) }
 	cs := cohorts.NewService(db, nil, cohorts.Config{Now: c.Now})
 	js := journeys.NewService(db, journeys.Config{Now: c.Now})
-	svc := NewService(db, reg, loaders, Config{Locks: rediskv.New(rc), Cache: rediskv.New(rc), Now: c.Now, Cohorts: cs, Journeys: js})
-	return &env{db: db, counter: counter, clock: c, reg: reg, q: q, svc: svc, cache: rc, cohorts: cs, journeys: js}
+	ms := monitors.NewService(db, reg, q, monitors.Config{Now: c.Now})
+	svc := NewService(db, reg, loaders, Config{Locks: rediskv.New(rc), Cache: rediskv.New(rc), Now: c.Now, Cohorts: cs, Journeys: js, Monitors: ms})
+	return &env{db: db, counter: counter, clock: c, reg: reg, q: q, svc: svc, cache: rc, cohorts: cs, journeys: js, monitors: ms}
 }
 
 // mustScope is a scope for tenant (tests only).

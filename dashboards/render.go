@@ -62,6 +62,9 @@ type WidgetData struct {
 	// Journey is the answer of a FUNNEL, RETENTION or PATHS widget (nil
 	// for metric widgets and when Error is set).
 	Journey *journeys.Answer `json:",omitempty"`
+	// Overlay is the forecast and anomaly scores of a LINE widget that
+	// asks for them (nil otherwise, and when its metric failed).
+	Overlay *OverlayData `json:",omitempty"`
 }
 
 // WidgetError is why a widget has no (or partial) data: a client-safe
@@ -170,7 +173,7 @@ func (r *render) widget(ctx context.Context, w Widget) *WidgetData {
 	}
 	v, _, _ := r.s.flights.Do(key, func() (any, error) {
 		wd := r.compute(context.WithoutCancel(ctx), w)
-		if wd.Error == nil && r.cacheable {
+		if wd.Error == nil && (wd.Overlay == nil || wd.Overlay.Error == nil) && r.cacheable {
 			r.s.cachePut(ctx, key, wd)
 		}
 		return wd, nil
@@ -194,9 +197,11 @@ func (r *render) compute(ctx context.Context, w Widget) *WidgetData {
 	}
 	wd.Notices = append(wd.Notices, cohortNotices...)
 	errsOut := make([]error, len(w.MetricKeys))
+	reqs := make([]metrics.Request, len(w.MetricKeys))
 	var wg sync.WaitGroup
 	for i, key := range w.MetricKeys {
 		req, skipped, err := r.request(ctx, w, key)
+		reqs[i] = req
 		if err != nil {
 			errsOut[i] = err
 			continue
@@ -215,6 +220,9 @@ func (r *render) compute(ctx context.Context, w Widget) *WidgetData {
 		if res := wd.Results[i]; res != nil {
 			wd.Notices = append(wd.Notices, res.Notices...)
 		}
+	}
+	if w.Overlay != nil && len(w.MetricKeys) == 1 {
+		r.computeOverlay(ctx, w, reqs[0], wd)
 	}
 	return wd
 }

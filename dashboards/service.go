@@ -60,6 +60,10 @@ type Config struct {
 	// (*journeys.Service implements it). Nil (the default) refuses such
 	// widgets on save.
 	Journeys JourneyRunner
+	// Monitors answers the forecasts and anomaly scores of widget overlays
+	// (*monitors.Service implements it). Nil (the default) refuses
+	// widgets with an overlay on save.
+	Monitors Monitors
 }
 
 // Service stores and renders the caller's dashboards, scoped by the

@@ -92,56 +92,64 @@ func (s *Service) validateWidget(ctx context.Context, op, field string, w Widget
 	if w.Journey != nil {
 		return errs.Invalid(op, field+".kind", fmt.Sprintf("%s.kind %s shows metrics; a funnel, retention or paths query needs kind FUNNEL, RETENTION or PATHS", field, w.Kind))
 	}
-	return validateMetrics(ctx, op, field, w, s.reg.GetByKey, s.cfg.Cohorts)
+	def, err := validateMetrics(ctx, op, field, w, s.reg.GetByKey, s.cfg.Cohorts)
+	if err != nil || w.Overlay == nil {
+		return err
+	}
+	return s.validateOverlay(ctx, op, field, w, def)
 }
 
 // validateMetrics checks a metric widget against the caller's metrics and
 // cohorts: every key exists and allows every dimension, every cohort is
-// the tenant's.
-func validateMetrics(ctx context.Context, op, field string, w WidgetInput, lookup metricLookup, cohorts metrics.CohortChecker) error {
+// the tenant's. It returns the first metric's definition.
+func validateMetrics(ctx context.Context, op, field string, w WidgetInput, lookup metricLookup, cohorts metrics.CohortChecker) (*metrics.Definition, error) {
 	split := len(w.Dimensions)
 	if w.CohortBreakdown != "" {
 		split++
 	}
 	switch {
 	case len(w.MetricKeys) == 0 || len(w.MetricKeys) > MaxWidgetMetrics:
-		return errs.Invalid(op, field+".metricKeys", fmt.Sprintf("%s.metricKeys needs 1–%d metric keys, got %d", field, MaxWidgetMetrics, len(w.MetricKeys)))
+		return nil, errs.Invalid(op, field+".metricKeys", fmt.Sprintf("%s.metricKeys needs 1–%d metric keys, got %d", field, MaxWidgetMetrics, len(w.MetricKeys)))
 	case len(w.Dimensions) > metrics.MaxRequestDimensions:
-		return errs.Invalid(op, field+".dimensions", fmt.Sprintf("%s.dimensions has at most %d dimensions", field, metrics.MaxRequestDimensions))
+		return nil, errs.Invalid(op, field+".dimensions", fmt.Sprintf("%s.dimensions has at most %d dimensions", field, metrics.MaxRequestDimensions))
 	case split > metrics.MaxRequestDimensions:
-		return errs.Invalid(op, field+".cohortBreakdown", fmt.Sprintf("%s: a cohort breakdown counts as a dimension; at most %d in all", field, metrics.MaxRequestDimensions))
+		return nil, errs.Invalid(op, field+".cohortBreakdown", fmt.Sprintf("%s: a cohort breakdown counts as a dimension; at most %d in all", field, metrics.MaxRequestDimensions))
 	case w.Kind == KindPie && split != 1:
-		return errs.Invalid(op, field+".dimensions", fmt.Sprintf("%s: a PIE widget slices by exactly one dimension or the cohort breakdown, got %d", field, split))
+		return nil, errs.Invalid(op, field+".dimensions", fmt.Sprintf("%s: a PIE widget slices by exactly one dimension or the cohort breakdown, got %d", field, split))
 	case w.Limit < 0 || w.Limit > metrics.MaxLimit:
-		return errs.Invalid(op, field+".limit", fmt.Sprintf("%s.limit %d must be between 0 and %d", field, w.Limit, metrics.MaxLimit))
+		return nil, errs.Invalid(op, field+".limit", fmt.Sprintf("%s.limit %d must be between 0 and %d", field, w.Limit, metrics.MaxLimit))
 	case w.Kind == KindKPI && w.Grain != "" && w.Grain != metrics.GrainTotal:
-		return errs.Invalid(op, field+".grain", fmt.Sprintf("%s: a KPI widget shows a total; leave grain empty", field))
+		return nil, errs.Invalid(op, field+".grain", fmt.Sprintf("%s: a KPI widget shows a total; leave grain empty", field))
 	}
 	if w.Grain != metrics.GrainTotal {
 		if _, err := timerange.ParseGrain(string(w.Grain), field+".grain"); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	req := metrics.Request{Cohorts: w.Cohorts, CohortBreakdown: w.CohortBreakdown}
 	if _, err := metrics.CheckRequestCohorts(ctx, cohorts, op, req, field+".cohorts", field+".cohortBreakdown"); err != nil {
-		return err
+		return nil, err
 	}
+	var first *metrics.Definition
 	for i, key := range w.MetricKeys {
 		def, err := lookup(ctx, key)
 		if errs.Is(err, errs.KindNotFound) {
-			return errs.Invalid(op, fmt.Sprintf("%s.metricKeys[%d]", field, i), fmt.Sprintf("%s.metricKeys[%d] %q is not a metric of this tenant", field, i, key))
+			return nil, errs.Invalid(op, fmt.Sprintf("%s.metricKeys[%d]", field, i), fmt.Sprintf("%s.metricKeys[%d] %q is not a metric of this tenant", field, i, key))
 		}
 		if err != nil {
-			return err
+			return nil, err
+		}
+		if i == 0 {
+			first = def
 		}
 		for j, dim := range w.Dimensions {
 			if !slices.ContainsFunc(def.Dimensions, func(d metrics.Dimension) bool { return d.Path == dim }) {
-				return errs.Invalid(op, fmt.Sprintf("%s.dimensions[%d]", field, j), fmt.Sprintf(
+				return nil, errs.Invalid(op, fmt.Sprintf("%s.dimensions[%d]", field, j), fmt.Sprintf(
 					"%s.dimensions[%d] %q is not allowed by metric %q; use one of %v", field, j, dim, key, dimPaths(def)))
 			}
 		}
 	}
-	return nil
+	return first, nil
 }
 
 // dimPaths lists a metric's allowed dimension paths.

@@ -151,6 +151,12 @@ type ComplexityRoot struct {
 		FiredBuckets func(childComplexity int) int
 	}
 
+	AnomalyOverlay struct {
+		Detector    func(childComplexity int) int
+		MonitorID   func(childComplexity int) int
+		Sensitivity func(childComplexity int) int
+	}
+
 	AnomalyPoint struct {
 		Anomalous  func(childComplexity int) int
 		Bucket     func(childComplexity int) int
@@ -389,6 +395,13 @@ type ComplexityRoot struct {
 		Level func(childComplexity int) int
 		Lower func(childComplexity int) int
 		Upper func(childComplexity int) int
+	}
+
+	ForecastOverlay struct {
+		History func(childComplexity int) int
+		Horizon func(childComplexity int) int
+		Levels  func(childComplexity int) int
+		Model   func(childComplexity int) int
 	}
 
 	ForecastPoint struct {
@@ -982,6 +995,7 @@ type ComplexityRoot struct {
 		Kind            func(childComplexity int) int
 		Limit           func(childComplexity int) int
 		MetricKeys      func(childComplexity int) int
+		Overlay         func(childComplexity int) int
 		Position        func(childComplexity int) int
 		Title           func(childComplexity int) int
 		Version         func(childComplexity int) int
@@ -994,6 +1008,7 @@ type ComplexityRoot struct {
 		FreshUntil func(childComplexity int) int
 		Funnel     func(childComplexity int) int
 		Notices    func(childComplexity int) int
+		Overlay    func(childComplexity int) int
 		Paths      func(childComplexity int) int
 		Results    func(childComplexity int) int
 		Retention  func(childComplexity int) int
@@ -1003,6 +1018,19 @@ type ComplexityRoot struct {
 	WidgetError struct {
 		Code    func(childComplexity int) int
 		Message func(childComplexity int) int
+	}
+
+	WidgetOverlay struct {
+		Anomalies func(childComplexity int) int
+		Forecast  func(childComplexity int) int
+	}
+
+	WidgetOverlayData struct {
+		Anomalies func(childComplexity int) int
+		Error     func(childComplexity int) int
+		Forecast  func(childComplexity int) int
+		Grain     func(childComplexity int) int
+		MetricKey func(childComplexity int) int
 	}
 
 	WidgetPosition struct {
@@ -1641,6 +1669,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AlertSimulation.FiredBuckets(childComplexity), true
+
+	case "AnomalyOverlay.detector":
+		if e.ComplexityRoot.AnomalyOverlay.Detector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyOverlay.Detector(childComplexity), true
+	case "AnomalyOverlay.monitorId":
+		if e.ComplexityRoot.AnomalyOverlay.MonitorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyOverlay.MonitorID(childComplexity), true
+	case "AnomalyOverlay.sensitivity":
+		if e.ComplexityRoot.AnomalyOverlay.Sensitivity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyOverlay.Sensitivity(childComplexity), true
 
 	case "AnomalyPoint.anomalous":
 		if e.ComplexityRoot.AnomalyPoint.Anomalous == nil {
@@ -2574,6 +2621,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ForecastInterval.Upper(childComplexity), true
+
+	case "ForecastOverlay.history":
+		if e.ComplexityRoot.ForecastOverlay.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastOverlay.History(childComplexity), true
+	case "ForecastOverlay.horizon":
+		if e.ComplexityRoot.ForecastOverlay.Horizon == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastOverlay.Horizon(childComplexity), true
+	case "ForecastOverlay.levels":
+		if e.ComplexityRoot.ForecastOverlay.Levels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastOverlay.Levels(childComplexity), true
+	case "ForecastOverlay.model":
+		if e.ComplexityRoot.ForecastOverlay.Model == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastOverlay.Model(childComplexity), true
 
 	case "ForecastPoint.bucket":
 		if e.ComplexityRoot.ForecastPoint.Bucket == nil {
@@ -5408,6 +5480,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Widget.MetricKeys(childComplexity), true
+	case "Widget.overlay":
+		if e.ComplexityRoot.Widget.Overlay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Widget.Overlay(childComplexity), true
 	case "Widget.position":
 		if e.ComplexityRoot.Widget.Position == nil {
 			break
@@ -5463,6 +5541,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WidgetData.Notices(childComplexity), true
+	case "WidgetData.overlay":
+		if e.ComplexityRoot.WidgetData.Overlay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetData.Overlay(childComplexity), true
 	case "WidgetData.paths":
 		if e.ComplexityRoot.WidgetData.Paths == nil {
 			break
@@ -5501,6 +5585,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.WidgetError.Message(childComplexity), true
 
+	case "WidgetOverlay.anomalies":
+		if e.ComplexityRoot.WidgetOverlay.Anomalies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetOverlay.Anomalies(childComplexity), true
+	case "WidgetOverlay.forecast":
+		if e.ComplexityRoot.WidgetOverlay.Forecast == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetOverlay.Forecast(childComplexity), true
+
+	case "WidgetOverlayData.anomalies":
+		if e.ComplexityRoot.WidgetOverlayData.Anomalies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetOverlayData.Anomalies(childComplexity), true
+	case "WidgetOverlayData.error":
+		if e.ComplexityRoot.WidgetOverlayData.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetOverlayData.Error(childComplexity), true
+	case "WidgetOverlayData.forecast":
+		if e.ComplexityRoot.WidgetOverlayData.Forecast == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetOverlayData.Forecast(childComplexity), true
+	case "WidgetOverlayData.grain":
+		if e.ComplexityRoot.WidgetOverlayData.Grain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetOverlayData.Grain(childComplexity), true
+	case "WidgetOverlayData.metricKey":
+		if e.ComplexityRoot.WidgetOverlayData.MetricKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetOverlayData.MetricKey(childComplexity), true
+
 	case "WidgetPosition.h":
 		if e.ComplexityRoot.WidgetPosition.H == nil {
 			break
@@ -5538,12 +5666,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AlertChannelInput", ec.unmarshalInputAlertChannelInput),
 			graphql.NewInputUnmarshaler("AlertChannelsInput", ec.unmarshalInputAlertChannelsInput),
 			graphql.NewInputUnmarshaler("AlertRuleInput", ec.unmarshalInputAlertRuleInput),
+			graphql.NewInputUnmarshaler("AnomalyOverlayInput", ec.unmarshalInputAnomalyOverlayInput),
 			graphql.NewInputUnmarshaler("CohortFilterInput", ec.unmarshalInputCohortFilterInput),
 			graphql.NewInputUnmarshaler("CohortInput", ec.unmarshalInputCohortInput),
 			graphql.NewInputUnmarshaler("DashboardFilterInput", ec.unmarshalInputDashboardFilterInput),
 			graphql.NewInputUnmarshaler("DashboardInput", ec.unmarshalInputDashboardInput),
 			graphql.NewInputUnmarshaler("ExportEventsInput", ec.unmarshalInputExportEventsInput),
 			graphql.NewInputUnmarshaler("ExportInput", ec.unmarshalInputExportInput),
+			graphql.NewInputUnmarshaler("ForecastOverlayInput", ec.unmarshalInputForecastOverlayInput),
 			graphql.NewInputUnmarshaler("FunnelActorsCohortInput", ec.unmarshalInputFunnelActorsCohortInput),
 			graphql.NewInputUnmarshaler("FunnelBreakdownInput", ec.unmarshalInputFunnelBreakdownInput),
 			graphql.NewInputUnmarshaler("FunnelExclusionInput", ec.unmarshalInputFunnelExclusionInput),
@@ -5574,6 +5704,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RetentionInput", ec.unmarshalInputRetentionInput),
 			graphql.NewInputUnmarshaler("TimeRange", ec.unmarshalInputTimeRange),
 			graphql.NewInputUnmarshaler("WidgetInput", ec.unmarshalInputWidgetInput),
+			graphql.NewInputUnmarshaler("WidgetOverlayInput", ec.unmarshalInputWidgetOverlayInput),
 			graphql.NewInputUnmarshaler("WidgetPositionInput", ec.unmarshalInputWidgetPositionInput),
 		)
 	}
@@ -6513,6 +6644,8 @@ type Widget {
   cohortBreakdown: ID
   "Grid position."
   position: WidgetPosition!
+  "Forecast band and anomaly markers drawn over a LINE widget; null for none."
+  overlay: WidgetOverlay
   "Bumped whenever the widget changes (part of its cache key)."
   version: Int!
 }
@@ -6546,6 +6679,90 @@ input WidgetInput {
   retention: RetentionInput
   "The paths query of a PATHS widget (timeRange as for funnel)."
   paths: PathsInput
+  """
+  A forecast band and anomaly markers over a LINE widget of one metric at HOUR or DAY grain
+  (its own or the metric's default), without cohorts; computed by the monitors service
+  (as metricForecast and metricAnomalies) and returned in WidgetData.overlay.
+  """
+  overlay: WidgetOverlayInput
+}
+
+"What a LINE widget draws over its series: give forecast, anomalies or both."
+input WidgetOverlayInput {
+  "A forecast after the last complete bucket, with its intervals (a band)."
+  forecast: ForecastOverlayInput
+  "Per-bucket anomaly scores of the widget's window (markers)."
+  anomalies: AnomalyOverlayInput
+}
+
+"The forecast of a widget overlay."
+input ForecastOverlayInput {
+  "Buckets to forecast, 1 to 366."
+  horizon: Int!
+  "Forecaster: ensemble (default), snaive, ets, arima, prophet, mstl, mstl-arima, theta."
+  model: String
+  "Interval levels in percent (at most 3), each strictly between 0 and 100; default [80, 95]."
+  levels: [Float!]
+  "Complete buckets fitted on, 2 to 2000; default 180."
+  history: Int
+}
+
+"""
+The anomaly markers of a widget overlay: a monitor's stored scores (the monitor must be the
+tenant's and watch the widget's metric, grain and dimensions), or a detector replayed now over
+the widget's series. Give monitorId, or detector and sensitivity (both optional), not both.
+"""
+input AnomalyOverlayInput {
+  "A monitor of this tenant (a key-metric default's id is \"key:<metricKey>\")."
+  monitorId: ID
+  "Detector replayed over the series; default the ensemble. One of: ar, bocpd, context, ensemble, prophet, seasonal."
+  detector: String
+  "With a detector; default MEDIUM."
+  sensitivity: MonitorSensitivity
+}
+
+"What a LINE widget draws over its series."
+type WidgetOverlay {
+  "The forecast asked for; null for none."
+  forecast: ForecastOverlay
+  "The anomaly markers asked for; null for none."
+  anomalies: AnomalyOverlay
+}
+
+"The forecast of a widget overlay."
+type ForecastOverlay {
+  "Buckets forecast."
+  horizon: Int!
+  "Forecaster; empty means the default ensemble."
+  model: String!
+  "Interval levels in percent; empty means 80 and 95."
+  levels: [Float!]!
+  "Buckets fitted on; 0 means the default 180."
+  history: Int!
+}
+
+"The anomaly markers of a widget overlay."
+type AnomalyOverlay {
+  "The monitor whose stored scores are shown; null with a detector."
+  monitorId: ID
+  "The detector replayed; null with a monitor (empty means the default)."
+  detector: String
+  "The detector's sensitivity; null with a monitor."
+  sensitivity: MonitorSensitivity
+}
+
+"A widget's overlay in its render, computed with its series and cached with them."
+type WidgetOverlayData {
+  "The metric forecast and scored."
+  metricKey: String!
+  "Bucket size of the forecast and the scores (UTC buckets)."
+  grain: Grain!
+  "One forecast per series (empty without a forecast); the band is the widest interval."
+  forecast: [ForecastSeries!]!
+  "Scored buckets of the window per series (empty without anomalies); anomalous ones get a marker."
+  anomalies: [AnomalySeries!]!
+  "Why the overlay (or part of it) is missing; the widget's series are still shown."
+  error: WidgetError
 }
 
 "A dashboard's settings."
@@ -6624,6 +6841,8 @@ type WidgetData {
   retention: RetentionResult
   "A PATHS widget's answer."
   paths: PathsResult
+  "A LINE widget's forecast band and anomaly markers (WidgetInput.overlay)."
+  overlay: WidgetOverlayData
   "Why this widget has no data."
   error: WidgetError
   "Things to know, e.g. deprecations or filters this widget ignores."
@@ -9024,6 +9243,18 @@ func (ec *executionContext) childFields_AlertSimulation(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type AlertSimulation", field.Name)
 }
 
+func (ec *executionContext) childFields_AnomalyOverlay(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "monitorId":
+		return ec.fieldContext_AnomalyOverlay_monitorId(ctx, field)
+	case "detector":
+		return ec.fieldContext_AnomalyOverlay_detector(ctx, field)
+	case "sensitivity":
+		return ec.fieldContext_AnomalyOverlay_sensitivity(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnomalyOverlay", field.Name)
+}
+
 func (ec *executionContext) childFields_AnomalyPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "bucket":
@@ -9502,6 +9733,20 @@ func (ec *executionContext) childFields_ForecastInterval(ctx context.Context, fi
 		return ec.fieldContext_ForecastInterval_upper(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ForecastInterval", field.Name)
+}
+
+func (ec *executionContext) childFields_ForecastOverlay(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "horizon":
+		return ec.fieldContext_ForecastOverlay_horizon(ctx, field)
+	case "model":
+		return ec.fieldContext_ForecastOverlay_model(ctx, field)
+	case "levels":
+		return ec.fieldContext_ForecastOverlay_levels(ctx, field)
+	case "history":
+		return ec.fieldContext_ForecastOverlay_history(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ForecastOverlay", field.Name)
 }
 
 func (ec *executionContext) childFields_ForecastPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10500,6 +10745,8 @@ func (ec *executionContext) childFields_Widget(ctx context.Context, field graphq
 		return ec.fieldContext_Widget_cohortBreakdown(ctx, field)
 	case "position":
 		return ec.fieldContext_Widget_position(ctx, field)
+	case "overlay":
+		return ec.fieldContext_Widget_overlay(ctx, field)
 	case "version":
 		return ec.fieldContext_Widget_version(ctx, field)
 	}
@@ -10518,6 +10765,8 @@ func (ec *executionContext) childFields_WidgetData(ctx context.Context, field gr
 		return ec.fieldContext_WidgetData_retention(ctx, field)
 	case "paths":
 		return ec.fieldContext_WidgetData_paths(ctx, field)
+	case "overlay":
+		return ec.fieldContext_WidgetData_overlay(ctx, field)
 	case "error":
 		return ec.fieldContext_WidgetData_error(ctx, field)
 	case "notices":
@@ -10540,6 +10789,32 @@ func (ec *executionContext) childFields_WidgetError(ctx context.Context, field g
 		return ec.fieldContext_WidgetError_message(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WidgetError", field.Name)
+}
+
+func (ec *executionContext) childFields_WidgetOverlay(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "forecast":
+		return ec.fieldContext_WidgetOverlay_forecast(ctx, field)
+	case "anomalies":
+		return ec.fieldContext_WidgetOverlay_anomalies(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WidgetOverlay", field.Name)
+}
+
+func (ec *executionContext) childFields_WidgetOverlayData(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "metricKey":
+		return ec.fieldContext_WidgetOverlayData_metricKey(ctx, field)
+	case "grain":
+		return ec.fieldContext_WidgetOverlayData_grain(ctx, field)
+	case "forecast":
+		return ec.fieldContext_WidgetOverlayData_forecast(ctx, field)
+	case "anomalies":
+		return ec.fieldContext_WidgetOverlayData_anomalies(ctx, field)
+	case "error":
+		return ec.fieldContext_WidgetOverlayData_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WidgetOverlayData", field.Name)
 }
 
 func (ec *executionContext) childFields_WidgetPosition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -14556,6 +14831,75 @@ func (ec *executionContext) fieldContext_AlertSimulation_firedBuckets(_ context.
 	return graphql.NewScalarFieldContext("AlertSimulation", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _AnomalyOverlay_monitorId(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyOverlay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnomalyOverlay_monitorId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MonitorID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnomalyOverlay_monitorId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnomalyOverlay", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AnomalyOverlay_detector(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyOverlay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnomalyOverlay_detector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnomalyOverlay_detector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnomalyOverlay", field, false, false, "String")
+}
+
+func (ec *executionContext) _AnomalyOverlay_sensitivity(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyOverlay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnomalyOverlay_sensitivity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sensitivity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MonitorSensitivity) graphql.Marshaler {
+			return ec.marshalOMonitorSensitivity2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorSensitivity(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnomalyOverlay_sensitivity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnomalyOverlay", field, false, false, "MonitorSensitivity")
+}
+
 func (ec *executionContext) _AnomalyPoint_bucket(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyPoint) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18334,6 +18678,98 @@ func (ec *executionContext) _ForecastInterval_upper(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_ForecastInterval_upper(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ForecastInterval", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ForecastOverlay_horizon(ctx context.Context, field graphql.CollectedField, obj *model.ForecastOverlay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastOverlay_horizon(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Horizon, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastOverlay_horizon(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastOverlay", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ForecastOverlay_model(ctx context.Context, field graphql.CollectedField, obj *model.ForecastOverlay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastOverlay_model(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Model, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastOverlay_model(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastOverlay", field, false, false, "String")
+}
+
+func (ec *executionContext) _ForecastOverlay_levels(ctx context.Context, field graphql.CollectedField, obj *model.ForecastOverlay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastOverlay_levels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Levels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []float64) graphql.Marshaler {
+			return ec.marshalNFloat2ᚕfloat64ᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastOverlay_levels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastOverlay", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ForecastOverlay_history(ctx context.Context, field graphql.CollectedField, obj *model.ForecastOverlay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastOverlay_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.History, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastOverlay_history(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastOverlay", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ForecastPoint_bucket(ctx context.Context, field graphql.CollectedField, obj *model.ForecastPoint) (ret graphql.Marshaler) {
@@ -31431,6 +31867,38 @@ func (ec *executionContext) fieldContext_Widget_position(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Widget_overlay(ctx context.Context, field graphql.CollectedField, obj *model.Widget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Widget_overlay(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overlay, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WidgetOverlay) graphql.Marshaler {
+			return ec.marshalOWidgetOverlay2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐWidgetOverlay(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Widget_overlay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Widget",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WidgetOverlay(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Widget_version(ctx context.Context, field graphql.CollectedField, obj *model.Widget) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -31605,6 +32073,38 @@ func (ec *executionContext) fieldContext_WidgetData_paths(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _WidgetData_overlay(ctx context.Context, field graphql.CollectedField, obj *model.WidgetData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetData_overlay(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overlay, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WidgetOverlayData) graphql.Marshaler {
+			return ec.marshalOWidgetOverlayData2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐWidgetOverlayData(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetData_overlay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WidgetData",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WidgetOverlayData(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _WidgetData_error(ctx context.Context, field graphql.CollectedField, obj *model.WidgetData) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -31773,6 +32273,212 @@ func (ec *executionContext) _WidgetError_message(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_WidgetError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WidgetError", field, false, false, "String")
+}
+
+func (ec *executionContext) _WidgetOverlay_forecast(ctx context.Context, field graphql.CollectedField, obj *model.WidgetOverlay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetOverlay_forecast(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Forecast, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ForecastOverlay) graphql.Marshaler {
+			return ec.marshalOForecastOverlay2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐForecastOverlay(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetOverlay_forecast(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WidgetOverlay",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ForecastOverlay(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WidgetOverlay_anomalies(ctx context.Context, field graphql.CollectedField, obj *model.WidgetOverlay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetOverlay_anomalies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Anomalies, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AnomalyOverlay) graphql.Marshaler {
+			return ec.marshalOAnomalyOverlay2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAnomalyOverlay(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetOverlay_anomalies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WidgetOverlay",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnomalyOverlay(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WidgetOverlayData_metricKey(ctx context.Context, field graphql.CollectedField, obj *model.WidgetOverlayData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetOverlayData_metricKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MetricKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetOverlayData_metricKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetOverlayData", field, false, false, "String")
+}
+
+func (ec *executionContext) _WidgetOverlayData_grain(ctx context.Context, field graphql.CollectedField, obj *model.WidgetOverlayData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetOverlayData_grain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grain, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Grain) graphql.Marshaler {
+			return ec.marshalNGrain2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐGrain(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetOverlayData_grain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetOverlayData", field, false, false, "Grain")
+}
+
+func (ec *executionContext) _WidgetOverlayData_forecast(ctx context.Context, field graphql.CollectedField, obj *model.WidgetOverlayData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetOverlayData_forecast(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Forecast, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ForecastSeries) graphql.Marshaler {
+			return ec.marshalNForecastSeries2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐForecastSeriesᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetOverlayData_forecast(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WidgetOverlayData",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ForecastSeries(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WidgetOverlayData_anomalies(ctx context.Context, field graphql.CollectedField, obj *model.WidgetOverlayData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetOverlayData_anomalies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Anomalies, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AnomalySeries) graphql.Marshaler {
+			return ec.marshalNAnomalySeries2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAnomalySeriesᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetOverlayData_anomalies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WidgetOverlayData",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnomalySeries(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WidgetOverlayData_error(ctx context.Context, field graphql.CollectedField, obj *model.WidgetOverlayData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetOverlayData_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WidgetError) graphql.Marshaler {
+			return ec.marshalOWidgetError2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐWidgetError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetOverlayData_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WidgetOverlayData",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WidgetError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _WidgetPosition_x(ctx context.Context, field graphql.CollectedField, obj *model.WidgetPosition) (ret graphql.Marshaler) {
@@ -33234,6 +33940,62 @@ func UnmarshalAlertRuleInput(ctx context.Context, raw any) (model.AlertRuleInput
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAnomalyOverlayInput(ctx context.Context, obj any) (model.AnomalyOverlayInput, error) {
+	var it model.AnomalyOverlayInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"monitorId", "detector", "sensitivity"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "monitorId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("monitorId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MonitorID = data
+		case "detector":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("detector"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Detector = data
+		case "sensitivity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sensitivity"))
+			data, err := ec.unmarshalOMonitorSensitivity2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorSensitivity(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sensitivity = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAnomalyOverlayInput unmarshals raw into the AnomalyOverlayInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAnomalyOverlayInput(ctx context.Context, raw any) (model.AnomalyOverlayInput, error) {
+	var out model.AnomalyOverlayInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AnomalyOverlayInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCohortFilterInput(ctx context.Context, obj any) (model.CohortFilterInput, error) {
 	var it model.CohortFilterInput
 	if obj == nil {
@@ -33697,6 +34459,69 @@ func (ec *executionContext) unmarshalInputExportInput(ctx context.Context, obj a
 func UnmarshalExportInput(ctx context.Context, raw any) (model.ExportInput, error) {
 	var out model.ExportInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ExportInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputForecastOverlayInput(ctx context.Context, obj any) (model.ForecastOverlayInput, error) {
+	var it model.ForecastOverlayInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"horizon", "model", "levels", "history"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "horizon":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("horizon"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Horizon = data
+		case "model":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("model"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Model = data
+		case "levels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("levels"))
+			data, err := ec.unmarshalOFloat2ᚕfloat64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Levels = data
+		case "history":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("history"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.History = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalForecastOverlayInput unmarshals raw into the ForecastOverlayInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalForecastOverlayInput(ctx context.Context, raw any) (model.ForecastOverlayInput, error) {
+	var out model.ForecastOverlayInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ForecastOverlayInput", raw, &out)
 	return out, err
 }
 
@@ -35855,7 +36680,7 @@ func (ec *executionContext) unmarshalInputWidgetInput(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"title", "kind", "metricKeys", "dimensions", "grain", "limit", "cohorts", "cohortBreakdown", "position", "funnel", "retention", "paths"}
+	fieldsInOrder := [...]string{"title", "kind", "metricKeys", "dimensions", "grain", "limit", "cohorts", "cohortBreakdown", "position", "funnel", "retention", "paths", "overlay"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -35946,6 +36771,13 @@ func (ec *executionContext) unmarshalInputWidgetInput(ctx context.Context, obj a
 				return it, err
 			}
 			it.Paths = data
+		case "overlay":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("overlay"))
+			data, err := ec.unmarshalOWidgetOverlayInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐWidgetOverlayInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Overlay = data
 		}
 	}
 	return it, nil
@@ -35960,6 +36792,55 @@ func (ec *executionContext) unmarshalInputWidgetInput(ctx context.Context, obj a
 func UnmarshalWidgetInput(ctx context.Context, raw any) (model.WidgetInput, error) {
 	var out model.WidgetInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "WidgetInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputWidgetOverlayInput(ctx context.Context, obj any) (model.WidgetOverlayInput, error) {
+	var it model.WidgetOverlayInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"forecast", "anomalies"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "forecast":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("forecast"))
+			data, err := ec.unmarshalOForecastOverlayInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐForecastOverlayInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Forecast = data
+		case "anomalies":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("anomalies"))
+			data, err := ec.unmarshalOAnomalyOverlayInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAnomalyOverlayInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Anomalies = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWidgetOverlayInput unmarshals raw into the WidgetOverlayInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWidgetOverlayInput(ctx context.Context, raw any) (model.WidgetOverlayInput, error) {
+	var out model.WidgetOverlayInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WidgetOverlayInput", raw, &out)
 	return out, err
 }
 
@@ -36746,6 +37627,49 @@ func (ec *executionContext) _AlertSimulation(ctx context.Context, sel ast.Select
 		case "firedBuckets":
 			out.Values[i] = ec._AlertSimulation_firedBuckets(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var anomalyOverlayImplementors = []string{"AnomalyOverlay"}
+
+func (ec *executionContext) _AnomalyOverlay(ctx context.Context, sel ast.SelectionSet, obj *model.AnomalyOverlay) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, anomalyOverlayImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AnomalyOverlay")
+		case "monitorId":
+			out.Values[i] = ec._AnomalyOverlay_monitorId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "detector":
+			out.Values[i] = ec._AnomalyOverlay_detector(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "sensitivity":
+			out.Values[i] = ec._AnomalyOverlay_sensitivity(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -38354,6 +39278,54 @@ func (ec *executionContext) _ForecastInterval(ctx context.Context, sel ast.Selec
 			}
 		case "upper":
 			out.Values[i] = ec._ForecastInterval_upper(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var forecastOverlayImplementors = []string{"ForecastOverlay"}
+
+func (ec *executionContext) _ForecastOverlay(ctx context.Context, sel ast.SelectionSet, obj *model.ForecastOverlay) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, forecastOverlayImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ForecastOverlay")
+		case "horizon":
+			out.Values[i] = ec._ForecastOverlay_horizon(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "model":
+			out.Values[i] = ec._ForecastOverlay_model(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "levels":
+			out.Values[i] = ec._ForecastOverlay_levels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "history":
+			out.Values[i] = ec._ForecastOverlay_history(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -42295,6 +43267,11 @@ func (ec *executionContext) _Widget(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "overlay":
+			out.Values[i] = ec._Widget_overlay(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "version":
 			out.Values[i] = ec._Widget_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -42350,6 +43327,11 @@ func (ec *executionContext) _WidgetData(ctx context.Context, sel ast.SelectionSe
 			}
 		case "paths":
 			out.Values[i] = ec._WidgetData_paths(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "overlay":
+			out.Values[i] = ec._WidgetData_overlay(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -42414,6 +43396,97 @@ func (ec *executionContext) _WidgetError(ctx context.Context, sel ast.SelectionS
 		case "message":
 			out.Values[i] = ec._WidgetError_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var widgetOverlayImplementors = []string{"WidgetOverlay"}
+
+func (ec *executionContext) _WidgetOverlay(ctx context.Context, sel ast.SelectionSet, obj *model.WidgetOverlay) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, widgetOverlayImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WidgetOverlay")
+		case "forecast":
+			out.Values[i] = ec._WidgetOverlay_forecast(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "anomalies":
+			out.Values[i] = ec._WidgetOverlay_anomalies(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var widgetOverlayDataImplementors = []string{"WidgetOverlayData"}
+
+func (ec *executionContext) _WidgetOverlayData(ctx context.Context, sel ast.SelectionSet, obj *model.WidgetOverlayData) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, widgetOverlayDataImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WidgetOverlayData")
+		case "metricKey":
+			out.Values[i] = ec._WidgetOverlayData_metricKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "grain":
+			out.Values[i] = ec._WidgetOverlayData_grain(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "forecast":
+			out.Values[i] = ec._WidgetOverlayData_forecast(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "anomalies":
+			out.Values[i] = ec._WidgetOverlayData_anomalies(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._WidgetOverlayData_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -43752,6 +44825,35 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
 	}
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalNFloat2ᚕfloat64ᚄ(ctx context.Context, v any) ([]float64, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]float64, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNFloat2float64(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNFloat2ᚕfloat64ᚄ(ctx context.Context, sel ast.SelectionSet, v []float64) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNFloat2float64(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNForecastInterval2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐForecastIntervalᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ForecastInterval) graphql.Marshaler {
@@ -45586,6 +46688,21 @@ func (ec *executionContext) marshalOAlertTreatment2ᚖgithubᚗcomᚋlearnhubᚋ
 	return v
 }
 
+func (ec *executionContext) marshalOAnomalyOverlay2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAnomalyOverlay(ctx context.Context, sel ast.SelectionSet, v *model.AnomalyOverlay) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AnomalyOverlay(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOAnomalyOverlayInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAnomalyOverlayInput(ctx context.Context, v any) (*model.AnomalyOverlayInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAnomalyOverlayInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -45770,6 +46887,21 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) marshalOForecastOverlay2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐForecastOverlay(ctx context.Context, sel ast.SelectionSet, v *model.ForecastOverlay) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ForecastOverlay(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOForecastOverlayInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐForecastOverlayInput(ctx context.Context, v any) (*model.ForecastOverlayInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputForecastOverlayInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOFunnelAttribution2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐFunnelAttribution(ctx context.Context, v any) (*model.FunnelAttribution, error) {
@@ -46489,6 +47621,28 @@ func (ec *executionContext) marshalOWidgetKind2ᚖgithubᚗcomᚋlearnhubᚋanal
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOWidgetOverlay2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐWidgetOverlay(ctx context.Context, sel ast.SelectionSet, v *model.WidgetOverlay) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WidgetOverlay(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOWidgetOverlayData2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐWidgetOverlayData(ctx context.Context, sel ast.SelectionSet, v *model.WidgetOverlayData) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WidgetOverlayData(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOWidgetOverlayInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐWidgetOverlayInput(ctx context.Context, v any) (*model.WidgetOverlayInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputWidgetOverlayInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOWidgetPositionInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐWidgetPositionInput(ctx context.Context, v any) (*model.WidgetPositionInput, error) {

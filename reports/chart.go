@@ -53,7 +53,7 @@ func chartPNG(sec *Section, loc *time.Location, w, h vg.Length) (png []byte, ok 
 	if err != nil || !ok {
 		return nil, false, err
 	}
-	if top := maxValue(sec); top > 0 {
+	if top := max(maxValue(sec), overlayTop(sec)); top > 0 {
 		p.Y.Max = top * 1.12
 	}
 	c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(chartDPI), vgimg.UseBackgroundColor(color.White))
@@ -88,6 +88,9 @@ func style(p *plot.Plot) {
 
 func lines(p *plot.Plot, sec *Section, loc *time.Location) (bool, error) {
 	p.X.Tick.Marker = plot.TimeTicks{Format: "2 Jan", Time: func(t float64) time.Time { return time.Unix(int64(t), 0).In(loc) }}
+	if err := drawBands(p, sec); err != nil {
+		return false, err
+	}
 	drawn := false
 	for i, s := range sec.Series {
 		pts := plotter.XYs{}
@@ -111,7 +114,10 @@ func lines(p *plot.Plot, sec *Section, loc *time.Location) (bool, error) {
 		p.Add(l)
 		drawn = true
 	}
-	return drawn, nil
+	if !drawn {
+		return false, nil
+	}
+	return true, drawOverlay(p, sec)
 }
 
 func bars(p *plot.Plot, sec *Section) (bool, error) {

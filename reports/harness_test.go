@@ -23,6 +23,7 @@ import (
 	"github.com/learnhub/analytics-service/journeys"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/metrics/metricstest"
+	"github.com/learnhub/analytics-service/monitors"
 	"github.com/learnhub/analytics-service/platform/blob"
 	"github.com/learnhub/analytics-service/platform/bus"
 	"github.com/learnhub/analytics-service/platform/kv/kvtest"
@@ -124,6 +125,7 @@ type harness struct {
 	mail  *smtpSink
 	rc    redis.UniversalClient
 	reg   *metrics.Registry
+	mon   *monitors.Service
 }
 
 // harnessOption adjusts the report service's dependencies before it is built.
@@ -143,9 +145,10 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	reg := metrics.NewRegistry(db, metrics.Config{Now: h.clock.Now, Locks: rediskv.New(rc)})
 	h.reg = reg
 	querier := metrics.NewQuerier(db, reg, metrics.QuerierConfig{Now: h.clock.Now})
+	h.mon = monitors.NewService(db, reg, querier, monitors.Config{Now: h.clock.Now})
 	h.dash = dashboards.NewService(db, reg, func() *metrics.Loader { return metrics.NewLoader(querier, metrics.LoaderConfig{}) },
 		dashboards.Config{Locks: rediskv.New(rc), Cache: rediskv.New(rc), Now: h.clock.Now,
-			Journeys: journeys.NewService(db, journeys.Config{Now: h.clock.Now})})
+			Journeys: journeys.NewService(db, journeys.Config{Now: h.clock.Now}), Monitors: h.mon})
 
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)

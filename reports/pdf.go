@@ -228,6 +228,9 @@ func (d *pdfDoc) section(sec *Section) error {
 			f.RegisterImageOptionsReader(name, fpdf.ImageOptions{ImageType: "PNG"}, bytes.NewReader(png))
 			f.ImageOptions(name, margin, f.GetY(), chartW, chartH, false, fpdf.ImageOptions{ImageType: "PNG"}, 0, "")
 			f.SetY(f.GetY() + chartH + 3)
+			if o := sec.Overlay; o != nil {
+				d.caption(overlayCaption(o, d.snap.Location, hourly(sec)))
+			}
 		}
 	}
 	switch {
@@ -243,9 +246,10 @@ func (d *pdfDoc) section(sec *Section) error {
 	return nil
 }
 
-// legend writes a colour key above a chart of several series.
+// legend writes a colour key above a chart of several series or with an
+// overlay (whose band and markers get keys of their own).
 func (d *pdfDoc) legend(sec *Section) {
-	if len(sec.Series) < 2 || len(sec.Buckets) == 0 {
+	if (len(sec.Series) < 2 && sec.Overlay == nil) || len(sec.Buckets) == 0 {
 		return
 	}
 	f := d.f
@@ -264,6 +268,9 @@ func (d *pdfDoc) legend(sec *Section) {
 		f.SetXY(x+4, y)
 		f.CellFormat(w-4, 4.5, name, "", 0, "L", false, 0, "")
 		x += w
+	}
+	if o := sec.Overlay; o != nil {
+		y = d.overlayKeys(o, x, y)
 	}
 	f.SetY(y + 6)
 }

@@ -59,6 +59,9 @@ type Section struct {
 	Rows    [][]Cell
 	// Error is why the section has no (or partial) data.
 	Error string
+	// Overlay is a LINE widget's forecast band and anomaly markers; nil
+	// for none.
+	Overlay *ChartOverlay
 }
 
 // KPI is one headline number.
@@ -144,6 +147,9 @@ func (s *Service) dashboardSnapshot(ctx context.Context, rep *Report, run *Run) 
 			sec := buildSection(w.Title, w.Kind, w.MetricKeys, wd.Results, loc)
 			if wd.Error != nil {
 				sec.Error = wd.Error.Message
+			}
+			if wd.Overlay != nil && len(wd.Results) == 1 {
+				sec.Overlay = chartOverlay(wd.Overlay, wd.Results[0])
 			}
 			snap.Sections = append(snap.Sections, sec)
 		}

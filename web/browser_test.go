@@ -74,6 +74,7 @@ func TestConsoleInChromium(t *testing.T) {
 	require.NoError(t, runErr, "browser checks failed:\n%s", buf.String())
 	assert.Regexp(t, `(?m)^\d+ passed, 0 failed$`, buf.String())
 	assert.NotContains(t, buf.String(), "not ok")
+	runMonitorsChecks(ctx, t, node.Env)
 
 	var r struct {
 		LiveUpdateMs      int `json:"liveUpdateMs"`

@@ -62,7 +62,7 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 	s.journeys = journeys.NewService(a.db, journeys.Config{})
 	s.monitors = a.openMonitors(s)
 	dash := dashboards.NewService(a.db, s.registry, func() *metrics.Loader { return metrics.NewLoader(s.querier, metrics.LoaderConfig{}) },
-		dashboards.Config{Locks: a.kv, Cache: a.kv, Cohorts: s.cohorts, Journeys: s.journeys})
+		dashboards.Config{Locks: a.kv, Cache: a.kv, Cohorts: s.cohorts, Journeys: s.journeys, Monitors: s.monitors})
 	s.dashboards, usage.finder = dash, metrics.UsageFinders{dash, s.cohorts}
 
 	blobs, route, err := a.openBlobs()

@@ -281,6 +281,28 @@ type AlertSimulation struct {
 	FiredBuckets []*time.Time `json:"firedBuckets"`
 }
 
+// The anomaly markers of a widget overlay.
+type AnomalyOverlay struct {
+	// The monitor whose stored scores are shown; null with a detector.
+	MonitorID *string `json:"monitorId,omitempty"`
+	// The detector replayed; null with a monitor (empty means the default).
+	Detector *string `json:"detector,omitempty"`
+	// The detector's sensitivity; null with a monitor.
+	Sensitivity *MonitorSensitivity `json:"sensitivity,omitempty"`
+}
+
+// The anomaly markers of a widget overlay: a monitor's stored scores (the monitor must be the
+// tenant's and watch the widget's metric, grain and dimensions), or a detector replayed now over
+// the widget's series. Give monitorId, or detector and sensitivity (both optional), not both.
+type AnomalyOverlayInput struct {
+	// A monitor of this tenant (a key-metric default's id is "key:<metricKey>").
+	MonitorID *string `json:"monitorId,omitempty"`
+	// Detector replayed over the series; default the ensemble. One of: ar, bocpd, context, ensemble, prophet, seasonal.
+	Detector *string `json:"detector,omitempty"`
+	// With a detector; default MEDIUM.
+	Sensitivity *MonitorSensitivity `json:"sensitivity,omitempty"`
+}
+
 // One scored bucket.
 type AnomalyPoint struct {
 	// Bucket start.
@@ -808,6 +830,30 @@ type ForecastInterval struct {
 	Lower float64 `json:"lower"`
 	// Upper bound.
 	Upper float64 `json:"upper"`
+}
+
+// The forecast of a widget overlay.
+type ForecastOverlay struct {
+	// Buckets forecast.
+	Horizon int `json:"horizon"`
+	// Forecaster; empty means the default ensemble.
+	Model string `json:"model"`
+	// Interval levels in percent; empty means 80 and 95.
+	Levels []float64 `json:"levels"`
+	// Buckets fitted on; 0 means the default 180.
+	History int `json:"history"`
+}
+
+// The forecast of a widget overlay.
+type ForecastOverlayInput struct {
+	// Buckets to forecast, 1 to 366.
+	Horizon int `json:"horizon"`
+	// Forecaster: ensemble (default), snaive, ets, arima, prophet, mstl, mstl-arima, theta.
+	Model *string `json:"model,omitempty"`
+	// Interval levels in percent (at most 3), each strictly between 0 and 100; default [80, 95].
+	Levels []float64 `json:"levels,omitempty"`
+	// Complete buckets fitted on, 2 to 2000; default 180.
+	History *int `json:"history,omitempty"`
 }
 
 // One forecast bucket.
@@ -2141,6 +2187,8 @@ type Widget struct {
 	CohortBreakdown *string `json:"cohortBreakdown,omitempty"`
 	// Grid position.
 	Position *WidgetPosition `json:"position"`
+	// Forecast band and anomaly markers drawn over a LINE widget; null for none.
+	Overlay *WidgetOverlay `json:"overlay,omitempty"`
 	// Bumped whenever the widget changes (part of its cache key).
 	Version int `json:"version"`
 }
@@ -2157,6 +2205,8 @@ type WidgetData struct {
 	Retention *RetentionResult `json:"retention,omitempty"`
 	// A PATHS widget's answer.
 	Paths *PathsResult `json:"paths,omitempty"`
+	// A LINE widget's forecast band and anomaly markers (WidgetInput.overlay).
+	Overlay *WidgetOverlayData `json:"overlay,omitempty"`
 	// Why this widget has no data.
 	Error *WidgetError `json:"error,omitempty"`
 	// Things to know, e.g. deprecations or filters this widget ignores.
@@ -2204,6 +2254,40 @@ type WidgetInput struct {
 	Retention *RetentionInput `json:"retention,omitempty"`
 	// The paths query of a PATHS widget (timeRange as for funnel).
 	Paths *PathsInput `json:"paths,omitempty"`
+	// A forecast band and anomaly markers over a LINE widget of one metric at HOUR or DAY grain
+	// (its own or the metric's default), without cohorts; computed by the monitors service
+	// (as metricForecast and metricAnomalies) and returned in WidgetData.overlay.
+	Overlay *WidgetOverlayInput `json:"overlay,omitempty"`
+}
+
+// What a LINE widget draws over its series.
+type WidgetOverlay struct {
+	// The forecast asked for; null for none.
+	Forecast *ForecastOverlay `json:"forecast,omitempty"`
+	// The anomaly markers asked for; null for none.
+	Anomalies *AnomalyOverlay `json:"anomalies,omitempty"`
+}
+
+// A widget's overlay in its render, computed with its series and cached with them.
+type WidgetOverlayData struct {
+	// The metric forecast and scored.
+	MetricKey string `json:"metricKey"`
+	// Bucket size of the forecast and the scores (UTC buckets).
+	Grain Grain `json:"grain"`
+	// One forecast per series (empty without a forecast); the band is the widest interval.
+	Forecast []*ForecastSeries `json:"forecast"`
+	// Scored buckets of the window per series (empty without anomalies); anomalous ones get a marker.
+	Anomalies []*AnomalySeries `json:"anomalies"`
+	// Why the overlay (or part of it) is missing; the widget's series are still shown.
+	Error *WidgetError `json:"error,omitempty"`
+}
+
+// What a LINE widget draws over its series: give forecast, anomalies or both.
+type WidgetOverlayInput struct {
+	// A forecast after the last complete bucket, with its intervals (a band).
+	Forecast *ForecastOverlayInput `json:"forecast,omitempty"`
+	// Per-bucket anomaly scores of the widget's window (markers).
+	Anomalies *AnomalyOverlayInput `json:"anomalies,omitempty"`
 }
 
 // Where a widget sits on the grid.

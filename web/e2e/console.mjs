@@ -22,8 +22,8 @@ if (!BASE || !VIEWER || !OTHER) throw new Error('set BASE_URL, VIEWER_TOKEN and 
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const PAGES = ['/dashboards', '/dashboards/learner-progress', '/explore', '/journeys', '/journeys?tab=retention', '/journeys?tab=paths',
-  '/cohorts', '/reports', '/sql', '/exports', '/privacy'];
-const ADMIN_NAV = ['Dashboards', 'Explorer', 'Journeys', 'Cohorts', 'Reports', 'SQL', 'Exports', 'Privacy'];
+  '/cohorts', '/monitors', '/reports', '/insights', '/sql', '/exports', '/privacy'];
+const ADMIN_NAV = ['Dashboards', 'Explorer', 'Journeys', 'Cohorts', 'Monitors', 'Reports', 'Insights', 'SQL', 'Exports', 'Privacy'];
 const results = { checks: [] };
 let passed = 0;
 let failed = 0;
@@ -537,7 +537,7 @@ await check('a viewer does not see admin or analyst pages', async () => {
     await signInWithToken(v.page, VIEWER);
     assert((await v.page.textContent('[data-testid=role]')) === 'VIEWER', 'role shown is not VIEWER');
     const nav = await v.page.$$eval('header nav a', (as) => as.map((a) => a.textContent));
-    assert(JSON.stringify(nav) === JSON.stringify(['Dashboards', 'Explorer', 'Journeys', 'Cohorts', 'Reports']), `viewer nav: ${nav}`);
+    assert(JSON.stringify(nav) === JSON.stringify(['Dashboards', 'Explorer', 'Journeys', 'Cohorts', 'Monitors', 'Reports', 'Insights']), `viewer nav: ${nav}`);
     for (const p of ['/privacy', '/sql', '/exports']) {
       await v.page.goto(`${BASE}/#${p}`);
       await v.page.waitForSelector('main h1');

@@ -4,12 +4,12 @@
 // CSP holds). The instance is kept on its element (`__chart`) so browser
 // tests can read what was really plotted.
 import * as echarts from 'echarts/core';
-import { BarChart, LineChart, PieChart } from 'echarts/charts';
+import { BarChart, LineChart, PieChart, ScatterChart } from 'echarts/charts';
 import { DatasetComponent, GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
 import { fmtValue, type Formattable } from './ui';
 
-echarts.use([LineChart, BarChart, PieChart, GridComponent, TooltipComponent, LegendComponent, DatasetComponent, CanvasRenderer]);
+echarts.use([LineChart, BarChart, PieChart, ScatterChart, GridComponent, TooltipComponent, LegendComponent, DatasetComponent, CanvasRenderer]);
 
 export interface Point {
   bucket: string;
@@ -22,6 +22,36 @@ export interface Series {
   points: Point[];
   format?: Formattable;
 }
+
+/** A band around a line: the forecast after the window, or a detector's expected range. */
+export interface Band {
+  /** Index of the series it belongs to (its colour). */
+  series: number;
+  buckets: string[];
+  /** The forecast (or expected) value per bucket; null draws no line there. */
+  value: (number | null)[];
+  lower: (number | null)[];
+  upper: (number | null)[];
+  /** Legend name, e.g. "forecast (95%)". */
+  name: string;
+  /** Draw the value as a dashed line continuing the series (a forecast). */
+  dashed?: boolean;
+}
+
+/** An anomalous bucket of a series: a red dot on the line. */
+export interface Marker {
+  bucket: string;
+  value: number;
+  score: number;
+}
+
+/** What a time chart draws over its series (dashboard overlays, the monitors page). */
+export interface Overlay {
+  bands?: Band[];
+  markers?: Marker[];
+}
+
+export const ANOMALY_COLOR = '#dc2626';
 
 export const PALETTE = ['#2b59c3', '#e07a1f', '#2a9d5c', '#c0392b', '#7d4cb8', '#1b9aaa', '#b8860b', '#d6457a'];
 
@@ -51,12 +81,21 @@ function axisLabel(iso: string, grain?: string): string {
   return d.toISOString().slice(0, 10);
 }
 
-/** Series over time (LINE, AREA): one line per series, optional comparison as dashed. */
-export function timeChart(el: HTMLElement, series: Series[], opts: { area?: boolean; grain?: string; compare?: boolean } = {}): void {
+/**
+ * Series over time (LINE, AREA): one line per series, optional comparison
+ * as dashed; an overlay adds shaded bands (buckets past the series extend
+ * the axis), dashed forecast lines and red anomaly dots.
+ */
+export function timeChart(el: HTMLElement, series: Series[], opts: { area?: boolean; grain?: string; compare?: boolean; overlay?: Overlay } = {}): void {
   const c = instance(el);
-  const buckets = series[0]?.points.map((p) => p.bucket) ?? [];
+  const own = series[0]?.points.map((p) => p.bucket) ?? [];
+  const extra = (opts.overlay?.bands ?? []).flatMap((b) => b.buckets).filter((b) => !own.includes(b));
+  const buckets = [...own, ...[...new Set(extra)].sort()];
+  const at = new Map(buckets.map((b, i) => [b, i]));
   const fmt = series[0]?.format;
   const lines: echarts.EChartsCoreOption[] = [];
+  const legend = series.length > 1 || opts.compare || Boolean(opts.overlay?.bands?.length || opts.overlay?.markers?.length);
+  (opts.overlay?.bands ?? []).forEach((b, k) => lines.push(...bandSeries(b, k, buckets, at, series[b.series])));
   series.forEach((s, i) => {
     lines.push({
       name: s.name,
@@ -66,7 +105,7 @@ export function timeChart(el: HTMLElement, series: Series[], opts: { area?: bool
       areaStyle: opts.area ? { opacity: 0.25 } : undefined,
       stack: opts.area && series.length > 1 ? 'total' : undefined,
       color: PALETTE[i % PALETTE.length],
-      data: s.points.map((p) => p.value),
+      data: pad(s.points.map((p) => p.value), buckets.length),
     });
     if (opts.compare) {
       lines.push({
@@ -75,22 +114,67 @@ export function timeChart(el: HTMLElement, series: Series[], opts: { area?: bool
         showSymbol: false,
         lineStyle: { type: 'dashed', opacity: 0.6 },
         color: PALETTE[i % PALETTE.length],
-        data: s.points.map((p) => p.compareValue ?? null),
+        data: pad(s.points.map((p) => p.compareValue ?? null), buckets.length),
       });
     }
   });
+  const markers = opts.overlay?.markers ?? [];
+  if (markers.length) {
+    lines.push({
+      name: 'anomaly', type: 'scatter', color: ANOMALY_COLOR, symbolSize: 9, z: 5,
+      itemStyle: { borderColor: '#fff', borderWidth: 1.5 },
+      data: markers.filter((m) => at.has(m.bucket)).map((m) => [at.get(m.bucket), m.value, m.score]),
+    });
+  }
   c.setOption(
     {
       animation: false,
-      grid: { left: 8, right: 16, top: series.length > 1 || opts.compare ? 32 : 12, bottom: 8, containLabel: true },
+      grid: { left: 8, right: 16, top: legend ? 32 : 12, bottom: 8, containLabel: true },
       tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => fmtValue(v as number, fmt) },
-      legend: series.length > 1 || opts.compare ? { top: 0, type: 'scroll' } : undefined,
+      legend: legend ? { top: 0, type: 'scroll', data: lines.map((l) => (l as { name: string }).name).filter((n) => !n.startsWith('\u0000')) } : undefined,
       xAxis: { type: 'category', boundaryGap: false, data: buckets.map((b) => axisLabel(b, opts.grain)) },
       yAxis: { type: 'value', axisLabel: { formatter: (v: number) => fmtValue(v, fmt) } },
       series: lines,
     },
     true,
   );
+}
+
+/**
+ * A band as ECharts series: its lower edge (invisible) with the band's
+ * width stacked on it and shaded, then its value as a line (dashed for a
+ * forecast, which starts at the series' last value so it reads as its
+ * continuation).
+ */
+function bandSeries(b: Band, k: number, buckets: string[], at: Map<string, number>, s?: Series): echarts.EChartsCoreOption[] {
+  const color = PALETTE[b.series % PALETTE.length];
+  const lower: (number | null)[] = buckets.map(() => null);
+  const width: (number | null)[] = buckets.map(() => null);
+  const value: (number | null)[] = buckets.map(() => null);
+  // A band of a series that is never negative (counts, rates) stops at zero.
+  const floor = s && s.points.every((p) => p.value === null || p.value >= 0) ? 0 : -Infinity;
+  b.buckets.forEach((bucket, j) => {
+    const i = at.get(bucket)!;
+    const lo = b.lower[j] === null ? null : Math.max(b.lower[j]!, floor);
+    const hi = b.upper[j];
+    if (lo !== null && hi !== null) {
+      lower[i] = lo;
+      width[i] = hi - lo;
+    }
+    value[i] = b.value[j];
+  });
+  if (b.dashed && s) {
+    // From the series' last value before the forecast (the current,
+    // incomplete bucket is the forecast's first).
+    const last = [...s.points].reverse().find((p) => p.value !== null && p.bucket < b.buckets[0]);
+    if (last && at.has(last.bucket)) value[at.get(last.bucket)!] = last.value;
+  }
+  const hidden = { showSymbol: false, silent: true, lineStyle: { opacity: 0 }, tooltip: { show: false } };
+  return [
+    { ...hidden, name: `\u0000band-lower-${k}`, type: 'line', stack: `band-${k}`, color, data: lower },
+    { ...hidden, name: `${b.name} band`, type: 'line', stack: `band-${k}`, color, areaStyle: { opacity: 0.18 }, data: width },
+    { name: b.name, type: 'line', showSymbol: false, color, lineStyle: { type: b.dashed ? 'dashed' : 'dotted', width: b.dashed ? 2 : 1 }, data: value, connectNulls: false },
+  ];
 }
 
 /** Values per category (BAR); horizontal when labels are long. */
@@ -125,4 +209,9 @@ export function pieChart(el: HTMLElement, labels: string[], values: (number | nu
     },
     true,
   );
+}
+
+/** values followed by nulls up to n (a series under an axis a forecast extends). */
+function pad(values: (number | null)[], n: number): (number | null)[] {
+  return values.length >= n ? values : [...values, ...Array<null>(n - values.length).fill(null)];
 }

@@ -2,13 +2,16 @@
 // current by the `dashboardData` subscription (graphql-ws).
 import { atLeast, gql, subscribe, type ApiError } from '../api';
 import { barChart, pieChart, timeChart, dispose } from '../charts';
+import { ANOMALY_FIELDS, FORECAST_FIELDS, seriesKey, toOverlay, type AnomalySeries, type ForecastSeries } from '../overlay';
 import type { Ctx } from '../main';
 import { button, clear, errorBox, field, fmtTime, fmtValue, h, page, RANGES, select, unitOf, GRAINS } from '../ui';
 
 export const RESULT_FIELDS = `metric { key name unit format } grain dimensions
   series { values points { bucket value compareValue } total { value } } totals { value } notices`;
-const RENDER_FIELDS = `from to widgets { widgetId results { ${RESULT_FIELDS} } error { code message } notices computedAt cached }`;
-const WIDGET_FIELDS = 'id title kind metricKeys dimensions grain limit cohorts { id member } cohortBreakdown position { x y w h } version';
+const RENDER_FIELDS = `from to widgets { widgetId results { ${RESULT_FIELDS} } error { code message } notices computedAt cached
+  overlay { grain error { code message } forecast { ${FORECAST_FIELDS} } anomalies { ${ANOMALY_FIELDS} } } }`;
+const WIDGET_FIELDS = `id title kind metricKeys dimensions grain limit cohorts { id member } cohortBreakdown position { x y w h } version
+  overlay { forecast { horizon model levels history } anomalies { monitorId detector sensitivity } }`;
 
 export interface MetricResult {
   metric: { key: string; name: string; unit: string; format: string };
@@ -26,6 +29,20 @@ interface WidgetData {
   notices: string[];
   computedAt: string;
   cached: boolean;
+  /** A LINE widget's forecast band and anomaly markers (WidgetInput.overlay). */
+  overlay?: WidgetOverlayData | null;
+}
+
+interface WidgetOverlayData {
+  grain: string;
+  error: { code: string; message: string } | null;
+  forecast: ForecastSeries[];
+  anomalies: AnomalySeries[];
+}
+
+interface WidgetOverlay {
+  forecast: { horizon: number; model: string; levels: number[]; history: number } | null;
+  anomalies: { monitorId: string | null; detector: string | null; sensitivity: string | null } | null;
 }
 
 interface Render {
@@ -45,6 +62,7 @@ interface Widget {
   cohorts: { id: string; member: boolean }[];
   cohortBreakdown: string | null;
   position: { x: number; y: number; w: number; h: number };
+  overlay: WidgetOverlay | null;
 }
 
 interface Dashboard {
@@ -349,7 +367,7 @@ function seriesName(r: MetricResult, values: string[], multi: boolean): string {
 }
 
 /** Draws one widget's data into its card. */
-export function drawWidget(card: HTMLElement, w: Pick<Widget, 'kind' | 'grain'>, wd: Pick<WidgetData, 'results' | 'error' | 'notices' | 'cached' | 'computedAt'>): void {
+export function drawWidget(card: HTMLElement, w: Pick<Widget, 'kind' | 'grain'>, wd: Pick<WidgetData, 'results' | 'error' | 'notices' | 'cached' | 'computedAt' | 'overlay'>): void {
   const body = card.querySelector<HTMLElement>('.widget-body')!;
   card.dataset.computedAt = wd.computedAt;
   card.dataset.cached = String(wd.cached);
@@ -359,7 +377,8 @@ export function drawWidget(card: HTMLElement, w: Pick<Widget, 'kind' | 'grain'>,
     return;
   }
   const multi = wd.results.length > 1;
-  const notices = wd.notices.length ? h('p', { class: 'notice small' }, wd.notices.join(' · ')) : null;
+  const said = [...wd.notices, ...(wd.overlay?.error ? [`forecast and anomalies: ${wd.overlay.error.message}`] : [])];
+  const notices = said.length ? h('p', { class: 'notice small' }, said.join(' · ')) : null;
   switch (w.kind) {
     case 'KPI': {
       dispose(body);
@@ -374,7 +393,11 @@ export function drawWidget(card: HTMLElement, w: Pick<Widget, 'kind' | 'grain'>,
     case 'AREA': {
       const chart = ensureChart(body, notices);
       const series = wd.results.flatMap((r) => r.series.map((s) => ({ name: seriesName(r, s.values, multi), points: s.points, format: r.metric })));
-      timeChart(chart, series, { area: w.kind === 'AREA', grain: wd.results[0]?.grain });
+      const od = wd.overlay;
+      const r0 = wd.results[0];
+      const overlay = od && r0 ? toOverlay(r0.series.map((s) => seriesKey(r0.dimensions, s.values)), od.forecast, od.anomalies) : undefined;
+      timeChart(chart, series, { area: w.kind === 'AREA', grain: r0?.grain, overlay });
+      card.dataset.anomalies = String(overlay?.markers?.length ?? 0);
       return;
     }
     case 'BAR':
@@ -447,6 +470,8 @@ function widgetForm(dash: Dashboard, reload: () => void): WidgetForm {
   const dims = h('input', { name: 'dimensions', placeholder: 'properties.course_id' });
   const grain = h('select', { name: 'grain' }, h('option', { value: '' }, 'default'), GRAINS.map((g) => h('option', { value: g }, g)));
   const limit = h('input', { name: 'limit', type: 'number', min: '1', max: '100', placeholder: 'all', class: 'narrow' });
+  const horizon = h('input', { name: 'forecast', type: 'number', placeholder: 'none', class: 'narrow', title: 'LINE widgets: buckets to forecast (a band)' });
+  const marks = h('input', { name: 'anomalies', type: 'checkbox', title: 'LINE widgets: mark anomalous buckets' });
   const heading = h('h2', {}, 'Add a widget');
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Add');
   const msg = h('div', { 'aria-live': 'polite' });
@@ -463,8 +488,15 @@ function widgetForm(dash: Dashboard, reload: () => void): WidgetForm {
   const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
   const el = h('form', { class: 'card form-row add-widget', 'data-testid': 'widget-form', onsubmit: async (e: Event) => {
     e.preventDefault();
+    // The form shows the horizon and whether to mark anomalies; a widget's
+    // other overlay settings (model, levels, its monitor) are kept.
+    const kept = editing?.overlay;
+    const overlay = horizon.value || marks.checked
+      ? { forecast: horizon.value ? { ...defined(kept?.forecast), horizon: Number(horizon.value) } : null,
+          anomalies: marks.checked ? defined(kept?.anomalies) : null }
+      : null;
     const w = { title: title.value, kind: kind.value, metricKeys: list(metric.value), dimensions: list(dims.value), grain: grain.value || null,
-      limit: limit.value ? Number(limit.value) : null };
+      limit: limit.value ? Number(limit.value) : null, overlay };
     try {
       if (editing) {
         // Settings the form does not show are kept as they are.
@@ -481,6 +513,7 @@ function widgetForm(dash: Dashboard, reload: () => void): WidgetForm {
       clear(msg, errorBox(err));
     }
   } }, heading, field('Title', title), field('Chart', kind), field('Metric keys', metric), field('Dimensions', dims), field('Grain', grain), field('Top N', limit),
+  field('Forecast buckets', horizon), h('label', { class: 'check' }, marks, ' anomaly markers'),
   submit, cancel, msg);
   cancel.hidden = true;
   return {
@@ -493,6 +526,8 @@ function widgetForm(dash: Dashboard, reload: () => void): WidgetForm {
       dims.value = w.dimensions.join(', ');
       grain.value = w.grain ?? '';
       limit.value = w.limit === null ? '' : String(w.limit);
+      horizon.value = w.overlay?.forecast ? String(w.overlay.forecast.horizon) : '';
+      marks.checked = Boolean(w.overlay?.anomalies);
       heading.textContent = `Edit widget: ${w.title}`;
       submit.textContent = 'Save widget';
       cancel.hidden = false;
@@ -529,4 +564,9 @@ function dragToReorder(grid: HTMLElement, dash: Dashboard, reload: () => void): 
       void saveOrder(dash, ids).then(reload, (err) => grid.before(errorBox(err)));
     });
   });
+}
+
+/** o without its null and empty fields (an output object sent back as input). */
+function defined(o: object | null | undefined): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== null && v !== '' && !(Array.isArray(v) && !v.length)));
 }
