@@ -92,7 +92,7 @@ func binEncode(b []byte, t *binType, v any) ([]byte, error) {
 		case string:
 			return binStr(b, x), nil
 		case []byte:
-			return binStr(b, string(x)), nil
+			return binBytes(b, x), nil
 		}
 	case binJSON:
 		return binJSONText(b, v)
@@ -136,7 +136,13 @@ func binEncode(b []byte, t *binType, v any) ([]byte, error) {
 	return b, errNotBinary
 }
 
-// binString_ appends a length-prefixed string.
+// binBytes appends a length-prefixed string.
+func binBytes(b, p []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(p)))
+	return append(b, p...)
+}
+
+// binStr appends a length-prefixed string.
 func binStr(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
@@ -150,18 +156,18 @@ func binJSONText(b []byte, v any) ([]byte, error) {
 	case string, []byte:
 		return b, errNotBinary
 	case store.ValidJSON:
-		return binStr(b, string(x)), nil
+		return binBytes(b, x), nil
 	case json.RawMessage:
 		if !json.Valid(x) {
 			return b, errNotBinary
 		}
-		return binStr(b, string(x)), nil
+		return binBytes(b, x), nil
 	}
 	text, err := appendValue(nil, v)
 	if err != nil {
 		return b, errNotBinary
 	}
-	return binStr(b, string(text)), nil
+	return binBytes(b, text), nil
 }
 
 // binTime appends a time as t's day or tick count; a time outside the
