@@ -45,21 +45,7 @@ func insertEvents(t *testing.T, db *store.DB, month string, from, to int, receiv
 // activeParts returns partition id → number of active parts of events.
 func activeParts(t *testing.T, db *store.DB) map[string]int64 {
 	t.Helper()
-	rows, err := db.Query(context.Background(), `
-		SELECT partition_id, count() FROM system.parts
-		WHERE database = currentDatabase() AND table = 'events' AND active
-		GROUP BY partition_id`)
-	require.NoError(t, err)
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var id string
-		var n int64
-		require.NoError(t, rows.Scan(&id, &n))
-		out[id] = n
-	}
-	require.NoError(t, rows.Err())
-	return out
+	return tableParts(t, db, "events")
 }
 
 func count(t *testing.T, db *store.DB, sql string) int64 {

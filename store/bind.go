@@ -120,11 +120,11 @@ func paramFor(name string, v any) (Param, error) {
 		p.Type, p.Value = "Array(Float64)", joinNums(x, formatFloat)
 		return p, nil
 	}
-	if n, ok := asInt64(v); ok {
+	if n, ok := AsInt64(v); ok {
 		p.Type, p.Value = "Int64", strconv.FormatInt(n, 10)
 		return p, nil
 	}
-	if n, ok := asUint64(v); ok {
+	if n, ok := AsUint64(v); ok {
 		p.Type, p.Value = "UInt64", strconv.FormatUint(n, 10)
 		return p, nil
 	}
@@ -165,7 +165,9 @@ func formatTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05.000")
 }
 
-func asInt64(v any) (int64, bool) {
+// AsInt64 is v as an int64 when it is a Go signed integer; backends use
+// it to encode insert values.
+func AsInt64(v any) (int64, bool) {
 	switch x := v.(type) {
 	case int:
 		return int64(x), true
@@ -181,7 +183,8 @@ func asInt64(v any) (int64, bool) {
 	return 0, false
 }
 
-func asUint64(v any) (uint64, bool) {
+// AsUint64 is v as a uint64 when it is a Go unsigned integer.
+func AsUint64(v any) (uint64, bool) {
 	switch x := v.(type) {
 	case uint:
 		return uint64(x), true

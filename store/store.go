@@ -57,9 +57,10 @@ type Insert struct {
 
 // ValidJSON is JSON text its producer has already checked to be exactly one
 // complete JSON value, for an Insert row. Backends store it as they store a
-// json.RawMessage, except that the embedded one, which sends rows as JSON
-// text, appends it without checking it again; it checks a json.RawMessage
-// so that no value can end its row early and start another. Only text that
+// json.RawMessage, except that the embedded one sends it without checking
+// it again (as a length-prefixed string in RowBinary, appended as it is to
+// a JSON text row); it checks a json.RawMessage so that no value can end
+// its text row early and start another. Only text that
 // was validated in this process may be ValidJSON: the ingest decoder's,
 // whose fuzz test holds it to encoding/json.
 type ValidJSON []byte

@@ -62,6 +62,7 @@ func (a *app) jobs() []jobs.Registration {
 	var all []jobs.Registration
 	for _, d := range []interface{ Jobs() []jobs.Registration }{
 		events.NewCompactor(a.db, events.CompactConfig{Spec: a.cfg.CompactCron, Table: compactTable(a.cfg.ClickHouseCluster), Logger: a.log}),
+		a.currentMerger(),
 		metrics.NewRebuildRollupsJob(a.db, metrics.RebuildRollupsConfig{Logger: a.log, Cluster: a.cfg.ClickHouseCluster}),
 		a.svc.exports,
 		a.svc.cohorts,

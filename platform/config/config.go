@@ -26,6 +26,8 @@ const (
 	DefaultLogLevel          = "info"
 	DefaultWorkerConcurrency = 4
 	DefaultCompactCron       = "30 3 * * *"
+	DefaultMergeCurrentCron  = "*/10 * * * *"
+	DefaultMergeMaxParts     = 2
 	DefaultMaxComplexity     = 1000
 	DefaultMaxDepth          = 10
 	DefaultMaxBodyBytes      = 1 << 20 // a /graphql request body
@@ -69,6 +71,8 @@ type Config struct {
 	LogLevel          string        // ANALYTICS_LOG_LEVEL; default "info"
 	WorkerConcurrency int           // ANALYTICS_WORKER_CONCURRENCY; default 4
 	CompactCron       string        // ANALYTICS_COMPACT_CRON; default "30 3 * * *" (UTC)
+	MergeCurrentCron  string        // ANALYTICS_MERGE_CURRENT_CRON; default "*/10 * * * *" (UTC)
+	MergeMaxParts     int           // ANALYTICS_MERGE_MAX_PARTS; default 2 parts per current month
 	MaxComplexity     int           // ANALYTICS_GRAPHQL_MAX_COMPLEXITY; default 1000
 	MaxDepth          int           // ANALYTICS_GRAPHQL_MAX_DEPTH; default 10
 	TenantRate        int           // ANALYTICS_TENANT_RATE; default 50 operations/s per tenant per replica
@@ -155,6 +159,8 @@ var Settings = []Setting{
 	{"ANALYTICS_LOG_LEVEL", "", DefaultLogLevel, "debug, info, warn or error"},
 	{"ANALYTICS_WORKER_CONCURRENCY", "", strconv.Itoa(DefaultWorkerConcurrency), "Asynq worker goroutines"},
 	{"ANALYTICS_COMPACT_CRON", "", DefaultCompactCron, "when closed event partitions are compacted (cron, UTC)"},
+	{"ANALYTICS_MERGE_CURRENT_CRON", "", DefaultMergeCurrentCron, "when the current month of events and the daily rollups is merged (cron, UTC)"},
+	{"ANALYTICS_MERGE_MAX_PARTS", "", strconv.Itoa(DefaultMergeMaxParts), "active parts a table's current month may have before that merge runs"},
 	{"ANALYTICS_GRAPHQL_MAX_COMPLEXITY", "", strconv.Itoa(DefaultMaxComplexity), "maximum complexity of one GraphQL operation"},
 	{"ANALYTICS_GRAPHQL_MAX_DEPTH", "", strconv.Itoa(DefaultMaxDepth), "maximum nesting depth of one GraphQL operation"},
 	{"ANALYTICS_TENANT_RATE", "", "50", "GraphQL operations per second per tenant, per replica (RATE_LIMITED beyond)"},
@@ -239,6 +245,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		JWTAudience:       env("ANALYTICS_JWT_AUDIENCE", ""),
 		LogLevel:          env("ANALYTICS_LOG_LEVEL", DefaultLogLevel),
 		CompactCron:       env("ANALYTICS_COMPACT_CRON", DefaultCompactCron),
+		MergeCurrentCron:  env("ANALYTICS_MERGE_CURRENT_CRON", DefaultMergeCurrentCron),
 		PublicURL:         strings.TrimSuffix(env("ANALYTICS_PUBLIC_URL", ""), "/"),
 		KafkaBrokers:      splitList(env("ANALYTICS_KAFKA_BROKERS", "")),
 		BlobSecret:        env("ANALYTICS_BLOB_SECRET", ""),
@@ -267,6 +274,9 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	if c.WorkerConcurrency, err = positiveInt(env, "ANALYTICS_WORKER_CONCURRENCY", DefaultWorkerConcurrency); err != nil {
+		return Config{}, err
+	}
+	if c.MergeMaxParts, err = positiveInt(env, "ANALYTICS_MERGE_MAX_PARTS", DefaultMergeMaxParts); err != nil {
 		return Config{}, err
 	}
 	if c.MaxComplexity, err = positiveInt(env, "ANALYTICS_GRAPHQL_MAX_COMPLEXITY", DefaultMaxComplexity); err != nil {
@@ -388,7 +398,7 @@ func (c Config) validate() error {
 	default:
 		return &Error{"ANALYTICS_LOG_LEVEL", fmt.Sprintf("%q: use debug, info, warn or error", c.LogLevel)}
 	}
-	for _, s := range []struct{ name, val string }{{"ANALYTICS_COMPACT_CRON", c.CompactCron}, {"ANALYTICS_RETENTION_CRON", c.RetentionCron}} {
+	for _, s := range []struct{ name, val string }{{"ANALYTICS_COMPACT_CRON", c.CompactCron}, {"ANALYTICS_MERGE_CURRENT_CRON", c.MergeCurrentCron}, {"ANALYTICS_RETENTION_CRON", c.RetentionCron}} {
 		if _, err := cron.ParseStandard(s.val); err != nil {
 			return &Error{s.name, fmt.Sprintf("%q is not a 5-field cron expression: %v", s.val, err)}
 		}

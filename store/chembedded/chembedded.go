@@ -37,6 +37,11 @@ type Options struct {
 	// PoolSize is the number of connections (statements that can run at
 	// once); zero means DefaultPoolSize.
 	PoolSize int
+	// TextInserts sends every insert as JSONCompactEachRow text, the format
+	// before RowBinary (binencode.go); false (the default) sends inserts in
+	// RowBinary whenever their columns and values allow. For benchmarks and
+	// tests that compare the two.
+	TextInserts bool
 }
 
 // Backend implements store.Backend on the embedded engine. It is safe for
@@ -51,6 +56,7 @@ type Backend struct {
 	pool      *pool
 	database  string
 	dataPath  string
+	text      bool // Options.TextInserts
 	closeOnce sync.Once
 }
 
@@ -88,6 +94,7 @@ func openOn(ctx context.Context, e *engine, opts Options) (*Backend, error) {
 		pool:     newPool(api, connArgs(dataPath), opts.Database, opts.PoolSize),
 		database: opts.Database,
 		dataPath: dataPath,
+		text:     opts.TextInserts,
 	}
 	// One connection now, so a bad database name fails here, not later.
 	c, err := b.pool.get(ctx, op)

@@ -24,3 +24,18 @@ func QueryAs(ctx context.Context, b *Backend, sql string, binary bool) (store.Ro
 // Unsupported reports whether rows is a binary stream that met a column
 // type the binary decoder does not read.
 func Unsupported(r store.Rows) bool { return r.(*rows).unsupported }
+
+// InsertsBinary reports whether Insert would send in as RowBinary (and not
+// as text), for tests that must know which encoder they exercised.
+func InsertsBinary(ctx context.Context, b *Backend, in store.Insert) (bool, error) {
+	c, err := b.pool.get(ctx, "chembedded.Insert")
+	if err != nil {
+		return false, err
+	}
+	defer b.pool.put(c)
+	cols, err := columnTypes(ctx, c, in)
+	if err != nil {
+		return false, err
+	}
+	return !b.text && cols.binary != nil && binFits(cols.binary, in.Rows), nil
+}

@@ -14,8 +14,13 @@ import (
 )
 
 const (
-	// insertFormat is the data format of Insert (see encode.go).
+	// insertFormat is the data format of inserts that do not fit RowBinary
+	// (see encode.go and binencode.go).
 	insertFormat = "JSONCompactEachRow"
+	// binaryMinRows is the smallest insert without time values that looks
+	// up its column types to go binary: below it the lookup costs more
+	// than the text saves.
+	binaryMinRows = 64
 	// insertChunk is how much encoded data is buffered before it is handed
 	// to the engine; appends happen at row boundaries.
 	insertChunk = 1 << 20
@@ -24,9 +29,11 @@ const (
 )
 
 // Insert streams in.Rows into in.Table through one chdb insert stream:
-// "INSERT INTO `t` (`a`, …) SETTINGS …" with the rows as JSON, appended in
-// chunks of about insertChunk bytes. Settings (including the dedup token
-// store.DB adds) are part of the statement, so nothing outlives it.
+// "INSERT INTO `t` (`a`, …) SETTINGS …" with the rows in RowBinary when
+// their column types and values allow it (binencode.go), otherwise as
+// JSON, appended in chunks of about insertChunk bytes. Settings (including
+// the dedup token store.DB adds) are part of the statement, so nothing
+// outlives it.
 func (b *Backend) Insert(ctx context.Context, in store.Insert) error {
 	const op = "chembedded.Insert"
 	if in.Table == "" || len(in.Columns) == 0 {
@@ -35,13 +42,27 @@ func (b *Backend) Insert(ctx context.Context, in store.Insert) error {
 	if len(in.Rows) == 0 {
 		return nil
 	}
-	settings := withDeadline(ctx, in.Settings)
-	if _, set := settings["date_time_input_format"]; !set {
-		settings = maps.Clone(settings)
-		if settings == nil {
-			settings = store.Settings{}
+	c, err := b.pool.get(ctx, op)
+	if err != nil {
+		return err
+	}
+	defer b.pool.put(c)
+	// Before the stream opens: the connection runs nothing else while an
+	// insert stream is open.
+	var cols insertColumns
+	if hasTime(in.Rows) || (!b.text && len(in.Rows) >= binaryMinRows) {
+		if cols, err = columnTypes(ctx, c, in); err != nil {
+			return err
 		}
-		settings["date_time_input_format"] = "best_effort"
+	}
+	binary := !b.text && cols.binary != nil && binFits(cols.binary, in.Rows)
+	format := insertFormat
+	settings := withDeadline(ctx, in.Settings)
+	if binary {
+		format = binaryInsertFormat
+		settings = withSetting(settings, "input_format_binary_read_json_as_string", 1)
+	} else if _, set := settings["date_time_input_format"]; !set {
+		settings = withSetting(settings, "date_time_input_format", "best_effort")
 	}
 	list, err := settingsList(settings)
 	if err != nil {
@@ -62,22 +83,8 @@ func (b *Backend) Insert(ctx context.Context, in store.Insert) error {
 		q.WriteString(" SETTINGS ")
 		q.WriteString(list)
 	}
-
-	c, err := b.pool.get(ctx, op)
-	if err != nil {
-		return err
-	}
-	defer b.pool.put(c)
-	var dateCols []bool
-	if hasTime(in.Rows) {
-		// Before the stream opens: the connection runs nothing else while
-		// an insert stream is open.
-		if dateCols, err = dateColumns(ctx, c, in); err != nil {
-			return err
-		}
-	}
 	api := b.api
-	s := api.streamInsert(c.h, q.String(), insertFormat)
+	s := api.streamInsert(c.h, q.String(), format)
 	if s == 0 {
 		c.broken = true
 		return errs.E(op, errs.KindUnavailable, "the embedded engine did not open an insert stream")
@@ -122,7 +129,11 @@ func (b *Backend) Insert(ctx context.Context, in store.Insert) error {
 				"row %d has %d values for %d columns", i, len(row), len(in.Columns))))
 		}
 		var col int
-		buf, col, err = appendRow(buf, row, dateCols)
+		if binary {
+			buf, col, err = binEncodeRow(buf, cols.binary, row)
+		} else {
+			buf, col, err = appendRow(buf, row, cols.dates)
+		}
 		if err != nil {
 			return abort(errs.Wrap(op, errs.KindInternal, fmt.Errorf("row %d column %q: %w", i, in.Columns[col], err), ""))
 		}
@@ -162,18 +173,27 @@ func hasTime(rows [][]any) bool {
 	return false
 }
 
-// dateColumns marks which of in.Columns are Date or Date32 columns (also
-// inside Nullable or LowCardinality), looked up in system.columns.
-func dateColumns(ctx context.Context, c *conn, in store.Insert) ([]bool, error) {
+// insertColumns is what an insert needs to know of its columns' types.
+type insertColumns struct {
+	// dates marks the Date and Date32 columns (also inside Nullable or
+	// LowCardinality), whose times the text format sends as days.
+	dates []bool
+	// binary is each column's RowBinary layout; nil when a column has none
+	// (binEncodable).
+	binary []*binType
+}
+
+// columnTypes looks up the types of in.Columns in system.columns.
+func columnTypes(ctx context.Context, c *conn, in store.Insert) (insertColumns, error) {
 	const op = "chembedded.Insert"
 	out, msg := c.query(
 		"SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = {t:String}",
 		"JSONCompactEachRow", []store.Param{{Name: "t", Type: "String", Value: escapeParam(in.Table)}})
 	if msg != "" {
 		c.broken = true
-		return nil, failure(ctx, op, msg)
+		return insertColumns{}, failure(ctx, op, msg)
 	}
-	dates := map[string]bool{}
+	types := map[string]string{}
 	text := []*colType{{kind: kindText}, {kind: kindText}}
 	var v [2]any
 	for line := range bytes.SplitSeq(bytesTrimNewline(out), []byte{'\n'}) {
@@ -181,17 +201,52 @@ func dateColumns(ctx context.Context, c *conn, in store.Insert) ([]bool, error) 
 			continue
 		}
 		if err := decodeRow(line, text, v[:]); err != nil {
-			return nil, errs.Wrap(op, errs.KindInternal, err, "")
+			return insertColumns{}, errs.Wrap(op, errs.KindInternal, err, "")
 		}
 		name, _ := v[0].(string)
 		typ, _ := v[1].(string)
-		dates[name] = parseType(typ).kind == kindDate
+		types[name] = typ
 	}
-	cols := make([]bool, len(in.Columns))
+	cols := insertColumns{dates: make([]bool, len(in.Columns)), binary: make([]*binType, len(in.Columns))}
 	for i, col := range in.Columns {
-		cols[i] = dates[col]
+		typ, ok := types[col]
+		cols.dates[i] = ok && parseType(typ).kind == kindDate
+		if ok {
+			cols.binary[i], _ = parseBinType(typ)
+		}
+	}
+	if !binEncodable(cols.binary) {
+		cols.binary = nil
 	}
 	return cols, nil
+}
+
+// binFits reports whether every value of rows has a RowBinary layout in
+// its column (binEncode); it encodes each row into a scratch buffer, a
+// small cost next to the engine's.
+func binFits(types []*binType, rows [][]any) bool {
+	var scratch []byte
+	for _, row := range rows {
+		if len(row) != len(types) {
+			return false // the text path reports the mismatch
+		}
+		var err error
+		if scratch, _, err = binEncodeRow(scratch[:0], types, row); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// withSetting returns settings with name set to v, copied so the caller's
+// map is untouched.
+func withSetting(settings store.Settings, name string, v any) store.Settings {
+	out := maps.Clone(settings)
+	if out == nil {
+		out = store.Settings{}
+	}
+	out[name] = v
+	return out
 }
 
 // escapeParam renders s in the escaped text form server-side parameters
