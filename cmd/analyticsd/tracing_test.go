@@ -2,23 +2,17 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-	"github.com/coder/websocket/wsjson"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/learnhub/analytics-service/platform/auth"
-	"github.com/learnhub/analytics-service/platform/config"
-	"github.com/learnhub/analytics-service/platform/kv/kvtest"
 	"github.com/learnhub/analytics-service/platform/telemetry"
 	"github.com/learnhub/analytics-service/store"
 	"github.com/learnhub/analytics-service/store/chembedded"
@@ -50,18 +44,7 @@ func TestTracesEndToEnd(t *testing.T) {
 	tracing := telemetry.NewTracingTo(exp, "analyticsd-test")
 	db := store.New(storetest.EmbeddedBackend(t, chembedded.Options{}),
 		store.Options{Mode: "embedded", Tracer: tracing.Tracer("analytics/clickhouse")})
-	env := map[string]string{
-		"ANALYTICS_REDIS_URL":        "redis://" + kvtest.StartRedis(t),
-		"ANALYTICS_JWT_SECRET":       strings.Repeat("trace-test-secret-", 3),
-		"ANALYTICS_DATA_DIR":         t.TempDir(),
-		"ANALYTICS_HTTP_ADDR":        "127.0.0.1:0",
-		"ANALYTICS_SEED_DEMO":        "false",
-		"ANALYTICS_LOG_LEVEL":        "error",
-		"ANALYTICS_SHUTDOWN_TIMEOUT": "3s",
-	}
-	cfg, err := config.Load(nil, func(k string) string { return env[k] })
-	require.NoError(t, err)
-	r := startReplica(t, cfg, appDeps{db: db, tracing: tracing})
+	r := startReplica(t, testConfig(t, nil), appDeps{db: db, tracing: tracing})
 
 	const (
 		eventTrace  = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -72,40 +55,13 @@ func TestTracesEndToEnd(t *testing.T) {
 	t.Run("POST /v1/events to the live push", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 		defer cancel()
-		ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(r.url, "http")+"/graphql",
-			&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
-		require.NoError(t, err)
-		defer ws.CloseNow()
-		type msg struct {
-			ID      string          `json:"id,omitempty"`
-			Type    string          `json:"type"`
-			Payload json.RawMessage `json:"payload,omitempty"`
-		}
-		init, _ := json.Marshal(map[string]string{"Authorization": "Bearer " + r.token(t, "tenant-t", auth.RoleViewer)})
-		require.NoError(t, wsjson.Write(ctx, ws, msg{Type: "connection_init", Payload: init}))
-		sub, _ := json.Marshal(map[string]any{"query": `subscription { eventTypeCounts(timeRange: {last: "1h"}) { type count } }`})
-		require.NoError(t, wsjson.Write(ctx, ws, msg{ID: "1", Type: "subscribe", Payload: sub}))
+		_, next := subscribe(ctx, t, r.url, r.token(t, "tenant-t", auth.RoleViewer),
+			`subscription { eventTypeCounts(timeRange: {last: "1h"}) { type count } }`)
 		sent := false
-		for {
-			var m msg
-			require.NoError(t, wsjson.Read(ctx, ws, &m))
-			if m.Type != "next" {
-				continue
-			}
-			if strings.Contains(string(m.Payload), `"user.login"`) {
-				break
-			}
+		for !strings.Contains(string(next()), `"user.login"`) {
 			if !sent {
-				ev := fmt.Sprintf(`{"id":"t-1","tenant_id":"tenant-t","type":"user.login","user_id":"u1","occurred_at":%q}`,
-					time.Now().UTC().Add(-time.Minute).Format(time.RFC3339Nano))
-				req, _ := http.NewRequest(http.MethodPost, r.url+"/v1/events", strings.NewReader("["+ev+"]"))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Bearer "+r.token(t, "tenant-t", auth.RoleIngest))
-				req.Header.Set("traceparent", traceparent(eventTrace))
-				res, err := http.DefaultClient.Do(req)
-				require.NoError(t, err)
-				_ = res.Body.Close()
-				require.Equal(t, http.StatusOK, res.StatusCode)
+				postEvent(t, r.url, r.token(t, "tenant-t", auth.RoleIngest), "tenant-t", "t-1",
+					map[string]string{"traceparent": traceparent(eventTrace)})
 				sent = true
 			}
 		}
