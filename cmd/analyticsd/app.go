@@ -171,7 +171,7 @@ func (a *app) openAuth(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	vopts := auth.VerifyOptions{Issuer: a.cfg.JWTIssuer, Audience: a.cfg.JWTAudience}
+	vopts := auth.VerifyOptions{Issuer: a.cfg.JWTIssuer, Audience: a.cfg.JWTAudience, Claims: claimNames(a.cfg)}
 	var vs []auth.AlgorithmVerifier
 	if secret != nil {
 		hv, err := auth.NewHMACVerifier(secret, vopts)
@@ -179,19 +179,20 @@ func (a *app) openAuth(ctx context.Context) error {
 			return err
 		}
 		vs = append(vs, hv)
-		if a.signer, err = auth.NewHMACSigner(secret); err != nil {
+		if a.signer, err = newSigner(a.cfg, secret); err != nil {
 			return err
 		}
 	}
 	if a.cfg.JWKSURL != "" {
-		jv, err := auth.NewJWKSVerifier(a.cfg.JWKSURL, auth.JWKSOptions{VerifyOptions: vopts})
+		// The keys are fetched now, so a wrong URL shows at startup; an
+		// identity provider that is briefly down is logged and retried on
+		// the first token and by the background refresh (ctx ends it).
+		jv, err := auth.NewJWKSVerifier(ctx, a.cfg.JWKSURL, auth.JWKSOptions{VerifyOptions: vopts, Log: a.log})
 		if err != nil {
 			return err
 		}
-		// Fetch the keys now so a wrong URL shows at startup; an identity
-		// provider that is briefly down is retried on the first token.
-		if err := jv.Refresh(ctx); err != nil {
-			a.log.Warn("could not fetch the JWKS key set yet; will retry on the first token", "url", a.cfg.JWKSURL, "err", err)
+		if !jv.Ready(ctx) {
+			a.log.Warn("no JWKS signing keys yet; RS256/ES256 tokens are refused until a fetch succeeds", "url", a.cfg.JWKSURL)
 		}
 		vs = append(vs, jv)
 	}
@@ -203,6 +204,21 @@ func (a *app) openAuth(ctx context.Context) error {
 	// client's repeated bearer token is checked once (ANALYTICS_TOKEN_CACHE_SIZE).
 	a.verifier = auth.NewCachingVerifier(chain, auth.TokenCacheConfig{Size: a.cfg.TokenCacheSize})
 	return nil
+}
+
+// claimNames are where this deployment's tokens carry the tenant and roles.
+func claimNames(cfg config.Config) auth.ClaimNames {
+	return auth.ClaimNames{Namespace: cfg.JWTClaimsNamespace, Tenant: cfg.JWTTenantClaim, Roles: cfg.JWTRolesClaim}
+}
+
+// newSigner signs HS256 tokens (the dev token, `analyticsd token`) with the
+// claim names the verifiers of the same configuration read.
+func newSigner(cfg config.Config, secret []byte) (*auth.HMACSigner, error) {
+	s, err := auth.NewHMACSigner(secret)
+	if err != nil {
+		return nil, err
+	}
+	return s.WithClaims(claimNames(cfg)), nil
 }
 
 // hmacSecret is the HS256 secret: configured, or the data dir's dev secret
