@@ -208,7 +208,7 @@ func (a *app) openAuth(ctx context.Context) error {
 
 // claimNames are where this deployment's tokens carry the tenant and roles.
 func claimNames(cfg config.Config) auth.ClaimNames {
-	return auth.ClaimNames{Namespace: cfg.JWTClaimsNamespace, Tenant: cfg.JWTTenantClaim, Roles: cfg.JWTRolesClaim}
+	return auth.ClaimNames(cfg.JWTClaims)
 }
 
 // newSigner signs HS256 tokens (the dev token, `analyticsd token`) with the

@@ -118,7 +118,7 @@ func NewJWKSVerifier(ctx context.Context, rawURL string, opts JWKSOptions) (*JWK
 		return nil, errs.Wrap(op, errs.KindInvalid, err, fmt.Sprintf("JWKS URL %q cannot be used", rawURL))
 	}
 	store, err := jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
-		HTTPURLs:          map[string]jwkset.Storage{rawURL: remote},
+		HTTPURLs: map[string]jwkset.Storage{rawURL: remote},
 		// jwkset bounds both the wait for the limiter and the fetch after
 		// it by this: a made-up kid that would wait longer (right after a
 		// fetch) is refused at once instead of queueing.

@@ -50,43 +50,37 @@ const (
 
 // Config is the validated configuration of one analyticsd process.
 type Config struct {
-	HTTPAddr          string   // --http-addr, ANALYTICS_HTTP_ADDR; default ":8080"
-	DataDir           string   // --data-dir, ANALYTICS_DATA_DIR; default "./data"
-	ClickHouseURL     string   // ANALYTICS_CLICKHOUSE_URL; empty = embedded engine
-	ClickHouseCluster string   // ANALYTICS_CLICKHOUSE_CLUSTER; empty = single node
-	Database          string   // ANALYTICS_CLICKHOUSE_DATABASE; default "analytics" (embedded; a URL's path wins)
-	ChDBLib           string   // ANALYTICS_CHDB_LIB; empty = where `make chdb` puts it
-	NATSURL           string   // ANALYTICS_NATS_URL; empty = embedded NATS server
-	NATSReplicas      int      // ANALYTICS_NATS_REPLICAS; 0 = automatic (3 on a cluster, 1 otherwise)
-	KafkaBrokers      []string // ANALYTICS_KAFKA_BROKERS; empty = no Kafka (JetStream feeds ClickHouse directly)
-	SeedDemo          bool     // ANALYTICS_SEED_DEMO; default true in embedded mode (demo data on first start)
-	RedisURL          string   // ANALYTICS_REDIS_URL; empty = embedded Redis protocol server
-	JWTSecret         string   // ANALYTICS_JWT_SECRET; empty = a dev secret generated under the data dir
-	JWKSURL           string   // ANALYTICS_JWKS_URL; empty = no RS256/ES256 verification
-	JWTIssuer         string   // ANALYTICS_JWT_ISSUER; empty = not checked
-	JWTAudience       string   // ANALYTICS_JWT_AUDIENCE; empty = not checked
-	// JWTTenantClaim, JWTRolesClaim and JWTClaimsNamespace say where tokens
-	// carry the tenant and roles (ANALYTICS_JWT_TENANT_CLAIM, default
-	// "tenant"; ANALYTICS_JWT_ROLES_CLAIM, default "roles";
-	// ANALYTICS_JWT_CLAIMS_NAMESPACE, default none: top-level claims).
-	JWTTenantClaim     string
-	JWTRolesClaim      string
-	JWTClaimsNamespace string
-	QueryTimeout       time.Duration // ANALYTICS_QUERY_TIMEOUT; default 60s
-	LogLevel           string        // ANALYTICS_LOG_LEVEL; default "info"
-	WorkerConcurrency  int           // ANALYTICS_WORKER_CONCURRENCY; default 4
-	CompactCron        string        // ANALYTICS_COMPACT_CRON; default "30 3 * * *" (UTC)
-	MaxComplexity      int           // ANALYTICS_GRAPHQL_MAX_COMPLEXITY; default 1000
-	MaxDepth           int           // ANALYTICS_GRAPHQL_MAX_DEPTH; default 10
-	TenantRate         int           // ANALYTICS_TENANT_RATE; default 50 operations/s per tenant per replica
-	TenantBurst        int           // ANALYTICS_TENANT_BURST; default 100
-	TenantConcurrency  int           // ANALYTICS_TENANT_CONCURRENCY; default 16 in flight per tenant per replica
-	MaxBodyBytes       int           // ANALYTICS_GRAPHQL_MAX_BODY_BYTES; default 1 MiB (413 beyond)
-	MaxListLength      int           // ANALYTICS_GRAPHQL_MAX_LIST_LENGTH; default 1000 elements per list argument
-	MaxStringBytes     int           // ANALYTICS_GRAPHQL_MAX_STRING_BYTES; default 64 KiB per string argument
-	WSSubscriptions    int           // ANALYTICS_WS_MAX_SUBSCRIPTIONS; default 20 per WebSocket connection
-	TenantSubs         int           // ANALYTICS_TENANT_MAX_SUBSCRIPTIONS; default 100 per tenant per replica
-	ShutdownTimeout    time.Duration // ANALYTICS_SHUTDOWN_TIMEOUT; default 20s
+	HTTPAddr          string        // --http-addr, ANALYTICS_HTTP_ADDR; default ":8080"
+	DataDir           string        // --data-dir, ANALYTICS_DATA_DIR; default "./data"
+	ClickHouseURL     string        // ANALYTICS_CLICKHOUSE_URL; empty = embedded engine
+	ClickHouseCluster string        // ANALYTICS_CLICKHOUSE_CLUSTER; empty = single node
+	Database          string        // ANALYTICS_CLICKHOUSE_DATABASE; default "analytics" (embedded; a URL's path wins)
+	ChDBLib           string        // ANALYTICS_CHDB_LIB; empty = where `make chdb` puts it
+	NATSURL           string        // ANALYTICS_NATS_URL; empty = embedded NATS server
+	NATSReplicas      int           // ANALYTICS_NATS_REPLICAS; 0 = automatic (3 on a cluster, 1 otherwise)
+	KafkaBrokers      []string      // ANALYTICS_KAFKA_BROKERS; empty = no Kafka (JetStream feeds ClickHouse directly)
+	SeedDemo          bool          // ANALYTICS_SEED_DEMO; default true in embedded mode (demo data on first start)
+	RedisURL          string        // ANALYTICS_REDIS_URL; empty = embedded Redis protocol server
+	JWTSecret         string        // ANALYTICS_JWT_SECRET; empty = a dev secret generated under the data dir
+	JWKSURL           string        // ANALYTICS_JWKS_URL; empty = no RS256/ES256 verification
+	JWTIssuer         string        // ANALYTICS_JWT_ISSUER; empty = not checked
+	JWTAudience       string        // ANALYTICS_JWT_AUDIENCE; empty = not checked
+	JWTClaims         JWTClaimNames // ANALYTICS_JWT_{TENANT,ROLES}_CLAIM, _CLAIMS_NAMESPACE; zero = top-level "tenant", "roles"
+	QueryTimeout      time.Duration // ANALYTICS_QUERY_TIMEOUT; default 60s
+	LogLevel          string        // ANALYTICS_LOG_LEVEL; default "info"
+	WorkerConcurrency int           // ANALYTICS_WORKER_CONCURRENCY; default 4
+	CompactCron       string        // ANALYTICS_COMPACT_CRON; default "30 3 * * *" (UTC)
+	MaxComplexity     int           // ANALYTICS_GRAPHQL_MAX_COMPLEXITY; default 1000
+	MaxDepth          int           // ANALYTICS_GRAPHQL_MAX_DEPTH; default 10
+	TenantRate        int           // ANALYTICS_TENANT_RATE; default 50 operations/s per tenant per replica
+	TenantBurst       int           // ANALYTICS_TENANT_BURST; default 100
+	TenantConcurrency int           // ANALYTICS_TENANT_CONCURRENCY; default 16 in flight per tenant per replica
+	MaxBodyBytes      int           // ANALYTICS_GRAPHQL_MAX_BODY_BYTES; default 1 MiB (413 beyond)
+	MaxListLength     int           // ANALYTICS_GRAPHQL_MAX_LIST_LENGTH; default 1000 elements per list argument
+	MaxStringBytes    int           // ANALYTICS_GRAPHQL_MAX_STRING_BYTES; default 64 KiB per string argument
+	WSSubscriptions   int           // ANALYTICS_WS_MAX_SUBSCRIPTIONS; default 20 per WebSocket connection
+	TenantSubs        int           // ANALYTICS_TENANT_MAX_SUBSCRIPTIONS; default 100 per tenant per replica
+	ShutdownTimeout   time.Duration // ANALYTICS_SHUTDOWN_TIMEOUT; default 20s
 	// ResultCacheSize, ResultCacheMaxAge and TokenCacheSize size the serving
 	// caches (ANALYTICS_RESULT_CACHE_SIZE, default 4096 answers;
 	// ANALYTICS_RESULT_CACHE_MAX_AGE, default 10m; ANALYTICS_TOKEN_CACHE_SIZE,
@@ -235,42 +229,40 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		return Config{}, &Error{"flags", fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	c := Config{
-		HTTPAddr:           *httpAddr,
-		DataDir:            *dataDir,
-		ClickHouseURL:      env("ANALYTICS_CLICKHOUSE_URL", ""),
-		ClickHouseCluster:  env("ANALYTICS_CLICKHOUSE_CLUSTER", ""),
-		Database:           env("ANALYTICS_CLICKHOUSE_DATABASE", DefaultDatabase),
-		ChDBLib:            env("ANALYTICS_CHDB_LIB", ""),
-		NATSURL:            env("ANALYTICS_NATS_URL", ""),
-		RedisURL:           env("ANALYTICS_REDIS_URL", ""),
-		JWTSecret:          env("ANALYTICS_JWT_SECRET", ""),
-		JWKSURL:            env("ANALYTICS_JWKS_URL", ""),
-		JWTIssuer:          env("ANALYTICS_JWT_ISSUER", ""),
-		JWTAudience:        env("ANALYTICS_JWT_AUDIENCE", ""),
-		JWTTenantClaim:     env("ANALYTICS_JWT_TENANT_CLAIM", ""),
-		JWTRolesClaim:      env("ANALYTICS_JWT_ROLES_CLAIM", ""),
-		JWTClaimsNamespace: env("ANALYTICS_JWT_CLAIMS_NAMESPACE", ""),
-		LogLevel:           env("ANALYTICS_LOG_LEVEL", DefaultLogLevel),
-		CompactCron:        env("ANALYTICS_COMPACT_CRON", DefaultCompactCron),
-		PublicURL:          strings.TrimSuffix(env("ANALYTICS_PUBLIC_URL", ""), "/"),
-		KafkaBrokers:       splitList(env("ANALYTICS_KAFKA_BROKERS", "")),
-		BlobSecret:         env("ANALYTICS_BLOB_SECRET", ""),
-		S3Bucket:           env("ANALYTICS_S3_BUCKET", ""),
-		S3Endpoint:         env("ANALYTICS_S3_ENDPOINT", ""),
-		S3Region:           env("ANALYTICS_S3_REGION", ""),
-		S3Prefix:           env("ANALYTICS_S3_PREFIX", ""),
-		S3AccessKeyID:      env("ANALYTICS_S3_ACCESS_KEY_ID", ""),
-		S3SecretAccessKey:  env("ANALYTICS_S3_SECRET_ACCESS_KEY", ""),
-		S3PathStyle:        env("ANALYTICS_S3_PATH_STYLE", "") == "true",
-		RetentionCron:      env("ANALYTICS_RETENTION_CRON", DefaultRetentionCron),
-		PIIKeys:            splitList(env("ANALYTICS_PII_KEYS", "")),
-		SMTPAddr:           env("ANALYTICS_SMTP_ADDR", ""),
-		SMTPFrom:           env("ANALYTICS_SMTP_FROM", DefaultSMTPFrom),
-		SMTPUsername:       env("ANALYTICS_SMTP_USERNAME", ""),
-		SMTPPassword:       env("ANALYTICS_SMTP_PASSWORD", ""),
-		AIURL:              env("ANALYTICS_AI_URL", ""),
-		AIModel:            env("ANALYTICS_AI_MODEL", "gpt-4o-mini"),
-		AIAPIKey:           env("ANALYTICS_AI_API_KEY", ""),
+		HTTPAddr:          *httpAddr,
+		DataDir:           *dataDir,
+		ClickHouseURL:     env("ANALYTICS_CLICKHOUSE_URL", ""),
+		ClickHouseCluster: env("ANALYTICS_CLICKHOUSE_CLUSTER", ""),
+		Database:          env("ANALYTICS_CLICKHOUSE_DATABASE", DefaultDatabase),
+		ChDBLib:           env("ANALYTICS_CHDB_LIB", ""),
+		NATSURL:           env("ANALYTICS_NATS_URL", ""),
+		RedisURL:          env("ANALYTICS_REDIS_URL", ""),
+		JWTSecret:         env("ANALYTICS_JWT_SECRET", ""),
+		JWKSURL:           env("ANALYTICS_JWKS_URL", ""),
+		JWTIssuer:         env("ANALYTICS_JWT_ISSUER", ""),
+		JWTAudience:       env("ANALYTICS_JWT_AUDIENCE", ""),
+		JWTClaims:         jwtClaimNames(env),
+		LogLevel:          env("ANALYTICS_LOG_LEVEL", DefaultLogLevel),
+		CompactCron:       env("ANALYTICS_COMPACT_CRON", DefaultCompactCron),
+		PublicURL:         strings.TrimSuffix(env("ANALYTICS_PUBLIC_URL", ""), "/"),
+		KafkaBrokers:      splitList(env("ANALYTICS_KAFKA_BROKERS", "")),
+		BlobSecret:        env("ANALYTICS_BLOB_SECRET", ""),
+		S3Bucket:          env("ANALYTICS_S3_BUCKET", ""),
+		S3Endpoint:        env("ANALYTICS_S3_ENDPOINT", ""),
+		S3Region:          env("ANALYTICS_S3_REGION", ""),
+		S3Prefix:          env("ANALYTICS_S3_PREFIX", ""),
+		S3AccessKeyID:     env("ANALYTICS_S3_ACCESS_KEY_ID", ""),
+		S3SecretAccessKey: env("ANALYTICS_S3_SECRET_ACCESS_KEY", ""),
+		S3PathStyle:       env("ANALYTICS_S3_PATH_STYLE", "") == "true",
+		RetentionCron:     env("ANALYTICS_RETENTION_CRON", DefaultRetentionCron),
+		PIIKeys:           splitList(env("ANALYTICS_PII_KEYS", "")),
+		SMTPAddr:          env("ANALYTICS_SMTP_ADDR", ""),
+		SMTPFrom:          env("ANALYTICS_SMTP_FROM", DefaultSMTPFrom),
+		SMTPUsername:      env("ANALYTICS_SMTP_USERNAME", ""),
+		SMTPPassword:      env("ANALYTICS_SMTP_PASSWORD", ""),
+		AIURL:             env("ANALYTICS_AI_URL", ""),
+		AIModel:           env("ANALYTICS_AI_MODEL", "gpt-4o-mini"),
+		AIAPIKey:          env("ANALYTICS_AI_API_KEY", ""),
 	}
 	c.SeedDemo = env("ANALYTICS_SEED_DEMO", strconv.FormatBool(c.Embedded())) == "true"
 	if c.QueryTimeout, err = duration(env, "ANALYTICS_QUERY_TIMEOUT", DefaultQueryTimeout); err != nil {
