@@ -13,6 +13,7 @@ import (
 	"github.com/learnhub/analytics-service/apikeys"
 	"github.com/learnhub/analytics-service/ingest"
 	"github.com/learnhub/analytics-service/platform/auth"
+	"github.com/learnhub/analytics-service/platform/blob"
 	"github.com/learnhub/analytics-service/platform/bus"
 	"github.com/learnhub/analytics-service/platform/config"
 	"github.com/learnhub/analytics-service/platform/errs"
@@ -49,6 +50,7 @@ type app struct {
 	// ingestMetrics are shared by the ingest pipelines and the HTTP ingest route.
 	ingestMetrics *ingest.Metrics
 	closers       []func() error
+	wrapBlobs     func(blob.Store) blob.Store // appDeps.wrapBlobs; nil in the binary
 }
 
 // openApp opens ClickHouse (and migrates it), Redis and NATS, and builds the
@@ -67,11 +69,15 @@ type appDeps struct {
 	// tracing replaces the OTEL_*-configured tracer provider (tests record
 	// spans in memory).
 	tracing *telemetry.Tracing
+	// wrapBlobs, when set, wraps the blob store (fault injection: a
+	// replica that dies while writing a file).
+	wrapBlobs func(blob.Store) blob.Store
 }
 
 // openAppOn is openApp with some adapters given (see appDeps).
 func openAppOn(ctx context.Context, cfg config.Config, stderr io.Writer, deps appDeps) (*app, error) {
-	a := &app{cfg: cfg, log: telemetry.NewLogger(stderr, cfg.LogLevel), metrics: telemetry.NewMetrics(), db: deps.db, tracing: deps.tracing}
+	a := &app{cfg: cfg, log: telemetry.NewLogger(stderr, cfg.LogLevel), metrics: telemetry.NewMetrics(), db: deps.db, tracing: deps.tracing,
+		wrapBlobs: deps.wrapBlobs}
 	a.metrics.RegisterBuildInfo(buildVersion())
 	ok := false
 	defer func() {

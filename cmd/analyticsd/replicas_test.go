@@ -7,9 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
-	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +27,8 @@ import (
 type replica struct {
 	app *app
 	url string
+	// stopWork stops the work role (once; the test's end calls it too).
+	stopWork func()
 }
 
 // startReplica opens an app on the shared engine and starts its three roles
@@ -42,14 +42,15 @@ func startReplica(t *testing.T, cfg config.Config, deps appDeps) *replica {
 	t.Cleanup(cancel)
 	errc := make(chan error, 8)
 	require.NoError(t, a.startIngest(ctx, errc))
-	stopWork, err := a.startWork(ctx)
+	stop, err := a.startWork(ctx)
 	require.NoError(t, err)
+	stopWork := sync.OnceFunc(stop)
 	t.Cleanup(stopWork)
 	srv, ln, err := a.httpServer()
 	require.NoError(t, err)
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
-	return &replica{app: a, url: "http://" + ln.Addr().String()}
+	return &replica{app: a, url: "http://" + ln.Addr().String(), stopWork: stopWork}
 }
 
 func (r *replica) token(t *testing.T, tenant string, role auth.Role) string {
@@ -140,32 +141,13 @@ func TestTwoReplicas(t *testing.T) {
 
 	t.Run("an export asked of one replica is produced once and served by the other", func(t *testing.T) {
 		analyst := a.token(t, "tenant-x", auth.RoleAnalyst)
-		var started struct {
-			Job struct{ ID string } `json:"exportQuery"`
-		}
-		a.gql(t, analyst, `mutation { exportQuery(input: {events: {timeRange: {last: "1d"}}, format: CSV}) { id } }`, nil, &started)
-		require.NotEmpty(t, started.Job.ID)
-		var job struct {
-			Job struct {
-				Status string
-				Rows   int64
-				URL    string
-				Error  *string
-			} `json:"exportJob"`
-		}
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			b.gql(t, analyst, `query($id: ID!) { exportJob(id: $id) { status rows url error } }`, map[string]any{"id": started.Job.ID}, &job)
-			if job.Job.Status == "SUCCEEDED" || job.Job.Status == "FAILED" || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(100 * time.Millisecond) // polling interval of a deadline-bounded wait
-		}
-		require.Equal(t, "SUCCEEDED", job.Job.Status, "error: %v", job.Job.Error)
-		assert.Equal(t, int64(1), job.Job.Rows, "the one event of the live subtest")
+		id := startExport(t, a, analyst)
+		job := waitExport(t, b, analyst, id)
+		require.Equal(t, "SUCCEEDED", job.Status, "error: %v", job.Error)
+		assert.Equal(t, int64(1), job.Rows, "the one event of the live subtest")
 		// The link names ANALYTICS_PUBLIC_URL (here the unresolved :0 listen
 		// address); fetch it from replica B, which did not necessarily write it.
-		u, err := url.Parse(job.Job.URL)
+		u, err := url.Parse(job.URL)
 		require.NoError(t, err)
 		res, err := http.Get(b.url + u.RequestURI())
 		require.NoError(t, err)
@@ -173,13 +155,7 @@ func TestTwoReplicas(t *testing.T) {
 		_ = res.Body.Close()
 		require.Equal(t, http.StatusOK, res.StatusCode)
 		assert.Contains(t, string(body), "r-1")
-		var files []string
-		require.NoError(t, filepath.WalkDir(cfg.DataDir, func(p string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && strings.Contains(p, started.Job.ID) {
-				files = append(files, p)
-			}
-			return nil
-		}))
+		files := exportFiles(t, cfg.DataDir, id)
 		assert.Len(t, files, 1, "one file for one export, whichever worker ran it: %v", files)
 	})
 }
