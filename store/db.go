@@ -135,7 +135,11 @@ func (db *DB) settings(ctx context.Context, own Settings) Settings {
 }
 
 func (db *DB) observe(ctx context.Context, kind string, start time.Time, err error) {
+	d := time.Since(start)
+	if db.opts.Charge != nil {
+		db.opts.Charge(ctx, d)
+	}
 	if db.opts.Observe != nil {
-		db.opts.Observe(ctx, kind, time.Since(start), err)
+		db.opts.Observe(kind, d, err)
 	}
 }

@@ -91,9 +91,12 @@ type Options struct {
 	// MaxExecutionTime bounds every query; zero means DefaultMaxExecutionTime.
 	MaxExecutionTime time.Duration
 	// Observe, when set, is called after every statement with its kind
-	// ("query", "exec", "insert"), duration and error (for metrics); ctx
-	// is the statement's, so the caller's tenant can be read from it.
-	Observe func(ctx context.Context, kind string, d time.Duration, err error)
+	// ("query", "exec", "insert"), duration and error (for metrics).
+	Observe func(kind string, d time.Duration, err error)
+	// Charge, when set, is called after every statement with the
+	// statement's context and duration, so its time can be charged to the
+	// caller's tenant (analytics_tenant_query_seconds_total).
+	Charge func(ctx context.Context, d time.Duration)
 	// Tracer, when set, records a span per statement: its kind, the SQL
 	// text with its placeholders (never the bound values), the table of an
 	// insert and the request id the statement carries as log_comment.

@@ -127,7 +127,7 @@ func openAppOn(ctx context.Context, cfg config.Config, stderr io.Writer, deps ap
 }
 
 func (a *app) openStore(ctx context.Context) error {
-	opts := store.Options{MaxExecutionTime: a.cfg.QueryTimeout, Observe: a.metrics.ObserveStore}
+	opts := store.Options{MaxExecutionTime: a.cfg.QueryTimeout, Observe: a.metrics.ObserveStore, Charge: a.metrics.ChargeStore}
 	if a.tracing != nil {
 		opts.Tracer = a.tracing.Tracer("analytics/clickhouse")
 	}

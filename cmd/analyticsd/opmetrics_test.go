@@ -52,13 +52,18 @@ func TestOperatorMetrics(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the whole service")
 	}
-	// The engine is shared (appDeps.db), so its statement observer is the
-	// test's: it forwards to the app's metrics once they exist.
+	// The engine is shared (appDeps.db), so its statement observers are the
+	// test's: they forward to the app's metrics once those exist.
 	var metrics atomic.Pointer[telemetry.Metrics]
 	db := store.New(storetest.EmbeddedBackend(t, chembedded.Options{}), store.Options{Mode: "embedded",
-		Observe: func(ctx context.Context, kind string, d time.Duration, err error) {
+		Observe: func(kind string, d time.Duration, err error) {
 			if m := metrics.Load(); m != nil {
-				m.ObserveStore(ctx, kind, d, err)
+				m.ObserveStore(kind, d, err)
+			}
+		},
+		Charge: func(ctx context.Context, d time.Duration) {
+			if m := metrics.Load(); m != nil {
+				m.ChargeStore(ctx, d)
 			}
 		}})
 	r := startReplica(t, testConfig(t, nil), appDeps{db: db})

@@ -67,16 +67,16 @@ func TestObserveOperationFoldsLabels(t *testing.T) {
 	})
 }
 
-func TestObserveStoreChargesTheTenant(t *testing.T) {
+func TestChargeStoreChargesTheTenant(t *testing.T) {
 	m := telemetry.NewMetrics()
 	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Subject: "s", Tenant: "acme"})
-	m.ObserveStore(ctx, "query", 1500*time.Millisecond, nil)
-	m.ObserveStore(context.Background(), "exec", 250*time.Millisecond, nil)
+	m.ChargeStore(ctx, 1500*time.Millisecond)
+	m.ChargeStore(context.Background(), 250*time.Millisecond)
 	assert.InDelta(t, 1.5, testutil.ToFloat64(m.TenantQuerySeconds.WithLabelValues("acme")), 1e-9)
 	assert.InDelta(t, 0.25, testutil.ToFloat64(m.TenantQuerySeconds.WithLabelValues(telemetry.SystemTenant)), 1e-9)
 	for i := range telemetry.DefaultMaxTenantLabels + 5 {
 		tctx := auth.WithPrincipal(context.Background(), auth.Principal{Subject: "s", Tenant: fmt.Sprintf("t%d", i)})
-		m.ObserveStore(tctx, "query", time.Second, nil)
+		m.ChargeStore(tctx, time.Second)
 	}
 	assert.Equal(t, 6.0, testutil.ToFloat64(m.TenantQuerySeconds.WithLabelValues(telemetry.OtherLabel)),
 		"acme took the first slot, so the last 6 tenants fold into other")

@@ -66,15 +66,18 @@ func NewMetrics() *Metrics {
 	return m
 }
 
-// ObserveStore records one ClickHouse statement, and its time against the
-// verified tenant in ctx (SystemTenant without one); it matches
-// store.Options.Observe.
-func (m *Metrics) ObserveStore(ctx context.Context, kind string, d time.Duration, err error) {
+// ObserveStore records one ClickHouse statement; it matches store.Options.Observe.
+func (m *Metrics) ObserveStore(kind string, d time.Duration, err error) {
 	outcome := "ok"
 	if err != nil {
 		outcome = "error"
 	}
 	m.StoreQueries.WithLabelValues(kind, outcome).Observe(d.Seconds())
+}
+
+// ChargeStore adds a statement's time to the verified tenant in ctx
+// (SystemTenant without one); it matches store.Options.Charge.
+func (m *Metrics) ChargeStore(ctx context.Context, d time.Duration) {
 	tenant, _ := auth.TenantFrom(ctx)
 	m.ObserveTenantQuery(tenant, d)
 }
