@@ -236,6 +236,10 @@ func (s *Service) Run(ctx context.Context, sql string, limit int) (*Result, erro
 	return res, nil
 }
 
+// Running is how many queries of this Service are running now (the
+// analytics_adhoc_queries_running gauge reads it).
+func (s *Service) Running() int { return s.limiter.inUse() }
+
 func (s *Service) run(ctx context.Context, scope store.Scope, sql string, limit int, rec *auditRecord) (*Result, error) {
 	const op = "adhoc.Run"
 	switch s.limiter.acquire(scope.Tenant()) {

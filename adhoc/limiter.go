@@ -55,3 +55,10 @@ func (l *limiter) release(tenant string) {
 	}
 	l.running[tenant]--
 }
+
+// inUse is the number of slots taken now.
+func (l *limiter) inUse() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.total
+}

@@ -48,6 +48,7 @@ func TestRunCapsRefuse(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			svc := NewService(db, tc.cfg)
 			require.Equal(t, capNone, svc.limiter.acquire(tc.holder)) // a query in flight
+			assert.Equal(t, 1, svc.Running(), "the analytics_adhoc_queries_running gauge reads the held slot")
 			_, err := svc.Run(ctx, "SELECT 1", 0)
 			assert.Equal(t, errs.KindRateLimited, errs.KindOf(err))
 			assert.Equal(t, tc.msg, errs.PublicMessage(err))
@@ -55,6 +56,7 @@ func TestRunCapsRefuse(t *testing.T) {
 				assert.Equal(t, tc.reason, errs.PublicFields(err)["reason"])
 			}
 			svc.limiter.release(tc.holder)
+			assert.Zero(t, svc.Running())
 			res, err := svc.Run(ctx, "SELECT 1", 0)
 			require.NoError(t, err, "the slot is free again")
 			assert.Equal(t, [][]any{{int64(1)}}, res.Rows)

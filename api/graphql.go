@@ -63,6 +63,9 @@ type GraphQLConfig struct {
 	PerOperation func(context.Context) context.Context
 	// Tracing gives each operation a span (nil: none).
 	Tracing *telemetry.Tracing
+	// Metrics counts operations by name and outcome and open subscriptions
+	// (nil: none).
+	Metrics *telemetry.Metrics
 }
 
 // NewGraphQLHandler builds the gqlgen server with explicit transports and
@@ -113,6 +116,9 @@ func NewGraphQLHandler(cfg GraphQLConfig) *handler.Server {
 		srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 			return next(cfg.PerOperation(ctx))
 		})
+	}
+	if cfg.Metrics != nil {
+		srv.Use(newOperationMetrics(cfg.Metrics))
 	}
 	if cfg.Tracing != nil {
 		srv.Use(operationTracer{tr: cfg.Tracing.Tracer("analytics/graphql")})

@@ -61,6 +61,19 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Failed attempts that are retried with backoff, by stage.",
 		}, []string{"stage"}),
 	}
+	// Counters at zero from the start: rate() alerts and dashboards see a
+	// series before the first failure.
+	for _, o := range []string{"ok", "error"} {
+		m.InsertSeconds.WithLabelValues(o)
+	}
+	for _, stage := range []string{"insert", "dlq", "dead_letters", "kafka"} {
+		m.Retries.WithLabelValues(stage)
+	}
+	for _, r := range []Reason{ReasonTooLarge, ReasonInvalidJSON, ReasonMissingField, ReasonInvalidField, ReasonInvalidTenant,
+		ReasonInvalidType, ReasonInvalidSubject, ReasonTenantMismatch, ReasonTypeMismatch, ReasonInvalidTime, ReasonTimeInFuture,
+		ReasonTimeTooOld, ReasonInvalidProperties, ReasonInvalidProperty, ReasonRejectedByStore, ReasonTooDeep} {
+		m.DeadLetters.WithLabelValues(string(r))
+	}
 	if reg != nil {
 		reg.MustRegister(m.Lag, m.BatchRows, m.InsertSeconds, m.EndToEndSeconds, m.Events, m.DeadLetters, m.Retries)
 	}

@@ -50,7 +50,7 @@ func (db *DB) Query(ctx context.Context, sql string, args ...any) (Rows, error) 
 	ctx, end := db.span(ctx, "query", sql, "")
 	start := time.Now()
 	rows, err := db.b.Query(ctx, Statement{SQL: sql, Args: args, Settings: db.settings(ctx, nil)})
-	db.observe("query", start, err)
+	db.observe(ctx, "query", start, err)
 	end(err)
 	return rows, err
 }
@@ -80,7 +80,7 @@ func (db *DB) Exec(ctx context.Context, sql string, args ...any) error {
 	ctx, end := db.span(ctx, "exec", sql, "")
 	start := time.Now()
 	err := db.b.Exec(ctx, Statement{SQL: sql, Args: args, Settings: db.settings(ctx, nil)})
-	db.observe("exec", start, err)
+	db.observe(ctx, "exec", start, err)
 	end(err)
 	return err
 }
@@ -106,7 +106,7 @@ func (db *DB) Insert(ctx context.Context, in Insert) error {
 	ctx, end := db.span(ctx, "insert", "", in.Table)
 	start := time.Now()
 	err := db.b.Insert(ctx, in)
-	db.observe("insert", start, err)
+	db.observe(ctx, "insert", start, err)
 	end(err)
 	return err
 }
@@ -134,8 +134,12 @@ func (db *DB) settings(ctx context.Context, own Settings) Settings {
 	return s
 }
 
-func (db *DB) observe(kind string, start time.Time, err error) {
+func (db *DB) observe(ctx context.Context, kind string, start time.Time, err error) {
+	d := time.Since(start)
+	if db.opts.Charge != nil {
+		db.opts.Charge(ctx, d)
+	}
 	if db.opts.Observe != nil {
-		db.opts.Observe(kind, time.Since(start), err)
+		db.opts.Observe(kind, d, err)
 	}
 }

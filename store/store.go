@@ -94,6 +94,10 @@ type Options struct {
 	// Observe, when set, is called after every statement with its kind
 	// ("query", "exec", "insert"), duration and error (for metrics).
 	Observe func(kind string, d time.Duration, err error)
+	// Charge, when set, is called after every statement with the
+	// statement's context and duration, so its time can be charged to the
+	// caller's tenant (analytics_tenant_query_seconds_total).
+	Charge func(ctx context.Context, d time.Duration)
 	// Tracer, when set, records a span per statement: its kind, the SQL
 	// text with its placeholders (never the bound values), the table of an
 	// insert and the request id the statement carries as log_comment.

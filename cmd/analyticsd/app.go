@@ -13,6 +13,7 @@ import (
 	"github.com/learnhub/analytics-service/apikeys"
 	"github.com/learnhub/analytics-service/ingest"
 	"github.com/learnhub/analytics-service/platform/auth"
+	"github.com/learnhub/analytics-service/platform/blob"
 	"github.com/learnhub/analytics-service/platform/bus"
 	"github.com/learnhub/analytics-service/platform/config"
 	"github.com/learnhub/analytics-service/platform/errs"
@@ -49,6 +50,7 @@ type app struct {
 	// ingestMetrics are shared by the ingest pipelines and the HTTP ingest route.
 	ingestMetrics *ingest.Metrics
 	closers       []func() error
+	wrapBlobs     func(blob.Store) blob.Store // appDeps.wrapBlobs; nil in the binary
 }
 
 // openApp opens ClickHouse (and migrates it), Redis and NATS, and builds the
@@ -67,11 +69,15 @@ type appDeps struct {
 	// tracing replaces the OTEL_*-configured tracer provider (tests record
 	// spans in memory).
 	tracing *telemetry.Tracing
+	// wrapBlobs, when set, wraps the blob store (fault injection: a
+	// replica that dies while writing a file).
+	wrapBlobs func(blob.Store) blob.Store
 }
 
 // openAppOn is openApp with some adapters given (see appDeps).
 func openAppOn(ctx context.Context, cfg config.Config, stderr io.Writer, deps appDeps) (*app, error) {
-	a := &app{cfg: cfg, log: telemetry.NewLogger(stderr, cfg.LogLevel), metrics: telemetry.NewMetrics(), db: deps.db, tracing: deps.tracing}
+	a := &app{cfg: cfg, log: telemetry.NewLogger(stderr, cfg.LogLevel), metrics: telemetry.NewMetrics(), db: deps.db, tracing: deps.tracing,
+		wrapBlobs: deps.wrapBlobs}
 	a.metrics.RegisterBuildInfo(buildVersion())
 	ok := false
 	defer func() {
@@ -121,7 +127,7 @@ func openAppOn(ctx context.Context, cfg config.Config, stderr io.Writer, deps ap
 }
 
 func (a *app) openStore(ctx context.Context) error {
-	opts := store.Options{MaxExecutionTime: a.cfg.QueryTimeout, Observe: a.metrics.ObserveStore}
+	opts := store.Options{MaxExecutionTime: a.cfg.QueryTimeout, Observe: a.metrics.ObserveStore, Charge: a.metrics.ChargeStore}
 	if a.tracing != nil {
 		opts.Tracer = a.tracing.Tracer("analytics/clickhouse")
 	}
@@ -171,7 +177,7 @@ func (a *app) openAuth(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	vopts := auth.VerifyOptions{Issuer: a.cfg.JWTIssuer, Audience: a.cfg.JWTAudience}
+	vopts := auth.VerifyOptions{Issuer: a.cfg.JWTIssuer, Audience: a.cfg.JWTAudience, Claims: claimNames(a.cfg)}
 	var vs []auth.AlgorithmVerifier
 	if secret != nil {
 		hv, err := auth.NewHMACVerifier(secret, vopts)
@@ -179,19 +185,20 @@ func (a *app) openAuth(ctx context.Context) error {
 			return err
 		}
 		vs = append(vs, hv)
-		if a.signer, err = auth.NewHMACSigner(secret); err != nil {
+		if a.signer, err = newSigner(a.cfg, secret); err != nil {
 			return err
 		}
 	}
 	if a.cfg.JWKSURL != "" {
-		jv, err := auth.NewJWKSVerifier(a.cfg.JWKSURL, auth.JWKSOptions{VerifyOptions: vopts})
+		// The keys are fetched now, so a wrong URL shows at startup; an
+		// identity provider that is briefly down is logged and retried on
+		// the first token and by the background refresh (ctx ends it).
+		jv, err := auth.NewJWKSVerifier(ctx, a.cfg.JWKSURL, auth.JWKSOptions{VerifyOptions: vopts, Log: a.log})
 		if err != nil {
 			return err
 		}
-		// Fetch the keys now so a wrong URL shows at startup; an identity
-		// provider that is briefly down is retried on the first token.
-		if err := jv.Refresh(ctx); err != nil {
-			a.log.Warn("could not fetch the JWKS key set yet; will retry on the first token", "url", a.cfg.JWKSURL, "err", err)
+		if !jv.Ready(ctx) {
+			a.log.Warn("no JWKS signing keys yet; RS256/ES256 tokens are refused until a fetch succeeds", "url", a.cfg.JWKSURL)
 		}
 		vs = append(vs, jv)
 	}
@@ -203,6 +210,21 @@ func (a *app) openAuth(ctx context.Context) error {
 	// client's repeated bearer token is checked once (ANALYTICS_TOKEN_CACHE_SIZE).
 	a.verifier = auth.NewCachingVerifier(chain, auth.TokenCacheConfig{Size: a.cfg.TokenCacheSize})
 	return nil
+}
+
+// claimNames are where this deployment's tokens carry the tenant and roles.
+func claimNames(cfg config.Config) auth.ClaimNames {
+	return auth.ClaimNames(cfg.JWTClaims)
+}
+
+// newSigner signs HS256 tokens (the dev token, `analyticsd token`) with the
+// claim names the verifiers of the same configuration read.
+func newSigner(cfg config.Config, secret []byte) (*auth.HMACSigner, error) {
+	s, err := auth.NewHMACSigner(secret)
+	if err != nil {
+		return nil, err
+	}
+	return s.WithClaims(claimNames(cfg)), nil
 }
 
 // hmacSecret is the HS256 secret: configured, or the data dir's dev secret

@@ -4,25 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
-	"strings"
+	"sync"
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-	"github.com/coder/websocket/wsjson"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/bus/bustest"
 	"github.com/learnhub/analytics-service/platform/config"
-	"github.com/learnhub/analytics-service/platform/kv/kvtest"
 	"github.com/learnhub/analytics-service/store"
 	"github.com/learnhub/analytics-service/store/chembedded"
 	"github.com/learnhub/analytics-service/store/storetest"
@@ -33,6 +27,8 @@ import (
 type replica struct {
 	app *app
 	url string
+	// stopWork stops the work role (once; the test's end calls it too).
+	stopWork func()
 }
 
 // startReplica opens an app on the shared engine and starts its three roles
@@ -46,14 +42,15 @@ func startReplica(t *testing.T, cfg config.Config, deps appDeps) *replica {
 	t.Cleanup(cancel)
 	errc := make(chan error, 8)
 	require.NoError(t, a.startIngest(ctx, errc))
-	stopWork, err := a.startWork(ctx)
+	stop, err := a.startWork(ctx)
 	require.NoError(t, err)
+	stopWork := sync.OnceFunc(stop)
 	t.Cleanup(stopWork)
 	srv, ln, err := a.httpServer()
 	require.NoError(t, err)
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
-	return &replica{app: a, url: "http://" + ln.Addr().String()}
+	return &replica{app: a, url: "http://" + ln.Addr().String(), stopWork: stopWork}
 }
 
 func (r *replica) token(t *testing.T, tenant string, role auth.Role) string {
@@ -94,21 +91,9 @@ func TestTwoReplicas(t *testing.T) {
 		t.Skip("starts two service instances and a NATS cluster")
 	}
 	cluster := bustest.StartCluster(t, 3)
-	redisAddr := kvtest.StartRedis(t)
 	db := store.New(storetest.EmbeddedBackend(t, chembedded.Options{}), store.Options{Mode: "embedded"})
-	dataDir := t.TempDir() // shared blob directory: the stand-in for a shared S3 bucket
-	env := map[string]string{
-		"ANALYTICS_NATS_URL":         cluster.URL(),
-		"ANALYTICS_REDIS_URL":        "redis://" + redisAddr,
-		"ANALYTICS_JWT_SECRET":       strings.Repeat("replica-test-secret-", 3),
-		"ANALYTICS_DATA_DIR":         dataDir,
-		"ANALYTICS_HTTP_ADDR":        "127.0.0.1:0",
-		"ANALYTICS_SEED_DEMO":        "false",
-		"ANALYTICS_LOG_LEVEL":        "error",
-		"ANALYTICS_SHUTDOWN_TIMEOUT": "3s",
-	}
-	cfg, err := config.Load(nil, func(k string) string { return env[k] })
-	require.NoError(t, err)
+	// One data dir, so one blob directory: the stand-in for a shared S3 bucket.
+	cfg := testConfig(t, map[string]string{"ANALYTICS_NATS_URL": cluster.URL()})
 	a, b := startReplica(t, cfg, appDeps{db: db}), startReplica(t, cfg, appDeps{db: db})
 	require.Equal(t, 3, a.app.bus.Replicas(), "R3 streams on the 3-node cluster")
 
@@ -130,31 +115,10 @@ func TestTwoReplicas(t *testing.T) {
 	t.Run("a live subscriber on one replica sees events sent to the other", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 		defer cancel()
-		ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(a.url, "http")+"/graphql",
-			&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
-		require.NoError(t, err)
-		defer ws.CloseNow()
-		type msg struct {
-			ID      string          `json:"id,omitempty"`
-			Type    string          `json:"type"`
-			Payload json.RawMessage `json:"payload,omitempty"`
-		}
-		init, _ := json.Marshal(map[string]string{"Authorization": "Bearer " + a.token(t, "tenant-x", auth.RoleViewer)})
-		require.NoError(t, wsjson.Write(ctx, ws, msg{Type: "connection_init", Payload: init}))
-		sub, _ := json.Marshal(map[string]any{"query": `subscription { eventTypeCounts(timeRange: {last: "1h"}) { type count } }`})
-		require.NoError(t, wsjson.Write(ctx, ws, msg{ID: "1", Type: "subscribe", Payload: sub}))
-
+		_, next := subscribe(ctx, t, a.url, a.token(t, "tenant-x", auth.RoleViewer),
+			`subscription { eventTypeCounts(timeRange: {last: "1h"}) { type count } }`)
 		sent := false
 		for {
-			var m msg
-			require.NoError(t, wsjson.Read(ctx, ws, &m), "no push from replica A after POST /v1/events on replica B")
-			switch m.Type {
-			case "connection_ack", "ping", "pong":
-				continue
-			case "next":
-			default:
-				t.Fatalf("unexpected %s: %s", m.Type, m.Payload)
-			}
 			var p struct {
 				Data struct {
 					Counts []struct {
@@ -163,20 +127,12 @@ func TestTwoReplicas(t *testing.T) {
 					} `json:"eventTypeCounts"`
 				} `json:"data"`
 			}
-			require.NoError(t, json.Unmarshal(m.Payload, &p))
+			require.NoError(t, json.Unmarshal(next(), &p), "no push from replica A after POST /v1/events on replica B")
 			if len(p.Data.Counts) == 1 && p.Data.Counts[0].Type == "user.login" && p.Data.Counts[0].Count == 1 {
 				break
 			}
 			if !sent { // the first value is sent at once; now send the event through B
-				ev := fmt.Sprintf(`{"id":"r-1","tenant_id":"tenant-x","type":"user.login","user_id":"u1","occurred_at":%q}`,
-					time.Now().UTC().Add(-time.Minute).Format(time.RFC3339Nano))
-				req, _ := http.NewRequest(http.MethodPost, b.url+"/v1/events", strings.NewReader("["+ev+"]"))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Bearer "+b.token(t, "tenant-x", auth.RoleIngest))
-				res, err := http.DefaultClient.Do(req)
-				require.NoError(t, err)
-				_ = res.Body.Close()
-				require.Equal(t, http.StatusOK, res.StatusCode)
+				postEvent(t, b.url, b.token(t, "tenant-x", auth.RoleIngest), "tenant-x", "r-1", nil)
 				sent = true
 			}
 		}
@@ -185,32 +141,13 @@ func TestTwoReplicas(t *testing.T) {
 
 	t.Run("an export asked of one replica is produced once and served by the other", func(t *testing.T) {
 		analyst := a.token(t, "tenant-x", auth.RoleAnalyst)
-		var started struct {
-			Job struct{ ID string } `json:"exportQuery"`
-		}
-		a.gql(t, analyst, `mutation { exportQuery(input: {events: {timeRange: {last: "1d"}}, format: CSV}) { id } }`, nil, &started)
-		require.NotEmpty(t, started.Job.ID)
-		var job struct {
-			Job struct {
-				Status string
-				Rows   int64
-				URL    string
-				Error  *string
-			} `json:"exportJob"`
-		}
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			b.gql(t, analyst, `query($id: ID!) { exportJob(id: $id) { status rows url error } }`, map[string]any{"id": started.Job.ID}, &job)
-			if job.Job.Status == "SUCCEEDED" || job.Job.Status == "FAILED" || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(100 * time.Millisecond) // polling interval of a deadline-bounded wait
-		}
-		require.Equal(t, "SUCCEEDED", job.Job.Status, "error: %v", job.Job.Error)
-		assert.Equal(t, int64(1), job.Job.Rows, "the one event of the live subtest")
+		id := startExport(t, a, analyst)
+		job := waitExport(t, b, analyst, id)
+		require.Equal(t, "SUCCEEDED", job.Status, "error: %v", job.Error)
+		assert.Equal(t, int64(1), job.Rows, "the one event of the live subtest")
 		// The link names ANALYTICS_PUBLIC_URL (here the unresolved :0 listen
 		// address); fetch it from replica B, which did not necessarily write it.
-		u, err := url.Parse(job.Job.URL)
+		u, err := url.Parse(job.URL)
 		require.NoError(t, err)
 		res, err := http.Get(b.url + u.RequestURI())
 		require.NoError(t, err)
@@ -218,13 +155,7 @@ func TestTwoReplicas(t *testing.T) {
 		_ = res.Body.Close()
 		require.Equal(t, http.StatusOK, res.StatusCode)
 		assert.Contains(t, string(body), "r-1")
-		var files []string
-		require.NoError(t, filepath.WalkDir(dataDir, func(p string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && strings.Contains(p, started.Job.ID) {
-				files = append(files, p)
-			}
-			return nil
-		}))
+		files := exportFiles(t, cfg.DataDir, id)
 		assert.Len(t, files, 1, "one file for one export, whichever worker ran it: %v", files)
 	})
 }

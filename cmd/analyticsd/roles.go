@@ -114,6 +114,7 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 		DeadLetterReader: ingest.NewDeadLetters(a.db),
 		LiveHub:          live.NewHub(live.Config{Conn: a.bus.Conn(), Log: a.log, Tracing: a.tracing}),
 	}
+	a.readServingGauges(r.LiveHub, results)
 	gql := api.NewGraphQLHandler(api.GraphQLConfig{
 		Schema:        r.Config(),
 		PerOperation:  r.WithMetricsLoader,
@@ -127,6 +128,7 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 		MaxListLength: a.cfg.MaxListLength, MaxStringBytes: a.cfg.MaxStringBytes,
 		Subscriptions: api.SubscriptionLimits{PerConnection: a.cfg.WSSubscriptions, PerTenant: a.cfg.TenantSubs},
 		Tracing:       a.tracing,
+		Metrics:       a.metrics,
 	})
 	var devToken string
 	if a.devMode() {

@@ -69,6 +69,9 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 	if err != nil {
 		return nil, err
 	}
+	if a.wrapBlobs != nil {
+		blobs = a.wrapBlobs(blobs)
+	}
 	if a.tracing != nil {
 		blobs = blob.Traced(blobs, a.tracing.Tracer("analytics/blob"))
 	}

@@ -50,7 +50,7 @@ func runToken(args []string, getenv func(string) string, stdout io.Writer) error
 	if err != nil {
 		return err
 	}
-	signer, err := auth.NewHMACSigner(secret)
+	signer, err := newSigner(cfg, secret)
 	if err != nil {
 		return err
 	}

@@ -2,23 +2,20 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-	"github.com/coder/websocket/wsjson"
+	kafkago "github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/learnhub/analytics-service/ingest"
 	"github.com/learnhub/analytics-service/platform/auth"
-	"github.com/learnhub/analytics-service/platform/config"
-	"github.com/learnhub/analytics-service/platform/kv/kvtest"
 	"github.com/learnhub/analytics-service/platform/telemetry"
 	"github.com/learnhub/analytics-service/store"
 	"github.com/learnhub/analytics-service/store/chembedded"
@@ -50,18 +47,7 @@ func TestTracesEndToEnd(t *testing.T) {
 	tracing := telemetry.NewTracingTo(exp, "analyticsd-test")
 	db := store.New(storetest.EmbeddedBackend(t, chembedded.Options{}),
 		store.Options{Mode: "embedded", Tracer: tracing.Tracer("analytics/clickhouse")})
-	env := map[string]string{
-		"ANALYTICS_REDIS_URL":        "redis://" + kvtest.StartRedis(t),
-		"ANALYTICS_JWT_SECRET":       strings.Repeat("trace-test-secret-", 3),
-		"ANALYTICS_DATA_DIR":         t.TempDir(),
-		"ANALYTICS_HTTP_ADDR":        "127.0.0.1:0",
-		"ANALYTICS_SEED_DEMO":        "false",
-		"ANALYTICS_LOG_LEVEL":        "error",
-		"ANALYTICS_SHUTDOWN_TIMEOUT": "3s",
-	}
-	cfg, err := config.Load(nil, func(k string) string { return env[k] })
-	require.NoError(t, err)
-	r := startReplica(t, cfg, appDeps{db: db, tracing: tracing})
+	r := startReplica(t, testConfig(t, nil), appDeps{db: db, tracing: tracing})
 
 	const (
 		eventTrace  = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -70,58 +56,7 @@ func TestTracesEndToEnd(t *testing.T) {
 	traceparent := func(id string) string { return "00-" + id + "-00f067aa0ba902b7-01" }
 
 	t.Run("POST /v1/events to the live push", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-		defer cancel()
-		ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(r.url, "http")+"/graphql",
-			&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
-		require.NoError(t, err)
-		defer ws.CloseNow()
-		type msg struct {
-			ID      string          `json:"id,omitempty"`
-			Type    string          `json:"type"`
-			Payload json.RawMessage `json:"payload,omitempty"`
-		}
-		init, _ := json.Marshal(map[string]string{"Authorization": "Bearer " + r.token(t, "tenant-t", auth.RoleViewer)})
-		require.NoError(t, wsjson.Write(ctx, ws, msg{Type: "connection_init", Payload: init}))
-		sub, _ := json.Marshal(map[string]any{"query": `subscription { eventTypeCounts(timeRange: {last: "1h"}) { type count } }`})
-		require.NoError(t, wsjson.Write(ctx, ws, msg{ID: "1", Type: "subscribe", Payload: sub}))
-		sent := false
-		for {
-			var m msg
-			require.NoError(t, wsjson.Read(ctx, ws, &m))
-			if m.Type != "next" {
-				continue
-			}
-			if strings.Contains(string(m.Payload), `"user.login"`) {
-				break
-			}
-			if !sent {
-				ev := fmt.Sprintf(`{"id":"t-1","tenant_id":"tenant-t","type":"user.login","user_id":"u1","occurred_at":%q}`,
-					time.Now().UTC().Add(-time.Minute).Format(time.RFC3339Nano))
-				req, _ := http.NewRequest(http.MethodPost, r.url+"/v1/events", strings.NewReader("["+ev+"]"))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Bearer "+r.token(t, "tenant-t", auth.RoleIngest))
-				req.Header.Set("traceparent", traceparent(eventTrace))
-				res, err := http.DefaultClient.Do(req)
-				require.NoError(t, err)
-				_ = res.Body.Close()
-				require.Equal(t, http.StatusOK, res.StatusCode)
-				sent = true
-			}
-		}
-		id, _ := trace.TraceIDFromHex(eventTrace)
-		var spans map[string][]tracetest.SpanStub
-		require.Eventually(t, func() bool {
-			spans = spansOf(exp, id)
-			return len(spans["live refresh eventTypeCounts"]) > 0 || hasPrefix(spans, "live refresh")
-		}, 10*time.Second, 20*time.Millisecond, "the live refresh joins the event's trace")
-		for _, name := range []string{"HTTP POST /v1/events", "ingest batch", "clickhouse insert events"} {
-			assert.NotEmpty(t, spans[name], "%s in the event's trace; have %v", name, names(spans))
-		}
-		batch := spans["ingest batch"][0]
-		insert := spans["clickhouse insert events"][0]
-		assert.Equal(t, batch.SpanContext.SpanID(), insert.Parent.SpanID(), "the insert is the batch's child")
-		assert.True(t, hasPrefix(spans, "clickhouse query"), "the refresh's query is in the trace; have %v", names(spans))
+		traceEventToLivePush(t, exp, r, "tenant-t", eventTrace)
 	})
 
 	t.Run("exportQuery through the Asynq task to the blob", func(t *testing.T) {
@@ -159,6 +94,73 @@ func TestTracesEndToEnd(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestTracesThroughKafka: with Kafka brokers configured (kfake here), an
+// event's path is POST /v1/events → JetStream → the Kafka bridge → Kafka
+// (traceparent in the record headers) → the Kafka consumer's batch and
+// insert → the live push, still one trace.
+func TestTracesThroughKafka(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole service")
+	}
+	kafka, err := kfake.NewCluster(kfake.NumBrokers(1),
+		kfake.SeedTopics(3, ingest.DefaultKafkaTopic, ingest.DefaultKafkaDLQTopic))
+	require.NoError(t, err)
+	t.Cleanup(kafka.Close)
+	exp := tracetest.NewInMemoryExporter()
+	tracing := telemetry.NewTracingTo(exp, "analyticsd-test")
+	db := store.New(storetest.EmbeddedBackend(t, chembedded.Options{}),
+		store.Options{Mode: "embedded", Tracer: tracing.Tracer("analytics/clickhouse")})
+	cfg := testConfig(t, map[string]string{"ANALYTICS_KAFKA_BROKERS": strings.Join(kafka.ListenAddrs(), ",")})
+	r := startReplica(t, cfg, appDeps{db: db, tracing: tracing})
+	traceEventToLivePush(t, exp, r, "tenant-k", "5cf92f3577b34da6a3ce929d0e0e4737")
+
+	var records int64 // the event went through Kafka, not JetStream → ClickHouse directly
+	for p := range 3 {
+		conn, err := kafkago.DialLeader(t.Context(), "tcp", kafka.ListenAddrs()[0], ingest.DefaultKafkaTopic, p)
+		require.NoError(t, err)
+		off, err := conn.ReadLastOffset()
+		require.NoError(t, err)
+		require.NoError(t, conn.Close())
+		records += off
+	}
+	assert.EqualValues(t, 1, records, "the one event is a record of the Kafka topic")
+}
+
+// traceEventToLivePush subscribes to tenant's live event counts on r, sends
+// one event with a client-chosen trace id, waits for its push and checks
+// that the request, the ingest batch, its insert and the live refresh's
+// query are all in that trace.
+func traceEventToLivePush(t *testing.T, exp *tracetest.InMemoryExporter, r *replica, tenant, traceID string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	_, next := subscribe(ctx, t, r.url, r.token(t, tenant, auth.RoleViewer),
+		`subscription { eventTypeCounts(timeRange: {last: "1h"}) { type count } }`)
+	sent := false
+	for !strings.Contains(string(next()), `"user.login"`) {
+		if !sent {
+			postEvent(t, r.url, r.token(t, tenant, auth.RoleIngest), tenant, "t-1",
+				map[string]string{"traceparent": "00-" + traceID + "-00f067aa0ba902b7-01"})
+			sent = true
+		}
+	}
+	id, _ := trace.TraceIDFromHex(traceID)
+	var spans map[string][]tracetest.SpanStub
+	require.Eventually(t, func() bool {
+		spans = spansOf(exp, id)
+		return hasPrefix(spans, "live refresh")
+	}, 10*time.Second, 20*time.Millisecond, "the live refresh joins the event's trace")
+	for _, name := range []string{"HTTP POST /v1/events", "ingest batch", "clickhouse insert events"} {
+		assert.NotEmpty(t, spans[name], "%s in the event's trace; have %v", name, names(spans))
+	}
+	if len(spans["ingest batch"]) > 0 && len(spans["clickhouse insert events"]) > 0 {
+		batch := spans["ingest batch"][0]
+		insert := spans["clickhouse insert events"][0]
+		assert.Equal(t, batch.SpanContext.SpanID(), insert.Parent.SpanID(), "the insert is the batch's child")
+	}
+	assert.True(t, hasPrefix(spans, "clickhouse query"), "the refresh's query is in the trace; have %v", names(spans))
 }
 
 func hasPrefix(spans map[string][]tracetest.SpanStub, prefix string) bool {

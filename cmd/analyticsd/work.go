@@ -24,6 +24,9 @@ func (a *app) startWork(ctx context.Context) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := a.metrics.Registry.Register(queue.NewDepthCollector(a.kv.Client(), nil)); err != nil {
+		return nil, err
+	}
 	sched := queue.NewScheduler(a.svc.jobs, queue.SchedulerConfig{Logger: a.log})
 	for _, r := range a.jobs() {
 		if r.Handler != nil {

@@ -18,7 +18,7 @@ func TestChain(t *testing.T) {
 	opts := auth.VerifyOptions{Now: newClock(t0).Now}
 	hv, err := auth.NewHMACVerifier([]byte(testSecret), opts)
 	require.NoError(t, err)
-	jv, err := auth.NewJWKSVerifier(srv.URL, auth.JWKSOptions{VerifyOptions: opts})
+	jv, err := auth.NewJWKSVerifier(t.Context(), srv.URL, auth.JWKSOptions{VerifyOptions: opts})
 	require.NoError(t, err)
 	chain, err := auth.NewChain(hv, jv)
 	require.NoError(t, err)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/learnhub/analytics-service/platform/errs"
 )
 
@@ -41,7 +43,7 @@ func (v *HMACVerifier) Verify(_ context.Context, raw string) (Principal, error) 
 	if h.Alg != algHS256 {
 		return Principal{}, algNotAccepted(h.Alg, v.Algorithms())
 	}
-	return verifyWithKey(raw, algHS256, v.secret, v.opts)
+	return verifyWith(raw, algHS256, func(*jwt.Token) (any, error) { return v.secret, nil }, v.opts)
 }
 
 // Algorithms reports that only HS256 is accepted.

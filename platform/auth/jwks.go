@@ -2,20 +2,36 @@ package auth
 
 import (
 	"context"
+	"crypto/rsa"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
-	"sync"
+	"strings"
 	"time"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/time/rate"
 
 	"github.com/learnhub/analytics-service/platform/errs"
 )
 
+// The asymmetric algorithms a key set may serve, and the smallest RSA modulus
+// accepted for RS256.
+const (
+	algRS256      = "RS256"
+	algES256      = "ES256"
+	minRSAKeyBits = 2048
+)
+
 // JWKS defaults; see JWKSOptions.
 const (
-	DefaultJWKSTTL                = 10 * time.Minute
+	DefaultJWKSRefreshInterval    = 10 * time.Minute
 	DefaultJWKSMinRefreshInterval = time.Minute
 	DefaultJWKSTimeout            = 5 * time.Second
 	maxJWKSBytes                  = 1 << 20
@@ -24,13 +40,13 @@ const (
 // JWKSOptions configure a JWKSVerifier.
 type JWKSOptions struct {
 	VerifyOptions
-	// TTL is how long a fetched key set is used before it is fetched again.
-	// Zero: DefaultJWKSTTL.
-	TTL time.Duration
-	// MinRefreshInterval is the least time between two fetches, whatever
-	// triggers them (an unknown kid, an expired TTL, a failed fetch), so
-	// tokens with made-up key ids cannot hammer the issuer. Zero:
-	// DefaultJWKSMinRefreshInterval.
+	// RefreshInterval is how often the key set is fetched again in the
+	// background, so keys the issuer adds or retires are picked up without
+	// a token asking. Zero: DefaultJWKSRefreshInterval.
+	RefreshInterval time.Duration
+	// MinRefreshInterval is the least time between two fetches triggered by
+	// tokens naming an unknown kid, so tokens with made-up key ids cannot
+	// hammer the issuer. Zero: DefaultJWKSMinRefreshInterval.
 	MinRefreshInterval time.Duration
 	// Client fetches the key set. Zero: a client with DefaultJWKSTimeout.
 	Client *http.Client
@@ -38,29 +54,32 @@ type JWKSOptions struct {
 	// an identity provider inside docker compose). Zero: https only, except
 	// for loopback hosts.
 	AllowInsecureHTTP bool
+	// Log receives failed fetches (the keys fetched before stay in use).
+	// Zero: slog.Default().
+	Log *slog.Logger
 }
 
 // JWKSVerifier verifies RS256 and ES256 (P-256) tokens with keys published
-// at a JWKS URL, the production path. Keys are cached for TTL and refetched
-// when a token names an unknown kid, at most once per MinRefreshInterval.
-// When a refetch fails, the keys fetched before stay in use. HS* tokens are
-// refused: a public key must never be used as an HMAC secret.
+// at a JWKS URL, the production path, through github.com/MicahParks/keyfunc
+// (key storage and refresh by github.com/MicahParks/jwkset). The set is
+// fetched when the verifier is made, again every RefreshInterval in the
+// background, and at once when a token names a kid the set lacks (at most
+// once per MinRefreshInterval). A fetch replaces the whole set, so a retired
+// key stops verifying after the next fetch; a failed fetch keeps the keys
+// fetched before. HS* tokens are refused: a public key must never be used as
+// an HMAC secret.
 type JWKSVerifier struct {
-	url    string
-	client *http.Client
-	opts   JWKSOptions
-
-	fetchMu sync.Mutex // serialises fetches so concurrent misses make one request
-
-	mu          sync.RWMutex // guards the fields below
-	set         *keySet      // nil until the first successful fetch
-	fetchedAt   time.Time    // of set
-	attemptedAt time.Time    // of the last fetch, successful or not
+	url   string
+	opts  JWKSOptions
+	keys  keyfunc.Keyfunc
+	store jwkset.Storage
 }
 
-// NewJWKSVerifier returns a verifier for keys published at rawURL. It does
-// not fetch; the first Verify (or Refresh) does.
-func NewJWKSVerifier(rawURL string, opts JWKSOptions) (*JWKSVerifier, error) {
+// NewJWKSVerifier returns a verifier for keys published at rawURL and makes
+// the first fetch; an issuer that cannot be reached yet is logged, not an
+// error (Ready tells), and retried on the first token. ctx ends the
+// background refresh.
+func NewJWKSVerifier(ctx context.Context, rawURL string, opts JWKSOptions) (*JWKSVerifier, error) {
 	const op = "auth.NewJWKSVerifier"
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
@@ -70,21 +89,55 @@ func NewJWKSVerifier(rawURL string, opts JWKSOptions) (*JWKSVerifier, error) {
 		return nil, errs.E(op, errs.KindInvalid, fmt.Sprintf(
 			"JWKS URL %q uses plain http; use https, or allow insecure http explicitly", rawURL))
 	}
-	if opts.TTL <= 0 {
-		opts.TTL = DefaultJWKSTTL
+	if opts.RefreshInterval <= 0 {
+		opts.RefreshInterval = DefaultJWKSRefreshInterval
 	}
 	if opts.MinRefreshInterval <= 0 {
 		opts.MinRefreshInterval = DefaultJWKSMinRefreshInterval
 	}
-	client := opts.Client
-	if client == nil {
-		client = &http.Client{Timeout: DefaultJWKSTimeout}
+	if opts.Client == nil {
+		opts.Client = &http.Client{Timeout: DefaultJWKSTimeout}
 	}
-	return &JWKSVerifier{url: rawURL, client: client, opts: opts}, nil
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	client := *opts.Client
+	client.Transport = limitBody{next: client.Transport}
+	log := opts.Log
+	remote, err := jwkset.NewStorageFromHTTP(rawURL, jwkset.HTTPClientStorageOptions{
+		Client:                    &client,
+		Ctx:                       ctx,
+		HTTPTimeout:               DefaultJWKSTimeout,
+		NoErrorReturnFirstHTTPReq: true,
+		RefreshInterval:           opts.RefreshInterval,
+		RefreshErrorHandler: func(ctx context.Context, err error) {
+			log.WarnContext(ctx, "could not fetch the JWKS key set; the keys fetched before stay in use", "url", rawURL, "err", err)
+		},
+	})
+	if err != nil {
+		return nil, errs.Wrap(op, errs.KindInvalid, err, fmt.Sprintf("JWKS URL %q cannot be used", rawURL))
+	}
+	store, err := jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
+		HTTPURLs: map[string]jwkset.Storage{rawURL: remote},
+		// jwkset bounds both the wait for the limiter and the fetch after
+		// it by this: a made-up kid that would wait longer (right after a
+		// fetch) is refused at once instead of queueing.
+		RateLimitWaitMax:  min(DefaultJWKSTimeout, opts.MinRefreshInterval/2),
+		RefreshUnknownKID: rate.NewLimiter(rate.Every(opts.MinRefreshInterval), 1),
+	})
+	if err != nil {
+		return nil, errs.Wrap(op, errs.KindInternal, err, "")
+	}
+	keys, err := keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: store, UseWhitelist: []jwkset.USE{jwkset.UseSig, ""}})
+	if err != nil {
+		return nil, errs.Wrap(op, errs.KindInternal, err, "")
+	}
+	return &JWKSVerifier{url: rawURL, opts: opts, keys: keys, store: store}, nil
 }
 
 // Verify checks raw's RS256 or ES256 signature against the published key its
-// kid names, then its claims, and returns the caller.
+// kid names (without a kid, against each published key of its algorithm),
+// then its claims, and returns the caller.
 func (v *JWKSVerifier) Verify(ctx context.Context, raw string) (Principal, error) {
 	h, err := parseHeader(raw)
 	if err != nil {
@@ -93,126 +146,105 @@ func (v *JWKSVerifier) Verify(ctx context.Context, raw string) (Principal, error
 	if h.Alg != algRS256 && h.Alg != algES256 {
 		return Principal{}, algNotAccepted(h.Alg, v.Algorithms())
 	}
-	key, err := v.key(ctx, h.Kid, h.Alg)
+	lookup := v.keys.KeyfuncCtx(ctx)
+	p, err := verifyWith(raw, h.Alg, func(t *jwt.Token) (any, error) {
+		key, err := lookup(t)
+		if err != nil {
+			return nil, err
+		}
+		return strongEnough(key)
+	}, v.opts.VerifyOptions)
 	if err != nil {
-		return Principal{}, err
+		return Principal{}, v.keyError(ctx, err, h)
 	}
-	return verifyWithKey(raw, h.Alg, key.key, v.opts.VerifyOptions)
+	return p, nil
 }
 
 // Algorithms reports RS256 and ES256.
 func (v *JWKSVerifier) Algorithms() []string { return []string{algRS256, algES256} }
 
-// Refresh fetches the key set now, ignoring TTL and MinRefreshInterval. The
-// composition root may call it at startup to fail fast on a wrong URL.
-func (v *JWKSVerifier) Refresh(ctx context.Context) error {
-	v.fetchMu.Lock()
-	defer v.fetchMu.Unlock()
-	_, err := v.fetchLocked(ctx, v.opts.now())
+// Ready reports whether the verifier holds at least one key (the composition
+// root warns at startup when it does not).
+func (v *JWKSVerifier) Ready(ctx context.Context) bool {
+	keys, err := v.store.KeyReadAll(ctx)
+	return err == nil && len(keys) > 0
+}
+
+// keyError turns a failed key lookup into a message for the client; other
+// failures (signature, claims) pass through.
+func (v *JWKSVerifier) keyError(ctx context.Context, err error, h tokenHeader) error {
+	const op = "auth.Verify"
+	var weak weakKeyError
+	switch {
+	case errors.As(err, &weak):
+		return errs.Wrap(op, errs.KindUnauthenticated, err, fmt.Sprintf(
+			"token key id %s names an RSA key of %d bits; the issuer must publish keys of at least %d bits",
+			untrustedQuoted(h.Kid), int(weak), minRSAKeyBits))
+	case !v.Ready(ctx):
+		return errs.Wrap(op, errs.KindUnauthenticated, errs.Wrap("auth.JWKS", errs.KindUnavailable, err, "the JWKS key set could not be fetched"),
+			"token cannot be verified now: the issuer's signing keys are unavailable; retry later")
+	case h.Kid != "" && (errors.Is(err, jwkset.ErrKeyNotFound) || isRateLimited(err)):
+		return errs.Wrap(op, errs.KindUnauthenticated, err, fmt.Sprintf(
+			"token key id %s is not among the issuer's signing keys; the key may be retired: request a new token",
+			untrustedQuoted(h.Kid)))
+	case h.Kid != "" && (errors.Is(err, keyfunc.ErrKeyfunc) || errors.Is(err, jwt.ErrInvalidKeyType)):
+		return errs.Wrap(op, errs.KindUnauthenticated, err, fmt.Sprintf(
+			"token key id %s names a key that cannot verify %s", untrustedQuoted(h.Kid), h.Alg))
+	case h.Kid == "" && errors.Is(err, jwt.ErrTokenUnverifiable):
+		return errs.Wrap(op, errs.KindUnauthenticated, err, fmt.Sprintf(
+			"token has no kid header and no published %s key verifies it; request a new token", h.Alg))
+	}
 	return err
 }
 
-// key returns the key for kid and alg, fetching the set when it is missing,
-// older than TTL, or lacks the key, as MinRefreshInterval allows.
-func (v *JWKSVerifier) key(ctx context.Context, kid, alg string) (publicKey, error) {
-	const op = "auth.Verify"
-	now := v.opts.now()
-	v.mu.RLock()
-	set, fresh := v.set, v.set != nil && now.Sub(v.fetchedAt) < v.opts.TTL
-	v.mu.RUnlock()
-	if fresh {
-		if k, ok := set.find(kid, alg); ok {
-			return k, nil
+// weakKeyError is the modulus size of an RSA key too small to trust.
+type weakKeyError int
+
+func (w weakKeyError) Error() string { return fmt.Sprintf("RSA key of %d bits", int(w)) }
+
+// strongEnough refuses RSA keys under minRSAKeyBits (jwkset accepts any).
+func strongEnough(key any) (any, error) {
+	switch k := key.(type) {
+	case *rsa.PublicKey:
+		if k.N.BitLen() < minRSAKeyBits {
+			return nil, weakKeyError(k.N.BitLen())
 		}
+	case jwt.VerificationKeySet:
+		strong := jwt.VerificationKeySet{}
+		for _, one := range k.Keys {
+			if _, err := strongEnough(one); err == nil {
+				strong.Keys = append(strong.Keys, one)
+			}
+		}
+		return strong, nil
 	}
-	set, err := v.refresh(ctx, set, now)
-	if set == nil {
-		return publicKey{}, errs.Wrap(op, errs.KindUnauthenticated, err,
-			"token cannot be verified now: the issuer's signing keys are unavailable; retry later")
-	}
-	if k, ok := set.find(kid, alg); ok {
-		return k, nil
-	}
-	switch {
-	case kid == "":
-		return publicKey{}, errs.E(op, errs.KindUnauthenticated, fmt.Sprintf(
-			"token has no kid header and the issuer does not publish exactly one %s key; request a new token", alg))
-	case set.hasKid(kid):
-		return publicKey{}, errs.E(op, errs.KindUnauthenticated, fmt.Sprintf(
-			"token key id %s names a key that cannot verify %s", untrustedQuoted(kid), alg))
-	default:
-		return publicKey{}, errs.E(op, errs.KindUnauthenticated, fmt.Sprintf(
-			"token key id %s is not among the issuer's signing keys; the key may be retired: request a new token",
-			untrustedQuoted(kid)))
-	}
+	return key, nil
 }
 
-// refresh fetches the key set unless another caller replaced seen meanwhile
-// or the last attempt is younger than MinRefreshInterval. It returns the set
-// to use (possibly still seen, possibly nil) and the fetch error, if any.
-func (v *JWKSVerifier) refresh(ctx context.Context, seen *keySet, now time.Time) (*keySet, error) {
-	v.fetchMu.Lock()
-	defer v.fetchMu.Unlock()
-	v.mu.RLock()
-	cur, attempted := v.set, v.attemptedAt
-	v.mu.RUnlock()
-	if cur != seen {
-		return cur, nil
-	}
-	if !attempted.IsZero() && now.Sub(attempted) < v.opts.MinRefreshInterval {
-		return cur, nil
-	}
-	set, err := v.fetchLocked(ctx, now)
-	if err != nil {
-		return cur, err
-	}
-	return set, nil
+// isRateLimited reports the refresh limiter refusing a fetch for an
+// unknown kid (jwkset wraps x/time/rate's plain error in words only).
+func isRateLimited(err error) bool {
+	return strings.Contains(err.Error(), "refresh rate limiter")
 }
 
-// fetchLocked downloads and installs the key set; v.fetchMu must be held.
-// The fetch outlives a cancelled request (bounded by the client timeout) so
-// one impatient client cannot waste the refresh budget.
-func (v *JWKSVerifier) fetchLocked(ctx context.Context, now time.Time) (*keySet, error) {
-	v.mu.Lock()
-	v.attemptedAt = now
-	v.mu.Unlock()
-	set, err := v.download(context.WithoutCancel(ctx))
-	if err != nil {
-		return nil, errs.Wrap("auth.JWKS", errs.KindUnavailable, err, "the JWKS key set could not be fetched")
-	}
-	v.mu.Lock()
-	v.set, v.fetchedAt = set, now
-	v.mu.Unlock()
-	return set, nil
-}
+// limitBody bounds the key set a server may send (a decoding error past
+// maxJWKSBytes).
+type limitBody struct{ next http.RoundTripper }
 
-// download GETs and parses the key set.
-func (v *JWKSVerifier) download(ctx context.Context) (*keySet, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.url, nil)
+func (l limitBody) RoundTrip(r *http.Request) (*http.Response, error) {
+	next := l.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	res, err := next.RoundTrip(r)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Accept", "application/json, application/jwk-set+json")
-	resp, err := v.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: status %s", v.url, resp.Status)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKSBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", v.url, err)
-	}
-	if len(body) > maxJWKSBytes {
-		return nil, fmt.Errorf("GET %s: key set is larger than %d bytes", v.url, maxJWKSBytes)
-	}
-	set, err := parseKeySet(body)
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", v.url, err)
-	}
-	return set, nil
+	res.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.LimitReader(res.Body, maxJWKSBytes), res.Body}
+	return res, nil
 }
 
 // isLoopback reports whether host is localhost or a loopback address.

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 type HMACSigner struct {
 	secret []byte
 	now    func() time.Time
+	claims ClaimNames
 }
 
 // NewHMACSigner returns a signer for secret, which must be at least
@@ -25,6 +27,14 @@ func NewHMACSigner(secret []byte) (*HMACSigner, error) {
 		return nil, err
 	}
 	return &HMACSigner{secret: slices.Clone(secret), now: time.Now}, nil
+}
+
+// WithClaims returns a signer that writes the tenant and roles where names
+// say, as verifiers configured with the same names read them.
+func (s *HMACSigner) WithClaims(names ClaimNames) *HMACSigner {
+	c := *s
+	c.claims = names
+	return &c
 }
 
 // Sign returns a token for p that expires after ttl. p must pass the same
@@ -42,15 +52,13 @@ func (s *HMACSigner) Sign(p Principal, ttl time.Duration) (string, error) {
 	for i, r := range p.Roles {
 		roles[i] = string(r)
 	}
-	claims := tokenClaims{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Subject:   p.Subject,
-			IssuedAt:  jwt.NewNumericDate(now),
-			NotBefore: jwt.NewNumericDate(now),
-			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
-		},
-		Tenant: p.Tenant,
-		Roles:  roles,
+	names := s.claims.withDefaults()
+	custom := jwt.MapClaims{names.Tenant: p.Tenant, names.Roles: roles}
+	claims := jwt.MapClaims{"sub": p.Subject, "iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(ttl).Unix()}
+	if names.Namespace != "" {
+		claims[names.Namespace] = custom
+	} else {
+		maps.Copy(claims, custom)
 	}
 	raw, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(s.secret)
 	if err != nil {

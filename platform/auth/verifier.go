@@ -39,6 +39,9 @@ type VerifyOptions struct {
 	Leeway time.Duration
 	// Now is the clock. Zero: time.Now. Tests inject a fixed clock.
 	Now func() time.Time
+	// Claims say where the tenant and roles are. Zero: top-level "tenant"
+	// and "roles".
+	Claims ClaimNames
 }
 
 // leeway returns the configured clock skew or DefaultLeeway.
@@ -57,14 +60,15 @@ func (o VerifyOptions) now() time.Time {
 	return time.Now()
 }
 
-// verifyWithKey checks raw's signature with key under algorithm alg (already
-// checked against the verifier's list), then its claims, and returns the
-// caller. The jwt parser only verifies the signature; claims are checked by
-// tokenClaims.principal so every failure gets a precise message.
-func verifyWithKey(raw, alg string, key any, opts VerifyOptions) (Principal, error) {
+// verifyWith checks raw's signature with the key keys returns under
+// algorithm alg (already checked against the verifier's list), then its
+// claims, and returns the caller. The jwt parser only verifies the
+// signature; claims are checked by tokenClaims.principal so every failure
+// gets a precise message.
+func verifyWith(raw, alg string, keys jwt.Keyfunc, opts VerifyOptions) (Principal, error) {
 	parser := jwt.NewParser(jwt.WithValidMethods([]string{alg}), jwt.WithoutClaimsValidation())
 	var c tokenClaims
-	_, err := parser.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return key, nil })
+	_, err := parser.ParseWithClaims(raw, &c, keys)
 	if err != nil {
 		return Principal{}, parseError(err)
 	}

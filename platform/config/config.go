@@ -67,6 +67,7 @@ type Config struct {
 	JWKSURL           string        // ANALYTICS_JWKS_URL; empty = no RS256/ES256 verification
 	JWTIssuer         string        // ANALYTICS_JWT_ISSUER; empty = not checked
 	JWTAudience       string        // ANALYTICS_JWT_AUDIENCE; empty = not checked
+	JWTClaims         JWTClaimNames // ANALYTICS_JWT_{TENANT,ROLES}_CLAIM, _CLAIMS_NAMESPACE; zero = top-level "tenant", "roles"
 	QueryTimeout      time.Duration // ANALYTICS_QUERY_TIMEOUT; default 60s
 	LogLevel          string        // ANALYTICS_LOG_LEVEL; default "info"
 	WorkerConcurrency int           // ANALYTICS_WORKER_CONCURRENCY; default 4
@@ -155,6 +156,9 @@ var Settings = []Setting{
 	{"ANALYTICS_JWKS_URL", "", "(none)", "JWKS URL for RS256/ES256 tokens"},
 	{"ANALYTICS_JWT_ISSUER", "", "(not checked)", "required `iss` claim"},
 	{"ANALYTICS_JWT_AUDIENCE", "", "(not checked)", "required `aud` claim"},
+	{"ANALYTICS_JWT_TENANT_CLAIM", "", "tenant", "claim holding the tenant id (inside the namespace when one is set)"},
+	{"ANALYTICS_JWT_ROLES_CLAIM", "", "roles", "claim holding the roles: an array of strings or one string"},
+	{"ANALYTICS_JWT_CLAIMS_NAMESPACE", "", "(none)", "top-level claim whose object holds the tenant and roles claims, e.g. https://hasura.io/jwt/claims"},
 	{"ANALYTICS_QUERY_TIMEOUT", "", DefaultQueryTimeout.String(), "max_execution_time of every ClickHouse query"},
 	{"ANALYTICS_LOG_LEVEL", "", DefaultLogLevel, "debug, info, warn or error"},
 	{"ANALYTICS_WORKER_CONCURRENCY", "", strconv.Itoa(DefaultWorkerConcurrency), "Asynq worker goroutines"},
@@ -243,6 +247,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		JWKSURL:           env("ANALYTICS_JWKS_URL", ""),
 		JWTIssuer:         env("ANALYTICS_JWT_ISSUER", ""),
 		JWTAudience:       env("ANALYTICS_JWT_AUDIENCE", ""),
+		JWTClaims:         jwtClaimNames(env),
 		LogLevel:          env("ANALYTICS_LOG_LEVEL", DefaultLogLevel),
 		CompactCron:       env("ANALYTICS_COMPACT_CRON", DefaultCompactCron),
 		MergeCurrentCron:  env("ANALYTICS_MERGE_CURRENT_CRON", DefaultMergeCurrentCron),

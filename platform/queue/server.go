@@ -127,6 +127,9 @@ func (s *Server) Handle(kind string, h jobs.Handler) {
 		panic("queue: handler for " + kind + " registered twice")
 	}
 	s.handlers[kind] = h
+	for _, final := range []string{"false", "true"} { // exported at zero from the start
+		s.cfg.Failures.WithLabelValues(kind, final)
+	}
 }
 
 // AddRecoverer registers r to run once at Start, before the first task.

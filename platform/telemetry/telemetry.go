@@ -4,6 +4,7 @@
 package telemetry
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"strings"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/learnhub/analytics-service/platform/auth"
 )
 
 // NewLogger returns a JSON logger at level ("debug", "info", "warn", "error";
@@ -35,6 +38,9 @@ type Metrics struct {
 	Registry     *prometheus.Registry
 	HTTPRequests *prometheus.HistogramVec // route, method, code
 	StoreQueries *prometheus.HistogramVec // kind, outcome
+	// operatorMetrics: GraphQL operations, per-tenant query time, live,
+	// ad-hoc and result-cache readings (operator.go).
+	*operatorMetrics
 }
 
 // NewMetrics builds a registry with Go and process collectors and the
@@ -56,6 +62,7 @@ func NewMetrics() *Metrics {
 		}, []string{"kind", "outcome"}),
 	}
 	reg.MustRegister(m.HTTPRequests, m.StoreQueries)
+	m.operatorMetrics = newOperatorMetrics(reg)
 	return m
 }
 
@@ -66,4 +73,11 @@ func (m *Metrics) ObserveStore(kind string, d time.Duration, err error) {
 		outcome = "error"
 	}
 	m.StoreQueries.WithLabelValues(kind, outcome).Observe(d.Seconds())
+}
+
+// ChargeStore adds a statement's time to the verified tenant in ctx
+// (SystemTenant without one); it matches store.Options.Charge.
+func (m *Metrics) ChargeStore(ctx context.Context, d time.Duration) {
+	tenant, _ := auth.TenantFrom(ctx)
+	m.ObserveTenantQuery(tenant, d)
 }
