@@ -74,7 +74,7 @@ func TestWidgetOverlayOverGraphQL(t *testing.T) {
 	require.Len(t, ov.Anomalies, 1)
 	require.NotEmpty(t, ov.Anomalies[0].Points)
 	assert.Equal(t, 5.0, ov.Anomalies[0].Points[0].Value, "A's key-metric monitor's stored scores")
-	assert.Equal(t, "ensemble", ov.Anomalies[0].Points[0].Detector)
+	assert.Equal(t, "counts", ov.Anomalies[0].Points[0].Detector, "a COUNT metric at DAY grain is watched by the counts detector")
 
 	// Bad input names the field; B cannot reference A's monitor.
 	mine, err := h.monitors.Create(metricstest.As("tenant-a"), monitors.Monitor{MetricKey: "course_completions", Grain: "DAY", Active: true})
