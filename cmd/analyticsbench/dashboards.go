@@ -118,10 +118,12 @@ func benchDashboards(ctx context.Context, db *store.DB) ([]result, error) {
 	var rawRenderT float64
 	for _, win := range []dashWindow{
 		{"whole month (Jan 1–Feb 1, whole days: best case for the rollups)", monthEnd, nil},
-		// A user's "last 30d": the window ends at the clock, mid-day, so
-		// both edge days are partial. The data is a fixed January, so the
-		// clock is one inside it rather than the wall clock.
-		{"last: 30d ending now (now = Jan 31 14:37:12 UTC, partial edge days: as users ask)", time.Date(2026, 1, 31, 14, 37, 12, 345e6, time.UTC), &timerange.Spec{Last: "30d"}},
+		// A user's "last 30d" with the clock mid-day: the render aligns
+		// the window to the 31 whole days it touches (as metricQuery
+		// does), so the closed days come from the rollups and only the
+		// open day (Jan 31, still being ingested) is read raw. The data is
+		// a fixed January, so the clock is one inside it, not the wall clock.
+		{"last: 30d ending now (now = Jan 31 14:37:12 UTC, aligned to whole days Jan 1–Feb 1, open day Jan 31 read raw: as users ask)", time.Date(2026, 1, 31, 14, 37, 12, 345e6, time.UTC), &timerange.Spec{Last: "30d"}},
 	} {
 		clock := func() time.Time { return win.now }
 		reg := metrics.NewRegistry(cdb, metrics.Config{Now: clock, Cache: rediskv.New(rdb)}) // definitions cached as deployed
