@@ -12,9 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
-
 	"github.com/learnhub/analytics-service/dashboards"
 	"github.com/learnhub/analytics-service/ingest"
 	"github.com/learnhub/analytics-service/live"
@@ -99,13 +96,11 @@ func benchDashboards(ctx context.Context, db *store.DB) ([]result, error) {
 	cdb := store.New(counting, store.Options{Mode: db.Mode()})
 	ctx = auth.WithPrincipal(ctx, auth.Principal{Subject: "bench", Tenant: dashBenchTenant, Roles: []auth.Role{auth.RoleAdmin}})
 
-	mr, err := miniredis.Run()
+	rdb, stop, err := memRedis()
 	if err != nil {
 		return nil, err
 	}
-	defer mr.Close()
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-	defer rdb.Close()
+	defer stop()
 
 	ws := growthWidgets()
 	load := fmt.Sprintf("events loaded in %.0fs", loaded.Seconds())

@@ -37,13 +37,11 @@ var growthNow = time.Date(2026, 1, 31, 14, 37, 12, 0, time.UTC)
 // Every rollup answer must equal the raw answer (every widget's every
 // bucket, every metric bucket) or the group fails.
 func benchGrowth(ctx context.Context, db *store.DB) ([]result, error) {
-	mr, err := miniredis.Run()
+	rdb, stop, err := memRedis()
 	if err != nil {
 		return nil, err
 	}
-	defer mr.Close()
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-	defer rdb.Close()
+	defer stop()
 	clock := func() time.Time { return growthNow }
 	reg := metrics.NewRegistry(db, metrics.Config{Now: clock, Cache: rediskv.New(rdb)})
 	raw := metrics.NewQuerier(db, reg, metrics.QuerierConfig{Now: clock, DisableRollups: true})
@@ -177,4 +175,15 @@ func sameRendering(want, got *dashboards.Rendering) error {
 		}
 	}
 	return nil
+}
+
+// memRedis starts an in-process Redis (miniredis) and a client of it; stop
+// closes both.
+func memRedis() (*redis.Client, func(), error) {
+	mr, err := miniredis.Run()
+	if err != nil {
+		return nil, nil, err
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	return rdb, func() { _ = rdb.Close(); mr.Close() }, nil
 }
