@@ -79,7 +79,7 @@ func benchGrowth(ctx context.Context, db *store.DB) ([]result, error) {
 		if err != nil {
 			return nil, err
 		}
-		size := fmt.Sprintf("%d× (%.1f M events)", f, float64(n)/1e6)
+		size := fmt.Sprintf("%d× (%.2f M events)", f, float64(n)/1e6)
 		note := func(name string, r row) string {
 			s := fmt.Sprintf("checked: rollup answer equal to raw; events loaded in %.0fs", loaded.Seconds())
 			if base, ok := first[name]; ok {
