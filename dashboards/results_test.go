@@ -188,7 +188,7 @@ func TestConcurrentRendersShareOneComputation(t *testing.T) {
 	require.Positive(t, single)
 
 	v.commit(t, "acme", "e-2", v.clock.Now(), true)
-	before = v.counter.queries.Load()
+	before, stats := v.counter.queries.Load(), v.svc.cfg.ResultCache.Stats()
 	const n = 16
 	got := make([]*Rendering, n)
 	var wg sync.WaitGroup
@@ -200,7 +200,12 @@ func TestConcurrentRendersShareOneComputation(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	assert.Equal(t, single, v.counter.queries.Load()-before, "%d concurrent renders cost one render's queries", n)
+	assert.Equal(t, uint64(len(one.Widgets)), v.svc.cfg.ResultCache.Stats().Computes-stats.Computes,
+		"%d concurrent renders compute each widget once", n)
+	// The loader's 20 ms batching window may split one render's metric
+	// queries differently under load; n uncoordinated renders would cost
+	// n times as many.
+	assert.LessOrEqual(t, v.counter.queries.Load()-before, single+2, "%d concurrent renders cost about one render's queries", n)
 	for _, r := range got {
 		require.NotNil(t, r)
 		assert.Equal(t, enrolmentsTotal(t, one)+1, enrolmentsTotal(t, r))
