@@ -5,9 +5,12 @@ import (
 	"testing"
 
 	"github.com/99designs/gqlgen/complexity"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/learnhub/analytics-service/graph"
 	"github.com/learnhub/analytics-service/resolvers"
@@ -34,4 +37,52 @@ func TestCostMatchesGqlgen(t *testing.T) {
 			assert.Equal(t, want, newCostWalker(ctx, es, nil).complexity(op.SelectionSet))
 		})
 	}
+}
+
+// TestLimitsRememberCostsOfVariableFreeOperations: an operation without
+// variables is measured once per text (its depth refused again from the
+// memo); one with variables is measured with each request's values.
+func TestLimitsRememberCostsOfVariableFreeOperations(t *testing.T) {
+	es := graph.NewExecutableSchema((&resolvers.Resolver{}).Config())
+	l := &limits{maxComplexity: 60, maxDepth: 4, es: es, costs: lru.New[opCost](costCacheSize)}
+	ctx := context.Background()
+	run := func(q string, vars map[string]any) (int, *gqlerror.Error) {
+		t.Helper()
+		doc, errs := gqlparser.LoadQueryWithRules(es.Schema(), q, nil)
+		require.Empty(t, errs)
+		oc := &graphql.OperationContext{RawQuery: q, Doc: doc, Operation: doc.Operations[0], Variables: vars}
+		err := l.MutateOperationContext(ctx, oc)
+		c, _ := oc.Stats.GetExtension(complexityStat).(int)
+		return c, err
+	}
+	cases := []struct {
+		name, query string
+		vars        map[string]any
+		want        int
+		wantErr     string
+	}{
+		{"measured", `{ viewer { tenant } }`, nil, 2, ""},
+		{"from the memo", `{ viewer { tenant } }`, nil, 2, ""},
+		{"too deep", `{ metrics(first: 5) { edges { node { dimensions { path } } } } }`, nil, 0, "query depth 5 exceeds the limit of 4"},
+		{"too deep again, from the memo", `{ metrics(first: 5) { edges { node { dimensions { path } } } } }`, nil, 0, "query depth 5 exceeds the limit of 4"},
+		{"variables: small page", `query($n: Int) { metrics(first: $n) { edges { node { key } } } }`, map[string]any{"n": 2}, 0, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := run(tc.query, tc.vars)
+			if tc.wantErr != "" {
+				require.NotNil(t, err)
+				assert.Contains(t, err.Message, tc.wantErr)
+				return
+			}
+			require.Nil(t, err)
+			if tc.want != 0 {
+				assert.Equal(t, tc.want, c)
+			}
+		})
+	}
+	_, ok := l.costs.Get(ctx, "{ viewer { tenant } }\x00")
+	assert.True(t, ok, "a variable-free operation is remembered")
+	_, ok = l.costs.Get(ctx, "query($n: Int) { metrics(first: $n) { edges { node { key } } } }\x00")
+	assert.False(t, ok, "an operation with variables is measured with each request's values")
 }

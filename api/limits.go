@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -25,7 +26,18 @@ type limits struct {
 	maxComplexity int
 	maxDepth      int
 	es            graphql.ExecutableSchema
+	// costs remembers the depth and complexity of operations without
+	// variables by query text and operation name: the same text always
+	// costs the same (no field has a complexity function reading the
+	// caller), so a dashboard's repeated query is measured once.
+	costs *lru.LRU[opCost]
 }
+
+// costCacheSize bounds the operations whose cost limits remembers.
+const costCacheSize = 1000
+
+// opCost is an operation's measured depth and complexity.
+type opCost struct{ depth, complexity int }
 
 var _ interface {
 	graphql.HandlerExtension
@@ -44,12 +56,27 @@ func (l *limits) MutateOperationContext(ctx context.Context, oc *graphql.Operati
 	if op == nil {
 		return nil
 	}
-	w := newCostWalker(ctx, l.es, oc.Variables)
-	if d := w.depth(op.SelectionSet); d > l.maxDepth {
+	key := oc.RawQuery + "\x00" + oc.OperationName
+	cached := len(op.VariableDefinitions) == 0 && l.costs != nil
+	cost, ok := opCost{}, false
+	if cached {
+		cost, ok = l.costs.Get(ctx, key)
+	}
+	if !ok {
+		w := newCostWalker(ctx, l.es, oc.Variables)
+		cost.depth = w.depth(op.SelectionSet)
+		if cost.depth <= l.maxDepth {
+			cost.complexity = w.complexity(op.SelectionSet)
+		}
+		if cached {
+			l.costs.Add(ctx, key, cost)
+		}
+	}
+	if d := cost.depth; d > l.maxDepth {
 		return limitError(fmt.Sprintf("query depth %d exceeds the limit of %d; split the query", d, l.maxDepth),
 			map[string]any{"depth": d, "limit": l.maxDepth})
 	}
-	c := w.complexity(op.SelectionSet)
+	c := cost.complexity
 	oc.Stats.SetExtension(complexityStat, c) // for the operation's span
 	if c > l.maxComplexity {
 		return limitError(fmt.Sprintf("query complexity %d exceeds the limit of %d; request fewer fields or smaller pages", c, l.maxComplexity),

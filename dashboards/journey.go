@@ -80,8 +80,9 @@ func (s *Service) journeyCohorts(ctx context.Context, op string, q journeys.Quer
 }
 
 // journeyQuery is the query a journey widget runs in this render: over
-// its own range (resolved at the render's time, in the dashboard's zone)
-// or else the render's window.
+// its own range (resolved at the render's time, in the dashboard's zone,
+// aligned to whole buckets like the render's window) or else the render's
+// window.
 func (r *render) journeyQuery(w Widget) (journeys.Query, error) {
 	q := *w.Journey
 	rng := r.rng
@@ -94,7 +95,7 @@ func (r *render) journeyQuery(w Widget) (journeys.Query, error) {
 			}
 			loc = l
 		}
-		own, err := timerange.ResolveIn(spec, r.at, loc, journeyField(w.Kind)+".timeRange")
+		own, err := timerange.ResolveAligned(spec, r.at, timerange.GrainNone, loc, journeyField(w.Kind)+".timeRange")
 		if err != nil {
 			return q, err
 		}

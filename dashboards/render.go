@@ -17,20 +17,10 @@ import (
 	"github.com/learnhub/analytics-service/timerange"
 )
 
-// RangeAlign is what "now" is truncated to before a render resolves a
-// relative range, so renders within the same minute ask for the same
-// window (and hit the same cache entries and batches). Live renders
-// (WithFresh) do not align: see liveAlign.
+// RangeAlign is what reports truncate "now" to before they resolve a
+// snapshot's window. Renders align relative windows to whole buckets
+// instead (timerange.ResolveAligned, see results.go).
 const RangeAlign = time.Minute
-
-// liveAlign is what "now" is rounded up to in a live render (WithFresh):
-// a live push follows the commit of just-arrived events, so its relative
-// window must end after them, not at the start of the minute (which left
-// an event of the current minute out until the 30 s fallback after the
-// minute turned). Rounding up to the next second covers events stamped
-// a little later than the refresh by a producer's clock, and keeps
-// bucket edges readable.
-const liveAlign = time.Second
 
 // Rendering is a dashboard's data for one set of filters and one window.
 type Rendering struct {
@@ -99,30 +89,23 @@ func (s *Service) Render(ctx context.Context, idOrSlug string, filters []metrics
 	if spec == (timerange.Spec{}) {
 		spec = DefaultTimeRange
 	}
+	// A window ending now covers the whole buckets it touches (the unit it
+	// is written in: days for `last: 30d`), as metricQuery's does: the
+	// window, and so every widget's cache key, moves only when a bucket
+	// boundary passes, the edge days are whole (live line charts no longer
+	// drop to a partial first and last day) and the rollups answer them.
+	// It ends after now, so a live render includes the events whose commit
+	// woke it.
 	now := s.cfg.Now().UTC()
-	rng, err := timerange.ResolveIn(spec, now.Truncate(RangeAlign), loc, "timeRange")
+	rng, err := timerange.ResolveAligned(spec, now, timerange.GrainNone, loc, "timeRange")
 	if err != nil {
 		return nil, err
-	}
-	// A live window that differs from the aligned one is nobody else's
-	// cache entry: computing it must not fill the cache.
-	cacheable := true
-	if fresh(ctx) {
-		live, err := timerange.ResolveIn(spec, ceil(now, liveAlign), loc, "timeRange")
-		if err != nil {
-			return nil, err
-		}
-		cacheable, rng = live == rng, live
 	}
 	eff, err := effectiveFilters(op, d.Filters, filters)
 	if err != nil {
 		return nil, err
 	}
-	r := &render{s: s, scope: scope, d: d, rng: rng, filters: eff, loader: s.loaders(), cacheable: cacheable,
-		at: now.Truncate(RangeAlign), loc: loc}
-	if fresh(ctx) {
-		r.at = ceil(now, liveAlign)
-	}
+	r := &render{s: s, scope: scope, d: d, rng: rng, filters: eff, loader: s.loaders(), at: now, loc: loc}
 	out := &Rendering{Dashboard: d, Range: rng, Filters: eff, Widgets: make([]*WidgetData, len(d.Widgets))}
 	var wg sync.WaitGroup
 	for i, w := range d.Widgets {
@@ -130,14 +113,6 @@ func (s *Service) Render(ctx context.Context, idOrSlug string, filters []metrics
 	}
 	wg.Wait()
 	return out, nil
-}
-
-// ceil rounds t up to a multiple of d (t itself when it is one).
-func ceil(t time.Time, d time.Duration) time.Time {
-	if tr := t.Truncate(d); !tr.Equal(t) {
-		return tr.Add(d)
-	}
-	return t
 }
 
 // render is the state one Render shares across its widgets.
@@ -148,14 +123,14 @@ type render struct {
 	rng     timerange.Range
 	filters []metrics.Filter
 	loader  *metrics.Loader
-	// cacheable is false for a live window of its own (see Render).
-	cacheable bool
-	// at is the aligned "now" the window was resolved at, and loc the
-	// dashboard's zone: journey widgets with their own range resolve it so.
+	// at is the "now" the window was resolved at, and loc the dashboard's
+	// zone: journey widgets with their own range resolve it so.
 	at  time.Time
 	loc *time.Location
 	// journeys runs each distinct journey query of the render once.
 	journeys singleflight.Group
+	// gens is the metric definitions' generation for versioned widgets.
+	gens generations
 
 	defsOnce sync.Once
 	defs     map[string]*metrics.Definition
@@ -165,6 +140,9 @@ type render struct {
 // widget answers one widget from the cache or, once for all concurrent
 // identical renders, from the loader.
 func (r *render) widget(ctx context.Context, w Widget) *WidgetData {
+	if wd, ok := r.fromResults(ctx, w); ok {
+		return wd
+	}
 	key := cacheKey(r.scope, r.d, w, r.rng, r.filters)
 	if !fresh(ctx) {
 		if wd, ok := r.s.cacheGet(ctx, key); ok {
@@ -173,7 +151,7 @@ func (r *render) widget(ctx context.Context, w Widget) *WidgetData {
 	}
 	v, _, _ := r.s.flights.Do(key, func() (any, error) {
 		wd := r.compute(context.WithoutCancel(ctx), w)
-		if wd.Error == nil && (wd.Overlay == nil || wd.Overlay.Error == nil) && r.cacheable {
+		if wd.Error == nil && (wd.Overlay == nil || wd.Overlay.Error == nil) {
 			r.s.cachePut(ctx, key, wd)
 		}
 		return wd, nil

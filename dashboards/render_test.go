@@ -205,48 +205,47 @@ func TestRenderSeesANewDefinitionAtOnce(t *testing.T) {
 	require.Error(t, err, "a deleted dashboard no longer renders")
 }
 
-// A live render (WithFresh) must include the events whose commit woke it:
-// its relative window ends now, rounded up to the second, while an
-// ordinary render keeps the minute-aligned window of the cache. The live
-// window's answer is nobody else's cache entry.
-func TestLiveRenderIncludesEventsOfTheCurrentMinute(t *testing.T) {
+// Relative windows cover the whole buckets they touch: a `last: 1h`
+// render at 00:00:30 is 23:00–01:00, so events of the current minute (and
+// later in the hour) are in. On the Redis path (no results cache) an
+// entry is served until its TTL; a live render (WithFresh) recomputes and
+// refreshes it for everyone, so the event whose commit woke it is in.
+func TestRelativeWindowsAlignAndLiveRendersRefresh(t *testing.T) {
 	e := newEnv(t)
 	ctx := as("acme")
 	_, err := e.svc.Get(ctx, PresetSlug)
 	require.NoError(t, err)
 	e.clock.Advance(30*time.Second + 500*time.Millisecond) // 00:00:30.5
-	for i, at := range []time.Duration{-10 * time.Minute, 20 * time.Second, 30*time.Second + 400*time.Millisecond} {
+	insert := func(i int, at time.Duration) {
+		t.Helper()
 		require.NoError(t, e.db.Insert(ctx, store.Insert{Table: "events",
 			Columns: []string{"tenant_id", "event_id", "type", "user_id", "occurred_at", "received_at", "properties"},
 			Rows: [][]any{{"acme", fmt.Sprintf("now-%d", i), "course.enrolled", "u1", testNow.Add(at), testNow.Add(at),
 				map[string]any{"course_id": "c1"}}}}))
 	}
-	hour := &timerange.Spec{Last: "1h"}
-	total := func(r *Rendering) float64 {
-		t.Helper()
-		for _, w := range r.Widgets {
-			for _, res := range w.Results {
-				if res != nil && res.Metric.Key == "enrolments" && res.Totals.Value != nil {
-					return *res.Totals.Value
-				}
-			}
-		}
-		t.Fatalf("no enrolments total")
-		return 0
+	for i, at := range []time.Duration{-70 * time.Minute, -10 * time.Minute, 20 * time.Second, 30*time.Second + 400*time.Millisecond} {
+		insert(i, at)
 	}
+	hour := &timerange.Spec{Last: "1h"}
 
+	first, err := e.svc.Render(ctx, PresetSlug, nil, hour)
+	require.NoError(t, err)
+	assert.Equal(t, timerange.Range{From: testNow.Add(-time.Hour), To: testNow.Add(time.Hour)}, first.Range, "the whole hours touched")
+	assert.Equal(t, 3.0, enrolmentsTotal(t, first), "events of the current minute are in; 22:50 is not")
+
+	insert(9, 30*time.Second+450*time.Millisecond)
 	cached, err := e.svc.Render(ctx, PresetSlug, nil, hour)
 	require.NoError(t, err)
-	assert.Equal(t, testNow, cached.Range.To, "an ordinary render ends at the minute")
-	assert.Equal(t, 1.0, total(cached), "only the event before the minute")
+	assert.True(t, cached.Widgets[0].Cached, "the Redis entry is served until its TTL")
+	assert.Equal(t, 3.0, enrolmentsTotal(t, cached))
 
 	live, err := e.svc.Render(WithFresh(ctx), PresetSlug, nil, hour)
 	require.NoError(t, err)
-	assert.Equal(t, testNow.Add(31*time.Second), live.Range.To, "a live render ends after now, at the next second")
-	assert.Equal(t, 3.0, total(live), "events of the current minute, up to now, are in")
+	assert.False(t, live.Widgets[0].Cached)
+	assert.Equal(t, 4.0, enrolmentsTotal(t, live), "the live render includes the new event")
 
 	again, err := e.svc.Render(ctx, PresetSlug, nil, hour)
 	require.NoError(t, err)
-	assert.True(t, again.Widgets[0].Cached, "the ordinary render still hits its own entry")
-	assert.Equal(t, 1.0, total(again), "the live window did not overwrite the minute-aligned entry")
+	assert.True(t, again.Widgets[0].Cached)
+	assert.Equal(t, 4.0, enrolmentsTotal(t, again), "the live answer refreshed the entry")
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/platform/kv"
+	"github.com/learnhub/analytics-service/platform/resultcache"
 	"github.com/learnhub/analytics-service/store"
 )
 
@@ -48,6 +49,10 @@ type Config struct {
 	// default) caches nothing; concurrent identical renders still share
 	// one computation.
 	Cache kv.Cache
+	// ResultCache keeps widget data on this replica keyed by the tenant's
+	// data version (see results.go); widgets it can version skip Cache.
+	// Nil (the default) leaves every widget on Cache.
+	ResultCache *resultcache.Cache
 	// CacheTTL is how long widget data stays fresh; zero means DefaultCacheTTL.
 	CacheTTL time.Duration
 	// Now is the clock (ranges, freshness, audit); nil means time.Now.

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnhub/analytics-service/metrics"
+	"github.com/learnhub/analytics-service/metrics/metricstest"
 )
 
 // dashboard is a set of compatible requests (same range, grain, dimensions).
@@ -63,27 +64,5 @@ func TestLoaderBatchesCompatibleRequests(t *testing.T) {
 // assertSameResult compares values of two results, ignoring the path.
 func assertSameResult(t *testing.T, want, got *metrics.Result) {
 	t.Helper()
-	require.Len(t, got.Series, len(want.Series), want.Metric.Key)
-	for i := range want.Series {
-		assert.Equal(t, want.Series[i].Values, got.Series[i].Values, want.Metric.Key)
-		require.Len(t, got.Series[i].Points, len(want.Series[i].Points))
-		for j := range want.Series[i].Points {
-			w, g := want.Series[i].Points[j], got.Series[i].Points[j]
-			assert.Equal(t, w.Bucket, g.Bucket)
-			assertNum(t, w.Value, g.Value, want.Metric.Key)
-			assertNum(t, w.CompareValue, g.CompareValue, want.Metric.Key)
-			assertNum(t, w.Delta, g.Delta, want.Metric.Key)
-		}
-		assertNum(t, want.Series[i].Total.Value, got.Series[i].Total.Value, want.Metric.Key)
-	}
-	assertNum(t, want.Totals.Value, got.Totals.Value, want.Metric.Key)
-}
-
-func assertNum(t *testing.T, want, got *float64, msg string) {
-	t.Helper()
-	if want == nil || got == nil {
-		assert.Equal(t, want == nil, got == nil, msg)
-		return
-	}
-	assert.InDelta(t, *want, *got, 1e-9, msg)
+	metricstest.AssertSameResult(t, want, got)
 }

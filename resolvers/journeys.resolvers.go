@@ -26,11 +26,11 @@ func (r *queryResolver) FunnelQuery(ctx context.Context, input model.FunnelInput
 	if err != nil {
 		return nil, renameField(err, inInput)
 	}
-	res, err := r.JourneyService.Funnel(ctx, req)
+	a, err := r.runJourney(ctx, journeys.Query{Funnel: &req})
 	if err != nil {
 		return nil, renameField(err, inInput)
 	}
-	return toModelFunnel(res), nil
+	return toModelFunnel(a.Funnel), nil
 }
 
 func (r *queryResolver) FunnelTimeToConvert(ctx context.Context, input model.FunnelInput, fromStep int, toStep int, bins *int) ([]*model.FunnelTimeBin, error) {
@@ -85,11 +85,12 @@ func (r *queryResolver) RetentionQuery(ctx context.Context, input model.Retentio
 	if err := r.checkCohortIDs(ctx, input.Cohorts); err != nil {
 		return nil, renameField(err, inInput)
 	}
-	res, err := r.JourneyService.Retention(ctx, toRetention(input))
+	req := toRetention(input)
+	a, err := r.runJourney(ctx, journeys.Query{Retention: &req})
 	if err != nil {
 		return nil, renameField(err, inInput)
 	}
-	return toModelTriangle(res), nil
+	return toModelTriangle(a.Retention), nil
 }
 
 func (r *queryResolver) PathsQuery(ctx context.Context, input model.PathsInput) (*model.PathsResult, error) {
@@ -101,9 +102,9 @@ func (r *queryResolver) PathsQuery(ctx context.Context, input model.PathsInput) 
 	if err != nil {
 		return nil, renameField(err, inInput)
 	}
-	res, err := r.JourneyService.Paths(ctx, req)
+	a, err := r.runJourney(ctx, journeys.Query{Paths: &req})
 	if err != nil {
 		return nil, renameField(err, inInput)
 	}
-	return toModelPaths(res), nil
+	return toModelPaths(a.Paths), nil
 }

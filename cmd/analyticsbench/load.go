@@ -137,11 +137,7 @@ func loadServer(ctx context.Context, db *store.DB, serving bool) (loadTarget, []
 	kv := rediskv.New(rdb)
 	reg := metrics.NewRegistry(db, metrics.Config{Locks: kv, Cache: kv})
 	q := metrics.NewQuerier(db, reg, metrics.QuerierConfig{})
-	r := &resolvers.Resolver{
-		EventService: events.NewService(db), MetricRegistry: reg, MetricQuerier: q,
-		DashboardService: dashboards.NewService(db, reg, func() *metrics.Loader { return metrics.NewLoader(q, metrics.LoaderConfig{}) },
-			dashboards.Config{Locks: kv, Cache: kv}),
-	}
+	r := &resolvers.Resolver{EventService: events.NewService(db), MetricRegistry: reg, MetricQuerier: q}
 	if serving {
 		versions := resultcache.NewVersions()
 		if _, err := versions.Follow(b.Conn(), ingest.NoticeSubjectPrefix+"*", resultcache.TenantFromSubject); err != nil {
@@ -150,6 +146,8 @@ func loadServer(ctx context.Context, db *store.DB, serving bool) (loadTarget, []
 		r.ResultCache = resultcache.New(resultcache.Config{Versions: versions})
 		verifier = auth.NewCachingVerifier(hv, auth.TokenCacheConfig{Size: 10_000})
 	}
+	r.DashboardService = dashboards.NewService(db, reg, func() *metrics.Loader { return metrics.NewLoader(q, metrics.LoaderConfig{}) },
+		dashboards.Config{Locks: kv, Cache: kv, ResultCache: r.ResultCache})
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	gql := api.NewGraphQLHandler(api.GraphQLConfig{Schema: r.Config(), PerOperation: r.WithMetricsLoader, Verifier: verifier, Redis: rdb, Log: log,
 		Limits: api.TenantLimits{Rate: 1e9, Burst: 1 << 30, Concurrency: 1 << 20}})

@@ -51,7 +51,7 @@ func main() {
 	out := flag.String("out", "docs/BENCHMARKS.md", "markdown file to write")
 	dur := flag.Duration("duration", 2*time.Second, "duration of each throughput run")
 	rows := flag.Int("rows", 1_000_000, "rows for the insert benchmark")
-	onlyList := flag.String("only", "", "comma-separated benchmark groups to run (graphql, insert, ingest, metrics, cohorts, exports, dashboards, m4, nab, nab-reference, journeys, monitors, load, insights); "+
+	onlyList := flag.String("only", "", "comma-separated benchmark groups to run (graphql, insert, ingest, metrics, cohorts, exports, dashboards, m4, nab, nab-reference, journeys, monitors, load, insights, growth); "+
 		"a partial run prints its table to stdout and leaves -out alone")
 	flag.IntVar(&ingestEvents, "ingest-events", ingestEvents, "events in each ingest throughput run")
 	flag.StringVar(&dataDir, "data", dataDir, "directory of the shared benchmark data (m4-hourly/, nab/)")
@@ -62,6 +62,7 @@ func main() {
 	flag.DurationVar(&loadDuration, "load-duration", loadDuration, "duration of each concurrency level of the load group")
 	flag.IntVar(&loadEvents, "load-events", loadEvents, "events per tenant of the load group")
 	flag.IntVar(&insightsEvents, "insights-events", insightsEvents, "events of the insights data set (two months, one tenant)")
+	flag.IntVar(&growthEvents, "growth-events", growthEvents, "events of the growth group's 1× data set (4× and 16× follow)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
 	only := map[string]bool{}
@@ -233,6 +234,7 @@ func cases(db *store.DB, dur time.Duration, rows int) []benchCase {
 		{"monitors", "monitors: 1 000 monitors × 720 hourly buckets per tick, planted demo anomaly", func(ctx context.Context) ([]result, error) { return benchMonitors(ctx, db) }},
 		{"load", "load: 3 tenants, mixed reads, 8/32/64 clients", func(ctx context.Context) ([]result, error) { return benchLoad(ctx, db) }},
 		{"insights", "insights: built-in analyst, why did completions drop, driver analysis", func(ctx context.Context) ([]result, error) { return benchInsights(ctx, db) }},
+		{"growth", "growth: 1×, 4×, 16× data, raw and rollups", func(ctx context.Context) ([]result, error) { return benchGrowth(ctx, db) }},
 	}
 }
 

@@ -88,12 +88,8 @@ func runRoles(ctx context.Context, cmd string, cfg config.Config, seedOpts demo.
 // httpServer builds the GraphQL API and binds its listener (so a port in
 // use fails at startup, not later).
 func (a *app) httpServer() (*http.Server, net.Listener, error) {
-	results, err := a.resultCache()
-	if err != nil {
-		return nil, nil, err
-	}
 	r := &resolvers.Resolver{
-		ResultCache:      results,
+		ResultCache:      a.svc.results,
 		Info:             resolvers.ServerInfo{Version: version, ClickHouseVersion: a.chVersion, Mode: a.db.Mode()},
 		EventService:     a.svc.events,
 		MetricRegistry:   a.svc.registry,
@@ -114,7 +110,7 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 		DeadLetterReader: ingest.NewDeadLetters(a.db),
 		LiveHub:          live.NewHub(live.Config{Conn: a.bus.Conn(), Log: a.log, Tracing: a.tracing}),
 	}
-	a.readServingGauges(r.LiveHub, results)
+	a.readServingGauges(r.LiveHub, a.svc.results)
 	gql := api.NewGraphQLHandler(api.GraphQLConfig{
 		Schema:        r.Config(),
 		PerOperation:  r.WithMetricsLoader,

@@ -21,6 +21,7 @@ import (
 	"github.com/learnhub/analytics-service/platform/blob"
 	"github.com/learnhub/analytics-service/platform/config"
 	"github.com/learnhub/analytics-service/platform/queue"
+	"github.com/learnhub/analytics-service/platform/resultcache"
 	"github.com/learnhub/analytics-service/privacy"
 	"github.com/learnhub/analytics-service/reports"
 )
@@ -33,8 +34,9 @@ type services struct {
 	adhoc      *adhoc.Service
 	dashboards *dashboards.Service
 	cohorts    *cohorts.Service
-	journeys   *journeys.Service // funnels, retention and paths
-	monitors   *monitors.Service // anomaly monitors, scores, forecasts (services_monitors.go)
+	journeys   *journeys.Service  // funnels, retention and paths
+	results    *resultcache.Cache // read answers by data version (services_serving.go)
+	monitors   *monitors.Service  // anomaly monitors, scores, forecasts (services_monitors.go)
 	exports    *exports.Service
 	privacy    *privacy.Service   // erasure requests (work consumes them)
 	retention  *privacy.Retention // moves old months to the cold tier
@@ -61,8 +63,12 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 	s.cohorts = cohorts.NewService(a.db, a.bus, cohorts.Config{Locks: a.kv, Queue: s.jobs, Metrics: s.registry})
 	s.journeys = journeys.NewService(a.db, journeys.Config{})
 	s.monitors = a.openMonitors(s)
+	var err error
+	if s.results, err = a.resultCache(); err != nil {
+		return nil, err
+	}
 	dash := dashboards.NewService(a.db, s.registry, func() *metrics.Loader { return metrics.NewLoader(s.querier, metrics.LoaderConfig{}) },
-		dashboards.Config{Locks: a.kv, Cache: a.kv, Cohorts: s.cohorts, Journeys: s.journeys, Monitors: s.monitors})
+		dashboards.Config{Locks: a.kv, Cache: a.kv, Cohorts: s.cohorts, Journeys: s.journeys, Monitors: s.monitors, ResultCache: s.results})
 	s.dashboards, usage.finder = dash, metrics.UsageFinders{dash, s.cohorts}
 
 	blobs, route, err := a.openBlobs()

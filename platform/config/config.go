@@ -176,7 +176,7 @@ var Settings = []Setting{
 	{"ANALYTICS_WS_MAX_SUBSCRIPTIONS", "", strconv.Itoa(DefaultWSSubscriptions), "subscriptions open at once on one WebSocket connection"},
 	{"ANALYTICS_TENANT_MAX_SUBSCRIPTIONS", "", strconv.Itoa(DefaultTenantSubs), "subscriptions of one tenant open at once, per replica"},
 	{"ANALYTICS_SHUTDOWN_TIMEOUT", "", DefaultShutdownTimeout.String(), "grace period for in-flight requests and jobs on SIGTERM"},
-	{"ANALYTICS_RESULT_CACHE_SIZE", "", strconv.Itoa(DefaultResultCacheSize), "metricQuery/eventTypeCounts answers kept per replica, per tenant data version (0 = off)"},
+	{"ANALYTICS_RESULT_CACHE_SIZE", "", strconv.Itoa(DefaultResultCacheSize), "metricQuery/eventTypeCounts/journey answers and dashboard widgets kept per replica, per tenant data version (0 = off)"},
 	{"ANALYTICS_RESULT_CACHE_MAX_AGE", "", DefaultResultCacheMaxAge.String(), "longest a cached answer is served without an ingest notice (changes no notice reports)"},
 	{"ANALYTICS_TOKEN_CACHE_SIZE", "", strconv.Itoa(DefaultTokenCacheSize), "verified bearer tokens kept until their expiry, per replica (0 = verify every request)"},
 	{"ANALYTICS_PUBLIC_URL", "", "http://localhost:<port>", "public base URL of this service (signed export download links)"},

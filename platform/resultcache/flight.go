@@ -11,9 +11,13 @@ type flight struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	waiters int // callers still waiting; guarded by the Cache's mu
-	done    chan struct{}
-	val     any
-	err     error
+	// superseded is set (under the Cache's mu) when a Refresh of the same
+	// key stored an answer while this flight ran: the flight's answer,
+	// from data read earlier, is then returned to its waiters but not stored.
+	superseded bool
+	done       chan struct{}
+	val        any
+	err        error
 }
 
 // newFlight starts a flight for its first caller: the computation keeps

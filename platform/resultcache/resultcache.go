@@ -131,6 +131,39 @@ func Do[T any](ctx context.Context, c *Cache, tenant, kind string, request any, 
 	return val.(T), hit, nil
 }
 
+// Refresh computes the answer of (tenant, kind, request) now, without
+// serving an entry or joining a computation in flight, and stores it for
+// later Do calls. It is for a caller that knows the data changed before
+// this replica's version may have moved: a live refresher is woken by the
+// same commit notice that bumps the version, in no set order, so an entry
+// or flight under the old version could still hide the new events. Like
+// Do's, the answer is stored under the version read before the
+// computation started, so it never outlives a later notice.
+func Refresh[T any](ctx context.Context, c *Cache, tenant, kind string, request any, compute func(context.Context) (T, error)) (T, error) {
+	if c == nil {
+		return compute(ctx)
+	}
+	req, err := json.Marshal(request)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	key := c.Key(tenant, kind, req)
+	c.mu.Lock()
+	c.stats.Computes++
+	c.mu.Unlock()
+	v, err := compute(ctx)
+	if err == nil {
+		c.mu.Lock()
+		c.store(key, v)
+		if f, ok := c.flights[key]; ok {
+			f.superseded = true // started before this refresh: its answer may be older
+		}
+		c.mu.Unlock()
+	}
+	return v, err
+}
+
 // Key is the entry name of a normalised request of tenant under the
 // tenant's current data version. The tenant is always part of it, so no
 // entry is ever shared across tenants.
@@ -171,15 +204,27 @@ func (c *Cache) run(key string, f *flight, compute func(context.Context) (any, e
 	val, err := safeCompute(f.ctx, compute)
 	c.mu.Lock()
 	delete(c.flights, key)
-	if err == nil && c.cfg.MaxEntries > 0 {
-		c.entries[key] = c.ll.PushFront(&entry{key: key, val: val, at: c.cfg.Now()})
-		for c.ll.Len() > c.cfg.MaxEntries {
-			old := c.ll.Back()
-			c.ll.Remove(old)
-			delete(c.entries, old.Value.(*entry).key)
-		}
+	if err == nil && !f.superseded {
+		c.store(key, val)
 	}
 	c.mu.Unlock()
 	f.val, f.err = val, err
 	close(f.done)
+}
+
+// store keeps val under key (replacing an older entry) and evicts the least
+// recently used entries beyond MaxEntries. The caller holds c.mu.
+func (c *Cache) store(key string, val any) {
+	if c.cfg.MaxEntries <= 0 {
+		return
+	}
+	if el, ok := c.entries[key]; ok {
+		c.ll.Remove(el)
+	}
+	c.entries[key] = c.ll.PushFront(&entry{key: key, val: val, at: c.cfg.Now()})
+	for c.ll.Len() > c.cfg.MaxEntries {
+		old := c.ll.Back()
+		c.ll.Remove(old)
+		delete(c.entries, old.Value.(*entry).key)
+	}
 }

@@ -207,3 +207,54 @@ func TestVersionsFollowNotices(t *testing.T) {
 	acme = v.Current("acme")
 	assert.Equal(t, acme, v.Current("acme"), "without a notice the version stays put")
 }
+
+// A live refresher may run before the notice that woke it moved the
+// version: Refresh must neither serve the entry nor join a flight started
+// before, and what it computes is what the next Do serves.
+func TestRefreshRecomputesAndReplacesTheEntry(t *testing.T) {
+	c := resultcache.New(resultcache.Config{})
+	ctx := context.Background()
+	req := map[string]string{"widget": "w1"}
+	v, _, err := resultcache.Do(ctx, c, "acme", "widget", req, func(context.Context) (string, error) { return "before the event", nil })
+	require.NoError(t, err)
+	require.Equal(t, "before the event", v)
+
+	release := make(chan struct{})
+	slow := make(chan string, 1)
+	go func() { // a flight that started before the event, under the same key
+		v, _, _ := resultcache.Do(ctx, c, "acme", "widget", map[string]string{"widget": "w2"}, func(context.Context) (string, error) {
+			<-release
+			return "old flight", nil
+		})
+		slow <- v
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for c.Stats().Computes < 2 {
+		require.True(t, time.Now().Before(deadline), "the slow flight never started")
+		time.Sleep(time.Millisecond)
+	}
+	got, err := resultcache.Refresh(ctx, c, "acme", "widget", map[string]string{"widget": "w2"}, func(context.Context) (string, error) { return "after the event", nil })
+	require.NoError(t, err)
+	assert.Equal(t, "after the event", got, "Refresh does not wait for the flight in progress")
+	close(release)
+	assert.Equal(t, "old flight", <-slow)
+	v, hit, err := resultcache.Do(ctx, c, "acme", "widget", map[string]string{"widget": "w2"}, func(context.Context) (string, error) { return "recomputed", nil })
+	require.NoError(t, err)
+	assert.True(t, hit)
+	assert.Equal(t, "after the event", v, "the flight that started before the refresh does not overwrite its answer")
+
+	got, err = resultcache.Refresh(ctx, c, "acme", "widget", req, func(context.Context) (string, error) { return "after the event", nil })
+	require.NoError(t, err)
+	assert.Equal(t, "after the event", got, "Refresh does not serve the entry")
+	v, hit, err = resultcache.Do(ctx, c, "acme", "widget", req, func(context.Context) (string, error) { return "recomputed", nil })
+	require.NoError(t, err)
+	assert.True(t, hit)
+	assert.Equal(t, "after the event", v, "the next request is served the refreshed answer")
+
+	_, err = resultcache.Refresh(ctx, c, "acme", "widget", req, func(context.Context) (string, error) { return "", errors.New("engine down") })
+	require.Error(t, err)
+	v, hit, err = resultcache.Do(ctx, c, "acme", "widget", req, func(context.Context) (string, error) { return "recomputed", nil })
+	require.NoError(t, err)
+	assert.True(t, hit)
+	assert.Equal(t, "after the event", v, "a failed refresh leaves the entry")
+}
