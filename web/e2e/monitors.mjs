@@ -110,8 +110,9 @@ await check("a monitor's chart plots metricAnomalies' values and markers and met
   await page.waitForFunction(() => document.querySelector('.monitor-chart').__chart?.getOption().series.length > 0);
   const source = await page.textContent('[data-testid=score-source]');
   const stored = source.startsWith('stored');
+  const mon = (await data(token, 'query($id: ID!) { monitor(id: $id) { detector sensitivity } }', { id })).monitor;
   const input = stored ? { monitorId: id, timeRange: { last: '90d' } }
-    : { metricKey: 'course_completions', grain: 'DAY', detector: 'ensemble', sensitivity: 'MEDIUM', timeRange: { last: '90d' } };
+    : { metricKey: 'course_completions', grain: 'DAY', detector: mon.detector, sensitivity: mon.sensitivity, timeRange: { last: '90d' } };
   const d = await data(token, `query($in: MetricAnomaliesInput!, $f: MetricForecastInput!) {
     metricAnomalies(input: $in) { points { bucket value anomalous } } metricForecast(input: $f) { points { value } } }`,
   { in: input, f: { metricKey: 'course_completions', grain: 'DAY', horizon: 14 } });

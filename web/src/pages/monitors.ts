@@ -62,7 +62,7 @@ const MONITOR_FIELDS = `id name metricKey filters { dimension op values } dimens
 const RULE_FIELDS = 'id name kind metricKey grain monitorId comparator threshold scoreField for enabled isDefault version snoozedUntil';
 const HISTORY_FIELDS = 'ruleId bucket series fromState state value expected error evaluatedAt';
 const EVENT_FIELDS = 'id event ruleId ruleName kind metricKey series bucket state previousState value expected confidence detector';
-const DETECTORS = ['ensemble', 'seasonal', 'ar', 'context', 'bocpd', 'prophet'];
+const DETECTORS = ['ensemble', 'counts', 'countshift', 'seasonal', 'ar', 'context', 'bocpd', 'prophet'];
 const SENSITIVITIES = ['LOW', 'MEDIUM', 'HIGH'];
 
 /** The state badge of a rule (or an entry of its history). */
