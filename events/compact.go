@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/learnhub/analytics-service/jobs"
-	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/store"
 )
 
@@ -54,17 +53,9 @@ type Compactor struct {
 
 // NewCompactor returns the handler for db.
 func NewCompactor(db *store.DB, cfg CompactConfig) *Compactor {
-	if cfg.Spec == "" {
-		cfg.Spec = DefaultCompactSpec
-	}
+	jobDefaults(&cfg.Spec, DefaultCompactSpec, &cfg.Logger, &cfg.Now)
 	if cfg.Table == "" {
 		cfg.Table = DefaultCompactTable
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
 	}
 	return &Compactor{db: db, cfg: cfg}
 }
@@ -82,56 +73,8 @@ func (c *Compactor) Jobs() []jobs.Registration {
 
 // ProcessJob optimizes every closed month that has more than one active part.
 func (c *Compactor) ProcessJob(ctx context.Context, _ jobs.Job) error {
-	const op = "events.Compact"
-	parts, err := c.splitClosedPartitions(ctx)
-	if err != nil {
-		return err
-	}
-	stmt := "OPTIMIZE TABLE " + store.QuoteIdent(c.cfg.Table) + " PARTITION ID ? FINAL"
-	for _, p := range parts {
-		start := time.Now()
-		if err := c.db.Exec(ctx, stmt, p.id); err != nil {
-			return errs.Wrap(op, errs.KindOf(err), err, "cannot optimize partition "+p.id)
-		}
-		c.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "compacted events partition",
-			slog.String("table", c.cfg.Table), slog.String("partition_id", p.id),
-			slog.Int64("parts_before", p.parts), slog.Duration("took", time.Since(start)))
-	}
-	return nil
-}
-
-// partition is one month that still has several active parts.
-type partition struct {
-	id    string
-	parts int64
-}
-
-// splitClosedPartitions lists months before the current one (partition ids
-// are toYYYYMM values, so they compare as strings) with more than one active
-// part.
-func (c *Compactor) splitClosedPartitions(ctx context.Context) ([]partition, error) {
-	current := c.cfg.Now().UTC().Format("200601")
-	rows, err := c.db.Query(ctx, `
-		SELECT partition_id, count() AS parts
-		FROM system.parts
-		WHERE database = currentDatabase() AND table = ? AND active
-		GROUP BY partition_id
-		HAVING parts > 1 AND partition_id < ?
-		ORDER BY partition_id`, c.cfg.Table, current)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []partition
-	for rows.Next() {
-		var p partition
-		if err := rows.Scan(&p.id, &p.parts); err != nil {
-			return nil, errs.Wrap("events.Compact", errs.KindInternal, err, "")
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return out, rows.Close()
+	return optimizeSplit(ctx, c.db, splitPolicy{
+		op: "events.Compact", tables: []string{c.cfg.Table}, which: closedMonths, limit: 1,
+		logMsg: "compacted events partition",
+	}, c.cfg.Now(), c.cfg.Logger)
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/learnhub/analytics-service/jobs"
-	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/store"
 )
 
@@ -65,20 +64,12 @@ type CurrentMerger struct {
 
 // NewCurrentMerger returns the handler for db.
 func NewCurrentMerger(db *store.DB, cfg MergeCurrentConfig) *CurrentMerger {
-	if cfg.Spec == "" {
-		cfg.Spec = DefaultMergeCurrentSpec
-	}
+	jobDefaults(&cfg.Spec, DefaultMergeCurrentSpec, &cfg.Logger, &cfg.Now)
 	if cfg.Tables == nil {
 		cfg.Tables = DefaultMergeCurrentTables
 	}
 	if cfg.MaxParts <= 0 {
 		cfg.MaxParts = DefaultMergeCurrentMaxParts
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
 	}
 	return &CurrentMerger{db: db, cfg: cfg}
 }
@@ -96,51 +87,25 @@ func (m *CurrentMerger) Jobs() []jobs.Registration {
 // ProcessJob merges every configured table whose current month has more
 // than MaxParts active parts.
 func (m *CurrentMerger) ProcessJob(ctx context.Context, _ jobs.Job) error {
-	const op = "events.MergeCurrent"
-	month := m.cfg.Now().UTC().Format("200601")
-	parts, err := m.Parts(ctx)
-	if err != nil {
-		return err
-	}
-	for _, table := range m.cfg.Tables {
-		n := parts[table]
-		if n <= m.cfg.MaxParts {
-			continue
-		}
-		start := time.Now()
-		stmt := "OPTIMIZE TABLE " + store.QuoteIdent(table) + " PARTITION ID ? FINAL"
-		if err := m.db.Exec(ctx, stmt, month); err != nil {
-			return errs.Wrap(op, errs.KindOf(err), err, "cannot merge "+table+" partition "+month)
-		}
-		m.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "merged the current month",
-			slog.String("table", table), slog.String("partition_id", month),
-			slog.Int("parts_before", n), slog.Duration("took", time.Since(start)))
-	}
-	return nil
+	return optimizeSplit(ctx, m.db, m.policy(), m.cfg.Now(), m.cfg.Logger)
+}
+
+// policy is the current month of the configured tables above MaxParts.
+func (m *CurrentMerger) policy() splitPolicy {
+	return splitPolicy{op: "events.MergeCurrent", tables: m.cfg.Tables, which: currentMonth, limit: m.cfg.MaxParts,
+		logMsg: "merged the current month"}
 }
 
 // Parts is the number of active parts of the current month (UTC) of each
 // configured table; a table without rows this month is missing.
 func (m *CurrentMerger) Parts(ctx context.Context) (map[string]int, error) {
-	rows, err := m.db.Query(ctx, `
-		SELECT table, count() FROM system.parts
-		WHERE database = currentDatabase() AND active AND table IN ? AND partition_id = ?
-		GROUP BY table`, m.cfg.Tables, m.cfg.Now().UTC().Format("200601"))
+	parts, err := splitPartitions(ctx, m.db, m.policy(), 0, m.cfg.Now())
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := map[string]int{}
-	for rows.Next() {
-		var table string
-		var n uint64
-		if err := rows.Scan(&table, &n); err != nil {
-			return nil, errs.Wrap("events.MergeCurrent", errs.KindInternal, err, "")
-		}
-		out[table] = int(n)
+	for _, p := range parts {
+		out[p.table] = int(p.parts)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return out, rows.Close()
+	return out, nil
 }

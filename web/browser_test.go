@@ -37,44 +37,16 @@ const e2eLearners = "1000"
 // learner-progress dashboard, live update latency) are logged and, with
 // -update-benchmarks, written to docs/BENCHMARKS.md.
 func TestConsoleInChromium(t *testing.T) {
-	if testing.Short() {
-		t.Skip("SKIPPED LOUDLY: browser tests do not run with -short")
-	}
-	requireBrowserTools(t)
-	bin := filepath.Join(t.TempDir(), "analyticsd")
-	out, err := exec.Command("go", "build", "-o", bin, "../cmd/analyticsd").CombinedOutput()
-	require.NoError(t, err, string(out))
-
-	dataDir := t.TempDir()
-	// A fixed free port: signed download URLs name ANALYTICS_PUBLIC_URL,
-	// which must be known before the server starts.
-	addr := freeAddr(t)
-	env := append(os.Environ(), "ANALYTICS_DATA_DIR="+dataDir, "ANALYTICS_SEED_DEMO=false", "ANALYTICS_HTTP_ADDR="+addr,
-		"ANALYTICS_PUBLIC_URL=http://"+addr, "ANALYTICS_LOG_LEVEL=warn")
-	seedOut := runCmd(t, env, bin, "seed", "--learners", e2eLearners, "--days", "60")
-	m := regexp.MustCompile(`published (\d+) demo events`).FindStringSubmatch(seedOut)
-	require.NotNil(t, m, seedOut)
-	seeded, _ := strconv.Atoi(m[1])
-
-	base := startServer(t, env, bin)
-	waitForIngest(t, base, seeded)
-
-	viewer := strings.TrimSpace(runCmd(t, env, bin, "token", "--tenant", "demo", "--role", "viewer", "--ttl", "1h"))
-	other := strings.TrimSpace(runCmd(t, env, bin, "token", "--tenant", "acme-corp", "--role", "admin", "--ttl", "1h"))
+	srv := startSeededServer(t, e2eLearners)
 	results := filepath.Join(t.TempDir(), "results.json")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	node := exec.CommandContext(ctx, "node", "e2e/console.mjs")
-	node.Env = append(os.Environ(), "BASE_URL="+base, "VIEWER_TOKEN="+viewer, "OTHER_TOKEN="+other, "RESULTS_FILE="+results,
-		"SCREENSHOT_DIR="+os.Getenv("CONSOLE_SCREENSHOT_DIR"))
-	var buf bytes.Buffer
-	node.Stdout, node.Stderr = io.MultiWriter(&buf, testWriter{t}), io.MultiWriter(&buf, testWriter{t})
-	runErr := node.Run()
-	require.NoError(t, runErr, "browser checks failed:\n%s", buf.String())
-	assert.Regexp(t, `(?m)^\d+ passed, 0 failed$`, buf.String())
-	assert.NotContains(t, buf.String(), "not ok")
-	runMonitorsChecks(ctx, t, node.Env)
+	env := append(srv.env(), "RESULTS_FILE="+results, "SCREENSHOT_DIR="+os.Getenv("CONSOLE_SCREENSHOT_DIR"))
+	out := runE2E(ctx, t, "e2e/console.mjs", env)
+	assert.Regexp(t, `(?m)^\d+ passed, 0 failed$`, out)
+	assert.NotContains(t, out, "not ok")
+	runMonitorsChecks(ctx, t, env)
 
 	var r struct {
 		LiveUpdateMs      int `json:"liveUpdateMs"`
@@ -109,6 +81,61 @@ test grow with the load; the numbers above are what was measured, whatever the l
 			r.FirstPaint.Runs, r.FirstPaint.MedianMs, r.FirstPaint.MinMs, r.FirstPaint.MaxMs, r.FirstPaint.FcpMedianMs, r.LiveUpdateMs, r.LiveAfterAnswerMs)
 		require.NoError(t, writeKeptSection("../docs/BENCHMARKS.md", "console", section))
 	}
+}
+
+// seededServer is a running `analyticsd all` with seeded demo data and the
+// tokens the e2e scripts sign in with.
+type seededServer struct {
+	base   string
+	viewer string // a viewer of tenant demo
+	other  string // an admin of tenant acme-corp (tenant B)
+}
+
+// startSeededServer builds analyticsd, seeds learners demo learners over 60
+// days, starts it until the test ends, waits until the firehose committed
+// every seeded event and mints the two tokens. It skips with -short, and
+// (or fails in CI) like requireBrowserTools.
+func startSeededServer(t *testing.T, learners string) seededServer {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("SKIPPED LOUDLY: browser tests do not run with -short")
+	}
+	requireBrowserTools(t)
+	bin := filepath.Join(t.TempDir(), "analyticsd")
+	out, err := exec.Command("go", "build", "-o", bin, "../cmd/analyticsd").CombinedOutput()
+	require.NoError(t, err, string(out))
+	// A fixed free port: signed download URLs name ANALYTICS_PUBLIC_URL,
+	// which must be known before the server starts.
+	addr := freeAddr(t)
+	env := append(os.Environ(), "ANALYTICS_DATA_DIR="+t.TempDir(), "ANALYTICS_SEED_DEMO=false", "ANALYTICS_HTTP_ADDR="+addr,
+		"ANALYTICS_PUBLIC_URL=http://"+addr, "ANALYTICS_LOG_LEVEL=warn")
+	seedOut := runCmd(t, env, bin, "seed", "--learners", learners, "--days", "60")
+	m := regexp.MustCompile(`published (\d+) demo events`).FindStringSubmatch(seedOut)
+	require.NotNil(t, m, seedOut)
+	seeded, _ := strconv.Atoi(m[1])
+	s := seededServer{base: startServer(t, env, bin)}
+	waitForIngest(t, s.base, seeded)
+	s.viewer = strings.TrimSpace(runCmd(t, env, bin, "token", "--tenant", "demo", "--role", "viewer", "--ttl", "1h"))
+	s.other = strings.TrimSpace(runCmd(t, env, bin, "token", "--tenant", "acme-corp", "--role", "admin", "--ttl", "1h"))
+	return s
+}
+
+// env is the environment the e2e scripts read: BASE_URL, VIEWER_TOKEN and
+// OTHER_TOKEN.
+func (s seededServer) env() []string {
+	return append(os.Environ(), "BASE_URL="+s.base, "VIEWER_TOKEN="+s.viewer, "OTHER_TOKEN="+s.other)
+}
+
+// runE2E runs node script (relative to web/) with env, logging its output
+// as it comes, fails the test unless it exits 0 and returns the output.
+func runE2E(ctx context.Context, t *testing.T, script string, env []string) string {
+	t.Helper()
+	node := exec.CommandContext(ctx, "node", script)
+	node.Env = env
+	var buf bytes.Buffer
+	node.Stdout, node.Stderr = io.MultiWriter(&buf, testWriter{t}), io.MultiWriter(&buf, testWriter{t})
+	require.NoError(t, node.Run(), "%s failed:\n%s", script, buf.String())
+	return buf.String()
 }
 
 // writeKeptSection replaces (or appends) the section between

@@ -8,93 +8,29 @@
 //   SCREENSHOT_DIR  optional: save screenshots of the main pages there
 // The admin of tenant demo signs in with the dev token the sign-in page offers.
 // Prints "ok - …" / "not ok - …" per check and "N passed, N failed" last.
-import { chromium } from 'playwright-core';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { assert, browser, check, data, finish, gql, requireEnv, signInWithToken, tally } from './lib.mjs';
 
-const BASE = process.env.BASE_URL;
-const VIEWER = process.env.VIEWER_TOKEN;
-const OTHER = process.env.OTHER_TOKEN;
+const [BASE, VIEWER, OTHER] = requireEnv('BASE_URL', 'VIEWER_TOKEN', 'OTHER_TOKEN');
 const SHOTS = process.env.SCREENSHOT_DIR || '';
-if (!BASE || !VIEWER || !OTHER) throw new Error('set BASE_URL, VIEWER_TOKEN and OTHER_TOKEN');
 
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const PAGES = ['/dashboards', '/dashboards/learner-progress', '/explore', '/journeys', '/journeys?tab=retention', '/journeys?tab=paths',
   '/cohorts', '/monitors', '/reports', '/insights', '/sql', '/exports', '/privacy'];
 const ADMIN_NAV = ['Dashboards', 'Explorer', 'Journeys', 'Cohorts', 'Monitors', 'Reports', 'Insights', 'SQL', 'Exports', 'Privacy'];
-const results = { checks: [] };
-let passed = 0;
-let failed = 0;
+const results = { checks: tally.checks };
 
 /** 1 on a machine with no more runnable work than cores; the ratio above that. */
 function loadFactor() {
   return Math.max(1, os.loadavg()[0] / os.cpus().length);
 }
 
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
-async function check(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    passed++;
-    console.log(`ok - ${name} (${Date.now() - t0} ms)`);
-    results.checks.push({ name, ok: true, ms: Date.now() - t0 });
-  } catch (err) {
-    failed++;
-    console.log(`not ok - ${name}: ${err.stack || err}`);
-    results.checks.push({ name, ok: false, error: String(err) });
-  }
-}
-
-async function gql(tok, query, variables = {}) {
-  const res = await fetch(`${BASE}/graphql`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${tok}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return res.json();
-}
-
-async function data(tok, query, variables) {
-  const r = await gql(tok, query, variables);
-  if (r.errors) throw new Error(`GraphQL: ${JSON.stringify(r.errors)}`);
-  return r.data;
-}
-
-/** A fresh browser profile; console errors and page errors are collected. */
-async function browser() {
-  const dir = mkdtempSync(join(tmpdir(), 'console-e2e-'));
-  const ctx = await chromium.launchPersistentContext(dir, {
-    executablePath: '/usr/bin/chromium', headless: true, args: FLAGS, viewport: { width: 1366, height: 900 }, acceptDownloads: true,
-  });
-  const errors = [];
-  const watch = (p) => {
-    p.on('console', (m) => { if (m.type() === 'error') errors.push(`${p.url()}: ${m.text()}`); });
-    p.on('pageerror', (e) => errors.push(`${p.url()}: ${e.message}`));
-  };
-  ctx.pages().forEach(watch);
-  ctx.on('page', watch);
-  const page = ctx.pages()[0] ?? (await ctx.newPage());
-  return { ctx, page, errors, close: async () => { await ctx.close(); rmSync(dir, { recursive: true, force: true }); } };
-}
-
-async function signInWithToken(page, tok) {
-  await page.goto(`${BASE}/#/signin`);
-  await page.fill('#token', tok);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.waitForSelector('[data-testid=tenant]');
-}
-
 async function visibleText(page) {
   return page.evaluate(() => document.body.innerText);
 }
 
-const admin = await browser();
+const admin = await browser('console-e2e');
 const page = admin.page;
 let adminToken = '';
 
@@ -532,7 +468,7 @@ await data(adminToken, 'mutation($in: DashboardInput!) { createDashboard(input: 
 await data(adminToken, 'mutation($in: CohortInput!) { createCohort(input: $in) { id } }', { in: { name: 'Tenant A secret cohort', criteria: { performed: { type: 'lesson.completed', count: 1, op: 'gte', within: '30d' } } } });
 
 await check('a viewer does not see admin or analyst pages', async () => {
-  const v = await browser();
+  const v = await browser('console-e2e');
   try {
     await signInWithToken(v.page, VIEWER);
     assert((await v.page.textContent('[data-testid=role]')) === 'VIEWER', 'role shown is not VIEWER');
@@ -561,7 +497,7 @@ await check('a viewer does not see admin or analyst pages', async () => {
 });
 
 await check("tenant B's token never shows tenant A's objects", async () => {
-  const b = await browser();
+  const b = await browser('console-e2e');
   try {
     await signInWithToken(b.page, OTHER);
     assert((await b.page.textContent('[data-testid=tenant]')) === 'acme-corp', 'tenant shown is not acme-corp');
@@ -581,5 +517,4 @@ await check("tenant B's token never shows tenant A's objects", async () => {
 });
 
 if (process.env.RESULTS_FILE) writeFileSync(process.env.RESULTS_FILE, JSON.stringify(results, null, 2));
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

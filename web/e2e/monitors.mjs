@@ -4,59 +4,11 @@
 // with the same environment (BASE_URL, VIEWER_TOKEN, OTHER_TOKEN,
 // SCREENSHOT_DIR). The admin of tenant demo signs in with the dev token.
 // Prints "ok - …" / "not ok - …" per check and "N passed, N failed" last.
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { assert, browser, check, data, finish, requireEnv, signInWithToken } from './lib.mjs';
 
-const BASE = process.env.BASE_URL;
-const OTHER = process.env.OTHER_TOKEN;
+const [BASE, OTHER] = requireEnv('BASE_URL', 'OTHER_TOKEN');
 const SHOTS = process.env.SCREENSHOT_DIR || '';
-if (!BASE || !OTHER) throw new Error('set BASE_URL and OTHER_TOKEN');
-let passed = 0;
-let failed = 0;
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
-async function check(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    passed++;
-    console.log(`ok - ${name} (${Date.now() - t0} ms)`);
-  } catch (err) {
-    failed++;
-    console.log(`not ok - ${name}: ${err.stack || err}`);
-  }
-}
-
-async function data(tok, query, variables = {}) {
-  const res = await fetch(`${BASE}/graphql`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${tok}` }, body: JSON.stringify({ query, variables }),
-  });
-  const r = await res.json();
-  if (r.errors) throw new Error(`GraphQL: ${JSON.stringify(r.errors)}`);
-  return r.data;
-}
-
-async function browser() {
-  const dir = mkdtempSync(join(tmpdir(), 'monitors-e2e-'));
-  const ctx = await chromium.launchPersistentContext(dir, {
-    executablePath: '/usr/bin/chromium', headless: true, viewport: { width: 1366, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  const errors = [];
-  const watch = (p) => {
-    p.on('console', (m) => { if (m.type() === 'error') errors.push(`${p.url()}: ${m.text()}`); });
-    p.on('pageerror', (e) => errors.push(`${p.url()}: ${e.message}`));
-  };
-  ctx.pages().forEach(watch);
-  ctx.on('page', watch);
-  const page = ctx.pages()[0] ?? (await ctx.newPage());
-  return { page, errors, close: async () => { await ctx.close(); rmSync(dir, { recursive: true, force: true }); } };
-}
 
 /** The series ECharts really plotted in the chart at selector, by name. */
 async function plotted(page, selector) {
@@ -66,7 +18,7 @@ async function plotted(page, selector) {
 const close = (a, b) => Math.abs(a - b) < 1e-9 * Math.max(1, Math.abs(a));
 const shot = async (page, name) => { if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true }); };
 
-const admin = await browser();
+const admin = await browser('monitors-e2e');
 const page = admin.page;
 await page.goto(`${BASE}/`);
 await page.getByRole('button', { name: 'Use the dev admin token' }).click();
@@ -214,12 +166,9 @@ await check("tenant B sees its own default monitors, never tenant A's monitor or
   const { monitors, alertRules } = await data(token, '{ monitors { id name } alertRules { id name } }');
   const mine = monitors.find((m) => m.name === 'E2E completions');
   const rule = alertRules.find((r) => r.name === 'E2E few completions');
-  const b = await browser();
+  const b = await browser('monitors-e2e');
   try {
-    await b.page.goto(`${BASE}/#/signin`);
-    await b.page.fill('#token', OTHER);
-    await b.page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await b.page.waitForSelector('[data-testid=tenant]');
+    await signInWithToken(b.page, OTHER);
     await b.page.goto(`${BASE}/#/monitors`);
     await b.page.waitForSelector('[data-testid=monitors] tbody tr');
     const text = await b.page.evaluate(() => document.body.innerText);
@@ -236,5 +185,4 @@ await check("tenant B sees its own default monitors, never tenant A's monitor or
   }
 });
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

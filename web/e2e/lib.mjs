@@ -1,0 +1,90 @@
+// Helpers shared by the browser tests (console.mjs, monitors.mjs,
+// insights.mjs): the environment, the ok/not ok tally, GraphQL calls and a
+// fresh Chromium profile that collects console errors. BASE_URL names the
+// server under test.
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The values of the named environment variables; throws naming the missing ones. */
+export function requireEnv(...names) {
+  const missing = names.filter((n) => !process.env[n]);
+  if (missing.length) throw new Error(`set ${missing.join(', ')}`);
+  return names.map((n) => process.env[n]);
+}
+
+const BASE = requireEnv('BASE_URL')[0];
+
+export function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+/** The checks run so far; checks lists each one's name, outcome and time. */
+export const tally = { passed: 0, failed: 0, checks: [] };
+
+/** Runs one check and prints "ok - name (N ms)" or "not ok - name: error". */
+export async function check(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    tally.passed++;
+    console.log(`ok - ${name} (${Date.now() - t0} ms)`);
+    tally.checks.push({ name, ok: true, ms: Date.now() - t0 });
+  } catch (err) {
+    tally.failed++;
+    console.log(`not ok - ${name}: ${err.stack || err}`);
+    tally.checks.push({ name, ok: false, error: String(err) });
+  }
+}
+
+/** Prints "N passed, N failed" (the line the Go tests match) and exits 1 on a failure. */
+export function finish() {
+  console.log(`${tally.passed} passed, ${tally.failed} failed`);
+  process.exit(tally.failed ? 1 : 0);
+}
+
+/** The whole GraphQL answer of query as the holder of tok. */
+export async function gql(tok, query, variables = {}) {
+  const res = await fetch(`${BASE}/graphql`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${tok}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  return res.json();
+}
+
+/** The data of query as the holder of tok; throws on GraphQL errors. */
+export async function data(tok, query, variables) {
+  const r = await gql(tok, query, variables);
+  if (r.errors) throw new Error(`GraphQL: ${JSON.stringify(r.errors)}`);
+  return r.data;
+}
+
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** A fresh browser profile (named after prefix); console errors and page errors of every page are collected. */
+export async function browser(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  const ctx = await chromium.launchPersistentContext(dir, {
+    executablePath: '/usr/bin/chromium', headless: true, args: FLAGS, viewport: { width: 1366, height: 900 }, acceptDownloads: true,
+  });
+  const errors = [];
+  const watch = (p) => {
+    p.on('console', (m) => { if (m.type() === 'error') errors.push(`${p.url()}: ${m.text()}`); });
+    p.on('pageerror', (e) => errors.push(`${p.url()}: ${e.message}`));
+  };
+  ctx.pages().forEach(watch);
+  ctx.on('page', watch);
+  const page = ctx.pages()[0] ?? (await ctx.newPage());
+  return { ctx, page, errors, close: async () => { await ctx.close(); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+/** Signs page in with tok on the sign-in page. */
+export async function signInWithToken(page, tok) {
+  await page.goto(`${BASE}/#/signin`);
+  await page.fill('#token', tok);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForSelector('[data-testid=tenant]');
+}
