@@ -288,6 +288,24 @@ await check('journeys: funnel bars, retention heat-map and paths Sankey equal th
   assert(admin.errors.length === 0, `console errors:\n${admin.errors.join('\n')}`);
 });
 
+await check('learner-journey dashboard: funnel, retention and paths widgets are drawn from the GraphQL render', async () => {
+  await page.goto(`${BASE}/#/dashboards/learner-journey`);
+  for (const kind of ['FUNNEL', 'RETENTION', 'PATHS']) {
+    await page.waitForFunction((k) => document.querySelector(`[data-kind=${k}] .chart`)?.__chart?.getOption().series.length > 0, kind, { timeout: 30_000 });
+  }
+  const d = await data(adminToken, `{ dashboard(idOrSlug: "learner-journey") { widgets { id kind }
+    render { widgets { widgetId funnel { steps { entered dropOff } } paths { edges { users } } } } } }`);
+  const fw = d.dashboard.widgets.find((w) => w.kind === 'FUNNEL');
+  const fr = d.dashboard.render.widgets.find((w) => w.widgetId === fw.id).funnel;
+  const bars = await page.$eval(`[data-widget="${fw.id}"] .chart`, (el) => el.__chart.getOption().series.map((x) => x.data));
+  assert(fr.steps[0].entered > 0 && JSON.stringify(bars) === JSON.stringify([fr.steps.map((x) => x.entered), fr.steps.map((x) => x.dropOff)]),
+    `dashboard funnel bars ${JSON.stringify(bars)} != render ${JSON.stringify(fr.steps)}`);
+  const pw = d.dashboard.widgets.find((w) => w.kind === 'PATHS');
+  const pr = d.dashboard.render.widgets.find((w) => w.widgetId === pw.id).paths;
+  const links = await page.$eval(`[data-widget="${pw.id}"] .chart`, (el) => el.__chart.getOption().series[0].links.length);
+  assert(links === pr.edges.length && links > 0, `dashboard Sankey has ${links} links, the render ${pr.edges.length}`);
+});
+
 await check('the main navigation is reachable with the keyboard', async () => {
   await page.goto(`${BASE}/#/dashboards`);
   await page.waitForSelector('main .page');

@@ -2,6 +2,7 @@
 // current by the `dashboardData` subscription (graphql-ws).
 import { atLeast, gql, subscribe, type ApiError } from '../api';
 import { barChart, pieChart, timeChart, dispose } from '../charts';
+import { funnelChart, retentionHeatmap, sankeyChart } from '../charts-journeys';
 import { ANOMALY_FIELDS, FORECAST_FIELDS, seriesKey, toOverlay, type AnomalySeries, type ForecastSeries } from '../overlay';
 import type { Ctx } from '../main';
 import { button, clear, errorBox, field, fmtTime, fmtValue, h, page, RANGES, select, unitOf, GRAINS } from '../ui';
@@ -9,7 +10,10 @@ import { button, clear, errorBox, field, fmtTime, fmtValue, h, page, RANGES, sel
 export const RESULT_FIELDS = `metric { key name unit format } grain dimensions
   series { values points { bucket value compareValue } total { value } } totals { value } notices`;
 const RENDER_FIELDS = `from to widgets { widgetId results { ${RESULT_FIELDS} } error { code message } notices computedAt cached
-  overlay { grain error { code message } forecast { ${FORECAST_FIELDS} } anomalies { ${ANOMALY_FIELDS} } } }`;
+  overlay { grain error { code message } forecast { ${FORECAST_FIELDS} } anomalies { ${ANOMALY_FIELDS} } }
+  funnel { steps { step label entered dropOff conversionFromFirst } }
+  retention { cohorts { start size cells { offset users rate } } mean { offset users rate } }
+  paths { nodes { step eventType users } edges { step from to users } } }`;
 const WIDGET_FIELDS = `id title kind metricKeys dimensions grain limit cohorts { id member } cohortBreakdown position { x y w h } version
   overlay { forecast { horizon model levels history } anomalies { monitorId detector sensitivity } }`;
 
@@ -31,7 +35,13 @@ interface WidgetData {
   cached: boolean;
   /** A LINE widget's forecast band and anomaly markers (WidgetInput.overlay). */
   overlay?: WidgetOverlayData | null;
+  /** The answers of FUNNEL, RETENTION and PATHS widgets (results is empty for them). */
+  funnel?: { steps: { step: number; label: string; entered: number; dropOff: number; conversionFromFirst: number }[] } | null;
+  retention?: { cohorts: { start: string; size: number; cells: RetentionCell[] }[]; mean: RetentionCell[] } | null;
+  paths?: { nodes: { step: number; eventType: string; users: number }[]; edges: { step: number; from: string; to: string; users: number }[] } | null;
 }
+
+interface RetentionCell { offset: number; users: number; rate: number }
 
 interface WidgetOverlayData {
   grain: string;
@@ -54,7 +64,7 @@ interface Render {
 interface Widget {
   id: string;
   title: string;
-  kind: 'KPI' | 'LINE' | 'BAR' | 'AREA' | 'TABLE' | 'PIE';
+  kind: 'KPI' | 'LINE' | 'BAR' | 'AREA' | 'TABLE' | 'PIE' | 'FUNNEL' | 'RETENTION' | 'PATHS';
   metricKeys: string[];
   dimensions: string[];
   grain: string | null;
@@ -367,7 +377,8 @@ function seriesName(r: MetricResult, values: string[], multi: boolean): string {
 }
 
 /** Draws one widget's data into its card. */
-export function drawWidget(card: HTMLElement, w: Pick<Widget, 'kind' | 'grain'>, wd: Pick<WidgetData, 'results' | 'error' | 'notices' | 'cached' | 'computedAt' | 'overlay'>): void {
+export function drawWidget(card: HTMLElement, w: Pick<Widget, 'kind' | 'grain'>,
+  wd: Pick<WidgetData, 'results' | 'error' | 'notices' | 'cached' | 'computedAt' | 'overlay' | 'funnel' | 'retention' | 'paths'>): void {
   const body = card.querySelector<HTMLElement>('.widget-body')!;
   card.dataset.computedAt = wd.computedAt;
   card.dataset.cached = String(wd.cached);
@@ -415,6 +426,25 @@ export function drawWidget(card: HTMLElement, w: Pick<Widget, 'kind' | 'grain'>,
     case 'TABLE': {
       dispose(body);
       clear(body, resultTable(wd.results), notices);
+      return;
+    }
+    case 'FUNNEL': {
+      if (wd.funnel) funnelChart(ensureChart(body, notices), wd.funnel.steps);
+      return;
+    }
+    case 'RETENTION': {
+      if (!wd.retention) return;
+      // Periods in which nobody started carry no information: not drawn (as on the journeys page).
+      const started = wd.retention.cohorts.filter((c) => c.size > 0);
+      const rows = [{ label: 'Mean', size: started.reduce((a, c) => a + c.size, 0), cells: wd.retention.mean },
+        ...started.map((c) => ({ label: c.start.slice(0, 10), size: c.size, cells: c.cells }))];
+      const chart = ensureChart(body, notices);
+      chart.style.height = `${Math.max(240, 40 + rows.length * 34)}px`;
+      retentionHeatmap(chart, rows);
+      return;
+    }
+    case 'PATHS': {
+      if (wd.paths) sankeyChart(ensureChart(body, notices), wd.paths.nodes, wd.paths.edges);
       return;
     }
   }
