@@ -465,7 +465,7 @@ if (SHOTS) {
     await page.waitForTimeout(800);
     await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: !!full });
   }
-  for (const [p, name] of [['/dashboards/learner-progress', 'console-dashboard'], ['/explore?metric=course_completions&last=180d&grain=WEEK&dims=properties.course_id&limit=5&compare=', 'console-explorer'], ['/sql', 'console-sql'], ['/exports', 'console-exports'], ['/cohorts', 'console-cohorts']]) {
+  for (const [p, name] of [['/dashboards/learner-progress', 'console-dashboard'], ['/dashboards/learner-journey', 'console-dashboard-journey'], ['/explore?metric=course_completions&last=180d&grain=WEEK&dims=properties.course_id&limit=5&compare=', 'console-explorer'], ['/sql', 'console-sql'], ['/exports', 'console-exports'], ['/cohorts', 'console-cohorts']]) {
     await page.goto(`${BASE}/#${p}`);
     await page.waitForLoadState('networkidle');
     if (p === '/sql') await page.getByRole('button', { name: 'Run', exact: true }).click();
