@@ -41,14 +41,19 @@ func Preset() (Input, []WidgetInput) {
 	return in, widgets
 }
 
-// ensurePreset installs the preset for a tenant that never had it, once
-// per tenant and process.
+// ensurePreset installs the presets for a tenant that never had them,
+// once per tenant and process.
 func (s *Service) ensurePreset(ctx context.Context, scope store.Scope) error {
 	if _, ok := s.installed.Load(scope.Tenant()); ok {
 		return nil
 	}
 	in, widgets := Preset()
 	if err := s.installPreset(ctx, scope, in, widgets); err != nil {
+		return err
+	}
+	// The learner-journey preset is installed with it, so the dashboards
+	// list shows it before anyone opens it by slug.
+	if _, err := s.installJourneyPreset(ctx, scope); err != nil {
 		return err
 	}
 	s.installed.Store(scope.Tenant(), struct{}{})

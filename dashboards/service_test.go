@@ -83,7 +83,13 @@ func TestCommands(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "Renamed", got.Title)
 
+	// Pages of one, in slug order: both presets are listed before anyone
+	// opened them, then the tenant's own dashboard.
 	page, err := e.svc.List(ctx, 1, "")
+	require.NoError(t, err)
+	require.True(t, page.HasNext)
+	assert.Equal(t, JourneyPresetSlug, page.Dashboards[0].Slug)
+	page, err = e.svc.List(ctx, 1, page.EndCursor)
 	require.NoError(t, err)
 	require.True(t, page.HasNext)
 	assert.Equal(t, PresetSlug, page.Dashboards[0].Slug)

@@ -70,14 +70,20 @@ func start(t testing.TB, bin string) (string, error) {
 // append-only file synced on every write when persistent, with no
 // persistence otherwise — and returns its address once it answers PING, and
 // a function that kills it (SIGKILL: no shutdown save).
-func launch(bin string, port int, dir string, persistent bool) (string, func(), error) {
-	var out bytes.Buffer
+func launch(bin string, port int, dir string, persistent bool, extra ...string) (string, func(), error) {
 	args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir}
 	if persistent {
 		args = append(args, "--save", "", "--appendonly", "yes", "--appendfsync", "always")
 	} else {
 		args = append(args, "--save", "", "--appendonly", "no")
 	}
+	return run(bin, port, append(args, extra...))
+}
+
+// run starts bin with args and returns the address of port once it answers
+// PING, and a function that kills the process.
+func run(bin string, port int, args []string) (string, func(), error) {
+	var out bytes.Buffer
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

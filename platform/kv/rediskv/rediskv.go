@@ -27,7 +27,9 @@ type Config struct {
 	// URL is ANALYTICS_REDIS_URL: redis://[user:password@]host:port[/db] or
 	// rediss://… for TLS. Empty (the default) runs an embedded in-process
 	// Redis (miniredis) that lives as long as the KV and keeps nothing on
-	// disk. Sentinel and Cluster URLs are not supported yet (Open says so).
+	// disk. redis-sentinel://[user:password@]host:port[,host:port…]/master[/db]
+	// follows a Sentinel-watched master through failovers; Redis Cluster
+	// is not supported (Open says so).
 	URL string
 }
 
@@ -63,11 +65,11 @@ func Open(ctx context.Context, cfg Config) (*KV, error) {
 			addr:     m.Addr(),
 		}
 	} else {
-		opts, err := parseURL(cfg.URL)
+		t, err := parseURL(cfg.URL)
 		if err != nil {
 			return nil, err
 		}
-		k = &KV{client: redis.NewClient(opts), asynqOpt: asynqOpt(opts), addr: opts.Addr}
+		k = &KV{client: t.client(), asynqOpt: t.asynqOpt(), addr: t.addr()}
 	}
 	k.Store = New(k.client)
 	pctx, cancel := context.WithTimeout(ctx, DefaultPingTimeout)

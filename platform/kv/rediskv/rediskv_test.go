@@ -115,8 +115,11 @@ func TestOpenBadURL(t *testing.T) {
 	}{
 		{"no scheme", "localhost:6379", `scheme "localhost"`},
 		{"http", "http://user:s3cret@localhost:6379", `scheme "http"`},
-		{"sentinel", "redis-sentinel://user:s3cret@localhost:26379", "not supported yet"},
-		{"cluster", "redis+cluster://localhost:7000", "not supported yet"},
+		{"sentinel without a master name", "redis-sentinel://user:s3cret@localhost:26379", "/master-name"},
+		{"sentinel with a bad address", "redis-sentinel://user:s3cret@localhost:26379,:26380/mymaster", `":26380" is not host:port`},
+		{"sentinel with a bad db", "redis-sentinel://user:s3cret@localhost:26379/mymaster/x", `database "x"`},
+		{"sentinel with an unknown option", "redis-sentinel://localhost:26379/mymaster?colour=blue", `"colour"`},
+		{"cluster", "redis+cluster://localhost:7000", "not supported (Redis Cluster)"},
 		{"bad db", "redis://user:s3cret@localhost:6379/abc", "invalid database number"},
 		{"unknown option", "redis://localhost:6379?colour=blue", "colour"},
 		{"not a url", "redis://user:s3cret@local host:%zz", "not a URL"},
