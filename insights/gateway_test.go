@@ -1,6 +1,7 @@
 package insights_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,12 +10,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnhub/analytics-service/insights"
+	"github.com/learnhub/analytics-service/jobs"
 	"github.com/learnhub/analytics-service/jobs/jobstest"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
@@ -36,14 +39,31 @@ type script struct {
 	mu    sync.Mutex
 	turns []turn
 	reqs  []map[string]any
+	// bodies are the raw request bodies, as they left the server.
+	bodies []string
+	// usage reports a call's prompt tokens from its body; nil means 100.
+	// The completion always reports 10.
+	usage func(body []byte) int
+	// spent sums the total tokens reported.
+	spent int
 }
+
+// quarterTokens reports a prompt as one token per 4 bytes (what tokenizers
+// of English and JSON average).
+func quarterTokens(body []byte) int { return len(body) / 4 }
 
 func (s *script) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	var req map[string]any
 	_ = json.Unmarshal(body, &req)
+	prompt := 100
+	if s.usage != nil {
+		prompt = s.usage(body)
+	}
 	s.mu.Lock()
 	s.reqs = append(s.reqs, req)
+	s.bodies = append(s.bodies, string(body))
+	s.spent += prompt + 10
 	n := len(s.reqs)
 	t := s.turns[min(n, len(s.turns))-1]
 	s.mu.Unlock()
@@ -59,7 +79,7 @@ func (s *script) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"id": "x", "object": "chat.completion", "model": "scripted",
 		"choices": []any{map[string]any{"index": 0, "message": msg, "finish_reason": "stop"}},
-		"usage":   map[string]any{"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110}})
+		"usage":   map[string]any{"prompt_tokens": prompt, "completion_tokens": 10, "total_tokens": prompt + 10}})
 }
 
 // toolMessages are the tool results the model was sent, in order.
@@ -157,10 +177,84 @@ func TestGateway(t *testing.T) {
 		assert.Equal(t, "NONE", ans.Confidence.Level)
 	})
 
-	t.Run("the token budget holds", func(t *testing.T) {
-		_, sc, err := ask(t, auth.RoleViewer, insights.GatewayConfig{DailyTokens: 200}, turn{calls: [][2]string{{"list_metrics", `{}`}}})
-		assert.True(t, errs.Is(err, errs.KindRateLimited), "%v", err)
-		assert.Len(t, sc.reqs, 2, "the call after the budget is used up is never made")
+	t.Run("the token budget holds: each call is reserved before it is made", func(t *testing.T) {
+		// A looping model; every call reserves its request at 3 bytes per token
+		// plus max_completion_tokens, the scripted gateway charges 4 bytes per token.
+		sc := &script{turns: []turn{{calls: [][2]string{{"list_metrics", `{}`}}}}, usage: quarterTokens}
+		srv := httptest.NewServer(sc)
+		t.Cleanup(srv.Close)
+		const budget = 20_000
+		gw := insights.NewGateway(insights.GatewayConfig{URL: srv.URL + "/v1", Model: "scripted-model", DailyTokens: budget, MaxTokens: 64, MaxSteps: 100})
+		_, err := gw.Answer(as("demo", auth.RoleViewer), h.tools, "q", insights.Context{}, nil)
+		require.True(t, errs.Is(err, errs.KindRateLimited), "%v", err)
+		assert.True(t, insights.BudgetExhausted(err))
+		assert.Contains(t, errs.PublicMessage(err), "daily AI token budget of 20000 exhausted for this tenant")
+		assert.Contains(t, errs.PublicMessage(err), "resets at 00:00 UTC")
+		assert.Equal(t, "AI_TOKEN_BUDGET", errs.PublicFields(err)["reason"])
+		assert.Greater(t, len(sc.reqs), 2, "calls were made until the budget could not hold the next one")
+		assert.Greater(t, sc.spent, budget/2)
+		assert.LessOrEqual(t, sc.spent, budget, "the last call did not overshoot")
+		// The next answer starts with a shorter conversation; it may fit a call
+		// or two, and is refused once the next one does not.
+		_, err = gw.Answer(as("demo", auth.RoleViewer), h.tools, "q", insights.Context{}, nil)
+		assert.True(t, insights.BudgetExhausted(err), "%v", err)
+		assert.LessOrEqual(t, sc.spent, budget)
+	})
+
+	t.Run("two concurrent insights of one tenant near the budget stay within it", func(t *testing.T) {
+		// Two replicas (two gateways on one Redis) each answer one insight of
+		// tenant demo at the same time; both models loop.
+		addr := kvtest.StartRedis(t)
+		rc := redis.NewClient(&redis.Options{Addr: addr})
+		t.Cleanup(func() { _ = rc.Close() })
+		counter := rediskv.New(rc)
+		const budget = 30_000
+		var scripts []*script
+		var svcs []*insights.Service
+		var queues []*jobstest.Recorder
+		for range 2 {
+			sc := &script{turns: []turn{{calls: [][2]string{{"list_metrics", `{}`}}}}, usage: quarterTokens}
+			srv := httptest.NewServer(sc)
+			t.Cleanup(srv.Close)
+			gw := insights.NewGateway(insights.GatewayConfig{URL: srv.URL + "/v1", Model: "scripted-model", DailyTokens: budget,
+				MaxTokens: 64, MaxSteps: 100, Budget: counter, Now: func() time.Time { return demoEnd }})
+			q := &jobstest.Recorder{}
+			svc := insights.NewService(h.db, h.tools, q, insights.Config{Gateway: gw})
+			_, err := svc.Ask(as("budget-tenant", auth.RoleViewer), "How many course completions in March?", insights.Context{}, insights.EngineNameGateway)
+			require.NoError(t, err)
+			scripts, svcs, queues = append(scripts, sc), append(svcs, svc), append(queues, q)
+		}
+		var wg sync.WaitGroup
+		results := make([]error, len(svcs))
+		for i := range svcs {
+			tasks := queues[i].Take(insights.KindAnswer)
+			require.Len(t, tasks, 1)
+			id, params, err := jobs.TaskID(tasks[0])
+			require.NoError(t, err)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = svcs[i].Jobs()[0].Handler.ProcessJob(context.Background(),
+					jobs.Job{ID: id, Kind: tasks[0].Kind, Tenant: tasks[0].Tenant, Params: params, MaxRetry: 2})
+			}()
+		}
+		wg.Wait()
+		for _, err := range results {
+			require.NoError(t, err, "a spent budget fails the insight at once; no retry")
+		}
+		spent := scripts[0].spent + scripts[1].spent
+		assert.LessOrEqual(t, spent, budget, "what the gateway charged (%d + %d) stays within the budget", scripts[0].spent, scripts[1].spent)
+		recorded, err := counter.IncrBy(context.Background(), "insights:ai-tokens:budget-tenant:2026-06-01", 0, time.Hour)
+		require.NoError(t, err)
+		assert.Equal(t, int64(spent), recorded, "reservations were settled to the real usage")
+		assert.Greater(t, len(scripts[0].reqs)+len(scripts[1].reqs), 4)
+		page, err := svcs[0].List(as("budget-tenant", auth.RoleViewer), 10, "")
+		require.NoError(t, err)
+		require.Len(t, page.Insights, 2)
+		for _, in := range page.Insights {
+			assert.Equal(t, insights.StatusFailed, in.Status)
+			assert.Contains(t, in.Error, "daily AI token budget of 30000 exhausted for this tenant")
+		}
 	})
 
 	t.Run("findings and charts come from the answer tool, checked against the evidence", func(t *testing.T) {
@@ -218,24 +312,25 @@ func TestGateway(t *testing.T) {
 
 	t.Run("the daily token budget is shared by two gateways on one Redis", func(t *testing.T) {
 		addr := kvtest.StartRedis(t)
-		gateway := func(sc *script) *insights.Gateway {
+		gateway := func(sc *script, budget int) *insights.Gateway {
 			srv := httptest.NewServer(sc)
 			t.Cleanup(srv.Close)
 			c := redis.NewClient(&redis.Options{Addr: addr})
 			t.Cleanup(func() { _ = c.Close() })
-			return insights.NewGateway(insights.GatewayConfig{URL: srv.URL + "/v1", Model: "scripted-model", DailyTokens: 300, Budget: rediskv.New(c)})
+			return insights.NewGateway(insights.GatewayConfig{URL: srv.URL + "/v1", Model: "scripted-model", DailyTokens: budget, MaxTokens: 64,
+				Budget: rediskv.New(c)})
 		}
-		two := []turn{{calls: [][2]string{{"list_metrics", `{}`}}}, {text: "done"}} // 2 calls, 220 tokens
-		scA, scB, scC := &script{turns: two}, &script{turns: two}, &script{turns: two}
-		a, b := gateway(scA), gateway(scB)
-		_, err := a.Answer(as("demo", auth.RoleViewer), h.tools, "q", insights.Context{}, nil)
-		require.NoError(t, err, "220 of 300 tokens")
-		_, err = b.Answer(as("demo", auth.RoleViewer), h.tools, "q", insights.Context{}, nil)
-		assert.True(t, errs.Is(err, errs.KindRateLimited), "the other replica sees the tenant's 220 tokens: %v", err)
-		assert.Len(t, scB.reqs, 1, "one call (330 tokens), then refused")
-		_, err = a.Answer(as("demo", auth.RoleViewer), h.tools, "q", insights.Context{}, nil)
-		assert.True(t, errs.Is(err, errs.KindRateLimited), "%v", err)
-		_, err = gateway(scC).Answer(as("acme-corp", auth.RoleViewer), h.tools, "q", insights.Context{}, nil)
+		two := []turn{{calls: [][2]string{{"list_metrics", `{}`}}}, {text: "done"}}
+		scA, scB, scC := &script{turns: two, usage: quarterTokens}, &script{turns: two, usage: quarterTokens}, &script{turns: two, usage: quarterTokens}
+		_, err := gateway(scA, 1_000_000).Answer(as("demo", auth.RoleViewer), h.tools, "q", insights.Context{}, nil)
+		require.NoError(t, err)
+		// Replica B's budget leaves less than one call after A's spend (a call
+		// reserves about 3,300 tokens); a fresh tenant's two calls fit in it.
+		budget := scA.spent + 1500
+		_, err = gateway(scB, budget).Answer(as("demo", auth.RoleViewer), h.tools, "q", insights.Context{}, nil)
+		assert.True(t, insights.BudgetExhausted(err), "the other replica sees the tenant's %d tokens: %v", scA.spent, err)
+		assert.Zero(t, len(scB.reqs), "refused before the call")
+		_, err = gateway(scC, budget).Answer(as("acme-corp", auth.RoleViewer), h.tools, "q", insights.Context{}, nil)
 		assert.NoError(t, err, "another tenant has its own budget")
 	})
 

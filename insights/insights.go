@@ -104,6 +104,10 @@ type Interpretation struct {
 	Tokens []Token `json:"tokens"`
 	// Assumptions are defaults filled in because the question did not say.
 	Assumptions []string `json:"assumptions,omitempty"`
+	// Problems are parts of the interpretation an engine stated that did not
+	// hold against the catalog or the tool calls (the gateway's model); each
+	// lowers the confidence.
+	Problems []string `json:"problems,omitempty"`
 }
 
 // Token is one recognised phrase of the question.
