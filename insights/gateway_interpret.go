@@ -128,7 +128,7 @@ func interpretation(stated *toolArgs, defs []*metrics.Definition, made []madeCal
 				in.Tokens = append(in.Tokens, Token{Text: p.Label, Role: role, Read: periodText(p) + ", stated by the model only"})
 			}
 		case !f.Equal(got.From) || !t.Equal(got.To):
-			problem("the stated %s %s–%s differs from the %s %s queried by %s", role, from, to, periodText(*got), role, main.evidence)
+			problem("the stated %s %s–%s differs from the %s %s queried by %s", role, from, to, role, periodText(*got), main.evidence)
 		}
 	}
 	checkPeriod("period", stated.From, stated.To, in.Period)

@@ -23,11 +23,14 @@ func piiKey(name string, pii []string) bool {
 }
 
 // namesPII reports whether sql mentions a PII key as a word (a column, a
-// path segment, an alias): its result columns may then carry PII under
-// another name.
-func namesPII(sql string, pii []string) bool {
+// path segment, an alias) that no result column is named after: the
+// result may then carry it under another name.
+func namesPII(sql string, cols []adhoc.Column, pii []string) bool {
 	for _, k := range pii {
-		if regexp.MustCompile(`(?i)(^|[^a-z0-9_])` + regexp.QuoteMeta(k) + `([^a-z0-9_]|$)`).MatchString(sql) {
+		if !regexp.MustCompile(`(?i)(^|[^a-z0-9_])` + regexp.QuoteMeta(k) + `([^a-z0-9_]|$)`).MatchString(sql) {
+			continue
+		}
+		if !slices.ContainsFunc(cols, func(c adhoc.Column) bool { return piiKey(c.Name, []string{k}) }) {
 			return true
 		}
 	}
@@ -38,14 +41,15 @@ func namesPII(sql string, pii []string) bool {
 //   - every cell of a column named after a PII key (or its last path segment);
 //   - the PII keys of JSON objects (a selected properties column), at any depth;
 //   - text that holds a PII key as a JSON key (toString(properties));
-//   - every text cell when the SQL names a PII key anywhere, since an alias
-//     or a function can carry it under another column name.
+//   - every text cell when the SQL names a PII key that no result column
+//     is named after, since an alias or a function can carry it under
+//     another name.
 //
 // Numbers stay (counts, sums). A model that assembles a key's name at run
 // time (concat('em', 'ail')) is not caught here; the sandbox's tenant guard
 // still keeps it inside the tenant.
 func redact(sql string, cols []adhoc.Column, rows [][]any, pii []string) [][]any {
-	allText := namesPII(sql, pii)
+	allText := namesPII(sql, cols, pii)
 	out := make([][]any, len(rows))
 	for i, r := range rows {
 		out[i] = slices.Clone(r)
