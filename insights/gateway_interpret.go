@@ -145,7 +145,8 @@ func interpretation(stated *toolArgs, defs []*metrics.Definition, made []madeCal
 			problem("the stated dimension %q has no metric to belong to", d)
 		case !slices.Contains(dims, d):
 			problem("%q is not a dimension of metric %s (its dimensions: %s)", d, def.Key, strings.Join(dims, ", "))
-		case main == nil || main.tool == ToolQueryMetric && !slices.Contains(main.args.Dimensions, d):
+		case main == nil || main.tool != ToolComparePeriods && !slices.Contains(main.args.Dimensions, d):
+			// compare_periods decomposes by every dimension; the others by those asked.
 			problem("the stated dimension %q was not queried by any tool call", d)
 		default:
 			in.Tokens = append(in.Tokens, Token{Text: d, Role: "dimension", Read: "dimension " + d + " of " + def.Key})

@@ -62,7 +62,7 @@ const (
 	KindForecast    Kind = "FORECAST"     // forecast of a daily series
 	KindCohort      Kind = "COHORT"       // the size of a cohort
 	KindDeclined    Kind = "DECLINED"     // not understood; answered honestly
-	KindModel       Kind = "MODEL"        // answered by the AI gateway's model (free form)
+	KindModel       Kind = "MODEL"        // the AI gateway's answer resting on no metric tool call (free form)
 )
 
 // Context narrows a question: the GraphQL askInsight context.
