@@ -34,8 +34,10 @@ var callPriority = map[string]int{ToolComparePeriods: 4, ToolDetectAnomalies: 3,
 // those calls. What does not
 // hold is listed in Problems (each lowers the confidence); the
 // interpretation shows what was really queried, never the model's word
-// alone. It also returns the p-value and whether a test applied.
-func interpretation(stated *toolArgs, defs []*metrics.Definition, made []madeCall) (Interpretation, float64, bool) {
+// alone. The askInsight context qc is held to the same check: its metric
+// and filters must be what the main call queried. It also returns the
+// p-value and whether a test applied.
+func interpretation(stated *toolArgs, defs []*metrics.Definition, made []madeCall, qc Context) (Interpretation, float64, bool) {
 	in := Interpretation{Kind: KindModel, Tokens: []Token{}}
 	problem := func(format string, a ...any) { in.Problems = append(in.Problems, fmt.Sprintf(format, a...)) }
 	byKey := map[string]*metrics.Definition{}
@@ -153,15 +155,21 @@ func interpretation(stated *toolArgs, defs []*metrics.Definition, made []madeCal
 		}
 	}
 	for _, f := range stated.Filters {
-		applied := main != nil && slices.ContainsFunc(main.args.Filters, func(c Condition) bool {
-			return c.Dimension == f.Dimension && c.Op == f.Op && slices.Equal(c.Values, f.Values)
-		})
+		applied := main != nil && slices.ContainsFunc(main.args.Filters, func(c Condition) bool { return conditionEqual(c, f) })
 		switch {
 		case applied:
 		case def == nil || !slices.Contains(dims, f.Dimension):
 			problem("the stated filter on %q is not on a dimension of the answered metric", f.Dimension)
 		default:
 			problem("the stated filter %s %s %s was not applied by any tool call", f.Dimension, f.Op, strings.Join(f.Values, ","))
+		}
+	}
+	if qc.MetricKey != "" && in.MetricKey != "" && qc.MetricKey != in.MetricKey {
+		problem("the question's context is metric %s, but the answer is about %s", qc.MetricKey, in.MetricKey)
+	}
+	for _, f := range qc.Filters {
+		if main == nil || !slices.ContainsFunc(main.args.Filters, func(c Condition) bool { return conditionEqual(c, f) }) {
+			problem("the context filter %s %s %s was not applied by the answer's tool calls", f.Dimension, f.Op, strings.Join(f.Values, ","))
 		}
 	}
 	for _, f := range in.Filters {
@@ -174,4 +182,9 @@ func interpretation(stated *toolArgs, defs []*metrics.Definition, made []madeCal
 // periodText renders [from, to) as dates.
 func periodText(p Period) string {
 	return p.From.UTC().Format(time.DateOnly) + "–" + p.To.UTC().Format(time.DateOnly)
+}
+
+// conditionEqual reports whether two filter conditions are the same.
+func conditionEqual(a, b Condition) bool {
+	return a.Dimension == b.Dimension && a.Op == b.Op && slices.Equal(a.Values, b.Values)
 }
