@@ -209,6 +209,7 @@ func TestGateway(t *testing.T) {
 		assert.Greater(t, len(sc.reqs), 2, "calls were made until the budget could not hold the next one")
 		assert.Greater(t, sc.spent, budget/2)
 		assert.LessOrEqual(t, sc.spent, budget, "the last call did not overshoot")
+		t.Logf("%d calls charged %d of %d tokens", len(sc.reqs), sc.spent, budget)
 		// The next answer starts with a shorter conversation; it may fit a call
 		// or two, and is refused once the next one does not.
 		_, err = gw.Answer(as("demo", auth.RoleViewer), h.tools, "q", insights.Context{}, nil)
@@ -258,6 +259,8 @@ func TestGateway(t *testing.T) {
 			require.NoError(t, err, "a spent budget fails the insight at once; no retry")
 		}
 		spent := scripts[0].spent + scripts[1].spent
+		t.Logf("two concurrent insights: %d + %d calls charged %d + %d = %d of %d tokens", len(scripts[0].reqs), len(scripts[1].reqs),
+			scripts[0].spent, scripts[1].spent, spent, budget)
 		assert.LessOrEqual(t, spent, budget, "what the gateway charged (%d + %d) stays within the budget", scripts[0].spent, scripts[1].spent)
 		recorded, err := counter.IncrBy(context.Background(), "insights:ai-tokens:budget-tenant:2026-06-01", 0, time.Hour)
 		require.NoError(t, err)
