@@ -269,7 +269,9 @@ func (g *Gateway) Answer(ctx context.Context, tools *Tools, question string, qc 
 			if tc.Function.Name == ToolAnswer {
 				var a *modelAnswer
 				if a, err = parseAnswer(tc.Function.Arguments, s.Evidence()); err != nil {
-					out = "error: " + errs.PublicMessage(err)
+					// The refusal may list an evidence's value names; those of
+					// a PII dimension stay home.
+					out = "error: " + scrub(errs.PublicMessage(err), made)
 				} else {
 					answered, answerCall, out = a, tc.ID, "accepted"
 				}
@@ -392,6 +394,7 @@ func (g *Gateway) call(ctx context.Context, s *Session, name, raw string) (strin
 				if slices.ContainsFunc(a.Dimensions, func(d string) bool { return piiKey(d, g.cfg.PIIKeys) }) {
 					for i := range values {
 						if values[i].Name != "total" {
+							made.pii = append(made.pii, strings.Split(values[i].Name, "/")...)
 							values[i].Name = redacted
 						}
 					}
@@ -410,6 +413,7 @@ func (g *Gateway) call(ctx context.Context, s *Session, name, raw string) (strin
 					drivers := slices.Clone(rep.Drivers)
 					for i := range drivers {
 						if piiKey(drivers[i].Dimension, g.cfg.PIIKeys) {
+							made.pii = append(made.pii, drivers[i].Value)
 							drivers[i].Value = redacted
 						}
 					}

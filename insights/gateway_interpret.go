@@ -18,6 +18,9 @@ type madeCall struct {
 	period   *Period
 	compare  *Period
 	pValue   float64 // compare_periods: the change's p-value (NaN when untested)
+	// pii are the values of PII dimensions the call returned (redacted in
+	// its result); scrub keeps them out of later messages to the model.
+	pii []string
 }
 
 // callPriority ranks the tools whose call defines the interpretation: the

@@ -99,3 +99,15 @@ func redactValue(v any, pii []string, allText bool) any {
 	}
 	return v
 }
+
+// scrub replaces in msg every PII dimension value the calls returned.
+func scrub(msg string, calls []madeCall) string {
+	for _, c := range calls {
+		for _, v := range c.pii {
+			if v != "" {
+				msg = strings.ReplaceAll(msg, v, redacted)
+			}
+		}
+	}
+	return msg
+}

@@ -487,6 +487,27 @@ func TestGateway(t *testing.T) {
 		assert.Contains(t, in.Tokens[0].Read, "the model stated no interpretation; derived from its tool calls")
 	})
 
+	t.Run("values of a PII dimension never reach the model", func(t *testing.T) {
+		_, err := h.tools.Registry.Create(as("demo", auth.RoleAdmin), metrics.Input{Key: "logins_by_learner", Name: "Logins by learner",
+			Kind: metrics.KindCount, EventTypes: []string{"user.login"}, Dimensions: []metrics.Dimension{{Path: "user_id", Type: metrics.TypeString}}})
+		require.NoError(t, err)
+		byUser := `{"metric":"logins_by_learner","from":"2026-03-01","to":"2026-03-08","grain":"NONE","dimensions":["user_id"]}`
+		compare := `{"metric":"logins_by_learner","from":"2026-03-01","to":"2026-03-08","compare_from":"2026-02-22","compare_to":"2026-03-01"}`
+		_, sc, err := ask(t, auth.RoleViewer, insights.GatewayConfig{},
+			turn{calls: [][2]string{{"query_metric", byUser}, {"compare_periods", compare}}},
+			turn{calls: [][2]string{{"answer", `{"explanation":"Logins by learner.","findings":[],"charts":[{"type":"bar","title":"t","evidence":"E3","values":["nobody"]}]}`}}},
+			turn{text: "done"})
+		require.NoError(t, err)
+		msgs := sc.toolMessages()
+		require.Len(t, msgs, 3)
+		assert.Contains(t, msgs[0], `{"name":"[redacted]"`, "series names of a user_id split")
+		assert.Contains(t, msgs[1], `"Value":"[redacted]"`, "drivers by user_id")
+		assert.Contains(t, msgs[2], `E3 has no value "nobody"; its values are "total", "[redacted]"`, "the refusal lists the values, scrubbed")
+		for i, body := range sc.bodies {
+			assert.NotContains(t, body, "learner-", "request %d", i+1)
+		}
+	})
+
 	t.Run("the askInsight context reaches the model as data and is held to the tool calls", func(t *testing.T) {
 		qc := insights.Context{MetricKey: "course_completions",
 			Filters: []insights.Condition{{Dimension: "properties.course_id", Op: "eq", Values: []string{"demo-course-01"}}}}
