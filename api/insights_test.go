@@ -41,7 +41,7 @@ func insightService(t *testing.T, db *store.DB, reg *metrics.Registry, q *metric
 	return svc
 }
 
-const insightFields = `id status question steps { kind message } explanation interpretation { kind metricKey period { label } }
+const insightFields = `id status question steps { kind message } explanation interpretation { kind metricKey period { label } problems }
 	grounding { status checked ungrounded } confidence { score level reasons } charts { type title series }
 	evidence { id tool rows values } provenance { engine promptVersion toolCalls }`
 

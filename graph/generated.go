@@ -536,6 +536,7 @@ type ComplexityRoot struct {
 		MetricKey   func(childComplexity int) int
 		MetricName  func(childComplexity int) int
 		Period      func(childComplexity int) int
+		Problems    func(childComplexity int) int
 		Tokens      func(childComplexity int) int
 	}
 
@@ -3178,6 +3179,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InsightInterpretation.Period(childComplexity), true
+	case "InsightInterpretation.problems":
+		if e.ComplexityRoot.InsightInterpretation.Problems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightInterpretation.Problems(childComplexity), true
 	case "InsightInterpretation.tokens":
 		if e.ComplexityRoot.InsightInterpretation.Tokens == nil {
 			break
@@ -7284,6 +7291,8 @@ type InsightInterpretation {
   tokens: JSON!
   "Defaults filled in, or why the question was declined."
   assumptions: [String!]!
+  "Parts of the interpretation the model stated that did not hold against the tenant's catalog or its tool calls (gateway only); each lowers the confidence."
+  problems: [String!]!
 }
 
 "A resolved window [from, to)."
@@ -10015,6 +10024,8 @@ func (ec *executionContext) childFields_InsightInterpretation(ctx context.Contex
 		return ec.fieldContext_InsightInterpretation_tokens(ctx, field)
 	case "assumptions":
 		return ec.fieldContext_InsightInterpretation_assumptions(ctx, field)
+	case "problems":
+		return ec.fieldContext_InsightInterpretation_problems(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InsightInterpretation", field.Name)
 }
@@ -20950,6 +20961,29 @@ func (ec *executionContext) _InsightInterpretation_assumptions(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_InsightInterpretation_assumptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightInterpretation", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightInterpretation_problems(ctx context.Context, field graphql.CollectedField, obj *model.InsightInterpretation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightInterpretation_problems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Problems, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightInterpretation_problems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("InsightInterpretation", field, false, false, "String")
 }
 
@@ -40209,6 +40243,11 @@ func (ec *executionContext) _InsightInterpretation(ctx context.Context, sel ast.
 			}
 		case "assumptions":
 			out.Values[i] = ec._InsightInterpretation_assumptions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "problems":
+			out.Values[i] = ec._InsightInterpretation_problems(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

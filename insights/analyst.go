@@ -458,6 +458,9 @@ func confidence(a *Answer, w *writer) Confidence {
 	for _, as := range a.Interpretation.Assumptions {
 		sub(0.1, "assumed "+as)
 	}
+	for _, p := range a.Interpretation.Problems {
+		sub(0.15, "interpretation: "+p)
+	}
 	if a.Grounding.Status == Ungrounded {
 		c.Score = math.Min(c.Score, 0.2)
 		c.Reasons = append(c.Reasons, fmt.Sprintf("UNGROUNDED: %d numbers match no evidence (%s)", len(a.Grounding.Ungrounded),

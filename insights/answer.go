@@ -13,15 +13,19 @@ import (
 
 // modelAnswer is the gateway model's final answer after the server's checks.
 type modelAnswer struct {
-	Explanation string
-	Findings    []Finding
-	Charts      []Chart
+	// Interpretation is what the model says it answered (nil when it does
+	// not say); interpretation checks it.
+	Interpretation *toolArgs
+	Explanation    string
+	Findings       []Finding
+	Charts         []Chart
 }
 
 // answerArgs are the arguments of the answer tool as the model writes them.
 type answerArgs struct {
-	Explanation string `json:"explanation"`
-	Findings    []struct {
+	Interpretation *toolArgs `json:"interpretation"`
+	Explanation    string    `json:"explanation"`
+	Findings       []struct {
 		Text     string   `json:"text"`
 		Evidence []string `json:"evidence"`
 	} `json:"findings"`
@@ -60,7 +64,7 @@ func parseAnswer(raw string, evidence []Evidence) (*modelAnswer, error) {
 	if len(ids) > 0 {
 		known = "cite one of " + strings.Join(ids, ", ")
 	}
-	out := &modelAnswer{Explanation: a.Explanation, Findings: []Finding{}, Charts: []Chart{}}
+	out := &modelAnswer{Interpretation: a.Interpretation, Explanation: a.Explanation, Findings: []Finding{}, Charts: []Chart{}}
 	for i, f := range a.Findings {
 		if strings.TrimSpace(f.Text) == "" {
 			return nil, errs.Invalid(op, "findings", fmt.Sprintf("finding %d has no text", i+1))

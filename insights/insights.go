@@ -62,7 +62,7 @@ const (
 	KindForecast    Kind = "FORECAST"     // forecast of a daily series
 	KindCohort      Kind = "COHORT"       // the size of a cohort
 	KindDeclined    Kind = "DECLINED"     // not understood; answered honestly
-	KindModel       Kind = "MODEL"        // answered by the AI gateway's model (free form)
+	KindModel       Kind = "MODEL"        // the AI gateway's answer resting on no metric tool call (free form)
 )
 
 // Context narrows a question: the GraphQL askInsight context.
@@ -104,6 +104,10 @@ type Interpretation struct {
 	Tokens []Token `json:"tokens"`
 	// Assumptions are defaults filled in because the question did not say.
 	Assumptions []string `json:"assumptions,omitempty"`
+	// Problems are parts of the interpretation an engine stated that did not
+	// hold against the catalog or the tool calls (the gateway's model); each
+	// lowers the confidence.
+	Problems []string `json:"problems,omitempty"`
 }
 
 // Token is one recognised phrase of the question.

@@ -303,7 +303,7 @@ func (s *Service) process(ctx context.Context, j jobs.Job) error {
 	}
 	done := s.cfg.Now().UTC().Truncate(time.Millisecond)
 	if err != nil {
-		if !errs.Is(err, errs.KindInvalid) && !errs.Is(err, errs.KindForbidden) && j.Retried < j.MaxRetry {
+		if !errs.Is(err, errs.KindInvalid) && !errs.Is(err, errs.KindForbidden) && !BudgetExhausted(err) && j.Retried < j.MaxRetry {
 			return err
 		}
 		in.Status, in.Error, in.FinishedAt = StatusFailed, errs.PublicMessage(err), &done

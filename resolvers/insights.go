@@ -96,6 +96,10 @@ func toModelInterpretation(in insights.Interpretation) *model.InsightInterpretat
 	if m.Assumptions == nil {
 		m.Assumptions = []string{}
 	}
+	m.Problems = in.Problems
+	if m.Problems == nil {
+		m.Problems = []string{}
+	}
 	return m
 }
 

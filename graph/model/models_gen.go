@@ -1184,6 +1184,8 @@ type InsightInterpretation struct {
 	Tokens any `json:"tokens"`
 	// Defaults filled in, or why the question was declined.
 	Assumptions []string `json:"assumptions"`
+	// Parts of the interpretation the model stated that did not hold against the tenant's catalog or its tool calls (gateway only); each lowers the confidence.
+	Problems []string `json:"problems"`
 }
 
 // A resolved window [from, to).
