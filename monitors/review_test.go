@@ -131,8 +131,10 @@ func watch(t *testing.T, svc *monitors.Service, tenant string, mode monitors.LLM
 	t.Helper()
 	m, err := svc.Create(metricstest.As(tenant), monitors.Monitor{MetricKey: "widgets", Grain: monitors.GrainDay, Active: true, LLMReview: mode})
 	require.NoError(t, err)
-	_, err = svc.Evaluate(context.Background(), tenant, monitors.GrainDay, now)
+	st, err := svc.Evaluate(context.Background(), tenant, monitors.GrainDay, now)
 	require.NoError(t, err)
+	t.Logf("%s: %d monitors, %d scores, %d reviews; engine %s, detect %s, review %s", mode, st.Monitors, st.Scores, st.Reviews,
+		st.Engine.Round(time.Millisecond), st.Detect.Round(time.Millisecond), st.Review.Round(time.Millisecond))
 	return m, scoresOf(t, svc, tenant, m)
 }
 
