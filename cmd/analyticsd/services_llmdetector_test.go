@@ -58,7 +58,9 @@ func TestMonitorReviewerWiring(t *testing.T) {
 	require.NoError(t, db.Insert(context.Background(), store.Insert{Table: "events",
 		Columns: []string{"tenant_id", "event_id", "type", "user_id", "session_id", "occurred_at", "received_at", "properties"}, Rows: rows}))
 
-	var out struct{ CreateMonitor struct{ ID, LlmReview string } }
+	var out struct {
+		CreateMonitor struct{ ID, LlmReview string }
+	}
 	r.gql(t, r.token(t, "tenant-w", auth.RoleAdmin),
 		`mutation { createMonitor(input: {metricKey: "course_completions", grain: DAY, llmReview: RERANK}) { id llmReview } }`, nil, &out)
 	assert.Equal(t, "RERANK", out.CreateMonitor.LlmReview)
