@@ -190,6 +190,9 @@ type AnomalyPoint struct {
 	// Query is the metric query that produced Value, so a reader can
 	// reproduce it.
 	Query string
+	// Explanation and ReviewedBy are the monitor's LLM review of the
+	// bucket (its explanation and model), empty without one.
+	Explanation, ReviewedBy string
 }
 
 // AnomalySource reads a monitor's per-bucket scores for a tenant

@@ -35,6 +35,8 @@ type observation struct {
 	Detector   string
 	Query      string
 	Err        string
+	// Explanation and ReviewedBy come from a monitor's LLM review.
+	Explanation, ReviewedBy string
 }
 
 // Evaluation is what one rule's evaluation of one bucket did.
@@ -110,7 +112,8 @@ func (s *Service) observe(ctx context.Context, rule *Rule, from, to time.Time) (
 			}
 			b := rule.Grain.Truncate(p.Bucket.UTC(), time.UTC)
 			o := observation{Key: seriesKey(p.Series), Labels: p.Series, Bucket: b, Detector: p.Detector, Query: p.Query,
-				Value: fp(p.Value), Expected: fp(p.Expected), Lower: fp(p.Lower), Upper: fp(p.Upper), Score: fp(p.Score), Confidence: fp(p.Confidence)}
+				Value: fp(p.Value), Expected: fp(p.Expected), Lower: fp(p.Lower), Upper: fp(p.Upper), Score: fp(p.Score), Confidence: fp(p.Confidence),
+				Explanation: p.Explanation, ReviewedBy: p.ReviewedBy}
 			v := p.Confidence
 			if rule.ScoreField == FieldScore {
 				v = p.Score

@@ -46,6 +46,11 @@ type EventPayload struct {
 	// Muted is true while the rule is snoozed: the event is published, no
 	// one is notified.
 	Muted bool `json:"muted"`
+	// Explanation is the LLM review's explanation of the bucket and
+	// ReviewedBy its model, when the monitor has llmReview on and the
+	// review succeeded (ANOMALY only).
+	Explanation string `json:"explanation,omitempty"`
+	ReviewedBy  string `json:"reviewed_by,omitempty"`
 }
 
 // Subject is the NATS subject of the event.
@@ -65,6 +70,7 @@ func newEvent(rule *Rule, o observation, tr Transition, bucket, fired, at time.T
 		PreviousState: tr.From, State: tr.To, Value: o.Value, Expected: o.Expected, Lower: o.Lower, Upper: o.Upper,
 		Confidence: o.Confidence, Score: o.Score, ChangePercent: o.Change, Comparator: rule.Comparator, Threshold: rule.Threshold,
 		Detector: o.Detector, Query: o.Query, Error: o.Err, Muted: rule.Muted(at),
+		Explanation: o.Explanation, ReviewedBy: o.ReviewedBy,
 	}
 }
 

@@ -87,6 +87,8 @@ type harnessOpts struct {
 	maxDepth      int
 	// hasRole replaces the @hasRole directive (the panic test uses it).
 	hasRole func(ctx context.Context, obj any, next graphql.Resolver, role model.Role) (any, error)
+	// reviewer is the monitors' LLM reviewer; nil means the AI gateway is off.
+	reviewer *monitors.Reviewer
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
@@ -117,7 +119,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	require.NoError(t, err)
 	cohortService := cohorts.NewService(db, nats, cohorts.Config{Locks: rediskv.New(rdb)})
 	exportJobs := &jobstest.Recorder{}
-	monitorService := monitors.NewService(db, registry, querier, monitors.Config{})
+	monitorService := monitors.NewService(db, registry, querier, monitors.Config{Reviewer: o.reviewer})
 	journeyService := journeys.NewService(db, journeys.Config{})
 	exp, err := exports.NewService(exports.Deps{DB: db, Blobs: blobs, Jobs: exportJobs, Bus: nats,
 		Metrics: querier, SQL: adhoc.NewService(db, adhoc.Config{}), Cohorts: cohortService, Journeys: journeyService}, exports.Config{CheckRange: checkRange})

@@ -165,9 +165,22 @@ type ComplexityRoot struct {
 		Expected   func(childComplexity int) int
 		Lower      func(childComplexity int) int
 		Query      func(childComplexity int) int
+		Review     func(childComplexity int) int
 		Score      func(childComplexity int) int
 		Upper      func(childComplexity int) int
 		Value      func(childComplexity int) int
+	}
+
+	AnomalyReview struct {
+		Anomalous          func(childComplexity int) int
+		Explanation        func(childComplexity int) int
+		Mode               func(childComplexity int) int
+		Model              func(childComplexity int) int
+		Reason             func(childComplexity int) int
+		ReviewedAt         func(childComplexity int) int
+		ReviewedConfidence func(childComplexity int) int
+		Status             func(childComplexity int) int
+		Verdict            func(childComplexity int) int
 	}
 
 	AnomalySeries struct {
@@ -675,6 +688,7 @@ type ComplexityRoot struct {
 		ID          func(childComplexity int) int
 		IsDefault   func(childComplexity int) int
 		LastRun     func(childComplexity int) int
+		LlmReview   func(childComplexity int) int
 		MetricKey   func(childComplexity int) int
 		MinHistory  func(childComplexity int) int
 		Name        func(childComplexity int) int
@@ -1732,6 +1746,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AnomalyPoint.Query(childComplexity), true
+	case "AnomalyPoint.review":
+		if e.ComplexityRoot.AnomalyPoint.Review == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyPoint.Review(childComplexity), true
 	case "AnomalyPoint.score":
 		if e.ComplexityRoot.AnomalyPoint.Score == nil {
 			break
@@ -1750,6 +1770,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AnomalyPoint.Value(childComplexity), true
+
+	case "AnomalyReview.anomalous":
+		if e.ComplexityRoot.AnomalyReview.Anomalous == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyReview.Anomalous(childComplexity), true
+	case "AnomalyReview.explanation":
+		if e.ComplexityRoot.AnomalyReview.Explanation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyReview.Explanation(childComplexity), true
+	case "AnomalyReview.mode":
+		if e.ComplexityRoot.AnomalyReview.Mode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyReview.Mode(childComplexity), true
+	case "AnomalyReview.model":
+		if e.ComplexityRoot.AnomalyReview.Model == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyReview.Model(childComplexity), true
+	case "AnomalyReview.reason":
+		if e.ComplexityRoot.AnomalyReview.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyReview.Reason(childComplexity), true
+	case "AnomalyReview.reviewedAt":
+		if e.ComplexityRoot.AnomalyReview.ReviewedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyReview.ReviewedAt(childComplexity), true
+	case "AnomalyReview.reviewedConfidence":
+		if e.ComplexityRoot.AnomalyReview.ReviewedConfidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyReview.ReviewedConfidence(childComplexity), true
+	case "AnomalyReview.status":
+		if e.ComplexityRoot.AnomalyReview.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyReview.Status(childComplexity), true
+	case "AnomalyReview.verdict":
+		if e.ComplexityRoot.AnomalyReview.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyReview.Verdict(childComplexity), true
 
 	case "AnomalySeries.labels":
 		if e.ComplexityRoot.AnomalySeries.Labels == nil {
@@ -3741,6 +3816,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Monitor.LastRun(childComplexity), true
+	case "Monitor.llmReview":
+		if e.ComplexityRoot.Monitor.LlmReview == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Monitor.LlmReview(childComplexity), true
 	case "Monitor.metricKey":
 		if e.ComplexityRoot.Monitor.MetricKey == nil {
 			break
@@ -8368,6 +8449,8 @@ input MonitorInput {
   minHistory: Int
   "Hours in which nothing is flagged."
   quietHours: QuietHoursInput
+  "Ask the AI gateway's model to explain or re-rank flagged buckets; default OFF. Anything else needs ANALYTICS_AI_URL."
+  llmReview: MonitorLLMReview
   "Evaluated by the schedule; default true."
   active: Boolean
 }
@@ -8398,6 +8481,8 @@ type Monitor implements Node {
   minHistory: Int!
   "Hours in which nothing is flagged."
   quietHours: QuietHours
+  "Whether the AI gateway's model explains or re-ranks flagged buckets."
+  llmReview: MonitorLLMReview!
   "Evaluated by the schedule."
   active: Boolean!
   "A key-metric default (exists without anyone creating it; cannot be deleted)."
@@ -8494,6 +8579,66 @@ type AnomalyPoint {
   detector: String!
   "The metric request that produced the value (JSON), to reproduce it with metricQuery."
   query: String!
+  "The LLM review of the bucket (monitors with llmReview EXPLAIN or RERANK); null when there is none."
+  review: AnomalyReview
+}
+
+"""
+An optional LLM second opinion on a flagged bucket; never the only judge (README "LLM review"):
+EXPLAIN only explains, RERANK moves the confidence by at most 0.2, and a failed or skipped review
+leaves the statistical result.
+"""
+enum MonitorLLMReview {
+  "No model is asked (the default)."
+  OFF
+  "Flagged buckets get an explanation; nothing else changes."
+  EXPLAIN
+  "Flagged and near-threshold buckets get an explanation and a reviewed confidence, within 0.2 of the score."
+  RERANK
+}
+
+"The outcome of one bucket's LLM review."
+enum AnomalyReviewStatus {
+  "The model answered with a well-formed review."
+  REVIEWED
+  "The tenant's daily AI token budget is used up; the statistics stand."
+  SKIPPED_BUDGET
+  "More candidates than the per-evaluation limit; the statistics stand."
+  SKIPPED_LIMIT
+  "Timeout, HTTP error or malformed answer (see reason); the statistics stand."
+  FAILED
+}
+
+"The model's opinion of the statistical verdict."
+enum AnomalyVerdict {
+  "The detector's judgement looks right."
+  CONFIRM
+  "Less anomalous than scored."
+  DOWNGRADE
+  "More anomalous than scored."
+  UPGRADE
+}
+
+"The LLM review of one scored bucket, kept beside the unchanged statistical score."
+type AnomalyReview {
+  "EXPLAIN or RERANK."
+  mode: MonitorLLMReview!
+  "Whether the model answered."
+  status: AnomalyReviewStatus!
+  "The verdict; null unless REVIEWED."
+  verdict: AnomalyVerdict
+  "The model's explanation (at most 400 characters); null unless REVIEWED."
+  explanation: String
+  "The model's reason, or why the review did not happen."
+  reason: String!
+  "The model that reviewed."
+  model: String!
+  "RERANK: the reviewed confidence (the score moved by at most 0.2); null otherwise."
+  reviewedConfidence: Float
+  "Whether the bucket is anomalous after review (the statistical flag unless reranked)."
+  anomalous: Boolean!
+  "The evaluation that reviewed it."
+  reviewedAt: DateTime!
 }
 
 "What to forecast."
@@ -9286,8 +9431,34 @@ func (ec *executionContext) childFields_AnomalyPoint(ctx context.Context, field 
 		return ec.fieldContext_AnomalyPoint_detector(ctx, field)
 	case "query":
 		return ec.fieldContext_AnomalyPoint_query(ctx, field)
+	case "review":
+		return ec.fieldContext_AnomalyPoint_review(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AnomalyPoint", field.Name)
+}
+
+func (ec *executionContext) childFields_AnomalyReview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "mode":
+		return ec.fieldContext_AnomalyReview_mode(ctx, field)
+	case "status":
+		return ec.fieldContext_AnomalyReview_status(ctx, field)
+	case "verdict":
+		return ec.fieldContext_AnomalyReview_verdict(ctx, field)
+	case "explanation":
+		return ec.fieldContext_AnomalyReview_explanation(ctx, field)
+	case "reason":
+		return ec.fieldContext_AnomalyReview_reason(ctx, field)
+	case "model":
+		return ec.fieldContext_AnomalyReview_model(ctx, field)
+	case "reviewedConfidence":
+		return ec.fieldContext_AnomalyReview_reviewedConfidence(ctx, field)
+	case "anomalous":
+		return ec.fieldContext_AnomalyReview_anomalous(ctx, field)
+	case "reviewedAt":
+		return ec.fieldContext_AnomalyReview_reviewedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnomalyReview", field.Name)
 }
 
 func (ec *executionContext) childFields_AnomalySeries(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10308,6 +10479,8 @@ func (ec *executionContext) childFields_Monitor(ctx context.Context, field graph
 		return ec.fieldContext_Monitor_minHistory(ctx, field)
 	case "quietHours":
 		return ec.fieldContext_Monitor_quietHours(ctx, field)
+	case "llmReview":
+		return ec.fieldContext_Monitor_llmReview(ctx, field)
 	case "active":
 		return ec.fieldContext_Monitor_active(ctx, field)
 	case "isDefault":
@@ -15139,6 +15312,245 @@ func (ec *executionContext) _AnomalyPoint_query(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_AnomalyPoint_query(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AnomalyPoint", field, false, false, "String")
+}
+
+func (ec *executionContext) _AnomalyPoint_review(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnomalyPoint_review(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Review, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AnomalyReview) graphql.Marshaler {
+			return ec.marshalOAnomalyReview2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAnomalyReview(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnomalyPoint_review(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AnomalyPoint",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnomalyReview(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AnomalyReview_mode(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyReview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnomalyReview_mode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.MonitorLLMReview) graphql.Marshaler {
+			return ec.marshalNMonitorLLMReview2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorLLMReview(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnomalyReview_mode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnomalyReview", field, false, false, "MonitorLLMReview")
+}
+
+func (ec *executionContext) _AnomalyReview_status(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyReview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnomalyReview_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AnomalyReviewStatus) graphql.Marshaler {
+			return ec.marshalNAnomalyReviewStatus2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAnomalyReviewStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnomalyReview_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnomalyReview", field, false, false, "AnomalyReviewStatus")
+}
+
+func (ec *executionContext) _AnomalyReview_verdict(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyReview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnomalyReview_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AnomalyVerdict) graphql.Marshaler {
+			return ec.marshalOAnomalyVerdict2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAnomalyVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnomalyReview_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnomalyReview", field, false, false, "AnomalyVerdict")
+}
+
+func (ec *executionContext) _AnomalyReview_explanation(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyReview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnomalyReview_explanation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Explanation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnomalyReview_explanation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnomalyReview", field, false, false, "String")
+}
+
+func (ec *executionContext) _AnomalyReview_reason(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyReview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnomalyReview_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnomalyReview_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnomalyReview", field, false, false, "String")
+}
+
+func (ec *executionContext) _AnomalyReview_model(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyReview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnomalyReview_model(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Model, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnomalyReview_model(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnomalyReview", field, false, false, "String")
+}
+
+func (ec *executionContext) _AnomalyReview_reviewedConfidence(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyReview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnomalyReview_reviewedConfidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReviewedConfidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnomalyReview_reviewedConfidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnomalyReview", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AnomalyReview_anomalous(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyReview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnomalyReview_anomalous(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Anomalous, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnomalyReview_anomalous(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnomalyReview", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AnomalyReview_reviewedAt(ctx context.Context, field graphql.CollectedField, obj *model.AnomalyReview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnomalyReview_reviewedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReviewedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnomalyReview_reviewedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnomalyReview", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _AnomalySeries_labels(ctx context.Context, field graphql.CollectedField, obj *model.AnomalySeries) (ret graphql.Marshaler) {
@@ -23277,6 +23689,29 @@ func (ec *executionContext) fieldContext_Monitor_quietHours(_ context.Context, f
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Monitor_llmReview(ctx context.Context, field graphql.CollectedField, obj *model.Monitor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Monitor_llmReview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LlmReview, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.MonitorLLMReview) graphql.Marshaler {
+			return ec.marshalNMonitorLLMReview2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorLLMReview(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Monitor_llmReview(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Monitor", field, false, false, "MonitorLLMReview")
 }
 
 func (ec *executionContext) _Monitor_active(ctx context.Context, field graphql.CollectedField, obj *model.Monitor) (ret graphql.Marshaler) {
@@ -35806,7 +36241,7 @@ func (ec *executionContext) unmarshalInputMonitorInput(ctx context.Context, obj 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "metricKey", "filters", "dimensions", "topN", "grain", "detector", "sensitivity", "threshold", "minHistory", "quietHours", "active"}
+	fieldsInOrder := [...]string{"name", "metricKey", "filters", "dimensions", "topN", "grain", "detector", "sensitivity", "threshold", "minHistory", "quietHours", "llmReview", "active"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -35890,6 +36325,13 @@ func (ec *executionContext) unmarshalInputMonitorInput(ctx context.Context, obj 
 				return it, err
 			}
 			it.QuietHours = data
+		case "llmReview":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("llmReview"))
+			data, err := ec.unmarshalOMonitorLLMReview2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorLLMReview(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LlmReview = data
 		case "active":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("active"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -37781,6 +38223,84 @@ func (ec *executionContext) _AnomalyPoint(ctx context.Context, sel ast.Selection
 			}
 		case "query":
 			out.Values[i] = ec._AnomalyPoint_query(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "review":
+			out.Values[i] = ec._AnomalyPoint_review(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var anomalyReviewImplementors = []string{"AnomalyReview"}
+
+func (ec *executionContext) _AnomalyReview(ctx context.Context, sel ast.SelectionSet, obj *model.AnomalyReview) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, anomalyReviewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AnomalyReview")
+		case "mode":
+			out.Values[i] = ec._AnomalyReview_mode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._AnomalyReview_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._AnomalyReview_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "explanation":
+			out.Values[i] = ec._AnomalyReview_explanation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._AnomalyReview_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "model":
+			out.Values[i] = ec._AnomalyReview_model(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reviewedConfidence":
+			out.Values[i] = ec._AnomalyReview_reviewedConfidence(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "anomalous":
+			out.Values[i] = ec._AnomalyReview_anomalous(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reviewedAt":
+			out.Values[i] = ec._AnomalyReview_reviewedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -41164,6 +41684,11 @@ func (ec *executionContext) _Monitor(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "llmReview":
+			out.Values[i] = ec._Monitor_llmReview(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "active":
 			out.Values[i] = ec._Monitor_active(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -44198,6 +44723,16 @@ func (ec *executionContext) marshalNAnomalyPoint2ᚖgithubᚗcomᚋlearnhubᚋan
 	return ec._AnomalyPoint(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAnomalyReviewStatus2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAnomalyReviewStatus(ctx context.Context, v any) (model.AnomalyReviewStatus, error) {
+	var res model.AnomalyReviewStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAnomalyReviewStatus2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAnomalyReviewStatus(ctx context.Context, sel ast.SelectionSet, v model.AnomalyReviewStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNAnomalySeries2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAnomalySeriesᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AnomalySeries) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -45760,6 +46295,16 @@ func (ec *executionContext) unmarshalNMonitorInput2githubᚗcomᚋlearnhubᚋana
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNMonitorLLMReview2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorLLMReview(ctx context.Context, v any) (model.MonitorLLMReview, error) {
+	var res model.MonitorLLMReview
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMonitorLLMReview2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorLLMReview(ctx context.Context, sel ast.SelectionSet, v model.MonitorLLMReview) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNMonitorRunError2ᚕᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorRunErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MonitorRunError) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -46742,6 +47287,29 @@ func (ec *executionContext) unmarshalOAnomalyOverlayInput2ᚖgithubᚗcomᚋlear
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOAnomalyReview2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAnomalyReview(ctx context.Context, sel ast.SelectionSet, v *model.AnomalyReview) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AnomalyReview(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOAnomalyVerdict2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAnomalyVerdict(ctx context.Context, v any) (*model.AnomalyVerdict, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.AnomalyVerdict)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAnomalyVerdict2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐAnomalyVerdict(ctx context.Context, sel ast.SelectionSet, v *model.AnomalyVerdict) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -47347,6 +47915,22 @@ func (ec *executionContext) unmarshalOMetricValueInput2ᚖgithubᚗcomᚋlearnhu
 	}
 	res, err := ec.unmarshalInputMetricValueInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOMonitorLLMReview2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorLLMReview(ctx context.Context, v any) (*model.MonitorLLMReview, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.MonitorLLMReview)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMonitorLLMReview2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorLLMReview(ctx context.Context, sel ast.SelectionSet, v *model.MonitorLLMReview) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOMonitorRun2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐMonitorRun(ctx context.Context, sel ast.SelectionSet, v *model.MonitorRun) graphql.Marshaler {

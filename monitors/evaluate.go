@@ -23,6 +23,10 @@ type Stats struct {
 	// Engine is the time spent in ClickHouse (metric queries, score and run
 	// inserts); Detect the time spent replaying detectors in Go.
 	Engine, Detect time.Duration
+	// Reviews are the LLM reviews stored and Review the time spent on them
+	// (model calls included).
+	Reviews int
+	Review  time.Duration
 }
 
 // selection says which monitors of a tenant an evaluation covers.
@@ -82,6 +86,7 @@ func (s *Service) evaluate(ctx context.Context, tenant string, sel selection, at
 	t0 = time.Now()
 	var scores []Score
 	var runs []Run
+	var batches []reviewBatch
 	for i, m := range ms {
 		kind, from := RunTick, m.tickFrom(at)
 		if v, ok := done[m.ID]; sel.backfill || !ok || v != m.Version {
@@ -92,7 +97,15 @@ func (s *Service) evaluate(ctx context.Context, tenant string, sel selection, at
 			run.Kind = RunTick // a failed backfill is retried by the next tick
 			run.Errors = append(run.Errors, SeriesError{Error: errs.PublicMessage(qerrs[i])})
 		} else {
-			sc, serrs := scoreResult(m, results[i], from, at)
+			scoreFrom := from
+			if s.reviewing(m) {
+				scoreFrom = m.contextFrom(from)
+			}
+			sc, serrs := scoreResult(m, results[i], scoreFrom, at)
+			if s.reviewing(m) {
+				batches = append(batches, reviewBatch{m: m, scores: sc, from: m.tickFrom(at)})
+				sc = since(sc, from)
+			}
 			scores = append(scores, sc...)
 			run.Series, run.Scored, run.Errors = len(results[i].Series), len(sc), append(run.Errors, serrs...)
 		}
@@ -103,13 +116,24 @@ func (s *Service) evaluate(ctx context.Context, tenant string, sel selection, at
 	st.Detect += time.Since(t0)
 	st.Monitors, st.Scores = len(ms), len(scores)
 
-	t0 = time.Now()
-	defer func() { st.Engine += time.Since(t0) }()
 	versions := map[string]uint64{}
 	for _, m := range ms {
 		versions[m.ID] = m.Version
 	}
+	var reviews []reviewRow
+	if len(batches) > 0 {
+		t0 = time.Now()
+		if reviews, err = s.review(ctx, scope, batches, at); err != nil {
+			return st, err
+		}
+		st.Reviews, st.Review = len(reviews), time.Since(t0)
+	}
+	t0 = time.Now()
+	defer func() { st.Engine += time.Since(t0) }()
 	if err := s.writeScores(ctx, scope, scores, versions, at); err != nil {
+		return st, err
+	}
+	if err := s.writeReviews(ctx, scope, reviews, versions); err != nil {
 		return st, err
 	}
 	return st, s.writeRuns(ctx, scope, runs, versions)
@@ -183,10 +207,11 @@ func scoreSeries(m *Monitor, labels map[string]string, points []metrics.Point, f
 		if p.Bucket.Before(from) {
 			continue
 		}
+		gated := seen > minHist && d.Confidence >= MinConfidence && !m.quiet(p.Bucket, loc)
 		out = append(out, Score{MonitorID: m.ID, Bucket: p.Bucket.UTC(), Series: labels, Value: v,
 			Expected: d.Expected, Lower: d.Lower, Upper: d.Upper, Score: d.Score, Confidence: d.Confidence,
-			Anomalous: seen > minHist && d.Confidence >= MinConfidence && d.Score >= threshold && !m.quiet(p.Bucket, loc),
-			Detector:  m.detector(), Query: m.queryFor(labels, p.Bucket), EvaluatedAt: at})
+			Anomalous: gated && d.Score >= threshold, gated: gated,
+			Detector: m.detector(), Query: m.queryFor(labels, p.Bucket), EvaluatedAt: at})
 	}
 	return out, nil
 }

@@ -123,7 +123,11 @@ type Monitor struct {
 	// QuietHours are hours of the day in which no bucket is flagged
 	// (scores are still stored); nil means none.
 	QuietHours *QuietHours `json:",omitempty"`
-	Active     bool
+	// LLMReview asks the AI gateway's model to explain (EXPLAIN) or
+	// re-rank within a bounded step (RERANK) the buckets the detector
+	// flags (review.go); empty means OFF.
+	LLMReview LLMReview `json:",omitempty"`
+	Active    bool
 	// Default is true for the key-metric defaults ("key:<metricKey>").
 	Default   bool `json:",omitempty"`
 	Version   uint64
@@ -160,6 +164,12 @@ type Score struct {
 	// a reader can reproduce it with metricQuery.
 	Query       string
 	EvaluatedAt time.Time
+	// Review is the LLM review of the bucket, nil when there is none
+	// (llmReview OFF, not a candidate, or reviewed at another score).
+	Review *Review
+	// gated says the bucket passed every flagging gate but the threshold
+	// (history, warm-up confidence, quiet hours); set by evaluations only.
+	gated bool
 }
 
 // AnomalyConfidence is the monitor's confidence that the bucket is
@@ -168,8 +178,15 @@ type Score struct {
 // warm-up and the monitor's minimum history, outside quiet hours), 0 on
 // every other. Confidence itself only says how much history backs the
 // score (1 on every bucket after the warm-up), so a rule comparing it
-// would fire on every bucket.
+// would fire on every bucket. A RERANK review replaces both the flag and
+// the score with its reviewed ones (bounded, see review.go).
 func (s Score) AnomalyConfidence() float64 {
+	if s.Review.Reranked() {
+		if !s.Review.Anomalous {
+			return 0
+		}
+		return s.Review.Confidence
+	}
 	if !s.Anomalous {
 		return 0
 	}

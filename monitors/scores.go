@@ -81,7 +81,7 @@ func (s *Service) scores(ctx context.Context, scope store.Scope, m *Monitor, r t
 	if len(out) > MaxScoreRows {
 		return nil, errs.Invalid("monitors.scores", "timeRange", fmt.Sprintf("timeRange: more than %d scored buckets; ask for a shorter range", MaxScoreRows))
 	}
-	return out, nil
+	return out, s.attachReviews(ctx, scope, m, out, r.From, r.To)
 }
 
 // LastRun returns the newest recorded evaluation of the caller's monitor

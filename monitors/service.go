@@ -53,6 +53,9 @@ type Config struct {
 	// HourSpec and DaySpec override the tick schedules; empty means
 	// HourSpec and DaySpec.
 	HourSpec, DaySpec string
+	// Reviewer is the LLM reviewer (review.go); nil when the AI gateway is
+	// not configured: then every monitor's llmReview must be OFF.
+	Reviewer *Reviewer
 }
 
 // Service stores monitors, evaluates them and answers their scores,

@@ -56,6 +56,9 @@ func (s *Service) validate(ctx context.Context, m *Monitor) error {
 	if m.MinHistory < 0 || m.MinHistory >= m.history() {
 		return errs.Invalid(op, "minHistory", fmt.Sprintf("minHistory: %d buckets; use 0 (the default) to %d", m.MinHistory, m.history()-1))
 	}
+	if err := s.checkReview(m); err != nil {
+		return err
+	}
 	if len(m.Dimensions) > MaxDimensions {
 		return errs.Invalid(op, "dimensions", fmt.Sprintf("dimensions: at most %d", MaxDimensions))
 	}
@@ -76,6 +79,23 @@ func (s *Service) validate(ctx context.Context, m *Monitor) error {
 	req := m.request(timerange.Range{From: m.Grain.Truncate(end, time.UTC), To: end.Add(1)})
 	_, errList := s.query.QueryBatch(ctx, []metrics.Request{req})
 	return errList[0]
+}
+
+// checkReview accepts OFF, EXPLAIN and RERANK, the last two only with the
+// AI gateway configured; OFF is stored as empty.
+func (s *Service) checkReview(m *Monitor) error {
+	const op = "monitors.validate"
+	switch m.LLMReview {
+	case "", ReviewOff:
+		m.LLMReview = ""
+		return nil
+	case ReviewExplain, ReviewRerank:
+		if s.cfg.Reviewer == nil {
+			return errs.Invalid(op, "llmReview", fmt.Sprintf("llmReview: the AI gateway is not configured (ANALYTICS_AI_URL); use OFF, or configure the gateway to use %s", m.LLMReview))
+		}
+		return nil
+	}
+	return errs.Invalid(op, "llmReview", fmt.Sprintf("llmReview: %q is not one of OFF, EXPLAIN, RERANK", m.LLMReview))
 }
 
 // checkGrain accepts HOUR and DAY.

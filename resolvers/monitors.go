@@ -28,6 +28,9 @@ func toMonitor(in model.MonitorInput) monitors.Monitor {
 	if q := in.QuietHours; q != nil {
 		m.QuietHours = &monitors.QuietHours{From: q.From, To: q.To, Timezone: deref(q.Timezone)}
 	}
+	if in.LlmReview != nil {
+		m.LLMReview = monitors.LLMReview(*in.LlmReview)
+	}
 	return m
 }
 
@@ -37,7 +40,7 @@ func toModelMonitor(m *monitors.Monitor) *model.Monitor {
 		TopN: m.EffectiveTopN(), Grain: model.Grain(m.Grain), Detector: m.EffectiveDetector(),
 		Sensitivity: model.MonitorSensitivity(m.EffectiveSensitivity()), Threshold: m.EffectiveThreshold(),
 		MinHistory: m.EffectiveMinHistory(), Active: m.Active, IsDefault: m.Default, Version: int(m.Version),
-		UpdatedAt: m.UpdatedAt, UpdatedBy: m.UpdatedBy,
+		UpdatedAt: m.UpdatedAt, UpdatedBy: m.UpdatedBy, LlmReview: model.MonitorLLMReview(m.EffectiveLLMReview()),
 	}
 	for _, f := range m.Filters {
 		out.Filters = append(out.Filters, &model.MetricFilter{Dimension: f.Dimension, Op: model.FilterOp(strings.ToUpper(string(f.Op))), Values: nonNil(f.Values)})
@@ -75,7 +78,24 @@ func toAnomalySeries(scores []monitors.Score) []*model.AnomalySeries {
 		}
 		series.Points = append(series.Points, &model.AnomalyPoint{Bucket: s.Bucket, Value: s.Value, Expected: finite(s.Expected),
 			Lower: finite(s.Lower), Upper: finite(s.Upper), Score: s.Score, Confidence: s.Confidence, Anomalous: s.Anomalous,
-			Detector: s.Detector, Query: s.Query})
+			Detector: s.Detector, Query: s.Query, Review: toAnomalyReview(s.Review)})
+	}
+	return out
+}
+
+// toAnomalyReview maps a bucket's LLM review (nil for none).
+func toAnomalyReview(r *monitors.Review) *model.AnomalyReview {
+	if r == nil {
+		return nil
+	}
+	out := &model.AnomalyReview{Mode: model.MonitorLLMReview(r.Mode), Status: model.AnomalyReviewStatus(r.Status), Reason: r.Reason,
+		Model: r.Model, Anomalous: r.Anomalous, ReviewedAt: r.ReviewedAt}
+	if r.Status == monitors.ReviewReviewed {
+		v, e := model.AnomalyVerdict(r.Verdict), r.Explanation
+		out.Verdict, out.Explanation = &v, &e
+	}
+	if r.Reranked() {
+		out.ReviewedConfidence = finite(r.Confidence)
 	}
 	return out
 }

@@ -39,7 +39,11 @@ func (ms monitorScores) Scores(ctx context.Context, tenant, monitorID string, fr
 	out := make([]alerts.AnomalyPoint, len(scores))
 	for i, sc := range scores {
 		out[i] = alerts.AnomalyPoint{Bucket: sc.Bucket, Series: sc.Series, Value: sc.Value, Expected: sc.Expected,
-			Lower: sc.Lower, Upper: sc.Upper, Score: sc.Score, Confidence: sc.AnomalyConfidence(), Detector: sc.Detector, Query: sc.Query}
+			Lower: sc.Lower, Upper: sc.Upper, Score: sc.Score, Confidence: sc.AnomalyConfidence(), Detector: sc.Detector, Query: sc.Query,
+			ReviewedBy: sc.Review.ReviewedBy()}
+		if out[i].ReviewedBy != "" {
+			out[i].Explanation = sc.Review.Explanation
+		}
 	}
 	return out, nil
 }

@@ -325,6 +325,30 @@ type AnomalyPoint struct {
 	Detector string `json:"detector"`
 	// The metric request that produced the value (JSON), to reproduce it with metricQuery.
 	Query string `json:"query"`
+	// The LLM review of the bucket (monitors with llmReview EXPLAIN or RERANK); null when there is none.
+	Review *AnomalyReview `json:"review,omitempty"`
+}
+
+// The LLM review of one scored bucket, kept beside the unchanged statistical score.
+type AnomalyReview struct {
+	// EXPLAIN or RERANK.
+	Mode MonitorLLMReview `json:"mode"`
+	// Whether the model answered.
+	Status AnomalyReviewStatus `json:"status"`
+	// The verdict; null unless REVIEWED.
+	Verdict *AnomalyVerdict `json:"verdict,omitempty"`
+	// The model's explanation (at most 400 characters); null unless REVIEWED.
+	Explanation *string `json:"explanation,omitempty"`
+	// The model's reason, or why the review did not happen.
+	Reason string `json:"reason"`
+	// The model that reviewed.
+	Model string `json:"model"`
+	// RERANK: the reviewed confidence (the score moved by at most 0.2); null otherwise.
+	ReviewedConfidence *float64 `json:"reviewedConfidence,omitempty"`
+	// Whether the bucket is anomalous after review (the statistical flag unless reranked).
+	Anomalous bool `json:"anomalous"`
+	// The evaluation that reviewed it.
+	ReviewedAt time.Time `json:"reviewedAt"`
 }
 
 // The scored buckets of one series.
@@ -1598,6 +1622,8 @@ type Monitor struct {
 	MinHistory int `json:"minHistory"`
 	// Hours in which nothing is flagged.
 	QuietHours *QuietHours `json:"quietHours,omitempty"`
+	// Whether the AI gateway's model explains or re-ranks flagged buckets.
+	LlmReview MonitorLLMReview `json:"llmReview"`
 	// Evaluated by the schedule.
 	Active bool `json:"active"`
 	// A key-metric default (exists without anyone creating it; cannot be deleted).
@@ -1658,6 +1684,8 @@ type MonitorInput struct {
 	MinHistory *int `json:"minHistory,omitempty"`
 	// Hours in which nothing is flagged.
 	QuietHours *QuietHoursInput `json:"quietHours,omitempty"`
+	// Ask the AI gateway's model to explain or re-rank flagged buckets; default OFF. Anything else needs ANALYTICS_AI_URL.
+	LlmReview *MonitorLLMReview `json:"llmReview,omitempty"`
 	// Evaluated by the schedule; default true.
 	Active *bool `json:"active,omitempty"`
 }
@@ -2746,6 +2774,131 @@ func (e AlertTreatment) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// The outcome of one bucket's LLM review.
+type AnomalyReviewStatus string
+
+const (
+	// The model answered with a well-formed review.
+	AnomalyReviewStatusReviewed AnomalyReviewStatus = "REVIEWED"
+	// The tenant's daily AI token budget is used up; the statistics stand.
+	AnomalyReviewStatusSkippedBudget AnomalyReviewStatus = "SKIPPED_BUDGET"
+	// More candidates than the per-evaluation limit; the statistics stand.
+	AnomalyReviewStatusSkippedLimit AnomalyReviewStatus = "SKIPPED_LIMIT"
+	// Timeout, HTTP error or malformed answer (see reason); the statistics stand.
+	AnomalyReviewStatusFailed AnomalyReviewStatus = "FAILED"
+)
+
+var AllAnomalyReviewStatus = []AnomalyReviewStatus{
+	AnomalyReviewStatusReviewed,
+	AnomalyReviewStatusSkippedBudget,
+	AnomalyReviewStatusSkippedLimit,
+	AnomalyReviewStatusFailed,
+}
+
+func (e AnomalyReviewStatus) IsValid() bool {
+	switch e {
+	case AnomalyReviewStatusReviewed, AnomalyReviewStatusSkippedBudget, AnomalyReviewStatusSkippedLimit, AnomalyReviewStatusFailed:
+		return true
+	}
+	return false
+}
+
+func (e AnomalyReviewStatus) String() string {
+	return string(e)
+}
+
+func (e *AnomalyReviewStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AnomalyReviewStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AnomalyReviewStatus", str)
+	}
+	return nil
+}
+
+func (e AnomalyReviewStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AnomalyReviewStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AnomalyReviewStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The model's opinion of the statistical verdict.
+type AnomalyVerdict string
+
+const (
+	// The detector's judgement looks right.
+	AnomalyVerdictConfirm AnomalyVerdict = "CONFIRM"
+	// Less anomalous than scored.
+	AnomalyVerdictDowngrade AnomalyVerdict = "DOWNGRADE"
+	// More anomalous than scored.
+	AnomalyVerdictUpgrade AnomalyVerdict = "UPGRADE"
+)
+
+var AllAnomalyVerdict = []AnomalyVerdict{
+	AnomalyVerdictConfirm,
+	AnomalyVerdictDowngrade,
+	AnomalyVerdictUpgrade,
+}
+
+func (e AnomalyVerdict) IsValid() bool {
+	switch e {
+	case AnomalyVerdictConfirm, AnomalyVerdictDowngrade, AnomalyVerdictUpgrade:
+		return true
+	}
+	return false
+}
+
+func (e AnomalyVerdict) String() string {
+	return string(e)
+}
+
+func (e *AnomalyVerdict) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AnomalyVerdict(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AnomalyVerdict", str)
+	}
+	return nil
+}
+
+func (e AnomalyVerdict) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AnomalyVerdict) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AnomalyVerdict) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // Which side of an evaluation's diff to page.
 type CohortChangeDirection string
 
@@ -3725,6 +3878,69 @@ func (e *MetricStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e MetricStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// An optional LLM second opinion on a flagged bucket; never the only judge (README "LLM review"):
+// EXPLAIN only explains, RERANK moves the confidence by at most 0.2, and a failed or skipped review
+// leaves the statistical result.
+type MonitorLLMReview string
+
+const (
+	// No model is asked (the default).
+	MonitorLLMReviewOff MonitorLLMReview = "OFF"
+	// Flagged buckets get an explanation; nothing else changes.
+	MonitorLLMReviewExplain MonitorLLMReview = "EXPLAIN"
+	// Flagged and near-threshold buckets get an explanation and a reviewed confidence, within 0.2 of the score.
+	MonitorLLMReviewRerank MonitorLLMReview = "RERANK"
+)
+
+var AllMonitorLLMReview = []MonitorLLMReview{
+	MonitorLLMReviewOff,
+	MonitorLLMReviewExplain,
+	MonitorLLMReviewRerank,
+}
+
+func (e MonitorLLMReview) IsValid() bool {
+	switch e {
+	case MonitorLLMReviewOff, MonitorLLMReviewExplain, MonitorLLMReviewRerank:
+		return true
+	}
+	return false
+}
+
+func (e MonitorLLMReview) String() string {
+	return string(e)
+}
+
+func (e *MonitorLLMReview) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MonitorLLMReview(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MonitorLLMReview", str)
+	}
+	return nil
+}
+
+func (e MonitorLLMReview) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MonitorLLMReview) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MonitorLLMReview) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -685,6 +685,32 @@ ORDER BY (tenant_id, insight_id, rated_by);
 -- insights
 CREATE TABLE IF NOT EXISTS `insight_feedback` ON CLUSTER `analytics` AS `insight_feedback_local` ENGINE = Distributed(`analytics`, currentDatabase(), `insight_feedback_local`, cityHash64(tenant_id));
 
+-- monitor_reviews
+CREATE TABLE IF NOT EXISTS `monitor_reviews_local` ON CLUSTER `analytics`
+(
+    tenant_id           LowCardinality(String),
+    monitor_id          String,
+    version             UInt64 COMMENT 'monitor version reviewed',
+    series_key          String COMMENT 'the series labels as JSON (keys sorted), as in monitor_scores',
+    bucket              DateTime64(3, 'UTC'),
+    mode                LowCardinality(String) COMMENT 'EXPLAIN or RERANK',
+    status              LowCardinality(String) COMMENT 'REVIEWED, SKIPPED_BUDGET, SKIPPED_LIMIT or FAILED',
+    verdict             LowCardinality(String) COMMENT 'CONFIRM, DOWNGRADE or UPGRADE; empty unless REVIEWED',
+    explanation         String COMMENT 'the model explanation, at most 400 characters',
+    reason              String COMMENT 'the model reason, or why the review failed',
+    model               LowCardinality(String),
+    score               Float64 COMMENT 'the statistical score the review saw (unchanged)',
+    reviewed_confidence Float64 COMMENT 'RERANK: the bounded reviewed confidence; NaN otherwise',
+    reviewed_anomalous  UInt8 COMMENT 'RERANK: the flag after review; else the statistical flag',
+    tokens              UInt32,
+    reviewed_at         DateTime64(3, 'UTC') COMMENT 'the scheduled time of the evaluation'
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', reviewed_at)
+ORDER BY (tenant_id, monitor_id, version, series_key, bucket);
+
+-- monitor_reviews
+CREATE TABLE IF NOT EXISTS `monitor_reviews` ON CLUSTER `analytics` AS `monitor_reviews_local` ENGINE = Distributed(`analytics`, currentDatabase(), `monitor_reviews_local`, cityHash64(tenant_id, monitor_id));
+
 -- api_keys
 CREATE TABLE IF NOT EXISTS `api_keys_local` ON CLUSTER `analytics`
 (

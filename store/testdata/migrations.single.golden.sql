@@ -594,6 +594,29 @@ CREATE TABLE IF NOT EXISTS `insight_feedback`
 ENGINE = ReplacingMergeTree(version, is_deleted)
 ORDER BY (tenant_id, insight_id, rated_by);
 
+-- monitor_reviews
+CREATE TABLE IF NOT EXISTS `monitor_reviews` 
+(
+    tenant_id           LowCardinality(String),
+    monitor_id          String,
+    version             UInt64 COMMENT 'monitor version reviewed',
+    series_key          String COMMENT 'the series labels as JSON (keys sorted), as in monitor_scores',
+    bucket              DateTime64(3, 'UTC'),
+    mode                LowCardinality(String) COMMENT 'EXPLAIN or RERANK',
+    status              LowCardinality(String) COMMENT 'REVIEWED, SKIPPED_BUDGET, SKIPPED_LIMIT or FAILED',
+    verdict             LowCardinality(String) COMMENT 'CONFIRM, DOWNGRADE or UPGRADE; empty unless REVIEWED',
+    explanation         String COMMENT 'the model explanation, at most 400 characters',
+    reason              String COMMENT 'the model reason, or why the review failed',
+    model               LowCardinality(String),
+    score               Float64 COMMENT 'the statistical score the review saw (unchanged)',
+    reviewed_confidence Float64 COMMENT 'RERANK: the bounded reviewed confidence; NaN otherwise',
+    reviewed_anomalous  UInt8 COMMENT 'RERANK: the flag after review; else the statistical flag',
+    tokens              UInt32,
+    reviewed_at         DateTime64(3, 'UTC') COMMENT 'the scheduled time of the evaluation'
+)
+ENGINE = ReplacingMergeTree(reviewed_at)
+ORDER BY (tenant_id, monitor_id, version, series_key, bucket);
+
 -- api_keys
 CREATE TABLE IF NOT EXISTS `api_keys` 
 (
