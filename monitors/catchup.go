@@ -85,11 +85,7 @@ func (s *Service) CatchUpHandler() jobs.Handler {
 // (watched), and whether one of them was last evaluated (at its current
 // version) for a bucket before at, or never (behind).
 func (s *Service) behind(ctx context.Context, tenant string, g metrics.Grain, at time.Time) (watched, behind bool, err error) {
-	ctx, scope, err := systemContext(ctx, tenant)
-	if err != nil {
-		return false, false, err
-	}
-	all, err := s.effective(ctx, scope)
+	ctx, scope, all, err := s.monitorsOf(ctx, tenant)
 	if err != nil {
 		return false, false, err
 	}
@@ -134,4 +130,42 @@ func (s *Service) lastEvaluated(ctx context.Context, scope store.Scope) (map[run
 		out[k] = t
 	}
 	return out, rows.Err()
+}
+
+// Evaluated reports whether monitor monitorID of tenant (at its current
+// version) has been evaluated for the buckets before to — what an alert
+// rule on it waits for before reading a missing score as NO_DATA. A
+// monitor that is unknown or switched off is never evaluated: true, so
+// nothing waits for it. Tenant comes from trusted input (the alerts tick).
+func (s *Service) Evaluated(ctx context.Context, tenant, monitorID string, to time.Time) (bool, error) {
+	ctx, scope, all, err := s.monitorsOf(ctx, tenant)
+	if err != nil {
+		return false, err
+	}
+	for _, m := range all {
+		if m.ID != monitorID {
+			continue
+		}
+		if !m.Active {
+			return true, nil
+		}
+		last, err := s.lastEvaluated(ctx, scope)
+		if err != nil {
+			return false, err
+		}
+		t, ok := last[runKey{m.ID, m.Version}]
+		return ok && !m.Grain.Truncate(t, time.UTC).Before(to), nil
+	}
+	return true, nil
+}
+
+// monitorsOf is tenant's system context and scope with its effective
+// monitors (stored and key-metric defaults); tenant is trusted job input.
+func (s *Service) monitorsOf(ctx context.Context, tenant string) (context.Context, store.Scope, []*Monitor, error) {
+	ctx, scope, err := systemContext(ctx, tenant)
+	if err != nil {
+		return nil, store.Scope{}, nil, err
+	}
+	all, err := s.effective(ctx, scope)
+	return ctx, scope, all, err
 }

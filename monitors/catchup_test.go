@@ -47,6 +47,9 @@ func TestCatchUpScoresKeyMonitorsWithoutWaitingForTheTick(t *testing.T) {
 	sc, err := e.svc.Scores(ctx, "demo", "key:course_completions", demoEnd.AddDate(0, 0, -monitors.DayHistory), demoEnd)
 	require.NoError(t, err)
 	require.Empty(t, sc)
+	done, err := e.svc.Evaluated(ctx, "demo", "key:course_completions", demoEnd)
+	require.NoError(t, err)
+	assert.False(t, done, "an alert rule on it waits (alerts.AnomalyReadiness)")
 
 	evals := catchUp("start:test", false)
 	assert.Equal(t, tenants, evalTenants(evals), "every tenant with data is behind (no HOUR monitor: DAY tasks only)")
@@ -70,6 +73,16 @@ func TestCatchUpScoresKeyMonitorsWithoutWaitingForTheTick(t *testing.T) {
 		require.NoError(t, err)
 		assert.Len(t, sc, monitors.DayHistory, "%s: the key monitor is scored over its whole window", tenant)
 	}
+
+	done, err = e.svc.Evaluated(ctx, "demo", "key:course_completions", demoEnd)
+	require.NoError(t, err)
+	assert.True(t, done, "evaluated for the buckets before demoEnd")
+	done, err = e.svc.Evaluated(ctx, "demo", "key:course_completions", demoEnd.AddDate(0, 0, 1))
+	require.NoError(t, err)
+	assert.False(t, done, "not for the next day")
+	done, err = e.svc.Evaluated(ctx, "demo", "no-such-monitor", demoEnd)
+	require.NoError(t, err)
+	assert.True(t, done, "nothing to wait for")
 
 	assert.Empty(t, catchUp("start:again", false), "up to date: nothing to catch up")
 
