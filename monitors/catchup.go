@@ -11,8 +11,24 @@ import (
 )
 
 // KindCatchUp evaluates, without waiting for the next tick, every tenant
-// whose monitors are behind the latest complete bucket.
+// whose monitors are behind the latest bucket their tick should have
+// covered.
 const KindCatchUp = "monitors:catchup"
+
+// CatchUpSpec is the cron schedule of the periodic catch-up: a tenant whose
+// data arrived after its tick (a new tenant's first events, a backlog
+// ingested after an outage, `analyticsd seed` run beside a running
+// service) is scored within a quarter of an hour, not at the next tick.
+const CatchUpSpec = "*/15 * * * *"
+
+// Tick lags: a tick evaluates the bucket that closed this long before it
+// fires (HourSpec at :05, DaySpec at 00:20), so late events land first. A
+// catch-up only covers buckets whose tick should have run, so it never
+// evaluates a bucket earlier than its tick would.
+const (
+	hourTickLag = 5 * time.Minute
+	dayTickLag  = 20 * time.Minute
+)
 
 // catchUpParams is the payload of a monitors:catchup task.
 type catchUpParams struct {
@@ -39,8 +55,8 @@ func (s *Service) CatchUp(ctx context.Context, reason string, rescore bool) (job
 // CatchUpHandler runs monitors:catchup: for each grain, every tenant (with
 // events in the last two days or stored monitors) that has an active
 // monitor of that grain whose last evaluation is older than the latest
-// complete bucket — or that was never evaluated — gets the monitors:evaluate
-// task of that bucket. It is the tick's own task (same TaskID), so a
+// bucket its tick should have covered — or that was never evaluated — gets
+// the monitors:evaluate task of that bucket. It is the tick's own task (same TaskID), so a
 // catch-up and a tick of the same bucket, or two replicas' catch-ups, run
 // it once; a rescore is keyed apart and rewrites every bucket.
 func (s *Service) CatchUpHandler() jobs.Handler {
@@ -53,8 +69,11 @@ func (s *Service) CatchUpHandler() jobs.Handler {
 			return err
 		}
 		now := s.cfg.Now().UTC()
-		for _, g := range []metrics.Grain{GrainHour, GrainDay} {
-			at := g.Truncate(now, time.UTC)
+		for _, gl := range []struct {
+			g   metrics.Grain
+			lag time.Duration
+		}{{GrainHour, hourTickLag}, {GrainDay, dayTickLag}} {
+			g, at := gl.g, gl.g.Truncate(now.Add(-gl.lag), time.UTC)
 			tenants, err := s.dangerousTenants(ctx, at.AddDate(0, 0, -2))
 			if err != nil {
 				return err

@@ -43,7 +43,8 @@ func (s *Service) Jobs() []jobs.Registration {
 		{Schedule: &day},
 		{Kind: KindEvaluate, Handler: s.EvaluateHandler()},
 		{Kind: KindBackfill, Handler: s.BackfillHandler()},
-		{Kind: KindCatchUp, Handler: s.CatchUpHandler()},
+		{Kind: KindCatchUp, Handler: s.CatchUpHandler(), Schedule: &jobs.Entry{Name: KindCatchUp, Spec: CatchUpSpec,
+			Task: jobs.Task{Kind: KindCatchUp, Queue: jobs.QueueLow, Params: catchUpParams{}}}},
 	}
 }
 
