@@ -202,6 +202,16 @@ type AnomalySource interface {
 	Scores(ctx context.Context, tenant, monitorID string, from, to time.Time) ([]AnomalyPoint, error)
 }
 
+// AnomalyReadiness is optionally implemented by an AnomalySource: whether
+// the monitor has been evaluated for the buckets before to. An ANOMALY rule
+// waits for its monitor (at most one more bucket) instead of reading
+// NO_DATA from scores not written yet: the monitors' DAY tick runs at 00:20
+// UTC, after the alerts' ticks at 00:00–00:15, and a freshly loaded tenant
+// is scored by a catch-up that takes a while.
+type AnomalyReadiness interface {
+	Evaluated(ctx context.Context, tenant, monitorID string, to time.Time) (bool, error)
+}
+
 // MetricQuerier answers metric requests (*metrics.Querier).
 type MetricQuerier interface {
 	Query(ctx context.Context, req metrics.Request) (*metrics.Result, error)

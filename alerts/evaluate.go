@@ -257,6 +257,10 @@ func (s *Service) evaluate(ctx context.Context, rule *Rule, from, to time.Time, 
 		ev.Skipped = true
 		return ev, nil, nil
 	}
+	if s.awaitingScores(ctx, rule, to) {
+		ev.Skipped = true // not recorded: the next tick evaluates the bucket
+		return ev, nil, nil
+	}
 	byBucket, readErr := s.observe(tenantContext(ctx, rule.Tenant), rule, from, to)
 	ev.Err = readErr
 	next, hist, events := step(rule, states, byBucket[from], readErr, from, to)
@@ -274,6 +278,20 @@ func (s *Service) evaluate(ctx context.Context, rule *Rule, from, to time.Time, 
 		status.LastError = errs.PublicMessage(readErr)
 	}
 	return ev, &record{history: hist, states: next, status: status}, nil
+}
+
+// awaitingScores reports whether an ANOMALY rule's monitor has not yet
+// been evaluated for the bucket ending at to, less than half a bucket after
+// its end (past that, missing scores are NO_DATA: a monitor that never
+// comes does not freeze the rule). A failed check does not hold the rule
+// back.
+func (s *Service) awaitingScores(ctx context.Context, rule *Rule, to time.Time) bool {
+	r, ok := s.deps.Anomalies.(AnomalyReadiness)
+	if rule.Kind != KindAnomaly || !ok || !s.cfg.Now().Before(to.Add(rule.Grain.Next(to).Sub(to)/2)) {
+		return false
+	}
+	done, err := r.Evaluated(ctx, rule.Tenant, rule.MonitorID, to)
+	return err == nil && !done
 }
 
 // EvaluateTenant evaluates every enabled rule of tenant (its defaults

@@ -48,13 +48,27 @@ func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 // by (tenant, monitor), filled by the test, read with the same contract.
 // A monitor listed in broken fails.
 type scoreTable struct {
-	mu     sync.Mutex
-	rows   map[string][]alerts.AnomalyPoint
-	broken map[string]bool
+	mu      sync.Mutex
+	rows    map[string][]alerts.AnomalyPoint
+	broken  map[string]bool
+	pending map[string]bool // monitors not evaluated yet (alerts.AnomalyReadiness)
 }
 
 func newScoreTable() *scoreTable {
-	return &scoreTable{rows: map[string][]alerts.AnomalyPoint{}, broken: map[string]bool{}}
+	return &scoreTable{rows: map[string][]alerts.AnomalyPoint{}, broken: map[string]bool{}, pending: map[string]bool{}}
+}
+
+// SetPending marks monitor as not evaluated yet (true) or evaluated.
+func (s *scoreTable) SetPending(monitor string, pending bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pending[monitor] = pending
+}
+
+func (s *scoreTable) Evaluated(_ context.Context, _, monitor string, _ time.Time) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.pending[monitor], nil
 }
 
 func (s *scoreTable) Add(tenant, monitor string, p alerts.AnomalyPoint) {

@@ -22,6 +22,7 @@ const (
 	countFullEvents      = 50 // baseline events for full confidence
 	countPriorShape      = 0.5
 	countSmallCountLevel = 30.0 // daily rate under which Gaussian detectors are misspecified
+	countTrendT          = 3.0  // standard errors of slope before the baseline is a trend
 )
 
 // CountShiftConfig tunes the count level-shift detector; the zero value is
@@ -43,7 +44,11 @@ type CountShiftConfig struct {
 // more variable than Poisson: campaigns, trends) is estimated robustly from
 // the spread of the baseline's weekly sums (mean absolute deviation from
 // their median, never below Poisson) and scales the counts down
-// (quasi-Poisson). The score is the smaller tail
+// (quasi-Poisson). A baseline that climbs steadily (a young tenant whose
+// learners are still signing up) is also read as a robust line ending at
+// its newest week, with a wider band, so neither the climb nor a drop
+// after it hides behind a lagging mean (countLevels). The score is the
+// smaller tail
 // probability (drop or rise), two-sided, as −log10 p / 6 capped at 1: a
 // score of 0.6 (MEDIUM) means p ≈ 2.5e-4, 0.5 (HIGH) 1e-3, 0.7 (LOW) 6e-5.
 // Confidence grows with the baseline: 0 below 4 weeks, 1 at 8 weeks, and
@@ -111,35 +116,39 @@ func (c *CountShift) step(o Observation) countVerdict {
 	for _, x := range c.hist[len(c.hist)-w:] {
 		s += x
 	}
-	nb := float64(len(base))
-	mean := total / float64(blocks)
-	phi := 1.0
-	if mean > 0 {
-		dev := make([]float64, blocks)
-		med := detMedian(sums)
-		for i, x := range sums {
-			dev[i] = math.Abs(x - med)
+	// The least surprising reading of the baseline judges the window.
+	first := true
+	for _, lv := range countLevels(sums) {
+		v := countJudge(lv, s, float64(w), float64(c.block))
+		if first || v.Score < out.Score {
+			out.Detection, out.rate, first = v.Detection, v.rate, false
 		}
-		sd := detMADToSigma * countMean(dev)
-		phi = math.Max(1, sd*sd/mean)
 	}
-	// Gamma(total/φ + ½, nb) posterior of the scaled daily rate; the scaled
-	// window sum is then NB(r, p) with p = nb / (nb + w).
-	r := total/phi + countPriorShape
-	p := nb / (nb + float64(w))
-	k := s / phi
+	out.Confidence = math.Min(math.Min(1, float64(blocks)/float64(c.baseline)), total/countFullEvents)
+	return out
+}
+
+// countJudge scores a window summing to s over w points against the
+// baseline reading lv (blocks of block points); Confidence is left 0.
+func countJudge(lv countBaseline, s, w, block float64) countVerdict {
+	nb := lv.blocks * block // baseline points the level is worth
+	// Gamma(level·blocks/φ + ½, nb) posterior of the scaled daily rate; the
+	// scaled window sum is then NB(r, p) with p = nb / (nb + w).
+	r := lv.sum*lv.blocks/lv.phi + countPriorShape
+	p := nb / (nb + w)
+	k := s / lv.phi
 	low := nbCDF(k, r, p)                      // P(S ≤ k)
 	high := nbSurv(k, r, p)                    // P(S ≥ k)
 	tail := math.Min(1, 2*math.Min(low, high)) // two-sided
 	surprise := math.Min(-math.Log10(math.Max(tail, 1e-300)), detMaxSurprise)
+	var out countVerdict
 	out.Score = math.Min(1, surprise/countSurpriseFor1)
-	out.Confidence = math.Min(math.Min(1, float64(blocks)/float64(c.baseline)), total/countFullEvents)
-	out.rate = total / nb
+	out.rate = lv.sum / block
 	// One day's 95% band under the same model (p for a window of one point).
 	p1 := nb / (nb + 1)
 	out.Expected = out.rate
-	out.Lower = math.Floor(phi * nbQuantile(0.025, r, p1))
-	out.Upper = math.Ceil(phi * nbQuantile(0.975, r, p1))
+	out.Lower = math.Floor(lv.phi * nbQuantile(0.025, r, p1))
+	out.Upper = math.Ceil(lv.phi * nbQuantile(0.975, r, p1))
 	return out
 }
 
@@ -171,6 +180,86 @@ func nbQuantile(q, r, p float64) float64 {
 	}
 	return lo
 }
+
+// countBaseline is what the baseline's block sums say about the window:
+// the expected sum of one block, how many blocks of evidence that level is
+// worth, and the overdispersion φ of a block sum (≥ 1, Poisson).
+type countBaseline struct {
+	sum, blocks, phi float64
+}
+
+// countLevels reads the level of the block sums ys (oldest first): the
+// readings the window is judged against, the least surprising winning. A
+// flat level is their mean, worth len(ys) blocks. A climbing baseline (a
+// tenant's first months, as learners sign up) is also read as a line: its
+// robust Theil–Sen fit at the newest block — never extrapolated into the
+// window — worth fewer blocks (1 / the variance factor of a line's end
+// point), so a trend widens the band instead of inventing precision. When
+// the slope is at least countTrendT standard errors above 0 the line alone
+// is the reading (a flat mean would lag behind the climb and take the
+// next weeks for a rise, or hide a drop); a smaller positive slope gives
+// both readings, so neither the lagging mean nor a noisy line flags alone.
+// A falling baseline is read flat: it is most often the drop a monitor
+// has just flagged, and its end would take the recovery for a rise. φ is
+// estimated from the residuals around each reading (mean absolute
+// deviation, robust to one odd week), so a climb is not taken for noise.
+func countLevels(ys []float64) []countBaseline {
+	n := float64(len(ys))
+	var total float64
+	for _, y := range ys {
+		total += y
+	}
+	flat := countBaseline{sum: total / n, blocks: n, phi: 1}
+	if total <= 0 {
+		return []countBaseline{flat}
+	}
+	med := detMedian(ys)
+	dev := make([]float64, len(ys))
+	for i, y := range ys {
+		dev[i] = y - med
+	}
+	flat.phi = math.Max(1, sq(countRobustSD(dev))/flat.sum)
+	// Theil–Sen: median pairwise slope, median intercept.
+	var slopes []float64
+	for i := range ys {
+		for j := i + 1; j < len(ys); j++ {
+			slopes = append(slopes, (ys[j]-ys[i])/float64(j-i))
+		}
+	}
+	b := detMedian(slopes)
+	res := make([]float64, len(ys))
+	for i, y := range ys {
+		res[i] = y - b*float64(i)
+	}
+	a := detMedian(res)
+	for i := range res {
+		res[i] -= a
+	}
+	level := a + b*(n-1)
+	if b <= 0 || level <= 0 {
+		return []countBaseline{flat}
+	}
+	sd := countRobustSD(res)
+	xbar := (n - 1) / 2
+	sxx := n * (n*n - 1) / 12 // Σ (i − x̄)² for i = 0…n−1
+	line := countBaseline{sum: level, blocks: 1 / (1/n + sq(n-1-xbar)/sxx), phi: math.Max(1, sq(sd)/flat.sum)}
+	if b >= countTrendT*math.Max(sd, math.Sqrt(flat.sum))/math.Sqrt(sxx) {
+		return []countBaseline{line}
+	}
+	return []countBaseline{flat, line}
+}
+
+// countRobustSD is the standard deviation of residuals xs from their mean
+// absolute value (√(π/2)·mean |x|, a Gaussian's).
+func countRobustSD(xs []float64) float64 {
+	dev := make([]float64, len(xs))
+	for i, x := range xs {
+		dev[i] = math.Abs(x)
+	}
+	return detMADToSigma * countMean(dev)
+}
+
+func sq(x float64) float64 { return x * x }
 
 // countMean is the mean of xs.
 func countMean(xs []float64) float64 {

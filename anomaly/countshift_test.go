@@ -84,6 +84,39 @@ func TestCountShiftFindsLevelShiftsInSmallCounts(t *testing.T) {
 	}
 }
 
+// A young series: counts climb from 0.5 to 8 a day over ten weeks (as a
+// new tenant's learners sign up and reach the end of their courses), stay
+// there three weeks, then drop by 60 % for a month and come back — `make
+// run`'s demo. The drop is found in nearly every seed; neither the climb
+// nor the recovery after the drop is flagged (a mean lagging behind the
+// climb read it as a rise and hid the drop).
+func TestCountShiftFindsADropAfterAClimb(t *testing.T) {
+	const climb, plateau, seeds = 70, 21, 20
+	from, to := climb+plateau, climb+plateau+30
+	found, other := 0, 0
+	for seed := range uint64(seeds) {
+		obs := dailyCounts(100+seed, to+60, func(i int) float64 {
+			switch {
+			case i < climb:
+				return 0.5 + 7.5*float64(i)/climb
+			case i >= from && i < to:
+				return 8 * 0.4
+			}
+			return 8
+		})
+		ds := run(t, "countshift", obs)
+		if flaggedDays(ds, from, to) > 0 {
+			found++
+		}
+		if flaggedDays(ds, 0, from)+flaggedDays(ds, to+14, len(ds)) > 0 {
+			other++
+		}
+	}
+	t.Logf("found in %d of %d seeds; flagged outside the drop (and the 14 days its window needs to leave) in %d", found, seeds, other)
+	assert.GreaterOrEqual(t, found, 18)
+	assert.LessOrEqual(t, other, 2)
+}
+
 // On stationary Poisson counts (with a weekly profile) flags are rare at
 // every rate: the negative-binomial tail is calibrated, not a rule of thumb.
 func TestCountShiftFalseAlarmRate(t *testing.T) {

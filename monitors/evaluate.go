@@ -49,11 +49,7 @@ func (s *Service) Evaluate(ctx context.Context, tenant string, grain metrics.Gra
 // evaluate runs one evaluation of the selected monitors of tenant at at.
 func (s *Service) evaluate(ctx context.Context, tenant string, sel selection, at time.Time) (Stats, error) {
 	var st Stats
-	ctx, scope, err := systemContext(ctx, tenant)
-	if err != nil {
-		return st, err
-	}
-	all, err := s.effective(ctx, scope)
+	ctx, scope, all, err := s.monitorsOf(ctx, tenant)
 	if err != nil {
 		return st, err
 	}

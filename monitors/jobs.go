@@ -18,6 +18,9 @@ type tickParams struct {
 type evaluateParams struct {
 	Grain        metrics.Grain `json:"grain"`
 	ScheduledFor time.Time     `json:"scheduled_for"`
+	// Rescore writes every bucket of the window (a catch-up after a bulk
+	// load), not only the newest.
+	Rescore bool `json:"rescore,omitempty"`
 }
 
 // backfillParams is the payload of a monitors:backfill task.
@@ -28,8 +31,9 @@ type backfillParams struct {
 }
 
 // Jobs is the monitor work a worker runs: the two ticks (HOUR and DAY),
-// the per-tenant evaluation they enqueue, and the backfill of a created or
-// retuned monitor.
+// the per-tenant evaluation they enqueue, the backfill of a created or
+// retuned monitor, and the catch-up of monitors behind their latest
+// complete bucket (CatchUp).
 func (s *Service) Jobs() []jobs.Registration {
 	hour, day := Entry(GrainHour, s.cfg.HourSpec), Entry(GrainDay, s.cfg.DaySpec)
 	return []jobs.Registration{
@@ -39,6 +43,8 @@ func (s *Service) Jobs() []jobs.Registration {
 		{Schedule: &day},
 		{Kind: KindEvaluate, Handler: s.EvaluateHandler()},
 		{Kind: KindBackfill, Handler: s.BackfillHandler()},
+		{Kind: KindCatchUp, Handler: s.CatchUpHandler(), Schedule: &jobs.Entry{Name: KindCatchUp, Spec: CatchUpSpec,
+			Task: jobs.Task{Kind: KindCatchUp, Queue: jobs.QueueLow, Params: catchUpParams{}}}},
 	}
 }
 
@@ -102,7 +108,7 @@ func (s *Service) EvaluateHandler() jobs.Handler {
 		if err := checkGrain(p.Grain, "grain"); err != nil {
 			return err
 		}
-		_, err := s.evaluate(ctx, j.Tenant, selection{grain: p.Grain}, p.ScheduledFor)
+		_, err := s.evaluate(ctx, j.Tenant, selection{grain: p.Grain, backfill: p.Rescore}, p.ScheduledFor)
 		return err
 	})
 }

@@ -93,9 +93,10 @@ type seededServer struct {
 
 // startSeededServer builds analyticsd, seeds learners demo learners over 60
 // days, starts it until the test ends, waits until the firehose committed
-// every seeded event and mints the two tokens. It skips with -short, and
-// (or fails in CI) like requireBrowserTools.
-func startSeededServer(t *testing.T, learners string) seededServer {
+// every seeded event and mints the two tokens; extraEnv (KEY=value) is
+// added to the server's environment. It skips with -short, and (or fails
+// in CI) like requireBrowserTools.
+func startSeededServer(t *testing.T, learners string, extraEnv ...string) seededServer {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("SKIPPED LOUDLY: browser tests do not run with -short")
@@ -109,6 +110,7 @@ func startSeededServer(t *testing.T, learners string) seededServer {
 	addr := freeAddr(t)
 	env := append(os.Environ(), "ANALYTICS_DATA_DIR="+t.TempDir(), "ANALYTICS_SEED_DEMO=false", "ANALYTICS_HTTP_ADDR="+addr,
 		"ANALYTICS_PUBLIC_URL=http://"+addr, "ANALYTICS_LOG_LEVEL=warn")
+	env = append(env, extraEnv...)
 	seedOut := runCmd(t, env, bin, "seed", "--learners", learners, "--days", "60")
 	m := regexp.MustCompile(`published (\d+) demo events`).FindStringSubmatch(seedOut)
 	require.NotNil(t, m, seedOut)

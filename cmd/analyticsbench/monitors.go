@@ -150,7 +150,7 @@ func benchPlantedDrop(ctx context.Context, db *store.DB) (result, error) {
 		Name:     "monitors: planted demo anomaly (−60 % course completions in " + month.Format("2006-01") + ", tenant demo), default daily course_completions monitor, MEDIUM",
 		Value:    fmt.Sprintf("found: %v (%d flagged days in the month); false alarms: %d (3 tenants, 365 days each)", found > 0, found, falseAlarms),
 		Baseline: "—", Ratio: verdict(found > 0 && falseAlarms == 0), Target: "found, 0 false alarms",
-		Note: "detector counts (countshift: 14-day sum against the 8 weeks before, negative binomial) at this commit; daily completions in this data are 0–17 a day",
+		Note: "detector counts (countshift: 14-day sum against the 8 weeks before, read as a robust line when it climbs; negative binomial) at this commit; daily completions in this data are 0–17 a day",
 	}, nil
 }
 

@@ -206,4 +206,5 @@ func (a *app) seedOnFirstStart(ctx context.Context, w io.Writer) {
 		return
 	}
 	fmt.Fprintf(w, "published %d demo events (tenants demo, acme-corp, northwind-school); they appear in queries as ingest loads them\n", n)
+	a.rescoreAfterSeed(ctx, n)
 }

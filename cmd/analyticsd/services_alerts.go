@@ -48,6 +48,12 @@ func (ms monitorScores) Scores(ctx context.Context, tenant, monitorID string, fr
 	return out, nil
 }
 
+// Evaluated implements alerts.AnomalyReadiness: an anomaly rule waits for
+// its monitor's evaluation of the bucket instead of reading NO_DATA.
+func (ms monitorScores) Evaluated(ctx context.Context, tenant, monitorID string, to time.Time) (bool, error) {
+	return ms.m.Evaluated(ctx, tenant, monitorID, to)
+}
+
 // alertFeed is the in-app alertEvents feed of this API replica.
 func (a *app) alertFeed() *alerts.Feed {
 	return alerts.NewFeed(a.bus.JetStream(), a.bus.Stream(), a.log)

@@ -46,6 +46,7 @@ func (a *app) startWork(ctx context.Context) (func(), error) {
 	}
 	sched.Start()
 	a.sched = sched
+	a.catchUpMonitors(ctx)
 	stopErasure := a.runErasureConsumer(ctx)
 	a.log.Info("workers started", "concurrency", a.cfg.WorkerConcurrency, "compact_cron", a.cfg.CompactCron,
 		"retention_cron", a.cfg.RetentionCron, "hot_months", a.cfg.HotMonths)

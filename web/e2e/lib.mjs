@@ -81,6 +81,14 @@ export async function browser(prefix) {
   return { ctx, page, errors, close: async () => { await ctx.close(); rmSync(dir, { recursive: true, force: true }); } };
 }
 
+/** Signs page in as the dev admin (tenant demo) and returns its token. */
+export async function signInAsDevAdmin(page) {
+  await page.goto(`${BASE}/`);
+  await page.getByRole('button', { name: 'Use the dev admin token' }).click();
+  await page.waitForSelector('[data-testid=tenant]');
+  return page.evaluate(() => localStorage.getItem('analytics.console.token'));
+}
+
 /** Signs page in with tok on the sign-in page. */
 export async function signInWithToken(page, tok) {
   await page.goto(`${BASE}/#/signin`);

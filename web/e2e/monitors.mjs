@@ -5,7 +5,7 @@
 // SCREENSHOT_DIR). The admin of tenant demo signs in with the dev token.
 // Prints "ok - …" / "not ok - …" per check and "N passed, N failed" last.
 import { join } from 'node:path';
-import { assert, browser, check, data, finish, requireEnv, signInWithToken } from './lib.mjs';
+import { assert, browser, check, data, finish, requireEnv, signInAsDevAdmin, signInWithToken } from './lib.mjs';
 
 const [BASE, OTHER] = requireEnv('BASE_URL', 'OTHER_TOKEN');
 const SHOTS = process.env.SCREENSHOT_DIR || '';
@@ -20,10 +20,7 @@ const shot = async (page, name) => { if (SHOTS) await page.screenshot({ path: jo
 
 const admin = await browser('monitors-e2e');
 const page = admin.page;
-await page.goto(`${BASE}/`);
-await page.getByRole('button', { name: 'Use the dev admin token' }).click();
-await page.waitForSelector('[data-testid=tenant]');
-const token = await page.evaluate(() => localStorage.getItem('analytics.console.token'));
+const token = await signInAsDevAdmin(page);
 
 await check('the monitors list and the alert rules equal the GraphQL answers, key-metric defaults included', async () => {
   await page.goto(`${BASE}/#/monitors`);
