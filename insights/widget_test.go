@@ -1,6 +1,8 @@
 package insights_test
 
 import (
+	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/store"
 )
 
 // TestPinnedInsightChart pins the acceptance question's chart to a
@@ -25,8 +28,8 @@ func TestPinnedInsightChart(t *testing.T) {
 	h := newHarness(t)
 	q := &jobstest.Recorder{}
 	svc := insights.NewService(h.db, h.tools, q, insights.Config{Now: func() time.Time { return time.Now() }})
-	dash := dashboards.NewService(h.db, h.tools.Registry, func() *metrics.Loader { return metrics.NewLoader(h.tools.Querier, metrics.LoaderConfig{}) },
-		dashboards.Config{Insights: svc, Now: func() time.Time { return demoEnd }})
+	loaders := func() *metrics.Loader { return metrics.NewLoader(h.tools.Querier, metrics.LoaderConfig{}) }
+	dash := dashboards.NewService(h.db, h.tools.Registry, loaders, dashboards.Config{Insights: svc, Now: func() time.Time { return demoEnd }})
 	demoAdmin, acmeAdmin := as("demo", auth.RoleAdmin), as("acme-corp", auth.RoleAdmin)
 
 	month := demo.AnomalyMonth(demoOpts)
@@ -144,5 +147,27 @@ func TestPinnedInsightChart(t *testing.T) {
 		r, err := dash.Render(acmeAdmin, other.ID, nil, nil)
 		require.NoError(t, err)
 		assert.Empty(t, r.Widgets, "nothing was pinned")
+
+		// A stored widget of acme-corp naming demo's insight (written
+		// around the service, as a corrupted row would be) renders an
+		// error, never demo's chart: the render reads with the caller's tenant.
+		forged := *other
+		forged.Version = other.Version + 1
+		forged.Widgets = []dashboards.Widget{{ID: "w1", Version: 1, WidgetInput: dashboards.WidgetInput{Title: "forged", Kind: dashboards.KindInsight,
+			Insight: &dashboards.InsightRef{InsightID: asked.ID}, Position: dashboards.Position{W: 6, H: 4}}}}
+		js, err := json.Marshal(forged)
+		require.NoError(t, err)
+		require.NoError(t, h.db.Insert(context.Background(), store.Insert{Table: "dashboards",
+			Columns: []string{"tenant_id", "dashboard_id", "slug", "version", "is_deleted", "title", "definition", "updated_at", "updated_by"},
+			Rows:    [][]any{{"acme-corp", other.ID, other.Slug, forged.Version, uint8(0), other.Title, string(js), time.Now().UTC(), "test"}}}))
+		fresh := dashboards.NewService(h.db, h.tools.Registry, loaders, dashboards.Config{Insights: svc, Now: func() time.Time { return demoEnd }})
+		r, err = fresh.Render(acmeAdmin, other.ID, nil, nil)
+		require.NoError(t, err)
+		require.Len(t, r.Widgets, 1, "the forged widget is read")
+		assert.Nil(t, r.Widgets[0].Insight, "no data of demo's insight")
+		require.NotNil(t, r.Widgets[0].Error)
+		assert.Equal(t, "BAD_USER_INPUT", r.Widgets[0].Error.Code)
+		assert.Contains(t, r.Widgets[0].Error.Message, "insight not found in this tenant")
+		assert.NotContains(t, r.Widgets[0].Error.Message, stored.Question)
 	})
 }
