@@ -35,10 +35,13 @@ const (
 	KindFunnel    WidgetKind = "FUNNEL"    // a funnel's steps (bars), per breakdown value
 	KindRetention WidgetKind = "RETENTION" // a retention triangle (heat-map table)
 	KindPaths     WidgetKind = "PATHS"     // a paths Sankey (nodes and edges)
+	// KindInsight shows one stored chart of an answered insight
+	// (WidgetInput.Insight, see insight.go).
+	KindInsight WidgetKind = "INSIGHT"
 )
 
 // widgetKinds lists every kind, for validation messages.
-var widgetKinds = []WidgetKind{KindKPI, KindLine, KindBar, KindArea, KindTable, KindPie, KindFunnel, KindRetention, KindPaths}
+var widgetKinds = []WidgetKind{KindKPI, KindLine, KindBar, KindArea, KindTable, KindPie, KindFunnel, KindRetention, KindPaths, KindInsight}
 
 // Journey reports whether widgets of kind k show a journey query.
 func (k WidgetKind) Journey() bool {
@@ -138,6 +141,9 @@ type WidgetInput struct {
 	// Overlay, on a LINE widget of one metric at HOUR or DAY grain, adds a
 	// forecast band and anomaly markers to its data (overlay.go).
 	Overlay *Overlay `json:",omitempty"`
+	// Insight is the stored chart an INSIGHT widget shows (and only it:
+	// the metric, cohort and journey fields stay empty).
+	Insight *InsightRef `json:",omitempty"`
 	// Options are display hints the service stores but does not interpret
 	// (colours, stacking, number format).
 	Options  map[string]string

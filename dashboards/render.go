@@ -55,6 +55,9 @@ type WidgetData struct {
 	// Overlay is the forecast and anomaly scores of a LINE widget that
 	// asks for them (nil otherwise, and when its metric failed).
 	Overlay *OverlayData `json:",omitempty"`
+	// Insight is an INSIGHT widget's stored chart with what it answered
+	// (nil for other widgets and when Error is set).
+	Insight *InsightData `json:",omitempty"`
 }
 
 // WidgetError is why a widget has no (or partial) data: a client-safe
@@ -140,6 +143,9 @@ type render struct {
 // widget answers one widget from the cache or, once for all concurrent
 // identical renders, from the loader.
 func (r *render) widget(ctx context.Context, w Widget) *WidgetData {
+	if w.Kind == KindInsight {
+		return r.computeInsight(ctx, w) // a stored answer: one row read, nothing to cache
+	}
 	if wd, ok := r.fromResults(ctx, w); ok {
 		return wd
 	}

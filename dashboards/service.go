@@ -69,6 +69,10 @@ type Config struct {
 	// (*monitors.Service implements it). Nil (the default) refuses
 	// widgets with an overlay on save.
 	Monitors Monitors
+	// Insights reads the stored charts INSIGHT widgets pin
+	// (*insights.Service implements it). Nil (the default) refuses such
+	// widgets on save.
+	Insights Insights
 }
 
 // Service stores and renders the caller's dashboards, scoped by the

@@ -86,7 +86,12 @@ func (s *Service) validateWidget(ctx context.Context, op, field string, w Widget
 			"%s.position {x:%d y:%d w:%d h:%d} must have x, y ≥ 0, w, h ≥ 1 and fit the %d columns (x + w ≤ %d)",
 			field, p.X, p.Y, p.W, p.H, columns, columns))
 	}
-	if w.Kind.Journey() {
+	switch {
+	case w.Kind == KindInsight:
+		return s.validateInsight(ctx, op, field, w)
+	case w.Insight != nil:
+		return errs.Invalid(op, field+".kind", fmt.Sprintf("%s.kind %s does not show an insight; a pinned insight chart needs kind INSIGHT", field, w.Kind))
+	case w.Kind.Journey():
 		return s.validateJourney(ctx, op, field, w)
 	}
 	if w.Journey != nil {

@@ -573,6 +573,22 @@ type ComplexityRoot struct {
 		Message func(childComplexity int) int
 	}
 
+	InsightWidget struct {
+		Chart     func(childComplexity int) int
+		InsightID func(childComplexity int) int
+	}
+
+	InsightWidgetData struct {
+		AsOf            func(childComplexity int) int
+		Chart           func(childComplexity int) int
+		ChartIndex      func(childComplexity int) int
+		ConfidenceLevel func(childComplexity int) int
+		ConfidenceScore func(childComplexity int) int
+		Grounding       func(childComplexity int) int
+		InsightID       func(childComplexity int) int
+		Question        func(childComplexity int) int
+	}
+
 	Metric struct {
 		Base         func(childComplexity int) int
 		Conversion   func(childComplexity int) int
@@ -745,6 +761,7 @@ type ComplexityRoot struct {
 		DeprecateMetric          func(childComplexity int, id string, expectedVersion int, replacement *string, sunset *time.Time) int
 		EvaluateCohort           func(childComplexity int, id string) int
 		ExportQuery              func(childComplexity int, input model.ExportInput) int
+		PinInsightChart          func(childComplexity int, insightID string, chart *int, dashboardID string, title *string, expectedVersion *int) int
 		RateInsight              func(childComplexity int, id string, useful bool, comment *string) int
 		RemoveWidget             func(childComplexity int, dashboardID string, expectedVersion int, widgetID string) int
 		ReorderWidgets           func(childComplexity int, dashboardID string, expectedVersion int, widgetIds []string) int
@@ -1007,6 +1024,7 @@ type ComplexityRoot struct {
 		Dimensions      func(childComplexity int) int
 		Grain           func(childComplexity int) int
 		ID              func(childComplexity int) int
+		Insight         func(childComplexity int) int
 		Kind            func(childComplexity int) int
 		Limit           func(childComplexity int) int
 		MetricKeys      func(childComplexity int) int
@@ -1022,6 +1040,7 @@ type ComplexityRoot struct {
 		Error      func(childComplexity int) int
 		FreshUntil func(childComplexity int) int
 		Funnel     func(childComplexity int) int
+		Insight    func(childComplexity int) int
 		Notices    func(childComplexity int) int
 		Overlay    func(childComplexity int) int
 		Paths      func(childComplexity int) int
@@ -1096,6 +1115,7 @@ type MutationResolver interface {
 	CancelExport(ctx context.Context, id string) (*model.ExportJob, error)
 	AskInsight(ctx context.Context, question string, context *model.InsightContextInput, engine *model.InsightEngine) (*model.Insight, error)
 	RateInsight(ctx context.Context, id string, useful bool, comment *string) (*model.InsightRating, error)
+	PinInsightChart(ctx context.Context, insightID string, chart *int, dashboardID string, title *string, expectedVersion *int) (*model.Dashboard, error)
 	SaveFunnelActorsAsCohort(ctx context.Context, input model.FunnelActorsCohortInput) (*model.Cohort, error)
 	CreateMetric(ctx context.Context, input model.MetricInput) (*model.Metric, error)
 	UpdateMetric(ctx context.Context, id string, expectedVersion int, input model.MetricInput) (*model.Metric, error)
@@ -3336,6 +3356,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InsightStep.Message(childComplexity), true
 
+	case "InsightWidget.chart":
+		if e.ComplexityRoot.InsightWidget.Chart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightWidget.Chart(childComplexity), true
+	case "InsightWidget.insightId":
+		if e.ComplexityRoot.InsightWidget.InsightID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightWidget.InsightID(childComplexity), true
+
+	case "InsightWidgetData.asOf":
+		if e.ComplexityRoot.InsightWidgetData.AsOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightWidgetData.AsOf(childComplexity), true
+	case "InsightWidgetData.chart":
+		if e.ComplexityRoot.InsightWidgetData.Chart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightWidgetData.Chart(childComplexity), true
+	case "InsightWidgetData.chartIndex":
+		if e.ComplexityRoot.InsightWidgetData.ChartIndex == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightWidgetData.ChartIndex(childComplexity), true
+	case "InsightWidgetData.confidenceLevel":
+		if e.ComplexityRoot.InsightWidgetData.ConfidenceLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightWidgetData.ConfidenceLevel(childComplexity), true
+	case "InsightWidgetData.confidenceScore":
+		if e.ComplexityRoot.InsightWidgetData.ConfidenceScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightWidgetData.ConfidenceScore(childComplexity), true
+	case "InsightWidgetData.grounding":
+		if e.ComplexityRoot.InsightWidgetData.Grounding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightWidgetData.Grounding(childComplexity), true
+	case "InsightWidgetData.insightId":
+		if e.ComplexityRoot.InsightWidgetData.InsightID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightWidgetData.InsightID(childComplexity), true
+	case "InsightWidgetData.question":
+		if e.ComplexityRoot.InsightWidgetData.Question == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightWidgetData.Question(childComplexity), true
+
 	case "Metric.base":
 		if e.ComplexityRoot.Metric.Base == nil {
 			break
@@ -4163,6 +4245,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ExportQuery(childComplexity, args["input"].(model.ExportInput)), true
+	case "Mutation.pinInsightChart":
+		if e.ComplexityRoot.Mutation.PinInsightChart == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_pinInsightChart_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PinInsightChart(childComplexity, args["insightId"].(string), args["chart"].(*int), args["dashboardId"].(string), args["title"].(*string), args["expectedVersion"].(*int)), true
 	case "Mutation.rateInsight":
 		if e.ComplexityRoot.Mutation.RateInsight == nil {
 			break
@@ -5550,6 +5643,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Widget.ID(childComplexity), true
+	case "Widget.insight":
+		if e.ComplexityRoot.Widget.Insight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Widget.Insight(childComplexity), true
 	case "Widget.kind":
 		if e.ComplexityRoot.Widget.Kind == nil {
 			break
@@ -5623,6 +5722,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WidgetData.Funnel(childComplexity), true
+	case "WidgetData.insight":
+		if e.ComplexityRoot.WidgetData.Insight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetData.Insight(childComplexity), true
 	case "WidgetData.notices":
 		if e.ComplexityRoot.WidgetData.Notices == nil {
 			break
@@ -5769,6 +5874,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("FunnelStepInput", ec.unmarshalInputFunnelStepInput),
 			graphql.NewInputUnmarshaler("FunnelStepsBetween", ec.unmarshalInputFunnelStepsBetween),
 			graphql.NewInputUnmarshaler("InsightContextInput", ec.unmarshalInputInsightContextInput),
+			graphql.NewInputUnmarshaler("InsightWidgetInput", ec.unmarshalInputInsightWidgetInput),
 			graphql.NewInputUnmarshaler("JourneyEventInput", ec.unmarshalInputJourneyEventInput),
 			graphql.NewInputUnmarshaler("JourneyFilterInput", ec.unmarshalInputJourneyFilterInput),
 			graphql.NewInputUnmarshaler("MetricAnomaliesInput", ec.unmarshalInputMetricAnomaliesInput),
@@ -7503,6 +7609,86 @@ type InsightRating {
   comment: String!
   "When."
   ratedAt: DateTime!
+}
+`, BuiltIn: false},
+	{Name: "../schema/insightwidget.graphqls", Input: `# Insight widgets: a chart of an answered insight pinned to a dashboard (package
+# dashboards, insight.go; the chart is read from package insights). A pinned chart is a
+# stored answer: it does not follow the dashboard's window or filters.
+
+extend type Mutation {
+  """
+  Pin chart number ` + "`" + `chart` + "`" + ` (0 is the first) of a SUCCEEDED insight of the tenant to a
+  dashboard: appends an INSIGHT widget below the others and returns the dashboard at its
+  new version. ` + "`" + `title` + "`" + ` defaults to the chart's title; ` + "`" + `expectedVersion` + "`" + `, when given,
+  must be the dashboard's current version (else CONFLICT), as in addWidget.
+  """
+  pinInsightChart(insightId: ID!, chart: Int = 0, dashboardId: ID!, title: String, expectedVersion: Int): Dashboard! @hasRole(role: ADMIN)
+}
+
+extend enum WidgetKind {
+  """
+  One stored chart of an answered insight (WidgetInput.insight). A snapshot of the data
+  when the question was answered: it does not follow the dashboard's window or filters.
+  """
+  INSIGHT
+}
+
+"Which chart of which insight an INSIGHT widget shows."
+input InsightWidgetInput {
+  "An insight of the tenant that has SUCCEEDED (askInsight's id)."
+  insightId: ID!
+  "Index of the chart in the insight's charts; 0 is the first."
+  chart: Int = 0
+}
+
+"Which chart of which insight an INSIGHT widget shows."
+type InsightWidget {
+  "The insight."
+  insightId: ID!
+  "Index of the chart in the insight's charts."
+  chart: Int!
+}
+
+extend input WidgetInput {
+  """
+  The chart of an INSIGHT widget (and only of it). The insight must be the tenant's and
+  SUCCEEDED, and have the chart; otherwise BAD_USER_INPUT naming widget.insight.insightId
+  or widget.insight.chart.
+  """
+  insight: InsightWidgetInput
+}
+
+extend type Widget {
+  "The chart an INSIGHT widget shows; null for other kinds."
+  insight: InsightWidget
+}
+
+"""
+An INSIGHT widget's data: the stored chart and what it answered. It is a snapshot as of
+` + "`" + `asOf` + "`" + `, not a view of the dashboard's window: draw it with its question and confidence.
+"""
+type InsightWidgetData {
+  "The insight."
+  insightId: ID!
+  "The question it answered."
+  question: String!
+  "HIGH, MEDIUM, LOW or NONE."
+  confidenceLevel: String!
+  "Confidence 0 to 1."
+  confidenceScore: Float!
+  "GROUNDED or UNGROUNDED: whether every number of the answer traced to evidence."
+  grounding: String!
+  "When the question was asked: the data is as of then."
+  asOf: DateTime!
+  "Index of the chart in the insight's charts."
+  chartIndex: Int!
+  "The chart: its spec and series, exactly as the insight stores it."
+  chart: InsightChart!
+}
+
+extend type WidgetData {
+  "An INSIGHT widget's stored chart with its question, confidence and time; null for other kinds."
+  insight: InsightWidgetData
 }
 `, BuiltIn: false},
 	{Name: "../schema/journeys.graphqls", Input: `# Journeys: funnels, retention and paths over the caller's events (package
@@ -10241,6 +10427,38 @@ func (ec *executionContext) childFields_InsightStep(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type InsightStep", field.Name)
 }
 
+func (ec *executionContext) childFields_InsightWidget(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "insightId":
+		return ec.fieldContext_InsightWidget_insightId(ctx, field)
+	case "chart":
+		return ec.fieldContext_InsightWidget_chart(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InsightWidget", field.Name)
+}
+
+func (ec *executionContext) childFields_InsightWidgetData(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "insightId":
+		return ec.fieldContext_InsightWidgetData_insightId(ctx, field)
+	case "question":
+		return ec.fieldContext_InsightWidgetData_question(ctx, field)
+	case "confidenceLevel":
+		return ec.fieldContext_InsightWidgetData_confidenceLevel(ctx, field)
+	case "confidenceScore":
+		return ec.fieldContext_InsightWidgetData_confidenceScore(ctx, field)
+	case "grounding":
+		return ec.fieldContext_InsightWidgetData_grounding(ctx, field)
+	case "asOf":
+		return ec.fieldContext_InsightWidgetData_asOf(ctx, field)
+	case "chartIndex":
+		return ec.fieldContext_InsightWidgetData_chartIndex(ctx, field)
+	case "chart":
+		return ec.fieldContext_InsightWidgetData_chart(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InsightWidgetData", field.Name)
+}
+
 func (ec *executionContext) childFields_Metric(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -10933,6 +11151,8 @@ func (ec *executionContext) childFields_Widget(ctx context.Context, field graphq
 		return ec.fieldContext_Widget_overlay(ctx, field)
 	case "version":
 		return ec.fieldContext_Widget_version(ctx, field)
+	case "insight":
+		return ec.fieldContext_Widget_insight(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Widget", field.Name)
 }
@@ -10961,6 +11181,8 @@ func (ec *executionContext) childFields_WidgetData(ctx context.Context, field gr
 		return ec.fieldContext_WidgetData_freshUntil(ctx, field)
 	case "cached":
 		return ec.fieldContext_WidgetData_cached(ctx, field)
+	case "insight":
+		return ec.fieldContext_WidgetData_insight(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WidgetData", field.Name)
 }
@@ -11602,6 +11824,52 @@ func (ec *executionContext) field_Mutation_exportQuery_args(ctx context.Context,
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_pinInsightChart_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "insightId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["insightId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "chart",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["chart"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "dashboardId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dashboardId"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "title",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["title"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg4
 	return args, nil
 }
 
@@ -21652,6 +21920,245 @@ func (ec *executionContext) fieldContext_InsightStep_message(_ context.Context, 
 	return graphql.NewScalarFieldContext("InsightStep", field, false, false, "String")
 }
 
+func (ec *executionContext) _InsightWidget_insightId(ctx context.Context, field graphql.CollectedField, obj *model.InsightWidget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightWidget_insightId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InsightID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightWidget_insightId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightWidget", field, false, false, "ID")
+}
+
+func (ec *executionContext) _InsightWidget_chart(ctx context.Context, field graphql.CollectedField, obj *model.InsightWidget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightWidget_chart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Chart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightWidget_chart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightWidget", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InsightWidgetData_insightId(ctx context.Context, field graphql.CollectedField, obj *model.InsightWidgetData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightWidgetData_insightId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InsightID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightWidgetData_insightId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightWidgetData", field, false, false, "ID")
+}
+
+func (ec *executionContext) _InsightWidgetData_question(ctx context.Context, field graphql.CollectedField, obj *model.InsightWidgetData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightWidgetData_question(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Question, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightWidgetData_question(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightWidgetData", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightWidgetData_confidenceLevel(ctx context.Context, field graphql.CollectedField, obj *model.InsightWidgetData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightWidgetData_confidenceLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfidenceLevel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightWidgetData_confidenceLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightWidgetData", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightWidgetData_confidenceScore(ctx context.Context, field graphql.CollectedField, obj *model.InsightWidgetData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightWidgetData_confidenceScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfidenceScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightWidgetData_confidenceScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightWidgetData", field, false, false, "Float")
+}
+
+func (ec *executionContext) _InsightWidgetData_grounding(ctx context.Context, field graphql.CollectedField, obj *model.InsightWidgetData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightWidgetData_grounding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grounding, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightWidgetData_grounding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightWidgetData", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightWidgetData_asOf(ctx context.Context, field graphql.CollectedField, obj *model.InsightWidgetData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightWidgetData_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AsOf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightWidgetData_asOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightWidgetData", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _InsightWidgetData_chartIndex(ctx context.Context, field graphql.CollectedField, obj *model.InsightWidgetData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightWidgetData_chartIndex(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChartIndex, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightWidgetData_chartIndex(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightWidgetData", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InsightWidgetData_chart(ctx context.Context, field graphql.CollectedField, obj *model.InsightWidgetData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightWidgetData_chart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Chart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InsightChart) graphql.Marshaler {
+			return ec.marshalNInsightChart2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightChart(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightWidgetData_chart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InsightWidgetData",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InsightChart(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Metric_id(ctx context.Context, field graphql.CollectedField, obj *model.Metric) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25563,6 +26070,68 @@ func (ec *executionContext) fieldContext_Mutation_rateInsight(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_rateInsight_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_pinInsightChart(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_pinInsightChart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PinInsightChart(ctx, fc.Args["insightId"].(string), fc.Args["chart"].(*int), fc.Args["dashboardId"].(string), fc.Args["title"].(*string), fc.Args["expectedVersion"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.Dashboard
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.Dashboard
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Dashboard) graphql.Marshaler {
+			return ec.marshalNDashboard2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐDashboard(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_pinInsightChart(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Dashboard(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_pinInsightChart_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -32391,6 +32960,38 @@ func (ec *executionContext) fieldContext_Widget_version(_ context.Context, field
 	return graphql.NewScalarFieldContext("Widget", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Widget_insight(ctx context.Context, field graphql.CollectedField, obj *model.Widget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Widget_insight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Insight, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InsightWidget) graphql.Marshaler {
+			return ec.marshalOInsightWidget2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightWidget(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Widget_insight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Widget",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InsightWidget(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _WidgetData_widgetId(ctx context.Context, field graphql.CollectedField, obj *model.WidgetData) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -32696,6 +33297,38 @@ func (ec *executionContext) _WidgetData_cached(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_WidgetData_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WidgetData", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _WidgetData_insight(ctx context.Context, field graphql.CollectedField, obj *model.WidgetData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetData_insight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Insight, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InsightWidgetData) graphql.Marshaler {
+			return ec.marshalOInsightWidgetData2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightWidgetData(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetData_insight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WidgetData",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InsightWidgetData(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _WidgetError_code(ctx context.Context, field graphql.CollectedField, obj *model.WidgetError) (ret graphql.Marshaler) {
@@ -35460,6 +36093,59 @@ func UnmarshalInsightContextInput(ctx context.Context, raw any) (model.InsightCo
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputInsightWidgetInput(ctx context.Context, obj any) (model.InsightWidgetInput, error) {
+	var it model.InsightWidgetInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["chart"]; !present {
+		asMap["chart"] = 0
+	}
+
+	fieldsInOrder := [...]string{"insightId", "chart"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "insightId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("insightId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InsightID = data
+		case "chart":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("chart"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Chart = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInsightWidgetInput unmarshals raw into the InsightWidgetInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInsightWidgetInput(ctx context.Context, raw any) (model.InsightWidgetInput, error) {
+	var out model.InsightWidgetInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InsightWidgetInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputJourneyEventInput(ctx context.Context, obj any) (model.JourneyEventInput, error) {
 	var it model.JourneyEventInput
 	if obj == nil {
@@ -37156,7 +37842,7 @@ func (ec *executionContext) unmarshalInputWidgetInput(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"title", "kind", "metricKeys", "dimensions", "grain", "limit", "cohorts", "cohortBreakdown", "position", "funnel", "retention", "paths", "overlay"}
+	fieldsInOrder := [...]string{"title", "kind", "metricKeys", "dimensions", "grain", "limit", "cohorts", "cohortBreakdown", "position", "funnel", "retention", "paths", "overlay", "insight"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -37254,6 +37940,13 @@ func (ec *executionContext) unmarshalInputWidgetInput(ctx context.Context, obj a
 				return it, err
 			}
 			it.Overlay = data
+		case "insight":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("insight"))
+			data, err := ec.unmarshalOInsightWidgetInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightWidgetInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Insight = data
 		}
 	}
 	return it, nil
@@ -40927,6 +41620,112 @@ func (ec *executionContext) _InsightStep(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var insightWidgetImplementors = []string{"InsightWidget"}
+
+func (ec *executionContext) _InsightWidget(ctx context.Context, sel ast.SelectionSet, obj *model.InsightWidget) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, insightWidgetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InsightWidget")
+		case "insightId":
+			out.Values[i] = ec._InsightWidget_insightId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "chart":
+			out.Values[i] = ec._InsightWidget_chart(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var insightWidgetDataImplementors = []string{"InsightWidgetData"}
+
+func (ec *executionContext) _InsightWidgetData(ctx context.Context, sel ast.SelectionSet, obj *model.InsightWidgetData) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, insightWidgetDataImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InsightWidgetData")
+		case "insightId":
+			out.Values[i] = ec._InsightWidgetData_insightId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "question":
+			out.Values[i] = ec._InsightWidgetData_question(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confidenceLevel":
+			out.Values[i] = ec._InsightWidgetData_confidenceLevel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confidenceScore":
+			out.Values[i] = ec._InsightWidgetData_confidenceScore(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "grounding":
+			out.Values[i] = ec._InsightWidgetData_grounding(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "asOf":
+			out.Values[i] = ec._InsightWidgetData_asOf(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "chartIndex":
+			out.Values[i] = ec._InsightWidgetData_chartIndex(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "chart":
+			out.Values[i] = ec._InsightWidgetData_chart(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var metricImplementors = []string{"Metric", "Node"}
 
 func (ec *executionContext) _Metric(ctx context.Context, sel ast.SelectionSet, obj *model.Metric) graphql.Marshaler {
@@ -42083,6 +42882,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "rateInsight":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_rateInsight(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pinInsightChart":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_pinInsightChart(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -43841,6 +44647,11 @@ func (ec *executionContext) _Widget(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "insight":
+			out.Values[i] = ec._Widget_insight(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -43922,6 +44733,11 @@ func (ec *executionContext) _WidgetData(ctx context.Context, sel ast.SelectionSe
 		case "cached":
 			out.Values[i] = ec._WidgetData_cached(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "insight":
+			out.Values[i] = ec._WidgetData_insight(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -47725,6 +48541,28 @@ func (ec *executionContext) marshalOInsightPeriod2ᚖgithubᚗcomᚋlearnhubᚋa
 		return graphql.Null
 	}
 	return ec._InsightPeriod(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOInsightWidget2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightWidget(ctx context.Context, sel ast.SelectionSet, v *model.InsightWidget) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._InsightWidget(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOInsightWidgetData2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightWidgetData(ctx context.Context, sel ast.SelectionSet, v *model.InsightWidgetData) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._InsightWidgetData(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOInsightWidgetInput2ᚖgithubᚗcomᚋlearnhubᚋanalyticsᚑserviceᚋgraphᚋmodelᚐInsightWidgetInput(ctx context.Context, v any) (*model.InsightWidgetInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputInsightWidgetInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {

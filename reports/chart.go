@@ -121,23 +121,28 @@ func lines(p *plot.Plot, sec *Section, loc *time.Location) (bool, error) {
 }
 
 func bars(p *plot.Plot, sec *Section) (bool, error) {
-	vals := plotter.Values{}
-	for _, v := range sec.Series[0].Values {
-		if math.IsNaN(v) {
-			v = 0
-		}
-		vals = append(vals, v)
-	}
-	if len(vals) == 0 {
+	if len(sec.Series[0].Values) == 0 {
 		return false, nil
 	}
-	width := vg.Points(min(36, 360/float64(len(vals))))
-	b, err := plotter.NewBarChart(vals, width)
-	if err != nil {
-		return false, errs.Wrap("reports.chart", errs.KindInternal, err, "")
+	// several series (a pinned insight's periods) are bars side by side
+	n := len(sec.Series)
+	width := vg.Points(min(36, 360/float64(len(sec.Series[0].Values)))) / vg.Length(n)
+	for i, s := range sec.Series {
+		vals := plotter.Values{}
+		for _, v := range s.Values {
+			if math.IsNaN(v) {
+				v = 0
+			}
+			vals = append(vals, v)
+		}
+		b, err := plotter.NewBarChart(vals, width)
+		if err != nil {
+			return false, errs.Wrap("reports.chart", errs.KindInternal, err, "")
+		}
+		b.Color, b.LineStyle.Width = seriesColor(i), 0
+		b.Offset = vg.Length(groupOffset(i, n, float64(width)))
+		p.Add(b)
 	}
-	b.Color, b.LineStyle.Width = palette[0], 0
-	p.Add(b)
 	p.X.Tick.Label.Font.Size = vg.Points(7.5)
 	face := font.DefaultCache.Lookup(p.X.Tick.Label.Font, p.X.Tick.Label.Font.Size)
 	labels := make([]string, len(sec.Labels))
@@ -145,7 +150,7 @@ func bars(p *plot.Plot, sec *Section) (bool, error) {
 		labels[i] = chartLabel(face, l)
 	}
 	p.NominalX(labels...)
-	p.X.Min, p.X.Max = -0.6, float64(len(vals))-0.4
+	p.X.Min, p.X.Max = -0.6, float64(len(sec.Series[0].Values))-0.4
 	if len(sec.Labels) > 8 {
 		p.X.Tick.Label.Rotation = math.Pi / 5
 		p.X.Tick.Label.XAlign = draw.XRight

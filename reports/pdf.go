@@ -216,6 +216,7 @@ func (d *pdfDoc) section(sec *Section) error {
 		chartW = contentW - sideTableW - 6
 	}
 	top := f.GetY()
+	captioned := false
 	if charted {
 		png, ok, err := chartPNG(sec, d.snap.Location, vg.Length(chartW/25.4*72), vg.Length(chartH/25.4*72))
 		if err != nil {
@@ -231,6 +232,8 @@ func (d *pdfDoc) section(sec *Section) error {
 			if o := sec.Overlay; o != nil {
 				d.caption(overlayCaption(o, d.snap.Location, hourly(sec)))
 			}
+			d.note(sec.Caption)
+			captioned = true
 		}
 	}
 	switch {
@@ -242,6 +245,9 @@ func (d *pdfDoc) section(sec *Section) error {
 	case tabled:
 		d.table(sec, margin, contentW)
 	}
+	if !captioned {
+		d.note(sec.Caption) // a table's, or a chart's that could not be drawn
+	}
 	f.Ln(5)
 	return nil
 }
@@ -249,7 +255,7 @@ func (d *pdfDoc) section(sec *Section) error {
 // legend writes a colour key above a chart of several series or with an
 // overlay (whose band and markers get keys of their own).
 func (d *pdfDoc) legend(sec *Section) {
-	if (len(sec.Series) < 2 && sec.Overlay == nil) || len(sec.Buckets) == 0 {
+	if (len(sec.Series) < 2 && sec.Overlay == nil) || (len(sec.Buckets) == 0 && len(sec.Series) < 2) {
 		return
 	}
 	f := d.f

@@ -62,6 +62,9 @@ type Section struct {
 	// Overlay is a LINE widget's forecast band and anomaly markers; nil
 	// for none.
 	Overlay *ChartOverlay
+	// Caption is a line under the chart (or table) saying where its data
+	// comes from: a pinned insight's id, question, time and confidence.
+	Caption string
 }
 
 // KPI is one headline number.
@@ -139,6 +142,8 @@ func (s *Service) dashboardSnapshot(ctx context.Context, rep *Report, run *Run) 
 	for i, w := range d.Widgets {
 		wd := r.Widgets[i]
 		switch {
+		case w.Kind == dashboards.KindInsight:
+			snap.Sections = append(snap.Sections, insightSection(w, wd, loc))
 		case wd.Error != nil && w.Kind.Journey():
 			snap.Sections = append(snap.Sections, Section{Title: w.Title, Kind: w.Kind, Error: wd.Error.Message})
 		case w.Kind.Journey():

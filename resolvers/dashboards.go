@@ -28,7 +28,7 @@ func toDashboardInput(in model.DashboardInput) dashboards.Input {
 func toWidgetInput(in model.WidgetInput, field string) (dashboards.WidgetInput, error) {
 	out := dashboards.WidgetInput{Title: in.Title, Kind: dashboards.WidgetKind(in.Kind), MetricKeys: in.MetricKeys,
 		Dimensions: in.Dimensions, Limit: deref(in.Limit), Cohorts: toCohortFilters(in.Cohorts), CohortBreakdown: deref(in.CohortBreakdown),
-		Overlay: toOverlay(in.Overlay)}
+		Overlay: toOverlay(in.Overlay), Insight: toInsightRef(in.Insight)}
 	if in.Grain != nil {
 		out.Grain = toGrain(*in.Grain)
 	}
@@ -86,7 +86,7 @@ func toModelDashboard(d *dashboards.Dashboard) *model.Dashboard {
 	for _, w := range d.Widgets {
 		mw := &model.Widget{ID: w.ID, Title: w.Title, Kind: model.WidgetKind(w.Kind), MetricKeys: nonNil(w.MetricKeys),
 			Dimensions: nonNil(w.Dimensions), Limit: ptrIf(w.Limit), Version: int(w.Version),
-			Cohorts: []*model.CohortFilter{}, CohortBreakdown: ptrIf(w.CohortBreakdown), Overlay: toModelOverlay(w.Overlay),
+			Cohorts: []*model.CohortFilter{}, CohortBreakdown: ptrIf(w.CohortBreakdown), Overlay: toModelOverlay(w.Overlay), Insight: toModelInsightRef(w.Insight),
 			Position: &model.WidgetPosition{X: w.Position.X, Y: w.Position.Y, W: w.Position.W, H: w.Position.H}}
 		for _, c := range w.Cohorts {
 			mw.Cohorts = append(mw.Cohorts, &model.CohortFilter{ID: c.CohortID, Member: !c.Exclude})
@@ -104,7 +104,8 @@ func toModelRender(r *dashboards.Rendering) *model.DashboardRender {
 	out := &model.DashboardRender{From: r.Range.From, To: r.Range.To, Widgets: make([]*model.WidgetData, 0, len(r.Widgets))}
 	for _, w := range r.Widgets {
 		wd := &model.WidgetData{WidgetID: w.WidgetID, Notices: nonNil(w.Notices), ComputedAt: w.ComputedAt,
-			FreshUntil: w.FreshUntil, Cached: w.Cached, Results: []*model.MetricQueryResult{}, Overlay: toModelOverlayData(w.Overlay)}
+			FreshUntil: w.FreshUntil, Cached: w.Cached, Results: []*model.MetricQueryResult{}, Overlay: toModelOverlayData(w.Overlay),
+			Insight: toModelInsightData(w.Insight)}
 		if w.Error != nil {
 			wd.Error = &model.WidgetError{Code: w.Error.Code, Message: w.Error.Message}
 		}

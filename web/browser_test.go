@@ -89,6 +89,7 @@ type seededServer struct {
 	base   string
 	viewer string // a viewer of tenant demo
 	other  string // an admin of tenant acme-corp (tenant B)
+	admin  string // an admin of tenant demo
 }
 
 // startSeededServer builds analyticsd, seeds learners demo learners over 60
@@ -119,13 +120,14 @@ func startSeededServer(t *testing.T, learners string, extraEnv ...string) seeded
 	waitForIngest(t, s.base, seeded)
 	s.viewer = strings.TrimSpace(runCmd(t, env, bin, "token", "--tenant", "demo", "--role", "viewer", "--ttl", "1h"))
 	s.other = strings.TrimSpace(runCmd(t, env, bin, "token", "--tenant", "acme-corp", "--role", "admin", "--ttl", "1h"))
+	s.admin = strings.TrimSpace(runCmd(t, env, bin, "token", "--tenant", "demo", "--role", "admin", "--ttl", "1h"))
 	return s
 }
 
-// env is the environment the e2e scripts read: BASE_URL, VIEWER_TOKEN and
-// OTHER_TOKEN.
+// env is the environment the e2e scripts read: BASE_URL, VIEWER_TOKEN,
+// OTHER_TOKEN and ADMIN_TOKEN.
 func (s seededServer) env() []string {
-	return append(os.Environ(), "BASE_URL="+s.base, "VIEWER_TOKEN="+s.viewer, "OTHER_TOKEN="+s.other)
+	return append(os.Environ(), "BASE_URL="+s.base, "VIEWER_TOKEN="+s.viewer, "OTHER_TOKEN="+s.other, "ADMIN_TOKEN="+s.admin)
 }
 
 // runE2E runs node script (relative to web/) with env, logging its output

@@ -67,8 +67,10 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 	if s.results, err = a.resultCache(); err != nil {
 		return nil, err
 	}
+	pinned := &lateInsights{}
 	dash := dashboards.NewService(a.db, s.registry, func() *metrics.Loader { return metrics.NewLoader(s.querier, metrics.LoaderConfig{}) },
-		dashboards.Config{Locks: a.kv, Cache: a.kv, Cohorts: s.cohorts, Journeys: s.journeys, Monitors: s.monitors, ResultCache: s.results})
+		dashboards.Config{Locks: a.kv, Cache: a.kv, Cohorts: s.cohorts, Journeys: s.journeys, Monitors: s.monitors, ResultCache: s.results,
+			Insights: pinned})
 	s.dashboards, usage.finder = dash, metrics.UsageFinders{dash, s.cohorts}
 
 	blobs, route, err := a.openBlobs()
@@ -93,6 +95,7 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 		return nil, err
 	}
 	s.insights = a.openInsights(s)
+	pinned.svc = s.insights
 	if s.alerts, err = a.openAlerts(s); err != nil {
 		return nil, err
 	}

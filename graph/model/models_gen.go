@@ -1246,6 +1246,43 @@ type InsightStep struct {
 	Message string `json:"message"`
 }
 
+// Which chart of which insight an INSIGHT widget shows.
+type InsightWidget struct {
+	// The insight.
+	InsightID string `json:"insightId"`
+	// Index of the chart in the insight's charts.
+	Chart int `json:"chart"`
+}
+
+// An INSIGHT widget's data: the stored chart and what it answered. It is a snapshot as of
+// `asOf`, not a view of the dashboard's window: draw it with its question and confidence.
+type InsightWidgetData struct {
+	// The insight.
+	InsightID string `json:"insightId"`
+	// The question it answered.
+	Question string `json:"question"`
+	// HIGH, MEDIUM, LOW or NONE.
+	ConfidenceLevel string `json:"confidenceLevel"`
+	// Confidence 0 to 1.
+	ConfidenceScore float64 `json:"confidenceScore"`
+	// GROUNDED or UNGROUNDED: whether every number of the answer traced to evidence.
+	Grounding string `json:"grounding"`
+	// When the question was asked: the data is as of then.
+	AsOf time.Time `json:"asOf"`
+	// Index of the chart in the insight's charts.
+	ChartIndex int `json:"chartIndex"`
+	// The chart: its spec and series, exactly as the insight stores it.
+	Chart *InsightChart `json:"chart"`
+}
+
+// Which chart of which insight an INSIGHT widget shows.
+type InsightWidgetInput struct {
+	// An insight of the tenant that has SUCCEEDED (askInsight's id).
+	InsightID string `json:"insightId"`
+	// Index of the chart in the insight's charts; 0 is the first.
+	Chart *int `json:"chart,omitempty"`
+}
+
 // Selects events: a type and property filters that all hold.
 type JourneyEventInput struct {
 	// Event type, e.g. lesson.completed; the tenant must have events of it.
@@ -2221,6 +2258,8 @@ type Widget struct {
 	Overlay *WidgetOverlay `json:"overlay,omitempty"`
 	// Bumped whenever the widget changes (part of its cache key).
 	Version int `json:"version"`
+	// The chart an INSIGHT widget shows; null for other kinds.
+	Insight *InsightWidget `json:"insight,omitempty"`
 }
 
 // One widget's data.
@@ -2247,6 +2286,8 @@ type WidgetData struct {
 	FreshUntil time.Time `json:"freshUntil"`
 	// Whether it came from the cache.
 	Cached bool `json:"cached"`
+	// An INSIGHT widget's stored chart with its question, confidence and time; null for other kinds.
+	Insight *InsightWidgetData `json:"insight,omitempty"`
 }
 
 // A widget-level failure.
@@ -2288,6 +2329,10 @@ type WidgetInput struct {
 	// (its own or the metric's default), without cohorts; computed by the monitors service
 	// (as metricForecast and metricAnomalies) and returned in WidgetData.overlay.
 	Overlay *WidgetOverlayInput `json:"overlay,omitempty"`
+	// The chart of an INSIGHT widget (and only of it). The insight must be the tenant's and
+	// SUCCEEDED, and have the chart; otherwise BAD_USER_INPUT naming widget.insight.insightId
+	// or widget.insight.chart.
+	Insight *InsightWidgetInput `json:"insight,omitempty"`
 }
 
 // What a LINE widget draws over its series.
@@ -4706,6 +4751,9 @@ const (
 	WidgetKindRetention WidgetKind = "RETENTION"
 	// What users do next (WidgetInput.paths): a Sankey's nodes and edges.
 	WidgetKindPaths WidgetKind = "PATHS"
+	// One stored chart of an answered insight (WidgetInput.insight). A snapshot of the data
+	// when the question was answered: it does not follow the dashboard's window or filters.
+	WidgetKindInsight WidgetKind = "INSIGHT"
 )
 
 var AllWidgetKind = []WidgetKind{
@@ -4718,11 +4766,12 @@ var AllWidgetKind = []WidgetKind{
 	WidgetKindFunnel,
 	WidgetKindRetention,
 	WidgetKindPaths,
+	WidgetKindInsight,
 }
 
 func (e WidgetKind) IsValid() bool {
 	switch e {
-	case WidgetKindKpi, WidgetKindLine, WidgetKindBar, WidgetKindArea, WidgetKindTable, WidgetKindPie, WidgetKindFunnel, WidgetKindRetention, WidgetKindPaths:
+	case WidgetKindKpi, WidgetKindLine, WidgetKindBar, WidgetKindArea, WidgetKindTable, WidgetKindPie, WidgetKindFunnel, WidgetKindRetention, WidgetKindPaths, WidgetKindInsight:
 		return true
 	}
 	return false

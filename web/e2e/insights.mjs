@@ -2,10 +2,10 @@
 // by playwright-core. Run by web/insights_browser_test.go against a real
 // analyticsd (embedded engines, seeded demo data). Environment: BASE_URL,
 // VIEWER_TOKEN (a viewer of tenant demo), OTHER_TOKEN (an admin of tenant
-// acme-corp). Prints "ok - …" / "not ok - …" per check and "N passed, N failed" last.
-import { assert, browser, check, data, finish, requireEnv, signInWithToken } from './lib.mjs';
+// acme-corp), ADMIN_TOKEN (an admin of tenant demo, who pins a chart). Prints "ok - …" / "not ok - …" per check and "N passed, N failed" last.
+import { assert, browser, check, data, finish, gql, requireEnv, signInWithToken } from './lib.mjs';
 
-const [BASE, VIEWER, OTHER] = requireEnv('BASE_URL', 'VIEWER_TOKEN', 'OTHER_TOKEN');
+const [BASE, VIEWER, OTHER, ADMIN] = requireEnv('BASE_URL', 'VIEWER_TOKEN', 'OTHER_TOKEN', 'ADMIN_TOKEN');
 const QUESTION = 'Why did enrolments change in the last 2 weeks?';
 
 /** The numbers of a text, in order (thousands separators dropped). */
@@ -20,8 +20,15 @@ let id = '';
 await check('a viewer finds Insights in the navigation and asks a question', async () => {
   await signInWithToken(page, VIEWER);
   await page.locator('header nav').getByRole('link', { name: 'Insights', exact: true }).click();
-  await page.fill('input[name=question]', QUESTION);
-  await page.getByRole('button', { name: 'Ask', exact: true }).click();
+  // The question box is a full-width textarea: Shift+Enter is a new line, Enter asks.
+  const box = page.locator('textarea[name=question]');
+  const width = await box.evaluate((el) => el.getBoundingClientRect().width / el.closest('form').getBoundingClientRect().width);
+  assert(width > 0.9, `the question box is ${Math.round(width * 100)} % of the form`);
+  await box.fill('Why did enrolments change');
+  await box.press('Shift+Enter');
+  assert((await box.inputValue()) === 'Why did enrolments change\n', 'Shift+Enter adds a new line');
+  await box.fill(QUESTION);
+  await box.press('Enter');
   await page.waitForURL(/#\/insights\/[0-9a-f-]{36}$/);
   id = page.url().split('/').pop();
 });
@@ -75,6 +82,51 @@ await check('an evidence link shows its SQL or request and its values', async ()
 await check('rating it useful is stored', async () => {
   await page.getByRole('button', { name: 'Useful', exact: true }).click();
   await page.waitForFunction(() => document.querySelector('[data-rated]')?.textContent?.startsWith('Rated useful'));
+});
+
+await check('steps render Markdown (no raw ** or backticks), and HTML stays text', async () => {
+  const steps = await page.innerText('[data-steps]');
+  assert(!steps.includes('**') && !steps.includes('`'), `raw Markdown in the steps: ${steps}`);
+  assert((await page.$$('[data-steps] script, [data-steps] img')).length === 0, 'HTML in a step became markup');
+});
+
+let pinned = null;
+await check('an admin pins a chart to a dashboard and sees it drawn there with the same numbers as GraphQL', async () => {
+  const charts = d.insight.charts;
+  const n = charts.findIndex((c) => c.type === 'bar' || c.type === 'line');
+  assert(n >= 0, 'the answer has a bar or line chart');
+  await signInWithToken(page, ADMIN);
+  await page.goto(`${BASE}/#/insights/${id}`);
+  const pin = page.locator(`[data-pin="${n}"]`);
+  await pin.locator('select[name=dashboard] option[data-slug=learner-progress]').waitFor({ state: 'attached' });
+  await pin.locator('select[name=dashboard]').selectOption({ label: await pin.locator('option[data-slug=learner-progress]').textContent() });
+  await pin.locator('input[name=title]').fill('Pinned insight chart');
+  await pin.getByRole('button', { name: 'Pin to dashboard' }).click();
+  await pin.locator('[data-pinned] a').waitFor();
+  await pin.locator('[data-pinned] a').click();
+  await page.waitForURL(/#\/dashboards\/learner-progress$/);
+  const r = await data(ADMIN, `{ dashboard(idOrSlug: "learner-progress") { widgets { id title kind insight { insightId chart } }
+    render { widgets { widgetId insight { insightId question confidenceLevel chart { type series } } } } } }`);
+  const w = r.dashboard.widgets.find((x) => x.kind === 'INSIGHT' && x.title === 'Pinned insight chart');
+  assert(w && w.insight.insightId === id && w.insight.chart === n, `widget ${JSON.stringify(w)}`);
+  const wd = r.dashboard.render.widgets.find((x) => x.widgetId === w.id).insight;
+  assert(JSON.stringify(wd.chart.series.map((s) => s.y)) === JSON.stringify(charts[n].series.map((s) => s.y)), 'render differs from the insight');
+  const sel = `[data-widget="${w.id}"] .chart`;
+  await page.waitForFunction((s) => document.querySelector(s)?.__chart?.getOption().series.length > 0, sel, { timeout: 30_000 });
+  const drawn = await page.$eval(sel, (el) => el.__chart.getOption().series.map((s) => s.data.map((v) => (Array.isArray(v) ? v[1] : v))));
+  assert(JSON.stringify(drawn) === JSON.stringify(wd.chart.series.map((s) => s.y)), `drawn ${JSON.stringify(drawn)} != GraphQL ${JSON.stringify(wd.chart.series.map((s) => s.y))}`);
+  const caption = await page.innerText(`[data-widget="${w.id}"] [data-insight-caption]`);
+  assert(caption.includes(wd.question) && caption.includes(`confidence ${wd.confidenceLevel}`) && caption.includes('as of'), `caption ${caption}`);
+  pinned = w;
+});
+
+await check('tenant B cannot pin the insight', async () => {
+  const dash = await data(OTHER, '{ dashboard(idOrSlug: "learner-progress") { id } }');
+  const body = await gql(OTHER, 'mutation($i: ID!, $d: ID!) { pinInsightChart(insightId: $i, dashboardId: $d) { id } }', { i: id, d: dash.dashboard.id });
+  const e = body.errors?.[0];
+  assert(e && e.extensions?.code === 'BAD_USER_INPUT' && e.message.includes('not found'), `tenant B pinned: ${JSON.stringify(body)}`);
+  assert(!JSON.stringify(body).includes(d.insight.explanation.slice(0, 20)), 'an error leaks the answer');
+  assert(pinned, 'the pin check ran');
 });
 
 await check('tenant B cannot see the insight', async () => {

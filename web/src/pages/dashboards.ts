@@ -3,6 +3,7 @@
 import { atLeast, gql, subscribe, type ApiError } from '../api';
 import { barChart, pieChart, timeChart, dispose } from '../charts';
 import { funnelChart, retentionHeatmap, sankeyChart } from '../charts-journeys';
+import { drawInsightChart, INSIGHT_CHART_FIELDS, type InsightChart } from '../insight-chart';
 import { ANOMALY_FIELDS, FORECAST_FIELDS, seriesKey, toOverlay, type AnomalySeries, type ForecastSeries } from '../overlay';
 import type { Ctx } from '../main';
 import { button, clear, errorBox, field, fmtTime, fmtValue, h, page, RANGES, select, unitOf, GRAINS } from '../ui';
@@ -13,9 +14,10 @@ const RENDER_FIELDS = `from to widgets { widgetId results { ${RESULT_FIELDS} } e
   overlay { grain error { code message } forecast { ${FORECAST_FIELDS} } anomalies { ${ANOMALY_FIELDS} } }
   funnel { steps { step label entered dropOff conversionFromFirst } }
   retention { cohorts { start size cells { offset users rate } } mean { offset users rate } }
-  paths { nodes { step eventType users } edges { step from to users } } }`;
+  paths { nodes { step eventType users } edges { step from to users } }
+  insight { insightId question confidenceLevel confidenceScore grounding asOf chartIndex chart { ${INSIGHT_CHART_FIELDS} } } }`;
 const WIDGET_FIELDS = `id title kind metricKeys dimensions grain limit cohorts { id member } cohortBreakdown position { x y w h } version
-  overlay { forecast { horizon model levels history } anomalies { monitorId detector sensitivity } }`;
+  overlay { forecast { horizon model levels history } anomalies { monitorId detector sensitivity } } insight { insightId chart }`;
 
 export interface MetricResult {
   metric: { key: string; name: string; unit: string; format: string };
@@ -39,6 +41,9 @@ interface WidgetData {
   funnel?: { steps: { step: number; label: string; entered: number; dropOff: number; conversionFromFirst: number }[] } | null;
   retention?: { cohorts: { start: string; size: number; cells: RetentionCell[] }[]; mean: RetentionCell[] } | null;
   paths?: { nodes: { step: number; eventType: string; users: number }[]; edges: { step: number; from: string; to: string; users: number }[] } | null;
+  /** An INSIGHT widget's stored chart: a snapshot as of asOf, not the dashboard's window. */
+  insight?: { insightId: string; question: string; confidenceLevel: string; confidenceScore: number; grounding: string; asOf: string;
+    chartIndex: number; chart: InsightChart } | null;
 }
 
 interface RetentionCell { offset: number; users: number; rate: number }
@@ -64,7 +69,7 @@ interface Render {
 interface Widget {
   id: string;
   title: string;
-  kind: 'KPI' | 'LINE' | 'BAR' | 'AREA' | 'TABLE' | 'PIE' | 'FUNNEL' | 'RETENTION' | 'PATHS';
+  kind: 'KPI' | 'LINE' | 'BAR' | 'AREA' | 'TABLE' | 'PIE' | 'FUNNEL' | 'RETENTION' | 'PATHS' | 'INSIGHT';
   metricKeys: string[];
   dimensions: string[];
   grain: string | null;
@@ -311,6 +316,8 @@ async function cohortRender(dash: Dashboard, r: Render, viewFilters: { dimension
   const dims = await metricDims;
   const filters = viewFilters ?? dash.filters.filter((f) => f.values.length).map((f) => ({ dimension: f.dimension, op: f.op, values: f.values }));
   const widgets = await Promise.all(dash.widgets.map(async (w): Promise<WidgetData> => {
+    const stored = w.kind === 'INSIGHT' ? r.widgets.find((x) => x.widgetId === w.id) : undefined;
+    if (stored) return stored; // a stored answer: no cohort to apply
     const notices: string[] = [];
     try {
       const results = await Promise.all(w.metricKeys.map(async (key) => {
@@ -336,14 +343,16 @@ async function cohortRender(dash: Dashboard, r: Render, viewFilters: { dimension
 
 function widgetCard(w: Widget, dash: Dashboard, form: WidgetForm | null, reload: () => void): HTMLElement {
   const body = h('div', { class: 'widget-body' });
+  // An INSIGHT widget is a pinned chart: moved or removed, not edited.
   const tools = form
     ? h('div', { class: 'widget-tools' },
-        button('✎', () => form.edit(w), 'icon'),
+        w.kind === 'INSIGHT' ? null : button('✎', () => form.edit(w), 'icon'),
         button('↑', () => void reorder(dash, w.id, -1).then(reload, (err) => form.fail(err)), 'icon'),
         button('↓', () => void reorder(dash, w.id, 1).then(reload, (err) => form.fail(err)), 'icon'),
         button('✕', () => void removeWidget(dash, w.id).then(reload, (err) => form.fail(err)), 'icon'))
     : null;
-  tools?.querySelectorAll('button').forEach((b, i) => b.setAttribute('aria-label', ['Edit', 'Move up', 'Move down', 'Remove'][i] + ' ' + w.title));
+  const labels: Record<string, string> = { '✎': 'Edit', '↑': 'Move up', '↓': 'Move down', '✕': 'Remove' };
+  tools?.querySelectorAll('button').forEach((b) => b.setAttribute('aria-label', labels[b.textContent ?? ''] + ' ' + w.title));
   const card = h('article', { class: `card widget widget-${w.kind.toLowerCase()}`, 'data-widget': w.id, 'data-kind': w.kind },
     h('header', {}, h('h2', {}, w.title), tools),
     body);
@@ -378,7 +387,7 @@ function seriesName(r: MetricResult, values: string[], multi: boolean): string {
 
 /** Draws one widget's data into its card. */
 export function drawWidget(card: HTMLElement, w: Pick<Widget, 'kind' | 'grain'>,
-  wd: Pick<WidgetData, 'results' | 'error' | 'notices' | 'cached' | 'computedAt' | 'overlay' | 'funnel' | 'retention' | 'paths'>): void {
+  wd: Pick<WidgetData, 'results' | 'error' | 'notices' | 'cached' | 'computedAt' | 'overlay' | 'funnel' | 'retention' | 'paths' | 'insight'>): void {
   const body = card.querySelector<HTMLElement>('.widget-body')!;
   card.dataset.computedAt = wd.computedAt;
   card.dataset.cached = String(wd.cached);
@@ -445,6 +454,18 @@ export function drawWidget(card: HTMLElement, w: Pick<Widget, 'kind' | 'grain'>,
     }
     case 'PATHS': {
       if (wd.paths) sankeyChart(ensureChart(body, notices), wd.paths.nodes, wd.paths.edges);
+      return;
+    }
+    case 'INSIGHT': {
+      const ins = wd.insight;
+      if (!ins) return;
+      // A stored answer: say what it answered and as of when, above the chart.
+      const caption = h('p', { class: 'small muted insight-caption', 'data-insight-caption': '' },
+        h('a', { href: `#/insights/${ins.insightId}` }, ins.question), ` · as of ${fmtTime(ins.asOf)} · confidence ${ins.confidenceLevel} · ${ins.grounding}`);
+      dispose(body);
+      const chart = h('div', { class: ins.chart.type === 'table' ? 'insight-table' : 'chart', role: 'img', 'data-chart-type': ins.chart.type });
+      clear(body, caption, chart, notices);
+      drawInsightChart(chart, ins.chart);
       return;
     }
   }

@@ -1,11 +1,13 @@
 // Insights: ask a question, watch its steps live (insightProgress), read the
 // explanation and findings with links to their evidence (the SQL or metric
 // request and the values it returned), see the charts drawn from evidence,
-// the confidence and provenance, and rate the answer.
-import { gql, subscribe } from '../api';
-import { barChart, dispose, timeChart } from '../charts';
+// the confidence and provenance, and rate the answer. An admin pins a chart
+// to a dashboard (pinInsightChart), where it is drawn as an INSIGHT widget.
+import { atLeast, gql, subscribe } from '../api';
+import { dispose } from '../charts';
+import { drawInsightChart, INSIGHT_CHART_FIELDS, type InsightChart } from '../insight-chart';
 import type { Ctx } from '../main';
-import { button, clear, errorBox, fmtTime, h, page } from '../ui';
+import { button, clear, errorBox, field, fmtTime, h, page } from '../ui';
 
 interface Evidence {
   id: string;
@@ -16,14 +18,6 @@ interface Evidence {
   rows: number;
   values: { name: string; value: number }[] | null;
   labels: string[];
-}
-
-interface Chart {
-  type: string;
-  title: string;
-  x: string;
-  series: { name: string; x: string[]; y: number[] }[] | null;
-  evidence: string;
 }
 
 interface Insight {
@@ -37,7 +31,7 @@ interface Insight {
   interpretation: { kind: string; metricName: string | null; period: { label: string } | null; compare: { label: string } | null; dimension: string | null; assumptions: string[] } | null;
   explanation: string | null;
   findings: { text: string; evidence: string[] }[];
-  charts: Chart[];
+  charts: InsightChart[];
   evidence: Evidence[];
   grounding: { status: string; checked: number; ungrounded: string[] } | null;
   confidence: { score: number; level: string; reasons: string[] } | null;
@@ -47,7 +41,7 @@ interface Insight {
 const PROGRESS = 'id status error steps { at kind message }';
 const FULL = `id question status engine createdAt error steps { at kind message }
   interpretation { kind metricName period { label } compare { label } dimension assumptions }
-  explanation findings { text evidence } charts { type title x series evidence }
+  explanation findings { text evidence } charts { ${INSIGHT_CHART_FIELDS} }
   evidence { id tool request sql ranAt rows values labels }
   grounding { status checked ungrounded } confidence { score level reasons }
   provenance { engine promptVersion toolCalls tokensIn tokensOut latencyMs engineMs }`;
@@ -55,10 +49,18 @@ const FULL = `id question status engine createdAt error steps { at kind message 
 export async function insightsPage(ctx: Ctx): Promise<HTMLElement> {
   const list = await gql<{ insights: { nodes: Pick<Insight, 'id' | 'question' | 'status' | 'createdAt'>[] } }>(
     '{ insights(first: 10) { nodes { id question status createdAt } } }');
-  const question = h('input', { name: 'question', required: true, class: 'wide', value: ctx.params.get('q') ?? '',
+  // A full-width box: Enter asks, Shift+Enter starts a new line.
+  const question = h('textarea', { name: 'question', required: true, class: 'question', rows: 2,
     placeholder: 'Why did course completions drop in March?' });
+  question.value = ctx.params.get('q') ?? '';
+  question.addEventListener('keydown', (e: KeyboardEvent) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      form.requestSubmit();
+    }
+  });
   const msg = h('div');
-  const form = h('form', { class: 'card form-row', 'data-ask': '', onsubmit: async (e: Event) => {
+  const form: HTMLFormElement = h('form', { class: 'card ask-form', 'data-ask': '', onsubmit: async (e: Event) => {
     e.preventDefault();
     try {
       const r = await gql<{ askInsight: { id: string } }>('mutation($q: String!) { askInsight(question: $q) { id } }', { q: question.value });
@@ -80,19 +82,20 @@ export async function insightsPage(ctx: Ctx): Promise<HTMLElement> {
 export async function insightPage(ctx: Ctx, id: string): Promise<HTMLElement> {
   const first = await gql<{ insight: Insight | null }>(`query($id: ID!) { insight(id: $id) { ${FULL} } }`, { id });
   if (!first.insight) return page('Not found', h('p', {}, `No insight ${id} in tenant ${ctx.viewer.tenant}.`));
+  const canPin = atLeast(ctx.viewer.roles, 'ADMIN');
   const steps = h('ol', { class: 'insight-steps', 'data-steps': '' });
   const status = h('span', { class: 'badge', 'data-status': '' }, first.insight.status);
   const body = h('div', { 'data-answer': '' });
   const out = page(first.insight.question, h('p', {}, status, ' ', h('span', { class: 'muted' }, first.insight.engine)), steps, body);
   const showSteps = (i: Pick<Insight, 'status' | 'steps' | 'error'>) => {
     status.textContent = i.status;
-    clear(steps, i.steps.map((s) => h('li', { 'data-kind': s.kind }, h('code', {}, s.kind), ' ', s.message)));
+    clear(steps, i.steps.map((s) => h('li', { 'data-kind': s.kind }, h('code', {}, s.kind), ' ', stepText(s.message))));
   };
   const finish = async () => {
     const d = await gql<{ insight: Insight }>(`query($id: ID!) { insight(id: $id) { ${FULL} } }`, { id });
     if (!ctx.current()) return;
     showSteps(d.insight);
-    clear(body, answer(d.insight));
+    clear(body, answer(d.insight, canPin));
     drawCharts(body, d.insight.charts);
   };
   showSteps(first.insight);
@@ -106,13 +109,13 @@ export async function insightPage(ctx: Ctx, id: string): Promise<HTMLElement> {
       (err) => clear(body, errorBox(err)));
     ctx.onLeave(stop);
   } else {
-    clear(body, answer(first.insight));
+    clear(body, answer(first.insight, canPin));
     queueMicrotask(() => drawCharts(body, first.insight!.charts));
   }
   return out;
 }
 
-function answer(i: Insight): HTMLElement {
+function answer(i: Insight, canPin: boolean): HTMLElement {
   if (i.status === 'FAILED') return h('div', { class: 'error', role: 'alert' }, i.error ?? 'failed');
   const ev = new Map(i.evidence.map((e) => [e.id, e]));
   const detail = h('div', { class: 'card evidence-detail', 'data-evidence-detail': '', hidden: true });
@@ -131,7 +134,8 @@ function answer(i: Insight): HTMLElement {
     i.findings.length ? h('div', { class: 'card' }, h('h2', {}, 'Findings'), h('ul', { 'data-findings': '' },
       i.findings.map((f) => h('li', {}, markdown(f.text, link), ' ', f.evidence.map((e) => [link(e), ' ']))))) : null,
     i.charts.map((ch, n) => h('div', { class: 'card' }, h('h3', {}, ch.title, ' ', link(ch.evidence)),
-      h('div', { class: ch.type === 'table' ? '' : 'chart', 'data-chart': String(n), 'data-chart-type': ch.type }))),
+      h('div', { class: ch.type === 'table' ? '' : 'chart', 'data-chart': String(n), 'data-chart-type': ch.type }),
+      canPin && i.status === 'SUCCEEDED' ? pinControl(i.id, n, ch.title) : null)),
     h('p', { class: 'evidence-list', 'data-evidence-list': '' }, 'Evidence: ', i.evidence.map((e) => [link(e.id), ` ${e.tool} (${e.rows} rows) `])),
     detail,
     h('div', { class: 'card', 'data-confidence': '' }, h('h2', {}, 'Confidence'),
@@ -155,20 +159,41 @@ function showEvidence(el: HTMLElement, e: Evidence | undefined): void {
     h('table', { class: 'data', 'data-values': '' }, h('tbody', {}, (e.values ?? []).map((v) => h('tr', {}, h('td', {}, v.name), h('td', { class: 'num' }, String(v.value)))))));
 }
 
-function drawCharts(root: HTMLElement, charts: Chart[]): void {
+function drawCharts(root: HTMLElement, charts: InsightChart[]): void {
   charts.forEach((ch, n) => {
     const el = root.querySelector<HTMLElement>(`[data-chart="${n}"]`);
-    const series = ch.series ?? [];
-    if (!el || !series.length) return;
-    if (ch.type === 'line') {
-      timeChart(el, series.map((s) => ({ name: s.name, points: s.x.map((b, j) => ({ bucket: b, value: s.y[j] })) })), { grain: 'DAY' });
-    } else if (ch.type === 'bar') {
-      barChart(el, series[0].x, series.map((s) => ({ name: s.name, values: s.y })));
-    } else {
-      clear(el, h('table', { class: 'data' }, h('thead', {}, h('tr', {}, h('th', {}, ch.x), series.map((s) => h('th', {}, s.name)))),
-        h('tbody', {}, series[0].x.map((x, j) => h('tr', {}, h('td', {}, x), series.map((s) => h('td', { class: 'num' }, String(s.y[j]))))))));
-    }
+    if (el) drawInsightChart(el, ch);
   });
+}
+
+/** Pins chart n to a dashboard the admin picks, under a title (default the chart's). */
+function pinControl(insightId: string, n: number, title: string): HTMLElement {
+  const dash = h('select', { name: 'dashboard', 'aria-label': 'Dashboard' }, h('option', { value: '' }, 'Loading dashboards…'));
+  const name = h('input', { name: 'title', value: title, 'aria-label': 'Widget title' });
+  const msg = h('span', { class: 'small', 'data-pinned': '' });
+  void gql<{ dashboards: { nodes: { id: string; slug: string; title: string }[] } }>('{ dashboards(first: 100) { nodes { id slug title } } }')
+    .then((d) => clear(dash, d.dashboards.nodes.map((x) => h('option', { value: x.id, 'data-slug': x.slug }, x.title))),
+      (err) => clear(msg, errorBox(err)));
+  const form = h('form', { class: 'form-row pin', 'data-pin': String(n), onsubmit: async (e: Event) => {
+    e.preventDefault();
+    try {
+      const r = await gql<{ pinInsightChart: { slug: string } }>(
+        'mutation($i: ID!, $c: Int!, $d: ID!, $t: String) { pinInsightChart(insightId: $i, chart: $c, dashboardId: $d, title: $t) { slug } }',
+        { i: insightId, c: n, d: dash.value, t: name.value || null });
+      const slug = r.pinInsightChart.slug;
+      clear(msg, 'Pinned to ', h('a', { href: `#/dashboards/${slug}` }, dash.selectedOptions[0]?.textContent ?? slug), '.');
+    } catch (err) {
+      clear(msg, errorBox(err));
+    }
+  } }, field('Dashboard', dash), field('Title', name), h('button', { type: 'submit' }, 'Pin to dashboard'), msg);
+  return form;
+}
+
+/** A progress step's message: the same safe Markdown as the explanation (evidence ids as plain text). */
+function stepText(message: string): HTMLElement {
+  const el = markdown(message, (id) => h('span', { class: 'evidence-ref' }, id));
+  el.classList.add('step-text');
+  return el;
 }
 
 function rating(id: string): HTMLElement {
