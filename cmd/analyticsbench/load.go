@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -140,7 +141,7 @@ func loadServer(ctx context.Context, db *store.DB, serving bool) (loadTarget, []
 	r := &resolvers.Resolver{EventService: events.NewService(db), MetricRegistry: reg, MetricQuerier: q}
 	if serving {
 		versions := resultcache.NewVersions()
-		if _, err := versions.Follow(b.Conn(), ingest.NoticeSubjectPrefix+"*", resultcache.TenantFromSubject); err != nil {
+		if _, err := versions.FollowChanges(b.Conn(), ingest.NoticeSubjectPrefix+"*", ingest.NoticeChange); err != nil {
 			return loadTarget{}, nil, nil, err
 		}
 		r.ResultCache = resultcache.New(resultcache.Config{Versions: versions})
@@ -221,6 +222,9 @@ func commitEverySecond(ctx context.Context, db *store.DB, b *bus.Bus) (stop func
 			case <-tick.C:
 			}
 			for _, tenant := range loadTenants {
+				// The notice says how far back the batch reaches, as ingest's do:
+				// no earlier than the engine's now64(3) at the insert.
+				oldest := time.Now().UTC().Add(-time.Second)
 				err := db.Exec(ctx, `
 					INSERT INTO events (tenant_id, event_id, type, user_id, session_id, occurred_at, received_at, properties)
 					SELECT ?, concat('live-', toString(?), '-', toString(number)), 'course.enrolled', concat('u', toString(number)), '',
@@ -228,7 +232,9 @@ func commitEverySecond(ctx context.Context, db *store.DB, b *bus.Bus) (stop func
 				if err != nil {
 					continue // a cancelled insert at the end of the level
 				}
-				_ = b.Conn().Publish(ingest.NoticeSubject(tenant), []byte(`{"tenant":"`+tenant+`"}`))
+				notice, _ := json.Marshal(ingest.Notice{Tenant: tenant, Types: []string{"course.enrolled"}, Count: loadIngestBatch,
+					OldestOccurredAt: oldest, NewestOccurredAt: time.Now().UTC()})
+				_ = b.Conn().Publish(ingest.NoticeSubject(tenant), notice)
 			}
 		}
 	}()
