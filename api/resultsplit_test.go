@@ -91,6 +91,7 @@ func TestResultCacheSplitsClosedDaysFromToday(t *testing.T) {
 		res := h.query(h.token(tenant, auth.RoleViewer), splitReads, nil)
 		require.Empty(t, res.Errors, "%+v", res.Errors)
 		var m struct {
+			Path   string
 			Totals struct{ Value float64 }
 			Series []struct {
 				Total  struct{ Value float64 }
@@ -102,6 +103,7 @@ func TestResultCacheSplitsClosedDaysFromToday(t *testing.T) {
 		}
 		require.NoError(t, json.Unmarshal(res.Data["m"], &m))
 		require.Len(t, m.Series, 1)
+		assert.Equal(t, "rollup", m.Path, "the closed days come from the rollup, as a whole-window read")
 		got := splitAnswer{Total: m.Totals.Value, ByDay: map[string]float64{}, Counts: string(res.Data["c"])}
 		assert.Equal(t, m.Totals.Value, m.Series[0].Total.Value, "the series total is the total")
 		assert.Len(t, m.Series[0].Points, 31, "one point per day of the aligned window, gaps filled")

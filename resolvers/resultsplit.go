@@ -82,9 +82,8 @@ func joinCounts(closed, open *metrics.Result, rng timerange.Range, loc *time.Loc
 			out.Notices = append(out.Notices, n)
 		}
 	}
-	if open.Path != closed.Path {
-		out.Path = closed.Path + "+" + open.Path
-	}
+	// out.Path stays the closed part's: a whole window reads its closed
+	// days the same way and its open day raw, like the open part alone.
 	from := rng.From.In(loc)
 	out.Totals = metrics.Point{Bucket: from, Value: addCounts(closed.Totals.Value, open.Totals.Value)}
 	out.Series = []metrics.Series{}
