@@ -126,7 +126,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	require.NoError(t, err)
 	priv := privacy.NewService(db, nats, blobs, privacy.Config{Logger: slog.New(slog.DiscardHandler), Rollups: metrics.NewRollups(db)})
 	versions := resultcache.NewVersions()
-	_, err = versions.Follow(nats.Conn(), ingest.NoticeSubjectPrefix+"*", resultcache.TenantFromSubject)
+	_, err = versions.FollowChanges(nats.Conn(), ingest.NoticeSubjectPrefix+"*", ingest.NoticeChange)
 	require.NoError(t, err)
 	results := resultcache.New(resultcache.Config{Versions: versions})
 	r := &resolvers.Resolver{

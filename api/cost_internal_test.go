@@ -44,7 +44,7 @@ func TestCostMatchesGqlgen(t *testing.T) {
 // memo); one with variables is measured with each request's values.
 func TestLimitsRememberCostsOfVariableFreeOperations(t *testing.T) {
 	es := graph.NewExecutableSchema((&resolvers.Resolver{}).Config())
-	l := &limits{maxComplexity: 60, maxDepth: 4, es: es, costs: lru.New[opCost](costCacheSize)}
+	l := &limits{maxComplexity: 60, maxDepth: 4, es: es, costs: lru.New[opCost](costCacheSize), traced: true}
 	ctx := context.Background()
 	run := func(q string, vars map[string]any) (int, *gqlerror.Error) {
 		t.Helper()

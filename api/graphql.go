@@ -126,7 +126,7 @@ func NewGraphQLHandler(cfg GraphQLConfig) *handler.Server {
 	srv.Use(adminIntrospection{})
 	srv.Use(newTenantLimiter(cfg.Limits))
 	srv.Use(newSubscriptionLimiter(cfg.Subscriptions))
-	srv.Use(&limits{maxComplexity: cfg.MaxComplexity, maxDepth: cfg.MaxDepth, costs: lru.New[opCost](costCacheSize)})
+	srv.Use(&limits{maxComplexity: cfg.MaxComplexity, maxDepth: cfg.MaxDepth, costs: lru.New[opCost](costCacheSize), traced: cfg.Tracing != nil})
 	srv.Use(inputLimits{maxList: cfg.MaxListLength, maxString: cfg.MaxStringBytes})
 	if cfg.Redis != nil {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: apqCache{rdb: cfg.Redis}})

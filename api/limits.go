@@ -31,6 +31,9 @@ type limits struct {
 	// costs the same (no field has a complexity function reading the
 	// caller), so a dashboard's repeated query is measured once.
 	costs *lru.LRU[opCost]
+	// traced says an operation span reads the complexity (complexityStat);
+	// without one it is not recorded (a map allocation per operation).
+	traced bool
 }
 
 // costCacheSize bounds the operations whose cost limits remembers.
@@ -77,7 +80,9 @@ func (l *limits) MutateOperationContext(ctx context.Context, oc *graphql.Operati
 			map[string]any{"depth": d, "limit": l.maxDepth})
 	}
 	c := cost.complexity
-	oc.Stats.SetExtension(complexityStat, c) // for the operation's span
+	if l.traced {
+		oc.Stats.SetExtension(complexityStat, c) // for the operation's span
+	}
 	if c > l.maxComplexity {
 		return limitError(fmt.Sprintf("query complexity %d exceeds the limit of %d; request fewer fields or smaller pages", c, l.maxComplexity),
 			map[string]any{"complexity": c, "limit": l.maxComplexity})

@@ -39,8 +39,7 @@ type TenantLimits struct {
 // when they start, not while they stream.
 type tenantLimiter struct {
 	limits TenantLimits
-	mu     sync.Mutex
-	byTen  map[string]*tenantBudget
+	byTen  sync.Map // tenant → *tenantBudget; read on every operation, written once per tenant
 }
 
 type tenantBudget struct {
@@ -63,21 +62,19 @@ func newTenantLimiter(l TenantLimits) *tenantLimiter {
 	if l.Concurrency <= 0 {
 		l.Concurrency = DefaultTenantConcurrency
 	}
-	return &tenantLimiter{limits: l, byTen: map[string]*tenantBudget{}}
+	return &tenantLimiter{limits: l}
 }
 
 func (t *tenantLimiter) ExtensionName() string                   { return "TenantLimits" }
 func (t *tenantLimiter) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (t *tenantLimiter) budget(tenant string) *tenantBudget {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	b, ok := t.byTen[tenant]
-	if !ok {
-		b = &tenantBudget{rate: rate.NewLimiter(rate.Limit(t.limits.Rate), t.limits.Burst), inFlight: make(chan struct{}, t.limits.Concurrency)}
-		t.byTen[tenant] = b
+	if b, ok := t.byTen.Load(tenant); ok {
+		return b.(*tenantBudget)
 	}
-	return b
+	b, _ := t.byTen.LoadOrStore(tenant, &tenantBudget{rate: rate.NewLimiter(rate.Limit(t.limits.Rate), t.limits.Burst),
+		inFlight: make(chan struct{}, t.limits.Concurrency)})
+	return b.(*tenantBudget)
 }
 
 func (t *tenantLimiter) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {

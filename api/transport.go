@@ -112,12 +112,11 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 // at most maxBody bytes.
 func (t httpTransport) readPOST(r *http.Request) (*graphql.RawParams, int, string) {
 	ct := r.Header.Get("Content-Type")
-	mt, _, err := mime.ParseMediaType(ct)
-	if ct == "" || err != nil || mt != mediaJSON {
+	if ct != mediaJSON && !isJSONMedia(ct) {
 		return nil, http.StatusUnsupportedMediaType,
 			fmt.Sprintf("Content-Type %q is not supported; send Content-Type: %s", ct, mediaJSON)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, t.maxBody))
+	body, err := readBody(r, t.maxBody)
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return nil, http.StatusRequestEntityTooLarge,
@@ -142,6 +141,37 @@ func (t httpTransport) readPOST(r *http.Request) (*graphql.RawParams, int, strin
 		return nil, http.StatusBadRequest, "the request body holds more than one JSON value; send exactly one object"
 	}
 	return params, 0, ""
+}
+
+// isJSONMedia reports whether a Content-Type names application/json (with
+// any parameters).
+func isJSONMedia(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return ct != "" && err == nil && mt == mediaJSON
+}
+
+// readBody reads r's body up to limit bytes, in one allocation when the
+// client said its length.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	body := http.MaxBytesReader(nil, r.Body, limit)
+	n := r.ContentLength
+	if n <= 0 || n > limit {
+		return io.ReadAll(body)
+	}
+	buf := make([]byte, 0, n+1) // +1: room to see EOF without growing
+	for {
+		m, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		switch {
+		case err == io.EOF:
+			return buf, nil
+		case err != nil:
+			return buf, err
+		case len(buf) == cap(buf): // longer than announced
+			rest, err := io.ReadAll(body)
+			return append(buf, rest...), err
+		}
+	}
 }
 
 // readGET reads the operation from the query string.
@@ -214,9 +244,19 @@ func (t httpTransport) logClientErrors(r *http.Request, list gqlerror.List) {
 func writeResponse(w http.ResponseWriter, media string, status int, resp *graphql.Response, withData bool) {
 	var b []byte
 	var err error
-	if withData {
+	switch {
+	case withData && dataOnly(resp):
+		// The executor's data is compact JSON already: no need to have
+		// encoding/json re-scan it (what json.Marshal would write, byte for byte).
+		b = make([]byte, 0, len(`{"data":}`)+max(len(resp.Data), len("null")))
+		b = append(b, `{"data":`...)
+		if resp.Data == nil {
+			b = append(b, "null"...)
+		}
+		b = append(append(b, resp.Data...), '}')
+	case withData:
 		b, err = json.Marshal(resp)
-	} else {
+	default:
 		b, err = json.Marshal(struct {
 			Errors     gqlerror.List  `json:"errors"`
 			Extensions map[string]any `json:"extensions,omitempty"`
@@ -225,10 +265,19 @@ func writeResponse(w http.ResponseWriter, media string, status int, resp *graphq
 	if err != nil {
 		panic(fmt.Errorf("api: encode GraphQL response: %w", err)) // recovered as INTERNAL by recoverHTTP
 	}
-	w.Header().Set("Content-Type", media+"; charset=utf-8")
+	contentType := mediaJSON + "; charset=utf-8"
+	if media == mediaGraphQLResponse {
+		contentType = mediaGraphQLResponse + "; charset=utf-8"
+	}
+	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// dataOnly reports whether resp holds nothing but data (the common answer).
+func dataOnly(resp *graphql.Response) bool {
+	return len(resp.Errors) == 0 && resp.Label == "" && len(resp.Path) == 0 && resp.HasNext == nil && len(resp.Extensions) == 0
 }
 
 // negotiate picks the response media type from Accept: the first listed

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnhub/analytics-service/ingest"
+	"github.com/learnhub/analytics-service/platform/resultcache"
 )
 
 // malformed are envelopes the firehose must refuse, with the reason.
@@ -118,14 +119,22 @@ func TestDirectDuplicatesAndDeadLetters(t *testing.T) {
 
 	// Notices summarised the commits.
 	var total int
+	var oldest time.Time
 	for len(notices) > 0 {
+		m := <-notices
 		var no ingest.Notice
-		require.NoError(t, json.Unmarshal((<-notices).Data, &no))
+		require.NoError(t, json.Unmarshal(m.Data, &no))
 		assert.Equal(t, tenant, no.Tenant)
 		assert.NotEmpty(t, no.Types)
+		assert.False(t, no.OldestOccurredAt.After(no.NewestOccurredAt), "oldest %s after newest %s", no.OldestOccurredAt, no.NewestOccurredAt)
+		assert.Equal(t, resultcache.Change{Tenant: tenant, Since: no.OldestOccurredAt}, ingest.NoticeChange(m), "the results cache reads the notice's tenant and oldest time")
+		if oldest.IsZero() || no.OldestOccurredAt.Before(oldest) {
+			oldest = no.OldestOccurredAt
+		}
 		total += no.Count
 	}
 	assert.GreaterOrEqual(t, total, n, "notices count every committed event")
+	assert.WithinDuration(t, now.Add(-time.Duration(n-1)*time.Minute), oldest, time.Millisecond, "the notices reach back to the oldest committed event")
 }
 
 func TestDirectStopBetweenInsertAndAck(t *testing.T) {

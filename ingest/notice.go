@@ -24,6 +24,9 @@ type Notice struct {
 	Count int `json:"count"`
 	// NewestOccurredAt is the latest occurred_at among them.
 	NewestOccurredAt time.Time `json:"newest_occurred_at"`
+	// OldestOccurredAt is the earliest occurred_at among them: answers over
+	// windows ending at or before it are unchanged (see NoticeChange).
+	OldestOccurredAt time.Time `json:"oldest_occurred_at"`
 }
 
 // NoticeSubject is the subject of tenant's commit notices.
@@ -44,6 +47,9 @@ func notices(valid []pending) []Notice {
 		n.Count++
 		if e.OccurredAt.After(n.NewestOccurredAt) {
 			n.NewestOccurredAt = e.OccurredAt
+		}
+		if n.OldestOccurredAt.IsZero() || e.OccurredAt.Before(n.OldestOccurredAt) {
+			n.OldestOccurredAt = e.OccurredAt
 		}
 		if !types[e.TenantID][e.Type] {
 			types[e.TenantID][e.Type] = true

@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"context"
+	"time"
 
 	"github.com/learnhub/analytics-service/events"
 	"github.com/learnhub/analytics-service/metrics"
@@ -38,6 +39,11 @@ func (r *Resolver) queryMetric(ctx context.Context, req metrics.Request) (*metri
 	if err != nil {
 		return nil, err
 	}
+	if rng, loc, ok := fixedWindow(req); ok && splittableMetric(req, def, rng, loc) {
+		if cut, ok := splitAt(rng, r.now(), loc); ok {
+			return r.querySplitMetric(ctx, scope.Tenant(), gen, req, rng, cut, loc)
+		}
+	}
 	res, _, err := resultcache.Do(ctx, r.ResultCache, scope.Tenant(), "metricQuery", metricCacheKey{Req: req, Gen: gen},
 		func(ctx context.Context) (*metrics.Result, error) { return r.loadMetric(ctx, req) })
 	return res, err
@@ -73,6 +79,20 @@ func (r *Resolver) alignMetricRequest(req metrics.Request, def *metrics.Definiti
 	return req, true
 }
 
+// fixedWindow is req's window when it is fixed (aligned, or given with
+// both ends) and its zone.
+func fixedWindow(req metrics.Request) (timerange.Range, *time.Location, bool) {
+	spec := req.TimeRange
+	if spec.From == nil || spec.To == nil || timerange.EndsNow(spec) {
+		return timerange.Range{}, nil, false
+	}
+	loc, err := timerange.Location(req.Timezone, "timezone")
+	if err != nil {
+		return timerange.Range{}, nil, false
+	}
+	return timerange.Range{From: spec.From.UTC(), To: spec.To.UTC()}, loc, true
+}
+
 // typeCounts answers eventTypeCounts over the window aligned to the unit it
 // is written in, from the results cache when there is one.
 func (r *Resolver) typeCounts(ctx context.Context, spec timerange.Spec) ([]events.TypeCount, error) {
@@ -86,6 +106,9 @@ func (r *Resolver) typeCounts(ctx context.Context, spec timerange.Spec) ([]event
 	scope, err := store.ScopeFrom(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if cut, ok := splitAt(rng, r.now(), time.UTC); ok {
+		return r.typeCountsSplit(ctx, scope.Tenant(), rng, cut)
 	}
 	counts, _, err := resultcache.Do(ctx, r.ResultCache, scope.Tenant(), "eventTypeCounts", rng,
 		func(ctx context.Context) ([]events.TypeCount, error) { return r.EventService.TypeCounts(ctx, rng) })

@@ -41,6 +41,8 @@ type loadRequest struct {
 	// answer holding "errors" always counts as an error.
 	Want  string
 	Exact bool
+	// Group names the kind of read, for its own p99 (loadResult.P99By).
+	Group string `json:",omitempty"`
 }
 
 // loadResult is what a run measured.
@@ -49,6 +51,8 @@ type loadResult struct {
 	FirstError    string
 	Seconds       float64
 	P50, P95, P99 float64 // milliseconds
+	// P99By is the p99 of each request Group, in milliseconds.
+	P99By map[string]float64 `json:",omitempty"`
 }
 
 // rate is the successful requests per second.
@@ -101,6 +105,7 @@ func generate(ctx context.Context, spec loadSpec) loadResult {
 	var (
 		mu       sync.Mutex
 		lat      []time.Duration
+		byGroup  = map[string][]time.Duration{}
 		errCount int
 		firstErr string
 		wg       sync.WaitGroup
@@ -112,6 +117,7 @@ func generate(ctx context.Context, spec loadSpec) loadResult {
 		go func() {
 			defer wg.Done()
 			var mine []time.Duration
+			mineBy := map[string][]time.Duration{}
 			errs, first := 0, ""
 			for k := c; time.Now().Before(deadline); k++ {
 				r := spec.Requests[k%len(spec.Requests)]
@@ -123,10 +129,17 @@ func generate(ctx context.Context, spec loadSpec) loadResult {
 					}
 					continue
 				}
-				mine = append(mine, time.Since(t0))
+				d := time.Since(t0)
+				mine = append(mine, d)
+				if r.Group != "" {
+					mineBy[r.Group] = append(mineBy[r.Group], d)
+				}
 			}
 			mu.Lock()
 			lat = append(lat, mine...)
+			for g, ds := range mineBy {
+				byGroup[g] = append(byGroup[g], ds...)
+			}
 			errCount += errs
 			if firstErr == "" {
 				firstErr = first
@@ -136,15 +149,23 @@ func generate(ctx context.Context, spec loadSpec) loadResult {
 	}
 	wg.Wait()
 	res := loadResult{Count: len(lat), Errors: errCount, FirstError: firstErr, Seconds: time.Since(start).Seconds()}
-	slices.Sort(lat)
-	pct := func(p float64) float64 {
-		if len(lat) == 0 {
-			return 0
+	res.P50, res.P95, res.P99 = percentile(lat, 0.50), percentile(lat, 0.95), percentile(lat, 0.99)
+	for g, ds := range byGroup {
+		if res.P99By == nil {
+			res.P99By = map[string]float64{}
 		}
-		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
+		res.P99By[g] = percentile(ds, 0.99)
 	}
-	res.P50, res.P95, res.P99 = pct(0.50), pct(0.95), pct(0.99)
 	return res
+}
+
+// percentile is the p-th latency of lat in milliseconds (lat is sorted).
+func percentile(lat []time.Duration, p float64) float64 {
+	if len(lat) == 0 {
+		return 0
+	}
+	slices.Sort(lat)
+	return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
 }
 
 // send makes one request and checks its answer.

@@ -15,7 +15,7 @@ func (a *app) resultCache() (*resultcache.Cache, error) {
 	}
 	versions := resultcache.NewVersions()
 	if nc := a.bus.Conn(); nc != nil {
-		if _, err := versions.Follow(nc, ingest.NoticeSubjectPrefix+"*", resultcache.TenantFromSubject); err != nil {
+		if _, err := versions.FollowChanges(nc, ingest.NoticeSubjectPrefix+"*", ingest.NoticeChange); err != nil {
 			return nil, err
 		}
 		if _, err := versions.Follow(nc, privacy.SubjectErasureCompleted, resultcache.TenantFromJSON); err != nil {

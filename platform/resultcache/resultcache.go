@@ -115,6 +115,23 @@ func (c *Cache) Stats() Stats {
 // principal, request id) but is cancelled only when every caller waiting
 // for it has gone, so one client hanging up does not fail the others.
 func Do[T any](ctx context.Context, c *Cache, tenant, kind string, request any, compute func(context.Context) (T, error)) (v T, hit bool, err error) {
+	return doKeyed(ctx, c, request, func(req []byte) string { return c.Key(tenant, kind, req) }, compute)
+}
+
+// DoBefore is Do for an answer that depends only on the tenant's events
+// before the instant before (a window ending there): its entry is keyed by
+// the version of those events (Versions.Before), so it stays while changes
+// arrive that touch only later events. The caller must make the request's
+// window end at or before before.
+func DoBefore[T any](ctx context.Context, c *Cache, tenant, kind string, request any, before time.Time, compute func(context.Context) (T, error)) (v T, hit bool, err error) {
+	return doKeyed(ctx, c, request, func(req []byte) string {
+		return tenant + "\x00<" + strconv.FormatUint(c.cfg.Versions.Before(tenant, before), 10) + "\x00" + kind + "\x00" +
+			before.UTC().Format(time.RFC3339Nano) + "\x00" + string(req)
+	}, compute)
+}
+
+// doKeyed is Do under the key keyOf names for the encoded request.
+func doKeyed[T any](ctx context.Context, c *Cache, request any, keyOf func(req []byte) string, compute func(context.Context) (T, error)) (v T, hit bool, err error) {
 	if c == nil {
 		v, err = compute(ctx)
 		return v, false, err
@@ -123,8 +140,7 @@ func Do[T any](ctx context.Context, c *Cache, tenant, kind string, request any, 
 	if err != nil {
 		return v, false, err
 	}
-	key := c.Key(tenant, kind, req)
-	val, hit, err := c.do(ctx, key, func(ctx context.Context) (any, error) { return compute(ctx) })
+	val, hit, err := c.do(ctx, keyOf(req), func(ctx context.Context) (any, error) { return compute(ctx) })
 	if err != nil {
 		return v, hit, err
 	}

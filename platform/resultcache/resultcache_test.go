@@ -258,3 +258,94 @@ func TestRefreshRecomputesAndReplacesTheEntry(t *testing.T) {
 	assert.True(t, hit)
 	assert.Equal(t, "after the event", v, "a failed refresh leaves the entry")
 }
+
+func TestVersionsBeforeMovesOnlyWithChangesReachingBack(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2026, 3, d, 0, 0, 0, 0, time.UTC) }
+	v := resultcache.NewVersions()
+	cut := day(10) // today starts here: the closed days are before it
+	closed, current := v.Before("acme", cut), v.Current("acme")
+	cases := []struct {
+		name        string
+		change      func()
+		closedMoves bool
+	}{
+		{"today's events leave the closed days", func() { v.BumpSince("acme", day(10).Add(time.Hour)) }, false},
+		{"an event exactly at the cut is today's", func() { v.BumpSince("acme", cut) }, false},
+		{"another tenant's late event leaves acme", func() { v.BumpSince("globex", day(2)) }, false},
+		{"a late event for a past day moves the closed days", func() { v.BumpSince("acme", day(9).Add(23*time.Hour)) }, true},
+		{"today's events again leave them", func() { v.BumpSince("acme", day(10).Add(2*time.Hour)) }, false},
+		{"a change that says no time moves everything", func() { v.Bump("acme") }, true},
+		{"BumpAll moves everything", func() { v.BumpAll() }, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.change()
+			nowClosed, nowCurrent := v.Before("acme", cut), v.Current("acme")
+			assert.Equal(t, tc.closedMoves, nowClosed != closed, "closed-day version %d → %d", closed, nowClosed)
+			if tc.name != "another tenant's late event leaves acme" {
+				assert.NotEqual(t, current, nowCurrent, "every change of acme moves its current version")
+			}
+			closed, current = nowClosed, nowCurrent
+		})
+	}
+}
+
+func TestVersionsBeforeStaysConservativeBeyondItsHistory(t *testing.T) {
+	v := resultcache.NewVersions()
+	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	hour := func(i int) time.Time { return base.Add(time.Duration(i) * time.Hour) }
+	floor := v.Before("acme", base)
+	// Each change starts later than the last, so none replaces another: the
+	// history outgrows its bound and its oldest steps merge.
+	const n = 100
+	version := make([]uint64, n)
+	for i := range n {
+		v.BumpSince("acme", hour(i))
+		version[i] = v.Current("acme")
+	}
+	assert.Equal(t, floor, v.Before("acme", base), "no change reached before the first")
+	for i := range n {
+		assert.GreaterOrEqual(t, v.Before("acme", hour(i).Add(time.Nanosecond)), version[i],
+			"the data before just after change %d's time includes change %d", i, i)
+	}
+	assert.Equal(t, version[n-2], v.Before("acme", hour(n-1)), "recent history stays exact: the last change is not before its own time")
+	assert.Equal(t, version[n-1], v.Before("acme", hour(n)))
+}
+
+func TestDoBeforeKeepsClosedAnswersAcrossLaterChanges(t *testing.T) {
+	versions := resultcache.NewVersions()
+	c := resultcache.New(resultcache.Config{Versions: versions})
+	ctx := context.Background()
+	cut := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	var runs counter
+	do := func(tenant string) bool {
+		t.Helper()
+		v, hit, err := resultcache.DoBefore(ctx, c, tenant, "counts", "closed days", cut, runs.fn("answer of "+tenant))
+		require.NoError(t, err)
+		assert.Equal(t, "answer of "+tenant, v)
+		return hit
+	}
+	require.False(t, do("acme"))
+	cases := []struct {
+		name    string
+		change  func()
+		tenant  string
+		wantHit bool
+	}{
+		{"repeated", nil, "acme", true},
+		{"other tenant has its own entry", nil, "globex", false},
+		{"today's commit keeps the entry", func() { versions.BumpSince("acme", cut.Add(time.Minute)) }, "acme", true},
+		{"a late event for yesterday recomputes", func() { versions.BumpSince("acme", cut.Add(-time.Minute)) }, "acme", false},
+		{"a notice without a time recomputes", func() { versions.Bump("acme") }, "acme", false},
+		{"globex untouched by acme's changes", nil, "globex", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.change != nil {
+				tc.change()
+			}
+			assert.Equal(t, tc.wantHit, do(tc.tenant))
+		})
+	}
+	assert.Equal(t, int64(4), runs.runs.Load())
+}
