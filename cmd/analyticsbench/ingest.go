@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"syscall"
@@ -176,6 +178,11 @@ func ingestThroughput(ctx context.Context, db *store.DB, tenant string, n int, a
 		}
 		return c
 	}
+	stopProfile, err := windowProfile(tenant)
+	if err != nil {
+		return t, err
+	}
+	defer stopProfile()
 	start, cpu0, broker0 := time.Now(), processCPU(), brokerCPU()
 	done, err := startPipeline(runCtx, b, db, m, viaKafka, broker)
 	if err != nil {
@@ -206,6 +213,7 @@ func ingestThroughput(ctx context.Context, db *store.DB, tenant string, n int, a
 	t.rate = float64(n) / time.Since(start).Seconds()
 	t.cpu.pipeline = (processCPU() - cpu0) / time.Duration(n)
 	t.cpu.broker = (brokerCPU() - broker0) / time.Duration(n)
+	stopProfile()
 	finish()
 	engineAfter, storeAfter, cpuAfter, err := baselines("after")
 	if err != nil {
@@ -266,6 +274,29 @@ func (c cpuPerEvent) String() string {
 		s += fmt.Sprintf(", Kafka broker child %.1f µs more", micros(c.broker))
 	}
 	return s
+}
+
+// windowProfileEnv names a directory: when set, each throughput run writes
+// a CPU profile of its timed window alone (<dir>/<tenant>.prof), without
+// the preload's publishes that dominate a -cpuprofile of the whole run.
+const windowProfileEnv = "ANALYTICSBENCH_INGEST_PROFILE"
+
+// windowProfile starts the timed window's CPU profile when asked for; the
+// returned stop may be called more than once.
+func windowProfile(tenant string) (stop func(), err error) {
+	dir := os.Getenv(windowProfileEnv)
+	if dir == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(filepath.Join(dir, tenant+".prof"))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w (do not combine it with -cpuprofile)", windowProfileEnv, err)
+	}
+	return sync.OnceFunc(func() { pprof.StopCPUProfile(); f.Close() }), nil
 }
 
 // micros is d in microseconds.
