@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/learnhub/analytics-service/ingest"
 	"github.com/learnhub/analytics-service/platform/bus"
@@ -33,7 +34,8 @@ const (
 )
 
 // benchIngest measures the firehose: throughput of a preloaded JetStream
-// backlog into ClickHouse directly and through Kafka (kfake in-process),
+// backlog into ClickHouse directly and through Kafka (kfake in a child
+// process),
 // each against store.Insert of the same rows in this run, and publish →
 // queryable latency under a steady trickle.
 func benchIngest(ctx context.Context, db *store.DB, events int) ([]result, error) {
@@ -78,7 +80,7 @@ func benchIngest(ctx context.Context, db *store.DB, events int) ([]result, error
 		row(fmt.Sprintf("ingest NATS → ClickHouse (direct), %d events", events),
 			"preloaded JetStream backlog (file store) drained by the durable consumer: fetch, validate, insert, ack", direct),
 		row(fmt.Sprintf("ingest NATS → Kafka → ClickHouse, %d events", events),
-			"bridge (acks=all) and consumer group running together; broker is kfake in the same process", viaKafka),
+			"bridge (acks=all) and consumer group running together; broker is kfake in a child process (its CPU is not ours, but it shares the 2 cores)", viaKafka),
 		{
 			Name:  fmt.Sprintf("ingest latency publish → queryable (direct, %d events/s)", ingestLatencyRate),
 			Value: fmt.Sprintf("p50 %d ms, p95 %d ms", p50.Milliseconds(), p95.Milliseconds()), Baseline: "—",
@@ -159,8 +161,30 @@ func ingestThroughput(ctx context.Context, db *store.DB, tenant string, n int, a
 	// count() on the engine every 20 ms took CPU from the pipeline being
 	// measured. The engine's count is checked once at the end.
 	m := ingest.NewMetrics(nil)
-	start, cpu0 := time.Now(), processCPU()
-	done, err := startPipeline(runCtx, b, db, m, viaKafka)
+	var broker *brokerProcess
+	if viaKafka {
+		if broker, err = startKafkaBroker(ctx); err != nil {
+			return t, err
+		}
+		defer broker.close()
+	}
+	brokerCPU := func() time.Duration {
+		if broker == nil {
+			return 0
+		}
+		c, err := broker.cpu()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ingest bench: broker CPU:", err)
+		}
+		return c
+	}
+	stopProfile, err := windowProfile(tenant)
+	if err != nil {
+		return t, err
+	}
+	defer stopProfile()
+	start, cpu0, broker0 := time.Now(), processCPU(), brokerCPU()
+	done, err := startPipeline(runCtx, b, db, m, viaKafka, broker)
 	if err != nil {
 		return t, err
 	}
@@ -188,6 +212,8 @@ func ingestThroughput(ctx context.Context, db *store.DB, tenant string, n int, a
 	}
 	t.rate = float64(n) / time.Since(start).Seconds()
 	t.cpu.pipeline = (processCPU() - cpu0) / time.Duration(n)
+	t.cpu.broker = (brokerCPU() - broker0) / time.Duration(n)
+	stopProfile()
 	finish()
 	engineAfter, storeAfter, cpuAfter, err := baselines("after")
 	if err != nil {
@@ -236,13 +262,45 @@ func rawInsert(ctx context.Context, db *store.DB, tenant string, events []ingest
 }
 
 // cpuPerEvent is the process's CPU time (every goroutine and engine thread
-// in it: JetStream, the Kafka broker, ClickHouse) per event while a
-// pipeline drained its backlog, and while store.Insert wrote the same rows.
-type cpuPerEvent struct{ pipeline, raw time.Duration }
+// in it: JetStream, ClickHouse) per event while a pipeline drained its
+// backlog, and while store.Insert wrote the same rows; broker is the Kafka
+// broker child's CPU per event in the pipeline's window (zero in direct
+// mode).
+type cpuPerEvent struct{ pipeline, raw, broker time.Duration }
 
 func (c cpuPerEvent) String() string {
-	return fmt.Sprintf("CPU per event %.1f µs (store.Insert %.1f µs)", float64(c.pipeline.Nanoseconds())/1000, float64(c.raw.Nanoseconds())/1000)
+	s := fmt.Sprintf("our CPU per event %.1f µs (store.Insert %.1f µs)", micros(c.pipeline), micros(c.raw))
+	if c.broker > 0 {
+		s += fmt.Sprintf(", Kafka broker child %.1f µs more", micros(c.broker))
+	}
+	return s
 }
+
+// windowProfileEnv names a directory: when set, each throughput run writes
+// a CPU profile of its timed window alone (<dir>/<tenant>.prof), without
+// the preload's publishes that dominate a -cpuprofile of the whole run.
+const windowProfileEnv = "ANALYTICSBENCH_INGEST_PROFILE"
+
+// windowProfile starts the timed window's CPU profile when asked for; the
+// returned stop may be called more than once.
+func windowProfile(tenant string) (stop func(), err error) {
+	dir := os.Getenv(windowProfileEnv)
+	if dir == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(filepath.Join(dir, tenant+".prof"))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w (do not combine it with -cpuprofile)", windowProfileEnv, err)
+	}
+	return sync.OnceFunc(func() { pprof.StopCPUProfile(); f.Close() }), nil
+}
+
+// micros is d in microseconds.
+func micros(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1000 }
 
 // processCPU is the user + system CPU time this process has used.
 func processCPU() time.Duration {
@@ -264,7 +322,7 @@ func ingestLatency(ctx context.Context, db *store.DB) (p50, p95 time.Duration, e
 	defer cleanup()
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	done, err := startPipeline(runCtx, b, db, nil, false)
+	done, err := startPipeline(runCtx, b, db, nil, false, nil)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -319,20 +377,18 @@ func ingestLatency(ctx context.Context, db *store.DB) (p50, p95 time.Duration, e
 	return lat[len(lat)/2], lat[len(lat)*95/100], nil
 }
 
-// startPipeline runs the direct consumer, or kfake + bridge + Kafka
-// consumer, until ctx ends; the returned function waits for them to stop.
-func startPipeline(ctx context.Context, b *bus.Bus, db *store.DB, m *ingest.Metrics, viaKafka bool) (wait func(), err error) {
+// startPipeline runs the direct consumer, or the bridge and the Kafka
+// consumer on broker, until ctx ends; the returned function waits for them
+// to stop.
+func startPipeline(ctx context.Context, b *bus.Bus, db *store.DB, m *ingest.Metrics, viaKafka bool, broker *brokerProcess) (wait func(), err error) {
 	var runners []interface{ Run(context.Context) error }
-	var closeKafka func()
 	if !viaKafka {
 		runners = append(runners, ingest.NewDirectConsumer(b, db, m, nil, ingest.DirectConfig{}))
 	} else {
-		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(ingest.DefaultKafkaPartitions, ingest.DefaultKafkaTopic, ingest.DefaultKafkaDLQTopic))
-		if err != nil {
-			return nil, err
+		if broker == nil {
+			return nil, fmt.Errorf("the Kafka pipeline needs a broker")
 		}
-		closeKafka = c.Close
-		kcfg := ingest.KafkaConfig{Brokers: c.ListenAddrs()}
+		kcfg := ingest.KafkaConfig{Brokers: broker.Addrs}
 		bridge, err := ingest.NewKafkaBridge(b, m, nil, ingest.BridgeConfig{Kafka: kcfg})
 		if err != nil {
 			return nil, err
@@ -352,9 +408,6 @@ func startPipeline(ctx context.Context, b *bus.Bus, db *store.DB, m *ingest.Metr
 			if err := <-done; err != nil {
 				fmt.Fprintln(os.Stderr, "ingest bench pipeline:", err)
 			}
-		}
-		if closeKafka != nil {
-			closeKafka()
 		}
 	}, nil
 }

@@ -48,6 +48,10 @@ func main() {
 		loadgenMain() // a child process of the graphql and load groups
 		return
 	}
+	if len(os.Args) == 2 && os.Args[1] == kafkaBrokerFlag {
+		kafkaBrokerMain() // a child process of the ingest group
+		return
+	}
 	out := flag.String("out", "docs/BENCHMARKS.md", "markdown file to write")
 	dur := flag.Duration("duration", 2*time.Second, "duration of each throughput run")
 	rows := flag.Int("rows", 1_000_000, "rows for the insert benchmark")

@@ -26,6 +26,7 @@ type FaultyBackend struct {
 
 	mu          sync.Mutex
 	afterInsert func(store.Insert)
+	refuseRow   func(row []any) bool
 }
 
 // NewFaultyBackend wraps b.
@@ -40,6 +41,16 @@ func (f *FaultyBackend) SetAfterInsert(fn func(store.Insert)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.afterInsert = fn
+}
+
+// SetRefuseRow makes an insert holding a row for which refuse reports true
+// fail as ClickHouse fails on data it cannot parse (a CANNOT_PARSE_INPUT
+// exception, not retried by the sink), before reaching the engine; nil
+// removes it.
+func (f *FaultyBackend) SetRefuseRow(refuse func(row []any) bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refuseRow = refuse
 }
 
 // FailedInserts is how many inserts were refused while down.
@@ -62,6 +73,15 @@ func (f *FaultyBackend) Insert(ctx context.Context, in store.Insert) error {
 	if f.down.Load() {
 		f.failed.Add(1)
 		return errs.E("ingesttest.FaultyBackend", errs.KindUnavailable, "ClickHouse is down (injected)")
+	}
+	f.mu.Lock()
+	refuse := f.refuseRow
+	f.mu.Unlock()
+	for i, row := range in.Rows {
+		if refuse != nil && refuse(row) {
+			return store.ClassifyException("ingesttest.FaultyBackend", &store.Exception{Code: 27, Name: "CANNOT_PARSE_INPUT_ASSERTION_FAILED",
+				Message: fmt.Sprintf("cannot parse row %d (injected)", i)})
+		}
 	}
 	if err := f.Backend.Insert(ctx, in); err != nil {
 		return err
