@@ -324,13 +324,25 @@ func TestLLMReview(t *testing.T) {
 		assert.Empty(t, m.requests(), "no request past the budget")
 		assert.Equal(t, s.Score, s.AnomalyConfidence())
 
-		// With budget left, the review's tokens count on the same key.
+		// With budget left, the review's tokens count on the same key. (A
+		// review reserves its estimate, prompt plus max_completion_tokens,
+		// before it is asked, so the budget must hold that, not just be
+		// unspent: 1000 tokens no longer let a ~2000-token review through.)
 		e.tenant(t, "budget2", "Widgets.")
 		svc = e.reviewer(t, m, monitors.ReviewerConfig{DailyTokens: 1000, Budget: budget})
-		watch(t, svc, "budget2", monitors.ReviewExplain)
-		used, err := budget.IncrBy(context.Background(), monitors.BudgetKeyPrefix+"budget2:"+now.Format(time.DateOnly), 0, time.Hour)
+		_, scores = watch(t, svc, "budget2", monitors.ReviewExplain)
+		s = spike(t, scores)
+		require.NotNil(t, s.Review)
+		assert.Equal(t, monitors.ReviewSkippedBudget, s.Review.Status, "a review the budget cannot hold is not asked")
+		assert.Empty(t, m.requests(), "no request that could overshoot the budget")
+		e.tenant(t, "budget3", "Widgets.")
+		svc = e.reviewer(t, m, monitors.ReviewerConfig{DailyTokens: 10_000, Budget: budget})
+		watch(t, svc, "budget3", monitors.ReviewExplain)
+		require.Len(t, m.requests(), 1)
+		assert.EqualValues(t, monitors.DefaultReviewMaxTokens, m.requests()[0]["max_completion_tokens"], "the completion is bounded")
+		used, err := budget.IncrBy(context.Background(), monitors.BudgetKeyPrefix+"budget3:"+now.Format(time.DateOnly), 0, time.Hour)
 		require.NoError(t, err)
-		assert.Equal(t, int64(110), used)
+		assert.Equal(t, int64(110), used, "the reservation was settled to the reported usage")
 	})
 
 	t.Run("prompt injection in the metric description does not change the rule", func(t *testing.T) {
