@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -17,6 +16,7 @@ import (
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/platform/kv"
+	"github.com/learnhub/analytics-service/platform/llm"
 )
 
 // Gateway defaults.
@@ -24,7 +24,7 @@ const (
 	DefaultMaxSteps       = 8
 	DefaultGatewayTimeout = 60 * time.Second
 	// DefaultDailyTokens is the per-tenant daily token budget.
-	DefaultDailyTokens = 200_000
+	DefaultDailyTokens = llm.DefaultDailyTokens
 	// maxToolResultBytes truncates what one tool call sends to the model.
 	maxToolResultBytes = 8 << 10
 	// DefaultMaxTokens bounds the completion tokens of one model call.
@@ -32,8 +32,6 @@ const (
 	// GatewayPromptVersion versions the system prompt and the answer tool
 	// below (v3: the answer states its interpretation; tools take filters).
 	GatewayPromptVersion = "gateway/v3"
-	// budgetTTL keeps a tenant's daily token counter past its UTC day.
-	budgetTTL = 48 * time.Hour
 	// maxChartPoints bounds the points of one chart the model asks for.
 	maxChartPoints = 100
 )
@@ -61,7 +59,8 @@ type GatewayConfig struct {
 	// leaves for the model.
 	PIIKeys []string
 	// Budget counts each tenant's tokens per UTC day where every replica
-	// sees them (Redis); nil counts in this process only (one replica).
+	// and the monitors' reviewer see them (Redis); nil counts in this
+	// gateway only (one replica).
 	Budget kv.Counter
 	// HTTPClient is used for the calls; nil means http.DefaultClient.
 	HTTPClient *http.Client
@@ -73,11 +72,11 @@ type GatewayConfig struct {
 // the built-in analyst. Everything the model writes is untrusted: tool
 // arguments are parsed and checked, every tool runs as the asking user,
 // and the answer's numbers are grounded like the analyst's.
+// Each model call is made within the tenant's daily token budget by
+// platform/llm (reserved before the call, settled after it).
 type Gateway struct {
-	client *openai.Client
-	cfg    GatewayConfig
-	mu     sync.Mutex
-	used   map[string]int64 // tenant/day → tokens, without a shared Budget
+	llm *llm.Client
+	cfg GatewayConfig
 }
 
 // NewGateway returns a gateway, or nil when cfg.URL is empty (not configured).
@@ -91,9 +90,6 @@ func NewGateway(cfg GatewayConfig) *Gateway {
 	if cfg.MaxSteps == 0 {
 		cfg.MaxSteps = DefaultMaxSteps
 	}
-	if cfg.DailyTokens == 0 {
-		cfg.DailyTokens = DefaultDailyTokens
-	}
 	if cfg.MaxTokens == 0 {
 		cfg.MaxTokens = DefaultMaxTokens
 	}
@@ -102,15 +98,9 @@ func NewGateway(cfg GatewayConfig) *Gateway {
 		pii[i] = strings.ToLower(strings.TrimSpace(k))
 	}
 	cfg.PIIKeys = pii
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	oc := openai.DefaultConfig(cfg.APIKey)
-	oc.BaseURL = strings.TrimRight(cfg.URL, "/")
-	if cfg.HTTPClient != nil {
-		oc.HTTPClient = cfg.HTTPClient
-	}
-	return &Gateway{client: openai.NewClientWithConfig(oc), cfg: cfg, used: map[string]int64{}}
+	return &Gateway{cfg: cfg, llm: llm.New(llm.Config{URL: cfg.URL, APIKey: cfg.APIKey, HTTPClient: cfg.HTTPClient,
+		Timeout: cfg.Timeout, DailyTokens: cfg.DailyTokens, Counter: cfg.Budget, Now: cfg.Now,
+		Op: "insights.Gateway", Instead: "engine BUILTIN"})}
 }
 
 // toolArgs are the arguments every tool may take; each tool reads its own.
@@ -250,7 +240,7 @@ func (g *Gateway) Answer(ctx context.Context, tools *Tools, question string, qc 
 			stopped = true
 			break
 		}
-		res, err := g.complete(ctx, tenant, openai.ChatCompletionRequest{Model: g.cfg.Model, Messages: msgs, Tools: toolSpecs(), MaxCompletionTokens: g.cfg.MaxTokens})
+		res, err := g.llm.Complete(ctx, tenant, openai.ChatCompletionRequest{Model: g.cfg.Model, Messages: msgs, Tools: toolSpecs(), MaxCompletionTokens: g.cfg.MaxTokens})
 		if err != nil {
 			return nil, err
 		}

@@ -37,6 +37,7 @@ type model struct {
 	reply  string
 	status int
 	hang   bool
+	tokens int // total_tokens reported; zero means 110
 	reqs   []map[string]any
 }
 
@@ -46,7 +47,7 @@ func (s *model) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.Unmarshal(body, &req)
 	s.mu.Lock()
 	s.reqs = append(s.reqs, req)
-	reply, status, hang := s.reply, s.status, s.hang
+	reply, status, hang, tokens := s.reply, s.status, s.hang, s.tokens
 	s.mu.Unlock()
 	if hang {
 		<-r.Context().Done()
@@ -58,10 +59,13 @@ func (s *model) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	msg := map[string]any{"role": "assistant", "content": "", "tool_calls": []any{map[string]any{"id": "call_1", "type": "function",
 		"function": map[string]any{"name": "review", "arguments": reply}}}}
+	if tokens == 0 {
+		tokens = 110
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"id": "x", "object": "chat.completion", "model": "scripted",
 		"choices": []any{map[string]any{"index": 0, "message": msg, "finish_reason": "tool_calls"}},
-		"usage":   map[string]any{"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110}})
+		"usage":   map[string]any{"prompt_tokens": tokens - 10, "completion_tokens": 10, "total_tokens": tokens}})
 }
 
 func (s *model) requests() []map[string]any {
@@ -324,13 +328,29 @@ func TestLLMReview(t *testing.T) {
 		assert.Empty(t, m.requests(), "no request past the budget")
 		assert.Equal(t, s.Score, s.AnomalyConfidence())
 
-		// With budget left, the review's tokens count on the same key.
+		// With budget left, the review's tokens count on the same key. (A
+		// review reserves its estimate, prompt plus max_completion_tokens,
+		// before it is asked, so the budget must hold that, not just be
+		// unspent: 1000 tokens no longer let a ~2000-token review through.)
 		e.tenant(t, "budget2", "Widgets.")
 		svc = e.reviewer(t, m, monitors.ReviewerConfig{DailyTokens: 1000, Budget: budget})
-		watch(t, svc, "budget2", monitors.ReviewExplain)
-		used, err := budget.IncrBy(context.Background(), monitors.BudgetKeyPrefix+"budget2:"+now.Format(time.DateOnly), 0, time.Hour)
+		_, scores = watch(t, svc, "budget2", monitors.ReviewExplain)
+		s = spike(t, scores)
+		require.NotNil(t, s.Review)
+		assert.Equal(t, monitors.ReviewSkippedBudget, s.Review.Status, "a review the budget cannot hold is not asked")
+		assert.Empty(t, m.requests(), "no request that could overshoot the budget")
+		e.tenant(t, "budget3", "Widgets.")
+		svc = e.reviewer(t, m, monitors.ReviewerConfig{DailyTokens: 10_000, Budget: budget})
+		watch(t, svc, "budget3", monitors.ReviewExplain)
+		require.Len(t, m.requests(), 1)
+		assert.EqualValues(t, monitors.DefaultReviewMaxTokens, m.requests()[0]["max_completion_tokens"], "the completion is bounded")
+		used, err := budget.IncrBy(context.Background(), monitors.BudgetKeyPrefix+"budget3:"+now.Format(time.DateOnly), 0, time.Hour)
 		require.NoError(t, err)
-		assert.Equal(t, int64(110), used)
+		assert.Equal(t, int64(110), used, "the reservation was settled to the reported usage")
+	})
+
+	t.Run("an insight and a review of one tenant draw from one daily budget", func(t *testing.T) {
+		oneBudget(t, e, confirm)
 	})
 
 	t.Run("prompt injection in the metric description does not change the rule", func(t *testing.T) {

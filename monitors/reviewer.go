@@ -9,13 +9,13 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/kv"
+	"github.com/learnhub/analytics-service/platform/llm"
 )
 
 // Reviewer defaults.
@@ -26,8 +26,13 @@ const (
 	// candidates left when it passes are SKIPPED_LIMIT.
 	DefaultReviewDeadline = 2 * time.Minute
 	// DefaultReviewDailyTokens is each tenant's daily token budget, the
-	// insights gateway's default (the budget is one, see BudgetKeyPrefix).
-	DefaultReviewDailyTokens = 200_000
+	// insights gateway's default (the budget is one: platform/llm's).
+	DefaultReviewDailyTokens = llm.DefaultDailyTokens
+	// DefaultReviewMaxTokens bounds the completion tokens of one review
+	// (max_completion_tokens): a 400-character explanation, a verdict and a
+	// reason fit with room. It is part of what each review reserves of the
+	// budget before it is asked.
+	DefaultReviewMaxTokens = 512
 	// MaxReviewsPerMonitor bounds the buckets reviewed per monitor and
 	// evaluation (default of ReviewerConfig.MaxPerMonitor).
 	MaxReviewsPerMonitor = 3
@@ -35,15 +40,14 @@ const (
 	// model sees.
 	ReviewContextBuckets = 28
 	// BudgetKeyPrefix prefixes the per-tenant daily token counter,
-	// "<prefix><tenant>:<YYYY-MM-DD>": the key the insights gateway counts
-	// under, so a tenant's AI budget is one for answers and reviews.
-	BudgetKeyPrefix = "insights:ai-tokens:"
+	// "<prefix><tenant>:<YYYY-MM-DD>": platform/llm's key, which the
+	// insights gateway counts under too, so a tenant's AI budget is one for
+	// answers and reviews.
+	BudgetKeyPrefix = llm.BudgetKeyPrefix
 	// ReviewPromptVersion versions the system prompt and the review tool.
 	ReviewPromptVersion = "monitor-review/v1"
 	// reviewTool is the function the model must call with its review.
 	reviewTool = "review"
-	// budgetTTL keeps a tenant's daily counter past its UTC day.
-	budgetTTL = 48 * time.Hour
 )
 
 // ReviewerConfig configures the LLM reviewer from the AI gateway's
@@ -63,6 +67,9 @@ type ReviewerConfig struct {
 	// DailyTokens is each tenant's token budget per UTC day; zero means
 	// DefaultReviewDailyTokens.
 	DailyTokens int
+	// MaxTokens bounds the completion tokens of one review; zero means
+	// DefaultReviewMaxTokens.
+	MaxTokens int
 	// Budget counts each tenant's tokens per UTC day where every replica
 	// and the insights gateway see them (Redis); nil counts in this
 	// process only.
@@ -75,12 +82,12 @@ type ReviewerConfig struct {
 
 // Reviewer asks a model to explain or re-rank flagged buckets. Everything
 // the model writes is untrusted: its answer is parsed strictly and only
-// the bounded rule in review.go turns it into a confidence.
+// the bounded rule in review.go turns it into a confidence. Each review is
+// made within the tenant's daily token budget by platform/llm: reserved
+// before the call, so reviews cannot overshoot it.
 type Reviewer struct {
-	client *openai.Client
-	cfg    ReviewerConfig
-	mu     sync.Mutex
-	used   map[string]int64 // budget key → tokens, without a shared Budget
+	llm *llm.Client
+	cfg ReviewerConfig
 }
 
 // NewReviewer returns a reviewer, or nil when cfg.URL is empty (the AI
@@ -101,15 +108,11 @@ func NewReviewer(cfg ReviewerConfig) *Reviewer {
 	if cfg.DailyTokens == 0 {
 		cfg.DailyTokens = DefaultReviewDailyTokens
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if cfg.MaxTokens == 0 {
+		cfg.MaxTokens = DefaultReviewMaxTokens
 	}
-	oc := openai.DefaultConfig(cfg.APIKey)
-	oc.BaseURL = strings.TrimRight(cfg.URL, "/")
-	if cfg.HTTPClient != nil {
-		oc.HTTPClient = cfg.HTTPClient
-	}
-	return &Reviewer{client: openai.NewClientWithConfig(oc), cfg: cfg, used: map[string]int64{}}
+	return &Reviewer{cfg: cfg, llm: llm.New(llm.Config{URL: cfg.URL, APIKey: cfg.APIKey, HTTPClient: cfg.HTTPClient,
+		Timeout: cfg.Timeout, DailyTokens: cfg.DailyTokens, Counter: cfg.Budget, Now: cfg.Now, Op: "monitors.Reviewer"})}
 }
 
 // reviewInput is what one review is asked about.
@@ -138,26 +141,28 @@ type modelReview struct {
 // caller's.
 func (r *Reviewer) review(ctx context.Context, in reviewInput) (Review, float64) {
 	out := Review{Model: r.cfg.Model, Confidence: math.NaN(), Anomalous: in.score.Anomalous}
-	if reason, ok := r.spend(ctx, in.tenant, 0); !ok {
-		out.Status, out.Reason = ReviewSkippedBudget, reason
-		return out, math.NaN()
-	}
-	cctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
-	res, err := r.client.CreateChatCompletion(cctx, openai.ChatCompletionRequest{Model: r.cfg.Model,
+	res, err := r.llm.Complete(ctx, in.tenant, openai.ChatCompletionRequest{Model: r.cfg.Model,
 		Messages: []openai.ChatCompletionMessage{
 			{Role: openai.ChatMessageRoleSystem, Content: reviewSystemPrompt},
 			{Role: openai.ChatMessageRoleUser, Content: reviewContext(in)},
 		},
-		Tools:      []openai.Tool{reviewToolSpec()},
-		ToolChoice: openai.ToolChoice{Type: openai.ToolTypeFunction, Function: openai.ToolFunction{Name: reviewTool}},
+		Tools:               []openai.Tool{reviewToolSpec()},
+		ToolChoice:          openai.ToolChoice{Type: openai.ToolTypeFunction, Function: openai.ToolFunction{Name: reviewTool}},
+		MaxCompletionTokens: r.cfg.MaxTokens,
 	})
-	cancel()
-	if err != nil {
-		out.Status, out.Reason = ReviewFailed, r.callError(ctx, err)
+	switch {
+	case llm.Exhausted(err):
+		out.Status, out.Reason = ReviewSkippedBudget, fmt.Sprintf("the tenant's daily AI token budget (%d) is used up: "+
+			"what is left today cannot hold this review", r.cfg.DailyTokens)
+		return out, math.NaN()
+	case errors.Is(err, llm.ErrBudgetUnavailable):
+		out.Status, out.Reason = ReviewSkippedBudget, "the AI token budget cannot be checked"
+		return out, math.NaN()
+	case err != nil:
+		out.Status, out.Reason = ReviewFailed, r.llm.FailureReason(ctx, err)
 		return out, math.NaN()
 	}
 	out.Tokens = res.Usage.TotalTokens
-	r.spend(ctx, in.tenant, res.Usage.TotalTokens) // the next review's check refuses once the budget is used
 	mr, err := parseReview(res)
 	if err != nil {
 		out.Status, out.Reason = ReviewFailed, clip("malformed answer: "+err.Error(), maxReason)
@@ -170,23 +175,6 @@ func (r *Reviewer) review(ctx context.Context, in reviewInput) (Review, float64)
 		proposed = *mr.Confidence
 	}
 	return out, proposed
-}
-
-// callError is the public reason of a failed call (no URL, no key).
-func (r *Reviewer) callError(ctx context.Context, err error) string {
-	var apiErr *openai.APIError
-	var reqErr *openai.RequestError
-	switch {
-	case ctx.Err() != nil:
-		return "the evaluation was cancelled"
-	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Sprintf("timeout: the model did not answer within %s", r.cfg.Timeout)
-	case errors.As(err, &apiErr):
-		return fmt.Sprintf("the AI gateway answered HTTP %d", apiErr.HTTPStatusCode)
-	case errors.As(err, &reqErr):
-		return fmt.Sprintf("the AI gateway answered HTTP %d", reqErr.HTTPStatusCode)
-	}
-	return "the AI gateway could not be reached"
 }
 
 // parseReview reads the review tool call (or, from a model that ignores
@@ -218,29 +206,6 @@ func parseReview(res openai.ChatCompletionResponse) (*modelReview, error) {
 		return nil, fmt.Errorf("confidence %v is outside [0, 1]", *mr.Confidence)
 	}
 	return &mr, nil
-}
-
-// spend adds tokens (0 to check) to the tenant's count of the UTC day and
-// reports false, with the reason, once the count has reached the daily
-// budget or cannot be read (the budget fails closed).
-func (r *Reviewer) spend(ctx context.Context, tenant string, tokens int) (string, bool) {
-	key := BudgetKeyPrefix + tenant + ":" + r.cfg.Now().UTC().Format(time.DateOnly)
-	var used int64
-	if r.cfg.Budget != nil {
-		var err error
-		if used, err = r.cfg.Budget.IncrBy(ctx, key, int64(tokens), budgetTTL); err != nil {
-			return "the AI token budget cannot be checked", false
-		}
-	} else {
-		r.mu.Lock()
-		r.used[key] += int64(tokens)
-		used = r.used[key]
-		r.mu.Unlock()
-	}
-	if used >= int64(r.cfg.DailyTokens) {
-		return fmt.Sprintf("the tenant's daily AI token budget (%d) is used up", r.cfg.DailyTokens), false
-	}
-	return "", true
 }
 
 // reviewSystemPrompt is fixed: nothing of the tenant's text is in it.
