@@ -8,13 +8,13 @@ import (
 	"github.com/learnhub/analytics-service/platform/errs"
 )
 
-// Jobs is the alerts' background work: the evaluation tick every five
-// minutes (its TaskID is keyed by the minute, so scheduler replicas tick
+// Jobs is the alerts' background work: the evaluation tick (every five
+// minutes unless Config.TickSpec says otherwise) (its TaskID is keyed by the minute, so scheduler replicas tick
 // once together) and the notification deliveries it enqueues.
 func (s *Service) Jobs() []jobs.Registration {
 	return []jobs.Registration{
 		{Kind: KindTick, Handler: jobs.HandlerFunc(s.tick),
-			Schedule: &jobs.Entry{Name: KindTick, Spec: TickSpec, Task: jobs.Task{Kind: KindTick, Queue: s.cfg.Queue, MaxRetry: 3}}},
+			Schedule: &jobs.Entry{Name: KindTick, Spec: s.cfg.TickSpec, Task: jobs.Task{Kind: KindTick, Queue: s.cfg.Queue, MaxRetry: 3}}},
 		{Kind: KindNotify, Handler: s.Notifier()},
 	}
 }

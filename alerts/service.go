@@ -114,6 +114,9 @@ type Config struct {
 	// NotifyMaxRetry is how often a failed notification is retried; zero
 	// means DefaultNotifyMaxRetry.
 	NotifyMaxRetry int
+	// TickSpec is the cron spec of the evaluation tick (UTC); empty means
+	// TickSpec (every five minutes).
+	TickSpec string
 	// Queue is the Asynq queue of ticks and notifications; empty means
 	// jobs.QueueDefault.
 	Queue string
@@ -127,6 +130,7 @@ func (c Config) withDefaults() Config {
 	c.MaxRules = cmp.Or(c.MaxRules, DefaultMaxRules)
 	c.NotifyMaxRetry = cmp.Or(c.NotifyMaxRetry, DefaultNotifyMaxRetry)
 	c.Queue = cmp.Or(c.Queue, jobs.QueueDefault)
+	c.TickSpec = cmp.Or(c.TickSpec, TickSpec)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

@@ -20,7 +20,7 @@ import (
 // TestLiveAlertInChromium starts analyticsd on a NATS server of the test's
 // own, so the test reads analytics.alert.triggered.v1 as any consumer
 // would, and runs web/e2e/alerts.mjs: a rule created during the test fires
-// on the server's next alerts tick and its event appears in the open
+// on the server's next alerts tick (every minute here) and its event appears in the open
 // Monitors page. The event shown must be the one on NATS (same id, which
 // ends its Nats-Msg-Id), with the same rule and value.
 func TestLiveAlertInChromium(t *testing.T) {
@@ -31,7 +31,9 @@ func TestLiveAlertInChromium(t *testing.T) {
 	sub, err := nc.SubscribeSync("analytics.alert.triggered.v1")
 	require.NoError(t, err)
 
-	srv := startSeededServer(t, "300", "ANALYTICS_NATS_URL="+cluster.URL())
+	// Alert rules are evaluated every minute instead of every five, so the
+	// rule fires within about a minute of its creation.
+	srv := startSeededServer(t, "300", "ANALYTICS_NATS_URL="+cluster.URL(), "ANALYTICS_ALERTS_CRON=* * * * *")
 	results := filepath.Join(t.TempDir(), "results.json")
 	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
 	defer cancel()

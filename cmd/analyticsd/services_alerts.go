@@ -22,7 +22,7 @@ func (a *app) openAlerts(s *services) (*alerts.Service, error) {
 	if c := a.cfg; c.SMTPAddr != "" {
 		deps.Mailer = &reports.SMTPMailer{Addr: c.SMTPAddr, From: c.SMTPFrom, Username: c.SMTPUsername, Password: c.SMTPPassword}
 	}
-	return alerts.NewService(deps, alerts.Config{Logger: a.log})
+	return alerts.NewService(deps, alerts.Config{Logger: a.log, TickSpec: a.cfg.AlertsCron})
 }
 
 // monitorScores is the monitors service as the alerts' AnomalySource: the

@@ -27,6 +27,7 @@ const (
 	DefaultWorkerConcurrency = 4
 	DefaultCompactCron       = "30 3 * * *"
 	DefaultMergeCurrentCron  = "*/10 * * * *"
+	DefaultAlertsCron        = "*/5 * * * *"
 	DefaultMergeMaxParts     = 2
 	DefaultMaxComplexity     = 1000
 	DefaultMaxDepth          = 10
@@ -73,6 +74,7 @@ type Config struct {
 	WorkerConcurrency int           // ANALYTICS_WORKER_CONCURRENCY; default 4
 	CompactCron       string        // ANALYTICS_COMPACT_CRON; default "30 3 * * *" (UTC)
 	MergeCurrentCron  string        // ANALYTICS_MERGE_CURRENT_CRON; default "*/10 * * * *" (UTC)
+	AlertsCron        string        // ANALYTICS_ALERTS_CRON; default "*/5 * * * *" (UTC)
 	MergeMaxParts     int           // ANALYTICS_MERGE_MAX_PARTS; default 2 parts per current month
 	MaxComplexity     int           // ANALYTICS_GRAPHQL_MAX_COMPLEXITY; default 1000
 	MaxDepth          int           // ANALYTICS_GRAPHQL_MAX_DEPTH; default 10
@@ -164,6 +166,7 @@ var Settings = []Setting{
 	{"ANALYTICS_WORKER_CONCURRENCY", "", strconv.Itoa(DefaultWorkerConcurrency), "Asynq worker goroutines"},
 	{"ANALYTICS_COMPACT_CRON", "", DefaultCompactCron, "when closed event partitions are compacted (cron, UTC)"},
 	{"ANALYTICS_MERGE_CURRENT_CRON", "", DefaultMergeCurrentCron, "when the current month of events and the daily rollups is merged (cron, UTC)"},
+	{"ANALYTICS_ALERTS_CRON", "", DefaultAlertsCron, "when alert rules are evaluated on their latest complete bucket (cron, UTC)"},
 	{"ANALYTICS_MERGE_MAX_PARTS", "", strconv.Itoa(DefaultMergeMaxParts), "active parts a table's current month may have before that merge runs"},
 	{"ANALYTICS_GRAPHQL_MAX_COMPLEXITY", "", strconv.Itoa(DefaultMaxComplexity), "maximum complexity of one GraphQL operation"},
 	{"ANALYTICS_GRAPHQL_MAX_DEPTH", "", strconv.Itoa(DefaultMaxDepth), "maximum nesting depth of one GraphQL operation"},
@@ -251,6 +254,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		LogLevel:          env("ANALYTICS_LOG_LEVEL", DefaultLogLevel),
 		CompactCron:       env("ANALYTICS_COMPACT_CRON", DefaultCompactCron),
 		MergeCurrentCron:  env("ANALYTICS_MERGE_CURRENT_CRON", DefaultMergeCurrentCron),
+		AlertsCron:        env("ANALYTICS_ALERTS_CRON", DefaultAlertsCron),
 		PublicURL:         strings.TrimSuffix(env("ANALYTICS_PUBLIC_URL", ""), "/"),
 		KafkaBrokers:      splitList(env("ANALYTICS_KAFKA_BROKERS", "")),
 		BlobSecret:        env("ANALYTICS_BLOB_SECRET", ""),
@@ -403,7 +407,7 @@ func (c Config) validate() error {
 	default:
 		return &Error{"ANALYTICS_LOG_LEVEL", fmt.Sprintf("%q: use debug, info, warn or error", c.LogLevel)}
 	}
-	for _, s := range []struct{ name, val string }{{"ANALYTICS_COMPACT_CRON", c.CompactCron}, {"ANALYTICS_MERGE_CURRENT_CRON", c.MergeCurrentCron}, {"ANALYTICS_RETENTION_CRON", c.RetentionCron}} {
+	for _, s := range []struct{ name, val string }{{"ANALYTICS_COMPACT_CRON", c.CompactCron}, {"ANALYTICS_MERGE_CURRENT_CRON", c.MergeCurrentCron}, {"ANALYTICS_ALERTS_CRON", c.AlertsCron}, {"ANALYTICS_RETENTION_CRON", c.RetentionCron}} {
 		if _, err := cron.ParseStandard(s.val); err != nil {
 			return &Error{s.name, fmt.Sprintf("%q is not a 5-field cron expression: %v", s.val, err)}
 		}

@@ -96,6 +96,7 @@ func TestLoadRejectsBadSettings(t *testing.T) {
 		{map[string]string{"ANALYTICS_WORKER_CONCURRENCY": "0"}, nil, "ANALYTICS_WORKER_CONCURRENCY"},
 		{map[string]string{"ANALYTICS_COMPACT_CRON": "every day"}, nil, "ANALYTICS_COMPACT_CRON"},
 		{map[string]string{"ANALYTICS_MERGE_CURRENT_CRON": "often"}, nil, "ANALYTICS_MERGE_CURRENT_CRON"},
+		{map[string]string{"ANALYTICS_ALERTS_CRON": "often"}, nil, "ANALYTICS_ALERTS_CRON"},
 		{map[string]string{"ANALYTICS_MERGE_MAX_PARTS": "0"}, nil, "ANALYTICS_MERGE_MAX_PARTS"},
 		{map[string]string{"ANALYTICS_RETENTION_CRON": "daily"}, nil, "ANALYTICS_RETENTION_CRON"},
 		{map[string]string{"ANALYTICS_HOT_MONTHS": "0"}, nil, "ANALYTICS_HOT_MONTHS"},

@@ -1,6 +1,6 @@
 // Browser test of the live alert feed: the Monitors page subscribes to
 // alertEvents; a rule created during the test transitions to FIRING on the
-// server's next alerts tick (every 5 minutes) and its triggered event must
+// server's next alerts tick (every minute under the Go test, ANALYTICS_ALERTS_CRON) and its triggered event must
 // appear in the open page without a reload. Run by web/alerts_browser_test.go,
 // which compares what the page showed (RESULTS_FILE) with the event the
 // server published on NATS. Prints "ok - …" / "not ok - …" per check and
@@ -25,7 +25,7 @@ await check('a rule that fires on the next tick pushes its triggered event into 
     { in: { name: RULE, kind: 'THRESHOLD', metricKey: 'active_learners_dau', grain: 'DAY', comparator: 'ABOVE', threshold: 0, enabled: true } });
   const t0 = Date.now();
   const row = page.locator('[data-testid=alert-feed] tr[data-event]', { hasText: RULE });
-  await row.first().waitFor({ timeout: 7 * 60_000 }); // the alerts tick runs every 5 minutes
+  await row.first().waitFor({ timeout: 7 * 60_000 }); // the alerts tick runs every minute in the test (5 by default)
   const waitedMs = Date.now() - t0;
   assert(await page.evaluate(() => window.__sameDocument === true), 'the page was reloaded');
   assert(await page.locator('[data-testid=alert-feed] tr[data-event]').count() === before + 1, 'not exactly one new row');
