@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/learnhub/analytics-service/jobs"
@@ -83,11 +84,12 @@ func (j *RebuildRollupsJob) Entry() jobs.Entry {
 	}
 }
 
-// ProcessJob rebuilds the closed days, oldest first: first every older day
-// on which metrics_daily_users or metrics_daily_active is incomplete (a
+// ProcessJob rebuilds the closed days, oldest first: every older day on
+// which metrics_daily_users or metrics_daily_active is incomplete (a
 // database upgraded past migration 0009 or 0012 lacks their earlier days,
 // fully or in part, and unique users read those days short from them until
-// this run), then the last Days. A run that times out leaves the remaining
+// this run), every closed day written since its last rebuild (dirty: the
+// rollup path reads it from events until then), and the last Days. A run that times out leaves the remaining
 // days to the next one.
 func (j *RebuildRollupsJob) ProcessJob(ctx context.Context, _ jobs.Job) error {
 	const op = "metrics.RebuildRollupsJob"
@@ -99,9 +101,18 @@ func (j *RebuildRollupsJob) ProcessJob(ctx context.Context, _ jobs.Job) error {
 		j.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cannot list the days a users rollup lacks", slog.String("err", err.Error()))
 		missing = nil
 	}
+	// Closed days written since their last rebuild (late or redelivered
+	// events): the rollup path reads them from events until rebuilt.
+	dirty, err := j.rollups.dangerousDirtyDays(ctx, today)
+	if err != nil {
+		j.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "cannot list the dirty rollup days", slog.String("err", err.Error()))
+	}
+	missing = append(missing, dirty...)
 	for d := recent; d.Before(today); d = d.AddDate(0, 0, 1) {
 		missing = append(missing, d)
 	}
+	slices.SortFunc(missing, func(a, b time.Time) int { return a.Compare(b) })
+	missing = slices.CompactFunc(missing, func(a, b time.Time) bool { return a.Equal(b) })
 	for _, d := range missing {
 		start := time.Now()
 		if err := j.rollups.dangerousRebuildAllTenants(ctx, d, d.AddDate(0, 0, 1)); err != nil {

@@ -53,6 +53,9 @@ type rollupSource struct {
 	scope      store.Scope
 	rng        timerange.Range
 	whole      timerange.Range // the whole UTC days of rng
+	// dirty: the whole days written since their last rebuild (see
+	// dirtyDays) are read from events FINAL, not from the rollup.
+	dirty bool
 }
 
 // newRollupSource returns the rollup source of p's group over rng.
@@ -60,6 +63,17 @@ func newRollupSource(p *plan, comps []component, rng timerange.Range) rollupSour
 	users := p.usersRollupEligible(comps)
 	src := rollupSource{users: users, active: users && p.activeRollupEligible(comps), types: eventTypeUnion(comps), scope: p.scope, rng: rng, whole: p.wholeDays(rng),
 		needValues: map[string]bool{}}
+	if users {
+		// uniqExact states: a redelivered event adds a user already in the
+		// day's state, so the users rollups are exact on the open day too
+		// and it needs no read of events (an aligned window is then whole
+		// days only: one row per day, no FINAL over the events).
+		src.whole = wholeDays(rng)
+	} else {
+		// metrics_daily counts a redelivered event twice until a rebuild:
+		// its days written since their last rebuild are read from events.
+		src.dirty = true
+	}
 	onCourse := func(d Dimension) bool { return rollupDims[d.Path] == "course_id" }
 	for _, d := range p.dims {
 		src.needCourse = src.needCourse || onCourse(d)
@@ -111,6 +125,10 @@ func (p *plan) wholeDays(r timerange.Range) timerange.Range {
 func (s rollupSource) partial() bool {
 	return !s.whole.From.Equal(s.rng.From) || !s.whole.To.Equal(s.rng.To)
 }
+
+// mixed reports whether s reads some days from events: partial days, or
+// metrics_daily's dirty days.
+func (s rollupSource) mixed() bool { return s.partial() || s.dirty }
 
 // rollupEligible reports whether the daily rollup answers p exactly: UTC,
 // day-or-coarser buckets, at least one whole day in the range (and in the
@@ -347,20 +365,31 @@ func (s rollupSource) from() (string, []any) {
 		table, cols, group = rollupUsersTable, course+", uniqExactState(user_id) AS users", "tenant_id, day, course_id"
 		stored = "tenant_id, day, course_id, users"
 	}
-	if !s.partial() {
+	if !s.mixed() {
 		return store.QuoteIdent(table), nil
 	}
 	var q query
 	guard, tenant := s.scope.Predicate("")
 	q.add("(SELECT "+stored+" FROM "+store.QuoteIdent(table)+" WHERE "+guard+" AND day >= toDate(?) AND day < toDate(?)", tenant, s.whole.From, s.whole.To)
+	var dirty string
+	var dargs []any
+	if s.dirty {
+		dirty, dargs = dirtyDays(s.scope, s.whole)
+		q.add(" AND day GLOBAL NOT IN ("+dirty+")", dargs...)
+	}
 	q.add(" UNION ALL SELECT tenant_id, toDate(occurred_at) AS day, "+cols+" FROM "+store.QuoteIdent(eventsTable)+" FINAL WHERE "+guard, tenant)
 	// Each partial day lies inside one UTC day; naming that day lets the
 	// sort key (… toDate(occurred_at) …) bound what FINAL merges, which the
 	// engine does not derive from the DateTime64 bounds (~25% less time).
 	// The end piece is one day, or the open day and the days after it a
 	// window aligned to a week or month reaches (see plan.wholeDays).
-	q.add(" AND (toDate(occurred_at) = toDate(?) AND occurred_at >= ? AND occurred_at < ? OR toDate(occurred_at) BETWEEN toDate(?) AND toDate(?) AND occurred_at >= ? AND occurred_at < ?)",
+	q.add(" AND (toDate(occurred_at) = toDate(?) AND occurred_at >= ? AND occurred_at < ? OR toDate(occurred_at) BETWEEN toDate(?) AND toDate(?) AND occurred_at >= ? AND occurred_at < ?",
 		s.rng.From, s.rng.From, s.whole.From, s.whole.To, s.rng.To.Add(-time.Millisecond), s.whole.To, s.rng.To)
+	if s.dirty {
+		// The dirty whole days, whole (the set bounds the sort key's day).
+		q.add(" OR toDate(occurred_at) GLOBAL IN ("+dirty+")", dargs...)
+	}
+	q.add(")")
 	if s.types != nil && !s.users {
 		// The partial days read only the event types the group needs (the
 		// outer WHERE keeps just those rows anyway); type leads the sort key
@@ -372,7 +401,7 @@ func (s rollupSource) from() (string, []any) {
 }
 
 func (s rollupSource) timeCond(r timerange.Range) (string, []any) {
-	if s.partial() { // the UNION ALL bounds the rows; partial days are whole rows here
+	if s.mixed() { // the UNION ALL bounds the rows; partial days are whole rows here
 		return "day >= toDate(?) AND day <= toDate(?)", []any{r.From, r.To.Add(-time.Millisecond)}
 	}
 	return "day >= toDate(?) AND day < toDate(?)", []any{r.From, r.To}
@@ -423,19 +452,57 @@ func (rollupSource) agg(c component, cond string, args []any, _ store.Scope) (st
 	return aggIf("max", col("_max")), args
 }
 
+// rollupWritesTable and rollupRebuildsTable say which days of metrics_daily
+// are exact (migration 0019): a (tenant, day) written since its last
+// rebuild is dirty.
+const (
+	rollupWritesTable   = "metrics_daily_writes"
+	rollupRebuildsTable = "metrics_daily_rebuilds"
+)
+
+// rebuildMargin is taken off a rebuild's start time when it is recorded:
+// an insert's view stamps its write before the events part commits, so a
+// write stamped just before the rebuild began may not be in what the
+// rebuild read. Writes within the margin keep the day dirty (read from
+// events, exact either way) until the next rebuild.
+const rebuildMargin = 10 * time.Second
+
+// dirtyDays is a subquery of the whole days in r on which the scope's
+// tenant has events written since the last rebuild of that day (its own or
+// one of every tenant): metrics_daily may count a redelivered event twice
+// there, so the rollup path reads those days from events FINAL. The open
+// day is dirty from its first write on; a closed day is clean again once
+// the nightly RebuildRollupsJob has rebuilt it. GLOBAL: on a cluster both
+// tables are Distributed.
+func dirtyDays(scope store.Scope, r timerange.Range) (string, []any) {
+	guard, tenant := scope.Predicate("")
+	return "SELECT w.day FROM (SELECT day, max(written_at) AS written FROM " + store.QuoteIdent(rollupWritesTable) +
+			" WHERE " + guard + " AND day >= toDate(?) AND day < toDate(?) GROUP BY day) AS w" +
+			" GLOBAL LEFT JOIN (SELECT day, max(rebuilt_at) AS rebuilt FROM " + store.QuoteIdent(rollupRebuildsTable) +
+			" WHERE (" + guard + " OR tenant_id = '') AND day >= toDate(?) AND day < toDate(?) GROUP BY day) AS r USING (day)" +
+			" WHERE w.written >= ifNull(r.rebuilt, toDateTime64(0, 3, 'UTC'))",
+		[]any{tenant, r.From, r.To, tenant, r.From, r.To}
+}
+
 // Rollups maintains metrics_daily outside the materialized view.
 type Rollups struct {
 	db      *store.DB
 	cluster string
+	margin  time.Duration
 }
 
 // NewRollups returns the rollup maintenance service on db (single node;
 // see OnCluster).
-func NewRollups(db *store.DB) *Rollups { return &Rollups{db: db} }
+func NewRollups(db *store.DB) *Rollups { return &Rollups{db: db, margin: rebuildMargin} }
 
 // OnCluster returns r for tables migrated ON CLUSTER name: its deletes go
 // to the local replicated tables on every node ("" means single node).
-func (r *Rollups) OnCluster(name string) *Rollups { return &Rollups{db: r.db, cluster: name} }
+func (r *Rollups) OnCluster(name string) *Rollups { c := *r; c.cluster = name; return &c }
+
+// NoInsertsInFlight returns r for a caller that knows every insert of the
+// days it rebuilds has returned (a bulk load, a test): its rebuilds mark
+// the days clean from their start, without rebuildMargin.
+func (r *Rollups) NoInsertsInFlight() *Rollups { c := *r; c.margin = 0; return &c }
 
 // Rebuild recomputes one tenant's UTC days [from, to) of metrics_daily
 // from events FINAL, removing any double counting left by events
@@ -445,20 +512,25 @@ func (r *Rollups) OnCluster(name string) *Rollups { return &Rollups{db: r.db, cl
 // RebuildRollupsJob does this for every tenant.
 func (r *Rollups) Rebuild(ctx context.Context, scope store.Scope, from, to time.Time) error {
 	guard, tenant := scope.Predicate("")
-	return r.rebuild(ctx, guard, []any{tenant}, from, to)
+	return r.rebuild(ctx, guard, []any{tenant}, scope.Tenant(), from, to)
 }
 
 // dangerousRebuildAllTenants is Rebuild for every tenant at once: one
 // mutation instead of one per tenant. System work only (RebuildRollupsJob).
 func (r *Rollups) dangerousRebuildAllTenants(ctx context.Context, from, to time.Time) error {
-	return r.rebuild(ctx, "1", nil, from, to)
+	return r.rebuild(ctx, "1", nil, "", from, to)
 }
 
 // rebuild deletes and recomputes the rows matching cond (with its args) in
 // the UTC days [from, to) of metrics_daily, metrics_daily_users and
 // metrics_daily_active.
-func (r *Rollups) rebuild(ctx context.Context, cond string, args []any, from, to time.Time) error {
+func (r *Rollups) rebuild(ctx context.Context, cond string, args []any, tenant string, from, to time.Time) error {
 	ctx = store.WithSettings(ctx, store.Settings{"mutations_sync": 2})
+	// The engine's clock, as the writes view stamps with it.
+	var started time.Time
+	if err := r.db.QueryRow(ctx, []any{&started}, "SELECT now64(3, 'UTC')"); err != nil {
+		return err
+	}
 	for _, t := range []struct{ table, cols, group string }{
 		{rollupTable, "type, " + rollupCourseSQL + ", toUInt64(count()), uniqExactState(user_id), " +
 			rollupValueSQL("score") + ", " + rollupValueSQL("seconds"), "tenant_id, day, type, course_id"},
@@ -475,7 +547,43 @@ func (r *Rollups) rebuild(ctx context.Context, cond string, args []any, from, to
 			return err
 		}
 	}
-	return nil
+	// Only a finished rebuild makes its days clean (see dirtyDays).
+	return r.db.Exec(ctx, "INSERT INTO "+store.QuoteIdent(rollupRebuildsTable)+" SELECT ?, toDate(?) + number, ? FROM numbers(toUInt64(greatest(0, dateDiff('day', toDate(?), toDate(?)))))",
+		tenant, from, started.Add(-r.margin), from, to)
+}
+
+// dangerousDirtyDays lists, over every tenant, the UTC days before
+// `before`, oldest first, that some tenant wrote events to since the
+// day's last rebuild (see dirtyDays). System work only
+// (RebuildRollupsJob): it reads every tenant.
+func (r *Rollups) dangerousDirtyDays(ctx context.Context, before time.Time) ([]time.Time, error) {
+	rebuilt := func(cond string) string {
+		return "(SELECT tenant_id, day, max(rebuilt_at) AS rebuilt FROM " + store.QuoteIdent(rollupRebuildsTable) +
+			" WHERE " + cond + " AND day < toDate(?) GROUP BY tenant_id, day)"
+	}
+	return r.days(ctx, "SELECT w.day FROM (SELECT tenant_id, day, max(written_at) AS written FROM "+store.QuoteIdent(rollupWritesTable)+
+		" WHERE day < toDate(?) GROUP BY tenant_id, day) AS w"+
+		" GLOBAL LEFT JOIN "+rebuilt("tenant_id != ''")+" AS t USING (tenant_id, day)"+
+		" GLOBAL LEFT JOIN (SELECT day, rebuilt FROM "+rebuilt("tenant_id = ''")+") AS a USING (day)"+
+		" WHERE w.written >= greatest(t.rebuilt, a.rebuilt) GROUP BY w.day ORDER BY w.day", before, before, before)
+}
+
+// days runs a statement listing days (Date) and returns them as UTC times.
+func (r *Rollups) days(ctx context.Context, sql string, args ...any) ([]time.Time, error) {
+	rows, err := r.db.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var days []time.Time
+	for rows.Next() {
+		var d time.Time
+		if err := rows.Scan(&d); err != nil {
+			return nil, err
+		}
+		days = append(days, d.UTC())
+	}
+	return days, rows.Err()
 }
 
 // dangerousIncompleteDays lists, over every tenant, the UTC days before
@@ -495,23 +603,10 @@ func (r *Rollups) dangerousIncompleteDays(ctx context.Context, before time.Time)
 		return "(SELECT tenant_id, day, uniqExactMerge(users) AS n FROM " + store.QuoteIdent(table) +
 			" WHERE day < toDate(?) GROUP BY tenant_id, day)"
 	}
-	rows, err := r.db.Query(ctx, "SELECT d.day FROM "+users(rollupTable)+" AS d"+
+	return r.days(ctx, "SELECT d.day FROM "+users(rollupTable)+" AS d"+
 		" GLOBAL LEFT JOIN "+users(rollupUsersTable)+" AS u USING (tenant_id, day)"+
 		" GLOBAL LEFT JOIN "+users(rollupActiveTable)+" AS a USING (tenant_id, day)"+
 		" WHERE u.n != d.n OR a.n != d.n GROUP BY d.day ORDER BY d.day", before, before, before)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var days []time.Time
-	for rows.Next() {
-		var d time.Time
-		if err := rows.Scan(&d); err != nil {
-			return nil, err
-		}
-		days = append(days, d.UTC())
-	}
-	return days, rows.Err()
 }
 
 // rollupCourseSQL is the course_id column of a rollup row from events.

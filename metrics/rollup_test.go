@@ -16,10 +16,23 @@ import (
 	"github.com/learnhub/analytics-service/timerange"
 )
 
+// rebuildJanuary rebuilds the tenants' January rollups, as the nightly
+// job leaves closed days: they are then read from metrics_daily, not
+// (dirty, see metrics.Rollups) from events.
+func rebuildJanuary(t *testing.T, e *env, tenants ...string) {
+	t.Helper()
+	for _, tenant := range tenants {
+		scope, err := store.DangerousScopeForTenant(tenant)
+		require.NoError(t, err)
+		require.NoError(t, metrics.NewRollups(e.db).NoInsertsInFlight().Rebuild(context.Background(), scope, *january.From, *january.To))
+	}
+}
+
 func TestRollupMatchesRaw(t *testing.T) {
 	e := newEnv(t)
 	seed(t, e.db, "acme", 4000, 0)
 	seed(t, e.db, "globex", 1500, 2)
+	rebuildJanuary(t, e, "acme", "globex")
 	ctx := as("acme")
 	for _, r := range []metrics.Request{
 		{MetricKey: "enrolments", TimeRange: january, Grain: "DAY"},
@@ -60,25 +73,57 @@ func TestRollupNotUsedWhenItCannotAnswer(t *testing.T) {
 }
 
 // A duplicate delivered in another batch is counted once by the raw path
-// (FINAL); the rollup counts it twice until Rebuild.
-func TestRollupRebuildRemovesRedeliveredDuplicates(t *testing.T) {
+// (FINAL) and, without any rebuild, by the rollup path: metrics_daily
+// counts it twice, but a day written since its last rebuild is dirty and
+// read from events FINAL. Rebuild makes the days clean, read from the
+// rollup again; a later redelivery makes its day dirty again. Tampering
+// with metrics_daily shows which days the rollup path read from it.
+func TestRollupCountsRedeliveredDuplicatesOnce(t *testing.T) {
 	e := newEnv(t)
+	bg := context.Background()
 	seed(t, e.db, "acme", 600, 0)
 	seed(t, e.db, "acme", 600, 0) // the same events again, another insert
 	ctx := as("acme")
 	r := metrics.Request{MetricKey: "enrolments", TimeRange: january, Grain: "DAY"}
+	var stored float64
+	require.NoError(t, e.db.QueryRow(bg, []any{&stored}, "SELECT sum(events) FROM metrics_daily WHERE tenant_id = 'acme' AND type = 'course.enrolled'"))
+	require.Equal(t, 200.0, stored, "precondition: metrics_daily counts every enrolment twice")
 	raw, err := e.raw.Query(ctx, r)
 	require.NoError(t, err)
 	assert.Equal(t, 100.0, *raw.Totals.Value)
+	// tamper adds n enrolments on Jan 10 to metrics_daily alone.
+	tamper := func(n int) {
+		require.NoError(t, e.db.Exec(bg, "INSERT INTO metrics_daily (tenant_id, day, type, course_id, events) VALUES ('acme', '2026-01-10', 'course.enrolled', 'c0', ?)", n))
+	}
+	tamper(1000)
 	roll, err := e.q.Query(ctx, r)
 	require.NoError(t, err)
-	assert.Equal(t, 200.0, *roll.Totals.Value, "documented limitation before a rebuild")
+	assert.Equal(t, metrics.PathRollup, roll.Path)
+	assertSameResult(t, raw, roll) // every day dirty: read from events
+
 	scope, err := store.DangerousScopeForTenant("acme")
 	require.NoError(t, err)
-	require.NoError(t, metrics.NewRollups(e.db).Rebuild(context.Background(), scope, *january.From, *january.To))
+	require.NoError(t, metrics.NewRollups(e.db).NoInsertsInFlight().Rebuild(bg, scope, *january.From, *january.To))
+	roll, err = e.q.Query(ctx, r)
+	require.NoError(t, err)
+	assertSameResult(t, raw, roll) // rebuilt: exact from the rollup
+	tamper(1000)
+	roll, err = e.q.Query(ctx, r)
+	require.NoError(t, err)
+	require.Equal(t, 1100.0, *roll.Totals.Value, "clean days are read from metrics_daily")
+
+	// Redeliver Jan 10's events: that day is dirty again and read from
+	// events (the tampered rows no longer count), the others stay clean.
+	require.NoError(t, e.db.Exec(bg, `
+		INSERT INTO events (tenant_id, event_id, type, user_id, session_id, occurred_at, received_at, properties)
+		SELECT tenant_id, event_id, type, user_id, session_id, occurred_at, received_at + 1, properties
+		FROM events WHERE tenant_id = 'acme' AND toDate(occurred_at) = '2026-01-10'`))
 	roll, err = e.q.Query(ctx, r)
 	require.NoError(t, err)
 	assertSameResult(t, raw, roll)
+	globex, err := e.q.Query(as("globex"), r)
+	require.NoError(t, err)
+	assert.Zero(t, *globex.Totals.Value, "another tenant's dirty days and rows are not read")
 }
 
 // The scheduled job rebuilds closed days of every tenant: after it, a
@@ -111,13 +156,25 @@ func TestRebuildRollupsJobRemovesRedeliveredDuplicates(t *testing.T) {
 		}
 		return false
 	}
-	require.True(t, differs("acme"), "precondition: the rollup double counts before the job")
-	job := metrics.NewRebuildRollupsJob(e.db, metrics.RebuildRollupsConfig{Days: 14, Now: func() time.Time { return testNow.Add(5 * time.Hour) }})
+	require.False(t, differs("acme"), "days written since their last rebuild are read from events")
+	require.False(t, differs("globex"))
+	stored := func(tenant string) (rollup, raw uint64) {
+		require.NoError(t, e.db.QueryRow(context.Background(), []any{&rollup}, "SELECT sum(events) FROM metrics_daily WHERE tenant_id = ?", tenant))
+		require.NoError(t, e.db.QueryRow(context.Background(), []any{&raw}, "SELECT count() FROM events FINAL WHERE tenant_id = ?", tenant))
+		return rollup, raw
+	}
+	rollup, raw := stored("acme")
+	require.Greater(t, rollup, raw, "precondition: metrics_daily double counts before the job")
+	// Days: 1 rebuilds Jan 31 as the last closed day; the other dirty days
+	// (every day the seed wrote) are rebuilt because they are dirty.
+	job := metrics.NewRebuildRollupsJob(e.db, metrics.RebuildRollupsConfig{Days: 1, Now: func() time.Time { return testNow.Add(5 * time.Hour) }})
 	assert.Equal(t, metrics.KindRebuildRollups, job.Entry().Task.Kind)
 	assert.Equal(t, "2006-01-02", job.Entry().KeyLayout)
 	for range 2 { // idempotent: a second run changes nothing
 		require.NoError(t, job.ProcessJob(context.Background(), jobs.Job{Kind: metrics.KindRebuildRollups}))
 		for _, tenant := range []string{"acme", "globex"} {
+			rollup, raw := stored(tenant)
+			assert.Equal(t, raw, rollup, "metrics_daily rebuilt from events FINAL")
 			for _, r := range reqs {
 				raw, err := e.raw.Query(as(tenant), r)
 				require.NoError(t, err)
@@ -135,6 +192,7 @@ func TestRollupAnswersPartialEdgeDaysFromRaw(t *testing.T) {
 	e := newEnv(t)
 	seed(t, e.db, "acme", 4000, 0)
 	seed(t, e.db, "globex", 1500, 2)
+	rebuildJanuary(t, e, "acme", "globex")
 	now := func() time.Time { return time.Date(2026, 1, 31, 15, 30, 0, 0, time.UTC) }
 	q := metrics.NewQuerier(e.db, e.reg, metrics.QuerierConfig{Now: now})
 	raw := metrics.NewQuerier(e.db, e.reg, metrics.QuerierConfig{Now: now, DisableRollups: true})
@@ -336,10 +394,10 @@ func TestRollupActiveLearnersMatchRaw(t *testing.T) {
 		r      metrics.Request
 		stored bool // answered from the rows' stored counts
 	}{
-		// January ends with the open day (now is 31 Jan), which is read from
-		// events FINAL like a partial day, so not from the stored counts;
-		// its comparison window (December) is.
-		"dau per day":              {metrics.Request{MetricKey: "active_learners_dau", TimeRange: january, Grain: "DAY"}, false},
+		// January ends with the open day (now is 31 Jan): uniqExact states
+		// are duplicate-proof, so it is read from the rollup like the
+		// closed days, whole days only, from the stored counts.
+		"dau per day":              {metrics.Request{MetricKey: "active_learners_dau", TimeRange: january, Grain: "DAY"}, true},
 		"dau vs previous period":   {metrics.Request{MetricKey: "active_learners_dau", TimeRange: january, Grain: "DAY", CompareTo: metrics.ComparePreviousPeriod}, true},
 		"dau on one day":           {metrics.Request{MetricKey: "active_learners_dau", TimeRange: timerange.Spec{From: ptime("2026-01-10T00:00:00Z"), To: ptime("2026-01-11T00:00:00Z")}, Grain: "DAY"}, true},
 		"dau over new year":        {metrics.Request{MetricKey: "active_learners_dau", TimeRange: timerange.Spec{From: ptime("2025-12-25T00:00:00Z"), To: ptime("2026-01-09T00:00:00Z")}, Grain: "DAY"}, true},
@@ -411,9 +469,11 @@ func seedUsersRollupCase(t *testing.T, e *env, rollup, key string) {
 // TestAlignedRelativeWindowMatchesRaw answers relative windows aligned to
 // whole buckets (timerange.ResolveAligned, what metricQuery asks) on random
 // data with every event redelivered in a second batch, after the nightly
-// rebuild of the closed days: the rollup answers equal the raw path's,
-// because the open day (31 Jan, still being ingested) is read from events
-// FINAL and every closed day from the rollup.
+// rebuild of the closed days, and some closed days' events redelivered
+// again after it: the rollup answers equal the raw path's, because counts
+// read the open day (31 Jan, still being ingested) and the days written
+// since the rebuild from events FINAL, and unique users (uniqExact states,
+// duplicate-proof) read every day, the open one too, from their rollups.
 func TestAlignedRelativeWindowMatchesRaw(t *testing.T) {
 	e := newEnv(t)
 	src := uint64(time.Now().UnixNano())
@@ -426,7 +486,16 @@ func TestAlignedRelativeWindowMatchesRaw(t *testing.T) {
 		seed(t, e.db, tenant, n, salt) // redelivered in another batch
 		scope, err := store.DangerousScopeForTenant(tenant)
 		require.NoError(t, err)
-		require.NoError(t, metrics.NewRollups(e.db).Rebuild(context.Background(), scope, *january.From, now.Truncate(24*time.Hour)))
+		require.NoError(t, metrics.NewRollups(e.db).NoInsertsInFlight().Rebuild(context.Background(), scope, *january.From, now.Truncate(24*time.Hour)))
+		// After the rebuild a random share of a few random closed days is
+		// redelivered once more: those days are dirty until the next one.
+		for range 1 + rnd.IntN(4) {
+			day := january.From.AddDate(0, 0, rnd.IntN(30))
+			require.NoError(t, e.db.Exec(context.Background(), `
+				INSERT INTO events (tenant_id, event_id, type, user_id, session_id, occurred_at, received_at, properties)
+				SELECT tenant_id, event_id, type, user_id, session_id, occurred_at, received_at + 1, properties
+				FROM events WHERE tenant_id = ? AND toDate(occurred_at) = toDate(?) AND cityHash64(event_id, ?) % 3 = 0`, tenant, day, rnd.Uint64()))
+		}
 	}
 	clock := func() time.Time { return now }
 	q := metrics.NewQuerier(e.db, e.reg, metrics.QuerierConfig{Now: clock})

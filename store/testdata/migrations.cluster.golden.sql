@@ -731,3 +731,39 @@ ORDER BY (tenant_id, key_id);
 -- api_keys
 CREATE TABLE IF NOT EXISTS `api_keys` ON CLUSTER `analytics` AS `api_keys_local` ENGINE = Distributed(`analytics`, currentDatabase(), `api_keys_local`, cityHash64(tenant_id));
 
+-- metrics_daily_writes
+CREATE TABLE IF NOT EXISTS `metrics_daily_writes_local` ON CLUSTER `analytics`
+(
+    tenant_id  LowCardinality(String),
+    day        Date,
+    written_at SimpleAggregateFunction(max, DateTime64(3, 'UTC'))
+)
+ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
+ORDER BY (tenant_id, day);
+
+-- metrics_daily_writes
+CREATE TABLE IF NOT EXISTS `metrics_daily_writes` ON CLUSTER `analytics` AS `metrics_daily_writes_local` ENGINE = Distributed(`analytics`, currentDatabase(), `metrics_daily_writes_local`, cityHash64(tenant_id));
+
+-- metrics_daily_writes
+CREATE MATERIALIZED VIEW IF NOT EXISTS `metrics_daily_writes_mv_local` ON CLUSTER `analytics`
+TO `metrics_daily_writes_local` AS
+SELECT
+    tenant_id,
+    toDate(occurred_at) AS day,
+    max(now64(3, 'UTC')) AS written_at
+FROM `events_local`
+GROUP BY tenant_id, day;
+
+-- metrics_daily_writes
+CREATE TABLE IF NOT EXISTS `metrics_daily_rebuilds_local` ON CLUSTER `analytics`
+(
+    tenant_id  LowCardinality(String) COMMENT 'empty: a rebuild of every tenant',
+    day        Date,
+    rebuilt_at SimpleAggregateFunction(max, DateTime64(3, 'UTC'))
+)
+ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
+ORDER BY (tenant_id, day);
+
+-- metrics_daily_writes
+CREATE TABLE IF NOT EXISTS `metrics_daily_rebuilds` ON CLUSTER `analytics` AS `metrics_daily_rebuilds_local` ENGINE = Distributed(`analytics`, currentDatabase(), `metrics_daily_rebuilds_local`, cityHash64(tenant_id));
+

@@ -634,3 +634,33 @@ CREATE TABLE IF NOT EXISTS `api_keys`
 ENGINE = ReplacingMergeTree(version)
 ORDER BY (tenant_id, key_id);
 
+-- metrics_daily_writes
+CREATE TABLE IF NOT EXISTS `metrics_daily_writes` 
+(
+    tenant_id  LowCardinality(String),
+    day        Date,
+    written_at SimpleAggregateFunction(max, DateTime64(3, 'UTC'))
+)
+ENGINE = AggregatingMergeTree()
+ORDER BY (tenant_id, day);
+
+-- metrics_daily_writes
+CREATE MATERIALIZED VIEW IF NOT EXISTS `metrics_daily_writes_mv` 
+TO `metrics_daily_writes` AS
+SELECT
+    tenant_id,
+    toDate(occurred_at) AS day,
+    max(now64(3, 'UTC')) AS written_at
+FROM `events`
+GROUP BY tenant_id, day;
+
+-- metrics_daily_writes
+CREATE TABLE IF NOT EXISTS `metrics_daily_rebuilds` 
+(
+    tenant_id  LowCardinality(String) COMMENT 'empty: a rebuild of every tenant',
+    day        Date,
+    rebuilt_at SimpleAggregateFunction(max, DateTime64(3, 'UTC'))
+)
+ENGINE = AggregatingMergeTree()
+ORDER BY (tenant_id, day);
+
