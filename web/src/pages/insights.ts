@@ -51,7 +51,7 @@ export async function insightsPage(ctx: Ctx): Promise<HTMLElement> {
     '{ insights(first: 10) { nodes { id question status createdAt } } }');
   // A full-width box: Enter asks, Shift+Enter starts a new line.
   const question = h('textarea', { name: 'question', required: true, class: 'question', rows: 2,
-    placeholder: 'Why did course completions drop in March?' });
+    placeholder: 'e.g. Why did course completions drop last month? What is average quiz score by course?' });
   question.value = ctx.params.get('q') ?? '';
   question.addEventListener('keydown', (e: KeyboardEvent) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
