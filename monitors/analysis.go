@@ -91,11 +91,19 @@ func (s *Service) Forecast(ctx context.Context, req ForecastRequest) ([]SeriesFo
 	if err != nil {
 		return nil, err
 	}
+	def, err := s.defs.GetByKey(ctx, m.MetricKey)
+	if err != nil {
+		return nil, err
+	}
+	counts := def.Kind == metrics.KindCount || def.Kind == metrics.KindUniqueUsers
 	out := []SeriesForecast{}
 	for _, series := range res.Series {
 		labels := labelsOf(res, series)
 		y := filled(series.Points)
 		fc, err := anomaly.Run(model, y, req.Horizon, levels, anomaly.Options{Seasons: anomaly.SeasonsForGrain(string(m.Grain))})
+		if err == nil && counts {
+			floorAtZero(&fc)
+		}
 		if err != nil {
 			var e *errs.Error
 			if errors.As(err, &e) && e.Kind == errs.KindInvalid {
@@ -243,4 +251,19 @@ func prev(g metrics.Grain, start time.Time) time.Time {
 		return start.Add(-time.Hour)
 	}
 	return start.AddDate(0, 0, -1)
+}
+
+// floorAtZero cuts a count's forecast and interval bounds at zero: the
+// models are Gaussian around the series, but a number of events or of
+// learners is never negative, and a band below zero only misleads.
+func floorAtZero(fc *anomaly.Forecast) {
+	for i := range fc.Point {
+		fc.Point[i] = max(fc.Point[i], 0)
+	}
+	for _, iv := range fc.Intervals {
+		for i := range iv.Lower {
+			iv.Lower[i] = max(iv.Lower[i], 0)
+			iv.Upper[i] = max(iv.Upper[i], 0)
+		}
+	}
 }

@@ -38,6 +38,13 @@ func TestForecastAndAnomaliesOfAMetric(t *testing.T) {
 		Dimensions: []string{"properties.course_id"}, TopN: 2}, Horizon: 3, Model: "snaive"})
 	require.NoError(t, err)
 	assert.Len(t, byCourse, 3, "top 2 courses and (other)")
+	for _, f := range append(fcs, byCourse...) {
+		for _, iv := range f.Intervals {
+			for i := range iv.Lower {
+				assert.GreaterOrEqual(t, iv.Lower[i], 0.0, "a count's band never goes below zero")
+			}
+		}
+	}
 
 	for _, tc := range []struct {
 		name  string
