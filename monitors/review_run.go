@@ -87,6 +87,11 @@ func (s *Service) review(ctx context.Context, scope store.Scope, batches []revie
 			case i >= r.cfg.MaxPerMonitor || time.Now().After(deadline):
 				row.Review = Review{Status: ReviewSkippedLimit, Confidence: math.NaN(), Anomalous: sc.Anomalous, Model: r.cfg.Model,
 					Reason: fmt.Sprintf("more than %d candidates in this evaluation, or its review time (%s) was used", r.cfg.MaxPerMonitor, r.cfg.Deadline)}
+			case !s.claimReview(ctx, scope, b.m, sc, r.cfg.Deadline):
+				// Another evaluation (a replica, a catch-up, a direct call)
+				// is asking the model about this bucket now: its review is
+				// stored, this one would only spend the budget twice.
+				continue
 			default:
 				var proposed float64
 				row.Review, proposed = r.review(ctx, reviewInput{tenant: scope.Tenant(), def: def, m: b.m, score: sc, window: windows[sc]})
@@ -99,6 +104,22 @@ func (s *Service) review(ctx context.Context, scope store.Scope, batches []revie
 		}
 	}
 	return out, nil
+}
+
+// claimReview takes the bucket's review for this evaluation across
+// replicas: true when no other evaluation is reviewing the same monitor
+// version, series, bucket and score within ttl (the reviewer's time for one
+// evaluation), or when the service has no shared locks (one instance). The
+// claim is left to expire: a later evaluation finds the stored review and
+// does not ask again. A lock store that cannot be reached claims it (a
+// second review only costs tokens; never skipping one is the safe side).
+func (s *Service) claimReview(ctx context.Context, scope store.Scope, m *Monitor, sc *Score, ttl time.Duration) bool {
+	if s.cfg.Locks == nil {
+		return true
+	}
+	key := fmt.Sprintf("lock:monitor-review:%s:%s:%d:%s:%d:%x", scope.Tenant(), m.ID, m.Version, seriesKey(sc.Series), sc.Bucket.UnixMilli(), math.Float64bits(sc.Score))
+	_, ok, err := s.cfg.Locks.TryLock(ctx, key, ttl)
+	return ok || err != nil
 }
 
 // contextWindow is up to ReviewContextBuckets scores of the same series

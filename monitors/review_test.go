@@ -38,6 +38,7 @@ type model struct {
 	status int
 	hang   bool
 	tokens int // total_tokens reported; zero means 110
+	delay  time.Duration
 	reqs   []map[string]any
 }
 
@@ -47,8 +48,9 @@ func (s *model) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.Unmarshal(body, &req)
 	s.mu.Lock()
 	s.reqs = append(s.reqs, req)
-	reply, status, hang, tokens := s.reply, s.status, s.hang, s.tokens
+	reply, status, hang, tokens, delay := s.reply, s.status, s.hang, s.tokens, s.delay
 	s.mu.Unlock()
+	time.Sleep(delay) // the model's latency, so concurrent evaluations overlap
 	if hang {
 		<-r.Context().Done()
 		return
@@ -243,6 +245,33 @@ func TestLLMReview(t *testing.T) {
 		require.Len(t, viewed, 1)
 		require.NotNil(t, viewed[0].Review)
 		assert.Equal(t, s.Review.Explanation, viewed[0].Review.Explanation)
+	})
+
+	t.Run("two replicas evaluating at once ask the model once", func(t *testing.T) {
+		e.tenant(t, "replicas", "Widgets.")
+		m := &model{reply: confirm, delay: 500 * time.Millisecond}
+		srv := httptest.NewServer(m)
+		t.Cleanup(srv.Close)
+		locks := rediskv.New(redis.NewClient(&redis.Options{Addr: kvtest.StartRedis(t)}))
+		replica := func() *monitors.Service {
+			return e.service(monitors.Config{Locks: locks, Reviewer: monitors.NewReviewer(monitors.ReviewerConfig{
+				URL: srv.URL + "/v1", Model: "scripted-model", Now: func() time.Time { return now }})})
+		}
+		a, b := replica(), replica()
+		mon, err := a.Create(metricstest.As("replicas"), monitors.Monitor{MetricKey: "widgets", Grain: monitors.GrainDay, Active: true, LLMReview: monitors.ReviewExplain})
+		require.NoError(t, err)
+		var wg sync.WaitGroup
+		for _, svc := range []*monitors.Service{a, b} {
+			wg.Go(func() {
+				_, err := svc.Evaluate(context.Background(), "replicas", monitors.GrainDay, now)
+				assert.NoError(t, err)
+			})
+		}
+		wg.Wait()
+		assert.Equal(t, 1, len(m.requests()), "the bucket's review is claimed by one evaluation")
+		s := spike(t, scoresOf(t, a, "replicas", mon))
+		require.NotNil(t, s.Review, "the claiming evaluation stored its review")
+		assert.Equal(t, monitors.ReviewReviewed, s.Review.Status)
 	})
 
 	t.Run("RERANK moves the confidence by one bounded step", func(t *testing.T) {
