@@ -47,12 +47,18 @@ type countingBackend struct {
 	store.Backend
 	queries atomic.Int64
 	log     func(string) // set before the counted section only
+	// stmt, when set, sees every counted statement (before the counted
+	// section only).
+	stmt func(store.Statement)
 }
 
 func (c *countingBackend) Query(ctx context.Context, st store.Statement) (store.Rows, error) {
 	c.queries.Add(1)
 	if c.log != nil {
 		c.log(st.SQL)
+	}
+	if c.stmt != nil {
+		c.stmt(st)
 	}
 	return c.Backend.Query(ctx, st)
 }

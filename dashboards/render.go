@@ -193,7 +193,7 @@ func (r *render) compute(ctx context.Context, w Widget) *WidgetData {
 		for _, dim := range skipped {
 			wd.Notices = append(wd.Notices, fmt.Sprintf("filter %q does not apply to metric %q", dim, key))
 		}
-		wg.Go(func() { wd.Results[i], errsOut[i] = r.loader.Load(ctx, req) })
+		wg.Go(func() { wd.Results[i], errsOut[i] = r.load(ctx, w, req) })
 	}
 	wg.Wait()
 	for i, err := range errsOut {

@@ -37,7 +37,7 @@ func newVersioned(t *testing.T) *versioned {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
 	versions := resultcache.NewVersions()
-	_, err = versions.Follow(b.Conn(), ingest.NoticeSubjectPrefix+"*", resultcache.TenantFromSubject)
+	_, err = versions.FollowChanges(b.Conn(), ingest.NoticeSubjectPrefix+"*", ingest.NoticeChange) // as deployed
 	require.NoError(t, err)
 	// Definitions cached as deployed: their generation is part of a key.
 	e.reg = metrics.NewRegistry(e.db, metrics.Config{Now: e.clock.Now, Locks: rediskv.New(e.cache), Cache: rediskv.New(e.cache)})

@@ -258,7 +258,13 @@ func (g *group) rank(i int, t *table) []string {
 		keys = append(keys, k)
 		vals[k] = p.eval(g.pick(i, v))
 	}
-	order := p.req.OrderBy
+	return rankKeys(keys, vals, p.req.OrderBy, func(k string) bool { return isOther(t.dims[k]) })
+}
+
+// rankKeys orders series keys by their values vals (nil last) in order,
+// then by the keys themselves; the folded series (isOtherKey) goes last
+// whatever its value.
+func rankKeys(keys []string, vals map[string]*float64, order Order, isOtherKey func(string) bool) []string {
 	slices.SortFunc(keys, func(a, b string) int {
 		if order != OrderDimension {
 			va, vb := vals[a], vals[b]
@@ -276,8 +282,7 @@ func (g *group) rank(i int, t *table) []string {
 		}
 		return cmp.Compare(a, b)
 	})
-	// The folded series goes last whatever its value.
-	if j := slices.IndexFunc(keys, func(k string) bool { return isOther(t.dims[k]) }); j >= 0 {
+	if j := slices.IndexFunc(keys, isOtherKey); j >= 0 {
 		k := keys[j]
 		keys = append(slices.Delete(keys, j, j+1), k)
 	}

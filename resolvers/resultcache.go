@@ -11,14 +11,6 @@ import (
 	"github.com/learnhub/analytics-service/timerange"
 )
 
-// metricCacheKey is everything a metricQuery answer depends on besides the
-// tenant's events: the request with its window resolved to fixed instants
-// and the generation of the tenant's definitions.
-type metricCacheKey struct {
-	Req metrics.Request
-	Gen string
-}
-
 // queryMetric answers metricQuery: the window aligned to whole buckets
 // (timerange.ResolveAligned), then from the results cache when it can be
 // trusted. Requests with cohort conditions are never cached: membership
@@ -39,12 +31,14 @@ func (r *Resolver) queryMetric(ctx context.Context, req metrics.Request) (*metri
 	if err != nil {
 		return nil, err
 	}
-	if rng, loc, ok := fixedWindow(req); ok && splittableMetric(req, def, rng, loc) {
-		if cut, ok := splitAt(rng, r.now(), loc); ok {
-			return r.querySplitMetric(ctx, scope.Tenant(), gen, req, rng, cut, loc)
+	if rng, loc, ok := fixedWindow(req); ok {
+		if cut, ok := metrics.Cut(rng, r.now(), loc); ok {
+			if split, ok := metrics.NewSplit(req, def, r.MetricRegistry.KeyLookup(ctx), rng, loc); ok {
+				return split.Query(ctx, r.ResultCache, scope.Tenant(), gen, rng, cut, false, r.loadMetric)
+			}
 		}
 	}
-	res, _, err := resultcache.Do(ctx, r.ResultCache, scope.Tenant(), "metricQuery", metricCacheKey{Req: req, Gen: gen},
+	res, _, err := resultcache.Do(ctx, r.ResultCache, scope.Tenant(), metrics.PartKind, metrics.PartKey{Req: req, Gen: gen},
 		func(ctx context.Context) (*metrics.Result, error) { return r.loadMetric(ctx, req) })
 	return res, err
 }
@@ -107,7 +101,7 @@ func (r *Resolver) typeCounts(ctx context.Context, spec timerange.Spec) ([]event
 	if err != nil {
 		return nil, err
 	}
-	if cut, ok := splitAt(rng, r.now(), time.UTC); ok {
+	if cut, ok := metrics.Cut(rng, r.now(), time.UTC); ok {
 		return r.typeCountsSplit(ctx, scope.Tenant(), rng, cut)
 	}
 	counts, _, err := resultcache.Do(ctx, r.ResultCache, scope.Tenant(), "eventTypeCounts", rng,
