@@ -13,6 +13,7 @@ import (
 	"github.com/learnhub/analytics-service/journeys"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/platform/resultcache"
 	"github.com/learnhub/analytics-service/store"
 	"github.com/learnhub/analytics-service/timerange"
 )
@@ -108,13 +109,14 @@ func (s *Service) Render(ctx context.Context, idOrSlug string, filters []metrics
 	if err != nil {
 		return nil, err
 	}
-	r := &render{s: s, scope: scope, d: d, rng: rng, filters: eff, loader: s.loaders(), at: now, loc: loc}
+	r := &render{s: s, scope: scope, d: d, rng: rng, filters: eff, batch: newBatch(s.loaders().LoadAll), at: now, loc: loc}
 	out := &Rendering{Dashboard: d, Range: rng, Filters: eff, Widgets: make([]*WidgetData, len(d.Widgets))}
-	var wg sync.WaitGroup
+	ctx = resultcache.WithWaits(ctx, r.batch)
+	g := resultcache.NewGroup(ctx)
 	for i, w := range d.Widgets {
-		wg.Go(func() { out.Widgets[i] = r.widget(ctx, w) })
+		g.Go(func() { out.Widgets[i] = r.widget(ctx, w) })
 	}
-	wg.Wait()
+	g.Wait()
 	return out, nil
 }
 
@@ -125,7 +127,8 @@ type render struct {
 	d       *Dashboard
 	rng     timerange.Range
 	filters []metrics.Filter
-	loader  *metrics.Loader
+	// batch answers the render's metric requests together.
+	batch *batch
 	// at is the "now" the window was resolved at, and loc the dashboard's
 	// zone: journey widgets with their own range resolve it so.
 	at  time.Time
@@ -155,14 +158,17 @@ func (r *render) widget(ctx context.Context, w Widget) *WidgetData {
 			return wd
 		}
 	}
-	v, _, _ := r.s.flights.Do(key, func() (any, error) {
-		wd := r.compute(context.WithoutCancel(ctx), w)
+	v, _, err := resultcache.Do(ctx, r.s.flights, r.scope.Tenant(), resultKind, key, func(ctx context.Context) (*WidgetData, error) {
+		wd := r.compute(ctx, w)
 		if wd.Error == nil && (wd.Overlay == nil || wd.Overlay.Error == nil) {
 			r.s.cachePut(ctx, key, wd)
 		}
 		return wd, nil
 	})
-	cp := *v.(*WidgetData) // callers sharing a flight get their own copy
+	if err != nil { // the caller left, or the computation panicked
+		return r.failed(w, err)
+	}
+	cp := *v // callers sharing a flight get their own copy
 	return &cp
 }
 
@@ -182,7 +188,7 @@ func (r *render) compute(ctx context.Context, w Widget) *WidgetData {
 	wd.Notices = append(wd.Notices, cohortNotices...)
 	errsOut := make([]error, len(w.MetricKeys))
 	reqs := make([]metrics.Request, len(w.MetricKeys))
-	var wg sync.WaitGroup
+	g := resultcache.NewGroup(ctx)
 	for i, key := range w.MetricKeys {
 		req, skipped, err := r.request(ctx, w, key)
 		reqs[i] = req
@@ -193,9 +199,9 @@ func (r *render) compute(ctx context.Context, w Widget) *WidgetData {
 		for _, dim := range skipped {
 			wd.Notices = append(wd.Notices, fmt.Sprintf("filter %q does not apply to metric %q", dim, key))
 		}
-		wg.Go(func() { wd.Results[i], errsOut[i] = r.load(ctx, w, req) })
+		g.Go(func() { wd.Results[i], errsOut[i] = r.load(ctx, w, req) })
 	}
-	wg.Wait()
+	g.Wait()
 	for i, err := range errsOut {
 		if err != nil && wd.Error == nil {
 			wd.Error = &WidgetError{Code: errs.KindOf(err).String(),

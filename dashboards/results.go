@@ -102,10 +102,7 @@ func (r *render) fromResults(ctx context.Context, w Widget) (*WidgetData, bool) 
 	case errors.As(err, &failed):
 		wd = failed.wd
 	case err != nil: // the caller left, or the computation panicked
-		now := r.s.cfg.Now().UTC()
-		return &WidgetData{WidgetID: w.ID, WidgetVersion: w.Version, Results: make([]*metrics.Result, len(w.MetricKeys)),
-			Notices: []string{}, ComputedAt: now, FreshUntil: now,
-			Error: &WidgetError{Code: errs.KindOf(err).String(), Message: errs.PublicMessage(err)}}, true
+		return r.failed(w, err), true
 	}
 	cp := *wd // entries are shared: each caller gets its own copy
 	cp.Cached = hit
@@ -124,4 +121,12 @@ func (r *render) generation(ctx context.Context, w Widget) string {
 		}
 	}
 	return r.gens.gen
+}
+
+// failed is widget w's answer when its computation could not answer at all.
+func (r *render) failed(w Widget, err error) *WidgetData {
+	now := r.s.cfg.Now().UTC()
+	return &WidgetData{WidgetID: w.ID, WidgetVersion: w.Version, Results: make([]*metrics.Result, len(w.MetricKeys)),
+		Notices: []string{}, ComputedAt: now, FreshUntil: now,
+		Error: &WidgetError{Code: errs.KindOf(err).String(), Message: errs.PublicMessage(err)}}
 }

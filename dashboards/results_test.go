@@ -200,12 +200,17 @@ func TestConcurrentRendersShareOneComputation(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	assert.Equal(t, uint64(len(one.Widgets)), v.svc.cfg.ResultCache.Stats().Computes-stats.Computes,
-		"%d concurrent renders compute each widget once", n)
-	// The loader's 20 ms batching window may split one render's metric
-	// queries differently under load; n uncoordinated renders would cost
-	// n times as many.
-	assert.LessOrEqual(t, v.counter.queries.Load()-before, single+2, "%d concurrent renders cost about one render's queries", n)
+	// The notice says no time, so the closed days move too: each widget
+	// and each of the 4 closed and 4 open parts of its additive metrics
+	// (dashboards/split.go) is computed once.
+	assert.Equal(t, uint64(len(one.Widgets)+8), v.svc.cfg.ResultCache.Stats().Computes-stats.Computes,
+		"%d concurrent renders compute each widget and part once", n)
+	// Each computation runs in the batch of the render that started it,
+	// so the renders' batches split the statements of one render between
+	// them; n uncoordinated renders would cost n times as many.
+	all := v.counter.queries.Load() - before
+	t.Logf("one render after a notice: %d statements; %d concurrent renders: %d", single, n, all)
+	assert.LessOrEqual(t, all, 2*single, "%d concurrent renders cost about one render's queries", n)
 	for _, r := range got {
 		require.NotNil(t, r)
 		assert.Equal(t, enrolmentsTotal(t, one)+1, enrolmentsTotal(t, r))

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/learnhub/analytics-service/audit"
 	"github.com/learnhub/analytics-service/metrics"
@@ -79,12 +78,15 @@ type Config struct {
 // verified tenant. Role checks are the caller's (the GraphQL directive).
 // Safe for concurrent use.
 type Service struct {
-	db        *store.DB
-	reg       *metrics.Registry
-	loaders   LoaderFactory
-	cfg       Config
-	locks     kv.Locks
-	flights   singleflight.Group
+	db      *store.DB
+	reg     *metrics.Registry
+	loaders LoaderFactory
+	cfg     Config
+	locks   kv.Locks
+	// flights share a widget computation among identical concurrent
+	// renders on the Redis-cached path (a results cache that stores
+	// nothing: single-flight, told to each render's batch).
+	flights   *resultcache.Cache
 	installed sync.Map // tenant → struct{}: preset checked in this process
 	defs      sync.Map // tenant\x00idOrSlug → cachedDef: definitions for renders
 }
@@ -98,7 +100,8 @@ func NewService(db *store.DB, reg *metrics.Registry, loaders LoaderFactory, cfg 
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{db: db, reg: reg, loaders: loaders, cfg: cfg, locks: kv.NewLocks(cfg.Locks, cfg.LockTTL)}
+	return &Service{db: db, reg: reg, loaders: loaders, cfg: cfg, locks: kv.NewLocks(cfg.Locks, cfg.LockTTL),
+		flights: resultcache.New(resultcache.Config{MaxEntries: -1})}
 }
 
 // Create validates and stores a new dashboard at version 1 with its widgets.

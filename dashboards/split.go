@@ -18,12 +18,12 @@ import (
 // users, averages and float sums are recomputed over the whole window.
 
 // load answers one metric request of widget w: from its cached parts when
-// it can be split, otherwise through the render's loader.
+// it can be split, otherwise with the render's batch.
 func (r *render) load(ctx context.Context, w Widget, req metrics.Request) (*metrics.Result, error) {
 	if split, cut, gen, ok := r.split(ctx, w, req); ok {
-		return split.Query(ctx, r.s.cfg.ResultCache, r.scope.Tenant(), gen, r.rng, cut, fresh(ctx), r.loader.Load)
+		return split.Query(ctx, r.s.cfg.ResultCache, r.scope.Tenant(), gen, r.rng, cut, fresh(ctx), r.batch.Load)
 	}
-	return r.loader.Load(ctx, req)
+	return r.batch.Load(ctx, req)
 }
 
 // split is how req is answered in parts, when it can be: the results

@@ -29,6 +29,7 @@ type LoaderConfig struct {
 // with the first caller's context).
 type Loader struct {
 	dl *dataloader.Loader[*Request, *Result]
+	q  *Querier
 }
 
 // NewLoader returns a Loader over q.
@@ -51,7 +52,7 @@ func NewLoader(q *Querier, cfg LoaderConfig) *Loader {
 		}
 		return out
 	}
-	return &Loader{dl: dataloader.NewBatchedLoader(batch,
+	return &Loader{q: q, dl: dataloader.NewBatchedLoader(batch,
 		dataloader.WithWait[*Request, *Result](cfg.Wait),
 		dataloader.WithBatchCapacity[*Request, *Result](cfg.MaxBatch),
 		dataloader.WithCache[*Request, *Result](&dataloader.NoCache[*Request, *Result]{}))}
@@ -60,4 +61,10 @@ func NewLoader(q *Querier, cfg LoaderConfig) *Loader {
 // Load answers req, batched with the other requests made within the wait.
 func (l *Loader) Load(ctx context.Context, req Request) (*Result, error) {
 	return l.dl.Load(ctx, &req)()
+}
+
+// LoadAll answers reqs as one batch now, without waiting for others: for
+// a caller that gathered its requests itself (a dashboard render).
+func (l *Loader) LoadAll(ctx context.Context, reqs []Request) ([]*Result, []error) {
+	return l.q.QueryBatch(ctx, reqs)
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/learnhub/analytics-service/platform/resultcache"
@@ -143,16 +142,16 @@ func (s *Split) Query(ctx context.Context, c *resultcache.Cache, tenant, gen str
 	refresh bool, load func(context.Context, Request) (*Result, error)) (*Result, error) {
 	closed, open := make([]*Result, len(s.Parts)), make([]*Result, len(s.Parts))
 	errs := make([]error, 2*len(s.Parts))
-	var wg sync.WaitGroup
+	g := resultcache.NewGroup(ctx)
 	for i, p := range s.Parts {
 		cr, or := p, p
 		cr.TimeRange = timerange.Spec{From: &rng.From, To: &cut}
 		or.TimeRange = timerange.Spec{From: &cut, To: &rng.To}
-		wg.Go(func() {
+		g.Go(func() {
 			closed[i], _, errs[2*i] = resultcache.DoBefore(ctx, c, tenant, PartKind, PartKey{Req: cr, Gen: gen}, cut,
 				func(ctx context.Context) (*Result, error) { return load(ctx, cr) })
 		})
-		wg.Go(func() {
+		g.Go(func() {
 			key, compute := PartKey{Req: or, Gen: gen}, func(ctx context.Context) (*Result, error) { return load(ctx, or) }
 			if refresh {
 				open[i], errs[2*i+1] = resultcache.Refresh(ctx, c, tenant, PartKind, key, compute)
@@ -161,7 +160,7 @@ func (s *Split) Query(ctx context.Context, c *resultcache.Cache, tenant, gen str
 			open[i], _, errs[2*i+1] = resultcache.Do(ctx, c, tenant, PartKind, key, compute)
 		})
 	}
-	wg.Wait()
+	g.Wait()
 	for _, err := range errs {
 		if err != nil {
 			return nil, err

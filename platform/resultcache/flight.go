@@ -3,6 +3,7 @@ package resultcache
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -18,6 +19,11 @@ type flight struct {
 	done       chan struct{}
 	val        any
 	err        error
+	// owner is the Waits of the caller that started the computation;
+	// blocked those of the callers waiting for it and not yet resumed
+	// (guarded by the Cache's mu).
+	owner   Waits
+	blocked []Waits
 }
 
 // newFlight starts a flight for its first caller: the computation keeps
@@ -29,8 +35,9 @@ func newFlight(ctx context.Context) *flight {
 
 // wait returns the flight's result (hit when the caller shared another's
 // computation), or ctx's error when the caller leaves
-// first; the last caller to leave cancels the computation.
-func (f *flight) wait(ctx context.Context, mu *sync.Mutex, shared bool) (any, bool, error) {
+// first; the last caller to leave cancels the computation. A caller that
+// leaves resumes its own Waits (the computation resumes the others).
+func (f *flight) wait(ctx context.Context, mu *sync.Mutex, shared bool, w Waits) (any, bool, error) {
 	select {
 	case <-f.done:
 		return f.val, shared, f.err
@@ -38,6 +45,10 @@ func (f *flight) wait(ctx context.Context, mu *sync.Mutex, shared bool) (any, bo
 		mu.Lock()
 		f.waiters--
 		last := f.waiters == 0
+		if i := slices.Index(f.blocked, w); i >= 0 {
+			f.blocked = slices.Delete(f.blocked, i, i+1)
+			w.Resumed()
+		}
 		mu.Unlock()
 		if last {
 			f.cancel()

@@ -200,6 +200,7 @@ func (c *Cache) do(ctx context.Context, key string, compute func(context.Context
 		c.ll.Remove(el)
 		delete(c.entries, key)
 	}
+	w := waitsFrom(ctx)
 	f, shared := c.flights[key]
 	if shared {
 		c.stats.Shared++
@@ -208,10 +209,14 @@ func (c *Cache) do(ctx context.Context, key string, compute func(context.Context
 		c.stats.Computes++
 		f = newFlight(ctx)
 		c.flights[key] = f
+		f.owner = w
+		w.Started() // the computation's goroutine
 		go c.run(key, f, compute)
 	}
+	w.Blocked()
+	f.blocked = append(f.blocked, w)
 	c.mu.Unlock()
-	return f.wait(ctx, &c.mu, shared)
+	return f.wait(ctx, &c.mu, shared, w)
 }
 
 // run computes f's value, stores it on success and releases the waiters.
@@ -223,9 +228,16 @@ func (c *Cache) run(key string, f *flight, compute func(context.Context) (any, e
 	if err == nil && !f.superseded {
 		c.store(key, val)
 	}
+	// Waiters resume before the computation ends: no instant where
+	// neither counts as busy (see Waits).
+	for _, w := range f.blocked {
+		w.Resumed()
+	}
+	f.blocked = nil
 	c.mu.Unlock()
 	f.val, f.err = val, err
 	close(f.done)
+	f.owner.Ended()
 }
 
 // store keeps val under key (replacing an older entry) and evicts the least
