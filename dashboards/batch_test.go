@@ -31,7 +31,11 @@ func (r *recorder) load(_ context.Context, reqs []metrics.Request) ([]*metrics.R
 	return out, make([]error, len(reqs))
 }
 
-func (r *recorder) sizes() []int { r.mu.Lock(); defer r.mu.Unlock(); return append([]int(nil), r.flushes...) }
+func (r *recorder) sizes() []int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]int(nil), r.flushes...)
+}
 
 // Two renders share a computation in each direction: render A's widget
 // waits for a computation B started and B's widget for one A started, and
