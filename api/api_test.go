@@ -73,9 +73,11 @@ type harness struct {
 	monitors *monitors.Service
 	// engine counts the statements the engine ran; results and versions
 	// are the results cache and the tenant data versions it follows.
-	engine   *countingBackend
-	results  *resultcache.Cache
-	versions *resultcache.Versions
+	engine  *countingBackend
+	results *resultcache.Cache
+	// responses keeps whole GraphQL responses (api/respcache.go).
+	responses *resultcache.Cache
+	versions  *resultcache.Versions
 	// alertFeed serves alertEvents; tests wait for its subscribers.
 	alertFeed *alerts.Feed
 }
@@ -89,6 +91,9 @@ type harnessOpts struct {
 	hasRole func(ctx context.Context, obj any, next graphql.Resolver, role model.Role) (any, error)
 	// reviewer is the monitors' LLM reviewer; nil means the AI gateway is off.
 	reviewer *monitors.Reviewer
+	// dashboardResults puts dashboard widgets on the results cache, as
+	// analyticsd does (otherwise they use the Redis TTL cache).
+	dashboardResults bool
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
@@ -129,6 +134,11 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	_, err = versions.FollowChanges(nats.Conn(), ingest.NoticeSubjectPrefix+"*", ingest.NoticeChange)
 	require.NoError(t, err)
 	results := resultcache.New(resultcache.Config{Versions: versions})
+	responses := results.Sibling()
+	var dashResults *resultcache.Cache
+	if o.dashboardResults {
+		dashResults = results
+	}
 	r := &resolvers.Resolver{
 		ResultCache:    results,
 		Info:           resolvers.ServerInfo{Version: "test", ClickHouseVersion: "26.7", Mode: "embedded"},
@@ -138,7 +148,8 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		AdhocService:   adhoc.NewService(db, adhoc.Config{}),
 		ExportService:  exp,
 		DashboardService: dashboards.NewService(db, registry, func() *metrics.Loader { return metrics.NewLoader(querier, metrics.LoaderConfig{}) },
-			dashboards.Config{Locks: rediskv.New(rdb), Cache: rediskv.New(rdb), Cohorts: cohortService, Journeys: journeyService, Monitors: monitorService}),
+			dashboards.Config{Locks: rediskv.New(rdb), Cache: rediskv.New(rdb), Cohorts: cohortService, Journeys: journeyService, Monitors: monitorService,
+				ResultCache: dashResults}),
 		DeadLetterReader: ingest.NewDeadLetters(db),
 		LiveHub:          live.NewHub(live.Config{Conn: nats.Conn()}),
 		CohortService:    cohortService,
@@ -162,6 +173,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		Schema: cfg, Verifier: verifier, Redis: rdb, Log: log,
 		MaxComplexity: o.maxComplexity, MaxDepth: o.maxDepth, PerOperation: r.WithMetricsLoader, Limits: o.limits,
 		Subscriptions: o.subscriptions,
+		ResponseCache: responses, Definitions: rediskv.New(rdb),
 	})
 	srv := httptest.NewServer(api.NewRouter(api.RouterConfig{
 		GraphQL: gql, Verifier: verifier, Metrics: telemetry.NewMetrics(), Log: log,
@@ -170,7 +182,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	}))
 	t.Cleanup(srv.Close)
 	return &harness{t: t, url: srv.URL, db: db, signer: signer, logs: logs, bus: nats, privacy: priv,
-		exports: exp, exportJobs: exportJobs, blobs: blobs, monitors: monitorService, engine: engine, results: results, versions: versions,
+		exports: exp, exportJobs: exportJobs, blobs: blobs, monitors: monitorService, engine: engine, results: results, responses: responses, versions: versions,
 		alertFeed: r.AlertFeed}
 }
 

@@ -21,7 +21,9 @@ import (
 	"github.com/learnhub/analytics-service/graph"
 	"github.com/learnhub/analytics-service/platform/auth"
 	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/platform/kv"
 	"github.com/learnhub/analytics-service/platform/reqid"
+	"github.com/learnhub/analytics-service/platform/resultcache"
 	"github.com/learnhub/analytics-service/platform/telemetry"
 )
 
@@ -66,6 +68,13 @@ type GraphQLConfig struct {
 	// Metrics counts operations by name and outcome and open subscriptions
 	// (nil: none).
 	Metrics *telemetry.Metrics
+	// ResponseCache, when set, keeps whole responses of the reads
+	// dashboards poll (see respcache.go); Definitions is the shared store
+	// their dependencies are checked in, and Now the clock of their
+	// windows (nil: time.Now). Nil disables it.
+	ResponseCache *resultcache.Cache
+	Definitions   kv.Cache
+	Now           func() time.Time
 }
 
 // NewGraphQLHandler builds the gqlgen server with explicit transports and
@@ -130,6 +139,13 @@ func NewGraphQLHandler(cfg GraphQLConfig) *handler.Server {
 	srv.Use(inputLimits{maxList: cfg.MaxListLength, maxString: cfg.MaxStringBytes})
 	if cfg.Redis != nil {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: apqCache{rdb: cfg.Redis}})
+	}
+	if cfg.ResponseCache != nil && cfg.Definitions != nil {
+		if cfg.Now == nil {
+			cfg.Now = time.Now
+		}
+		srv.Use(responseCache{cache: cfg.ResponseCache, defs: cfg.Definitions, now: cfg.Now})
+		srv.AroundFields(guardResolvers)
 	}
 	return srv
 }

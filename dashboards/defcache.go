@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/learnhub/analytics-service/platform/respcache"
 	"github.com/learnhub/analytics-service/store"
 )
 
@@ -28,6 +29,7 @@ type cachedDef struct{ d *Dashboard }
 // Commands always read fresh.
 func (s *Service) getForRender(ctx context.Context, scope store.Scope, op, idOrSlug string) (*Dashboard, error) {
 	if s.cfg.Cache == nil {
+		respcache.Uncacheable(ctx, "dashboards: no shared cache to follow definitions")
 		return s.get(ctx, scope, op, idOrSlug)
 	}
 	local := scope.Tenant() + "\x00" + idOrSlug
@@ -35,16 +37,19 @@ func (s *Service) getForRender(ctx context.Context, scope store.Scope, op, idOrS
 		d := v.(cachedDef).d
 		cur, err := s.cfg.Cache.Get(ctx, versionKey(scope, d.ID))
 		if err == nil && string(cur) == strconv.FormatUint(d.Version, 10) {
+			respcache.Match(ctx, versionKey(scope, d.ID), string(cur))
 			return d, nil
 		}
 	}
 	d, err := s.get(ctx, scope, op, idOrSlug)
 	if err != nil {
 		s.defs.Delete(local)
+		respcache.Uncacheable(ctx, "dashboards: not found")
 		return nil, err
 	}
 	s.publishVersion(ctx, scope, d)
 	s.defs.Store(local, cachedDef{d})
+	respcache.Match(ctx, versionKey(scope, d.ID), strconv.FormatUint(d.Version, 10))
 	return d, nil
 }
 

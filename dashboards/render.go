@@ -13,6 +13,7 @@ import (
 	"github.com/learnhub/analytics-service/journeys"
 	"github.com/learnhub/analytics-service/metrics"
 	"github.com/learnhub/analytics-service/platform/errs"
+	"github.com/learnhub/analytics-service/platform/respcache"
 	"github.com/learnhub/analytics-service/platform/resultcache"
 	"github.com/learnhub/analytics-service/store"
 	"github.com/learnhub/analytics-service/timerange"
@@ -105,6 +106,9 @@ func (s *Service) Render(ctx context.Context, idOrSlug string, filters []metrics
 	if err != nil {
 		return nil, err
 	}
+	if timerange.EndsNow(spec) {
+		respcache.Until(ctx, rng.To) // the window moves then
+	}
 	eff, err := effectiveFilters(op, d.Filters, filters)
 	if err != nil {
 		return nil, err
@@ -147,11 +151,17 @@ type render struct {
 // identical renders, from the loader.
 func (r *render) widget(ctx context.Context, w Widget) *WidgetData {
 	if w.Kind == KindInsight {
+		// Its insight may be deleted or erased with no version to follow.
+		respcache.Uncacheable(ctx, "dashboards: insight widget")
 		return r.computeInsight(ctx, w) // a stored answer: one row read, nothing to cache
 	}
 	if wd, ok := r.fromResults(ctx, w); ok {
+		if wd.Error != nil {
+			respcache.Uncacheable(ctx, "dashboards: widget error")
+		}
 		return wd
 	}
+	respcache.Uncacheable(ctx, "dashboards: widget not versioned by data (cohorts, no results cache)")
 	key := cacheKey(r.scope, r.d, w, r.rng, r.filters)
 	if !fresh(ctx) {
 		if wd, ok := r.s.cacheGet(ctx, key); ok {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/platform/kv"
+	"github.com/learnhub/analytics-service/platform/respcache"
 	"github.com/learnhub/analytics-service/store"
 )
 
@@ -109,6 +110,11 @@ func (r *Registry) Lookup(ctx context.Context, id, key string) (d *Definition, g
 	all, gen, err := r.cachedGen(ctx, scope)
 	if err != nil {
 		return nil, "", err
+	}
+	if gen == "" {
+		respcache.Uncacheable(ctx, "metrics: no definitions generation")
+	} else {
+		respcache.Match(ctx, generationKey(scope.Tenant()), gen)
 	}
 	for _, d := range all {
 		if id != "" && d.ID == id || id == "" && d.Key == key {

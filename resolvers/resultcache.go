@@ -6,6 +6,7 @@ import (
 
 	"github.com/learnhub/analytics-service/events"
 	"github.com/learnhub/analytics-service/metrics"
+	"github.com/learnhub/analytics-service/platform/respcache"
 	"github.com/learnhub/analytics-service/platform/resultcache"
 	"github.com/learnhub/analytics-service/store"
 	"github.com/learnhub/analytics-service/timerange"
@@ -17,14 +18,16 @@ import (
 // changes with each evaluation, not with ingest.
 func (r *Resolver) queryMetric(ctx context.Context, req metrics.Request) (*metrics.Result, error) {
 	if r.MetricRegistry == nil {
+		respcache.Uncacheable(ctx, "resolvers: no metric registry")
 		return r.loadMetric(ctx, req)
 	}
 	def, gen, err := r.MetricRegistry.Lookup(ctx, req.MetricID, req.MetricKey)
 	if err != nil {
 		return r.loadMetric(ctx, req) // the querier reports a missing metric as it always does
 	}
-	req, ok := r.alignMetricRequest(req, def)
+	req, ok := r.alignMetricRequest(ctx, req, def)
 	if !ok || gen == "" || r.ResultCache == nil || len(req.Cohorts) > 0 || req.CohortBreakdown != "" {
+		respcache.Uncacheable(ctx, "resolvers: metricQuery not versioned by data")
 		return r.loadMetric(ctx, req)
 	}
 	scope, err := store.ScopeFrom(ctx)
@@ -47,7 +50,7 @@ func (r *Resolver) queryMetric(ctx context.Context, req metrics.Request) (*metri
 // the request's grain (the metric's default grain when none is given) it
 // touches. ok is false when the window cannot be read: the querier then
 // reports the error as it always does.
-func (r *Resolver) alignMetricRequest(req metrics.Request, def *metrics.Definition) (metrics.Request, bool) {
+func (r *Resolver) alignMetricRequest(ctx context.Context, req metrics.Request, def *metrics.Definition) (metrics.Request, bool) {
 	if !timerange.EndsNow(req.TimeRange) {
 		return req, true
 	}
@@ -69,6 +72,7 @@ func (r *Resolver) alignMetricRequest(req metrics.Request, def *metrics.Definiti
 	if err != nil {
 		return req, false
 	}
+	respcache.Until(ctx, rng.To) // the window moves then
 	req.TimeRange = timerange.Spec{From: &rng.From, To: &rng.To}
 	return req, true
 }
@@ -94,7 +98,11 @@ func (r *Resolver) typeCounts(ctx context.Context, spec timerange.Spec) ([]event
 	if err != nil {
 		return nil, err
 	}
+	if timerange.EndsNow(spec) {
+		respcache.Until(ctx, rng.To) // the window moves then
+	}
 	if r.ResultCache == nil {
+		respcache.Uncacheable(ctx, "resolvers: no results cache")
 		return r.EventService.TypeCounts(ctx, rng)
 	}
 	scope, err := store.ScopeFrom(ctx)

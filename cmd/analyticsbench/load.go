@@ -111,6 +111,14 @@ func benchLoad(ctx context.Context, db *store.DB) ([]result, error) {
 					"closed days rebuilt after loading, as the nightly job leaves them; every tenant commits %d events with a notice each second during the run; limits raised", rssMiB(), loadEvents, loaded.Round(time.Second), loadIngestBatch),
 			})
 		}
+		if serving {
+			cached, err := benchCachedRender(ctx, srv, reqs)
+			if err != nil {
+				closeSrv()
+				return nil, err
+			}
+			out = append(out, cached)
+		}
 		closeSrv()
 	}
 	return out, nil
@@ -160,6 +168,7 @@ func loadServer(ctx context.Context, db *store.DB, serving bool) (loadTarget, []
 	}
 	var verifier auth.Verifier = hv
 	kv := rediskv.New(rdb)
+	var responses *resultcache.Cache
 	reg := metrics.NewRegistry(db, metrics.Config{Locks: kv, Cache: kv})
 	q := metrics.NewQuerier(db, reg, metrics.QuerierConfig{})
 	r := &resolvers.Resolver{EventService: events.NewService(db), MetricRegistry: reg, MetricQuerier: q}
@@ -169,13 +178,15 @@ func loadServer(ctx context.Context, db *store.DB, serving bool) (loadTarget, []
 			return loadTarget{}, nil, nil, err
 		}
 		r.ResultCache = resultcache.New(resultcache.Config{Versions: versions})
+		responses = r.ResultCache.Sibling()
 		verifier = auth.NewCachingVerifier(hv, auth.TokenCacheConfig{Size: 10_000})
 	}
 	r.DashboardService = dashboards.NewService(db, reg, func() *metrics.Loader { return metrics.NewLoader(q, metrics.LoaderConfig{}) },
 		dashboards.Config{Locks: kv, Cache: kv, ResultCache: r.ResultCache})
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	gql := api.NewGraphQLHandler(api.GraphQLConfig{Schema: r.Config(), PerOperation: r.WithMetricsLoader, Verifier: verifier, Redis: rdb, Log: log,
-		Limits: api.TenantLimits{Rate: 1e9, Burst: 1 << 30, Concurrency: 1 << 20}})
+		Limits:        api.TenantLimits{Rate: 1e9, Burst: 1 << 30, Concurrency: 1 << 20},
+		ResponseCache: responses, Definitions: kv})
 	srv := httptest.NewServer(api.NewRouter(api.RouterConfig{GraphQL: gql, Verifier: verifier, Metrics: telemetry.NewMetrics(), Log: log}))
 	stop := func() {
 		srv.Close()

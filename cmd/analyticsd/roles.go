@@ -125,6 +125,9 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 		Subscriptions: api.SubscriptionLimits{PerConnection: a.cfg.WSSubscriptions, PerTenant: a.cfg.TenantSubs},
 		Tracing:       a.tracing,
 		Metrics:       a.metrics,
+		// Whole responses of the polled reads, by the same data versions.
+		ResponseCache: a.svc.results.Sibling(),
+		Definitions:   a.kv,
 	})
 	var devToken string
 	if a.devMode() {

@@ -28,6 +28,14 @@ type Cache interface {
 	SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error)
 }
 
+// MultiGetter reads several keys in one round trip; a Cache may
+// implement it.
+type MultiGetter interface {
+	// GetMany returns the values of keys in their order; a key holding
+	// nothing gives nil.
+	GetMany(ctx context.Context, keys ...string) ([][]byte, error)
+}
+
 // Counter keeps integer counters every replica shares (per-tenant budgets).
 type Counter interface {
 	// IncrBy adds n (may be 0 to read) to the counter key and returns its new

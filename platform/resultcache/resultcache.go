@@ -256,3 +256,14 @@ func (c *Cache) store(key string, val any) {
 		delete(c.entries, old.Value.(*entry).key)
 	}
 }
+
+// Sibling returns a new, empty Cache configured as c is (the same
+// Versions, size and age bounds) for the answers of another layer, such as
+// whole GraphQL responses, whose entries and statistics stay apart from
+// c's. A nil c gives nil.
+func (c *Cache) Sibling() *Cache {
+	if c == nil {
+		return nil
+	}
+	return New(c.cfg)
+}

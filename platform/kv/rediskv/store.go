@@ -57,6 +57,21 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	return b, err
 }
 
+// GetMany implements kv.MultiGetter with one MGET.
+func (s *Store) GetMany(ctx context.Context, keys ...string) ([][]byte, error) {
+	vals, err := s.client.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(vals))
+	for i, v := range vals {
+		if str, ok := v.(string); ok {
+			out[i] = []byte(str)
+		}
+	}
+	return out, nil
+}
+
 // Set implements kv.Cache.
 func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
 	return s.client.Set(ctx, key, value, ttl).Err()
