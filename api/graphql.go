@@ -93,6 +93,10 @@ func NewGraphQLHandler(cfg GraphQLConfig) *handler.Server {
 		cfg.WSInitTimeout = DefaultWSInitTimeout
 	}
 	srv := handler.New(graph.NewExecutableSchema(cfg.Schema))
+	// gqlgen asks each transport in turn whether it takes a request: POST
+	// JSON, nearly every request, is first; WebSocket upgrades, OPTIONS and
+	// HEAD, which httpTransport declines, fall through to the others.
+	srv.AddTransport(httpTransport{maxBody: cfg.MaxBodyBytes, log: cfg.Log})
 	srv.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: wsKeepAlive,
 		// Bearer tokens, not cookies, authenticate: a cross-origin page cannot
@@ -104,7 +108,6 @@ func NewGraphQLHandler(cfg GraphQLConfig) *handler.Server {
 		InitFunc: wsInit(cfg.Verifier),
 	})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(httpTransport{maxBody: cfg.MaxBodyBytes, log: cfg.Log})
 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(cfg.MaxTokens)
