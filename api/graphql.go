@@ -132,7 +132,7 @@ func NewGraphQLHandler(cfg GraphQLConfig) *handler.Server {
 	srv.Use(&limits{maxComplexity: cfg.MaxComplexity, maxDepth: cfg.MaxDepth, costs: lru.New[opCost](costCacheSize), traced: cfg.Tracing != nil})
 	srv.Use(inputLimits{maxList: cfg.MaxListLength, maxString: cfg.MaxStringBytes})
 	if cfg.Redis != nil {
-		srv.Use(extension.AutomaticPersistedQuery{Cache: apqCache{rdb: cfg.Redis}})
+		srv.Use(extension.AutomaticPersistedQuery{Cache: newAPQCache(cfg.Redis)})
 	}
 	return srv
 }
