@@ -35,7 +35,6 @@ func (c *countGets) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 
 var _ redis.Hook = (*countGets)(nil)
 
-
 // TestPersistedQueryKnownLocallyCostsNoRedisRoundTrip: a replica that
 // registered a query, or fetched it from Redis once, answers its hash
 // without asking Redis again; another replica finds a hash registered
