@@ -102,6 +102,10 @@ func NewGraphQLHandler(cfg GraphQLConfig) *handler.Server {
 		cfg.WSInitTimeout = DefaultWSInitTimeout
 	}
 	srv := handler.New(graph.NewExecutableSchema(cfg.Schema))
+	// gqlgen asks each transport in turn whether it takes a request: POST
+	// JSON, nearly every request, is first; WebSocket upgrades, OPTIONS and
+	// HEAD, which httpTransport declines, fall through to the others.
+	srv.AddTransport(httpTransport{maxBody: cfg.MaxBodyBytes, log: cfg.Log})
 	srv.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: wsKeepAlive,
 		// Bearer tokens, not cookies, authenticate: a cross-origin page cannot
@@ -113,7 +117,6 @@ func NewGraphQLHandler(cfg GraphQLConfig) *handler.Server {
 		InitFunc: wsInit(cfg.Verifier),
 	})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(httpTransport{maxBody: cfg.MaxBodyBytes, log: cfg.Log})
 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(cfg.MaxTokens)
@@ -138,7 +141,7 @@ func NewGraphQLHandler(cfg GraphQLConfig) *handler.Server {
 	srv.Use(&limits{maxComplexity: cfg.MaxComplexity, maxDepth: cfg.MaxDepth, costs: lru.New[opCost](costCacheSize), traced: cfg.Tracing != nil})
 	srv.Use(inputLimits{maxList: cfg.MaxListLength, maxString: cfg.MaxStringBytes})
 	if cfg.Redis != nil {
-		srv.Use(extension.AutomaticPersistedQuery{Cache: apqCache{rdb: cfg.Redis}})
+		srv.Use(extension.AutomaticPersistedQuery{Cache: newAPQCache(cfg.Redis)})
 	}
 	if cfg.ResponseCache != nil && cfg.Definitions != nil {
 		if cfg.Now == nil {

@@ -59,10 +59,11 @@ func (l *limits) MutateOperationContext(ctx context.Context, oc *graphql.Operati
 	if op == nil {
 		return nil
 	}
-	key := oc.RawQuery + "\x00" + oc.OperationName
 	cached := len(op.VariableDefinitions) == 0 && l.costs != nil
+	key := ""
 	cost, ok := opCost{}, false
 	if cached {
+		key = costKey(oc.RawQuery, oc.OperationName)
 		cost, ok = l.costs.Get(ctx, key)
 	}
 	if !ok {
@@ -88,6 +89,18 @@ func (l *limits) MutateOperationContext(ctx context.Context, oc *graphql.Operati
 			map[string]any{"complexity": c, "limit": l.maxComplexity})
 	}
 	return nil
+}
+
+// costKey is the cost cache's key for a document and operation name: the
+// text alone when the name is empty (no string built per request for the
+// common anonymous operation), else text NUL name. A document that reached
+// the limits has parsed, and the GraphQL lexer refuses NUL anywhere in a
+// document, so the two forms cannot collide.
+func costKey(query, operationName string) string {
+	if operationName == "" {
+		return query
+	}
+	return query + "\x00" + operationName
 }
 
 func limitError(msg string, ext map[string]any) *gqlerror.Error {

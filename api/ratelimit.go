@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -83,8 +84,7 @@ func (t *tenantLimiter) InterceptOperation(ctx context.Context, next graphql.Ope
 		return next(ctx) // anonymous requests fail authentication anyway
 	}
 	b := t.budget(tenant)
-	if r := b.rate.Reserve(); r.Delay() > 0 {
-		r.Cancel()
+	if !b.rate.Allow() { // takes no token when refused, like a cancelled reservation, without allocating one
 		return rateLimited(fmt.Sprintf("tenant %q sends more than %.0f operations per second; retry later", tenant, t.limits.Rate), time.Second)
 	}
 	oc := graphql.GetOperationContext(ctx)
@@ -98,12 +98,26 @@ func (t *tenantLimiter) InterceptOperation(ctx context.Context, next graphql.Ope
 	}
 	// A query or mutation is fully resolved inside the first call of its
 	// response handler; the slot is released right after it.
-	h := next(ctx)
-	var once sync.Once
-	return func(ctx context.Context) *graphql.Response {
-		defer once.Do(func() { <-b.inFlight })
-		return h(ctx)
-	}
+	s := &inFlightSlot{next: next(ctx), budget: b}
+	return s.respond
+}
+
+// inFlightSlot is a query's or mutation's place in its tenant's
+// concurrency budget, released after the first response (one allocation
+// per operation where a sync.Once and two closures took three).
+type inFlightSlot struct {
+	next     graphql.ResponseHandler
+	budget   *tenantBudget
+	released atomic.Bool
+}
+
+func (s *inFlightSlot) respond(ctx context.Context) *graphql.Response {
+	defer func() {
+		if s.released.CompareAndSwap(false, true) {
+			<-s.budget.inFlight
+		}
+	}()
+	return s.next(ctx)
 }
 
 // rateLimited answers an operation with RATE_LIMITED and a retry hint.

@@ -74,3 +74,56 @@ func TestReadBodyTrustsNoContentLength(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeWithoutVariablesDecodesAsTheDecoder pins the variable-free fast
+// path to the json.Decoder path: whatever it takes it decodes alike, and a
+// body with variables or extensions (under any spelling), or any JSON
+// error, is left to the decoder.
+func TestDecodeWithoutVariablesDecodesAsTheDecoder(t *testing.T) {
+	cases := []struct {
+		name string
+		body string
+		fast bool // the fast path takes it
+	}{
+		{"query", `{"query":"{ viewer { tenant } }"}`, true},
+		{"query and name", `{"query":"query A { viewer { tenant } }","operationName":"A"}`, true},
+		{"null variables", `{"query":"{ viewer { tenant } }","variables":null}`, false},
+		{"null variables, other spelling", `{"query":"{ viewer { tenant } }","Variables":null}`, true},
+		{"variables, other spelling", `{"query":"query($a: Int) { viewer { tenant } }","VARIABLES":{"a":1}}`, false},
+		{"variables, escaped key", `{"query":"query($a: Int) { viewer { tenant } }","variabl\u0065s":{"a":1.50}}`, false},
+		{"extensions, other spelling", `{"Extensions":{"persistedQuery":{"version":1,"sha256Hash":"ab"}}}`, false},
+		{"variables", `{"query":"query($a: Int) { viewer { tenant } }","variables":{"a":1}}`, false},
+		{"duplicate query", `{"query":"a","query":"{ viewer { tenant } }"}`, true},
+		{"case-insensitive query", `{"QUERY":"{ viewer { tenant } }"}`, true},
+		{"unknown field", `{"query":"{ viewer { tenant } }","x":[1,{"y":2}]}`, true},
+		{"null query", `{"query":null}`, true},
+		{"invalid UTF-8", "{\"query\":\"{ viewer { tenant \xff } }\"}", true},
+		{"trailing space", "{\"query\":\"{ viewer { tenant } }\"} \n", true},
+		{"two values", `{"query":"a"} {"query":"b"}`, false},
+		{"number query", `{"query":5}`, false},
+		{"array", `[{"query":"a"}]`, false},
+		{"not JSON", `query { viewer { tenant } }`, false},
+		{"empty", ``, false},
+		{"truncated", `{"query":"a"`, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			want, wantStatus, wantMsg := decodeParams([]byte(tc.body))
+			got, ok := decodeWithoutVariables([]byte(tc.body))
+			assert.Equal(t, tc.fast, ok)
+			if ok {
+				require.Zero(t, wantStatus, wantMsg)
+				assert.Equal(t, want, got)
+			}
+			r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(tc.body))
+			r.Header.Set("Content-Type", mediaJSON)
+			params, status, msg := httpTransport{maxBody: 1 << 20}.readPOST(r)
+			if tc.body != "" && tc.body[0] == '[' {
+				return // refused as a batch before decoding
+			}
+			assert.Equal(t, want, params)
+			assert.Equal(t, wantStatus, status)
+			assert.Equal(t, wantMsg, msg)
+		})
+	}
+}
