@@ -32,6 +32,9 @@ import (
 //     be read as a Date or DateTime ("2026-01-01", "Dec 5 2025"), so each
 //     distinct string is classified once by the engine (jsonStrings) and
 //     remembered;
+//   - inserts under jsonBinaryMinRows rows, or with more unknown strings
+//     than one per jsonClassifyShare rows, keep the text: the classifying
+//     query would cost more than the parse it saves;
 //   - floats (the engine's fast float reader may differ from Go's in the
 //     last bit), arrays (inferred element types), strings with escapes,
 //     keys with dots, escapes or duplicates: text.
@@ -56,6 +59,17 @@ const jsonStringsMax = 1 << 16
 // an insert with more unknown strings (an id unique per event, say) goes as
 // text, which costs no more than it did before.
 const jsonClassifyMax = 4096
+
+// jsonBinaryMinRows is the smallest insert whose JSON goes in the binary
+// layout: a small insert's parse costs the engine little, less than a
+// query classifying its strings would.
+const jsonBinaryMinRows = 512
+
+// jsonClassifyShare bounds the unknown strings of an insert to one per
+// jsonClassifyShare rows: strings unique to their event (ids, free text)
+// would cost a classifying query per insert and never be met again, so
+// such an insert sends its JSON as text.
+const jsonClassifyShare = 8
 
 // jsonClassifyChunk is how many strings one classifying query carries, well
 // under the JSON type's 1024 dynamic paths.
@@ -139,7 +153,7 @@ func jsonText(v any) ([]byte, bool) {
 // jsonBinaryColumns accepted) has a certain binary layout, asking the engine
 // on c about strings it has not classified before.
 func (b *Backend) binaryJSONFits(c *conn, types []*binType, rows [][]any, settings store.Settings) bool {
-	if !jsonBinaryColumns(types, settings) {
+	if len(rows) < jsonBinaryMinRows || !jsonBinaryColumns(types, settings) {
 		return false
 	}
 	unknown := map[string]bool{}
@@ -178,6 +192,9 @@ func (b *Backend) binaryJSONFits(c *conn, types []*binType, rows [][]any, settin
 	}
 	if len(unknown) == 0 {
 		return true
+	}
+	if len(unknown) > len(rows)/jsonClassifyShare {
+		return false
 	}
 	verdicts, ok := classifyJSONStrings(c, unknown)
 	if !ok {

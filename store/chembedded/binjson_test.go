@@ -61,8 +61,8 @@ func TestBinaryJSONStoresWhatTextStores(t *testing.T) {
 	require.NoError(t, dbBin.Exec(ctx, "CREATE TABLE j (k UInt32, via String, v JSON) ENGINE = MergeTree ORDER BY (via, k)"))
 	cols := []string{"k", "via", "v"}
 	// Each object is an insert of its own (one that does not fit makes its
-	// whole insert text), of enough rows to take RowBinary at all.
-	const copies = 64
+	// whole insert text), of enough rows to take the binary layout at all.
+	const copies = 512 // jsonBinaryMinRows
 	insert := func(k int, obj string, refused bool) (jsonBinary bool) {
 		t.Helper()
 		rows := func(via string) [][]any {
@@ -89,7 +89,7 @@ func TestBinaryJSONStoresWhatTextStores(t *testing.T) {
 	}
 	rnd := rand.New(rand.NewPCG(25, 4))
 	binaries := 0
-	const randoms = 300
+	const randoms = 120
 	for k := range randoms {
 		if insert(1000+k, randomObject(rnd, 0), false) {
 			binaries++
@@ -159,4 +159,38 @@ func randomObject(rnd *rand.Rand, depth int) string {
 	}
 	b.WriteByte('}')
 	return b.String()
+}
+
+// TestBinaryJSONLeavesUniqueStringsAsText: strings unique to their events
+// would cost a classifying query per insert, so such an insert, and a
+// small one, keep the JSON text.
+func TestBinaryJSONLeavesUniqueStringsAsText(t *testing.T) {
+	ctx := ctxT(t)
+	b := storetest.EmbeddedBackend(t, chembedded.Options{})
+	db := store.New(b, store.Options{})
+	require.NoError(t, db.Exec(ctx, "CREATE TABLE j (k UInt32, v JSON) ENGINE = MergeTree ORDER BY k"))
+	rows := func(n int, unique bool) [][]any {
+		out := make([][]any, n)
+		for i := range out {
+			id := "shared"
+			if unique {
+				id = fmt.Sprintf("id-%d", i)
+			}
+			out[i] = []any{uint32(i), store.ValidJSON(`{"id":"` + id + `","n":1}`)}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name   string
+		rows   [][]any
+		binary bool
+	}{
+		{"repeated strings", rows(1000, false), true},
+		{"a string per event", rows(1000, true), false},
+		{"a small insert", rows(100, false), false},
+	} {
+		_, jsonBinary, err := chembedded.InsertEncoding(ctx, b, store.Insert{Table: "j", Columns: []string{"k", "v"}, Rows: tc.rows})
+		require.NoError(t, err)
+		assert.Equal(t, tc.binary, jsonBinary, tc.name)
+	}
 }
