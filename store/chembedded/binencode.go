@@ -63,13 +63,19 @@ func binTypeEncodable(t *binType) bool {
 	return false
 }
 
-// binEncodeRow appends row in RowBinary. On error it also returns the
-// offending column's index; errNotBinary means the text format can still
-// send the row.
-func binEncodeRow(b []byte, types []*binType, row []any) ([]byte, int, error) {
+// binEncodeRow appends row in RowBinary. JSON columns go as their text,
+// or, when jw is not nil, in the engine's binary JSON layout
+// (binjson.go). On error it also returns the offending column's index;
+// errNotBinary means the text format can still send the row.
+func binEncodeRow(b []byte, types []*binType, row []any, jw *jsonWalker) ([]byte, int, error) {
 	for i, v := range row {
 		var err error
-		if b, err = binEncode(b, types[i], v); err != nil {
+		if jw != nil && types[i].code == binJSON {
+			b, err = binJSONPaths(b, jw, v)
+		} else {
+			b, err = binEncode(b, types[i], v)
+		}
+		if err != nil {
 			return b, i, err
 		}
 	}

@@ -38,7 +38,17 @@ func BenchmarkEncodeEventRows(b *testing.B) {
 			}
 			buf = buf[:0]
 			for _, r := range rows {
-				buf, _, _ = binEncodeRow(buf, types, r)
+				buf, _, _ = binEncodeRow(buf, types, r, nil)
+			}
+		}
+		b.ReportMetric(float64(len(buf))/float64(len(rows)), "bytes/row")
+	})
+	b.Run("RowBinary, binary JSON", func(b *testing.B) {
+		var w jsonWalker
+		for b.Loop() {
+			buf = buf[:0]
+			for _, r := range rows {
+				buf, _, _ = binEncodeRow(buf, types, r, &w)
 			}
 		}
 		b.ReportMetric(float64(len(buf))/float64(len(rows)), "bytes/row")

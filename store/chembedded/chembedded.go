@@ -52,12 +52,15 @@ type Options struct {
 // interrupted from Go, so a context deadline also caps the statement's
 // max_execution_time and the engine stops on its own.
 type Backend struct {
-	api       *chdbAPI
-	pool      *pool
-	database  string
-	dataPath  string
-	text      bool // Options.TextInserts
-	closeOnce sync.Once
+	api      *chdbAPI
+	pool     *pool
+	database string
+	dataPath string
+	text     bool // Options.TextInserts
+	// jsonStrings remembers the engine's type for JSON string values
+	// (binjson.go).
+	jsonStrings jsonStrings
+	closeOnce   sync.Once
 }
 
 var _ store.Backend = (*Backend)(nil)

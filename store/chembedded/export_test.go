@@ -28,14 +28,18 @@ func Unsupported(r store.Rows) bool { return r.(*rows).unsupported }
 // InsertsBinary reports whether Insert would send in as RowBinary (and not
 // as text), for tests that must know which encoder they exercised.
 func InsertsBinary(ctx context.Context, b *Backend, in store.Insert) (bool, error) {
+	binary, _, err := InsertEncoding(ctx, b, in)
+	return binary, err
+}
+
+// InsertEncoding reports whether Insert would send in as RowBinary, and
+// its JSON columns in the engine's binary layout (and not as their text).
+func InsertEncoding(ctx context.Context, b *Backend, in store.Insert) (binary, jsonBinary bool, err error) {
 	c, err := b.pool.get(ctx, "chembedded.Insert")
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	defer b.pool.put(c)
-	cols, err := columnTypes(ctx, c, in)
-	if err != nil {
-		return false, err
-	}
-	return !b.text && cols.binary != nil && binFits(cols.binary, in.Rows), nil
+	_, binary, jsonBinary, err = b.encoding(ctx, c, in)
+	return binary, jsonBinary, err
 }

@@ -49,18 +49,20 @@ func (b *Backend) Insert(ctx context.Context, in store.Insert) error {
 	defer b.pool.put(c)
 	// Before the stream opens: the connection runs nothing else while an
 	// insert stream is open.
-	var cols insertColumns
-	if hasTime(in.Rows) || (!b.text && len(in.Rows) >= binaryMinRows) {
-		if cols, err = columnTypes(ctx, c, in); err != nil {
-			return err
-		}
+	cols, binary, jsonBinary, err := b.encoding(ctx, c, in)
+	if err != nil {
+		return err
 	}
-	binary := !b.text && cols.binary != nil && binFits(cols.binary, in.Rows)
 	format := insertFormat
 	settings := withDeadline(ctx, in.Settings)
+	var jw *jsonWalker // set: JSON columns in the binary layout
 	if binary {
 		format = binaryInsertFormat
-		settings = withSetting(settings, "input_format_binary_read_json_as_string", 1)
+		asText := 1
+		if jsonBinary {
+			jw, asText = &jsonWalker{}, 0
+		}
+		settings = withSetting(settings, "input_format_binary_read_json_as_string", asText)
 	} else if _, set := settings["date_time_input_format"]; !set {
 		settings = withSetting(settings, "date_time_input_format", "best_effort")
 	}
@@ -130,7 +132,7 @@ func (b *Backend) Insert(ctx context.Context, in store.Insert) error {
 		}
 		var col int
 		if binary {
-			buf, col, err = binEncodeRow(buf, cols.binary, row)
+			buf, col, err = binEncodeRow(buf, cols.binary, row, jw)
 		} else {
 			buf, col, err = appendRow(buf, row, cols.dates)
 		}
@@ -159,6 +161,20 @@ func (b *Backend) Insert(ctx context.Context, in store.Insert) error {
 		return failure(ctx, op, msg)
 	}
 	return nil
+}
+
+// encoding looks up what an insert needs of its columns' types, and how
+// its rows travel: in RowBinary (binary) or as text, and in RowBinary its
+// JSON columns in the engine's binary layout (jsonBinary) or as their text.
+func (b *Backend) encoding(ctx context.Context, c *conn, in store.Insert) (cols insertColumns, binary, jsonBinary bool, err error) {
+	if !hasTime(in.Rows) && (b.text || len(in.Rows) < binaryMinRows) {
+		return cols, false, false, nil
+	}
+	if cols, err = columnTypes(ctx, c, in); err != nil {
+		return cols, false, false, err
+	}
+	binary = !b.text && cols.binary != nil && binFits(cols.binary, in.Rows)
+	return cols, binary, binary && b.binaryJSONFits(c, cols.binary, in.Rows, in.Settings), nil
 }
 
 // hasTime reports whether any value in rows is a time.Time.
@@ -231,7 +247,7 @@ func binFits(types []*binType, rows [][]any) bool {
 			return false // the text path reports the mismatch
 		}
 		var err error
-		if scratch, _, err = binEncodeRow(scratch[:0], types, row); err != nil {
+		if scratch, _, err = binEncodeRow(scratch[:0], types, row, nil); err != nil {
 			return false
 		}
 	}
