@@ -29,6 +29,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	AlertRule() AlertRuleResolver
 	Cohort() CohortResolver
 	Dashboard() DashboardResolver
 	Monitor() MonitorResolver
@@ -106,31 +107,32 @@ type ComplexityRoot struct {
 	}
 
 	AlertRule struct {
-		Channels       func(childComplexity int) int
-		Comparator     func(childComplexity int) int
-		CreatedAt      func(childComplexity int) int
-		Dimensions     func(childComplexity int) int
-		Enabled        func(childComplexity int) int
-		Filters        func(childComplexity int) int
-		For            func(childComplexity int) int
-		Grain          func(childComplexity int) int
-		ID             func(childComplexity int) int
-		IsDefault      func(childComplexity int) int
-		KeepFiringFor  func(childComplexity int) int
-		Kind           func(childComplexity int) int
-		MetricKey      func(childComplexity int) int
-		MonitorID      func(childComplexity int) int
-		Name           func(childComplexity int) int
-		NoData         func(childComplexity int) int
-		NotifyAdmins   func(childComplexity int) int
-		OnError        func(childComplexity int) int
-		Owner          func(childComplexity int) int
-		RepeatInterval func(childComplexity int) int
-		ScoreField     func(childComplexity int) int
-		SnoozedUntil   func(childComplexity int) int
-		Threshold      func(childComplexity int) int
-		UpdatedAt      func(childComplexity int) int
-		Version        func(childComplexity int) int
+		Channels         func(childComplexity int) int
+		Comparator       func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		Dimensions       func(childComplexity int) int
+		Enabled          func(childComplexity int) int
+		Filters          func(childComplexity int) int
+		For              func(childComplexity int) int
+		Grain            func(childComplexity int) int
+		ID               func(childComplexity int) int
+		IsDefault        func(childComplexity int) int
+		KeepFiringFor    func(childComplexity int) int
+		Kind             func(childComplexity int) int
+		MetricKey        func(childComplexity int) int
+		MonitorID        func(childComplexity int) int
+		Name             func(childComplexity int) int
+		NextEvaluationAt func(childComplexity int) int
+		NoData           func(childComplexity int) int
+		NotifyAdmins     func(childComplexity int) int
+		OnError          func(childComplexity int) int
+		Owner            func(childComplexity int) int
+		RepeatInterval   func(childComplexity int) int
+		ScoreField       func(childComplexity int) int
+		SnoozedUntil     func(childComplexity int) int
+		Threshold        func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+		Version          func(childComplexity int) int
 	}
 
 	AlertRuleConnection struct {
@@ -1079,6 +1081,9 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type AlertRuleResolver interface {
+	NextEvaluationAt(ctx context.Context, obj *model.AlertRule) (*time.Time, error)
+}
 type CohortResolver interface {
 	Size(ctx context.Context, obj *model.Cohort) (*int64, error)
 	LastEvaluatedAt(ctx context.Context, obj *model.Cohort) (*time.Time, error)
@@ -1587,6 +1592,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AlertRule.Name(childComplexity), true
+	case "AlertRule.nextEvaluationAt":
+		if e.ComplexityRoot.AlertRule.NextEvaluationAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertRule.NextEvaluationAt(childComplexity), true
 	case "AlertRule.noData":
 		if e.ComplexityRoot.AlertRule.NoData == nil {
 			break
@@ -6444,6 +6455,18 @@ type AlertRuleEdge {
   node: AlertRule!
 }
 `, BuiltIn: false},
+	{Name: "../schema/alertschedule.graphqls", Input: `# When alert rules are evaluated (package alerts, Config.TickSpec; ANALYTICS_ALERTS_CRON). A rule
+# has no state until the first tick after it exists: the console shows when that is due instead
+# of a bare "not evaluated".
+
+extend type AlertRule {
+  """
+  When the evaluation schedule (ANALYTICS_ALERTS_CRON, UTC; every five minutes by default) next
+  evaluates the rule; null when the rule is disabled.
+  """
+  nextEvaluationAt: DateTime
+}
+`, BuiltIn: false},
 	{Name: "../schema/apikeys.graphqls", Input: `# API keys: long-lived bearer secrets (ak_…) for server-to-server ingest and
 # embedding, one tenant and one role each, stored as SHA-256 (package apikeys;
 # see README "API keys").
@@ -9543,6 +9566,8 @@ func (ec *executionContext) childFields_AlertRule(ctx context.Context, field gra
 		return ec.fieldContext_AlertRule_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_AlertRule_updatedAt(ctx, field)
+	case "nextEvaluationAt":
+		return ec.fieldContext_AlertRule_nextEvaluationAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AlertRule", field.Name)
 }
@@ -15020,6 +15045,29 @@ func (ec *executionContext) _AlertRule_updatedAt(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_AlertRule_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AlertRule", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _AlertRule_nextEvaluationAt(ctx context.Context, field graphql.CollectedField, obj *model.AlertRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertRule_nextEvaluationAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AlertRule().NextEvaluationAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertRule_nextEvaluationAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertRule", field, true, true, "DateTime")
 }
 
 func (ec *executionContext) _AlertRuleConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AlertRuleConnection) (ret graphql.Marshaler) {
@@ -38547,128 +38595,134 @@ func (ec *executionContext) _AlertRule(ctx context.Context, sel ast.SelectionSet
 		case "id":
 			out.Values[i] = ec._AlertRule_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._AlertRule_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "kind":
 			out.Values[i] = ec._AlertRule_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "metricKey":
 			out.Values[i] = ec._AlertRule_metricKey(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "filters":
 			out.Values[i] = ec._AlertRule_filters(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "dimensions":
 			out.Values[i] = ec._AlertRule_dimensions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "grain":
 			out.Values[i] = ec._AlertRule_grain(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "monitorId":
 			out.Values[i] = ec._AlertRule_monitorId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "comparator":
 			out.Values[i] = ec._AlertRule_comparator(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "threshold":
 			out.Values[i] = ec._AlertRule_threshold(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "scoreField":
 			out.Values[i] = ec._AlertRule_scoreField(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "for":
 			out.Values[i] = ec._AlertRule_for(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "keepFiringFor":
 			out.Values[i] = ec._AlertRule_keepFiringFor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "noData":
 			out.Values[i] = ec._AlertRule_noData(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "onError":
 			out.Values[i] = ec._AlertRule_onError(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "snoozedUntil":
 			out.Values[i] = ec._AlertRule_snoozedUntil(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "notifyAdmins":
 			out.Values[i] = ec._AlertRule_notifyAdmins(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "channels":
 			out.Values[i] = ec._AlertRule_channels(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "repeatInterval":
 			out.Values[i] = ec._AlertRule_repeatInterval(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "enabled":
 			out.Values[i] = ec._AlertRule_enabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "isDefault":
 			out.Values[i] = ec._AlertRule_isDefault(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "version":
 			out.Values[i] = ec._AlertRule_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "owner":
 			out.Values[i] = ec._AlertRule_owner(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._AlertRule_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._AlertRule_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "nextEvaluationAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AlertRule_nextEvaluationAt(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/learnhub/analytics-service/alerts"
+	"github.com/learnhub/analytics-service/graph"
 	"github.com/learnhub/analytics-service/graph/model"
 	"github.com/learnhub/analytics-service/platform/errs"
 	"github.com/learnhub/analytics-service/timerange"
@@ -168,3 +169,7 @@ func (r *subscriptionResolver) AlertEvents(ctx context.Context) (<-chan *model.A
 	}()
 	return out, nil
 }
+
+func (r *Resolver) AlertRule() graph.AlertRuleResolver { return &alertRuleResolver{r} }
+
+type alertRuleResolver struct{ *Resolver }

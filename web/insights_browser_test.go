@@ -20,5 +20,5 @@ func TestInsightsInChromium(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	out := runE2E(ctx, t, "e2e/insights.mjs", srv.env())
-	assert.Regexp(t, `(?m)^11 passed, 0 failed$`, out)
+	assert.Regexp(t, `(?m)^12 passed, 0 failed$`, out)
 }

@@ -205,6 +205,9 @@ type AlertRule struct {
 	CreatedAt *time.Time `json:"createdAt,omitempty"`
 	// When it last changed; null for a default rule never tuned.
 	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
+	// When the evaluation schedule (ANALYTICS_ALERTS_CRON, UTC; every five minutes by default) next
+	// evaluates the rule; null when the rule is disabled.
+	NextEvaluationAt *time.Time `json:"nextEvaluationAt,omitempty"`
 }
 
 func (AlertRule) IsNode() {}

@@ -11,7 +11,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assert, browser, check, data, finish, gql, requireEnv, signInWithToken, tally } from './lib.mjs';
+import { assert, browser, check, data, deprecatedUses, finish, gql, requireEnv, signInWithToken, tally } from './lib.mjs';
 
 const [BASE, VIEWER, OTHER] = requireEnv('BASE_URL', 'VIEWER_TOKEN', 'OTHER_TOKEN');
 const SHOTS = process.env.SCREENSHOT_DIR || '';
@@ -73,6 +73,52 @@ await check('learner-progress KPI tiles and table equal the GraphQL render', asy
   assert(charts >= 4, `expected the line, bar and area charts drawn, saw ${charts} canvases`);
 });
 
+await check('line and area charts keep every date label inside, and draw today so far apart with its value', async () => {
+  await page.goto(`${BASE}/#/dashboards/learner-progress`);
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-kind=LINE] .chart, [data-kind=AREA] .chart')]
+    .every((el) => el.__chart?.getOption().series.length > 0), null, { timeout: 30_000 });
+  const d = await data(adminToken, `{ dashboard(idOrSlug: "learner-progress") { widgets { id kind }
+    render { widgets { widgetId computedAt results { grain series { points { bucket value } } } } } } }`);
+  const kinds = Object.fromEntries(d.dashboard.widgets.map((w) => [w.id, w.kind]));
+  let open = 0;
+  for (const w of d.dashboard.render.widgets.filter((x) => ['LINE', 'AREA'].includes(kinds[x.widgetId]))) {
+    const drawn = await page.$eval(`[data-widget="${w.widgetId}"] .chart`, (el) => {
+      const c = el.__chart;
+      const labels = [];
+      for (const t of c.getZr().storage.getDisplayList(true)) {
+        if (!/^\d{4}-\d\d/.test(t.style?.text ?? '')) continue;
+        const r = t.getBoundingRect().clone();
+        const m = t.getComputedTransform();
+        if (m) r.applyTransform(m);
+        labels.push({ text: t.style.text, left: Math.round(r.x), right: Math.round(r.x + r.width) });
+      }
+      const o = c.getOption();
+      return { width: c.getWidth(), labels, open: el.dataset.openBucket, legend: o.legend?.[0]?.data ?? [],
+        series: o.series.map((s) => ({ name: s.name, dashed: s.lineStyle?.type === 'dashed', data: s.data.map((v) => (v !== null && typeof v === 'object' ? v.value : v)) })) };
+    });
+    assert(drawn.labels.length > 1, `widget ${w.widgetId}: no date labels drawn`);
+    for (const l of drawn.labels) assert(l.left >= 0 && l.right <= drawn.width, `widget ${w.widgetId}: label ${l.text} at ${l.left}..${l.right} px, the chart is 0..${drawn.width}`);
+    const want = w.results.flatMap((r) => r.series.map((s) => s.points));
+    const last = want[0].at(-1);
+    if (w.results[0].grain !== 'DAY' || new Date(last.bucket).getTime() + 86_400_000 <= new Date(w.computedAt).getTime()) continue;
+    open++;
+    assert(new Date(drawn.open).getTime() === new Date(last.bucket).getTime(), `widget ${w.widgetId}: open bucket ${drawn.open}, today is ${last.bucket}`);
+    assert(drawn.legend.includes('today so far'), `widget ${w.widgetId}: legend ${drawn.legend}`);
+    const segs = drawn.series.filter((s) => s.name === 'today so far');
+    // Each open segment is drawn right after the series it continues.
+    const mains = drawn.series.filter((s, k) => s.name !== 'today so far' && drawn.series[k + 1]?.name === 'today so far');
+    assert(segs.length === want.length, `widget ${w.widgetId}: ${segs.length} open segments for ${want.length} series`);
+    want.forEach((pts, j) => {
+      const n = pts.length;
+      assert(segs[j].dashed && segs[j].data[n - 1] === pts[n - 1].value && segs[j].data[n - 2] === pts[n - 2].value,
+        `widget ${w.widgetId} series ${j}: open segment ${JSON.stringify(segs[j].data.slice(-2))}, GraphQL ${pts[n - 2].value}, ${pts[n - 1].value}`);
+      assert(mains[j].data[n - 1] === null && JSON.stringify(mains[j].data.slice(0, -1)) === JSON.stringify(pts.slice(0, -1).map((p) => p.value)),
+        `widget ${w.widgetId} series ${j}: closed part ${JSON.stringify(mains[j].data)}`);
+    });
+  }
+  assert(open >= 2, `expected the day-grain charts to end in today's open bucket, saw ${open}`);
+});
+
 await check('a live widget changes within 2 s after POST /v1/events', async () => {
   await page.goto(`${BASE}/#/dashboards/learner-progress`);
   await page.waitForSelector('[data-testid=live-state][data-state=live]', { timeout: 10_000 });
@@ -115,7 +161,13 @@ await check('explorer chart and table match metricQuery', async () => {
   const q = { key: 'enrolments', last: '90d', grain: 'WEEK', dims: 'properties.course_id', limit: 3 };
   await page.goto(`${BASE}/#/explore?metric=${q.key}&last=${q.last}&grain=${q.grain}&dims=${q.dims}&limit=${q.limit}`);
   await page.waitForSelector('.explorer-chart[data-ready]');
-  const plotted = await page.$eval('.explorer-chart', (el) => el.__chart.getOption().series.map((s) => ({ name: s.name, data: s.data })));
+  // The open week is drawn apart ("this week so far"): put its value back on the series it continues.
+  const plotted = await page.$eval('.explorer-chart', (el) => el.__chart.getOption().series.reduce((out, s) => {
+    const data = s.data.map((v) => (v !== null && typeof v === 'object' ? v.value : v));
+    if (s.name.endsWith(' so far')) out[out.length - 1].data[data.length - 1] = data[data.length - 1];
+    else out.push({ name: s.name, data });
+    return out;
+  }, []));
   const d = await data(adminToken, `query($k: String!, $r: TimeRange!, $g: Grain, $d: [String!], $l: Int) {
     metricQuery(key: $k, timeRange: $r, grain: $g, dimensions: $d, limit: $l) { series { values points { value } } } }`,
   { k: q.key, r: { last: q.last }, g: q.grain, d: [q.dims], l: q.limit });
@@ -532,6 +584,12 @@ await check("tenant B's token never shows tenant A's objects", async () => {
   } finally {
     await b.close();
   }
+});
+
+await check('the pages ask for no field or argument the schema marks @deprecated', async () => {
+  assert(admin.queries.length > 20, `only ${admin.queries.length} GraphQL queries seen`);
+  const uses = deprecatedUses(admin.queries);
+  assert(uses.length === 0, uses.join('\n'));
 });
 
 if (process.env.RESULTS_FILE) writeFileSync(process.env.RESULTS_FILE, JSON.stringify(results, null, 2));

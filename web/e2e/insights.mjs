@@ -90,6 +90,30 @@ await check('steps render Markdown (no raw ** or backticks), and HTML stays text
   assert((await page.$$('[data-steps] script, [data-steps] img')).length === 0, 'HTML in a step became markup');
 });
 
+await check('each line of a step starts its own line, and its evidence ids link to the evidence', async () => {
+  const r = await data(VIEWER, 'query($id: ID!) { insight(id: $id) { steps { kind message } evidence { id sql request } } }', { id });
+  const k = r.insight.steps.findIndex((st) => st.kind === 'text');
+  assert(k >= 0, `no text step: ${r.insight.steps.map((st) => st.kind)}`);
+  const li = page.locator('[data-steps] li').nth(k);
+  // Paragraphs (lines not in a list) of the step, each on a line of its own.
+  const paras = r.insight.steps[k].message.split('\n').filter((l) => l.trim() && !l.startsWith('- '));
+  assert(paras.length >= 2, `the text step has one paragraph: ${r.insight.steps[k].message}`);
+  // A paragraph run on after the previous one (the bug) starts above the previous one's bottom.
+  const boxes = await li.locator('.step-text > p').evaluateAll((ps) => ps.map((p) => { const r = p.getBoundingClientRect(); return [r.top, r.bottom]; }));
+  assert(boxes.length === paras.length, `${boxes.length} paragraphs drawn for ${paras.length}`);
+  for (let j = 1; j < boxes.length; j++) assert(boxes[j][0] >= boxes[j - 1][1], `paragraph ${j + 1} runs on after paragraph ${j}: ${JSON.stringify(boxes)}`);
+  // Every [E…] reference is a link; following one opens that evidence.
+  const cited = [...r.insight.steps[k].message.matchAll(/\[(E\d+(?:,\s*E\d+)*)\]/g)].flatMap((m) => m[1].split(/,\s*/));
+  const links = await li.locator('a[data-evidence]').evaluateAll((as) => as.map((a) => a.dataset.evidence));
+  assert(cited.length > 0 && JSON.stringify(links) === JSON.stringify(cited), `links ${links}, cited ${cited}`);
+  const ev = r.insight.evidence.find((e) => e.id === cited.at(-1));
+  await li.locator(`a[data-evidence="${ev.id}"]`).first().click();
+  await page.waitForSelector('[data-evidence-detail]:not([hidden])');
+  const detail = await page.innerText('[data-evidence-detail]');
+  assert(detail.startsWith(`${ev.id} ·`) && detail.includes(ev.sql ?? ev.request.slice(0, 40)), `detail after clicking ${ev.id}: ${detail.slice(0, 120)}`);
+  assert(await page.locator('[data-evidence-detail]').isVisible(), 'the evidence detail is not visible');
+});
+
 let pinned = null;
 await check('an admin pins a chart to a dashboard and sees it drawn there with the same numbers as GraphQL', async () => {
   const charts = d.insight.charts;

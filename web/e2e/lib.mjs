@@ -3,9 +3,11 @@
 // fresh Chromium profile that collects console errors. BASE_URL names the
 // server under test.
 import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { buildSchema, NoDeprecatedCustomRule, parse, validate } from 'graphql';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** The values of the named environment variables; throws naming the missing ones. */
 export function requireEnv(...names) {
@@ -64,21 +66,32 @@ export async function data(tok, query, variables) {
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-/** A fresh browser profile (named after prefix); console errors and page errors of every page are collected. */
+/**
+ * A fresh browser profile (named after prefix); console errors and page
+ * errors of every page are collected, and so is every GraphQL query the
+ * pages POST (queries).
+ */
 export async function browser(prefix) {
   const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
   const ctx = await chromium.launchPersistentContext(dir, {
     executablePath: '/usr/bin/chromium', headless: true, args: FLAGS, viewport: { width: 1366, height: 900 }, acceptDownloads: true,
   });
   const errors = [];
+  const queries = [];
   const watch = (p) => {
+    p.on('request', (r) => {
+      if (r.method() !== 'POST' || !r.url().endsWith('/graphql')) return;
+      try {
+        queries.push(JSON.parse(r.postData() ?? '{}').query);
+      } catch { /* not JSON: the server answers it, nothing to check */ }
+    });
     p.on('console', (m) => { if (m.type() === 'error') errors.push(`${p.url()}: ${m.text()}`); });
     p.on('pageerror', (e) => errors.push(`${p.url()}: ${e.message}`));
   };
   ctx.pages().forEach(watch);
   ctx.on('page', watch);
   const page = ctx.pages()[0] ?? (await ctx.newPage());
-  return { ctx, page, errors, close: async () => { await ctx.close(); rmSync(dir, { recursive: true, force: true }); } };
+  return { ctx, page, errors, queries, close: async () => { await ctx.close(); rmSync(dir, { recursive: true, force: true }); } };
 }
 
 /** Signs page in as the dev admin (tenant demo) and returns its token. */
@@ -95,4 +108,20 @@ export async function signInWithToken(page, tok) {
   await page.fill('#token', tok);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForSelector('[data-testid=tenant]');
+}
+
+/**
+ * The uses of fields and arguments the schema marks @deprecated in queries,
+ * one message per use ("The field Query.cohorts is deprecated. use …"),
+ * validated against the schema files the server is generated from.
+ */
+export function deprecatedUses(queries) {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const files = [join(root, 'schema.graphqls'), ...readdirSync(join(root, 'schema')).filter((f) => f.endsWith('.graphqls')).map((f) => join(root, 'schema', f))];
+  const schema = buildSchema(files.map((f) => readFileSync(f, 'utf8')).join('\n'));
+  const out = new Set();
+  for (const q of new Set(queries)) {
+    for (const e of validate(schema, parse(q), [NoDeprecatedCustomRule])) out.add(`${e.message} (in ${q.replace(/\s+/g, ' ').slice(0, 80)}…)`);
+  }
+  return [...out];
 }

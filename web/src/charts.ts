@@ -74,6 +74,76 @@ export function dispose(root: Element): void {
   });
 }
 
+/** What timeChart draws and how. */
+export interface TimeChartOptions {
+  /** Stacked areas instead of lines. */
+  area?: boolean;
+  /** The buckets' grain (HOUR, DAY, WEEK, …): axis labels and the length of the last bucket. */
+  grain?: string;
+  /** Draw each series' compareValue as a dashed "(previous)" line. */
+  compare?: boolean;
+  overlay?: Overlay;
+  /**
+   * When the data was computed (a render's computedAt): a last bucket that
+   * ends after it is incomplete and drawn as "today so far".
+   */
+  now?: string | number | Date;
+}
+
+/** The end of the bucket starting at iso (epoch ms); for an unknown grain, never open. */
+export function bucketEnd(iso: string, grain?: string): number {
+  const d = new Date(iso);
+  const months: Record<string, number> = { MONTH: 1, QUARTER: 3, YEAR: 12 };
+  const ms: Record<string, number> = { MINUTE: 60_000, HOUR: 3_600_000, DAY: 86_400_000, WEEK: 7 * 86_400_000 };
+  if (grain && grain in months) return d.setUTCMonth(d.getUTCMonth() + months[grain]);
+  return grain && grain in ms ? d.getTime() + ms[grain] : -Infinity;
+}
+
+/** "today", "this week", … : the open bucket's name in the legend. */
+function soFar(grain?: string): string {
+  return grain === 'DAY' ? 'today' : `this ${(grain ?? 'bucket').toLowerCase()}`;
+}
+
+/**
+ * Series s's open bucket as its own series: a dashed segment from the last
+ * complete bucket to a hollow point at the open one (stacked with the other
+ * open segments when the areas are stacked).
+ */
+function openSeries(s: Series, i: number, open: number, name: string, n: number, area: boolean, stacked: boolean): echarts.EChartsCoreOption {
+  const data: unknown[] = Array(n).fill(null);
+  data[open - 1] = { value: s.points[open - 1].value, symbol: 'none' };
+  data[open] = { value: s.points[open].value, symbol: 'emptyCircle', symbolSize: 9 };
+  return {
+    name, type: 'line', color: PALETTE[i % PALETTE.length], showSymbol: true, z: 3,
+    lineStyle: { type: 'dashed' }, itemStyle: { borderWidth: 2 },
+    areaStyle: area ? { opacity: 0.1 } : undefined, stack: area && stacked ? 'open' : undefined,
+    data,
+  };
+}
+
+/**
+ * The axis tooltip when a bucket is open: the open segment's series shows
+ * only at the open bucket, named after the series it continues.
+ */
+function openTooltip(open: number, owners: Map<number, string>, fmt?: Formattable) {
+  return (params: unknown): string => {
+    const ps = params as { axisValueLabel: string; dataIndex: number; seriesName: string; seriesIndex: number; marker: string; value: unknown }[];
+    const rows: string[] = [];
+    for (const p of ps) {
+      const v = typeof p.value === 'object' && p.value !== null ? (p.value as { value: unknown }).value : p.value;
+      if (v === null || v === undefined || v === '-') continue;
+      const owner = owners.get(p.seriesIndex);
+      if (owner === undefined) rows.push(`${p.marker}${esc(p.seriesName)}: <b>${fmtValue(v as number, fmt)}</b>`);
+      else if (p.dataIndex === open) rows.push(`${p.marker}${esc(owner)} (${esc(p.seriesName)}): <b>${fmtValue(v as number, fmt)}</b>`);
+    }
+    return `${esc(ps[0]?.axisValueLabel ?? '')}<br>${rows.join('<br>')}`;
+  };
+}
+
+function esc(t: string): string {
+  return t.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 function axisLabel(iso: string, grain?: string): string {
   const d = new Date(iso);
   if (grain === 'HOUR' || grain === 'MINUTE') return d.toISOString().slice(5, 16).replace('T', ' ');
@@ -86,15 +156,21 @@ function axisLabel(iso: string, grain?: string): string {
  * as dashed; an overlay adds shaded bands (buckets past the series extend
  * the axis), dashed forecast lines and red anomaly dots.
  */
-export function timeChart(el: HTMLElement, series: Series[], opts: { area?: boolean; grain?: string; compare?: boolean; overlay?: Overlay } = {}): void {
+export function timeChart(el: HTMLElement, series: Series[], opts: TimeChartOptions = {}): void {
   const c = instance(el);
   const own = series[0]?.points.map((p) => p.bucket) ?? [];
+  // The last bucket still open at `now` (today so far) is drawn apart: a
+  // dashed segment to a hollow point, named in the legend, value kept.
+  const open = opts.now && own.length > 1 && bucketEnd(own[own.length - 1], opts.grain) > new Date(opts.now).getTime() ? own.length - 1 : -1;
+  const openName = open >= 0 ? `${soFar(opts.grain)} so far` : '';
+  el.dataset.openBucket = open >= 0 ? own[open] : '';
+  const owners = new Map<number, string>(); // open segment's index in lines -> its series' name
   const extra = (opts.overlay?.bands ?? []).flatMap((b) => b.buckets).filter((b) => !own.includes(b));
   const buckets = [...own, ...[...new Set(extra)].sort()];
   const at = new Map(buckets.map((b, i) => [b, i]));
   const fmt = series[0]?.format;
   const lines: echarts.EChartsCoreOption[] = [];
-  const legend = series.length > 1 || opts.compare || Boolean(opts.overlay?.bands?.length || opts.overlay?.markers?.length);
+  const legend = series.length > 1 || opts.compare || open >= 0 || Boolean(opts.overlay?.bands?.length || opts.overlay?.markers?.length);
   (opts.overlay?.bands ?? []).forEach((b, k) => lines.push(...bandSeries(b, k, buckets, at, series[b.series])));
   series.forEach((s, i) => {
     lines.push({
@@ -105,8 +181,12 @@ export function timeChart(el: HTMLElement, series: Series[], opts: { area?: bool
       areaStyle: opts.area ? { opacity: 0.25 } : undefined,
       stack: opts.area && series.length > 1 ? 'total' : undefined,
       color: PALETTE[i % PALETTE.length],
-      data: pad(s.points.map((p) => p.value), buckets.length),
+      data: pad(s.points.map((p, j) => (j === open ? null : p.value)), buckets.length),
     });
+    if (open >= 0) {
+      owners.set(lines.length, s.name);
+      lines.push(openSeries(s, i, open, openName, buckets.length, Boolean(opts.area), series.length > 1));
+    }
     if (opts.compare) {
       lines.push({
         name: `${s.name} (previous)`,
@@ -130,9 +210,11 @@ export function timeChart(el: HTMLElement, series: Series[], opts: { area?: bool
     {
       animation: false,
       grid: { left: 8, right: 16, top: legend ? 32 : 12, bottom: 8, containLabel: true },
-      tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => fmtValue(v as number, fmt) },
-      legend: legend ? { top: 0, type: 'scroll', data: lines.map((l) => (l as { name: string }).name).filter((n) => !n.startsWith('\u0000')) } : undefined,
-      xAxis: { type: 'category', boundaryGap: false, data: buckets.map((b) => axisLabel(b, opts.grain)) },
+      tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => fmtValue(v as number, fmt), formatter: open >= 0 ? openTooltip(open, owners, fmt) : undefined },
+      legend: legend ? { top: 0, type: 'scroll', data: [...new Set(lines.map((l) => (l as { name: string }).name).filter((n) => !n.startsWith('\u0000')))] } : undefined,
+      // The last date sits on the right edge (no boundary gap): right-aligned
+      // to its tick, it ends there instead of being cut in half.
+      xAxis: { type: 'category', boundaryGap: false, data: buckets.map((b) => axisLabel(b, opts.grain)), axisLabel: { alignMaxLabel: 'right' } },
       yAxis: { type: 'value', axisLabel: { formatter: (v: number) => fmtValue(v, fmt) } },
       series: lines,
     },

@@ -16,12 +16,25 @@ export interface ForecastSeries {
 
 export interface AnomalySeries {
   labels: Label[];
-  points: { bucket: string; value: number; score: number; anomalous: boolean; expected?: number | null; lower?: number | null; upper?: number | null }[];
+  points: { bucket: string; value: number; score: number; anomalous: boolean; expected?: number | null; lower?: number | null; upper?: number | null;
+    review?: Review | null }[];
+}
+
+/** A monitor's LLM review of one bucket (AnomalyPoint.review). */
+export interface Review {
+  status: string;
+  verdict: string | null;
+  explanation: string | null;
+  reason: string;
+  model: string;
 }
 
 /** The GraphQL selection of ForecastSeries and AnomalySeries these functions read. */
 export const FORECAST_FIELDS = 'labels { dimension value } model points { bucket value intervals { level lower upper } }';
-export const ANOMALY_FIELDS = 'labels { dimension value } points { bucket value expected lower upper score confidence anomalous }';
+const POINT_FIELDS = 'bucket value expected lower upper score confidence anomalous';
+export const ANOMALY_FIELDS = `labels { dimension value } points { ${POINT_FIELDS} }`;
+/** ANOMALY_FIELDS with each point's LLM review (the monitors page shows it beside flagged buckets). */
+export const REVIEWED_ANOMALY_FIELDS = `labels { dimension value } points { ${POINT_FIELDS} review { status verdict explanation reason model } }`;
 
 /** A series' identity: its labels as "dimension=value" sorted. */
 export function labelKey(labels: Label[]): string {

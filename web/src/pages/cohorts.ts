@@ -21,14 +21,15 @@ interface Cohort {
 const EXAMPLE = { performed: { type: 'lesson.completed', count: 3, op: 'gte', within: '30d' } };
 
 export async function cohortsPage(ctx: Ctx): Promise<HTMLElement> {
-  const d = await gql<{ cohorts: Cohort[] }>('{ cohorts { id name description active staticUserCount size lastEvaluatedAt updatedAt } }');
-  const rows = d.cohorts.map((c) => h('tr', { 'data-cohort': c.id },
+  const d = await gql<{ cohortsConnection: { nodes: Cohort[] } }>(
+    '{ cohortsConnection(first: 200) { nodes { id name description active staticUserCount size lastEvaluatedAt updatedAt } } }');
+  const rows = d.cohortsConnection.nodes.map((c) => h('tr', { 'data-cohort': c.id },
     h('td', {}, h('a', { href: `#/cohorts/${c.id}` }, c.name), c.description ? h('div', { class: 'small muted' }, c.description) : null),
     h('td', { class: 'num' }, c.size === null ? '—' : c.size.toLocaleString('en-US')),
     h('td', {}, c.active ? 'hourly' : 'manual'),
     h('td', {}, fmtTime(c.lastEvaluatedAt))));
   const out = page('Cohorts',
-    d.cohorts.length
+    rows.length
       ? h('div', { class: 'table-wrap' }, h('table', { class: 'data' }, h('thead', {}, h('tr', {}, ['Cohort', 'Members', 'Evaluation', 'Last evaluated'].map((c) => h('th', {}, c)))), h('tbody', {}, rows)))
       : h('p', { class: 'muted' }, 'No cohorts yet.'));
   if (atLeast(ctx.viewer.roles, 'ADMIN')) out.append(cohortForm(null));
@@ -69,9 +70,9 @@ function cohortForm(c: Cohort | null): HTMLElement {
 }
 
 export async function cohortPage(ctx: Ctx, id: string): Promise<HTMLElement> {
-  const d = await gql<{ cohort: (Cohort & { sizeHistory: { version: number; evaluatedAt: string; size: number; entered: number; exited: number; error: string | null }[]; members: { userIds: string[]; hasNextPage: boolean } }) | null }>(
+  const d = await gql<{ cohort: (Cohort & { sizeHistory: { version: number; evaluatedAt: string; size: number; entered: number; exited: number; error: string | null }[]; members: { nodes: string[]; pageInfo: { hasNextPage: boolean } } }) | null }>(
     `query($id: ID!) { cohort(id: $id) { id name description active criteria staticUserCount version size lastEvaluatedAt updatedAt
-      sizeHistory(limit: 60) { version evaluatedAt size entered exited error } members(first: 100) { userIds hasNextPage } } }`, { id });
+      sizeHistory(limit: 60) { version evaluatedAt size entered exited error } members(first: 100) { nodes pageInfo { hasNextPage } } } }`, { id });
   const c = d.cohort;
   if (!c) return page('Not found', h('p', {}, `No cohort ${id} in tenant ${ctx.viewer.tenant}.`));
   const msg = h('div');
@@ -93,8 +94,8 @@ export async function cohortPage(ctx: Ctx, id: string): Promise<HTMLElement> {
       h('div', { class: 'card' }, h('h2', {}, 'Size history'), hist.length ? chart : h('p', { class: 'muted' }, 'No evaluations yet.'),
         h('div', { class: 'table-wrap' }, h('table', { class: 'data' }, h('thead', {}, h('tr', {}, ['Evaluated', 'Members', 'Entered', 'Exited', ''].map((x) => h('th', {}, x)))),
           h('tbody', {}, c.sizeHistory.slice(0, 10).map((e) => h('tr', {}, h('td', {}, fmtTime(e.evaluatedAt)), h('td', { class: 'num' }, e.size), h('td', { class: 'num' }, e.entered), h('td', { class: 'num' }, e.exited), h('td', { class: 'error-text' }, e.error ?? ''))))))),
-      h('div', { class: 'card' }, h('h2', {}, 'Members'), h('ul', { class: 'members' }, c.members.userIds.map((u) => h('li', {}, h('code', {}, u)))),
-        c.members.hasNextPage ? h('p', { class: 'small muted' }, 'First 100 shown.') : null)),
+      h('div', { class: 'card' }, h('h2', {}, 'Members'), h('ul', { class: 'members' }, c.members.nodes.map((u) => h('li', {}, h('code', {}, u)))),
+        c.members.pageInfo.hasNextPage ? h('p', { class: 'small muted' }, 'First 100 shown.') : null)),
     atLeast(ctx.viewer.roles, 'ADMIN') && c.criteria ? cohortForm(c) : h('pre', { class: 'code card' }, JSON.stringify(c.criteria, null, 2)));
   if (hist.length) requestAnimationFrame(() => timeChart(chart, [{ name: 'members', points: hist.map((e) => ({ bucket: e.evaluatedAt, value: e.size })), format: { format: '#,##0', unit: 'learners' } }], { grain: 'HOUR' }));
   return out;

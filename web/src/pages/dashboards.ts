@@ -155,7 +155,8 @@ export async function dashboardPage(ctx: Ctx, slug: string): Promise<HTMLElement
   const t0 = performance.now();
   const view: View = { filters: {}, last: ctx.params.get('last') ?? '', cohort: ctx.params.get('cohort') ?? '' };
   // The cohort picker's options; not awaited, so the first paint does not wait.
-  const cohortList = gql<{ cohorts: { id: string; name: string }[] }>('{ cohorts { id name } }').then((d) => d.cohorts, () => []);
+  const cohortList = gql<{ cohortsConnection: { nodes: { id: string; name: string }[] } }>('{ cohortsConnection(first: 200) { nodes { id name } } }')
+    .then((d) => d.cohortsConnection.nodes, () => []);
   ctx.params.forEach((v, k) => { if (k.startsWith('f.')) view.filters[k.slice(2)] = v; });
   const root = h('section', { class: 'page dashboard', 'data-slug': slug });
   const isAdmin = atLeast(ctx.viewer.roles, 'ADMIN');
@@ -416,7 +417,7 @@ export function drawWidget(card: HTMLElement, w: Pick<Widget, 'kind' | 'grain'>,
       const od = wd.overlay;
       const r0 = wd.results[0];
       const overlay = od && r0 ? toOverlay(r0.series.map((s) => seriesKey(r0.dimensions, s.values)), od.forecast, od.anomalies) : undefined;
-      timeChart(chart, series, { area: w.kind === 'AREA', grain: r0?.grain, overlay });
+      timeChart(chart, series, { area: w.kind === 'AREA', grain: r0?.grain, overlay, now: wd.computedAt });
       card.dataset.anomalies = String(overlay?.markers?.length ?? 0);
       return;
     }

@@ -76,13 +76,14 @@ export async function explorerPage(ctx: Ctx): Promise<HTMLElement> {
           metricQuery(key: $key, timeRange: $timeRange, grain: $grain, dimensions: $dimensions, compareTo: $compareTo, limit: $limit) {
             from to path ${RESULT_FIELDS} } }`, v);
       const res = r.metricQuery;
+      const answeredAt = Date.now(); // the query ran just before: a bucket ending after it is incomplete
       const names = res.series.map((s) => s.values.join(' · ') || res.metric.name);
       if (res.grain === 'NONE') {
         const groups = [{ name: res.metric.name, values: res.series.map((s) => s.total.value) }];
         if (v.compareTo) groups.push({ name: 'previous', values: res.series.map((s) => s.points[0]?.compareValue ?? null) });
         barChart(chart, names, groups, res.metric);
       } else {
-        timeChart(chart, res.series.map((s, i) => ({ name: names[i], points: s.points, format: res.metric })), { grain: res.grain, compare: !!v.compareTo });
+        timeChart(chart, res.series.map((s, i) => ({ name: names[i], points: s.points, format: res.metric })), { grain: res.grain, compare: !!v.compareTo, now: answeredAt });
       }
       clear(table, resultTable([res], !!v.compareTo));
       meta.textContent = `${fmtTime(res.from)} – ${fmtTime(res.to)} · grain ${res.grain} · ${res.series.length} series · read from ${res.path}` + (res.notices.length ? ` · ${res.notices.join(' · ')}` : '');

@@ -87,18 +87,24 @@ export async function insightPage(ctx: Ctx, id: string): Promise<HTMLElement> {
   const status = h('span', { class: 'badge', 'data-status': '' }, first.insight.status);
   const body = h('div', { 'data-answer': '' });
   const out = page(first.insight.question, h('p', {}, status, ' ', h('span', { class: 'muted' }, first.insight.engine)), steps, body);
+  // Evidence ids in the steps are plain text until the answer (and its evidence) is there, then links.
+  let link = (eid: string): HTMLElement => h('span', { class: 'evidence-ref' }, eid);
   const showSteps = (i: Pick<Insight, 'status' | 'steps' | 'error'>) => {
     status.textContent = i.status;
-    clear(steps, i.steps.map((s) => h('li', { 'data-kind': s.kind }, h('code', {}, s.kind), ' ', stepText(s.message))));
+    clear(steps, i.steps.map((s) => h('li', { 'data-kind': s.kind }, h('code', {}, s.kind), ' ', stepText(s.message, link))));
+  };
+  const showAnswer = (i: Insight) => {
+    const ev = evidenceLinks(i);
+    link = ev.link;
+    showSteps(i);
+    clear(body, answer(i, canPin, ev));
   };
   const finish = async () => {
     const d = await gql<{ insight: Insight }>(`query($id: ID!) { insight(id: $id) { ${FULL} } }`, { id });
     if (!ctx.current()) return;
-    showSteps(d.insight);
-    clear(body, answer(d.insight, canPin));
+    showAnswer(d.insight);
     drawCharts(body, d.insight.charts);
   };
-  showSteps(first.insight);
   ctx.onLeave(() => dispose(body));
   if (first.insight.status === 'QUEUED' || first.insight.status === 'RUNNING') {
     const stop = subscribe<{ insightProgress: Insight }>(`subscription($id: ID!) { insightProgress(id: $id) { ${PROGRESS} } }`, { id },
@@ -107,22 +113,35 @@ export async function insightPage(ctx: Ctx, id: string): Promise<HTMLElement> {
         if (d.insightProgress.status !== 'QUEUED' && d.insightProgress.status !== 'RUNNING') void finish();
       },
       (err) => clear(body, errorBox(err)));
+    showSteps(first.insight);
     ctx.onLeave(stop);
   } else {
-    clear(body, answer(first.insight, canPin));
+    showAnswer(first.insight);
     queueMicrotask(() => drawCharts(body, first.insight!.charts));
   }
   return out;
 }
 
-function answer(i: Insight, canPin: boolean): HTMLElement {
-  if (i.status === 'FAILED') return h('div', { class: 'error', role: 'alert' }, i.error ?? 'failed');
+/** An insight's evidence detail box and the links (in the steps, the explanation, the findings) that open it. */
+interface EvidenceLinks {
+  detail: HTMLElement;
+  link: (eid: string) => HTMLElement;
+}
+
+function evidenceLinks(i: Insight): EvidenceLinks {
   const ev = new Map(i.evidence.map((e) => [e.id, e]));
   const detail = h('div', { class: 'card evidence-detail', 'data-evidence-detail': '', hidden: true });
   const link = (eid: string) => h('a', { href: '#', class: 'evidence-link', 'data-evidence': eid, onclick: (e: Event) => {
     e.preventDefault();
     showEvidence(detail, ev.get(eid));
+    // A step's link is far above the detail: bring it into view.
+    if ((e.currentTarget as Element).closest('[data-steps]')) detail.scrollIntoView({ block: 'nearest' });
   } }, eid);
+  return { detail, link };
+}
+
+function answer(i: Insight, canPin: boolean, { detail, link }: EvidenceLinks): HTMLElement {
+  if (i.status === 'FAILED') return h('div', { class: 'error', role: 'alert' }, i.error ?? 'failed');
   const c = i.confidence;
   const p = i.provenance;
   const it = i.interpretation;
@@ -189,9 +208,12 @@ function pinControl(insightId: string, n: number, title: string): HTMLElement {
   return form;
 }
 
-/** A progress step's message: the same safe Markdown as the explanation (evidence ids as plain text). */
-function stepText(message: string): HTMLElement {
-  const el = markdown(message, (id) => h('span', { class: 'evidence-ref' }, id));
+/**
+ * A progress step's message: the same safe Markdown as the explanation,
+ * evidence ids drawn by link (plain text while the answer is pending).
+ */
+function stepText(message: string, link: (id: string) => HTMLElement): HTMLElement {
+  const el = markdown(message, link);
   el.classList.add('step-text');
   return el;
 }

@@ -32,8 +32,9 @@ const TABS: [string, string][] = [['funnel', 'Funnel'], ['retention', 'Retention
 const PCT = { format: '0.0%', unit: 'ratio' };
 
 export async function journeysPage(ctx: Ctx): Promise<HTMLElement> {
-  const d = await gql<{ eventTypeCounts: { type: string }[]; cohorts: { id: string; name: string }[] }>(
-    '{ eventTypeCounts(timeRange: {last: "365d"}) { type } cohorts { id name } }');
+  const r = await gql<{ eventTypeCounts: { type: string }[]; cohortsConnection: { nodes: { id: string; name: string }[] } }>(
+    '{ eventTypeCounts(timeRange: {last: "365d"}) { type } cohortsConnection(first: 200) { nodes { id name } } }');
+  const d = { eventTypeCounts: r.eventTypeCounts, cohorts: r.cohortsConnection.nodes };
   const types = h('datalist', { id: 'event-types' }, d.eventTypeCounts.map((t) => h('option', { value: t.type })));
   const cohortSel = (name: string) =>
     select(name, [['', 'All users'], ...d.cohorts.map((c): [string, string] => [c.id, c.name])], '', undefined, 'Cohort');

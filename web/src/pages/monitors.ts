@@ -6,7 +6,7 @@
 import { atLeast, gql, subscribe, type ApiError } from '../api';
 import { timeChart } from '../charts';
 import type { Ctx } from '../main';
-import { ANOMALY_FIELDS, FORECAST_FIELDS, labelKey, toOverlay, type AnomalySeries, type ForecastSeries } from '../overlay';
+import { ANOMALY_FIELDS, FORECAST_FIELDS, labelKey, REVIEWED_ANOMALY_FIELDS, toOverlay, type AnomalySeries, type ForecastSeries, type Review } from '../overlay';
 import { button, clear, errorBox, field, fmtTime, fmtValue, h, page, select } from '../ui';
 
 interface Monitor {
@@ -43,6 +43,7 @@ interface Rule {
   isDefault: boolean;
   version: number;
   snoozedUntil: string | null;
+  nextEvaluationAt: string | null;
 }
 
 interface HistoryEntry {
@@ -59,9 +60,9 @@ interface HistoryEntry {
 
 const MONITOR_FIELDS = `id name metricKey filters { dimension op values } dimensions topN grain detector sensitivity threshold minHistory
   active isDefault version quietHours { from to timezone } lastRun { scheduledFor kind series scored errors { series error } }`;
-const RULE_FIELDS = 'id name kind metricKey grain monitorId comparator threshold scoreField for enabled isDefault version snoozedUntil';
+const RULE_FIELDS = 'id name kind metricKey grain monitorId comparator threshold scoreField for enabled isDefault version snoozedUntil nextEvaluationAt';
 const HISTORY_FIELDS = 'ruleId bucket series fromState state value expected error evaluatedAt';
-const EVENT_FIELDS = 'id event ruleId ruleName kind metricKey series bucket state previousState value expected confidence detector';
+const EVENT_FIELDS = 'id event ruleId ruleName kind monitorId metricKey series bucket bucketEnd state previousState value expected confidence detector';
 const DETECTORS = ['ensemble', 'counts', 'countshift', 'seasonal', 'ar', 'context', 'bocpd', 'prophet'];
 const SENSITIVITIES = ['LOW', 'MEDIUM', 'HIGH'];
 
@@ -69,6 +70,39 @@ const SENSITIVITIES = ['LOW', 'MEDIUM', 'HIGH'];
 function stateBadge(state: string | undefined): HTMLElement {
   const s = state ?? 'NONE';
   return h('span', { class: `status alert-state state-${s.toLowerCase()}`, 'data-state': s }, state ? s.replace('_', ' ') : 'not evaluated');
+}
+
+/**
+ * A rule's state; before its first evaluation, when the schedule next
+ * evaluates it (the alerts tick, every five minutes by default).
+ */
+function ruleState(r: Rule, state: string | undefined): HTMLElement {
+  if (state || !r.nextEvaluationAt) return stateBadge(state);
+  const min = Math.max(1, Math.ceil((new Date(r.nextEvaluationAt).getTime() - Date.now()) / 60_000));
+  return h('span', { class: 'rule-state', 'data-next-check': r.nextEvaluationAt, title: `The alerts schedule evaluates this rule next at ${fmtTime(r.nextEvaluationAt)}` },
+    stateBadge(undefined), ' ', h('span', { class: 'small muted next-check' }, `next check ≤ ${min} min`));
+}
+
+/** A monitor's LLM review of a bucket: the verdict and the model's explanation; nothing without one. */
+function reviewNote(r: Review | null | undefined): HTMLElement | null {
+  if (!r) return null;
+  if (r.status !== 'REVIEWED') return h('span', { class: 'small muted', 'data-review': r.status }, `LLM review ${r.status.toLowerCase().replace('_', ' ')}: ${r.reason}`);
+  return h('span', { class: 'review', 'data-review': r.status, 'data-verdict': r.verdict ?? '' },
+    h('span', { class: `status verdict verdict-${(r.verdict ?? '').toLowerCase()}` }, r.verdict ?? ''), ' ', r.explanation ?? '',
+    h('span', { class: 'small muted' }, ` (${r.model})`));
+}
+
+/**
+ * The review of an ANOMALY event's bucket, read from its monitor's stored
+ * scores (the alert used the same score); null when there is none.
+ */
+async function eventReview(e: { monitorId: string | null; bucket: string; bucketEnd: string; series: Record<string, string> }): Promise<Review | null> {
+  if (!e.monitorId) return null;
+  const d = await gql<{ metricAnomalies: AnomalySeries[] }>(`query($in: MetricAnomaliesInput!) { metricAnomalies(input: $in) { ${REVIEWED_ANOMALY_FIELDS} } }`,
+    { in: { monitorId: e.monitorId, timeRange: { from: e.bucket, to: e.bucketEnd } } });
+  const key = labelKey(toLabels(e.series));
+  const s = d.metricAnomalies.find((x) => labelKey(x.labels) === key);
+  return s?.points.find((p) => new Date(p.bucket).getTime() === new Date(e.bucket).getTime())?.review ?? null;
 }
 
 function describeRule(r: Rule): string {
@@ -80,9 +114,10 @@ function describeRule(r: Rule): string {
 }
 
 export async function monitorsPage(ctx: Ctx): Promise<HTMLElement> {
-  const d = await gql<{ monitors: Monitor[]; alertRules: Rule[]; alertHistory: HistoryEntry[] }>(
-    `{ monitors { ${MONITOR_FIELDS} } alertRules { ${RULE_FIELDS} }
+  const r0 = await gql<{ monitorsConnection: { nodes: Monitor[] }; alertRulesConnection: { nodes: Rule[] }; alertHistory: HistoryEntry[] }>(
+    `{ monitorsConnection(first: 200) { nodes { ${MONITOR_FIELDS} } } alertRulesConnection(first: 200) { nodes { ${RULE_FIELDS} } }
        alertHistory(timeRange: {last: "30d"}, first: 1000) { ${HISTORY_FIELDS} } }`);
+  const d = { monitors: r0.monitorsConnection.nodes, alertRules: r0.alertRulesConnection.nodes, alertHistory: r0.alertHistory };
   const isAdmin = atLeast(ctx.viewer.roles, 'ADMIN');
   // The history is newest bucket first: a rule's first entry is its state now.
   const current = new Map<string, string>();
@@ -101,7 +136,7 @@ export async function monitorsPage(ctx: Ctx): Promise<HTMLElement> {
     h('td', {}, r.kind.replace('_', ' ').toLowerCase()),
     h('td', {}, h('code', {}, r.metricKey), ' ', h('span', { class: 'small muted' }, r.grain)),
     h('td', {}, describeRule(r), r.for !== '0s' && r.for ? h('span', { class: 'small muted' }, ` for ${r.for}`) : null),
-    h('td', {}, stateBadge(current.get(r.id))),
+    h('td', {}, ruleState(r, current.get(r.id))),
     h('td', { class: 'small' }, !r.enabled ? 'disabled' : r.snoozedUntil && new Date(r.snoozedUntil) > new Date() ? `snoozed until ${fmtTime(r.snoozedUntil)}` : 'enabled')));
 
   const feed = h('tbody', {});
@@ -109,7 +144,8 @@ export async function monitorsPage(ctx: Ctx): Promise<HTMLElement> {
     h('p', { class: 'small muted' }, 'Pushed by the alertEvents subscription as rules fire and resolve.'),
     h('div', { class: 'table-wrap' }, h('table', { class: 'data' },
       h('thead', {}, h('tr', {}, ['Received', 'Event', 'Rule', 'Series', 'Bucket', 'Value', 'Expected'].map((c) => h('th', {}, c)))), feed)));
-  const stop = subscribe<{ alertEvents: { id: string; event: string; ruleName: string; series: Record<string, string>; bucket: string; value: number | null; expected: number | null; state: string } }>(
+  const stop = subscribe<{ alertEvents: { id: string; event: string; ruleName: string; monitorId: string | null; series: Record<string, string>; bucket: string; bucketEnd: string;
+    value: number | null; expected: number | null; state: string } }>(
     `subscription { alertEvents { ${EVENT_FIELDS} } }`, {},
     (m) => {
       const e = m.alertEvents;
@@ -117,6 +153,13 @@ export async function monitorsPage(ctx: Ctx): Promise<HTMLElement> {
         h('td', {}, new Date().toLocaleTimeString('en-GB')), h('td', {}, stateBadge(e.state), ' ', e.event.toLowerCase()), h('td', {}, e.ruleName),
         h('td', { class: 'small' }, Object.entries(e.series ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || 'all'), h('td', {}, fmtTime(e.bucket)),
         h('td', { class: 'num' }, fmtValue(e.value)), h('td', { class: 'num' }, fmtValue(e.expected))));
+      // An ANOMALY event of a monitor with LLM review: its verdict and explanation under the row.
+      if (e.monitorId) {
+        void eventReview(e).then((r) => {
+          const note = reviewNote(r);
+          if (note) feed.querySelector(`tr[data-event="${CSS.escape(e.id)}"]`)?.after(h('tr', { class: 'review-row', 'data-review-for': e.id }, h('td', { colspan: 7 }, note)));
+        }, (err: ApiError) => feedCard.append(errorBox(err)));
+      }
     },
     (err: ApiError) => feedCard.append(errorBox(err)));
   ctx.onLeave(stop);
@@ -241,7 +284,7 @@ export async function monitorPage(ctx: Ctx, id: string): Promise<HTMLElement> {
   const series = { metricKey: m.metricKey, filters: m.filters.length ? m.filters : null, dimensions: m.dimensions.length ? m.dimensions : null,
     topN: m.dimensions.length ? m.topN : null, grain: m.grain };
   const horizon = m.grain === 'HOUR' ? 48 : 14;
-  const stored = await gql<{ metricAnomalies: AnomalySeries[] }>(`query($in: MetricAnomaliesInput!) { metricAnomalies(input: $in) { ${ANOMALY_FIELDS} } }`,
+  const stored = await gql<{ metricAnomalies: AnomalySeries[] }>(`query($in: MetricAnomaliesInput!) { metricAnomalies(input: $in) { ${REVIEWED_ANOMALY_FIELDS} } }`,
     { in: { monitorId: m.id, timeRange: { last } } });
   let anomalies = stored.metricAnomalies;
   let source = 'stored scores of this monitor version';
@@ -268,12 +311,15 @@ export async function monitorPage(ctx: Ctx, id: string): Promise<HTMLElement> {
         { grain: m.grain, overlay: { markers: s.points.filter((p) => p.anomalous).map((p) => ({ bucket: p.bucket, value: p.score, score: p.score })) } });
     });
     const flagged = s.points.filter((p) => p.anomalous);
+    // The LLM review column only when the monitor has reviews (llmReview EXPLAIN or RERANK).
+    const reviewed = flagged.some((p) => p.review);
     return h('div', { class: 'card', 'data-testid': 'monitor-series' }, h('h2', {}, name), values, scores,
       h('p', { class: 'small muted', 'data-testid': 'anomaly-count', 'data-count': String(flagged.length) }, `${flagged.length} anomalous of ${s.points.length} buckets`),
       flagged.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'data anomalies' },
-        h('thead', {}, h('tr', {}, ['Bucket', 'Value', 'Expected', 'Score'].map((c) => h('th', {}, c)))),
+        h('thead', {}, h('tr', {}, ['Bucket', 'Value', 'Expected', 'Score', ...(reviewed ? ['LLM review'] : [])].map((c) => h('th', {}, c)))),
         h('tbody', {}, flagged.slice(-20).reverse().map((p) => h('tr', { 'data-bucket': p.bucket },
-          h('td', {}, fmtTime(p.bucket)), h('td', { class: 'num' }, fmtValue(p.value)), h('td', { class: 'num' }, fmtValue(p.expected)), h('td', { class: 'num' }, p.score.toFixed(2))))))) : null);
+          h('td', {}, fmtTime(p.bucket)), h('td', { class: 'num' }, fmtValue(p.value)), h('td', { class: 'num' }, fmtValue(p.expected)), h('td', { class: 'num' }, p.score.toFixed(2)),
+          reviewed ? h('td', { class: 'small' }, reviewNote(p.review)) : null))))) : null);
   });
   const rangeSel = select('range', [['30d', 'Last 30 days'], ['90d', 'Last 90 days'], ['180d', 'Last 180 days'], ['365d', 'Last 365 days']], last,
     (v) => { location.hash = `#/monitors/${encodeURIComponent(m.id)}?last=${v}`; }, 'Time range');
