@@ -40,16 +40,16 @@ const hiddenPrefix = "__pii_free_"
 // A table's JSON column is exposed as a copy without any path that has a
 // PII key as one of its segments (case-insensitively: `email`, `Email`,
 // `profile.email`, `email.work`), and without any top-level key whose
-// value holds an array of objects (the engine's SKIP rules do not reach
-// inside arrays of objects). Building that copy re-parses the whole
+// value may hold an object inside an array (the engine's SKIP rules do
+// not reach inside arrays: Array(JSON), Array(Dynamic)). Building that copy re-parses the whole
 // column (about 30 µs a row), so it is only computed when a query reads
 // the whole column (`properties`, `toJSONString(properties)`, `SELECT *`).
 //
 // A plain path read (`properties.course`, `e.properties.score.:Int64`)
 // of a table in the same SELECT's FROM is rewritten to a column the
 // derived table computes from the stored sub-column, as cheap as before:
-// NULL for a PII path, NULL for a value that is an array of objects,
-// the stored value otherwise. The rewrite is only a shortcut: any read it
+// NULL for a PII path, NULL for a value whose type may hold an object
+// (an array of objects, a mixed array), the stored value otherwise. The rewrite is only a shortcut: any read it
 // does not recognise reaches the stripped copy, never the stored column.
 //
 // A PII key that names a text column (`user_id`) replaces the column by a
@@ -97,13 +97,22 @@ func (v *piiView) isPII(path []string) bool {
 // column reports whether a text column is a PII key.
 func (v *piiView) column(name string) bool { return slices.Contains(v.keys, strings.ToLower(name)) }
 
+// mayHoldObjects matches the engine type of a value that may hold a JSON
+// object the SKIP rules cannot reach: an array of objects
+// (Array(JSON(…))), a mixed array (Array(Dynamic) holding objects) and
+// any other container type.
+const mayHoldObjects = `'JSON|Dynamic|Variant|Tuple|Map|Object'`
+
 // stripped is the whole-column expression of the PII-free JSON column:
-// the top-level keys whose raw value holds an array of objects dropped,
-// the rest re-parsed with the PII paths skipped.
+// the top-level keys under which a path may hold an object inside an
+// array dropped (from the stored paths' types), the rest re-parsed with
+// the PII paths skipped.
 func (v *piiView) stripped(col string) string {
 	c := store.QuoteIdent(col)
+	paths := "JSONAllPathsWithTypes(" + c + ")"
+	held := "arrayMap(p -> splitByChar('.', p)[1], arrayFilter((p, t) -> match(t, " + mayHoldObjects + "), mapKeys(" + paths + "), mapValues(" + paths + ")))"
 	return "CAST(concat('{', arrayStringConcat(arrayMap(kv -> concat(toJSONString(kv.1), ':', kv.2), " +
-		`arrayFilter(kv -> NOT match(kv.2, '\\[\\s*\\{'), JSONExtractKeysAndValuesRaw(toJSONString(` + c + `)))), ','), '}'), ` +
+		"arrayFilter(kv -> NOT has(" + held + ", kv.1), JSONExtractKeysAndValuesRaw(toJSONString(" + c + ")))), ','), '}'), " +
 		store.QuoteString(v.skipType) + ")"
 }
 
@@ -274,7 +283,7 @@ func (v *piiView) pathExpr(col string, path []string, sub *sqlparse.Type) string
 	if sub != nil {
 		return read
 	}
-	return "if(position(dynamicType(" + read + "), 'JSON') > 0, CAST(NULL, 'Dynamic'), " + read + ")"
+	return "if(match(dynamicType(" + read + "), " + mayHoldObjects + "), CAST(NULL, 'Dynamic'), " + read + ")"
 }
 
 func tableOf(r *sqlparse.TableRef, tables map[string]Table) (Table, bool) {
