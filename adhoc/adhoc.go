@@ -87,6 +87,12 @@ type Config struct {
 	// mistakes, WARN when the process-wide cap refuses), without SQL; the
 	// query itself is in query_audit (nil: no log).
 	Logger *slog.Logger
+	// PIIKeys are the property keys and column names of personal data
+	// (ANALYTICS_PII_KEYS); PII says which callers read the PII-free
+	// relation without them (see PIIPolicy). Without keys every caller
+	// reads the data as stored.
+	PIIKeys []string
+	PII     PIIPolicy
 	// Tables is the table allow-list (nil: DefaultTables()).
 	Tables []Table
 	// Parse bounds the parser (zero: sqlparse defaults).
@@ -102,6 +108,7 @@ type Service struct {
 	tables  []Table
 	funcs   functionIndex
 	limiter *limiter
+	pii     *piiView
 
 	dbNameMu sync.Mutex
 	dbName   string
@@ -146,6 +153,7 @@ func NewService(db *store.DB, cfg Config) *Service {
 	return &Service{
 		db: db, cfg: cfg, tables: cfg.Tables, funcs: newFunctionIndex(),
 		limiter: newLimiter(cfg.MaxConcurrentPerTenant, cfg.MaxConcurrent),
+		pii:     newPIIView(cfg.PIIKeys),
 	}
 }
 
@@ -178,8 +186,15 @@ func (s *Service) Print(ctx context.Context, sql string, limit int) (*Printed, e
 	}
 	nameColumns(q.Selects[0])
 	unsignedScales(q)
+	p, _ := auth.PrincipalFrom(ctx)
+	pii := policyView(s.pii, s.cfg.PII, p)
+	var reads map[*sqlparse.TableRef][]pathRead
+	if pii != nil {
+		reads = pii.rewritePaths(q, s.tableIndex())
+	}
 	q, exact := capRows(q, s.rowCap(limit))
-	g := newGuard(s.tables, s.funcs, scope.Tenant())
+	g := newGuard(s.tables, s.funcs, scope.Tenant(), pii)
+	g.reads = reads
 	text, err := sqlparse.Print(q, g)
 	if err != nil {
 		return nil, syntaxError(op, err)
@@ -234,6 +249,20 @@ func (s *Service) Run(ctx context.Context, sql string, limit int) (*Result, erro
 		return nil, err
 	}
 	return res, nil
+}
+
+// PIIFree reports whether the caller of ctx reads the PII-free relation.
+func (s *Service) PIIFree(ctx context.Context) bool {
+	p, _ := auth.PrincipalFrom(ctx)
+	return policyView(s.pii, s.cfg.PII, p) != nil
+}
+
+func (s *Service) tableIndex() map[string]Table {
+	m := make(map[string]Table, len(s.tables))
+	for _, t := range s.tables {
+		m[t.Name] = t
+	}
+	return m
 }
 
 // Running is how many queries of this Service are running now (the

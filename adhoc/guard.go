@@ -35,14 +35,21 @@ type guard struct {
 	// reserved are lower-cased names the query may not introduce.
 	reserved map[string]string
 	literals int
+	// pii is the PII-free relation the caller reads (nil: the data as
+	// stored); reads are the path reads rewritten per table reference.
+	pii   *piiView
+	reads map[*sqlparse.TableRef][]pathRead
 }
 
-func newGuard(tables []Table, funcs functionIndex, tenant string) *guard {
-	g := &guard{tables: map[string]Table{}, funcs: funcs, tenant: tenant, reserved: map[string]string{}}
+func newGuard(tables []Table, funcs functionIndex, tenant string, pii *piiView) *guard {
+	g := &guard{tables: map[string]Table{}, funcs: funcs, tenant: tenant, reserved: map[string]string{}, pii: pii}
 	for _, t := range tables {
 		g.tables[t.Name] = t
 		g.reserved[strings.ToLower(t.Name)] = "it would shadow the " + t.Name + " table"
 		g.reserved[strings.ToLower(t.TenantColumn)] = "it names the tenant column"
+		if pii != nil && t.JSONColumn != "" {
+			g.reserved[strings.ToLower(t.JSONColumn)] = "it names the " + t.JSONColumn + " column"
+		}
 	}
 	return g
 }
@@ -80,7 +87,11 @@ func (g *guard) Table(ref *sqlparse.TableRef) (string, error) {
 		alias = t.Name
 	}
 	var b strings.Builder
-	b.WriteString("(SELECT * FROM ")
+	b.WriteString("(SELECT *")
+	if g.pii != nil {
+		g.piiColumns(&b, t, g.reads[ref])
+	}
+	b.WriteString(" FROM ")
 	b.WriteString(store.QuoteIdent(t.Name))
 	if t.Final {
 		b.WriteString(" FINAL")
@@ -91,6 +102,28 @@ func (g *guard) Table(ref *sqlparse.TableRef) (string, error) {
 	b.WriteString(store.QuoteIdent(alias))
 	g.args = append(g.args, g.tenant)
 	return b.String(), nil
+}
+
+// piiColumns writes the PII-free relation's columns after `SELECT *`:
+// the stripped JSON column and the pseudonyms in a REPLACE, then the
+// helper columns of the rewritten path reads (see piiView).
+func (g *guard) piiColumns(b *strings.Builder, t Table, reads []pathRead) {
+	var repl []string
+	if t.JSONColumn != "" {
+		repl = append(repl, g.pii.stripped(t.JSONColumn)+" AS "+store.QuoteIdent(t.JSONColumn))
+	}
+	for _, c := range t.TextColumns {
+		if g.pii.column(c) {
+			repl = append(repl, "hex(sipHash64(?, "+store.QuoteIdent(c)+")) AS "+store.QuoteIdent(c))
+			g.args = append(g.args, g.pii.salt)
+		}
+	}
+	if len(repl) > 0 {
+		b.WriteString(" REPLACE (" + strings.Join(repl, ", ") + ")")
+	}
+	for _, r := range reads {
+		b.WriteString(", " + r.expr + " AS " + store.QuoteIdent(r.name))
+	}
 }
 
 // Function implements sqlparse.Hooks.
@@ -106,6 +139,9 @@ func (g *guard) Function(c *sqlparse.Call) (string, error) {
 func (g *guard) Name(kind, name string, pos sqlparse.Pos) error {
 	if why, ok := g.reserved[strings.ToLower(name)]; ok {
 		return errAt(pos, "%s %s is not allowed: %s; choose another name", kind, name, why)
+	}
+	if g.pii != nil && strings.HasPrefix(strings.ToLower(name), hiddenPrefix) {
+		return errAt(pos, "%s %s is not allowed: names starting with %s are the sandbox's own; choose another name", kind, name, hiddenPrefix)
 	}
 	return nil
 }

@@ -34,6 +34,19 @@ func capRows(q *sqlparse.Query, cap int) (out *sqlparse.Query, exact bool) {
 // name printed from the query itself (`countIf(type = 'x')`): bound
 // literals would otherwise surface as `_CAST(…)` in the column names.
 func nameColumns(s *sqlparse.Select) {
+	aliasColumns(s, func(c sqlparse.Expr) bool {
+		if _, ok := c.(*sqlparse.Ident); ok {
+			return false
+		}
+		spy := &literalSpy{}
+		_, err := sqlparse.PrintExpr(c, spy)
+		return err == nil && spy.n > 0
+	})
+}
+
+// aliasColumns names the unnamed columns of s for which needs holds with
+// their text as written (a name the query does not use yet).
+func aliasColumns(s *sqlparse.Select, needs func(sqlparse.Expr) bool) {
 	taken := map[string]bool{}
 	for _, c := range s.Columns {
 		if a, ok := c.(*sqlparse.Alias); ok {
@@ -42,11 +55,10 @@ func nameColumns(s *sqlparse.Select) {
 	}
 	for i, c := range s.Columns {
 		switch c.(type) {
-		case *sqlparse.Alias, *sqlparse.Ident, *sqlparse.Star:
+		case *sqlparse.Alias, *sqlparse.Star:
 			continue
 		}
-		spy := &literalSpy{}
-		if _, err := sqlparse.PrintExpr(c, spy); err != nil || spy.n == 0 {
+		if !needs(c) {
 			continue
 		}
 		name, err := sqlparse.FormatExpr(c)

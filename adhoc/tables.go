@@ -9,12 +9,19 @@ type Table struct {
 	// Final reads the table with FINAL (ReplacingMergeTree tables whose
 	// duplicates must not count twice).
 	Final bool
+	// JSONColumn is the JSON column whose PII paths the PII-free relation
+	// removes ("" when none).
+	JSONColumn string
+	// TextColumns are the String columns the PII-free relation replaces by
+	// pseudonyms when a PII key names them.
+	TextColumns []string
 }
 
 // DefaultTables is the allow-list of tables: one line per table. Cohort
 // membership and rollups join here when their migrations land.
 func DefaultTables() []Table {
 	return []Table{
-		{Name: "events", TenantColumn: "tenant_id", Final: true},
+		{Name: "events", TenantColumn: "tenant_id", Final: true, JSONColumn: "properties",
+			TextColumns: []string{"event_id", "type", "user_id", "session_id"}},
 	}
 }

@@ -434,6 +434,12 @@ func (g *Gateway) call(ctx context.Context, s *Session, name, raw string) (strin
 		_, ev, id, err = s.CohortSize(ctx, a.Name)
 		out = ev
 	case ToolRunSQL:
+		// The sandbox's PII-free relation is the wall (no expression can
+		// reach a PII path or column); redact is a second layer. Without
+		// it run_sql is refused, never run on the stored data.
+		if s.t.SQL == nil || !s.t.SQL.PIIFree(ctx) {
+			return "error: run_sql is unavailable: the SQL sandbox is not configured to hide personal data", nil
+		}
 		res, rid, rerr := s.RunSQL(ctx, a.SQL)
 		id, err = rid, rerr
 		if err == nil {

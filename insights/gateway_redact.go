@@ -37,7 +37,10 @@ func namesPII(sql string, cols []adhoc.Column, pii []string) bool {
 	return false
 }
 
-// redact replaces PII in rows before they leave for the model:
+// redact is the second layer behind the sandbox's PII-free relation
+// (adhoc.PIIHidden, which run_sql requires): there no expression reaches
+// a PII path or column, however it builds a key's name. redact replaces
+// PII in rows before they leave for the model:
 //   - every cell of a column named after a PII key (or its last path segment);
 //   - the PII keys of JSON objects (a selected properties column), at any depth;
 //   - text that holds a PII key as a JSON key (toString(properties));
@@ -45,9 +48,9 @@ func namesPII(sql string, cols []adhoc.Column, pii []string) bool {
 //     is named after, since an alias or a function can carry it under
 //     another name.
 //
-// Numbers stay (counts, sums). A model that assembles a key's name at run
-// time (concat('em', 'ail')) is not caught here; the sandbox's tenant guard
-// still keeps it inside the tenant.
+// Numbers stay (counts, sums). A key name assembled at run time
+// (concat('em', 'ail')) or a WHERE probe is not caught here but by the
+// relation, which holds no PII value to find.
 func redact(sql string, cols []adhoc.Column, rows [][]any, pii []string) [][]any {
 	allText := namesPII(sql, cols, pii)
 	out := make([][]any, len(rows))

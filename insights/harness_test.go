@@ -52,7 +52,7 @@ func newHarness(t *testing.T) *harness {
 	reg := metrics.NewRegistry(db, metrics.Config{Now: now})
 	coh := cohorts.NewService(db, b, cohorts.Config{Now: now, Metrics: reg})
 	h := &harness{db: db, bus: b, tools: &insights.Tools{Registry: reg, Querier: metrics.NewQuerier(db, reg, metrics.QuerierConfig{Now: now}),
-		Events: events.NewService(db), SQL: adhoc.NewService(db, adhoc.Config{}), Cohorts: coh, Now: now}}
+		Events: events.NewService(db), SQL: adhoc.NewService(db, adhoc.Config{PIIKeys: gatewayPIIKeys, PII: adhoc.PIIHidden}), Cohorts: coh, Now: now}}
 	c, err := coh.Create(as("demo", auth.RoleAdmin), cohorts.Cohort{Name: finishers,
 		Criteria: &cohorts.Criteria{Performed: &cohorts.Performed{Type: "course.completed", Count: 1}}})
 	require.NoError(t, err)

@@ -120,10 +120,13 @@ type Ident struct {
 	SubType *Type
 }
 
-// Star is `*` or `t.*`.
+// Star is `*` or `t.*`. Except is never parsed: the sandbox sets it to
+// leave its own helper columns out of a result (`* EXCEPT (a, b)`; the
+// engine ignores names the star does not cover).
 type Star struct {
-	Pos   Pos
-	Table []string
+	Pos    Pos
+	Table  []string
+	Except []string
 }
 
 // Call is a function call, parametric (`quantile(0.9)(x)`) when Params is

@@ -43,6 +43,13 @@ func Format(q *Query) (string, error) { return Print(q, Canonical{}) }
 // FormatExpr renders one expression in canonical form.
 func FormatExpr(e Expr) (string, error) { return PrintExpr(e, Canonical{}) }
 
+// FormatType renders a type as the printer writes it.
+func FormatType(t *Type) (string, error) {
+	pr := &printer{h: Canonical{}}
+	pr.typ(t)
+	return pr.b.String(), pr.err
+}
+
 // Canonical is the Hooks that prints everything as written: literals
 // inline, tables and functions by name, every name accepted.
 type Canonical struct{}
@@ -254,14 +261,8 @@ func (pr *printer) from(f *From) {
 			pr.w(" ON ")
 			pr.expr(j.On)
 		case len(j.Using) > 0:
-			pr.w(" USING (")
-			for i, u := range j.Using {
-				if i > 0 {
-					pr.w(", ")
-				}
-				pr.w(sqltext.QuoteIdent(u))
-			}
-			pr.w(")")
+			pr.w(" USING ")
+			pr.names(j.Using)
 		}
 	}
 }
@@ -354,6 +355,18 @@ func (pr *printer) emit(s string, err error) bool {
 	return true
 }
 
+// names writes (a, b, …) with every name quoted.
+func (pr *printer) names(ns []string) {
+	pr.w("(")
+	for i, n := range ns {
+		if i > 0 {
+			pr.w(", ")
+		}
+		pr.w(sqltext.QuoteIdent(n))
+	}
+	pr.w(")")
+}
+
 func (pr *printer) expr(e Expr) {
 	if pr.err != nil {
 		return
@@ -372,6 +385,10 @@ func (pr *printer) expr(e Expr) {
 			pr.w(QuoteName(x.Table) + ".")
 		}
 		pr.w("*")
+		if len(x.Except) > 0 {
+			pr.w(" EXCEPT ")
+			pr.names(x.Except)
+		}
 	case *Call:
 		pr.call(x)
 	case *Unary:

@@ -7,10 +7,51 @@ func Walk(q *Query, fn func(Expr)) {
 	w.query(q)
 }
 
-type walker struct{ fn func(Expr) }
+// WalkSelect calls fn for every expression that belongs to s itself (its
+// columns, WITH expressions, join constraints, WHERE, GROUP BY, HAVING,
+// ORDER BY, LIMIT BY and window clauses), parents before children,
+// without descending into any subquery or CTE query.
+func WalkSelect(s *Select, fn func(Expr)) {
+	w := walker{fn: fn, shallow: true}
+	w.selectStmt(s)
+}
+
+// Selects calls fn for every SELECT in q: UNION branches, CTE queries,
+// subqueries in FROM and in expressions, parents before children.
+func Selects(q *Query, fn func(*Select)) {
+	if q == nil {
+		return
+	}
+	for _, s := range q.Selects {
+		fn(s)
+		for _, c := range s.With {
+			Selects(c.Query, fn)
+		}
+		if s.From != nil {
+			Selects(s.From.First.Sub, fn)
+			for _, j := range s.From.Joins {
+				Selects(j.Table.Sub, fn)
+			}
+		}
+		WalkSelect(s, func(e Expr) {
+			switch x := e.(type) {
+			case *Subquery:
+				Selects(x.Query, fn)
+			case *In:
+				Selects(x.Sub, fn)
+			}
+		})
+	}
+}
+
+// walker visits expressions; a shallow walker stays out of subqueries.
+type walker struct {
+	fn      func(Expr)
+	shallow bool
+}
 
 func (w walker) query(q *Query) {
-	if q == nil {
+	if q == nil || w.shallow {
 		return
 	}
 	for _, s := range q.Selects {

@@ -56,10 +56,10 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 	// Ranges past the hot horizon are refused, not answered as empty.
 	checkRange := privacy.RangeCheck(a.cfg.HotMonths, nil)
 	s.querier = metrics.NewQuerier(a.db, s.registry, metrics.QuerierConfig{CheckRange: checkRange, Cluster: a.cfg.ClickHouseCluster})
-	s.adhoc = adhoc.NewService(a.db, adhoc.Config{
+	s.adhoc = adhoc.NewService(a.db, a.humanSQLPII(adhoc.Config{
 		MaxResultBytes: a.cfg.AdhocMaxResultBytes, MaxMemoryUsage: a.cfg.AdhocMaxMemory,
 		MaxConcurrent: a.cfg.AdhocMaxConcurrent, Logger: a.log,
-	})
+	}))
 	s.cohorts = cohorts.NewService(a.db, a.bus, cohorts.Config{Locks: a.kv, Queue: s.jobs, Metrics: s.registry})
 	s.journeys = journeys.NewService(a.db, journeys.Config{})
 	s.monitors = a.openMonitors(s)
@@ -86,7 +86,7 @@ func (a *app) openServices(ctx context.Context) (*services, error) {
 	s.blobRoute = route
 	s.exports, err = exports.NewService(exports.Deps{
 		DB: a.db, Blobs: blobs, Jobs: s.jobs, Bus: a.bus, Metrics: s.querier, Locks: a.kv, Cohorts: s.cohorts, Journeys: s.journeys,
-		SQL: adhoc.NewService(a.db, adhoc.Config{MaxLimit: exports.DefaultMaxRows, MaxMemoryUsage: a.cfg.AdhocMaxMemory}),
+		SQL: adhoc.NewService(a.db, a.humanSQLPII(adhoc.Config{MaxLimit: exports.DefaultMaxRows, MaxMemoryUsage: a.cfg.AdhocMaxMemory})),
 	}, exports.Config{CheckRange: checkRange})
 	if err != nil {
 		return nil, err

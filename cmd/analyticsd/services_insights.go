@@ -3,7 +3,6 @@ package main
 import (
 	"github.com/learnhub/analytics-service/adhoc"
 	"github.com/learnhub/analytics-service/insights"
-	"github.com/learnhub/analytics-service/privacy"
 )
 
 // openInsights builds the insight service: the built-in analyst over the
@@ -15,14 +14,13 @@ import (
 // Redis (shared by every replica); finished insights are announced on the
 // bus (analytics.insight.completed.v1).
 func (a *app) openInsights(s *services) *insights.Service {
+	// run_sql reads the PII-free relation whoever asks: a computed key
+	// or a WHERE probe cannot reach personal data (adhoc.PIIHidden).
+	pii := a.piiKeys()
 	tools := &insights.Tools{Registry: s.registry, Querier: s.querier, Events: s.events, Cohorts: s.cohorts,
 		SQL: adhoc.NewService(a.db, adhoc.Config{MaxResultBytes: a.cfg.AdhocMaxResultBytes, MaxMemoryUsage: a.cfg.AdhocMaxMemory,
-			MaxConcurrent: a.cfg.AdhocMaxConcurrent, Logger: a.log})}
+			MaxConcurrent: a.cfg.AdhocMaxConcurrent, Logger: a.log, PIIKeys: pii, PII: adhoc.PIIHidden})}
 	c := a.cfg
-	pii := c.PIIKeys
-	if len(pii) == 0 {
-		pii = privacy.DefaultPIIKeys()
-	}
 	gw := insights.NewGateway(insights.GatewayConfig{URL: c.AIURL, Model: c.AIModel, APIKey: c.AIAPIKey, Timeout: c.AITimeout,
 		DailyTokens: c.AIDailyTokens, PIIKeys: pii, Budget: a.kv})
 	return insights.NewService(a.db, tools, s.jobs, insights.Config{Gateway: gw, Bus: a.bus})
