@@ -57,7 +57,14 @@ func (g *group) run(ctx context.Context, db *store.DB) ([]*Result, error) {
 		if lead.conversion {
 			return runQuery(ctx, db, compileConversion(lead, rng, top), len(g.comps))
 		}
-		return runQuery(ctx, db, compileGroup(lead.source(g.comps, rng), lead, g.comps, rng, top), len(g.comps))
+		src := lead.source(g.comps, rng)
+		if rs, ok := src.(rollupSource); ok {
+			if err := rs.resolveDirty(ctx, db); err != nil {
+				return nil, err
+			}
+			src = rs
+		}
+		return runQuery(ctx, db, compileGroup(src, lead, g.comps, rng, top), len(g.comps))
 	}
 	main, err := fetch(lead.rng, nil)
 	if err != nil {
