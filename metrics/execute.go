@@ -59,8 +59,12 @@ func (g *group) run(ctx context.Context, db *store.DB) ([]*Result, error) {
 		}
 		src := lead.source(g.comps, rng)
 		if rs, ok := src.(rollupSource); ok {
-			if err := rs.resolveDirty(ctx, db); err != nil {
+			ran, err := rs.resolveDirty(ctx, db)
+			if err != nil {
 				return nil, err
+			}
+			if ran {
+				count++
 			}
 			src = rs
 		}

@@ -140,14 +140,15 @@ func (s rollupSource) mixed() bool { return s.partial() || len(s.dirtyDays) > 0 
 // sort key's day bounds what FINAL merges. Done inside the statement, the
 // same check cost ~15 ms per count query (a join per use, and an
 // events FINAL branch planned over every part even when empty).
-func (s *rollupSource) resolveDirty(ctx context.Context, db *store.DB) error {
+// It reports whether it ran a statement.
+func (s *rollupSource) resolveDirty(ctx context.Context, db *store.DB) (bool, error) {
 	if !s.dirty || !s.whole.From.Before(s.whole.To) {
-		return nil
+		return false, nil
 	}
 	sql, args := dirtyDays(s.scope, s.whole)
 	days, err := queryDays(ctx, db, sql, args...)
 	s.dirtyDays = days
-	return err
+	return true, err
 }
 
 // dayList is days as the bound value of `IN dayList(…)`: a Date array.
@@ -258,7 +259,7 @@ func (s rollupSource) rowPerGroup(p *plan) bool {
 // are rows of a users rollup (rowPerGroup). It is a UNION ALL whose
 // branches the engine runs side by side:
 //   - the buckets read each (day[, course]) row after FINAL and take the
-//     count its state already holds (finalizeAggregation); merging every
+//     count its rebuild stored, or its state holds (storedUsers); merging every
 //     row's state again into a group of its own, as a ROLLUP over
 //     (course, day) does, was half of that statement's work;
 //   - the totals (per course and) overall merge states over each half of
@@ -298,7 +299,7 @@ func compileStoredGroups(s rollupSource, p *plan, comps []component, rng timeran
 		}
 	}
 	q.add("SELECT " + bexpr + " AS b" + bucketDims)
-	columns("finalizeAggregation(users)", "if(%s, finalizeAggregation(users), 0)", "m")
+	columns(storedUsers, "if(%s, "+storedUsers+", 0)", "m")
 	q.add(" FROM " + table + " FINAL")
 	where(&q, s, p, comps, rng)
 	q.add(" UNION ALL SELECT toUInt32(0) AS b" + totalDims)
@@ -319,6 +320,15 @@ func compileStoredGroups(s rollupSource, p *plan, comps []component, rng timeran
 	q.add(")" + totalGroup)
 	return groupQuery{sql: q.b.String(), args: q.args, dims: len(p.dims)}
 }
+
+// storedUsers is a users rollup row's distinct users after FINAL: the
+// count its last rebuild stored (migration 0020), or, where a write came
+// after that rebuild or none ran (users_n 0: the views write 0 and min
+// keeps it), the count its state holds. The engine evaluates
+// finalizeAggregation only for the rows that need it; reading a stored
+// count instead of a ~100 000-user state took a month of daily active
+// learners' buckets from 67 to 4 ms (10 M events, one probe run).
+const storedUsers = "if(users_n > 0, users_n, finalizeAggregation(users))"
 
 // halves splits a range of whole UTC days into its first and second half
 // of whole days (a single day stays whole).
@@ -561,8 +571,9 @@ func (r *Rollups) rebuild(ctx context.Context, cond string, args []any, tenant s
 	for _, t := range []struct{ table, cols, group string }{
 		{rollupTable, "type, " + rollupCourseSQL + ", toUInt64(count()), uniqExactState(user_id), " +
 			rollupValueSQL("score") + ", " + rollupValueSQL("seconds"), "tenant_id, day, type, course_id"},
-		{rollupUsersTable, rollupCourseSQL + ", uniqExactState(user_id)", "tenant_id, day, course_id"},
-		{rollupActiveTable, "uniqExactState(user_id)", "tenant_id, day"},
+		// The users rollups with their count (migration 0020).
+		{rollupUsersTable, rollupCourseSQL + ", uniqExactState(user_id), uniqExact(user_id)", "tenant_id, day, course_id"},
+		{rollupActiveTable, "uniqExactState(user_id), uniqExact(user_id)", "tenant_id, day"},
 	} {
 		if err := r.db.Exec(ctx, "ALTER TABLE "+store.MutationTarget(t.table, r.cluster)+" DELETE WHERE "+cond+
 			" AND day >= toDate(?) AND day < toDate(?)", append(slices.Clone(args), from, to)...); err != nil {
