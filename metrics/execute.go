@@ -48,8 +48,8 @@ func newGroup(plans []*plan) *group {
 	return g
 }
 
-// run answers every plan of the group.
-func (g *group) run(ctx context.Context, db *store.DB) ([]*Result, error) {
+// run answers every plan of the group, listing dirty days through dirty.
+func (g *group) run(ctx context.Context, db *store.DB, dirty dirtyLists) ([]*Result, error) {
 	lead := g.plans[0]
 	count := 0
 	fetch := func(rng timerange.Range, top []uint64) (*table, error) {
@@ -59,7 +59,7 @@ func (g *group) run(ctx context.Context, db *store.DB) ([]*Result, error) {
 		}
 		src := lead.source(g.comps, rng)
 		if rs, ok := src.(rollupSource); ok {
-			ran, err := rs.resolveDirty(ctx, db)
+			ran, err := dirty.resolve(ctx, db, &rs)
 			if err != nil {
 				return nil, err
 			}

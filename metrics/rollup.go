@@ -151,6 +151,26 @@ func (s *rollupSource) resolveDirty(ctx context.Context, db *store.DB) (bool, er
 	return true, err
 }
 
+// dirtyLists holds the dirty days of each (tenant, whole days) one batch
+// has listed, so the groups of a dashboard render over one window list
+// them once. A batch is answered in one go: a list is as fresh as the
+// batch.
+type dirtyLists map[string][]time.Time
+
+// resolve is s.resolveDirty, reusing a list the batch already has.
+func (d dirtyLists) resolve(ctx context.Context, db *store.DB, s *rollupSource) (bool, error) {
+	key := s.scope.Tenant() + "|" + s.whole.From.Format(time.RFC3339) + "|" + s.whole.To.Format(time.RFC3339)
+	if days, ok := d[key]; ok && s.dirty {
+		s.dirtyDays = days
+		return false, nil
+	}
+	ran, err := s.resolveDirty(ctx, db)
+	if ran && err == nil {
+		d[key] = s.dirtyDays
+	}
+	return ran, err
+}
+
 // dayList is days as the bound value of `IN dayList(…)`: a Date array.
 func dayList(days []time.Time) (string, []any) {
 	out := make([]string, len(days))
