@@ -48,8 +48,8 @@ func newGroup(plans []*plan) *group {
 	return g
 }
 
-// run answers every plan of the group.
-func (g *group) run(ctx context.Context, db *store.DB) ([]*Result, error) {
+// run answers every plan of the group, listing dirty days through dirty.
+func (g *group) run(ctx context.Context, db *store.DB, dirty dirtyLists) ([]*Result, error) {
 	lead := g.plans[0]
 	count := 0
 	fetch := func(rng timerange.Range, top []uint64) (*table, error) {
@@ -57,7 +57,18 @@ func (g *group) run(ctx context.Context, db *store.DB) ([]*Result, error) {
 		if lead.conversion {
 			return runQuery(ctx, db, compileConversion(lead, rng, top), len(g.comps))
 		}
-		return runQuery(ctx, db, compileGroup(lead.source(g.comps, rng), lead, g.comps, rng, top), len(g.comps))
+		src := lead.source(g.comps, rng)
+		if rs, ok := src.(rollupSource); ok {
+			ran, err := dirty.resolve(ctx, db, &rs)
+			if err != nil {
+				return nil, err
+			}
+			if ran {
+				count++
+			}
+			src = rs
+		}
+		return runQuery(ctx, db, compileGroup(src, lead, g.comps, rng, top), len(g.comps))
 	}
 	main, err := fetch(lead.rng, nil)
 	if err != nil {

@@ -88,13 +88,14 @@ func (q *Querier) QueryBatch(ctx context.Context, reqs []Request) ([]*Result, []
 		}
 		groups[k] = append(groups[k], i)
 	}
+	dirty := dirtyLists{} // the groups of a batch (a render) share their dirty-day lists
 	for _, k := range order {
 		idx := groups[k]
 		ps := make([]*plan, len(idx))
 		for j, i := range idx {
 			ps[j] = plans[i]
 		}
-		res, err := newGroup(ps).run(ctx, q.db)
+		res, err := newGroup(ps).run(ctx, q.db, dirty)
 		for j, i := range idx {
 			if err != nil {
 				errs[i] = err

@@ -67,6 +67,7 @@ func main() {
 	flag.IntVar(&loadEvents, "load-events", loadEvents, "events per tenant of the load group")
 	flag.IntVar(&insightsEvents, "insights-events", insightsEvents, "events of the insights data set (two months, one tenant)")
 	flag.IntVar(&growthEvents, "growth-events", growthEvents, "events of the growth group's 1× data set (4× and 16× follow)")
+	flag.IntVar(&metricsBenchEvents, "metrics-events", metricsBenchEvents, "events of the metrics group's data set (the cohorts group reuses it)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
 	only := map[string]bool{}

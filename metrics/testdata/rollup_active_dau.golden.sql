@@ -1,5 +1,5 @@
 -- path: rollup
-SELECT toUnixTimestamp(toDateTime((day), 'UTC')) AS b, toUInt8(0) AS gb, finalizeAggregation(users) AS m0
+SELECT toUnixTimestamp(toDateTime((day), 'UTC')) AS b, toUInt8(0) AS gb, if(users_n > 0, users_n, finalizeAggregation(users)) AS m0
 FROM `metrics_daily_active` FINAL WHERE `tenant_id` = ? AND day >= toDate(?) AND day < toDate(?) UNION ALL SELECT toUInt32(0) AS b, toUInt8(1) AS gb, uniqExactMerge(s0) AS m0
 FROM (SELECT toUInt8(0) AS k, uniqExactMergeState(users) AS s0
 FROM `metrics_daily_active` WHERE `tenant_id` = ? AND day >= toDate(?) AND day < toDate(?) UNION ALL SELECT toUInt8(0) AS k, uniqExactMergeState(users) AS s0

@@ -1,5 +1,5 @@
 -- path: rollup
-SELECT toUnixTimestamp(toDateTime((day), 'UTC')) AS b, `course_id` AS d0, toUInt8(0) AS gb, toUInt8(0) AS gd, cityHash64(d0) AS h, finalizeAggregation(users) AS m0
+SELECT toUnixTimestamp(toDateTime((day), 'UTC')) AS b, `course_id` AS d0, toUInt8(0) AS gb, toUInt8(0) AS gd, cityHash64(d0) AS h, if(users_n > 0, users_n, finalizeAggregation(users)) AS m0
 FROM `metrics_daily_users` FINAL WHERE `tenant_id` = ? AND day >= toDate(?) AND day < toDate(?) UNION ALL SELECT toUInt32(0) AS b, d0, toUInt8(1) AS gb, grouping(d0) AS gd, cityHash64(d0) AS h, uniqExactMerge(s0) AS m0
 FROM (SELECT `course_id` AS d0, uniqExactMergeState(users) AS s0
 FROM `metrics_daily_users` WHERE `tenant_id` = ? AND day >= toDate(?) AND day < toDate(?) GROUP BY d0 UNION ALL SELECT `course_id` AS d0, uniqExactMergeState(users) AS s0

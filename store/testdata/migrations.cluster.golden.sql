@@ -767,3 +767,15 @@ ORDER BY (tenant_id, day);
 -- metrics_daily_writes
 CREATE TABLE IF NOT EXISTS `metrics_daily_rebuilds` ON CLUSTER `analytics` AS `metrics_daily_rebuilds_local` ENGINE = Distributed(`analytics`, currentDatabase(), `metrics_daily_rebuilds_local`, cityHash64(tenant_id));
 
+-- metrics_daily_user_counts
+ALTER TABLE `metrics_daily_users_local` ON CLUSTER `analytics` ADD COLUMN IF NOT EXISTS users_n SimpleAggregateFunction(min, UInt64) DEFAULT 0;
+
+-- metrics_daily_user_counts
+ALTER TABLE metrics_daily_users ON CLUSTER `analytics` ADD COLUMN IF NOT EXISTS users_n SimpleAggregateFunction(min, UInt64) DEFAULT 0;
+
+-- metrics_daily_user_counts
+ALTER TABLE `metrics_daily_active_local` ON CLUSTER `analytics` ADD COLUMN IF NOT EXISTS users_n SimpleAggregateFunction(min, UInt64) DEFAULT 0;
+
+-- metrics_daily_user_counts
+ALTER TABLE metrics_daily_active ON CLUSTER `analytics` ADD COLUMN IF NOT EXISTS users_n SimpleAggregateFunction(min, UInt64) DEFAULT 0;
+

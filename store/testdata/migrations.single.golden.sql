@@ -664,3 +664,15 @@ CREATE TABLE IF NOT EXISTS `metrics_daily_rebuilds`
 ENGINE = AggregatingMergeTree()
 ORDER BY (tenant_id, day);
 
+-- metrics_daily_user_counts
+ALTER TABLE `metrics_daily_users`  ADD COLUMN IF NOT EXISTS users_n SimpleAggregateFunction(min, UInt64) DEFAULT 0;
+
+-- metrics_daily_user_counts
+ALTER TABLE metrics_daily_users  ADD COLUMN IF NOT EXISTS users_n SimpleAggregateFunction(min, UInt64) DEFAULT 0;
+
+-- metrics_daily_user_counts
+ALTER TABLE `metrics_daily_active`  ADD COLUMN IF NOT EXISTS users_n SimpleAggregateFunction(min, UInt64) DEFAULT 0;
+
+-- metrics_daily_user_counts
+ALTER TABLE metrics_daily_active  ADD COLUMN IF NOT EXISTS users_n SimpleAggregateFunction(min, UInt64) DEFAULT 0;
+
