@@ -66,7 +66,12 @@ func benchInsert(ctx context.Context, db *store.DB, n int) ([]result, error) {
 	}
 	baseline := fmt.Sprintf("%.0f rows/s engine-generated INSERT … SELECT (process CPU %.2f µs/row)", rawRate, perRow(rawCPU))
 	note := fmt.Sprintf("merges running; %d alternating rounds, mean; the baseline is the engine's ceiling (no row crosses the API)", insertRounds)
+	upkeep, err := rollupUpkeep(ctx, db, n)
+	if err != nil {
+		return nil, err
+	}
 	return []result{
+		upkeep,
 		{
 			Name:  fmt.Sprintf("embedded insert of %d event rows, batches of %d (store.Insert, RowBinary)", n, insertBatch),
 			Value: fmt.Sprintf("%.0f rows/s", binRate), Baseline: baseline, Ratio: fmt.Sprintf("%.2f× %s", binRate/rawRate, mark(binRate/rawRate >= 0.5)),
@@ -109,8 +114,13 @@ func timedInsert(ctx context.Context, db *store.DB, tenant string, n int) (float
 // engineInsert has the engine generate n event rows like timedInsert's for
 // tenant with INSERT … SELECT and returns rows/s.
 func engineInsert(ctx context.Context, db *store.DB, tenant string, n int) (float64, error) {
+	return engineInsertInto(ctx, db, "events", tenant, n)
+}
+
+// engineInsertInto is engineInsert into table (events or a copy of it).
+func engineInsertInto(ctx context.Context, db *store.DB, table, tenant string, n int) (float64, error) {
 	start := time.Now()
-	err := db.Exec(ctx, `INSERT INTO events (tenant_id, event_id, type, user_id, session_id, occurred_at, received_at, properties)
+	err := db.Exec(ctx, `INSERT INTO `+table+` (tenant_id, event_id, type, user_id, session_id, occurred_at, received_at, properties)
 		SELECT ?, concat('ev-', toString(number)), ['user.login','lesson.started','lesson.completed','quiz.submitted','video.watched'][number % 5 + 1],
 		       concat('user-', toString(number % 5000)), '', now64(3) - toIntervalMillisecond(number), now64(3),
 		       toJSONString(map('course_id', concat('c-', toString(number % 40)), 'score', toString(number % 100)))
