@@ -38,6 +38,10 @@ var cacheableResolvers = map[string]bool{
 	"Query.dashboard": true, "Query.metricQuery": true, "Query.eventTypeCounts": true, "Dashboard.render": true,
 }
 
+// servingFields are plain fields that describe how this very request was
+// served, not the data: a kept response would repeat the first answer's.
+var servingFields = map[string]bool{"WidgetData.cached": true}
+
 // responseKind names whole responses in the results cache.
 const responseKind = "graphqlResponse"
 
@@ -151,11 +155,18 @@ func cacheableOperation(op *ast.OperationDefinition) bool {
 }
 
 // guardResolvers makes a kept response uncacheable when a resolver that
-// does not record its dependencies runs inside it.
+// does not record its dependencies runs inside it, or a field that says
+// how this request was served (servingFields) is asked for.
 func guardResolvers(ctx context.Context, next graphql.Resolver) (any, error) {
 	if d := respcache.From(ctx); d != nil {
-		if fc := graphql.GetFieldContext(ctx); fc != nil && fc.IsResolver && !cacheableResolvers[fc.Object+"."+fc.Field.Name] {
-			d.SetUncacheable("resolver " + fc.Object + "." + fc.Field.Name + " records no dependencies")
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			name := fc.Object + "." + fc.Field.Name
+			switch {
+			case fc.IsResolver && !cacheableResolvers[name]:
+				d.SetUncacheable("resolver " + name + " records no dependencies")
+			case servingFields[name]:
+				d.SetUncacheable(name + " describes this request's serving")
+			}
 		}
 	}
 	return next(ctx)

@@ -102,6 +102,18 @@ func TestResponseCacheKeepsPolledReadsAndFollowsChanges(t *testing.T) {
 	require.Empty(t, res.Errors, "%+v", res.Errors)
 	assert.JSONEq(t, `{"totals":{"value":0}}`, string(res.Data["metricQuery"]), "a definition edit is never hidden behind the kept response")
 
+	// A widget's cached flag says how this very request was served: a
+	// response asking for it is never kept, so it never repeats a first
+	// answer's false.
+	st = h.responses.Stats()
+	const withCached = `{ dashboard(idOrSlug: "learner-progress") { render { widgets { widgetId cached } } } }`
+	res = h.query(viewerA, withCached, nil)
+	require.Empty(t, res.Errors, "%+v", res.Errors)
+	res = h.query(viewerA, withCached, nil)
+	require.Empty(t, res.Errors, "%+v", res.Errors)
+	assert.Contains(t, string(res.Data["dashboard"]), `"cached":true`, "the second render's widgets came from the widget cache and say so")
+	assert.Equal(t, st.Hits, h.responses.Stats().Hits)
+
 	// A query with any other root field is never kept.
 	st = h.responses.Stats()
 	for range 2 {

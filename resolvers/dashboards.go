@@ -107,10 +107,13 @@ func toModelRender(r *dashboards.Rendering) *model.DashboardRender {
 			FreshUntil: w.FreshUntil, Cached: w.Cached, Results: []*model.MetricQueryResult{}, Overlay: toModelOverlayData(w.Overlay),
 			Insight: toModelInsightData(w.Insight)}
 		if w.Error != nil {
+			// As the schema says: no results beside an error (a failed metric's
+			// result is nil; the others alone would lose their positions).
 			wd.Error = &model.WidgetError{Code: w.Error.Code, Message: w.Error.Message}
-		}
-		for _, res := range w.Results {
-			wd.Results = append(wd.Results, toModelResult(res))
+		} else {
+			for _, res := range w.Results {
+				wd.Results = append(wd.Results, toModelResult(res))
+			}
 		}
 		if a := w.Journey; a != nil {
 			switch {

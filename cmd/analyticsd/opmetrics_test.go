@@ -83,7 +83,7 @@ func TestOperatorMetrics(t *testing.T) {
 	viewer := r.token(t, "tenant-m", auth.RoleViewer)
 	t.Run("operations by name and outcome, tenant time, cache hits", func(t *testing.T) {
 		var out map[string]any
-		for range 2 { // the second is answered by the result cache
+		for range 2 { // the second is answered by the response cache
 			r.gql(t, viewer, `query Counts { eventTypeCounts(timeRange: {last: "1h"}) { type count } }`, nil, &out)
 		}
 		res := postGraphQL(t, r.url, viewer, `query Counts { eventTypeCounts(timeRange: {last: "soon"}) { type count } }`)
@@ -92,7 +92,8 @@ func TestOperatorMetrics(t *testing.T) {
 		assert.Equal(t, 2.0, sample(t, body, `analytics_graphql_operations_total{operation="Counts",outcome="ok",type="query"}`))
 		assert.Equal(t, 1.0, sample(t, body, `analytics_graphql_operations_total{operation="Counts",outcome="BAD_USER_INPUT",type="query"}`))
 		assert.Positive(t, sample(t, body, `analytics_tenant_query_seconds_total{tenant="tenant-m"}`), "the engine time is charged to the caller's tenant")
-		assert.Positive(t, sample(t, body, `analytics_resultcache_hits_total`))
+		assert.Equal(t, 1.0, sample(t, body, `analytics_responsecache_hits_total`), "the repeated read is the kept response")
+		assert.Equal(t, 2.0, sample(t, body, `analytics_responsecache_misses_total`), "the first read, and the refused one (errors are never kept)")
 		assert.Positive(t, sample(t, body, `analytics_resultcache_misses_total`))
 	})
 

@@ -110,7 +110,9 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 		DeadLetterReader: ingest.NewDeadLetters(a.db),
 		LiveHub:          live.NewHub(live.Config{Conn: a.bus.Conn(), Log: a.log, Tracing: a.tracing}),
 	}
-	a.readServingGauges(r.LiveHub, a.svc.results)
+	// Whole responses of the polled reads, by the same data versions.
+	responses := a.svc.results.Sibling()
+	a.readServingGauges(r.LiveHub, a.svc.results, responses)
 	gql := api.NewGraphQLHandler(api.GraphQLConfig{
 		Schema:        r.Config(),
 		PerOperation:  r.WithMetricsLoader,
@@ -125,8 +127,7 @@ func (a *app) httpServer() (*http.Server, net.Listener, error) {
 		Subscriptions: api.SubscriptionLimits{PerConnection: a.cfg.WSSubscriptions, PerTenant: a.cfg.TenantSubs},
 		Tracing:       a.tracing,
 		Metrics:       a.metrics,
-		// Whole responses of the polled reads, by the same data versions.
-		ResponseCache: a.svc.results.Sibling(),
+		ResponseCache: responses,
 		Definitions:   a.kv,
 	})
 	var devToken string

@@ -9,8 +9,8 @@ import (
 // readServingGauges points the operator gauges of the serve role at the
 // components they read at scrape time: live refreshers, the GraphQL ad-hoc
 // SQL service (exports' and insights' SQL run as jobs and show in the queue
-// metrics) and the result cache's hits and misses.
-func (a *app) readServingGauges(hub *live.Hub, results *resultcache.Cache) {
+// metrics) and the result and response caches' hits and misses.
+func (a *app) readServingGauges(hub *live.Hub, results, responses *resultcache.Cache) {
 	m := a.metrics
 	m.Read(telemetry.LiveRefreshers, func() float64 { return float64(hub.Groups()) })
 	m.Read(telemetry.AdhocRunning, func() float64 { return float64(a.svc.adhoc.Running()) })
@@ -22,4 +22,9 @@ func (a *app) readServingGauges(hub *live.Hub, results *resultcache.Cache) {
 		return float64(st.Hits + st.Shared)
 	})
 	m.Read(telemetry.CacheMisses, func() float64 { return float64(results.Stats().Computes) })
+	m.Read(telemetry.ResponseHits, func() float64 {
+		st := responses.Stats()
+		return float64(st.Hits + st.Shared)
+	})
+	m.Read(telemetry.ResponseMisses, func() float64 { return float64(responses.Stats().Computes) })
 }

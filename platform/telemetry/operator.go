@@ -64,6 +64,12 @@ const (
 	// CacheMisses is result-cache lookups that ran the query
 	// (analytics_resultcache_misses_total).
 	CacheMisses
+	// ResponseHits is whole GraphQL responses served again
+	// (analytics_responsecache_hits_total).
+	ResponseHits
+	// ResponseMisses is cacheable GraphQL reads that ran the executor
+	// (analytics_responsecache_misses_total).
+	ResponseMisses
 	numReadings
 )
 
@@ -123,6 +129,8 @@ func newOperatorMetrics(reg *prometheus.Registry) *operatorMetrics {
 		gauge(AdhocRunning, "adhoc_queries_running", "Ad-hoc SQL queries running on this replica."),
 		counter(CacheHits, "resultcache_hits_total", "Result-cache lookups answered without running the query (stored or shared in flight)."),
 		counter(CacheMisses, "resultcache_misses_total", "Result-cache lookups that ran the query."),
+		counter(ResponseHits, "responsecache_hits_total", "Cacheable GraphQL reads answered with a kept response (stored or shared in flight)."),
+		counter(ResponseMisses, "responsecache_misses_total", "Cacheable GraphQL reads that ran the executor."),
 	)
 	return o
 }

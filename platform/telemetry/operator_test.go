@@ -27,6 +27,7 @@ func TestOperatorMetricsAtZero(t *testing.T) {
 		"analytics_graphql_operations_total", "analytics_tenant_query_seconds_total",
 		"analytics_live_subscriptions", "analytics_live_refreshers", "analytics_adhoc_queries_running",
 		"analytics_resultcache_hits_total", "analytics_resultcache_misses_total",
+		"analytics_responsecache_hits_total", "analytics_responsecache_misses_total",
 	} {
 		n, err := testutil.GatherAndCount(m.Registry, name)
 		require.NoError(t, err)
