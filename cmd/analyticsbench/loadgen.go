@@ -170,13 +170,19 @@ func percentile(lat []time.Duration, p float64) float64 {
 
 // send makes one request and checks its answer.
 func send(ctx context.Context, client *http.Client, base string, r loadRequest) error {
+	_, err := answer(ctx, client, base, r)
+	return err
+}
+
+// answer makes one request, checks it and returns its body.
+func answer(ctx context.Context, client *http.Client, base string, r loadRequest) ([]byte, error) {
 	method, body := http.MethodGet, io.Reader(nil)
 	if r.Body != "" {
 		method, body = http.MethodPost, strings.NewReader(r.Body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, base+r.Path, body)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if r.Body != "" {
 		req.Header.Set("Content-Type", "application/json")
@@ -186,19 +192,19 @@ func send(ctx context.Context, client *http.Client, base string, r loadRequest) 
 	}
 	res, err := client.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	got, err := io.ReadAll(res.Body)
 	res.Body.Close()
 	switch {
 	case err != nil:
-		return err
+		return nil, err
 	case res.StatusCode != http.StatusOK:
-		return fmt.Errorf("status %d: %.200s", res.StatusCode, got)
+		return nil, fmt.Errorf("status %d: %.200s", res.StatusCode, got)
 	case r.Exact && strings.TrimSpace(string(got)) != r.Want:
-		return fmt.Errorf("unexpected answer %.200q", got)
+		return nil, fmt.Errorf("unexpected answer %.200q", got)
 	case !r.Exact && (bytes.Contains(got, []byte(`"errors"`)) || !bytes.Contains(got, []byte(r.Want))):
-		return fmt.Errorf("unexpected answer %.300q", got)
+		return nil, fmt.Errorf("unexpected answer %.300q", got)
 	}
-	return nil
+	return got, nil
 }

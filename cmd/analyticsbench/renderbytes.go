@@ -34,7 +34,7 @@ func benchCachedRender(ctx context.Context, srv loadTarget, reqs []loadRequest) 
 		if rq.Group != "render" {
 			continue
 		}
-		body, err := fetchAnswer(ctx, srv.url, rq)
+		body, err := answer(ctx, http.DefaultClient, srv.url, rq)
 		if err != nil {
 			return result{}, fmt.Errorf("cached render %s: %w", rq.Name, err)
 		}
@@ -100,27 +100,4 @@ func benchCachedRender(ctx context.Context, srv loadTarget, reqs []loadRequest) 
 		Note: verdict(o/b >= 0.5) + fmt.Sprintf("; server process CPU %.0f µs per render (the bench process: server and engine)", micros(cpu)/float64(served)) +
 			"; every answer on both sides checked byte for byte against the server's first answer for that tenant; the server side is the whole stack: router, token cache, limits, GraphQL, results cache",
 	}, nil
-}
-
-// fetchAnswer sends rq once and returns the answer's body.
-func fetchAnswer(ctx context.Context, base string, rq loadRequest) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+rq.Path, bytes.NewReader([]byte(rq.Body)))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+rq.Token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		return nil, err
-	}
-	if res.StatusCode != http.StatusOK || bytes.Contains(body, []byte(`"errors"`)) || !bytes.Contains(body, []byte(rq.Want)) {
-		return nil, fmt.Errorf("status %d: %.300s", res.StatusCode, body)
-	}
-	return body, nil
 }

@@ -1,6 +1,7 @@
 package chembedded_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -98,17 +99,7 @@ func TestBinaryInsertRoundTrips(t *testing.T) {
 			}
 			exprs[i] = "toString(" + c + ")"
 		}
-		r, err := dbBin.Query(ctx, "SELECT concat("+strings.Join(exprs, ", '|', ")+") FROM "+table+" ORDER BY id")
-		require.NoError(t, err)
-		defer r.Close()
-		var out []string
-		for r.Next() {
-			var s string
-			require.NoError(t, r.Scan(&s))
-			out = append(out, s)
-		}
-		require.NoError(t, r.Err())
-		return out
+		return queryStrings(ctx, t, dbBin, "SELECT concat("+strings.Join(exprs, ", '|', ")+") FROM "+table+" ORDER BY id")
 	}
 	got, want := dump("via_bin"), dump("via_text")
 	require.Len(t, got, len(rows))
@@ -166,4 +157,20 @@ func TestBinaryInsertFallsBackToText(t *testing.T) {
 			assert.True(t, at.Equal(got), "at %v, want %v", got, at)
 		})
 	}
+}
+
+// queryStrings runs a query of one String column and returns its rows.
+func queryStrings(ctx context.Context, t *testing.T, db *store.DB, sql string, args ...any) []string {
+	t.Helper()
+	r, err := db.Query(ctx, sql, args...)
+	require.NoError(t, err)
+	defer r.Close()
+	var out []string
+	for r.Next() {
+		var s string
+		require.NoError(t, r.Scan(&s))
+		out = append(out, s)
+	}
+	require.NoError(t, r.Err())
+	return out
 }

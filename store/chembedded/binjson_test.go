@@ -98,17 +98,7 @@ func TestBinaryJSONStoresWhatTextStores(t *testing.T) {
 	assert.Greater(t, binaries, randoms/10, "random objects that took the binary layout")
 
 	dump := func(via string) []string {
-		r, err := dbBin.Query(ctx, "SELECT concat(toString(k), ' ', toJSONString(v), ' ', toString(JSONAllPathsWithTypes(v))) FROM j WHERE via = ? ORDER BY k", via)
-		require.NoError(t, err)
-		defer r.Close()
-		var out []string
-		for r.Next() {
-			var s string
-			require.NoError(t, r.Scan(&s))
-			out = append(out, s)
-		}
-		require.NoError(t, r.Err())
-		return out
+		return queryStrings(ctx, t, dbBin, "SELECT concat(toString(k), ' ', toJSONString(v), ' ', toString(JSONAllPathsWithTypes(v))) FROM j WHERE via = ? ORDER BY k", via)
 	}
 	got, want := dump("bin"), dump("text")
 	require.Len(t, got, len(want))
